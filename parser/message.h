@@ -1,0 +1,148 @@
+// parser/message.h — any thread, pure. The compact view of one SIP message: start-line fields and a
+// header index {id, name span, value span}, all offsets into the caller's bytes (DESIGN §4). Nothing
+// is copied; the bytes must outlive the Message. Fixed capacity: filling it never allocates, so a
+// worker lcore can scan into a Message it owns.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "parser/fault.h"
+#include "parser/header_id.h"
+
+namespace sipedge::parser {
+
+// Offset + length into Message::bytes().
+struct Span {
+  uint32_t off = 0;
+  uint32_t len = 0;
+  bool empty() const noexcept { return len == 0; }
+  uint32_t end() const noexcept { return off + len; }
+};
+
+enum class Method : uint8_t {
+  Unknown,  // a valid token that is not one of these: proxied by name
+  Invite,
+  Ack,
+  Bye,
+  Cancel,
+  Register,
+  Options,
+  Info,
+  Update,
+  Prack,
+  Subscribe,
+  Notify,
+  Refer,
+  Message,
+  Publish,
+};
+
+// Method of a method token (case-sensitive, RFC 3261 §7.1); Unknown for other tokens.
+Method method_from_token(std::string_view token) noexcept;
+std::string_view method_name(Method m) noexcept;
+
+inline constexpr unsigned kMaxHeaders = 200;
+
+struct HeaderField {
+  HeaderId id = HeaderId::Other;
+  uint8_t next_same = 0;  // index+1 of the next header with the same id, 0 = last
+  Span name;
+  Span value;  // leading/trailing whitespace trimmed; may contain folded CRLF SP (treat as LWS)
+};
+
+// Signature rule hit reported by the Hyperscan scanner (operator policy, DESIGN §4).
+inline constexpr unsigned kMaxPolicyHits = 8;
+
+class Message {
+ public:
+  std::string_view bytes() const noexcept { return bytes_; }
+  std::string_view text(Span s) const noexcept { return bytes_.substr(s.off, s.len); }
+
+  bool is_request() const noexcept { return is_request_; }
+  bool is_response() const noexcept { return !is_request_; }
+
+  // Requests.
+  Method method() const noexcept { return method_; }
+  std::string_view method_token() const noexcept { return text(method_span_); }
+  std::string_view request_uri() const noexcept { return text(uri_span_); }
+  Span request_uri_span() const noexcept { return uri_span_; }
+  // Responses.
+  uint16_t status_code() const noexcept { return status_; }
+  std::string_view reason_phrase() const noexcept { return text(reason_span_); }
+  // Both: "SIP/2.0" as written.
+  std::string_view sip_version() const noexcept { return text(version_span_); }
+  // The whole first line without its line terminator.
+  Span start_line() const noexcept { return start_line_; }
+
+  std::span<const HeaderField> headers() const noexcept { return {headers_.data(), header_count_}; }
+  // First header with this id, or nullptr.
+  const HeaderField* find(HeaderId id) const noexcept {
+    uint8_t i = first_[static_cast<uint8_t>(id)];
+    return i ? &headers_[i - 1] : nullptr;
+  }
+  // The header after `h` with the same id, or nullptr.
+  const HeaderField* next_same(const HeaderField* h) const noexcept {
+    return h->next_same ? &headers_[h->next_same - 1] : nullptr;
+  }
+  unsigned count(HeaderId id) const noexcept;
+  // First header with this name (case-insensitive; works for unknown headers too).
+  const HeaderField* find_by_name(std::string_view name) const noexcept;
+  // Value text of the first header with this id, "" when absent.
+  std::string_view value(HeaderId id) const noexcept {
+    const HeaderField* h = find(id);
+    return h ? text(h->value) : std::string_view{};
+  }
+
+  // Offset where the header block starts (after the start line's terminator) and where the empty
+  // line that ends it starts.
+  uint32_t headers_begin() const noexcept { return headers_begin_; }
+  uint32_t headers_end() const noexcept { return headers_end_; }
+  Span body_span() const noexcept { return body_; }
+  std::string_view body() const noexcept { return text(body_); }
+  // Bytes this message occupies in the input (start line through body). On a datagram the rest is
+  // junk after the declared body (RFC 3261 §18.3) and is ignored.
+  uint32_t size() const noexcept { return size_; }
+  // Content-Length as declared (-1 when absent).
+  int64_t content_length() const noexcept { return content_length_; }
+
+  std::span<const uint16_t> policy_hits() const noexcept { return {policy_hits_.data(), policy_hit_count_}; }
+
+  // --- building (scanners only) ---
+  void reset(std::string_view bytes) noexcept;
+  // Append a header; false when the index is full (kMaxHeaders).
+  bool add_header(HeaderId id, Span name, Span value) noexcept;
+  void set_request(Span method, Method m, Span uri, Span version) noexcept;
+  void set_response(Span version, uint16_t status, Span reason) noexcept;
+  void set_start_line(Span s) noexcept { start_line_ = s; }
+  void set_header_block(uint32_t begin, uint32_t end) noexcept {
+    headers_begin_ = begin;
+    headers_end_ = end;
+  }
+  void set_body(Span body, int64_t declared_length) noexcept {
+    body_ = body;
+    content_length_ = declared_length;
+    size_ = body.end();
+  }
+  void add_policy_hit(uint16_t rule) noexcept;
+
+ private:
+  std::string_view bytes_;
+  bool is_request_ = false;
+  Method method_ = Method::Unknown;
+  uint16_t status_ = 0;
+  uint16_t header_count_ = 0;
+  uint8_t policy_hit_count_ = 0;
+  Span start_line_, method_span_, uri_span_, version_span_, reason_span_;
+  uint32_t headers_begin_ = 0, headers_end_ = 0, size_ = 0;
+  int64_t content_length_ = -1;
+  Span body_;
+  std::array<uint8_t, kHeaderIdCount> first_{};
+  std::array<uint8_t, kHeaderIdCount> last_{};
+  std::array<uint16_t, kMaxPolicyHits> policy_hits_{};
+  std::array<HeaderField, kMaxHeaders> headers_;
+};
+
+}  // namespace sipedge::parser
