@@ -1,0 +1,174 @@
+// parser/auth.cc — any thread, pure. One left-to-right pass over a credentials/challenge value
+// (RFC 3261 §25.1 auth-param grammar, RFC 2617 §3.2, RFC 7616, RFC 8760). No allocation, no throw.
+#include "parser/auth.h"
+
+#include <cstdint>
+
+#include "parser/header_id.h"
+
+namespace sipedge::parser {
+namespace {
+
+constexpr bool is_lws(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+constexpr bool is_token_char(char c) noexcept {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  switch (c) {
+    case '-': case '.': case '!': case '%': case '*': case '_': case '+': case '`': case '\'':
+    case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+constexpr bool is_hex(char c) noexcept {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+size_t skip_lws(std::string_view s, size_t i) noexcept {
+  while (i < s.size() && is_lws(s[i])) ++i;
+  return i;
+}
+
+size_t skip_token(std::string_view s, size_t i) noexcept {
+  while (i < s.size() && is_token_char(s[i])) ++i;
+  return i;
+}
+
+std::string_view trim(std::string_view s) noexcept {
+  size_t b = skip_lws(s, 0);
+  size_t e = s.size();
+  while (e > b && is_lws(s[e - 1])) --e;
+  return s.substr(b, e - b);
+}
+
+// The parameters AuthParams keeps, with the field each one fills. Names are the RFC 2617/7616
+// spellings; matching is case-insensitive (RFC 3261 §7.3.1).
+struct Known {
+  std::string_view name;
+  std::string_view AuthParams::*field;
+};
+
+constexpr Known kKnown[] = {
+    {"username", &AuthParams::username}, {"realm", &AuthParams::realm},
+    {"nonce", &AuthParams::nonce},       {"uri", &AuthParams::uri},
+    {"response", &AuthParams::response}, {"algorithm", &AuthParams::algorithm},
+    {"cnonce", &AuthParams::cnonce},     {"opaque", &AuthParams::opaque},
+    {"qop", &AuthParams::qop},           {"nc", &AuthParams::nc},
+    {"stale", &AuthParams::stale},       {"domain", &AuthParams::domain},
+    {"userhash", &AuthParams::userhash},
+};
+static_assert(sizeof(kKnown) / sizeof(kKnown[0]) <= 32, "seen-mask is 32 bits");
+
+// Scans a quoted-string starting at the opening DQUOTE s[i]. On success `end` is one past the
+// closing DQUOTE. Fails on a missing closing quote, a dangling backslash, or a control character
+// other than LWS (RFC 3261 §25.1 qdtext / quoted-pair).
+bool scan_quoted(std::string_view s, size_t i, size_t& end) noexcept {
+  for (size_t j = i + 1; j < s.size(); ++j) {
+    const auto c = static_cast<unsigned char>(s[j]);
+    if (c == '"') {
+      end = j + 1;
+      return true;
+    }
+    if (c == '\\') {
+      // quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F)
+      if (j + 1 >= s.size()) return false;
+      const auto e = static_cast<unsigned char>(s[j + 1]);
+      if (e == '\n' || e == '\r' || e > 0x7f) return false;
+      ++j;
+      continue;
+    }
+    if ((c < 0x20 && !is_lws(static_cast<char>(c))) || c == 0x7f) return false;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<AuthParams, Fault> parse_auth(std::string_view value) noexcept {
+  const Err bad{Fault::BadAuthorization};
+  AuthParams out{};
+  const std::string_view s = value;
+  size_t i = skip_lws(s, 0);
+  size_t scheme_end = skip_token(s, i);
+  if (scheme_end == i) return bad;
+  out.scheme = s.substr(i, scheme_end - i);
+  // auth-scheme LWS auth-param: at least one parameter, separated from the scheme by LWS.
+  i = skip_lws(s, scheme_end);
+  if (i == scheme_end || i == s.size()) return bad;
+
+  uint32_t seen = 0;
+  while (i < s.size()) {
+    if (s[i] == ',') {  // empty list element ("a=1,,b=2")
+      out.malformed = true;
+      i = skip_lws(s, i + 1);
+      continue;
+    }
+    const size_t name_end = skip_token(s, i);
+    if (name_end == i) return bad;
+    const std::string_view name = s.substr(i, name_end - i);
+    i = skip_lws(s, name_end);
+    if (i == s.size() || s[i] != '=') return bad;
+    i = skip_lws(s, i + 1);
+    if (i == s.size()) return bad;
+    std::string_view val;
+    if (s[i] == '"') {
+      size_t end = 0;
+      if (!scan_quoted(s, i, end)) return bad;
+      val = s.substr(i + 1, end - i - 2);
+      i = end;
+    } else {
+      const size_t val_end = skip_token(s, i);
+      if (val_end == i) return bad;
+      val = s.substr(i, val_end - i);
+      i = val_end;
+    }
+    for (uint32_t k = 0; k < sizeof(kKnown) / sizeof(kKnown[0]); ++k) {
+      if (!iequals(kKnown[k].name, name)) continue;
+      if (seen & (1u << k)) {
+        out.malformed = true;  // a second value would let two verifiers disagree: first wins
+      } else {
+        seen |= 1u << k;
+        out.*kKnown[k].field = val;
+      }
+      break;
+    }
+    i = skip_lws(s, i);
+    if (i == s.size()) break;
+    if (s[i] != ',') return bad;
+    i = skip_lws(s, i + 1);
+    if (i == s.size()) out.malformed = true;  // trailing comma
+  }
+
+  // nc-value = 8LHEX (RFC 2617 §3.2.2); the nonce-count replay check needs all eight digits.
+  if (!out.nc.empty()) {
+    bool hex8 = out.nc.size() == 8;
+    for (char c : out.nc) hex8 = hex8 && is_hex(c);
+    if (!hex8) out.malformed = true;
+  }
+  return out;
+}
+
+bool QopList::next(std::string_view& option) noexcept {
+  while (!rest_.empty()) {
+    const size_t comma = rest_.find(',');
+    const std::string_view item = trim(rest_.substr(0, comma));
+    rest_ = comma == std::string_view::npos ? std::string_view{} : rest_.substr(comma + 1);
+    if (!item.empty()) {
+      option = item;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool qop_offers(std::string_view qop, std::string_view option) noexcept {
+  QopList list(qop);
+  std::string_view item;
+  while (list.next(item))
+    if (iequals(item, option)) return true;
+  return false;
+}
+
+}  // namespace sipedge::parser

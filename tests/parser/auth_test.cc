@@ -1,0 +1,151 @@
+// tests/parser/auth_test.cc — pins parser/auth.cc: Digest credentials and challenges as real UAs and
+// servers write them (RFC 2617, RFC 7616, RFC 8760), and the faults for unreadable values.
+#include "parser/auth.h"
+
+#include <gtest/gtest.h>
+
+#include <string_view>
+
+namespace sipedge::parser {
+namespace {
+
+TEST(ParseAuth, ReadsEveryFieldOfRealDigestCredentials) {
+  constexpr std::string_view kValue =
+      "Digest username=\"1006\",realm=\"192.168.0.201\",nonce=\"1a2b3c4d5e6f\","
+      "uri=\"sip:192.168.0.201\",response=\"6629fae49393a05397450978507c4ef1\",algorithm=MD5,"
+      "cnonce=\"0a4f113b\",qop=auth,nc=00000001,opaque=\"5ccc069c403ebaf9f0171e9517f40e41\"";
+  auto r = parse_auth(kValue);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->scheme, "Digest");
+  EXPECT_EQ(r->username, "1006");
+  EXPECT_EQ(r->realm, "192.168.0.201");
+  EXPECT_EQ(r->nonce, "1a2b3c4d5e6f");
+  EXPECT_EQ(r->uri, "sip:192.168.0.201");
+  EXPECT_EQ(r->response, "6629fae49393a05397450978507c4ef1");
+  EXPECT_EQ(r->algorithm, "MD5");
+  EXPECT_EQ(r->cnonce, "0a4f113b");
+  EXPECT_EQ(r->qop, "auth");
+  EXPECT_EQ(r->nc, "00000001");
+  EXPECT_EQ(r->opaque, "5ccc069c403ebaf9f0171e9517f40e41");
+  EXPECT_EQ(r->stale, "");
+  EXPECT_EQ(r->domain, "");
+  EXPECT_EQ(r->userhash, "");
+  EXPECT_FALSE(r->malformed);
+}
+
+TEST(ParseAuth, ValuesPointIntoTheInputWithoutCopying) {
+  constexpr std::string_view kValue = "Digest username=\"alice\", realm=\"atlanta.com\"";
+  auto r = parse_auth(kValue);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->username.data(), kValue.data() + 17);
+  EXPECT_EQ(r->realm.data(), kValue.data() + 32);
+}
+
+TEST(ParseAuth, ReadsAChallengeWithAQopListAndStale) {
+  auto r = parse_auth(
+      "Digest realm=\"biloxi.com\", qop=\"auth,auth-int\", algorithm=SHA-256,\r\n "
+      "nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", stale=FALSE, "
+      "domain=\"sip:biloxi.com sip:ss1.biloxi.com\", opaque=\"\"");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->realm, "biloxi.com");
+  EXPECT_EQ(r->qop, "auth,auth-int");
+  EXPECT_EQ(r->algorithm, "SHA-256");
+  EXPECT_EQ(r->nonce, "dcd98b7102dd2f0e8b11d0f600bfb0c093");
+  EXPECT_EQ(r->stale, "FALSE");
+  EXPECT_EQ(r->domain, "sip:biloxi.com sip:ss1.biloxi.com");
+  EXPECT_EQ(r->opaque, "");
+  EXPECT_FALSE(r->malformed);
+  EXPECT_TRUE(qop_offers(r->qop, "auth"));
+  EXPECT_TRUE(qop_offers(r->qop, "AUTH-INT"));
+  EXPECT_FALSE(qop_offers(r->qop, "auth-conf"));
+}
+
+TEST(ParseAuth, ParameterNamesAreCaseInsensitiveAndLwsAroundEqualsIsAllowed) {
+  auto r = parse_auth("digest USERNAME = \"bob\" , Realm=\"b.example\" ,UserHash=true");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->scheme, "digest");
+  EXPECT_EQ(r->username, "bob");
+  EXPECT_EQ(r->realm, "b.example");
+  EXPECT_EQ(r->userhash, "true");
+  EXPECT_FALSE(r->malformed);
+}
+
+TEST(ParseAuth, QuotedPairsStayEscapedAndCommasInsideQuotesDoNotSplit) {
+  auto r = parse_auth(R"(Digest username="a\"b,c", realm="r")");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->username, R"(a\"b,c)");
+  EXPECT_EQ(r->realm, "r");
+}
+
+TEST(ParseAuth, SkipsUnknownParameters) {
+  auto r = parse_auth("Digest charset=UTF-8, x-vendor=\"v, w\", username=\"u\"");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->username, "u");
+  EXPECT_FALSE(r->malformed);
+}
+
+TEST(ParseAuth, DuplicateKnownParameterKeepsTheFirstAndFlagsMalformed) {
+  auto r = parse_auth("Digest username=\"first\", username=\"second\"");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->username, "first");
+  EXPECT_TRUE(r->malformed);
+}
+
+TEST(ParseAuth, EmptyListElementsFlagMalformed) {
+  auto a = parse_auth("Digest realm=\"r\",,nonce=\"n\"");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->nonce, "n");
+  EXPECT_TRUE(a->malformed);
+  auto b = parse_auth("Digest realm=\"r\",");
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->malformed);
+}
+
+TEST(ParseAuth, NonceCountMustBeEightHexDigits) {
+  auto short_nc = parse_auth("Digest nc=0001");
+  ASSERT_TRUE(short_nc.ok());
+  EXPECT_TRUE(short_nc->malformed);
+  auto bad_hex = parse_auth("Digest nc=0000000g");
+  ASSERT_TRUE(bad_hex.ok());
+  EXPECT_TRUE(bad_hex->malformed);
+  auto good = parse_auth("Digest nc=0000000A");
+  ASSERT_TRUE(good.ok());
+  EXPECT_FALSE(good->malformed);
+}
+
+TEST(ParseAuth, UnreadableValuesAreBadAuthorization) {
+  constexpr std::string_view kBad[] = {
+      "",
+      "   ",
+      "Digest",
+      "Digest   ",
+      "Digest username=\"1006",            // unterminated quoted-string
+      "Digest username=\"1006\\",          // dangling quoted-pair
+      "Digest realm=\"r\", nonce=\"abc",   // unterminated after a good parameter
+      "Digest username",                   // no "="
+      "Digest username=",                  // no value
+      "Digest username=\"u\" realm=\"r\"", // missing comma
+      "Digest uri=sip:host",               // unquoted value that is not a token
+      "Digest=\"x\"",                      // no scheme/parameter separator
+      "\"Digest\" username=\"u\"",         // scheme is not a token
+      "Digest username=\"u\x01\"",         // control character in quoted-string
+  };
+  for (std::string_view v : kBad) {
+    auto r = parse_auth(v);
+    ASSERT_FALSE(r.ok()) << v;
+    EXPECT_EQ(r.error(), Fault::BadAuthorization) << v;
+  }
+}
+
+TEST(QopList, IteratesOptionsSkippingEmptyElements) {
+  QopList list(" auth , ,auth-int,");
+  std::string_view o;
+  ASSERT_TRUE(list.next(o));
+  EXPECT_EQ(o, "auth");
+  ASSERT_TRUE(list.next(o));
+  EXPECT_EQ(o, "auth-int");
+  EXPECT_FALSE(list.next(o));
+}
+
+}  // namespace
+}  // namespace sipedge::parser
