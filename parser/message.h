@@ -102,8 +102,8 @@ class Message {
   uint32_t headers_end() const noexcept { return headers_end_; }
   Span body_span() const noexcept { return body_; }
   std::string_view body() const noexcept { return text(body_); }
-  // Bytes this message occupies in the input (start line through body). On a datagram the rest is
-  // junk after the declared body (RFC 3261 §18.3) and is ignored.
+  // Offset one past the message's last byte (leading CRLF keepalives included). On a datagram the
+  // bytes after it are junk after the declared body (RFC 3261 §18.3) and are ignored.
   uint32_t size() const noexcept { return size_; }
   // Content-Length as declared (-1 when absent).
   int64_t content_length() const noexcept { return content_length_; }

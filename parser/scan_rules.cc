@@ -1,0 +1,150 @@
+// parser/scan_rules.cc — any thread, pure. See scan_rules.h. No allocation, no exceptions.
+#include "parser/scan_rules.h"
+
+#include <array>
+
+namespace sipedge::parser::scan_rules {
+namespace {
+
+constexpr std::array<bool, 256> build_token_table() {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+  for (char c : std::string_view("-.!%*_+`'~")) t[static_cast<uint8_t>(c)] = true;
+  return t;
+}
+
+constexpr std::array<bool, 256> kToken = build_token_table();
+
+inline bool is_ws(char c) noexcept { return c == ' ' || c == '\t'; }
+
+inline Span span(uint32_t b, uint32_t e) noexcept { return Span{b, e - b}; }
+
+bool iprefix_sip_slash(const char* p, uint32_t len) noexcept {
+  return len >= 4 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p' && p[3] == '/';
+}
+
+}  // namespace
+
+bool is_token_char(char c) noexcept { return kToken[static_cast<uint8_t>(c)]; }
+
+uint32_t skip_leading_crlf(const char* base, uint32_t n) noexcept {
+  uint32_t i = 0;
+  while (i < n && (base[i] == '\r' || base[i] == '\n')) ++i;
+  return i;
+}
+
+// Request-Line = Method SP Request-URI SP SIP-Version; Status-Line = SIP-Version SP Status-Code SP
+// Reason-Phrase (RFC 3261 §7.1, §7.2). Exactly one SP between elements, as the ABNF says. The version
+// text is checked later by validate() (505 rather than 400).
+Fault parse_start_line(const char* base, uint32_t begin, uint32_t end, Message& out) noexcept {
+  out.set_start_line(span(begin, end));
+  if (iprefix_sip_slash(base + begin, end - begin)) {
+    uint32_t i = begin;
+    while (i < end && base[i] != ' ') ++i;
+    const Span version = span(begin, i);
+    if (i + 4 > end || base[i] != ' ') return Fault::BadStatusLine;
+    const char d0 = base[i + 1], d1 = base[i + 2], d2 = base[i + 3];
+    if (d0 < '1' || d0 > '6' || d1 < '0' || d1 > '9' || d2 < '0' || d2 > '9') return Fault::BadStatusCode;
+    const auto status = static_cast<uint16_t>((d0 - '0') * 100 + (d1 - '0') * 10 + (d2 - '0'));
+    uint32_t r = i + 4;
+    if (r < end && base[r] != ' ') return Fault::BadStatusCode;
+    if (r < end) ++r;
+    out.set_response(version, status, span(r, end));
+    return Fault::None;
+  }
+  uint32_t i = begin;
+  while (i < end && kToken[static_cast<uint8_t>(base[i])]) ++i;
+  if (i == begin || i >= end || base[i] != ' ') return i == begin ? Fault::BadMethod : Fault::BadStartLine;
+  const Span method = span(begin, i);
+  const uint32_t uri_begin = i + 1;
+  uint32_t j = uri_begin;
+  while (j < end && base[j] != ' ' && base[j] != '\t') ++j;
+  if (j == uri_begin || j >= end || base[j] != ' ') return Fault::BadStartLine;
+  const uint32_t version_begin = j + 1;
+  uint32_t k = version_begin;
+  while (k < end && base[k] != ' ' && base[k] != '\t') ++k;
+  if (k == version_begin || k != end) return Fault::BadStartLine;
+  out.set_request(method, method_from_token(std::string_view(base + begin, i - begin)), span(uri_begin, j),
+                  span(version_begin, end));
+  return Fault::None;
+}
+
+Fault HeaderBuilder::line(const char* base, uint32_t begin, uint32_t end) noexcept {
+  base_ = base;
+  if (is_ws(base[begin])) {
+    // RFC 3261 §7.3.1: a line starting with whitespace continues the previous header's value.
+    if (!pending_) return Fault::BadHeaderLine;
+    uint32_t b = begin;
+    while (b < end && is_ws(base[b])) ++b;
+    uint32_t e = end;
+    while (e > b && is_ws(base[e - 1])) --e;
+    if (b < e) {
+      if (value_begin_ == value_end_) value_begin_ = b;
+      value_end_ = e;
+    }
+    return Fault::None;
+  }
+  if (const Fault f = commit(); f != Fault::None) return f;
+  uint32_t i = begin;
+  while (i < end && kToken[static_cast<uint8_t>(base[i])]) ++i;
+  if (i == begin) return Fault::BadHeaderName;
+  name_ = span(begin, i);
+  while (i < end && is_ws(base[i])) ++i;
+  if (i == end) return Fault::BadHeaderLine;
+  if (base[i] != ':') return Fault::BadHeaderName;
+  ++i;
+  while (i < end && is_ws(base[i])) ++i;
+  uint32_t e = end;
+  while (e > i && is_ws(base[e - 1])) --e;
+  value_begin_ = i;
+  value_end_ = e;
+  pending_ = true;
+  return Fault::None;
+}
+
+Fault HeaderBuilder::commit() noexcept {
+  if (!pending_) return Fault::None;
+  pending_ = false;
+  const std::string_view name(base_ + name_.off, name_.len);
+  const HeaderId id = header_id_lookup(name);
+  if (id == HeaderId::ContentLength) {
+    // RFC 3261 §20.14: 1*DIGIT. Saturate rather than overflow; framing rejects it as too large.
+    if (value_begin_ == value_end_) return Fault::BadContentLength;
+    int64_t v = 0;
+    for (uint32_t p = value_begin_; p < value_end_; ++p) {
+      const char c = base_[p];
+      if (c < '0' || c > '9') return Fault::BadContentLength;
+      v = v * 10 + (c - '0');
+      if (v > 0xffffffffLL) v = 0x100000000LL;
+    }
+    if (content_length_ >= 0 && content_length_ != v) return Fault::ConflictingContentLength;
+    content_length_ = v;
+  }
+  if (!out_.add_header(id, name_, span(value_begin_, value_end_))) return Fault::TooManyHeaders;
+  return Fault::None;
+}
+
+ScanResult frame_body(std::string_view bytes, uint32_t body_begin, Framing framing, int64_t content_length,
+                      Message& out) noexcept {
+  const auto total = static_cast<uint64_t>(bytes.size());
+  const bool stream = framing == Framing::Stream;
+  uint32_t body_len;
+  if (content_length >= 0) {
+    const uint64_t body_end = static_cast<uint64_t>(body_begin) + static_cast<uint64_t>(content_length);
+    if (body_end > kMaxMessageBytes) return {ScanStatus::Malformed, stream ? Fault::TooLarge : Fault::ContentLengthTooLarge, 0};
+    if (body_end > total) {
+      if (stream) return {ScanStatus::NeedMore, Fault::None, 0};
+      return {ScanStatus::Malformed, Fault::ContentLengthTooLarge, 0};
+    }
+    body_len = static_cast<uint32_t>(content_length);
+  } else {
+    if (stream) return {ScanStatus::Malformed, Fault::MissingContentLength, 0};
+    body_len = static_cast<uint32_t>(total - body_begin);
+  }
+  out.set_body(Span{body_begin, body_len}, content_length);
+  return {ScanStatus::Complete, Fault::None, body_begin + body_len};
+}
+
+}  // namespace sipedge::parser::scan_rules
