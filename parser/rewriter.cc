@@ -1,0 +1,449 @@
+// parser/rewriter.cc — control lcore (any thread, pure). Resolves an edit list to sorted byte-range
+// operations on the original message, then copies it in one pass: one memcpy per unchanged run.
+// Never allocates or throws; refuses edits that would break header framing (RFC 3261 §7.3.1).
+#include "parser/rewriter.h"
+
+#include <charconv>
+#include <cstring>
+
+namespace sipedge::parser {
+namespace {
+
+constexpr std::string_view kErrorName[] = {
+#define SIPEDGE_REWRITE_ERROR_NAME(name, text) #name,
+    SIPEDGE_REWRITE_ERRORS(SIPEDGE_REWRITE_ERROR_NAME)
+#undef SIPEDGE_REWRITE_ERROR_NAME
+};
+constexpr std::string_view kErrorText[] = {
+#define SIPEDGE_REWRITE_ERROR_TEXT(name, text) text,
+    SIPEDGE_REWRITE_ERRORS(SIPEDGE_REWRITE_ERROR_TEXT)
+#undef SIPEDGE_REWRITE_ERROR_TEXT
+};
+
+// RFC 3261 §25.1 token characters.
+bool is_token_char(char c) noexcept {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  switch (c) {
+    case '-': case '.': case '!': case '%': case '*': case '_': case '+': case '`': case '\'': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_token(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!is_token_char(c)) return false;
+  return true;
+}
+
+// Bytes that would end a line (or that the scanner refuses in headers) if written into one.
+bool has_line_break(std::string_view s) noexcept {
+  for (char c : s)
+    if (c == '\r' || c == '\n' || c == '\0') return true;
+  return false;
+}
+
+bool is_wsp(char c) noexcept { return c == ' ' || c == '\t'; }
+
+// One resolved edit: bytes [off, off+len) of the original become `a` (or, for a header line,
+// `a ": " b CRLF`).
+struct Op {
+  uint32_t off = 0;
+  uint32_t len = 0;
+  uint16_t order = 0;  // add order, ties at one position keep it; the rewriter's own ops go last
+  bool line = false;
+  std::string_view a, b;
+
+  uint32_t end() const noexcept { return off + len; }
+  uint32_t out_len() const noexcept {
+    // "name: value" CRLF, or "name:" CRLF for an empty value (no trailing whitespace).
+    if (!line) return static_cast<uint32_t>(a.size());
+    return static_cast<uint32_t>(a.size() + 3 + (b.empty() ? 0 : b.size() + 1));
+  }
+};
+
+constexpr unsigned kMaxOps = EditList::kCapacity + 1;  // + the Content-Length fix
+
+struct Plan {
+  std::array<Op, kMaxOps> ops;
+  unsigned count = 0;
+  uint32_t begin = 0;  // first byte of the message (its start line)
+  uint32_t end = 0;    // one past its body
+  uint32_t size = 0;   // bytes the output will have
+  std::array<char, 16> cl_text{};  // ": " + decimal new body length
+};
+
+class Resolver {
+ public:
+  explicit Resolver(const Message& msg) noexcept
+      : msg_(msg), b_(msg.bytes().data()), hb_(msg.headers_begin()), he_(msg.headers_end()) {}
+
+  // The message must be a complete scan: start line, header block ending in an empty line, body.
+  bool consistent() const noexcept {
+    const Span body = msg_.body_span();
+    const uint64_t n = msg_.bytes().size();
+    const uint32_t begin = msg_.start_line().off;
+    return begin < hb_ && hb_ <= he_ && he_ < body.off && uint64_t{body.off} + body.len <= n &&
+           msg_.size() == body.end() && b_[hb_ - 1] == '\n' && b_[he_ - 1] == '\n' && b_[body.off - 1] == '\n';
+  }
+
+  // Checks that (name, value) describe a header line of this message's header block and returns
+  // the offset one past its terminator and any folded continuation lines, or 0.
+  uint32_t line_end(Span name, Span value) const noexcept {
+    if (name.len == 0 || name.off < hb_ || uint64_t{name.off} + name.len > he_ || b_[name.off - 1] != '\n')
+      return 0;
+    uint32_t from = name.end();
+    if (value.len != 0) {
+      if (value.off < name.end() || uint64_t{value.off} + value.len > he_) return 0;
+      from = value.end();
+    }
+    // he_ is preceded by '\n', so each search below finds one at the latest at he_ - 1.
+    for (;;) {
+      const void* nl = std::memchr(b_ + from, '\n', he_ - from);
+      if (nl == nullptr) return 0;
+      uint32_t next = static_cast<uint32_t>(static_cast<const char*>(nl) - b_) + 1;
+      if (next >= he_ || !is_wsp(b_[next])) return next;
+      from = next;  // a continuation line (RFC 3261 §7.3.1 LWS) belongs to this header
+    }
+  }
+
+  // A Replace in the start line or headers must leave the line structure as it was: no new line
+  // breaks, no line end removed (a fold, '\n' followed by SP/HT, may go), and a line must not
+  // start to look like a continuation or an empty line.
+  RewriteError check_header_replace(Span s, std::string_view text, uint32_t begin) const noexcept {
+    if (has_line_break(text)) return RewriteError::BadText;
+    for (uint32_t i = s.off; i < s.end(); ++i)
+      if (b_[i] == '\n' && (i + 1 >= he_ || !is_wsp(b_[i + 1]))) return RewriteError::BadSpan;
+    if (s.off == begin || b_[s.off - 1] == '\n') {
+      char first = text.empty() ? b_[s.end()] : text.front();
+      if (is_wsp(first) || first == '\r' || first == '\n') return RewriteError::BadSpan;
+    }
+    return RewriteError::None;
+  }
+
+ private:
+  const Message& msg_;
+  const char* b_;
+  uint32_t hb_, he_;
+};
+
+bool all_digits_equal(std::string_view text, uint64_t n) noexcept {
+  if (text.empty() || text.size() > 19) return false;
+  uint64_t v = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  return v == n;
+}
+
+// Sorted by position; at one position insertions come before the range that starts there, and
+// ties keep the order the edits were added in.
+bool op_before(const Op& x, const Op& y) noexcept {
+  if (x.off != y.off) return x.off < y.off;
+  if ((x.len != 0) != (y.len != 0)) return x.len == 0;
+  return x.order < y.order;
+}
+
+RewriteError make_plan(const Message& msg, const EditList& edits, Plan& plan) noexcept {
+  if (edits.error() != RewriteError::None) return edits.error();
+  Resolver r(msg);
+  if (!r.consistent()) return RewriteError::BadMessage;
+
+  const char* b = msg.bytes().data();
+  const uint32_t he = msg.headers_end();
+  const Span body = msg.body_span();
+  plan.begin = msg.start_line().off;
+  plan.end = body.end();
+
+  bool body_edited = false;
+  bool cl_deleted = false;
+  uint16_t order = 0;
+  for (const EditList::Edit& e : edits.edits()) {
+    Op op;
+    op.order = order++;
+    switch (e.kind) {
+      case EditKind::Replace: {
+        const Span s = e.span;
+        if (uint64_t{s.off} + s.len > plan.end) return RewriteError::BadSpan;
+        if (s.off >= plan.begin && s.end() <= he && s.off < he) {
+          if (RewriteError err = r.check_header_replace(s, e.text, plan.begin); err != RewriteError::None)
+            return err;
+        } else if (s.off >= body.off) {
+          body_edited = true;
+        } else {
+          return RewriteError::BadSpan;
+        }
+        op.off = s.off;
+        op.len = s.len;
+        op.a = e.text;
+        break;
+      }
+      case EditKind::ReplaceBody:
+        body_edited = true;
+        op.off = body.off;
+        op.len = body.len;
+        op.a = e.text;
+        break;
+      case EditKind::InsertBefore:
+      case EditKind::InsertAfter:
+      case EditKind::DeleteHeader: {
+        uint32_t end = r.line_end(e.span, e.value);
+        if (end == 0) return RewriteError::BadHeader;
+        op.off = e.kind == EditKind::InsertAfter ? end : e.span.off;
+        if (e.kind == EditKind::DeleteHeader) {
+          op.len = end - e.span.off;
+          if (header_id_lookup(msg.text(e.span)) == HeaderId::ContentLength) cl_deleted = true;
+        }
+        break;
+      }
+      case EditKind::PrependHeader:
+        op.off = msg.headers_begin();
+        break;
+      case EditKind::AppendHeader:
+        op.off = he;
+        break;
+    }
+    if (e.kind != EditKind::Replace && e.kind != EditKind::ReplaceBody && e.kind != EditKind::DeleteHeader) {
+      op.line = true;
+      op.a = e.text;
+      op.b = e.value_text;
+    }
+    plan.ops[plan.count++] = op;
+  }
+
+  // New body length: the body's bytes plus what the edits inside it add or remove.
+  int64_t body_len = body.len;
+  for (unsigned i = 0; i < plan.count; ++i) {
+    const Op& op = plan.ops[i];
+    if (!op.line && op.off >= body.off) body_len += int64_t{op.out_len()} - op.len;
+  }
+
+  // The first Content-Length header that survives the edits carries the new length.
+  const HeaderField* cl = msg.find(HeaderId::ContentLength);
+  for (; cl != nullptr; cl = msg.next_same(cl)) {
+    bool deleted = false;
+    for (const EditList::Edit& e : edits.edits())
+      if (e.kind == EditKind::DeleteHeader && e.span.off == cl->name.off) deleted = true;
+    if (!deleted) break;
+  }
+  std::array<char, 16>& t = plan.cl_text;
+  t[0] = ':';
+  t[1] = ' ';
+  char* digits_end = std::to_chars(t.data() + 2, t.data() + t.size(), body_len).ptr;
+  const std::string_view with_colon(t.data(), static_cast<size_t>(digits_end - t.data()));
+  const std::string_view digits = with_colon.substr(2);
+  if (cl != nullptr) {
+    if (r.line_end(cl->name, cl->value) == 0) return RewriteError::BadHeader;
+    // The span the rewriter may write: the value, or for an empty value everything from the end of
+    // the name to the line end (whitespace and colon), rewritten as ": N".
+    Span own = cl->value;
+    std::string_view text = digits;
+    if (own.len == 0) {
+      uint32_t eol = cl->name.end();
+      while (b[eol] != '\r' && b[eol] != '\n') ++eol;
+      own = Span{cl->name.end(), eol - cl->name.end()};
+      text = with_colon;
+    }
+    for (unsigned i = 0; i < plan.count; ++i) {
+      const Op& op = plan.ops[i];
+      if (op.off <= own.end() && op.end() >= own.off && !op.line) return RewriteError::Overlap;
+    }
+    if (cl->value.len == 0 || !all_digits_equal(msg.text(cl->value), static_cast<uint64_t>(body_len))) {
+      Op fix;
+      fix.off = own.off;
+      fix.len = own.len;
+      fix.order = order;
+      fix.a = text;
+      plan.ops[plan.count++] = fix;
+    }
+  } else if (body_edited || cl_deleted) {
+    Op fix;
+    fix.off = he;
+    fix.order = order;
+    fix.line = true;
+    fix.a = header_canonical_name(HeaderId::ContentLength);
+    fix.b = digits;
+    plan.ops[plan.count++] = fix;
+  }
+
+  // At most 33 ops: insertion sort, no allocation, stable.
+  for (unsigned i = 1; i < plan.count; ++i) {
+    Op op = plan.ops[i];
+    unsigned j = i;
+    for (; j > 0 && op_before(op, plan.ops[j - 1]); --j) plan.ops[j] = plan.ops[j - 1];
+    plan.ops[j] = op;
+  }
+
+  uint64_t size = plan.end - plan.begin;
+  for (unsigned i = 0; i < plan.count; ++i) {
+    const Op& op = plan.ops[i];
+    if (i > 0 && plan.ops[i - 1].end() > op.off) return RewriteError::Overlap;
+    size += uint64_t{op.out_len()} - op.len;
+  }
+  if (size > kMaxRewriteBytes) return RewriteError::TooLarge;
+  plan.size = static_cast<uint32_t>(size);
+  return RewriteError::None;
+}
+
+// The unchanged runs and the new pieces, in output order, handed to a sink.
+template <class Sink>
+void emit(const Plan& plan, const char* b, Sink& sink) noexcept {
+  uint32_t cursor = plan.begin;
+  for (unsigned i = 0; i < plan.count; ++i) {
+    const Op& op = plan.ops[i];
+    sink.put(b + cursor, op.off - cursor);
+    if (op.line) {
+      sink.put(op.a.data(), op.a.size());
+      if (op.b.empty()) {
+        sink.put(":", 1);
+      } else {
+        sink.put(": ", 2);
+        sink.put(op.b.data(), op.b.size());
+      }
+      sink.put("\r\n", 2);
+    } else {
+      sink.put(op.a.data(), op.a.size());
+    }
+    cursor = op.end();
+  }
+  sink.put(b + cursor, plan.end - cursor);
+}
+
+struct FlatSink {
+  char* p;
+  void put(const char* src, size_t n) noexcept {
+    if (n == 0) return;
+    std::memcpy(p, src, n);
+    p += n;
+  }
+};
+
+struct ChainSink {
+  std::span<const std::span<char>> segs;
+  size_t seg = 0;
+  size_t pos = 0;
+  void put(const char* src, size_t n) noexcept {
+    while (n != 0) {
+      size_t room = segs[seg].size() - pos;
+      if (room == 0) {
+        ++seg;
+        pos = 0;
+        continue;
+      }
+      size_t k = n < room ? n : room;
+      std::memcpy(segs[seg].data() + pos, src, k);
+      pos += k;
+      src += k;
+      n -= k;
+    }
+  }
+};
+
+}  // namespace
+
+std::string_view rewrite_error_name(RewriteError e) noexcept {
+  return e < RewriteError::kCount ? kErrorName[static_cast<uint8_t>(e)] : std::string_view{};
+}
+
+std::string_view rewrite_error_text(RewriteError e) noexcept {
+  return e < RewriteError::kCount ? kErrorText[static_cast<uint8_t>(e)] : std::string_view{};
+}
+
+bool EditList::fail(RewriteError e) noexcept {
+  if (error_ == RewriteError::None) error_ = e;
+  return false;
+}
+
+bool EditList::add(const Edit& e) noexcept {
+  if (count_ >= kCapacity) return fail(RewriteError::TooManyEdits);
+  // Bounds every piece so sizes fit in 32 bits and the output-size check cannot wrap.
+  if (e.text.size() > kMaxRewriteBytes || e.value_text.size() > kMaxRewriteBytes)
+    return fail(RewriteError::TooLarge);
+  edits_[count_++] = e;
+  return true;
+}
+
+bool EditList::add_line(EditKind kind, const HeaderField* h, std::string_view name,
+                        std::string_view value) noexcept {
+  if (!is_token(name) || has_line_break(value)) return fail(RewriteError::BadHeaderText);
+  Edit e;
+  e.kind = kind;
+  if (h != nullptr) {
+    e.span = h->name;
+    e.value = h->value;
+  }
+  e.text = name;
+  e.value_text = value;
+  return add(e);
+}
+
+bool EditList::replace(Span original, std::string_view text) noexcept {
+  Edit e;
+  e.kind = EditKind::Replace;
+  e.span = original;
+  e.text = text;
+  return add(e);
+}
+
+bool EditList::insert_header_before(const HeaderField& h, std::string_view name, std::string_view value) noexcept {
+  return add_line(EditKind::InsertBefore, &h, name, value);
+}
+
+bool EditList::insert_header_after(const HeaderField& h, std::string_view name, std::string_view value) noexcept {
+  return add_line(EditKind::InsertAfter, &h, name, value);
+}
+
+bool EditList::prepend_header(std::string_view name, std::string_view value) noexcept {
+  return add_line(EditKind::PrependHeader, nullptr, name, value);
+}
+
+bool EditList::append_header(std::string_view name, std::string_view value) noexcept {
+  return add_line(EditKind::AppendHeader, nullptr, name, value);
+}
+
+bool EditList::delete_header(const HeaderField& h) noexcept {
+  Edit e;
+  e.kind = EditKind::DeleteHeader;
+  e.span = h.name;
+  e.value = h.value;
+  return add(e);
+}
+
+bool EditList::replace_body(std::string_view body) noexcept {
+  Edit e;
+  e.kind = EditKind::ReplaceBody;
+  e.text = body;
+  return add(e);
+}
+
+Result<uint32_t, RewriteError> rewritten_size(const Message& msg, const EditList& edits) noexcept {
+  Plan plan;
+  if (RewriteError err = make_plan(msg, edits, plan); err != RewriteError::None) return Err{err};
+  return plan.size;
+}
+
+Result<uint32_t, RewriteError> apply(const Message& msg, const EditList& edits, std::span<char> out) noexcept {
+  Plan plan;
+  if (RewriteError err = make_plan(msg, edits, plan); err != RewriteError::None) return Err{err};
+  if (plan.size > out.size()) return Err{RewriteError::OutputTooSmall};
+  FlatSink sink{out.data()};
+  emit(plan, msg.bytes().data(), sink);
+  return plan.size;
+}
+
+Result<uint32_t, RewriteError> apply_chain(const Message& msg, const EditList& edits,
+                                           std::span<const std::span<char>> segments) noexcept {
+  Plan plan;
+  if (RewriteError err = make_plan(msg, edits, plan); err != RewriteError::None) return Err{err};
+  uint64_t room = 0;
+  for (std::span<char> s : segments) room += s.size();
+  if (plan.size > room) return Err{RewriteError::OutputTooSmall};
+  ChainSink sink{segments};
+  emit(plan, msg.bytes().data(), sink);
+  return plan.size;
+}
+
+}  // namespace sipedge::parser
