@@ -1,0 +1,70 @@
+// parser/value_list.cc — any thread, pure. Comma split and LWS handling for header values
+// (RFC 3261 §7.3.1, §25.1). One forward pass per value; never allocates.
+#include "parser/value_list.h"
+
+namespace sipedge::parser {
+
+std::string_view trim_lws(std::string_view s) noexcept {
+  size_t b = 0, e = s.size();
+  while (b < e && is_lws_char(s[b])) ++b;
+  while (e > b && is_lws_char(s[e - 1])) --e;
+  return s.substr(b, e - b);
+}
+
+size_t skip_quoted(std::string_view s, size_t open) noexcept {
+  for (size_t i = open + 1; i < s.size(); ++i) {
+    if (s[i] == '\\') {
+      ++i;  // quoted-pair: the next byte is literal, even '"'
+    } else if (s[i] == '"') {
+      return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+bool CommaItems::next(std::string_view& item) noexcept {
+  const size_t n = value_.size();
+  while (pos_ <= n) {
+    size_t i = pos_;
+    bool in_angle = false;
+    for (; i < n; ++i) {
+      char c = value_[i];
+      if (in_angle) {
+        // A URI never holds an unescaped '"', so inside <...> only '>' matters.
+        if (c == '>') in_angle = false;
+      } else if (c == ',') {
+        break;
+      } else if (c == '"') {
+        size_t close = skip_quoted(value_, i);
+        if (close == std::string_view::npos) {
+          i = n;
+          break;
+        }
+        i = close - 1;
+      } else if (c == '<') {
+        in_angle = true;
+      }
+    }
+    std::string_view candidate = trim_lws(value_.substr(pos_, i - pos_));
+    pos_ = i + 1;
+    if (!candidate.empty()) {
+      item = candidate;
+      return true;
+    }
+  }
+  return false;
+}
+
+HeaderItems::HeaderItems(const Message& msg, HeaderId id) noexcept
+    : msg_(&msg), field_(msg.find(id)), items_(field_ ? msg.text(field_->value) : std::string_view{}) {}
+
+bool HeaderItems::next(std::string_view& item) noexcept {
+  while (field_ != nullptr) {
+    if (items_.next(item)) return true;
+    field_ = msg_->next_same(field_);
+    if (field_ != nullptr) items_ = CommaItems(msg_->text(field_->value));
+  }
+  return false;
+}
+
+}  // namespace sipedge::parser

@@ -1,0 +1,162 @@
+// tests/parser/value_list_test.cc — pins parser/value_list.cc: LWS trimming, quoted-string
+// skipping, the top-level comma split (RFC 3261 §7.3.1) and items across repeated headers.
+#include "parser/value_list.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "parser/scanner_hand.h"
+
+namespace sipedge::parser {
+namespace {
+
+std::vector<std::string> split(std::string_view value) {
+  std::vector<std::string> out;
+  CommaItems items(value);
+  std::string_view item;
+  while (items.next(item)) out.emplace_back(item);
+  return out;
+}
+
+std::vector<std::string> items_of(const Message& msg, HeaderId id) {
+  std::vector<std::string> out;
+  HeaderItems items(msg, id);
+  std::string_view item;
+  while (items.next(item)) out.emplace_back(item);
+  return out;
+}
+
+using V = std::vector<std::string>;
+
+TEST(TrimLws, StripsSpacesTabsAndFoldsAtBothEnds) {
+  EXPECT_EQ(trim_lws("  abc \t"), "abc");
+  EXPECT_EQ(trim_lws("\r\n abc\r\n\t"), "abc");
+  EXPECT_EQ(trim_lws("a b"), "a b");
+  EXPECT_EQ(trim_lws(" \t\r\n "), "");
+  EXPECT_EQ(trim_lws(""), "");
+}
+
+TEST(TrimLws, ReturnsViewIntoInput) {
+  std::string_view in = "  xyz  ";
+  std::string_view out = trim_lws(in);
+  EXPECT_EQ(out.data(), in.data() + 2);
+  EXPECT_EQ(out.size(), 3u);
+}
+
+TEST(SkipQuoted, FindsClosingQuoteAndHonoursBackslashEscapes) {
+  std::string_view s = R"("a\"b" rest)";
+  EXPECT_EQ(skip_quoted(s, 0), 6u);
+  EXPECT_EQ(skip_quoted(R"("ab\\")", 0), 6u);
+  EXPECT_EQ(skip_quoted(R"("unterminated)", 0), std::string_view::npos);
+  EXPECT_EQ(skip_quoted(R"("ends in escape\")", 0), std::string_view::npos);
+}
+
+TEST(SkipLwsAndToken, StopAtTheRightByte) {
+  EXPECT_EQ(skip_lws("  \tx", 0), 3u);
+  EXPECT_EQ(skip_lws("abc", 1), 1u);
+  EXPECT_EQ(skip_token("SIP/2.0", 0), 3u);
+  EXPECT_EQ(skip_token("z9hG4bK-1.a!%*_+`'~;x", 0), 19u);
+  EXPECT_TRUE(is_token_char('~'));
+  EXPECT_FALSE(is_token_char('/'));
+  EXPECT_FALSE(is_token_char('"'));
+}
+
+TEST(CommaItems, SplitsAtTopLevelCommasAndTrims) {
+  EXPECT_EQ(split("a, b ,c"), (V{"a", "b", "c"}));
+  EXPECT_EQ(split("single"), (V{"single"}));
+  EXPECT_EQ(split("INVITE,ACK,BYE"), (V{"INVITE", "ACK", "BYE"}));
+}
+
+TEST(CommaItems, CommaInsideQuotesDoesNotSplit) {
+  EXPECT_EQ(split(R"("Doe, John" <sip:j@x>, <sip:k@y>)"), (V{R"("Doe, John" <sip:j@x>)", "<sip:k@y>"}));
+}
+
+TEST(CommaItems, EscapedQuoteInsideQuotesKeepsTheStringOpen) {
+  EXPECT_EQ(split(R"("a\", b" <sip:a@x>, c)"), (V{R"("a\", b" <sip:a@x>)", "c"}));
+}
+
+TEST(CommaItems, CommaInsideAngleBracketsDoesNotSplit) {
+  EXPECT_EQ(split("<sip:a@x;x=a,b>;q=1, <sip:b@y>"), (V{"<sip:a@x;x=a,b>;q=1", "<sip:b@y>"}));
+}
+
+TEST(CommaItems, QuoteInsideAngleBracketsIsIgnored) {
+  EXPECT_EQ(split(R"(<sip:a"b@x>, <sip:c@y>)"), (V{R"(<sip:a"b@x>)", "<sip:c@y>"}));
+}
+
+TEST(CommaItems, SkipsEmptyItems) {
+  EXPECT_EQ(split("a,,b, ,"), (V{"a", "b"}));
+  EXPECT_EQ(split(""), V{});
+  EXPECT_EQ(split(" , "), V{});
+}
+
+TEST(CommaItems, FoldedLinesAreLws) {
+  EXPECT_EQ(split("SIP/2.0/UDP a;branch=z9hG4bK1,\r\n SIP/2.0/UDP b"),
+            (V{"SIP/2.0/UDP a;branch=z9hG4bK1", "SIP/2.0/UDP b"}));
+}
+
+TEST(CommaItems, UnterminatedQuoteTakesTheRestAsOneItem) {
+  EXPECT_EQ(split(R"(a, "b, c)"), (V{"a", R"("b, c)"}));
+}
+
+TEST(CommaItems, UnterminatedAngleTakesTheRestAsOneItem) {
+  EXPECT_EQ(split("a, <sip:b, c"), (V{"a", "<sip:b, c"}));
+}
+
+TEST(CommaItems, ItemsAreViewsIntoTheValue) {
+  std::string_view v = "x, yy";
+  CommaItems items(v);
+  std::string_view item;
+  ASSERT_TRUE(items.next(item));
+  EXPECT_EQ(item.data(), v.data());
+  ASSERT_TRUE(items.next(item));
+  EXPECT_EQ(item.data(), v.data() + 3);
+  EXPECT_FALSE(items.next(item));
+  EXPECT_FALSE(items.next(item));
+}
+
+// Builds a Message by hand, without a scanner, so HeaderItems is pinned on its own.
+TEST(HeaderItems, WalksRepeatedHeadersInOrderBuiltByHand) {
+  std::string_view bytes = "Via: a, b\r\nTo: t\r\nVia: c\r\n";
+  Message msg;
+  msg.reset(bytes);
+  ASSERT_TRUE(msg.add_header(HeaderId::Via, Span{0, 3}, Span{5, 4}));
+  ASSERT_TRUE(msg.add_header(HeaderId::To, Span{11, 2}, Span{15, 1}));
+  ASSERT_TRUE(msg.add_header(HeaderId::Via, Span{18, 3}, Span{23, 1}));
+  EXPECT_EQ(items_of(msg, HeaderId::Via), (V{"a", "b", "c"}));
+  EXPECT_EQ(items_of(msg, HeaderId::To), (V{"t"}));
+  EXPECT_EQ(items_of(msg, HeaderId::Contact), V{});
+}
+
+TEST(HeaderItems, SkipsEmptyHeaderValuesAndContinues) {
+  std::string_view bytes = "Via: \r\nVia: x\r\n";
+  Message msg;
+  msg.reset(bytes);
+  ASSERT_TRUE(msg.add_header(HeaderId::Via, Span{0, 3}, Span{5, 0}));
+  ASSERT_TRUE(msg.add_header(HeaderId::Via, Span{7, 3}, Span{12, 1}));
+  EXPECT_EQ(items_of(msg, HeaderId::Via), (V{"x"}));
+}
+
+TEST(HeaderItems, ScannedMessageMixesCompactAndFullNames) {
+  std::string_view bytes =
+      "OPTIONS sip:x@example.com SIP/2.0\r\n"
+      "v: SIP/2.0/UDP a.example.com;branch=z9hG4bK1, SIP/2.0/UDP b.example.com;branch=z9hG4bK2\r\n"
+      "Supported: timer\r\n"
+      "VIA: SIP/2.0/TCP c.example.com;branch=z9hG4bK3\r\n"
+      "k: 100rel,\r\n replaces\r\n"
+      "Supported: path\r\n"
+      "Content-Length: 0\r\n\r\n";
+  HandScanner scanner;
+  Message msg;
+  ScanResult r = scanner.scan(bytes, Framing::Datagram, msg);
+  ASSERT_EQ(r.status, ScanStatus::Complete);
+  EXPECT_EQ(items_of(msg, HeaderId::Via),
+            (V{"SIP/2.0/UDP a.example.com;branch=z9hG4bK1", "SIP/2.0/UDP b.example.com;branch=z9hG4bK2",
+               "SIP/2.0/TCP c.example.com;branch=z9hG4bK3"}));
+  EXPECT_EQ(items_of(msg, HeaderId::Supported), (V{"timer", "100rel", "replaces", "path"}));
+}
+
+}  // namespace
+}  // namespace sipedge::parser
