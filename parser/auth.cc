@@ -5,42 +5,13 @@
 #include <cstdint>
 
 #include "parser/header_id.h"
+#include "parser/value_list.h"
 
 namespace sipedge::parser {
 namespace {
 
-constexpr bool is_lws(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-constexpr bool is_token_char(char c) noexcept {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '-': case '.': case '!': case '%': case '*': case '_': case '+': case '`': case '\'':
-    case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
 constexpr bool is_hex(char c) noexcept {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-size_t skip_lws(std::string_view s, size_t i) noexcept {
-  while (i < s.size() && is_lws(s[i])) ++i;
-  return i;
-}
-
-size_t skip_token(std::string_view s, size_t i) noexcept {
-  while (i < s.size() && is_token_char(s[i])) ++i;
-  return i;
-}
-
-std::string_view trim(std::string_view s) noexcept {
-  size_t b = skip_lws(s, 0);
-  size_t e = s.size();
-  while (e > b && is_lws(s[e - 1])) --e;
-  return s.substr(b, e - b);
 }
 
 // The parameters AuthParams keeps, with the field each one fills. Names are the RFC 2617/7616
@@ -62,8 +33,9 @@ constexpr Known kKnown[] = {
 static_assert(sizeof(kKnown) / sizeof(kKnown[0]) <= 32, "seen-mask is 32 bits");
 
 // Scans a quoted-string starting at the opening DQUOTE s[i]. On success `end` is one past the
-// closing DQUOTE. Fails on a missing closing quote, a dangling backslash, or a control character
-// other than LWS (RFC 3261 §25.1 qdtext / quoted-pair).
+// closing DQUOTE. Stricter than skip_quoted because these bytes feed the digest computation: fails
+// on a missing closing quote, a dangling backslash, a quoted CR/LF/non-ASCII byte, or a control
+// character other than LWS (RFC 3261 §25.1 qdtext / quoted-pair).
 bool scan_quoted(std::string_view s, size_t i, size_t& end) noexcept {
   for (size_t j = i + 1; j < s.size(); ++j) {
     const auto c = static_cast<unsigned char>(s[j]);
@@ -79,7 +51,7 @@ bool scan_quoted(std::string_view s, size_t i, size_t& end) noexcept {
       ++j;
       continue;
     }
-    if ((c < 0x20 && !is_lws(static_cast<char>(c))) || c == 0x7f) return false;
+    if ((c < 0x20 && !is_lws_char(static_cast<char>(c))) || c == 0x7f) return false;
   }
   return false;
 }
@@ -153,7 +125,7 @@ Result<AuthParams, Fault> parse_auth(std::string_view value) noexcept {
 bool QopList::next(std::string_view& option) noexcept {
   while (!rest_.empty()) {
     const size_t comma = rest_.find(',');
-    const std::string_view item = trim(rest_.substr(0, comma));
+    const std::string_view item = trim_lws(rest_.substr(0, comma));
     rest_ = comma == std::string_view::npos ? std::string_view{} : rest_.substr(comma + 1);
     if (!item.empty()) {
       option = item;

@@ -60,6 +60,22 @@ TEST(ParseAuth, ReadsAChallengeWithAQopListAndStale) {
   EXPECT_FALSE(qop_offers(r->qop, "auth-conf"));
 }
 
+TEST(ParseAuth, ReadsFoldedProxyCredentialsFromRfc3665) {
+  auto r = parse_auth(
+      "Digest username=\"alice\",\r\n realm=\"atlanta.example.com\",\r\n "
+      "nonce=\"wf84f1ceczx41ae6cbe5aea9c8e88d359\", opaque=\"\",\r\n "
+      "uri=\"sip:bob@biloxi.example.com\",\r\n response=\"42ce3cef44b22f50c6a6071bc8\"");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->username, "alice");
+  EXPECT_EQ(r->realm, "atlanta.example.com");
+  EXPECT_EQ(r->nonce, "wf84f1ceczx41ae6cbe5aea9c8e88d359");
+  EXPECT_EQ(r->opaque, "");
+  EXPECT_EQ(r->uri, "sip:bob@biloxi.example.com");
+  EXPECT_EQ(r->response, "42ce3cef44b22f50c6a6071bc8");
+  EXPECT_EQ(r->qop, "");
+  EXPECT_FALSE(r->malformed);
+}
+
 TEST(ParseAuth, ParameterNamesAreCaseInsensitiveAndLwsAroundEqualsIsAllowed) {
   auto r = parse_auth("digest USERNAME = \"bob\" , Realm=\"b.example\" ,UserHash=true");
   ASSERT_TRUE(r.ok());
