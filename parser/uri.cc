@@ -1,0 +1,348 @@
+// parser/uri.cc — any thread, pure. One forward pass over a URI (RFC 3261 §19.1, §25; RFC 3966;
+// RFC 4291 §2.2 for IPv6 text). Never allocates; every output is a view of the input.
+#include "parser/uri.h"
+
+#include <array>
+
+#include "parser/header_id.h"
+#include "parser/params.h"
+#include "parser/value_list.h"
+
+namespace sipedge::parser {
+namespace {
+
+constexpr std::string_view kUnreservedMarks = "-_.!~*'()";
+
+constexpr std::array<bool, 256> make_table(std::string_view extra) {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+  for (char c : kUnreservedMarks) t[static_cast<unsigned char>(c)] = true;
+  for (char c : extra) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}
+
+// user = 1*( unreserved / escaped / user-unreserved ); '#' tolerated (phones send "*67#" raw).
+constexpr auto kUserChar = make_table("&=+$,;?/#");
+// password = *( unreserved / escaped / "&" / "=" / "+" / "$" / "," )
+constexpr auto kPasswordChar = make_table("&=+$,");
+// headers = hname "=" hvalue *( "&" ... ), hnv-unreserved = "[]/?:+$"; '@' tolerated because
+// Refer-To/Replaces embeddings often leave it unescaped.
+constexpr auto kHeaderChar = make_table("[]/?:+$=&@");
+// absoluteURI: uric = reserved / unreserved / escaped, plus '#' fragments and '[' ']' of IPv6
+// authorities seen in http/urn URIs of Call-Info and friends.
+constexpr auto kUricChar = make_table(";/?:@&=+$,#[]");
+
+constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+constexpr bool is_alpha(char c) noexcept { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+constexpr bool is_alnum(char c) noexcept { return is_digit(c) || is_alpha(c); }
+constexpr int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  char l = static_cast<char>(c | 0x20);
+  if (l >= 'a' && l <= 'f') return l - 'a' + 10;
+  return -1;
+}
+constexpr bool is_hex(char c) noexcept { return hex_value(c) >= 0; }
+constexpr bool is_host_char(char c) noexcept { return is_alnum(c) || c == '-' || c == '.' || c == '_'; }
+
+// Every byte is in `table`, and every '%' starts a valid escape. `allow_empty` for *( ... ) rules.
+bool valid_escaped(std::string_view s, const std::array<bool, 256>& table, bool allow_empty) noexcept {
+  if (s.empty()) return allow_empty;
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '%') {
+      if (i + 2 >= s.size() || !is_hex(s[i + 1]) || !is_hex(s[i + 2])) return false;
+      i += 2;
+    } else if (!table[static_cast<unsigned char>(c)]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool valid_scheme(std::string_view s) noexcept {
+  if (s.empty() || !is_alpha(s[0])) return false;
+  for (char c : s.substr(1)) {
+    if (!is_alnum(c) && c != '+' && c != '-' && c != '.') return false;
+  }
+  return true;
+}
+
+// RFC 3966 telephone-subscriber number part: global-number-digits ("+" then phonedigits with at
+// least one DIGIT) or local-number-digits (phonedigit-hex with at least one HEXDIG, '*' or '#').
+bool valid_tel_number(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  bool global = s[0] == '+';
+  bool has_digit = false;
+  for (size_t i = global ? 1 : 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '-' || c == '.' || c == '(' || c == ')') continue;  // visual-separator
+    if (is_digit(c) || (!global && (is_hex(c) || c == '*' || c == '#'))) {
+      has_digit = true;
+      continue;
+    }
+    return false;
+  }
+  return has_digit;
+}
+
+bool has_lws(std::string_view s) noexcept {
+  for (char c : s) {
+    if (is_lws_char(c)) return true;
+  }
+  return false;
+}
+
+Err<Fault> bad_uri() noexcept { return Err{Fault::BadUri}; }
+
+Result<Uri, Fault> parse_sip_uri(Uri& uri, std::string_view rest) noexcept {
+  std::string_view hostport = rest;
+  size_t at = rest.find('@');
+  if (at != std::string_view::npos) {
+    std::string_view userinfo = rest.substr(0, at);
+    size_t colon = userinfo.find(':');
+    uri.user = userinfo.substr(0, colon);
+    if (!valid_escaped(uri.user, kUserChar, false)) return bad_uri();
+    if (colon != std::string_view::npos) {
+      uri.password = userinfo.substr(colon + 1);
+      uri.has_password = true;
+      if (!valid_escaped(uri.password, kPasswordChar, true)) return bad_uri();
+    }
+    hostport = rest.substr(at + 1);
+  }
+  size_t i = parse_host_prefix(hostport, uri.host, uri.host_type);
+  if (i == 0) return bad_uri();
+  const size_t n = hostport.size();
+  if (i < n && hostport[i] == ':') {
+    size_t p = ++i;
+    while (i < n && is_digit(hostport[i])) ++i;
+    if (!parse_port(hostport.substr(p, i - p), uri.port)) return bad_uri();
+    uri.has_port = true;
+  }
+  if (i < n && hostport[i] == ';') {
+    size_t q = hostport.find('?', i);
+    if (q == std::string_view::npos) q = n;
+    uri.params = hostport.substr(i, q - i);
+    if (has_lws(uri.params) || !params_well_formed(uri.params)) return bad_uri();
+    i = q;
+  }
+  if (i < n && hostport[i] == '?') {
+    uri.headers = hostport.substr(i + 1);
+    if (!valid_escaped(uri.headers, kHeaderChar, false)) return bad_uri();
+    i = n;
+  }
+  if (i != n) return bad_uri();
+  return uri;
+}
+
+Result<Uri, Fault> parse_tel_uri(Uri& uri, std::string_view rest) noexcept {
+  size_t semi = rest.find(';');
+  uri.user = rest.substr(0, semi);
+  if (!valid_tel_number(uri.user)) return bad_uri();
+  if (semi != std::string_view::npos) {
+    uri.params = rest.substr(semi);
+    if (has_lws(uri.params) || !params_well_formed(uri.params)) return bad_uri();
+  }
+  return uri;
+}
+
+}  // namespace
+
+std::optional<std::string_view> Uri::param(std::string_view name) const noexcept {
+  return find_param(params, name);
+}
+
+std::string_view Uri::transport() const noexcept { return param("transport").value_or(std::string_view{}); }
+
+bool Uri::lr() const noexcept { return param("lr").has_value(); }
+
+bool is_ipv4(std::string_view s) noexcept {
+  unsigned parts = 0;
+  size_t i = 0;
+  const size_t n = s.size();
+  while (true) {
+    unsigned value = 0;
+    size_t start = i;
+    while (i < n && is_digit(s[i]) && i - start < 3) value = value * 10 + static_cast<unsigned>(s[i++] - '0');
+    if (i == start || value > 255) return false;
+    ++parts;
+    if (i == n) return parts == 4;
+    if (s[i] != '.' || parts == 4) return false;
+    ++i;
+  }
+}
+
+bool is_ipv6(std::string_view s) noexcept {
+  const size_t n = s.size();
+  size_t i = 0;
+  unsigned groups = 0;
+  bool compressed = false;
+  if (n >= 2 && s[0] == ':' && s[1] == ':') {
+    compressed = true;
+    i = 2;
+    if (i == n) return true;
+  } else if (n == 0 || s[0] == ':') {
+    return false;
+  }
+  while (true) {
+    size_t start = i;
+    while (i < n && is_hex(s[i])) ++i;
+    if (i < n && s[i] == '.') {
+      // Embedded IPv4 in the last 32 bits ("::ffff:192.0.2.1").
+      if (!is_ipv4(s.substr(start))) return false;
+      groups += 2;
+      break;
+    }
+    if (i == start || i - start > 4) return false;
+    ++groups;
+    if (i == n) break;
+    if (s[i] != ':') return false;
+    ++i;
+    if (i == n) return false;  // a single trailing ':'
+    if (s[i] == ':') {
+      if (compressed) return false;  // at most one "::"
+      compressed = true;
+      ++i;
+      if (i == n) break;
+    }
+    if (groups >= 8) return false;
+  }
+  return compressed ? groups <= 7 : groups == 8;
+}
+
+bool is_hostname(std::string_view s) noexcept {
+  if (!s.empty() && s.back() == '.') s.remove_suffix(1);  // fully qualified form "example.com."
+  if (s.empty()) return false;
+  size_t label_start = 0;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    if (i < s.size() && s[i] != '.') {
+      char c = s[i];
+      if (!is_alnum(c) && c != '-' && c != '_') return false;
+      continue;
+    }
+    if (i == label_start) return false;  // empty label
+    if (s[label_start] == '-' || s[i - 1] == '-') return false;
+    if (i == s.size() && !is_alpha(s[label_start])) return false;  // toplabel starts with ALPHA
+    label_start = i + 1;
+  }
+  return true;
+}
+
+size_t parse_host_prefix(std::string_view text, std::string_view& host, HostType& type) noexcept {
+  if (text.empty()) return 0;
+  if (text[0] == '[') {
+    size_t close = text.find(']', 1);
+    if (close == std::string_view::npos) return 0;
+    std::string_view inner = text.substr(1, close - 1);
+    if (!is_ipv6(inner)) return 0;
+    host = inner;
+    type = HostType::IPv6;
+    return close + 1;
+  }
+  size_t i = 0;
+  while (i < text.size() && is_host_char(text[i])) ++i;
+  std::string_view h = text.substr(0, i);
+  if (is_ipv4(h)) {
+    type = HostType::IPv4;
+  } else if (is_hostname(h)) {
+    type = HostType::Name;
+  } else {
+    return 0;
+  }
+  host = h;
+  return i;
+}
+
+bool parse_port(std::string_view digits, uint16_t& port) noexcept {
+  if (digits.empty() || digits.size() > 5) return false;
+  uint32_t v = 0;
+  for (char c : digits) {
+    if (!is_digit(c)) return false;
+    v = v * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (v > 65535) return false;
+  port = static_cast<uint16_t>(v);
+  return true;
+}
+
+Result<Uri, Fault> parse_uri(std::string_view text) noexcept {
+  size_t colon = text.find(':');
+  if (colon == std::string_view::npos) return bad_uri();
+  Uri uri;
+  uri.scheme_text = text.substr(0, colon);
+  if (!valid_scheme(uri.scheme_text)) return bad_uri();
+  std::string_view rest = text.substr(colon + 1);
+  if (iequals(uri.scheme_text, "sip")) {
+    uri.scheme = UriScheme::Sip;
+    return parse_sip_uri(uri, rest);
+  }
+  if (iequals(uri.scheme_text, "sips")) {
+    uri.scheme = UriScheme::Sips;
+    return parse_sip_uri(uri, rest);
+  }
+  if (iequals(uri.scheme_text, "tel")) {
+    uri.scheme = UriScheme::Tel;
+    return parse_tel_uri(uri, rest);
+  }
+  uri.scheme = UriScheme::Other;
+  uri.user = rest;
+  if (!valid_escaped(rest, kUricChar, false)) return bad_uri();
+  return uri;
+}
+
+int unescape(std::string_view in, std::span<char> out) noexcept {
+  size_t w = 0;
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size()) return -1;
+      int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
+      if (hi < 0 || lo < 0) return -1;
+      c = static_cast<char>(hi * 16 + lo);
+      i += 2;
+    }
+    if (w == out.size()) return -1;
+    out[w++] = c;
+  }
+  return static_cast<int>(w);
+}
+
+namespace {
+
+// Yields the unescaped bytes of a %-escaped string one by one.
+class Unescaper {
+ public:
+  explicit Unescaper(std::string_view s) noexcept : s_(s) {}
+  bool done() const noexcept { return i_ >= s_.size(); }
+  // Next byte; -1 on a bad escape.
+  int next() noexcept {
+    char c = s_[i_++];
+    if (c != '%') return static_cast<unsigned char>(c);
+    if (i_ + 1 >= s_.size()) {
+      i_ = s_.size();
+      return -1;
+    }
+    int hi = hex_value(s_[i_]), lo = hex_value(s_[i_ + 1]);
+    i_ += 2;
+    if (hi < 0 || lo < 0) return -1;
+    return hi * 16 + lo;
+  }
+
+ private:
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+}  // namespace
+
+bool user_equals(std::string_view escaped_a, std::string_view escaped_b) noexcept {
+  Unescaper a(escaped_a), b(escaped_b);
+  while (!a.done() && !b.done()) {
+    int x = a.next(), y = b.next();
+    if (x < 0 || y < 0 || x != y) return false;
+  }
+  return a.done() && b.done();
+}
+
+}  // namespace sipedge::parser

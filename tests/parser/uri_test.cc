@@ -1,0 +1,329 @@
+// tests/parser/uri_test.cc — pins parser/uri.cc: SIP/SIPS URIs (RFC 3261 §19.1, §25), tel
+// (RFC 3966), other absoluteURIs, host/port validation (IPv4 0-255, IPv6 RFC 4291 §2.2), escapes.
+#include "parser/uri.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <string_view>
+
+namespace sipedge::parser {
+namespace {
+
+Uri ok(std::string_view text) {
+  auto r = parse_uri(text);
+  EXPECT_TRUE(r.ok()) << text;
+  return r.ok() ? *r : Uri{};
+}
+
+Fault fault_of(std::string_view text) {
+  auto r = parse_uri(text);
+  return r.ok() ? Fault::None : r.error();
+}
+
+TEST(ParseUri, FullSipUriSplitsEveryPart) {
+  Uri u = ok("sip:alice:secret@atlanta.com:5061;transport=tcp;lr?subject=project%20x&priority=urgent");
+  EXPECT_EQ(u.scheme, UriScheme::Sip);
+  EXPECT_EQ(u.scheme_text, "sip");
+  EXPECT_EQ(u.user, "alice");
+  EXPECT_TRUE(u.has_password);
+  EXPECT_EQ(u.password, "secret");
+  EXPECT_EQ(u.host, "atlanta.com");
+  EXPECT_EQ(u.host_type, HostType::Name);
+  EXPECT_TRUE(u.has_port);
+  EXPECT_EQ(u.port, 5061);
+  EXPECT_EQ(u.params, ";transport=tcp;lr");
+  EXPECT_EQ(u.headers, "subject=project%20x&priority=urgent");
+  EXPECT_EQ(u.transport(), "tcp");
+  EXPECT_TRUE(u.lr());
+}
+
+TEST(ParseUri, HostOnlyUriHasNoUserPortParamsOrHeaders) {
+  Uri u = ok("sip:biloxi.com");
+  EXPECT_EQ(u.user, "");
+  EXPECT_FALSE(u.has_password);
+  EXPECT_EQ(u.host, "biloxi.com");
+  EXPECT_FALSE(u.has_port);
+  EXPECT_EQ(u.port, 0);
+  EXPECT_EQ(u.params, "");
+  EXPECT_EQ(u.headers, "");
+  EXPECT_EQ(u.transport(), "");
+  EXPECT_FALSE(u.lr());
+  EXPECT_FALSE(u.param("lr").has_value());
+}
+
+TEST(ParseUri, Ipv4HostWithPortFromCapture) {
+  Uri u = ok("sip:1006@192.168.0.201:5060");
+  EXPECT_EQ(u.user, "1006");
+  EXPECT_EQ(u.host, "192.168.0.201");
+  EXPECT_EQ(u.host_type, HostType::IPv4);
+  EXPECT_EQ(u.port, 5060);
+}
+
+TEST(ParseUri, SipsSchemeAndCaseInsensitiveScheme) {
+  EXPECT_EQ(ok("sips:bob@biloxi.com").scheme, UriScheme::Sips);
+  Uri u = ok("SIP:Bob@Biloxi.COM");
+  EXPECT_EQ(u.scheme, UriScheme::Sip);
+  EXPECT_EQ(u.scheme_text, "SIP");
+  EXPECT_EQ(u.user, "Bob");
+  EXPECT_EQ(u.host, "Biloxi.COM");
+  EXPECT_EQ(ok("SiPs:x@y.z").scheme, UriScheme::Sips);
+  EXPECT_EQ(ok("TEL:+1-201-555-0123").scheme, UriScheme::Tel);
+}
+
+TEST(ParseUri, Ipv6ReferenceIsStoredWithoutBrackets) {
+  Uri u = ok("sip:[2001:db8::1]:5060;transport=udp");
+  EXPECT_EQ(u.host, "2001:db8::1");
+  EXPECT_EQ(u.host_type, HostType::IPv6);
+  EXPECT_EQ(u.port, 5060);
+  EXPECT_EQ(u.transport(), "udp");
+  Uri v = ok("sip:alice@[::ffff:192.0.2.128]");
+  EXPECT_EQ(v.host, "::ffff:192.0.2.128");
+  EXPECT_EQ(v.host_type, HostType::IPv6);
+  EXPECT_FALSE(v.has_port);
+}
+
+TEST(ParseUri, UserPartKeepsEscapesAndUserUnreserved) {
+  Uri u = ok("sip:sip%3Auser%40example.com@company.com;other-param=summit");
+  EXPECT_EQ(u.user, "sip%3Auser%40example.com");
+  EXPECT_EQ(u.host, "company.com");
+  EXPECT_EQ(u.param("other-param"), std::optional<std::string_view>("summit"));
+  Uri t = ok("sip:+1-212-555-1212:1234@gateway.com;user=phone");
+  EXPECT_EQ(t.user, "+1-212-555-1212");
+  EXPECT_EQ(t.password, "1234");
+  EXPECT_EQ(t.param("USER"), std::optional<std::string_view>("phone"));
+  // user-unreserved ';' '?' '/' stay in the user part.
+  Uri d = ok("sip:alice;day=tuesday@atlanta.com");
+  EXPECT_EQ(d.user, "alice;day=tuesday");
+  EXPECT_EQ(d.host, "atlanta.com");
+  EXPECT_EQ(d.params, "");
+}
+
+TEST(ParseUri, UnescapedHashAndStarInUserAreTolerated) {
+  Uri u = ok("sip:*67#1006@192.168.0.201");
+  EXPECT_EQ(u.user, "*67#1006");
+}
+
+TEST(ParseUri, EmptyPasswordIsPresent) {
+  Uri u = ok("sip:alice:@atlanta.com");
+  EXPECT_TRUE(u.has_password);
+  EXPECT_EQ(u.password, "");
+}
+
+TEST(ParseUri, ParamsWithoutHeadersAndHeadersWithoutParams) {
+  Uri a = ok("sip:p1.example.com;lr");
+  EXPECT_EQ(a.params, ";lr");
+  EXPECT_TRUE(a.lr());
+  Uri b = ok("sip:bob@b.example.com?Replaces=12345%40192.168.0.1%3Bto-tag%3D1%3Bfrom-tag%3D2");
+  EXPECT_EQ(b.params, "");
+  EXPECT_EQ(b.headers, "Replaces=12345%40192.168.0.1%3Bto-tag%3D1%3Bfrom-tag%3D2");
+}
+
+TEST(ParseUri, PortBoundaries) {
+  EXPECT_EQ(ok("sip:h.com:0").port, 0);
+  EXPECT_EQ(ok("sip:h.com:65535").port, 65535);
+  EXPECT_EQ(ok("sip:h.com:05060").port, 5060);
+  EXPECT_EQ(fault_of("sip:h.com:65536"), Fault::BadUri);
+  EXPECT_EQ(fault_of("sip:h.com:99999"), Fault::BadUri);
+  EXPECT_EQ(fault_of("sip:h.com:123456"), Fault::BadUri);
+  EXPECT_EQ(fault_of("sip:h.com:"), Fault::BadUri);
+  EXPECT_EQ(fault_of("sip:h.com:;lr"), Fault::BadUri);
+  EXPECT_EQ(fault_of("sip:h.com:50a"), Fault::BadUri);
+}
+
+TEST(ParseUri, Ipv4OctetsAreRangeChecked) {
+  EXPECT_EQ(ok("sip:0.0.0.0").host_type, HostType::IPv4);
+  EXPECT_EQ(ok("sip:255.255.255.255").host_type, HostType::IPv4);
+  EXPECT_EQ(fault_of("sip:256.1.1.1"), Fault::BadUri);
+  EXPECT_EQ(fault_of("sip:1.2.3"), Fault::BadUri);
+  EXPECT_EQ(fault_of("sip:1.2.3.4.5"), Fault::BadUri);
+  EXPECT_EQ(fault_of("sip:1.2.3.1000"), Fault::BadUri);
+}
+
+TEST(ParseUri, MalformedSipUrisAreBadUri) {
+  for (std::string_view bad : {
+           "",                            // nothing
+           "sip",                         // no colon
+           ":alice@x.com",                // empty scheme
+           "1sip:alice@x.com",            // scheme must start with ALPHA
+           "sip:",                        // no host
+           "sip:alice@",                  // empty host
+           "sip:@x.com",                  // empty user before '@'
+           "sip:al ice@x.com",            // space in user
+           "sip:alice@x.com ",            // trailing space
+           "sip:alice@x.com>",            // stray '>'
+           "sip:alice@-x.com",            // label starting with '-'
+           "sip:alice@x-.com",            // label ending with '-'
+           "sip:alice@x..com",            // empty label
+           "sip:alice@.x.com",            // leading dot
+           "sip:alice@x.com;",            // empty param
+           "sip:alice@x.com;a b",         // space in params
+           "sip:alice@x.com;a=",          // empty param value
+           "sip:alice@x.com?",            // empty headers
+           "sip:alice@x.com?a=<b>",       // '<' in headers
+           "sip:al%4@x.com",              // truncated escape
+           "sip:al%zz@x.com",             // non-hex escape
+           "sip:alice:pa@ss@x.com",       // a second unescaped '@' leaves host "ss@x.com"
+           "sip:alice@[2001:db8::1",      // unclosed IPv6 reference
+           "sip:alice@[2001:db8::g]",     // bad hex
+           "sip:alice@2001:db8::1",       // IPv6 needs brackets
+           "sip:alice@x.com:5060:5060",   // two ports
+           "sip:alice@x.com/path",        // junk after host
+       }) {
+    EXPECT_EQ(fault_of(bad), Fault::BadUri) << bad;
+  }
+}
+
+TEST(ParseUri, TelGlobalNumberWithParams) {
+  Uri u = ok("tel:+1-201-555-0123;ext=1234");
+  EXPECT_EQ(u.scheme, UriScheme::Tel);
+  EXPECT_EQ(u.user, "+1-201-555-0123");
+  EXPECT_EQ(u.host, "");
+  EXPECT_EQ(u.params, ";ext=1234");
+  EXPECT_EQ(u.param("ext"), std::optional<std::string_view>("1234"));
+}
+
+TEST(ParseUri, TelLocalNumberWithPhoneContext) {
+  Uri u = ok("tel:7042;phone-context=example.com");
+  EXPECT_EQ(u.user, "7042");
+  EXPECT_EQ(u.param("phone-context"), std::optional<std::string_view>("example.com"));
+  EXPECT_EQ(ok("tel:*67#").user, "*67#");
+  EXPECT_EQ(ok("tel:+(33)1.23.45").user, "+(33)1.23.45");
+}
+
+TEST(ParseUri, MalformedTelIsBadUri) {
+  for (std::string_view bad : {"tel:", "tel:+", "tel:+-.()", "tel:+12a", "tel:12 34", "tel:1234;", "tel:1234?x=y",
+                               "tel:+1@x.com"}) {
+    EXPECT_EQ(fault_of(bad), Fault::BadUri) << bad;
+  }
+}
+
+TEST(ParseUri, OtherSchemesKeepEverythingAfterColonInUser) {
+  Uri u = ok("urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6");
+  EXPECT_EQ(u.scheme, UriScheme::Other);
+  EXPECT_EQ(u.scheme_text, "urn");
+  EXPECT_EQ(u.user, "uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6");
+  EXPECT_EQ(u.host, "");
+  Uri h = ok("http://www.example.com/alice/photo.jpg?size=1#x");
+  EXPECT_EQ(h.scheme_text, "http");
+  EXPECT_EQ(h.user, "//www.example.com/alice/photo.jpg?size=1#x");
+  EXPECT_EQ(fault_of("mailto:"), Fault::BadUri);
+  EXPECT_EQ(fault_of("http://a b"), Fault::BadUri);
+  EXPECT_EQ(fault_of("http://a<b"), Fault::BadUri);
+}
+
+TEST(ParseUri, PartsAreViewsIntoTheInput) {
+  std::string_view in = "sip:u@h.com;lr";
+  Uri u = ok(in);
+  EXPECT_EQ(u.user.data(), in.data() + 4);
+  EXPECT_EQ(u.host.data(), in.data() + 6);
+  EXPECT_EQ(u.params.data(), in.data() + 11);
+}
+
+TEST(IsIpv6, AcceptsEveryTextForm) {
+  for (std::string_view good : {"::", "::1", "1::", "2001:db8::1", "2001:DB8:0:0:8:800:200C:417A", "fe80::1:2:3:4",
+                                "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "::ffff:192.0.2.128",
+                                "1:2:3:4:5:6:1.2.3.4", "::1.2.3.4", "64:ff9b::192.0.2.33"}) {
+    EXPECT_TRUE(is_ipv6(good)) << good;
+  }
+}
+
+TEST(IsIpv6, RejectsMalformedText) {
+  for (std::string_view bad : {"", ":", ":::", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7", "1::2::3", "12345::1", "1:2:",
+                               ":1:2:3:4:5:6:7", "g::1", "::ffff:1.2.3", "::ffff:256.1.1.1", "1:2:3:4:5:6:7:1.2.3.4",
+                               "1.2.3.4", "::1%eth0", "1:2:3:4:5:6:7:8::"}) {
+    EXPECT_FALSE(is_ipv6(bad)) << bad;
+  }
+}
+
+TEST(IsIpv4, AcceptsDottedQuadsInRange) {
+  EXPECT_TRUE(is_ipv4("192.0.2.1"));
+  EXPECT_TRUE(is_ipv4("010.001.000.255"));
+  EXPECT_FALSE(is_ipv4("192.0.2"));
+  EXPECT_FALSE(is_ipv4("192.0.2.1."));
+  EXPECT_FALSE(is_ipv4(".192.0.2.1"));
+  EXPECT_FALSE(is_ipv4("192.0..1"));
+  EXPECT_FALSE(is_ipv4("192.0.2.256"));
+  EXPECT_FALSE(is_ipv4("0192.0.2.1"));
+  EXPECT_FALSE(is_ipv4(""));
+}
+
+TEST(IsHostname, FollowsLabelRules) {
+  EXPECT_TRUE(is_hostname("example.com"));
+  EXPECT_TRUE(is_hostname("example.com."));
+  EXPECT_TRUE(is_hostname("pbx-1"));
+  EXPECT_TRUE(is_hostname("3com.com"));
+  EXPECT_TRUE(is_hostname("sip_proxy.example.com"));
+  EXPECT_FALSE(is_hostname(""));
+  EXPECT_FALSE(is_hostname("."));
+  EXPECT_FALSE(is_hostname("example.123"));
+  EXPECT_FALSE(is_hostname("a..b"));
+  EXPECT_FALSE(is_hostname("-a.com"));
+  EXPECT_FALSE(is_hostname("a b.com"));
+}
+
+TEST(ParseHostPrefix, StopsAtTheFirstNonHostByte) {
+  std::string_view host;
+  HostType type;
+  EXPECT_EQ(parse_host_prefix("pc33.atlanta.com;branch=x", host, type), 16u);
+  EXPECT_EQ(host, "pc33.atlanta.com");
+  EXPECT_EQ(type, HostType::Name);
+  EXPECT_EQ(parse_host_prefix("[::1]:5060", host, type), 5u);
+  EXPECT_EQ(host, "::1");
+  EXPECT_EQ(type, HostType::IPv6);
+  EXPECT_EQ(parse_host_prefix("10.0.0.1 ", host, type), 8u);
+  EXPECT_EQ(type, HostType::IPv4);
+  EXPECT_EQ(parse_host_prefix(":5060", host, type), 0u);
+  EXPECT_EQ(parse_host_prefix("[::1", host, type), 0u);
+}
+
+TEST(ParsePort, RangeAndDigitsOnly) {
+  uint16_t p = 1;
+  EXPECT_TRUE(parse_port("5060", p));
+  EXPECT_EQ(p, 5060);
+  EXPECT_TRUE(parse_port("0", p));
+  EXPECT_EQ(p, 0);
+  EXPECT_TRUE(parse_port("65535", p));
+  EXPECT_EQ(p, 65535);
+  EXPECT_FALSE(parse_port("65536", p));
+  EXPECT_FALSE(parse_port("", p));
+  EXPECT_FALSE(parse_port("-1", p));
+  EXPECT_FALSE(parse_port("1000000", p));
+}
+
+TEST(Unescape, DecodesPercentEscapes) {
+  std::array<char, 32> buf{};
+  int n = unescape("sip%3Auser%40example.com", buf);
+  ASSERT_EQ(n, 20);
+  EXPECT_EQ(std::string_view(buf.data(), static_cast<size_t>(n)), "sip:user@example.com");
+  n = unescape("%2a%2A", buf);
+  ASSERT_EQ(n, 2);
+  EXPECT_EQ(std::string_view(buf.data(), 2), "**");
+  EXPECT_EQ(unescape("", buf), 0);
+}
+
+TEST(Unescape, BadEscapeOrOverflowIsMinusOne) {
+  std::array<char, 4> buf{};
+  EXPECT_EQ(unescape("ab%", buf), -1);
+  EXPECT_EQ(unescape("ab%4", buf), -1);
+  EXPECT_EQ(unescape("%g0", buf), -1);
+  EXPECT_EQ(unescape("abcde", buf), -1);
+  EXPECT_EQ(unescape("abcd", buf), 4);
+  EXPECT_EQ(unescape("%61%62%63%64", buf), 4);
+  EXPECT_EQ(unescape("%61%62%63%64%65", buf), -1);
+}
+
+TEST(UserEquals, ComparesAfterUnescaping) {
+  EXPECT_TRUE(user_equals("alice", "alice"));
+  EXPECT_TRUE(user_equals("%61lice", "alice"));
+  EXPECT_TRUE(user_equals("al%69ce", "%61%6C%69%63%65"));
+  EXPECT_FALSE(user_equals("Alice", "alice"));  // user parts are case-sensitive
+  EXPECT_FALSE(user_equals("alice", "alic"));
+  EXPECT_FALSE(user_equals("alic", "alice"));
+  EXPECT_TRUE(user_equals("", ""));
+  EXPECT_FALSE(user_equals("a%6", "a%6"));  // bad escapes never compare equal
+  EXPECT_FALSE(user_equals("%zz", "%zz"));
+}
+
+}  // namespace
+}  // namespace sipedge::parser
