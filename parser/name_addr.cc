@@ -1,0 +1,81 @@
+// parser/name_addr.cc — any thread, pure. One pass over a name-addr / addr-spec (RFC 3261 §25.1,
+// §20.10). Never allocates.
+#include "parser/name_addr.h"
+
+#include "parser/params.h"
+#include "parser/value_list.h"
+
+namespace sipedge::parser {
+namespace {
+
+Err<Fault> bad() noexcept { return Err{Fault::BadNameAddr}; }
+
+// Unquoted display-name = *(token LWS). UTF-8 bytes are tolerated: phones send raw names.
+bool valid_token_display(std::string_view s) noexcept {
+  for (char c : s) {
+    if (!is_token_char(c) && !is_lws_char(c) && static_cast<unsigned char>(c) < 0x80) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<std::string_view> NameAddr::param(std::string_view name) const noexcept {
+  return find_param(params, name);
+}
+
+std::string_view NameAddr::tag() const noexcept { return param("tag").value_or(std::string_view{}); }
+
+Result<NameAddr, Fault> parse_name_addr(std::string_view value) noexcept {
+  const std::string_view s = trim_lws(value);
+  const size_t n = s.size();
+  if (n == 0) return bad();
+  NameAddr na;
+  size_t i = 0;
+  size_t open = std::string_view::npos;  // index of '<' when bracketed
+  if (s[0] == '"') {
+    size_t close = skip_quoted(s, 0);
+    if (close == std::string_view::npos) return bad();
+    na.display_name = s.substr(1, close - 2);
+    i = skip_lws(s, close);
+    if (i == n || s[i] != '<') return bad();
+    open = i;
+  } else {
+    // Either tokens then '<', '<' right away, or a bare addr-spec (which never holds '<').
+    size_t lt = s.find('<');
+    if (lt != std::string_view::npos) {
+      std::string_view display = trim_lws(s.substr(0, lt));
+      if (!valid_token_display(display)) return bad();
+      na.display_name = display;
+      open = lt;
+    }
+  }
+
+  size_t after;  // first byte after the URI (and its '>')
+  if (open != std::string_view::npos) {
+    size_t gt = s.find('>', open + 1);
+    if (gt == std::string_view::npos) return bad();
+    na.uri_text = trim_lws(s.substr(open + 1, gt - open - 1));
+    na.bracketed = true;
+    after = gt + 1;
+  } else {
+    size_t e = 0;
+    while (e < n && s[e] != ';' && !is_lws_char(s[e])) ++e;
+    na.uri_text = s.substr(0, e);
+    after = e;
+  }
+
+  auto uri = parse_uri(na.uri_text);
+  if (!uri) return Err{uri.error()};
+  na.uri = *uri;
+
+  size_t p = skip_lws(s, after);
+  if (p < n) {
+    if (s[p] != ';') return bad();
+    na.params = s.substr(p);
+    if (!params_well_formed(na.params)) return bad();
+  }
+  return na;
+}
+
+}  // namespace sipedge::parser
