@@ -1,0 +1,116 @@
+// common/net_address.cc — any thread, pure. Text conversion through inet_pton/inet_ntop.
+#include "common/net_address.h"
+
+#include <arpa/inet.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace sipedge {
+
+IpAddr IpAddr::v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) noexcept {
+  IpAddr ip;
+  ip.family = Family::V4;
+  ip.bytes[0] = a;
+  ip.bytes[1] = b;
+  ip.bytes[2] = c;
+  ip.bytes[3] = d;
+  return ip;
+}
+
+IpAddr IpAddr::v4_from_be(uint32_t be) noexcept {
+  IpAddr ip;
+  ip.family = Family::V4;
+  std::memcpy(ip.bytes.data(), &be, 4);
+  return ip;
+}
+
+uint32_t IpAddr::v4_be() const noexcept {
+  uint32_t be;
+  std::memcpy(&be, bytes.data(), 4);
+  return be;
+}
+
+std::optional<IpAddr> IpAddr::parse(std::string_view text) noexcept {
+  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
+  char buf[64];
+  if (text.empty() || text.size() >= sizeof buf) return std::nullopt;
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = 0;
+  IpAddr ip;
+  if (inet_pton(AF_INET, buf, ip.bytes.data()) == 1) {
+    ip.family = Family::V4;
+    return ip;
+  }
+  if (inet_pton(AF_INET6, buf, ip.bytes.data()) == 1) {
+    ip.family = Family::V6;
+    return ip;
+  }
+  return std::nullopt;
+}
+
+std::string IpAddr::to_string() const {
+  char buf[INET6_ADDRSTRLEN] = {0};
+  if (family == Family::V4) inet_ntop(AF_INET, bytes.data(), buf, sizeof buf);
+  if (family == Family::V6) inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
+  return buf;
+}
+
+std::string IpAddr::to_uri_host() const { return is_v6() ? "[" + to_string() + "]" : to_string(); }
+
+bool IpAddr::is_unspecified() const noexcept {
+  const size_t n = is_v4() ? 4 : 16;
+  for (size_t i = 0; i < n; ++i)
+    if (bytes[i] != 0) return false;
+  return family != Family::None;
+}
+
+bool IpAddr::is_private() const noexcept {
+  if (is_v4()) {
+    const uint8_t a = bytes[0], b = bytes[1];
+    return a == 10 || (a == 172 && (b & 0xf0) == 16) || (a == 192 && b == 168) || (a == 100 && (b & 0xc0) == 64) ||
+           (a == 169 && b == 254);
+  }
+  if (is_v6()) return (bytes[0] & 0xfe) == 0xfc || (bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80);
+  return false;
+}
+
+std::string Endpoint::to_string() const { return ip.to_uri_host() + ":" + std::to_string(port); }
+
+size_t IpAddrHash::operator()(const IpAddr& a) const noexcept {
+  uint64_t h = 1469598103934665603ull ^ static_cast<uint8_t>(a.family);
+  for (uint8_t b : a.bytes) h = (h ^ b) * 1099511628211ull;
+  return h;
+}
+
+size_t EndpointHash::operator()(const Endpoint& e) const noexcept {
+  return IpAddrHash{}(e.ip) * 31 + e.port;
+}
+
+std::optional<IpPrefix> IpPrefix::parse(std::string_view text) noexcept {
+  const size_t slash = text.find('/');
+  auto ip = IpAddr::parse(text.substr(0, slash));
+  if (!ip) return std::nullopt;
+  const unsigned max = ip->is_v4() ? 32 : 128;
+  unsigned len = max;
+  if (slash != std::string_view::npos) {
+    const std::string_view l = text.substr(slash + 1);
+    auto [p, ec] = std::from_chars(l.data(), l.data() + l.size(), len);
+    if (ec != std::errc() || p != l.data() + l.size() || len > max) return std::nullopt;
+  }
+  return IpPrefix{*ip, static_cast<uint8_t>(len)};
+}
+
+bool IpPrefix::contains(const IpAddr& a) const noexcept {
+  if (a.family != addr.family) return false;
+  unsigned bits = length;
+  for (size_t i = 0; bits > 0; ++i) {
+    const unsigned take = bits >= 8 ? 8 : bits;
+    const auto mask = static_cast<uint8_t>(0xff00u >> take);
+    if ((a.bytes[i] & mask) != (addr.bytes[i] & mask)) return false;
+    bits -= take;
+  }
+  return true;
+}
+
+}  // namespace sipedge

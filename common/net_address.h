@@ -1,0 +1,54 @@
+// common/net_address.h — any thread, pure. IPv4/IPv6 addresses and transport endpoints as the control
+// plane names them (bytes in network order), with text conversion for SIP headers and logs.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sipedge {
+
+struct IpAddr {
+  enum class Family : uint8_t { None, V4, V6 };
+  Family family = Family::None;
+  std::array<uint8_t, 16> bytes{};  // V4 uses the first 4
+
+  static IpAddr v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) noexcept;
+  static IpAddr v4_from_be(uint32_t be) noexcept;
+  uint32_t v4_be() const noexcept;  // network-order value for V4
+  // Dotted quad or IPv6 text (with or without [brackets]).
+  static std::optional<IpAddr> parse(std::string_view text) noexcept;
+  std::string to_string() const;          // "192.0.2.1" / "2001:db8::1"
+  std::string to_uri_host() const;        // IPv6 in brackets, for SIP URIs and Via sent-by
+  bool is_v4() const noexcept { return family == Family::V4; }
+  bool is_v6() const noexcept { return family == Family::V6; }
+  bool is_unspecified() const noexcept;  // 0.0.0.0 / ::
+  bool is_private() const noexcept;       // RFC 1918, RFC 6598 CGN, RFC 4193 ULA, link-local
+  friend bool operator==(const IpAddr&, const IpAddr&) = default;
+};
+
+struct Endpoint {
+  IpAddr ip;
+  uint16_t port = 0;
+  std::string to_string() const;  // "192.0.2.1:5060" / "[2001:db8::1]:5060"
+  friend bool operator==(const Endpoint&, const Endpoint&) = default;
+};
+
+struct IpAddrHash {
+  size_t operator()(const IpAddr& a) const noexcept;
+};
+struct EndpointHash {
+  size_t operator()(const Endpoint& e) const noexcept;
+};
+
+// An IPv4/IPv6 prefix for ACLs ("192.0.2.0/24", "2001:db8::/32", or a bare address).
+struct IpPrefix {
+  IpAddr addr;
+  uint8_t length = 0;
+  static std::optional<IpPrefix> parse(std::string_view text) noexcept;
+  bool contains(const IpAddr& a) const noexcept;
+};
+
+}  // namespace sipedge

@@ -1,0 +1,132 @@
+// control/sip_build.cc — control lcore. See sip_build.h.
+#include "control/sip_build.h"
+
+#include <openssl/rand.h>
+
+#include <cstdio>
+
+#include "parser/headers.h"
+#include "parser/name_addr.h"
+#include "parser/via.h"
+#include "parser/value_list.h"
+
+namespace sipedge::control {
+namespace {
+
+void append_line(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name);
+  out.append(": ");
+  out.append(value);
+  out.append("\r\n");
+}
+
+std::string random_hex(size_t bytes) {
+  unsigned char buf[16];
+  RAND_bytes(buf, static_cast<int>(bytes));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string s;
+  s.reserve(bytes * 2);
+  for (size_t i = 0; i < bytes; ++i) {
+    s.push_back(kHex[buf[i] >> 4]);
+    s.push_back(kHex[buf[i] & 15]);
+  }
+  return s;
+}
+
+// The first via-parm of the first Via header: a Via header may carry several comma-separated ones.
+std::string_view top_via_item(const parser::Message& msg) {
+  std::string_view item;
+  parser::HeaderItems items(msg, parser::HeaderId::Via);
+  return items.next(item) ? item : std::string_view{};
+}
+
+// Via values after the top via-parm, in order, one per line.
+void append_other_vias(std::string& out, const parser::Message& msg) {
+  parser::HeaderItems items(msg, parser::HeaderId::Via);
+  std::string_view item;
+  bool first = true;
+  while (items.next(item)) {
+    if (!first) append_line(out, "Via", item);
+    first = false;
+  }
+}
+
+}  // namespace
+
+std::string copy_header_lines(const parser::Message& msg, parser::HeaderId id) {
+  std::string out;
+  for (const parser::HeaderField* h = msg.find(id); h; h = msg.next_same(h))
+    append_line(out, parser::header_canonical_name(id), msg.text(h->value));
+  return out;
+}
+
+std::string build_response(const parser::Message& request, uint16_t status, std::string_view reason,
+                           std::string_view to_tag, std::string_view top_via, std::span<const HeaderLine> extra,
+                           std::string_view body) {
+  std::string out;
+  out.reserve(512 + body.size());
+  char status_line[64];
+  std::snprintf(status_line, sizeof status_line, "SIP/2.0 %03u ", status);
+  out.append(status_line);
+  out.append(reason);
+  out.append("\r\n");
+  append_line(out, "Via", top_via.empty() ? top_via_item(request) : top_via);
+  append_other_vias(out, request);
+  append_line(out, "From", request.value(parser::HeaderId::From));
+  std::string to(request.value(parser::HeaderId::To));
+  if (status > 100 && !to_tag.empty()) {
+    auto parsed = parser::parse_name_addr(to);
+    if (parsed && parsed->tag().empty()) to += ";tag=" + std::string(to_tag);
+  }
+  append_line(out, "To", to);
+  append_line(out, "Call-ID", request.value(parser::HeaderId::CallId));
+  append_line(out, "CSeq", request.value(parser::HeaderId::CSeq));
+  for (const HeaderLine& h : extra) append_line(out, h.name, h.value);
+  append_line(out, "Content-Length", std::to_string(body.size()));
+  out.append("\r\n");
+  out.append(body);
+  return out;
+}
+
+std::string build_ack_for_non2xx(const parser::Message& invite, const parser::Message& response) {
+  std::string out;
+  out.reserve(512);
+  out.append("ACK ");
+  out.append(invite.request_uri());
+  out.append(" SIP/2.0\r\n");
+  append_line(out, "Via", top_via_item(invite));
+  out.append(copy_header_lines(invite, parser::HeaderId::Route));
+  append_line(out, "Max-Forwards", "70");
+  append_line(out, "From", invite.value(parser::HeaderId::From));
+  append_line(out, "To", response.value(parser::HeaderId::To));
+  append_line(out, "Call-ID", invite.value(parser::HeaderId::CallId));
+  auto cseq = parser::parse_cseq(invite.value(parser::HeaderId::CSeq));
+  append_line(out, "CSeq", std::to_string(cseq ? cseq->number : 0) + " ACK");
+  append_line(out, "Content-Length", "0");
+  out.append("\r\n");
+  return out;
+}
+
+std::string build_cancel(const parser::Message& invite) {
+  std::string out;
+  out.reserve(512);
+  out.append("CANCEL ");
+  out.append(invite.request_uri());
+  out.append(" SIP/2.0\r\n");
+  append_line(out, "Via", top_via_item(invite));
+  out.append(copy_header_lines(invite, parser::HeaderId::Route));
+  append_line(out, "Max-Forwards", "70");
+  append_line(out, "From", invite.value(parser::HeaderId::From));
+  append_line(out, "To", invite.value(parser::HeaderId::To));
+  append_line(out, "Call-ID", invite.value(parser::HeaderId::CallId));
+  auto cseq = parser::parse_cseq(invite.value(parser::HeaderId::CSeq));
+  append_line(out, "CSeq", std::to_string(cseq ? cseq->number : 0) + " CANCEL");
+  append_line(out, "Content-Length", "0");
+  out.append("\r\n");
+  return out;
+}
+
+std::string new_branch() { return std::string(parser::kBranchMagicCookie) + random_hex(8); }
+std::string new_tag() { return random_hex(8); }
+
+}  // namespace sipedge::control

@@ -1,0 +1,43 @@
+// control/sip_build.h — control lcore. Messages the control plane writes from scratch rather than
+// by editing a received one: responses to a request (RFC 3261 §8.2.6), the hop-by-hop ACK for a
+// non-2xx (§17.1.1.3), CANCEL (§9.1), and branch / tag generation.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "parser/message.h"
+
+namespace sipedge::control {
+
+struct HeaderLine {
+  std::string_view name;
+  std::string_view value;
+};
+
+// A response to `request`: its Via headers (the top one replaced by `top_via` when not empty, to carry
+// received/rport), From, To (with `to_tag` added when the request's To has none and status > 100),
+// Call-ID, CSeq, then `extra` headers, then Content-Length and `body`.
+std::string build_response(const parser::Message& request, uint16_t status, std::string_view reason,
+                           std::string_view to_tag, std::string_view top_via = {},
+                           std::span<const HeaderLine> extra = {}, std::string_view body = {});
+
+// RFC 3261 §17.1.1.3: ACK for a non-2xx final response, sent by the INVITE client transaction.
+// Request-URI, Call-ID, From, CSeq number and Route from the INVITE; only its top Via; To from the
+// response.
+std::string build_ack_for_non2xx(const parser::Message& invite, const parser::Message& response);
+
+// RFC 3261 §9.1: CANCEL for a pending INVITE, with the INVITE's Request-URI, top Via (same branch),
+// Call-ID, From, To, CSeq number and Route.
+std::string build_cancel(const parser::Message& invite);
+
+// Random tokens: "z9hG4bK" + 16 hex chars for branches, 16 hex chars for tags and Call-IDs.
+std::string new_branch();
+std::string new_tag();
+
+// The header lines of `msg` with this id, as they appear (for copying them verbatim).
+std::string copy_header_lines(const parser::Message& msg, parser::HeaderId id);
+
+}  // namespace sipedge::control

@@ -1,0 +1,31 @@
+// control/sip_io.h — control lcore. What the control plane receives (a scanned message plus where it
+// came from) and the one door it sends through. The dataplane implements SipTransport over its TX
+// rings; tests implement it with a recorder.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "common/net_address.h"
+#include "parser/message.h"
+
+namespace sipedge::control {
+
+// A SIP message that arrived. Its bytes (msg.bytes()) live only for the duration of the call that
+// receives it: keep copies, not views.
+struct Inbound {
+  const parser::Message& msg;
+  Endpoint source;   // the packet's source address and port (RFC 3581 received/rport)
+  Endpoint local;    // the address and port it was sent to
+  uint16_t iface;    // interface index it arrived on
+};
+
+class SipTransport {
+ public:
+  virtual ~SipTransport() = default;
+  // Sends `bytes` as one UDP datagram from interface `iface`'s SIP address to `dest`.
+  // False when it could not be queued (counted by the caller; UDP loss is the peer's retransmit).
+  virtual bool send(uint16_t iface, const Endpoint& dest, std::string_view bytes) = 0;
+};
+
+}  // namespace sipedge::control

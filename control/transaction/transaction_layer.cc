@@ -1,0 +1,330 @@
+// control/transaction/transaction_layer.cc — control lcore only. Executes fsm.h transitions: sends,
+// timers, TU notifications. State changes before actions run, so a TU callback that calls back in
+// sees the new state; a callback may remove the transaction, so every action after one re-checks.
+#include "control/transaction/transaction_layer.h"
+
+#include <algorithm>
+
+#include "control/sip_build.h"
+#include "parser/headers.h"
+#include "parser/scanner_hand.h"
+#include "parser/via.h"
+
+namespace sipedge::control {
+
+using txn::Event;
+using txn::Kind;
+using txn::State;
+
+struct TransactionLayer::Txn {
+  TxnId id = 0;
+  Kind kind = Kind::ClientNonInvite;
+  State state = State::Trying;
+  bool reliable = false;
+  std::string method;
+  std::string branch;
+  std::string key;
+  std::string request;        // client: what we send; server: what we received
+  std::string last_response;  // server: retransmitted on request retransmissions and Timer G
+  std::string ack;            // client INVITE: the ACK for a non-2xx, resent on retransmissions
+  Endpoint peer;              // client: next hop; server: where the request came from
+  uint16_t iface = 0;
+  uint32_t retransmit_ms = 0;
+  TimerWheel::Handle timers[3];
+
+  bool is_server() const { return kind == Kind::ServerInvite || kind == Kind::ServerNonInvite; }
+};
+
+namespace {
+
+constexpr uint64_t kIdMask = (uint64_t{1} << 56) - 1;
+
+std::string client_key(std::string_view branch, std::string_view method) {
+  std::string k;
+  k.reserve(branch.size() + method.size() + 3);
+  k.append("C|").append(branch).append("|").append(method);
+  return k;
+}
+
+Event response_event(uint16_t status) {
+  if (status < 200) return Event::Response1xx;
+  if (status < 300) return Event::Response2xx;
+  return Event::Response3xx6xx;
+}
+
+Event tu_event(uint16_t status) {
+  if (status < 200) return Event::Tu1xx;
+  if (status < 300) return Event::Tu2xx;
+  return Event::Tu3xx6xx;
+}
+
+}  // namespace
+
+TransactionLayer::TransactionLayer(TimerWheel& wheel, SipTransport& transport, TransactionUser& tu,
+                                   TimerConfig timers)
+    : wheel_(wheel), transport_(transport), tu_(tu), timers_(timers) {}
+
+TransactionLayer::~TransactionLayer() {
+  for (auto& [id, t] : txns_)
+    for (auto& h : t->timers) wheel_.cancel(h);
+}
+
+// §17.2.3: with the magic cookie, branch + sent-by + method (ACK matches INVITE). Otherwise the
+// RFC 2543 rule: Call-ID, From tag, CSeq number and the top Via as written, plus the method.
+std::string TransactionLayer::server_key(const Inbound& request, bool for_invite) const {
+  const parser::Message& m = request.msg;
+  std::string_view method = m.method_token();
+  if (for_invite || m.method() == parser::Method::Ack) method = "INVITE";
+  auto via = parser::top_via(m);
+  std::string k;
+  if (via && via->branch_is_rfc3261()) {
+    k.append("S|").append(via->branch).append("|").append(via->host).append(":");
+    k.append(std::to_string(via->has_port ? via->port : 5060)).append("|").append(method);
+    return k;
+  }
+  auto from = parser::from_header(m);
+  auto cseq = parser::parse_cseq(m.value(parser::HeaderId::CSeq));
+  std::string_view top_via_text;
+  if (const parser::HeaderField* h = m.find(parser::HeaderId::Via)) top_via_text = m.text(h->value);
+  k.append("L|").append(m.value(parser::HeaderId::CallId)).append("|");
+  k.append(from ? from->tag() : std::string_view{}).append("|");
+  k.append(std::to_string(cseq ? cseq->number : 0)).append("|").append(top_via_text).append("|").append(method);
+  return k;
+}
+
+RequestMatch TransactionLayer::on_request(const Inbound& request, TxnId* matched) {
+  auto it = server_index_.find(server_key(request, false));
+  if (it == server_index_.end()) return RequestMatch::New;
+  const TxnId id = it->second;
+  if (matched) *matched = id;
+  Txn& t = *txns_.at(id);
+  if (request.msg.method() == parser::Method::Ack) {
+    if (t.kind != Kind::ServerInvite) return RequestMatch::New;
+    const bool absorbed = t.state == State::Completed || t.state == State::Confirmed;
+    run(t, Event::Ack, &request);
+    return absorbed ? RequestMatch::AckAbsorbed : RequestMatch::Retransmission;
+  }
+  run(t, Event::Request, &request);
+  return RequestMatch::Retransmission;
+}
+
+TxnId TransactionLayer::create_server(const Inbound& request, bool reliable) {
+  auto t = std::make_unique<Txn>();
+  t->id = next_id_++;
+  const bool invite = request.msg.method() == parser::Method::Invite;
+  t->kind = invite ? Kind::ServerInvite : Kind::ServerNonInvite;
+  t->state = invite ? State::Proceeding : State::Trying;
+  t->reliable = reliable;
+  t->method = std::string(request.msg.method_token());
+  if (auto via = parser::top_via(request.msg)) t->branch = std::string(via->branch);
+  t->key = server_key(request, false);
+  t->request = std::string(request.msg.bytes().substr(0, request.msg.size()));
+  // Responses go back to where the request came from (RFC 3581 symmetric response routing): the
+  // only address a UA behind NAT can be reached at.
+  t->peer = request.source;
+  t->iface = request.iface;
+  const TxnId id = t->id;
+  server_index_[t->key] = id;
+  txns_.emplace(id, std::move(t));
+  return id;
+}
+
+bool TransactionLayer::respond(TxnId server, uint16_t status, std::string bytes) {
+  auto it = txns_.find(server);
+  if (it == txns_.end() || !it->second->is_server()) return false;
+  Txn& t = *it->second;
+  const txn::Transition tr = txn::step(t.kind, t.state, tu_event(status));
+  if (!tr.handled) return false;
+  t.last_response = std::move(bytes);
+  run(t, tu_event(status), nullptr);
+  return true;
+}
+
+TxnId TransactionLayer::find_invite_for_cancel(const Inbound& cancel) const {
+  auto it = server_index_.find(server_key(cancel, true));
+  return it == server_index_.end() ? 0 : it->second;
+}
+
+TxnId TransactionLayer::send_request(std::string bytes, std::string_view method, std::string_view branch,
+                                     uint16_t iface, const Endpoint& dest, bool reliable) {
+  auto t = std::make_unique<Txn>();
+  t->id = next_id_++;
+  const bool invite = method == "INVITE";
+  t->kind = invite ? Kind::ClientInvite : Kind::ClientNonInvite;
+  t->state = invite ? State::Calling : State::Trying;
+  t->reliable = reliable;
+  t->method = std::string(method);
+  t->branch = std::string(branch);
+  t->key = client_key(branch, method);
+  t->request = std::move(bytes);
+  t->peer = dest;
+  t->iface = iface;
+  Txn& ref = *t;
+  const TxnId id = t->id;
+  client_index_[ref.key] = id;
+  txns_.emplace(id, std::move(t));
+  transport_.send(ref.iface, ref.peer, ref.request);
+  // Timer A / E start at T1 on unreliable transports; Timer B / F at 64*T1 (§17.1.1.2, §17.1.2.2).
+  ref.retransmit_ms = timers_.t1_ms;
+  if (!reliable) arm(ref, TimerSlot::Retransmit, ref.retransmit_ms);
+  arm(ref, TimerSlot::Timeout, 64ull * timers_.t1_ms);
+  return id;
+}
+
+bool TransactionLayer::on_response(const Inbound& response) {
+  auto via = parser::top_via(response.msg);
+  auto cseq = parser::parse_cseq(response.msg.value(parser::HeaderId::CSeq));
+  if (!via || !cseq) return false;
+  auto it = client_index_.find(client_key(via->branch, cseq->method_text));
+  if (it == client_index_.end()) return false;
+  Txn& t = *txns_.at(it->second);
+  run(t, response_event(response.msg.status_code()), &response);
+  return true;
+}
+
+void TransactionLayer::terminate(TxnId id) {
+  if (txns_.count(id)) remove(id);
+}
+
+const std::string* TransactionLayer::request_bytes(TxnId id) const {
+  auto it = txns_.find(id);
+  return it == txns_.end() ? nullptr : &it->second->request;
+}
+
+const Endpoint* TransactionLayer::destination(TxnId id) const {
+  auto it = txns_.find(id);
+  return it == txns_.end() ? nullptr : &it->second->peer;
+}
+
+uint16_t TransactionLayer::interface_of(TxnId id) const {
+  auto it = txns_.find(id);
+  return it == txns_.end() ? 0 : it->second->iface;
+}
+
+size_t TransactionLayer::server_count() const noexcept {
+  return static_cast<size_t>(std::count_if(txns_.begin(), txns_.end(), [](const auto& kv) { return kv.second->is_server(); }));
+}
+
+size_t TransactionLayer::client_count() const noexcept { return txns_.size() - server_count(); }
+
+TransactionInfo TransactionLayer::info(const Txn& t) const {
+  return TransactionInfo{t.id, t.kind, t.state, t.method, t.branch};
+}
+
+uint64_t TransactionLayer::linger_ms(const Txn& t) const {
+  switch (t.kind) {
+    case Kind::ClientInvite:  // D after a non-2xx, M (RFC 6026) after a 2xx
+      return t.state == State::Accepted ? 64ull * timers_.t1_ms : (t.reliable ? 0 : timers_.timer_d_ms);
+    case Kind::ClientNonInvite: return t.reliable ? 0 : timers_.t4_ms;  // K
+    case Kind::ServerInvite:  // I after the ACK, L (RFC 6026) after a 2xx
+      return t.state == State::Accepted ? 64ull * timers_.t1_ms : (t.reliable ? 0 : timers_.t4_ms);
+    case Kind::ServerNonInvite: return t.reliable ? 0 : 64ull * timers_.t1_ms;  // J
+  }
+  return 0;
+}
+
+void TransactionLayer::arm(Txn& t, TimerSlot slot, uint64_t delay_ms) {
+  auto& h = t.timers[static_cast<int>(slot)];
+  wheel_.cancel(h);
+  const uint64_t cookie = (kCookieTag << 56) | (t.id << 2) | static_cast<uint64_t>(slot);
+  h = wheel_.schedule(wheel_.now_ms() + delay_ms, cookie);
+}
+
+void TransactionLayer::disarm(Txn& t, TimerSlot slot) {
+  auto& h = t.timers[static_cast<int>(slot)];
+  wheel_.cancel(h);
+  h = {};
+}
+
+void TransactionLayer::on_timer(uint64_t cookie) {
+  const TxnId id = (cookie & kIdMask) >> 2;
+  auto it = txns_.find(id);
+  if (it == txns_.end()) return;
+  Txn& t = *it->second;
+  const auto slot = static_cast<TimerSlot>(cookie & 3);
+  t.timers[static_cast<int>(slot)] = {};
+  switch (slot) {
+    case TimerSlot::Retransmit: run(t, Event::TimerRetransmit, nullptr); break;
+    case TimerSlot::Timeout: run(t, Event::TimerTimeout, nullptr); break;
+    case TimerSlot::Linger: run(t, Event::TimerLinger, nullptr); break;
+  }
+}
+
+void TransactionLayer::run(Txn& t, Event event, const Inbound* in) {
+  const txn::Transition tr = txn::step(t.kind, t.state, event);
+  if (!tr.handled) return;
+  const TxnId id = t.id;
+  t.state = tr.next;
+  const uint16_t acts = tr.acts;
+  auto alive = [&] { return txns_.count(id) != 0; };
+
+  if (acts & txn::kSendRequest) transport_.send(t.iface, t.peer, t.request);
+  if ((acts & txn::kSendAck) && in) {
+    if (t.ack.empty()) {
+      parser::Message invite;
+      if (parser::HandScanner().scan(t.request, parser::Framing::Datagram, invite).status ==
+          parser::ScanStatus::Complete)
+        t.ack = build_ack_for_non2xx(invite, in->msg);
+    }
+    if (!t.ack.empty()) transport_.send(t.iface, t.peer, t.ack);
+  }
+  if (acts & (txn::kSendResponse | txn::kResendResponse))
+    if (!t.last_response.empty()) transport_.send(t.iface, t.peer, t.last_response);
+
+  if (acts & txn::kStopRetransmit) disarm(t, TimerSlot::Retransmit);
+  if (acts & txn::kStopTimeout) disarm(t, TimerSlot::Timeout);
+  if (acts & txn::kStartRetransmit) {
+    t.retransmit_ms = timers_.t1_ms;
+    if (!t.reliable) arm(t, TimerSlot::Retransmit, t.retransmit_ms);
+  }
+  if (acts & txn::kNextRetransmit) {
+    // Timer A doubles without bound (Timer B ends it); E and G cap at T2 (§17.1.2.2, §17.2.1).
+    t.retransmit_ms = t.kind == Kind::ClientInvite ? t.retransmit_ms * 2 : std::min(t.retransmit_ms * 2, timers_.t2_ms);
+    arm(t, TimerSlot::Retransmit, t.retransmit_ms);
+  }
+  if (acts & txn::kRetransmitAtT2) {
+    t.retransmit_ms = timers_.t2_ms;
+    arm(t, TimerSlot::Retransmit, t.retransmit_ms);
+  }
+  if (acts & txn::kStartTimeout) arm(t, TimerSlot::Timeout, 64ull * timers_.t1_ms);
+  const bool linger = acts & txn::kStartLinger;
+  const uint64_t linger_for = linger ? linger_ms(t) : 0;
+  if (linger && linger_for > 0) arm(t, TimerSlot::Linger, linger_for);
+
+  // Notifications last: the TU may send, respond or terminate from inside them.
+  if ((acts & txn::kPassUp) && in) {
+    if (t.is_server())
+      tu_.on_server_ack(id, *in);
+    else
+      tu_.on_response(id, *in);
+    if (!alive()) return;
+  }
+  if (acts & txn::kReportTimeout) {
+    tu_.on_client_timeout(id);
+    if (!alive()) return;
+  }
+  if (acts & txn::kReportNoAck) {
+    tu_.on_server_no_ack(id);
+    if (!alive()) return;
+  }
+  if (acts & txn::kReportTransport) {
+    tu_.on_client_transport_error(id);
+    if (!alive()) return;
+  }
+  Txn& live = *txns_.at(id);
+  if (live.state == State::Terminated || (linger && linger_for == 0)) remove(id);
+}
+
+void TransactionLayer::remove(TxnId id) {
+  auto it = txns_.find(id);
+  if (it == txns_.end()) return;
+  Txn& t = *it->second;
+  for (auto& h : t.timers) wheel_.cancel(h);
+  auto& index = t.is_server() ? server_index_ : client_index_;
+  auto idx = index.find(t.key);
+  if (idx != index.end() && idx->second == id) index.erase(idx);
+  txns_.erase(it);
+  tu_.on_terminated(id);
+}
+
+}  // namespace sipedge::control

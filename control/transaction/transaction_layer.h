@@ -1,0 +1,131 @@
+// control/transaction/transaction_layer.h — control lcore only (not thread safe). RFC 3261 §17:
+// owns every client and server transaction, matches messages to them (§17.1.3, §17.2.3 with the
+// RFC 2543 fallback), runs the state machines of fsm.h on the timer wheel, retransmits and absorbs
+// retransmissions, and tells its transaction user (the proxy core) what it must decide.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "control/sip_io.h"
+#include "control/timer_wheel.h"
+#include "control/transaction/fsm.h"
+
+namespace sipedge::control {
+
+using TxnId = uint64_t;  // never reused; 0 = none
+
+struct TimerConfig {
+  uint32_t t1_ms = 500;
+  uint32_t t2_ms = 4000;
+  uint32_t t4_ms = 5000;
+  uint32_t timer_d_ms = 32000;  // RFC 3261 §17.1.1.2: at least 32 s on unreliable transports
+};
+
+// What the transaction layer asks of the layer above it. Called from inside TransactionLayer
+// methods; the callee may call back into the layer (send, respond, terminate).
+class TransactionUser {
+ public:
+  virtual ~TransactionUser() = default;
+  // A response for a client transaction (provisional, 2xx, or the first non-2xx final).
+  virtual void on_response(TxnId client, const Inbound& response) = 0;
+  // Timer B or F fired: no final response in time.
+  virtual void on_client_timeout(TxnId client) = 0;
+  virtual void on_client_transport_error(TxnId client) = 0;
+  // RFC 6026: an ACK matched a server INVITE transaction in Accepted (the ACK for its 2xx).
+  virtual void on_server_ack(TxnId server, const Inbound& ack) = 0;
+  // Timer H fired: the ACK for our non-2xx never came.
+  virtual void on_server_no_ack(TxnId server) = 0;
+  // The transaction is gone; drop every reference to the id.
+  virtual void on_terminated(TxnId id) = 0;
+};
+
+enum class RequestMatch : uint8_t {
+  New,              // no transaction: the TU decides (create_server, or ACK end to end)
+  Retransmission,   // absorbed or answered by an existing server transaction
+  AckAbsorbed,      // ACK for a non-2xx we sent: ends the transaction, not forwarded (§17.2.1)
+};
+
+struct TransactionInfo {
+  TxnId id;
+  txn::Kind kind;
+  txn::State state;
+  std::string method;
+  std::string branch;
+};
+
+class TransactionLayer {
+ public:
+  TransactionLayer(TimerWheel& wheel, SipTransport& transport, TransactionUser& tu, TimerConfig timers);
+  ~TransactionLayer();
+
+  // --- server side ---
+  // Matches an incoming request. For a retransmission the layer acts (resends the last response
+  // or absorbs it) and the TU does nothing; `matched` receives the transaction's id.
+  RequestMatch on_request(const Inbound& request, TxnId* matched = nullptr);
+  // Creates the server transaction for a new request (not ACK). `reliable`: stream transport.
+  TxnId create_server(const Inbound& request, bool reliable = false);
+  // Sends a response through a server transaction (the status decides the event: 1xx, 2xx, other).
+  // False when the transaction no longer exists or its state does not take this response.
+  bool respond(TxnId server, uint16_t status, std::string bytes);
+  // RFC 3261 §9.2: the server INVITE transaction a CANCEL refers to (same branch and sent-by,
+  // method INVITE), or 0.
+  TxnId find_invite_for_cancel(const Inbound& cancel) const;
+
+  // --- client side ---
+  // Starts a client transaction for `bytes` (a request whose top Via carries `branch`) and sends
+  // it to `dest` from `iface`.
+  TxnId send_request(std::string bytes, std::string_view method, std::string_view branch, uint16_t iface,
+                     const Endpoint& dest, bool reliable = false);
+  // Matches an incoming response to a client transaction and runs it. False when none matches
+  // (the proxy then forwards it statelessly, §16.7 / §16.11).
+  bool on_response(const Inbound& response);
+
+  // Ends a transaction at once without further messages (e.g. the TU's Timer C gave up).
+  void terminate(TxnId id);
+
+  // Per-request data the TU wants to find again (the original request bytes).
+  const std::string* request_bytes(TxnId id) const;
+  const Endpoint* destination(TxnId id) const;
+  uint16_t interface_of(TxnId id) const;
+  bool exists(TxnId id) const { return txns_.count(id) != 0; }
+
+  size_t size() const noexcept { return txns_.size(); }
+  size_t server_count() const noexcept;
+  size_t client_count() const noexcept;
+  template <class F>
+  void for_each(F&& f) const {
+    for (const auto& [id, t] : txns_) f(info(*t));
+  }
+
+  // The timer wheel calls this with the cookies this layer scheduled.
+  void on_timer(uint64_t cookie);
+  // Cookies this layer schedules carry this tag in their top byte, so one wheel can serve several
+  // owners (transactions, registrations, media) and the dispatcher routes by tag.
+  static constexpr uint64_t kCookieTag = 0x01;
+
+ private:
+  struct Txn;
+  enum class TimerSlot : uint8_t { Retransmit, Timeout, Linger };
+
+  void run(Txn& t, txn::Event event, const Inbound* in);
+  void arm(Txn& t, TimerSlot slot, uint64_t delay_ms);
+  void disarm(Txn& t, TimerSlot slot);
+  void remove(TxnId id);
+  uint64_t linger_ms(const Txn& t) const;
+  TransactionInfo info(const Txn& t) const;
+  std::string server_key(const Inbound& request, bool for_invite) const;
+
+  TimerWheel& wheel_;
+  SipTransport& transport_;
+  TransactionUser& tu_;
+  TimerConfig timers_;
+  TxnId next_id_ = 1;
+  std::unordered_map<TxnId, std::unique_ptr<Txn>> txns_;
+  std::unordered_map<std::string, TxnId> server_index_;
+  std::unordered_map<std::string, TxnId> client_index_;
+};
+
+}  // namespace sipedge::control

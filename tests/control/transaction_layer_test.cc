@@ -1,0 +1,245 @@
+// Pins control/transaction/transaction_layer.cc against RFC 3261 §17 timing and matching, driving
+// time by hand through the timer wheel.
+#include "control/transaction/transaction_layer.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "parser/scanner_hand.h"
+
+namespace sipedge::control {
+namespace {
+
+struct Sent {
+  uint16_t iface;
+  Endpoint dest;
+  std::string bytes;
+};
+
+struct RecordingTransport : SipTransport {
+  std::vector<Sent> sent;
+  bool send(uint16_t iface, const Endpoint& dest, std::string_view bytes) override {
+    sent.push_back({iface, dest, std::string(bytes)});
+    return true;
+  }
+};
+
+struct RecordingTu : TransactionUser {
+  std::vector<std::string> events;
+  std::vector<uint16_t> statuses;
+  void on_response(TxnId, const Inbound& r) override {
+    events.push_back("response");
+    statuses.push_back(r.msg.status_code());
+  }
+  void on_client_timeout(TxnId) override { events.push_back("timeout"); }
+  void on_client_transport_error(TxnId) override { events.push_back("transport"); }
+  void on_server_ack(TxnId, const Inbound&) override { events.push_back("ack"); }
+  void on_server_no_ack(TxnId) override { events.push_back("no-ack"); }
+  void on_terminated(TxnId) override { events.push_back("terminated"); }
+};
+
+const Endpoint kPeer{IpAddr::v4(10, 201, 0, 2), 5060};
+
+const std::string kInvite =
+    "INVITE sip:1012@10.202.0.2 SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP 10.202.0.1:5060;branch=z9hG4bKabc123\r\n"
+    "Route: <sip:10.202.0.9;lr>\r\n"
+    "Max-Forwards: 69\r\n"
+    "From: <sip:1006@example.com>;tag=f1\r\n"
+    "To: <sip:1012@example.com>\r\n"
+    "Call-ID: call-1\r\n"
+    "CSeq: 7 INVITE\r\n"
+    "Content-Length: 0\r\n\r\n";
+
+std::string response(uint16_t status, std::string_view reason, std::string_view branch = "z9hG4bKabc123",
+                     std::string_view method = "INVITE") {
+  return "SIP/2.0 " + std::to_string(status) + " " + std::string(reason) +
+         "\r\nVia: SIP/2.0/UDP 10.202.0.1:5060;branch=" + std::string(branch) +
+         "\r\nFrom: <sip:1006@example.com>;tag=f1\r\nTo: <sip:1012@example.com>;tag=t9\r\nCall-ID: call-1\r\nCSeq: 7 " +
+         std::string(method) + "\r\nContent-Length: 0\r\n\r\n";
+}
+
+class TxnTest : public ::testing::Test {
+ protected:
+  TimerWheel wheel{0, 10};
+  RecordingTransport transport;
+  RecordingTu tu;
+  TransactionLayer layer{wheel, transport, tu, TimerConfig{}};
+
+  void advance_to(uint64_t ms) {
+    wheel.advance(ms, [&](uint64_t cookie) { layer.on_timer(cookie); });
+  }
+  bool deliver_response(const std::string& bytes) {
+    parser::Message m;
+    EXPECT_EQ(parser::HandScanner().scan(bytes, parser::Framing::Datagram, m).status, parser::ScanStatus::Complete);
+    return layer.on_response(Inbound{m, kPeer, {}, 1});
+  }
+  RequestMatch deliver_request(const std::string& bytes, TxnId* id = nullptr, bool create = true) {
+    parser::Message m;
+    EXPECT_EQ(parser::HandScanner().scan(bytes, parser::Framing::Datagram, m).status, parser::ScanStatus::Complete);
+    Inbound in{m, kPeer, {}, 0};
+    const RequestMatch r = layer.on_request(in, id);
+    if (r == RequestMatch::New && create && m.method() != parser::Method::Ack) *id = layer.create_server(in);
+    return r;
+  }
+};
+
+TEST_F(TxnTest, ClientInviteRetransmitsOnTimerAUntilTimerB) {
+  layer.send_request(kInvite, "INVITE", "z9hG4bKabc123", 1, kPeer);
+  ASSERT_EQ(transport.sent.size(), 1u);
+  // Timer A: 500, 1000, 2000, 4000, 8000, 16000 ms after the previous send (§17.1.1.2).
+  const uint64_t at[] = {500, 1500, 3500, 7500, 15500, 31500};
+  for (size_t i = 0; i < 6; ++i) {
+    advance_to(at[i] - 10);
+    EXPECT_EQ(transport.sent.size(), i + 1) << "early retransmission before " << at[i];
+    advance_to(at[i]);
+    EXPECT_EQ(transport.sent.size(), i + 2) << "no retransmission at " << at[i];
+    EXPECT_EQ(transport.sent.back().bytes, kInvite);
+  }
+  advance_to(31990);
+  EXPECT_TRUE(tu.events.empty());
+  advance_to(32000);  // Timer B = 64*T1
+  EXPECT_EQ(tu.events, (std::vector<std::string>{"timeout", "terminated"}));
+  EXPECT_EQ(layer.size(), 0u);
+  EXPECT_EQ(wheel.size(), 0u);
+}
+
+TEST_F(TxnTest, ProvisionalStopsRetransmissionsAndFinalNon2xxIsAcked) {
+  layer.send_request(kInvite, "INVITE", "z9hG4bKabc123", 1, kPeer);
+  ASSERT_TRUE(deliver_response(response(180, "Ringing")));
+  advance_to(60000);
+  EXPECT_EQ(transport.sent.size(), 1u) << "Timer A must stop in Proceeding";
+  ASSERT_TRUE(deliver_response(response(486, "Busy Here")));
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(transport.sent[1].bytes,
+            "ACK sip:1012@10.202.0.2 SIP/2.0\r\n"
+            "Via: SIP/2.0/UDP 10.202.0.1:5060;branch=z9hG4bKabc123\r\n"
+            "Route: <sip:10.202.0.9;lr>\r\n"
+            "Max-Forwards: 70\r\n"
+            "From: <sip:1006@example.com>;tag=f1\r\n"
+            "To: <sip:1012@example.com>;tag=t9\r\n"
+            "Call-ID: call-1\r\n"
+            "CSeq: 7 ACK\r\n"
+            "Content-Length: 0\r\n\r\n");
+  // A retransmitted 486 is answered with the same ACK and not passed up again.
+  ASSERT_TRUE(deliver_response(response(486, "Busy Here")));
+  EXPECT_EQ(transport.sent.size(), 3u);
+  EXPECT_EQ(transport.sent[2].bytes, transport.sent[1].bytes);
+  EXPECT_EQ(tu.statuses, (std::vector<uint16_t>{180, 486}));
+  advance_to(60000 + 32000);  // Timer D
+  EXPECT_EQ(layer.size(), 0u);
+}
+
+TEST_F(TxnTest, Client2xxEntersAcceptedAndPassesRetransmissionsUp) {
+  layer.send_request(kInvite, "INVITE", "z9hG4bKabc123", 1, kPeer);
+  ASSERT_TRUE(deliver_response(response(200, "OK")));
+  ASSERT_TRUE(deliver_response(response(200, "OK")));
+  EXPECT_EQ(tu.statuses, (std::vector<uint16_t>{200, 200}));
+  EXPECT_EQ(transport.sent.size(), 1u) << "the 2xx ACK is the TU's, not the transaction's";
+  advance_to(31990);
+  EXPECT_EQ(layer.size(), 1u);
+  advance_to(32000);  // Timer M
+  EXPECT_EQ(layer.size(), 0u);
+}
+
+TEST_F(TxnTest, ResponsesMatchByBranchAndMethod) {
+  layer.send_request(kInvite, "INVITE", "z9hG4bKabc123", 1, kPeer);
+  EXPECT_FALSE(deliver_response(response(200, "OK", "z9hG4bKother")));
+  EXPECT_FALSE(deliver_response(response(200, "OK", "z9hG4bKabc123", "CANCEL")));
+  EXPECT_TRUE(tu.events.empty());
+}
+
+TEST_F(TxnTest, ClientNonInviteTimerECapsAtT2) {
+  const std::string bye = "BYE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKbye\r\nCSeq: 8 BYE\r\n\r\n";
+  layer.send_request(bye, "BYE", "z9hG4bKbye", 0, kPeer);
+  // E: 500, 1000, 2000, 4000, 4000, ... (T2 = 4 s).
+  const uint64_t at[] = {500, 1500, 3500, 7500, 11500, 15500};
+  for (size_t i = 0; i < 6; ++i) {
+    advance_to(at[i]);
+    EXPECT_EQ(transport.sent.size(), i + 2) << at[i];
+  }
+  advance_to(32000);  // Timer F
+  EXPECT_EQ(tu.events.front(), "timeout");
+  EXPECT_EQ(layer.size(), 0u);
+}
+
+TEST_F(TxnTest, ServerNonInviteAbsorbsThenAnswersRetransmissions) {
+  const std::string reg =
+      "REGISTER sip:example.com SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKreg1\r\n"
+      "From: <sip:1006@example.com>;tag=a\r\nTo: <sip:1006@example.com>\r\nCall-ID: r1\r\nCSeq: 1 REGISTER\r\n\r\n";
+  TxnId id = 0;
+  EXPECT_EQ(deliver_request(reg, &id), RequestMatch::New);
+  ASSERT_NE(id, 0u);
+  TxnId again = 0;
+  EXPECT_EQ(deliver_request(reg, &again), RequestMatch::Retransmission);
+  EXPECT_EQ(again, id);
+  EXPECT_TRUE(transport.sent.empty()) << "Trying absorbs retransmissions";
+  ASSERT_TRUE(layer.respond(id, 200, "SIP/2.0 200 OK\r\n\r\n"));
+  EXPECT_EQ(deliver_request(reg, &again), RequestMatch::Retransmission);
+  ASSERT_EQ(transport.sent.size(), 2u);
+  EXPECT_EQ(transport.sent[1].bytes, "SIP/2.0 200 OK\r\n\r\n");
+  EXPECT_EQ(transport.sent[1].dest, kPeer);
+  advance_to(31990);
+  EXPECT_EQ(layer.size(), 1u);
+  advance_to(32000);  // Timer J
+  EXPECT_EQ(layer.size(), 0u);
+}
+
+TEST_F(TxnTest, ServerInviteRetransmitsNon2xxOnTimerGUntilAck) {
+  TxnId id = 0;
+  const std::string invite = kInvite;
+  ASSERT_EQ(deliver_request(invite, &id), RequestMatch::New);
+  ASSERT_TRUE(layer.respond(id, 100, "100"));
+  TxnId again = 0;
+  EXPECT_EQ(deliver_request(invite, &again), RequestMatch::Retransmission);
+  EXPECT_EQ(transport.sent.back().bytes, "100") << "a retransmitted INVITE gets the last provisional";
+  ASSERT_TRUE(layer.respond(id, 486, "486"));
+  const size_t before = transport.sent.size();
+  advance_to(500);
+  advance_to(1500);
+  advance_to(3500);
+  EXPECT_EQ(transport.sent.size(), before + 3);
+  std::string ack = kInvite;
+  ack.replace(0, 6, "ACK");
+  ack.replace(ack.find("7 INVITE"), 8, "7 ACK");
+  EXPECT_EQ(deliver_request(ack, &again), RequestMatch::AckAbsorbed);
+  advance_to(20000);
+  EXPECT_EQ(transport.sent.size(), before + 3) << "Timer G stops on ACK";
+  EXPECT_EQ(layer.size(), 0u) << "Timer I (T4) ended it";
+}
+
+TEST_F(TxnTest, ServerInviteWithoutAckEndsOnTimerH) {
+  TxnId id = 0;
+  ASSERT_EQ(deliver_request(kInvite, &id), RequestMatch::New);
+  ASSERT_TRUE(layer.respond(id, 404, "404"));
+  advance_to(32000);
+  EXPECT_EQ(tu.events, (std::vector<std::string>{"no-ack", "terminated"}));
+}
+
+TEST_F(TxnTest, Rfc2543RequestsMatchWithoutMagicCookie) {
+  const std::string old =
+      "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2;branch=oldstyle\r\n"
+      "From: <sip:x@y>;tag=z\r\nTo: <sip:a@b>\r\nCall-ID: c2543\r\nCSeq: 3 OPTIONS\r\n\r\n";
+  TxnId id = 0, again = 0;
+  ASSERT_EQ(deliver_request(old, &id), RequestMatch::New);
+  EXPECT_EQ(deliver_request(old, &again), RequestMatch::Retransmission);
+  EXPECT_EQ(again, id);
+}
+
+TEST_F(TxnTest, CancelFindsItsInviteServerTransaction) {
+  TxnId id = 0;
+  ASSERT_EQ(deliver_request(kInvite, &id), RequestMatch::New);
+  std::string cancel = kInvite;
+  cancel.replace(0, 6, "CANCEL");
+  cancel.replace(cancel.find("7 INVITE"), 8, "7 CANCEL");
+  parser::Message m;
+  ASSERT_EQ(parser::HandScanner().scan(cancel, parser::Framing::Datagram, m).status, parser::ScanStatus::Complete);
+  Inbound in{m, kPeer, {}, 0};
+  EXPECT_EQ(layer.on_request(in), RequestMatch::New) << "CANCEL is its own transaction";
+  EXPECT_EQ(layer.find_invite_for_cancel(in), id);
+}
+
+}  // namespace
+}  // namespace sipedge::control
