@@ -1,0 +1,270 @@
+// tests/parser/via_test.cc — pins parser/via.cc: via-parm parsing (RFC 3261 §20.42, §25.1), rport
+// (RFC 3581), ViaList across headers and compact "v:", top_via faults.
+#include "parser/via.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "parser/scanner_hand.h"
+
+namespace sipedge::parser {
+namespace {
+
+Via ok(std::string_view text) {
+  auto r = parse_via(text);
+  EXPECT_TRUE(r.ok()) << text;
+  return r.ok() ? *r : Via{};
+}
+
+Fault fault_of(std::string_view text) {
+  auto r = parse_via(text);
+  return r.ok() ? Fault::None : r.error();
+}
+
+TEST(ParseVia, CaptureWithNamedBranchAndEmptyRport) {
+  Via v = ok("SIP/2.0/UDP 192.168.1.131:56980;branch=z9hG4bK-d87543-bd00a80d61174148-1--d87543-;rport");
+  EXPECT_EQ(v.protocol_name, "SIP");
+  EXPECT_EQ(v.protocol_version, "2.0");
+  EXPECT_EQ(v.transport, "UDP");
+  EXPECT_EQ(v.host, "192.168.1.131");
+  EXPECT_EQ(v.host_type, HostType::IPv4);
+  EXPECT_TRUE(v.has_port);
+  EXPECT_EQ(v.port, 56980);
+  EXPECT_EQ(v.params, ";branch=z9hG4bK-d87543-bd00a80d61174148-1--d87543-;rport");
+  EXPECT_EQ(v.branch, "z9hG4bK-d87543-bd00a80d61174148-1--d87543-");
+  EXPECT_TRUE(v.branch_is_rfc3261());
+  EXPECT_TRUE(v.has_rport);
+  EXPECT_FALSE(v.rport_has_value);
+  EXPECT_EQ(v.rport, 0);
+  EXPECT_EQ(v.received, "");
+  EXPECT_EQ(v.maddr, "");
+  EXPECT_FALSE(v.has_ttl);
+}
+
+TEST(ParseVia, Ipv6SentByWithEveryParam) {
+  Via v = ok("SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK776asdhds;received=192.0.2.1;rport=5061;"
+             "maddr=224.2.0.1;ttl=16");
+  EXPECT_EQ(v.host, "2001:db8::1");
+  EXPECT_EQ(v.host_type, HostType::IPv6);
+  EXPECT_EQ(v.port, 5060);
+  EXPECT_EQ(v.branch, "z9hG4bK776asdhds");
+  EXPECT_EQ(v.received, "192.0.2.1");
+  EXPECT_TRUE(v.has_rport);
+  EXPECT_TRUE(v.rport_has_value);
+  EXPECT_EQ(v.rport, 5061);
+  EXPECT_EQ(v.maddr, "224.2.0.1");
+  EXPECT_TRUE(v.has_ttl);
+  EXPECT_EQ(v.ttl, 16);
+}
+
+TEST(ParseVia, HostnameWithoutPortOrParams) {
+  Via v = ok("SIP/2.0/TLS pc33.atlanta.com");
+  EXPECT_EQ(v.transport, "TLS");
+  EXPECT_EQ(v.host, "pc33.atlanta.com");
+  EXPECT_EQ(v.host_type, HostType::Name);
+  EXPECT_FALSE(v.has_port);
+  EXPECT_EQ(v.port, 0);
+  EXPECT_EQ(v.params, "");
+  EXPECT_EQ(v.branch, "");
+  EXPECT_FALSE(v.branch_is_rfc3261());
+  EXPECT_FALSE(v.has_rport);
+}
+
+TEST(ParseVia, LwsAroundSlashesColonSemicolonsAndEquals) {
+  Via v = ok("  SIP / 2.0 / UDP   host.example.com : 5070 ; branch = z9hG4bK1 ;rport ; received= 10.0.0.1  ");
+  EXPECT_EQ(v.protocol_name, "SIP");
+  EXPECT_EQ(v.protocol_version, "2.0");
+  EXPECT_EQ(v.transport, "UDP");
+  EXPECT_EQ(v.host, "host.example.com");
+  EXPECT_EQ(v.port, 5070);
+  EXPECT_EQ(v.branch, "z9hG4bK1");
+  EXPECT_TRUE(v.has_rport);
+  EXPECT_EQ(v.received, "10.0.0.1");
+  EXPECT_EQ(v.params, "; branch = z9hG4bK1 ;rport ; received= 10.0.0.1");
+}
+
+TEST(ParseVia, FoldedLineIsLws) {
+  Via v = ok("SIP/2.0/UDP\r\n host.example.com;branch=z9hG4bKfold");
+  EXPECT_EQ(v.host, "host.example.com");
+  EXPECT_EQ(v.branch, "z9hG4bKfold");
+}
+
+TEST(ParseVia, ParamNamesAreCaseInsensitiveValuesAsWritten) {
+  Via v = ok("SIP/2.0/udp h.com;BRANCH=z9hG4bKAbC;RPort=1;TTL=0;Received=10.1.1.1;MADDR=Example.com");
+  EXPECT_EQ(v.transport, "udp");
+  EXPECT_EQ(v.branch, "z9hG4bKAbC");
+  EXPECT_EQ(v.rport, 1);
+  EXPECT_EQ(v.ttl, 0);
+  EXPECT_EQ(v.received, "10.1.1.1");
+  EXPECT_EQ(v.maddr, "Example.com");
+}
+
+TEST(ParseVia, Rfc2543BranchIsNotRfc3261) {
+  EXPECT_FALSE(ok("SIP/2.0/UDP h.com;branch=1234abcd").branch_is_rfc3261());
+  EXPECT_FALSE(ok("SIP/2.0/UDP h.com;branch=z9hg4bk1234").branch_is_rfc3261());
+  EXPECT_TRUE(ok("SIP/2.0/UDP h.com;branch=z9hG4bK").branch_is_rfc3261());
+}
+
+TEST(ParseVia, ReceivedAcceptsIpv6WithOrWithoutBrackets) {
+  EXPECT_EQ(ok("SIP/2.0/UDP h.com;received=2001:db8::9").received, "2001:db8::9");
+  EXPECT_EQ(ok("SIP/2.0/UDP h.com;received=[2001:db8::9]").received, "[2001:db8::9]");
+}
+
+TEST(ParseVia, RportAndTtlBoundaries) {
+  EXPECT_EQ(ok("SIP/2.0/UDP h.com;rport=65535").rport, 65535);
+  EXPECT_EQ(ok("SIP/2.0/UDP h.com;rport=0").rport, 0);
+  EXPECT_EQ(ok("SIP/2.0/UDP h.com;ttl=255").ttl, 255);
+  EXPECT_EQ(fault_of("SIP/2.0/UDP h.com;rport=65536"), Fault::BadVia);
+  EXPECT_EQ(fault_of("SIP/2.0/UDP h.com;rport=x"), Fault::BadVia);
+  EXPECT_EQ(fault_of("SIP/2.0/UDP h.com;rport="), Fault::BadVia);
+  EXPECT_EQ(fault_of("SIP/2.0/UDP h.com;ttl=256"), Fault::BadVia);
+  EXPECT_EQ(fault_of("SIP/2.0/UDP h.com;ttl=0016"), Fault::BadVia);
+  EXPECT_EQ(fault_of("SIP/2.0/UDP h.com;ttl"), Fault::BadVia);
+}
+
+TEST(ParseVia, FirstOfRepeatedParamsWins) {
+  Via v = ok("SIP/2.0/UDP h.com;branch=z9hG4bKa;branch=z9hG4bKb;rport;rport=7");
+  EXPECT_EQ(v.branch, "z9hG4bKa");
+  EXPECT_TRUE(v.has_rport);
+  EXPECT_FALSE(v.rport_has_value);
+}
+
+TEST(ParseVia, UnknownParamsAreKeptInParams) {
+  Via v = ok("SIP/2.0/UDP h.com;branch=z9hG4bK1;alias;x-custom=\"a b\"");
+  EXPECT_EQ(v.params, ";branch=z9hG4bK1;alias;x-custom=\"a b\"");
+  EXPECT_EQ(v.branch, "z9hG4bK1");
+}
+
+TEST(ParseVia, MalformedValuesAreBadVia) {
+  for (std::string_view bad : {
+           "",                                     // empty
+           "SIP/2.0",                              // no transport, no sent-by
+           "SIP/2.0/UDP",                          // no sent-by
+           "SIP/2.0/UDPh.com",                     // no LWS before sent-by
+           "SIP//UDP h.com",                       // empty version
+           "SIP/2.0/ h.com",                       // "h.com" becomes the transport: no sent-by
+           "SIP 2.0/UDP h.com",                    // missing slash
+           "SIP/2.0/UDP h.com:",                   // empty port
+           "SIP/2.0/UDP h.com:65536",              // port too big
+           "SIP/2.0/UDP h.com:5060x",              // junk in port
+           "SIP/2.0/UDP 300.1.1.1",                // bad IPv4
+           "SIP/2.0/UDP [2001:db8::1",             // unclosed IPv6
+           "SIP/2.0/UDP [2001:db8:::1]",           // bad IPv6
+           "SIP/2.0/UDP h.com branch=z9hG4bK1",    // params need ';'
+           "SIP/2.0/UDP h.com;",                   // empty param
+           "SIP/2.0/UDP h.com;;branch=z9hG4bK1",   // empty param
+           "SIP/2.0/UDP h.com;branch",             // branch needs a value
+           "SIP/2.0/UDP h.com;branch=",            // branch needs a value
+           "SIP/2.0/UDP h.com;branch=\"z9hG4bK\"", // branch is a token
+           "SIP/2.0/UDP h.com;received=h.com",     // received is an address
+           "SIP/2.0/UDP h.com;received=1.2.3",     // received is an address
+           "SIP/2.0/UDP h.com;maddr=-bad-",        // maddr is a host
+           "SIP/2.0/UDP h.com;maddr",              // maddr needs a value
+           "SIP/2.0/UDP h.com, SIP/2.0/UDP x.com", // two via-parms given as one
+       }) {
+    EXPECT_EQ(fault_of(bad), Fault::BadVia) << bad;
+  }
+}
+
+TEST(ParseVia, PartsAreViewsIntoTheInput) {
+  std::string_view in = "SIP/2.0/UDP h.com;branch=z9hG4bK1";
+  Via v = ok(in);
+  EXPECT_EQ(v.transport.data(), in.data() + 8);
+  EXPECT_EQ(v.host.data(), in.data() + 12);
+  EXPECT_EQ(v.branch.data(), in.data() + 25);
+}
+
+Message scan(std::string_view bytes) {
+  Message msg;
+  HandScanner scanner;
+  ScanResult r = scanner.scan(bytes, Framing::Datagram, msg);
+  EXPECT_EQ(r.status, ScanStatus::Complete) << fault_name(r.fault);
+  return msg;
+}
+
+constexpr std::string_view kTwoHopsInvite =
+    "INVITE sip:bob@biloxi.com SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP server10.biloxi.com;branch=z9hG4bK4b43c2ff8.1;received=192.0.2.3,\r\n"
+    " SIP/2.0/UDP bigbox3.site3.atlanta.com;branch=z9hG4bK77ef4c2312983.1;received=192.0.2.2\r\n"
+    "Max-Forwards: 68\r\n"
+    "v: SIP/2.0/UDP pc33.atlanta.com:5066;branch=z9hG4bKnashds8;rport=5066;received=192.0.2.1\r\n"
+    "To: Bob <sip:bob@biloxi.com>\r\n"
+    "From: Alice <sip:alice@atlanta.com>;tag=1928301774\r\n"
+    "Call-ID: a84b4c76e66710\r\n"
+    "CSeq: 314159 INVITE\r\n"
+    "Content-Length: 0\r\n"
+    "\r\n";
+
+TEST(ViaList, IteratesEveryViaParmTopFirstAcrossHeadersAndCompactForm) {
+  Message msg = scan(kTwoHopsInvite);
+  ViaList vias(msg);
+  Result<Via, Fault> v = Err{Fault::None};
+  std::vector<std::string> hosts, branches;
+  while (vias.next(v)) {
+    ASSERT_TRUE(v.ok());
+    hosts.emplace_back(v->host);
+    branches.emplace_back(v->branch);
+  }
+  EXPECT_EQ(hosts, (std::vector<std::string>{"server10.biloxi.com", "bigbox3.site3.atlanta.com", "pc33.atlanta.com"}));
+  EXPECT_EQ(branches, (std::vector<std::string>{"z9hG4bK4b43c2ff8.1", "z9hG4bK77ef4c2312983.1", "z9hG4bKnashds8"}));
+}
+
+TEST(ViaList, BadItemIsReportedAndIterationContinues) {
+  Message msg = scan(
+      "OPTIONS sip:x@y.com SIP/2.0\r\n"
+      "Via: SIP/2.0/UDP a.com;branch=z9hG4bK1, garbage, SIP/2.0/TCP c.com:5061;branch=z9hG4bK3\r\n"
+      "Content-Length: 0\r\n\r\n");
+  ViaList vias(msg);
+  Result<Via, Fault> v = Err{Fault::None};
+  ASSERT_TRUE(vias.next(v));
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->host, "a.com");
+  ASSERT_TRUE(vias.next(v));
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.error(), Fault::BadVia);
+  ASSERT_TRUE(vias.next(v));
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->transport, "TCP");
+  EXPECT_EQ(v->port, 5061);
+  EXPECT_FALSE(vias.next(v));
+}
+
+TEST(TopVia, ReturnsTheFirstViaParmOnly) {
+  Message msg = scan(kTwoHopsInvite);
+  auto v = top_via(msg);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->host, "server10.biloxi.com");
+  EXPECT_EQ(v->received, "192.0.2.3");
+  EXPECT_FALSE(v->has_port);
+}
+
+TEST(TopVia, CompactFormOnly) {
+  Message msg = scan(
+      "SIP/2.0 200 OK\r\n"
+      "v: SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK776asdhds;rport=5061\r\n"
+      "Content-Length: 0\r\n\r\n");
+  auto v = top_via(msg);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->host, "2001:db8::1");
+  EXPECT_EQ(v->rport, 5061);
+}
+
+TEST(TopVia, MissingViaIsMissingVia) {
+  Message msg = scan("OPTIONS sip:x@y.com SIP/2.0\r\nTo: <sip:x@y.com>\r\nContent-Length: 0\r\n\r\n");
+  auto v = top_via(msg);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.error(), Fault::MissingVia);
+}
+
+TEST(TopVia, MalformedTopViaIsBadVia) {
+  Message msg = scan("OPTIONS sip:x@y.com SIP/2.0\r\nVia: SIP/2.0/UDP\r\nContent-Length: 0\r\n\r\n");
+  auto v = top_via(msg);
+  ASSERT_FALSE(v.ok());
+  EXPECT_EQ(v.error(), Fault::BadVia);
+}
+
+}  // namespace
+}  // namespace sipedge::parser
