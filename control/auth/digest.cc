@@ -1,0 +1,224 @@
+// control/auth/digest.cc — control lcore. See digest.h. OpenSSL supplies MD5, SHA-256 and HMAC.
+#include "control/auth/digest.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <charconv>
+#include <optional>
+
+#include "parser/auth.h"
+
+namespace sipedge::control {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+std::string to_hex(const unsigned char* p, size_t n) {
+  std::string s;
+  s.reserve(n * 2);
+  for (size_t i = 0; i < n; ++i) {
+    s.push_back(kHex[p[i] >> 4]);
+    s.push_back(kHex[p[i] & 15]);
+  }
+  return s;
+}
+
+bool from_hex(std::string_view s, unsigned char* out, size_t n) {
+  if (s.size() != n * 2) return false;
+  auto nib = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < n; ++i) {
+    const int hi = nib(s[2 * i]), lo = nib(s[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out[i] = static_cast<unsigned char>(hi << 4 | lo);
+  }
+  return true;
+}
+
+bool iequal(std::string_view a, std::string_view b) { return parser::iequals(a, b); }
+
+std::optional<DigestAlgorithm> algorithm_of(std::string_view name) {
+  if (name.empty() || iequal(name, "MD5")) return DigestAlgorithm::Md5;  // RFC 2617: MD5 when absent
+  if (iequal(name, "SHA-256")) return DigestAlgorithm::Sha256;
+  return std::nullopt;
+}
+
+constexpr size_t kMacBytes = 16;
+
+}  // namespace
+
+std::string_view digest_algorithm_name(DigestAlgorithm a) noexcept { return a == DigestAlgorithm::Md5 ? "MD5" : "SHA-256"; }
+
+std::string digest_hash_hex(DigestAlgorithm a, std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, a == DigestAlgorithm::Md5 ? EVP_md5() : EVP_sha256(), nullptr);
+  return to_hex(md, len);
+}
+
+std::string digest_ha1(DigestAlgorithm a, std::string_view user, std::string_view realm, std::string_view password) {
+  std::string s;
+  s.append(user).append(":").append(realm).append(":").append(password);
+  return digest_hash_hex(a, s);
+}
+
+std::string digest_response(DigestAlgorithm a, std::string_view ha1, std::string_view nonce, std::string_view nc,
+                            std::string_view cnonce, std::string_view qop, std::string_view method,
+                            std::string_view uri) {
+  std::string a2;
+  a2.append(method).append(":").append(uri);
+  const std::string ha2 = digest_hash_hex(a, a2);
+  std::string kd;
+  kd.append(ha1).append(":").append(nonce).append(":");
+  if (!qop.empty()) kd.append(nc).append(":").append(cnonce).append(":").append(qop).append(":");
+  kd.append(ha2);
+  return digest_hash_hex(a, kd);
+}
+
+DigestAuth::DigestAuth(Config config, std::string secret) : config_(std::move(config)), secret_(std::move(secret)) {
+  if (secret_.empty()) {
+    unsigned char buf[32];
+    RAND_bytes(buf, sizeof buf);
+    secret_.assign(reinterpret_cast<char*>(buf), sizeof buf);
+  }
+}
+
+void DigestAuth::set_user(std::string name, UserCredentials creds) { users_[std::move(name)] = std::move(creds); }
+
+void DigestAuth::set_user_password(const std::string& name, std::string_view password) {
+  users_[name] = UserCredentials{digest_ha1(DigestAlgorithm::Md5, name, config_.realm, password),
+                                 digest_ha1(DigestAlgorithm::Sha256, name, config_.realm, password)};
+}
+
+bool DigestAuth::has_user(std::string_view name) const { return users_.count(std::string(name)) != 0; }
+
+// nonce = hex(timestamp, 8 bytes BE) + hex(salt, 8 random bytes) + hex(HMAC-SHA256(secret,
+// timestamp || salt || realm)[0..16)). The salt makes every challenge's nonce unique, so nonce-count
+// tracking never confuses two clients challenged in the same second.
+namespace {
+constexpr size_t kSaltBytes = 8;
+constexpr size_t kNonceHexLen = 2 * (8 + kSaltBytes + kMacBytes);
+
+std::string seal(const std::string& secret, const std::string& realm, const unsigned char* ts, const unsigned char* salt) {
+  std::string data(reinterpret_cast<const char*>(ts), 8);
+  data.append(reinterpret_cast<const char*>(salt), kSaltBytes);
+  data.append(realm);
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_len = 0;
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(data.data()),
+       data.size(), mac, &mac_len);
+  return to_hex(ts, 8) + to_hex(salt, kSaltBytes) + to_hex(mac, kMacBytes);
+}
+}  // namespace
+
+std::string DigestAuth::make_nonce(uint64_t now_s) const {
+  unsigned char ts[8];
+  for (int i = 0; i < 8; ++i) ts[i] = static_cast<unsigned char>(now_s >> (56 - 8 * i));
+  unsigned char salt[kSaltBytes];
+  RAND_bytes(salt, sizeof salt);
+  return seal(secret_, config_.realm, ts, salt);
+}
+
+int DigestAuth::check_nonce(std::string_view nonce, uint64_t now_s) const {
+  unsigned char ts[8], salt[kSaltBytes];
+  if (nonce.size() != kNonceHexLen || !from_hex(nonce.substr(0, 16), ts, 8) ||
+      !from_hex(nonce.substr(16, 2 * kSaltBytes), salt, kSaltBytes))
+    return -1;
+  const std::string expect = seal(secret_, config_.realm, ts, salt);
+  if (CRYPTO_memcmp(expect.data(), nonce.data(), expect.size()) != 0) return -1;
+  uint64_t issued = 0;
+  for (unsigned char b : ts) issued = issued << 8 | b;
+  if (issued > now_s + 5) return -1;  // from the future: not ours
+  return now_s - issued > config_.nonce_ttl_s ? 1 : 0;
+}
+
+std::vector<std::string> DigestAuth::challenges(uint64_t now_s, bool stale) const {
+  std::vector<std::string> out;
+  const std::string nonce = make_nonce(now_s);
+  for (DigestAlgorithm a : config_.algorithms) {
+    std::string c = "Digest realm=\"" + config_.realm + "\", nonce=\"" + nonce + "\", qop=\"auth\", algorithm=" +
+                    std::string(digest_algorithm_name(a));
+    if (stale) c += ", stale=true";
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+AuthResult DigestAuth::verify(const parser::Message& request, bool proxy, uint64_t now_s) {
+  const parser::HeaderId id = proxy ? parser::HeaderId::ProxyAuthorization : parser::HeaderId::Authorization;
+  const parser::HeaderField* h = request.find(id);
+  // RFC 3261 §22.4: pick the credentials for our realm; others belong to other proxies.
+  parser::AuthParams creds{};
+  bool found = false;
+  for (; h; h = request.next_same(h)) {
+    auto p = parser::parse_auth(request.text(h->value));
+    if (p && iequal(p->scheme, "Digest") && p->realm == config_.realm) {
+      creds = *p;
+      found = true;
+      break;
+    }
+  }
+  if (!found) return {AuthOutcome::NoCredentials, {}, "no credentials for realm"};
+  if (creds.malformed) return {AuthOutcome::Rejected, {}, "malformed credentials"};
+  const auto algorithm = algorithm_of(creds.algorithm);
+  if (!algorithm) return {AuthOutcome::Rejected, {}, "unsupported algorithm"};
+  bool offered = false;
+  for (DigestAlgorithm a : config_.algorithms) offered |= a == *algorithm;
+  if (!offered) return {AuthOutcome::Rejected, {}, "algorithm not offered"};
+
+  const int nonce_state = check_nonce(creds.nonce, now_s);
+  if (nonce_state < 0) return {AuthOutcome::Rejected, {}, "forged or garbled nonce"};
+
+  auto user = users_.find(std::string(creds.username));
+  // Unknown users are checked against a dummy HA1 so timing and answer match a wrong password.
+  const std::string dummy = digest_ha1(*algorithm, creds.username, config_.realm, secret_);
+  const std::string* ha1 = &dummy;
+  if (user != users_.end()) {
+    const std::string& stored = *algorithm == DigestAlgorithm::Md5 ? user->second.ha1_md5 : user->second.ha1_sha256;
+    if (!stored.empty()) ha1 = &stored;
+  }
+
+  const bool has_qop = !creds.qop.empty();
+  if (has_qop) {
+    if (!iequal(creds.qop, "auth")) return {AuthOutcome::Rejected, {}, "unsupported qop"};
+    if (creds.nc.empty() || creds.cnonce.empty()) return {AuthOutcome::Rejected, {}, "qop without nc/cnonce"};
+  }
+  const std::string expected = digest_response(*algorithm, *ha1, creds.nonce, creds.nc, creds.cnonce,
+                                               has_qop ? "auth" : "", request.method_token(), creds.uri);
+  std::string given(creds.response);
+  for (char& c : given) c = static_cast<char>(c >= 'A' && c <= 'F' ? c + 32 : c);
+  const bool match = given.size() == expected.size() && CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
+  if (!match || user == users_.end() || ha1 == &dummy) return {AuthOutcome::Rejected, {}, "wrong credentials"};
+  if (nonce_state == 1) return {AuthOutcome::Stale, {}, "nonce expired"};
+
+  if (has_qop) {
+    uint32_t nc = 0;
+    auto [p, ec] = std::from_chars(creds.nc.data(), creds.nc.data() + creds.nc.size(), nc, 16);
+    if (ec != std::errc() || p != creds.nc.data() + creds.nc.size()) return {AuthOutcome::Rejected, {}, "bad nc"};
+    auto [it, inserted] = nonce_counts_.try_emplace(std::string(creds.nonce), NonceUse{nc, now_s});
+    if (!inserted) {
+      // RFC 7616 §3.4.5 / RFC 2617: a nonce-count not above the last one seen is a replay.
+      if (nc <= it->second.last_nc) return {AuthOutcome::Rejected, {}, "nonce-count replay"};
+      it->second.last_nc = nc;
+    }
+  }
+  return {AuthOutcome::Ok, std::string(creds.username), {}};
+}
+
+void DigestAuth::expire(uint64_t now_s) {
+  for (auto it = nonce_counts_.begin(); it != nonce_counts_.end();) {
+    if (now_s - it->second.issued_s > 2ull * config_.nonce_ttl_s)
+      it = nonce_counts_.erase(it);
+    else
+      ++it;
+  }
+}
+
+}  // namespace sipedge::control

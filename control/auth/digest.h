@@ -1,0 +1,89 @@
+// control/auth/digest.h — control lcore. Digest authentication for REGISTER (401) and other requests
+// (407): RFC 2617, RFC 7616 (SHA-256), RFC 8760 (SIP). Nonces are stateless — a timestamp sealed with
+// an HMAC of a per-process secret — so any number of challenges costs no memory; only nonces that
+// were answered are remembered, to refuse a nonce-count that does not increase (replay).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "parser/message.h"
+
+namespace sipedge::control {
+
+enum class DigestAlgorithm : uint8_t { Md5, Sha256 };
+std::string_view digest_algorithm_name(DigestAlgorithm a) noexcept;  // "MD5", "SHA-256"
+
+// H(username ":" realm ":" password), lower-case hex.
+std::string digest_ha1(DigestAlgorithm a, std::string_view user, std::string_view realm, std::string_view password);
+std::string digest_hash_hex(DigestAlgorithm a, std::string_view data);
+// The request-digest (RFC 2617 §3.2.2.1, RFC 7616 §3.4.1). `qop` "auth" or "" (legacy, no nc/cnonce).
+std::string digest_response(DigestAlgorithm a, std::string_view ha1, std::string_view nonce, std::string_view nc,
+                            std::string_view cnonce, std::string_view qop, std::string_view method,
+                            std::string_view uri);
+
+struct UserCredentials {
+  std::string ha1_md5;     // lower-case hex, "" when not configured
+  std::string ha1_sha256;  // lower-case hex, "" when not configured
+};
+
+enum class AuthOutcome : uint8_t {
+  Ok,           // credentials verified
+  NoCredentials,// no Authorization/Proxy-Authorization for our realm: challenge
+  Stale,        // correct, but the nonce expired: challenge with stale=true (RFC 2617 §3.2.1)
+  Rejected,     // unknown user, wrong password, bad nonce, replay, malformed: challenge again
+};
+
+struct AuthResult {
+  AuthOutcome outcome;
+  std::string user;  // Ok: the authenticated user name
+  std::string_view reason;  // Rejected: why (logs and counters only, never sent: no user enumeration)
+};
+
+class DigestAuth {
+ public:
+  struct Config {
+    std::string realm;
+    uint32_t nonce_ttl_s = 300;
+    std::vector<DigestAlgorithm> algorithms{DigestAlgorithm::Sha256, DigestAlgorithm::Md5};  // offered in order
+  };
+  // `secret` seals nonces; empty picks 32 random bytes.
+  DigestAuth(Config config, std::string secret = {});
+
+  void set_user(std::string name, UserCredentials creds);
+  void set_user_password(const std::string& name, std::string_view password);
+  bool has_user(std::string_view name) const;
+  size_t user_count() const noexcept { return users_.size(); }
+  const std::string& realm() const noexcept { return config_.realm; }
+
+  // Checks the request's credentials header (Authorization for REGISTER, i.e. `proxy` false;
+  // Proxy-Authorization otherwise) at time `now_s` (seconds, monotonic or wall: only differences
+  // matter).
+  AuthResult verify(const parser::Message& request, bool proxy, uint64_t now_s);
+
+  // The WWW-Authenticate / Proxy-Authenticate values to send: one per configured algorithm.
+  std::vector<std::string> challenges(uint64_t now_s, bool stale) const;
+
+  // Forgets nonce-count state of nonces past their lifetime. Call periodically.
+  void expire(uint64_t now_s);
+  size_t tracked_nonces() const noexcept { return nonce_counts_.size(); }
+
+  std::string make_nonce(uint64_t now_s) const;
+  // Validity of a nonce at `now_s`: 0 valid, 1 expired (stale), -1 forged or garbled.
+  int check_nonce(std::string_view nonce, uint64_t now_s) const;
+
+ private:
+  Config config_;
+  std::string secret_;
+  std::unordered_map<std::string, UserCredentials> users_;
+  struct NonceUse {
+    uint32_t last_nc;
+    uint64_t issued_s;
+  };
+  std::unordered_map<std::string, NonceUse> nonce_counts_;
+};
+
+}  // namespace sipedge::control

@@ -1,0 +1,110 @@
+// Pins control/auth/digest.cc: RFC test vectors, stateless nonces, stale, replay, no enumeration.
+#include "control/auth/digest.h"
+
+#include <gtest/gtest.h>
+
+#include "parser/scanner_hand.h"
+
+namespace sipedge::control {
+namespace {
+
+TEST(Digest, Rfc2617Md5Vector) {
+  const std::string ha1 = digest_ha1(DigestAlgorithm::Md5, "Mufasa", "testrealm@host.com", "Circle Of Life");
+  EXPECT_EQ(ha1, "939e7578ed9e3c518a452acee763bce9");
+  EXPECT_EQ(digest_response(DigestAlgorithm::Md5, ha1, "dcd98b7102dd2f0e8b11d0f600bfb0c093", "00000001", "0a4f113b",
+                            "auth", "GET", "/dir/index.html"),
+            "6629fae49393a05397450978507c4ef1");
+}
+
+TEST(Digest, Rfc7616Sha256Vector) {
+  const std::string ha1 = digest_ha1(DigestAlgorithm::Sha256, "Mufasa", "http-auth@example.org", "Circle of Life");
+  EXPECT_EQ(digest_response(DigestAlgorithm::Sha256, ha1, "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v", "00000001",
+                            "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ", "auth", "GET", "/dir/index.html"),
+            "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1");
+}
+
+class DigestAuthTest : public ::testing::Test {
+ protected:
+  DigestAuth auth{DigestAuth::Config{"sipedge.test", 300, {DigestAlgorithm::Sha256, DigestAlgorithm::Md5}}, "secret"};
+  void SetUp() override { auth.set_user_password("1006", "pw1006"); }
+
+  std::string nonce_from(const std::string& challenge) {
+    const size_t at = challenge.find("nonce=\"") + 7;
+    return challenge.substr(at, challenge.find('"', at) - at);
+  }
+
+  AuthResult register_with(DigestAlgorithm a, std::string user, std::string password, std::string nonce,
+                           std::string nc, uint64_t now, bool proxy = false) {
+    const std::string ha1 = digest_ha1(a, user, "sipedge.test", password);
+    const std::string uri = "sip:sipedge.test";
+    const std::string method = proxy ? "INVITE" : "REGISTER";
+    const std::string resp = digest_response(a, ha1, nonce, nc, "c0ffee", "auth", method, uri);
+    const std::string value = "Digest username=\"" + user + "\",realm=\"sipedge.test\",nonce=\"" + nonce +
+                              "\",uri=\"" + uri + "\",response=\"" + resp + "\",algorithm=" +
+                              std::string(digest_algorithm_name(a)) + ",cnonce=\"c0ffee\",qop=auth,nc=" + nc;
+    bytes_ = method + " " + uri + " SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n" +
+             (proxy ? "Proxy-Authorization: " : "Authorization: ") + value + "\r\nCSeq: 2 " + method + "\r\n\r\n";
+    parser::Message m;
+    EXPECT_EQ(parser::HandScanner().scan(bytes_, parser::Framing::Datagram, m).status, parser::ScanStatus::Complete);
+    return auth.verify(m, proxy, now);
+  }
+  std::string bytes_;
+};
+
+TEST_F(DigestAuthTest, ChallengeOffersEachAlgorithmWithQopAuth) {
+  const auto c = auth.challenges(1000, false);
+  ASSERT_EQ(c.size(), 2u);
+  const std::string nonce = nonce_from(c[0]);
+  EXPECT_EQ(c[0], "Digest realm=\"sipedge.test\", nonce=\"" + nonce + "\", qop=\"auth\", algorithm=SHA-256");
+  EXPECT_EQ(c[1], "Digest realm=\"sipedge.test\", nonce=\"" + nonce + "\", qop=\"auth\", algorithm=MD5");
+  EXPECT_NE(auth.challenges(1000, true)[0].find(", stale=true"), std::string::npos);
+}
+
+TEST_F(DigestAuthTest, AcceptsMd5AndSha256AndRefusesReplayedNonceCount) {
+  const std::string nonce = auth.make_nonce(1000);
+  EXPECT_EQ(register_with(DigestAlgorithm::Md5, "1006", "pw1006", nonce, "00000001", 1001).outcome, AuthOutcome::Ok);
+  EXPECT_EQ(register_with(DigestAlgorithm::Md5, "1006", "pw1006", nonce, "00000001", 1002).outcome,
+            AuthOutcome::Rejected);
+  EXPECT_EQ(register_with(DigestAlgorithm::Md5, "1006", "pw1006", nonce, "00000002", 1003).outcome, AuthOutcome::Ok);
+  const AuthResult r = register_with(DigestAlgorithm::Sha256, "1006", "pw1006", auth.make_nonce(1000), "00000001", 1004);
+  EXPECT_EQ(r.outcome, AuthOutcome::Ok);
+  EXPECT_EQ(r.user, "1006");
+  EXPECT_EQ(register_with(DigestAlgorithm::Md5, "1006", "pw1006", auth.make_nonce(1000), "00000001", 1004, true).outcome,
+            AuthOutcome::Ok);
+}
+
+TEST_F(DigestAuthTest, UnknownUserAndWrongPasswordLookTheSame) {
+  const std::string nonce = auth.make_nonce(1000);
+  const AuthResult wrong = register_with(DigestAlgorithm::Md5, "1006", "nope", nonce, "00000001", 1001);
+  const AuthResult unknown = register_with(DigestAlgorithm::Md5, "9999", "pw", nonce, "00000001", 1001);
+  EXPECT_EQ(wrong.outcome, AuthOutcome::Rejected);
+  EXPECT_EQ(unknown.outcome, AuthOutcome::Rejected);
+  EXPECT_EQ(wrong.reason, unknown.reason);
+}
+
+TEST_F(DigestAuthTest, ExpiredNonceIsStaleAndForgedNonceIsRejected) {
+  const std::string nonce = auth.make_nonce(1000);
+  EXPECT_EQ(register_with(DigestAlgorithm::Md5, "1006", "pw1006", nonce, "00000001", 1301).outcome, AuthOutcome::Stale);
+  std::string forged = nonce;
+  forged[20] = forged[20] == 'a' ? 'b' : 'a';
+  EXPECT_EQ(register_with(DigestAlgorithm::Md5, "1006", "pw1006", forged, "00000001", 1001).outcome,
+            AuthOutcome::Rejected);
+  DigestAuth other(DigestAuth::Config{"sipedge.test"}, "another-secret");
+  EXPECT_EQ(other.check_nonce(nonce, 1001), -1);
+}
+
+TEST_F(DigestAuthTest, MissingCredentialsAskForAChallengeAndExpiryForgetsNonces) {
+  const std::string req = "INVITE sip:x SIP/2.0\r\nAuthorization: Digest realm=\"elsewhere\",username=\"a\",nonce=\"n\","
+                          "uri=\"sip:x\",response=\"r\"\r\n\r\n";
+  parser::Message m;
+  ASSERT_EQ(parser::HandScanner().scan(req, parser::Framing::Datagram, m).status, parser::ScanStatus::Complete);
+  EXPECT_EQ(auth.verify(m, false, 1000).outcome, AuthOutcome::NoCredentials);
+  EXPECT_EQ(auth.verify(m, true, 1000).outcome, AuthOutcome::NoCredentials);
+  register_with(DigestAlgorithm::Md5, "1006", "pw1006", auth.make_nonce(1000), "00000001", 1001);
+  EXPECT_EQ(auth.tracked_nonces(), 1u);
+  auth.expire(1001 + 601);
+  EXPECT_EQ(auth.tracked_nonces(), 0u);
+}
+
+}  // namespace
+}  // namespace sipedge::control
