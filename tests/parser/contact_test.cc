@@ -1,0 +1,243 @@
+// tests/parser/contact_test.cc — pins parser/contact.cc: Contact values with expires/q
+// (RFC 3261 §20.10, §10.2.1), "*", ContactList over "m:" and comma lists, RouteList for Route and
+// Record-Route (§20.30, §20.34).
+#include "parser/contact.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "parser/scanner_hand.h"
+
+namespace sipedge::parser {
+namespace {
+
+Contact ok(std::string_view text) {
+  auto r = parse_contact(text);
+  EXPECT_TRUE(r.ok()) << text;
+  return r.ok() ? *r : Contact{};
+}
+
+Fault fault_of(std::string_view text) {
+  auto r = parse_contact(text);
+  return r.ok() ? Fault::None : r.error();
+}
+
+TEST(ParseContact, BracketedWithExpiresFromAPhone) {
+  Contact c = ok("<sip:x@y>;expires=3600");
+  EXPECT_FALSE(c.star);
+  EXPECT_EQ(c.addr.uri.user, "x");
+  EXPECT_EQ(c.addr.uri.host, "y");
+  ASSERT_TRUE(c.expires.has_value());
+  EXPECT_EQ(*c.expires, 3600u);
+  EXPECT_FALSE(c.q_milli.has_value());
+}
+
+TEST(ParseContact, DisplayNameQAndExpires) {
+  Contact c = ok(R"("Mr. Watson" <sip:watson@worcester.bell-telephone.com>;q=0.7; expires=3600)");
+  EXPECT_EQ(c.addr.display_name, "Mr. Watson");
+  EXPECT_EQ(c.addr.uri.host, "worcester.bell-telephone.com");
+  ASSERT_TRUE(c.q_milli.has_value());
+  EXPECT_EQ(*c.q_milli, 700);
+  EXPECT_EQ(*c.expires, 3600u);
+}
+
+TEST(ParseContact, CaptureWithTransportUriParamAndInstance) {
+  Contact c = ok("<sip:1006@192.168.0.201:5060;transport=udp;ob>;reg-id=1;"
+                 "+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-000A95A0E128>\"");
+  EXPECT_EQ(c.addr.uri.port, 5060);
+  EXPECT_EQ(c.addr.uri.transport(), "udp");
+  EXPECT_TRUE(c.addr.uri.param("ob").has_value());
+  EXPECT_EQ(c.addr.param("+sip.instance"),
+            std::optional<std::string_view>("\"<urn:uuid:00000000-0000-1000-8000-000A95A0E128>\""));
+  EXPECT_FALSE(c.expires.has_value());
+}
+
+TEST(ParseContact, AddrSpecParamsAreContactParams) {
+  Contact c = ok("sip:alice@192.0.2.4;expires=0");
+  EXPECT_FALSE(c.addr.bracketed);
+  EXPECT_EQ(c.addr.uri.params, "");
+  EXPECT_EQ(*c.expires, 0u);
+}
+
+TEST(ParseContact, StarIsDeregisterAll) {
+  Contact c = ok("*");
+  EXPECT_TRUE(c.star);
+  EXPECT_EQ(c.addr.uri_text, "");
+  EXPECT_FALSE(c.expires.has_value());
+  EXPECT_TRUE(ok("  * ").star);
+}
+
+TEST(ParseContact, QValueForms) {
+  EXPECT_EQ(*ok("<sip:a@b.com>;q=0").q_milli, 0);
+  EXPECT_EQ(*ok("<sip:a@b.com>;q=0.").q_milli, 0);
+  EXPECT_EQ(*ok("<sip:a@b.com>;q=0.5").q_milli, 500);
+  EXPECT_EQ(*ok("<sip:a@b.com>;q=0.05").q_milli, 50);
+  EXPECT_EQ(*ok("<sip:a@b.com>;q=0.123").q_milli, 123);
+  EXPECT_EQ(*ok("<sip:a@b.com>;q=1").q_milli, 1000);
+  EXPECT_EQ(*ok("<sip:a@b.com>;Q=1.000").q_milli, 1000);
+}
+
+TEST(ParseContact, BadQValuesAreBadContact) {
+  for (std::string_view bad : {"<sip:a@b.com>;q=1.5", "<sip:a@b.com>;q=2", "<sip:a@b.com>;q=0.1234",
+                               "<sip:a@b.com>;q=.5", "<sip:a@b.com>;q=0,5", "<sip:a@b.com>;q", "<sip:a@b.com>;q=abc",
+                               "<sip:a@b.com>;q=-0.5", "<sip:a@b.com>;q=1.001"}) {
+    EXPECT_EQ(fault_of(bad), Fault::BadContact) << bad;
+  }
+}
+
+TEST(ParseContact, ExpiresSaturatesAndRejectsNonDigits) {
+  EXPECT_EQ(*ok("<sip:a@b.com>;expires=4294967295").expires, 4294967295u);
+  EXPECT_EQ(*ok("<sip:a@b.com>;expires=99999999999999999999").expires, 4294967295u);
+  EXPECT_EQ(fault_of("<sip:a@b.com>;expires=-1"), Fault::BadContact);
+  EXPECT_EQ(fault_of("<sip:a@b.com>;expires=1h"), Fault::BadContact);
+  EXPECT_EQ(fault_of("<sip:a@b.com>;expires"), Fault::BadContact);
+  EXPECT_EQ(fault_of("<sip:a@b.com>;expires=\"60\""), Fault::BadContact);
+}
+
+TEST(ParseContact, MalformedAddressesAreBadContact) {
+  for (std::string_view bad : {"", "**", "* ;expires=0", "<sip:a@b.com", "<sip:@b.com>", "\"x\" sip:a@b.com",
+                               "<sip:a@b.com>;;expires=1", "sip:a@b.com;expires=1 x"}) {
+    EXPECT_EQ(fault_of(bad), Fault::BadContact) << bad;
+  }
+}
+
+Message scan(std::string_view bytes) {
+  Message msg;
+  HandScanner scanner;
+  ScanResult r = scanner.scan(bytes, Framing::Datagram, msg);
+  EXPECT_EQ(r.status, ScanStatus::Complete) << fault_name(r.fault);
+  return msg;
+}
+
+TEST(ContactList, CompactAndFullHeadersWithCommaLists) {
+  Message msg = scan(
+      "REGISTER sip:registrar.biloxi.com SIP/2.0\r\n"
+      "v: SIP/2.0/UDP bobspc.biloxi.com:5060;branch=z9hG4bKnashds7\r\n"
+      "m: <sip:bob@192.0.2.4>;expires=60, \"Bob, mobile\" <sip:bob@198.51.100.7:5062>;q=0.1\r\n"
+      "Contact: sip:bob@bobspc.biloxi.com;expires=7200\r\n"
+      "Content-Length: 0\r\n\r\n");
+  ContactList contacts(msg);
+  Result<Contact, Fault> c = Err{Fault::None};
+  ASSERT_TRUE(contacts.next(c));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->addr.uri.host, "192.0.2.4");
+  EXPECT_EQ(*c->expires, 60u);
+  ASSERT_TRUE(contacts.next(c));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->addr.display_name, "Bob, mobile");
+  EXPECT_EQ(c->addr.uri.port, 5062);
+  EXPECT_EQ(*c->q_milli, 100);
+  EXPECT_FALSE(c->expires.has_value());
+  ASSERT_TRUE(contacts.next(c));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->addr.uri.host, "bobspc.biloxi.com");
+  EXPECT_EQ(*c->expires, 7200u);
+  EXPECT_FALSE(contacts.next(c));
+}
+
+TEST(ContactList, StarAndBadItems) {
+  Message msg = scan(
+      "REGISTER sip:r.example.com SIP/2.0\r\n"
+      "Contact: *\r\n"
+      "Contact: <sip:a@b.com>;q=7\r\n"
+      "Content-Length: 0\r\n\r\n");
+  ContactList contacts(msg);
+  Result<Contact, Fault> c = Err{Fault::None};
+  ASSERT_TRUE(contacts.next(c));
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->star);
+  ASSERT_TRUE(contacts.next(c));
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error(), Fault::BadContact);
+  EXPECT_FALSE(contacts.next(c));
+}
+
+TEST(ContactList, NoContactYieldsNothing) {
+  Message msg = scan("OPTIONS sip:x@y.com SIP/2.0\r\nf: <sip:a@b.com>;tag=1\r\nContent-Length: 0\r\n\r\n");
+  ContactList contacts(msg);
+  Result<Contact, Fault> c = Err{Fault::None};
+  EXPECT_FALSE(contacts.next(c));
+}
+
+constexpr std::string_view kRouted =
+    "INVITE sip:callee@u2.domain.com SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP p1.example.com;branch=z9hG4bK1\r\n"
+    "Record-Route: <sip:p2.domain.com;lr>, <sip:p1.example.com;lr;transport=tcp>\r\n"
+    "Route: <sip:p3.middle.com;lr>,\r\n <sip:p4.domain.com;lr>\r\n"
+    "Route: \"Proxy\" <sip:[2001:db8::5]:5070;lr>;x=1\r\n"
+    "f: \"Alice\" <sip:alice@atlanta.com>;tag=88\r\n"
+    "t: sip:callee@u2.domain.com\r\n"
+    "Content-Length: 0\r\n\r\n";
+
+TEST(RouteList, RouteEntriesInOrderAcrossHeaders) {
+  Message msg = scan(kRouted);
+  RouteList routes(msg, HeaderId::Route);
+  Result<NameAddr, Fault> r = Err{Fault::None};
+  std::vector<std::string> hosts;
+  std::vector<bool> lr;
+  while (routes.next(r)) {
+    ASSERT_TRUE(r.ok());
+    hosts.emplace_back(r->uri.host);
+    lr.push_back(r->uri.lr());
+  }
+  EXPECT_EQ(hosts, (std::vector<std::string>{"p3.middle.com", "p4.domain.com", "2001:db8::5"}));
+  EXPECT_EQ(lr, (std::vector<bool>{true, true, true}));
+}
+
+TEST(RouteList, RecordRouteEntries) {
+  Message msg = scan(kRouted);
+  RouteList rr(msg, HeaderId::RecordRoute);
+  Result<NameAddr, Fault> r = Err{Fault::None};
+  ASSERT_TRUE(rr.next(r));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->uri_text, "sip:p2.domain.com;lr");
+  ASSERT_TRUE(rr.next(r));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->uri.transport(), "tcp");
+  EXPECT_FALSE(rr.next(r));
+}
+
+TEST(RouteList, CompactFromAndToParseAsNameAddr) {
+  Message msg = scan(kRouted);
+  auto from = parse_name_addr(msg.value(HeaderId::From));
+  ASSERT_TRUE(from.ok());
+  EXPECT_EQ(from->display_name, "Alice");
+  EXPECT_EQ(from->tag(), "88");
+  auto to = parse_name_addr(msg.value(HeaderId::To));
+  ASSERT_TRUE(to.ok());
+  EXPECT_FALSE(to->bracketed);
+  EXPECT_EQ(to->uri.user, "callee");
+  EXPECT_EQ(to->tag(), "");
+}
+
+TEST(RouteList, UnbracketedOrBadEntriesFaultPerHeaderKind) {
+  Message msg = scan(
+      "BYE sip:x@y.com SIP/2.0\r\n"
+      "Route: sip:p1.example.com;lr, <sip:p2.example.com;lr>, <sip:bad@>\r\n"
+      "Record-Route: <sip:p3.example.com;lr\r\n"
+      "Content-Length: 0\r\n\r\n");
+  RouteList routes(msg, HeaderId::Route);
+  Result<NameAddr, Fault> r = Err{Fault::None};
+  ASSERT_TRUE(routes.next(r));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), Fault::BadRoute);
+  ASSERT_TRUE(routes.next(r));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->uri.host, "p2.example.com");
+  ASSERT_TRUE(routes.next(r));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), Fault::BadRoute);
+  EXPECT_FALSE(routes.next(r));
+
+  RouteList rr(msg, HeaderId::RecordRoute);
+  ASSERT_TRUE(rr.next(r));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), Fault::BadRecordRoute);
+  EXPECT_FALSE(rr.next(r));
+}
+
+}  // namespace
+}  // namespace sipedge::parser
