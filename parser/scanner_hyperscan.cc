@@ -1,0 +1,269 @@
+// parser/scanner_hyperscan.cc — compiled on the control lcore, scanned on the thread owning the
+// scanner. One hs_scan pass per message: line ends, dictionary header names and policy hits arrive as
+// match events in offset order and drive the RFC 3261 §7 line rules. Never allocates while scanning.
+#include "parser/scanner_hyperscan.h"
+
+#include <cassert>
+#include <string>
+
+#include "parser/scan_rules.h"
+
+namespace sipedge::parser {
+
+// Pattern ids: header-name patterns use their HeaderId value (< 256), so a match hands the id over
+// as is; terminators and policy rules sit above, policy rules at kPolicyBase + their index.
+namespace {
+constexpr unsigned kLfId = 1000;
+constexpr unsigned kNulId = 1001;
+constexpr unsigned kPolicyBase = 0x10000;
+static_assert(kHeaderIdCount < kLfId, "header ids must stay below the terminator ids");
+}  // namespace
+
+struct HyperscanScanner::Database {
+  struct Free {
+    void operator()(hs_database_t* d) const noexcept { hs_free_database(d); }
+  };
+  std::unique_ptr<hs_database_t, Free> db;
+  std::vector<uint16_t> rule_ids;  // PolicyRule::id by pattern id - kPolicyBase
+};
+
+namespace {
+
+inline bool is_ws(char c) noexcept { return c == ' ' || c == '\t'; }
+inline Span span(uint32_t b, uint32_t e) noexcept { return Span{b, e - b}; }
+
+// Regex for one header name: the name's punctuation escaped, then the scanners' header-line rule
+// (optional SP/HT, colon). Line-anchored with HS_FLAG_MULTILINE: `^` matches after every LF.
+std::string name_pattern(std::string_view name) {
+  std::string p = "^";
+  for (char c : name) {
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (!alnum) p += '\\';
+    p += c;
+  }
+  p += "[ \\t]*:";
+  return p;
+}
+
+enum class Phase : uint8_t { StartLine, Headers, Done };
+
+// Per-scan state, on the scanning thread's stack. Mirrors scan_rules::HeaderBuilder, except that
+// the header id comes from the dictionary match instead of a second lookup of the name.
+struct ScanState {
+  ScanState(const char* b, uint32_t off, Message& m, const uint16_t* ids) noexcept
+      : base(b), data_off(off), out(&m), rule_ids(ids), line_begin(off) {}
+
+  const char* base;
+  uint32_t data_off;  // where the scanned data starts in `base` (after leading CRLF keepalives)
+  Message* out;
+  const uint16_t* rule_ids;
+  Phase phase = Phase::StartLine;
+  Fault fault = Fault::None;
+  uint32_t line_begin = 0;
+  uint32_t headers_begin = 0;
+  uint32_t body_begin = 0;
+  HeaderId line_id = HeaderId::Other;  // dictionary hit on the current line
+  // The header being accumulated: committed when the next non-folded line or the end arrives.
+  bool pending = false;
+  HeaderId pending_id = HeaderId::Other;
+  Span name;
+  uint32_t value_begin = 0, value_end = 0;
+  int64_t content_length = -1;
+
+  Fault commit() noexcept {
+    if (!pending) return Fault::None;
+    pending = false;
+    if (pending_id == HeaderId::ContentLength) {
+      // RFC 3261 §20.14: 1*DIGIT. Saturate rather than overflow; framing rejects it as too large.
+      if (value_begin == value_end) return Fault::BadContentLength;
+      int64_t v = 0;
+      for (uint32_t p = value_begin; p < value_end; ++p) {
+        const char c = base[p];
+        if (c < '0' || c > '9') return Fault::BadContentLength;
+        v = v * 10 + (c - '0');
+        if (v > 0xffffffffLL) v = 0x100000000LL;
+      }
+      if (content_length >= 0 && content_length != v) return Fault::ConflictingContentLength;
+      content_length = v;
+    }
+    if (!out->add_header(pending_id, name, span(value_begin, value_end))) return Fault::TooManyHeaders;
+    return Fault::None;
+  }
+
+  // One non-empty header-block line [begin, end) (end excludes the terminator).
+  Fault header_line(uint32_t begin, uint32_t end) noexcept {
+    if (is_ws(base[begin])) {
+      // RFC 3261 §7.3.1: a line starting with whitespace continues the previous header's value.
+      if (!pending) return Fault::BadHeaderLine;
+      uint32_t b = begin;
+      while (b < end && is_ws(base[b])) ++b;
+      uint32_t e = end;
+      while (e > b && is_ws(base[e - 1])) --e;
+      if (b < e) {
+        if (value_begin == value_end) value_begin = b;
+        value_end = e;
+      }
+      return Fault::None;
+    }
+    if (const Fault f = commit(); f != Fault::None) return f;
+    uint32_t i = begin;
+    while (i < end && scan_rules::is_token_char(base[i])) ++i;
+    if (i == begin) return Fault::BadHeaderName;
+    name = span(begin, i);
+    while (i < end && is_ws(base[i])) ++i;
+    if (i == end) return Fault::BadHeaderLine;
+    if (base[i] != ':') return Fault::BadHeaderName;
+    ++i;
+    while (i < end && is_ws(base[i])) ++i;
+    uint32_t e = end;
+    while (e > i && is_ws(base[e - 1])) --e;
+    value_begin = i;
+    value_end = e;
+    // The dictionary pattern `^name[ \t]*:` matched on this line exactly when the token before the
+    // colon is a known name, so line_id is what header_id_lookup(name) would say.
+    pending_id = line_id;
+    pending = true;
+    return Fault::None;
+  }
+
+  // A line feed at `lf`: the line [line_begin, lf) is complete. Returns true to stop scanning.
+  bool on_lf(uint32_t lf) noexcept {
+    if (phase == Phase::StartLine) {
+      const uint32_t start = line_begin;
+      fault = scan_rules::parse_start_line(base, start, scan_rules::line_content_end(base, start, lf), *out);
+      if (fault != Fault::None) return true;
+      phase = Phase::Headers;
+      headers_begin = line_begin = lf + 1;
+      line_id = HeaderId::Other;
+      return false;
+    }
+    const uint32_t b = line_begin;
+    if (lf == b || (lf == b + 1 && base[b] == '\r')) {
+      // The empty line: end of the header block (RFC 3261 §7).
+      fault = commit();
+      if (fault != Fault::None) return true;
+      out->set_header_block(headers_begin, b);
+      body_begin = lf + 1;
+      phase = Phase::Done;
+      return true;
+    }
+    fault = header_line(b, scan_rules::line_content_end(base, b, lf));
+    if (fault != Fault::None) return true;
+    line_begin = lf + 1;
+    line_id = HeaderId::Other;
+    return false;
+  }
+};
+
+int on_match(unsigned int id, unsigned long long /*from*/, unsigned long long to, unsigned int /*flags*/,
+             void* ctx) noexcept {
+  auto& s = *static_cast<ScanState*>(ctx);
+  if (id == kLfId) return s.on_lf(s.data_off + static_cast<uint32_t>(to) - 1) ? 1 : 0;
+  if (id == kNulId) {
+    // Every NUL before the empty line is refused, as HandScanner does (its line search stops at NUL).
+    s.fault = Fault::NulByte;
+    return 1;
+  }
+  if (id >= kPolicyBase) {
+    s.out->add_policy_hit(s.rule_ids[id - kPolicyBase]);
+    return 0;
+  }
+  if (s.phase == Phase::Headers) s.line_id = static_cast<HeaderId>(id);
+  return 0;
+}
+
+ScanResult fail(Fault f) noexcept { return {ScanStatus::Malformed, f, 0}; }
+
+}  // namespace
+
+HyperscanScanner::HyperscanScanner(std::shared_ptr<const Database> db, hs_scratch_t* scratch) noexcept
+    : db_(std::move(db)), scratch_(scratch) {}
+
+Result<HyperscanScanner, PolicyError> HyperscanScanner::create(const PolicyRules& rules) {
+  std::vector<std::string> exprs;
+  std::vector<unsigned> flags;
+  std::vector<unsigned> ids;
+  for (unsigned id = 1; id < kHeaderIdCount; ++id) {
+    const auto hid = static_cast<HeaderId>(id);
+    exprs.push_back(name_pattern(header_canonical_name(hid)));
+    flags.push_back(HS_FLAG_CASELESS | HS_FLAG_MULTILINE);
+    ids.push_back(id);
+    if (const char compact = header_compact_form(hid); compact != 0) {
+      exprs.push_back(name_pattern(std::string_view(&compact, 1)));
+      flags.push_back(HS_FLAG_CASELESS | HS_FLAG_MULTILINE);
+      ids.push_back(id);
+    }
+  }
+  exprs.push_back("\\n");
+  flags.push_back(0);
+  ids.push_back(kLfId);
+  exprs.push_back("\\x00");
+  flags.push_back(0);
+  ids.push_back(kNulId);
+  const size_t first_rule = exprs.size();
+
+  auto db = std::make_shared<Database>();
+  const auto policy = rules.rules();
+  for (size_t i = 0; i < policy.size(); ++i) {
+    exprs.push_back(rules.expression(i));
+    flags.push_back(rules.flags(i));
+    ids.push_back(kPolicyBase + static_cast<unsigned>(i));
+    db->rule_ids.push_back(policy[i].id);
+  }
+
+  std::vector<const char*> cexprs;
+  cexprs.reserve(exprs.size());
+  for (const std::string& e : exprs) cexprs.push_back(e.c_str());
+  hs_database_t* raw = nullptr;
+  hs_compile_error_t* err = nullptr;
+  if (hs_compile_multi(cexprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK,
+                       nullptr, &raw, &err) != HS_SUCCESS) {
+    PolicyError e;
+    if (err != nullptr && err->expression >= 0 && static_cast<size_t>(err->expression) >= first_rule)
+      e.rule = policy[static_cast<size_t>(err->expression) - first_rule].name;
+    e.message = err != nullptr && err->message != nullptr ? err->message : "Hyperscan compile failed";
+    hs_free_compile_error(err);
+    return Err(std::move(e));
+  }
+  db->db.reset(raw);
+  hs_scratch_t* scratch = nullptr;
+  if (hs_alloc_scratch(raw, &scratch) != HS_SUCCESS) return Err(PolicyError{"", "cannot allocate Hyperscan scratch"});
+  return HyperscanScanner(std::move(db), scratch);
+}
+
+Result<HyperscanScanner, PolicyError> HyperscanScanner::clone() const {
+  hs_scratch_t* scratch = nullptr;
+  if (hs_clone_scratch(scratch_.get(), &scratch) != HS_SUCCESS)
+    return Err(PolicyError{"", "cannot allocate Hyperscan scratch"});
+  return HyperscanScanner(db_, scratch);
+}
+
+size_t HyperscanScanner::rule_count() const noexcept { return db_->rule_ids.size(); }
+
+ScanResult HyperscanScanner::scan(std::string_view bytes, Framing framing, Message& out) const noexcept {
+  out.reset(bytes);
+  const bool stream = framing == Framing::Stream;
+  if (!stream && bytes.size() > kMaxMessageBytes) return fail(Fault::TooLarge);
+  // Stream buffers may hold several messages; only this one must fit the limit (as HandScanner).
+  const auto n = static_cast<uint32_t>(bytes.size() < kMaxMessageBytes + 4u ? bytes.size() : kMaxMessageBytes + 4u);
+  const char* const base = bytes.data();
+
+  const uint32_t pos = scan_rules::skip_leading_crlf(base, n);
+  if (pos == n) return stream ? ScanResult{ScanStatus::NeedMore, Fault::None, 0} : fail(Fault::Empty);
+
+  ScanState s(base, pos, out, db_->rule_ids.data());
+  const hs_error_t rc = hs_scan(db_->db.get(), base + pos, n - pos, 0, scratch_.get(), on_match, &s);
+  if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED) {
+    // Only misuse gets here (HS_SCRATCH_IN_USE: one scanner shared by two threads). Refuse the
+    // message rather than index it half.
+    assert(false && "hs_scan failed: is this scanner shared between threads?");
+    return fail(Fault::BadHeaderLine);
+  }
+  if (s.fault != Fault::None) return fail(s.fault);
+  if (s.phase == Phase::Done) return scan_rules::frame_body(bytes, s.body_begin, framing, s.content_length, out);
+  // The data ended inside the start line or the header block.
+  if (stream) return n > kMaxMessageBytes ? fail(Fault::TooLarge) : ScanResult{ScanStatus::NeedMore, Fault::None, 0};
+  return fail(s.phase == Phase::StartLine ? Fault::BadStartLine : Fault::NoHeaderEnd);
+}
+
+}  // namespace sipedge::parser
