@@ -1,0 +1,125 @@
+// dataplane/config.h — startup (main thread), pure data. What the operator configures for the
+// dataplane: EAL resources, ports with their role and addresses, SIP and media port ranges, idle
+// policy. Built once before EAL starts and never changed afterwards (Envoy: config vs instance).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sipedge::dataplane {
+
+// An IPv4 or IPv6 address in network byte order. IPv4 uses bytes[0..3].
+struct IpAddr {
+  uint8_t family = 0;  // 4, 6, or 0 when unset
+  std::array<uint8_t, 16> bytes{};
+
+  bool is_v4() const noexcept { return family == 4; }
+  bool is_v6() const noexcept { return family == 6; }
+  bool operator==(const IpAddr&) const = default;
+
+  // The IPv4 address as stored in a header field (network order in memory).
+  uint32_t v4_be() const noexcept {
+    uint32_t v;
+    __builtin_memcpy(&v, bytes.data(), 4);
+    return v;
+  }
+  static IpAddr from_v4_be(uint32_t be) noexcept {
+    IpAddr a;
+    a.family = 4;
+    __builtin_memcpy(a.bytes.data(), &be, 4);
+    return a;
+  }
+  static IpAddr from_v6(const uint8_t* p) noexcept {
+    IpAddr a;
+    a.family = 6;
+    __builtin_memcpy(a.bytes.data(), p, 16);
+    return a;
+  }
+  // Parses dotted-quad or RFC 4291 text; nullopt when neither.
+  static std::optional<IpAddr> parse(std::string_view text);
+  std::string to_string() const;
+};
+
+// An interface address with its on-link prefix ("10.201.0.1/24").
+struct IpPrefix {
+  IpAddr addr;
+  uint8_t length = 0;
+  // True when `a` is on this prefix's link (same family, same leading `length` bits).
+  bool contains(const IpAddr& a) const noexcept;
+  static std::optional<IpPrefix> parse(std::string_view text);
+};
+
+enum class PortRole : uint8_t {
+  Access,  // untrusted side: phones, customer PBXs (NAT traversal applies)
+  Core,    // trusted side: softswitch, IMS, trunks
+};
+
+using MacAddr = std::array<uint8_t, 6>;
+
+struct PortConfig {
+  // ethdev name as DPDK knows it: a PCI address ("0000:03:00.0") or the name of a vdev given in
+  // EalConfig::vdevs ("net_af_packet0"), or of a port created in-process (ring_port.h).
+  std::string device;
+  PortRole role = PortRole::Access;
+  std::optional<IpPrefix> ipv4;
+  std::optional<IpPrefix> ipv6;
+  std::optional<IpAddr> gateway4;
+  std::optional<IpAddr> gateway6;
+  uint16_t vlan = 0;  // 802.1Q VID; 0 = untagged
+  uint16_t mtu = 1500;
+  std::optional<MacAddr> mac;  // overrides the device's own MAC
+  uint16_t rx_descriptors = 1024;
+  uint16_t tx_descriptors = 1024;
+};
+
+struct EalConfig {
+  unsigned main_lcore = 0;             // control lcore
+  std::vector<unsigned> worker_lcores;  // one worker per entry; empty = control and worker share main
+  unsigned memory_mb = 512;
+  // --no-huge: auto-detected from /proc/meminfo when unset (no free hugepages -> no-huge).
+  std::optional<bool> no_huge;
+  std::string file_prefix = "sipedge";
+  bool in_memory = false;  // --in-memory: no shared config files (tests, parallel processes)
+  bool no_pci = false;
+  std::vector<std::string> vdevs;      // "net_af_packet0,iface=sipacc-gw"
+  std::vector<std::string> pci_allow;  // "0000:03:00.0"
+  std::string log_level;               // "error", "info", ... ; empty = DPDK default
+  std::vector<std::string> extra_args;
+};
+
+// Idle policy for poll loops. Spinning forever is right on dedicated bare-metal cores; on a shared
+// 2-core box it starves SIPp peers, so after `spin_polls` empty polls the loop pauses, then sleeps.
+struct IdleBackoffConfig {
+  bool enabled = true;
+  uint32_t spin_polls = 256;    // empty polls before pausing
+  uint32_t pause_polls = 1024;  // empty polls (each followed by rte_pause bursts) before sleeping
+  uint32_t sleep_min_us = 10;
+  uint32_t sleep_max_us = 100;  // sleep doubles from min up to max while idle
+};
+
+struct DataplaneConfig {
+  EalConfig eal;
+  std::vector<PortConfig> ports;
+  std::vector<uint16_t> sip_ports{5060};
+  uint16_t media_port_min = 20000;  // inclusive
+  uint16_t media_port_max = 39999;  // inclusive
+  IdleBackoffConfig idle;
+  uint32_t mbufs = 8191;
+  uint32_t jumbo_mbufs = 63;       // contiguous copies of multi-segment SIP messages
+  uint32_t sip_items = 1023;       // SIP messages in flight to control
+  uint32_t control_ring_size = 1024;
+  // IP reassembly (RFC 791 §3.2, RFC 8200 §4.5): per-worker table.
+  uint32_t reassembly_flows = 1024;
+  uint32_t reassembly_timeout_ms = 2000;
+  // Neighbour resolution (RFC 826, RFC 4861 §7.3).
+  uint32_t neighbour_reachable_s = 300;
+  uint32_t neighbour_retrans_ms = 1000;
+  uint32_t neighbour_max_probes = 3;
+  uint32_t neighbour_hold_packets = 16;  // per unresolved neighbour; more are dropped and counted
+};
+
+}  // namespace sipedge::dataplane

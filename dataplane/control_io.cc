@@ -1,0 +1,325 @@
+// dataplane/control_io.cc — control lcore only. SIP hand-off back to the pool, transmit for control
+// (headers, ARP/ND resolution with held packets, fragmentation), neighbour answers and timers.
+// Never blocks: a full queue or table is a counted drop (RFC 826, RFC 4861 §7.2, RFC 791 §3.2).
+#include "dataplane/control_io.h"
+
+#include <rte_arp.h>
+#include <rte_ip.h>
+#include <rte_ip_frag.h>
+#include <rte_udp.h>
+
+#include <cstring>
+
+#include "dataplane/net_headers.h"
+
+namespace sipedge::dataplane {
+namespace {
+
+// 64 KB datagram / 1280-byte minimum IPv6 MTU, rounded up.
+constexpr unsigned kMaxFragments = 64;
+
+}  // namespace
+
+ControlIo::ControlIo(const SharedState& shared, LcoreCounters& counters, const NeighbourTable::Config& neighbours)
+    : shared_(shared), counters_(counters), neighbours_(neighbours) {
+  tx_.init(shared.ifaces.data(), shared.n_ifaces, static_cast<uint16_t>(shared.n_workers), &counters);
+  scratch_.reserve(kMaxFragments * 2);
+}
+
+ControlIo::~ControlIo() { tx_.flush_all(); }
+
+unsigned ControlIo::receive_sip(std::span<SipItem*> out) noexcept {
+  return rte_ring_sc_dequeue_burst(shared_.sip_ring, reinterpret_cast<void**>(out.data()),
+                                   static_cast<unsigned>(out.size()), nullptr);
+}
+
+void ControlIo::release(SipItem* item) noexcept {
+  rte_pktmbuf_free(item->mbuf);
+  item->mbuf = nullptr;
+  rte_mempool_put(shared_.sip_item_pool, item);
+}
+
+bool ControlIo::prepend_l2(const Interface& ifc, rte_mbuf* m, bool v6) noexcept {
+  uint16_t l2 = sizeof(rte_ether_hdr) + (ifc.vlan ? sizeof(VlanHeader) : 0);
+  auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_prepend(m, l2));
+  if (eth == nullptr) {
+    return false;
+  }
+  uint16_t type = rte_cpu_to_be_16(v6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4);
+  std::memset(&eth->dst_addr, 0, sizeof(eth->dst_addr));
+  eth->src_addr = ifc.mac;
+  if (ifc.vlan) {
+    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+    auto* vlan = reinterpret_cast<VlanHeader*>(eth + 1);
+    vlan->tci = rte_cpu_to_be_16(ifc.vlan);
+    vlan->ether_type = type;
+  } else {
+    eth->ether_type = type;
+  }
+  m->l2_len = l2;
+  return true;
+}
+
+SendResult ControlIo::send_udp(const OutgoingDatagram& d, uint64_t now_tsc) noexcept {
+  rte_mbuf* m = d.payload;
+  if (d.iface >= shared_.n_ifaces) {
+    rte_pktmbuf_free(m);
+    counters_.drop(0, Drop::NoRoute);
+    return SendResult::Dropped;
+  }
+  const Interface& ifc = shared_.ifaces[d.iface];
+  std::optional<IpAddr> hop = ifc.next_hop(d.dst);
+  if (!hop) {
+    rte_pktmbuf_free(m);
+    counters_.drop(ifc.index, Drop::NoRoute);
+    return SendResult::Dropped;
+  }
+  bool v6 = d.dst.is_v6();
+  uint16_t l3 = v6 ? sizeof(rte_ipv6_hdr) : sizeof(rte_ipv4_hdr);
+  uint16_t need = l3 + sizeof(rte_udp_hdr) + sizeof(rte_ether_hdr) + sizeof(VlanHeader);
+  uint32_t payload_len = m->pkt_len;
+  if (rte_pktmbuf_headroom(m) < need) {
+    rte_mbuf* hdr = rte_pktmbuf_alloc(shared_.mbuf_pool);
+    if (hdr == nullptr || rte_pktmbuf_chain(hdr, m) != 0) {
+      rte_pktmbuf_free(hdr);
+      rte_pktmbuf_free(m);
+      counters_.drop(ifc.index, Drop::NoBuffer);
+      return SendResult::Dropped;
+    }
+    m = hdr;
+  }
+  auto* udp = reinterpret_cast<rte_udp_hdr*>(rte_pktmbuf_prepend(m, sizeof(rte_udp_hdr)));
+  udp->src_port = rte_cpu_to_be_16(d.src_port);
+  udp->dst_port = rte_cpu_to_be_16(d.dst_port);
+  udp->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(payload_len + sizeof(rte_udp_hdr)));
+  udp->dgram_cksum = 0;
+  uint32_t ip_total = l3 + sizeof(rte_udp_hdr) + payload_len;
+  rte_mbuf* frames[kMaxFragments];
+  int n_frames = 1;
+  if (v6) {
+    auto* ip = reinterpret_cast<rte_ipv6_hdr*>(rte_pktmbuf_prepend(m, l3));
+    ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
+    ip->payload_len = udp->dgram_len;
+    ip->proto = IPPROTO_UDP;
+    ip->hop_limits = 64;
+    std::memcpy(ip->src_addr, ifc.ip6, 16);
+    std::memcpy(ip->dst_addr, d.dst.bytes.data(), 16);
+    udp->dgram_cksum = rte_ipv6_udptcp_cksum_mbuf(m, ip, l3);
+    if (ip_total > ifc.mtu) {
+      n_frames = rte_ipv6_fragment_packet(m, frames, kMaxFragments, ifc.mtu, shared_.mbuf_pool,
+                                          shared_.indirect_pool);
+      rte_pktmbuf_free(m);
+      // DPDK leaves the Identification at 0; RFC 8200 §4.5 wants it unique per source/destination
+      // among recent packets, or a receiver may splice two datagrams together.
+      uint32_t id = rte_cpu_to_be_32(++ip6_frag_id_);
+      for (int i = 0; i < n_frames; ++i) {
+        auto* fh = rte_pktmbuf_mtod_offset(frames[i], rte_ipv6_fragment_ext*, sizeof(rte_ipv6_hdr));
+        fh->id = id;
+      }
+    } else {
+      frames[0] = m;
+    }
+  } else {
+    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(rte_pktmbuf_prepend(m, l3));
+    ip->version_ihl = RTE_IPV4_VHL_DEF;
+    ip->type_of_service = 0;
+    ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(ip_total));
+    ip->packet_id = rte_cpu_to_be_16(++ip_id_);
+    ip->fragment_offset = 0;  // DF clear: we fragment ourselves and let routers do the same
+    ip->time_to_live = 64;
+    ip->next_proto_id = IPPROTO_UDP;
+    ip->src_addr = ifc.ip4_be;
+    ip->dst_addr = d.dst.v4_be();
+    ip->hdr_checksum = 0;
+    udp->dgram_cksum = rte_ipv4_udptcp_cksum_mbuf(m, ip, l3);
+    if (ip_total > ifc.mtu) {
+      n_frames = rte_ipv4_fragment_packet(m, frames, kMaxFragments, ifc.mtu, shared_.mbuf_pool,
+                                          shared_.indirect_pool);
+      rte_pktmbuf_free(m);
+      for (int i = 0; i < n_frames; ++i) {
+        auto* fip = rte_pktmbuf_mtod(frames[i], rte_ipv4_hdr*);
+        fip->hdr_checksum = 0;
+        fip->hdr_checksum = rte_ipv4_cksum(fip);
+      }
+    } else {
+      ip->hdr_checksum = rte_ipv4_cksum(ip);
+      frames[0] = m;
+    }
+  }
+  if (n_frames <= 0) {
+    counters_.drop(ifc.index, Drop::FragmentFailed);
+    return SendResult::Dropped;
+  }
+  if (n_frames > 1) {
+    counters_.count(ifc.index, Event::FragmentsOut, n_frames);
+  }
+  for (int i = 0; i < n_frames; ++i) {
+    if (!prepend_l2(ifc, frames[i], v6)) {
+      // No headroom left in a fragment: the datagram is incomplete without it, drop them all.
+      rte_pktmbuf_free_bulk(frames, n_frames);
+      counters_.drop(ifc.index, Drop::NoBuffer, n_frames);
+      return SendResult::Dropped;
+    }
+  }
+  counters_.count(ifc.index, Event::ControlTx);
+  SendResult r = dispatch(ifc, *hop, frames, static_cast<unsigned>(n_frames), now_tsc);
+  tx_.flush_all();
+  return r;
+}
+
+SendResult ControlIo::dispatch(const Interface& ifc, const IpAddr& next_hop, rte_mbuf** frames, unsigned n,
+                               uint64_t now) noexcept {
+  NeighbourTable::Lookup nb = neighbours_.resolve(ifc.index, next_hop, now);
+  if (nb.solicit) {
+    send_solicit(ifc.index, next_hop);
+  }
+  if (nb.mac != nullptr) {
+    for (unsigned i = 0; i < n; ++i) {
+      rte_pktmbuf_mtod(frames[i], rte_ether_hdr*)->dst_addr = *nb.mac;
+      tx_.push(ifc.index, frames[i]);
+    }
+    return SendResult::Sent;
+  }
+  unsigned held = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    if (neighbours_.hold(ifc.index, next_hop, frames[i])) {
+      ++held;
+    } else {
+      rte_pktmbuf_free(frames[i]);
+      counters_.drop(ifc.index, Drop::HoldOverflow);
+    }
+  }
+  return held ? SendResult::Held : SendResult::Dropped;
+}
+
+void ControlIo::send_solicit(uint16_t iface, const IpAddr& target) noexcept {
+  const Interface& ifc = shared_.ifaces[iface];
+  rte_mbuf* m = rte_pktmbuf_alloc(shared_.mbuf_pool);
+  if (m == nullptr) {
+    counters_.drop(iface, Drop::NoBuffer);
+    return;
+  }
+  bool v6 = target.is_v6();
+  uint16_t l2 = sizeof(rte_ether_hdr) + (ifc.vlan ? sizeof(VlanHeader) : 0);
+  uint16_t body = v6 ? sizeof(rte_ipv6_hdr) + sizeof(NdMessage) + sizeof(NdLinkAddrOption) : sizeof(rte_arp_hdr);
+  auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_append(m, l2 + body));
+  eth->src_addr = ifc.mac;
+  uint16_t type = rte_cpu_to_be_16(v6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_ARP);
+  if (ifc.vlan) {
+    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+    auto* vlan = reinterpret_cast<VlanHeader*>(eth + 1);
+    vlan->tci = rte_cpu_to_be_16(ifc.vlan);
+    vlan->ether_type = type;
+  } else {
+    eth->ether_type = type;
+  }
+  if (v6) {
+    // RFC 4861 §7.2.2: to the target's solicited-node group, from our address, with our SLLA.
+    auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, l2);
+    auto* ns = rte_pktmbuf_mtod_offset(m, NdMessage*, l2 + sizeof(rte_ipv6_hdr));
+    auto* opt = rte_pktmbuf_mtod_offset(m, NdLinkAddrOption*, l2 + sizeof(rte_ipv6_hdr) + sizeof(NdMessage));
+    ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
+    ip->payload_len = rte_cpu_to_be_16(sizeof(NdMessage) + sizeof(NdLinkAddrOption));
+    ip->proto = IPPROTO_ICMPV6;
+    ip->hop_limits = 255;
+    std::memcpy(ip->src_addr, ifc.ip6, 16);
+    solicited_node_address(target.bytes.data(), ip->dst_addr);
+    eth->dst_addr = ipv6_multicast_mac(ip->dst_addr);
+    ns->icmp.type = kIcmp6NeighbourSolicit;
+    ns->icmp.code = 0;
+    ns->icmp.checksum = 0;
+    ns->flags = 0;
+    std::memcpy(ns->target, target.bytes.data(), 16);
+    opt->type = kNdOptSourceLinkAddr;
+    opt->length = 1;
+    opt->addr = ifc.mac;
+    ns->icmp.checksum = icmp6_checksum(ip, ns, sizeof(NdMessage) + sizeof(NdLinkAddrOption));
+  } else {
+    auto* arp = rte_pktmbuf_mtod_offset(m, rte_arp_hdr*, l2);
+    std::memset(&eth->dst_addr, 0xff, sizeof(eth->dst_addr));
+    arp->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+    arp->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+    arp->arp_hlen = RTE_ETHER_ADDR_LEN;
+    arp->arp_plen = 4;
+    arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+    arp->arp_data.arp_sha = ifc.mac;
+    arp->arp_data.arp_sip = ifc.ip4_be;
+    std::memset(&arp->arp_data.arp_tha, 0, sizeof(arp->arp_data.arp_tha));
+    arp->arp_data.arp_tip = target.v4_be();
+  }
+  counters_.count(iface, Event::SolicitsSent);
+  tx_.push(iface, m);
+}
+
+void ControlIo::release_held(const Interface& ifc, const rte_ether_addr& mac, std::vector<rte_mbuf*>& frames) noexcept {
+  for (rte_mbuf* f : frames) {
+    rte_pktmbuf_mtod(f, rte_ether_hdr*)->dst_addr = mac;
+    tx_.push(ifc.index, f);
+  }
+  counters_.count(ifc.index, Event::HeldReleased, frames.size());
+  frames.clear();
+}
+
+void ControlIo::handle_neighbour_frame(rte_mbuf* m, uint64_t now) noexcept {
+  uint16_t iface = static_cast<uint16_t>(m->hash.usr);
+  uint16_t l2 = m->l2_len;
+  if (iface >= shared_.n_ifaces) {
+    rte_pktmbuf_free(m);
+    return;
+  }
+  const Interface& ifc = shared_.ifaces[iface];
+  auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
+  uint16_t type = eth->ether_type;
+  if (l2 > sizeof(rte_ether_hdr)) {
+    type = rte_pktmbuf_mtod_offset(m, VlanHeader*, sizeof(rte_ether_hdr))->ether_type;
+  }
+  IpAddr ip;
+  rte_ether_addr mac = eth->src_addr;
+  if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
+    auto* arp = rte_pktmbuf_mtod_offset(m, rte_arp_hdr*, l2);
+    ip = IpAddr::from_v4_be(arp->arp_data.arp_sip);
+    mac = arp->arp_data.arp_sha;
+  } else {
+    // The worker checked hop limit, code and length; find the target and its TLLA option.
+    auto* ip6 = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, l2);
+    auto* na = rte_pktmbuf_mtod_offset(m, NdMessage*, l2 + sizeof(rte_ipv6_hdr));
+    ip = IpAddr::from_v6(na->target);
+    uint32_t len = rte_be_to_cpu_16(ip6->payload_len);
+    uint32_t off = sizeof(NdMessage);
+    const uint8_t* base = reinterpret_cast<const uint8_t*>(na);
+    while (off + 2 <= len) {
+      uint8_t opt_type = base[off];
+      uint32_t opt_len = base[off + 1] * 8u;
+      if (opt_len == 0 || off + opt_len > len) {
+        break;  // RFC 4861 §4.6: a zero-length option is invalid; stop reading
+      }
+      if (opt_type == kNdOptTargetLinkAddr && opt_len == 8) {
+        std::memcpy(&mac, base + off + 2, 6);
+      }
+      off += opt_len;
+    }
+  }
+  if (neighbours_.update(iface, ip, mac, now, scratch_)) {
+    counters_.count(iface, Event::NeighbourResolved);
+    release_held(ifc, mac, scratch_);
+  }
+  rte_pktmbuf_free(m);
+}
+
+unsigned ControlIo::poll(uint64_t now_tsc) noexcept {
+  void* frames[kBurstSize];
+  unsigned n = rte_ring_sc_dequeue_burst(shared_.neighbour_ring, frames, kBurstSize, nullptr);
+  for (unsigned i = 0; i < n; ++i) {
+    handle_neighbour_frame(static_cast<rte_mbuf*>(frames[i]), now_tsc);
+  }
+  neighbours_.expire(
+      now_tsc, [this](uint16_t iface, const IpAddr& ip) { send_solicit(iface, ip); },
+      [this](uint16_t iface, std::vector<rte_mbuf*>& held) {
+        counters_.drop(iface, Drop::NeighbourFailed, held.size());
+        rte_pktmbuf_free_bulk(held.data(), static_cast<unsigned>(held.size()));
+        held.clear();
+      });
+  return n + tx_.flush_all();
+}
+
+}  // namespace sipedge::dataplane

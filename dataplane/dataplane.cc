@@ -1,0 +1,141 @@
+// dataplane/dataplane.cc — main thread (startup and teardown). Creates pools, rings, ports, workers
+// and control I/O from the config; every failure is an exception with the failing call named.
+#include "dataplane/dataplane.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include <new>
+#include <stdexcept>
+
+#include "dataplane/port.h"
+#include "dataplane/rings.h"
+
+namespace sipedge::dataplane {
+namespace {
+
+std::atomic<unsigned> g_instance{0};
+
+// SipItems are constructed once when the pool is built and reused; the scanner resets the Message.
+void construct_sip_item(rte_mempool*, void*, void* obj, unsigned) { new (obj) SipItem(); }
+
+rte_mempool* make_pktmbuf_pool(const std::string& name, uint32_t n, uint16_t data_room, unsigned cache) {
+  rte_mempool* p = rte_pktmbuf_pool_create(name.c_str(), n, cache, 0, data_room, static_cast<int>(rte_socket_id()));
+  if (p == nullptr) {
+    throw std::runtime_error("rte_pktmbuf_pool_create " + name + " failed: " + rte_strerror(rte_errno));
+  }
+  return p;
+}
+
+}  // namespace
+
+Dataplane::Dataplane(const DataplaneConfig& cfg, const parser::Scanner& scanner)
+    : cfg_(cfg), suffix_(std::to_string(g_instance.fetch_add(1))) {
+  if (cfg.ports.empty() || cfg.ports.size() > kMaxPorts) {
+    throw std::runtime_error("dataplane: need 1.." + std::to_string(kMaxPorts) + " ports");
+  }
+  shared_mode_ = cfg.eal.worker_lcores.empty();
+  unsigned n_workers = shared_mode_ ? 1 : static_cast<unsigned>(cfg.eal.worker_lcores.size());
+  shared_.n_workers = n_workers;
+  shared_.scanner = &scanner;
+  for (uint16_t p : cfg.sip_ports) {
+    shared_.sip_ports.set(p);
+  }
+  shared_.media_min = cfg.media_port_min;
+  shared_.media_max = cfg.media_port_max;
+  shared_.tsc_hz = rte_get_tsc_hz();
+  shared_.reassembly_timeout_tsc = shared_.tsc_hz / 1000 * cfg.reassembly_timeout_ms;
+  try {
+    shared_.mbuf_pool = make_pktmbuf_pool("dp_mbuf" + suffix_, cfg.mbufs, RTE_MBUF_DEFAULT_BUF_SIZE, 256);
+    shared_.jumbo_pool = make_pktmbuf_pool("dp_jumbo" + suffix_, cfg.jumbo_mbufs, UINT16_MAX, 0);
+    shared_.indirect_pool = make_pktmbuf_pool("dp_indir" + suffix_, cfg.mbufs, 0, 256);
+    std::string items = "dp_sip" + suffix_;
+    shared_.sip_item_pool = rte_mempool_create(items.c_str(), cfg.sip_items, sizeof(SipItem), 32, 0, nullptr,
+                                               nullptr, construct_sip_item, nullptr,
+                                               static_cast<int>(rte_socket_id()), 0);
+    if (shared_.sip_item_pool == nullptr) {
+      throw std::runtime_error("rte_mempool_create " + items + " failed: " + rte_strerror(rte_errno));
+    }
+    std::string sip_ring = "dp_sipq" + suffix_, nb_ring = "dp_nbq" + suffix_;
+    shared_.sip_ring = rte_ring_create(sip_ring.c_str(), cfg.control_ring_size, static_cast<int>(rte_socket_id()),
+                                       RING_F_SC_DEQ);
+    shared_.neighbour_ring = rte_ring_create(nb_ring.c_str(), 256, static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
+    if (shared_.sip_ring == nullptr || shared_.neighbour_ring == nullptr) {
+      throw std::runtime_error("rte_ring_create failed: " + std::string(rte_strerror(rte_errno)));
+    }
+    for (uint16_t i = 0; i < cfg.ports.size(); ++i) {
+      shared_.ifaces[i] = open_port(cfg.ports[i], i, n_workers, shared_.mbuf_pool);
+      shared_.n_ifaces = static_cast<uint16_t>(i + 1);
+    }
+    counters_ = std::make_unique<LcoreCounters[]>(n_workers + 1);
+    for (unsigned w = 0; w < n_workers; ++w) {
+      workers_.push_back(std::make_unique<Worker>(shared_, w, counters_[w], cfg.reassembly_flows));
+    }
+    NeighbourTable::Config nb;
+    nb.reachable_tsc = shared_.tsc_hz * cfg.neighbour_reachable_s;
+    nb.retrans_tsc = shared_.tsc_hz / 1000 * cfg.neighbour_retrans_ms;
+    nb.max_probes = cfg.neighbour_max_probes;
+    nb.hold_limit = cfg.neighbour_hold_packets;
+    control_ = std::make_unique<ControlIo>(shared_, counters_[n_workers], nb);
+  } catch (...) {
+    release_resources();
+    throw;
+  }
+}
+
+Dataplane::~Dataplane() {
+  stop();
+  join();
+  release_resources();
+}
+
+void Dataplane::release_resources() noexcept {
+  control_.reset();
+  workers_.clear();
+  for (uint16_t i = 0; i < shared_.n_ifaces; ++i) {
+    close_port(shared_.ifaces[i]);
+  }
+  shared_.n_ifaces = 0;
+  if (shared_.sip_ring != nullptr) {
+    void* obj = nullptr;
+    while (rte_ring_dequeue(shared_.sip_ring, &obj) == 0) {
+      auto* item = static_cast<SipItem*>(obj);
+      rte_pktmbuf_free(item->mbuf);
+      rte_mempool_put(shared_.sip_item_pool, item);
+    }
+    rte_ring_free(shared_.sip_ring);
+  }
+  if (shared_.neighbour_ring != nullptr) {
+    void* obj = nullptr;
+    while (rte_ring_dequeue(shared_.neighbour_ring, &obj) == 0) {
+      rte_pktmbuf_free(static_cast<rte_mbuf*>(obj));
+    }
+    rte_ring_free(shared_.neighbour_ring);
+  }
+  rte_mempool_free(shared_.sip_item_pool);
+  rte_mempool_free(shared_.indirect_pool);
+  rte_mempool_free(shared_.jumbo_pool);
+  rte_mempool_free(shared_.mbuf_pool);
+  shared_.sip_ring = shared_.neighbour_ring = nullptr;
+  shared_.sip_item_pool = shared_.indirect_pool = shared_.jumbo_pool = shared_.mbuf_pool = nullptr;
+}
+
+uint64_t Dataplane::total(uint16_t iface, Event e) const noexcept {
+  uint64_t sum = 0;
+  for (unsigned i = 0; i <= workers_.size(); ++i) {
+    sum += counters_[i].get(iface, e);
+  }
+  return sum;
+}
+
+uint64_t Dataplane::total(uint16_t iface, Drop d) const noexcept {
+  uint64_t sum = 0;
+  for (unsigned i = 0; i <= workers_.size(); ++i) {
+    sum += counters_[i].get(iface, d);
+  }
+  return sum;
+}
+
+}  // namespace sipedge::dataplane

@@ -1,0 +1,81 @@
+// dataplane/dataplane.h — built and torn down on the main thread; owns pools, rings, ports,
+// workers and the control I/O, and runs the poll loops (worker_loop.cc). EAL must already run
+// (eal.h). One instance per process at a time is the intended use; names are unique per instance
+// so tests can build several in turn.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/config.h"
+#include "dataplane/control_io.h"
+#include "dataplane/counters.h"
+#include "dataplane/shared_state.h"
+#include "dataplane/worker.h"
+#include "parser/scanner.h"
+
+namespace sipedge::dataplane {
+
+// What the control plane does each control-loop iteration (transactions, timers...). Returns the
+// work it did (0 = idle) so the loop can back off. Called on the control lcore only.
+struct ControlHook {
+  unsigned (*poll)(void* ctx, ControlIo& io, uint64_t now_tsc) noexcept = nullptr;
+  void* ctx = nullptr;
+};
+
+class Dataplane {
+ public:
+  // Creates mempools and rings, opens every port, builds one Worker per worker lcore (one worker
+  // on the main lcore when cfg.eal.worker_lcores is empty: shared mode). `scanner` must outlive
+  // the Dataplane. Throws std::runtime_error on any startup failure.
+  Dataplane(const DataplaneConfig& cfg, const parser::Scanner& scanner);
+  // Stops loops, stops ports, frees workers, rings and pools (pending items and mbufs included).
+  ~Dataplane();
+  Dataplane(const Dataplane&) = delete;
+  Dataplane& operator=(const Dataplane&) = delete;
+
+  // Attaches the relay. Only before launch()/run_control(): workers read it without locks.
+  void set_media_handler(MediaHandler handler) noexcept { shared_.media = handler; }
+
+  // Starts a worker loop on each worker lcore (no-op in shared mode).
+  void launch();
+  // The control loop, on the calling (main) lcore, until stop(): neighbour work, then `hook`; in
+  // shared mode worker 0's burst runs between control polls on this same lcore.
+  void run_control(ControlHook hook) noexcept;
+  // Asks every loop to return (any thread, async-signal-safe).
+  void stop() noexcept { quit_.store(true, std::memory_order_relaxed); }
+  // Waits for the worker lcores launched by launch().
+  void join() noexcept;
+
+  bool shared_mode() const noexcept { return shared_mode_; }
+  unsigned worker_count() const noexcept { return static_cast<unsigned>(workers_.size()); }
+  Worker& worker(unsigned i) noexcept { return *workers_[i]; }
+  ControlIo& control() noexcept { return *control_; }
+  const SharedState& shared() const noexcept { return shared_; }
+  const Interface& iface(uint16_t i) const noexcept { return shared_.ifaces[i]; }
+
+  // Totals over every lcore (workers + control) for one interface; lock-free reads.
+  uint64_t total(uint16_t iface, Event e) const noexcept;
+  uint64_t total(uint16_t iface, Drop d) const noexcept;
+  // Per-lcore view: index 0..N-1 = workers (= queue numbers), N = control.
+  const LcoreCounters& lcore_counters(unsigned i) const noexcept { return counters_[i]; }
+
+ private:
+  static int worker_main(void* arg);
+  void release_resources() noexcept;
+
+  DataplaneConfig cfg_;
+  SharedState shared_;
+  std::string suffix_;
+  bool shared_mode_ = false;
+  std::unique_ptr<LcoreCounters[]> counters_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<ControlIo> control_;
+  std::vector<unsigned> launched_lcores_;
+  std::atomic<bool> quit_{false};
+};
+
+}  // namespace sipedge::dataplane

@@ -1,0 +1,81 @@
+// dataplane/eal.cc — startup (main thread) only. Builds the EAL command line from config and starts
+// EAL; failures throw (startup edge), nothing here runs per packet.
+#include "dataplane/eal.h"
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+#include <fstream>
+#include <stdexcept>
+
+namespace sipedge::dataplane {
+
+bool hugepages_available() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  while (in >> key) {
+    if (key == "HugePages_Free:") {
+      long n = 0;
+      in >> n;
+      return n > 0;
+    }
+    in.ignore(256, '\n');
+  }
+  return false;
+}
+
+std::vector<std::string> eal_args(const EalConfig& cfg) {
+  std::vector<std::string> args{"sipedge"};
+  // -l main,w1,w2 and --main-lcore: the first is the control lcore (DESIGN §2).
+  std::string lcores = std::to_string(cfg.main_lcore);
+  for (unsigned w : cfg.worker_lcores) {
+    lcores += "," + std::to_string(w);
+  }
+  args.push_back("-l");
+  args.push_back(lcores);
+  args.push_back("--main-lcore");
+  args.push_back(std::to_string(cfg.main_lcore));
+  bool no_huge = cfg.no_huge.has_value() ? *cfg.no_huge : !hugepages_available();
+  if (no_huge) {
+    args.push_back("--no-huge");
+  }
+  args.push_back("-m");
+  args.push_back(std::to_string(cfg.memory_mb));
+  if (cfg.no_pci) {
+    args.push_back("--no-pci");
+  }
+  if (cfg.in_memory) {
+    args.push_back("--in-memory");
+  }
+  args.push_back("--file-prefix=" + cfg.file_prefix);
+  for (const std::string& v : cfg.vdevs) {
+    args.push_back("--vdev=" + v);
+  }
+  for (const std::string& p : cfg.pci_allow) {
+    args.push_back("-a");
+    args.push_back(p);
+  }
+  if (!cfg.log_level.empty()) {
+    args.push_back("--log-level=" + cfg.log_level);
+  }
+  for (const std::string& e : cfg.extra_args) {
+    args.push_back(e);
+  }
+  return args;
+}
+
+void eal_init(const EalConfig& cfg) {
+  std::vector<std::string> args = eal_args(cfg);
+  std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
+  for (std::string& a : args) {
+    argv.push_back(a.data());
+  }
+  argv.push_back(nullptr);
+  int rc = rte_eal_init(static_cast<int>(args.size()), argv.data());
+  if (rc < 0) {
+    throw std::runtime_error(std::string("rte_eal_init failed: ") + rte_strerror(rte_errno));
+  }
+}
+
+}  // namespace sipedge::dataplane

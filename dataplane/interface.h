@@ -1,0 +1,48 @@
+// dataplane/interface.h — built at startup, then read-only on every lcore. One opened port with its
+// role, addresses, VLAN and next hops: what workers need to answer ARP/ND/ICMP in place and what
+// control needs to build headers. Never written after Dataplane::start.
+#pragma once
+
+#include <rte_ether.h>
+
+#include <cstdint>
+#include <optional>
+
+#include "dataplane/config.h"
+
+namespace sipedge::dataplane {
+
+struct Interface {
+  uint16_t index = 0;    // position in DataplaneConfig::ports; counters are indexed by it
+  uint16_t port_id = 0;  // ethdev port
+  PortRole role = PortRole::Access;
+  rte_ether_addr mac{};
+  uint16_t vlan = 0;
+  uint16_t mtu = 1500;
+  uint16_t control_queue = 0;  // TX queue reserved for the control lcore (= number of workers)
+
+  bool has_v4 = false;
+  uint32_t ip4_be = 0;
+  IpPrefix prefix4;
+  std::optional<IpAddr> gateway4;
+
+  bool has_v6 = false;
+  uint8_t ip6[16] = {};
+  uint8_t ip6_solicited[16] = {};  // ff02::1:ffXX:XXXX of ip6
+  IpPrefix prefix6;
+  std::optional<IpAddr> gateway6;
+
+  // The neighbour to send to for `dst`: dst itself when on-link, otherwise the gateway; nullopt
+  // when the family is not configured or there is no gateway.
+  std::optional<IpAddr> next_hop(const IpAddr& dst) const noexcept {
+    if (dst.is_v4() && has_v4) {
+      return prefix4.contains(dst) ? std::optional<IpAddr>(dst) : gateway4;
+    }
+    if (dst.is_v6() && has_v6) {
+      return prefix6.contains(dst) ? std::optional<IpAddr>(dst) : gateway6;
+    }
+    return std::nullopt;
+  }
+};
+
+}  // namespace sipedge::dataplane

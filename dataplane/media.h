@@ -1,0 +1,33 @@
+// dataplane/media.h — worker lcores. The narrow interface through which a worker hands UDP packets
+// for the media port range to the relay. Chosen once at startup (a function pointer, as l3fwd picks
+// its lookup mode), never branched on per packet. A handler never blocks, allocates, logs or throws.
+#pragma once
+
+#include <rte_mbuf.h>
+
+#include <cstdint>
+#include <span>
+
+namespace sipedge::dataplane {
+
+class TxBuffer;
+struct LcoreCounters;
+
+struct MediaBurst {
+  unsigned worker = 0;  // worker index (0..N-1); also its queue number on every port
+  uint16_t iface = 0;   // Interface::index the burst arrived on
+  std::span<rte_mbuf* const> pkts;  // Ethernet frames, l2_len/l3_len/l4_len set, UDP to a media port
+  uint64_t now_tsc = 0;
+  TxBuffer* tx = nullptr;  // the worker's TX buffers, one per interface
+  LcoreCounters* counters = nullptr;
+};
+
+// Must consume every packet of the burst: push it to `tx` or free it (and count why).
+using MediaHandlerFn = void (*)(void* ctx, const MediaBurst& burst) noexcept;
+
+struct MediaHandler {
+  MediaHandlerFn fn = nullptr;
+  void* ctx = nullptr;
+};
+
+}  // namespace sipedge::dataplane

@@ -1,0 +1,113 @@
+// dataplane/neighbour_table.h — control lcore only (single owner, no locks). Next-hop resolution
+// for what control transmits: ARP (RFC 826) and IPv6 ND (RFC 4861 §7.3) entries with timeouts, and a
+// bounded queue per unresolved neighbour for packets held while resolving (RFC 1122 §2.3.2.2 says
+// keep at least one; overflow is dropped and counted). Workers never read it: relayed media carries
+// MACs that control precomputed into the flow.
+#pragma once
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "dataplane/config.h"
+
+namespace sipedge::dataplane {
+
+class NeighbourTable {
+ public:
+  struct Config {
+    uint64_t reachable_tsc = 0;  // how long an answer stays valid
+    uint64_t retrans_tsc = 0;    // between solicitations
+    uint32_t max_probes = 3;
+    uint32_t hold_limit = 16;
+  };
+  enum class State : uint8_t {
+    Incomplete,  // solicited, no answer yet; packets held
+    Reachable,   // answered within reachable_tsc
+    Stale,       // old answer: still used, re-solicited on use, erased when it stays silent
+  };
+  struct Entry {
+    State state = State::Incomplete;
+    rte_ether_addr mac{};
+    uint64_t deadline = 0;  // Incomplete: next retransmit; Reachable: becomes Stale; Stale: erase
+    uint32_t probes = 0;
+    std::vector<rte_mbuf*> held;
+  };
+  struct Lookup {
+    const rte_ether_addr* mac = nullptr;  // usable now, or nullptr (hold the packet)
+    bool solicit = false;                 // send a solicitation now
+  };
+
+  explicit NeighbourTable(const Config& cfg) : cfg_(cfg) {}
+  ~NeighbourTable();
+  NeighbourTable(const NeighbourTable&) = delete;
+  NeighbourTable& operator=(const NeighbourTable&) = delete;
+
+  // Where to send for `ip` on `iface`. Creates an Incomplete entry (solicit = true) for a new
+  // neighbour; a Stale entry is used and re-solicited once per retransmit interval.
+  Lookup resolve(uint16_t iface, const IpAddr& ip, uint64_t now);
+  // Queues a frame (Ethernet header written, destination MAC to be filled) for an Incomplete
+  // neighbour. False when the queue is full or the entry is gone: the caller drops and counts.
+  bool hold(uint16_t iface, const IpAddr& ip, rte_mbuf* m);
+  // An ARP reply / NA arrived. Only neighbours we asked about or know are updated (no unsolicited
+  // entries: an attacker cannot fill the table). Held frames move to `released` in arrival order.
+  bool update(uint16_t iface, const IpAddr& ip, const rte_ether_addr& mac, uint64_t now,
+              std::vector<rte_mbuf*>& released);
+  // Timers. `solicit(iface, ip)` is called for each retransmission; `failed(iface, frames)` gets
+  // the held frames of a neighbour that never answered (the caller frees and counts them).
+  template <class S, class F>
+  void expire(uint64_t now, S&& solicit, F&& failed);
+
+  const Entry* find(uint16_t iface, const IpAddr& ip) const;
+  size_t size() const noexcept { return entries_.size(); }
+
+ private:
+  struct Key {
+    uint16_t iface;
+    IpAddr ip;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const noexcept {
+      uint64_t h = k.iface * 0x9e3779b97f4a7c15ull ^ k.ip.family;
+      for (uint8_t b : k.ip.bytes) {
+        h = (h ^ b) * 0x100000001b3ull;
+      }
+      return h;
+    }
+  };
+  Config cfg_;
+  std::unordered_map<Key, Entry, KeyHash> entries_;
+};
+
+template <class S, class F>
+void NeighbourTable::expire(uint64_t now, S&& solicit, F&& failed) {
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    Entry& e = it->second;
+    if (now < e.deadline) {
+      ++it;
+      continue;
+    }
+    if (e.state == State::Reachable) {
+      e.state = State::Stale;
+      e.probes = 0;
+      e.deadline = now + cfg_.reachable_tsc;
+      ++it;
+    } else if (e.state == State::Incomplete && e.probes < cfg_.max_probes) {
+      ++e.probes;
+      e.deadline = now + cfg_.retrans_tsc;
+      solicit(it->first.iface, it->first.ip);
+      ++it;
+    } else {
+      if (!e.held.empty()) {
+        failed(it->first.iface, e.held);
+      }
+      it = entries_.erase(it);
+    }
+  }
+}
+
+}  // namespace sipedge::dataplane

@@ -1,0 +1,124 @@
+// dataplane/port.cc — startup (main thread) only. Generic ethdev bring-up for every PMD the
+// dataplane supports; per-PMD differences are only what dev_info reports (queues, RSS, offloads).
+#include "dataplane/port.h"
+
+#include <rte_ethdev.h>
+
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include "dataplane/net_headers.h"
+
+namespace sipedge::dataplane {
+namespace {
+
+[[noreturn]] void fail(const PortConfig& cfg, const std::string& what, int rc) {
+  throw std::runtime_error("port " + cfg.device + ": " + what + " failed: " + rte_strerror(-rc));
+}
+
+}  // namespace
+
+Interface open_port(const PortConfig& cfg, uint16_t index, unsigned n_workers, rte_mempool* pool) {
+  uint16_t port_id = 0;
+  if (rte_eth_dev_get_port_by_name(cfg.device.c_str(), &port_id) != 0) {
+    throw std::runtime_error("port " + cfg.device + ": no such ethdev (missing --vdev or PCI allow-list entry?)");
+  }
+  rte_eth_dev_info info{};
+  int rc = rte_eth_dev_info_get(port_id, &info);
+  if (rc != 0) {
+    fail(cfg, "rte_eth_dev_info_get", rc);
+  }
+  uint16_t n_rx = static_cast<uint16_t>(n_workers);
+  uint16_t n_tx = static_cast<uint16_t>(n_workers + 1);
+  if (info.max_rx_queues < n_rx || info.max_tx_queues < n_tx) {
+    throw std::runtime_error("port " + cfg.device + ": needs " + std::to_string(n_rx) + " RX and " +
+                             std::to_string(n_tx) + " TX queues, PMD " + info.driver_name + " offers " +
+                             std::to_string(info.max_rx_queues) + "/" + std::to_string(info.max_tx_queues));
+  }
+  rte_eth_conf conf{};
+  // Spread media over workers by the UDP 5-tuple. Fragments carry no ports, so the FRAG types hash
+  // on addresses only and every fragment of one datagram lands on the same worker's reassembly table.
+  uint64_t want_rss = RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_NONFRAG_IPV6_UDP | RTE_ETH_RSS_FRAG_IPV4 |
+                      RTE_ETH_RSS_FRAG_IPV6 | RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_IPV6;
+  uint64_t rss = want_rss & info.flow_type_rss_offloads;
+  if (n_workers > 1 && rss != 0) {
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_hf = rss;
+  }
+  // Control sends chained mbufs (header mbuf + payload, fragments over indirect mbufs).
+  conf.txmode.offloads = info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+  rc = rte_eth_dev_configure(port_id, n_rx, n_tx, &conf);
+  if (rc != 0) {
+    fail(cfg, "rte_eth_dev_configure", rc);
+  }
+  uint16_t rx_desc = cfg.rx_descriptors, tx_desc = cfg.tx_descriptors;
+  rc = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &rx_desc, &tx_desc);
+  if (rc != 0) {
+    fail(cfg, "rte_eth_dev_adjust_nb_rx_tx_desc", rc);
+  }
+  int socket = rte_eth_dev_socket_id(port_id);
+  unsigned socket_id = socket < 0 ? 0 : static_cast<unsigned>(socket);
+  for (uint16_t q = 0; q < n_rx; ++q) {
+    rc = rte_eth_rx_queue_setup(port_id, q, rx_desc, socket_id, nullptr, pool);
+    if (rc != 0) {
+      fail(cfg, "rte_eth_rx_queue_setup", rc);
+    }
+  }
+  rte_eth_txconf txconf = info.default_txconf;
+  txconf.offloads = conf.txmode.offloads;
+  for (uint16_t q = 0; q < n_tx; ++q) {
+    rc = rte_eth_tx_queue_setup(port_id, q, tx_desc, socket_id, &txconf);
+    if (rc != 0) {
+      fail(cfg, "rte_eth_tx_queue_setup", rc);
+    }
+  }
+  if (cfg.mac) {
+    rte_ether_addr mac = to_ether(*cfg.mac);
+    rc = rte_eth_dev_default_mac_addr_set(port_id, &mac);
+    if (rc != 0) {
+      fail(cfg, "rte_eth_dev_default_mac_addr_set", rc);
+    }
+  }
+  rc = rte_eth_dev_set_mtu(port_id, cfg.mtu);
+  if (rc != 0 && rc != -ENOTSUP) {
+    fail(cfg, "rte_eth_dev_set_mtu", rc);
+  }
+  rc = rte_eth_dev_start(port_id);
+  if (rc != 0) {
+    fail(cfg, "rte_eth_dev_start", rc);
+  }
+  // ND needs the solicited-node group (RFC 4861 §7.2.1); not every PMD filters multicast, and
+  // those that cannot simply deliver everything, so a refusal here is harmless.
+  rte_eth_allmulticast_enable(port_id);
+
+  Interface ifc;
+  ifc.index = index;
+  ifc.port_id = port_id;
+  ifc.role = cfg.role;
+  ifc.vlan = cfg.vlan;
+  ifc.mtu = cfg.mtu;
+  ifc.control_queue = static_cast<uint16_t>(n_workers);
+  rc = rte_eth_macaddr_get(port_id, &ifc.mac);
+  if (rc != 0) {
+    fail(cfg, "rte_eth_macaddr_get", rc);
+  }
+  if (cfg.ipv4) {
+    ifc.has_v4 = true;
+    ifc.ip4_be = cfg.ipv4->addr.v4_be();
+    ifc.prefix4 = *cfg.ipv4;
+    ifc.gateway4 = cfg.gateway4;
+  }
+  if (cfg.ipv6) {
+    ifc.has_v6 = true;
+    std::memcpy(ifc.ip6, cfg.ipv6->addr.bytes.data(), 16);
+    solicited_node_address(ifc.ip6, ifc.ip6_solicited);
+    ifc.prefix6 = *cfg.ipv6;
+    ifc.gateway6 = cfg.gateway6;
+  }
+  return ifc;
+}
+
+void close_port(const Interface& ifc) noexcept { rte_eth_dev_stop(ifc.port_id); }
+
+}  // namespace sipedge::dataplane

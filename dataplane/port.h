@@ -1,0 +1,22 @@
+// dataplane/port.h — startup (main thread) only. Opens one ethdev of any PMD (PCI NIC, af_packet,
+// tap, virtio_user, memif, ring): one RX + one TX queue per worker, one more TX queue for the
+// control lcore, RSS over the UDP 5-tuple when the PMD offers it. Throws on failure (startup edge).
+#pragma once
+
+#include <rte_mempool.h>
+
+#include <cstdint>
+
+#include "dataplane/config.h"
+#include "dataplane/interface.h"
+
+namespace sipedge::dataplane {
+
+// Configures and starts the port named cfg.device. `index` is its position in the config.
+// Throws std::runtime_error naming the port and the failing call.
+Interface open_port(const PortConfig& cfg, uint16_t index, unsigned n_workers, rte_mempool* pool);
+
+// Stops the port (its queues stop delivering). Safe to call on a stopped port.
+void close_port(const Interface& ifc) noexcept;
+
+}  // namespace sipedge::dataplane

@@ -1,0 +1,42 @@
+// dataplane/shared_state.h — built by Dataplane::start on the main thread, then read-only on every
+// lcore (workers and control): interfaces, port maps, rings, pools, scanner, media handler. Nobody
+// writes it while loops run, so nobody locks it.
+#pragma once
+
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include <array>
+#include <bitset>
+#include <cstdint>
+
+#include "dataplane/interface.h"
+#include "dataplane/media.h"
+#include "parser/scanner.h"
+
+namespace sipedge::dataplane {
+
+struct SharedState {
+  std::array<Interface, kMaxPorts> ifaces{};
+  uint16_t n_ifaces = 0;
+  unsigned n_workers = 1;
+
+  std::bitset<65536> sip_ports;  // UDP destination ports that carry SIP
+  uint16_t media_min = 0;        // inclusive UDP destination port range for rtp_relay
+  uint16_t media_max = 0;
+
+  rte_ring* sip_ring = nullptr;        // SipItem*: workers (MP) -> control (SC)
+  rte_ring* neighbour_ring = nullptr;  // rte_mbuf* (ARP replies, NAs): workers (MP) -> control (SC)
+  rte_mempool* mbuf_pool = nullptr;
+  rte_mempool* jumbo_pool = nullptr;     // contiguous buffers for gathering multi-segment SIP
+  rte_mempool* indirect_pool = nullptr;  // indirect mbufs for rte_ipv*_fragment_packet
+  rte_mempool* sip_item_pool = nullptr;  // SipItem objects (rings.h)
+
+  const parser::Scanner* scanner = nullptr;
+  MediaHandler media;
+
+  uint64_t tsc_hz = 0;
+  uint64_t reassembly_timeout_tsc = 0;
+};
+
+}  // namespace sipedge::dataplane

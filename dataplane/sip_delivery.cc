@@ -1,0 +1,125 @@
+// dataplane/sip_delivery.cc — worker lcores. Turns a UDP datagram to a SIP port into a scanned
+// SipItem for the control ring (rings.h explains the item). Single-segment datagrams are scanned in
+// the mbuf (no copy); multi-segment ones (reassembled) are gathered once by parser::scan_chain into
+// a jumbo mbuf, because header values may straddle segments. Never blocks, logs or throws.
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include <array>
+#include <string_view>
+
+#include "dataplane/rings.h"
+#include "dataplane/worker.h"
+
+namespace sipedge::dataplane {
+namespace {
+
+constexpr unsigned kMaxChainSegments = 64;
+
+// RFC 768: a zero IPv4 UDP checksum means "none"; IPv6 requires one (RFC 8200 §8.1).
+bool udp_checksum_ok(rte_mbuf* m, uint16_t l2, uint16_t l3_len, bool v6) noexcept {
+  uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+  if (ck == RTE_MBUF_F_RX_L4_CKSUM_GOOD) {
+    return true;
+  }
+  if (ck == RTE_MBUF_F_RX_L4_CKSUM_BAD) {
+    return false;
+  }
+  auto* udp = rte_pktmbuf_mtod_offset(m, rte_udp_hdr*, l2 + l3_len);
+  if (v6) {
+    if (udp->dgram_cksum == 0) {
+      return false;
+    }
+    auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv6_hdr*, l2);
+    return rte_ipv6_udptcp_cksum_mbuf_verify(m, ip, l2 + l3_len) == 0;
+  }
+  if (udp->dgram_cksum == 0) {
+    return true;
+  }
+  auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, l2);
+  return rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, l2 + l3_len) == 0;
+}
+
+}  // namespace
+
+Worker::Outcome Worker::deliver_sip(const Interface& ifc, rte_mbuf* m, uint16_t l2, uint16_t l3_len, bool v6,
+                                    uint64_t now) noexcept {
+  if (!udp_checksum_ok(m, l2, l3_len, v6)) {
+    return {Verdict::Drop, Drop::BadUdp, m};
+  }
+  void* obj = nullptr;
+  if (rte_mempool_get(shared_.sip_item_pool, &obj) != 0) {
+    return {Verdict::Drop, Drop::SipItemExhausted, m};
+  }
+  auto* item = static_cast<SipItem*>(obj);
+  auto* udp = rte_pktmbuf_mtod_offset(m, rte_udp_hdr*, l2 + l3_len);
+  item->iface = ifc.index;
+  item->vlan = ifc.vlan;
+  item->src_port = rte_be_to_cpu_16(udp->src_port);
+  item->dst_port = rte_be_to_cpu_16(udp->dst_port);
+  item->rx_tsc = now;
+  if (v6) {
+    auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, l2);
+    item->src = IpAddr::from_v6(ip->src_addr);
+    item->dst = IpAddr::from_v6(ip->dst_addr);
+  } else {
+    auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, l2);
+    item->src = IpAddr::from_v4_be(ip->src_addr);
+    item->dst = IpAddr::from_v4_be(ip->dst_addr);
+  }
+  uint32_t payload_off = static_cast<uint32_t>(l2) + l3_len + sizeof(rte_udp_hdr);
+  uint32_t payload_len = m->pkt_len - payload_off;
+
+  if (m->nb_segs == 1) {
+    std::string_view bytes(rte_pktmbuf_mtod_offset(m, const char*, payload_off), payload_len);
+    item->scan = shared_.scanner->scan(bytes, parser::Framing::Datagram, item->msg);
+    item->mbuf = m;
+  } else {
+    std::array<std::string_view, kMaxChainSegments> chain;
+    unsigned n_chain = 0;
+    uint32_t skip = payload_off;
+    for (rte_mbuf* seg = m; seg != nullptr && n_chain < kMaxChainSegments; seg = seg->next) {
+      if (skip >= seg->data_len) {
+        skip -= seg->data_len;
+        continue;
+      }
+      chain[n_chain++] = std::string_view(rte_pktmbuf_mtod_offset(seg, const char*, skip), seg->data_len - skip);
+      skip = 0;
+    }
+    rte_mbuf* jumbo = rte_pktmbuf_alloc(shared_.jumbo_pool);
+    if (jumbo == nullptr) {
+      rte_mempool_put(shared_.sip_item_pool, item);
+      return {Verdict::Drop, Drop::NoBuffer, m};
+    }
+    jumbo->data_off = 0;  // the whole buffer is scratch: the copy needs no headroom
+    std::span<char> scratch(static_cast<char*>(jumbo->buf_addr), jumbo->buf_len);
+    if (n_chain == kMaxChainSegments && payload_len > 0) {
+      item->scan = parser::ScanResult{parser::ScanStatus::Malformed, parser::Fault::TooLarge, 0};
+      item->msg.reset({});
+    } else {
+      item->scan = parser::scan_chain(*shared_.scanner, {chain.data(), n_chain}, scratch,
+                                      parser::Framing::Datagram, item->msg);
+    }
+    const char* viewed = item->msg.bytes().data();
+    bool gathered = viewed >= scratch.data() && viewed < scratch.data() + scratch.size() &&
+                    !item->msg.bytes().empty();
+    if (gathered) {
+      // The message now lives in the jumbo buffer; the chain is no longer needed.
+      jumbo->data_len = static_cast<uint16_t>(payload_len);
+      jumbo->pkt_len = payload_len;
+      rte_pktmbuf_free(m);
+      item->mbuf = jumbo;
+      counters_.count(ifc.index, Event::SipCopied);
+    } else {
+      // Scanned in place (the payload sat in one segment) or refused as too large: keep the chain.
+      rte_pktmbuf_free(jumbo);
+      item->mbuf = m;
+    }
+  }
+  if (item->scan.status != parser::ScanStatus::Complete) {
+    counters_.count(ifc.index, Event::SipMalformed);
+  }
+  return {Verdict::Sip, Drop::Runt, item->mbuf, item};
+}
+
+}  // namespace sipedge::dataplane

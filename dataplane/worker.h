@@ -1,0 +1,73 @@
+// dataplane/worker.h — one Worker per worker lcore: its RX/TX queue on every port, its reassembly
+// table, its counters. poll_once() is the whole per-iteration job; the loop around it lives in
+// worker_loop.cc. Never allocates (beyond mempools), locks, logs or throws after construction.
+#pragma once
+
+#include <rte_ip_frag.h>
+#include <rte_mbuf.h>
+
+#include <cstdint>
+
+#include "dataplane/counters.h"
+#include "dataplane/shared_state.h"
+#include "dataplane/tx_buffer.h"
+
+namespace sipedge::dataplane {
+
+struct SipItem;
+
+class Worker {
+ public:
+  // Creates the reassembly table (startup: throws std::runtime_error when out of memory).
+  // `index` is the worker number, which is also its RX and TX queue on every port.
+  Worker(const SharedState& shared, unsigned index, LcoreCounters& counters, uint32_t reassembly_flows);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // One pass: rx_burst every port, classify and act on each burst, flush TX, free reassembly
+  // garbage. Returns the number of packets received (0 = idle, for the backoff).
+  unsigned poll_once(uint64_t now_tsc) noexcept;
+
+  // Classifies and acts on packets that arrived on `iface` (exposed so the shared control+worker
+  // lcore and tests can drive a burst directly). Consumes every mbuf.
+  void process_burst(uint16_t iface, rte_mbuf* const* pkts, uint16_t n, uint64_t now_tsc) noexcept;
+
+  unsigned index() const noexcept { return index_; }
+  LcoreCounters& counters() noexcept { return counters_; }
+  TxBuffer& tx() noexcept { return tx_; }
+
+ private:
+  enum class Verdict : uint8_t { Consumed, Media, Sip, Neighbour, Drop };
+  struct Outcome {
+    Verdict verdict;
+    Drop drop;
+    rte_mbuf* m;  // may differ from the input after reassembly
+    SipItem* item = nullptr;  // Verdict::Sip: the scanned message (owns m)
+  };
+
+  Outcome classify(const Interface& ifc, rte_mbuf* m, uint64_t now) noexcept;
+  Outcome classify_ipv4(const Interface& ifc, rte_mbuf* m, uint16_t l2, uint64_t now) noexcept;
+  Outcome classify_ipv6(const Interface& ifc, rte_mbuf* m, uint16_t l2, uint64_t now) noexcept;
+  Outcome classify_arp(const Interface& ifc, rte_mbuf* m, uint16_t l2) noexcept;
+  Outcome classify_icmp6(const Interface& ifc, rte_mbuf* m, uint16_t l2, bool to_unicast) noexcept;
+  Outcome classify_udp(const Interface& ifc, rte_mbuf* m, uint16_t l2, uint16_t l3_len, bool v6) noexcept;
+  // Builds and scans a SipItem for a UDP/SIP datagram; Drop reason when it cannot.
+  Outcome deliver_sip(const Interface& ifc, rte_mbuf* m, uint16_t l2, uint16_t l3_len, bool v6, uint64_t now) noexcept;
+
+  const SharedState& shared_;
+  unsigned index_;
+  LcoreCounters& counters_;
+  TxBuffer tx_;
+  rte_ip_frag_tbl* frag_table_ = nullptr;
+  rte_ip_frag_death_row death_row_{};
+  uint64_t next_frag_expiry_ = 0;
+  // Burst-scoped staging (decide for the whole burst, then act).
+  rte_mbuf* media_[kBurstSize];
+  void* sip_items_[kBurstSize];
+  void* neighbours_[kBurstSize];
+  rte_mbuf* drops_[kBurstSize];
+  uint64_t now_ = 0;
+};
+
+}  // namespace sipedge::dataplane
