@@ -64,7 +64,10 @@ struct Op {
   }
 };
 
-constexpr unsigned kMaxOps = EditList::kCapacity + 1;  // + the Content-Length fix
+// The user's edits plus the Content-Length fixes: one per surviving Content-Length header whose
+// number changes (duplicates are rare and must agree), or one inserted header.
+constexpr unsigned kMaxContentLengthFixes = 4;
+constexpr unsigned kMaxOps = EditList::kCapacity + kMaxContentLengthFixes;
 
 struct Plan {
   std::array<Op, kMaxOps> ops;
@@ -221,24 +224,25 @@ RewriteError make_plan(const Message& msg, const EditList& edits, Plan& plan) no
     if (!op.line && op.off >= body.off) body_len += int64_t{op.out_len()} - op.len;
   }
 
-  // The first Content-Length header that survives the edits carries the new length.
-  const HeaderField* cl = msg.find(HeaderId::ContentLength);
-  for (; cl != nullptr; cl = msg.next_same(cl)) {
-    bool deleted = false;
-    for (const EditList::Edit& e : edits.edits())
-      if (e.kind == EditKind::DeleteHeader && e.span.off == cl->name.off) deleted = true;
-    if (!deleted) break;
-  }
+  // Every Content-Length header that survives the edits carries the new length: duplicates must
+  // agree (RFC 3261 §20.14; the scanner refuses ConflictingContentLength).
   std::array<char, 16>& t = plan.cl_text;
   t[0] = ':';
   t[1] = ' ';
   char* digits_end = std::to_chars(t.data() + 2, t.data() + t.size(), body_len).ptr;
   const std::string_view with_colon(t.data(), static_cast<size_t>(digits_end - t.data()));
   const std::string_view digits = with_colon.substr(2);
-  if (cl != nullptr) {
+  const unsigned user_ops = plan.count;
+  bool cl_survives = false;
+  for (const HeaderField* cl = msg.find(HeaderId::ContentLength); cl != nullptr; cl = msg.next_same(cl)) {
+    bool deleted = false;
+    for (const EditList::Edit& e : edits.edits())
+      if (e.kind == EditKind::DeleteHeader && e.span.off == cl->name.off) deleted = true;
+    if (deleted) continue;
+    cl_survives = true;
     if (r.line_end(cl->name, cl->value) == 0) return RewriteError::BadHeader;
-    // The span the rewriter may write: the value, or for an empty value everything from the end of
-    // the name to the line end (whitespace and colon), rewritten as ": N".
+    // The bytes the rewriter owns: the value, or for an empty value everything from the end of the
+    // name to the line end (whitespace and colon), written as ": N".
     Span own = cl->value;
     std::string_view text = digits;
     if (own.len == 0) {
@@ -247,19 +251,20 @@ RewriteError make_plan(const Message& msg, const EditList& edits, Plan& plan) no
       own = Span{cl->name.end(), eol - cl->name.end()};
       text = with_colon;
     }
-    for (unsigned i = 0; i < plan.count; ++i) {
+    for (unsigned i = 0; i < user_ops; ++i) {
       const Op& op = plan.ops[i];
       if (op.off <= own.end() && op.end() >= own.off && !op.line) return RewriteError::Overlap;
     }
-    if (cl->value.len == 0 || !all_digits_equal(msg.text(cl->value), static_cast<uint64_t>(body_len))) {
-      Op fix;
-      fix.off = own.off;
-      fix.len = own.len;
-      fix.order = order;
-      fix.a = text;
-      plan.ops[plan.count++] = fix;
-    }
-  } else if (body_edited || cl_deleted) {
+    if (cl->value.len != 0 && all_digits_equal(msg.text(cl->value), static_cast<uint64_t>(body_len))) continue;
+    if (plan.count == kMaxOps) return RewriteError::TooManyEdits;
+    Op fix;
+    fix.off = own.off;
+    fix.len = own.len;
+    fix.order = order;
+    fix.a = text;
+    plan.ops[plan.count++] = fix;
+  }
+  if (!cl_survives && (body_edited || cl_deleted)) {
     Op fix;
     fix.off = he;
     fix.order = order;
@@ -269,7 +274,7 @@ RewriteError make_plan(const Message& msg, const EditList& edits, Plan& plan) no
     plan.ops[plan.count++] = fix;
   }
 
-  // At most 33 ops: insertion sort, no allocation, stable.
+  // At most kMaxOps: insertion sort, no allocation, stable.
   for (unsigned i = 1; i < plan.count; ++i) {
     Op op = plan.ops[i];
     unsigned j = i;

@@ -111,15 +111,16 @@ class EditList {
 // after the declared body (RFC 3261 §18.3) are not copied. With no edits the output is the input
 // message byte for byte.
 //
-// Content-Length (RFC 3261 §20.14) is owned by the rewriter: the first Content-Length header not
+// Content-Length (RFC 3261 §20.14) is owned by the rewriter: every Content-Length header not
 // deleted by an edit gets the new body length written over its value, in place and only when its
-// number differs (so the compact `l:` form, and the header's position, are kept; later duplicates
-// are left alone). When the message has none left (none at all, or all deleted) and the body was
-// edited or a Content-Length was deleted, "Content-Length: N" is added as the last header, so the
-// result can go over a stream transport. An edit touching the chosen header's value is an Overlap.
+// number differs (so the compact `l:` form and the header's position are kept, and duplicates keep
+// agreeing). When the message has none left (none at all, or all deleted) and the body was edited
+// or a Content-Length was deleted, "Content-Length: N" is added as the last header, so the result
+// can go over a stream transport. An edit touching such a value is an Overlap.
 //
 // Errors: any refusal remembered by the list; BadMessage, BadSpan, BadText, BadHeader, Overlap as
-// described above; TooLarge; OutputTooSmall (nothing useful is in `out` then).
+// described above; TooManyEdits when more than 4 duplicate Content-Length values need rewriting;
+// TooLarge; OutputTooSmall (nothing useful is in `out` then).
 Result<uint32_t, RewriteError> apply(const Message& msg, const EditList& edits, std::span<char> out) noexcept;
 
 // Same, writing into a sequence of fixed-size segments (an mbuf chain): fills each segment
