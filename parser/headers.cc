@@ -1,0 +1,329 @@
+// parser/headers.cc — any thread, pure. Lazy parsers for single header values (RFC 3261 §20, RFC 3262,
+// 3515, 3891, 3892, 4028, 5806, 6665): one forward pass each over a string_view of the message.
+// Never allocates, never throws; a Fault names the header that broke.
+#include "parser/headers.h"
+
+#include "parser/params.h"
+
+namespace sipedge::parser {
+namespace {
+
+constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+// RFC 3261 §25.1 word: token characters plus the separators Call-IDs are allowed to carry.
+constexpr bool is_word_char(char c) noexcept {
+  if (is_token_char(c)) return true;
+  switch (c) {
+    case '(': case ')': case '<': case '>': case ':': case '\\': case '"': case '/': case '[':
+    case ']': case '?': case '{': case '}':
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_token(std::string_view s) noexcept { return !s.empty() && skip_token(s, 0) == s.size(); }
+
+// Digit strings are accumulated up to this bound and then stop growing, so a value with any number
+// of digits is read without overflow; anything >= the bound is "too big" for every caller.
+constexpr uint64_t kDigitClamp = uint64_t{1} << 40;
+
+// Reads 1*DIGIT starting at s[i]; returns the index past the digits (== i when there are none).
+size_t take_digits(std::string_view s, size_t i, uint64_t& n) noexcept {
+  n = 0;
+  for (; i < s.size() && is_digit(s[i]); ++i)
+    if (n < kDigitClamp) n = n * 10 + static_cast<uint64_t>(s[i] - '0');
+  return i;
+}
+
+// A value that is exactly 1*DIGIT (surrounding LWS allowed).
+bool whole_number(std::string_view value, uint64_t& n) noexcept {
+  const std::string_view v = trim_lws(value);
+  const size_t end = take_digits(v, 0, n);
+  return end != 0 && end == v.size();
+}
+
+// delta-seconds, saturating at 2**32-1 (RFC 3261 §20.19).
+uint32_t saturate(uint64_t n) noexcept {
+  return n > kMaxDeltaSeconds ? kMaxDeltaSeconds : static_cast<uint32_t>(n);
+}
+
+// Leading delta-seconds of `value`, then optional ";params". `params` gets the text from the first
+// ';' (or ""). False when the digits are missing or something else follows them.
+bool delta_then_params(std::string_view value, uint32_t& delta, std::string_view& params) noexcept {
+  const std::string_view v = trim_lws(value);
+  uint64_t n = 0;
+  const size_t end = take_digits(v, 0, n);
+  if (end == 0) return false;
+  const size_t rest = skip_lws(v, end);
+  if (rest < v.size() && v[rest] != ';') return false;
+  delta = saturate(n);
+  params = v.substr(rest);
+  return true;
+}
+
+// Text after a leading element ending at `end`: "" or ";...", else false.
+bool trailing_params(std::string_view v, size_t end, std::string_view& params) noexcept {
+  const size_t rest = skip_lws(v, end);
+  if (rest < v.size() && v[rest] != ';') return false;
+  params = v.substr(rest);
+  return true;
+}
+
+}  // namespace
+
+Result<CSeq, Fault> parse_cseq(std::string_view value) noexcept {
+  const std::string_view v = trim_lws(value);
+  uint64_t n = 0;
+  const size_t digits_end = take_digits(v, 0, n);
+  if (digits_end == 0) return Err{Fault::BadCSeq};
+  // 1*DIGIT LWS Method: the LWS is mandatory, "1INVITE" is not a CSeq.
+  const size_t method_begin = skip_lws(v, digits_end);
+  if (method_begin == digits_end) return Err{Fault::BadCSeq};
+  const size_t method_end = skip_token(v, method_begin);
+  if (method_end == method_begin || method_end != v.size()) return Err{Fault::BadCSeq};
+  if (n >= kCSeqLimit) return Err{Fault::BadCSeqNumber};
+  const std::string_view method = v.substr(method_begin, method_end - method_begin);
+  return CSeq{static_cast<uint32_t>(n), method, method_from_token(method)};
+}
+
+Result<uint32_t, Fault> parse_max_forwards(std::string_view value) noexcept {
+  uint64_t n = 0;
+  if (!whole_number(value, n) || n > 255) return Err{Fault::BadMaxForwards};
+  return static_cast<uint32_t>(n);
+}
+
+Result<uint32_t, Fault> parse_expires(std::string_view value) noexcept {
+  uint64_t n = 0;
+  if (!whole_number(value, n)) return Err{Fault::BadExpires};
+  return saturate(n);
+}
+
+Result<uint32_t, Fault> parse_min_expires(std::string_view value) noexcept {
+  uint64_t n = 0;
+  if (!whole_number(value, n)) return Err{Fault::BadMinExpires};
+  return saturate(n);
+}
+
+Result<std::string_view, Fault> parse_call_id(std::string_view value) noexcept {
+  const std::string_view v = trim_lws(value);
+  const size_t at = v.find('@');
+  const std::string_view local = v.substr(0, at);
+  const std::string_view host = at == std::string_view::npos ? std::string_view{} : v.substr(at + 1);
+  if (local.empty() || (at != std::string_view::npos && host.empty())) return Err{Fault::BadCallId};
+  for (char c : local)
+    if (!is_word_char(c)) return Err{Fault::BadCallId};
+  for (char c : host)  // a second '@' is not a word character either
+    if (!is_word_char(c)) return Err{Fault::BadCallId};
+  return v;
+}
+
+Result<NameAddr, Fault> from_header(const Message& msg) noexcept {
+  const HeaderField* h = msg.find(HeaderId::From);
+  if (h == nullptr) return Err{Fault::MissingFrom};
+  auto r = parse_name_addr(msg.text(h->value));
+  if (!r.ok()) return Err{Fault::BadFrom};
+  return r;
+}
+
+Result<NameAddr, Fault> to_header(const Message& msg) noexcept {
+  const HeaderField* h = msg.find(HeaderId::To);
+  if (h == nullptr) return Err{Fault::MissingTo};
+  auto r = parse_name_addr(msg.text(h->value));
+  if (!r.ok()) return Err{Fault::BadTo};
+  return r;
+}
+
+bool TokenList::next(std::string_view& token) noexcept {
+  if (malformed_) return false;
+  std::string_view item;
+  if (!items_.next(item)) return false;
+  if (!is_token(item)) {
+    malformed_ = true;
+    return false;
+  }
+  token = item;
+  return true;
+}
+
+bool message_has_option(const Message& msg, HeaderId id, std::string_view tag) noexcept {
+  HeaderItems items(msg, id);
+  std::string_view item;
+  while (items.next(item))
+    if (iequals(item, tag)) return true;
+  return false;
+}
+
+Result<uint32_t, Fault> parse_rseq(std::string_view value) noexcept {
+  uint64_t n = 0;
+  if (!whole_number(value, n) || n > 0xffffffffu) return Err{Fault::BadRSeq};
+  return static_cast<uint32_t>(n);
+}
+
+Result<RAck, Fault> parse_rack(std::string_view value) noexcept {
+  const Err bad{Fault::BadRAck};
+  const std::string_view v = trim_lws(value);
+  uint64_t rseq = 0, cseq = 0;
+  const size_t rseq_end = take_digits(v, 0, rseq);
+  if (rseq_end == 0 || rseq > 0xffffffffu) return bad;
+  const size_t cseq_begin = skip_lws(v, rseq_end);
+  if (cseq_begin == rseq_end) return bad;
+  const size_t cseq_end = take_digits(v, cseq_begin, cseq);
+  // CSeq-num is the CSeq of the request being acknowledged: below 2**31 like any CSeq.
+  if (cseq_end == cseq_begin || cseq >= kCSeqLimit) return bad;
+  const size_t method_begin = skip_lws(v, cseq_end);
+  if (method_begin == cseq_end) return bad;
+  const size_t method_end = skip_token(v, method_begin);
+  if (method_end == method_begin || method_end != v.size()) return bad;
+  const std::string_view method = v.substr(method_begin, method_end - method_begin);
+  return RAck{static_cast<uint32_t>(rseq), static_cast<uint32_t>(cseq), method,
+              method_from_token(method)};
+}
+
+Result<SessionExpires, Fault> parse_session_expires(std::string_view value) noexcept {
+  const Err bad{Fault::BadSessionExpires};
+  SessionExpires out{0, SessionExpires::Refresher::None, {}};
+  if (!delta_then_params(value, out.delta, out.params)) return bad;
+  ParamIterator it(out.params);
+  Param p;
+  while (it.next(p)) {
+    if (!iequals(p.name, "refresher")) continue;
+    // refresher-param = "refresher" EQUAL ("uas" / "uac"); a second, conflicting one would leave
+    // both sides believing the other refreshes.
+    SessionExpires::Refresher r;
+    if (iequals(p.value, "uac"))
+      r = SessionExpires::Refresher::Uac;
+    else if (iequals(p.value, "uas"))
+      r = SessionExpires::Refresher::Uas;
+    else
+      return bad;
+    if (out.refresher != SessionExpires::Refresher::None && out.refresher != r) return bad;
+    out.refresher = r;
+  }
+  if (it.malformed()) return bad;
+  return out;
+}
+
+Result<uint32_t, Fault> parse_min_se(std::string_view value) noexcept {
+  uint32_t delta = 0;
+  std::string_view params;
+  if (!delta_then_params(value, delta, params) || !params_well_formed(params))
+    return Err{Fault::BadMinSE};
+  return delta;
+}
+
+Result<Event, Fault> parse_event(std::string_view value) noexcept {
+  const Err bad{Fault::BadEvent};
+  const std::string_view v = trim_lws(value);
+  // event-type = event-package *("." event-template), each part a token without '.'.
+  const size_t type_end = skip_token(v, 0);
+  if (type_end == 0) return bad;
+  Event out{v.substr(0, type_end), {}, {}};
+  if (out.package.front() == '.' || out.package.back() == '.' ||
+      out.package.find("..") != std::string_view::npos)
+    return bad;
+  if (!trailing_params(v, type_end, out.params)) return bad;
+  ParamIterator it(out.params);
+  Param p;
+  bool have_id = false;
+  while (it.next(p)) {
+    if (!iequals(p.name, "id")) continue;
+    // "id" EQUAL token: it pairs NOTIFYs with one of several subscriptions (RFC 6665 §8.2.1).
+    const std::string_view id = unquote(p.value);
+    if (!p.has_value || id.empty() || have_id) return bad;
+    out.id = id;
+    have_id = true;
+  }
+  if (it.malformed()) return bad;
+  return out;
+}
+
+Result<NameAddr, Fault> parse_refer_to(std::string_view value) noexcept {
+  auto r = parse_name_addr(value);
+  if (!r.ok()) return Err{Fault::BadReferTo};
+  return r;
+}
+
+Result<NameAddr, Fault> parse_referred_by(std::string_view value) noexcept {
+  auto r = parse_name_addr(value);
+  if (!r.ok()) return Err{Fault::BadReferredBy};
+  return r;
+}
+
+Result<Replaces, Fault> parse_replaces(std::string_view value) noexcept {
+  const Err bad{Fault::BadReplaces};
+  const std::string_view v = trim_lws(value);
+  size_t id_end = 0;
+  while (id_end < v.size() && (is_word_char(v[id_end]) || v[id_end] == '@')) ++id_end;
+  auto call_id = parse_call_id(v.substr(0, id_end));
+  if (!call_id.ok()) return bad;
+  Replaces out{*call_id, {}, {}, false};
+  std::string_view params;
+  if (!trailing_params(v, id_end, params)) return bad;
+  ParamIterator it(params);
+  Param p;
+  while (it.next(p)) {
+    if (iequals(p.name, "early-only")) {
+      out.early_only = true;
+      continue;
+    }
+    std::string_view* tag = iequals(p.name, "to-tag")     ? &out.to_tag
+                            : iequals(p.name, "from-tag") ? &out.from_tag
+                                                          : nullptr;
+    if (tag == nullptr) continue;
+    // Exactly one of each, each a token (RFC 3891 §6.1): a dialog is matched on all three.
+    if (!tag->empty() || !is_token(p.value)) return bad;
+    *tag = p.value;
+  }
+  if (it.malformed() || out.to_tag.empty() || out.from_tag.empty()) return bad;
+  return out;
+}
+
+Result<Diversion, Fault> parse_diversion(std::string_view one_item) noexcept {
+  const Err bad{Fault::BadDiversion};
+  auto addr = parse_name_addr(one_item);
+  if (!addr.ok()) return bad;
+  Diversion out{*addr, {}, std::nullopt, {}, {}};
+  // reason, privacy and screen are token or quoted-string; present without a value is malformed.
+  struct Field {
+    std::string_view name;
+    std::string_view* into;
+  };
+  const Field fields[] = {
+      {"reason", &out.reason}, {"privacy", &out.privacy}, {"screen", &out.screen}};
+  for (const Field& f : fields) {
+    auto v = out.addr.param(f.name);
+    if (!v) continue;
+    *f.into = unquote(*v);
+    if (f.into->empty()) return bad;
+  }
+  // diversion-counter = "counter" EQUAL 1*2DIGIT; longer digit strings are tolerated while they fit.
+  if (auto c = out.addr.param("counter")) {
+    uint64_t n = 0;
+    if (!whole_number(*c, n) || n > 0xffffffffu) return bad;
+    out.counter = static_cast<uint32_t>(n);
+  }
+  return out;
+}
+
+bool ContentType::is(std::string_view t, std::string_view s) const noexcept {
+  return iequals(type, t) && iequals(subtype, s);
+}
+
+Result<ContentType, Fault> parse_content_type(std::string_view value) noexcept {
+  const Err bad{Fault::BadContentType};
+  const std::string_view v = trim_lws(value);
+  const size_t type_end = skip_token(v, 0);
+  if (type_end == 0) return bad;
+  // SLASH = SWS "/" SWS
+  size_t i = skip_lws(v, type_end);
+  if (i == v.size() || v[i] != '/') return bad;
+  const size_t sub_begin = skip_lws(v, i + 1);
+  const size_t sub_end = skip_token(v, sub_begin);
+  if (sub_end == sub_begin) return bad;
+  ContentType out{v.substr(0, type_end), v.substr(sub_begin, sub_end - sub_begin), {}};
+  if (!trailing_params(v, sub_end, out.params) || !params_well_formed(out.params)) return bad;
+  return out;
+}
+
+}  // namespace sipedge::parser

@@ -1,0 +1,496 @@
+// tests/parser/headers_test.cc — pins parser/headers.cc: typed header accessors on values taken from
+// real captures and the RFC examples, and the exact Fault each malformed value gets.
+#include "parser/headers.h"
+
+#include <gtest/gtest.h>
+
+#include <string_view>
+
+#include "parser/scanner_hand.h"
+
+namespace sipedge::parser {
+namespace {
+
+// ---------- CSeq (RFC 3261 §20.16) ----------
+
+TEST(ParseCSeq, ReadsNumberAndMethod) {
+  auto r = parse_cseq("49245689 INVITE");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->number, 49245689u);
+  EXPECT_EQ(r->method_text, "INVITE");
+  EXPECT_EQ(r->method, Method::Invite);
+}
+
+TEST(ParseCSeq, ToleratesSurroundingAndFoldedLws) {
+  auto r = parse_cseq("  101\r\n\tACK ");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->number, 101u);
+  EXPECT_EQ(r->method_text, "ACK");
+  EXPECT_EQ(r->method, Method::Ack);
+}
+
+TEST(ParseCSeq, UnknownMethodTokenIsKeptByName) {
+  auto r = parse_cseq("7 FOO-BAR");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->method_text, "FOO-BAR");
+  EXPECT_EQ(r->method, Method::Unknown);
+  // Methods are case-sensitive: "invite" is an extension method, not INVITE (RFC 3261 §7.1).
+  auto lower = parse_cseq("7 invite");
+  ASSERT_TRUE(lower.ok());
+  EXPECT_EQ(lower->method, Method::Unknown);
+}
+
+TEST(ParseCSeq, LargestNumberBelowTwoToThe31IsAccepted) {
+  auto r = parse_cseq("2147483647 BYE");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->number, 2147483647u);
+  auto zero = parse_cseq("0 BYE");
+  ASSERT_TRUE(zero.ok());
+  EXPECT_EQ(zero->number, 0u);
+}
+
+TEST(ParseCSeq, NumberAtOrAboveTwoToThe31IsBadCSeqNumber) {
+  for (std::string_view v : {"2147483648 INVITE", "4294967296 INVITE", "99999999999999999999999 INVITE"}) {
+    auto r = parse_cseq(v);
+    ASSERT_FALSE(r.ok()) << v;
+    EXPECT_EQ(r.error(), Fault::BadCSeqNumber) << v;
+  }
+}
+
+TEST(ParseCSeq, MalformedValuesAreBadCSeq) {
+  for (std::string_view v : {"", "-1 INVITE", "1", "1 ", "INVITE", "1INVITE", "1 INVITE BYE",
+                             "1 INV@ITE", "+1 INVITE", "1.5 INVITE", "0x10 INVITE"}) {
+    auto r = parse_cseq(v);
+    ASSERT_FALSE(r.ok()) << v;
+    EXPECT_EQ(r.error(), Fault::BadCSeq) << v;
+  }
+}
+
+// ---------- Max-Forwards, Expires, Min-Expires ----------
+
+TEST(ParseMaxForwards, ReadsZeroToTwoFiftyFive) {
+  EXPECT_EQ(*parse_max_forwards("70"), 70u);
+  EXPECT_EQ(*parse_max_forwards(" 0 "), 0u);
+  EXPECT_EQ(*parse_max_forwards("255"), 255u);
+}
+
+TEST(ParseMaxForwards, RejectsNonDigitsAndValuesAbove255) {
+  for (std::string_view v : {"abc", "", "256", "70000000000000000000", "-1", "7 0", "70;x"}) {
+    auto r = parse_max_forwards(v);
+    ASSERT_FALSE(r.ok()) << v;
+    EXPECT_EQ(r.error(), Fault::BadMaxForwards) << v;
+  }
+}
+
+TEST(ParseExpires, ReadsDeltaSecondsAndSaturatesAtTwoToThe32MinusOne) {
+  EXPECT_EQ(*parse_expires("3600"), 3600u);
+  EXPECT_EQ(*parse_expires("0"), 0u);
+  EXPECT_EQ(*parse_expires("4294967295"), 4294967295u);
+  EXPECT_EQ(*parse_expires("4294967296"), 4294967295u);
+  EXPECT_EQ(*parse_expires("99999999999999999999999999"), 4294967295u);
+}
+
+TEST(ParseExpires, RejectsDatesAndJunk) {
+  for (std::string_view v : {"", "abc", "Thu, 01 Dec 1994 16:00:00 GMT", "3600;x=1", "-5"}) {
+    auto r = parse_expires(v);
+    ASSERT_FALSE(r.ok()) << v;
+    EXPECT_EQ(r.error(), Fault::BadExpires) << v;
+  }
+}
+
+TEST(ParseMinExpires, ReadsDeltaSecondsWithItsOwnFault) {
+  EXPECT_EQ(*parse_min_expires("60"), 60u);
+  auto r = parse_min_expires("sixty");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), Fault::BadMinExpires);
+}
+
+// ---------- Call-ID (RFC 3261 §20.8) ----------
+
+TEST(ParseCallId, AcceptsWordAtWordAndReturnsItTrimmed) {
+  EXPECT_EQ(*parse_call_id("a84b4c76e66710@pc33.atlanta.com"), "a84b4c76e66710@pc33.atlanta.com");
+  EXPECT_EQ(*parse_call_id(" f81d4fae-7dec-11d0-a765-00a0c91e6bf6 "), "f81d4fae-7dec-11d0-a765-00a0c91e6bf6");
+  EXPECT_EQ(*parse_call_id("NjA2Y2E4ZDc3M2E0{[]}<>:\"/?@[::1]"), "NjA2Y2E4ZDc3M2E0{[]}<>:\"/?@[::1]");
+}
+
+TEST(ParseCallId, RejectsEmptyPartsSecondAtAndSeparators) {
+  for (std::string_view v : {"", "  ", "abc@", "@host", "a@b@c", "a b@c", "a;b", "a,b", "a@b c"}) {
+    auto r = parse_call_id(v);
+    ASSERT_FALSE(r.ok()) << v;
+    EXPECT_EQ(r.error(), Fault::BadCallId) << v;
+  }
+}
+
+// ---------- From / To ----------
+
+// Scans `text` with the production scanner into `msg`.
+void scan(std::string_view text, Message& msg) {
+  HandScanner scanner;
+  ScanResult r = scanner.scan(text, Framing::Datagram, msg);
+  ASSERT_EQ(r.status, ScanStatus::Complete) << fault_name(r.fault);
+}
+
+constexpr std::string_view kInvite =
+    "INVITE sip:bob@biloxi.com SIP/2.0\r\n"
+    "Via: SIP/2.0/UDP pc33.atlanta.com;branch=z9hG4bK776asdhds\r\n"
+    "Max-Forwards: 70\r\n"
+    "To: Bob <sip:bob@biloxi.com>\r\n"
+    "From: \"Alice\" <sip:alice@atlanta.com>;tag=1928301774\r\n"
+    "Call-ID: a84b4c76e66710@pc33.atlanta.com\r\n"
+    "CSeq: 314159 INVITE\r\n"
+    "Supported: timer\r\n"
+    "k: 100rel, replaces\r\n"
+    "Require: 100rel\r\n"
+    "Content-Length: 0\r\n"
+    "\r\n";
+
+TEST(FromToHeader, ReadTheNameAddrOfTheMessage) {
+  Message msg;
+  scan(kInvite, msg);
+  auto from = from_header(msg);
+  ASSERT_TRUE(from.ok());
+  EXPECT_EQ(from->display_name, "Alice");
+  EXPECT_EQ(from->uri_text, "sip:alice@atlanta.com");
+  EXPECT_EQ(from->uri.user, "alice");
+  EXPECT_EQ(from->uri.host, "atlanta.com");
+  EXPECT_EQ(from->tag(), "1928301774");
+  auto to = to_header(msg);
+  ASSERT_TRUE(to.ok());
+  EXPECT_EQ(to->display_name, "Bob");
+  EXPECT_EQ(to->uri_text, "sip:bob@biloxi.com");
+  EXPECT_EQ(to->tag(), "");
+}
+
+TEST(FromToHeader, MissingHeadersAreMissingFromAndMissingTo) {
+  Message msg;
+  scan("OPTIONS sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nContent-Length: 0\r\n\r\n", msg);
+  auto from = from_header(msg);
+  ASSERT_FALSE(from.ok());
+  EXPECT_EQ(from.error(), Fault::MissingFrom);
+  auto to = to_header(msg);
+  ASSERT_FALSE(to.ok());
+  EXPECT_EQ(to.error(), Fault::MissingTo);
+}
+
+TEST(FromToHeader, UnreadableNameAddrIsBadFromAndBadTo) {
+  Message msg;
+  scan("BYE sip:x@y SIP/2.0\r\nf: <sip:alice@atlanta.com\r\nt: \"Bob <sip:bob@b>\r\n\r\n", msg);
+  auto from = from_header(msg);
+  ASSERT_FALSE(from.ok());
+  EXPECT_EQ(from.error(), Fault::BadFrom);
+  auto to = to_header(msg);
+  ASSERT_FALSE(to.ok());
+  EXPECT_EQ(to.error(), Fault::BadTo);
+}
+
+// ---------- option tags (Require, Supported, ...) ----------
+
+TEST(OptionTags, IteratesTokensSkippingEmptyElements) {
+  OptionTags tags(" 100rel, timer ,,replaces ");
+  std::string_view t;
+  ASSERT_TRUE(tags.next(t));
+  EXPECT_EQ(t, "100rel");
+  ASSERT_TRUE(tags.next(t));
+  EXPECT_EQ(t, "timer");
+  ASSERT_TRUE(tags.next(t));
+  EXPECT_EQ(t, "replaces");
+  EXPECT_FALSE(tags.next(t));
+  EXPECT_FALSE(tags.malformed());
+}
+
+TEST(OptionTags, EmptyValueIsAnEmptyList) {
+  OptionTags tags("");
+  std::string_view t;
+  EXPECT_FALSE(tags.next(t));
+  EXPECT_FALSE(tags.malformed());
+}
+
+TEST(OptionTags, NonTokenElementStopsAndFlagsMalformed) {
+  OptionTags tags("100rel, bad tag, timer");
+  std::string_view t;
+  ASSERT_TRUE(tags.next(t));
+  EXPECT_EQ(t, "100rel");
+  EXPECT_FALSE(tags.next(t));
+  EXPECT_TRUE(tags.malformed());
+  EXPECT_FALSE(tags.next(t));
+}
+
+TEST(MessageHasOption, LooksAcrossFullAndCompactHeadersCaseInsensitively) {
+  Message msg;
+  scan(kInvite, msg);
+  EXPECT_TRUE(message_has_option(msg, HeaderId::Supported, "timer"));
+  EXPECT_TRUE(message_has_option(msg, HeaderId::Supported, "100rel"));
+  EXPECT_TRUE(message_has_option(msg, HeaderId::Supported, "REPLACES"));
+  EXPECT_FALSE(message_has_option(msg, HeaderId::Supported, "path"));
+  EXPECT_TRUE(message_has_option(msg, HeaderId::Require, "100rel"));
+  EXPECT_FALSE(message_has_option(msg, HeaderId::Require, "timer"));
+  EXPECT_FALSE(message_has_option(msg, HeaderId::ProxyRequire, "100rel"));
+}
+
+// ---------- RSeq / RAck (RFC 3262) ----------
+
+TEST(ParseRSeq, ReadsAnyThirtyTwoBitNumber) {
+  EXPECT_EQ(*parse_rseq("988789"), 988789u);
+  EXPECT_EQ(*parse_rseq("4294967295"), 4294967295u);
+  for (std::string_view v : {"", "4294967296", "1 2", "x"}) {
+    auto r = parse_rseq(v);
+    ASSERT_FALSE(r.ok()) << v;
+    EXPECT_EQ(r.error(), Fault::BadRSeq) << v;
+  }
+}
+
+TEST(ParseRAck, ReadsResponseNumCSeqNumAndMethod) {
+  auto r = parse_rack("1 1 INVITE");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->rseq, 1u);
+  EXPECT_EQ(r->cseq, 1u);
+  EXPECT_EQ(r->method_text, "INVITE");
+  EXPECT_EQ(r->method, Method::Invite);
+  auto rfc = parse_rack("776656 1 INVITE");
+  ASSERT_TRUE(rfc.ok());
+  EXPECT_EQ(rfc->rseq, 776656u);
+}
+
+TEST(ParseRAck, MalformedValuesAreBadRAck) {
+  for (std::string_view v : {"", "1 INVITE", "1 1", "1 1INVITE", "a 1 INVITE", "1 2147483648 INVITE",
+                             "4294967296 1 INVITE", "1 1 INVITE x"}) {
+    auto r = parse_rack(v);
+    ASSERT_FALSE(r.ok()) << v;
+    EXPECT_EQ(r.error(), Fault::BadRAck) << v;
+  }
+}
+
+// ---------- Session-Expires / Min-SE (RFC 4028) ----------
+
+TEST(ParseSessionExpires, ReadsDeltaAndRefresher) {
+  auto r = parse_session_expires("1800;refresher=uac");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->delta, 1800u);
+  EXPECT_EQ(r->refresher, SessionExpires::Refresher::Uac);
+  EXPECT_EQ(r->params, ";refresher=uac");
+  auto uas = parse_session_expires("90 ; refresher = UAS;x-foo=1");
+  ASSERT_TRUE(uas.ok());
+  EXPECT_EQ(uas->delta, 90u);
+  EXPECT_EQ(uas->refresher, SessionExpires::Refresher::Uas);
+  EXPECT_EQ(uas->params, "; refresher = UAS;x-foo=1");
+}
+
+TEST(ParseSessionExpires, NoRefresherIsNone) {
+  auto r = parse_session_expires("90");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->delta, 90u);
+  EXPECT_EQ(r->refresher, SessionExpires::Refresher::None);
+  EXPECT_EQ(r->params, "");
+}
+
+TEST(ParseSessionExpires, MalformedValuesAreBadSessionExpires) {
+  for (std::string_view v : {"", "abc", "1800 uac", "1800;refresher=both", "1800;refresher",
+                             "1800;refresher=uac;refresher=uas", "1800;", ";refresher=uac"}) {
+    auto r = parse_session_expires(v);
+    ASSERT_FALSE(r.ok()) << v;
+    EXPECT_EQ(r.error(), Fault::BadSessionExpires) << v;
+  }
+}
+
+TEST(ParseMinSE, ReadsDeltaIgnoringGenericParams) {
+  EXPECT_EQ(*parse_min_se("90"), 90u);
+  EXPECT_EQ(*parse_min_se("120;x-foo=bar"), 120u);
+  for (std::string_view v : {"", "abc", "90;", "90 x"}) {
+    auto r = parse_min_se(v);
+    ASSERT_FALSE(r.ok()) << v;
+    EXPECT_EQ(r.error(), Fault::BadMinSE) << v;
+  }
+}
+
+// ---------- Event (RFC 6665) ----------
+
+TEST(ParseEvent, ReadsPackageIdAndParams) {
+  auto refer = parse_event("refer;id=93809824");
+  ASSERT_TRUE(refer.ok());
+  EXPECT_EQ(refer->package, "refer");
+  EXPECT_EQ(refer->id, "93809824");
+  EXPECT_EQ(refer->params, ";id=93809824");
+  auto winfo = parse_event("presence.winfo");
+  ASSERT_TRUE(winfo.ok());
+  EXPECT_EQ(winfo->package, "presence.winfo");
+  EXPECT_EQ(winfo->id, "");
+  EXPECT_EQ(winfo->params, "");
+  auto dialog = parse_event("dialog ;call-id=\"a@b\";ID=7");
+  ASSERT_TRUE(dialog.ok());
+  EXPECT_EQ(dialog->package, "dialog");
+  EXPECT_EQ(dialog->id, "7");
+}
+
+TEST(ParseEvent, MalformedValuesAreBadEvent) {
+  for (std::string_view v : {"", ";id=1", ".presence", "presence.", "presence..winfo", "refer;id",
+                             "refer id=1", "refer;id=1;id=2", "refer;"}) {
+    auto r = parse_event(v);
+    ASSERT_FALSE(r.ok()) << v;
+    EXPECT_EQ(r.error(), Fault::BadEvent) << v;
+  }
+}
+
+// ---------- Refer-To / Referred-By (RFC 3515, RFC 3892) ----------
+
+TEST(ParseReferTo, KeepsEmbeddedReplacesEscapedInTheUri) {
+  constexpr std::string_view kValue =
+      "<sip:dave@denver.example.org?Replaces=12345%40192.168.118.3%3Bto-tag%3D12345%3Bfrom-tag%3D5FFE-3994>";
+  auto r = parse_refer_to(kValue);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->bracketed);
+  EXPECT_EQ(r->uri.user, "dave");
+  EXPECT_EQ(r->uri.host, "denver.example.org");
+  EXPECT_EQ(r->uri.headers, "Replaces=12345%40192.168.118.3%3Bto-tag%3D12345%3Bfrom-tag%3D5FFE-3994");
+}
+
+TEST(ParseReferTo, AcceptsAPlainAddrSpec) {
+  auto r = parse_refer_to("sip:carol@cleveland.example.org");
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->bracketed);
+  EXPECT_EQ(r->uri.user, "carol");
+}
+
+TEST(ParseReferTo, UnreadableValueIsBadReferTo) {
+  auto r = parse_refer_to("<sip:carol@cleveland.example.org");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), Fault::BadReferTo);
+}
+
+TEST(ParseReferredBy, ReadsUriAndCidParam) {
+  auto r = parse_referred_by("<sip:referrer@referrer.example>;cid=\"20398823.2UWQFN309shb3@referrer.example\"");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->uri.user, "referrer");
+  ASSERT_TRUE(r->param("cid").has_value());
+  EXPECT_EQ(*r->param("cid"), "\"20398823.2UWQFN309shb3@referrer.example\"");
+  auto bad = parse_referred_by("");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error(), Fault::BadReferredBy);
+}
+
+// ---------- Replaces (RFC 3891) ----------
+
+TEST(ParseReplaces, ReadsCallIdAndBothTags) {
+  auto r = parse_replaces("98732@sip.example.com;from-tag=r33th4x0r;to-tag=ff87ff");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->call_id, "98732@sip.example.com");
+  EXPECT_EQ(r->from_tag, "r33th4x0r");
+  EXPECT_EQ(r->to_tag, "ff87ff");
+  EXPECT_FALSE(r->early_only);
+}
+
+TEST(ParseReplaces, ReadsEarlyOnlyFlag) {
+  auto r = parse_replaces("425928@bobster.example.org ;to-tag=7743; from-tag=6472;early-only");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->call_id, "425928@bobster.example.org");
+  EXPECT_EQ(r->to_tag, "7743");
+  EXPECT_EQ(r->from_tag, "6472");
+  EXPECT_TRUE(r->early_only);
+}
+
+TEST(ParseReplaces, NeedsExactlyOneToTagAndOneFromTag) {
+  for (std::string_view v : {"", "abc", "abc;to-tag=1", "abc;from-tag=1", "abc;to-tag=1;to-tag=2;from-tag=3",
+                             "abc;to-tag=;from-tag=1", "abc;to-tag=\"\";from-tag=1", "a b;to-tag=1;from-tag=2",
+                             "a@b@c;to-tag=1;from-tag=2", "abc;to-tag=1;from-tag=2;"}) {
+    auto r = parse_replaces(v);
+    ASSERT_FALSE(r.ok()) << v;
+    EXPECT_EQ(r.error(), Fault::BadReplaces) << v;
+  }
+}
+
+// ---------- Diversion (RFC 5806) ----------
+
+TEST(ParseDiversion, ReadsAddressReasonAndCounter) {
+  auto r = parse_diversion("<sip:1002@10.0.0.1>;reason=user-busy;counter=1");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->addr.uri.user, "1002");
+  EXPECT_EQ(r->addr.uri.host, "10.0.0.1");
+  EXPECT_EQ(r->reason, "user-busy");
+  ASSERT_TRUE(r->counter.has_value());
+  EXPECT_EQ(*r->counter, 1u);
+  EXPECT_EQ(r->privacy, "");
+  EXPECT_EQ(r->screen, "");
+}
+
+TEST(ParseDiversion, UnquotesReasonPrivacyAndScreen) {
+  auto r = parse_diversion(
+      "\"Bob\" <sip:+15551234567@example.com;user=phone>;reason=\"no-answer\";counter=2;privacy=full;screen=no");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->addr.display_name, "Bob");
+  EXPECT_EQ(r->reason, "no-answer");
+  EXPECT_EQ(*r->counter, 2u);
+  EXPECT_EQ(r->privacy, "full");
+  EXPECT_EQ(r->screen, "no");
+}
+
+TEST(ParseDiversion, CounterIsOptional) {
+  auto r = parse_diversion("<sip:1002@192.168.1.10>;reason=no-answer");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->reason, "no-answer");
+  EXPECT_FALSE(r->counter.has_value());
+}
+
+TEST(ParseDiversion, MalformedItemsAreBadDiversion) {
+  for (std::string_view v : {"", "<sip:1002@10.0.0.1", "<sip:1002@10.0.0.1>;counter=x",
+                             "<sip:1002@10.0.0.1>;counter=", "<sip:1002@10.0.0.1>;reason",
+                             "<sip:1002@10.0.0.1>;counter=99999999999"}) {
+    auto r = parse_diversion(v);
+    ASSERT_FALSE(r.ok()) << v;
+    EXPECT_EQ(r.error(), Fault::BadDiversion) << v;
+  }
+}
+
+// ---------- Allow ----------
+
+TEST(AllowList, IteratesMethods) {
+  AllowList allow("INVITE, ACK, CANCEL, OPTIONS, BYE, REFER, NOTIFY, MESSAGE, SUBSCRIBE, INFO");
+  constexpr std::string_view kWant[] = {"INVITE", "ACK",    "CANCEL",  "OPTIONS",   "BYE",
+                                        "REFER",  "NOTIFY", "MESSAGE", "SUBSCRIBE", "INFO"};
+  std::string_view m;
+  for (std::string_view want : kWant) {
+    ASSERT_TRUE(allow.next(m));
+    EXPECT_EQ(m, want);
+  }
+  EXPECT_FALSE(allow.next(m));
+  EXPECT_FALSE(allow.malformed());
+}
+
+TEST(AllowList, NonTokenFlagsMalformed) {
+  AllowList allow("INVITE, <ACK>");
+  std::string_view m;
+  ASSERT_TRUE(allow.next(m));
+  EXPECT_FALSE(allow.next(m));
+  EXPECT_TRUE(allow.malformed());
+}
+
+// ---------- Content-Type (RFC 3261 §20.15) ----------
+
+TEST(ParseContentType, ReadsTypeSubtypeAndParams) {
+  auto sdp = parse_content_type("application/sdp");
+  ASSERT_TRUE(sdp.ok());
+  EXPECT_EQ(sdp->type, "application");
+  EXPECT_EQ(sdp->subtype, "sdp");
+  EXPECT_EQ(sdp->params, "");
+  EXPECT_TRUE(sdp->is("Application", "SDP"));
+  EXPECT_FALSE(sdp->is("application", "sdpx"));
+  auto mixed = parse_content_type("multipart/mixed;boundary=unique-boundary-1");
+  ASSERT_TRUE(mixed.ok());
+  EXPECT_TRUE(mixed->is("multipart", "mixed"));
+  EXPECT_EQ(mixed->params, ";boundary=unique-boundary-1");
+  auto spaced = parse_content_type(" text / plain ; charset=\"utf-8\" ");
+  ASSERT_TRUE(spaced.ok());
+  EXPECT_EQ(spaced->type, "text");
+  EXPECT_EQ(spaced->subtype, "plain");
+  EXPECT_EQ(spaced->params, "; charset=\"utf-8\"");
+}
+
+TEST(ParseContentType, MalformedValuesAreBadContentType) {
+  for (std::string_view v : {"", "application", "application/", "/sdp", "application/sdp;",
+                             "application/sdp x", "application sdp"}) {
+    auto r = parse_content_type(v);
+    ASSERT_FALSE(r.ok()) << v;
+    EXPECT_EQ(r.error(), Fault::BadContentType) << v;
+  }
+}
+
+}  // namespace
+}  // namespace sipedge::parser
