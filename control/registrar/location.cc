@@ -1,0 +1,96 @@
+// control/registrar/location.cc — control lcore only. See location.h.
+#include "control/registrar/location.h"
+
+#include <algorithm>
+
+namespace sipedge::control {
+
+std::string make_aor(std::string_view user, std::string_view domain) {
+  std::string aor(user);
+  aor.push_back('@');
+  for (char c : domain) aor.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c);
+  return aor;
+}
+
+void Location::unindex(const Binding& b) {
+  auto [lo, hi] = by_expiry_.equal_range(b.expires_at_ms);
+  for (auto it = lo; it != hi; ++it) {
+    if (it->second.first == b.aor && it->second.second == b.contact_uri) {
+      by_expiry_.erase(it);
+      return;
+    }
+  }
+}
+
+void Location::upsert(Binding b) {
+  auto& list = by_aor_[b.aor];
+  for (Binding& existing : list) {
+    if (existing.contact_uri == b.contact_uri) {
+      unindex(existing);
+      by_expiry_.emplace(b.expires_at_ms, std::make_pair(b.aor, b.contact_uri));
+      existing = std::move(b);
+      return;
+    }
+  }
+  by_expiry_.emplace(b.expires_at_ms, std::make_pair(b.aor, b.contact_uri));
+  list.push_back(std::move(b));
+  ++count_;
+}
+
+bool Location::remove(std::string_view aor, std::string_view contact_uri) {
+  auto it = by_aor_.find(std::string(aor));
+  if (it == by_aor_.end()) return false;
+  auto& list = it->second;
+  for (auto b = list.begin(); b != list.end(); ++b) {
+    if (b->contact_uri == contact_uri) {
+      unindex(*b);
+      list.erase(b);
+      --count_;
+      if (list.empty()) by_aor_.erase(it);
+      return true;
+    }
+  }
+  return false;
+}
+
+size_t Location::remove_all(std::string_view aor) {
+  auto it = by_aor_.find(std::string(aor));
+  if (it == by_aor_.end()) return 0;
+  const size_t n = it->second.size();
+  for (const Binding& b : it->second) unindex(b);
+  by_aor_.erase(it);
+  count_ -= n;
+  return n;
+}
+
+const Binding* Location::find(std::string_view aor, std::string_view contact_uri) const {
+  auto it = by_aor_.find(std::string(aor));
+  if (it == by_aor_.end()) return nullptr;
+  for (const Binding& b : it->second)
+    if (b.contact_uri == contact_uri) return &b;
+  return nullptr;
+}
+
+std::vector<const Binding*> Location::lookup(std::string_view aor) const {
+  std::vector<const Binding*> out;
+  auto it = by_aor_.find(std::string(aor));
+  if (it == by_aor_.end()) return out;
+  for (const Binding& b : it->second) out.push_back(&b);
+  std::stable_sort(out.begin(), out.end(), [](const Binding* a, const Binding* b) {
+    if (a->q_milli != b->q_milli) return a->q_milli > b->q_milli;
+    return a->expires_at_ms > b->expires_at_ms;
+  });
+  return out;
+}
+
+size_t Location::expire(uint64_t now_ms) {
+  size_t removed = 0;
+  while (!by_expiry_.empty() && by_expiry_.begin()->first <= now_ms) {
+    const auto [aor, contact] = by_expiry_.begin()->second;
+    if (!remove(aor, contact)) by_expiry_.erase(by_expiry_.begin());
+    ++removed;
+  }
+  return removed;
+}
+
+}  // namespace sipedge::control

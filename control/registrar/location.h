@@ -1,0 +1,61 @@
+// control/registrar/location.h — control lcore only (not thread safe). The location service
+// (RFC 3261 §10): address-of-record -> contact bindings, each with where its REGISTER actually came
+// from, so requests to a user behind NAT go to its public address and port.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "common/net_address.h"
+
+namespace sipedge::control {
+
+struct Binding {
+  std::string aor;          // "user@domain", domain lower-cased
+  std::string contact_uri;  // the Contact URI as registered
+  Endpoint received;        // source address and port of the REGISTER
+  uint16_t iface = 0;       // interface it arrived on
+  bool behind_nat = false;  // the Contact's host:port is not where the REGISTER came from
+  uint64_t expires_at_ms = 0;
+  std::string call_id;
+  uint32_t cseq = 0;
+  uint16_t q_milli = 1000;
+  std::string user_agent;
+};
+
+class Location {
+ public:
+  // Adds or refreshes the binding (aor, contact_uri).
+  void upsert(Binding b);
+  // Removes one binding; false when absent.
+  bool remove(std::string_view aor, std::string_view contact_uri);
+  size_t remove_all(std::string_view aor);
+  const Binding* find(std::string_view aor, std::string_view contact_uri) const;
+  // Current bindings of an AOR, highest q first, then most recently registered.
+  std::vector<const Binding*> lookup(std::string_view aor) const;
+  // Removes bindings whose expiry is at or before `now_ms`; returns how many.
+  size_t expire(uint64_t now_ms);
+
+  size_t size() const noexcept { return count_; }
+  size_t aor_count() const noexcept { return by_aor_.size(); }
+  template <class F>
+  void for_each(F&& f) const {
+    for (const auto& [aor, list] : by_aor_)
+      for (const Binding& b : list) f(b);
+  }
+
+ private:
+  void unindex(const Binding& b);
+  std::unordered_map<std::string, std::vector<Binding>> by_aor_;
+  std::multimap<uint64_t, std::pair<std::string, std::string>> by_expiry_;  // -> (aor, contact)
+  size_t count_ = 0;
+};
+
+// "user@domain" with the domain lower-cased (user parts are case-sensitive, RFC 3261 §19.1.4).
+std::string make_aor(std::string_view user, std::string_view domain);
+
+}  // namespace sipedge::control

@@ -1,0 +1,133 @@
+// Pins control/registrar: RFC 3261 §10.3 answers and the bindings they leave behind.
+#include "control/registrar/registrar.h"
+
+#include <gtest/gtest.h>
+
+#include "parser/scanner_hand.h"
+
+namespace sipedge::control {
+namespace {
+
+const Endpoint kNatSource{IpAddr::v4(203, 0, 113, 7), 40000};
+
+class RegistrarTest : public ::testing::Test {
+ protected:
+  Location location;
+  DigestAuth auth{DigestAuth::Config{"sipedge.test", 300, {DigestAlgorithm::Md5}}, "k"};
+  Registrar registrar{location, auth, RegistrarConfig{3600, 60, 7200, true}};
+  uint32_t cseq = 1;
+  uint32_t nc = 1;
+  std::string nonce;
+
+  void SetUp() override {
+    auth.set_user_password("1006", "pw");
+    nonce = auth.make_nonce(1000);
+  }
+
+  RegistrarReply send(std::string contacts, std::string expires_header = "", std::string user = "1006",
+                      std::string password = "pw", Endpoint source = kNatSource, std::string call_id = "reg-1") {
+    char ncbuf[16];
+    std::snprintf(ncbuf, sizeof ncbuf, "%08x", nc++);
+    const std::string ha1 = digest_ha1(DigestAlgorithm::Md5, user, "sipedge.test", password);
+    const std::string resp = digest_response(DigestAlgorithm::Md5, ha1, nonce, ncbuf, "cn", "auth", "REGISTER",
+                                             "sip:sipedge.test");
+    std::string bytes = "REGISTER sip:sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.131:5060;branch=z9hG4bK" +
+                        std::to_string(cseq) + "\r\nFrom: <sip:1006@sipedge.test>;tag=a\r\nTo: <sip:1006@sipedge.test>\r\n"
+                        "Call-ID: " + call_id + "\r\nCSeq: " + std::to_string(cseq++) + " REGISTER\r\n" + contacts +
+                        expires_header + "Authorization: Digest username=\"" + user +
+                        "\",realm=\"sipedge.test\",nonce=\"" + nonce +
+                        "\",uri=\"sip:sipedge.test\",response=\"" + resp + "\",algorithm=MD5,cnonce=\"cn\",qop=auth,nc=" +
+                        ncbuf + "\r\nContent-Length: 0\r\n\r\n";
+    parser::Message m;
+    EXPECT_EQ(parser::HandScanner().scan(bytes, parser::Framing::Datagram, m).status, parser::ScanStatus::Complete);
+    return registrar.handle(Inbound{m, source, {}, 0}, "sipedge.test", 1'000'000);
+  }
+};
+
+TEST_F(RegistrarTest, ChallengesWithoutCredentials) {
+  const std::string bytes = "REGISTER sip:sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+                            "From: <sip:1006@sipedge.test>;tag=a\r\nTo: <sip:1006@sipedge.test>\r\nCall-ID: x\r\n"
+                            "CSeq: 1 REGISTER\r\nContact: <sip:1006@192.168.1.131>\r\n\r\n";
+  parser::Message m;
+  ASSERT_EQ(parser::HandScanner().scan(bytes, parser::Framing::Datagram, m).status, parser::ScanStatus::Complete);
+  const RegistrarReply r = registrar.handle(Inbound{m, kNatSource, {}, 0}, "sipedge.test", 1'000'000);
+  EXPECT_EQ(r.status, 401);
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0].first, "WWW-Authenticate");
+  EXPECT_EQ(r.headers[0].second.rfind("Digest realm=\"sipedge.test\", nonce=\"", 0), 0u);
+  EXPECT_EQ(location.size(), 0u);
+}
+
+TEST_F(RegistrarTest, RegistersBehindNatAndListsBindings) {
+  const RegistrarReply r = send("Contact: <sip:1006@192.168.1.131:5060>\r\n", "Expires: 600\r\n");
+  ASSERT_EQ(r.status, 200) << r.reason;
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0].second, "<sip:1006@192.168.1.131:5060>;expires=600");
+  const Binding* b = location.find("1006@sipedge.test", "sip:1006@192.168.1.131:5060");
+  ASSERT_NE(b, nullptr);
+  EXPECT_TRUE(b->behind_nat);
+  EXPECT_EQ(b->received, kNatSource);
+  EXPECT_EQ(b->expires_at_ms, 1'000'000u + 600'000u);
+}
+
+TEST_F(RegistrarTest, ContactAtTheSourceAddressIsNotNat) {
+  ASSERT_EQ(send("Contact: <sip:1006@203.0.113.7:40000>\r\n").status, 200);
+  EXPECT_FALSE(location.find("1006@sipedge.test", "sip:1006@203.0.113.7:40000")->behind_nat);
+}
+
+TEST_F(RegistrarTest, SeveralContactsThenOneRemovedThenStar) {
+  const RegistrarReply two =
+      send("Contact: <sip:1006@10.0.0.1>;expires=100, <sip:1006@10.0.0.2>;q=0.5\r\n", "Expires: 300\r\n");
+  ASSERT_EQ(two.status, 200);
+  ASSERT_EQ(two.headers.size(), 2u);
+  EXPECT_EQ(two.headers[0].second, "<sip:1006@10.0.0.1>;expires=100");
+  EXPECT_EQ(two.headers[1].second, "<sip:1006@10.0.0.2>;expires=300");
+  const RegistrarReply one = send("Contact: <sip:1006@10.0.0.1>;expires=0\r\n");
+  EXPECT_EQ(one.bindings_removed, 1u);
+  EXPECT_EQ(location.size(), 1u);
+  EXPECT_EQ(send("Contact: *\r\n").status, 400) << "star without Expires: 0";
+  const RegistrarReply all = send("Contact: *\r\n", "Expires: 0\r\n");
+  EXPECT_EQ(all.status, 200);
+  EXPECT_EQ(all.bindings_removed, 1u);
+  EXPECT_EQ(location.size(), 0u);
+}
+
+TEST_F(RegistrarTest, TooBriefIntervalGets423WithMinExpires) {
+  const RegistrarReply r = send("Contact: <sip:1006@10.0.0.1>\r\n", "Expires: 30\r\n");
+  EXPECT_EQ(r.status, 423);
+  ASSERT_EQ(r.headers.size(), 1u);
+  EXPECT_EQ(r.headers[0], (std::pair<std::string, std::string>{"Min-Expires", "60"}));
+  EXPECT_EQ(location.size(), 0u);
+}
+
+TEST_F(RegistrarTest, LongIntervalIsClampedAndQueryListsWithoutChanging) {
+  ASSERT_EQ(send("Contact: <sip:1006@10.0.0.1>\r\n", "Expires: 99999\r\n").headers[0].second,
+            "<sip:1006@10.0.0.1>;expires=7200");
+  const RegistrarReply q = send("");
+  EXPECT_EQ(q.status, 200);
+  EXPECT_EQ(q.headers.size(), 1u);
+}
+
+TEST_F(RegistrarTest, WrongPasswordIsChallengedAgainAndOtherUsersAor403) {
+  EXPECT_EQ(send("Contact: <sip:1006@10.0.0.1>\r\n", "", "1006", "bad").status, 401);
+  auth.set_user_password("1012", "pw12");
+  EXPECT_EQ(send("Contact: <sip:1006@10.0.0.1>\r\n", "", "1012", "pw12").status, 403);
+  EXPECT_EQ(location.size(), 0u);
+}
+
+TEST_F(RegistrarTest, OutOfOrderCSeqOnTheSameCallIdIsRefused) {
+  ASSERT_EQ(send("Contact: <sip:1006@10.0.0.1>\r\n").status, 200);
+  cseq -= 2;
+  EXPECT_EQ(send("Contact: <sip:1006@10.0.0.1>\r\n").status, 500);
+}
+
+TEST_F(RegistrarTest, BindingsExpire) {
+  ASSERT_EQ(send("Contact: <sip:1006@10.0.0.1>\r\n", "Expires: 60\r\n").status, 200);
+  EXPECT_EQ(location.expire(1'000'000 + 59'999), 0u);
+  EXPECT_EQ(location.expire(1'000'000 + 60'000), 1u);
+  EXPECT_EQ(location.size(), 0u);
+  EXPECT_EQ(location.aor_count(), 0u);
+}
+
+}  // namespace
+}  // namespace sipedge::control
