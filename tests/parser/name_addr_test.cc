@@ -4,7 +4,16 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
 #include <string_view>
+#include <vector>
+
+#include "parser/contact.h"
+#include "parser/scanner_hand.h"
 
 namespace sipedge::parser {
 namespace {
@@ -170,6 +179,65 @@ TEST(ParseNameAddr, PartsAreViewsIntoTheInput) {
   EXPECT_EQ(a.uri_text.data(), in.data() + 5);
   EXPECT_EQ(a.uri.host.data(), in.data() + 11);
   EXPECT_EQ(a.params.data(), in.data() + 17);
+}
+
+std::vector<std::string> seed_messages() {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(fs::path(SIPEDGE_TEST_DATA_DIR) / "seeds")) {
+    if (e.path().extension() == ".sip") files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<std::string> out;
+  for (const auto& p : files) {
+    std::ifstream in(p, std::ios::binary);
+    out.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  return out;
+}
+
+// The real captures of the seed call flows (tests/data/seeds): every From, To, Contact, Route,
+// Record-Route, Diversion and Refer-To parses and has a host. Only the RFC 2543-style example
+// (002_24..27, "TheBigGuy") has a From without a tag.
+TEST(ParseNameAddr, EverySeedMessageAddressHeaderParses) {
+  unsigned single = 0, contacts = 0, routes = 0, untagged_from = 0;
+  HandScanner scanner;
+  for (const std::string& bytes : seed_messages()) {
+    Message msg;
+    ASSERT_EQ(scanner.scan(bytes, Framing::Datagram, msg).status, ScanStatus::Complete) << bytes;
+    for (HeaderId id : {HeaderId::From, HeaderId::To, HeaderId::Diversion, HeaderId::ReferTo}) {
+      for (const HeaderField* h = msg.find(id); h != nullptr; h = msg.next_same(h)) {
+        auto na = parse_name_addr(msg.text(h->value));
+        ASSERT_TRUE(na.ok()) << msg.text(h->value);
+        EXPECT_FALSE(na->uri.host.empty()) << msg.text(h->value);
+        if (id == HeaderId::From && na->tag().empty()) {
+          ++untagged_from;
+          EXPECT_EQ(na->display_name, "TheBigGuy");
+        }
+        ++single;
+      }
+    }
+    ContactList cl(msg);
+    Result<Contact, Fault> c = Err{Fault::None};
+    while (cl.next(c)) {
+      ASSERT_TRUE(c.ok()) << bytes;
+      EXPECT_FALSE(c->addr.uri.host.empty());
+      ++contacts;
+    }
+    for (HeaderId id : {HeaderId::Route, HeaderId::RecordRoute}) {
+      RouteList rl(msg, id);
+      Result<NameAddr, Fault> r = Err{Fault::None};
+      while (rl.next(r)) {
+        ASSERT_TRUE(r.ok()) << bytes;
+        EXPECT_TRUE(r->uri.lr());
+        ++routes;
+      }
+    }
+  }
+  EXPECT_EQ(single, 128u);
+  EXPECT_EQ(contacts, 42u);
+  EXPECT_EQ(routes, 23u);
+  EXPECT_EQ(untagged_from, 4u);
 }
 
 }  // namespace
