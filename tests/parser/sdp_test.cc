@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -810,6 +813,23 @@ TEST(SdpAttributeParsers, RejectMalformedValues) {
   ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->address_span.off, 110u);
   EXPECT_EQ(c->port_span.off, 119u);
+}
+
+// The fuzz seed corpus doubles as a table: files named bad_* must be refused, all others accepted.
+TEST(SdpCorpus, SeedFilesParseUnlessNamedBad) {
+  const std::filesystem::path dir = std::filesystem::path(SIPEDGE_TEST_DATA_DIR) / ".." / "fuzz" / "corpus" / "sdp";
+  size_t good = 0, bad = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    SCOPED_TRACE(e.path().filename().string());
+    std::ifstream in(e.path(), std::ios::binary);
+    const std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const bool expect_bad = e.path().filename().string().rfind("bad_", 0) == 0;
+    auto r = parse_sdp(body);
+    EXPECT_EQ(r.ok(), !expect_bad) << (r.ok() ? "" : r.error().what);
+    ++(expect_bad ? bad : good);
+  }
+  EXPECT_GE(good, 10u);
+  EXPECT_GE(bad, 5u);
 }
 
 }  // namespace
