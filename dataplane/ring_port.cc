@@ -32,6 +32,10 @@ RingPort create_ring_port(const std::string& name, unsigned n_rx, unsigned n_tx)
     throw std::runtime_error("rte_eth_from_rings " + name + " failed");
   }
   p.port_id = static_cast<uint16_t>(id);
+  // The PMD names the ethdev itself ("net_ring_<name>"); keep that name for PortConfig::device.
+  char ethdev_name[RTE_ETH_NAME_MAX_LEN] = {};
+  rte_eth_dev_get_name_by_port(p.port_id, ethdev_name);
+  p.name = ethdev_name;
   return p;
 }
 

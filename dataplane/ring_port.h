@@ -12,7 +12,7 @@
 namespace sipedge::dataplane {
 
 struct RingPort {
-  std::string name;
+  std::string name;  // the ethdev name, for PortConfig::device
   uint16_t port_id = 0;
   std::vector<rte_ring*> rx;  // enqueue here = the port receives (one ring per RX queue)
   std::vector<rte_ring*> tx;  // dequeue here = what the port sent (one ring per TX queue)

@@ -1,0 +1,146 @@
+// tests/dataplane/dp_fixture.h — test thread (an EAL lcore). EAL once per process (gtest
+// Environment; ctest runs each test in its own process, so each gets its own --file-prefix), two
+// net_ring ports (access, core) and a shared-mode Dataplane driven by hand with a fake clock.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/dataplane.h"
+#include "dataplane/eal.h"
+#include "dataplane/ring_port.h"
+#include "parser/scanner_hand.h"
+#include "tests/dataplane/frames.h"
+
+namespace sipedge::dataplane::test {
+
+class EalEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    EalConfig eal;
+    eal.no_huge = true;
+    eal.memory_mb = 512;
+    eal.no_pci = true;
+    // --in-memory is refused together with --no-huge (EAL implies legacy memory); --no-shconf keeps
+    // parallel test processes apart instead.
+    eal.extra_args = {"--no-shconf"};
+    eal.file_prefix = "sipedge_dp_test_" + std::to_string(getpid());
+    eal.log_level = "error";
+    eal_init(eal);
+  }
+  void TearDown() override { rte_eal_cleanup(); }
+};
+
+inline ::testing::Environment* const kEalEnvironment =
+    ::testing::AddGlobalTestEnvironment(new EalEnvironment);
+
+inline constexpr uint16_t kAccess = 0;
+inline constexpr uint16_t kCore = 1;
+inline const Mac kPeerMac{0x02, 0x00, 0x00, 0x00, 0x00, 0x42};
+inline const Mac kGatewayMac{0x02, 0x00, 0x00, 0x00, 0x00, 0xfe};
+
+// Ports: access 10.201.0.1/24 + fd00:201::1/64 (gateway 10.201.0.254), core 10.202.0.1/24 +
+// fd00:202::1/64. SIP on 5060, media 20000..20099. One worker on the test thread (shared mode).
+class DataplaneTest : public ::testing::Test {
+ protected:
+  static DataplaneConfig make_config(const std::string& acc, const std::string& core) {
+    DataplaneConfig cfg;
+    PortConfig a;
+    a.device = acc;
+    a.role = PortRole::Access;
+    a.ipv4 = IpPrefix::parse("10.201.0.1/24");
+    a.ipv6 = IpPrefix::parse("fd00:201::1/64");
+    a.gateway4 = IpAddr::parse("10.201.0.254");
+    PortConfig c;
+    c.device = core;
+    c.role = PortRole::Core;
+    c.ipv4 = IpPrefix::parse("10.202.0.1/24");
+    c.ipv6 = IpPrefix::parse("fd00:202::1/64");
+    cfg.ports = {a, c};
+    cfg.sip_ports = {5060};
+    cfg.media_port_min = 20000;
+    cfg.media_port_max = 20099;
+    cfg.mbufs = 2047;
+    cfg.jumbo_mbufs = 7;
+    cfg.sip_items = 63;
+    cfg.neighbour_hold_packets = 4;
+    return cfg;
+  }
+
+  void SetUp() override {
+    static unsigned seq = 0;
+    std::string tag = std::to_string(seq++);
+    ports_.push_back(create_ring_port("dpt_acc" + tag, 1, 2));
+    ports_.push_back(create_ring_port("dpt_core" + tag, 1, 2));
+    cfg_ = make_config(ports_[0].name, ports_[1].name);
+    customise(cfg_);
+    dp_ = std::make_unique<Dataplane>(cfg_, scanner_);
+    hz_ = rte_get_tsc_hz();
+    now_ = hz_;  // fake clock: starts at 1 s
+  }
+  void TearDown() override {
+    dp_.reset();
+    for (RingPort& p : ports_) {
+      destroy_ring_port(p);
+    }
+  }
+  virtual void customise(DataplaneConfig&) {}
+
+  Mac our_mac(uint16_t iface) const {
+    Mac m;
+    std::memcpy(m.data(), dp_->iface(iface).mac.addr_bytes, 6);
+    return m;
+  }
+  rte_mbuf* to_mbuf(const Bytes& frame) {
+    rte_mbuf* m = rte_pktmbuf_alloc(dp_->shared().mbuf_pool);
+    EXPECT_NE(m, nullptr);
+    std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(frame.size())), frame.data(), frame.size());
+    return m;
+  }
+  // The port receives `frame`; the worker polls once.
+  void receive(uint16_t iface, const Bytes& frame) {
+    rte_mbuf* m = to_mbuf(frame);
+    ASSERT_EQ(rte_ring_enqueue(ports_[iface].rx[0], m), 0);
+    dp_->worker(0).poll_once(now_);
+  }
+  // Everything the port sent on `queue` (0 = worker, 1 = control), oldest first.
+  std::vector<Bytes> sent(uint16_t iface, unsigned queue) {
+    std::vector<Bytes> out;
+    void* obj = nullptr;
+    while (rte_ring_dequeue(ports_[iface].tx[queue], &obj) == 0) {
+      auto* m = static_cast<rte_mbuf*>(obj);
+      Bytes b(m->pkt_len);
+      const void* p = rte_pktmbuf_read(m, 0, m->pkt_len, b.data());
+      if (p != b.data()) {
+        std::memcpy(b.data(), p, m->pkt_len);
+      }
+      out.push_back(std::move(b));
+      rte_pktmbuf_free(m);
+    }
+    return out;
+  }
+  // A payload mbuf for ControlIo::send_udp.
+  rte_mbuf* payload(const std::string& text) {
+    rte_mbuf* m = dp_->control().alloc_payload();
+    std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(text.size())), text.data(), text.size());
+    return m;
+  }
+
+  std::vector<RingPort> ports_;
+  DataplaneConfig cfg_;
+  parser::HandScanner scanner_;
+  std::unique_ptr<Dataplane> dp_;
+  uint64_t hz_ = 0;
+  uint64_t now_ = 0;
+};
+
+}  // namespace sipedge::dataplane::test
