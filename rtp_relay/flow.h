@@ -1,0 +1,197 @@
+// rtp_relay/flow.h — shared by the control lcore (writes) and worker lcores (read, latch, count).
+// What a media flow is: the control-side description (FlowSpec) and the in-table object the hot path
+// reads (Flow<kIpv6>) with its rewrite precomputed at install. Never allocates. DESIGN §3 Media.
+//
+// A flow relays one media stream between two peers through two relay sockets, one per side:
+//
+//     peer 0  <-->  side 0 (port_id, local addr:port)  ==relay==  side 1 (port_id, local addr:port) <--> peer 1
+//
+// A packet arriving on side d (destination = side d's local addr:port on side d's interface) leaves
+// through side e = 1 - d: source = side e's local addr:port, destination = side e's peer (latched or
+// from SDP), MACs = side e's. Each side is one key in the flow table, so one Flow answers both
+// directions; counters, latching and idle detection are kept per side (= per direction of travel).
+// Both sides carry the same IP version: IPv4<->IPv6 interworking would change the header size and is
+// refused at install (FlowError::VersionMismatch).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+
+#include <rte_ether.h>
+
+namespace sipedge::relay {
+
+// An IP address as control hands it over (parsed from SDP `c=` or configured for an interface).
+// Bytes in network order; an IPv4 address uses bytes[0..3] and leaves the rest zero.
+struct IpAddress {
+  uint8_t version = 0;  // 4 or 6; 0 = not set
+  std::array<uint8_t, 16> bytes{};
+
+  static IpAddress v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) noexcept {
+    IpAddress ip;
+    ip.version = 4;
+    ip.bytes[0] = a;
+    ip.bytes[1] = b;
+    ip.bytes[2] = c;
+    ip.bytes[3] = d;
+    return ip;
+  }
+  // "192.0.2.1" or "2001:db8::1" (inet_pton); nullopt when it is neither.
+  static std::optional<IpAddress> parse(std::string_view text) noexcept;
+
+  // 0.0.0.0 / :: — for a peer it means "any host" (latch on whatever arrives first).
+  bool is_unspecified() const noexcept {
+    for (uint8_t b : bytes) {
+      if (b != 0) return false;
+    }
+    return true;
+  }
+  friend bool operator==(const IpAddress&, const IpAddress&) = default;
+};
+
+// How the source of packets arriving on a side is checked (rtpengine endpoint-learning modes).
+enum class LatchMode : uint8_t {
+  Off,     // accept any source; send to the SDP address (trusted core side, no NAT)
+  Latch,   // the first packet from the SDP host (any host if unspecified) fixes the peer address and
+           // port; afterwards only that source is accepted (symmetric latching + RTP-bleed protection)
+  Strict,  // accept only the SDP address and port, from the first packet on
+};
+
+// One relay socket and the peer it faces. Ports in host order.
+struct EndpointSpec {
+  uint16_t port_id = 0;          // DPDK port of the interface facing this peer
+  IpAddress local_addr;          // relay address on that interface (what our SDP advertised)
+  uint16_t local_port = 0;       // relay UDP port (RTP port, RTP port + 1 for RTCP, or the mux port)
+  IpAddress remote_addr;         // peer address from its SDP; unspecified = any host
+  uint16_t remote_port = 0;      // peer port from its SDP; 0 = unknown until latched
+  LatchMode latch = LatchMode::Latch;
+  rte_ether_addr local_mac{};    // source MAC for frames sent to this peer (our port MAC)
+  rte_ether_addr next_hop_mac{}; // resolved neighbour (peer or gateway) MAC towards this peer
+};
+
+struct FlowSpec {
+  std::array<EndpointSpec, 2> side;
+};
+
+// Stable name of a flow for control; survives update_flow. `generation` tells a stale handle (a
+// late idle report about a deleted flow) from the flow that reuses the index.
+struct FlowHandle {
+  uint32_t index = UINT32_MAX;
+  uint32_t generation = 0;
+  friend bool operator==(const FlowHandle&, const FlowHandle&) = default;
+};
+
+// One element of the idle-report ring (rte_ring created with esize = sizeof(IdleReport)).
+// `side` is the ingress side whose incoming direction went silent.
+struct IdleReport {
+  FlowHandle handle;
+  uint8_t side = 0;
+  uint8_t pad[7] = {};
+};
+static_assert(sizeof(IdleReport) == 16);
+
+// Key of one side in the rte_hash: the interface and relay socket a packet was sent to.
+// Fixed size and zero padded: rte_hash compares raw bytes.
+struct FlowKey {
+  uint8_t local_addr[16];  // IPv4 in [0..3], rest zero
+  uint16_t port_id;
+  uint16_t local_port_be;  // network order, as read from the UDP header
+  uint8_t ip_version;      // 4 or 6
+  uint8_t pad[3];
+};
+static_assert(sizeof(FlowKey) == 24);
+
+enum class LatchState : uint8_t { Unlatched, Claimed, Latched };
+
+// Address in the form the hot path compares: raw network-order bytes.
+struct Ip6Raw {
+  uint64_t hi, lo;
+  friend bool operator==(const Ip6Raw&, const Ip6Raw&) = default;
+};
+template <bool kIpv6>
+using RawAddr = std::conditional_t<kIpv6, Ip6Raw, uint32_t>;
+
+// A peer address:port plus the one's-complement sum of its address words, precomputed so the
+// per-packet checksum update only adds it (VPP nat_6t_flow_t).
+template <bool kIpv6>
+struct Remote {
+  RawAddr<kIpv6> addr{};
+  uint16_t port_be = 0;
+  uint32_t addr_sum = 0;
+};
+
+// One side of a flow as the hot path sees it. Fields are grouped by who reads them.
+template <bool kIpv6>
+struct FlowSide {
+  // Read by the worker receiving on this side.
+  LatchMode mode = LatchMode::Off;
+  std::atomic<LatchState> latch_state{LatchState::Unlatched};
+  uint8_t expect_any_host = 0;  // Latch mode with an unspecified SDP address
+  uint8_t expected_usable = 0;  // expected addr:port can be sent to before latching
+  // Checksum deltas for packets received here and sent out of the other side: ~old local
+  // address (+ port) + new source address (+ port). The peer-dependent parts are added per packet.
+  uint32_t ip_delta = 0;
+  uint32_t udp_delta = 0;
+  Remote<kIpv6> expected;
+  Remote<kIpv6> latched;  // written once by the latching worker, published by latch_state
+  // Per-direction counters (packets received on this side and relayed). Written with relaxed
+  // load+store: RSS keeps a direction on one worker; if two workers ever relay the same direction at
+  // once an increment can be lost (statistics only; last_seen stays monotonic enough for idling).
+  std::atomic<uint64_t> packets{0};
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<uint64_t> rejected{0};  // wrong source (strict / latched) or latch race
+  std::atomic<uint64_t> last_seen_tsc{0};
+  // Read by the worker sending towards this side's peer.
+  uint16_t port_id = 0;
+  rte_ether_addr local_mac{};
+  rte_ether_addr next_hop_mac{};
+  uint16_t local_port_be = 0;
+  RawAddr<kIpv6> local_addr{};
+  // Owned by the idle sweeper: the last_seen value already reported as idle (UINT64_MAX: none).
+  std::atomic<uint64_t> idle_reported_seen{UINT64_MAX};
+};
+
+template <bool kIpv6>
+struct Flow {
+  std::array<FlowSide<kIpv6>, 2> side;
+  FlowHandle handle;  // who this slot belongs to, for idle reports
+  std::atomic<uint8_t> live{0};
+};
+
+// Hash data is a Flow pointer with the ingress side in bit 0 (flows are 8-byte aligned).
+static_assert(alignof(Flow<false>) >= 2 && alignof(Flow<true>) >= 2);
+
+inline void counter_add(std::atomic<uint64_t>& c, uint64_t n) noexcept {
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
+
+// Sum of the 16-bit words of `n` bytes as stored (RFC 1071 host-lane convention of common/checksum.h).
+inline uint32_t sum_words(const void* p, size_t n) noexcept {
+  const auto* b = static_cast<const uint8_t*>(p);
+  uint32_t s = 0;
+  for (size_t i = 0; i + 1 < n; i += 2) {
+    uint16_t w;
+    std::memcpy(&w, b + i, 2);
+    s += w;
+  }
+  return s;
+}
+
+// The same sum, negated word by word (what RFC 1624 eqn. 3 adds for removed words).
+inline uint32_t neg_sum_words(const void* p, size_t n) noexcept {
+  const auto* b = static_cast<const uint8_t*>(p);
+  uint32_t s = 0;
+  for (size_t i = 0; i + 1 < n; i += 2) {
+    uint16_t w;
+    std::memcpy(&w, b + i, 2);
+    s += static_cast<uint16_t>(~w);
+  }
+  return s;
+}
+
+}  // namespace sipedge::relay

@@ -1,0 +1,530 @@
+// rtp_relay/flow_table.cc — control lcore (install/update/delete/reclaim) and the idle sweeper.
+// Never runs per packet; allocates only in create(). Precomputes each flow's rewrite and checksum
+// deltas (RFC 1624) so the worker applies them with a few adds (VPP nat_6t_flow_t).
+#include "rtp_relay/flow_table.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <memory>
+#include <new>
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring_elem.h>
+
+namespace sipedge::relay {
+namespace {
+
+// Spare objects per pool so copy-on-write updates succeed on a table at capacity.
+uint32_t headroom(uint32_t capacity) { return capacity == 0 ? 0 : std::max<uint32_t>(16, capacity / 64); }
+
+template <bool kIpv6>
+RawAddr<kIpv6> raw_addr(const IpAddress& ip) {
+  RawAddr<kIpv6> a{};
+  std::memcpy(&a, ip.bytes.data(), sizeof(a));
+  return a;
+}
+
+template <bool kIpv6>
+IpAddress to_ip(const RawAddr<kIpv6>& a) {
+  IpAddress ip;
+  ip.version = kIpv6 ? 6 : 4;
+  std::memcpy(ip.bytes.data(), &a, sizeof(a));
+  return ip;
+}
+
+template <bool kIpv6>
+Remote<kIpv6> make_remote(const IpAddress& ip, uint16_t port) {
+  Remote<kIpv6> r;
+  r.addr = raw_addr<kIpv6>(ip);
+  r.port_be = htons(port);
+  r.addr_sum = sum_words(&r.addr, sizeof(r.addr));
+  return r;
+}
+
+FlowKey make_key(const EndpointSpec& s) {
+  FlowKey k{};
+  std::memcpy(k.local_addr, s.local_addr.bytes.data(), s.local_addr.version == 6 ? 16 : 4);
+  k.port_id = s.port_id;
+  k.local_port_be = htons(s.local_port);
+  k.ip_version = s.local_addr.version;
+  return k;
+}
+
+bool same_key(const FlowKey& a, const FlowKey& b) { return std::memcmp(&a, &b, sizeof(a)) == 0; }
+
+std::optional<FlowError> validate(const FlowSpec& spec) {
+  const uint8_t version = spec.side[0].local_addr.version;
+  if (version != 4 && version != 6) return FlowError::VersionMismatch;
+  for (const EndpointSpec& s : spec.side) {
+    if (s.local_addr.version != version) return FlowError::VersionMismatch;
+    if (s.remote_addr.version != 0 && s.remote_addr.version != version) return FlowError::VersionMismatch;
+    if (s.port_id >= RTE_MAX_ETHPORTS || s.local_port == 0) return FlowError::InvalidSpec;
+    if (s.latch == LatchMode::Strict && (s.remote_addr.is_unspecified() || s.remote_port == 0)) {
+      return FlowError::InvalidSpec;
+    }
+  }
+  if (same_key(make_key(spec.side[0]), make_key(spec.side[1]))) return FlowError::InvalidSpec;
+  return std::nullopt;
+}
+
+// Fills a free object from the spec. Readers cannot see it yet (not in the hash).
+template <bool kIpv6>
+void fill_flow(Flow<kIpv6>& f, const FlowSpec& spec, uint64_t now_tsc) {
+  for (int d = 0; d < 2; ++d) {
+    const EndpointSpec& in = spec.side[d];
+    const EndpointSpec& out = spec.side[1 - d];
+    FlowSide<kIpv6>& s = f.side[d];
+    s.mode = in.latch;
+    s.latch_state.store(LatchState::Unlatched, std::memory_order_relaxed);
+    s.expect_any_host = in.latch == LatchMode::Latch && in.remote_addr.is_unspecified();
+    s.expected_usable = !in.remote_addr.is_unspecified() && in.remote_port != 0;
+    s.expected = make_remote<kIpv6>(in.remote_addr, in.remote_port);
+    s.latched = Remote<kIpv6>{};
+    // Direction d -> e: the destination (our local address/port on side d) is replaced by the
+    // source we send from on side e. The peer-dependent words are added per packet.
+    const RawAddr<kIpv6> old_dst = raw_addr<kIpv6>(in.local_addr);
+    const RawAddr<kIpv6> new_src = raw_addr<kIpv6>(out.local_addr);
+    s.ip_delta = neg_sum_words(&old_dst, sizeof(old_dst)) + sum_words(&new_src, sizeof(new_src));
+    s.udp_delta = s.ip_delta + static_cast<uint16_t>(~htons(in.local_port)) + htons(out.local_port);
+    s.packets.store(0, std::memory_order_relaxed);
+    s.bytes.store(0, std::memory_order_relaxed);
+    s.rejected.store(0, std::memory_order_relaxed);
+    s.last_seen_tsc.store(now_tsc, std::memory_order_relaxed);
+    s.port_id = in.port_id;
+    s.local_mac = in.local_mac;
+    s.next_hop_mac = in.next_hop_mac;
+    s.local_port_be = htons(in.local_port);
+    s.local_addr = old_dst;
+    s.idle_reported_seen.store(UINT64_MAX, std::memory_order_relaxed);
+  }
+}
+
+}  // namespace
+
+std::optional<IpAddress> IpAddress::parse(std::string_view text) noexcept {
+  char buf[INET6_ADDRSTRLEN + 1];
+  if (text.empty() || text.size() >= sizeof(buf)) return std::nullopt;
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '\0';
+  IpAddress ip;
+  if (inet_pton(AF_INET, buf, ip.bytes.data()) == 1) {
+    ip.version = 4;
+    return ip;
+  }
+  if (inet_pton(AF_INET6, buf, ip.bytes.data()) == 1) {
+    ip.version = 6;
+    return ip;
+  }
+  return std::nullopt;
+}
+
+std::string_view flow_error_name(FlowError e) noexcept {
+  switch (e) {
+    case FlowError::InvalidSpec: return "InvalidSpec";
+    case FlowError::VersionMismatch: return "VersionMismatch";
+    case FlowError::PortInUse: return "PortInUse";
+    case FlowError::KeyChanged: return "KeyChanged";
+    case FlowError::TableFull: return "TableFull";
+    case FlowError::NoSuchFlow: return "NoSuchFlow";
+    case FlowError::NoMemory: return "NoMemory";
+  }
+  return "?";
+}
+
+template <>
+Flow<false>* FlowTable::pool<false>() const noexcept {
+  return flows4_;
+}
+template <>
+Flow<true>* FlowTable::pool<true>() const noexcept {
+  return flows6_;
+}
+
+Result<std::unique_ptr<FlowTable>, FlowError> FlowTable::create(const FlowTableConfig& config) {
+  if (config.ipv4_flows + uint64_t{config.ipv6_flows} == 0 || config.max_readers == 0 ||
+      config.ipv4_flows > (1u << 26) || config.ipv6_flows > (1u << 26)) {
+    return Err(FlowError::InvalidSpec);
+  }
+  std::unique_ptr<FlowTable> t(new FlowTable());
+  t->name_ = config.name;
+  t->capacity_[0] = config.ipv4_flows;
+  t->capacity_[1] = config.ipv6_flows;
+  t->pool_size_[0] = config.ipv4_flows + headroom(config.ipv4_flows);
+  t->pool_size_[1] = config.ipv6_flows + headroom(config.ipv6_flows);
+  const uint32_t objects = t->pool_size_[0] + t->pool_size_[1];
+
+  if (t->pool_size_[0] != 0) {
+    void* mem = rte_zmalloc_socket((config.name + "_f4").c_str(), sizeof(Flow<false>) * t->pool_size_[0],
+                                   RTE_CACHE_LINE_SIZE, config.socket_id);
+    if (mem == nullptr) return Err(FlowError::NoMemory);
+    t->flows4_ = static_cast<Flow<false>*>(mem);
+    std::uninitialized_default_construct_n(t->flows4_, t->pool_size_[0]);
+  }
+  if (t->pool_size_[1] != 0) {
+    void* mem = rte_zmalloc_socket((config.name + "_f6").c_str(), sizeof(Flow<true>) * t->pool_size_[1],
+                                   RTE_CACHE_LINE_SIZE, config.socket_id);
+    if (mem == nullptr) return Err(FlowError::NoMemory);
+    t->flows6_ = static_cast<Flow<true>*>(mem);
+    std::uninitialized_default_construct_n(t->flows6_, t->pool_size_[1]);
+  }
+
+  // Two keys per object; retired objects hold their keys until reclaimed, so adds cannot run out of
+  // key slots before the pools run out of objects.
+  const std::string hash_name = config.name + "_h";
+  rte_hash_parameters hp{};
+  hp.name = hash_name.c_str();
+  hp.entries = 2 * objects;
+  hp.key_len = sizeof(FlowKey);
+  hp.hash_func = rte_hash_crc;
+  hp.hash_func_init_val = 0;
+  hp.socket_id = config.socket_id;
+  hp.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
+  t->hash_ = rte_hash_create(&hp);
+  if (t->hash_ == nullptr) return Err(FlowError::NoMemory);
+
+  const size_t qsbr_size = rte_rcu_qsbr_get_memsize(config.max_readers);
+  t->qsbr_ = static_cast<rte_rcu_qsbr*>(
+      rte_zmalloc_socket((config.name + "_q").c_str(), qsbr_size, RTE_CACHE_LINE_SIZE, config.socket_id));
+  if (t->qsbr_ == nullptr || rte_rcu_qsbr_init(t->qsbr_, config.max_readers) != 0) {
+    return Err(FlowError::NoMemory);
+  }
+
+  const std::string dq_name = config.name + "_dq";
+  rte_rcu_qsbr_dq_parameters dp{};
+  dp.name = dq_name.c_str();
+  dp.flags = 0;  // single writer: the control lcore
+  dp.size = objects;
+  dp.esize = sizeof(Retired);
+  dp.trigger_reclaim_limit = 32;
+  dp.max_reclaim_size = 256;
+  dp.free_fn = &FlowTable::free_retired;
+  dp.p = t.get();
+  dp.v = t->qsbr_;
+  t->dq_ = rte_rcu_qsbr_dq_create(&dp);
+  if (t->dq_ == nullptr) return Err(FlowError::NoMemory);
+
+  for (int v = 0; v < 2; ++v) {
+    t->free_slots_[v].reserve(t->pool_size_[v]);
+    for (uint32_t i = t->pool_size_[v]; i > 0; --i) t->free_slots_[v].push_back(i - 1);
+  }
+  t->handles_.resize(config.ipv4_flows + config.ipv6_flows);
+  t->free_handles_.reserve(t->handles_.size());
+  for (uint32_t i = static_cast<uint32_t>(t->handles_.size()); i > 0; --i) t->free_handles_.push_back(i - 1);
+  return t;
+}
+
+FlowTable::~FlowTable() {
+  if (dq_ != nullptr) {
+    rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
+    rte_rcu_qsbr_dq_reclaim(dq_, UINT32_MAX, nullptr, nullptr, nullptr);
+    rte_rcu_qsbr_dq_delete(dq_);
+  }
+  rte_hash_free(hash_);
+  rte_free(qsbr_);
+  rte_free(flows4_);
+  rte_free(flows6_);
+}
+
+namespace {
+
+// A reclaimed object matches nothing and sends nowhere until reused, so a reader that (wrongly)
+// still held it would drop with StrictSource instead of relaying with stale addresses.
+template <bool kIpv6>
+void poison(Flow<kIpv6>& f) {
+  for (FlowSide<kIpv6>& s : f.side) {
+    s.mode = LatchMode::Strict;
+    s.latch_state.store(LatchState::Unlatched, std::memory_order_relaxed);
+    s.expect_any_host = 0;
+    s.expected_usable = 0;
+    s.expected = Remote<kIpv6>{};
+  }
+}
+
+}  // namespace
+
+void FlowTable::free_retired(void* table, void* elems, unsigned int n) {
+  auto* t = static_cast<FlowTable*>(table);
+  auto* r = static_cast<Retired*>(elems);
+  for (unsigned int i = 0; i < n; ++i) {
+    for (int32_t pos : r[i].key_pos) {
+      if (pos >= 0) rte_hash_free_key_with_position(t->hash_, pos);
+    }
+    if (r[i].ipv6) {
+      poison(t->flows6_[r[i].slot]);
+    } else {
+      poison(t->flows4_[r[i].slot]);
+    }
+    // Capacity was reserved in create(): this never allocates.
+    t->free_slots_[r[i].ipv6].push_back(r[i].slot);
+    --t->retired_;
+  }
+}
+
+void FlowTable::retire(uint32_t slot, bool ipv6, int32_t pos0, int32_t pos1) noexcept {
+  Retired r{slot, ipv6, {pos0, pos1}};
+  ++retired_;
+  // The queue holds as many elements as there are objects, so it cannot be full.
+  rte_rcu_qsbr_dq_enqueue(dq_, &r);
+}
+
+uint32_t FlowTable::reclaim() noexcept {
+  unsigned int freed = 0;
+  rte_rcu_qsbr_dq_reclaim(dq_, UINT32_MAX, &freed, nullptr, nullptr);
+  return freed;
+}
+
+uint32_t FlowTable::synchronize() noexcept {
+  rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
+  return reclaim();
+}
+
+std::optional<uint32_t> FlowTable::take_slot(bool ipv6) noexcept {
+  if (free_slots_[ipv6].empty()) reclaim();
+  if (free_slots_[ipv6].empty()) return std::nullopt;
+  uint32_t slot = free_slots_[ipv6].back();
+  free_slots_[ipv6].pop_back();
+  return slot;
+}
+
+const FlowTable::HandleEntry* FlowTable::entry(FlowHandle h) const noexcept {
+  if (h.index >= handles_.size()) return nullptr;
+  const HandleEntry& e = handles_[h.index];
+  if (!e.live || e.generation != h.generation) return nullptr;
+  return &e;
+}
+
+Result<FlowHandle, FlowError> FlowTable::add_flow(const FlowSpec& spec, uint64_t now_tsc) {
+  if (auto err = validate(spec)) return Err(*err);
+  if (spec.side[0].local_addr.version == 6) return add_typed<true>(spec, now_tsc);
+  return add_typed<false>(spec, now_tsc);
+}
+
+template <bool kIpv6>
+Result<FlowHandle, FlowError> FlowTable::add_typed(const FlowSpec& spec, uint64_t now_tsc) {
+  const FlowKey keys[2] = {make_key(spec.side[0]), make_key(spec.side[1])};
+  for (const FlowKey& k : keys) {
+    if (rte_hash_lookup(hash_, &k) >= 0) return Err(FlowError::PortInUse);
+  }
+  if (live_[kIpv6] >= capacity_[kIpv6] || free_handles_.empty()) return Err(FlowError::TableFull);
+  std::optional<uint32_t> slot = take_slot(kIpv6);
+  if (!slot) return Err(FlowError::TableFull);
+
+  const uint32_t index = free_handles_.back();
+  free_handles_.pop_back();
+  HandleEntry& e = handles_[index];
+  e.slot = *slot;
+  e.ipv6 = kIpv6;
+  e.live = true;
+  const FlowHandle handle{index, e.generation};
+
+  Flow<kIpv6>& f = pool<kIpv6>()[*slot];
+  fill_flow<kIpv6>(f, spec, now_tsc);
+  f.handle = handle;
+  f.live.store(1, std::memory_order_release);
+
+  int32_t pos[2] = {-1, -1};
+  for (int d = 0; d < 2; ++d) {
+    void* data = reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(&f) | static_cast<uintptr_t>(d));
+    // The hash publishes the data pointer with release semantics: the filled object is visible
+    // to any reader that finds the key.
+    if (rte_hash_add_key_data(hash_, &keys[d], data) != 0) {
+      if (d == 1) pos[0] = rte_hash_del_key(hash_, &keys[0]);
+      f.live.store(0, std::memory_order_release);
+      retire(*slot, kIpv6, pos[0], -1);
+      e.live = false;
+      ++e.generation;
+      free_handles_.push_back(index);
+      return Err(FlowError::TableFull);
+    }
+  }
+  ++live_[kIpv6];
+  return handle;
+}
+
+FlowStatus FlowTable::update_flow(FlowHandle handle, const FlowSpec& spec) {
+  if (entry(handle) == nullptr) return Err(FlowError::NoSuchFlow);
+  if (auto err = validate(spec)) return Err(*err);
+  HandleEntry& e = handles_[handle.index];
+  if ((spec.side[0].local_addr.version == 6) != e.ipv6) return Err(FlowError::VersionMismatch);
+  if (e.ipv6) return update_typed<true>(e, spec);
+  return update_typed<false>(e, spec);
+}
+
+template <bool kIpv6>
+FlowStatus FlowTable::update_typed(HandleEntry& e, const FlowSpec& spec) {
+  Flow<kIpv6>& old = pool<kIpv6>()[e.slot];
+  for (int d = 0; d < 2; ++d) {
+    const FlowSide<kIpv6>& s = old.side[d];
+    const RawAddr<kIpv6> local = raw_addr<kIpv6>(spec.side[d].local_addr);
+    if (s.port_id != spec.side[d].port_id || s.local_port_be != htons(spec.side[d].local_port) ||
+        !(s.local_addr == local)) {
+      return Err(FlowError::KeyChanged);
+    }
+  }
+  std::optional<uint32_t> slot = take_slot(kIpv6);
+  if (!slot) return Err(FlowError::TableFull);
+
+  Flow<kIpv6>& f = pool<kIpv6>()[*slot];
+  fill_flow<kIpv6>(f, spec, 0);
+  for (int d = 0; d < 2; ++d) {
+    const FlowSide<kIpv6>& o = old.side[d];
+    FlowSide<kIpv6>& n = f.side[d];
+    n.packets.store(o.packets.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    n.bytes.store(o.bytes.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    n.rejected.store(o.rejected.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    n.last_seen_tsc.store(o.last_seen_tsc.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    n.idle_reported_seen.store(o.idle_reported_seen.load(std::memory_order_relaxed),
+                               std::memory_order_relaxed);
+    // Keep the learned peer when the signalling still points at the same host: a re-INVITE that
+    // only changes codecs or the SDP port must not reopen the side to RTP bleed.
+    const bool same_host = o.mode == LatchMode::Latch && n.mode == LatchMode::Latch &&
+                           o.expect_any_host == n.expect_any_host &&
+                           (n.expect_any_host || o.expected.addr == n.expected.addr);
+    if (same_host && o.latch_state.load(std::memory_order_acquire) == LatchState::Latched) {
+      n.latched = o.latched;
+      n.latch_state.store(LatchState::Latched, std::memory_order_relaxed);
+    }
+  }
+  f.handle = old.handle;
+  f.live.store(1, std::memory_order_release);
+
+  const FlowKey keys[2] = {make_key(spec.side[0]), make_key(spec.side[1])};
+  for (int d = 0; d < 2; ++d) {
+    void* data = reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(&f) | static_cast<uintptr_t>(d));
+    // Existing key: rte_hash replaces the data pointer atomically (RW_CONCURRENCY_LF), never fails.
+    rte_hash_add_key_data(hash_, &keys[d], data);
+  }
+  old.live.store(0, std::memory_order_release);
+  retire(e.slot, kIpv6, -1, -1);
+  e.slot = *slot;
+  return std::monostate{};
+}
+
+FlowStatus FlowTable::delete_flow(FlowHandle handle) {
+  if (entry(handle) == nullptr) return Err(FlowError::NoSuchFlow);
+  HandleEntry& e = handles_[handle.index];
+  int32_t pos[2] = {-1, -1};
+  auto unlink = [&](auto& f) {
+    for (int d = 0; d < 2; ++d) {
+      const auto& s = f.side[d];
+      FlowKey k{};
+      std::memcpy(k.local_addr, &s.local_addr, sizeof(s.local_addr));
+      k.port_id = s.port_id;
+      k.local_port_be = s.local_port_be;
+      k.ip_version = e.ipv6 ? 6 : 4;
+      pos[d] = rte_hash_del_key(hash_, &k);
+    }
+    f.live.store(0, std::memory_order_release);
+  };
+  if (e.ipv6) {
+    unlink(flows6_[e.slot]);
+  } else {
+    unlink(flows4_[e.slot]);
+  }
+  retire(e.slot, e.ipv6, pos[0], pos[1]);
+  --live_[e.ipv6];
+  e.live = false;
+  ++e.generation;
+  free_handles_.push_back(handle.index);
+  return std::monostate{};
+}
+
+template <bool kIpv6>
+FlowInfo FlowTable::info_typed(const HandleEntry& e, FlowHandle h) const {
+  const Flow<kIpv6>& f = pool<kIpv6>()[e.slot];
+  FlowInfo info;
+  info.handle = h;
+  for (int d = 0; d < 2; ++d) {
+    const FlowSide<kIpv6>& s = f.side[d];
+    EndpointSpec& es = info.spec.side[d];
+    es.port_id = s.port_id;
+    es.local_addr = to_ip<kIpv6>(s.local_addr);
+    es.local_port = ntohs(s.local_port_be);
+    es.remote_addr = to_ip<kIpv6>(s.expected.addr);
+    es.remote_port = ntohs(s.expected.port_be);
+    es.latch = s.mode;
+    es.local_mac = s.local_mac;
+    es.next_hop_mac = s.next_hop_mac;
+    SideStats& st = info.stats.side[d];
+    st.packets = s.packets.load(std::memory_order_relaxed);
+    st.bytes = s.bytes.load(std::memory_order_relaxed);
+    st.rejected = s.rejected.load(std::memory_order_relaxed);
+    st.last_seen_tsc = s.last_seen_tsc.load(std::memory_order_relaxed);
+    st.latched = s.latch_state.load(std::memory_order_acquire) == LatchState::Latched;
+    if (st.latched) {
+      st.latched_addr = to_ip<kIpv6>(s.latched.addr);
+      st.latched_port = ntohs(s.latched.port_be);
+    }
+  }
+  return info;
+}
+
+std::optional<FlowInfo> FlowTable::flow_info(FlowHandle handle) const {
+  const HandleEntry* e = entry(handle);
+  if (e == nullptr) return std::nullopt;
+  return e->ipv6 ? info_typed<true>(*e, handle) : info_typed<false>(*e, handle);
+}
+
+std::optional<FlowStats> FlowTable::flow_stats(FlowHandle handle) const {
+  auto info = flow_info(handle);
+  if (!info) return std::nullopt;
+  return info->stats;
+}
+
+template <bool kIpv6>
+uint32_t FlowTable::sweep_pool(uint32_t begin, uint32_t end, uint64_t now_tsc, uint64_t timeout_tsc,
+                               rte_ring* ring, uint32_t& stopped_at, uint32_t& reported) noexcept {
+  Flow<kIpv6>* flows = pool<kIpv6>();
+  for (uint32_t i = begin; i < end; ++i) {
+    Flow<kIpv6>& f = flows[i];
+    if (f.live.load(std::memory_order_acquire) == 0) continue;
+    for (uint8_t d = 0; d < 2; ++d) {
+      FlowSide<kIpv6>& s = f.side[d];
+      const uint64_t seen = s.last_seen_tsc.load(std::memory_order_relaxed);
+      if (now_tsc < seen || now_tsc - seen < timeout_tsc) continue;
+      if (s.idle_reported_seen.load(std::memory_order_relaxed) == seen) continue;
+      IdleReport report;
+      report.handle = f.handle;
+      report.side = d;
+      if (rte_ring_enqueue_elem(ring, &report, sizeof(report)) != 0) {
+        stopped_at = i;
+        return 1;
+      }
+      s.idle_reported_seen.store(seen, std::memory_order_relaxed);
+      ++reported;
+    }
+  }
+  return 0;
+}
+
+uint32_t FlowTable::sweep_idle(uint64_t now_tsc, uint64_t timeout_tsc, rte_ring* ring,
+                               uint32_t max_flows) noexcept {
+  const uint32_t total = pool_size_[0] + pool_size_[1];
+  uint32_t budget = std::min(max_flows, total);
+  uint32_t reported = 0;
+  while (budget > 0) {
+    if (sweep_cursor_ >= total) sweep_cursor_ = 0;
+    const bool v6 = sweep_cursor_ >= pool_size_[0];
+    const uint32_t base = v6 ? pool_size_[0] : 0;
+    const uint32_t begin = sweep_cursor_ - base;
+    const uint32_t end = std::min(pool_size_[v6], begin + budget);
+    uint32_t stopped_at = 0;
+    const uint32_t full = v6 ? sweep_pool<true>(begin, end, now_tsc, timeout_tsc, ring, stopped_at, reported)
+                             : sweep_pool<false>(begin, end, now_tsc, timeout_tsc, ring, stopped_at, reported);
+    if (full) {
+      sweep_cursor_ = base + stopped_at;
+      return reported;
+    }
+    budget -= end - begin;
+    sweep_cursor_ = base + end;
+  }
+  return reported;
+}
+
+}  // namespace sipedge::relay

@@ -1,0 +1,331 @@
+// rtp_relay/relay_burst.cc — worker lcores: parse, bulk lookup, latch, NAT rewrite, group by egress
+// port. Never allocates, locks, logs or creates state other than a side's one-time latch.
+// RFC 1624 (incremental checksum), RFC 768 (UDP checksum 0), RFC 1812 §5.3.1 (TTL), RFC 8200 §8.1.
+#include "rtp_relay/relay_burst.h"
+
+#include <rte_ethdev.h>
+#include <rte_hash.h>
+#include <rte_ip.h>
+#include <rte_prefetch.h>
+#include <rte_udp.h>
+
+#include "common/checksum.h"
+
+namespace sipedge::relay {
+namespace {
+
+constexpr uint32_t kChunk = 32;         // packets per bulk lookup (<= RTE_HASH_LOOKUP_BULK_MAX)
+constexpr uint32_t kPrefetchAhead = 3;  // l3fwd PREFETCH_OFFSET
+constexpr size_t kEthLen = sizeof(rte_ether_hdr);
+constexpr uint16_t kEtherIpv4Be = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+constexpr uint16_t kEtherIpv6Be = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+// IPv4 flags+offset field: any of MF or a non-zero offset means a fragment.
+constexpr uint16_t kFragMaskBe = RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK);
+
+// A verdict is an egress port (< RTE_MAX_ETHPORTS) or kDropBase + reason.
+using Verdict = uint16_t;
+constexpr Verdict kDropBase = 0x8000;
+constexpr Verdict drop(RelayDrop r) { return kDropBase + static_cast<uint16_t>(r); }
+static_assert(RTE_MAX_ETHPORTS < kDropBase);
+
+// What pass 1 learned about a packet: where its UDP header is, and its IP version (0: malformed).
+struct Parsed {
+  uint16_t l4_off;
+  uint8_t version;
+};
+
+// Validates the headers and fills the key. Returns the IP version, or 0 if the packet is malformed.
+inline uint8_t parse(const rte_mbuf* m, FlowKey& key, uint16_t& l4_off) noexcept {
+  const auto* p = rte_pktmbuf_mtod(m, const uint8_t*);
+  const uint32_t data_len = m->data_len;
+  const uint32_t pkt_len = m->pkt_len;
+  if (data_len < kEthLen + sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr)) return 0;
+  const auto* eth = reinterpret_cast<const rte_ether_hdr*>(p);
+  if (eth->ether_type == kEtherIpv4Be) {
+    const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(p + kEthLen);
+    const uint32_t ihl = (ip->version_ihl & 0x0f) * 4u;
+    const uint32_t total = rte_be_to_cpu_16(ip->total_length);
+    if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(rte_ipv4_hdr) || ip->next_proto_id != IPPROTO_UDP ||
+        (ip->fragment_offset & kFragMaskBe) != 0 || total < ihl + sizeof(rte_udp_hdr) ||
+        kEthLen + total > pkt_len || kEthLen + ihl + sizeof(rte_udp_hdr) > data_len) {
+      return 0;
+    }
+    const auto* udp = reinterpret_cast<const rte_udp_hdr*>(p + kEthLen + ihl);
+    const uint32_t ulen = rte_be_to_cpu_16(udp->dgram_len);
+    if (ulen < sizeof(rte_udp_hdr) || ulen > total - ihl) return 0;
+    std::memset(&key, 0, sizeof(key));
+    std::memcpy(key.local_addr, &ip->dst_addr, 4);
+    key.port_id = m->port;
+    key.local_port_be = udp->dst_port;
+    key.ip_version = 4;
+    l4_off = static_cast<uint16_t>(kEthLen + ihl);
+    return 4;
+  }
+  if (eth->ether_type == kEtherIpv6Be) {
+    constexpr uint32_t l4 = kEthLen + sizeof(rte_ipv6_hdr);
+    if (data_len < l4 + sizeof(rte_udp_hdr)) return 0;
+    const auto* ip = reinterpret_cast<const rte_ipv6_hdr*>(p + kEthLen);
+    const uint32_t payload = rte_be_to_cpu_16(ip->payload_len);
+    if ((p[kEthLen] >> 4) != 6 || ip->proto != IPPROTO_UDP || payload < sizeof(rte_udp_hdr) ||
+        l4 + payload > pkt_len) {
+      return 0;
+    }
+    const auto* udp = reinterpret_cast<const rte_udp_hdr*>(p + l4);
+    const uint32_t ulen = rte_be_to_cpu_16(udp->dgram_len);
+    if (ulen < sizeof(rte_udp_hdr) || ulen > payload) return 0;
+    std::memcpy(key.local_addr, ip->dst_addr, 16);
+    key.port_id = m->port;
+    key.local_port_be = udp->dst_port;
+    key.ip_version = 6;
+    std::memset(key.pad, 0, sizeof(key.pad));
+    l4_off = static_cast<uint16_t>(l4);
+    return 6;
+  }
+  return 0;
+}
+
+template <bool kIpv6>
+struct Hdr;
+template <>
+struct Hdr<false> {
+  using Ip = rte_ipv4_hdr;
+  static RawAddr<false> src(const Ip* ip) noexcept { return ip->src_addr; }
+  static void set_addrs(Ip* ip, const RawAddr<false>& s, const RawAddr<false>& d) noexcept {
+    ip->src_addr = s;
+    ip->dst_addr = d;
+  }
+};
+template <>
+struct Hdr<true> {
+  using Ip = rte_ipv6_hdr;
+  static RawAddr<true> src(const Ip* ip) noexcept {
+    RawAddr<true> a;
+    std::memcpy(&a, ip->src_addr, 16);
+    return a;
+  }
+  static void set_addrs(Ip* ip, const RawAddr<true>& s, const RawAddr<true>& d) noexcept {
+    std::memcpy(ip->src_addr, &s, 16);
+    std::memcpy(ip->dst_addr, &d, 16);
+  }
+};
+
+// Per-burst tallies, added to the lcore's RelayCounters once per burst.
+struct Tally {
+  uint32_t latched = 0;
+  std::array<uint32_t, kRelayDropCount> drops{};
+};
+
+// Source check for packets arriving on side `in` (DESIGN §3: symmetric latching, strict source).
+// Returns kDropBase-encoded reason, or 0 when the source is accepted.
+template <bool kIpv6>
+inline Verdict check_source(FlowSide<kIpv6>& in, const RawAddr<kIpv6>& src, uint16_t sport_be,
+                            Tally& tally) noexcept {
+  switch (in.mode) {
+    case LatchMode::Off:
+      return 0;
+    case LatchMode::Strict:
+      return (src == in.expected.addr && sport_be == in.expected.port_be) ? 0 : drop(RelayDrop::StrictSource);
+    case LatchMode::Latch:
+      break;
+  }
+  LatchState st = in.latch_state.load(std::memory_order_acquire);
+  if (st == LatchState::Unlatched) {
+    if (!in.expect_any_host && !(src == in.expected.addr)) return drop(RelayDrop::StrictSource);
+    // Claim, write, publish: whoever wins the claim writes `latched` once; readers only look at it
+    // after seeing Latched (acquire). A loser seeing Claimed cannot judge the source yet.
+    if (in.latch_state.compare_exchange_strong(st, LatchState::Claimed, std::memory_order_acq_rel)) {
+      in.latched.addr = src;
+      in.latched.port_be = sport_be;
+      in.latched.addr_sum = sum_words(&src, sizeof(src));
+      in.latch_state.store(LatchState::Latched, std::memory_order_release);
+      ++tally.latched;
+      return 0;
+    }
+  }
+  if (st == LatchState::Claimed) return drop(RelayDrop::LatchPending);
+  return (src == in.latched.addr && sport_be == in.latched.port_be) ? 0 : drop(RelayDrop::StrictSource);
+}
+
+// Decides and rewrites one packet in place; returns the egress port or a drop reason.
+template <bool kIpv6>
+inline Verdict relay_one(rte_mbuf* m, uint16_t l4_off, Flow<kIpv6>* flow, unsigned d, uint64_t now_tsc,
+                         Tally& tally) noexcept {
+  using H = Hdr<kIpv6>;
+  auto* p = rte_pktmbuf_mtod(m, uint8_t*);
+  auto* eth = reinterpret_cast<rte_ether_hdr*>(p);
+  auto* ip = reinterpret_cast<typename H::Ip*>(p + kEthLen);
+  auto* udp = reinterpret_cast<rte_udp_hdr*>(p + l4_off);
+  FlowSide<kIpv6>& in = flow->side[d];
+  const FlowSide<kIpv6>& out = flow->side[d ^ 1];
+
+  // Checks on the packet alone come first so a doomed packet never latches a side.
+  if constexpr (kIpv6) {
+    if (ip->hop_limits <= 1) return drop(RelayDrop::TtlExpired);
+    if (udp->dgram_cksum == 0) return drop(RelayDrop::ZeroUdpChecksumV6);
+  } else {
+    if (ip->time_to_live <= 1) return drop(RelayDrop::TtlExpired);
+  }
+
+  const RawAddr<kIpv6> src = H::src(ip);
+  const uint16_t sport = udp->src_port;
+  if (Verdict v = check_source<kIpv6>(in, src, sport, tally)) {
+    counter_add(in.rejected, 1);
+    return v;
+  }
+
+  // Towards the other side's peer: where it latched, else where its SDP said.
+  const Remote<kIpv6>* dst;
+  if (out.latch_state.load(std::memory_order_acquire) == LatchState::Latched) {
+    dst = &out.latched;
+  } else if (out.expected_usable) {
+    dst = &out.expected;
+  } else {
+    return drop(RelayDrop::NoDestination);
+  }
+
+  // RFC 1624 eqn. 3 over every replaced word: the flow's precomputed delta (old local address ->
+  // our egress address), plus the removed peer source and the added peer destination.
+  const uint32_t src_neg = neg_sum_words(&src, sizeof(src));
+  const uint32_t addr_delta = in.ip_delta + src_neg + dst->addr_sum;
+  if constexpr (!kIpv6) {
+    uint16_t old_word;
+    std::memcpy(&old_word, &ip->time_to_live, 2);  // TTL and protocol share one checksum word
+    ip->time_to_live = static_cast<uint8_t>(ip->time_to_live - 1);
+    uint16_t new_word;
+    std::memcpy(&new_word, &ip->time_to_live, 2);
+    ip->hdr_checksum = csum_apply_delta(ip->hdr_checksum,
+                                        addr_delta + static_cast<uint16_t>(~old_word) + new_word);
+  } else {
+    ip->hop_limits = static_cast<uint8_t>(ip->hop_limits - 1);
+  }
+  // RFC 768: an IPv4 UDP checksum of 0 means "none" and stays 0; a computed 0 is sent as 0xffff.
+  if (kIpv6 || udp->dgram_cksum != 0) {
+    const uint32_t udp_delta = in.udp_delta + src_neg + static_cast<uint16_t>(~sport) + dst->addr_sum +
+                               dst->port_be;
+    const uint16_t c = csum_apply_delta(udp->dgram_cksum, udp_delta);
+    udp->dgram_cksum = c == 0 ? 0xffff : c;
+  }
+  H::set_addrs(ip, out.local_addr, dst->addr);
+  udp->src_port = out.local_port_be;
+  udp->dst_port = dst->port_be;
+  eth->dst_addr = out.next_hop_mac;
+  eth->src_addr = out.local_mac;
+
+  counter_add(in.packets, 1);
+  counter_add(in.bytes, m->pkt_len);
+  in.last_seen_tsc.store(now_tsc, std::memory_order_relaxed);
+  return out.port_id;
+}
+
+// One chunk of at most kChunk packets: decide for all, then act (l3fwd / VPP).
+void relay_chunk(const RelayView& view, rte_mbuf* const* pkts, uint32_t n, TxBatch& tx, uint64_t now_tsc,
+                 Tally& tally) noexcept {
+  FlowKey keys[kChunk];
+  const void* key_ptrs[kChunk];
+  Parsed parsed[kChunk];
+  uint8_t lookup_of[kChunk];  // index into pkts of the j-th looked-up key
+  Verdict verdict[kChunk];
+
+  // Pass 1: parse headers and gather keys, prefetching packet data a fixed distance ahead.
+  for (uint32_t i = 0; i < n && i < kPrefetchAhead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+  uint32_t nkeys = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
+    parsed[i].version = parse(pkts[i], keys[nkeys], parsed[i].l4_off);
+    if (parsed[i].version == 0) {
+      verdict[i] = drop(RelayDrop::Malformed);
+      continue;
+    }
+    verdict[i] = drop(RelayDrop::NoFlow);
+    key_ptrs[nkeys] = &keys[nkeys];
+    lookup_of[nkeys++] = static_cast<uint8_t>(i);
+  }
+
+  // Pass 2: one bulk lookup, prefetch the hit flows, then decide and rewrite each packet.
+  void* data[kChunk];
+  uint64_t hits = 0;
+  if (nkeys != 0) rte_hash_lookup_bulk_data(view.hash, key_ptrs, nkeys, &hits, data);
+  for (uint64_t h = hits; h != 0; h &= h - 1) {
+    const uint32_t j = static_cast<uint32_t>(__builtin_ctzll(h));
+    const uintptr_t v = reinterpret_cast<uintptr_t>(data[j]);
+    const auto* base = reinterpret_cast<const uint8_t*>(v & ~uintptr_t{1});
+    const size_t side_size = parsed[lookup_of[j]].version == 6 ? sizeof(FlowSide<true>) : sizeof(FlowSide<false>);
+    rte_prefetch0(base + (v & 1) * side_size);
+    rte_prefetch0(base + ((v & 1) ^ 1) * side_size);
+  }
+  for (uint64_t h = hits; h != 0; h &= h - 1) {
+    const uint32_t j = static_cast<uint32_t>(__builtin_ctzll(h));
+    const uint32_t i = lookup_of[j];
+    const uintptr_t v = reinterpret_cast<uintptr_t>(data[j]);
+    const unsigned side = static_cast<unsigned>(v & 1);
+    void* flow = reinterpret_cast<void*>(v & ~uintptr_t{1});
+    verdict[i] = parsed[i].version == 6
+                     ? relay_one<true>(pkts[i], parsed[i].l4_off, static_cast<Flow<true>*>(flow), side, now_tsc, tally)
+                     : relay_one<false>(pkts[i], parsed[i].l4_off, static_cast<Flow<false>*>(flow), side, now_tsc, tally);
+  }
+
+  // Pass 3: act once — append forwards to their egress queue, bulk-free the drops.
+  rte_mbuf* dropped[kChunk];
+  uint32_t ndropped = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    Verdict v = verdict[i];
+    if (v < kDropBase) {
+      TxBatch::Queue& q = tx.queues[v];
+      if (q.count < TxBatch::kQueueSize) {
+        q.pkts[q.count++] = pkts[i];
+        tx.pending |= uint64_t{1} << v;
+        continue;
+      }
+      v = drop(RelayDrop::TxFull);
+    }
+    ++tally.drops[v - kDropBase];
+    dropped[ndropped++] = pkts[i];
+  }
+  if (ndropped != 0) rte_pktmbuf_free_bulk(dropped, ndropped);
+}
+
+}  // namespace
+
+uint16_t relay_burst(const RelayView& view, std::span<rte_mbuf* const> in, TxBatch& tx,
+                     RelayCounters& counters, uint64_t now_tsc) noexcept {
+  Tally tally;
+  for (size_t off = 0; off < in.size(); off += kChunk) {
+    const uint32_t n = static_cast<uint32_t>(std::min<size_t>(kChunk, in.size() - off));
+    relay_chunk(view, in.data() + off, n, tx, now_tsc, tally);
+  }
+  RelayCounters::add(counters.rx_packets, in.size());
+  if (tally.latched != 0) RelayCounters::add(counters.latched, tally.latched);
+  for (size_t r = 0; r < kRelayDropCount; ++r) {
+    if (tally.drops[r] != 0) RelayCounters::add(counters.drops[r], tally.drops[r]);
+  }
+  return static_cast<uint16_t>(in.size());
+}
+
+uint32_t tx_batch_flush(TxBatch& tx, uint16_t tx_queue, RelayCounters& counters) noexcept {
+  uint32_t sent_total = 0;
+  uint64_t bytes_total = 0;
+  uint32_t refused = 0;
+  for (uint64_t pending = tx.pending; pending != 0; pending &= pending - 1) {
+    const uint16_t port = static_cast<uint16_t>(__builtin_ctzll(pending));
+    TxBatch::Queue& q = tx.queues[port];
+    // Read lengths before handing the mbufs over: after tx_burst they belong to the driver.
+    uint64_t bytes = 0;
+    for (uint16_t i = 0; i < q.count; ++i) bytes += q.pkts[i]->pkt_len;
+    const uint16_t sent = rte_eth_tx_burst(port, tx_queue, q.pkts.data(), q.count);
+    if (sent < q.count) {
+      for (uint16_t i = sent; i < q.count; ++i) bytes -= q.pkts[i]->pkt_len;
+      rte_pktmbuf_free_bulk(q.pkts.data() + sent, q.count - sent);
+      refused += q.count - sent;
+    }
+    sent_total += sent;
+    bytes_total += bytes;
+    q.count = 0;
+  }
+  tx.pending = 0;
+  RelayCounters::add(counters.forwarded_packets, sent_total);
+  RelayCounters::add(counters.forwarded_bytes, bytes_total);
+  if (refused != 0) counters.add_drop(RelayDrop::TxFull, refused);
+  return sent_total;
+}
+
+}  // namespace sipedge::relay
