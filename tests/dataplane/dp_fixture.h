@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -128,11 +129,22 @@ class DataplaneTest : public ::testing::Test {
     }
     return out;
   }
-  // A payload mbuf for ControlIo::send_udp.
+  // A payload mbuf for ControlIo::send_udp; chained in 1000-byte segments when larger than that.
   rte_mbuf* payload(const std::string& text) {
-    rte_mbuf* m = dp_->control().alloc_payload();
-    std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(text.size())), text.data(), text.size());
-    return m;
+    rte_mbuf* head = nullptr;
+    size_t off = 0;
+    do {
+      rte_mbuf* seg = dp_->control().alloc_payload();
+      size_t len = std::min<size_t>(1000, text.size() - off);
+      std::memcpy(rte_pktmbuf_append(seg, static_cast<uint16_t>(len)), text.data() + off, len);
+      off += len;
+      if (head == nullptr) {
+        head = seg;
+      } else {
+        EXPECT_EQ(rte_pktmbuf_chain(head, seg), 0);
+      }
+    } while (off < text.size());
+    return head;
   }
 
   std::vector<RingPort> ports_;
