@@ -7,6 +7,7 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_udp.h>
 #include <unistd.h>
 
 #include <cstdint>
