@@ -126,6 +126,16 @@ std::string build_cancel(const parser::Message& invite) {
   return out;
 }
 
+std::optional<std::string> apply_edits(const parser::Message& msg, const parser::EditList& edits) {
+  auto size = parser::rewritten_size(msg, edits);
+  if (!size) return std::nullopt;
+  std::string out(*size, '\0');
+  auto written = parser::apply(msg, edits, std::span<char>(out.data(), out.size()));
+  if (!written) return std::nullopt;
+  out.resize(*written);
+  return out;
+}
+
 std::string new_branch() { return std::string(parser::kBranchMagicCookie) + random_hex(8); }
 std::string new_tag() { return random_hex(8); }
 

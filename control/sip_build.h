@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 
 #include "parser/message.h"
+#include "parser/rewriter.h"
 
 namespace sipedge::control {
 
@@ -32,6 +34,10 @@ std::string build_ack_for_non2xx(const parser::Message& invite, const parser::Me
 // RFC 3261 §9.1: CANCEL for a pending INVITE, with the INVITE's Request-URI, top Via (same branch),
 // Call-ID, From, To, CSeq number and Route.
 std::string build_cancel(const parser::Message& invite);
+
+// Applies an edit list into a new string of exactly the right size; nullopt when the rewriter
+// refuses the edits (a bug in the caller; it counts and drops).
+std::optional<std::string> apply_edits(const parser::Message& msg, const parser::EditList& edits);
 
 // Random tokens: "z9hG4bK" + 16 hex chars for branches, 16 hex chars for tags and Call-IDs.
 std::string new_branch();

@@ -1,0 +1,78 @@
+// control/config.h — startup (main thread), pure data. Everything the control plane is configured
+// with: interfaces as SIP sees them, domains, users, trusted peers, routes, timers, media and
+// management settings. Filled once by the config loader (apps/config_loader.h) from the same TOML
+// file as the dataplane's settings, then read-only (Envoy: config vs instance).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/net_address.h"
+#include "control/auth/digest.h"
+#include "control/transaction/transaction_layer.h"
+
+namespace sipedge::control {
+
+enum class InterfaceRole : uint8_t { Access, Core };
+
+struct InterfaceConfig {
+  std::string name;            // operator's name ("access", "core")
+  uint16_t index = 0;          // dataplane interface index (position in the config file)
+  InterfaceRole role = InterfaceRole::Access;
+  IpAddr sip_address;          // where sipedge listens for and sends SIP on this interface
+  IpPrefix subnet;             // on-link prefix: destinations inside it leave through this interface
+  uint16_t sip_port = 5060;
+  IpAddr media_address;        // what SDP sent out of this interface names (usually sip_address)
+  uint16_t media_port_min = 20000;  // inclusive; relay ports are allocated as even/odd pairs
+  uint16_t media_port_max = 29999;  // inclusive
+};
+
+struct UserConfig {
+  std::string name;
+  UserCredentials credentials;  // HA1s, from a password or given directly
+};
+
+enum class RouteTarget : uint8_t {
+  Registered,  // the location service: users registered to sipedge
+  NextHop,     // static next hops (trunks), tried in order on failure
+};
+
+struct RouteConfig {
+  std::string name;
+  // Match on the Request-URI: host (domain) equality, and/or user-part prefix. Empty = any.
+  std::string match_domain;
+  std::string match_prefix;
+  RouteTarget target = RouteTarget::Registered;
+  std::vector<Endpoint> next_hops;  // NextHop: tried in order (serial failover)
+  std::string interface;            // NextHop: interface name to send from
+};
+
+struct MediaConfig {
+  uint32_t timeout_s = 60;          // no RTP either way for this long ends the call (BYE both ways)
+  bool strict_source = true;        // after latching, drop packets from other sources (RTP bleed)
+};
+
+struct ControlConfig {
+  std::vector<InterfaceConfig> interfaces;
+  std::vector<std::string> domains;  // served SIP domains; the interfaces' addresses count as ours too
+  std::string realm;                 // digest realm (defaults to the first domain)
+  DigestAuth::Config auth;           // realm, nonce lifetime, algorithms
+  std::vector<UserConfig> users;
+  std::vector<IpPrefix> trusted;     // sources never challenged (core peers)
+  std::vector<RouteConfig> routes;   // first match wins
+  std::string default_interface;     // where requests to addresses no interface is on-link for go
+  TimerConfig timers;
+  uint32_t registration_min_expires_s = 60;
+  uint32_t registration_max_expires_s = 7200;
+  uint32_t registration_default_expires_s = 3600;
+  uint32_t nat_keepalive_s = 25;     // OPTIONS to registered contacts behind NAT; 0 = off
+  uint32_t timer_c_s = 180;          // RFC 3261 §16.6 step 11: INVITE without a final answer
+  MediaConfig media;
+  std::string user_agent = "sipedge";
+  std::string cdr_path;              // JSON lines; empty = no CDR file
+  std::string management_socket;     // Unix socket path of the JSON management API
+};
+
+}  // namespace sipedge::control

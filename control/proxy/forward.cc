@@ -1,0 +1,422 @@
+// control/proxy/forward.cc — control lcore only. Where requests go (location service, static
+// routes, Route headers) and how they are rewritten on the way (RFC 3261 §16.5–16.6): Request-URI,
+// Max-Forwards, received/rport, our Via, Record-Route, Route popping and strict-route interop,
+// Contact fixing for UAs behind NAT, SDP anchoring.
+#include <deque>
+
+#include "control/proxy/context.h"
+#include "control/proxy/proxy.h"
+#include "control/sip_build.h"
+#include "parser/auth.h"
+#include "parser/contact.h"
+#include "parser/headers.h"
+#include "parser/rewriter.h"
+#include "parser/scanner_hand.h"
+#include "parser/uri.h"
+#include "parser/value_list.h"
+#include "parser/via.h"
+
+namespace sipedge::control {
+namespace {
+
+const InterfaceConfig* find_iface(const ControlConfig& cfg, uint16_t index) {
+  for (const InterfaceConfig& i : cfg.interfaces)
+    if (i.index == index) return &i;
+  return nullptr;
+}
+
+std::string iface_uri_host_port(const InterfaceConfig& i) {
+  return i.sip_address.to_uri_host() + ":" + std::to_string(i.sip_port);
+}
+
+bool is_dialog_forming(parser::Method m) {
+  return m == parser::Method::Invite || m == parser::Method::Subscribe || m == parser::Method::Refer ||
+         m == parser::Method::Notify;
+}
+
+parser::Span span_of(const parser::Message& msg, std::string_view view) {
+  return parser::Span{static_cast<uint32_t>(view.data() - msg.bytes().data()), static_cast<uint32_t>(view.size())};
+}
+
+bool is_sdp(const parser::Message& msg) {
+  auto ct = parser::parse_content_type(msg.value(parser::HeaderId::ContentType));
+  return ct && ct->is("application", "sdp") && !msg.body().empty();
+}
+
+// The URI with its host:port replaced by `where` (the address the UA's packets really come from).
+std::string nat_fixed_uri(const parser::Uri& uri, const Endpoint& where) {
+  std::string out(uri.scheme_text);
+  out.push_back(':');
+  if (!uri.user.empty()) {
+    out.append(uri.user);
+    if (uri.has_password) out.append(":").append(uri.password);
+    out.push_back('@');
+  }
+  out.append(where.to_string());
+  out.append(uri.params);
+  if (!uri.headers.empty()) out.append("?").append(uri.headers);
+  return out;
+}
+
+}  // namespace
+
+std::vector<Proxy::Target> Proxy::resolve_targets(const Inbound& in, uint16_t& status, std::string& reason) {
+  std::vector<Target> out;
+  auto ruri = parser::parse_uri(in.msg.request_uri());
+  if (!ruri) {
+    status = 416;
+    reason = "Unsupported URI Scheme";
+    return out;
+  }
+  const std::string_view host = ruri->host;
+  const bool local = is_local_domain(host) || is_local_host(host, ruri->port, ruri->has_port);
+  auto registered = [&](std::string_view domain) {
+    for (const Binding* b : location_.lookup(make_aor(ruri->user, domain)))
+      out.push_back(Target{b->received, b->iface, b->contact_uri});
+  };
+  if (local) {
+    const std::string domain = is_local_domain(host) ? std::string(host) : (config_.domains.empty() ? "" : config_.domains.front());
+    registered(domain);
+    if (!out.empty()) return out;
+  }
+  for (const RouteConfig& r : config_.routes) {
+    if (!r.match_domain.empty() && !parser::iequals(r.match_domain, host)) continue;
+    if (!r.match_prefix.empty() && !ruri->user.starts_with(r.match_prefix)) continue;
+    if (r.target == RouteTarget::Registered) {
+      registered(r.match_domain.empty() ? (config_.domains.empty() ? std::string(host) : config_.domains.front())
+                                        : r.match_domain);
+    } else {
+      uint16_t iface = 0;
+      for (const InterfaceConfig& i : config_.interfaces)
+        if (i.name == r.interface) iface = i.index;
+      for (const Endpoint& hop : r.next_hops) out.push_back(Target{hop, iface, {}});
+    }
+    if (!out.empty()) return out;
+  }
+  if (local) {
+    // A known user who is not registered is temporarily unavailable; anyone else does not exist.
+    if (auth_.has_user(ruri->user)) {
+      status = 480;
+      reason = "Temporarily Unavailable";
+    }
+    return out;
+  }
+  // A request for a foreign address with no route: only the trusted side may use sipedge as a
+  // plain next hop to an IP address; the access side must not turn it into an open relay.
+  const InterfaceConfig* ifc = find_iface(config_, in.iface);
+  auto ip = IpAddr::parse(host);
+  if (ip && ifc && ifc->role == InterfaceRole::Core) {
+    if (auto egress = interface_for(*ip))
+      out.push_back(Target{Endpoint{*ip, ruri->has_port ? ruri->port : uint16_t{5060}}, *egress, {}});
+    return out;
+  }
+  status = 404;
+  reason = "No route to destination";
+  return out;
+}
+
+std::optional<std::string> Proxy::build_forward(const Inbound& in, const Target& t, bool record_route, bool initial,
+                                                std::string& branch, MediaSessionId media, int media_from) {
+  const parser::Message& msg = in.msg;
+  const InterfaceConfig* out_if = find_iface(config_, t.iface);
+  const InterfaceConfig* in_if = find_iface(config_, in.iface);
+  if (!out_if || !in_if) return std::nullopt;
+  parser::EditList edits;
+  std::deque<std::string> texts;  // stable storage for the edit texts
+  auto keep = [&](std::string s) -> std::string_view { return texts.emplace_back(std::move(s)); };
+
+  if (!t.request_uri.empty()) edits.replace(msg.request_uri_span(), keep(t.request_uri));
+
+  if (const parser::HeaderField* h = msg.find(parser::HeaderId::MaxForwards)) {
+    auto mf = parser::parse_max_forwards(msg.text(h->value));
+    edits.replace(h->value, keep(std::to_string(mf && *mf > 0 ? *mf - 1 : 0)));
+  } else {
+    edits.append_header("Max-Forwards", "70");
+  }
+
+  // received/rport on the Via we got (RFC 3581), then our own Via on top.
+  {
+    parser::HeaderItems vias(msg, parser::HeaderId::Via);
+    std::string_view first;
+    if (vias.next(first)) edits.replace(span_of(msg, first), keep(received_via(in)));
+  }
+  branch = new_branch();
+  edits.prepend_header("Via", keep("SIP/2.0/UDP " + iface_uri_host_port(*out_if) + ";branch=" + branch + ";rport"));
+
+  // Record-Route (§16.6 step 4): crossing interfaces needs two entries so each side's route set
+  // names the address it can reach (the top one faces the callee).
+  if (record_route) {
+    edits.prepend_header("Record-Route", keep("<sip:" + iface_uri_host_port(*out_if) + ";lr>"));
+    if (out_if->index != in_if->index)
+      edits.prepend_header("Record-Route", keep("<sip:" + iface_uri_host_port(*in_if) + ";lr>"));
+  }
+
+  // Loose routing (§16.4): our own Route entries are consumed. With a strict router next, its
+  // Route entry leaves the list and the old Request-URI becomes the last Route (§16.6 step 6).
+  const parser::HeaderField* last_route = nullptr;
+  for (const parser::HeaderField* h = msg.find(parser::HeaderId::Route); h; h = msg.next_same(h)) last_route = h;
+  bool popping = true;
+  for (const parser::HeaderField* h = msg.find(parser::HeaderId::Route); h; h = msg.next_same(h)) {
+    if (t.drop_last_route && h == last_route) {
+      edits.delete_header(*h);
+      break;
+    }
+    if (!popping) continue;
+    parser::CommaItems items(msg.text(h->value));
+    std::string_view item;
+    std::string rest;
+    bool any_ours = false, first_foreign = true;
+    while (items.next(item)) {
+      auto na = parser::parse_name_addr(item);
+      if (popping && na && is_local_host(na->uri.host, na->uri.port, na->uri.has_port)) {
+        any_ours = true;
+        continue;
+      }
+      if (popping && first_foreign && t.strict_next) {
+        first_foreign = false;
+        popping = false;
+        continue;
+      }
+      popping = false;
+      if (!rest.empty()) rest += ", ";
+      rest += std::string(item);
+    }
+    if (rest.empty())
+      edits.delete_header(*h);
+    else if (any_ours || t.strict_next)
+      edits.replace(h->value, keep(rest));
+  }
+  if (t.strict_next) edits.append_header("Route", keep("<" + std::string(msg.request_uri()) + ">"));
+
+  // Credentials for our realm stop here (RFC 3261 §22.3).
+  for (const parser::HeaderField* h = msg.find(parser::HeaderId::ProxyAuthorization); h; h = msg.next_same(h)) {
+    auto p = parser::parse_auth(msg.text(h->value));
+    if (p && p->realm == auth_.realm()) edits.delete_header(*h);
+  }
+
+  // A UA behind NAT advertises a Contact it cannot be reached at: name the address its packets
+  // come from instead, so in-dialog requests find it (DESIGN §3, NAT traversal).
+  if (in_if->role == InterfaceRole::Access && (initial || msg.method() == parser::Method::Invite ||
+                                               msg.method() == parser::Method::Update)) {
+    if (const parser::HeaderField* h = msg.find(parser::HeaderId::Contact)) {
+      auto c = parser::parse_contact(msg.text(h->value));
+      if (c && !c->star) {
+        auto ip = IpAddr::parse(c->addr.uri.host);
+        const uint16_t port = c->addr.uri.has_port ? c->addr.uri.port : 5060;
+        if (!ip || !(*ip == in.source.ip) || port != in.source.port)
+          edits.replace(span_of(msg, c->addr.uri_text), keep(nat_fixed_uri(c->addr.uri, in.source)));
+      }
+    }
+  }
+
+  if (media && media_from >= 0 && is_sdp(msg)) {
+    auto body = media_.rewrite(media, static_cast<MediaSide>(media_from), msg.body());
+    if (!body) return std::nullopt;
+    edits.replace_body(keep(std::move(*body)));
+  }
+
+  return apply_edits(msg, edits);
+}
+
+void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target> targets) {
+  auto ctx = std::make_unique<Context>();
+  ctx->id = next_context_++;
+  ctx->server = server;
+  ctx->request = std::string(in.msg.bytes().substr(0, in.msg.size()));
+  ctx->source = in.source;
+  ctx->local = in.local;
+  ctx->in_iface = in.iface;
+  ctx->method = std::string(in.msg.method_token());
+  ctx->invite = in.msg.method() == parser::Method::Invite;
+  ctx->initial = true;
+  ctx->targets = std::move(targets);
+  ctx->call_id = std::string(in.msg.value(parser::HeaderId::CallId));
+  if (ctx->invite) {
+    ctx->timer_c_due_ms = clock_.monotonic_ms() + uint64_t{config_.timer_c_s} * 1000;
+    Call& call = calls_.create(ctx->call_id);
+    call.start_ms = clock_.wall_ms();
+    call.caller.iface = in.iface;
+    call.caller.peer = in.source;
+    if (auto from = parser::from_header(in.msg)) {
+      call.caller.tag = std::string(from->tag());
+      call.caller.uri = std::string(from->uri_text);
+    }
+    call.caller.name_addr = std::string(in.msg.value(parser::HeaderId::From));
+    if (auto cseq = parser::parse_cseq(in.msg.value(parser::HeaderId::CSeq))) call.caller.last_cseq = cseq->number;
+    if (auto c = parser::ContactList(in.msg); true) {
+      Result<parser::Contact, parser::Fault> item{Err{parser::Fault::BadContact}};
+      if (c.next(item) && item && !item->star) {
+        auto ip = IpAddr::parse(item->addr.uri.host);
+        const uint16_t port = item->addr.uri.has_port ? item->addr.uri.port : 5060;
+        call.caller.contact = (ip && *ip == in.source.ip && port == in.source.port)
+                                  ? std::string(item->addr.uri_text)
+                                  : nat_fixed_uri(item->addr.uri, in.source);
+      }
+    }
+    if (auto to = parser::to_header(in.msg)) call.callee.uri = std::string(to->uri_text);
+    call.callee.iface = ctx->targets.front().iface;
+    call.callee.peer = ctx->targets.front().dest;
+    if (is_sdp(in.msg)) {
+      call.media = media_.create(in.iface, ctx->targets.front().iface);
+      ctx->media = call.media;
+      ctx->media_from = static_cast<int>(MediaSide::Caller);
+    }
+    ++counters_.calls_started;
+  }
+  Context& ref = *ctx;
+  by_server_[server] = ref.id;
+  contexts_.emplace(ref.id, std::move(ctx));
+  if (!try_next_target(ref)) send_best_upstream(ref);
+}
+
+bool Proxy::try_next_target(Context& ctx) {
+  parser::Message msg;
+  if (parser::HandScanner().scan(ctx.request, parser::Framing::Datagram, msg).status != parser::ScanStatus::Complete)
+    return false;
+  const Inbound in{msg, ctx.source, ctx.local, ctx.in_iface};
+  while (ctx.next_target < ctx.targets.size()) {
+    const Target t = ctx.targets[ctx.next_target++];
+    std::string branch;
+    auto bytes = build_forward(in, t, ctx.initial && is_dialog_forming(msg.method()), ctx.initial, branch, ctx.media,
+                               ctx.media_from);
+    if (!bytes) {
+      if (ctx.best_status == 0 || ctx.best_status == 408) ctx.best_status = 488;
+      continue;
+    }
+    if (Call* call = calls_.find(ctx.call_id); call && ctx.invite && ctx.initial) {
+      call->callee.iface = t.iface;
+      call->callee.peer = t.dest;
+    }
+    ctx.client_request = *bytes;
+    ctx.client_branch = branch;
+    ctx.client_dest = t.dest;
+    ctx.client_iface = t.iface;
+    ctx.client = txns_.send_request(std::move(*bytes), ctx.method, branch, t.iface, t.dest);
+    by_client_[ctx.client] = ctx.id;
+    ++counters_.forwarded_requests;
+    return true;
+  }
+  return false;
+}
+
+void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
+  const parser::Message& msg = in.msg;
+  const bool ack = msg.method() == parser::Method::Ack;
+  // The next hop: the first Route that is not ours, else the Request-URI (§16.6 steps 6-7).
+  std::optional<parser::Uri> next;
+  std::string strict_ruri;
+  bool strict = false;
+  {
+    parser::RouteList routes(msg, parser::HeaderId::Route);
+    Result<parser::NameAddr, parser::Fault> r{Err{parser::Fault::BadRoute}};
+    while (routes.next(r)) {
+      if (!r) break;
+      if (is_local_host(r->uri.host, r->uri.port, r->uri.has_port)) continue;
+      next = r->uri;
+      if (!r->uri.lr()) {
+        strict = true;  // RFC 2543 strict router next: it expects its URI as the Request-URI
+        strict_ruri = std::string(r->uri_text);
+      }
+      break;
+    }
+  }
+  auto ruri = parser::parse_uri(msg.request_uri());
+  // §16.4: a strict router before us put our Record-Route URI in the Request-URI; the real
+  // Request-URI is the last Route.
+  bool drop_last_route = false;
+  std::string restored_ruri;
+  if (ruri && ruri->user.empty() && is_local_host(ruri->host, ruri->port, ruri->has_port)) {
+    std::string_view last;
+    parser::HeaderItems items(msg, parser::HeaderId::Route);
+    std::string_view item;
+    while (items.next(item)) last = item;
+    auto na = last.empty() ? Result<parser::NameAddr, parser::Fault>{Err{parser::Fault::BadRoute}}
+                           : parser::parse_name_addr(last);
+    if (na && !is_local_host(na->uri.host, na->uri.port, na->uri.has_port)) {
+      drop_last_route = true;
+      restored_ruri = std::string(na->uri_text);
+      if (!next || next->host == na->uri.host) next = na->uri;
+    }
+  }
+  if (!next) {
+    if (!ruri) {
+      if (!ack) reply(server, in, 416, "Unsupported URI Scheme");
+      return;
+    }
+    next = *ruri;
+  }
+  std::optional<Endpoint> dest;
+  uint16_t iface = in.iface;
+  if (auto ip = IpAddr::parse(next->host)) {
+    if (!is_local_host(next->host, next->port, next->has_port))
+      dest = Endpoint{*ip, next->has_port ? next->port : uint16_t{5060}};
+  }
+  if (!dest && (is_local_domain(next->host) || is_local_host(next->host, next->port, next->has_port))) {
+    // Addressed to a user of ours inside a dialog (a Contact that named our domain): the binding.
+    const auto bindings = location_.lookup(make_aor(next->user, config_.domains.empty() ? "" : config_.domains.front()));
+    if (!bindings.empty()) {
+      dest = bindings.front()->received;
+      iface = bindings.front()->iface;
+    }
+  }
+  if (!dest) {
+    if (!ack) {
+      ++counters_.no_route;
+      reply(server, in, 404, "Not Found");
+    }
+    return;
+  }
+  Call* call = calls_.find(msg.value(parser::HeaderId::CallId));
+  int media_from = -1;
+  if (call) {
+    auto from = parser::from_header(msg);
+    const bool from_caller = from && from->tag() == call->caller.tag;
+    media_from = static_cast<int>(from_caller ? MediaSide::Caller : MediaSide::Callee);
+    iface = from_caller ? call->callee.iface : call->caller.iface;
+    if (auto cseq = parser::parse_cseq(msg.value(parser::HeaderId::CSeq)); cseq && !ack) {
+      CallLeg& leg = from_caller ? call->caller : call->callee;
+      if (cseq->number > leg.last_cseq) leg.last_cseq = cseq->number;
+    }
+    if (msg.method() == parser::Method::Bye) call->state = CallState::Ending;
+  } else if (auto egress = interface_for(dest->ip)) {
+    iface = *egress;
+  }
+  Target t{*dest, iface, strict ? strict_ruri : restored_ruri, strict, drop_last_route};
+  std::string branch;
+  auto bytes = build_forward(in, t, false, false, branch, call ? call->media : 0, call && call->media ? media_from : -1);
+  if (!bytes) {
+    if (!ack) reply(server, in, 488, "Not Acceptable Here");
+    return;
+  }
+  if (ack) {
+    transport_.send(t.iface, t.dest, *bytes);
+    ++counters_.forwarded_requests;
+    return;
+  }
+  auto ctx = std::make_unique<Context>();
+  ctx->id = next_context_++;
+  ctx->server = server;
+  ctx->request = std::string(msg.bytes().substr(0, msg.size()));
+  ctx->source = in.source;
+  ctx->local = in.local;
+  ctx->in_iface = in.iface;
+  ctx->method = std::string(msg.method_token());
+  ctx->invite = msg.method() == parser::Method::Invite;
+  ctx->call_id = std::string(msg.value(parser::HeaderId::CallId));
+  ctx->media = call ? call->media : 0;
+  ctx->media_from = call && call->media ? media_from : -1;
+  ctx->targets.push_back(t);
+  ctx->next_target = 1;
+  ctx->client_request = *bytes;
+  ctx->client_branch = branch;
+  ctx->client_dest = t.dest;
+  ctx->client_iface = t.iface;
+  if (ctx->invite) ctx->timer_c_due_ms = clock_.monotonic_ms() + uint64_t{config_.timer_c_s} * 1000;
+  ctx->client = txns_.send_request(std::move(*bytes), ctx->method, branch, t.iface, t.dest);
+  by_client_[ctx->client] = ctx->id;
+  by_server_[server] = ctx->id;
+  contexts_.emplace(ctx->id, std::move(ctx));
+  ++counters_.forwarded_requests;
+}
+
+}  // namespace sipedge::control

@@ -1,0 +1,360 @@
+// control/proxy/proxy.cc — control lcore only. Request entry: validation (RFC 3261 §16.3), local
+// answers (REGISTER, OPTIONS to us, CANCEL), authentication of the access side, then forward.cc.
+#include "control/proxy/proxy.h"
+
+#include "control/proxy/context.h"
+#include "control/sip_build.h"
+#include "parser/contact.h"
+#include "parser/headers.h"
+#include "parser/params.h"
+#include "parser/scanner_hand.h"
+#include "parser/uri.h"
+#include "parser/value_list.h"
+#include "parser/via.h"
+
+namespace sipedge::control {
+
+Proxy::Proxy(const ControlConfig& config, SipTransport& transport, MediaManager& media, const Clock& clock)
+    : config_(config),
+      transport_(transport),
+      media_(media),
+      clock_(clock),
+      wheel_(clock.monotonic_ms(), 10),
+      txns_(wheel_, transport, *this, config.timers),
+      auth_(config.auth),
+      registrar_(location_, auth_,
+                 RegistrarConfig{config.registration_default_expires_s, config.registration_min_expires_s,
+                                 config.registration_max_expires_s, true}) {
+  for (const UserConfig& u : config.users) auth_.set_user(u.name, u.credentials);
+  last_keepalive_ms_ = last_housekeeping_ms_ = clock.monotonic_ms();
+  if (!config.cdr_path.empty()) cdr_file_ = std::fopen(config.cdr_path.c_str(), "a");
+}
+
+Proxy::~Proxy() {
+  if (cdr_file_) std::fclose(cdr_file_);
+}
+
+void Proxy::on_message(const Inbound& in) {
+  if (in.msg.is_request())
+    handle_request(in);
+  else
+    handle_response(in);
+}
+
+void Proxy::on_malformed(std::string_view bytes, parser::Fault fault, const Endpoint& source, uint16_t iface) {
+  ++counters_.malformed;
+  // The scanner leaves what it indexed before the fault; answer only requests whose headers needed
+  // to address a response are all there (RFC 3261 §8.2.6.1), never responses or ACKs.
+  parser::Message m;
+  (void)parser::HandScanner().scan(bytes, parser::Framing::Datagram, m);
+  if (!m.is_request() || m.method() == parser::Method::Ack || m.start_line().empty()) return;
+  for (auto id : {parser::HeaderId::Via, parser::HeaderId::From, parser::HeaderId::To, parser::HeaderId::CallId,
+                  parser::HeaderId::CSeq})
+    if (!m.find(id)) return;
+  if (!parser::top_via(m)) return;
+  Inbound in{m, source, {}, iface};
+  reply_stateless(in, parser::fault_status(fault), parser::fault_reason(fault));
+}
+
+// RFC 3581 §4 and RFC 3261 §18.2.1: the top Via gets received= when the source differs from
+// sent-by (always, when rport was asked for) and rport=<source port> when it was asked for.
+std::string Proxy::received_via(const Inbound& in) const {
+  parser::HeaderItems items(in.msg, parser::HeaderId::Via);
+  std::string_view item;
+  if (!items.next(item)) return {};
+  auto via = parser::parse_via(item);
+  if (!via) return std::string(item);
+  const std::string source_ip = in.source.ip.to_string();
+  const bool host_differs = via->host != source_ip;
+  if (!via->has_rport && !host_differs) return std::string(item);
+  const size_t params_at = via->params.empty() ? item.size() : static_cast<size_t>(via->params.data() - item.data());
+  std::string out(item.substr(0, params_at));
+  while (!out.empty() && (out.back() == ' ' || out.back() == '\t')) out.pop_back();
+  parser::ParamIterator it(via->params);
+  parser::Param p;
+  while (it.next(p)) {
+    if (parser::iequals(p.name, "received") || parser::iequals(p.name, "rport")) continue;
+    out.push_back(';');
+    out.append(p.name);
+    if (p.has_value) {
+      out.push_back('=');
+      out.append(p.value);
+    }
+  }
+  out.append(";received=").append(source_ip);
+  if (via->has_rport) out.append(";rport=").append(std::to_string(in.source.port));
+  return out;
+}
+
+bool Proxy::is_local_domain(std::string_view host) const {
+  for (const std::string& d : config_.domains)
+    if (parser::iequals(d, host)) return true;
+  return false;
+}
+
+bool Proxy::is_local_host(std::string_view host, uint16_t port, bool has_port) const {
+  if (auto ip = IpAddr::parse(host)) {
+    for (const InterfaceConfig& i : config_.interfaces)
+      if (i.sip_address == *ip && (!has_port || port == i.sip_port)) return true;
+    return false;
+  }
+  if (!is_local_domain(host)) return false;
+  if (!has_port) return true;
+  for (const InterfaceConfig& i : config_.interfaces)
+    if (port == i.sip_port) return true;
+  return false;
+}
+
+std::optional<uint16_t> Proxy::interface_for(const IpAddr& dest) const {
+  for (const InterfaceConfig& i : config_.interfaces)
+    if (i.subnet.length > 0 && i.subnet.contains(dest)) return i.index;
+  for (const InterfaceConfig& i : config_.interfaces)
+    if (i.name == config_.default_interface) return i.index;
+  if (!config_.interfaces.empty()) return config_.interfaces.front().index;
+  return std::nullopt;
+}
+
+void Proxy::reply(TxnId server, const Inbound& in, uint16_t status, std::string_view reason,
+                  std::vector<std::pair<std::string, std::string>> headers, std::string_view body) {
+  std::vector<HeaderLine> extra;
+  extra.push_back({"Server", config_.user_agent});
+  for (const auto& [n, v] : headers) extra.push_back({n, v});
+  char tag[24];
+  std::snprintf(tag, sizeof tag, "se%llx", static_cast<unsigned long long>(server));
+  const std::string via = received_via(in);
+  std::string bytes = build_response(in.msg, status, reason, tag, via, extra, body);
+  if (status >= 200) ++counters_.local_replies;
+  txns_.respond(server, status, std::move(bytes));
+}
+
+void Proxy::reply_stateless(const Inbound& in, uint16_t status, std::string_view reason) {
+  const std::string via = received_via(in);
+  const HeaderLine server{"Server", config_.user_agent};
+  const std::string bytes = build_response(in.msg, status, reason, new_tag(), via, {&server, 1});
+  ++counters_.local_replies;
+  transport_.send(in.iface, in.source, bytes);
+}
+
+void Proxy::handle_request(const Inbound& in) {
+  ++counters_.requests_in;
+  const parser::Message& msg = in.msg;
+  if (const parser::Fault f = parser::validate(msg); f != parser::Fault::None) {
+    ++counters_.malformed;
+    // RFC 3261 §17.2.1 / §16.3: an ACK is never answered.
+    if (msg.method() != parser::Method::Ack) reply_stateless(in, parser::fault_status(f), parser::fault_reason(f));
+    return;
+  }
+  TxnId matched = 0;
+  const RequestMatch match = txns_.on_request(in, &matched);
+  if (match != RequestMatch::New) {
+    ++counters_.retransmissions;
+    return;
+  }
+  if (msg.method() == parser::Method::Ack) {
+    forward_in_dialog(0, in);
+    return;
+  }
+  if (msg.method() == parser::Method::Cancel) {
+    handle_cancel(in);
+    return;
+  }
+  const TxnId server = txns_.create_server(in);
+  // RFC 3261 §16.2: a stateful proxy answers INVITE with 100 at once, so the UAC stops Timer A.
+  if (msg.method() == parser::Method::Invite) reply(server, in, 100, "Trying");
+
+  // §16.3 step 3: Max-Forwards.
+  if (const parser::HeaderField* h = msg.find(parser::HeaderId::MaxForwards)) {
+    auto mf = parser::parse_max_forwards(msg.text(h->value));
+    if (mf && *mf == 0) {
+      auto ruri = parser::parse_uri(msg.request_uri());
+      if (msg.method() == parser::Method::Options && ruri && ruri->user.empty() &&
+          is_local_host(ruri->host, ruri->port, ruri->has_port)) {
+        handle_options_to_us(server, in);
+      } else {
+        reply(server, in, 483, "Too Many Hops");
+      }
+      return;
+    }
+  }
+  // §16.3 step 4: a Via of ours in a request we receive means it came back to us.
+  {
+    parser::ViaList vias(msg);
+    Result<parser::Via, parser::Fault> v{Err{parser::Fault::BadVia}};
+    while (vias.next(v)) {
+      if (v && is_local_host(v->host, v->port, true) && IpAddr::parse(v->host)) {
+        ++counters_.loops;
+        reply(server, in, 482, "Loop Detected");
+        return;
+      }
+    }
+  }
+  // §16.3 step 5: sipedge supports no proxy extensions.
+  if (const parser::HeaderField* h = msg.find(parser::HeaderId::ProxyRequire)) {
+    std::string unsupported;
+    for (; h; h = msg.next_same(h)) {
+      parser::OptionTags tags(msg.text(h->value));
+      std::string_view tag;
+      while (tags.next(tag)) {
+        if (!unsupported.empty()) unsupported += ", ";
+        unsupported += std::string(tag);
+      }
+    }
+    reply(server, in, 420, "Bad Extension", {{"Unsupported", unsupported}});
+    return;
+  }
+
+  auto to = parser::to_header(msg);
+  const bool in_dialog = to && !to->tag().empty();
+  if (in_dialog) {
+    forward_in_dialog(server, in);
+    return;
+  }
+  auto ruri = parser::parse_uri(msg.request_uri());
+  const bool ruri_local = ruri && (ruri->scheme == parser::UriScheme::Sip || ruri->scheme == parser::UriScheme::Sips) &&
+                          (is_local_domain(ruri->host) || is_local_host(ruri->host, ruri->port, ruri->has_port));
+  if (msg.method() == parser::Method::Register && ruri_local) {
+    handle_register(server, in);
+    return;
+  }
+  if (msg.method() == parser::Method::Options && ruri_local && ruri->user.empty() && !msg.find(parser::HeaderId::Route)) {
+    handle_options_to_us(server, in);
+    return;
+  }
+  if (!authorize(server, in)) return;
+
+  uint16_t status = 404;
+  std::string reason = "Not Found";
+  std::vector<Target> targets = resolve_targets(in, status, reason);
+  if (targets.empty()) {
+    ++counters_.no_route;
+    reply(server, in, status, reason);
+    return;
+  }
+  forward_initial(server, in, std::move(targets));
+}
+
+bool Proxy::authorize(TxnId server, const Inbound& in) {
+  const InterfaceConfig* iface = nullptr;
+  for (const InterfaceConfig& i : config_.interfaces)
+    if (i.index == in.iface) iface = &i;
+  if (!iface || iface->role != InterfaceRole::Access) return true;
+  for (const IpPrefix& p : config_.trusted)
+    if (p.contains(in.source.ip)) return true;
+  const uint64_t now_s = clock_.monotonic_ms() / 1000;
+  const AuthResult a = auth_.verify(in.msg, true, now_s);
+  if (a.outcome == AuthOutcome::Ok) {
+    // The identity asserted in From must be the one that authenticated (no spoofing of callers).
+    auto from = parser::from_header(in.msg);
+    if (from && from->uri.user == a.user) return true;
+    reply(server, in, 403, "Forbidden: From does not match credentials");
+    return false;
+  }
+  if (a.outcome == AuthOutcome::Rejected) ++counters_.auth_failures;
+  ++counters_.auth_challenges;
+  std::vector<std::pair<std::string, std::string>> headers;
+  for (std::string& c : auth_.challenges(now_s, a.outcome == AuthOutcome::Stale))
+    headers.emplace_back("Proxy-Authenticate", std::move(c));
+  reply(server, in, 407, "Proxy Authentication Required", std::move(headers));
+  return false;
+}
+
+void Proxy::handle_register(TxnId server, const Inbound& in) {
+  auto ruri = parser::parse_uri(in.msg.request_uri());
+  std::string domain = config_.domains.empty() ? std::string() : config_.domains.front();
+  if (ruri && is_local_domain(ruri->host)) domain = std::string(ruri->host);
+  for (char& c : domain) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  RegistrarReply r = registrar_.handle(in, domain, clock_.monotonic_ms());
+  if (r.status == 401) ++counters_.auth_challenges;
+  reply(server, in, r.status, r.reason, std::move(r.headers));
+}
+
+void Proxy::handle_options_to_us(TxnId server, const Inbound& in) {
+  reply(server, in, 200, "OK",
+        {{"Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO, UPDATE, PRACK, SUBSCRIBE, NOTIFY, REFER, MESSAGE"},
+         {"Accept", "application/sdp"}});
+}
+
+void Proxy::handle_cancel(const Inbound& in) {
+  const TxnId invite_server = txns_.find_invite_for_cancel(in);
+  const TxnId cancel_server = txns_.create_server(in);
+  auto it = invite_server ? by_server_.find(invite_server) : by_server_.end();
+  if (it == by_server_.end()) {
+    reply(cancel_server, in, 481, "Call/Transaction Does Not Exist");
+    return;
+  }
+  // §16.10: answer the CANCEL, then cancel the pending branch; its 487 travels back as the final.
+  reply(cancel_server, in, 200, "OK");
+  Context& ctx = *contexts_.at(it->second);
+  if (ctx.final_sent || ctx.cancelled) return;
+  ctx.cancelled = true;
+  if (ctx.client == 0) {
+    send_best_upstream(ctx);
+    return;
+  }
+  parser::Message sent;
+  if (parser::HandScanner().scan(ctx.client_request, parser::Framing::Datagram, sent).status ==
+      parser::ScanStatus::Complete) {
+    const TxnId c = txns_.send_request(build_cancel(sent), "CANCEL", ctx.client_branch, ctx.client_iface, ctx.client_dest);
+    internal_clients_[c] = ctx.call_id;
+  }
+}
+
+void Proxy::on_tick() {
+  const uint64_t now = clock_.monotonic_ms();
+  wheel_.advance(now, [&](uint64_t cookie) { txns_.on_timer(cookie); });
+  if (now - last_housekeeping_ms_ < 1000) return;
+  last_housekeeping_ms_ = now;
+  location_.expire(now);
+  auth_.expire(now / 1000);
+  // Timer C (RFC 3261 §16.6 step 11): an INVITE branch without a final answer is cancelled; if it
+  // still does not end, the client transaction is dropped and 408 goes upstream.
+  std::vector<uint64_t> due;
+  for (const auto& [id, ctx] : contexts_)
+    if (ctx->invite && !ctx->final_sent && ctx->timer_c_due_ms && now >= ctx->timer_c_due_ms) due.push_back(id);
+  for (uint64_t id : due) {
+    auto it = contexts_.find(id);
+    if (it == contexts_.end()) continue;
+    Context& ctx = *it->second;
+    if (!ctx.cancelled && ctx.client) {
+      ctx.cancelled = true;
+      ctx.timer_c_due_ms = now + 64ull * config_.timers.t1_ms;
+      parser::Message sent;
+      if (parser::HandScanner().scan(ctx.client_request, parser::Framing::Datagram, sent).status ==
+          parser::ScanStatus::Complete) {
+        const TxnId c = txns_.send_request(build_cancel(sent), "CANCEL", ctx.client_branch, ctx.client_iface,
+                                           ctx.client_dest);
+        internal_clients_[c] = ctx.call_id;
+      }
+    } else {
+      if (ctx.best_status == 0) ctx.best_status = 408;
+      const TxnId client = ctx.client;
+      send_best_upstream(ctx);
+      if (client) txns_.terminate(client);
+    }
+  }
+  if (config_.nat_keepalive_s && now - last_keepalive_ms_ >= uint64_t{config_.nat_keepalive_s} * 1000) {
+    last_keepalive_ms_ = now;
+    keepalive();
+  }
+}
+
+void Proxy::keepalive() {
+  location_.for_each([&](const Binding& b) {
+    if (!b.behind_nat) return;
+    const InterfaceConfig* iface = nullptr;
+    for (const InterfaceConfig& i : config_.interfaces)
+      if (i.index == b.iface) iface = &i;
+    if (!iface) return;
+    // Stateless: responses carry the keepalive branch prefix and are dropped on arrival.
+    const std::string bytes = "OPTIONS " + b.contact_uri + " SIP/2.0\r\nVia: SIP/2.0/UDP " +
+                              iface->sip_address.to_uri_host() + ":" + std::to_string(iface->sip_port) +
+                              ";branch=" + std::string(kKeepaliveBranchPrefix) + new_tag() + ";rport\r\n" +
+                              "Max-Forwards: 70\r\nFrom: <sip:keepalive@" + iface->sip_address.to_uri_host() +
+                              ">;tag=" + new_tag() + "\r\nTo: <" + b.contact_uri + ">\r\nCall-ID: " + new_tag() +
+                              "\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    transport_.send(b.iface, b.received, bytes);
+    ++counters_.keepalives_sent;
+  });
+}
+
+}  // namespace sipedge::control

@@ -1,0 +1,161 @@
+// control/proxy/proxy.h — control lcore only (not thread safe). The transaction-stateful proxy core
+// (RFC 3261 §16) with sipedge's edge duties: request validation, registrar, digest challenges for
+// the access side, routing (location service, static routes with serial failover), Record-Route,
+// loose routing, CANCEL, best-response selection, NAT traversal (RFC 3581, Contact fixing,
+// keepalives), media anchoring through MediaManager, call tracking and CDRs.
+// It is the transaction user of TransactionLayer; the gateway loop feeds it messages and time.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "control/auth/digest.h"
+#include "control/config.h"
+#include "control/dialog/call_table.h"
+#include "control/media/media_manager.h"
+#include "control/registrar/location.h"
+#include "control/registrar/registrar.h"
+#include "control/sip_io.h"
+#include "control/timer_wheel.h"
+#include "control/transaction/transaction_layer.h"
+
+namespace sipedge::control {
+
+// X(name, description)
+#define SIPEDGE_PROXY_COUNTERS(X)                                              \
+  X(requests_in, "requests received")                                          \
+  X(responses_in, "responses received")                                        \
+  X(malformed, "requests answered 4xx/5xx by validation, or dropped")          \
+  X(retransmissions, "requests absorbed or answered by a transaction")         \
+  X(forwarded_requests, "requests forwarded downstream")                       \
+  X(forwarded_responses, "responses forwarded upstream")                       \
+  X(stateless_responses, "responses forwarded without a transaction")          \
+  X(local_replies, "responses sipedge generated")                              \
+  X(auth_challenges, "401/407 challenges sent")                                \
+  X(auth_failures, "credentials rejected")                                     \
+  X(loops, "482 Loop Detected")                                                \
+  X(no_route, "requests with no route (404/480)")                              \
+  X(calls_started, "initial INVITEs forwarded")                                \
+  X(calls_answered, "calls that got a 2xx")                                    \
+  X(calls_ended, "calls ended (CDR written)")                                  \
+  X(media_timeouts, "calls ended by media inactivity")                         \
+  X(keepalives_sent, "NAT keepalive OPTIONS sent")                             \
+  X(dropped_responses, "responses that matched nothing and were not ours")
+
+struct ProxyCounters {
+#define SIPEDGE_PROXY_COUNTER_FIELD(name, text) uint64_t name = 0;
+  SIPEDGE_PROXY_COUNTERS(SIPEDGE_PROXY_COUNTER_FIELD)
+#undef SIPEDGE_PROXY_COUNTER_FIELD
+};
+
+// Branch prefix of the NAT keepalive OPTIONS sipedge sends; their answers are dropped.
+inline constexpr std::string_view kKeepaliveBranchPrefix = "z9hG4bKsek";
+
+class Proxy final : public TransactionUser {
+ public:
+  Proxy(const ControlConfig& config, SipTransport& transport, MediaManager& media, const Clock& clock);
+  ~Proxy() override;
+
+  // Every SIP message the dataplane delivered (already scanned; `fault` from the scanner).
+  void on_message(const Inbound& in);
+  // A message the scanner refused: answer 400/513 with the fault as reason where a response can be
+  // addressed, else drop (RFC 3261 §18.1.2 / §16.3).
+  void on_malformed(std::string_view bytes, parser::Fault fault, const Endpoint& source, uint16_t iface);
+  // Advances time: transaction timers, Timer C, registration expiry, nonce expiry, keepalives.
+  void on_tick();
+  // The relay reports a silent flow: the call it belongs to ends with BYE both ways.
+  void on_media_idle(FlowBackend::Handle flow);
+  // Ends every call with BYE both ways (graceful shutdown).
+  void end_all_calls(std::string_view reason);
+
+  // --- TransactionUser ---
+  void on_response(TxnId client, const Inbound& response) override;
+  void on_client_timeout(TxnId client) override;
+  void on_client_transport_error(TxnId client) override;
+  void on_server_ack(TxnId server, const Inbound& ack) override;
+  void on_server_no_ack(TxnId server) override;
+  void on_terminated(TxnId id) override;
+
+  // --- introspection (management API, tests) ---
+  const ProxyCounters& counters() const noexcept { return counters_; }
+  const TransactionLayer& transactions() const noexcept { return txns_; }
+  const Location& location() const noexcept { return location_; }
+  const CallTable& calls() const noexcept { return calls_; }
+  size_t context_count() const noexcept { return contexts_.size(); }
+  // Where CDR lines go (default: the configured file, if any).
+  void set_cdr_sink(std::function<void(const std::string&)> sink) { cdr_sink_ = std::move(sink); }
+
+ private:
+  struct Target {
+    Endpoint dest;
+    uint16_t iface = 0;
+    std::string request_uri;  // new Request-URI; empty keeps the received one
+    // Strict-route interop (RFC 3261 §16.4, §16.6 step 6):
+    bool strict_next = false;      // next hop is a strict router: its Route leaves, the old R-URI is appended
+    bool drop_last_route = false;  // a strict router put our URI in the R-URI: the last Route becomes it
+  };
+  struct Context;
+
+  // proxy.cc — requests
+  void handle_request(const Inbound& in);
+  void reply(TxnId server, const Inbound& in, uint16_t status, std::string_view reason,
+             std::vector<std::pair<std::string, std::string>> headers = {}, std::string_view body = {});
+  void reply_stateless(const Inbound& in, uint16_t status, std::string_view reason);
+  std::string received_via(const Inbound& in) const;
+  bool is_local_host(std::string_view host, uint16_t port, bool has_port) const;
+  bool is_local_domain(std::string_view host) const;
+  std::optional<uint16_t> interface_for(const IpAddr& dest) const;
+  void handle_register(TxnId server, const Inbound& in);
+  void handle_options_to_us(TxnId server, const Inbound& in);
+  void handle_cancel(const Inbound& in);
+  bool authorize(TxnId server, const Inbound& in);
+
+  // forward.cc — targets and forwarding
+  std::vector<Target> resolve_targets(const Inbound& in, uint16_t& status, std::string& reason);
+  void forward_initial(TxnId server, const Inbound& in, std::vector<Target> targets);
+  void forward_in_dialog(TxnId server, const Inbound& in);
+  bool try_next_target(Context& ctx);
+  std::optional<std::string> build_forward(const Inbound& in, const Target& t, bool record_route, bool initial,
+                                           std::string& branch, MediaSessionId media, int media_from);
+
+  // response.cc — responses
+  void handle_response(const Inbound& in);
+  std::optional<std::string> build_upstream_response(const Inbound& in, const Context* ctx);
+  void finish_context(Context& ctx, uint16_t status, const std::string& bytes);
+  void send_best_upstream(Context& ctx);
+
+  // calls
+  void end_call(const std::string& call_id, std::string_view reason, bool send_byes);
+  void send_bye(const Call& call, bool to_caller, std::string_view reason);
+  void keepalive();
+
+  const ControlConfig& config_;
+  SipTransport& transport_;
+  MediaManager& media_;
+  const Clock& clock_;
+  TimerWheel wheel_;
+  TransactionLayer txns_;
+  DigestAuth auth_;
+  Location location_;
+  Registrar registrar_;
+  CallTable calls_;
+  ProxyCounters counters_;
+  uint64_t next_context_ = 1;
+  std::unordered_map<uint64_t, std::unique_ptr<Context>> contexts_;
+  std::unordered_map<TxnId, uint64_t> by_server_;
+  std::unordered_map<TxnId, uint64_t> by_client_;
+  std::unordered_map<TxnId, std::string> internal_clients_;  // BYEs sipedge sent itself -> Call-ID
+  uint64_t last_keepalive_ms_ = 0;
+  uint64_t last_housekeeping_ms_ = 0;
+  std::function<void(const std::string&)> cdr_sink_;
+  std::FILE* cdr_file_ = nullptr;
+};
+
+}  // namespace sipedge::control

@@ -1,0 +1,345 @@
+// control/proxy/response.cc — control lcore only. Responses (RFC 3261 §16.7): our Via comes off,
+// Contact is NAT-fixed, SDP answers are anchored, provisionals and 2xx go upstream at once, the best
+// final non-2xx goes upstream when no target is left (serial forking), and calls end with CDRs.
+#include <deque>
+
+#include "control/proxy/context.h"
+#include "control/proxy/proxy.h"
+#include "control/sip_build.h"
+#include "parser/auth.h"
+#include "parser/contact.h"
+#include "parser/headers.h"
+#include "parser/rewriter.h"
+#include "parser/scanner_hand.h"
+#include "parser/value_list.h"
+#include "parser/via.h"
+
+namespace sipedge::control {
+namespace {
+
+// §16.7 step 6: 6xx beats everything; then 401/407 (credentials can fix them) ... we keep the
+// lowest class otherwise, preferring the first seen within a class.
+int response_rank(uint16_t status) {
+  if (status >= 600) return 0;
+  if (status == 401 || status == 407) return 1;
+  if (status == 415 || status == 420 || status == 484) return 2;
+  if (status == 503) return 9;  // §16.7: 503 is converted/least preferred
+  return 3 + (status / 100 - 3);
+}
+
+std::string_view reason_for(uint16_t status) {
+  switch (status) {
+    case 408: return "Request Timeout";
+    case 480: return "Temporarily Unavailable";
+    case 487: return "Request Terminated";
+    case 488: return "Not Acceptable Here";
+    case 500: return "Server Internal Error";
+    case 503: return "Service Unavailable";
+    default: return "Error";
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> Proxy::build_upstream_response(const Inbound& in, const Context* ctx) {
+  const parser::Message& msg = in.msg;
+  parser::EditList edits;
+  std::deque<std::string> texts;
+  auto keep = [&](std::string s) -> std::string_view { return texts.emplace_back(std::move(s)); };
+
+  // Our Via is the first via-parm; remove it (or just it, when the header holds several).
+  const parser::HeaderField* top = msg.find(parser::HeaderId::Via);
+  if (!top) return std::nullopt;
+  {
+    parser::CommaItems items(msg.text(top->value));
+    std::string_view first, item;
+    items.next(first);
+    std::string rest;
+    while (items.next(item)) {
+      if (!rest.empty()) rest += ", ";
+      rest += std::string(item);
+    }
+    if (rest.empty())
+      edits.delete_header(*top);
+    else
+      edits.replace(top->value, keep(rest));
+  }
+
+  // The responder's Contact, when it is behind NAT (answers from the access side).
+  bool from_access = false;
+  for (const InterfaceConfig& i : config_.interfaces)
+    if (i.index == in.iface) from_access = i.role == InterfaceRole::Access;
+  if (from_access) {
+    if (const parser::HeaderField* h = msg.find(parser::HeaderId::Contact)) {
+      auto c = parser::parse_contact(msg.text(h->value));
+      if (c && !c->star) {
+        auto ip = IpAddr::parse(c->addr.uri.host);
+        const uint16_t port = c->addr.uri.has_port ? c->addr.uri.port : 5060;
+        if (!ip || !(*ip == in.source.ip) || port != in.source.port) {
+          const parser::Uri& u = c->addr.uri;
+          std::string fixed(u.scheme_text);
+          fixed.push_back(':');
+          if (!u.user.empty()) fixed.append(u.user).append("@");
+          fixed.append(in.source.to_string()).append(u.params);
+          edits.replace(parser::Span{static_cast<uint32_t>(c->addr.uri_text.data() - msg.bytes().data()),
+                                     static_cast<uint32_t>(c->addr.uri_text.size())},
+                        keep(std::move(fixed)));
+        }
+      }
+    }
+  }
+
+  if (ctx && ctx->media && ctx->media_from >= 0 && !msg.body().empty()) {
+    auto ct = parser::parse_content_type(msg.value(parser::HeaderId::ContentType));
+    if (ct && ct->is("application", "sdp")) {
+      const auto side = static_cast<MediaSide>(1 - ctx->media_from);
+      auto body = media_.rewrite(ctx->media, side, msg.body());
+      if (!body) return std::nullopt;
+      edits.replace_body(keep(std::move(*body)));
+    }
+  }
+  return apply_edits(msg, edits);
+}
+
+void Proxy::handle_response(const Inbound& in) {
+  ++counters_.responses_in;
+  auto via = parser::top_via(in.msg);
+  if (!via) {
+    ++counters_.dropped_responses;
+    return;
+  }
+  if (via->branch.starts_with(kKeepaliveBranchPrefix)) return;  // a NAT keepalive answered
+  if (txns_.on_response(in)) return;
+  // No transaction (§16.7 / §16.11): a response to a request we forwarded statelessly, or a 2xx
+  // retransmission after our transaction ended. Forward it if the top Via is ours.
+  if (!is_local_host(via->host, via->port, via->has_port)) {
+    ++counters_.dropped_responses;
+    return;
+  }
+  parser::ViaList vias(in.msg);
+  Result<parser::Via, parser::Fault> v{Err{parser::Fault::BadVia}};
+  vias.next(v);
+  if (!vias.next(v) || !v) {
+    ++counters_.dropped_responses;
+    return;
+  }
+  auto ip = IpAddr::parse(v->received.empty() ? v->host : v->received);
+  if (!ip) {
+    ++counters_.dropped_responses;
+    return;
+  }
+  const Endpoint dest{*ip, v->rport_has_value ? v->rport : (v->has_port ? v->port : uint16_t{5060})};
+  Call* call = calls_.find(in.msg.value(parser::HeaderId::CallId));
+  uint16_t iface = call ? (call->caller.peer == dest ? call->caller.iface : call->callee.iface)
+                        : interface_for(dest.ip).value_or(in.iface);
+  auto bytes = build_upstream_response(in, nullptr);
+  if (!bytes) return;
+  transport_.send(iface, dest, *bytes);
+  ++counters_.stateless_responses;
+}
+
+void Proxy::on_response(TxnId client, const Inbound& in) {
+  const uint16_t status = in.msg.status_code();
+  auto internal = internal_clients_.find(client);
+  if (internal != internal_clients_.end()) return;  // answers to our own BYE/CANCEL
+  auto it = by_client_.find(client);
+  if (it == by_client_.end()) return;
+  Context& ctx = *contexts_.at(it->second);
+  if (status == 100) return;  // hop by hop (§16.7 step 5)
+
+  Call* call = ctx.invite ? calls_.find(ctx.call_id) : nullptr;
+  auto to = parser::to_header(in.msg);
+  if (call && ctx.initial && to && status < 300) {
+    call->callee.tag = std::string(to->tag());
+    call->callee.name_addr = std::string(in.msg.value(parser::HeaderId::To));
+    call->callee.peer = in.source;
+    Result<parser::Contact, parser::Fault> c{Err{parser::Fault::BadContact}};
+    parser::ContactList contacts(in.msg);
+    if (contacts.next(c) && c && !c->star) {
+      auto ip = IpAddr::parse(c->addr.uri.host);
+      const uint16_t port = c->addr.uri.has_port ? c->addr.uri.port : 5060;
+      if (ip && *ip == in.source.ip && port == in.source.port) {
+        call->callee.contact = std::string(c->addr.uri_text);
+      } else {
+        const parser::Uri& u = c->addr.uri;
+        call->callee.contact = std::string(u.scheme_text) + ":" + (u.user.empty() ? "" : std::string(u.user) + "@") +
+                               in.source.to_string() + std::string(u.params);
+      }
+    }
+  }
+
+  auto bytes = build_upstream_response(in, &ctx);
+  if (!bytes) {
+    // The answer's SDP could not be anchored: the caller gets an error instead of media that
+    // bypasses the relay.
+    if (status >= 200 && status < 300) {
+      ctx.best_status = 488;
+      ctx.best_response.clear();
+      send_best_upstream(ctx);
+    }
+    return;
+  }
+  if (status < 200) {
+    if (call && ctx.initial && call->state == CallState::Trying && to && !to->tag().empty()) call->state = CallState::Early;
+    txns_.respond(ctx.server, status, std::move(*bytes));
+    ++counters_.forwarded_responses;
+    return;
+  }
+  if (status < 300) {
+    const bool first_final = !ctx.final_sent;
+    ctx.final_sent = true;
+    txns_.respond(ctx.server, status, std::move(*bytes));
+    ++counters_.forwarded_responses;
+    if (call && ctx.initial && first_final) {
+      call->state = CallState::Confirmed;
+      call->answer_ms = clock_.wall_ms();
+      call->final_status = status;
+      ++counters_.calls_answered;
+    }
+    if (ctx.method == "BYE") {
+      const Call* c = calls_.find(ctx.call_id);
+      end_call(ctx.call_id, c && ctx.source == c->caller.peer ? "bye from caller" : "bye from callee", false);
+    }
+    return;
+  }
+  if (ctx.final_sent) return;
+  if (ctx.best_status == 0 || response_rank(status) < response_rank(ctx.best_status)) {
+    ctx.best_status = status;
+    ctx.best_response = std::move(*bytes);
+  }
+  // Serial forking: the next target gets its chance unless this was a global failure or the
+  // caller cancelled (§16.7 step 5, §16.10).
+  if (!ctx.cancelled && status < 600 && ctx.next_target < ctx.targets.size()) {
+    ctx.client = 0;
+    if (try_next_target(ctx)) return;
+  }
+  send_best_upstream(ctx);
+}
+
+void Proxy::send_best_upstream(Context& ctx) {
+  if (ctx.final_sent) return;
+  ctx.final_sent = true;
+  uint16_t status = ctx.best_status ? ctx.best_status : (ctx.cancelled ? 487 : 408);
+  std::string bytes = ctx.best_response;
+  if (bytes.empty()) {
+    parser::Message req;
+    if (parser::HandScanner().scan(ctx.request, parser::Framing::Datagram, req).status != parser::ScanStatus::Complete)
+      return;
+    const Inbound in{req, ctx.source, ctx.local, ctx.in_iface};
+    const HeaderLine server{"Server", config_.user_agent};
+    char tag[24];
+    std::snprintf(tag, sizeof tag, "se%llx", static_cast<unsigned long long>(ctx.server));
+    bytes = build_response(req, status, reason_for(status), tag, received_via(in), {&server, 1});
+    ++counters_.local_replies;
+  } else {
+    ++counters_.forwarded_responses;
+  }
+  if (ctx.server) txns_.respond(ctx.server, status, std::move(bytes));
+  if (ctx.invite && ctx.initial) {
+    if (Call* call = calls_.find(ctx.call_id)) {
+      call->final_status = status;
+      end_call(ctx.call_id, ctx.cancelled ? "cancelled" : "rejected " + std::to_string(status), false);
+    }
+  } else if (ctx.method == "BYE") {
+    end_call(ctx.call_id, "bye (" + std::to_string(status) + ")", false);
+  }
+}
+
+void Proxy::on_client_timeout(TxnId client) {
+  if (internal_clients_.count(client)) return;
+  auto it = by_client_.find(client);
+  if (it == by_client_.end()) return;
+  Context& ctx = *contexts_.at(it->second);
+  if (ctx.final_sent) return;
+  if (ctx.best_status == 0) ctx.best_status = 408;
+  ctx.client = 0;
+  if (!ctx.cancelled && try_next_target(ctx)) return;
+  send_best_upstream(ctx);
+}
+
+void Proxy::on_client_transport_error(TxnId client) { on_client_timeout(client); }
+
+void Proxy::on_server_ack(TxnId, const Inbound& ack) { forward_in_dialog(0, ack); }
+
+void Proxy::on_server_no_ack(TxnId) {}
+
+void Proxy::on_terminated(TxnId id) {
+  internal_clients_.erase(id);
+  uint64_t ctx_id = 0;
+  if (auto it = by_server_.find(id); it != by_server_.end()) {
+    ctx_id = it->second;
+    by_server_.erase(it);
+    if (auto c = contexts_.find(ctx_id); c != contexts_.end()) c->second->server = 0;
+  } else if (auto it2 = by_client_.find(id); it2 != by_client_.end()) {
+    ctx_id = it2->second;
+    by_client_.erase(it2);
+    if (auto c = contexts_.find(ctx_id); c != contexts_.end() && c->second->client == id) c->second->client = 0;
+  } else {
+    return;
+  }
+  auto c = contexts_.find(ctx_id);
+  if (c == contexts_.end()) return;
+  Context& ctx = *c->second;
+  // A context lives while either of its transactions does.
+  bool clients_left = false;
+  for (const auto& [cid, owner] : by_client_) clients_left |= owner == ctx_id;
+  if (ctx.server == 0 && !clients_left) contexts_.erase(c);
+}
+
+void Proxy::end_call(const std::string& call_id, std::string_view reason, bool send_byes) {
+  Call* call = calls_.find(call_id);
+  if (!call) return;
+  if (send_byes && call->state == CallState::Confirmed) {
+    send_bye(*call, false, reason);
+    send_bye(*call, true, reason);
+  }
+  const MediaManager::Stats stats = call->media ? media_.stats(call->media) : MediaManager::Stats{};
+  if (call->media) media_.destroy(call->media);
+  call->end_ms = clock_.wall_ms();
+  call->end_reason = std::string(reason);
+  const std::string line = cdr_json(*call, stats);
+  if (cdr_sink_) cdr_sink_(line);
+  if (cdr_file_) {
+    std::fputs(line.c_str(), cdr_file_);
+    std::fputc('\n', cdr_file_);
+    std::fflush(cdr_file_);
+  }
+  calls_.erase(call_id);
+  ++counters_.calls_ended;
+}
+
+void Proxy::send_bye(const Call& call, bool to_caller, std::string_view reason) {
+  const CallLeg& leg = to_caller ? call.caller : call.callee;
+  const CallLeg& other = to_caller ? call.callee : call.caller;
+  const InterfaceConfig* iface = nullptr;
+  for (const InterfaceConfig& i : config_.interfaces)
+    if (i.index == leg.iface) iface = &i;
+  if (!iface || leg.contact.empty()) return;
+  const std::string branch = new_branch();
+  const std::string bytes = "BYE " + leg.contact + " SIP/2.0\r\nVia: SIP/2.0/UDP " + iface->sip_address.to_uri_host() +
+                            ":" + std::to_string(iface->sip_port) + ";branch=" + branch + ";rport\r\n" +
+                            "Max-Forwards: 70\r\nFrom: " + other.name_addr + "\r\nTo: " + leg.name_addr +
+                            "\r\nCall-ID: " + call.call_id + "\r\nCSeq: " + std::to_string(other.last_cseq + 1) +
+                            " BYE\r\nReason: SIP;cause=200;text=\"" + std::string(reason) +
+                            "\"\r\nContent-Length: 0\r\n\r\n";
+  const TxnId id = txns_.send_request(bytes, "BYE", branch, leg.iface, leg.peer);
+  internal_clients_[id] = call.call_id;
+}
+
+void Proxy::on_media_idle(FlowBackend::Handle flow) {
+  auto session = media_.session_of_flow(flow);
+  if (!session) return;
+  std::string call_id;
+  calls_.for_each([&](const Call& c) {
+    if (c.media == *session) call_id = c.call_id;
+  });
+  if (call_id.empty()) return;
+  ++counters_.media_timeouts;
+  end_call(call_id, "media timeout", true);
+}
+
+void Proxy::end_all_calls(std::string_view reason) {
+  for (const std::string& id : calls_.ids()) end_call(id, reason, true);
+}
+
+}  // namespace sipedge::control
