@@ -501,6 +501,7 @@ class SdpParser {
   // Session-level lines required before the first m= (or the end): o= and t= (RFC 8866 §5).
   const char* check_session_complete() noexcept {
     if (in_media_) return nullptr;
+    if (!(seen_ & bit('v'))) return "description must start with v=0";
     if (!(seen_ & bit('o'))) return "missing o= line";
     if (!(seen_ & bit('t'))) return "missing t= line";
     out_.missing_session_name = !(seen_ & bit('s'));
@@ -555,9 +556,12 @@ bool SdpMedia::is_rtp() const noexcept { return proto.find("RTP/") != std::strin
 
 size_t SdpError::format(std::span<char> out) const noexcept {
   if (out.empty()) return 0;
+  // The type letter comes from untrusted input and may end up in a reason phrase: only printable
+  // ASCII goes out, so a CR or control byte can never inject into the SIP response.
+  const char type = (line_type > 0x20 && line_type < 0x7f) ? line_type : '?';
   const int n = line != 0
-                    ? std::snprintf(out.data(), out.size(), "SDP line %u (%c=): %.*s", unsigned{line},
-                                    line_type, static_cast<int>(what.size()), what.data())
+                    ? std::snprintf(out.data(), out.size(), "SDP line %u (%c=): %.*s", unsigned{line}, type,
+                                    static_cast<int>(what.size()), what.data())
                     : std::snprintf(out.data(), out.size(), "SDP: %.*s", static_cast<int>(what.size()), what.data());
   if (n < 0) {
     out[0] = '\0';

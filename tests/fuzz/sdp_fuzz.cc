@@ -138,7 +138,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     check(r.error().fault == sipedge::parser::Fault::BadSdp);
     check(r.error().off <= size);
     std::array<char, 96> buf;
-    check(r.error().format(buf) < buf.size());
+    const size_t n = r.error().format(buf);
+    check(n < buf.size());
+    // The text may become a SIP reason phrase: printable ASCII only.
+    for (size_t i = 0; i < n; ++i) check(buf[i] >= 0x20 && buf[i] < 0x7f);
   }
   return 0;
 }

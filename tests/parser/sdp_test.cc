@@ -688,6 +688,7 @@ std::vector<BadCase> bad_cases() {
   const std::string head(kHead);
   return {
       {"empty", "", "empty body", 0, 0},
+      {"only blank lines", "\r\n\r\n", "description must start with v=0", 0, 0},
       {"missing v", "o=- 8 2 IN IP4 192.168.1.131\r\ns=-\r\nt=0 0\r\n", "description must start with v=0", 'o', 1},
       {"version 1", "v=1\r\no=- 8 2 IN IP4 192.168.1.131\r\ns=-\r\nt=0 0\r\n", "unsupported SDP version", 'v', 1},
       {"bad port 70000", head + "m=audio 70000 RTP/AVP 0\r\n", "bad port", 'm', 6},
@@ -783,6 +784,13 @@ TEST(Sdp, ErrorFormatsAReasonPhrase) {
   ASSERT_FALSE(r2.ok());
   const size_t n2 = r2.error().format(buf);
   EXPECT_EQ(std::string_view(buf.data(), n2), "SDP: missing o= line");
+
+  // A control byte as the type letter never reaches the reason phrase.
+  auto r3 = parse_sdp(std::string(kHead) + "\rm=audio 5000 RTP/AVP 0\r\n");
+  ASSERT_FALSE(r3.ok());
+  EXPECT_EQ(r3.error().line_type, '\r');
+  const size_t n4 = r3.error().format(buf);
+  EXPECT_EQ(std::string_view(buf.data(), n4), "SDP line 6 (?=): stray CR inside a line");
 
   std::array<char, 8> small;
   const size_t n3 = r.error().format(small);
