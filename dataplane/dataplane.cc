@@ -7,6 +7,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include <algorithm>
 #include <new>
 #include <stdexcept>
 
@@ -21,7 +22,11 @@ std::atomic<unsigned> g_instance{0};
 // SipItems are constructed once when the pool is built and reused; the scanner resets the Message.
 void construct_sip_item(rte_mempool*, void*, void* obj, unsigned) { new (obj) SipItem(); }
 
+// Per-lcore cache, but never above what rte_mempool accepts (cache * 1.5 <= n).
+unsigned cache_for(uint32_t n, unsigned wanted) { return std::min<unsigned>(wanted, n * 2 / 3); }
+
 rte_mempool* make_pktmbuf_pool(const std::string& name, uint32_t n, uint16_t data_room, unsigned cache) {
+  cache = cache_for(n, cache);
   rte_mempool* p = rte_pktmbuf_pool_create(name.c_str(), n, cache, 0, data_room, static_cast<int>(rte_socket_id()));
   if (p == nullptr) {
     throw std::runtime_error("rte_pktmbuf_pool_create " + name + " failed: " + rte_strerror(rte_errno));
@@ -52,7 +57,7 @@ Dataplane::Dataplane(const DataplaneConfig& cfg, const parser::Scanner& scanner)
     shared_.jumbo_pool = make_pktmbuf_pool("dp_jumbo" + suffix_, cfg.jumbo_mbufs, UINT16_MAX, 0);
     shared_.indirect_pool = make_pktmbuf_pool("dp_indir" + suffix_, cfg.mbufs, 0, 256);
     std::string items = "dp_sip" + suffix_;
-    shared_.sip_item_pool = rte_mempool_create(items.c_str(), cfg.sip_items, sizeof(SipItem), 32, 0, nullptr,
+    shared_.sip_item_pool = rte_mempool_create(items.c_str(), cfg.sip_items, sizeof(SipItem), cache_for(cfg.sip_items, 32), 0, nullptr,
                                                nullptr, construct_sip_item, nullptr,
                                                static_cast<int>(rte_socket_id()), 0);
     if (shared_.sip_item_pool == nullptr) {
