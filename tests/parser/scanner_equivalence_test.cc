@@ -1,9 +1,13 @@
 // tests/parser/scanner_equivalence_test.cc — test thread. HandScanner and HyperscanScanner must build
 // the same index on every input (DESIGN §4): every data file, every prefix of it (stream NeedMore),
-// deterministic mutations of it, and hand-made edge cases. Any field that differs fails the test.
+// deterministic mutations of it, hand-made edge cases and the PROTOS c07-sip corpus (read from the
+// shared tar.gz when present). Any field that differs fails the test.
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -302,6 +306,50 @@ TEST_F(ScannerEquivalence, TrickyInputs) {
           ASSERT_EQ(d, "") << c.name << " prefix " << len;
         }
       }
+  }
+}
+
+// Every regular file of a gzip-compressed ustar archive (512-byte headers, data padded to 512,
+// a zero block at the end). False when the archive is truncated.
+bool untar_gz(const char* path, std::vector<std::string>& files) {
+  gzFile gz = gzopen(path, "rb");
+  if (gz == nullptr) return false;
+  std::array<unsigned char, 512> header;
+  bool ok = false;
+  while (gzread(gz, header.data(), header.size()) == static_cast<int>(header.size())) {
+    if (std::all_of(header.begin(), header.end(), [](unsigned char c) { return c == 0; })) {
+      ok = true;
+      break;
+    }
+    uint64_t size = 0;  // octal, at offset 124, NUL/space terminated
+    for (size_t i = 124; i < 136 && header[i] >= '0' && header[i] <= '7'; ++i) size = size * 8 + (header[i] - '0');
+    const uint64_t padded = (size + 511) / 512 * 512;
+    std::string data(padded, '\0');
+    if (padded != 0 && gzread(gz, data.data(), static_cast<unsigned>(padded)) != static_cast<int>(padded)) break;
+    data.resize(size);
+    if (header[156] == '0' || header[156] == '\0') files.push_back(std::move(data));
+  }
+  gzclose(gz);
+  return ok;
+}
+
+TEST_F(ScannerEquivalence, ProtosCorpus) {
+  const std::string path = std::string(SIPEDGE_SHARED_DIR) + "/corpora/protos-c07-sip/testcases-instantiated.tar.gz";
+  if (!fs::exists(path)) GTEST_SKIP() << "PROTOS corpus not found at " << path;
+  std::vector<std::string> files;
+  ASSERT_TRUE(untar_gz(path.c_str(), files)) << "truncated archive " << path;
+  ASSERT_EQ(files.size(), 2u * 4527u);  // an INVITE and a CANCEL per case
+  size_t n = 0;
+  for (const std::string& bytes : files) {
+    for (Framing f : {Framing::Datagram, Framing::Stream}) {
+      const std::string d = compare(bytes, f);
+      ASSERT_EQ(d, "") << "PROTOS file #" << n << (f == Framing::Stream ? " stream: " : " datagram: ")
+                       << testing::PrintToString(bytes.substr(0, 300));
+    }
+    // A stream read that stopped in the middle of the header block.
+    const std::string d = compare(std::string_view(bytes).substr(0, bytes.size() / 3), Framing::Stream);
+    ASSERT_EQ(d, "") << "PROTOS file #" << n << " first third, stream";
+    ++n;
   }
 }
 
