@@ -41,9 +41,11 @@ Result<NameAddr, Fault> parse_name_addr(std::string_view value) noexcept {
     if (i == n || s[i] != '<') return bad();
     open = i;
   } else {
-    // Either tokens then '<', '<' right away, or a bare addr-spec (which never holds '<').
-    size_t lt = s.find('<');
-    if (lt != std::string_view::npos) {
+    // Either tokens then '<', '<' right away, or a bare addr-spec. A '<' after a ';' is inside
+    // an addr-spec's header param (`;+sip.instance="<urn:...>"`), never a name-addr.
+    size_t lt = 0;
+    while (lt < n && s[lt] != '<' && s[lt] != ';') ++lt;
+    if (lt < n && s[lt] == '<') {
       std::string_view display = trim_lws(s.substr(0, lt));
       if (!valid_token_display(display)) return bad();
       na.display_name = display;

@@ -62,6 +62,13 @@ TEST(ParseContact, AddrSpecParamsAreContactParams) {
   EXPECT_EQ(*c.expires, 0u);
 }
 
+TEST(ParseContact, AddrSpecWithQuotedInstanceParam) {
+  Contact c = ok("sip:bob@192.0.2.4;expires=600;+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-000A95A0E128>\"");
+  EXPECT_FALSE(c.addr.bracketed);
+  EXPECT_EQ(c.addr.uri.host, "192.0.2.4");
+  EXPECT_EQ(*c.expires, 600u);
+}
+
 TEST(ParseContact, StarIsDeregisterAll) {
   Contact c = ok("*");
   EXPECT_TRUE(c.star);

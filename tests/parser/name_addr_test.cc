@@ -100,6 +100,14 @@ TEST(ParseNameAddr, AddrSpecParamsBelongToTheHeader) {
   EXPECT_EQ(a.tag(), "1928301774");
 }
 
+TEST(ParseNameAddr, AddrSpecWithAngleInsideQuotedParam) {
+  NameAddr a = ok("sip:a@192.0.2.4;+sip.instance=\"<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>\"");
+  EXPECT_FALSE(a.bracketed);
+  EXPECT_EQ(a.uri_text, "sip:a@192.0.2.4");
+  EXPECT_EQ(a.param("+sip.instance"),
+            std::optional<std::string_view>("\"<urn:uuid:f81d4fae-7dec-11d0-a765-00a0c91e6bf6>\""));
+}
+
 TEST(ParseNameAddr, AddrSpecWithoutParamsAndWithLwsBeforeParams) {
   NameAddr a = ok("  sip:carol@chicago.com  ");
   EXPECT_EQ(a.uri_text, "sip:carol@chicago.com");
