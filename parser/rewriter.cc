@@ -48,29 +48,39 @@ bool has_line_break(std::string_view s) noexcept {
 bool is_wsp(char c) noexcept { return c == ' ' || c == '\t'; }
 
 // One resolved edit: bytes [off, off+len) of the original become `a` (or, for a header line,
-// `a ": " b CRLF`).
+// `a ": " b CRLF`). Trivial on purpose: a Plan holds room for kMaxOps of them and must cost
+// nothing to create.
 struct Op {
-  uint32_t off = 0;
-  uint32_t len = 0;
-  uint16_t order = 0;  // add order, ties at one position keep it; the rewriter's own ops go last
-  bool line = false;
-  std::string_view a, b;
+  uint32_t off;
+  uint32_t len;
+  uint16_t order;  // add order, ties at one position keep it; the rewriter's own ops go last
+  bool line;
+  const char* a;
+  const char* b;
+  uint32_t a_len;
+  uint32_t b_len;
 
   uint32_t end() const noexcept { return off + len; }
   uint32_t out_len() const noexcept {
     // "name: value" CRLF, or "name:" CRLF for an empty value (no trailing whitespace).
-    if (!line) return static_cast<uint32_t>(a.size());
-    return static_cast<uint32_t>(a.size() + 3 + (b.empty() ? 0 : b.size() + 1));
+    if (!line) return a_len;
+    return a_len + 3 + (b_len == 0 ? 0 : b_len + 1);
   }
 };
 
+// Piece lengths fit 32 bits: EditList refuses texts over kMaxRewriteBytes.
+Op make_op(uint32_t off, uint32_t len, uint16_t order, bool line, std::string_view a,
+           std::string_view b = {}) noexcept {
+  return Op{off, len, order, line, a.data(), b.data(), static_cast<uint32_t>(a.size()),
+            static_cast<uint32_t>(b.size())};
+}
+
 // The user's edits plus the Content-Length fixes: one per surviving Content-Length header whose
-// number changes (duplicates are rare and must agree), or one inserted header.
-constexpr unsigned kMaxContentLengthFixes = 4;
-constexpr unsigned kMaxOps = EditList::kCapacity + kMaxContentLengthFixes;
+// number changes (duplicates must agree), or one inserted header.
+constexpr unsigned kMaxOps = EditList::kCapacity + kMaxHeaders;
 
 struct Plan {
-  std::array<Op, kMaxOps> ops;
+  std::array<Op, kMaxOps> ops;  // left uninitialised: only [0, count) is ever read
   unsigned count = 0;
   uint32_t begin = 0;  // first byte of the message (its start line)
   uint32_t end = 0;    // one past its body
@@ -132,10 +142,15 @@ class Resolver {
   uint32_t hb_, he_;
 };
 
+// True when `text` is 1*DIGIT with the value n (leading zeros allowed, as the scanner allows them).
 bool all_digits_equal(std::string_view text, uint64_t n) noexcept {
-  if (text.empty() || text.size() > 19) return false;
+  if (text.empty()) return false;
+  size_t i = 0;
+  while (i + 1 < text.size() && text[i] == '0') ++i;
+  if (text.size() - i > 19) return false;
   uint64_t v = 0;
-  for (char c : text) {
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
     if (c < '0' || c > '9') return false;
     v = v * 10 + static_cast<uint64_t>(c - '0');
   }
@@ -165,8 +180,8 @@ RewriteError make_plan(const Message& msg, const EditList& edits, Plan& plan) no
   bool cl_deleted = false;
   uint16_t order = 0;
   for (const EditList::Edit& e : edits.edits()) {
+    const uint16_t seq = order++;
     Op op;
-    op.order = order++;
     switch (e.kind) {
       case EditKind::Replace: {
         const Span s = e.span;
@@ -179,40 +194,32 @@ RewriteError make_plan(const Message& msg, const EditList& edits, Plan& plan) no
         } else {
           return RewriteError::BadSpan;
         }
-        op.off = s.off;
-        op.len = s.len;
-        op.a = e.text;
+        op = make_op(s.off, s.len, seq, false, e.text);
         break;
       }
       case EditKind::ReplaceBody:
         body_edited = true;
-        op.off = body.off;
-        op.len = body.len;
-        op.a = e.text;
+        op = make_op(body.off, body.len, seq, false, e.text);
         break;
       case EditKind::InsertBefore:
       case EditKind::InsertAfter:
       case EditKind::DeleteHeader: {
-        uint32_t end = r.line_end(e.span, e.value);
+        const uint32_t end = r.line_end(e.span, e.value);
         if (end == 0) return RewriteError::BadHeader;
-        op.off = e.kind == EditKind::InsertAfter ? end : e.span.off;
         if (e.kind == EditKind::DeleteHeader) {
-          op.len = end - e.span.off;
+          op = make_op(e.span.off, end - e.span.off, seq, false, {});
           if (header_id_lookup(msg.text(e.span)) == HeaderId::ContentLength) cl_deleted = true;
+        } else {
+          op = make_op(e.kind == EditKind::InsertAfter ? end : e.span.off, 0, seq, true, e.text, e.value_text);
         }
         break;
       }
       case EditKind::PrependHeader:
-        op.off = msg.headers_begin();
+        op = make_op(msg.headers_begin(), 0, seq, true, e.text, e.value_text);
         break;
       case EditKind::AppendHeader:
-        op.off = he;
+        op = make_op(he, 0, seq, true, e.text, e.value_text);
         break;
-    }
-    if (e.kind != EditKind::Replace && e.kind != EditKind::ReplaceBody && e.kind != EditKind::DeleteHeader) {
-      op.line = true;
-      op.a = e.text;
-      op.b = e.value_text;
     }
     plan.ops[plan.count++] = op;
   }
@@ -256,23 +263,11 @@ RewriteError make_plan(const Message& msg, const EditList& edits, Plan& plan) no
       if (op.off <= own.end() && op.end() >= own.off && !op.line) return RewriteError::Overlap;
     }
     if (cl->value.len != 0 && all_digits_equal(msg.text(cl->value), static_cast<uint64_t>(body_len))) continue;
-    if (plan.count == kMaxOps) return RewriteError::TooManyEdits;
-    Op fix;
-    fix.off = own.off;
-    fix.len = own.len;
-    fix.order = order;
-    fix.a = text;
-    plan.ops[plan.count++] = fix;
+    // At most one fix per header: count stays within kMaxOps.
+    plan.ops[plan.count++] = make_op(own.off, own.len, order, false, text);
   }
-  if (!cl_survives && (body_edited || cl_deleted)) {
-    Op fix;
-    fix.off = he;
-    fix.order = order;
-    fix.line = true;
-    fix.a = header_canonical_name(HeaderId::ContentLength);
-    fix.b = digits;
-    plan.ops[plan.count++] = fix;
-  }
+  if (!cl_survives && (body_edited || cl_deleted))
+    plan.ops[plan.count++] = make_op(he, 0, order, true, header_canonical_name(HeaderId::ContentLength), digits);
 
   // At most kMaxOps: insertion sort, no allocation, stable.
   for (unsigned i = 1; i < plan.count; ++i) {
@@ -300,17 +295,15 @@ void emit(const Plan& plan, const char* b, Sink& sink) noexcept {
   for (unsigned i = 0; i < plan.count; ++i) {
     const Op& op = plan.ops[i];
     sink.put(b + cursor, op.off - cursor);
+    sink.put(op.a, op.a_len);
     if (op.line) {
-      sink.put(op.a.data(), op.a.size());
-      if (op.b.empty()) {
+      if (op.b_len == 0) {
         sink.put(":", 1);
       } else {
         sink.put(": ", 2);
-        sink.put(op.b.data(), op.b.size());
+        sink.put(op.b, op.b_len);
       }
       sink.put("\r\n", 2);
-    } else {
-      sink.put(op.a.data(), op.a.size());
     }
     cursor = op.end();
   }

@@ -119,8 +119,7 @@ class EditList {
 // can go over a stream transport. An edit touching such a value is an Overlap.
 //
 // Errors: any refusal remembered by the list; BadMessage, BadSpan, BadText, BadHeader, Overlap as
-// described above; TooManyEdits when more than 4 duplicate Content-Length values need rewriting;
-// TooLarge; OutputTooSmall (nothing useful is in `out` then).
+// described above; TooLarge; OutputTooSmall (nothing useful is in `out` then).
 Result<uint32_t, RewriteError> apply(const Message& msg, const EditList& edits, std::span<char> out) noexcept;
 
 // Same, writing into a sequence of fixed-size segments (an mbuf chain): fills each segment

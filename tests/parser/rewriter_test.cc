@@ -457,6 +457,44 @@ TEST(Rewriter, DuplicateContentLengthsAllFollowTheBody) {
             "hello, world");
 }
 
+TEST(Rewriter, ContentLengthWithLeadingZerosIsKeptWhileItsNumberIsRight) {
+  auto s = scan(
+      "MESSAGE sip:b@example.com SIP/2.0\r\n"
+      "l: 0004\r\n"
+      "\r\n"
+      "ping");
+  EditList e;
+  ASSERT_TRUE(e.append_header("X-A", "1"));
+  EXPECT_EQ(rewrite(*s, e),
+            "MESSAGE sip:b@example.com SIP/2.0\r\n"
+            "l: 0004\r\n"
+            "X-A: 1\r\n"
+            "\r\n"
+            "ping");
+  e.clear();
+  ASSERT_TRUE(e.replace_body("pong"));
+  EXPECT_EQ(rewrite(*s, e),
+            "MESSAGE sip:b@example.com SIP/2.0\r\n"
+            "l: 0004\r\n"
+            "\r\n"
+            "pong");
+}
+
+TEST(Rewriter, ManyDuplicateContentLengthsAllFollowTheBody) {
+  std::string in = "MESSAGE sip:b@example.com SIP/2.0\r\n";
+  std::string expected = in;
+  for (int i = 0; i < 40; ++i) {
+    in += "Content-Length: 2\r\n";
+    expected += "Content-Length: 3\r\n";
+  }
+  in += "\r\nhi";
+  expected += "\r\nhey";
+  auto s = scan(in);
+  EditList e;
+  ASSERT_TRUE(e.replace_body("hey"));
+  EXPECT_EQ(rewrite(*s, e), expected);
+}
+
 TEST(Rewriter, DeletedContentLengthIsAddedBackAtTheEnd) {
   auto s = scan(kInvite);
   EditList e;
