@@ -321,7 +321,7 @@ void set_str(char*& field, std::string_view v) {
 }
 
 // Same edits as rewrite(); returns the serialized length.
-size_t osip_rewrite(osip_message_t* sip) {
+size_t osip_rewrite(osip_message_t* sip, std::string* dump = nullptr) {
   osip_via_t* via = nullptr;
   osip_via_init(&via);
   osip_via_parse(via, kNewVia);
@@ -356,6 +356,7 @@ size_t osip_rewrite(osip_message_t* sip) {
   char* out = nullptr;
   size_t len = 0;
   if (osip_message_to_str(sip, &out, &len) != 0) return 0;
+  if (dump != nullptr) dump->assign(out, len);
   osip_free(out);
   return len;
 }
@@ -406,7 +407,7 @@ bool sofia_typed(msg_t* msg) {
   return ok;
 }
 
-size_t sofia_rewrite(msg_t* msg) {
+size_t sofia_rewrite(msg_t* msg, std::string* dump = nullptr) {
   sip_t* sip = sip_object(msg);
   su_home_t* home = msg_home(msg);
   msg_header_insert(msg, reinterpret_cast<msg_pub_t*>(sip), reinterpret_cast<msg_header_t*>(sip_via_make(home, kNewVia)));
@@ -440,6 +441,7 @@ size_t sofia_rewrite(msg_t* msg) {
   if (msg_serialize(msg, reinterpret_cast<msg_pub_t*>(sip)) < 0) return 0;
   size_t len = 0;
   char* out = msg_as_string(home, msg, nullptr, 0, &len);
+  if (out != nullptr && dump != nullptr) dump->assign(out, len);
   return out != nullptr ? len : 0;
 }
 
@@ -538,6 +540,27 @@ void print_table(const RatioReporter& rep) {
 
 }  // namespace
 
+// SIPEDGE_BENCH_DUMP=1: print what each implementation's rewrite of the INVITE produces, to check
+// by eye that all three do the same edits.
+void dump_rewrites() {
+  const std::string& bytes = messages().front().bytes;
+  auto st = std::make_unique<SipedgeState>();
+  (void)hand_scanner().scan(bytes, Framing::Datagram, st->msg);
+  const uint32_t n = rewrite(st->msg, st->sdp, st->edits, st->out);
+  std::printf("--- sipedge (%u bytes)\n%.*s\n", n, static_cast<int>(n), st->out.data());
+  osip_message_t* sip = nullptr;
+  osip_message_init(&sip);
+  std::string text;
+  if (osip_message_parse(sip, bytes.data(), bytes.size()) == 0) osip_rewrite(sip, &text);
+  osip_message_free(sip);
+  std::printf("--- oSIP2 (%zu bytes)\n%s\n", text.size(), text.c_str());
+  msg_t* msg = msg_make(sip_default_mclass(), 0, bytes.data(), static_cast<ssize_t>(bytes.size()));
+  text.clear();
+  if (msg != nullptr) sofia_rewrite(msg, &text);
+  msg_destroy(msg);
+  std::printf("--- sofia-sip (%zu bytes)\n%s\n", text.size(), text.c_str());
+}
+
 int main(int argc, char** argv) {
   parser_init();  // oSIP2's global tables, once
   benchmark::Initialize(&argc, argv);
@@ -545,6 +568,7 @@ int main(int argc, char** argv) {
   std::printf("message sizes:");
   for (const BenchMessage& m : messages()) std::printf(" %s=%zu", m.name.c_str(), m.bytes.size());
   std::printf(" bytes\n");
+  if (const char* d = std::getenv("SIPEDGE_BENCH_DUMP"); d != nullptr && d[0] == '1') dump_rewrites();
   register_all();
   RatioReporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
