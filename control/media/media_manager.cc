@@ -1,0 +1,511 @@
+// control/media/media_manager.cc — control lcore only. SDP anchoring and relay flow bookkeeping
+// (DESIGN §3 Media; RFC 3264 offer/answer, RFC 8866 SDP, RFC 3605 a=rtcp, RFC 5761 rtcp-mux).
+// Never leaves partial state: every rewrite is planned on a copy, flows are installed before
+// anything is committed, and a failure rolls back ports and flows it touched.
+#include "control/media/media_manager.h"
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+
+#include "parser/sdp.h"
+
+namespace sipedge::control {
+
+std::string_view media_error_reason(MediaError e) noexcept {
+  switch (e) {
+    case MediaError::BadSdp: return "Bad SDP";
+    case MediaError::NoPorts: return "No Media Ports Available";
+    case MediaError::RelayFull: return "Media Relay Full";
+    case MediaError::TooManyStreams: return "Too Many Media Streams";
+    case MediaError::UnknownSession: return "Unknown Media Session";
+    case MediaError::AddressFamily: return "Incompatible Media Address Family";
+  }
+  return "Media Error";
+}
+
+namespace {
+
+// The parser refuses bodies with more media sections than it can index (parser::kMaxSdpMedia),
+// which is also how many streams a session anchors.
+constexpr size_t kMaxStreams = parser::kMaxSdpMedia;
+
+size_t count_media_lines(std::string_view body) noexcept {
+  size_t n = 0;
+  size_t pos = 0;
+  while (pos < body.size()) {
+    if (body.compare(pos, 2, "m=") == 0) ++n;
+    size_t nl = body.find('\n', pos);
+    if (nl == std::string_view::npos) break;
+    pos = nl + 1;
+  }
+  return n;
+}
+
+// The token just before `off` (skipping the spaces between): the <addrtype> of c=, o= and a=rtcp.
+parser::Span token_before(std::string_view body, uint32_t off) noexcept {
+  uint32_t end = off;
+  while (end > 0 && body[end - 1] == ' ') --end;
+  uint32_t begin = end;
+  while (begin > 0 && body[begin - 1] != ' ' && body[begin - 1] != '\n') --begin;
+  return parser::Span{begin, end - begin};
+}
+
+// End of a line's content (before CRLF / LF), as an offset into the body.
+uint32_t line_content_end(std::string_view body, parser::Span line) noexcept {
+  uint32_t end = line.off + line.len;
+  while (end > line.off && (body[end - 1] == '\n' || body[end - 1] == '\r')) --end;
+  return end;
+}
+
+std::string_view addrtype_of(const IpAddr& a) noexcept { return a.is_v6() ? "IP6" : "IP4"; }
+
+// One replacement in the body; `version` marks where the o= version goes (filled in last, once it
+// is known whether the output changed).
+struct Edit {
+  uint32_t off = 0;
+  uint32_t len = 0;
+  std::string text;
+  bool version = false;
+};
+
+}  // namespace
+
+// Relay ports of one interface: even RTP ports with RTP+1 for RTCP, handed out in FIFO order so a
+// port just released (stray packets of the ended call may still arrive) is reused as late as
+// possible. O(1) acquire and release.
+class MediaManager::PortPool {
+ public:
+  explicit PortPool(const InterfaceConfig& cfg)
+      : media_address_(cfg.media_address.family != IpAddr::Family::None ? cfg.media_address
+                                                                         : cfg.sip_address) {
+    const uint32_t first = (static_cast<uint32_t>(cfg.media_port_min) + 1) & ~1u;
+    first_ = first;
+    for (uint32_t p = first; p + 1 <= cfg.media_port_max; p += 2) ring_.push_back(static_cast<uint16_t>(p));
+    count_ = ring_.size();
+    used_.assign(ring_.size(), false);
+  }
+
+  std::optional<uint16_t> acquire() noexcept {
+    if (count_ == 0) return std::nullopt;
+    const uint16_t port = ring_[head_];
+    head_ = (head_ + 1) % ring_.size();
+    --count_;
+    used_[(port - first_) / 2] = true;
+    return port;
+  }
+
+  void release(uint16_t rtp_port) noexcept {
+    const size_t slot = (rtp_port - first_) / 2;
+    assert(rtp_port >= first_ && slot < used_.size() && used_[slot]);
+    used_[slot] = false;
+    ring_[(head_ + count_) % ring_.size()] = rtp_port;
+    ++count_;
+  }
+
+  size_t pairs_in_use() const noexcept { return ring_.size() - count_; }
+  const IpAddr& media_address() const noexcept { return media_address_; }
+
+ private:
+  IpAddr media_address_;
+  uint32_t first_ = 0;
+  std::vector<uint16_t> ring_;  // free ports from head_, count_ of them, wrapping
+  size_t head_ = 0;
+  size_t count_ = 0;
+  std::vector<bool> used_;  // per pair, catches double release in debug builds
+};
+
+namespace {
+
+// What one side's latest SDP said about one m-line.
+struct SideDesc {
+  bool described = false;
+  uint16_t port = 0;     // m= port; 0 = stream disabled
+  IpAddr addr;           // c= address; None when unknown (hold before any real address)
+  bool hold_zero = false;  // c=0.0.0.0 / ::
+  parser::SdpDirection direction = parser::SdpDirection::SendRecv;
+  std::optional<uint16_t> rtcp_port;  // a=rtcp port
+  IpAddr rtcp_addr;      // a=rtcp address; None = the c= address
+  bool rtcp_mux = false;
+  bool rtp = true;       // RTP profile (has RTCP)
+};
+
+struct FlowRec {
+  std::optional<FlowBackend::Handle> handle;
+  FlowBackend::End a, b;
+};
+
+}  // namespace
+
+struct MediaManager::Stream {
+  bool has_ports = false;
+  std::array<uint16_t, 2> port{0, 0};  // relay RTP port on side s's interface (what side s sends to)
+  std::array<SideDesc, 2> desc;
+  std::array<FlowRec, 2> flow;  // [0] RTP, [1] RTCP
+};
+
+struct MediaManager::Session {
+  std::array<uint16_t, 2> iface{0, 0};
+  std::vector<Stream> streams;
+  struct Out {
+    bool sent = false;
+    uint64_t version = 0;
+    std::string text;  // last SDP sent to that side without its version
+    size_t version_pos = 0;
+  };
+  std::array<Out, 2> out;  // indexed by the side receiving the SDP
+};
+
+namespace {
+
+bool same_end(const FlowBackend::End& x, const FlowBackend::End& y) noexcept {
+  return x.iface == y.iface && x.local == y.local && x.local_port == y.local_port && x.remote == y.remote &&
+         x.remote_port == y.remote_port;
+}
+
+bool desc_on_hold(const SideDesc& d) noexcept {
+  return d.hold_zero || d.direction != parser::SdpDirection::SendRecv;
+}
+
+}  // namespace
+
+MediaManager::MediaManager(const ControlConfig& config, FlowBackend& backend) : config_(config), backend_(backend) {
+  for (const InterfaceConfig& i : config.interfaces) {
+    if (pools_.size() <= i.index) pools_.resize(i.index + 1);
+    pools_[i.index] = std::make_unique<PortPool>(i);
+  }
+}
+
+MediaManager::~MediaManager() {
+  for (auto& [id, s] : sessions_) remove_flows(*s);
+}
+
+MediaManager::PortPool* MediaManager::pool(uint16_t iface) const noexcept {
+  return iface < pools_.size() ? pools_[iface].get() : nullptr;
+}
+
+MediaSessionId MediaManager::create(uint16_t caller_iface, uint16_t callee_iface) {
+  const MediaSessionId id = next_id_++;
+  auto s = std::make_unique<Session>();
+  s->iface = {caller_iface, callee_iface};
+  sessions_.emplace(id, std::move(s));
+  return id;
+}
+
+void MediaManager::remove_flows(Session& s) {
+  for (Stream& st : s.streams) {
+    for (FlowRec& f : st.flow) {
+      if (!f.handle) continue;
+      backend_.remove(*f.handle);
+      flow_owner_.erase(*f.handle);
+      f.handle.reset();
+    }
+  }
+}
+
+void MediaManager::destroy(MediaSessionId id) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  Session& s = *it->second;
+  remove_flows(s);
+  for (Stream& st : s.streams) {
+    if (!st.has_ports) continue;
+    for (int side = 0; side < 2; ++side) pool(s.iface[side])->release(st.port[side]);
+  }
+  sessions_.erase(it);
+}
+
+Result<std::string, MediaError> MediaManager::rewrite(MediaSessionId id, MediaSide from, std::string_view body) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return Err(MediaError::UnknownSession);
+  Session& s = *it->second;
+  const int f = static_cast<int>(from);
+  const int t = 1 - f;
+  PortPool* from_pool = pool(s.iface[f]);
+  PortPool* to_pool = pool(s.iface[t]);
+  if (from_pool == nullptr || to_pool == nullptr) return Err(MediaError::NoPorts);
+
+  auto parsed = parser::parse_sdp(body);
+  if (!parsed.ok()) {
+    if (count_media_lines(body) > kMaxStreams) return Err(MediaError::TooManyStreams);
+    return Err(MediaError::BadSdp);
+  }
+  const parser::Sdp& sdp = *parsed;
+  const auto media = sdp.media();
+  const IpAddr& from_family = from_pool->media_address();
+
+  // 1. What `from` says about each m-line.
+  std::vector<SideDesc> descs(media.size());
+  for (size_t i = 0; i < media.size(); ++i) {
+    const parser::SdpMedia& m = media[i];
+    SideDesc& d = descs[i];
+    d.described = true;
+    d.port = m.port;
+    d.rtp = m.is_rtp();
+    d.rtcp_mux = m.rtcp_mux;
+    d.direction = sdp.direction_for(i);
+    d.rtcp_port = m.rtcp_port;
+    const parser::SdpConnection& c = sdp.connection_for(i);
+    if (!c.present) return Err(MediaError::BadSdp);
+    auto addr = IpAddr::parse(c.address);
+    if (!addr) return Err(MediaError::BadSdp);
+    if (addr->is_unspecified()) {
+      // RFC 3264 §8.4 hold: the peer's address is not told; keep the one it had, so latching and
+      // strict source stay as they were and unhold to the same address changes nothing.
+      d.hold_zero = true;
+      if (i < s.streams.size() && s.streams[i].desc[f].described) d.addr = s.streams[i].desc[f].addr;
+    } else {
+      if (m.port != 0 && addr->family != from_family.family) return Err(MediaError::AddressFamily);
+      d.addr = *addr;
+    }
+    if (!m.rtcp_address.empty()) {
+      auto ra = IpAddr::parse(m.rtcp_address);
+      if (!ra) return Err(MediaError::BadSdp);
+      if (!ra->is_unspecified()) {
+        if (m.port != 0 && ra->family != from_family.family) return Err(MediaError::AddressFamily);
+        d.rtcp_addr = *ra;
+      }
+    }
+  }
+
+  // 2. The session as it will be: ports for newly active streams, disabled ones marked for release.
+  std::vector<Stream> next = s.streams;
+  if (next.size() < media.size()) next.resize(media.size());
+  std::vector<size_t> acquired;  // stream indexes that got ports in this call
+  std::vector<std::array<uint16_t, 2>> released;
+  auto undo_ports = [&] {
+    for (size_t i : acquired) {
+      from_pool->release(next[i].port[f]);
+      to_pool->release(next[i].port[t]);
+    }
+  };
+  for (size_t i = 0; i < next.size(); ++i) {
+    Stream& st = next[i];
+    // An m-line missing from this SDP (a peer breaking RFC 3264 §8) counts as disabled by it.
+    SideDesc d;
+    if (i < descs.size()) {
+      d = descs[i];
+    } else {
+      d.described = true;
+    }
+    if (d.port != 0 && !st.has_ports) {
+      auto pf = from_pool->acquire();
+      std::optional<uint16_t> pt;
+      if (pf) pt = to_pool->acquire();
+      if (!pt) {
+        if (pf) from_pool->release(*pf);
+        undo_ports();
+        return Err(MediaError::NoPorts);
+      }
+      st.has_ports = true;
+      st.port[f] = *pf;
+      st.port[t] = *pt;
+      acquired.push_back(i);
+    } else if (d.port == 0 && st.has_ports) {
+      // Disabled: ports go back and both sides must describe the stream anew to re-enable it.
+      released.push_back(st.port);
+      st.has_ports = false;
+      st.port = {0, 0};
+      st.desc[t] = SideDesc{};
+    }
+    st.desc[f] = d;
+  }
+
+  // 3. The SDP towards the other side.
+  const IpAddr& to_addr = to_pool->media_address();
+  const std::string to_addr_text = to_addr.to_string();
+  std::vector<Edit> edits;
+  auto rewrite_address = [&](parser::Span addr_span, uint32_t value_end) {
+    const parser::Span type = token_before(body, addr_span.off);
+    if (body.substr(type.off, type.len) != addrtype_of(to_addr)) {
+      edits.push_back(Edit{type.off, type.len, std::string(addrtype_of(to_addr))});
+    }
+    edits.push_back(Edit{addr_span.off, value_end - addr_span.off, to_addr_text});
+  };
+  auto rewrite_connection = [&](const parser::SdpConnection& c) {
+    if (!c.present || c.is_hold_zero()) return;
+    rewrite_address(c.address_span, line_content_end(body, c.line));
+  };
+  edits.push_back(Edit{sdp.origin_version_span.off, sdp.origin_version_span.len, {}, true});
+  rewrite_address(sdp.origin_address_span, sdp.origin_address_span.off + sdp.origin_address_span.len);
+  rewrite_connection(sdp.connection);
+  for (size_t i = 0; i < media.size(); ++i) {
+    const parser::SdpMedia& m = media[i];
+    const Stream& st = next[i];
+    rewrite_connection(m.connection);
+    if (st.has_ports) {
+      edits.push_back(Edit{m.port_span.off, m.port_span.len, std::to_string(st.port[t])});
+    }
+    if (m.rtcp_port) {
+      if (st.has_ports) {
+        const uint16_t rtcp = m.rtcp_mux ? st.port[t] : static_cast<uint16_t>(st.port[t] + 1);
+        edits.push_back(Edit{m.rtcp_port_span.off, m.rtcp_port_span.len, std::to_string(rtcp)});
+      }
+      if (descs[i].rtcp_addr.family != IpAddr::Family::None) {
+        rewrite_address(m.rtcp_address_span, m.rtcp_address_span.off + m.rtcp_address_span.len);
+      }
+    }
+  }
+  std::sort(edits.begin(), edits.end(), [](const Edit& x, const Edit& y) { return x.off < y.off; });
+  std::string out;
+  out.reserve(body.size() + 64);
+  size_t version_pos = 0;
+  uint32_t pos = 0;
+  for (const Edit& e : edits) {
+    out.append(body.substr(pos, e.off - pos));
+    if (e.version) version_pos = out.size();
+    out.append(e.text);
+    pos = e.off + e.len;
+  }
+  out.append(body.substr(pos));
+
+  // 4. Flows: every stream both sides describe with a non-zero port on ports we hold.
+  struct Want {
+    bool on = false;
+    FlowBackend::End a, b;
+  };
+  const std::array<const PortPool*, 2> pools{pool(s.iface[0]), pool(s.iface[1])};
+  auto end_for = [&](const Stream& st, int side, bool rtcp) {
+    const SideDesc& d = st.desc[side];
+    FlowBackend::End e;
+    e.iface = s.iface[side];
+    e.local = pools[side]->media_address();
+    e.local_port = rtcp ? static_cast<uint16_t>(st.port[side] + 1) : st.port[side];
+    if (!rtcp) {
+      e.remote = d.addr;
+      e.remote_port = d.port;
+    } else {
+      e.remote = d.rtcp_addr.family != IpAddr::Family::None ? d.rtcp_addr : d.addr;
+      e.remote_port = d.rtcp_port ? *d.rtcp_port : static_cast<uint16_t>(d.port + 1);
+    }
+    return e;
+  };
+  std::vector<std::array<Want, 2>> want(next.size());
+  for (size_t i = 0; i < next.size(); ++i) {
+    const Stream& st = next[i];
+    const SideDesc& d0 = st.desc[0];
+    const SideDesc& d1 = st.desc[1];
+    if (!st.has_ports || !d0.described || !d1.described || d0.port == 0 || d1.port == 0) continue;
+    want[i][0] = Want{true, end_for(st, 0, false), end_for(st, 1, false)};
+    if (d0.rtp && d1.rtp && !(d0.rtcp_mux && d1.rtcp_mux)) {
+      want[i][1] = Want{true, end_for(st, 0, true), end_for(st, 1, true)};
+    }
+  }
+  // Installs first (the only step that can fail for want of room), then updates, then removals.
+  struct Installed {
+    size_t stream;
+    int kind;
+  };
+  std::vector<Installed> installed;
+  struct Updated {
+    FlowBackend::Handle h;
+    FlowBackend::End a, b;  // the ends before
+  };
+  std::vector<Updated> updated;
+  auto roll_back = [&] {
+    for (const Updated& u : updated) backend_.update(u.h, u.a, u.b);
+    for (const Installed& in : installed) backend_.remove(*next[in.stream].flow[in.kind].handle);
+    undo_ports();
+  };
+  for (size_t i = 0; i < next.size(); ++i) {
+    for (int k = 0; k < 2; ++k) {
+      FlowRec& fr = next[i].flow[k];
+      if (!want[i][k].on || fr.handle) continue;
+      auto h = backend_.install(want[i][k].a, want[i][k].b);
+      if (!h) {
+        roll_back();
+        return Err(MediaError::RelayFull);
+      }
+      fr = FlowRec{*h, want[i][k].a, want[i][k].b};
+      installed.push_back(Installed{i, k});
+    }
+  }
+  for (size_t i = 0; i < next.size(); ++i) {
+    for (int k = 0; k < 2; ++k) {
+      FlowRec& fr = next[i].flow[k];
+      if (!want[i][k].on || !fr.handle) continue;
+      if (same_end(fr.a, want[i][k].a) && same_end(fr.b, want[i][k].b)) continue;
+      if (!backend_.update(*fr.handle, want[i][k].a, want[i][k].b)) {
+        roll_back();
+        return Err(MediaError::RelayFull);
+      }
+      updated.push_back(Updated{*fr.handle, fr.a, fr.b});
+      fr.a = want[i][k].a;
+      fr.b = want[i][k].b;
+    }
+  }
+
+  // 5. Commit.
+  for (size_t i = 0; i < next.size(); ++i) {
+    for (int k = 0; k < 2; ++k) {
+      FlowRec& fr = next[i].flow[k];
+      if (want[i][k].on || !fr.handle) continue;
+      backend_.remove(*fr.handle);
+      flow_owner_.erase(*fr.handle);
+      fr.handle.reset();
+    }
+  }
+  for (const Installed& in : installed) flow_owner_[*next[in.stream].flow[in.kind].handle] = id;
+  for (const auto& ports : released) {
+    pool(s.iface[0])->release(ports[0]);
+    pool(s.iface[1])->release(ports[1]);
+  }
+  s.streams = std::move(next);
+
+  Session::Out& o = s.out[t];
+  if (!o.sent) {
+    o.sent = true;
+    o.version = sdp.origin_version;
+  } else if (o.text != out || o.version_pos != version_pos) {
+    ++o.version;
+  }
+  o.text = out;
+  o.version_pos = version_pos;
+  out.insert(version_pos, std::to_string(o.version));
+  return out;
+}
+
+MediaManager::Stats MediaManager::stats(MediaSessionId id) const {
+  Stats st;
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return st;
+  for (const Stream& stream : it->second->streams) {
+    for (const FlowRec& f : stream.flow) {
+      if (!f.handle) continue;
+      const FlowBackend::Counters c = backend_.counters(*f.handle);
+      for (int d = 0; d < 2; ++d) {
+        st.packets[d] += c.packets[d];
+        st.bytes[d] += c.bytes[d];
+      }
+    }
+  }
+  return st;
+}
+
+std::optional<MediaSessionId> MediaManager::session_of_flow(FlowBackend::Handle flow) const {
+  auto it = flow_owner_.find(flow);
+  if (it == flow_owner_.end()) return std::nullopt;
+  return it->second;
+}
+
+bool MediaManager::media_on_hold(FlowBackend::Handle flow) const {
+  auto owner = flow_owner_.find(flow);
+  if (owner == flow_owner_.end()) return false;
+  auto it = sessions_.find(owner->second);
+  if (it == sessions_.end()) return false;
+  for (const Stream& st : it->second->streams) {
+    for (const FlowRec& f : st.flow) {
+      if (f.handle == flow) return desc_on_hold(st.desc[0]) || desc_on_hold(st.desc[1]);
+    }
+  }
+  return false;
+}
+
+size_t MediaManager::session_count() const noexcept { return sessions_.size(); }
+
+size_t MediaManager::ports_in_use(uint16_t iface) const noexcept {
+  const PortPool* p = pool(iface);
+  return p == nullptr ? 0 : p->pairs_in_use() * 2;
+}
+
+}  // namespace sipedge::control

@@ -1,0 +1,518 @@
+// tests/control/media_manager_test.cc — pins control/media/media_manager.cc: exact SDP out for each
+// offer/answer step (eyeBeam offer, FreeSWITCH answer, re-INVITE, hold, A/V, rtcp-mux, IPv6) and the
+// exact flows a recording FlowBackend sees; nothing leaked after errors or destroy.
+#include "control/media/media_manager.h"
+
+#include <map>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace sipedge::control {
+namespace {
+
+std::string show(const FlowBackend::End& e) {
+  return std::to_string(e.iface) + " " + e.local.to_string() + ":" + std::to_string(e.local_port) + " <> " +
+         (e.remote.family == IpAddr::Family::None ? std::string("*") : e.remote.to_string()) + ":" +
+         std::to_string(e.remote_port);
+}
+
+// Records every call; `capacity` makes install fail like a full relay.
+class FakeBackend : public FlowBackend {
+ public:
+  struct Flow {
+    End a, b;
+    Counters counters;
+  };
+  std::optional<Handle> install(const End& a, const End& b) override {
+    ++installs;
+    if (flows.size() >= capacity) return std::nullopt;
+    const Handle h = next_handle++;
+    flows[h] = Flow{a, b, {}};
+    return h;
+  }
+  bool update(Handle h, const End& a, const End& b) override {
+    ++updates;
+    auto it = flows.find(h);
+    if (it == flows.end()) return false;
+    it->second.a = a;
+    it->second.b = b;
+    return true;
+  }
+  void remove(Handle h) override {
+    ++removes;
+    flows.erase(h);
+  }
+  Counters counters(Handle h) const override { return flows.at(h).counters; }
+  size_t size() const override { return flows.size(); }
+
+  // "a || b" per flow in handle order.
+  std::vector<std::string> describe() const {
+    std::vector<std::string> out;
+    for (const auto& [h, f] : flows) out.push_back(show(f.a) + " || " + show(f.b));
+    return out;
+  }
+
+  std::map<Handle, Flow> flows;
+  Handle next_handle = 100;
+  size_t capacity = SIZE_MAX;
+  int installs = 0, updates = 0, removes = 0;
+};
+
+InterfaceConfig iface(std::string name, uint16_t index, const char* media, uint16_t min, uint16_t max) {
+  InterfaceConfig i;
+  i.name = std::move(name);
+  i.index = index;
+  i.sip_address = *IpAddr::parse(media);
+  i.media_address = *IpAddr::parse(media);
+  i.media_port_min = min;
+  i.media_port_max = max;
+  return i;
+}
+
+ControlConfig make_config() {
+  ControlConfig c;
+  c.interfaces.push_back(iface("access", 0, "10.201.0.1", 20000, 20999));
+  c.interfaces.push_back(iface("core", 1, "10.202.0.1", 30000, 30999));
+  c.interfaces.push_back(iface("core6", 2, "2001:db8:202::1", 40000, 40999));
+  c.interfaces.push_back(iface("tiny", 3, "10.203.0.1", 50000, 50003));
+  return c;
+}
+
+constexpr std::string_view kEyeBeamOffer =
+    "v=0\r\n"
+    "o=- 8 2 IN IP4 192.168.1.131\r\n"
+    "s=CounterPath eyeBeam 1.5\r\n"
+    "c=IN IP4 192.168.1.131\r\n"
+    "t=0 0\r\n"
+    "m=audio 1572 RTP/AVP 0 8 18 101\r\n"
+    "a=fmtp:18 annexb=no\r\n"
+    "a=fmtp:101 0-15\r\n"
+    "a=rtpmap:18 G729/8000\r\n"
+    "a=rtpmap:101 telephone-event/8000\r\n"
+    "a=sendrecv\r\n";
+
+constexpr std::string_view kEyeBeamOfferOut =
+    "v=0\r\n"
+    "o=- 8 2 IN IP4 10.202.0.1\r\n"
+    "s=CounterPath eyeBeam 1.5\r\n"
+    "c=IN IP4 10.202.0.1\r\n"
+    "t=0 0\r\n"
+    "m=audio 30000 RTP/AVP 0 8 18 101\r\n"
+    "a=fmtp:18 annexb=no\r\n"
+    "a=fmtp:101 0-15\r\n"
+    "a=rtpmap:18 G729/8000\r\n"
+    "a=rtpmap:101 telephone-event/8000\r\n"
+    "a=sendrecv\r\n";
+
+// FreeSWITCH style, bare LF line ends (kept as they are).
+constexpr std::string_view kSwitchAnswer =
+    "v=0\n"
+    "o=FreeSWITCH 1763790000 1763790001 IN IP4 10.202.0.50\n"
+    "s=FreeSWITCH\n"
+    "c=IN IP4 10.202.0.50\n"
+    "t=0 0\n"
+    "m=audio 16384 RTP/AVP 0 101\n"
+    "a=rtpmap:0 PCMU/8000\n"
+    "a=rtpmap:101 telephone-event/8000\n"
+    "a=fmtp:101 0-16\n"
+    "a=ptime:20\n"
+    "a=sendrecv\n"
+    "a=rtcp:16385 IN IP4 10.202.0.50\n";
+
+constexpr std::string_view kSwitchAnswerOut =
+    "v=0\n"
+    "o=FreeSWITCH 1763790000 1763790001 IN IP4 10.201.0.1\n"
+    "s=FreeSWITCH\n"
+    "c=IN IP4 10.201.0.1\n"
+    "t=0 0\n"
+    "m=audio 20000 RTP/AVP 0 101\n"
+    "a=rtpmap:0 PCMU/8000\n"
+    "a=rtpmap:101 telephone-event/8000\n"
+    "a=fmtp:101 0-16\n"
+    "a=ptime:20\n"
+    "a=sendrecv\n"
+    "a=rtcp:20001 IN IP4 10.201.0.1\n";
+
+const std::vector<std::string> kBasicFlows = {
+    "0 10.201.0.1:20000 <> 192.168.1.131:1572 || 1 10.202.0.1:30000 <> 10.202.0.50:16384",
+    "0 10.201.0.1:20001 <> 192.168.1.131:1573 || 1 10.202.0.1:30001 <> 10.202.0.50:16385",
+};
+
+std::string replace(std::string_view text, std::string_view from, std::string_view to) {
+  std::string s(text);
+  size_t pos = s.find(from);
+  EXPECT_NE(pos, std::string::npos) << from;
+  if (pos != std::string::npos) s.replace(pos, from.size(), to);
+  return s;
+}
+
+class MediaManagerTest : public ::testing::Test {
+ protected:
+  std::string ok(MediaSessionId id, MediaSide from, std::string_view sdp) {
+    auto r = media.rewrite(id, from, sdp);
+    EXPECT_TRUE(r.ok()) << (r.ok() ? "" : media_error_reason(r.error()));
+    return r.ok() ? *r : std::string();
+  }
+  // Offer from the caller (iface 0) to the callee (iface 1) and the answer back.
+  MediaSessionId basic_call() {
+    const MediaSessionId id = media.create(0, 1);
+    EXPECT_EQ(ok(id, MediaSide::Caller, kEyeBeamOffer), kEyeBeamOfferOut);
+    EXPECT_EQ(ok(id, MediaSide::Callee, kSwitchAnswer), kSwitchAnswerOut);
+    return id;
+  }
+
+  ControlConfig config = make_config();
+  FakeBackend backend;
+  MediaManager media{config, backend};
+};
+
+TEST_F(MediaManagerTest, OfferIsAnchoredOnTheCalleeInterfaceAndNoFlowBeforeTheAnswer) {
+  const MediaSessionId id = media.create(0, 1);
+  EXPECT_EQ(ok(id, MediaSide::Caller, kEyeBeamOffer), kEyeBeamOfferOut);
+  EXPECT_EQ(backend.size(), 0u);
+  EXPECT_EQ(backend.installs, 0);
+  EXPECT_EQ(media.ports_in_use(0), 2u);
+  EXPECT_EQ(media.ports_in_use(1), 2u);
+  EXPECT_EQ(media.session_count(), 1u);
+}
+
+TEST_F(MediaManagerTest, AnswerIsAnchoredOnTheCallerInterfaceAndInstallsRtpAndRtcpFlows) {
+  const MediaSessionId id = basic_call();
+  EXPECT_EQ(backend.describe(), kBasicFlows);
+  EXPECT_EQ(backend.installs, 2);
+  EXPECT_EQ(backend.updates, 0);
+  EXPECT_EQ(media.flow_count(), 2u);
+  EXPECT_EQ(media.session_of_flow(100), id);
+  EXPECT_EQ(media.session_of_flow(101), id);
+  EXPECT_EQ(media.session_of_flow(102), std::nullopt);
+  EXPECT_FALSE(media.media_on_hold(100));
+}
+
+TEST_F(MediaManagerTest, ReinviteWithTheSameSdpKeepsVersionAndFlows) {
+  const MediaSessionId id = basic_call();
+  // The phone bumps its own version without changing anything: the output stays byte-identical.
+  EXPECT_EQ(ok(id, MediaSide::Caller, replace(kEyeBeamOffer, "o=- 8 2 ", "o=- 8 3 ")), kEyeBeamOfferOut);
+  EXPECT_EQ(ok(id, MediaSide::Callee, kSwitchAnswer), kSwitchAnswerOut);
+  EXPECT_EQ(ok(id, MediaSide::Caller, kEyeBeamOffer), kEyeBeamOfferOut);
+  EXPECT_EQ(backend.installs, 2);
+  EXPECT_EQ(backend.updates, 0);
+  EXPECT_EQ(backend.removes, 0);
+  EXPECT_EQ(backend.describe(), kBasicFlows);
+}
+
+TEST_F(MediaManagerTest, EarlyMediaAnswerRepeatedIn200ChangesNothing) {
+  const MediaSessionId id = basic_call();  // the answer came in a 183
+  EXPECT_EQ(ok(id, MediaSide::Callee, kSwitchAnswer), kSwitchAnswerOut);  // and again in the 200
+  EXPECT_EQ(backend.installs, 2);
+  EXPECT_EQ(backend.updates, 0);
+  EXPECT_EQ(backend.describe(), kBasicFlows);
+}
+
+TEST_F(MediaManagerTest, HoldWithSendonlyThenZeroAddressThenUnholdKeepsTheFlows) {
+  const MediaSessionId id = basic_call();
+  // RFC 3264 §8.4 hold: direction attribute.
+  std::string hold = replace(replace(kEyeBeamOffer, "a=sendrecv", "a=sendonly"), "o=- 8 2 ", "o=- 8 3 ");
+  EXPECT_EQ(ok(id, MediaSide::Caller, hold),
+            replace(replace(kEyeBeamOfferOut, "a=sendrecv", "a=sendonly"), "o=- 8 2 ", "o=- 8 3 "));
+  EXPECT_TRUE(media.media_on_hold(100));
+  std::string held_answer = replace(kSwitchAnswer, "a=sendrecv", "a=recvonly");
+  EXPECT_EQ(ok(id, MediaSide::Callee, held_answer),
+            replace(replace(kSwitchAnswerOut, "a=sendrecv", "a=recvonly"), " 1763790001 ", " 1763790002 "));
+  // Old-style hold: c=0.0.0.0 passes through, the flow keeps the peer it had.
+  std::string zero = replace(replace(kEyeBeamOffer, "c=IN IP4 192.168.1.131", "c=IN IP4 0.0.0.0"),
+                             "o=- 8 2 ", "o=- 8 4 ");
+  EXPECT_EQ(ok(id, MediaSide::Caller, zero),
+            replace(replace(kEyeBeamOfferOut, "c=IN IP4 10.202.0.1", "c=IN IP4 0.0.0.0"), "o=- 8 2 ", "o=- 8 4 "));
+  EXPECT_TRUE(media.media_on_hold(100));
+  EXPECT_EQ(ok(id, MediaSide::Callee, held_answer),
+            replace(replace(kSwitchAnswerOut, "a=sendrecv", "a=recvonly"), " 1763790001 ", " 1763790002 "));
+  EXPECT_EQ(backend.describe(), kBasicFlows);
+  // Unhold: back to the first SDP, one version up again.
+  EXPECT_EQ(ok(id, MediaSide::Caller, replace(kEyeBeamOffer, "o=- 8 2 ", "o=- 8 5 ")),
+            replace(kEyeBeamOfferOut, "o=- 8 2 ", "o=- 8 5 "));
+  EXPECT_EQ(ok(id, MediaSide::Callee, kSwitchAnswer), replace(kSwitchAnswerOut, " 1763790001 ", " 1763790003 "));
+  EXPECT_FALSE(media.media_on_hold(100));
+  EXPECT_EQ(backend.installs, 2);
+  EXPECT_EQ(backend.updates, 0);
+  EXPECT_EQ(backend.describe(), kBasicFlows);
+}
+
+TEST_F(MediaManagerTest, ZeroAddressBeforeAnyAddressLeavesThePeerUnknown) {
+  const MediaSessionId id = media.create(0, 1);
+  ok(id, MediaSide::Caller, replace(kEyeBeamOffer, "c=IN IP4 192.168.1.131", "c=IN IP4 0.0.0.0"));
+  ok(id, MediaSide::Callee, kSwitchAnswer);
+  EXPECT_EQ(backend.describe(), (std::vector<std::string>{
+                                    "0 10.201.0.1:20000 <> *:1572 || 1 10.202.0.1:30000 <> 10.202.0.50:16384",
+                                    "0 10.201.0.1:20001 <> *:1573 || 1 10.202.0.1:30001 <> 10.202.0.50:16385",
+                                }));
+}
+
+TEST_F(MediaManagerTest, NewPeerAddressInReinviteUpdatesTheFlows) {
+  const MediaSessionId id = basic_call();
+  std::string moved = replace(replace(replace(kEyeBeamOffer, "c=IN IP4 192.168.1.131", "c=IN IP4 192.168.1.140"),
+                                      "m=audio 1572", "m=audio 1600"),
+                              "o=- 8 2 ", "o=- 8 3 ");
+  // What the callee sees does not change: same relay address and port.
+  EXPECT_EQ(ok(id, MediaSide::Caller, moved), kEyeBeamOfferOut);
+  EXPECT_EQ(backend.installs, 2);
+  EXPECT_EQ(backend.updates, 2);
+  EXPECT_EQ(backend.describe(), (std::vector<std::string>{
+                                    "0 10.201.0.1:20000 <> 192.168.1.140:1600 || 1 10.202.0.1:30000 <> 10.202.0.50:16384",
+                                    "0 10.201.0.1:20001 <> 192.168.1.140:1601 || 1 10.202.0.1:30001 <> 10.202.0.50:16385",
+                                }));
+}
+
+constexpr std::string_view kAvOffer =
+    "v=0\r\n"
+    "o=alice 2890844526 2890844526 IN IP4 192.168.1.20\r\n"
+    "s=-\r\n"
+    "c=IN IP4 192.168.1.20\r\n"
+    "t=0 0\r\n"
+    "m=audio 49170 RTP/AVP 0\r\n"
+    "a=rtpmap:0 PCMU/8000\r\n"
+    "m=video 51372 RTP/AVP 31\r\n"
+    "c=IN IP4 192.168.1.21\r\n"
+    "a=rtpmap:31 H261/90000\r\n";
+
+TEST_F(MediaManagerTest, AudioAndVideoThenVideoRejectedWithPortZero) {
+  const MediaSessionId id = media.create(0, 1);
+  EXPECT_EQ(ok(id, MediaSide::Caller, kAvOffer),
+            "v=0\r\n"
+            "o=alice 2890844526 2890844526 IN IP4 10.202.0.1\r\n"
+            "s=-\r\n"
+            "c=IN IP4 10.202.0.1\r\n"
+            "t=0 0\r\n"
+            "m=audio 30000 RTP/AVP 0\r\n"
+            "a=rtpmap:0 PCMU/8000\r\n"
+            "m=video 30002 RTP/AVP 31\r\n"
+            "c=IN IP4 10.202.0.1\r\n"
+            "a=rtpmap:31 H261/90000\r\n");
+  EXPECT_EQ(media.ports_in_use(0), 4u);
+  EXPECT_EQ(media.ports_in_use(1), 4u);
+  EXPECT_EQ(ok(id, MediaSide::Callee,
+               "v=0\r\n"
+               "o=bob 2808844564 2808844564 IN IP4 10.202.0.60\r\n"
+               "s=-\r\n"
+               "c=IN IP4 10.202.0.60\r\n"
+               "t=0 0\r\n"
+               "m=audio 49174 RTP/AVP 0\r\n"
+               "a=rtpmap:0 PCMU/8000\r\n"
+               "m=video 0 RTP/AVP 31\r\n"),
+            "v=0\r\n"
+            "o=bob 2808844564 2808844564 IN IP4 10.201.0.1\r\n"
+            "s=-\r\n"
+            "c=IN IP4 10.201.0.1\r\n"
+            "t=0 0\r\n"
+            "m=audio 20000 RTP/AVP 0\r\n"
+            "a=rtpmap:0 PCMU/8000\r\n"
+            "m=video 0 RTP/AVP 31\r\n");
+  EXPECT_EQ(media.ports_in_use(0), 2u);
+  EXPECT_EQ(media.ports_in_use(1), 2u);
+  EXPECT_EQ(backend.describe(), (std::vector<std::string>{
+                                    "0 10.201.0.1:20000 <> 192.168.1.20:49170 || 1 10.202.0.1:30000 <> 10.202.0.60:49174",
+                                    "0 10.201.0.1:20001 <> 192.168.1.20:49171 || 1 10.202.0.1:30001 <> 10.202.0.60:49175",
+                                }));
+}
+
+TEST_F(MediaManagerTest, AudioAndVideoBothAnsweredInstallFourFlows) {
+  const MediaSessionId id = media.create(0, 1);
+  ok(id, MediaSide::Caller, kAvOffer);
+  ok(id, MediaSide::Callee,
+     "v=0\r\no=bob 1 1 IN IP4 10.202.0.60\r\ns=-\r\nc=IN IP4 10.202.0.60\r\nt=0 0\r\n"
+     "m=audio 49174 RTP/AVP 0\r\nm=video 49176 RTP/AVP 31\r\n");
+  EXPECT_EQ(backend.describe(), (std::vector<std::string>{
+                                    "0 10.201.0.1:20000 <> 192.168.1.20:49170 || 1 10.202.0.1:30000 <> 10.202.0.60:49174",
+                                    "0 10.201.0.1:20001 <> 192.168.1.20:49171 || 1 10.202.0.1:30001 <> 10.202.0.60:49175",
+                                    "0 10.201.0.1:20002 <> 192.168.1.21:51372 || 1 10.202.0.1:30002 <> 10.202.0.60:49176",
+                                    "0 10.201.0.1:20003 <> 192.168.1.21:51373 || 1 10.202.0.1:30003 <> 10.202.0.60:49177",
+                                }));
+  // Video switched off by a re-INVITE: its flows and ports go.
+  ok(id, MediaSide::Caller, replace(kAvOffer, "m=video 51372", "m=video 0"));
+  EXPECT_EQ(backend.size(), 2u);
+  EXPECT_EQ(media.ports_in_use(0), 2u);
+  EXPECT_EQ(media.ports_in_use(1), 2u);
+}
+
+constexpr std::string_view kMuxOffer =
+    "v=0\r\n"
+    "o=- 100 1 IN IP4 192.168.1.30\r\n"
+    "s=-\r\n"
+    "c=IN IP4 192.168.1.30\r\n"
+    "t=0 0\r\n"
+    "m=audio 40000 RTP/AVP 0\r\n"
+    "a=rtcp:40000\r\n"
+    "a=rtcp-mux\r\n";
+
+TEST_F(MediaManagerTest, RtcpMuxOnBothSidesMeansOneFlowAndRtcpNamesTheRtpPort) {
+  const MediaSessionId id = media.create(0, 1);
+  EXPECT_EQ(ok(id, MediaSide::Caller, kMuxOffer),
+            "v=0\r\n"
+            "o=- 100 1 IN IP4 10.202.0.1\r\n"
+            "s=-\r\n"
+            "c=IN IP4 10.202.0.1\r\n"
+            "t=0 0\r\n"
+            "m=audio 30000 RTP/AVP 0\r\n"
+            "a=rtcp:30000\r\n"
+            "a=rtcp-mux\r\n");
+  EXPECT_EQ(ok(id, MediaSide::Callee,
+               "v=0\r\no=- 7 7 IN IP4 10.202.0.70\r\ns=-\r\nc=IN IP4 10.202.0.70\r\nt=0 0\r\n"
+               "m=audio 8000 RTP/AVP 0\r\na=rtcp-mux\r\n"),
+            "v=0\r\no=- 7 7 IN IP4 10.201.0.1\r\ns=-\r\nc=IN IP4 10.201.0.1\r\nt=0 0\r\n"
+            "m=audio 20000 RTP/AVP 0\r\na=rtcp-mux\r\n");
+  EXPECT_EQ(backend.describe(), (std::vector<std::string>{
+                                    "0 10.201.0.1:20000 <> 192.168.1.30:40000 || 1 10.202.0.1:30000 <> 10.202.0.70:8000",
+                                }));
+}
+
+TEST_F(MediaManagerTest, RtcpMuxDeclinedByTheAnswerKeepsTheRtcpFlow) {
+  const MediaSessionId id = media.create(0, 1);
+  ok(id, MediaSide::Caller, kMuxOffer);
+  ok(id, MediaSide::Callee,
+     "v=0\r\no=- 7 7 IN IP4 10.202.0.70\r\ns=-\r\nc=IN IP4 10.202.0.70\r\nt=0 0\r\nm=audio 8000 RTP/AVP 0\r\n");
+  EXPECT_EQ(backend.describe(), (std::vector<std::string>{
+                                    "0 10.201.0.1:20000 <> 192.168.1.30:40000 || 1 10.202.0.1:30000 <> 10.202.0.70:8000",
+                                    "0 10.201.0.1:20001 <> 192.168.1.30:40000 || 1 10.202.0.1:30001 <> 10.202.0.70:8001",
+                                }));
+}
+
+TEST_F(MediaManagerTest, Ipv6InterfaceGetsIn6Addresses) {
+  const MediaSessionId id = media.create(0, 2);
+  EXPECT_EQ(ok(id, MediaSide::Caller, kEyeBeamOffer),
+            "v=0\r\n"
+            "o=- 8 2 IN IP6 2001:db8:202::1\r\n"
+            "s=CounterPath eyeBeam 1.5\r\n"
+            "c=IN IP6 2001:db8:202::1\r\n"
+            "t=0 0\r\n"
+            "m=audio 40000 RTP/AVP 0 8 18 101\r\n"
+            "a=fmtp:18 annexb=no\r\n"
+            "a=fmtp:101 0-15\r\n"
+            "a=rtpmap:18 G729/8000\r\n"
+            "a=rtpmap:101 telephone-event/8000\r\n"
+            "a=sendrecv\r\n");
+  EXPECT_EQ(ok(id, MediaSide::Callee,
+               "v=0\r\n"
+               "o=- 9 9 IN IP6 2001:db8:202::50\r\n"
+               "s=-\r\n"
+               "c=IN IP6 2001:db8:202::50\r\n"
+               "t=0 0\r\n"
+               "m=audio 6000 RTP/AVP 0\r\n"
+               "a=rtcp:6001 IN IP6 2001:db8:202::51\r\n"),
+            "v=0\r\n"
+            "o=- 9 9 IN IP4 10.201.0.1\r\n"
+            "s=-\r\n"
+            "c=IN IP4 10.201.0.1\r\n"
+            "t=0 0\r\n"
+            "m=audio 20000 RTP/AVP 0\r\n"
+            "a=rtcp:20001 IN IP4 10.201.0.1\r\n");
+  EXPECT_EQ(backend.describe(),
+            (std::vector<std::string>{
+                "0 10.201.0.1:20000 <> 192.168.1.131:1572 || 2 2001:db8:202::1:40000 <> 2001:db8:202::50:6000",
+                "0 10.201.0.1:20001 <> 192.168.1.131:1573 || 2 2001:db8:202::1:40001 <> 2001:db8:202::51:6001",
+            }));
+}
+
+TEST_F(MediaManagerTest, PeerAddressOfTheWrongFamilyIsRefusedWithoutState) {
+  const MediaSessionId id = media.create(0, 2);
+  ok(id, MediaSide::Caller, kEyeBeamOffer);
+  auto r = media.rewrite(id, MediaSide::Callee, kSwitchAnswer);  // IPv4 peer on the IPv6 interface
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), MediaError::AddressFamily);
+  EXPECT_EQ(backend.size(), 0u);
+  EXPECT_EQ(media.ports_in_use(0), 2u);
+  EXPECT_EQ(media.ports_in_use(2), 2u);
+}
+
+std::string offer_with_streams(int n) {
+  std::string s = "v=0\r\no=- 1 1 IN IP4 192.168.1.5\r\ns=-\r\nc=IN IP4 192.168.1.5\r\nt=0 0\r\n";
+  for (int i = 0; i < n; ++i) s += "m=audio " + std::to_string(10000 + 2 * i) + " RTP/AVP 0\r\n";
+  return s;
+}
+
+TEST_F(MediaManagerTest, ExhaustedPortRangeFailsWithNoPortsAndLeaksNothing) {
+  const MediaSessionId id = media.create(0, 3);  // iface 3: 50000-50003, two pairs
+  auto r = media.rewrite(id, MediaSide::Caller, offer_with_streams(3));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), MediaError::NoPorts);
+  EXPECT_EQ(media.ports_in_use(0), 0u);
+  EXPECT_EQ(media.ports_in_use(3), 0u);
+  // Two streams fit exactly.
+  const std::string out = ok(id, MediaSide::Caller, offer_with_streams(2));
+  EXPECT_NE(out.find("m=audio 50000 RTP/AVP 0\r\nm=audio 50002 RTP/AVP 0\r\n"), std::string::npos) << out;
+  EXPECT_EQ(media.ports_in_use(3), 4u);
+  const MediaSessionId other = media.create(0, 3);
+  auto full = media.rewrite(other, MediaSide::Caller, offer_with_streams(1));
+  ASSERT_FALSE(full.ok());
+  EXPECT_EQ(full.error(), MediaError::NoPorts);
+  EXPECT_EQ(media.ports_in_use(0), 4u);
+  media.destroy(id);
+  EXPECT_EQ(media.ports_in_use(3), 0u);
+  EXPECT_NE(ok(other, MediaSide::Caller, offer_with_streams(1)).find("m=audio 50000 "), std::string::npos);
+}
+
+TEST_F(MediaManagerTest, ReleasedPortsAreReusedLast) {
+  media.destroy(basic_call());
+  const MediaSessionId id = media.create(0, 1);
+  EXPECT_EQ(ok(id, MediaSide::Caller, kEyeBeamOffer), replace(kEyeBeamOfferOut, "m=audio 30000", "m=audio 30002"));
+}
+
+TEST_F(MediaManagerTest, RelayFullRollsBackFlowsAndKeepsTheVersion) {
+  const MediaSessionId id = media.create(0, 1);
+  ok(id, MediaSide::Caller, kEyeBeamOffer);
+  backend.capacity = 1;
+  auto r = media.rewrite(id, MediaSide::Callee, kSwitchAnswer);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), MediaError::RelayFull);
+  EXPECT_EQ(backend.size(), 0u);
+  EXPECT_EQ(media.ports_in_use(0), 2u);
+  backend.capacity = SIZE_MAX;
+  EXPECT_EQ(ok(id, MediaSide::Callee, kSwitchAnswer), kSwitchAnswerOut);
+  EXPECT_EQ(backend.size(), 2u);
+}
+
+TEST_F(MediaManagerTest, BadInputIsRefusedByKind) {
+  const MediaSessionId id = media.create(0, 1);
+  auto bad = media.rewrite(id, MediaSide::Caller, "this is not SDP");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error(), MediaError::BadSdp);
+  auto many = media.rewrite(id, MediaSide::Caller, offer_with_streams(17));
+  ASSERT_FALSE(many.ok());
+  EXPECT_EQ(many.error(), MediaError::TooManyStreams);
+  auto unknown = media.rewrite(999, MediaSide::Caller, kEyeBeamOffer);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error(), MediaError::UnknownSession);
+  EXPECT_EQ(media.ports_in_use(0), 0u);
+  EXPECT_EQ(media.ports_in_use(1), 0u);
+  EXPECT_EQ(media_error_reason(MediaError::NoPorts), "No Media Ports Available");
+}
+
+TEST_F(MediaManagerTest, DestroyReturnsEveryPortAndFlow) {
+  const MediaSessionId id = basic_call();
+  const MediaSessionId av = media.create(0, 1);
+  ok(av, MediaSide::Caller, kAvOffer);
+  EXPECT_EQ(media.ports_in_use(0), 6u);
+  media.destroy(id);
+  media.destroy(av);
+  media.destroy(av);  // twice is harmless
+  EXPECT_EQ(media.ports_in_use(0), 0u);
+  EXPECT_EQ(media.ports_in_use(1), 0u);
+  EXPECT_EQ(backend.size(), 0u);
+  EXPECT_EQ(backend.removes, 2);
+  EXPECT_EQ(media.session_count(), 0u);
+  EXPECT_EQ(media.session_of_flow(100), std::nullopt);
+}
+
+TEST_F(MediaManagerTest, StatsSumEveryFlowOfTheSession) {
+  const MediaSessionId id = basic_call();
+  backend.flows[100].counters = FlowBackend::Counters{{50, 40}, {8600, 6880}};
+  backend.flows[101].counters = FlowBackend::Counters{{2, 1}, {160, 80}};
+  const MediaManager::Stats st = media.stats(id);
+  EXPECT_EQ(st.packets[0], 52u);
+  EXPECT_EQ(st.packets[1], 41u);
+  EXPECT_EQ(st.bytes[0], 8760u);
+  EXPECT_EQ(st.bytes[1], 6960u);
+  EXPECT_EQ(media.stats(999).packets[0], 0u);
+}
+
+}  // namespace
+}  // namespace sipedge::control
