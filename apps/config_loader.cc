@@ -1,0 +1,426 @@
+// apps/config_loader.cc — startup (main thread). See config_loader.h. The schema is the set of
+// keys each table accepts; values are checked as they are read so the error points at them.
+#include "apps/config_loader.h"
+
+#include <charconv>
+#include <fstream>
+#include <initializer_list>
+#include <set>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+namespace sipedge::apps {
+namespace {
+
+class Reader {
+ public:
+  explicit Reader(std::string source) : source_(std::move(source)) {}
+
+  [[noreturn]] void fail(const toml::node* node, const std::string& what) const {
+    std::ostringstream os;
+    os << source_;
+    if (node) os << ":" << node->source().begin.line << ":" << node->source().begin.column;
+    os << ": " << what;
+    throw ConfigError(os.str());
+  }
+
+  void only_keys(const toml::table& t, std::string_view table, std::initializer_list<std::string_view> keys) const {
+    for (const auto& [k, v] : t) {
+      bool known = false;
+      for (std::string_view allowed : keys) known |= k.str() == allowed;
+      if (!known) {
+        std::string list;
+        for (std::string_view allowed : keys) list += (list.empty() ? "" : ", ") + std::string(allowed);
+        fail(&v, "unknown key '" + std::string(k.str()) + "' in [" + std::string(table) + "] (expected one of: " + list + ")");
+      }
+    }
+  }
+
+  const toml::table* table(const toml::table& parent, std::string_view key, std::string_view path) const {
+    const toml::node* n = parent.get(key);
+    if (!n) return nullptr;
+    if (!n->is_table()) fail(n, "expected [" + std::string(path) + "] to be a table");
+    return n->as_table();
+  }
+
+  std::string str(const toml::table& t, std::string_view key, std::string_view path, std::string dflt = {},
+                  bool required = false) const {
+    const toml::node* n = t.get(key);
+    if (!n) {
+      if (required) fail(&t, "missing required key '" + std::string(key) + "' in " + std::string(path));
+      return dflt;
+    }
+    if (!n->is_string()) fail(n, std::string(path) + "." + std::string(key) + ": expected a string");
+    return std::string(n->as_string()->get());
+  }
+
+  int64_t integer(const toml::table& t, std::string_view key, std::string_view path, int64_t dflt, int64_t lo,
+                  int64_t hi) const {
+    const toml::node* n = t.get(key);
+    if (!n) return dflt;
+    if (!n->is_integer()) fail(n, std::string(path) + "." + std::string(key) + ": expected an integer");
+    const int64_t v = n->as_integer()->get();
+    if (v < lo || v > hi)
+      fail(n, std::string(path) + "." + std::string(key) + ": expected an integer in [" + std::to_string(lo) + ", " +
+                  std::to_string(hi) + "], got " + std::to_string(v));
+    return v;
+  }
+
+  bool boolean(const toml::table& t, std::string_view key, std::string_view path, bool dflt) const {
+    const toml::node* n = t.get(key);
+    if (!n) return dflt;
+    if (!n->is_boolean()) fail(n, std::string(path) + "." + std::string(key) + ": expected true or false");
+    return n->as_boolean()->get();
+  }
+
+  std::vector<std::string> strings(const toml::table& t, std::string_view key, std::string_view path) const {
+    std::vector<std::string> out;
+    const toml::node* n = t.get(key);
+    if (!n) return out;
+    if (!n->is_array()) fail(n, std::string(path) + "." + std::string(key) + ": expected an array of strings");
+    for (const toml::node& e : *n->as_array()) {
+      if (!e.is_string()) fail(&e, std::string(path) + "." + std::string(key) + ": expected an array of strings");
+      out.emplace_back(e.as_string()->get());
+    }
+    return out;
+  }
+
+  std::vector<int64_t> integers(const toml::table& t, std::string_view key, std::string_view path) const {
+    std::vector<int64_t> out;
+    const toml::node* n = t.get(key);
+    if (!n) return out;
+    if (!n->is_array()) fail(n, std::string(path) + "." + std::string(key) + ": expected an array of integers");
+    for (const toml::node& e : *n->as_array()) {
+      if (!e.is_integer()) fail(&e, std::string(path) + "." + std::string(key) + ": expected an array of integers");
+      out.push_back(e.as_integer()->get());
+    }
+    return out;
+  }
+
+  const toml::node* node(const toml::table& t, std::string_view key) const { return t.get(key); }
+
+ private:
+  std::string source_;
+};
+
+std::optional<Endpoint> parse_endpoint(std::string_view text) {
+  // "10.0.0.1:5060", "[2001:db8::1]:5060", or an address alone (port 5060).
+  std::string_view host = text;
+  uint16_t port = 5060;
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    host = text.substr(1, close - 1);
+    if (close + 1 < text.size()) {
+      if (text[close + 1] != ':') return std::nullopt;
+      std::string_view p = text.substr(close + 2);
+      auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+      if (ec != std::errc() || ptr != p.data() + p.size() || port == 0) return std::nullopt;
+    }
+  } else if (const size_t colon = text.rfind(':'); colon != std::string_view::npos && text.find(':') == colon) {
+    host = text.substr(0, colon);
+    std::string_view p = text.substr(colon + 1);
+    auto [ptr, ec] = std::from_chars(p.data(), p.data() + p.size(), port);
+    if (ec != std::errc() || ptr != p.data() + p.size() || port == 0) return std::nullopt;
+  }
+  auto ip = IpAddr::parse(host);
+  if (!ip) return std::nullopt;
+  return Endpoint{*ip, port};
+}
+
+bool is_lower_hex(const std::string& s, size_t len) {
+  if (s.size() != len) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+}  // namespace
+
+GatewayConfig load_config_string(std::string_view text, std::string_view source_name) {
+  const Reader r{std::string(source_name)};
+  toml::table root;
+  try {
+    root = toml::parse(text, source_name);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << source_name << ":" << e.source().begin.line << ":" << e.source().begin.column << ": " << e.description();
+    throw ConfigError(os.str());
+  }
+  r.only_keys(root, "top level",
+              {"eal", "dataplane", "interface", "sip", "timers", "registrar", "auth", "user", "route", "media", "cdr",
+               "management"});
+  GatewayConfig cfg;
+  dataplane::DataplaneConfig& dp = cfg.dataplane;
+  control::ControlConfig& cc = cfg.control;
+
+  if (const toml::table* eal = r.table(root, "eal", "eal")) {
+    r.only_keys(*eal, "eal",
+                {"main_lcore", "worker_lcores", "memory_mb", "no_huge", "file_prefix", "in_memory", "no_pci", "vdevs",
+                 "pci_allow", "log_level", "extra_args"});
+    dp.eal.main_lcore = static_cast<unsigned>(r.integer(*eal, "main_lcore", "eal", 0, 0, 1023));
+    for (int64_t l : r.integers(*eal, "worker_lcores", "eal")) {
+      if (l < 0 || l > 1023) r.fail(r.node(*eal, "worker_lcores"), "eal.worker_lcores: lcore ids are 0..1023");
+      dp.eal.worker_lcores.push_back(static_cast<unsigned>(l));
+    }
+    dp.eal.memory_mb = static_cast<unsigned>(r.integer(*eal, "memory_mb", "eal", 512, 64, 1 << 20));
+    if (r.node(*eal, "no_huge")) dp.eal.no_huge = r.boolean(*eal, "no_huge", "eal", true);
+    dp.eal.file_prefix = r.str(*eal, "file_prefix", "eal", "sipedge");
+    dp.eal.in_memory = r.boolean(*eal, "in_memory", "eal", false);
+    dp.eal.no_pci = r.boolean(*eal, "no_pci", "eal", false);
+    dp.eal.vdevs = r.strings(*eal, "vdevs", "eal");
+    dp.eal.pci_allow = r.strings(*eal, "pci_allow", "eal");
+    dp.eal.log_level = r.str(*eal, "log_level", "eal");
+    dp.eal.extra_args = r.strings(*eal, "extra_args", "eal");
+  }
+  if (const toml::table* d = r.table(root, "dataplane", "dataplane")) {
+    r.only_keys(*d, "dataplane", {"idle_backoff", "mbufs", "relay_flows", "idle_check_s", "sleep_max_us"});
+    dp.idle.enabled = r.boolean(*d, "idle_backoff", "dataplane", true);
+    dp.idle.sleep_max_us = static_cast<uint32_t>(r.integer(*d, "sleep_max_us", "dataplane", 100, 1, 100000));
+    dp.mbufs = static_cast<uint32_t>(r.integer(*d, "mbufs", "dataplane", 8191, 1023, 1 << 24));
+    cfg.relay_flows = static_cast<uint32_t>(r.integer(*d, "relay_flows", "dataplane", 65536, 16, 16 << 20));
+    cfg.idle_check_s = static_cast<uint32_t>(r.integer(*d, "idle_check_s", "dataplane", 5, 1, 3600));
+  }
+
+  const toml::node* ifs = root.get("interface");
+  if (!ifs) r.fail(nullptr, "no [[interface]]: at least one interface is required");
+  if (!ifs->is_array_of_tables()) r.fail(ifs, "expected [[interface]] tables");
+  std::set<uint16_t> sip_ports;
+  uint16_t media_min = 65535, media_max = 0;
+  uint16_t index = 0;
+  for (const toml::node& n : *ifs->as_array()) {
+    const toml::table& t = *n.as_table();
+    const std::string path = "interface[" + std::to_string(index) + "]";
+    r.only_keys(t, "[interface]",
+                {"name", "device", "role", "ipv4", "ipv6", "gateway4", "gateway6", "vlan", "mtu", "mac", "sip_port",
+                 "media_ports", "media_address"});
+    dataplane::PortConfig port;
+    control::InterfaceConfig ic;
+    ic.index = index;
+    ic.name = r.str(t, "name", path, {}, true);
+    for (const control::InterfaceConfig& other : cc.interfaces)
+      if (other.name == ic.name) r.fail(r.node(t, "name"), path + ".name: '" + ic.name + "' is used twice");
+    port.device = r.str(t, "device", path, {}, true);
+    const std::string role = r.str(t, "role", path, "access");
+    if (role == "access") {
+      port.role = dataplane::PortRole::Access;
+      ic.role = control::InterfaceRole::Access;
+    } else if (role == "core") {
+      port.role = dataplane::PortRole::Core;
+      ic.role = control::InterfaceRole::Core;
+    } else {
+      r.fail(r.node(t, "role"), path + ".role: expected \"access\" or \"core\", got \"" + role + "\"");
+    }
+    auto prefix = [&](std::string_view key, bool v6) -> std::optional<std::pair<dataplane::IpPrefix, IpPrefix>> {
+      const std::string s = r.str(t, key, path);
+      if (s.empty()) return std::nullopt;
+      auto dpp = dataplane::IpPrefix::parse(s);
+      auto cp = IpPrefix::parse(s);
+      if (!dpp || !cp || cp->addr.is_v6() != v6 || s.find('/') == std::string::npos)
+        r.fail(r.node(t, key), path + "." + std::string(key) + ": expected an " + (v6 ? "IPv6" : "IPv4") +
+                                   " address with prefix length, like " +
+                                   (v6 ? "\"fd00:201::1/64\"" : "\"10.201.0.1/24\"") + ", got \"" + s + "\"");
+      return std::make_pair(*dpp, *cp);
+    };
+    auto v4 = prefix("ipv4", false);
+    auto v6 = prefix("ipv6", true);
+    if (!v4 && !v6) r.fail(&t, path + ": needs ipv4 or ipv6");
+    if (v4) port.ipv4 = v4->first;
+    if (v6) port.ipv6 = v6->first;
+    const auto& primary = v4 ? *v4 : *v6;
+    ic.sip_address = primary.second.addr;
+    ic.subnet = primary.second;
+    for (std::string_view key : {"gateway4", "gateway6"}) {
+      const std::string g = r.str(t, key, path);
+      if (g.empty()) continue;
+      auto ip = dataplane::IpAddr::parse(g);
+      if (!ip || ip->is_v6() != (key == "gateway6"))
+        r.fail(r.node(t, key), path + "." + std::string(key) + ": expected an " + (key == "gateway6" ? "IPv6" : "IPv4") +
+                                   " address, got \"" + g + "\"");
+      (key == "gateway4" ? port.gateway4 : port.gateway6) = *ip;
+    }
+    port.vlan = static_cast<uint16_t>(r.integer(t, "vlan", path, 0, 0, 4094));
+    port.mtu = static_cast<uint16_t>(r.integer(t, "mtu", path, 1500, 576, 9000));
+    ic.sip_port = static_cast<uint16_t>(r.integer(t, "sip_port", path, 5060, 1, 65535));
+    sip_ports.insert(ic.sip_port);
+    const std::vector<int64_t> media = r.integers(t, "media_ports", path);
+    if (!media.empty()) {
+      if (media.size() != 2 || media[0] < 1024 || media[1] > 65534 || media[0] >= media[1])
+        r.fail(r.node(t, "media_ports"), path + ".media_ports: expected [first, last] with 1024 <= first < last <= 65534");
+      ic.media_port_min = static_cast<uint16_t>(media[0]);
+      ic.media_port_max = static_cast<uint16_t>(media[1]);
+    }
+    media_min = std::min(media_min, ic.media_port_min);
+    media_max = std::max(media_max, ic.media_port_max);
+    ic.media_address = ic.sip_address;
+    const std::string ma = r.str(t, "media_address", path);
+    if (!ma.empty()) {
+      auto ip = IpAddr::parse(ma);
+      if (!ip) r.fail(r.node(t, "media_address"), path + ".media_address: expected an IP address, got \"" + ma + "\"");
+      ic.media_address = *ip;
+    }
+    if (const toml::node* mac = r.node(t, "mac")) {
+      const std::string s = r.str(t, "mac", path);
+      dataplane::MacAddr m{};
+      unsigned b[6];
+      if (std::sscanf(s.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6 ||
+          s.size() != 17)
+        r.fail(mac, path + ".mac: expected six hex bytes like \"02:00:00:00:00:01\", got \"" + s + "\"");
+      for (int i = 0; i < 6; ++i) m[i] = static_cast<uint8_t>(b[i]);
+      port.mac = m;
+    }
+    dp.ports.push_back(port);
+    cc.interfaces.push_back(ic);
+    ++index;
+  }
+  dp.sip_ports.assign(sip_ports.begin(), sip_ports.end());
+  dp.media_port_min = media_min;
+  dp.media_port_max = media_max;
+
+  auto iface_named = [&](const std::string& name) {
+    for (const control::InterfaceConfig& i : cc.interfaces)
+      if (i.name == name) return true;
+    return false;
+  };
+
+  if (const toml::table* s = r.table(root, "sip", "sip")) {
+    r.only_keys(*s, "sip", {"domains", "user_agent", "default_interface"});
+    cc.domains = r.strings(*s, "domains", "sip");
+    for (std::string& d : cc.domains)
+      for (char& c : d) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    cc.user_agent = r.str(*s, "user_agent", "sip", "sipedge");
+    cc.default_interface = r.str(*s, "default_interface", "sip");
+    if (!cc.default_interface.empty() && !iface_named(cc.default_interface))
+      r.fail(r.node(*s, "default_interface"), "sip.default_interface: no [[interface]] is named '" + cc.default_interface + "'");
+  }
+  if (const toml::table* t = r.table(root, "timers", "timers")) {
+    r.only_keys(*t, "timers", {"t1_ms", "t2_ms", "t4_ms", "timer_c_s"});
+    cc.timers.t1_ms = static_cast<uint32_t>(r.integer(*t, "t1_ms", "timers", 500, 10, 60000));
+    cc.timers.t2_ms = static_cast<uint32_t>(r.integer(*t, "t2_ms", "timers", 4000, cc.timers.t1_ms, 600000));
+    cc.timers.t4_ms = static_cast<uint32_t>(r.integer(*t, "t4_ms", "timers", 5000, 10, 600000));
+    cc.timer_c_s = static_cast<uint32_t>(r.integer(*t, "timer_c_s", "timers", 180, 1, 86400));
+    // Timer D absorbs retransmitted final responses, which stop after 64*T1: a shorter T1 (labs,
+    // tests) shortens it too; at the default T1 it is RFC 3261's 32 s.
+    cc.timers.timer_d_ms = std::min<uint32_t>(64 * cc.timers.t1_ms, 32000);
+  }
+  if (const toml::table* t = r.table(root, "registrar", "registrar")) {
+    r.only_keys(*t, "registrar", {"min_expires_s", "max_expires_s", "default_expires_s", "nat_keepalive_s"});
+    cc.registration_min_expires_s = static_cast<uint32_t>(r.integer(*t, "min_expires_s", "registrar", 60, 1, 86400));
+    cc.registration_max_expires_s =
+        static_cast<uint32_t>(r.integer(*t, "max_expires_s", "registrar", 7200, cc.registration_min_expires_s, 604800));
+    cc.registration_default_expires_s = static_cast<uint32_t>(
+        r.integer(*t, "default_expires_s", "registrar", 3600, cc.registration_min_expires_s, cc.registration_max_expires_s));
+    cc.nat_keepalive_s = static_cast<uint32_t>(r.integer(*t, "nat_keepalive_s", "registrar", 25, 0, 3600));
+  }
+  cc.realm = cc.domains.empty() ? "sipedge" : cc.domains.front();
+  if (const toml::table* a = r.table(root, "auth", "auth")) {
+    r.only_keys(*a, "auth", {"realm", "algorithms", "nonce_ttl_s", "trusted"});
+    cc.realm = r.str(*a, "realm", "auth", cc.realm);
+    cc.auth.nonce_ttl_s = static_cast<uint32_t>(r.integer(*a, "nonce_ttl_s", "auth", 300, 10, 86400));
+    if (r.node(*a, "algorithms")) {
+      cc.auth.algorithms.clear();
+      for (const std::string& alg : r.strings(*a, "algorithms", "auth")) {
+        if (alg == "MD5")
+          cc.auth.algorithms.push_back(control::DigestAlgorithm::Md5);
+        else if (alg == "SHA-256")
+          cc.auth.algorithms.push_back(control::DigestAlgorithm::Sha256);
+        else
+          r.fail(r.node(*a, "algorithms"), "auth.algorithms: expected \"SHA-256\" and/or \"MD5\", got \"" + alg + "\"");
+      }
+      if (cc.auth.algorithms.empty()) r.fail(r.node(*a, "algorithms"), "auth.algorithms: expected at least one algorithm");
+    }
+    for (const std::string& p : r.strings(*a, "trusted", "auth")) {
+      auto prefix = IpPrefix::parse(p);
+      if (!prefix) r.fail(r.node(*a, "trusted"), "auth.trusted: expected addresses or prefixes like \"10.202.0.0/24\", got \"" + p + "\"");
+      cc.trusted.push_back(*prefix);
+    }
+  }
+  cc.auth.realm = cc.realm;
+
+  if (const toml::node* users = root.get("user")) {
+    if (!users->is_array_of_tables()) r.fail(users, "expected [[user]] tables");
+    for (const toml::node& n : *users->as_array()) {
+      const toml::table& t = *n.as_table();
+      r.only_keys(t, "[user]", {"name", "password", "ha1_md5", "ha1_sha256"});
+      control::UserConfig u;
+      u.name = r.str(t, "name", "user", {}, true);
+      const std::string password = r.str(t, "password", "user");
+      const std::string md5 = r.str(t, "ha1_md5", "user");
+      const std::string sha = r.str(t, "ha1_sha256", "user");
+      if (!password.empty()) {
+        if (!md5.empty() || !sha.empty()) r.fail(&t, "user '" + u.name + "': give password or ha1_md5/ha1_sha256, not both");
+        u.credentials.ha1_md5 = control::digest_ha1(control::DigestAlgorithm::Md5, u.name, cc.realm, password);
+        u.credentials.ha1_sha256 = control::digest_ha1(control::DigestAlgorithm::Sha256, u.name, cc.realm, password);
+      } else {
+        if (md5.empty() && sha.empty()) r.fail(&t, "user '" + u.name + "': needs password, ha1_md5 or ha1_sha256");
+        if (!md5.empty() && !is_lower_hex(md5, 32))
+          r.fail(r.node(t, "ha1_md5"), "user '" + u.name + "'.ha1_md5: expected 32 lower-case hex digits");
+        if (!sha.empty() && !is_lower_hex(sha, 64))
+          r.fail(r.node(t, "ha1_sha256"), "user '" + u.name + "'.ha1_sha256: expected 64 lower-case hex digits");
+        u.credentials.ha1_md5 = md5;
+        u.credentials.ha1_sha256 = sha;
+      }
+      cc.users.push_back(std::move(u));
+    }
+  }
+  if (const toml::node* routes = root.get("route")) {
+    if (!routes->is_array_of_tables()) r.fail(routes, "expected [[route]] tables");
+    for (const toml::node& n : *routes->as_array()) {
+      const toml::table& t = *n.as_table();
+      r.only_keys(t, "[route]", {"name", "match_domain", "match_prefix", "target", "next_hops", "interface"});
+      control::RouteConfig rc;
+      rc.name = r.str(t, "name", "route", {}, true);
+      rc.match_domain = r.str(t, "match_domain", "route");
+      rc.match_prefix = r.str(t, "match_prefix", "route");
+      const std::string target = r.str(t, "target", "route", "next_hop");
+      if (target == "registered") {
+        rc.target = control::RouteTarget::Registered;
+      } else if (target == "next_hop") {
+        rc.target = control::RouteTarget::NextHop;
+        for (const std::string& h : r.strings(t, "next_hops", "route")) {
+          auto ep = parse_endpoint(h);
+          if (!ep) r.fail(r.node(t, "next_hops"), "route '" + rc.name + "'.next_hops: expected \"address:port\", got \"" + h + "\"");
+          rc.next_hops.push_back(*ep);
+        }
+        if (rc.next_hops.empty()) r.fail(&t, "route '" + rc.name + "': target \"next_hop\" needs next_hops");
+        rc.interface = r.str(t, "interface", "route", {}, true);
+        if (!iface_named(rc.interface))
+          r.fail(r.node(t, "interface"), "route '" + rc.name + "'.interface: no [[interface]] is named '" + rc.interface + "'");
+      } else {
+        r.fail(r.node(t, "target"), "route '" + rc.name + "'.target: expected \"registered\" or \"next_hop\", got \"" + target + "\"");
+      }
+      cc.routes.push_back(std::move(rc));
+    }
+  }
+  if (const toml::table* m = r.table(root, "media", "media")) {
+    r.only_keys(*m, "media", {"timeout_s", "strict_source"});
+    cc.media.timeout_s = static_cast<uint32_t>(r.integer(*m, "timeout_s", "media", 60, 1, 86400));
+    cc.media.strict_source = r.boolean(*m, "strict_source", "media", true);
+  }
+  if (const toml::table* c = r.table(root, "cdr", "cdr")) {
+    r.only_keys(*c, "cdr", {"path"});
+    cc.cdr_path = r.str(*c, "path", "cdr");
+  }
+  if (const toml::table* m = r.table(root, "management", "management")) {
+    r.only_keys(*m, "management", {"socket"});
+    cc.management_socket = r.str(*m, "socket", "management");
+  }
+  if (cc.default_interface.empty())
+    for (const control::InterfaceConfig& i : cc.interfaces)
+      if (i.role == control::InterfaceRole::Core) {
+        cc.default_interface = i.name;
+        break;
+      }
+  return cfg;
+}
+
+GatewayConfig load_config_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot read the file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return load_config_string(text.str(), path);
+}
+
+}  // namespace sipedge::apps

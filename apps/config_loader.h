@@ -1,0 +1,32 @@
+// apps/config_loader.h — startup (main thread). Reads sipedge's TOML configuration (toml++) into the
+// dataplane's and the control plane's settings. Every problem is reported as
+// "FILE:LINE:COL: what was expected"; unknown keys are errors, so a typo never silently falls back
+// to a default. Throws ConfigError (exceptions only at this edge).
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "control/config.h"
+#include "dataplane/config.h"
+
+namespace sipedge::apps {
+
+struct GatewayConfig {
+  dataplane::DataplaneConfig dataplane;
+  control::ControlConfig control;
+  uint32_t relay_flows = 65536;  // per IP version
+  uint32_t idle_check_s = 5;     // how often the relay sweeps for silent flows
+};
+
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// `source_name` names the text in error messages (the file path).
+GatewayConfig load_config_string(std::string_view toml_text, std::string_view source_name);
+GatewayConfig load_config_file(const std::string& path);
+
+}  // namespace sipedge::apps

@@ -1,0 +1,84 @@
+// Pins apps/config_loader.cc: the shipped dev config loads, and every mistake names file:line:col
+// and what was expected.
+#include "apps/config_loader.h"
+
+#include <gtest/gtest.h>
+
+namespace sipedge::apps {
+namespace {
+
+std::string error_of(const std::string& toml) {
+  try {
+    load_config_string(toml, "test.toml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+const std::string kMinimal =
+    "[[interface]]\nname = \"access\"\ndevice = \"net_ring0\"\nrole = \"access\"\nipv4 = \"10.201.0.1/24\"\n";
+
+TEST(ConfigLoader, DevConfigLoadsBothPlanes) {
+  const GatewayConfig c = load_config_file(std::string(SIPEDGE_TEST_DATA_DIR) + "/../../config/dev.toml");
+  ASSERT_EQ(c.dataplane.ports.size(), 2u);
+  EXPECT_EQ(c.dataplane.ports[0].device, "net_af_packet0");
+  EXPECT_TRUE(c.dataplane.eal.worker_lcores.empty());
+  EXPECT_EQ(c.dataplane.eal.no_huge, true);
+  ASSERT_EQ(c.control.interfaces.size(), 2u);
+  EXPECT_EQ(c.control.interfaces[1].name, "core");
+  EXPECT_EQ(c.control.interfaces[1].role, control::InterfaceRole::Core);
+  EXPECT_EQ(c.control.interfaces[1].sip_address, IpAddr::v4(10, 202, 0, 1));
+  EXPECT_EQ(c.control.interfaces[0].media_port_min, 20000);
+  EXPECT_EQ(c.dataplane.media_port_min, 20000);
+  EXPECT_EQ(c.dataplane.media_port_max, 30999);
+  EXPECT_EQ(c.control.domains, std::vector<std::string>{"sipedge.test"});
+  ASSERT_EQ(c.control.users.size(), 2u);
+  EXPECT_EQ(c.control.users[0].credentials.ha1_md5,
+            control::digest_ha1(control::DigestAlgorithm::Md5, "1006", "sipedge.test", "sipedge-1006"));
+  ASSERT_EQ(c.control.routes.size(), 1u);
+  EXPECT_EQ(c.control.routes[0].next_hops[0], (Endpoint{IpAddr::v4(10, 202, 0, 2), 5060}));
+  EXPECT_EQ(c.control.auth.algorithms, std::vector<control::DigestAlgorithm>{control::DigestAlgorithm::Md5});
+  EXPECT_TRUE(c.control.trusted[0].contains(IpAddr::v4(10, 202, 0, 77)));
+}
+
+TEST(ConfigLoader, UnknownKeysAreErrorsWithTheirPosition) {
+  EXPECT_EQ(error_of(kMinimal + "[sip]\ndomain = [\"x\"]\n"),
+            "test.toml:7:10: unknown key 'domain' in [sip] (expected one of: domains, user_agent, default_interface)");
+  EXPECT_EQ(error_of("[eal]\nmain_lcore = 0\nhugepages = 3\n" + kMinimal).substr(0, 33), "test.toml:3:13: unknown key 'huge");
+}
+
+TEST(ConfigLoader, BadValuesSayWhatWasExpected) {
+  EXPECT_EQ(error_of("[[interface]]\nname = \"a\"\ndevice = \"d\"\nrole = \"edge\"\nipv4 = \"10.0.0.1/24\"\n"),
+            "test.toml:4:8: interface[0].role: expected \"access\" or \"core\", got \"edge\"");
+  EXPECT_EQ(error_of("[[interface]]\nname = \"a\"\ndevice = \"d\"\nipv4 = \"10.0.0.1\"\n"),
+            "test.toml:4:8: interface[0].ipv4: expected an IPv4 address with prefix length, like \"10.201.0.1/24\", got "
+            "\"10.0.0.1\"");
+  EXPECT_EQ(error_of(kMinimal + "[timers]\nt1_ms = \"fast\"\n"), "test.toml:7:9: timers.t1_ms: expected an integer");
+  EXPECT_EQ(error_of(kMinimal + "[timers]\nt1_ms = 5\n"),
+            "test.toml:7:9: timers.t1_ms: expected an integer in [10, 60000], got 5");
+  EXPECT_EQ(error_of(kMinimal + "[[route]]\nname = \"r\"\ntarget = \"next_hop\"\nnext_hops = [\"10.0.0.1:99999\"]\n"
+                                "interface = \"access\"\n"),
+            "test.toml:9:13: route 'r'.next_hops: expected \"address:port\", got \"10.0.0.1:99999\"");
+  EXPECT_EQ(error_of(kMinimal + "[[user]]\nname = \"u\"\n"), "test.toml:6:1: user 'u': needs password, ha1_md5 or ha1_sha256");
+  EXPECT_EQ(error_of("[sip]\n"), "test.toml: no [[interface]]: at least one interface is required");
+  EXPECT_EQ(error_of(kMinimal + "[auth]\nalgorithms = [\"SHA-1\"]\n"),
+            "test.toml:7:14: auth.algorithms: expected \"SHA-256\" and/or \"MD5\", got \"SHA-1\"");
+}
+
+TEST(ConfigLoader, SyntaxErrorsKeepTomlsWords) {
+  const std::string e = error_of("[eal\n");
+  EXPECT_EQ(e.rfind("test.toml:1:", 0), 0u) << e;
+}
+
+TEST(ConfigLoader, MissingFileIsReported) {
+  try {
+    load_config_file("/nonexistent/sipedge.toml");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_STREQ(e.what(), "/nonexistent/sipedge.toml: cannot read the file");
+  }
+}
+
+}  // namespace
+}  // namespace sipedge::apps
