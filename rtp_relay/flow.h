@@ -22,6 +22,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include <rte_common.h>
 #include <rte_ether.h>
 
 namespace sipedge::relay {
@@ -96,15 +97,16 @@ struct IdleReport {
 static_assert(sizeof(IdleReport) == 16);
 
 // Key of one side in the rte_hash: the interface and relay socket a packet was sent to.
-// Fixed size and zero padded: rte_hash compares raw bytes.
+// Fixed size and zero padded: rte_hash compares raw bytes. 32 bytes, because rte_hash compares
+// keys of 16/32/48/64... bytes with vector code and everything else with memcmp.
 struct FlowKey {
   uint8_t local_addr[16];  // IPv4 in [0..3], rest zero
   uint16_t port_id;
   uint16_t local_port_be;  // network order, as read from the UDP header
   uint8_t ip_version;      // 4 or 6
-  uint8_t pad[3];
+  uint8_t pad[11];
 };
-static_assert(sizeof(FlowKey) == 24);
+static_assert(sizeof(FlowKey) == 32);
 
 enum class LatchState : uint8_t { Unlatched, Claimed, Latched };
 
@@ -121,50 +123,70 @@ using RawAddr = std::conditional_t<kIpv6, Ip6Raw, uint32_t>;
 template <bool kIpv6>
 struct Remote {
   RawAddr<kIpv6> addr{};
-  uint16_t port_be = 0;
   uint32_t addr_sum = 0;
+  uint16_t port_be = 0;
 };
 
-// One side of a flow as the hot path sees it. Fields are grouped by who reads them.
+// FlowSide::owner of an object that is not installed.
+inline constexpr uint64_t kNoOwner = UINT64_MAX;
+inline constexpr uint64_t pack_owner(FlowHandle h) noexcept { return (uint64_t{h.generation} << 32) | h.index; }
+inline constexpr FlowHandle unpack_owner(uint64_t v) noexcept {
+  return FlowHandle{static_cast<uint32_t>(v), static_cast<uint32_t>(v >> 32)};
+}
+
+// One side of a flow: everything a worker reads about it, in one cache line for IPv4 (two for
+// IPv6). Both directions read both sides (the ingress side for the source check, the egress side
+// for where to send), so after install only the one-time latch writes here: no per-packet stores
+// to a line another worker reads.
 template <bool kIpv6>
-struct FlowSide {
-  // Read by the worker receiving on this side.
+struct alignas(RTE_CACHE_LINE_SIZE) FlowSide {
+  // Source check for packets received on this side.
   LatchMode mode = LatchMode::Off;
   std::atomic<LatchState> latch_state{LatchState::Unlatched};
   uint8_t expect_any_host = 0;  // Latch mode with an unspecified SDP address
   uint8_t expected_usable = 0;  // expected addr:port can be sent to before latching
   // Checksum deltas for packets received here and sent out of the other side: ~old local
-  // address (+ port) + new source address (+ port). The peer-dependent parts are added per packet.
+  // address (+ port) + new source address (+ port). The peer-dependent words are added per packet.
   uint32_t ip_delta = 0;
   uint32_t udp_delta = 0;
-  Remote<kIpv6> expected;
-  Remote<kIpv6> latched;  // written once by the latching worker, published by latch_state
-  // Per-direction counters (packets received on this side and relayed). Written with relaxed
-  // load+store: RSS keeps a direction on one worker; if two workers ever relay the same direction at
-  // once an increment can be lost (statistics only; last_seen stays monotonic enough for idling).
+  Remote<kIpv6> expected;  // from SDP
+  Remote<kIpv6> latched;   // written once by the latching worker, published by latch_state
+  // Egress towards this side's peer (destination: latched, else expected).
+  uint16_t port_id = 0;
+  uint16_t local_port_be = 0;
+  rte_ether_addr local_mac{};
+  rte_ether_addr next_hop_mac{};
+  RawAddr<kIpv6> local_addr{};
+  // Packed FlowHandle of the flow this object belongs to, kNoOwner when not installed. Written by
+  // control, read by the idle sweeper.
+  std::atomic<uint64_t> owner{kNoOwner};
+};
+
+// Per-direction counters: written only by the worker receiving on that side, each in its own line
+// so the two directions of a call on two workers never share a written line. Relaxed load+store:
+// RSS keeps a direction on one worker; if two workers ever relay the same direction at once an
+// increment can be lost (statistics only).
+struct alignas(RTE_CACHE_LINE_SIZE) SideCounters {
   std::atomic<uint64_t> packets{0};
   std::atomic<uint64_t> bytes{0};
   std::atomic<uint64_t> rejected{0};  // wrong source (strict / latched) or latch race
   std::atomic<uint64_t> last_seen_tsc{0};
-  // Read by the worker sending towards this side's peer.
-  uint16_t port_id = 0;
-  rte_ether_addr local_mac{};
-  rte_ether_addr next_hop_mac{};
-  uint16_t local_port_be = 0;
-  RawAddr<kIpv6> local_addr{};
   // Owned by the idle sweeper: the last_seen value already reported as idle (UINT64_MAX: none).
   std::atomic<uint64_t> idle_reported_seen{UINT64_MAX};
+  // Control only: hash position of this side's unlinked key, freed with the object after the grace
+  // period (-1: none). Kept here so the defer queue carries 8-byte elements.
+  int32_t retired_key_pos = -1;
 };
 
 template <bool kIpv6>
 struct Flow {
   std::array<FlowSide<kIpv6>, 2> side;
-  FlowHandle handle;  // who this slot belongs to, for idle reports
-  std::atomic<uint8_t> live{0};
+  std::array<SideCounters, 2> counters;
 };
+static_assert(sizeof(FlowSide<false>) == 64 && sizeof(Flow<false>) == 256);
+static_assert(sizeof(FlowSide<true>) == 128 && sizeof(Flow<true>) == 384);
 
-// Hash data is a Flow pointer with the ingress side in bit 0 (flows are 8-byte aligned).
-static_assert(alignof(Flow<false>) >= 2 && alignof(Flow<true>) >= 2);
+// Hash data is a Flow pointer with the ingress side in bit 0 (flows are cache-line aligned).
 
 inline void counter_add(std::atomic<uint64_t>& c, uint64_t n) noexcept {
   c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);

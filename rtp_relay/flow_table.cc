@@ -73,6 +73,12 @@ std::optional<FlowError> validate(const FlowSpec& spec) {
   return std::nullopt;
 }
 
+// Marks both sides as belonging to `owner` (or to nobody: kNoOwner) for the idle sweeper.
+template <bool kIpv6>
+void set_owner(Flow<kIpv6>& f, uint64_t owner) {
+  for (FlowSide<kIpv6>& s : f.side) s.owner.store(owner, std::memory_order_release);
+}
+
 // Fills a free object from the spec. Readers cannot see it yet (not in the hash).
 template <bool kIpv6>
 void fill_flow(Flow<kIpv6>& f, const FlowSpec& spec, uint64_t now_tsc) {
@@ -92,16 +98,17 @@ void fill_flow(Flow<kIpv6>& f, const FlowSpec& spec, uint64_t now_tsc) {
     const RawAddr<kIpv6> new_src = raw_addr<kIpv6>(out.local_addr);
     s.ip_delta = neg_sum_words(&old_dst, sizeof(old_dst)) + sum_words(&new_src, sizeof(new_src));
     s.udp_delta = s.ip_delta + static_cast<uint16_t>(~htons(in.local_port)) + htons(out.local_port);
-    s.packets.store(0, std::memory_order_relaxed);
-    s.bytes.store(0, std::memory_order_relaxed);
-    s.rejected.store(0, std::memory_order_relaxed);
-    s.last_seen_tsc.store(now_tsc, std::memory_order_relaxed);
+    SideCounters& c = f.counters[d];
+    c.packets.store(0, std::memory_order_relaxed);
+    c.bytes.store(0, std::memory_order_relaxed);
+    c.rejected.store(0, std::memory_order_relaxed);
+    c.last_seen_tsc.store(now_tsc, std::memory_order_relaxed);
+    c.idle_reported_seen.store(UINT64_MAX, std::memory_order_relaxed);
     s.port_id = in.port_id;
     s.local_mac = in.local_mac;
     s.next_hop_mac = in.next_hop_mac;
     s.local_port_be = htons(in.local_port);
     s.local_addr = old_dst;
-    s.idle_reported_seen.store(UINT64_MAX, std::memory_order_relaxed);
   }
 }
 
@@ -252,13 +259,10 @@ void FlowTable::free_retired(void* table, void* elems, unsigned int n) {
   auto* t = static_cast<FlowTable*>(table);
   auto* r = static_cast<Retired*>(elems);
   for (unsigned int i = 0; i < n; ++i) {
-    for (int32_t pos : r[i].key_pos) {
-      if (pos >= 0) rte_hash_free_key_with_position(t->hash_, pos);
-    }
     if (r[i].ipv6) {
-      poison(t->flows6_[r[i].slot]);
+      t->release<true>(t->flows6_[r[i].slot]);
     } else {
-      poison(t->flows4_[r[i].slot]);
+      t->release<false>(t->flows4_[r[i].slot]);
     }
     // Capacity was reserved in create(): this never allocates.
     t->free_slots_[r[i].ipv6].push_back(r[i].slot);
@@ -266,8 +270,24 @@ void FlowTable::free_retired(void* table, void* elems, unsigned int n) {
   }
 }
 
+template <bool kIpv6>
+void FlowTable::release(Flow<kIpv6>& f) noexcept {
+  for (SideCounters& c : f.counters) {
+    if (c.retired_key_pos >= 0) rte_hash_free_key_with_position(hash_, c.retired_key_pos);
+    c.retired_key_pos = -1;
+  }
+  poison(f);
+}
+
 void FlowTable::retire(uint32_t slot, bool ipv6, int32_t pos0, int32_t pos1) noexcept {
-  Retired r{slot, ipv6, {pos0, pos1}};
+  if (ipv6) {
+    flows6_[slot].counters[0].retired_key_pos = pos0;
+    flows6_[slot].counters[1].retired_key_pos = pos1;
+  } else {
+    flows4_[slot].counters[0].retired_key_pos = pos0;
+    flows4_[slot].counters[1].retired_key_pos = pos1;
+  }
+  Retired r{slot, ipv6};
   ++retired_;
   // The queue holds as many elements as there are objects, so it cannot be full.
   rte_rcu_qsbr_dq_enqueue(dq_, &r);
@@ -325,8 +345,7 @@ Result<FlowHandle, FlowError> FlowTable::add_typed(const FlowSpec& spec, uint64_
 
   Flow<kIpv6>& f = pool<kIpv6>()[*slot];
   fill_flow<kIpv6>(f, spec, now_tsc);
-  f.handle = handle;
-  f.live.store(1, std::memory_order_release);
+  set_owner(f, pack_owner(handle));
 
   int32_t pos[2] = {-1, -1};
   for (int d = 0; d < 2; ++d) {
@@ -335,7 +354,7 @@ Result<FlowHandle, FlowError> FlowTable::add_typed(const FlowSpec& spec, uint64_
     // to any reader that finds the key.
     if (rte_hash_add_key_data(hash_, &keys[d], data) != 0) {
       if (d == 1) pos[0] = rte_hash_del_key(hash_, &keys[0]);
-      f.live.store(0, std::memory_order_release);
+      set_owner(f, kNoOwner);
       retire(*slot, kIpv6, pos[0], -1);
       e.live = false;
       ++e.generation;
@@ -375,12 +394,14 @@ FlowStatus FlowTable::update_typed(HandleEntry& e, const FlowSpec& spec) {
   for (int d = 0; d < 2; ++d) {
     const FlowSide<kIpv6>& o = old.side[d];
     FlowSide<kIpv6>& n = f.side[d];
-    n.packets.store(o.packets.load(std::memory_order_relaxed), std::memory_order_relaxed);
-    n.bytes.store(o.bytes.load(std::memory_order_relaxed), std::memory_order_relaxed);
-    n.rejected.store(o.rejected.load(std::memory_order_relaxed), std::memory_order_relaxed);
-    n.last_seen_tsc.store(o.last_seen_tsc.load(std::memory_order_relaxed), std::memory_order_relaxed);
-    n.idle_reported_seen.store(o.idle_reported_seen.load(std::memory_order_relaxed),
-                               std::memory_order_relaxed);
+    const SideCounters& oc = old.counters[d];
+    SideCounters& nc = f.counters[d];
+    nc.packets.store(oc.packets.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    nc.bytes.store(oc.bytes.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    nc.rejected.store(oc.rejected.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    nc.last_seen_tsc.store(oc.last_seen_tsc.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    nc.idle_reported_seen.store(oc.idle_reported_seen.load(std::memory_order_relaxed),
+                                std::memory_order_relaxed);
     // Keep the learned peer when the signalling still points at the same host: a re-INVITE that
     // only changes codecs or the SDP port must not reopen the side to RTP bleed.
     const bool same_host = o.mode == LatchMode::Latch && n.mode == LatchMode::Latch &&
@@ -391,8 +412,7 @@ FlowStatus FlowTable::update_typed(HandleEntry& e, const FlowSpec& spec) {
       n.latch_state.store(LatchState::Latched, std::memory_order_relaxed);
     }
   }
-  f.handle = old.handle;
-  f.live.store(1, std::memory_order_release);
+  set_owner(f, old.side[0].owner.load(std::memory_order_relaxed));
 
   const FlowKey keys[2] = {make_key(spec.side[0]), make_key(spec.side[1])};
   for (int d = 0; d < 2; ++d) {
@@ -400,7 +420,7 @@ FlowStatus FlowTable::update_typed(HandleEntry& e, const FlowSpec& spec) {
     // Existing key: rte_hash replaces the data pointer atomically (RW_CONCURRENCY_LF), never fails.
     rte_hash_add_key_data(hash_, &keys[d], data);
   }
-  old.live.store(0, std::memory_order_release);
+  set_owner(old, kNoOwner);
   retire(e.slot, kIpv6, -1, -1);
   e.slot = *slot;
   return std::monostate{};
@@ -420,7 +440,7 @@ FlowStatus FlowTable::delete_flow(FlowHandle handle) {
       k.ip_version = e.ipv6 ? 6 : 4;
       pos[d] = rte_hash_del_key(hash_, &k);
     }
-    f.live.store(0, std::memory_order_release);
+    set_owner(f, kNoOwner);
   };
   if (e.ipv6) {
     unlink(flows6_[e.slot]);
@@ -452,10 +472,11 @@ FlowInfo FlowTable::info_typed(const HandleEntry& e, FlowHandle h) const {
     es.local_mac = s.local_mac;
     es.next_hop_mac = s.next_hop_mac;
     SideStats& st = info.stats.side[d];
-    st.packets = s.packets.load(std::memory_order_relaxed);
-    st.bytes = s.bytes.load(std::memory_order_relaxed);
-    st.rejected = s.rejected.load(std::memory_order_relaxed);
-    st.last_seen_tsc = s.last_seen_tsc.load(std::memory_order_relaxed);
+    const SideCounters& c = f.counters[d];
+    st.packets = c.packets.load(std::memory_order_relaxed);
+    st.bytes = c.bytes.load(std::memory_order_relaxed);
+    st.rejected = c.rejected.load(std::memory_order_relaxed);
+    st.last_seen_tsc = c.last_seen_tsc.load(std::memory_order_relaxed);
     st.latched = s.latch_state.load(std::memory_order_acquire) == LatchState::Latched;
     if (st.latched) {
       st.latched_addr = to_ip<kIpv6>(s.latched.addr);
@@ -483,20 +504,21 @@ uint32_t FlowTable::sweep_pool(uint32_t begin, uint32_t end, uint64_t now_tsc, u
   Flow<kIpv6>* flows = pool<kIpv6>();
   for (uint32_t i = begin; i < end; ++i) {
     Flow<kIpv6>& f = flows[i];
-    if (f.live.load(std::memory_order_acquire) == 0) continue;
+    const uint64_t owner = f.side[0].owner.load(std::memory_order_acquire);
+    if (owner == kNoOwner) continue;
     for (uint8_t d = 0; d < 2; ++d) {
-      FlowSide<kIpv6>& s = f.side[d];
-      const uint64_t seen = s.last_seen_tsc.load(std::memory_order_relaxed);
+      SideCounters& c = f.counters[d];
+      const uint64_t seen = c.last_seen_tsc.load(std::memory_order_relaxed);
       if (now_tsc < seen || now_tsc - seen < timeout_tsc) continue;
-      if (s.idle_reported_seen.load(std::memory_order_relaxed) == seen) continue;
+      if (c.idle_reported_seen.load(std::memory_order_relaxed) == seen) continue;
       IdleReport report;
-      report.handle = f.handle;
+      report.handle = unpack_owner(owner);
       report.side = d;
       if (rte_ring_enqueue_elem(ring, &report, sizeof(report)) != 0) {
         stopped_at = i;
         return 1;
       }
-      s.idle_reported_seen.store(seen, std::memory_order_relaxed);
+      c.idle_reported_seen.store(seen, std::memory_order_relaxed);
       ++reported;
     }
   }

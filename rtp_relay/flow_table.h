@@ -160,11 +160,10 @@ class FlowTable {
     bool ipv6 = false;
     bool live = false;
   };
-  // Element of the defer queue: a flow object and the key positions to free with it.
+  // Element of the defer queue: a flow object (its unlinked key positions are in the object).
   struct Retired {
     uint32_t slot;
     uint32_t ipv6;
-    int32_t key_pos[2];  // -1: no key to free (update_flow retires the object only)
   };
 
   FlowTable() = default;
@@ -172,6 +171,8 @@ class FlowTable {
   const HandleEntry* entry(FlowHandle h) const noexcept;
   std::optional<uint32_t> take_slot(bool ipv6) noexcept;
   void retire(uint32_t slot, bool ipv6, int32_t pos0, int32_t pos1) noexcept;
+  template <bool kIpv6>
+  void release(Flow<kIpv6>& f) noexcept;
 
   template <bool kIpv6>
   Flow<kIpv6>* pool() const noexcept;

@@ -157,6 +157,7 @@ inline Verdict relay_one(rte_mbuf* m, uint16_t l4_off, Flow<kIpv6>* flow, unsign
   auto* udp = reinterpret_cast<rte_udp_hdr*>(p + l4_off);
   FlowSide<kIpv6>& in = flow->side[d];
   const FlowSide<kIpv6>& out = flow->side[d ^ 1];
+  SideCounters& count = flow->counters[d];
 
   // Checks on the packet alone come first so a doomed packet never latches a side.
   if constexpr (kIpv6) {
@@ -169,7 +170,7 @@ inline Verdict relay_one(rte_mbuf* m, uint16_t l4_off, Flow<kIpv6>* flow, unsign
   const RawAddr<kIpv6> src = H::src(ip);
   const uint16_t sport = udp->src_port;
   if (Verdict v = check_source<kIpv6>(in, src, sport, tally)) {
-    counter_add(in.rejected, 1);
+    counter_add(count.rejected, 1);
     return v;
   }
 
@@ -188,11 +189,14 @@ inline Verdict relay_one(rte_mbuf* m, uint16_t l4_off, Flow<kIpv6>* flow, unsign
   const uint32_t src_neg = neg_sum_words(&src, sizeof(src));
   const uint32_t addr_delta = in.ip_delta + src_neg + dst->addr_sum;
   if constexpr (!kIpv6) {
+    // TTL and protocol share one checksum word. Decrement the word as stored (TTL is its first
+    // byte, the low byte of a little-endian load; TTL >= 2 here, so no borrow into the protocol)
+    // rather than storing a byte and reloading the word, which stalls store-to-load forwarding.
+    static_assert(RTE_BYTE_ORDER == RTE_LITTLE_ENDIAN);
     uint16_t old_word;
-    std::memcpy(&old_word, &ip->time_to_live, 2);  // TTL and protocol share one checksum word
-    ip->time_to_live = static_cast<uint8_t>(ip->time_to_live - 1);
-    uint16_t new_word;
-    std::memcpy(&new_word, &ip->time_to_live, 2);
+    std::memcpy(&old_word, &ip->time_to_live, 2);
+    const uint16_t new_word = static_cast<uint16_t>(old_word - 1);
+    std::memcpy(&ip->time_to_live, &new_word, 2);
     ip->hdr_checksum = csum_apply_delta(ip->hdr_checksum,
                                         addr_delta + static_cast<uint16_t>(~old_word) + new_word);
   } else {
@@ -211,10 +215,21 @@ inline Verdict relay_one(rte_mbuf* m, uint16_t l4_off, Flow<kIpv6>* flow, unsign
   eth->dst_addr = out.next_hop_mac;
   eth->src_addr = out.local_mac;
 
-  counter_add(in.packets, 1);
-  counter_add(in.bytes, m->pkt_len);
-  in.last_seen_tsc.store(now_tsc, std::memory_order_relaxed);
+  counter_add(count.packets, 1);
+  counter_add(count.bytes, m->pkt_len);
+  count.last_seen_tsc.store(now_tsc, std::memory_order_relaxed);
   return out.port_id;
+}
+
+// The lines relay_one will touch: both sides (source check, destination) and this side's counters.
+template <bool kIpv6>
+inline void prefetch_flow(const Flow<kIpv6>* f, unsigned side) noexcept {
+  for (const FlowSide<kIpv6>& s : f->side) {
+    for (size_t off = 0; off < sizeof(s); off += RTE_CACHE_LINE_SIZE) {
+      rte_prefetch0(reinterpret_cast<const uint8_t*>(&s) + off);
+    }
+  }
+  rte_prefetch0(&f->counters[side]);
 }
 
 // One chunk of at most kChunk packets: decide for all, then act (l3fwd / VPP).
@@ -248,10 +263,12 @@ void relay_chunk(const RelayView& view, rte_mbuf* const* pkts, uint32_t n, TxBat
   for (uint64_t h = hits; h != 0; h &= h - 1) {
     const uint32_t j = static_cast<uint32_t>(__builtin_ctzll(h));
     const uintptr_t v = reinterpret_cast<uintptr_t>(data[j]);
-    const auto* base = reinterpret_cast<const uint8_t*>(v & ~uintptr_t{1});
-    const size_t side_size = parsed[lookup_of[j]].version == 6 ? sizeof(FlowSide<true>) : sizeof(FlowSide<false>);
-    rte_prefetch0(base + (v & 1) * side_size);
-    rte_prefetch0(base + ((v & 1) ^ 1) * side_size);
+    const unsigned side = static_cast<unsigned>(v & 1);
+    if (parsed[lookup_of[j]].version == 6) {
+      prefetch_flow(reinterpret_cast<const Flow<true>*>(v & ~uintptr_t{1}), side);
+    } else {
+      prefetch_flow(reinterpret_cast<const Flow<false>*>(v & ~uintptr_t{1}), side);
+    }
   }
   for (uint64_t h = hits; h != 0; h &= h - 1) {
     const uint32_t j = static_cast<uint32_t>(__builtin_ctzll(h));
