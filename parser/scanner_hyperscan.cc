@@ -1,9 +1,12 @@
 // parser/scanner_hyperscan.cc — compiled on the control lcore, scanned on the thread owning the
 // scanner. One hs_scan pass per message: line ends, dictionary header names and policy hits arrive as
 // match events in offset order and drive the RFC 3261 §7 line rules. Never allocates while scanning.
+// Hazard: the line logic needs matches in end-offset order; create() refuses a dictionary pattern
+// Hyperscan says may report out of order, and scanner_equivalence_test.cc checks the indexes.
 #include "parser/scanner_hyperscan.h"
 
 #include <cassert>
+#include <cstdlib>
 #include <string>
 
 #include "parser/scan_rules.h"
@@ -204,6 +207,18 @@ Result<HyperscanScanner, PolicyError> HyperscanScanner::create(const PolicyRules
   exprs.push_back("\\x00");
   flags.push_back(0);
   ids.push_back(kNulId);
+  for (size_t i = 0; i < exprs.size(); ++i) {
+    hs_expr_info_t* info = nullptr;
+    hs_compile_error_t* err = nullptr;
+    if (hs_expression_info(exprs[i].c_str(), flags[i], &info, &err) != HS_SUCCESS) {
+      PolicyError e{"", "header dictionary: " + std::string(err != nullptr && err->message ? err->message : "refused")};
+      hs_free_compile_error(err);
+      return Err(std::move(e));
+    }
+    const bool unordered = info->unordered_matches != 0;
+    std::free(info);
+    if (unordered) return Err(PolicyError{"", "header dictionary pattern " + exprs[i] + " may match out of order"});
+  }
   const size_t first_rule = exprs.size();
 
   auto db = std::make_shared<Database>();
