@@ -42,6 +42,9 @@ unsigned Worker::poll_once(uint64_t now_tsc) noexcept {
   rte_mbuf* pkts[kBurstSize];
   unsigned total = 0;
   for (uint16_t i = 0; i < shared_.n_ifaces; ++i) {
+    if (index_ >= shared_.ifaces[i].rx_queues) {
+      continue;  // the control lcore's RX queue exists only on control_rx ports
+    }
     uint16_t n = rte_eth_rx_burst(shared_.ifaces[i].port_id, static_cast<uint16_t>(index_), pkts, kBurstSize);
     if (n) {
       process_burst(i, pkts, n, now_tsc);

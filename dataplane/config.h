@@ -72,6 +72,10 @@ struct PortConfig {
   uint16_t vlan = 0;  // 802.1Q VID; 0 = untagged
   uint16_t mtu = 1500;
   std::optional<MacAddr> mac;  // overrides the device's own MAC
+  // The control lcore also polls one RX queue (number = worker count) on this port. Needed by PMDs
+  // that spread traffic over every queue pair they own whatever we configure (net_af_packet's
+  // PACKET_FANOUT over `qpairs` sockets, and we need workers+1 TX queues). Unset: on for af_packet.
+  std::optional<bool> control_rx;
   uint16_t rx_descriptors = 1024;
   uint16_t tx_descriptors = 1024;
 };

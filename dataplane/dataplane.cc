@@ -84,6 +84,12 @@ Dataplane::Dataplane(const DataplaneConfig& cfg, const parser::Scanner& scanner)
     nb.max_probes = cfg.neighbour_max_probes;
     nb.hold_limit = cfg.neighbour_hold_packets;
     control_ = std::make_unique<ControlIo>(shared_, counters_[n_workers], nb);
+    for (uint16_t i = 0; i < shared_.n_ifaces; ++i) {
+      if (shared_.ifaces[i].rx_queues > n_workers && !control_rx_) {
+        // Same lcore as ControlIo, so it shares the control counters and TX queue without locks.
+        control_rx_ = std::make_unique<Worker>(shared_, n_workers, counters_[n_workers], cfg.reassembly_flows);
+      }
+    }
   } catch (...) {
     release_resources();
     throw;
@@ -97,6 +103,7 @@ Dataplane::~Dataplane() {
 }
 
 void Dataplane::release_resources() noexcept {
+  control_rx_.reset();
   control_.reset();
   workers_.clear();
   for (uint16_t i = 0; i < shared_.n_ifaces; ++i) {

@@ -45,6 +45,9 @@ class Dataplane {
   // The control loop, on the calling (main) lcore, until stop(): neighbour work, then `hook`; in
   // shared mode worker 0's burst runs between control polls on this same lcore.
   void run_control(ControlHook hook) noexcept;
+  // One control-loop iteration without the hook: shared-mode worker burst, the control RX queue
+  // (control_rx ports), neighbour work. Returns work done. Control lcore only.
+  unsigned poll_control(uint64_t now_tsc) noexcept;
   // Asks every loop to return (any thread, async-signal-safe).
   void stop() noexcept { quit_.store(true, std::memory_order_relaxed); }
   // Waits for the worker lcores launched by launch().
@@ -74,6 +77,7 @@ class Dataplane {
   std::unique_ptr<LcoreCounters[]> counters_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<ControlIo> control_;
+  std::unique_ptr<Worker> control_rx_;  // polls RX queue N of control_rx ports, on the control lcore
   std::vector<unsigned> launched_lcores_;
   std::atomic<bool> quit_{false};
 };

@@ -20,6 +20,7 @@ struct Interface {
   uint16_t vlan = 0;
   uint16_t mtu = 1500;
   uint16_t control_queue = 0;  // TX queue reserved for the control lcore (= number of workers)
+  uint16_t rx_queues = 0;      // workers, plus one polled by control when PortConfig::control_rx
 
   bool has_v4 = false;
   uint32_t ip4_be = 0;

@@ -29,7 +29,8 @@ Interface open_port(const PortConfig& cfg, uint16_t index, unsigned n_workers, r
   if (rc != 0) {
     fail(cfg, "rte_eth_dev_info_get", rc);
   }
-  uint16_t n_rx = static_cast<uint16_t>(n_workers);
+  bool control_rx = cfg.control_rx.value_or(std::string(info.driver_name) == "net_af_packet");
+  uint16_t n_rx = static_cast<uint16_t>(n_workers + (control_rx ? 1 : 0));
   uint16_t n_tx = static_cast<uint16_t>(n_workers + 1);
   if (info.max_rx_queues < n_rx || info.max_tx_queues < n_tx) {
     throw std::runtime_error("port " + cfg.device + ": needs " + std::to_string(n_rx) + " RX and " +
@@ -99,6 +100,7 @@ Interface open_port(const PortConfig& cfg, uint16_t index, unsigned n_workers, r
   ifc.vlan = cfg.vlan;
   ifc.mtu = cfg.mtu;
   ifc.control_queue = static_cast<uint16_t>(n_workers);
+  ifc.rx_queues = n_rx;
   rc = rte_eth_macaddr_get(port_id, &ifc.mac);
   if (rc != 0) {
     fail(cfg, "rte_eth_macaddr_get", rc);

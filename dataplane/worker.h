@@ -19,7 +19,8 @@ struct SipItem;
 class Worker {
  public:
   // Creates the reassembly table (startup: throws std::runtime_error when out of memory).
-  // `index` is the worker number, which is also its RX and TX queue on every port.
+  // `index` is the worker number, which is also its RX and TX queue on every port. The control
+  // lcore's own RX worker has index = worker count (its TX queue is the control queue).
   Worker(const SharedState& shared, unsigned index, LcoreCounters& counters, uint32_t reassembly_flows);
   ~Worker();
   Worker(const Worker&) = delete;

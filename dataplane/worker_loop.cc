@@ -55,16 +55,22 @@ void Dataplane::join() noexcept {
   launched_lcores_.clear();
 }
 
+unsigned Dataplane::poll_control(uint64_t now_tsc) noexcept {
+  unsigned work = 0;
+  if (shared_mode_) {
+    work += workers_[0]->poll_once(now_tsc);
+  }
+  if (control_rx_) {
+    work += control_rx_->poll_once(now_tsc);
+  }
+  return work + control_->poll(now_tsc);
+}
+
 void Dataplane::run_control(ControlHook hook) noexcept {
   IdleBackoff idle(cfg_.idle);
-  Worker* inline_worker = shared_mode_ ? workers_[0].get() : nullptr;
   while (!quit_.load(std::memory_order_relaxed)) {
     uint64_t now = rte_rdtsc();
-    unsigned work = 0;
-    if (inline_worker != nullptr) {
-      work += inline_worker->poll_once(now);
-    }
-    work += control_->poll(now);
+    unsigned work = poll_control(now);
     if (hook.poll != nullptr) {
       work += hook.poll(hook.ctx, *control_, now);
     }

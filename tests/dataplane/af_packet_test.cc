@@ -57,8 +57,7 @@ TEST(AfPacket, NamespaceKernelResolvesUsByArpAndItsSipDatagramReachesControl) {
     bool exited = false;
     while (rte_rdtsc() < limit && (item == nullptr || !exited)) {
       uint64_t now = rte_rdtsc();
-      dp.worker(0).poll_once(now);
-      dp.control().poll(now);
+      dp.poll_control(now);
       if (item == nullptr) {
         SipItem* got[1];
         if (dp.control().receive_sip(got) == 1) {
@@ -73,8 +72,20 @@ TEST(AfPacket, NamespaceKernelResolvesUsByArpAndItsSipDatagramReachesControl) {
       kill(child, SIGKILL);
       waitpid(child, &status, 0);
     }
-    EXPECT_GE(dp.total(0, Event::ArpReplied), 1u);
-    ASSERT_NE(item, nullptr) << "no SIP datagram arrived over af_packet";
+    std::string seen;
+    for (unsigned e = 0; e < kEventCount; ++e) {
+      if (uint64_t n = dp.total(0, static_cast<Event>(e))) {
+        seen += " " + std::string(event_name(static_cast<Event>(e))) + "=" + std::to_string(n);
+      }
+    }
+    for (unsigned d = 0; d < kDropCount; ++d) {
+      if (uint64_t n = dp.total(0, static_cast<Drop>(d))) {
+        seen += " " + std::string(drop_name(static_cast<Drop>(d))) + "=" + std::to_string(n);
+      }
+    }
+    EXPECT_GE(dp.total(0, Event::ArpReplied), 1u) << seen;
+    ASSERT_NE(item, nullptr) << "no SIP datagram arrived over af_packet; counters:" << seen
+                             << "; sender exit status " << status;
     EXPECT_EQ(item->src, *IpAddr::parse("10.201.0.2"));
     EXPECT_EQ(item->dst_port, 5060);
     EXPECT_EQ(item->msg.bytes().substr(0, 7), "OPTIONS");
