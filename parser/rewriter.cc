@@ -123,15 +123,17 @@ class Resolver {
   }
 
   // A Replace in the start line or headers must leave the line structure as it was: no new line
-  // breaks, no line end removed (a fold, '\n' followed by SP/HT, may go), and a line must not
-  // start to look like a continuation or an empty line.
+  // breaks, no line end removed (a fold, '\n' followed by SP/HT, may go), and no line may change
+  // between header line, continuation line and empty line.
   RewriteError check_header_replace(Span s, std::string_view text, uint32_t begin) const noexcept {
     if (has_line_break(text)) return RewriteError::BadText;
     for (uint32_t i = s.off; i < s.end(); ++i)
       if (b_[i] == '\n' && (i + 1 >= he_ || !is_wsp(b_[i + 1]))) return RewriteError::BadSpan;
     if (s.off == begin || b_[s.off - 1] == '\n') {
-      char first = text.empty() ? b_[s.end()] : text.front();
-      if (is_wsp(first) || first == '\r' || first == '\n') return RewriteError::BadSpan;
+      // At a line start: a header line must keep starting with a name, a continuation line with
+      // whitespace, and neither may become empty.
+      const char first = text.empty() ? b_[s.end()] : text.front();
+      if (first == '\r' || first == '\n' || is_wsp(first) != is_wsp(b_[s.off])) return RewriteError::BadSpan;
     }
     return RewriteError::None;
   }

@@ -98,11 +98,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CHECK(e.insert_header_after(headers[rng.below(count)], "X-Fz-A", ""));
     ++delta;
   }
+  bool expect_bad_text = false;
+  bool expect_bad_span = false;
   if (count > 0 && rng.coin()) {
     // A value rewrite (Contact, Call-ID, ...) anywhere but the deleted header and Content-Length,
-    // which the rewriter owns.
+    // which the rewriter owns: the whole value, or any part of it (folds included) replaced by
+    // bytes of the input, which the rewriter must refuse if they hold a line break.
     uint32_t r = rng.below(count);
-    if (r != deleted && headers[r].id != HeaderId::ContentLength) CHECK(e.replace(headers[r].value, kValue));
+    const Span v = headers[r].value;
+    if (r != deleted && headers[r].id != HeaderId::ContentLength) {
+      if (rng.coin()) {
+        CHECK(e.replace(v, kValue));
+      } else {
+        const uint32_t off = v.off + rng.below(v.len + 1);
+        const uint32_t len = rng.below(v.end() - off + 1);
+        const uint32_t from = rng.below(static_cast<uint32_t>(size));
+        const std::string_view text = in.substr(from, rng.below(17));
+        CHECK(e.replace(Span{off, len}, text));
+        for (char c : text) expect_bad_text |= c == '\r' || c == '\n' || c == '\0';
+        // At the start of a continuation line the fold must stay a fold (leading whitespace).
+        const char first = text.empty() ? in[off + len] : text.front();
+        expect_bad_span = in[off - 1] == '\n' &&
+                          (first == '\r' || first == '\n' || (first != ' ' && first != '\t'));
+      }
+    }
   }
   const bool new_uri = m.is_request() && rng.coin();
   if (new_uri) CHECK(e.replace(m.request_uri_span(), kUri));
@@ -138,6 +157,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (cl_left == 0 && (body_edited || cl_deleted)) ++delta;
 
   auto n = apply(m, e, g_out);
+  if (expect_bad_text || expect_bad_span) {
+    CHECK(!n.ok() && n.error() == (expect_bad_text ? RewriteError::BadText : RewriteError::BadSpan));
+    return 0;
+  }
   if (!n.ok()) {
     // Only a message near the size limit may be refused.
     CHECK(n.error() == RewriteError::TooLarge && m.size() - begin + added_bytes + 24 > kMaxRewriteBytes);

@@ -661,6 +661,18 @@ TEST(Rewriter, RefusesReplacementsThatWouldBreakHeaderFraming) {
   // A line must not start to look like a continuation or an empty line.
   EXPECT_EQ(refused(call_id.name, " Call-ID"), RewriteError::BadSpan);
   EXPECT_EQ(refused(Span{call_id.name.off, call_id.value.end() - call_id.name.off}, ""), RewriteError::BadSpan);
+  // ... nor a continuation line start to look like a header line.
+  auto folded = scan(kFolded);
+  Span fold_ws = span_of(*folded, "\tat noon");
+  for (auto [span, text] : std::initializer_list<std::pair<Span, std::string_view>>{
+           {Span{fold_ws.off, 1}, "X"}, {Span{fold_ws.off, 0}, "X-A: 1"}, {Span{fold_ws.off, 8}, ""}}) {
+    EditList e;
+    ASSERT_TRUE(e.replace(span, text));
+    EXPECT_EQ(refusal(*folded, e), RewriteError::BadSpan) << text;
+  }
+  EditList keep_fold;
+  ASSERT_TRUE(keep_fold.replace(Span{fold_ws.off, 3}, "  x"));
+  EXPECT_NE(rewrite(*folded, keep_fold).find("Subject: lunch\r\n  x noon\r\n"), std::string::npos);
   // Across the empty line, into it, before the message, past its end.
   EXPECT_EQ(refused(Span{m.headers_end() - 2, 4}, "x"), RewriteError::BadSpan);
   EXPECT_EQ(refused(Span{m.headers_end(), 0}, "X-A: 1"), RewriteError::BadSpan);
