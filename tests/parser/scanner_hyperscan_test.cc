@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace sipedge::parser {
@@ -173,6 +175,40 @@ TEST(HyperscanScanner, CloneSharesRulesWithItsOwnScratch) {
   ASSERT_EQ(b->scan(s, Framing::Datagram, mb).status, ScanStatus::Complete);
   EXPECT_EQ(hits(ma), std::vector<uint16_t>{kRuleSipCli});
   EXPECT_EQ(hits(mb), std::vector<uint16_t>{kRuleSipCli});
+}
+
+TEST(HyperscanScanner, ClonesScanConcurrentlyOnTheirOwnThreads) {
+  HyperscanScanner first = scanner();
+  std::vector<HyperscanScanner> clones;
+  for (int i = 0; i < 2; ++i) {
+    auto c = first.clone();
+    ASSERT_TRUE(c.ok());
+    clones.push_back(std::move(c).value());
+  }
+  const std::string s = request("User-Agent: friendly-scanner\r\n");
+  std::vector<int> good(clones.size(), 0);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < clones.size(); ++t)
+    threads.emplace_back([&, t] {
+      auto m = std::make_unique<Message>();
+      for (int i = 0; i < 2000; ++i) {
+        const ScanResult r = clones[t].scan(s, Framing::Datagram, *m);
+        if (r.status == ScanStatus::Complete && r.consumed == s.size() && hits(*m) == std::vector<uint16_t>{1})
+          ++good[t];
+      }
+    });
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(good, (std::vector<int>{2000, 2000}));
+}
+
+TEST(HyperscanScanner, WithoutRulesReportsNoHits) {
+  HyperscanScanner plain = scanner(PolicyRules{});
+  EXPECT_EQ(plain.rule_count(), 0u);
+  Message m;
+  ASSERT_EQ(plain.scan(request("User-Agent: friendly-scanner\r\n"), Framing::Datagram, m).status,
+            ScanStatus::Complete);
+  EXPECT_TRUE(m.policy_hits().empty());
+  EXPECT_EQ(m.value(HeaderId::UserAgent), "friendly-scanner");
 }
 
 TEST(HyperscanScanner, RespectsLimits) {
