@@ -59,6 +59,8 @@ inline constexpr uint32_t kMaxRewriteBytes = 65535;
 // in the order they were added. Each add returns false when it was refused; the first refusal is
 // remembered and apply() reports it, so a caller may add a batch and check once.
 //
+// Not shared between threads: each caller builds its own list. apply() only reads it.
+//
 // Header lines are written as `name ": " value CRLF` (`name ":" CRLF` for an empty value) whatever the input's line ends were: RFC 3261
 // §7 mandates CRLF, and a scanner that accepts bare LF accepts mixed line ends too.
 class EditList {
@@ -106,7 +108,8 @@ class EditList {
   RewriteError error_ = RewriteError::None;
 };
 
-// Writes the rewritten message into `out` and returns the bytes written. The output covers the
+// Writes the rewritten message into `out` and returns the bytes written. Pure: reads `msg` and
+// `edits`, writes only `out`, so any thread may call it on data it owns. The output covers the
 // message from its start line through its (new) body: leading CRLF keepalives and datagram junk
 // after the declared body (RFC 3261 §18.3) are not copied. With no edits the output is the input
 // message byte for byte.
