@@ -52,6 +52,9 @@ unsigned Worker::poll_once(uint64_t now_tsc) noexcept {
     }
   }
   tx_.flush_all();
+  if (shared_.media.poll_done != nullptr) {
+    shared_.media.poll_done(shared_.media.ctx, index_);
+  }
   if (now_tsc >= next_frag_expiry_) {
     rte_ip_frag_table_del_expired_entries(frag_table_, &death_row_, now_tsc);
     next_frag_expiry_ = now_tsc + shared_.reassembly_timeout_tsc / 4;
@@ -358,6 +361,7 @@ Worker::Outcome Worker::classify_udp(const Interface& ifc, rte_mbuf* m, uint16_t
   m->l4_len = sizeof(rte_udp_hdr);
   uint16_t dport = rte_be_to_cpu_16(udp->dst_port);
   if (dport >= shared_.media_min && dport <= shared_.media_max) {
+    m->port = ifc.port_id;  // the relay keys flows by ingress port; not every PMD sets it
     return {Verdict::Media, Drop::Runt, m};
   }
   if (shared_.sip_ports.test(dport)) {

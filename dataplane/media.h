@@ -25,9 +25,14 @@ struct MediaBurst {
 // Must consume every packet of the burst: push it to `tx` or free it (and count why).
 using MediaHandlerFn = void (*)(void* ctx, const MediaBurst& burst) noexcept;
 
+// Called once per poll iteration by each worker, outside any burst (the relay reports its RCU
+// quiescent state here, rtp_relay/flow_table.h). Optional.
+using MediaPollDoneFn = void (*)(void* ctx, unsigned worker) noexcept;
+
 struct MediaHandler {
   MediaHandlerFn fn = nullptr;
   void* ctx = nullptr;
+  MediaPollDoneFn poll_done = nullptr;
 };
 
 }  // namespace sipedge::dataplane
