@@ -1,0 +1,240 @@
+// tests/control/rtp_relay_backend_test.cc — pins control/relay_backend/rtp_relay_backend.cc: what
+// MediaManager's flows become in a real rtp_relay::FlowTable (ports, addresses, latch modes, MACs),
+// and that refusals come back as RelayFull with nothing left behind. EAL starts only when one of these
+// tests runs (ctest gives each test its own process), so the other control tests never pay for it.
+#include "control/relay_backend/rtp_relay_backend.h"
+
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <rte_eal.h>
+
+namespace sipedge::control {
+namespace {
+
+bool g_eal_up = false;
+
+class EalCleanup : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    if (g_eal_up) rte_eal_cleanup();
+  }
+};
+[[maybe_unused]] ::testing::Environment* const g_env = ::testing::AddGlobalTestEnvironment(new EalCleanup);
+
+// --no-shconf, not --in-memory: DPDK 22.11 refuses --in-memory together with --no-huge.
+bool start_eal() {
+  if (g_eal_up) return true;
+  std::vector<std::string> args = {"control_tests", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
+                                   "--file-prefix=control_test_" + std::to_string(getpid()),
+                                   "--log-level=error", "-l", "0"};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  g_eal_up = rte_eal_init(static_cast<int>(argv.size()), argv.data()) >= 0;
+  return g_eal_up;
+}
+
+rte_ether_addr mac(uint8_t last) { return rte_ether_addr{{0x02, 0, 0, 0, 0, last}}; }
+
+std::string text(const relay::IpAddress& a) {
+  if (a.version == 0) return "*";
+  IpAddr ip;
+  ip.family = a.version == 6 ? IpAddr::Family::V6 : IpAddr::Family::V4;
+  ip.bytes = a.bytes;
+  return ip.to_string();
+}
+
+// "port 3 10.201.0.1:20000 <> 0.0.0.0:1572 latch mac 1->160": MACs by their last byte. The table
+// reports an unset peer in its flow's IP version (0.0.0.0).
+std::string show(const relay::EndpointSpec& s) {
+  const char* modes[] = {"off", "latch", "strict"};
+  return "port " + std::to_string(s.port_id) + " " + text(s.local_addr) + ":" + std::to_string(s.local_port) +
+         " <> " + text(s.remote_addr) + ":" + std::to_string(s.remote_port) + " " +
+         modes[static_cast<int>(s.latch)] + " mac " + std::to_string(s.local_mac.addr_bytes[5]) + "->" +
+         std::to_string(s.next_hop_mac.addr_bytes[5]);
+}
+
+InterfaceConfig iface(uint16_t index, InterfaceRole role, const char* media, uint16_t min) {
+  InterfaceConfig i;
+  i.name = "if" + std::to_string(index);
+  i.index = index;
+  i.role = role;
+  i.sip_address = *IpAddr::parse(media);
+  i.media_address = *IpAddr::parse(media);
+  i.media_port_min = min;
+  i.media_port_max = static_cast<uint16_t>(min + 999);
+  return i;
+}
+
+constexpr std::string_view kOffer =
+    "v=0\r\no=- 8 2 IN IP4 192.168.1.131\r\ns=CounterPath eyeBeam 1.5\r\nc=IN IP4 192.168.1.131\r\nt=0 0\r\n"
+    "m=audio 1572 RTP/AVP 0 8 18 101\r\na=sendrecv\r\n";
+constexpr std::string_view kAnswer =
+    "v=0\no=FreeSWITCH 1763790000 1763790001 IN IP4 10.202.0.50\ns=FreeSWITCH\nc=IN IP4 10.202.0.50\nt=0 0\n"
+    "m=audio 16384 RTP/AVP 0 101\na=rtcp:16385 IN IP4 10.202.0.50\n";
+
+class RtpRelayBackendTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(start_eal()) << "rte_eal_init failed";
+    static int n = 0;
+    relay::FlowTableConfig cfg;
+    cfg.name = "ctl" + std::to_string(n++);
+    cfg.ipv4_flows = 16;
+    cfg.ipv6_flows = 16;
+    cfg.max_readers = 2;
+    auto t = relay::FlowTable::create(cfg);
+    ASSERT_TRUE(t.ok());
+    table = std::move(*t);
+    config.interfaces = {iface(0, InterfaceRole::Access, "10.201.0.1", 20000),
+                         iface(1, InterfaceRole::Core, "10.202.0.1", 30000),
+                         iface(2, InterfaceRole::Core, "2001:db8:202::1", 40000)};
+    // Interface i is DPDK port i + 3, with MAC i + 1; the next hop's MAC is 0xa0 + i.
+    std::vector<RtpRelayBackend::Interface> ifs;
+    for (const InterfaceConfig& i : config.interfaces) {
+      ifs.push_back(RtpRelayBackend::interface_for(i, config.media, static_cast<uint16_t>(i.index + 3)));
+    }
+    backend = std::make_unique<RtpRelayBackend>(
+        *table, ifs,
+        [this](uint16_t i, const IpAddr& remote) -> std::optional<MacPair> {
+          asked.push_back(std::to_string(i) + " " +
+                          (remote.family == IpAddr::Family::None ? std::string("*") : remote.to_string()));
+          if (unresolved) return std::nullopt;
+          return MacPair{mac(static_cast<uint8_t>(i + 1)), mac(static_cast<uint8_t>(0xa0 + i))};
+        },
+        [] { return uint64_t{1000}; });
+    media = std::make_unique<MediaManager>(config, *backend);
+  }
+  void TearDown() override {
+    media.reset();
+    backend.reset();
+    if (table) table->synchronize();
+    table.reset();
+  }
+
+  std::vector<std::string> flows() const {
+    std::vector<std::string> out;
+    table->for_each([&](const relay::FlowInfo& f) { out.push_back(show(f.spec.side[0]) + " || " + show(f.spec.side[1])); });
+    return out;
+  }
+
+  ControlConfig config;
+  std::unique_ptr<relay::FlowTable> table;
+  std::unique_ptr<RtpRelayBackend> backend;
+  std::unique_ptr<MediaManager> media;
+  std::vector<std::string> asked;
+  bool unresolved = false;
+};
+
+TEST_F(RtpRelayBackendTest, AnsweredCallBecomesTwoTableFlowsWithLatchingOnTheAccessSide) {
+  const MediaSessionId id = media->create(0, 1);
+  ASSERT_TRUE(media->rewrite(id, MediaSide::Caller, kOffer).ok());
+  EXPECT_EQ(table->size(), 0u);
+  ASSERT_TRUE(media->rewrite(id, MediaSide::Callee, kAnswer).ok());
+  EXPECT_EQ(flows(), (std::vector<std::string>{
+                         "port 3 10.201.0.1:20000 <> 0.0.0.0:1572 latch mac 1->160 || "
+                         "port 4 10.202.0.1:30000 <> 10.202.0.50:16384 latch mac 2->161",
+                         "port 3 10.201.0.1:20001 <> 0.0.0.0:1573 latch mac 1->160 || "
+                         "port 4 10.202.0.1:30001 <> 10.202.0.50:16385 latch mac 2->161",
+                     }));
+  EXPECT_EQ(asked, (std::vector<std::string>{"0 192.168.1.131", "1 10.202.0.50", "0 192.168.1.131",
+                                             "1 10.202.0.50"}));
+  EXPECT_EQ(backend->size(), 2u);
+  std::vector<FlowBackend::Handle> handles;
+  table->for_each([&](const relay::FlowInfo& f) { handles.push_back(RtpRelayBackend::handle_of(f.handle)); });
+  ASSERT_EQ(handles.size(), 2u);
+  for (FlowBackend::Handle h : handles) {
+    EXPECT_EQ(media->session_of_flow(h), id);
+    const FlowBackend::Counters c = backend->counters(h);
+    EXPECT_EQ(c.packets[0] + c.packets[1] + c.bytes[0] + c.bytes[1], 0u);
+  }
+}
+
+TEST_F(RtpRelayBackendTest, NewPeerPortUpdatesTheSameFlow) {
+  const MediaSessionId id = media->create(0, 1);
+  ASSERT_TRUE(media->rewrite(id, MediaSide::Caller, kOffer).ok());
+  ASSERT_TRUE(media->rewrite(id, MediaSide::Callee, kAnswer).ok());
+  relay::FlowHandle first;
+  table->for_each([&](const relay::FlowInfo& f) {
+    if (first.index == UINT32_MAX) first = f.handle;
+  });
+  std::string moved(kAnswer);
+  moved.replace(moved.find("16384"), 5, "16500");
+  moved.replace(moved.find("16385"), 5, "16501");
+  ASSERT_TRUE(media->rewrite(id, MediaSide::Callee, moved).ok());
+  auto info = table->flow_info(first);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(show(info->spec.side[1]), "port 4 10.202.0.1:30000 <> 10.202.0.50:16500 latch mac 2->161");
+  EXPECT_EQ(table->size(), 2u);
+}
+
+TEST_F(RtpRelayBackendTest, DestroyEmptiesTheTable) {
+  const MediaSessionId id = media->create(0, 1);
+  ASSERT_TRUE(media->rewrite(id, MediaSide::Caller, kOffer).ok());
+  ASSERT_TRUE(media->rewrite(id, MediaSide::Callee, kAnswer).ok());
+  media->destroy(id);
+  EXPECT_EQ(table->size(), 0u);
+  EXPECT_EQ(media->ports_in_use(0), 0u);
+  EXPECT_EQ(media->ports_in_use(1), 0u);
+}
+
+TEST_F(RtpRelayBackendTest, UnresolvedNeighbourIsRelayFullWithNothingInstalled) {
+  const MediaSessionId id = media->create(0, 1);
+  ASSERT_TRUE(media->rewrite(id, MediaSide::Caller, kOffer).ok());
+  unresolved = true;
+  auto r = media->rewrite(id, MediaSide::Callee, kAnswer);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), MediaError::RelayFull);
+  EXPECT_EQ(backend->last_error(), std::nullopt);
+  EXPECT_EQ(table->size(), 0u);
+}
+
+TEST_F(RtpRelayBackendTest, MixedIpVersionsAreRefusedByTheTable) {
+  const MediaSessionId id = media->create(0, 2);
+  ASSERT_TRUE(media->rewrite(id, MediaSide::Caller, kOffer).ok());
+  auto r = media->rewrite(id, MediaSide::Callee,
+                          "v=0\r\no=- 9 9 IN IP6 2001:db8:202::50\r\ns=-\r\nc=IN IP6 2001:db8:202::50\r\nt=0 0\r\n"
+                          "m=audio 6000 RTP/AVP 0\r\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), MediaError::RelayFull);
+  EXPECT_EQ(backend->last_error(), relay::FlowError::VersionMismatch);
+  EXPECT_EQ(table->size(), 0u);
+}
+
+TEST_F(RtpRelayBackendTest, UnknownInterfaceIsRefusedBeforeTheTable) {
+  FlowBackend::End a{7, *IpAddr::parse("10.201.0.1"), 20000, *IpAddr::parse("192.0.2.1"), 5000};
+  FlowBackend::End b{1, *IpAddr::parse("10.202.0.1"), 30000, *IpAddr::parse("192.0.2.2"), 6000};
+  EXPECT_EQ(backend->install(a, b), std::nullopt);
+  EXPECT_FALSE(backend->update(0, a, b));
+  EXPECT_EQ(table->size(), 0u);
+}
+
+TEST(RtpRelayBackendPolicy, InterfacesGetLatchModesFromRoleAndStrictSource) {
+  MediaConfig strict;
+  MediaConfig loose;
+  loose.strict_source = false;
+  InterfaceConfig access = iface(0, InterfaceRole::Access, "10.201.0.1", 20000);
+  InterfaceConfig core = iface(1, InterfaceRole::Core, "10.202.0.1", 30000);
+  auto a = RtpRelayBackend::interface_for(access, loose, 5);
+  EXPECT_EQ(a.port_id, 5);
+  EXPECT_EQ(a.latch, relay::LatchMode::Latch);
+  EXPECT_TRUE(a.latch_any_host);
+  EXPECT_EQ(RtpRelayBackend::interface_for(core, strict, 6).latch, relay::LatchMode::Latch);
+  EXPECT_FALSE(RtpRelayBackend::interface_for(core, strict, 6).latch_any_host);
+  EXPECT_EQ(RtpRelayBackend::interface_for(core, loose, 6).latch, relay::LatchMode::Off);
+}
+
+TEST(RtpRelayBackendPolicy, HandlesRoundTripIndexAndGeneration) {
+  const relay::FlowHandle h{12, 34};
+  EXPECT_EQ(RtpRelayBackend::handle_of(h), (uint64_t{34} << 32) | 12);
+  EXPECT_EQ(RtpRelayBackend::flow_handle(RtpRelayBackend::handle_of(h)), h);
+  EXPECT_EQ(to_relay_address(*IpAddr::parse("2001:db8::1")).version, 6);
+  EXPECT_EQ(to_relay_address(IpAddr{}).version, 0);
+}
+
+}  // namespace
+}  // namespace sipedge::control
