@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <array>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -729,6 +732,51 @@ TEST(Rewriter, RefusesAMessageThatWasNotScannedCompletely) {
   auto truncated = scan(kBye);  // a body span claiming more bytes than the message has
   truncated->msg->set_body(Span{truncated->msg->body_span().off, 10}, 10);
   EXPECT_EQ(refusal(*truncated, EditList{}), RewriteError::BadMessage);
+}
+
+// Every real capture of the seed call flows: unchanged without edits, and the proxy's usual edits
+// (top Via, Record-Route, Max-Forwards, SDP connection address) land where expected.
+TEST(Rewriter, SeedCapturesRoundTripAndTakeProxyEdits) {
+  namespace fs = std::filesystem;
+  unsigned files = 0, anchored_count = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(SIPEDGE_TEST_DATA_DIR) / "seeds")) {
+    if (entry.path().extension() != ".sip") continue;
+    ++files;
+    std::ifstream f(entry.path(), std::ios::binary);
+    auto s = scan(std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()));
+    SCOPED_TRACE(entry.path().filename().string());
+    EXPECT_EQ(rewrite(*s, EditList{}), s->bytes);
+
+    const Message& m = *s->msg;
+    EditList e;
+    ASSERT_TRUE(e.prepend_header("Via", "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKseed"));
+    if (m.is_request()) ASSERT_TRUE(e.prepend_header("Record-Route", "<sip:192.0.2.1;lr>"));
+    if (const HeaderField* mf = m.find(HeaderId::MaxForwards)) ASSERT_TRUE(e.replace(mf->value, "69"));
+    const size_t c_line = s->bytes.find("\r\nc=IN IP4 ", m.body_span().off);
+    int64_t body_delta = 0;
+    const bool anchored = m.body_span().len != 0 && c_line != std::string::npos;
+    if (anchored) {
+      const auto addr = static_cast<uint32_t>(c_line + 11);
+      const auto addr_len = static_cast<uint32_t>(s->bytes.find("\r\n", addr) - addr);
+      ASSERT_TRUE(e.replace(Span{addr, addr_len}, "203.0.113.5"));
+      body_delta = 11 - static_cast<int64_t>(addr_len);
+    }
+    std::string out = rewrite(*s, e);
+    Message again;
+    ASSERT_EQ(HandScanner{}.scan(out, Framing::Datagram, again).status, ScanStatus::Complete);
+    EXPECT_EQ(again.headers().size(), m.headers().size() + (m.is_request() ? 2 : 1));
+    EXPECT_EQ(again.value(HeaderId::Via), "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKseed");
+    EXPECT_EQ(static_cast<int64_t>(again.body().size()), static_cast<int64_t>(m.body().size()) + body_delta);
+    if (m.find(HeaderId::MaxForwards) != nullptr) {
+      EXPECT_EQ(again.value(HeaderId::MaxForwards), "69");
+    }
+    if (anchored) {
+      ++anchored_count;
+      EXPECT_NE(again.body().find("c=IN IP4 203.0.113.5\r\n"), std::string_view::npos);
+    }
+  }
+  EXPECT_GE(files, 60u);
+  EXPECT_GE(anchored_count, 10u);
 }
 
 TEST(Rewriter, ErrorNamesAndTextsAreDefinedForEveryError) {
