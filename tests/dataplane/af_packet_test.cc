@@ -1,11 +1,16 @@
 // tests/dataplane/af_packet_test.cc — the dataplane over net_af_packet on a devnet veth (needs root
 // and iproute2): the namespace's kernel resolves our address by ARP and its UDP datagram to 5060
-// arrives on the control ring. The test owns uniquely named namespaces and removes them always.
+// arrives on the control ring; media from the access namespace is relayed by rtp_relay into the core
+// namespace. Each test owns uniquely named namespaces and removes them always.
 #include <rte_bus_vdev.h>
 #include <sys/wait.h>
 
+#include <fcntl.h>
+
+#include <cstdio>
 #include <cstdlib>
 
+#include "dataplane/media_relay.h"
 #include "tests/dataplane/dp_fixture.h"
 
 namespace sipedge::dataplane::test {
@@ -14,6 +19,42 @@ namespace {
 const std::string kDevnet = std::string(SIPEDGE_TEST_DATA_DIR) + "/../../scripts/devnet";
 
 bool have_tools() { return geteuid() == 0 && std::system("command -v ip >/dev/null 2>&1") == 0; }
+
+std::string run_capture(const std::string& cmd) {
+  std::string out;
+  FILE* f = popen(cmd.c_str(), "r");
+  if (f == nullptr) {
+    return out;
+  }
+  char buf[256];
+  while (fgets(buf, sizeof(buf), f) != nullptr) {
+    out += buf;
+  }
+  pclose(f);
+  return out;
+}
+
+pid_t spawn(const std::string& cmd, int* stdout_fd) {
+  int fds[2] = {-1, -1};
+  if (stdout_fd != nullptr && pipe(fds) != 0) {
+    return -1;
+  }
+  pid_t child = fork();
+  if (child == 0) {
+    if (stdout_fd != nullptr) {
+      dup2(fds[1], 1);
+      close(fds[0]);
+      close(fds[1]);
+    }
+    execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  if (stdout_fd != nullptr) {
+    close(fds[1]);
+    *stdout_fd = fds[0];
+  }
+  return child;
+}
 
 // Removes the namespaces even when an assertion fails (destructor).
 struct DevnetGuard {
@@ -92,6 +133,109 @@ TEST(AfPacket, NamespaceKernelResolvesUsByArpAndItsSipDatagramReachesControl) {
     dp.control().release(item);
   }
   rte_vdev_uninit(vdev.c_str());
+}
+
+TEST(AfPacket, RelaysMediaFromTheAccessNamespaceIntoTheCoreNamespace) {
+  if (!have_tools() || std::system("command -v python3 >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "needs root, iproute2 ('ip') and python3 (UDP listener in the core namespace)";
+  }
+  DevnetGuard net{"dpr" + std::to_string(getpid() % 1000000)};
+  ASSERT_EQ(std::system((kDevnet + " up " + net.name + " >/dev/null").c_str()), 0);
+  std::string acc_vdev = "net_af_packet_" + net.name + "-ag";
+  std::string core_vdev = "net_af_packet_" + net.name + "-cg";
+  ASSERT_EQ(rte_vdev_init(acc_vdev.c_str(), ("iface=" + net.name + "-ag,qpairs=2").c_str()), 0);
+  ASSERT_EQ(rte_vdev_init(core_vdev.c_str(), ("iface=" + net.name + "-cg,qpairs=2").c_str()), 0);
+  // The core namespace's MAC: what control would have resolved by ARP before installing the flow.
+  std::string link = run_capture("ip -n " + net.name + "-core -o link show eth0");
+  size_t at = link.find("link/ether ");
+  ASSERT_NE(at, std::string::npos) << link;
+  rte_ether_addr core_peer_mac{};
+  ASSERT_EQ(rte_ether_unformat_addr(link.substr(at + 11, 17).c_str(), &core_peer_mac), 0);
+
+  DataplaneConfig cfg;
+  PortConfig a, c;
+  a.device = acc_vdev;
+  a.ipv4 = IpPrefix::parse("10.201.0.1/24");
+  c.device = core_vdev;
+  c.role = PortRole::Core;
+  c.ipv4 = IpPrefix::parse("10.202.0.1/24");
+  cfg.ports = {a, c};
+  cfg.media_port_min = 20000;
+  cfg.media_port_max = 20099;
+  cfg.mbufs = 2047;
+  cfg.jumbo_mbufs = 3;
+  cfg.sip_items = 15;
+  parser::HandScanner scanner;
+  {
+    Dataplane dp(cfg, scanner);
+    relay::FlowTableConfig fc;
+    fc.name = "dpt_afp_relay";
+    fc.ipv4_flows = 16;
+    fc.ipv6_flows = 16;
+    fc.max_readers = 4;
+    auto table = relay::FlowTable::create(fc);
+    ASSERT_TRUE(table.ok());
+    {
+      MediaRelay media(*table.value(), dp.worker_count() + 1);
+      dp.set_media_handler(media.handler());
+      relay::FlowSpec spec;
+      spec.side[0].port_id = dp.iface(0).port_id;
+      spec.side[0].local_addr = *relay::IpAddress::parse("10.201.0.1");
+      spec.side[0].local_port = 20000;
+      spec.side[0].remote_addr = *relay::IpAddress::parse("10.201.0.2");
+      spec.side[0].latch = relay::LatchMode::Latch;
+      spec.side[0].local_mac = dp.iface(0).mac;
+      spec.side[1].port_id = dp.iface(1).port_id;
+      spec.side[1].local_addr = *relay::IpAddress::parse("10.202.0.1");
+      spec.side[1].local_port = 20002;
+      spec.side[1].remote_addr = *relay::IpAddress::parse("10.202.0.2");
+      spec.side[1].remote_port = 30000;
+      spec.side[1].latch = relay::LatchMode::Off;
+      spec.side[1].local_mac = dp.iface(1).mac;
+      spec.side[1].next_hop_mac = core_peer_mac;
+      ASSERT_TRUE(table.value()->add_flow(spec, rte_rdtsc()).ok());
+
+      int listener_out = -1;
+      pid_t listener = spawn("ip netns exec " + net.name +
+                                 "-core python3 -c \"import socket,sys\n"
+                                 "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+                                 "s.bind(('10.202.0.2',30000)); s.settimeout(4)\n"
+                                 "print('ready',flush=True)\n"
+                                 "d,a=s.recvfrom(100); print(d.decode(),a[0],a[1],flush=True)\"",
+                             &listener_out);
+      ASSERT_GT(listener, 0);
+      FILE* lf = fdopen(listener_out, "r");
+      char line[256] = {};
+      ASSERT_NE(fgets(line, sizeof(line), lf), nullptr);
+      ASSERT_STREQ(line, "ready\n");
+      pid_t sender = spawn("ip netns exec " + net.name +
+                               "-acc bash -c 'for i in 1 2 3; do echo -n relayed > /dev/udp/10.201.0.1/20000; done'",
+                           nullptr);
+      ASSERT_GT(sender, 0);
+      uint64_t limit = rte_rdtsc() + 5 * rte_get_tsc_hz();
+      int status = -1;
+      bool listener_done = false;
+      while (rte_rdtsc() < limit && !listener_done) {
+        dp.poll_control(rte_rdtsc());
+        listener_done = waitpid(listener, &status, WNOHANG) == listener;
+      }
+      if (!listener_done) {
+        kill(listener, SIGKILL);
+        waitpid(listener, &status, 0);
+      }
+      waitpid(sender, nullptr, 0);
+      std::string got = fgets(line, sizeof(line), lf) != nullptr ? line : "";
+      fclose(lf);
+      EXPECT_EQ(got, "relayed 10.202.0.1 20002\n")
+          << "relay forwarded " << media.totals().forwarded_packets << ", NoFlow "
+          << media.totals().drop(relay::RelayDrop::NoFlow);
+      EXPECT_GE(media.totals().forwarded_packets, 1u);
+      EXPECT_EQ(media.totals().latched, 1u);
+    }
+    dp.set_media_handler({});
+  }
+  rte_vdev_uninit(acc_vdev.c_str());
+  rte_vdev_uninit(core_vdev.c_str());
 }
 
 }  // namespace
