@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "parser/scan_rules.h"
+
 namespace sipedge::parser {
 namespace {
 
@@ -20,21 +22,11 @@ constexpr std::string_view kErrorText[] = {
 #undef SIPEDGE_REWRITE_ERROR_TEXT
 };
 
-// RFC 3261 §25.1 token characters.
-bool is_token_char(char c) noexcept {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '-': case '.': case '!': case '%': case '*': case '_': case '+': case '`': case '\'': case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
+// A header name the scanner reads back as one name (same token table).
 bool is_token(std::string_view s) noexcept {
   if (s.empty()) return false;
   for (char c : s)
-    if (!is_token_char(c)) return false;
+    if (!scan_rules::is_token_char(c)) return false;
   return true;
 }
 
