@@ -31,9 +31,10 @@ class RegistrarTest : public ::testing::Test {
     const std::string ha1 = digest_ha1(DigestAlgorithm::Md5, user, "sipedge.test", password);
     const std::string resp = digest_response(DigestAlgorithm::Md5, ha1, nonce, ncbuf, "cn", "auth", "REGISTER",
                                              "sip:sipedge.test");
+    const uint32_t this_cseq = cseq++;
     std::string bytes = "REGISTER sip:sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.131:5060;branch=z9hG4bK" +
-                        std::to_string(cseq) + "\r\nFrom: <sip:1006@sipedge.test>;tag=a\r\nTo: <sip:1006@sipedge.test>\r\n"
-                        "Call-ID: " + call_id + "\r\nCSeq: " + std::to_string(cseq++) + " REGISTER\r\n" + contacts +
+                        std::to_string(this_cseq) + "\r\nFrom: <sip:1006@sipedge.test>;tag=a\r\nTo: <sip:1006@sipedge.test>\r\n"
+                        "Call-ID: " + call_id + "\r\nCSeq: " + std::to_string(this_cseq) + " REGISTER\r\n" + contacts +
                         expires_header + "Authorization: Digest username=\"" + user +
                         "\",realm=\"sipedge.test\",nonce=\"" + nonce +
                         "\",uri=\"sip:sipedge.test\",response=\"" + resp + "\",algorithm=MD5,cnonce=\"cn\",qop=auth,nc=" +
