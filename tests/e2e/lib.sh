@@ -1,0 +1,223 @@
+# tests/e2e/lib.sh — sourced by tests/e2e/run, scripts/demo and bench/e2e_cps.sh (bash, as root).
+# Brings up a devnet of its own (unique namespace/veth names), writes a sipedge config derived from
+# config/dev.toml for it, starts sipedge and SIPp peers, and removes all of it again on exit. It only
+# ever kills the PIDs it started and only deletes the namespaces/veths/files it created.
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+E2E_REPO=$(cd "$E2E_DIR/../.." && pwd)
+E2E_SCEN="$E2E_DIR/scenarios"
+E2E_CHECK="$E2E_DIR/sipcheck.py"
+
+# Addresses inside the namespaces scripts/devnet creates (never the host's own).
+E2E_GW_ACC=10.201.0.1    # sipedge, access interface
+E2E_GW_CORE=10.202.0.1   # sipedge, core interface
+E2E_UA_ACC=10.201.0.2    # SIPp peers in the access namespace
+E2E_UA_CORE=10.202.0.2   # SIPp peers in the core namespace
+
+E2E_PIDS=()      # background processes to stop on exit (sipedge, SIPp)
+E2E_NET=""       # devnet name while it is up
+E2E_WORK=""      # temporary directory
+E2E_KEEP=${E2E_KEEP:-0}  # 1: leave the temporary directory for a post-mortem
+
+e2e_log() { printf '%s\n' "$*" >&2; }
+
+# Exit 77 (the "skipped" status CTest and automake understand) unless everything needed is here.
+e2e_require() {
+  local why=""
+  [[ $(id -u) -eq 0 ]] || why="needs root (network namespaces, veth pairs, af_packet)"
+  for tool in ip sipp python3 timeout; do
+    command -v "$tool" >/dev/null 2>&1 || why="${why:+$why; }'$tool' not found"
+  done
+  if [[ -n "$why" ]]; then
+    echo "SKIPPED: end-to-end tests $why" >&2
+    exit 77
+  fi
+}
+
+# e2e_setup TAG: temp dir and unique names for this process (TAG: 2 letters, e.g. "et").
+e2e_setup() {
+  local tag=$1
+  E2E_WORK=$(mktemp -d "/tmp/sipedge-$tag.XXXXXX")
+  # devnet names are at most 9 characters; the PID keeps parallel runs apart.
+  E2E_NET="${tag}$(( $$ % 10000000 ))"
+  E2E_ACC_NS="${E2E_NET}-acc"
+  E2E_CORE_NS="${E2E_NET}-core"
+  E2E_CFG="$E2E_WORK/sipedge.toml"
+  E2E_SOCK="$E2E_WORK/mgmt.sock"
+  E2E_CDR="$E2E_WORK/cdr.jsonl"
+  E2E_LOG="$E2E_WORK/sipedge.log"
+  E2E_NET_UP=0
+  trap e2e_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+e2e_cleanup() {
+  local rc=$?
+  local pid
+  for pid in "${E2E_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${E2E_PIDS[@]}"; do
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.3
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  E2E_PIDS=()
+  if [[ $E2E_NET_UP == 1 ]]; then
+    "$E2E_REPO/scripts/devnet" down "$E2E_NET" >/dev/null 2>&1 || true
+    E2E_NET_UP=0
+  fi
+  if [[ -n "$E2E_WORK" && -d "$E2E_WORK" ]]; then
+    if [[ $E2E_KEEP == 1 ]]; then
+      e2e_log "e2e: kept $E2E_WORK"
+    else
+      rm -rf "$E2E_WORK"
+    fi
+  fi
+  return $rc
+}
+
+e2e_net_up() {
+  E2E_NET_UP=1
+  "$E2E_REPO/scripts/devnet" up "$E2E_NET" >"$E2E_WORK/devnet.log" 2>&1 || {
+    cat "$E2E_WORK/devnet.log" >&2
+    return 1
+  }
+}
+
+# e2e_write_config [T1_MS]: config/dev.toml with this run's veths, DPDK file prefix, socket and CDR
+# paths; a short T1 so transactions linger 64*T1 only; no NAT keepalives (their OPTIONS would be
+# transactions in flight when a test checks that nothing is left).
+e2e_write_config() {
+  local t1=${1:-100}
+  sed -e "s/iface=sipacc-gw/iface=${E2E_NET}-ag/" \
+      -e "s/iface=sipcore-gw/iface=${E2E_NET}-cg/" \
+      -e "s/^file_prefix = .*/file_prefix = \"${E2E_NET}\"/" \
+      -e "s/^t1_ms = .*/t1_ms = ${t1}/" \
+      -e "s/^t4_ms = .*/t4_ms = $(( t1 * 10 ))/" \
+      -e "s/^nat_keepalive_s = .*/nat_keepalive_s = 0/" \
+      -e "s|^path = \"/tmp/sipedge-dev-cdr.jsonl\"|path = \"${E2E_CDR}\"|" \
+      -e "s|^socket = .*|socket = \"${E2E_SOCK}\"|" \
+      "$E2E_REPO/config/dev.toml" >"$E2E_CFG"
+  local want
+  for want in "iface=${E2E_NET}-ag" "iface=${E2E_NET}-cg" "file_prefix = \"${E2E_NET}\"" "t1_ms = ${t1}" \
+              "nat_keepalive_s = 0" "path = \"${E2E_CDR}\"" "socket = \"${E2E_SOCK}\""; do
+    grep -qF "$want" "$E2E_CFG" || { e2e_log "e2e: config/dev.toml changed shape: could not set '$want'"; return 1; }
+  done
+}
+
+# e2e_ctl CMD: sipedgectl's JSON answer on stdout.
+e2e_ctl() { "$E2E_SIPEDGECTL" --socket "$E2E_SOCK" --json "$@"; }
+
+# Starts sipedge and waits (up to 30 s) until its management socket answers.
+e2e_start_sipedge() {
+  "$E2E_SIPEDGE" --config "$E2E_CFG" >"$E2E_LOG" 2>&1 &
+  E2E_SIPEDGE_PID=$!
+  E2E_PIDS+=("$E2E_SIPEDGE_PID")
+  local i
+  for ((i = 0; i < 100; i++)); do
+    if ! kill -0 "$E2E_SIPEDGE_PID" 2>/dev/null; then
+      e2e_log "e2e: sipedge exited during start-up:"
+      tail -30 "$E2E_LOG" >&2
+      return 1
+    fi
+    e2e_ctl stats >/dev/null 2>&1 && return 0
+    sleep 0.3
+  done
+  e2e_log "e2e: sipedge's management socket $E2E_SOCK did not answer within 30 s:"
+  tail -30 "$E2E_LOG" >&2
+  return 1
+}
+
+# Waits (up to $1 s, default 15) until sipedge holds no call, transaction, media session, flow or
+# proxy context. Prints the last state and, on failure, the JSON of every view.
+e2e_wait_idle() {
+  local limit=${1:-15} start=$SECONDS out
+  while :; do
+    if e2e_ctl stats >"$E2E_WORK/stats.json" 2>"$E2E_WORK/stats.err"; then
+      out=$(python3 "$E2E_CHECK" idle "$E2E_WORK/stats.json" 2>&1) && { echo "$out"; return 0; }
+    else
+      out="sipedgectl: $(cat "$E2E_WORK/stats.err")"
+    fi
+    if ((SECONDS - start >= limit)); then
+      e2e_log "e2e: state left after ${limit} s: $out"
+      local v
+      for v in calls transactions flows stats; do
+        e2e_log "--- sipedgectl --json $v"
+        e2e_ctl "$v" >&2 || true
+      done
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
+# e2e_sipp LABEL NS LIMIT_S SIPP_ARGS...: runs SIPp in namespace NS (foreground), at most LIMIT_S
+# seconds, message trace in $E2E_WORK/LABEL.msg, screen/errors in LABEL.out/LABEL.err. Returns
+# SIPp's exit status (124: killed by the time limit).
+e2e_sipp() {
+  local label=$1 ns=$2 limit=$3
+  shift 3
+  timeout -k 2 "$limit" ip netns exec "$ns" sipp "$@" -nostdin -trace_msg -message_file "$E2E_WORK/$label.msg" \
+    -trace_err -error_file "$E2E_WORK/$label.err" >"$E2E_WORK/$label.out" 2>&1 </dev/null
+}
+
+# e2e_sipp_bg LABEL NS LIMIT_S SIPP_ARGS...: the same in the background; the PID is in E2E_BG_PID.
+e2e_sipp_bg() {
+  local label=$1 ns=$2 limit=$3
+  shift 3
+  timeout -k 2 "$limit" ip netns exec "$ns" sipp "$@" -nostdin -trace_msg -message_file "$E2E_WORK/$label.msg" \
+    -trace_err -error_file "$E2E_WORK/$label.err" >"$E2E_WORK/$label.out" 2>&1 </dev/null &
+  E2E_BG_PID=$!
+  E2E_PIDS+=("$E2E_BG_PID")
+}
+
+# e2e_sipp_wait PID: its exit status, and forgets the PID.
+e2e_sipp_wait() {
+  local pid=$1 rc=0 keep=() p
+  wait "$pid" || rc=$?
+  for p in "${E2E_PIDS[@]}"; do [[ $p == "$pid" ]] || keep+=("$p"); done
+  E2E_PIDS=("${keep[@]}")
+  return $rc
+}
+
+# Waits (up to 5 s) until a UDP port is open in a namespace (a SIPp UAS ready to receive).
+e2e_wait_udp() {
+  local ns=$1 port=$2 i
+  for ((i = 0; i < 50; i++)); do
+    ip netns exec "$ns" ss -Hlun "sport = :$port" 2>/dev/null | grep -q . && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# SIPp's explanation of a failed run: its error log and the end of its screen.
+e2e_sipp_why() {
+  local label=$1
+  e2e_log "--- $label: SIPp errors"
+  grep -v 'Failed to delete FD from epoll' "$E2E_WORK/$label.err" 2>/dev/null | tail -15 >&2 || true
+  e2e_log "--- $label: SIPp screen (end)"
+  tail -25 "$E2E_WORK/$label.out" 2>/dev/null >&2 || true
+  e2e_log "--- $label: last messages"
+  tail -40 "$E2E_WORK/$label.msg" 2>/dev/null >&2 || true
+}
+
+# The first Call-ID a SIPp log shows.
+e2e_call_id() {
+  grep -m1 -i '^Call-ID:' "$E2E_WORK/$1.msg" 2>/dev/null | sed 's/^[^:]*:[[:space:]]*//; s/\r$//'
+}
+
+# Finds the sipedge and sipedgectl binaries: $1/$2 when given, else build/ then build-e2e/.
+e2e_find_binaries() {
+  E2E_SIPEDGE=${1:-}
+  E2E_SIPEDGECTL=${2:-}
+  local d
+  for d in build build-e2e; do
+    [[ -z "$E2E_SIPEDGE" && -x "$E2E_REPO/$d/apps/sipedge" ]] && E2E_SIPEDGE="$E2E_REPO/$d/apps/sipedge"
+    [[ -z "$E2E_SIPEDGECTL" && -x "$E2E_REPO/$d/apps/sipedgectl" ]] && E2E_SIPEDGECTL="$E2E_REPO/$d/apps/sipedgectl"
+  done
+  [[ -n "$E2E_SIPEDGE" && -x "$E2E_SIPEDGE" && -n "$E2E_SIPEDGECTL" && -x "$E2E_SIPEDGECTL" ]]
+}

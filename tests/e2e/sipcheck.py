@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+# tests/e2e/sipcheck.py — reads what SIPp logged (-trace_msg) and what sipedgectl/the CDR file print,
+# for the end-to-end runner, the demo and the CPS benchmark. Runs on the test host, never touches the
+# network. Exit status 0 = the check holds; messages on stderr say what did not.
+#   sipcheck.py sdp LOG ADDR                 every SDP the UA received names only ADDR (c=, o=)
+#   sipcheck.py hdr LOG SEL HEADER RE...     the first received message matching SEL ("INVITE",
+#                                            "200/INVITE" = a 200 whose CSeq method is INVITE) has
+#                                            exactly len(RE) HEADER values, each fully matching its RE
+#   sipcheck.py nohdr LOG SEL HEADER RE      no HEADER value of that message matches RE (search)
+#   sipcheck.py ladder LOG ME PEER           one line per message: "ME -> PEER: INVITE (SDP)"
+#   sipcheck.py count JSONFILE KEY           how many KEY entries the sipedgectl JSON lists
+#   sipcheck.py idle JSONFILE                `sipedgectl --json stats`: calls, transactions, media
+#                                            sessions, flows and proxy contexts are all 0
+#   sipcheck.py reg JSONFILE AOR RECEIVED NAT `sipedgectl --json registrations` lists AOR bound
+#                                            from RECEIVED ("ip:port") with behind_nat NAT (0|1);
+#                                            AOR alone: exit 0 when AOR has no binding at all
+#   sipcheck.py cdr FILE CALL_ID             the CDR line of that call, as JSON (exit 1 if none)
+import json
+import re
+import sys
+
+COMPACT = {"v": "via", "m": "contact", "f": "from", "t": "to", "i": "call-id", "l": "content-length",
+           "c": "content-type"}
+
+
+def messages(path):
+    """Yields (direction, start_line, headers [(name_lower, value)], body) for each logged message."""
+    text = open(path, encoding="latin-1").read()
+    blocks = re.split(r"^-{20,} [0-9-]+ [0-9:.]+\n", text, flags=re.M)
+    for block in blocks:
+        m = re.match(r"(UDP|TCP) message (sent|received)[^\n]*\n\n", block)
+        if not m:
+            continue
+        raw = block[m.end():].replace("\r\n", "\n")
+        head, _, body = raw.partition("\n\n")
+        lines = head.split("\n")
+        headers = []
+        for line in lines[1:]:
+            if line[:1] in (" ", "\t") and headers:
+                headers[-1] = (headers[-1][0], headers[-1][1] + " " + line.strip())
+            elif ":" in line:
+                name, value = line.split(":", 1)
+                name = name.strip().lower()
+                headers.append((COMPACT.get(name, name), value.strip()))
+        yield m.group(2), lines[0], headers, body.strip("\n")
+
+
+def split_commas(value):
+    out, depth, quote, cur = [], 0, False, ""
+    for ch in value:
+        if ch == '"':
+            quote = not quote
+        elif not quote and ch == "<":
+            depth += 1
+        elif not quote and ch == ">":
+            depth -= 1
+        if ch == "," and not quote and depth == 0:
+            out.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        out.append(cur.strip())
+    return out
+
+
+def values(headers, name):
+    out = []
+    for n, v in headers:
+        if n == name.lower():
+            out.extend(split_commas(v) if n in ("via", "record-route", "route", "contact") else [v])
+    return out
+
+
+def selected(path, sel):
+    want, _, cseq_method = sel.partition("/")
+    for direction, start, headers, body in messages(path):
+        if direction != "received":
+            continue
+        if want.isdigit():
+            if not start.startswith("SIP/2.0 " + want):
+                continue
+            if cseq_method:
+                cseq = values(headers, "cseq")
+                if not cseq or cseq[0].split()[-1] != cseq_method:
+                    continue
+        elif not start.startswith(want + " "):
+            continue
+        return start, headers, body
+    return None
+
+
+def cmd_sdp(log, addr):
+    seen = 0
+    bad = []
+    for direction, start, headers, body in messages(log):
+        if direction != "received" or "v=0" not in body:
+            continue
+        seen += 1
+        for line in body.split("\n"):
+            line = line.strip()
+            if line.startswith("c=") or line.startswith("o="):
+                if line.split()[-1] != addr:
+                    bad.append(f"{start}: {line}")
+            elif addr not in line and re.search(r"\b\d+\.\d+\.\d+\.\d+\b", line):
+                bad.append(f"{start}: {line}")
+    if not seen:
+        print(f"sdp: {log}: no SDP received", file=sys.stderr)
+        return 1
+    for b in bad:
+        print(f"sdp: names an address other than {addr}: {b}", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def cmd_hdr(log, sel, name, regexes):
+    msg = selected(log, sel)
+    if not msg:
+        print(f"hdr: {log}: no received {sel}", file=sys.stderr)
+        return 1
+    got = values(msg[1], name)
+    ok = len(got) == len(regexes) and all(re.fullmatch(r, v) for r, v in zip(regexes, got))
+    if not ok:
+        print(f"hdr: {sel} {name}: got {got}, expected {regexes}", file=sys.stderr)
+    return 0 if ok else 1
+
+
+def cmd_nohdr(log, sel, name, regex):
+    msg = selected(log, sel)
+    if not msg:
+        print(f"nohdr: {log}: no received {sel}", file=sys.stderr)
+        return 1
+    bad = [v for v in values(msg[1], name) if re.search(regex, v)]
+    for v in bad:
+        print(f"nohdr: {sel} {name}: {v} matches {regex}", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def cmd_ladder(log, me, peer):
+    for direction, start, headers, body in messages(log):
+        label = start[8:] if start.startswith("SIP/2.0") else start.split(" ")[0]
+        cseq = values(headers, "cseq")
+        if start.startswith("SIP/2.0") and cseq:
+            label += f" ({cseq[0].split()[-1]})"
+        if "v=0" in body:
+            label += " +SDP"
+        src, dst = (me, peer) if direction == "sent" else (peer, me)
+        print(f"{src} -> {dst}: {label}")
+    return 0
+
+
+def count(doc, key):
+    if isinstance(doc, list):
+        return len(doc)
+    if isinstance(doc, dict):
+        for k in (key, "items", "entries", "list"):
+            if isinstance(doc.get(k), list):
+                return len(doc[k])
+            if isinstance(doc.get(k), dict):
+                return count(doc[k], key)
+        for k in ("count", "active", "total", key):
+            if isinstance(doc.get(k), int):
+                return doc[k]
+    raise ValueError(f"cannot find how many {key} in {json.dumps(doc)[:200]}")
+
+
+def cmd_count(path, key):
+    try:
+        print(count(json.load(open(path)), key))
+        return 0
+    except (ValueError, OSError) as e:
+        print(f"count: {e}", file=sys.stderr)
+        return 1
+
+
+IDLE_KEYS = ("calls", "transactions", "media_sessions", "flows", "proxy_contexts")
+
+
+def cmd_idle(path):
+    try:
+        state = json.load(open(path))["state"]
+    except (ValueError, OSError, KeyError, TypeError) as e:
+        print(f"idle: {path}: {e}", file=sys.stderr)
+        return 2
+    print(" ".join(f"{k}={state.get(k)}" for k in IDLE_KEYS))
+    return 0 if all(state.get(k) == 0 for k in IDLE_KEYS) else 1
+
+
+def cmd_reg(path, aor, received=None, nat=None):
+    try:
+        regs = json.load(open(path))["registrations"]
+    except (ValueError, OSError, KeyError, TypeError) as e:
+        print(f"reg: {path}: {e}", file=sys.stderr)
+        return 2
+    mine = [r for r in regs if aor in r.get("aor", "")]
+    if received is None:
+        for r in mine:
+            print(f"reg: {aor} still bound: {json.dumps(r)}", file=sys.stderr)
+        return 1 if mine else 0
+    for r in mine:
+        if r.get("received") == received and bool(r.get("behind_nat")) == (nat == "1"):
+            return 0
+    print(f"reg: no binding of {aor} from {received} behind_nat={nat}: {json.dumps(regs)}", file=sys.stderr)
+    return 1
+
+
+def cmd_cdr(path, call_id):
+    try:
+        lines = open(path).read().splitlines()
+    except OSError as e:
+        print(f"cdr: {e}", file=sys.stderr)
+        return 1
+    for line in lines:
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if rec.get("call_id") == call_id:
+            print(json.dumps(rec))
+            return 0
+    print(f"cdr: no line for Call-ID {call_id} in {path}", file=sys.stderr)
+    return 1
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__ or "usage: see the header of sipcheck.py", file=sys.stderr)
+        return 2
+    cmd, args = argv[1], argv[2:]
+    if cmd == "sdp" and len(args) == 2:
+        return cmd_sdp(*args)
+    if cmd == "hdr" and len(args) >= 4:
+        return cmd_hdr(args[0], args[1], args[2], args[3:])
+    if cmd == "nohdr" and len(args) == 4:
+        return cmd_nohdr(*args)
+    if cmd == "ladder" and len(args) == 3:
+        return cmd_ladder(*args)
+    if cmd == "count" and len(args) == 2:
+        return cmd_count(*args)
+    if cmd == "idle" and len(args) == 1:
+        return cmd_idle(*args)
+    if cmd == "reg" and len(args) in (2, 4):
+        return cmd_reg(*args)
+    if cmd == "cdr" and len(args) == 2:
+        return cmd_cdr(*args)
+    print(f"sipcheck: bad arguments: {argv[1:]}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
