@@ -203,7 +203,7 @@ bool typed_access(const Message& m, Sdp& sdp) {
   ok &= cseq.ok();
   benchmark::DoNotOptimize(cseq);
   ContactList contacts(m);
-  sipedge::Result<Contact, Fault> contact{sipedge::Err(Fault::MissingFrom)};
+  sipedge::Result<Contact, Fault> contact{sipedge::Err(Fault::BadContact)};  // overwritten by next()
   ok &= contacts.next(contact) && contact.ok();
   benchmark::DoNotOptimize(contact);
   if (!m.body().empty()) {
@@ -226,7 +226,7 @@ uint32_t rewrite(const Message& m, Sdp& sdp, EditList& edits, std::span<char> ou
   edits.prepend_header("Via", kNewVia);
   edits.append_header("Record-Route", kRecordRoute);
   ContactList contacts(m);
-  sipedge::Result<Contact, Fault> contact{sipedge::Err(Fault::MissingFrom)};
+  sipedge::Result<Contact, Fault> contact{sipedge::Err(Fault::BadContact)};  // overwritten by next()
   if (contacts.next(contact) && contact.ok()) {
     const std::string_view uri = contact->addr.uri_text;
     edits.replace(Span{static_cast<uint32_t>(uri.data() - m.bytes().data()), static_cast<uint32_t>(uri.size())},

@@ -17,7 +17,9 @@ namespace sipedge::parser {
 struct PolicyRule {
   uint16_t id = 0;     // reported in Message::policy_hits(); unique within a rule set
   std::string name;    // operator-facing, used in errors, logs and counters
-  std::string regex;   // Hyperscan (PCRE subset) syntax, applied to the header value (or line)
+  std::string regex;   // Hyperscan (PCRE subset) syntax. Scoped: matched anywhere in the header's
+                       // value (folds included), so `^` cannot anchor it; unscoped: `^`/`$` are
+                       // line anchors (HS_FLAG_MULTILINE). Must not match the empty string.
   std::string header;  // scope: one header name (full or compact form match); "" = any line of
                        // the start line and header block
   bool caseless = true;
