@@ -1,0 +1,350 @@
+// bench/rtp_relay_bench.cc — one benchmark thread acting as a worker lcore: the relay fast path
+// (rx_burst -> relay_burst -> tx_batch_flush) against the "do nothing" io-forward baseline
+// (rx_burst -> tx_burst, testpmd io mode) on the same net_ring port, same mbufs, same run.
+//
+// Packets recirculate: net_ring0 loops TX back to RX. For the relay to keep finding flows, flow k's
+// core-side peer is flow succ(k)'s access socket, with succ a random single cycle (Sattolo), so
+// every relayed packet is a valid packet for the next flow of the cycle: each burst hits uniformly
+// scattered flows of the whole table, as RSS-spread media would. TTL is restored outside the timed
+// region every kTtlRefreshIters iterations. Prints relay/baseline ratios at the end.
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_hash.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#include "common/checksum.h"
+#include "rtp_relay/flow_table.h"
+#include "rtp_relay/relay_burst.h"
+
+namespace {
+
+using namespace sipedge;
+using namespace sipedge::relay;
+
+constexpr uint16_t kBurst = 32;
+constexpr uint32_t kPackets = 512;           // in flight on the ring (net_ring rings hold 1023)
+constexpr uint32_t kPayload = 172;           // RTP header + 20 ms of G.711
+constexpr int64_t kTtlRefreshIters = 2048;   // each packet is relayed every kPackets/kBurst iterations
+constexpr unsigned kReaderId = 0;
+
+rte_mempool* g_pool = nullptr;
+uint16_t g_port = 0;
+
+// Flow k: access socket 10.a.b.1:p <-> core socket 10.(128+a).b.1:p, p = 1024 + 2 * (k mod 16384).
+IpAddress access_addr(uint32_t k) { return IpAddress::v4(10, static_cast<uint8_t>(k >> 22), static_cast<uint8_t>(k >> 14), 1); }
+IpAddress core_addr(uint32_t k) {
+  return IpAddress::v4(10, static_cast<uint8_t>(128 + (k >> 22)), static_cast<uint8_t>(k >> 14), 1);
+}
+uint16_t port_of(uint32_t k) { return static_cast<uint16_t>(1024 + 2 * (k & 0x3fff)); }
+
+void put16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+
+// An RTP packet from flow pred's core socket to flow k's access socket, checksums from scratch.
+rte_mbuf* make_packet(uint32_t pred, uint32_t k) {
+  rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+  const uint16_t len = static_cast<uint16_t>(14 + 20 + 8 + kPayload);
+  auto* b = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, len));
+  std::memset(b, 0, len);
+  b[0] = 0x02;
+  b[6] = 0x02;
+  put16(b + 12, 0x0800);
+  uint8_t* ip = b + 14;
+  ip[0] = 0x45;
+  put16(ip + 2, 20 + 8 + kPayload);
+  ip[8] = 255;
+  ip[9] = 17;
+  std::memcpy(ip + 12, core_addr(pred).bytes.data(), 4);
+  std::memcpy(ip + 16, access_addr(k).bytes.data(), 4);
+  const uint16_t hc = csum(ip, 20);
+  std::memcpy(ip + 10, &hc, 2);
+  uint8_t* udp = ip + 20;
+  put16(udp, port_of(pred));
+  put16(udp + 2, port_of(k));
+  put16(udp + 4, 8 + kPayload);
+  udp[8] = 0x80;
+  uint32_t s = csum_partial(ip + 12, 8);
+  const uint8_t tail[4] = {0, 17, 0, static_cast<uint8_t>(8 + kPayload)};
+  s = csum_partial(tail, 4, s);
+  const uint16_t uc = static_cast<uint16_t>(~csum_fold(csum_partial(udp, 8 + kPayload, s)));
+  std::memcpy(udp + 6, &uc, 2);
+  m->port = g_port;
+  return m;
+}
+
+// Empties the loopback ring.
+void drain_port() {
+  rte_mbuf* pkts[kBurst];
+  uint16_t n;
+  while ((n = rte_eth_rx_burst(g_port, 0, pkts, kBurst)) != 0) rte_pktmbuf_free_bulk(pkts, n);
+}
+
+void fill_port(std::vector<rte_mbuf*>& pkts) {
+  for (size_t off = 0; off < pkts.size();) {
+    off += rte_eth_tx_burst(g_port, 0, pkts.data() + off, static_cast<uint16_t>(std::min<size_t>(kBurst, pkts.size() - off)));
+  }
+}
+
+// One table of n chained flows and kPackets packets on the ring. Built once per flow count.
+struct Setup {
+  uint32_t flows = 0;
+  std::unique_ptr<FlowTable> table;
+};
+std::unique_ptr<Setup> g_setup;
+
+Setup& setup_for(uint32_t flows) {
+  if (g_setup && g_setup->flows == flows) return *g_setup;
+  drain_port();
+  g_setup.reset();  // one table at a time: 1M flows need ~400 MB
+  auto s = std::make_unique<Setup>();
+  s->flows = flows;
+  FlowTableConfig cfg;
+  cfg.name = "bench" + std::to_string(flows);
+  cfg.ipv4_flows = flows;
+  cfg.ipv6_flows = 0;
+  cfg.max_readers = 1;
+  auto t = FlowTable::create(cfg);
+  if (!t.ok()) {
+    std::fprintf(stderr, "FlowTable::create(%u): %s\n", flows, std::string(flow_error_name(t.error())).c_str());
+    std::exit(1);
+  }
+  s->table = std::move(*t);
+
+  // Sattolo: a uniformly random permutation with a single cycle.
+  std::vector<uint32_t> succ(flows);
+  for (uint32_t i = 0; i < flows; ++i) succ[i] = i;
+  std::mt19937 rng(12345);
+  for (uint32_t i = flows - 1; i > 0; --i) std::swap(succ[i], succ[std::uniform_int_distribution<uint32_t>(0, i - 1)(rng)]);
+  std::vector<uint32_t> pred(flows);
+  for (uint32_t i = 0; i < flows; ++i) pred[succ[i]] = i;
+
+  for (uint32_t k = 0; k < flows; ++k) {
+    FlowSpec f;
+    f.side[0] = EndpointSpec{g_port, access_addr(k), port_of(k), core_addr(pred[k]), port_of(pred[k]),
+                             LatchMode::Latch, rte_ether_addr{{2, 0, 0, 0, 0, 1}}, rte_ether_addr{{2, 0, 0, 0, 0, 0xa1}}};
+    f.side[1] = EndpointSpec{g_port, core_addr(k), port_of(k), access_addr(succ[k]), port_of(succ[k]),
+                             LatchMode::Off, rte_ether_addr{{2, 0, 0, 0, 0, 2}}, rte_ether_addr{{2, 0, 0, 0, 0, 0xb1}}};
+    if (!s->table->add_flow(f, rte_rdtsc()).ok()) {
+      std::fprintf(stderr, "add_flow %u failed\n", k);
+      std::exit(1);
+    }
+  }
+  std::vector<rte_mbuf*> pkts;
+  for (uint32_t i = 0; i < kPackets; ++i) {
+    const uint32_t k = std::uniform_int_distribution<uint32_t>(0, flows - 1)(rng);
+    pkts.push_back(make_packet(pred[k], k));
+  }
+  fill_port(pkts);
+  g_setup = std::move(s);
+  return *g_setup;
+}
+
+// Outside the timed region: give every packet its TTL back (incremental IPv4 checksum fix).
+void refresh_ttl() {
+  std::vector<rte_mbuf*> all;
+  rte_mbuf* pkts[kBurst];
+  uint16_t n;
+  while ((n = rte_eth_rx_burst(g_port, 0, pkts, kBurst)) != 0) all.insert(all.end(), pkts, pkts + n);
+  for (rte_mbuf* m : all) {
+    auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, sizeof(rte_ether_hdr));
+    uint16_t old_word, new_word;
+    std::memcpy(&old_word, &ip->time_to_live, 2);
+    ip->time_to_live = 255;
+    std::memcpy(&new_word, &ip->time_to_live, 2);
+    ip->hdr_checksum = csum_replace2(ip->hdr_checksum, old_word, new_word);
+  }
+  fill_port(all);
+}
+
+void BM_IoForward(benchmark::State& state) {
+  setup_for(1000);
+  rte_mbuf* pkts[kBurst];
+  uint64_t packets = 0;
+  for (auto _ : state) {
+    const uint16_t n = rte_eth_rx_burst(g_port, 0, pkts, kBurst);
+    const uint16_t sent = rte_eth_tx_burst(g_port, 0, pkts, n);
+    if (sent < n) rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+    packets += sent;
+  }
+  state.counters["pkts"] = benchmark::Counter(static_cast<double>(packets), benchmark::Counter::kIsRate);
+  state.counters["ns_per_pkt"] =
+      benchmark::Counter(static_cast<double>(packets), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+// testpmd macswap: the cheapest forwarding that touches every packet (reads and writes its
+// Ethernet header). io-forward above never touches packet memory at all.
+void BM_MacSwap(benchmark::State& state) {
+  setup_for(1000);
+  rte_mbuf* pkts[kBurst];
+  uint64_t packets = 0;
+  for (auto _ : state) {
+    const uint16_t n = rte_eth_rx_burst(g_port, 0, pkts, kBurst);
+    for (uint16_t i = 0; i < n; ++i) {
+      if (i + 3 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 3], void*));
+      auto* eth = rte_pktmbuf_mtod(pkts[i], rte_ether_hdr*);
+      const rte_ether_addr a = eth->src_addr;
+      eth->src_addr = eth->dst_addr;
+      eth->dst_addr = a;
+    }
+    const uint16_t sent = rte_eth_tx_burst(g_port, 0, pkts, n);
+    if (sent < n) rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+    packets += sent;
+  }
+  state.counters["pkts"] = benchmark::Counter(static_cast<double>(packets), benchmark::Counter::kIsRate);
+  state.counters["ns_per_pkt"] =
+      benchmark::Counter(static_cast<double>(packets), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+void BM_Relay(benchmark::State& state) {
+  Setup& s = setup_for(static_cast<uint32_t>(state.range(0)));
+  const RelayView view = s.table->view();
+  rte_rcu_qsbr_thread_register(view.qsbr, kReaderId);
+  rte_rcu_qsbr_thread_online(view.qsbr, kReaderId);
+  refresh_ttl();
+  auto tx = std::make_unique<TxBatch>();
+  auto counters = std::make_unique<RelayCounters>();
+  rte_mbuf* pkts[kBurst];
+  int64_t iter = 0;
+  for (auto _ : state) {
+    const uint16_t n = rte_eth_rx_burst(g_port, 0, pkts, kBurst);
+    relay_burst(view, {pkts, n}, *tx, *counters, rte_rdtsc());
+    tx_batch_flush(*tx, 0, *counters);
+    rte_rcu_qsbr_quiescent(view.qsbr, kReaderId);
+    if (++iter % kTtlRefreshIters == 0) {
+      state.PauseTiming();
+      refresh_ttl();
+      state.ResumeTiming();
+    }
+  }
+  const RelayTotals t = counters->totals();
+  state.counters["pkts"] = benchmark::Counter(static_cast<double>(t.forwarded_packets), benchmark::Counter::kIsRate);
+  state.counters["ns_per_pkt"] = benchmark::Counter(static_cast<double>(t.forwarded_packets),
+                                                    benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["drops"] = static_cast<double>(t.dropped());
+  if (t.dropped() != 0 || t.forwarded_packets != t.rx_packets) {
+    state.SkipWithError("relay dropped packets: the chained flows are broken");
+  }
+  rte_rcu_qsbr_thread_offline(view.qsbr, kReaderId);
+  rte_rcu_qsbr_thread_unregister(view.qsbr, kReaderId);
+}
+
+// Floor of the table alone: one 32-key rte_hash_lookup_bulk_data over uniformly random flows of
+// the same table, no packets. Tells how much of BM_Relay is the lookup (cache/TLB misses).
+void BM_LookupOnly(benchmark::State& state) {
+  Setup& s = setup_for(static_cast<uint32_t>(state.range(0)));
+  constexpr uint32_t kKeys = 1 << 16;
+  std::vector<FlowKey> keys(kKeys);
+  std::mt19937 rng(99);
+  for (FlowKey& k : keys) {
+    const uint32_t f = std::uniform_int_distribution<uint32_t>(0, s.flows - 1)(rng);
+    k = FlowKey{};
+    std::memcpy(k.local_addr, access_addr(f).bytes.data(), 4);
+    k.port_id = g_port;
+    k.local_port_be = htons(port_of(f));
+    k.ip_version = 4;
+  }
+  const rte_hash* hash = s.table->view().hash;
+  const void* key_ptrs[kBurst];
+  void* data[kBurst];
+  uint32_t next = 0;
+  uint64_t found = 0;
+  for (auto _ : state) {
+    for (uint32_t i = 0; i < kBurst; ++i) key_ptrs[i] = &keys[(next + i) & (kKeys - 1)];
+    next += kBurst;
+    uint64_t hits = 0;
+    found += static_cast<uint64_t>(rte_hash_lookup_bulk_data(hash, key_ptrs, kBurst, &hits, data));
+    benchmark::DoNotOptimize(data);
+  }
+  state.counters["pkts"] = benchmark::Counter(static_cast<double>(found), benchmark::Counter::kIsRate);
+  state.counters["ns_per_pkt"] =
+      benchmark::Counter(static_cast<double>(found), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+BENCHMARK(BM_IoForward);
+BENCHMARK(BM_MacSwap);
+BENCHMARK(BM_LookupOnly)->Arg(1000)->Arg(100000)->Arg(1000000);
+BENCHMARK(BM_Relay)->Arg(1000)->Arg(100000)->Arg(1000000);
+
+// Console output plus the packet rate of each benchmark (median when repeated), for the ratios.
+class RatioReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& r : runs) {
+      if (r.error_occurred) continue;
+      const bool aggregate = r.run_type == Run::RT_Aggregate;
+      if (aggregate && r.aggregate_name != "median") continue;
+      auto it = r.counters.find("pkts");
+      if (it == r.counters.end()) continue;
+      if (aggregate || !has_median_.count(r.run_name.str())) rate_[r.run_name.str()] = it->second.value;
+      if (aggregate) has_median_[r.run_name.str()] = true;
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+  void print_ratios() const {
+    auto io = rate_.find("BM_IoForward");
+    auto swap = rate_.find("BM_MacSwap");
+    if (io == rate_.end() || swap == rate_.end()) return;
+    std::printf("\n%-18s %10s %9s %16s %16s\n", "variant", "ns/packet", "Mpps", "relay/io-fwd", "relay/macswap");
+    for (const auto& [name, rate] : rate_) {
+      std::printf("%-18s %10.2f %9.2f %16.3f %16.3f\n", name.c_str(), 1e9 / rate, rate / 1e6, rate / io->second,
+                  rate / swap->second);
+    }
+  }
+
+ private:
+  std::map<std::string, double> rate_;
+  std::map<std::string, bool> has_median_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string prefix = "--file-prefix=relay_bench_" + std::to_string(getpid());
+  std::vector<std::string> eal = {"rtp_relay_bench", "--no-huge",         "-m",     "1024", "--no-pci",
+                                  "--no-shconf",     prefix,              "-l",     "0",    "--log-level=error",
+                                  "--vdev=net_ring0"};
+  std::vector<char*> eal_argv;
+  for (std::string& a : eal) eal_argv.push_back(a.data());
+  if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) {
+    std::fprintf(stderr, "rte_eal_init failed\n");
+    return 1;
+  }
+  g_pool = rte_pktmbuf_pool_create("bench_pool", 4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+  rte_eth_conf conf{};
+  if (g_pool == nullptr || rte_eth_dev_get_port_by_name("net_ring0", &g_port) != 0 ||
+      rte_eth_dev_configure(g_port, 1, 1, &conf) != 0 ||
+      rte_eth_rx_queue_setup(g_port, 0, 1024, SOCKET_ID_ANY, nullptr, g_pool) != 0 ||
+      rte_eth_tx_queue_setup(g_port, 0, 1024, SOCKET_ID_ANY, nullptr) != 0 || rte_eth_dev_start(g_port) != 0) {
+    std::fprintf(stderr, "net_ring0 setup failed\n");
+    return 1;
+  }
+
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  RatioReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  reporter.print_ratios();
+  benchmark::Shutdown();
+  drain_port();
+  g_setup.reset();
+  rte_eth_dev_stop(g_port);
+  rte_eal_cleanup();
+  return 0;
+}
