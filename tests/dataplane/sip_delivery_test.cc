@@ -109,5 +109,32 @@ TEST_F(SipDelivery, ScansSipOverIpv6) {
   dp_->control().release(item);
 }
 
+TEST_F(SipDelivery, ReassemblesIpv6FragmentsOfALargeMessage) {
+  std::string msg = sip_invite(2000);
+  Ip6 src = ip6("fd00:202::9"), dst = ip6("fd00:202::1");
+  Bytes dgram = udp(5060, 5060, text(msg), pseudo6(src, dst, 17, 8 + msg.size()));
+  std::vector<Bytes> frags;
+  for (size_t off = 0; off < dgram.size(); off += 1232) {
+    size_t len = std::min<size_t>(1232, dgram.size() - off);
+    bool more = off + len < dgram.size();
+    Bytes fh{17, 0};  // next header UDP, reserved
+    put16(fh, static_cast<uint16_t>(off | (more ? 1 : 0)));
+    put32(fh, 0xabcd);
+    put(fh, Bytes(dgram.begin() + off, dgram.begin() + off + len));
+    frags.push_back(cat(ether(our_mac(kCore), kPeerMac, 0x86dd), ipv6(src, dst, 44, fh)));
+  }
+  ASSERT_EQ(frags.size(), 2u);
+  receive(kCore, frags[1]);
+  receive(kCore, frags[0]);
+  SipItem* item = take_one();
+  ASSERT_NE(item, nullptr);
+  EXPECT_EQ(item->scan.status, parser::ScanStatus::Complete);
+  EXPECT_EQ(item->msg.bytes(), msg);
+  EXPECT_EQ(item->src, *IpAddr::parse("fd00:202::9"));
+  EXPECT_EQ(item->msg.value(parser::HeaderId::CallId), "frag-test-1");
+  EXPECT_EQ(dp_->total(kCore, Event::Reassembled), 1u);
+  dp_->control().release(item);
+}
+
 }  // namespace
 }  // namespace sipedge::dataplane::test
