@@ -76,6 +76,7 @@ e2e_cleanup() {
     else
       rm -rf "$E2E_WORK"
     fi
+    E2E_WORK=""
   fi
   return $rc
 }

@@ -7,7 +7,8 @@
 #                                            "200/INVITE" = a 200 whose CSeq method is INVITE) has
 #                                            exactly len(RE) HEADER values, each fully matching its RE
 #   sipcheck.py nohdr LOG SEL HEADER RE      no HEADER value of that message matches RE (search)
-#   sipcheck.py ladder LOG ME PEER           one line per message: "ME -> PEER: INVITE (SDP)"
+#   sipcheck.py ladder LOG ME PEER [LOG ME PEER...]  one line per message, all logs merged in time
+#                                            order: "ME -> PEER: INVITE +SDP", "PEER -> ME: 200 OK (INVITE)"
 #   sipcheck.py count JSONFILE KEY           how many KEY entries the sipedgectl JSON lists
 #   sipcheck.py idle JSONFILE                `sipedgectl --json stats`: calls, transactions, media
 #                                            sessions, flows and proxy contexts are all 0
@@ -23,11 +24,12 @@ COMPACT = {"v": "via", "m": "contact", "f": "from", "t": "to", "i": "call-id", "
            "c": "content-type"}
 
 
-def messages(path):
-    """Yields (direction, start_line, headers [(name_lower, value)], body) for each logged message."""
+def messages(path, with_time=False):
+    """Yields (direction, start_line, headers [(name_lower, value)], body) for each logged message,
+    preceded by SIPp's timestamp when with_time."""
     text = open(path, encoding="latin-1").read()
-    blocks = re.split(r"^-{20,} [0-9-]+ [0-9:.]+\n", text, flags=re.M)
-    for block in blocks:
+    blocks = re.split(r"^-{20,} ([0-9-]+ [0-9:.]+)\n", text, flags=re.M)
+    for stamp, block in zip(blocks[1::2], blocks[2::2]):
         m = re.match(r"(UDP|TCP) message (sent|received)[^\n]*\n\n", block)
         if not m:
             continue
@@ -42,7 +44,8 @@ def messages(path):
                 name, value = line.split(":", 1)
                 name = name.strip().lower()
                 headers.append((COMPACT.get(name, name), value.strip()))
-        yield m.group(2), lines[0], headers, body.strip("\n")
+        item = (m.group(2), lines[0], headers, body.strip("\n"))
+        yield ((stamp,) + item) if with_time else item
 
 
 def split_commas(value):
@@ -135,8 +138,13 @@ def cmd_nohdr(log, sel, name, regex):
     return 1 if bad else 0
 
 
-def cmd_ladder(log, me, peer):
-    for direction, start, headers, body in messages(log):
+def cmd_ladder(*triples):
+    rows = []
+    for log, me, peer in zip(triples[0::3], triples[1::3], triples[2::3]):
+        for stamp, direction, start, headers, body in messages(log, with_time=True):
+            rows.append((stamp, me, peer, direction, start, headers, body))
+    rows.sort(key=lambda r: r[0])
+    for stamp, me, peer, direction, start, headers, body in rows:
         label = start[8:] if start.startswith("SIP/2.0") else start.split(" ")[0]
         cseq = values(headers, "cseq")
         if start.startswith("SIP/2.0") and cseq:
@@ -232,7 +240,7 @@ def main(argv):
         return cmd_hdr(args[0], args[1], args[2], args[3:])
     if cmd == "nohdr" and len(args) == 4:
         return cmd_nohdr(*args)
-    if cmd == "ladder" and len(args) == 3:
+    if cmd == "ladder" and args and len(args) % 3 == 0:
         return cmd_ladder(*args)
     if cmd == "count" and len(args) == 2:
         return cmd_count(*args)

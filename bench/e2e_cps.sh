@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# bench/e2e_cps.sh — end-to-end calls per second, run as root: SIPp calls (INVITE with SDP, 200, ACK,
+# BYE; media anchored by sipedge, no RTP) from the core namespace through sipedge to a UA registered on
+# the access side, at increasing rates; the highest rate with 0 failed calls is sipedge's result. The
+# same SIPp pair then runs directly UA to UA (both in the access namespace, no sipedge) as the ceiling.
+# Appends the table, the command and the machine to bench/RESULTS.md ("End-to-end" section).
+# Usage: bench/e2e_cps.sh [--seconds S] [--rates "50 100 200 300 400"] [--no-record]
+#        [--sipedge BIN] [--sipedgectl BIN]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+source tests/e2e/lib.sh
+
+seconds=10 rates="50 100 200 300 400" record=1 sipedge_bin="" ctl_bin=""
+cmdline="bench/e2e_cps.sh $*"
+while (($#)); do
+  case "$1" in
+    --seconds) seconds=$2; shift 2 ;;
+    --rates) rates=$2; shift 2 ;;
+    --no-record) record=0; shift ;;
+    --sipedge) sipedge_bin=$2; shift 2 ;;
+    --sipedgectl) ctl_bin=$2; shift 2 ;;
+    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    *) echo "e2e_cps: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+e2e_require
+e2e_find_binaries "$sipedge_bin" "$ctl_bin" || { echo "e2e_cps: build sipedge and sipedgectl first (ninja -C build)" >&2; exit 1; }
+
+UAS_PORT=5062 UAC_PORT=5071
+e2e_setup cp
+e2e_net_up || exit 1
+e2e_write_config 500 || exit 1
+e2e_start_sipedge || exit 1
+
+# The callee: 1012 registered at the access namespace's UA address, answering every call.
+e2e_sipp reg "$E2E_ACC_NS" 15 -i "$E2E_UA_ACC" -m 1 -timeout 12s -timeout_error -sf "$E2E_SCEN/register.xml" \
+  -p "$UAS_PORT" -s 1012 -au 1012 -ap sipedge-1012 -key via "$E2E_UA_ACC:$UAS_PORT" \
+  -key contact "$E2E_UA_ACC:$UAS_PORT" "$E2E_GW_ACC:5060" || { e2e_sipp_why reg; exit 1; }
+
+start_uas() {
+  e2e_sipp_bg "uas-$1" "$E2E_ACC_NS" 3600 -i "$E2E_UA_ACC" -sf "$E2E_SCEN/bench_uas.xml" -p "$UAS_PORT" -s 1012 \
+    -key contact "$E2E_UA_ACC:$UAS_PORT" -mi "$E2E_UA_ACC" -mp 6100 -trace_stat -stf "$E2E_WORK/uas-$1.csv"
+  UAS_PID=$E2E_BG_PID
+  e2e_wait_udp "$E2E_ACC_NS" "$UAS_PORT" || { echo "e2e_cps: UAS did not start" >&2; exit 1; }
+}
+stop_uas() {
+  kill -TERM "$UAS_PID" 2>/dev/null
+  e2e_sipp_wait "$UAS_PID" || true
+}
+
+# step MODE RATE -> prints "calls ok failed seconds"; MODE sipedge (core -> sipedge) or direct.
+step() {
+  local mode=$1 rate=$2 calls=$(( $2 * seconds )) ns ip target label="$1-$2"
+  if [[ $mode == sipedge ]]; then
+    ns=$E2E_CORE_NS ip=$E2E_UA_CORE target="$E2E_GW_CORE:5060"
+  else
+    ns=$E2E_ACC_NS ip=$E2E_UA_ACC target="$E2E_UA_ACC:$UAS_PORT"
+  fi
+  local t0 t1
+  t0=$(date +%s.%N)
+  timeout -k 2 $((seconds * 3 + 30)) ip netns exec "$ns" sipp -nostdin -sf "$E2E_SCEN/bench_uac.xml" -i "$ip" \
+    -p "$UAC_PORT" -s 1012 -mi "$ip" -mp 6000 -r "$rate" -rp 1000 -m "$calls" -recv_timeout 8000 \
+    -timeout $((seconds * 3 + 20))s -trace_err -error_file "$E2E_WORK/$label.err" "$target" \
+    >"$E2E_WORK/$label.out" 2>&1 </dev/null
+  t1=$(date +%s.%N)
+  local ok failed
+  ok=$(grep 'Successful call' "$E2E_WORK/$label.out" | tail -1 | awk -F'|' '{gsub(/ /,"",$3); print $3}')
+  failed=$(grep 'Failed call' "$E2E_WORK/$label.out" | tail -1 | awk -F'|' '{gsub(/ /,"",$3); print $3}')
+  echo "$calls ${ok:-0} ${failed:-$calls} $(echo "$t1 - $t0" | bc -l)"
+}
+
+# series MODE: runs the rates in order until one fails; sets BEST (cps) and ROWS (table lines).
+series() {
+  local mode=$1 rate calls ok failed secs
+  BEST=0
+  start_uas "$mode"
+  for rate in $rates; do
+    read -r calls ok failed secs < <(step "$mode" "$rate")
+    local achieved
+    achieved=$(printf '%.0f' "$(echo "$ok / $secs" | bc -l)")
+    ROWS+=("| $mode | $rate | $calls | $ok | $failed | $(printf '%.1f' "$secs") | $achieved |")
+    echo "  $mode: offered $rate cps: $ok/$calls calls ok, $failed failed, ${secs%.*} s (achieved ~$achieved cps)"
+    if [[ $failed != 0 || $ok != "$calls" ]]; then
+      break
+    fi
+    BEST=$rate
+    if [[ $mode == sipedge ]]; then
+      # Let the calls' transactions finish before the next rate (Timer J/K, 64*T1 = 32 s for BYE
+      # server transactions would overlap otherwise); sipedge's state is what the next step starts from.
+      sleep 2
+    fi
+  done
+  stop_uas
+}
+
+ROWS=()
+echo "e2e_cps: ${seconds} s per rate, rates: $rates"
+series sipedge
+through=$BEST
+e2e_ctl stats >"$E2E_WORK/stats-after.json" 2>/dev/null || true
+series direct
+direct=$BEST
+ratio="n/a"
+((direct > 0)) && ratio=$(printf '%.2f' "$(echo "$through / $direct" | bc -l)")
+echo "e2e_cps: through sipedge $through cps with 0 failed calls; direct UA to UA $direct cps; ratio $ratio"
+if ((direct == ${rates##* })); then
+  echo "e2e_cps: the direct run did not fail at the highest rate: the ceiling is at least $direct cps"
+fi
+
+if ((record)); then
+  {
+    grep -q '^## End-to-end' bench/RESULTS.md 2>/dev/null || printf '\n## End-to-end\n'
+    printf '\n### Calls per second, %s\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+    printf 'Command: `%s` (commit %s). Machine: %s, %s cores, %s. SIPp %s. sipedge: config/dev.toml on\n' \
+      "$cmdline" "$(git rev-parse --short HEAD 2>/dev/null)" "$(lscpu | sed -n 's/^Model name: *//p' | head -1)" \
+      "$(nproc)" "$(uname -r)" "$(sipp -v 2>&1 | grep -o 'v[0-9.]*' | head -1)"
+    printf 'net_af_packet over veth (devnet), control + relay on one lcore, T1 500 ms. Each call: INVITE with SDP\n'
+    printf '(media anchored on both interfaces, no RTP) -> 180 -> 200 -> ACK -> BYE -> 200; caller in the core\n'
+    printf 'namespace (trusted, no digest), callee 1012 registered on the access side. "direct" is the same SIPp\n'
+    printf 'pair UA to UA in the access namespace without sipedge. %s s per rate; a rate passes with every call\n' "$seconds"
+    printf 'successful and 0 failed.\n\n'
+    printf '| path | offered cps | calls | ok | failed | seconds | achieved cps |\n|---|---|---|---|---|---|---|\n'
+    printf '%s\n' "${ROWS[@]}"
+    printf '\nHighest rate with 0 failed calls: through sipedge **%s cps**, direct UA to UA **%s cps** (ratio %s).' \
+      "$through" "$direct" "$ratio"
+    if ((direct == ${rates##* })); then printf ' The direct run never failed: its ceiling is at least %s cps.' "$direct"; fi
+    printf '\n'
+  } >>bench/RESULTS.md
+  echo "e2e_cps: appended to bench/RESULTS.md"
+fi
