@@ -45,8 +45,12 @@ TEST(SeedFiles, EveryLineEndsWithCrlf) {
     ASSERT_FALSE(bytes.empty()) << p;
     EXPECT_EQ(bytes.substr(bytes.size() - 2), "\r\n") << p;
     for (size_t i = 0; i < bytes.size(); ++i) {
-      if (bytes[i] == '\n') EXPECT_TRUE(i > 0 && bytes[i - 1] == '\r') << p << " bare LF at " << i;
-      if (bytes[i] == '\r') EXPECT_TRUE(i + 1 < bytes.size() && bytes[i + 1] == '\n') << p << " bare CR at " << i;
+      if (bytes[i] == '\n') {
+        EXPECT_TRUE(i > 0 && bytes[i - 1] == '\r') << p << " bare LF at " << i;
+      }
+      if (bytes[i] == '\r') {
+        EXPECT_TRUE(i + 1 < bytes.size() && bytes[i + 1] == '\n') << p << " bare CR at " << i;
+      }
     }
   }
 }
