@@ -114,23 +114,6 @@ void fill_flow(Flow<kIpv6>& f, const FlowSpec& spec, uint64_t now_tsc) {
 
 }  // namespace
 
-std::optional<IpAddress> IpAddress::parse(std::string_view text) noexcept {
-  char buf[INET6_ADDRSTRLEN + 1];
-  if (text.empty() || text.size() >= sizeof(buf)) return std::nullopt;
-  std::memcpy(buf, text.data(), text.size());
-  buf[text.size()] = '\0';
-  IpAddress ip;
-  if (inet_pton(AF_INET, buf, ip.bytes.data()) == 1) {
-    ip.version = 4;
-    return ip;
-  }
-  if (inet_pton(AF_INET6, buf, ip.bytes.data()) == 1) {
-    ip.version = 6;
-    return ip;
-  }
-  return std::nullopt;
-}
-
 std::string_view flow_error_name(FlowError e) noexcept {
   switch (e) {
     case FlowError::InvalidSpec: return "InvalidSpec";
