@@ -334,6 +334,42 @@ TEST_F(MediaManagerTest, AudioAndVideoBothAnsweredInstallFourFlows) {
   EXPECT_EQ(media.ports_in_use(1), 2u);
 }
 
+TEST_F(MediaManagerTest, ReenabledStreamGetsNewPortsAndWaitsForTheAnswer) {
+  const MediaSessionId id = media.create(0, 1);
+  ok(id, MediaSide::Caller, kAvOffer);
+  const std::string av_answer =
+      "v=0\r\no=bob 1 1 IN IP4 10.202.0.60\r\ns=-\r\nc=IN IP4 10.202.0.60\r\nt=0 0\r\n"
+      "m=audio 49174 RTP/AVP 0\r\nm=video 49176 RTP/AVP 31\r\n";
+  ok(id, MediaSide::Callee, av_answer);
+  ok(id, MediaSide::Caller, replace(kAvOffer, "m=video 51372", "m=video 0"));
+  ok(id, MediaSide::Callee, replace(av_answer, "m=video 49176", "m=video 0"));
+  EXPECT_EQ(backend.size(), 2u);
+  // The callee's old video port must not be used before it answers again.
+  const std::string out = ok(id, MediaSide::Caller, kAvOffer);
+  EXPECT_NE(out.find("m=video 30004 RTP/AVP 31\r\n"), std::string::npos) << out;
+  EXPECT_EQ(backend.size(), 2u);
+  ok(id, MediaSide::Callee, replace(av_answer, "m=video 49176", "m=video 49178"));
+  EXPECT_EQ(backend.size(), 4u);
+  EXPECT_EQ(backend.describe()[2],
+            "0 10.201.0.1:20004 <> 192.168.1.21:51372 || 1 10.202.0.1:30004 <> 10.202.0.60:49178");
+}
+
+TEST_F(MediaManagerTest, LateOfferFromTheCalleeIsAnsweredByTheCaller) {
+  const MediaSessionId id = media.create(0, 1);
+  // INVITE without SDP: the offer comes in the 200, the answer in the ACK.
+  EXPECT_EQ(ok(id, MediaSide::Callee, kSwitchAnswer), kSwitchAnswerOut);
+  EXPECT_EQ(backend.size(), 0u);
+  EXPECT_EQ(ok(id, MediaSide::Caller, kEyeBeamOffer), kEyeBeamOfferOut);
+  EXPECT_EQ(backend.describe(), kBasicFlows);
+}
+
+TEST_F(MediaManagerTest, InactiveStreamIsOnHold) {
+  const MediaSessionId id = basic_call();
+  ok(id, MediaSide::Callee, replace(kSwitchAnswer, "a=sendrecv", "a=inactive"));
+  EXPECT_TRUE(media.media_on_hold(101));
+  EXPECT_FALSE(media.media_on_hold(555));
+}
+
 constexpr std::string_view kMuxOffer =
     "v=0\r\n"
     "o=- 100 1 IN IP4 192.168.1.30\r\n"
