@@ -68,13 +68,13 @@ unsigned PolicyRules::flags(size_t i) const noexcept { return policy_flags(rules
 Result<PolicyRules, PolicyError> PolicyRules::build(std::vector<PolicyRule> rules) {
   std::unordered_set<uint16_t> ids;
   for (const PolicyRule& r : rules) {
-    if (r.name.empty()) return Err(PolicyError{"", "rule with id " + std::to_string(r.id) + " has no name"});
+    if (r.name.empty()) return Err{PolicyError{"", "rule with id " + std::to_string(r.id) + " has no name"}};
     if (!ids.insert(r.id).second)
-      return Err(PolicyError{r.name, "duplicate rule id " + std::to_string(r.id)});
+      return Err{PolicyError{r.name, "duplicate rule id " + std::to_string(r.id)}};
     for (char c : r.header)
       if (!is_token_char(c))
-        return Err(PolicyError{r.name, "header scope '" + r.header + "' is not a header name"});
-    if (r.regex.empty()) return Err(PolicyError{r.name, "empty regex"});
+        return Err{PolicyError{r.name, "header scope '" + r.header + "' is not a header name"}};
+    if (r.regex.empty()) return Err{PolicyError{r.name, "empty regex"}};
     // Compile the rule alone so a syntax error is reported against its name; the scanner compiles
     // all rules together later.
     const std::string expr = policy_expression(r);
@@ -83,13 +83,13 @@ Result<PolicyRules, PolicyError> PolicyRules::build(std::vector<PolicyRule> rule
     if (hs_expression_info(expr.c_str(), policy_flags(r), &info, &err) != HS_SUCCESS) {
       PolicyError e{r.name, err != nullptr && err->message != nullptr ? err->message : "rejected by Hyperscan"};
       hs_free_compile_error(err);
-      return Err(std::move(e));
+      return Err{std::move(e)};
     }
     // A rule that can match nothing would hit every message (Hyperscan reports no empty matches
     // anyway, so it would silently never fire): refuse it.
     const bool matches_empty = info->min_width == 0 && r.header.empty();
     std::free(info);
-    if (matches_empty) return Err(PolicyError{r.name, "regex matches the empty string"});
+    if (matches_empty) return Err{PolicyError{r.name, "regex matches the empty string"}};
   }
   return PolicyRules(std::move(rules));
 }

@@ -328,7 +328,8 @@ void Proxy::send_bye(const Call& call, bool to_caller, std::string_view reason) 
 
 void Proxy::on_media_idle(FlowBackend::Handle flow) {
   auto session = media_.session_of_flow(flow);
-  if (!session) return;
+  // A call on hold (sendonly / inactive / c=0.0.0.0) is silent on purpose.
+  if (!session || media_.media_on_hold(flow)) return;
   std::string call_id;
   calls_.for_each([&](const Call& c) {
     if (c.media == *session) call_id = c.call_id;
