@@ -1,0 +1,33 @@
+// control/api/proxy_commands.cc — control lcore only. See proxy_commands.h.
+#include "control/api/proxy_commands.h"
+
+#include "control/api/views.h"
+
+namespace sipedge::control {
+
+CommandSet proxy_commands(const Proxy& proxy, const MediaManager& media, const ControlConfig& config,
+                          const Clock& clock) {
+  CommandSet set;
+  set.names = {"ping", "calls", "registrations", "transactions", "flows", "stats"};
+  set.handler = [&proxy, &media, &config, &clock](const std::string& cmd, const nlohmann::json&) -> nlohmann::json {
+    if (cmd == "ping") return {{"pong", true}};
+    if (cmd == "calls") return calls_view(proxy.calls(), media);
+    if (cmd == "registrations") return registrations_view(proxy.location(), clock.monotonic_ms());
+    if (cmd == "transactions") return transactions_view(proxy.transactions());
+    if (cmd == "flows") return flows_view(media, config.interfaces);
+    if (cmd == "stats") {
+      return {{"proxy", proxy_stats_view(proxy.counters())},
+              {"state",
+               {{"calls", proxy.calls().size()},
+                {"transactions", proxy.transactions().size()},
+                {"registrations", proxy.location().size()},
+                {"media_sessions", media.session_count()},
+                {"flows", media.flow_count()},
+                {"proxy_contexts", proxy.context_count()}}}};
+    }
+    return {{"error", "unknown command '" + cmd + "'"}};
+  };
+  return set;
+}
+
+}  // namespace sipedge::control

@@ -1,0 +1,111 @@
+// control/api/views.cc — control lcore only. See views.h. Read-only: a view never changes the state
+// it shows (no expiry, no cleanup), so asking the gateway twice gives the same answer.
+#include "control/api/views.h"
+
+#include <algorithm>
+#include <string>
+
+namespace sipedge::control {
+namespace {
+
+using nlohmann::json;
+
+json leg_view(const CallLeg& leg) { return json{{"peer", leg.peer.to_string()}, {"iface", leg.iface}}; }
+
+}  // namespace
+
+json calls_view(const CallTable& calls, const MediaManager& media) {
+  std::vector<const Call*> sorted;
+  sorted.reserve(calls.size());
+  calls.for_each([&](const Call& c) { sorted.push_back(&c); });
+  std::sort(sorted.begin(), sorted.end(), [](const Call* a, const Call* b) {
+    return a->start_ms != b->start_ms ? a->start_ms < b->start_ms : a->call_id < b->call_id;
+  });
+  json list = json::array();
+  for (const Call* c : sorted) {
+    const MediaManager::Stats st = media.stats(c->media);
+    list.push_back(json{
+        {"call_id", c->call_id},
+        {"state", call_state_name(c->state)},
+        {"from", c->caller.uri},
+        {"to", c->callee.uri},
+        {"caller", leg_view(c->caller)},
+        {"callee", leg_view(c->callee)},
+        {"start_ms", c->start_ms},
+        {"answer_ms", c->answer_ms},
+        {"media",
+         json{{"session", c->media},
+              {"packets_caller_to_callee", st.packets[0]},
+              {"packets_callee_to_caller", st.packets[1]},
+              {"bytes_caller_to_callee", st.bytes[0]},
+              {"bytes_callee_to_caller", st.bytes[1]}}},
+    });
+  }
+  return json{{"count", sorted.size()}, {"calls", std::move(list)}};
+}
+
+json registrations_view(const Location& location, uint64_t now_ms) {
+  std::vector<const Binding*> sorted;
+  sorted.reserve(location.size());
+  location.for_each([&](const Binding& b) { sorted.push_back(&b); });
+  std::sort(sorted.begin(), sorted.end(), [](const Binding* a, const Binding* b) {
+    return a->aor != b->aor ? a->aor < b->aor : a->contact_uri < b->contact_uri;
+  });
+  json list = json::array();
+  for (const Binding* b : sorted) {
+    const uint64_t left = b->expires_at_ms > now_ms ? (b->expires_at_ms - now_ms + 999) / 1000 : 0;
+    list.push_back(json{
+        {"aor", b->aor},
+        {"contact", b->contact_uri},
+        {"received", b->received.to_string()},
+        {"iface", b->iface},
+        {"behind_nat", b->behind_nat},
+        {"expires_in_s", left},
+        {"user_agent", b->user_agent},
+    });
+  }
+  return json{{"count", sorted.size()}, {"registrations", std::move(list)}};
+}
+
+json transactions_view(const TransactionLayer& transactions) {
+  std::vector<TransactionInfo> sorted;
+  sorted.reserve(transactions.size());
+  transactions.for_each([&](const TransactionInfo& t) { sorted.push_back(t); });
+  std::sort(sorted.begin(), sorted.end(), [](const TransactionInfo& a, const TransactionInfo& b) { return a.id < b.id; });
+  json list = json::array();
+  for (const TransactionInfo& t : sorted) {
+    list.push_back(json{
+        {"id", t.id},
+        {"kind", txn::kind_name(t.kind)},
+        {"state", txn::state_name(t.state)},
+        {"method", t.method},
+        {"branch", t.branch},
+    });
+  }
+  return json{{"count", transactions.size()},
+              {"servers", transactions.server_count()},
+              {"clients", transactions.client_count()},
+              {"transactions", std::move(list)}};
+}
+
+json proxy_stats_view(const ProxyCounters& counters) {
+  json j = json::object();
+#define SIPEDGE_PROXY_COUNTER_JSON(name, text) j[#name] = counters.name;
+  SIPEDGE_PROXY_COUNTERS(SIPEDGE_PROXY_COUNTER_JSON)
+#undef SIPEDGE_PROXY_COUNTER_JSON
+  return j;
+}
+
+json flows_view(const MediaManager& media) {
+  return json{{"sessions", media.session_count()}, {"flows", media.flow_count()}};
+}
+
+json flows_view(const MediaManager& media, const std::vector<InterfaceConfig>& interfaces) {
+  json j = flows_view(media);
+  json ports = json::object();
+  for (const InterfaceConfig& i : interfaces) ports[i.name] = media.ports_in_use(i.index);
+  j["ports_in_use"] = std::move(ports);
+  return j;
+}
+
+}  // namespace sipedge::control
