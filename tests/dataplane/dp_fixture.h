@@ -36,6 +36,7 @@ class EalEnvironment : public ::testing::Environment {
     // parallel test processes apart instead.
     eal.extra_args = {"--no-shconf"};
     eal.file_prefix = "sipedge_dp_test_" + std::to_string(getpid());
+    eal.worker_lcores = {1};  // for the one test that launches a worker loop (loop_test.cc)
     eal.log_level = "error";
     eal_init(eal);
   }
