@@ -169,10 +169,26 @@ void print_transactions(const json& a) {
   fmt::print("{} transaction(s): {} server, {} client\n", cell(a, "count"), cell(a, "servers"), cell(a, "clients"));
 }
 
-// Nested objects flatten to dotted names: {"proxy":{"requests_in":3}} -> "proxy.requests_in 3".
+// Nested objects flatten to dotted names: {"proxy":{"requests_in":3}} -> "proxy.requests_in 3";
+// array elements are named by their "name" member, else their index: "interfaces.access.drops.x".
 void flatten(const json& j, const std::string& prefix, std::vector<std::vector<std::string>>& rows) {
+  const auto join = [&](const std::string& key) { return prefix.empty() ? key : prefix + "." + key; };
   if (j.is_object() && !j.empty()) {
-    for (const auto& [key, value] : j.items()) flatten(value, prefix.empty() ? key : prefix + "." + key, rows);
+    for (const auto& [key, value] : j.items()) flatten(value, join(key), rows);
+    return;
+  }
+  if (j.is_array() && !j.empty()) {
+    for (size_t i = 0; i < j.size(); ++i) {
+      const json& e = j[i];
+      const bool named = e.is_object() && e.contains("name") && e["name"].is_string();
+      if (!named) {
+        flatten(e, join(std::to_string(i)), rows);
+        continue;
+      }
+      json rest = e;
+      rest.erase("name");
+      flatten(rest, join(e["name"].get<std::string>()), rows);
+    }
     return;
   }
   rows.push_back({prefix, j.is_string() ? j.get<std::string>() : j.dump()});
@@ -200,6 +216,7 @@ int main(int argc, char** argv) {
   app.add_subcommand("transactions", "SIP transactions alive (RFC 3261 §17)");
   app.add_subcommand("flows", "media sessions and relay flows");
   app.add_subcommand("stats", "proxy counters and state sizes");
+  app.add_subcommand("dataplane", "per-interface packet events and drops, relay totals");
   CLI::App* raw = app.add_subcommand("raw", "send any command; PARAMS is a JSON object merged into the request");
   std::string raw_cmd;
   std::string raw_params;
@@ -262,7 +279,7 @@ int main(int argc, char** argv) {
     print_registrations(answer);
   } else if (cmd == "transactions") {
     print_transactions(answer);
-  } else if (cmd == "flows" || cmd == "stats") {
+  } else if (cmd == "flows" || cmd == "stats" || cmd == "dataplane") {
     print_flat(answer);
   } else {
     fmt::print("{}\n", answer.dump(2, ' ', false, json::error_handler_t::replace));
