@@ -118,52 +118,51 @@ struct Ip6Raw {
 template <bool kIpv6>
 using RawAddr = std::conditional_t<kIpv6, Ip6Raw, uint32_t>;
 
-// A peer address:port plus the one's-complement sum of its address words, precomputed so the
-// per-packet checksum update only adds it (VPP nat_6t_flow_t).
+// A peer address:port as the hot path compares and writes it: raw network-order bytes.
 template <bool kIpv6>
-struct Remote {
+struct Peer {
   RawAddr<kIpv6> addr{};
-  uint32_t addr_sum = 0;
-  uint16_t port_be = 0;
+  uint16_t port_be = 0;  // 0 as a destination: unknown, nothing can be sent
 };
 
-// FlowSide::owner of an object that is not installed.
+// SideCounters::owner of an object that is not installed.
 inline constexpr uint64_t kNoOwner = UINT64_MAX;
 inline constexpr uint64_t pack_owner(FlowHandle h) noexcept { return (uint64_t{h.generation} << 32) | h.index; }
 inline constexpr FlowHandle unpack_owner(uint64_t v) noexcept {
   return FlowHandle{static_cast<uint32_t>(v), static_cast<uint32_t>(v >> 32)};
 }
 
-// One side of a flow: everything a worker reads about it, in one cache line for IPv4 (two for
-// IPv6). Both directions read both sides (the ingress side for the source check, the egress side
-// for where to send), so after install only the one-time latch writes here: no per-packet stores
-// to a line another worker reads.
+// One direction of a flow: packets received on side d and sent out of side e = 1 - d, with the
+// match and the rewrite precomputed at install (VPP nat_6t_flow_t). Everything a worker reads for a
+// packet sits here — one cache line for IPv4 — plus that direction's counter line. After install
+// only latching writes here, once: the worker latching side d writes `latched` of direction d and
+// `dst_latched` of direction e.
 template <bool kIpv6>
-struct alignas(RTE_CACHE_LINE_SIZE) FlowSide {
-  // Source check for packets received on this side.
+struct alignas(RTE_CACHE_LINE_SIZE) Direction {
+  // Source check of side d's peer.
   LatchMode mode = LatchMode::Off;
-  std::atomic<LatchState> latch_state{LatchState::Unlatched};
+  std::atomic<LatchState> latch_state{LatchState::Unlatched};  // publishes `latched`
   uint8_t expect_any_host = 0;  // Latch mode with an unspecified SDP address
-  uint8_t expected_usable = 0;  // expected addr:port can be sent to before latching
-  // Checksum deltas for packets received here and sent out of the other side: ~old local
-  // address (+ port) + new source address (+ port). The peer-dependent words are added per packet.
+  std::atomic<LatchState> dst_state{LatchState::Unlatched};    // publishes `dst_latched`
+  // RFC 1624 deltas: ~old destination (our side-d address, + port for UDP) + new source (our
+  // side-e address, + port). The peer-dependent words are added per packet.
   uint32_t ip_delta = 0;
   uint32_t udp_delta = 0;
-  Remote<kIpv6> expected;  // from SDP
-  Remote<kIpv6> latched;   // written once by the latching worker, published by latch_state
-  // Egress towards this side's peer (destination: latched, else expected).
+  Peer<kIpv6> expected;      // side d's peer from SDP
+  Peer<kIpv6> latched;       // side d's peer as latched
+  // Destination: side e's peer, where it latched, else where its SDP said.
+  Peer<kIpv6> dst_expected;  // port 0 when SDP gave no usable address:port
+  Peer<kIpv6> dst_latched;
+  // Egress on side e.
   uint16_t port_id = 0;
   uint16_t local_port_be = 0;
   rte_ether_addr local_mac{};
   rte_ether_addr next_hop_mac{};
   RawAddr<kIpv6> local_addr{};
-  // Packed FlowHandle of the flow this object belongs to, kNoOwner when not installed. Written by
-  // control, read by the idle sweeper.
-  std::atomic<uint64_t> owner{kNoOwner};
 };
 
-// Per-direction counters: written only by the worker receiving on that side, each in its own line
-// so the two directions of a call on two workers never share a written line. Relaxed load+store:
+// Per-direction counters: written only by the worker receiving on that side, in their own line so
+// the two directions of a call on two workers never share a written line. Relaxed load+store:
 // RSS keeps a direction on one worker; if two workers ever relay the same direction at once an
 // increment can be lost (statistics only).
 struct alignas(RTE_CACHE_LINE_SIZE) SideCounters {
@@ -173,18 +172,20 @@ struct alignas(RTE_CACHE_LINE_SIZE) SideCounters {
   std::atomic<uint64_t> last_seen_tsc{0};
   // Owned by the idle sweeper: the last_seen value already reported as idle (UINT64_MAX: none).
   std::atomic<uint64_t> idle_reported_seen{UINT64_MAX};
-  // Control only: hash position of this side's unlinked key, freed with the object after the grace
+  // Packed FlowHandle of the flow, kNoOwner while not installed. Control writes, sweeper reads.
+  std::atomic<uint64_t> owner{kNoOwner};
+  // Control only: hash position of side d's unlinked key, freed with the object after the grace
   // period (-1: none). Kept here so the defer queue carries 8-byte elements.
   int32_t retired_key_pos = -1;
 };
 
 template <bool kIpv6>
 struct Flow {
-  std::array<FlowSide<kIpv6>, 2> side;
+  std::array<Direction<kIpv6>, 2> dir;  // [d]: received on side d
   std::array<SideCounters, 2> counters;
 };
-static_assert(sizeof(FlowSide<false>) == 64 && sizeof(Flow<false>) == 256);
-static_assert(sizeof(FlowSide<true>) == 128 && sizeof(Flow<true>) == 384);
+static_assert(sizeof(Direction<false>) == 64 && sizeof(Flow<false>) == 256);
+static_assert(sizeof(SideCounters) == 64);
 
 // Hash data is a Flow pointer with the ingress side in bit 0 (flows are cache-line aligned).
 

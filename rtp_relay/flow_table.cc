@@ -39,12 +39,24 @@ IpAddress to_ip(const RawAddr<kIpv6>& a) {
 }
 
 template <bool kIpv6>
-Remote<kIpv6> make_remote(const IpAddress& ip, uint16_t port) {
-  Remote<kIpv6> r;
-  r.addr = raw_addr<kIpv6>(ip);
-  r.port_be = htons(port);
-  r.addr_sum = sum_words(&r.addr, sizeof(r.addr));
-  return r;
+Peer<kIpv6> make_peer(const IpAddress& ip, uint16_t port) {
+  Peer<kIpv6> p;
+  p.addr = raw_addr<kIpv6>(ip);
+  p.port_be = htons(port);
+  return p;
+}
+
+// The key side s is found by: interface, address and port of the socket, which the egress half of
+// the opposite direction (packets sent out of side s) holds.
+template <bool kIpv6>
+FlowKey key_of_side(const Flow<kIpv6>& f, int s) {
+  const Direction<kIpv6>& out = f.dir[1 - s];
+  FlowKey k{};
+  std::memcpy(k.local_addr, &out.local_addr, sizeof(out.local_addr));
+  k.port_id = out.port_id;
+  k.local_port_be = out.local_port_be;
+  k.ip_version = kIpv6 ? 6 : 4;
+  return k;
 }
 
 FlowKey make_key(const EndpointSpec& s) {
@@ -73,10 +85,10 @@ std::optional<FlowError> validate(const FlowSpec& spec) {
   return std::nullopt;
 }
 
-// Marks both sides as belonging to `owner` (or to nobody: kNoOwner) for the idle sweeper.
+// Marks both directions as belonging to `owner` (or to nobody: kNoOwner) for the idle sweeper.
 template <bool kIpv6>
 void set_owner(Flow<kIpv6>& f, uint64_t owner) {
-  for (FlowSide<kIpv6>& s : f.side) s.owner.store(owner, std::memory_order_release);
+  for (SideCounters& c : f.counters) c.owner.store(owner, std::memory_order_release);
 }
 
 // Fills a free object from the spec. Readers cannot see it yet (not in the hash).
@@ -85,30 +97,33 @@ void fill_flow(Flow<kIpv6>& f, const FlowSpec& spec, uint64_t now_tsc) {
   for (int d = 0; d < 2; ++d) {
     const EndpointSpec& in = spec.side[d];
     const EndpointSpec& out = spec.side[1 - d];
-    FlowSide<kIpv6>& s = f.side[d];
-    s.mode = in.latch;
-    s.latch_state.store(LatchState::Unlatched, std::memory_order_relaxed);
-    s.expect_any_host = in.latch == LatchMode::Latch && in.remote_addr.is_unspecified();
-    s.expected_usable = !in.remote_addr.is_unspecified() && in.remote_port != 0;
-    s.expected = make_remote<kIpv6>(in.remote_addr, in.remote_port);
-    s.latched = Remote<kIpv6>{};
+    Direction<kIpv6>& dir = f.dir[d];
+    dir.mode = in.latch;
+    dir.latch_state.store(LatchState::Unlatched, std::memory_order_relaxed);
+    dir.expect_any_host = in.latch == LatchMode::Latch && in.remote_addr.is_unspecified();
+    dir.dst_state.store(LatchState::Unlatched, std::memory_order_relaxed);
     // Direction d -> e: the destination (our local address/port on side d) is replaced by the
-    // source we send from on side e. The peer-dependent words are added per packet.
+    // source we send from on side e.
     const RawAddr<kIpv6> old_dst = raw_addr<kIpv6>(in.local_addr);
     const RawAddr<kIpv6> new_src = raw_addr<kIpv6>(out.local_addr);
-    s.ip_delta = neg_sum_words(&old_dst, sizeof(old_dst)) + sum_words(&new_src, sizeof(new_src));
-    s.udp_delta = s.ip_delta + static_cast<uint16_t>(~htons(in.local_port)) + htons(out.local_port);
+    dir.ip_delta = neg_sum_words(&old_dst, sizeof(old_dst)) + sum_words(&new_src, sizeof(new_src));
+    dir.udp_delta = dir.ip_delta + static_cast<uint16_t>(~htons(in.local_port)) + htons(out.local_port);
+    dir.expected = make_peer<kIpv6>(in.remote_addr, in.remote_port);
+    dir.latched = Peer<kIpv6>{};
+    const bool out_usable = !out.remote_addr.is_unspecified() && out.remote_port != 0;
+    dir.dst_expected = out_usable ? make_peer<kIpv6>(out.remote_addr, out.remote_port) : Peer<kIpv6>{};
+    dir.dst_latched = Peer<kIpv6>{};
+    dir.port_id = out.port_id;
+    dir.local_port_be = htons(out.local_port);
+    dir.local_mac = out.local_mac;
+    dir.next_hop_mac = out.next_hop_mac;
+    dir.local_addr = new_src;
     SideCounters& c = f.counters[d];
     c.packets.store(0, std::memory_order_relaxed);
     c.bytes.store(0, std::memory_order_relaxed);
     c.rejected.store(0, std::memory_order_relaxed);
     c.last_seen_tsc.store(now_tsc, std::memory_order_relaxed);
     c.idle_reported_seen.store(UINT64_MAX, std::memory_order_relaxed);
-    s.port_id = in.port_id;
-    s.local_mac = in.local_mac;
-    s.next_hop_mac = in.next_hop_mac;
-    s.local_port_be = htons(in.local_port);
-    s.local_addr = old_dst;
   }
 }
 
@@ -227,12 +242,13 @@ namespace {
 // still held it would drop with StrictSource instead of relaying with stale addresses.
 template <bool kIpv6>
 void poison(Flow<kIpv6>& f) {
-  for (FlowSide<kIpv6>& s : f.side) {
-    s.mode = LatchMode::Strict;
-    s.latch_state.store(LatchState::Unlatched, std::memory_order_relaxed);
-    s.expect_any_host = 0;
-    s.expected_usable = 0;
-    s.expected = Remote<kIpv6>{};
+  for (Direction<kIpv6>& d : f.dir) {
+    d.mode = LatchMode::Strict;
+    d.latch_state.store(LatchState::Unlatched, std::memory_order_relaxed);
+    d.dst_state.store(LatchState::Unlatched, std::memory_order_relaxed);
+    d.expect_any_host = 0;
+    d.expected = Peer<kIpv6>{};
+    d.dst_expected = Peer<kIpv6>{};
   }
 }
 
@@ -361,13 +377,9 @@ FlowStatus FlowTable::update_flow(FlowHandle handle, const FlowSpec& spec) {
 template <bool kIpv6>
 FlowStatus FlowTable::update_typed(HandleEntry& e, const FlowSpec& spec) {
   Flow<kIpv6>& old = pool<kIpv6>()[e.slot];
-  for (int d = 0; d < 2; ++d) {
-    const FlowSide<kIpv6>& s = old.side[d];
-    const RawAddr<kIpv6> local = raw_addr<kIpv6>(spec.side[d].local_addr);
-    if (s.port_id != spec.side[d].port_id || s.local_port_be != htons(spec.side[d].local_port) ||
-        !(s.local_addr == local)) {
-      return Err(FlowError::KeyChanged);
-    }
+  const FlowKey keys[2] = {make_key(spec.side[0]), make_key(spec.side[1])};
+  for (int s = 0; s < 2; ++s) {
+    if (!same_key(key_of_side(old, s), keys[s])) return Err(FlowError::KeyChanged);
   }
   std::optional<uint32_t> slot = take_slot(kIpv6);
   if (!slot) return Err(FlowError::TableFull);
@@ -375,8 +387,6 @@ FlowStatus FlowTable::update_typed(HandleEntry& e, const FlowSpec& spec) {
   Flow<kIpv6>& f = pool<kIpv6>()[*slot];
   fill_flow<kIpv6>(f, spec, 0);
   for (int d = 0; d < 2; ++d) {
-    const FlowSide<kIpv6>& o = old.side[d];
-    FlowSide<kIpv6>& n = f.side[d];
     const SideCounters& oc = old.counters[d];
     SideCounters& nc = f.counters[d];
     nc.packets.store(oc.packets.load(std::memory_order_relaxed), std::memory_order_relaxed);
@@ -387,17 +397,20 @@ FlowStatus FlowTable::update_typed(HandleEntry& e, const FlowSpec& spec) {
                                 std::memory_order_relaxed);
     // Keep the learned peer when the signalling still points at the same host: a re-INVITE that
     // only changes codecs or the SDP port must not reopen the side to RTP bleed.
+    const Direction<kIpv6>& o = old.dir[d];
+    Direction<kIpv6>& n = f.dir[d];
     const bool same_host = o.mode == LatchMode::Latch && n.mode == LatchMode::Latch &&
                            o.expect_any_host == n.expect_any_host &&
                            (n.expect_any_host || o.expected.addr == n.expected.addr);
     if (same_host && o.latch_state.load(std::memory_order_acquire) == LatchState::Latched) {
       n.latched = o.latched;
       n.latch_state.store(LatchState::Latched, std::memory_order_relaxed);
+      f.dir[1 - d].dst_latched = o.latched;
+      f.dir[1 - d].dst_state.store(LatchState::Latched, std::memory_order_relaxed);
     }
   }
-  set_owner(f, old.side[0].owner.load(std::memory_order_relaxed));
+  set_owner(f, old.counters[0].owner.load(std::memory_order_relaxed));
 
-  const FlowKey keys[2] = {make_key(spec.side[0]), make_key(spec.side[1])};
   for (int d = 0; d < 2; ++d) {
     void* data = reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(&f) | static_cast<uintptr_t>(d));
     // Existing key: rte_hash replaces the data pointer atomically (RW_CONCURRENCY_LF), never fails.
@@ -414,14 +427,9 @@ FlowStatus FlowTable::delete_flow(FlowHandle handle) {
   HandleEntry& e = handles_[handle.index];
   int32_t pos[2] = {-1, -1};
   auto unlink = [&](auto& f) {
-    for (int d = 0; d < 2; ++d) {
-      const auto& s = f.side[d];
-      FlowKey k{};
-      std::memcpy(k.local_addr, &s.local_addr, sizeof(s.local_addr));
-      k.port_id = s.port_id;
-      k.local_port_be = s.local_port_be;
-      k.ip_version = e.ipv6 ? 6 : 4;
-      pos[d] = rte_hash_del_key(hash_, &k);
+    for (int s = 0; s < 2; ++s) {
+      const FlowKey k = key_of_side(f, s);
+      pos[s] = rte_hash_del_key(hash_, &k);
     }
     set_owner(f, kNoOwner);
   };
@@ -443,27 +451,28 @@ FlowInfo FlowTable::info_typed(const HandleEntry& e, FlowHandle h) const {
   const Flow<kIpv6>& f = pool<kIpv6>()[e.slot];
   FlowInfo info;
   info.handle = h;
-  for (int d = 0; d < 2; ++d) {
-    const FlowSide<kIpv6>& s = f.side[d];
-    EndpointSpec& es = info.spec.side[d];
-    es.port_id = s.port_id;
-    es.local_addr = to_ip<kIpv6>(s.local_addr);
-    es.local_port = ntohs(s.local_port_be);
-    es.remote_addr = to_ip<kIpv6>(s.expected.addr);
-    es.remote_port = ntohs(s.expected.port_be);
-    es.latch = s.mode;
-    es.local_mac = s.local_mac;
-    es.next_hop_mac = s.next_hop_mac;
-    SideStats& st = info.stats.side[d];
-    const SideCounters& c = f.counters[d];
+  for (int s = 0; s < 2; ++s) {
+    const Direction<kIpv6>& in = f.dir[s];       // received on side s: its peer and latch
+    const Direction<kIpv6>& out = f.dir[1 - s];  // sent out of side s: its socket and MACs
+    EndpointSpec& es = info.spec.side[s];
+    es.port_id = out.port_id;
+    es.local_addr = to_ip<kIpv6>(out.local_addr);
+    es.local_port = ntohs(out.local_port_be);
+    es.remote_addr = to_ip<kIpv6>(in.expected.addr);
+    es.remote_port = ntohs(in.expected.port_be);
+    es.latch = in.mode;
+    es.local_mac = out.local_mac;
+    es.next_hop_mac = out.next_hop_mac;
+    SideStats& st = info.stats.side[s];
+    const SideCounters& c = f.counters[s];
     st.packets = c.packets.load(std::memory_order_relaxed);
     st.bytes = c.bytes.load(std::memory_order_relaxed);
     st.rejected = c.rejected.load(std::memory_order_relaxed);
     st.last_seen_tsc = c.last_seen_tsc.load(std::memory_order_relaxed);
-    st.latched = s.latch_state.load(std::memory_order_acquire) == LatchState::Latched;
+    st.latched = in.latch_state.load(std::memory_order_acquire) == LatchState::Latched;
     if (st.latched) {
-      st.latched_addr = to_ip<kIpv6>(s.latched.addr);
-      st.latched_port = ntohs(s.latched.port_be);
+      st.latched_addr = to_ip<kIpv6>(in.latched.addr);
+      st.latched_port = ntohs(in.latched.port_be);
     }
   }
   return info;
@@ -487,7 +496,7 @@ uint32_t FlowTable::sweep_pool(uint32_t begin, uint32_t end, uint64_t now_tsc, u
   Flow<kIpv6>* flows = pool<kIpv6>();
   for (uint32_t i = begin; i < end; ++i) {
     Flow<kIpv6>& f = flows[i];
-    const uint64_t owner = f.side[0].owner.load(std::memory_order_acquire);
+    const uint64_t owner = f.counters[0].owner.load(std::memory_order_acquire);
     if (owner == kNoOwner) continue;
     for (uint8_t d = 0; d < 2; ++d) {
       SideCounters& c = f.counters[d];

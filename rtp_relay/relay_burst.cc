@@ -115,11 +115,12 @@ struct Tally {
   std::array<uint32_t, kRelayDropCount> drops{};
 };
 
-// Source check for packets arriving on side `in` (DESIGN §3: symmetric latching, strict source).
-// Returns kDropBase-encoded reason, or 0 when the source is accepted.
+// Source check for packets received on side d (DESIGN §3: symmetric latching, strict source).
+// Returns a kDropBase-encoded reason, or 0 when the source is accepted.
 template <bool kIpv6>
-inline Verdict check_source(FlowSide<kIpv6>& in, const RawAddr<kIpv6>& src, uint16_t sport_be,
+inline Verdict check_source(Flow<kIpv6>* flow, unsigned d, const RawAddr<kIpv6>& src, uint16_t sport_be,
                             Tally& tally) noexcept {
+  Direction<kIpv6>& in = flow->dir[d];
   switch (in.mode) {
     case LatchMode::Off:
       return 0;
@@ -131,12 +132,15 @@ inline Verdict check_source(FlowSide<kIpv6>& in, const RawAddr<kIpv6>& src, uint
   LatchState st = in.latch_state.load(std::memory_order_acquire);
   if (st == LatchState::Unlatched) {
     if (!in.expect_any_host && !(src == in.expected.addr)) return drop(RelayDrop::StrictSource);
-    // Claim, write, publish: whoever wins the claim writes `latched` once; readers only look at it
-    // after seeing Latched (acquire). A loser seeing Claimed cannot judge the source yet.
+    // Claim, write, publish: whoever wins the claim writes the peer once, into this direction (to
+    // check sources) and the opposite one (to send to it); readers look only after seeing Latched
+    // (acquire). A loser seeing Claimed cannot judge the source yet.
     if (in.latch_state.compare_exchange_strong(st, LatchState::Claimed, std::memory_order_acq_rel)) {
-      in.latched.addr = src;
-      in.latched.port_be = sport_be;
-      in.latched.addr_sum = sum_words(&src, sizeof(src));
+      const Peer<kIpv6> peer{src, sport_be};
+      Direction<kIpv6>& back = flow->dir[d ^ 1];
+      in.latched = peer;
+      back.dst_latched = peer;
+      back.dst_state.store(LatchState::Latched, std::memory_order_release);
       in.latch_state.store(LatchState::Latched, std::memory_order_release);
       ++tally.latched;
       return 0;
@@ -146,7 +150,8 @@ inline Verdict check_source(FlowSide<kIpv6>& in, const RawAddr<kIpv6>& src, uint
   return (src == in.latched.addr && sport_be == in.latched.port_be) ? 0 : drop(RelayDrop::StrictSource);
 }
 
-// Decides and rewrites one packet in place; returns the egress port or a drop reason.
+// Decides and rewrites one packet received on side d in place; returns the egress port or a drop
+// reason.
 template <bool kIpv6>
 inline Verdict relay_one(rte_mbuf* m, uint16_t l4_off, Flow<kIpv6>* flow, unsigned d, uint64_t now_tsc,
                          Tally& tally) noexcept {
@@ -155,8 +160,7 @@ inline Verdict relay_one(rte_mbuf* m, uint16_t l4_off, Flow<kIpv6>* flow, unsign
   auto* eth = reinterpret_cast<rte_ether_hdr*>(p);
   auto* ip = reinterpret_cast<typename H::Ip*>(p + kEthLen);
   auto* udp = reinterpret_cast<rte_udp_hdr*>(p + l4_off);
-  FlowSide<kIpv6>& in = flow->side[d];
-  const FlowSide<kIpv6>& out = flow->side[d ^ 1];
+  const Direction<kIpv6>& dir = flow->dir[d];
   SideCounters& count = flow->counters[d];
 
   // Checks on the packet alone come first so a doomed packet never latches a side.
@@ -169,25 +173,24 @@ inline Verdict relay_one(rte_mbuf* m, uint16_t l4_off, Flow<kIpv6>* flow, unsign
 
   const RawAddr<kIpv6> src = H::src(ip);
   const uint16_t sport = udp->src_port;
-  if (Verdict v = check_source<kIpv6>(in, src, sport, tally)) {
+  if (Verdict v = check_source<kIpv6>(flow, d, src, sport, tally)) {
     counter_add(count.rejected, 1);
     return v;
   }
 
   // Towards the other side's peer: where it latched, else where its SDP said.
-  const Remote<kIpv6>* dst;
-  if (out.latch_state.load(std::memory_order_acquire) == LatchState::Latched) {
-    dst = &out.latched;
-  } else if (out.expected_usable) {
-    dst = &out.expected;
+  const Peer<kIpv6>* dst;
+  if (dir.dst_state.load(std::memory_order_acquire) == LatchState::Latched) {
+    dst = &dir.dst_latched;
+  } else if (dir.dst_expected.port_be != 0) {
+    dst = &dir.dst_expected;
   } else {
     return drop(RelayDrop::NoDestination);
   }
 
   // RFC 1624 eqn. 3 over every replaced word: the flow's precomputed delta (old local address ->
   // our egress address), plus the removed peer source and the added peer destination.
-  const uint32_t src_neg = neg_sum_words(&src, sizeof(src));
-  const uint32_t addr_delta = in.ip_delta + src_neg + dst->addr_sum;
+  const uint32_t peer_delta = neg_sum_words(&src, sizeof(src)) + sum_words(&dst->addr, sizeof(dst->addr));
   if constexpr (!kIpv6) {
     // TTL and protocol share one checksum word. Decrement the word as stored (TTL is its first
     // byte, the low byte of a little-endian load; TTL >= 2 here, so no borrow into the protocol)
@@ -198,38 +201,34 @@ inline Verdict relay_one(rte_mbuf* m, uint16_t l4_off, Flow<kIpv6>* flow, unsign
     const uint16_t new_word = static_cast<uint16_t>(old_word - 1);
     std::memcpy(&ip->time_to_live, &new_word, 2);
     ip->hdr_checksum = csum_apply_delta(ip->hdr_checksum,
-                                        addr_delta + static_cast<uint16_t>(~old_word) + new_word);
+                                        dir.ip_delta + peer_delta + static_cast<uint16_t>(~old_word) + new_word);
   } else {
     ip->hop_limits = static_cast<uint8_t>(ip->hop_limits - 1);
   }
   // RFC 768: an IPv4 UDP checksum of 0 means "none" and stays 0; a computed 0 is sent as 0xffff.
   if (kIpv6 || udp->dgram_cksum != 0) {
-    const uint32_t udp_delta = in.udp_delta + src_neg + static_cast<uint16_t>(~sport) + dst->addr_sum +
-                               dst->port_be;
+    const uint32_t udp_delta = dir.udp_delta + peer_delta + static_cast<uint16_t>(~sport) + dst->port_be;
     const uint16_t c = csum_apply_delta(udp->dgram_cksum, udp_delta);
     udp->dgram_cksum = c == 0 ? 0xffff : c;
   }
-  H::set_addrs(ip, out.local_addr, dst->addr);
-  udp->src_port = out.local_port_be;
+  H::set_addrs(ip, dir.local_addr, dst->addr);
+  udp->src_port = dir.local_port_be;
   udp->dst_port = dst->port_be;
-  eth->dst_addr = out.next_hop_mac;
-  eth->src_addr = out.local_mac;
+  eth->dst_addr = dir.next_hop_mac;
+  eth->src_addr = dir.local_mac;
 
   counter_add(count.packets, 1);
   counter_add(count.bytes, m->pkt_len);
   count.last_seen_tsc.store(now_tsc, std::memory_order_relaxed);
-  return out.port_id;
+  return dir.port_id;
 }
 
-// The lines relay_one will touch: both sides (source check, destination) and this side's counters.
+// The lines relay_one will touch: this direction (one line for IPv4) and its counters.
 template <bool kIpv6>
-inline void prefetch_flow(const Flow<kIpv6>* f, unsigned side) noexcept {
-  for (const FlowSide<kIpv6>& s : f->side) {
-    for (size_t off = 0; off < sizeof(s); off += RTE_CACHE_LINE_SIZE) {
-      rte_prefetch0(reinterpret_cast<const uint8_t*>(&s) + off);
-    }
-  }
-  rte_prefetch0(&f->counters[side]);
+inline void prefetch_flow(const Flow<kIpv6>* f, unsigned d) noexcept {
+  const auto* dir = reinterpret_cast<const uint8_t*>(&f->dir[d]);
+  for (size_t off = 0; off < sizeof(f->dir[d]); off += RTE_CACHE_LINE_SIZE) rte_prefetch0(dir + off);
+  rte_prefetch0(&f->counters[d]);
 }
 
 // One chunk of at most kChunk packets: decide for all, then act (l3fwd / VPP).

@@ -38,9 +38,10 @@ TEST(FlowHandle, OwnerWordRoundTrips) {
   EXPECT_NE(pack_owner(h), kNoOwner);
 }
 
-TEST(Flow, SidesAndCountersSitInTheirOwnCacheLines) {
+TEST(Flow, DirectionsAndCountersSitInTheirOwnCacheLines) {
   EXPECT_EQ(offsetof(Flow<false>, counters) % 64, 0u);
-  EXPECT_EQ(sizeof(FlowSide<false>), 64u);
+  EXPECT_EQ(sizeof(Direction<false>), 64u);
+  EXPECT_EQ(offsetof(Flow<true>, counters) % 64, 0u);
   EXPECT_EQ(sizeof(SideCounters), 64u);
   EXPECT_EQ(alignof(Flow<true>), 64u);
 }

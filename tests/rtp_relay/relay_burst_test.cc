@@ -419,7 +419,7 @@ TEST_F(RelayBurst, LatchRaceLoserDropsAsLatchPending) {
   void* data = nullptr;
   ASSERT_GE(rte_hash_lookup_data(table_->view().hash, &key, &data), 0);
   auto* flow = reinterpret_cast<Flow<false>*>(reinterpret_cast<uintptr_t>(data) & ~uintptr_t{1});
-  flow->side[0].latch_state.store(LatchState::Claimed);
+  flow->dir[0].latch_state.store(LatchState::Claimed);
   relay({test::mbuf_from(frame(from_phone(kV4, 31000)), kAccess)}, 1);
   EXPECT_EQ(counters_.totals().drop(RelayDrop::LatchPending), 1u);
   EXPECT_EQ(tx_.size(), 0u);
