@@ -44,6 +44,10 @@ struct TxBatch {
 // TTL/hop-limit check, source check and latching, destination choice, rewrite of MACs, IP addresses,
 // UDP ports, TTL and checksums (incremental, deltas precomputed at install; an IPv4 UDP checksum of 0
 // stays 0), append to tx.queues[egress port].
+// Checksums are patched incrementally in software, not through NIC offload flags: it costs a few
+// adds, works on every PMD (net_ring, virtio_user, af_packet included) and carries a damaged
+// checksum through as damaged, so end-to-end error detection survives the NAT (incoming checksums
+// are not verified here; the receiver does that).
 // Every packet of `in` is consumed: forwarded into `tx`, or freed and counted under one RelayDrop.
 // Misses (NoFlow) are dropped, not passed to control: a packet to a media port without a flow has
 // no session to belong to, and a scan of the port range must not reach the control lcore.
