@@ -87,7 +87,8 @@ struct EalConfig {
   // --no-huge: auto-detected from /proc/meminfo when unset (no free hugepages -> no-huge).
   std::optional<bool> no_huge;
   std::string file_prefix = "sipedge";
-  bool in_memory = false;  // --in-memory: no shared config files (tests, parallel processes)
+  // No shared config files (tests, parallel processes): --in-memory, or --no-shconf with --no-huge.
+  bool in_memory = false;
   bool no_pci = false;
   std::vector<std::string> vdevs;      // "net_af_packet0,iface=sipacc-gw"
   std::vector<std::string> pci_allow;  // "0000:03:00.0"

@@ -22,7 +22,7 @@ constexpr unsigned kMaxFragments = 64;
 
 ControlIo::ControlIo(const SharedState& shared, LcoreCounters& counters, const NeighbourTable::Config& neighbours)
     : shared_(shared), counters_(counters), neighbours_(neighbours) {
-  tx_.init(shared.ifaces.data(), shared.n_ifaces, static_cast<uint16_t>(shared.n_workers), &counters);
+  tx_.init(shared.ifaces.data(), shared.n_ifaces, TxBuffer::kControlQueue, &counters);
   scratch_.reserve(kMaxFragments * 2);
 }
 

@@ -71,8 +71,18 @@ Dataplane::Dataplane(const DataplaneConfig& cfg, const parser::Scanner& scanner)
       throw std::runtime_error("rte_ring_create failed: " + std::string(rte_strerror(rte_errno)));
     }
     for (uint16_t i = 0; i < cfg.ports.size(); ++i) {
-      shared_.ifaces[i] = open_port(cfg.ports[i], i, n_workers, shared_.mbuf_pool);
+      shared_.ifaces[i] = open_port(cfg.ports[i], i, n_workers, shared_mode_, shared_.mbuf_pool);
       shared_.n_ifaces = static_cast<uint16_t>(i + 1);
+    }
+    // The control lcore's RX lane transmits (and relays media) on queue N of every port, so when
+    // one port has it, every port needs its own control TX queue N.
+    bool any_control_rx = false, any_shared_tx = false;
+    for (uint16_t i = 0; i < shared_.n_ifaces; ++i) {
+      any_control_rx |= shared_.ifaces[i].rx_queues > n_workers;
+      any_shared_tx |= shared_.ifaces[i].control_queue != n_workers;
+    }
+    if (any_control_rx && any_shared_tx) {
+      throw std::runtime_error("dataplane: ports disagree on queues: give every af_packet port the same qpairs");
     }
     counters_ = std::make_unique<LcoreCounters[]>(n_workers + 1);
     for (unsigned w = 0; w < n_workers; ++w) {

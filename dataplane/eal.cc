@@ -45,7 +45,9 @@ std::vector<std::string> eal_args(const EalConfig& cfg) {
     args.push_back("--no-pci");
   }
   if (cfg.in_memory) {
-    args.push_back("--in-memory");
+    // EAL refuses --in-memory with --no-huge (it implies legacy memory); without hugepages there
+    // are no hugepage files anyway, so --no-shconf gives the same isolation.
+    args.push_back(no_huge ? "--no-shconf" : "--in-memory");
   }
   args.push_back("--file-prefix=" + cfg.file_prefix);
   for (const std::string& v : cfg.vdevs) {

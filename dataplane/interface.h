@@ -19,7 +19,9 @@ struct Interface {
   rte_ether_addr mac{};
   uint16_t vlan = 0;
   uint16_t mtu = 1500;
-  uint16_t control_queue = 0;  // TX queue reserved for the control lcore (= number of workers)
+  // TX queue of the control lcore: the number of workers, or 0 when control shares the only
+  // worker's lcore and the PMD has a single TX queue.
+  uint16_t control_queue = 0;
   uint16_t rx_queues = 0;      // workers, plus one polled by control when PortConfig::control_rx
 
   bool has_v4 = false;

@@ -19,7 +19,8 @@ namespace {
 
 }  // namespace
 
-Interface open_port(const PortConfig& cfg, uint16_t index, unsigned n_workers, rte_mempool* pool) {
+Interface open_port(const PortConfig& cfg, uint16_t index, unsigned n_workers, bool shared_lcore,
+                    rte_mempool* pool) {
   uint16_t port_id = 0;
   if (rte_eth_dev_get_port_by_name(cfg.device.c_str(), &port_id) != 0) {
     throw std::runtime_error("port " + cfg.device + ": no such ethdev (missing --vdev or PCI allow-list entry?)");
@@ -29,9 +30,27 @@ Interface open_port(const PortConfig& cfg, uint16_t index, unsigned n_workers, r
   if (rc != 0) {
     fail(cfg, "rte_eth_dev_info_get", rc);
   }
-  bool control_rx = cfg.control_rx.value_or(std::string(info.driver_name) == "net_af_packet");
+  // net_af_packet fans traffic out over every one of its `qpairs` sockets (PACKET_FANOUT) whatever
+  // we configure, so each of them must be polled: qpairs = workers, or workers + 1 with the extra
+  // queue polled by the control lcore.
+  bool control_rx = false;
+  if (std::string(info.driver_name) == "net_af_packet") {
+    if (info.max_rx_queues != n_workers && info.max_rx_queues != n_workers + 1) {
+      throw std::runtime_error("port " + cfg.device + ": net_af_packet spreads traffic over all its qpairs; set qpairs=" +
+                               std::to_string(n_workers) + " or " + std::to_string(n_workers + 1) + " (has " +
+                               std::to_string(info.max_rx_queues) + ")");
+    }
+    control_rx = info.max_rx_queues == n_workers + 1;
+  }
+  control_rx = cfg.control_rx.value_or(control_rx);
   uint16_t n_rx = static_cast<uint16_t>(n_workers + (control_rx ? 1 : 0));
   uint16_t n_tx = static_cast<uint16_t>(n_workers + 1);
+  uint16_t control_queue = static_cast<uint16_t>(n_workers);
+  if (info.max_tx_queues < n_tx && shared_lcore && !control_rx && info.max_tx_queues >= 1) {
+    // One lcore runs both the worker and control: they take turns on the single TX queue.
+    n_tx = 1;
+    control_queue = 0;
+  }
   if (info.max_rx_queues < n_rx || info.max_tx_queues < n_tx) {
     throw std::runtime_error("port " + cfg.device + ": needs " + std::to_string(n_rx) + " RX and " +
                              std::to_string(n_tx) + " TX queues, PMD " + info.driver_name + " offers " +
@@ -99,7 +118,7 @@ Interface open_port(const PortConfig& cfg, uint16_t index, unsigned n_workers, r
   ifc.role = cfg.role;
   ifc.vlan = cfg.vlan;
   ifc.mtu = cfg.mtu;
-  ifc.control_queue = static_cast<uint16_t>(n_workers);
+  ifc.control_queue = control_queue;
   ifc.rx_queues = n_rx;
   rc = rte_eth_macaddr_get(port_id, &ifc.mac);
   if (rc != 0) {

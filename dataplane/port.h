@@ -13,8 +13,11 @@
 namespace sipedge::dataplane {
 
 // Configures and starts the port named cfg.device. `index` is its position in the config.
-// Throws std::runtime_error naming the port and the failing call.
-Interface open_port(const PortConfig& cfg, uint16_t index, unsigned n_workers, rte_mempool* pool);
+// `shared_lcore`: control and the only worker run on one lcore, so when the PMD has a single TX
+// queue they may both use it (control_queue = 0). Throws std::runtime_error naming the port and
+// the failing call, or the queue counts the PMD cannot give.
+Interface open_port(const PortConfig& cfg, uint16_t index, unsigned n_workers, bool shared_lcore,
+                    rte_mempool* pool);
 
 // Stops the port (its queues stop delivering). Safe to call on a stopped port.
 void close_port(const Interface& ifc) noexcept;

@@ -19,7 +19,9 @@ inline constexpr uint16_t kBurstSize = 32;
 class TxBuffer {
  public:
   TxBuffer() = default;
-  // `ifaces` must outlive the buffer; `queue` is this lcore's TX queue on every port.
+  // `ifaces` must outlive the buffer; `queue` is this lcore's TX queue on every port, or, with
+  // kControlQueue, each port's Interface::control_queue.
+  static constexpr uint16_t kControlQueue = UINT16_MAX;
   void init(const Interface* ifaces, uint16_t n_ifaces, uint16_t queue, LcoreCounters* counters) noexcept {
     ifaces_ = ifaces;
     n_ifaces_ = n_ifaces;
@@ -46,12 +48,12 @@ class TxBuffer {
     return sent;
   }
 
-  uint16_t queue() const noexcept { return queue_; }
 
  private:
   unsigned flush(uint16_t iface) noexcept {
     Pending& p = pending_[iface];
-    uint16_t sent = rte_eth_tx_burst(ifaces_[iface].port_id, queue_, p.pkts.data(), p.n);
+    uint16_t q = queue_ == kControlQueue ? ifaces_[iface].control_queue : queue_;
+    uint16_t sent = rte_eth_tx_burst(ifaces_[iface].port_id, q, p.pkts.data(), p.n);
     counters_->count(iface, Event::TxPackets, sent);
     if (sent < p.n) {
       counters_->drop(iface, Drop::TxFull, p.n - sent);

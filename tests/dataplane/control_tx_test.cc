@@ -182,5 +182,19 @@ TEST_F(ControlTx, FragmentsIpv6DatagramsWithAFragmentHeaderPerPiece) {
   EXPECT_EQ(all, udp(5060, 5060, text(big), pseudo6(us, peer, 17, 8 + big.size())));
 }
 
+class SingleTxQueue : public ControlTx {
+ protected:
+  unsigned tx_rings() const override { return 1; }
+};
+
+TEST_F(SingleTxQueue, ControlSharesTheOnlyTxQueueWithTheWorkerOnTheSameLcore) {
+  ASSERT_TRUE(dp_->shared_mode());
+  EXPECT_EQ(dp_->iface(kCore).control_queue, 0);
+  EXPECT_EQ(send(kCore, "10.202.0.9", 5060, "OPTIONS"), SendResult::Held);
+  std::vector<Bytes> out = sent(kCore, 0);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], arp_request_from_us(kCore, "10.202.0.1", "10.202.0.9"));
+}
+
 }  // namespace
 }  // namespace sipedge::dataplane::test

@@ -32,9 +32,7 @@ class EalEnvironment : public ::testing::Environment {
     eal.no_huge = true;
     eal.memory_mb = 512;
     eal.no_pci = true;
-    // --in-memory is refused together with --no-huge (EAL implies legacy memory); --no-shconf keeps
-    // parallel test processes apart instead.
-    eal.extra_args = {"--no-shconf"};
+    eal.in_memory = true;  // --no-shconf with --no-huge (eal_args)
     eal.file_prefix = "sipedge_dp_test_" + std::to_string(getpid());
     eal.worker_lcores = {1};  // for the one test that launches a worker loop (loop_test.cc)
     eal.log_level = "error";
@@ -82,8 +80,8 @@ class DataplaneTest : public ::testing::Test {
   void SetUp() override {
     static unsigned seq = 0;
     std::string tag = std::to_string(seq++);
-    ports_.push_back(create_ring_port("dpt_acc" + tag, 1, 2));
-    ports_.push_back(create_ring_port("dpt_core" + tag, 1, 2));
+    ports_.push_back(create_ring_port("dpt_acc" + tag, 1, tx_rings()));
+    ports_.push_back(create_ring_port("dpt_core" + tag, 1, tx_rings()));
     cfg_ = make_config(ports_[0].name, ports_[1].name);
     customise(cfg_);
     dp_ = std::make_unique<Dataplane>(cfg_, scanner_);
@@ -97,6 +95,7 @@ class DataplaneTest : public ::testing::Test {
     }
   }
   virtual void customise(DataplaneConfig&) {}
+  virtual unsigned tx_rings() const { return 2; }  // worker queue + control queue
 
   Mac our_mac(uint16_t iface) const {
     Mac m;

@@ -23,6 +23,15 @@ TEST(EalArgs, BuildsLcoresMemoryPrefixVdevsAndAllowList) {
   EXPECT_EQ(eal_args(cfg), want);
 }
 
+TEST(EalArgs, UsesNoShconfForInMemoryWithoutHugepages) {
+  EalConfig cfg;
+  cfg.no_huge = true;
+  cfg.in_memory = true;
+  std::vector<std::string> want{"sipedge", "-l", "0", "--main-lcore", "0", "--no-huge", "-m", "512",
+                                "--no-shconf", "--file-prefix=sipedge"};
+  EXPECT_EQ(eal_args(cfg), want);
+}
+
 TEST(EalArgs, OmitsNoHugeWhenHugepagesAreConfigured) {
   EalConfig cfg;
   cfg.no_huge = false;
