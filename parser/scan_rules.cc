@@ -1,21 +1,8 @@
 // parser/scan_rules.cc — any thread, pure. See scan_rules.h. No allocation, no exceptions.
 #include "parser/scan_rules.h"
 
-#include <array>
-
 namespace sipedge::parser::scan_rules {
 namespace {
-
-constexpr std::array<bool, 256> build_token_table() {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
-  for (char c : std::string_view("-.!%*_+`'~")) t[static_cast<uint8_t>(c)] = true;
-  return t;
-}
-
-constexpr std::array<bool, 256> kToken = build_token_table();
 
 inline bool is_ws(char c) noexcept { return c == ' ' || c == '\t'; }
 
@@ -26,8 +13,6 @@ bool iprefix_sip_slash(const char* p, uint32_t len) noexcept {
 }
 
 }  // namespace
-
-bool is_token_char(char c) noexcept { return kToken[static_cast<uint8_t>(c)]; }
 
 uint32_t skip_leading_crlf(const char* base, uint32_t n) noexcept {
   uint32_t i = 0;
@@ -55,7 +40,7 @@ Fault parse_start_line(const char* base, uint32_t begin, uint32_t end, Message& 
     return Fault::None;
   }
   uint32_t i = begin;
-  while (i < end && kToken[static_cast<uint8_t>(base[i])]) ++i;
+  while (i < end && is_token_char(base[i])) ++i;
   if (i == begin || i >= end || base[i] != ' ') return i == begin ? Fault::BadMethod : Fault::BadStartLine;
   const Span method = span(begin, i);
   const uint32_t uri_begin = i + 1;
@@ -71,7 +56,8 @@ Fault parse_start_line(const char* base, uint32_t begin, uint32_t end, Message& 
   return Fault::None;
 }
 
-Fault HeaderBuilder::line(const char* base, uint32_t begin, uint32_t end) noexcept {
+template <bool kKnown>
+Fault HeaderBuilder::add_line(const char* base, uint32_t begin, uint32_t end, HeaderId known) noexcept {
   base_ = base;
   if (is_ws(base[begin])) {
     // RFC 3261 §7.3.1: a line starting with whitespace continues the previous header's value.
@@ -88,7 +74,7 @@ Fault HeaderBuilder::line(const char* base, uint32_t begin, uint32_t end) noexce
   }
   if (const Fault f = commit(); f != Fault::None) return f;
   uint32_t i = begin;
-  while (i < end && kToken[static_cast<uint8_t>(base[i])]) ++i;
+  while (i < end && is_token_char(base[i])) ++i;
   if (i == begin) return Fault::BadHeaderName;
   name_ = span(begin, i);
   while (i < end && is_ws(base[i])) ++i;
@@ -100,16 +86,23 @@ Fault HeaderBuilder::line(const char* base, uint32_t begin, uint32_t end) noexce
   while (e > i && is_ws(base[e - 1])) --e;
   value_begin_ = i;
   value_end_ = e;
+  pending_id_ = kKnown ? known : header_id_lookup(std::string_view(base + name_.off, name_.len));
   pending_ = true;
   return Fault::None;
+}
+
+Fault HeaderBuilder::line(const char* base, uint32_t begin, uint32_t end) noexcept {
+  return add_line<false>(base, begin, end, HeaderId::Other);
+}
+
+Fault HeaderBuilder::line(const char* base, uint32_t begin, uint32_t end, HeaderId known) noexcept {
+  return add_line<true>(base, begin, end, known);
 }
 
 Fault HeaderBuilder::commit() noexcept {
   if (!pending_) return Fault::None;
   pending_ = false;
-  const std::string_view name(base_ + name_.off, name_.len);
-  const HeaderId id = header_id_lookup(name);
-  if (id == HeaderId::ContentLength) {
+  if (pending_id_ == HeaderId::ContentLength) {
     // RFC 3261 §20.14: 1*DIGIT. Saturate rather than overflow; framing rejects it as too large.
     if (value_begin_ == value_end_) return Fault::BadContentLength;
     int64_t v = 0;
@@ -122,7 +115,7 @@ Fault HeaderBuilder::commit() noexcept {
     if (content_length_ >= 0 && content_length_ != v) return Fault::ConflictingContentLength;
     content_length_ = v;
   }
-  if (!out_.add_header(id, name_, span(value_begin_, value_end_))) return Fault::TooManyHeaders;
+  if (!out_.add_header(pending_id_, name_, span(value_begin_, value_end_))) return Fault::TooManyHeaders;
   return Fault::None;
 }
 

@@ -7,11 +7,12 @@
 #include <string_view>
 
 #include "parser/scanner.h"
+#include "parser/value_list.h"
 
 namespace sipedge::parser::scan_rules {
 
-// RFC 3261 §25.1 token characters.
-bool is_token_char(char c) noexcept;
+// RFC 3261 §25.1 token characters: the one table in value_list.h, under the name rewriter.cc uses.
+using parser::is_token_char;
 
 // Offset of the first byte that is not CR or LF.
 uint32_t skip_leading_crlf(const char* base, uint32_t n) noexcept;
@@ -29,18 +30,25 @@ Fault parse_start_line(const char* base, uint32_t begin, uint32_t content_end, M
 class HeaderBuilder {
  public:
   explicit HeaderBuilder(Message& out) noexcept : out_(out) {}
-  // One line [begin, content_end) of the header block (never the empty line).
+  // One line [begin, content_end) of the header block (never the empty line); the name's id is
+  // looked up in the dictionary.
   Fault line(const char* base, uint32_t begin, uint32_t content_end) noexcept;
+  // The same when the scanner already knows the name's id (HyperscanScanner's dictionary match on
+  // this line, HeaderId::Other when none): it must be what header_id_lookup(name) would return.
+  Fault line(const char* base, uint32_t begin, uint32_t content_end, HeaderId known) noexcept;
   // The empty line was reached: commit the pending header.
   Fault finish() noexcept { return commit(); }
   int64_t content_length() const noexcept { return content_length_; }
 
  private:
+  template <bool kKnown>
+  Fault add_line(const char* base, uint32_t begin, uint32_t content_end, HeaderId known) noexcept;
   Fault commit() noexcept;
 
   Message& out_;
   const char* base_ = nullptr;
   bool pending_ = false;
+  HeaderId pending_id_ = HeaderId::Other;
   Span name_;
   uint32_t value_begin_ = 0, value_end_ = 0;
   int64_t content_length_ = -1;

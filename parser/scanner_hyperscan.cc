@@ -32,9 +32,6 @@ struct HyperscanScanner::Database {
 
 namespace {
 
-inline bool is_ws(char c) noexcept { return c == ' ' || c == '\t'; }
-inline Span span(uint32_t b, uint32_t e) noexcept { return Span{b, e - b}; }
-
 // Regex for one header name: LF, the name (punctuation escaped), then SP, HT or ':'. Every header
 // line follows an LF (the scan starts at the start line, never at a header), and a token name ends at
 // the first non-token byte, so this fires exactly on lines whose name is this one; a line where SP/HT
@@ -54,11 +51,11 @@ std::string name_pattern(std::string_view name) {
 
 enum class Phase : uint8_t { StartLine, Headers, Done };
 
-// Per-scan state, on the scanning thread's stack. Mirrors scan_rules::HeaderBuilder, except that
+// Per-scan state, on the scanning thread's stack. The line rules are scan_rules::HeaderBuilder's;
 // the header id comes from the dictionary match instead of a second lookup of the name.
 struct ScanState {
   ScanState(const char* b, uint32_t off, Message& m, const uint16_t* ids) noexcept
-      : base(b), data_off(off), out(&m), rule_ids(ids), line_begin(off) {}
+      : base(b), data_off(off), out(&m), rule_ids(ids), line_begin(off), builder(m) {}
 
   const char* base;
   uint32_t data_off;  // where the scanned data starts in `base` (after leading CRLF keepalives)
@@ -69,69 +66,10 @@ struct ScanState {
   uint32_t line_begin = 0;
   uint32_t headers_begin = 0;
   uint32_t body_begin = 0;
-  HeaderId line_id = HeaderId::Other;  // dictionary hit on the current line
-  // The header being accumulated: committed when the next non-folded line or the end arrives.
-  bool pending = false;
-  HeaderId pending_id = HeaderId::Other;
-  Span name;
-  uint32_t value_begin = 0, value_end = 0;
-  int64_t content_length = -1;
-
-  Fault commit() noexcept {
-    if (!pending) return Fault::None;
-    pending = false;
-    if (pending_id == HeaderId::ContentLength) {
-      // RFC 3261 §20.14: 1*DIGIT. Saturate rather than overflow; framing rejects it as too large.
-      if (value_begin == value_end) return Fault::BadContentLength;
-      int64_t v = 0;
-      for (uint32_t p = value_begin; p < value_end; ++p) {
-        const char c = base[p];
-        if (c < '0' || c > '9') return Fault::BadContentLength;
-        v = v * 10 + (c - '0');
-        if (v > 0xffffffffLL) v = 0x100000000LL;
-      }
-      if (content_length >= 0 && content_length != v) return Fault::ConflictingContentLength;
-      content_length = v;
-    }
-    if (!out->add_header(pending_id, name, span(value_begin, value_end))) return Fault::TooManyHeaders;
-    return Fault::None;
-  }
-
-  // One non-empty header-block line [begin, end) (end excludes the terminator).
-  Fault header_line(uint32_t begin, uint32_t end) noexcept {
-    if (is_ws(base[begin])) {
-      // RFC 3261 §7.3.1: a line starting with whitespace continues the previous header's value.
-      if (!pending) return Fault::BadHeaderLine;
-      uint32_t b = begin;
-      while (b < end && is_ws(base[b])) ++b;
-      uint32_t e = end;
-      while (e > b && is_ws(base[e - 1])) --e;
-      if (b < e) {
-        if (value_begin == value_end) value_begin = b;
-        value_end = e;
-      }
-      return Fault::None;
-    }
-    if (const Fault f = commit(); f != Fault::None) return f;
-    uint32_t i = begin;
-    while (i < end && scan_rules::is_token_char(base[i])) ++i;
-    if (i == begin) return Fault::BadHeaderName;
-    name = span(begin, i);
-    while (i < end && is_ws(base[i])) ++i;
-    if (i == end) return Fault::BadHeaderLine;
-    if (base[i] != ':') return Fault::BadHeaderName;
-    ++i;
-    while (i < end && is_ws(base[i])) ++i;
-    uint32_t e = end;
-    while (e > i && is_ws(base[e - 1])) --e;
-    value_begin = i;
-    value_end = e;
-    // The dictionary pattern `\nname[ \t:]` matched on this line exactly when the token before the
-    // colon is a known name, so line_id is what header_id_lookup(name) would say.
-    pending_id = line_id;
-    pending = true;
-    return Fault::None;
-  }
+  // Dictionary hit on the current line. The pattern `\nname[ \t:]` matched on this line exactly
+  // when the token before the colon is a known name, so this is what header_id_lookup(name) says.
+  HeaderId line_id = HeaderId::Other;
+  scan_rules::HeaderBuilder builder;
 
   // A line feed at `lf`: the line [line_begin, lf) is complete. Returns true to stop scanning.
   bool on_lf(uint32_t lf) noexcept {
@@ -147,14 +85,14 @@ struct ScanState {
     const uint32_t b = line_begin;
     if (lf == b || (lf == b + 1 && base[b] == '\r')) {
       // The empty line: end of the header block (RFC 3261 §7).
-      fault = commit();
+      fault = builder.finish();
       if (fault != Fault::None) return true;
       out->set_header_block(headers_begin, b);
       body_begin = lf + 1;
       phase = Phase::Done;
       return true;
     }
-    fault = header_line(b, scan_rules::line_content_end(base, b, lf));
+    fault = builder.line(base, b, scan_rules::line_content_end(base, b, lf), line_id);
     if (fault != Fault::None) return true;
     line_begin = lf + 1;
     line_id = HeaderId::Other;
@@ -279,7 +217,8 @@ ScanResult HyperscanScanner::scan(std::string_view bytes, Framing framing, Messa
     return fail(Fault::BadHeaderLine);
   }
   if (s.fault != Fault::None) return fail(s.fault);
-  if (s.phase == Phase::Done) return scan_rules::frame_body(bytes, s.body_begin, framing, s.content_length, out);
+  if (s.phase == Phase::Done)
+    return scan_rules::frame_body(bytes, s.body_begin, framing, s.builder.content_length(), out);
   // The data ended inside the start line or the header block.
   if (stream) return n > kMaxMessageBytes ? fail(Fault::TooLarge) : ScanResult{ScanStatus::NeedMore, Fault::None, 0};
   return fail(s.phase == Phase::StartLine ? Fault::BadStartLine : Fault::NoHeaderEnd);
