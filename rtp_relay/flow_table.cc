@@ -152,7 +152,9 @@ Flow<true>* FlowTable::pool<true>() const noexcept {
 }
 
 Result<std::unique_ptr<FlowTable>, FlowError> FlowTable::create(const FlowTableConfig& config) {
-  if (config.ipv4_flows + uint64_t{config.ipv6_flows} == 0 || config.max_readers == 0 ||
+  // DPDK names are at most 31 characters; the longest we derive is "RCU_" + name + "_dq".
+  if (config.name.empty() || config.name.size() > kMaxTableName ||
+      config.ipv4_flows + uint64_t{config.ipv6_flows} == 0 || config.max_readers == 0 ||
       config.ipv4_flows > (1u << 26) || config.ipv6_flows > (1u << 26)) {
     return Err(FlowError::InvalidSpec);
   }

@@ -54,8 +54,10 @@ enum class FlowError : uint8_t {
 
 std::string_view flow_error_name(FlowError e) noexcept;
 
+inline constexpr size_t kMaxTableName = 20;
+
 struct FlowTableConfig {
-  std::string name = "relay";      // prefix of rte_hash / defer-queue names; unique per process
+  std::string name = "relay";      // 1..kMaxTableName chars; prefix of DPDK object names, unique per process
   uint32_t ipv4_flows = 65536;     // flows (each two keys) of each IP version
   uint32_t ipv6_flows = 4096;
   uint32_t max_readers = RTE_MAX_LCORE;  // QSBR thread ids are 0 .. max_readers - 1
@@ -93,7 +95,8 @@ using FlowStatus = Result<std::monostate, FlowError>;
 class FlowTable {
  public:
   // Control lcore, after rte_eal_init. Allocates everything the table will ever use.
-  // Errors: NoMemory (any DPDK allocation failed, e.g. duplicate name), InvalidSpec (zero capacity).
+  // Errors: NoMemory (any DPDK allocation failed, e.g. duplicate name), InvalidSpec (zero capacity,
+  // more than 2^26 flows of one version, no reader slots, empty or too long name).
   static Result<std::unique_ptr<FlowTable>, FlowError> create(const FlowTableConfig& config);
 
   // Control lcore, after all readers stopped (went offline or unregistered).

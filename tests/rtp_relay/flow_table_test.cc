@@ -115,6 +115,21 @@ TEST(FlowTable, RejectsBadSpecs) {
   EXPECT_EQ(t->size(), 0u);
 }
 
+TEST(FlowTable, CreateRejectsUnusableConfigs) {
+  FlowTableConfig cfg;
+  cfg.name = test::unique_name("cfg");
+  cfg.ipv4_flows = 0;
+  cfg.ipv6_flows = 0;
+  EXPECT_EQ(FlowTable::create(cfg).error(), FlowError::InvalidSpec);
+  cfg.ipv4_flows = 8;
+  cfg.name = std::string(kMaxTableName + 1, 'x');
+  EXPECT_EQ(FlowTable::create(cfg).error(), FlowError::InvalidSpec);
+  cfg.name = test::unique_name("cfg");
+  auto first = FlowTable::create(cfg);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(FlowTable::create(cfg).error(), FlowError::NoMemory);  // same DPDK names
+}
+
 TEST(FlowTable, SecondFlowOnAnInstalledSocketIsPortInUse) {
   auto t = make_table(8);
   ASSERT_TRUE(t->add_flow(numbered_spec(1), 0).ok());
