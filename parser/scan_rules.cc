@@ -4,8 +4,6 @@
 namespace sipedge::parser::scan_rules {
 namespace {
 
-inline bool is_ws(char c) noexcept { return c == ' ' || c == '\t'; }
-
 inline Span span(uint32_t b, uint32_t e) noexcept { return Span{b, e - b}; }
 
 bool iprefix_sip_slash(const char* p, uint32_t len) noexcept {
@@ -39,8 +37,7 @@ Fault parse_start_line(const char* base, uint32_t begin, uint32_t end, Message& 
     out.set_response(version, status, span(r, end));
     return Fault::None;
   }
-  uint32_t i = begin;
-  while (i < end && is_token_char(base[i])) ++i;
+  const uint32_t i = token_end(base, begin, end);
   if (i == begin || i >= end || base[i] != ' ') return i == begin ? Fault::BadMethod : Fault::BadStartLine;
   const Span method = span(begin, i);
   const uint32_t uri_begin = i + 1;
@@ -56,66 +53,32 @@ Fault parse_start_line(const char* base, uint32_t begin, uint32_t end, Message& 
   return Fault::None;
 }
 
-template <bool kKnown>
-Fault HeaderBuilder::add_line(const char* base, uint32_t begin, uint32_t end, HeaderId known) noexcept {
-  base_ = base;
-  if (is_ws(base[begin])) {
-    // RFC 3261 §7.3.1: a line starting with whitespace continues the previous header's value.
-    if (!pending_) return Fault::BadHeaderLine;
-    uint32_t b = begin;
-    while (b < end && is_ws(base[b])) ++b;
-    uint32_t e = end;
-    while (e > b && is_ws(base[e - 1])) --e;
-    if (b < e) {
-      if (value_begin_ == value_end_) value_begin_ = b;
-      value_end_ = e;
-    }
-    return Fault::None;
-  }
-  if (const Fault f = commit(); f != Fault::None) return f;
-  uint32_t i = begin;
-  while (i < end && is_token_char(base[i])) ++i;
-  if (i == begin) return Fault::BadHeaderName;
-  name_ = span(begin, i);
-  while (i < end && is_ws(base[i])) ++i;
-  if (i == end) return Fault::BadHeaderLine;
-  if (base[i] != ':') return Fault::BadHeaderName;
-  ++i;
-  while (i < end && is_ws(base[i])) ++i;
+Fault HeaderBuilder::continuation(const char* base, uint32_t begin, uint32_t end) noexcept {
+  // RFC 3261 §7.3.1: a line starting with whitespace continues the previous header's value.
+  if (!pending_) return Fault::BadHeaderLine;
+  uint32_t b = begin;
+  while (b < end && is_sp_ht(base[b])) ++b;
   uint32_t e = end;
-  while (e > i && is_ws(base[e - 1])) --e;
-  value_begin_ = i;
-  value_end_ = e;
-  pending_id_ = kKnown ? known : header_id_lookup(std::string_view(base + name_.off, name_.len));
-  pending_ = true;
+  while (e > b && is_sp_ht(base[e - 1])) --e;
+  if (b < e) {
+    if (value_begin_ == value_end_) value_begin_ = b;
+    value_end_ = e;
+  }
   return Fault::None;
 }
 
-Fault HeaderBuilder::line(const char* base, uint32_t begin, uint32_t end) noexcept {
-  return add_line<false>(base, begin, end, HeaderId::Other);
-}
-
-Fault HeaderBuilder::line(const char* base, uint32_t begin, uint32_t end, HeaderId known) noexcept {
-  return add_line<true>(base, begin, end, known);
-}
-
-Fault HeaderBuilder::commit() noexcept {
-  if (!pending_) return Fault::None;
-  pending_ = false;
-  if (pending_id_ == HeaderId::ContentLength) {
-    // RFC 3261 §20.14: 1*DIGIT. Saturate rather than overflow; framing rejects it as too large.
-    if (value_begin_ == value_end_) return Fault::BadContentLength;
-    int64_t v = 0;
-    for (uint32_t p = value_begin_; p < value_end_; ++p) {
-      const char c = base_[p];
-      if (c < '0' || c > '9') return Fault::BadContentLength;
-      v = v * 10 + (c - '0');
-      if (v > 0xffffffffLL) v = 0x100000000LL;
-    }
-    if (content_length_ >= 0 && content_length_ != v) return Fault::ConflictingContentLength;
-    content_length_ = v;
+Fault HeaderBuilder::take_content_length() noexcept {
+  // RFC 3261 §20.14: 1*DIGIT. Saturate rather than overflow; framing rejects it as too large.
+  if (value_begin_ == value_end_) return Fault::BadContentLength;
+  int64_t v = 0;
+  for (uint32_t p = value_begin_; p < value_end_; ++p) {
+    const char c = base_[p];
+    if (c < '0' || c > '9') return Fault::BadContentLength;
+    v = v * 10 + (c - '0');
+    if (v > 0xffffffffLL) v = 0x100000000LL;
   }
-  if (!out_.add_header(pending_id_, name_, span(value_begin_, value_end_))) return Fault::TooManyHeaders;
+  if (content_length_ >= 0 && content_length_ != v) return Fault::ConflictingContentLength;
+  content_length_ = v;
   return Fault::None;
 }
 
