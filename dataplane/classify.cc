@@ -60,6 +60,16 @@ unsigned Worker::poll_once(uint64_t now_tsc) noexcept {
     next_frag_expiry_ = now_tsc + shared_.reassembly_timeout_tsc / 4;
   }
   if (death_row_.cnt) {
+    // Every mbuf on the death row is a fragment reassembly gave up on (invalid, overlapping, table
+    // full or timed out); count it on the port it came in on before freeing.
+    for (uint32_t i = 0; i < death_row_.cnt; ++i) {
+      for (uint16_t f = 0; f < shared_.n_ifaces; ++f) {
+        if (shared_.ifaces[f].port_id == death_row_.row[i]->port) {
+          counters_.drop(f, Drop::ReassemblyFailed);
+          break;
+        }
+      }
+    }
     rte_ip_frag_free_death_row(&death_row_, 3);
   }
   return total;
@@ -218,6 +228,7 @@ Worker::Outcome Worker::classify_ipv4(const Interface& ifc, rte_mbuf* m, uint16_
   }
   if (rte_ipv4_frag_pkt_is_fragmented(ip)) {
     counters_.count(ifc.index, Event::FragmentsIn);
+    m->port = ifc.port_id;  // for attributing a failed reassembly (not every PMD sets it)
     m->l2_len = l2;
     m->l3_len = ihl;
     rte_mbuf* whole = rte_ipv4_frag_reassemble_packet(frag_table_, &death_row_, m, now, ip);
@@ -276,6 +287,7 @@ Worker::Outcome Worker::classify_ipv6(const Interface& ifc, rte_mbuf* m, uint16_
     }
     counters_.count(ifc.index, Event::FragmentsIn);
     auto* frag = rte_pktmbuf_mtod_offset(m, rte_ipv6_fragment_ext*, l2 + kIp6);
+    m->port = ifc.port_id;
     m->l2_len = l2;
     m->l3_len = kIp6 + sizeof(rte_ipv6_fragment_ext);
     rte_mbuf* whole = rte_ipv6_frag_reassemble_packet(frag_table_, &death_row_, m, now, ip, frag);

@@ -136,5 +136,17 @@ TEST_F(SipDelivery, ReassemblesIpv6FragmentsOfALargeMessage) {
   dp_->control().release(item);
 }
 
+TEST_F(SipDelivery, CountsFragmentsThatNeverCompleteAsReassemblyFailures) {
+  Ip4 src = ip4("10.201.0.7"), dst = ip4("10.201.0.1");
+  Bytes part(1480, 'x');
+  receive(kAccess, cat(ether(our_mac(kAccess), kPeerMac, 0x0800), ipv4(src, dst, 17, part, 99, 0x2000)));
+  EXPECT_EQ(dp_->total(kAccess, Drop::ReassemblyFailed), 0u);
+  now_ += 3 * hz_;  // past the 2 s reassembly timeout
+  dp_->worker(0).poll_once(now_);
+  EXPECT_EQ(dp_->total(kAccess, Drop::ReassemblyFailed), 1u);
+  SipItem* none[1];
+  EXPECT_EQ(dp_->control().receive_sip(none), 0u);
+}
+
 }  // namespace
 }  // namespace sipedge::dataplane::test
