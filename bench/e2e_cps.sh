@@ -4,13 +4,13 @@
 # the access side, at increasing rates; the highest rate with 0 failed calls is sipedge's result. The
 # same SIPp pair then runs directly UA to UA (both in the access namespace, no sipedge) as the ceiling.
 # Appends the table, the command and the machine to bench/RESULTS.md ("End-to-end" section).
-# Usage: bench/e2e_cps.sh [--seconds S] [--rates "50 100 200 300 400"] [--no-record]
+# Usage: bench/e2e_cps.sh [--seconds S] [--rates "100 200 400 600 800 1000 1500 2000"] [--no-record]
 #        [--sipedge BIN] [--sipedgectl BIN]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source tests/e2e/lib.sh
 
-seconds=10 rates="50 100 200 300 400" record=1 sipedge_bin="" ctl_bin=""
+seconds=10 rates="100 200 400 600 800 1000 1500 2000" record=1 sipedge_bin="" ctl_bin=""
 cmdline="bench/e2e_cps.sh $*"
 while (($#)); do
   case "$1" in
@@ -80,7 +80,9 @@ series() {
     achieved=$(printf '%.0f' "$(echo "$ok / $secs" | bc -l)")
     ROWS+=("| $mode | $rate | $calls | $ok | $failed | $(printf '%.1f' "$secs") | $achieved |")
     echo "  $mode: offered $rate cps: $ok/$calls calls ok, $failed failed, ${secs%.*} s (achieved ~$achieved cps)"
-    if [[ $failed != 0 || $ok != "$calls" ]]; then
+    # A rate is sustained when every call succeeded and SIPp kept (within 10 %) to the offered rate.
+    if [[ $failed != 0 || $ok != "$calls" ]] || ((achieved * 10 < rate * 9)); then
+      why_failed "$mode-$rate"
       break
     fi
     BEST=$rate
@@ -93,7 +95,38 @@ series() {
   stop_uas
 }
 
-ROWS=()
+# why_failed LABEL: what SIPp reported (error kinds, counted) and, through sipedge, which of sipedge's
+# drop and failure counters are not zero; kept in WHY for the report.
+why_failed() {
+  local label=$1 errs counters=""
+  errs=$(grep -v 'Failed to delete FD from epoll' "$E2E_WORK/$label.err" 2>/dev/null | grep -v '^The following' |
+    sed -E 's/^[0-9-]+\s+[0-9:.]+\s+[0-9.]+: //; s/Call-Id: [^,]*, //; s/[0-9]+/N/g' | sort | uniq -c | sort -rn | head -3 |
+    sed -E 's/^ *//' | paste -sd ';' -)
+  if [[ $label == sipedge-* ]]; then
+    { e2e_ctl stats; e2e_ctl dataplane; } >"$E2E_WORK/$label.state" 2>/dev/null
+    counters=$(python3 - "$E2E_WORK/$label.state" <<'PY'
+import json, sys
+out = []
+for line in open(sys.argv[1]).read().splitlines():
+    try:
+        doc = json.loads(line)
+    except ValueError:
+        continue
+    for k, v in doc.get("proxy", {}).items():
+        if v and k in ("malformed", "no_route", "dropped_responses", "auth_failures", "loops"):
+            out.append(f"proxy.{k}={v}")
+    for i in doc.get("interfaces", []):
+        out += [f"{i['name']}.{k}={v}" for k, v in i.get("drops", {}).items() if v]
+    out += [f"relay.{k}={v}" for k, v in doc.get("relay", {}).get("drops", {}).items() if v]
+print(", ".join(out) or "none")
+PY
+)
+  fi
+  WHY+=("$label: SIPp: ${errs:-no errors logged}${counters:+; sipedge counters not zero: $counters}")
+  echo "  $label failed: ${WHY[-1]#*: }"
+}
+
+ROWS=() WHY=()
 echo "e2e_cps: ${seconds} s per rate, rates: $rates"
 series sipedge
 through=$BEST
@@ -118,13 +151,17 @@ if ((record)); then
     printf '(media anchored on both interfaces, no RTP) -> 180 -> 200 -> ACK -> BYE -> 200; caller in the core\n'
     printf 'namespace (trusted, no digest), callee 1012 registered on the access side. "direct" is the same SIPp\n'
     printf 'pair UA to UA in the access namespace without sipedge. %s s per rate; a rate passes with every call\n' "$seconds"
-    printf 'successful and 0 failed.\n\n'
+    printf 'successful, 0 failed and the achieved rate within 10 %% of the offered one.\n\n'
     printf '| path | offered cps | calls | ok | failed | seconds | achieved cps |\n|---|---|---|---|---|---|---|\n'
     printf '%s\n' "${ROWS[@]}"
     printf '\nHighest rate with 0 failed calls: through sipedge **%s cps**, direct UA to UA **%s cps** (ratio %s).' \
       "$through" "$direct" "$ratio"
     if ((direct == ${rates##* })); then printf ' The direct run never failed: its ceiling is at least %s cps.' "$direct"; fi
     printf '\n'
+    if ((${#WHY[@]})); then
+      printf '\nFirst failing rate, what went wrong:\n\n'
+      printf -- '- %s\n' "${WHY[@]}"
+    fi
   } >>bench/RESULTS.md
   echo "e2e_cps: appended to bench/RESULTS.md"
 fi
