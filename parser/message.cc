@@ -43,21 +43,6 @@ void Message::reset(std::string_view bytes) noexcept {
   content_length_ = -1;
   body_ = Span{};
   first_.fill(0);
-  last_.fill(0);
-}
-
-bool Message::add_header(HeaderId id, Span name, Span value) noexcept {
-  if (header_count_ >= kMaxHeaders) return false;
-  const auto slot = static_cast<uint8_t>(header_count_ + 1);  // index+1; fits: kMaxHeaders < 256
-  headers_[header_count_] = HeaderField{id, 0, name, value};
-  const auto k = static_cast<uint8_t>(id);
-  if (last_[k] != 0)
-    headers_[last_[k] - 1].next_same = slot;
-  else
-    first_[k] = slot;
-  last_[k] = slot;
-  ++header_count_;
-  return true;
 }
 
 void Message::set_request(Span method, Method m, Span uri, Span version) noexcept {

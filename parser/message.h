@@ -140,9 +140,26 @@ class Message {
   int64_t content_length_ = -1;
   Span body_;
   std::array<uint8_t, kHeaderIdCount> first_{};
+  // Meaningful only where first_ is set, so reset() leaves it alone.
   std::array<uint8_t, kHeaderIdCount> last_{};
   std::array<uint16_t, kMaxPolicyHits> policy_hits_{};
   std::array<HeaderField, kMaxHeaders> headers_;
 };
+
+// Inline: the scanners call it once per header.
+inline bool Message::add_header(HeaderId id, Span name, Span value) noexcept {
+  if (header_count_ >= kMaxHeaders) [[unlikely]]
+    return false;
+  const auto slot = static_cast<uint8_t>(header_count_ + 1);  // index+1; fits: kMaxHeaders < 256
+  headers_[header_count_] = HeaderField{id, 0, name, value};
+  const auto k = static_cast<uint8_t>(id);
+  if (first_[k] != 0)
+    headers_[last_[k] - 1].next_same = slot;
+  else
+    first_[k] = slot;
+  last_[k] = slot;
+  ++header_count_;
+  return true;
+}
 
 }  // namespace sipedge::parser
