@@ -10,6 +10,8 @@ namespace sipedge {
 
 template <class E>
 struct Err {
+  // A constructor rather than aggregate init, so `Err(x)` compiles on clang 14 (fuzz builds).
+  explicit Err(E e) : error(std::move(e)) {}
   E error;
 };
 template <class E>

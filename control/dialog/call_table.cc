@@ -58,7 +58,8 @@ std::string cdr_json(const Call& call, const MediaManager::Stats& media) {
   j["packets_callee_to_caller"] = media.packets[1];
   j["bytes_caller_to_callee"] = media.bytes[0];
   j["bytes_callee_to_caller"] = media.bytes[1];
-  return j.dump();
+  // URIs come from the wire and need not be UTF-8: replace bad bytes rather than throw.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace sipedge::control
