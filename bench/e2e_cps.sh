@@ -99,7 +99,7 @@ series() {
 # drop and failure counters are not zero; kept in WHY for the report.
 why_failed() {
   local label=$1 errs counters=""
-  errs=$(grep -v 'Failed to delete FD from epoll' "$E2E_WORK/$label.err" 2>/dev/null | grep -v '^The following' |
+  errs=$(grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}' "$E2E_WORK/$label.err" 2>/dev/null | grep -v 'Failed to delete FD from epoll' |
     sed -E 's/^[0-9-]+\s+[0-9:.]+\s+[0-9.]+: //; s/Call-Id: [^,]*, //; s/[0-9]+/N/g' | sort | uniq -c | sort -rn | head -3 |
     sed -E 's/^ *//' | paste -sd ';' -)
   if [[ $label == sipedge-* ]]; then
