@@ -1,10 +1,30 @@
 // parser/scan_rules.cc — any thread, pure. See scan_rules.h. No allocation, no exceptions.
 #include "parser/scan_rules.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace sipedge::parser::scan_rules {
 namespace {
 
 inline Span span(uint32_t b, uint32_t e) noexcept { return Span{b, e - b}; }
+
+// First SP or HT in [i, end), or end; 16 bytes per step within the line (Request-URIs run to 100+).
+uint32_t find_sp_ht(const char* base, uint32_t i, uint32_t end) noexcept {
+#if defined(__SSE2__)
+  const __m128i sp = _mm_set1_epi8(' ');
+  const __m128i ht = _mm_set1_epi8('\t');
+  while (end - i >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + i));
+    const int mask = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, ht)));
+    if (mask != 0) return i + static_cast<uint32_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    i += 16;
+  }
+#endif
+  while (i < end && !is_sp_ht(base[i])) ++i;
+  return i;
+}
 
 bool iprefix_sip_slash(const char* p, uint32_t len) noexcept {
   return len >= 4 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p' && p[3] == '/';
@@ -41,12 +61,10 @@ Fault parse_start_line(const char* base, uint32_t begin, uint32_t end, Message& 
   if (i == begin || i >= end || base[i] != ' ') return i == begin ? Fault::BadMethod : Fault::BadStartLine;
   const Span method = span(begin, i);
   const uint32_t uri_begin = i + 1;
-  uint32_t j = uri_begin;
-  while (j < end && base[j] != ' ' && base[j] != '\t') ++j;
+  const uint32_t j = find_sp_ht(base, uri_begin, end);
   if (j == uri_begin || j >= end || base[j] != ' ') return Fault::BadStartLine;
   const uint32_t version_begin = j + 1;
-  uint32_t k = version_begin;
-  while (k < end && base[k] != ' ' && base[k] != '\t') ++k;
+  const uint32_t k = find_sp_ht(base, version_begin, end);
   if (k == version_begin || k != end) return Fault::BadStartLine;
   out.set_request(method, method_from_token(std::string_view(base + begin, i - begin)), span(uri_begin, j),
                   span(version_begin, end));

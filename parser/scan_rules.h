@@ -133,6 +133,9 @@ inline Fault HeaderBuilder::add_line(const char* base, uint32_t begin, uint32_t 
     if (base[i] != ':') return Fault::BadHeaderName;
     ++i;
   }
+  // Values mostly follow ": " and end without trailing whitespace.
+  if (i < end && base[i] == ' ') [[likely]]
+    ++i;
   while (i < end && is_sp_ht(base[i])) ++i;
   uint32_t e = end;
   while (e > i && is_sp_ht(base[e - 1])) --e;
