@@ -96,8 +96,8 @@ e2e_net_up() {
 # af_packet ports need a queue pair for the worker and one for the control lcore.
 e2e_write_config() {
   local t1=${1:-100}
-  sed -e "s/iface=sipacc-gw/iface=${E2E_NET}-ag/" \
-      -e "s/iface=sipcore-gw/iface=${E2E_NET}-cg/" \
+  sed -e "s/\(net_af_packet0,iface=\)[^,\"]*/\1${E2E_NET}-ag/" \
+      -e "s/\(net_af_packet1,iface=\)[^,\"]*/\1${E2E_NET}-cg/" \
       -e "s/qpairs=1\([\",]\)/qpairs=2\1/g" \
       -e "s/^file_prefix = .*/file_prefix = \"${E2E_NET}\"/" \
       -e "s/^t1_ms = .*/t1_ms = ${t1}/" \
