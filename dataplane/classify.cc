@@ -148,7 +148,7 @@ void Worker::process_burst(uint16_t iface, rte_mbuf* const* pkts, uint16_t n, ui
 
 Worker::Outcome Worker::classify(const Interface& ifc, rte_mbuf* m, uint64_t now) noexcept {
   if (m->data_len < sizeof(rte_ether_hdr)) {
-    return {Verdict::Drop, Drop::Runt, m};
+    return dropped(Drop::Runt, m);
   }
   auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
   uint16_t type = eth->ether_type;
@@ -156,7 +156,7 @@ Worker::Outcome Worker::classify(const Interface& ifc, rte_mbuf* m, uint64_t now
   uint16_t vid = 0;
   if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN)) {
     if (m->data_len < l2 + sizeof(VlanHeader)) {
-      return {Verdict::Drop, Drop::Runt, m};
+      return dropped(Drop::Runt, m);
     }
     auto* vlan = rte_pktmbuf_mtod_offset(m, VlanHeader*, l2);
     vid = rte_be_to_cpu_16(vlan->tci) & 0x0fff;
@@ -164,7 +164,7 @@ Worker::Outcome Worker::classify(const Interface& ifc, rte_mbuf* m, uint64_t now
     l2 += sizeof(VlanHeader);
   }
   if (vid != ifc.vlan) {
-    return {Verdict::Drop, Drop::WrongVlan, m};
+    return dropped(Drop::WrongVlan, m);
   }
   if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
     return classify_ipv4(ifc, m, l2, now);
@@ -175,18 +175,18 @@ Worker::Outcome Worker::classify(const Interface& ifc, rte_mbuf* m, uint64_t now
   if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
     return classify_arp(ifc, m, l2);
   }
-  return {Verdict::Drop, Drop::UnknownEthertype, m};
+  return dropped(Drop::UnknownEthertype, m);
 }
 
 Worker::Outcome Worker::classify_arp(const Interface& ifc, rte_mbuf* m, uint16_t l2) noexcept {
   if (m->data_len < l2 + sizeof(rte_arp_hdr)) {
-    return {Verdict::Drop, Drop::Runt, m};
+    return dropped(Drop::Runt, m);
   }
   auto* arp = rte_pktmbuf_mtod_offset(m, rte_arp_hdr*, l2);
   // RFC 826: Ethernet hardware, IPv4 protocol, 6- and 4-byte addresses; anything else is not ours.
   if (!ifc.has_v4 || arp->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
       arp->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || arp->arp_hlen != 6 || arp->arp_plen != 4) {
-    return {Verdict::Drop, Drop::ArpNotForUs, m};
+    return dropped(Drop::ArpNotForUs, m);
   }
   uint16_t op = rte_be_to_cpu_16(arp->arp_opcode);
   if (op == RTE_ARP_OP_REQUEST && arp->arp_data.arp_tip == ifc.ip4_be &&
@@ -194,34 +194,34 @@ Worker::Outcome Worker::classify_arp(const Interface& ifc, rte_mbuf* m, uint16_t
     arp_reply_in_place(ifc, m, l2);
     counters_.count(ifc.index, Event::ArpReplied);
     tx_.push(ifc.index, m);
-    return {Verdict::Consumed, Drop::Runt, m};
+    return consumed(m);
   }
   if (op == RTE_ARP_OP_REPLY) {
     // Control owns the neighbour table; it decides whether this reply answers a pending request.
     m->l2_len = l2;
     m->hash.usr = ifc.index;
-    return {Verdict::Neighbour, Drop::Runt, m};
+    return to(Verdict::Neighbour, m);
   }
-  return {Verdict::Drop, Drop::ArpNotForUs, m};
+  return dropped(Drop::ArpNotForUs, m);
 }
 
 Worker::Outcome Worker::classify_ipv4(const Interface& ifc, rte_mbuf* m, uint16_t l2, uint64_t now) noexcept {
   if (m->data_len < l2 + sizeof(rte_ipv4_hdr)) {
-    return {Verdict::Drop, Drop::Runt, m};
+    return dropped(Drop::Runt, m);
   }
   auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, l2);
   uint16_t ihl = static_cast<uint16_t>((ip->version_ihl & 0x0f) * 4);
   uint16_t total = rte_be_to_cpu_16(ip->total_length);
   if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(rte_ipv4_hdr) || m->data_len < l2 + ihl || total < ihl ||
       m->pkt_len < static_cast<uint32_t>(l2) + total) {
-    return {Verdict::Drop, Drop::BadIpHeader, m};
+    return dropped(Drop::BadIpHeader, m);
   }
   uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
   if (ck == RTE_MBUF_F_RX_IP_CKSUM_BAD || (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && csum(ip, ihl) != 0)) {
-    return {Verdict::Drop, Drop::BadIpHeader, m};
+    return dropped(Drop::BadIpHeader, m);
   }
   if (!ifc.has_v4 || ip->dst_addr != ifc.ip4_be) {
-    return {Verdict::Drop, Drop::NotForUs, m};
+    return dropped(Drop::NotForUs, m);
   }
   if (m->pkt_len > static_cast<uint32_t>(l2) + total) {
     rte_pktmbuf_trim(m, static_cast<uint16_t>(m->pkt_len - l2 - total));  // Ethernet padding
@@ -233,7 +233,7 @@ Worker::Outcome Worker::classify_ipv4(const Interface& ifc, rte_mbuf* m, uint16_
     m->l3_len = ihl;
     rte_mbuf* whole = rte_ipv4_frag_reassemble_packet(frag_table_, &death_row_, m, now, ip);
     if (whole == nullptr) {
-      return {Verdict::Consumed, Drop::Runt, m};  // held until the rest arrives (or expired later)
+      return consumed(m);  // held until the rest arrives (or expired later)
     }
     counters_.count(ifc.index, Event::Reassembled);
     m = whole;
@@ -244,46 +244,46 @@ Worker::Outcome Worker::classify_ipv4(const Interface& ifc, rte_mbuf* m, uint16_
       return classify_udp(ifc, m, l2, ihl, false);
     case IPPROTO_ICMP: {
       if (m->nb_segs != 1 || m->data_len < l2 + ihl + sizeof(rte_icmp_hdr)) {
-        return {Verdict::Drop, Drop::IcmpOther, m};
+        return dropped(Drop::IcmpOther, m);
       }
       auto* icmp = rte_pktmbuf_mtod_offset(m, rte_icmp_hdr*, l2 + ihl);
       if (icmp->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icmp->icmp_code != 0) {
-        return {Verdict::Drop, Drop::IcmpOther, m};
+        return dropped(Drop::IcmpOther, m);
       }
       icmp4_echo_reply_in_place(ifc, m, l2, ihl);
       counters_.count(ifc.index, Event::IcmpEchoReplied);
       tx_.push(ifc.index, m);
-      return {Verdict::Consumed, Drop::Runt, m};
+      return consumed(m);
     }
     default:
-      return {Verdict::Drop, Drop::UnknownProto, m};
+      return dropped(Drop::UnknownProto, m);
   }
 }
 
 Worker::Outcome Worker::classify_ipv6(const Interface& ifc, rte_mbuf* m, uint16_t l2, uint64_t now) noexcept {
   constexpr uint16_t kIp6 = sizeof(rte_ipv6_hdr);
   if (m->data_len < l2 + kIp6) {
-    return {Verdict::Drop, Drop::Runt, m};
+    return dropped(Drop::Runt, m);
   }
   auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, l2);
   uint32_t payload = rte_be_to_cpu_16(ip->payload_len);
   if ((rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6 || m->pkt_len < l2 + kIp6 + payload) {
-    return {Verdict::Drop, Drop::BadIpHeader, m};
+    return dropped(Drop::BadIpHeader, m);
   }
   if (!ifc.has_v6) {
-    return {Verdict::Drop, Drop::NotForUs, m};
+    return dropped(Drop::NotForUs, m);
   }
   bool to_unicast = std::memcmp(ip->dst_addr, ifc.ip6, 16) == 0;
   bool to_solicited = std::memcmp(ip->dst_addr, ifc.ip6_solicited, 16) == 0;
   if (!to_unicast && !to_solicited) {
-    return {Verdict::Drop, Drop::NotForUs, m};
+    return dropped(Drop::NotForUs, m);
   }
   if (m->pkt_len > l2 + kIp6 + payload) {
     rte_pktmbuf_trim(m, static_cast<uint16_t>(m->pkt_len - l2 - kIp6 - payload));
   }
   if (ip->proto == kIpProtoFragment) {
     if (!to_unicast || m->data_len < l2 + kIp6 + sizeof(rte_ipv6_fragment_ext)) {
-      return {Verdict::Drop, Drop::BadIpHeader, m};
+      return dropped(Drop::BadIpHeader, m);
     }
     counters_.count(ifc.index, Event::FragmentsIn);
     auto* frag = rte_pktmbuf_mtod_offset(m, rte_ipv6_fragment_ext*, l2 + kIp6);
@@ -292,7 +292,7 @@ Worker::Outcome Worker::classify_ipv6(const Interface& ifc, rte_mbuf* m, uint16_
     m->l3_len = kIp6 + sizeof(rte_ipv6_fragment_ext);
     rte_mbuf* whole = rte_ipv6_frag_reassemble_packet(frag_table_, &death_row_, m, now, ip, frag);
     if (whole == nullptr) {
-      return {Verdict::Consumed, Drop::Runt, m};
+      return consumed(m);
     }
     counters_.count(ifc.index, Event::Reassembled);
     m = whole;
@@ -301,13 +301,13 @@ Worker::Outcome Worker::classify_ipv6(const Interface& ifc, rte_mbuf* m, uint16_
   switch (ip->proto) {
     case IPPROTO_UDP:
       if (!to_unicast) {
-        return {Verdict::Drop, Drop::NotForUs, m};
+        return dropped(Drop::NotForUs, m);
       }
       return classify_udp(ifc, m, l2, kIp6, true);
     case IPPROTO_ICMPV6:
       return classify_icmp6(ifc, m, l2, to_unicast);
     default:
-      return {Verdict::Drop, Drop::UnknownProto, m};
+      return dropped(Drop::UnknownProto, m);
   }
 }
 
@@ -316,21 +316,21 @@ Worker::Outcome Worker::classify_icmp6(const Interface& ifc, rte_mbuf* m, uint16
   auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, l2);
   uint32_t len = rte_be_to_cpu_16(ip->payload_len);
   if (m->nb_segs != 1 || len < sizeof(Icmp6Header) || m->data_len < l2 + kIp6 + len) {
-    return {Verdict::Drop, Drop::IcmpOther, m};
+    return dropped(Drop::IcmpOther, m);
   }
   auto* icmp = rte_pktmbuf_mtod_offset(m, Icmp6Header*, l2 + kIp6);
   if (icmp6_checksum(ip, icmp, len) != 0) {
-    return {Verdict::Drop, Drop::BadIpHeader, m};
+    return dropped(Drop::BadIpHeader, m);
   }
   switch (icmp->type) {
     case kIcmp6EchoRequest:
       if (!to_unicast) {
-        return {Verdict::Drop, Drop::NotForUs, m};
+        return dropped(Drop::NotForUs, m);
       }
       icmp6_echo_reply_in_place(ifc, m, l2);
       counters_.count(ifc.index, Event::Icmp6EchoReplied);
       tx_.push(ifc.index, m);
-      return {Verdict::Consumed, Drop::Runt, m};
+      return consumed(m);
     case kIcmp6NeighbourSolicit: {
       // RFC 4861 §7.1.1: hop limit 255, code 0, target ours; a DAD probe (source ::) is not answered
       // here because it means another node wants our address.
@@ -338,35 +338,35 @@ Worker::Outcome Worker::classify_icmp6(const Interface& ifc, rte_mbuf* m, uint16
       auto* nd = reinterpret_cast<const NdMessage*>(icmp);
       if (len < sizeof(NdMessage) || ip->hop_limits != 255 || icmp->code != 0 ||
           std::memcmp(nd->target, ifc.ip6, 16) != 0 || std::memcmp(ip->src_addr, kUnspecified, 16) == 0) {
-        return {Verdict::Drop, Drop::IcmpOther, m};
+        return dropped(Drop::IcmpOther, m);
       }
       if (!nd_advert_in_place(ifc, m, l2)) {
-        return {Verdict::Drop, Drop::NoBuffer, m};
+        return dropped(Drop::NoBuffer, m);
       }
       counters_.count(ifc.index, Event::NdAdvertised);
       tx_.push(ifc.index, m);
-      return {Verdict::Consumed, Drop::Runt, m};
+      return consumed(m);
     }
     case kIcmp6NeighbourAdvert:
       if (len < sizeof(NdMessage) || ip->hop_limits != 255 || icmp->code != 0) {
-        return {Verdict::Drop, Drop::IcmpOther, m};
+        return dropped(Drop::IcmpOther, m);
       }
       m->l2_len = l2;
       m->hash.usr = ifc.index;
-      return {Verdict::Neighbour, Drop::Runt, m};
+      return to(Verdict::Neighbour, m);
     default:
-      return {Verdict::Drop, Drop::IcmpOther, m};
+      return dropped(Drop::IcmpOther, m);
   }
 }
 
 Worker::Outcome Worker::classify_udp(const Interface& ifc, rte_mbuf* m, uint16_t l2, uint16_t l3_len, bool v6) noexcept {
   if (m->data_len < l2 + l3_len + sizeof(rte_udp_hdr)) {
-    return {Verdict::Drop, Drop::Runt, m};
+    return dropped(Drop::Runt, m);
   }
   auto* udp = rte_pktmbuf_mtod_offset(m, rte_udp_hdr*, l2 + l3_len);
   uint16_t dgram = rte_be_to_cpu_16(udp->dgram_len);
   if (dgram < sizeof(rte_udp_hdr) || m->pkt_len != static_cast<uint32_t>(l2) + l3_len + dgram) {
-    return {Verdict::Drop, Drop::BadUdp, m};
+    return dropped(Drop::BadUdp, m);
   }
   m->l2_len = l2;
   m->l3_len = l3_len;
@@ -374,12 +374,12 @@ Worker::Outcome Worker::classify_udp(const Interface& ifc, rte_mbuf* m, uint16_t
   uint16_t dport = rte_be_to_cpu_16(udp->dst_port);
   if (dport >= shared_.media_min && dport <= shared_.media_max) {
     m->port = ifc.port_id;  // the relay keys flows by ingress port; not every PMD sets it
-    return {Verdict::Media, Drop::Runt, m};
+    return to(Verdict::Media, m);
   }
   if (shared_.sip_ports.test(dport)) {
     return deliver_sip(ifc, m, l2, l3_len, v6, now_);
   }
-  return {Verdict::Drop, Drop::NoListener, m};
+  return dropped(Drop::NoListener, m);
 }
 
 }  // namespace sipedge::dataplane

@@ -45,11 +45,11 @@ bool udp_checksum_ok(rte_mbuf* m, uint16_t l2, uint16_t l3_len, bool v6) noexcep
 Worker::Outcome Worker::deliver_sip(const Interface& ifc, rte_mbuf* m, uint16_t l2, uint16_t l3_len, bool v6,
                                     uint64_t now) noexcept {
   if (!udp_checksum_ok(m, l2, l3_len, v6)) {
-    return {Verdict::Drop, Drop::BadUdp, m};
+    return dropped(Drop::BadUdp, m);
   }
   void* obj = nullptr;
   if (rte_mempool_get(shared_.sip_item_pool, &obj) != 0) {
-    return {Verdict::Drop, Drop::SipItemExhausted, m};
+    return dropped(Drop::SipItemExhausted, m);
   }
   auto* item = static_cast<SipItem*>(obj);
   auto* udp = rte_pktmbuf_mtod_offset(m, rte_udp_hdr*, l2 + l3_len);
@@ -89,7 +89,7 @@ Worker::Outcome Worker::deliver_sip(const Interface& ifc, rte_mbuf* m, uint16_t 
     rte_mbuf* jumbo = rte_pktmbuf_alloc(shared_.jumbo_pool);
     if (jumbo == nullptr) {
       rte_mempool_put(shared_.sip_item_pool, item);
-      return {Verdict::Drop, Drop::NoBuffer, m};
+      return dropped(Drop::NoBuffer, m);
     }
     jumbo->data_off = 0;  // the whole buffer is scratch: the copy needs no headroom
     std::span<char> scratch(static_cast<char*>(jumbo->buf_addr), jumbo->buf_len);
@@ -119,7 +119,7 @@ Worker::Outcome Worker::deliver_sip(const Interface& ifc, rte_mbuf* m, uint16_t 
   if (item->scan.status != parser::ScanStatus::Complete) {
     counters_.count(ifc.index, Event::SipMalformed);
   }
-  return {Verdict::Sip, Drop::Runt, item->mbuf, item};
+  return {Verdict::Sip, Drop::kCount, item->mbuf, item};
 }
 
 }  // namespace sipedge::dataplane

@@ -42,10 +42,13 @@ class Worker {
   enum class Verdict : uint8_t { Consumed, Media, Sip, Neighbour, Drop };
   struct Outcome {
     Verdict verdict;
-    Drop drop;
+    Drop drop;    // Verdict::Drop only
     rte_mbuf* m;  // may differ from the input after reassembly
     SipItem* item = nullptr;  // Verdict::Sip: the scanned message (owns m)
   };
+  static Outcome consumed(rte_mbuf* m) noexcept { return {Verdict::Consumed, Drop::kCount, m}; }
+  static Outcome to(Verdict v, rte_mbuf* m) noexcept { return {v, Drop::kCount, m}; }
+  static Outcome dropped(Drop d, rte_mbuf* m) noexcept { return {Verdict::Drop, d, m}; }
 
   Outcome classify(const Interface& ifc, rte_mbuf* m, uint64_t now) noexcept;
   Outcome classify_ipv4(const Interface& ifc, rte_mbuf* m, uint16_t l2, uint64_t now) noexcept;
