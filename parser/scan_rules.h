@@ -133,12 +133,14 @@ inline Fault HeaderBuilder::add_line(const char* base, uint32_t begin, uint32_t 
     if (base[i] != ':') return Fault::BadHeaderName;
     ++i;
   }
-  // Values mostly follow ": " and end without trailing whitespace.
+  // Values mostly follow ": " and end without trailing whitespace; a byte above SP is neither.
   if (i < end && base[i] == ' ') [[likely]]
     ++i;
-  while (i < end && is_sp_ht(base[i])) ++i;
+  if (i < end && static_cast<uint8_t>(base[i]) <= ' ') [[unlikely]]
+    while (i < end && is_sp_ht(base[i])) ++i;
   uint32_t e = end;
-  while (e > i && is_sp_ht(base[e - 1])) --e;
+  if (e > i && static_cast<uint8_t>(base[e - 1]) <= ' ') [[unlikely]]
+    while (e > i && is_sp_ht(base[e - 1])) --e;
   value_begin_ = i;
   value_end_ = e;
   pending_id_ = kKnown ? known : header_id_lookup(std::string_view(base + begin, name_.len));
