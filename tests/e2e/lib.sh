@@ -161,14 +161,14 @@ e2e_wait_idle() {
   done
 }
 
-# e2e_sipp LABEL NS LIMIT_S SIPP_ARGS...: runs SIPp in namespace NS (foreground), at most LIMIT_S
+# e2e_sipp LABEL NS LIMIT_S SIPP_ARGS...: runs SIPp in namespace NS and waits for it, at most LIMIT_S
 # seconds, message trace in $E2E_WORK/LABEL.msg, screen/errors in LABEL.out/LABEL.err. Returns
-# SIPp's exit status (124: killed by the time limit).
+# SIPp's exit status (124: killed by the time limit). It runs as a background job the shell waits
+# for, so a SIGTERM to the runner stops it at once (bash runs traps during `wait`, not during a
+# foreground child).
 e2e_sipp() {
-  local label=$1 ns=$2 limit=$3
-  shift 3
-  timeout -k 2 "$limit" ip netns exec "$ns" sipp "$@" -nostdin -trace_msg -message_file "$E2E_WORK/$label.msg" \
-    -trace_err -error_file "$E2E_WORK/$label.err" >"$E2E_WORK/$label.out" 2>&1 </dev/null
+  e2e_sipp_bg "$@"
+  e2e_sipp_wait "$E2E_BG_PID"
 }
 
 # e2e_sipp_bg LABEL NS LIMIT_S SIPP_ARGS...: the same in the background; the PID is in E2E_BG_PID.
