@@ -180,16 +180,16 @@ SendResult ControlIo::dispatch(const Interface& ifc, const IpAddr& next_hop, rte
     }
     return SendResult::Sent;
   }
-  unsigned held = 0;
-  for (unsigned i = 0; i < n; ++i) {
-    if (neighbours_.hold(ifc.index, next_hop, frames[i])) {
-      ++held;
-    } else {
-      rte_pktmbuf_free(frames[i]);
-      counters_.drop(ifc.index, Drop::HoldOverflow);
-    }
+  // All fragments of a datagram or none: a receiver cannot use part of one.
+  if (neighbours_.hold_room(ifc.index, next_hop) < n) {
+    rte_pktmbuf_free_bulk(frames, n);
+    counters_.drop(ifc.index, Drop::HoldOverflow, n);
+    return SendResult::Dropped;
   }
-  return held ? SendResult::Held : SendResult::Dropped;
+  for (unsigned i = 0; i < n; ++i) {
+    neighbours_.hold(ifc.index, next_hop, frames[i]);
+  }
+  return SendResult::Held;
 }
 
 void ControlIo::send_solicit(uint16_t iface, const IpAddr& target) noexcept {

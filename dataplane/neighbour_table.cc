@@ -65,6 +65,14 @@ bool NeighbourTable::update(uint16_t iface, const IpAddr& ip, const rte_ether_ad
   return true;
 }
 
+size_t NeighbourTable::hold_room(uint16_t iface, const IpAddr& ip) const {
+  const Entry* e = find(iface, ip);
+  if (e == nullptr || e->state != State::Incomplete || e->held.size() >= cfg_.hold_limit) {
+    return 0;
+  }
+  return cfg_.hold_limit - e->held.size();
+}
+
 const NeighbourTable::Entry* NeighbourTable::find(uint16_t iface, const IpAddr& ip) const {
   auto it = entries_.find(Key{iface, ip});
   return it == entries_.end() ? nullptr : &it->second;

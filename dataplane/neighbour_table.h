@@ -61,6 +61,8 @@ class NeighbourTable {
   template <class S, class F>
   void expire(uint64_t now, S&& solicit, F&& failed);
 
+  // How many more frames hold() would accept for this neighbour (0 when not Incomplete).
+  size_t hold_room(uint16_t iface, const IpAddr& ip) const;
   const Entry* find(uint16_t iface, const IpAddr& ip) const;
   size_t size() const noexcept { return entries_.size(); }
 

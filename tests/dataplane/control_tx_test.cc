@@ -182,6 +182,19 @@ TEST_F(ControlTx, FragmentsIpv6DatagramsWithAFragmentHeaderPerPiece) {
   EXPECT_EQ(all, udp(5060, 5060, text(big), pseudo6(us, peer, 17, 8 + big.size())));
 }
 
+TEST_F(ControlTx, HoldsAllFragmentsOfADatagramOrNone) {
+  // Hold limit 4: a 3-fragment datagram fits, a second one does not and is dropped whole.
+  std::string big(3000, 'h');
+  EXPECT_EQ(send(kCore, "10.202.0.9", 5060, big), SendResult::Held);
+  EXPECT_EQ(send(kCore, "10.202.0.9", 5060, big), SendResult::Dropped);
+  EXPECT_EQ(dp_->total(kCore, Drop::HoldOverflow), 3u);
+  sent(kCore, 1);
+  receive(kCore, cat(ether(our_mac(kCore), kPeerMac, 0x0806),
+                     arp(2, kPeerMac, ip4("10.202.0.9"), our_mac(kCore), ip4("10.202.0.1"))));
+  dp_->control().poll(now_);
+  EXPECT_EQ(reassemble4(sent(kCore, 1), 1500).size(), 8 + big.size());
+}
+
 class SingleTxQueue : public ControlTx {
  protected:
   unsigned tx_rings() const override { return 1; }
