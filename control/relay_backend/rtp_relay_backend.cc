@@ -23,6 +23,7 @@ RtpRelayBackend::Interface RtpRelayBackend::interface_for(const InterfaceConfig&
   Interface i;
   i.configured = true;
   i.port_id = port_id;
+  i.subnet = iface.subnet;
   if (iface.role == InterfaceRole::Access) {
     i.latch = relay::LatchMode::Latch;
     i.latch_any_host = true;
@@ -48,7 +49,9 @@ std::optional<relay::EndpointSpec> RtpRelayBackend::side(const End& e) {
   s.port_id = i.port_id;
   s.local_addr = to_relay_address(e.local);
   s.local_port = e.local_port;
-  s.remote_addr = i.latch_any_host && i.latch == relay::LatchMode::Latch ? relay::IpAddress{} : to_relay_address(e.remote);
+  const bool unreachable = e.remote.is_private() && !i.subnet.contains(e.remote);
+  const bool any_host = i.latch_any_host && i.latch == relay::LatchMode::Latch && unreachable;
+  s.remote_addr = any_host ? relay::IpAddress{} : to_relay_address(e.remote);
   s.remote_port = e.remote_port;
   s.latch = i.latch;
   // The table refuses Strict without a known peer; latching is the closest that it accepts.

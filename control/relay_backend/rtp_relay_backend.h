@@ -33,9 +33,12 @@ class RtpRelayBackend final : public FlowBackend {
     bool configured = false;
     uint16_t port_id = 0;
     relay::LatchMode latch = relay::LatchMode::Latch;
-    // Peers reach us through NAT: their SDP address is not where packets come from, so the relay
-    // latches on the first packet from any host (then strict source) instead of the SDP host.
+    // Peers may sit behind NAT: an SDP address that cannot be reached from this interface (private
+    // and off-link) is not where packets come from, so the relay latches on the first packet from
+    // any host (then strict source). A reachable SDP address is used as given: packets are sent
+    // there before latching, so media starts whichever side speaks first.
     bool latch_any_host = false;
+    IpPrefix subnet;  // the interface's on-link prefix
   };
   using NeighbourFn = std::function<std::optional<MacPair>(uint16_t iface, const IpAddr& remote)>;
   using ClockFn = std::function<uint64_t()>;
