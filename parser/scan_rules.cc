@@ -10,16 +10,24 @@ namespace {
 
 inline Span span(uint32_t b, uint32_t e) noexcept { return Span{b, e - b}; }
 
-// First SP or HT in [i, end), or end; 16 bytes per step within the line (Request-URIs run to 100+).
-uint32_t find_sp_ht(const char* base, uint32_t i, uint32_t end) noexcept {
+// First SP or HT in [i, end), or end; 16 bytes per step (Request-URIs run to 100+ bytes). Loads
+// stay inside the line [line_begin, end): the last partial step re-reads the line's final 16 bytes
+// and ignores those before i.
+uint32_t find_sp_ht(const char* base, uint32_t line_begin, uint32_t i, uint32_t end) noexcept {
 #if defined(__SSE2__)
   const __m128i sp = _mm_set1_epi8(' ');
   const __m128i ht = _mm_set1_epi8('\t');
+  const auto sp_ht = [&](uint32_t at) noexcept {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + at));
+    return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, ht))));
+  };
   while (end - i >= 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(base + i));
-    const int mask = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, ht)));
-    if (mask != 0) return i + static_cast<uint32_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    if (const unsigned mask = sp_ht(i); mask != 0) return i + static_cast<uint32_t>(__builtin_ctz(mask));
     i += 16;
+  }
+  if (i < end && end - line_begin >= 16) {
+    const unsigned mask = sp_ht(end - 16) >> (i - (end - 16));
+    return mask != 0 ? i + static_cast<uint32_t>(__builtin_ctz(mask)) : end;
   }
 #endif
   while (i < end && !is_sp_ht(base[i])) ++i;
@@ -61,10 +69,10 @@ Fault parse_start_line(const char* base, uint32_t begin, uint32_t end, Message& 
   if (i == begin || i >= end || base[i] != ' ') return i == begin ? Fault::BadMethod : Fault::BadStartLine;
   const Span method = span(begin, i);
   const uint32_t uri_begin = i + 1;
-  const uint32_t j = find_sp_ht(base, uri_begin, end);
+  const uint32_t j = find_sp_ht(base, begin, uri_begin, end);
   if (j == uri_begin || j >= end || base[j] != ' ') return Fault::BadStartLine;
   const uint32_t version_begin = j + 1;
-  const uint32_t k = find_sp_ht(base, version_begin, end);
+  const uint32_t k = find_sp_ht(base, begin, version_begin, end);
   if (k == version_begin || k != end) return Fault::BadStartLine;
   out.set_request(method, method_from_token(std::string_view(base + begin, i - begin)), span(uri_begin, j),
                   span(version_begin, end));
