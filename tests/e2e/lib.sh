@@ -91,23 +91,18 @@ e2e_net_up() {
 
 # e2e_write_config [T1_MS]: config/dev.toml with this run's veths, DPDK file prefix, socket and CDR
 # paths; a short T1 so transactions linger 64*T1 only; no NAT keepalives (their OPTIONS would be
-# transactions in flight when a test checks that nothing is left). EAL refuses --in-memory with
-# --no-huge (it implies legacy memory), so the run keeps its files apart with --no-shconf instead;
-# af_packet ports need a queue pair for the worker and one for the control lcore.
+# transactions in flight when a test checks that nothing is left).
 e2e_write_config() {
   local t1=${1:-100}
   sed -e "s/\(net_af_packet0,iface=\)[^,\"]*/\1${E2E_NET}-ag/" \
       -e "s/\(net_af_packet1,iface=\)[^,\"]*/\1${E2E_NET}-cg/" \
-      -e "s/qpairs=1\([\",]\)/qpairs=2\1/g" \
       -e "s/^file_prefix = .*/file_prefix = \"${E2E_NET}\"/" \
       -e "s/^t1_ms = .*/t1_ms = ${t1}/" \
       -e "s/^t4_ms = .*/t4_ms = $(( t1 * 10 ))/" \
       -e "s/^nat_keepalive_s = .*/nat_keepalive_s = 0/" \
-      -e "s/^in_memory = true/in_memory = false/" \
-      -e "s|^path = \"/tmp/sipedge-dev-cdr.jsonl\"|path = \"${E2E_CDR}\"|" \
+      -e "s|^path = .*|path = \"${E2E_CDR}\"|" \
       -e "s|^socket = .*|socket = \"${E2E_SOCK}\"|" \
       "$E2E_REPO/config/dev.toml" >"$E2E_CFG"
-  grep -q '^extra_args' "$E2E_CFG" || sed -i "/^file_prefix = /a extra_args = [\"--no-shconf\"]" "$E2E_CFG"
   local want
   for want in "iface=${E2E_NET}-ag" "iface=${E2E_NET}-cg" "file_prefix = \"${E2E_NET}\"" "t1_ms = ${t1}" \
               "nat_keepalive_s = 0" "path = \"${E2E_CDR}\"" "socket = \"${E2E_SOCK}\""; do
