@@ -256,11 +256,11 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
     if (auto to = parser::to_header(in.msg)) call.callee.uri = std::string(to->uri_text);
     call.callee.iface = ctx->targets.front().iface;
     call.callee.peer = ctx->targets.front().dest;
-    if (is_sdp(in.msg)) {
-      call.media = media_.create(in.iface, ctx->targets.front().iface);
-      ctx->media = call.media;
-      ctx->media_from = static_cast<int>(MediaSide::Caller);
-    }
+    // Always a media session, even without SDP: with a late offer the offer comes in the 2xx and
+    // the answer in the ACK, and both must be anchored.
+    call.media = media_.create(in.iface, ctx->targets.front().iface);
+    ctx->media = call.media;
+    ctx->media_from = static_cast<int>(MediaSide::Caller);
     ++counters_.calls_started;
   }
   Context& ref = *ctx;

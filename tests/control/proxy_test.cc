@@ -367,6 +367,37 @@ TEST_F(ProxyTest, MalformedRequestsGetPreciseFaultsAndLoopsAndHops) {
   EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 400 Content-Length larger than the message body");
 }
 
+TEST_F(ProxyTest, LateOfferIn200AndAnswerInAckAreBothAnchored) {
+  register_user("1006", kAlice);
+  register_user("1012", kBob);
+  std::string no_sdp = invite("");
+  no_sdp.replace(no_sdp.find("Content-Type: application/sdp\r\n"), 31, "");
+  no_sdp.replace(no_sdp.find("Content-Length: "), std::string::npos, "Content-Length: 0\r\n\r\n");
+  deliver(no_sdp, kAlice);
+  wire.pop();
+  const std::string pa = header(wire.pop().bytes, parser::HeaderId::ProxyAuthenticate);
+  std::string authed = invite(credentials(pa, "1006", "INVITE", "sip:1012@sipedge.test"), 2, "z9hG4bKlate");
+  authed.replace(authed.find("Content-Type: application/sdp\r\n"), 31, "");
+  authed.replace(authed.find("Content-Length: "), std::string::npos, "Content-Length: 0\r\n\r\n");
+  deliver(authed, kAlice);
+  wire.pop();
+  const Sent fwd = wire.pop();
+  EXPECT_EQ(body_of(fwd.bytes), "");
+  deliver(response_from_bob(fwd.bytes, 200, "OK", kAnswer), kBob);  // Bob's offer
+  const std::string offer = body_of(wire.pop().bytes);
+  EXPECT_NE(offer.find("c=IN IP4 10.201.0.1\r\n"), std::string::npos) << offer;
+  EXPECT_EQ(relay.size(), 0u) << "only one side has described the stream";
+  std::string ack = "ACK sip:1012@10.201.0.3:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKlack;rport\r\n"
+                    "Route: <sip:10.201.0.1:5060;lr>\r\nMax-Forwards: 70\r\nFrom: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\n"
+                    "To: <sip:1012@sipedge.test>;tag=b1\r\nCall-ID: call-1\r\nCSeq: 2 ACK\r\n"
+                    "Content-Type: application/sdp\r\nContent-Length: " + std::to_string(kOffer.size()) + "\r\n\r\n" + kOffer;
+  deliver(ack, kAlice);
+  const std::string answer = body_of(wire.pop().bytes);
+  EXPECT_NE(answer.find("c=IN IP4 10.201.0.1\r\n"), std::string::npos) << answer;
+  EXPECT_EQ(answer.find("10.201.0.2"), std::string::npos) << answer;
+  EXPECT_EQ(relay.size(), 2u) << "offer in the 200 + answer in the ACK install RTP and RTCP flows";
+}
+
 TEST_F(ProxyTest, MediaTimeoutEndsTheCallWithByeBothWays) {
   const Sent fwd = place_call();
   deliver(response_from_bob(fwd.bytes, 200, "OK", kAnswer), kBob);
