@@ -1,6 +1,6 @@
-// parser/header_id.cc — any thread, pure. Name -> id through a perfect hash of (length, first, middle
-// and last byte) built and checked at compile time, then one case-folded compare of at most three
-// 8-byte words. Hot path of every header line (RFC 3261 §7.3.3 names): no loops over the name, no allocation.
+// parser/header_id.cc — any thread, pure; no loop over the name, no allocation. Name -> id by a perfect
+// hash of (length, first, middle, last byte), checked at compile time, then a case-folded compare of at
+// most three 8-byte words (RFC 3261 §7.3.1 case-insensitive names, §7.3.3 compact forms).
 #include "parser/header_id.h"
 
 #include <array>

@@ -67,7 +67,9 @@ ScanResult HandScanner::scan(std::string_view bytes, Framing framing, Message& o
       return fail(Fault::NoHeaderEnd);
     }
     const char c = base[pos];
-    if (c == '\n' || (c == '\r' && pos + 1 < n && base[pos + 1] == '\n')) {
+    // Header lines start with a token byte or SP, all above CR: one compare for them (a folded line
+    // starting with HT takes the full check).
+    if (static_cast<uint8_t>(c) <= '\r' && (c == '\n' || (c == '\r' && pos + 1 < n && base[pos + 1] == '\n'))) {
       const Fault f = builder.finish();
       if (f != Fault::None) return fail(f);
       out.set_header_block(headers_begin, pos);
