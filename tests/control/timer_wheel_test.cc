@@ -103,3 +103,30 @@ TEST(TimerWheel, FiresOnTheExactTickWhenAdvancedTickByTick) {
 
 }  // namespace
 }  // namespace sipedge::control
+
+namespace sipedge::control {
+namespace {
+
+// The wheel must carry a million transactions' timers: scheduling, cancelling most of them (the
+// common fate of Timers A/B/E/F) and firing the rest exactly once.
+TEST(TimerWheel, MillionTimersMostlyCancelled) {
+  TimerWheel w(0, 10);
+  std::vector<TimerWheel::Handle> handles;
+  handles.reserve(1'000'000);
+  for (uint64_t i = 0; i < 1'000'000; ++i) handles.push_back(w.schedule(500 + (i % 32'000), i));
+  EXPECT_EQ(w.size(), 1'000'000u);
+  size_t cancelled = 0;
+  for (size_t i = 0; i < handles.size(); ++i)
+    if (i % 10 != 0) cancelled += w.cancel(handles[i]) ? 1 : 0;
+  EXPECT_EQ(cancelled, 900'000u);
+  size_t fired = 0;
+  w.advance(40'000, [&](uint64_t cookie) {
+    EXPECT_EQ(cookie % 10, 0u);
+    ++fired;
+  });
+  EXPECT_EQ(fired, 100'000u);
+  EXPECT_EQ(w.size(), 0u);
+}
+
+}  // namespace
+}  // namespace sipedge::control
