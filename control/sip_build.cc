@@ -88,42 +88,35 @@ std::string build_response(const parser::Message& request, uint16_t status, std:
   return out;
 }
 
-std::string build_ack_for_non2xx(const parser::Message& invite, const parser::Message& response) {
+namespace {
+
+// ACK for a non-2xx and CANCEL share their shape (RFC 3261 §17.1.1.3, §9.1): the INVITE's
+// Request-URI, top Via, Route set, From, Call-ID and CSeq number, with their own method and To.
+std::string build_hop_request(const parser::Message& invite, std::string_view method, std::string_view to) {
   std::string out;
   out.reserve(512);
-  out.append("ACK ");
-  out.append(invite.request_uri());
-  out.append(" SIP/2.0\r\n");
+  out.append(method).append(" ").append(invite.request_uri()).append(" SIP/2.0\r\n");
   append_line(out, "Via", top_via_item(invite));
   out.append(copy_header_lines(invite, parser::HeaderId::Route));
   append_line(out, "Max-Forwards", "70");
   append_line(out, "From", invite.value(parser::HeaderId::From));
-  append_line(out, "To", response.value(parser::HeaderId::To));
+  append_line(out, "To", to);
   append_line(out, "Call-ID", invite.value(parser::HeaderId::CallId));
   auto cseq = parser::parse_cseq(invite.value(parser::HeaderId::CSeq));
-  append_line(out, "CSeq", std::to_string(cseq ? cseq->number : 0) + " ACK");
+  append_line(out, "CSeq", std::to_string(cseq ? cseq->number : 0) + " " + std::string(method));
   append_line(out, "Content-Length", "0");
   out.append("\r\n");
   return out;
 }
 
+}  // namespace
+
+std::string build_ack_for_non2xx(const parser::Message& invite, const parser::Message& response) {
+  return build_hop_request(invite, "ACK", response.value(parser::HeaderId::To));
+}
+
 std::string build_cancel(const parser::Message& invite) {
-  std::string out;
-  out.reserve(512);
-  out.append("CANCEL ");
-  out.append(invite.request_uri());
-  out.append(" SIP/2.0\r\n");
-  append_line(out, "Via", top_via_item(invite));
-  out.append(copy_header_lines(invite, parser::HeaderId::Route));
-  append_line(out, "Max-Forwards", "70");
-  append_line(out, "From", invite.value(parser::HeaderId::From));
-  append_line(out, "To", invite.value(parser::HeaderId::To));
-  append_line(out, "Call-ID", invite.value(parser::HeaderId::CallId));
-  auto cseq = parser::parse_cseq(invite.value(parser::HeaderId::CSeq));
-  append_line(out, "CSeq", std::to_string(cseq ? cseq->number : 0) + " CANCEL");
-  append_line(out, "Content-Length", "0");
-  out.append("\r\n");
-  return out;
+  return build_hop_request(invite, "CANCEL", invite.value(parser::HeaderId::To));
 }
 
 std::optional<std::string> apply_edits(const parser::Message& msg, const parser::EditList& edits) {
