@@ -205,8 +205,8 @@ TEST(HyperscanScanner, WithoutRulesReportsNoHits) {
   HyperscanScanner plain = scanner(PolicyRules{});
   EXPECT_EQ(plain.rule_count(), 0u);
   Message m;
-  ASSERT_EQ(plain.scan(request("User-Agent: friendly-scanner\r\n"), Framing::Datagram, m).status,
-            ScanStatus::Complete);
+  const std::string bytes = request("User-Agent: friendly-scanner\r\n");  // must outlive m's views
+  ASSERT_EQ(plain.scan(bytes, Framing::Datagram, m).status, ScanStatus::Complete);
   EXPECT_TRUE(m.policy_hits().empty());
   EXPECT_EQ(m.value(HeaderId::UserAgent), "friendly-scanner");
 }
