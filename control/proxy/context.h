@@ -21,6 +21,7 @@ struct Proxy::Context {
   std::vector<Target> targets;  // serial forking order
   size_t next_target = 0;
   TxnId client = 0;             // the current branch's client transaction (0 = none)
+  unsigned live_clients = 0;    // client transactions of this context that still exist
   std::string client_request;   // what the current branch sent (for CANCEL)
   std::string client_branch;
   Endpoint client_dest;

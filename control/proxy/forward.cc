@@ -293,6 +293,7 @@ bool Proxy::try_next_target(Context& ctx) {
     ctx.client_iface = t.iface;
     ctx.client = txns_.send_request(std::move(*bytes), ctx.method, branch, t.iface, t.dest);
     by_client_[ctx.client] = ctx.id;
+    ++ctx.live_clients;
     ++counters_.forwarded_requests;
     return true;
   }
@@ -414,6 +415,7 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
   if (ctx->invite) ctx->timer_c_due_ms = clock_.monotonic_ms() + uint64_t{config_.timer_c_s} * 1000;
   ctx->client = txns_.send_request(std::move(*bytes), ctx->method, branch, t.iface, t.dest);
   by_client_[ctx->client] = ctx->id;
+  ++ctx->live_clients;
   by_server_[server] = ctx->id;
   contexts_.emplace(ctx->id, std::move(ctx));
   ++counters_.forwarded_requests;

@@ -273,17 +273,18 @@ void Proxy::on_terminated(TxnId id) {
   } else if (auto it2 = by_client_.find(id); it2 != by_client_.end()) {
     ctx_id = it2->second;
     by_client_.erase(it2);
-    if (auto c = contexts_.find(ctx_id); c != contexts_.end() && c->second->client == id) c->second->client = 0;
+    if (auto c = contexts_.find(ctx_id); c != contexts_.end()) {
+      --c->second->live_clients;
+      if (c->second->client == id) c->second->client = 0;
+    }
   } else {
     return;
   }
   auto c = contexts_.find(ctx_id);
   if (c == contexts_.end()) return;
   Context& ctx = *c->second;
-  // A context lives while either of its transactions does.
-  bool clients_left = false;
-  for (const auto& [cid, owner] : by_client_) clients_left |= owner == ctx_id;
-  if (ctx.server == 0 && !clients_left) contexts_.erase(c);
+  // A context lives while any of its transactions does.
+  if (ctx.server == 0 && ctx.live_clients == 0) contexts_.erase(c);
 }
 
 void Proxy::end_call(const std::string& call_id, std::string_view reason, bool send_byes) {
