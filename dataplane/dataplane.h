@@ -55,6 +55,11 @@ class Dataplane {
 
   bool shared_mode() const noexcept { return shared_mode_; }
   unsigned worker_count() const noexcept { return static_cast<unsigned>(workers_.size()); }
+  // Lanes that poll RX queues and report to the media handler: the workers, plus the control
+  // lcore's lane when a port gives it an RX queue. A MediaRelay must register exactly these as
+  // QSBR readers: a registered reader that never polls never reports quiescent, and retired flows
+  // would then never be reclaimed.
+  unsigned media_lanes() const noexcept { return worker_count() + (control_rx_ ? 1u : 0u); }
   Worker& worker(unsigned i) noexcept { return *workers_[i]; }
   ControlIo& control() noexcept { return *control_; }
   const SharedState& shared() const noexcept { return shared_; }

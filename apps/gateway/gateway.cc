@@ -58,7 +58,7 @@ Gateway::Gateway(GatewayConfig config) : config_(std::move(config)), parts_(std:
   p.table = std::move(*table);
 
   p.dataplane = std::make_unique<dataplane::Dataplane>(config_.dataplane, p.scanner);
-  p.media_relay = std::make_unique<dataplane::MediaRelay>(*p.table, p.dataplane->worker_count() + 1);
+  p.media_relay = std::make_unique<dataplane::MediaRelay>(*p.table, p.dataplane->media_lanes());
   p.dataplane->set_media_handler(p.media_relay->handler());
 
   std::vector<uint16_t> sip_ports;

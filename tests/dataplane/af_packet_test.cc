@@ -176,7 +176,7 @@ TEST(AfPacket, RelaysMediaFromTheAccessNamespaceIntoTheCoreNamespace) {
     auto table = relay::FlowTable::create(fc);
     ASSERT_TRUE(table.ok());
     {
-      MediaRelay media(*table.value(), dp.worker_count() + 1);
+      MediaRelay media(*table.value(), dp.media_lanes());
       dp.set_media_handler(media.handler());
       relay::FlowSpec spec;
       spec.side[0].port_id = dp.iface(0).port_id;

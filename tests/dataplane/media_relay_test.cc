@@ -21,7 +21,7 @@ class MediaRelayTest : public DataplaneTest {
     auto table = relay::FlowTable::create(fc);
     ASSERT_TRUE(table.ok());
     table_ = std::move(table.value());
-    media_ = std::make_unique<MediaRelay>(*table_, dp_->worker_count() + 1);
+    media_ = std::make_unique<MediaRelay>(*table_, dp_->media_lanes());
     dp_->set_media_handler(media_->handler());
   }
   void TearDown() override {
@@ -80,6 +80,33 @@ TEST_F(MediaRelayTest, RelaysAccessMediaToTheCorePeerWithRewrittenHeaders) {
   receive(kAccess, udp4_frame(our_mac(kAccess), kPeerMac, peer, relay_acc, 40000, 20050, rtp));
   EXPECT_TRUE(sent(kCore, 0).empty());
   EXPECT_EQ(media_->totals().drop(relay::RelayDrop::NoFlow), 1u);
+}
+
+// The relay's readers are exactly the lanes that poll: each poll reports a quiescent state, so
+// flows deleted by control are reclaimed and a table churned far past its size never fills up.
+// (A reader registered for a lane that never polls would stall reclamation for ever.)
+TEST_F(MediaRelayTest, DeletedFlowsAreReclaimedWhileTheWorkerPolls) {
+  relay::FlowSpec spec;
+  for (int side = 0; side < 2; ++side) {
+    relay::EndpointSpec& e = spec.side[side];
+    e.port_id = dp_->iface(side == 0 ? kAccess : kCore).port_id;
+    e.local_addr = *relay::IpAddress::parse(side == 0 ? "10.201.0.1" : "10.202.0.1");
+    e.remote_addr = *relay::IpAddress::parse(side == 0 ? "10.201.0.7" : "10.202.0.9");
+    e.remote_port = 40000;
+    e.latch = relay::LatchMode::Off;
+    e.local_mac = dp_->iface(side == 0 ? kAccess : kCore).mac;
+    e.next_hop_mac = eth(kPeerMac);
+  }
+  for (uint16_t i = 0; i < 1000; ++i) {  // 64 flows of capacity, 1000 calls
+    spec.side[0].local_port = static_cast<uint16_t>(20000 + 2 * (i % 32));
+    spec.side[1].local_port = static_cast<uint16_t>(30000 + 2 * (i % 32));
+    auto h = table_->add_flow(spec, now_);
+    ASSERT_TRUE(h.ok()) << "flow " << i << ": " << relay::flow_error_name(h.error());
+    ASSERT_TRUE(table_->delete_flow(*h).ok());
+    dp_->worker(0).poll_once(now_);
+    table_->reclaim();
+  }
+  EXPECT_EQ(table_->size(), 0u);
 }
 
 }  // namespace
