@@ -212,29 +212,27 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
     } else {
       r.fail(r.node(t, "role"), path + ".role: expected \"access\" or \"core\", got \"" + role + "\"");
     }
-    auto prefix = [&](std::string_view key, bool v6) -> std::optional<std::pair<dataplane::IpPrefix, IpPrefix>> {
+    auto prefix = [&](std::string_view key, bool v6) -> std::optional<IpPrefix> {
       const std::string s = r.str(t, key, path);
       if (s.empty()) return std::nullopt;
-      auto dpp = dataplane::IpPrefix::parse(s);
-      auto cp = IpPrefix::parse(s);
-      if (!dpp || !cp || cp->addr.is_v6() != v6 || s.find('/') == std::string::npos)
+      auto p = IpPrefix::parse(s);
+      if (!p || p->addr.is_v6() != v6 || s.find('/') == std::string::npos)
         r.fail(r.node(t, key), path + "." + std::string(key) + ": expected an " + (v6 ? "IPv6" : "IPv4") +
                                    " address with prefix length, like " +
                                    (v6 ? "\"fd00:201::1/64\"" : "\"10.201.0.1/24\"") + ", got \"" + s + "\"");
-      return std::make_pair(*dpp, *cp);
+      return p;
     };
     auto v4 = prefix("ipv4", false);
     auto v6 = prefix("ipv6", true);
     if (!v4 && !v6) r.fail(&t, path + ": needs ipv4 or ipv6");
-    if (v4) port.ipv4 = v4->first;
-    if (v6) port.ipv6 = v6->first;
-    const auto& primary = v4 ? *v4 : *v6;
-    ic.sip_address = primary.second.addr;
-    ic.subnet = primary.second;
+    port.ipv4 = v4;
+    port.ipv6 = v6;
+    ic.subnet = v4 ? *v4 : *v6;
+    ic.sip_address = ic.subnet.addr;
     for (std::string_view key : {"gateway4", "gateway6"}) {
       const std::string g = r.str(t, key, path);
       if (g.empty()) continue;
-      auto ip = dataplane::IpAddr::parse(g);
+      auto ip = IpAddr::parse(g);
       if (!ip || ip->is_v6() != (key == "gateway6"))
         r.fail(r.node(t, key), path + "." + std::string(key) + ": expected an " + (key == "gateway6" ? "IPv6" : "IPv4") +
                                    " address, got \"" + g + "\"");

@@ -18,10 +18,17 @@ IpAddr IpAddr::v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) noexcept {
   return ip;
 }
 
-IpAddr IpAddr::v4_from_be(uint32_t be) noexcept {
+IpAddr IpAddr::from_v4_be(uint32_t be) noexcept {
   IpAddr ip;
   ip.family = Family::V4;
   std::memcpy(ip.bytes.data(), &be, 4);
+  return ip;
+}
+
+IpAddr IpAddr::from_v6(const uint8_t* p) noexcept {
+  IpAddr ip;
+  ip.family = Family::V6;
+  std::memcpy(ip.bytes.data(), p, 16);
   return ip;
 }
 

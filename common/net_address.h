@@ -16,7 +16,8 @@ struct IpAddr {
   std::array<uint8_t, 16> bytes{};  // V4 uses the first 4
 
   static IpAddr v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) noexcept;
-  static IpAddr v4_from_be(uint32_t be) noexcept;
+  static IpAddr from_v4_be(uint32_t be) noexcept;   // as stored in an IPv4 header field
+  static IpAddr from_v6(const uint8_t* p) noexcept;  // 16 bytes as stored in an IPv6 header
   uint32_t v4_be() const noexcept;  // network-order value for V4
   // Dotted quad or IPv6 text (with or without [brackets]).
   static std::optional<IpAddr> parse(std::string_view text) noexcept;

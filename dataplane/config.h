@@ -10,48 +10,13 @@
 #include <string_view>
 #include <vector>
 
+#include "common/net_address.h"
+
 namespace sipedge::dataplane {
 
-// An IPv4 or IPv6 address in network byte order. IPv4 uses bytes[0..3].
-struct IpAddr {
-  uint8_t family = 0;  // 4, 6, or 0 when unset
-  std::array<uint8_t, 16> bytes{};
-
-  bool is_v4() const noexcept { return family == 4; }
-  bool is_v6() const noexcept { return family == 6; }
-  bool operator==(const IpAddr&) const = default;
-
-  // The IPv4 address as stored in a header field (network order in memory).
-  uint32_t v4_be() const noexcept {
-    uint32_t v;
-    __builtin_memcpy(&v, bytes.data(), 4);
-    return v;
-  }
-  static IpAddr from_v4_be(uint32_t be) noexcept {
-    IpAddr a;
-    a.family = 4;
-    __builtin_memcpy(a.bytes.data(), &be, 4);
-    return a;
-  }
-  static IpAddr from_v6(const uint8_t* p) noexcept {
-    IpAddr a;
-    a.family = 6;
-    __builtin_memcpy(a.bytes.data(), p, 16);
-    return a;
-  }
-  // Parses dotted-quad or RFC 4291 text; nullopt when neither.
-  static std::optional<IpAddr> parse(std::string_view text);
-  std::string to_string() const;
-};
-
-// An interface address with its on-link prefix ("10.201.0.1/24").
-struct IpPrefix {
-  IpAddr addr;
-  uint8_t length = 0;
-  // True when `a` is on this prefix's link (same family, same leading `length` bits).
-  bool contains(const IpAddr& a) const noexcept;
-  static std::optional<IpPrefix> parse(std::string_view text);
-};
+// Addresses are the project's common ones (bytes in network order; IPv4 in bytes[0..3]).
+using IpAddr = ::sipedge::IpAddr;
+using IpPrefix = ::sipedge::IpPrefix;
 
 enum class PortRole : uint8_t {
   Access,  // untrusted side: phones, customer PBXs (NAT traversal applies)

@@ -8,20 +8,6 @@
 
 namespace sipedge::apps {
 
-dataplane::IpAddr to_dataplane(const IpAddr& a) noexcept {
-  dataplane::IpAddr d;
-  d.family = a.is_v4() ? 4 : a.is_v6() ? 6 : 0;
-  d.bytes = a.bytes;
-  return d;
-}
-
-IpAddr from_dataplane(const dataplane::IpAddr& a) noexcept {
-  IpAddr c;
-  c.family = a.is_v4() ? IpAddr::Family::V4 : a.is_v6() ? IpAddr::Family::V6 : IpAddr::Family::None;
-  c.bytes = a.bytes;
-  return c;
-}
-
 bool DataplaneTransport::send(uint16_t iface, const Endpoint& dest, std::string_view bytes) {
   // A chain of mbufs, each filled to its tailroom: SIP messages above one mbuf (large INVITEs)
   // become multi-segment payloads that ControlIo fragments at the MTU.
@@ -51,7 +37,7 @@ bool DataplaneTransport::send(uint16_t iface, const Endpoint& dest, std::string_
   }
   dataplane::OutgoingDatagram d;
   d.payload = head;
-  d.dst = to_dataplane(dest.ip);
+  d.dst = dest.ip;
   d.dst_port = dest.port;
   d.src_port = iface < sip_ports_.size() ? sip_ports_[iface] : 5060;
   d.iface = iface;

@@ -12,9 +12,6 @@
 
 namespace sipedge::apps {
 
-dataplane::IpAddr to_dataplane(const IpAddr& a) noexcept;
-IpAddr from_dataplane(const dataplane::IpAddr& a) noexcept;
-
 class DataplaneTransport final : public control::SipTransport {
  public:
   // `sip_ports[i]`: the source port for datagrams sent from interface i.

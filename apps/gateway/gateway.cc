@@ -74,8 +74,8 @@ Gateway::Gateway(GatewayConfig config) : config_(std::move(config)), parts_(std:
   // not yet resolved makes the install fail (counted, answered 488) rather than send blind.
   auto neighbours = [dp](uint16_t iface, const IpAddr& remote) -> std::optional<control::MacPair> {
     const dataplane::Interface& ifc = dp->iface(iface);
-    std::optional<dataplane::IpAddr> hop;
-    if (remote.family != IpAddr::Family::None && !remote.is_unspecified()) hop = ifc.next_hop(to_dataplane(remote));
+    std::optional<IpAddr> hop;
+    if (remote.family != IpAddr::Family::None && !remote.is_unspecified()) hop = ifc.next_hop(remote);
     if (!hop) hop = remote.is_v6() ? ifc.gateway6 : ifc.gateway4;
     control::MacPair macs;
     macs.local = ifc.mac;
@@ -150,8 +150,8 @@ unsigned Gateway::poll(uint64_t now_tsc) {
   const unsigned n = io.receive_sip(items);
   for (unsigned i = 0; i < n; ++i) {
     dataplane::SipItem* item = items[i];
-    const Endpoint source{from_dataplane(item->src), item->src_port};
-    const Endpoint local{from_dataplane(item->dst), item->dst_port};
+    const Endpoint source{item->src, item->src_port};
+    const Endpoint local{item->dst, item->dst_port};
     if (item->scan.status == parser::ScanStatus::Complete)
       p.proxy->on_message(control::Inbound{item->msg, source, local, item->iface});
     else
