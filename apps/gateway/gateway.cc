@@ -120,10 +120,12 @@ void Gateway::run() {
   p.dataplane->launch();
   p.dataplane->run_control(dataplane::ControlHook{&control_hook, this});
   p.dataplane->join();
-  p.table->synchronize();
+  // No table->synchronize() here: the relay's readers are still online (the MediaRelay takes them
+  // offline when it is destroyed), so waiting for their quiescent state would wait for ever. The
+  // destructor tears the relay down before the table.
   const control::ProxyCounters& c = p.proxy->counters();
-  spdlog::info("sipedge: stopped; {} requests, {} responses, {} calls ended, {} CDRs", c.requests_in, c.responses_in,
-               c.calls_ended, c.calls_ended);
+  spdlog::info("sipedge: stopped; {} requests, {} responses, {} calls started, {} answered, {} ended (one CDR each)",
+               c.requests_in, c.responses_in, c.calls_started, c.calls_answered, c.calls_ended);
 }
 
 unsigned Gateway::drain_idle_reports(uint64_t now_tsc) {
