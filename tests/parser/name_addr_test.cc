@@ -14,6 +14,7 @@
 
 #include "parser/contact.h"
 #include "parser/scanner_hand.h"
+#include "tests/parser/seed_corpus.h"
 
 namespace sipedge::parser {
 namespace {
@@ -189,28 +190,14 @@ TEST(ParseNameAddr, PartsAreViewsIntoTheInput) {
   EXPECT_EQ(a.params.data(), in.data() + 17);
 }
 
-std::vector<std::string> seed_messages() {
-  namespace fs = std::filesystem;
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(fs::path(SIPEDGE_TEST_DATA_DIR) / "seeds")) {
-    if (e.path().extension() == ".sip") files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
-  std::vector<std::string> out;
-  for (const auto& p : files) {
-    std::ifstream in(p, std::ios::binary);
-    out.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  return out;
-}
-
 // The real captures of the seed call flows (tests/data/seeds): every From, To, Contact, Route,
 // Record-Route, Diversion and Refer-To parses and has a host. Only the RFC 2543-style example
 // (002_24..27, "TheBigGuy") has a From without a tag.
 TEST(ParseNameAddr, EverySeedMessageAddressHeaderParses) {
   unsigned single = 0, contacts = 0, routes = 0, untagged_from = 0;
   HandScanner scanner;
-  for (const std::string& bytes : seed_messages()) {
+  for (const testing::SeedFile& seed : testing::seed_files()) {
+    const std::string& bytes = seed.bytes;
     Message msg;
     ASSERT_EQ(scanner.scan(bytes, Framing::Datagram, msg).status, ScanStatus::Complete) << bytes;
     for (HeaderId id : {HeaderId::From, HeaderId::To, HeaderId::Diversion, HeaderId::ReferTo}) {

@@ -1,6 +1,7 @@
 // tests/parser/rewriter_test.cc — pins parser/rewriter.cc: exact output bytes for every edit kind a
 // proxy or B2BUA makes (Via / Record-Route on top, Contact and Request-URI rewrites, SDP c=/m=
 // anchoring, header deletion), Content-Length recomputation, and every refusal.
+#include "tests/parser/seed_corpus.h"
 #include "parser/rewriter.h"
 
 #include <gtest/gtest.h>
@@ -737,14 +738,11 @@ TEST(Rewriter, RefusesAMessageThatWasNotScannedCompletely) {
 // Every real capture of the seed call flows: unchanged without edits, and the proxy's usual edits
 // (top Via, Record-Route, Max-Forwards, SDP connection address) land where expected.
 TEST(Rewriter, SeedCapturesRoundTripAndTakeProxyEdits) {
-  namespace fs = std::filesystem;
   unsigned files = 0, anchored_count = 0;
-  for (const auto& entry : fs::directory_iterator(fs::path(SIPEDGE_TEST_DATA_DIR) / "seeds")) {
-    if (entry.path().extension() != ".sip") continue;
+  for (const testing::SeedFile& seed : testing::seed_files()) {
     ++files;
-    std::ifstream f(entry.path(), std::ios::binary);
-    auto s = scan(std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()));
-    SCOPED_TRACE(entry.path().filename().string());
+    auto s = scan(seed.bytes);
+    SCOPED_TRACE(seed.name);
     EXPECT_EQ(rewrite(*s, EditList{}), s->bytes);
 
     const Message& m = *s->msg;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "parser/scanner_hand.h"
+#include "tests/parser/seed_corpus.h"
 
 namespace sipedge::parser {
 namespace {
@@ -263,27 +264,13 @@ TEST(TopVia, MissingViaIsMissingVia) {
   EXPECT_EQ(v.error(), Fault::MissingVia);
 }
 
-std::vector<std::string> seed_messages() {
-  namespace fs = std::filesystem;
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(fs::path(SIPEDGE_TEST_DATA_DIR) / "seeds")) {
-    if (e.path().extension() == ".sip") files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
-  std::vector<std::string> out;
-  for (const auto& p : files) {
-    std::ifstream in(p, std::ios::binary);
-    out.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  return out;
-}
-
 // The real captures of the seed call flows (tests/data/seeds): every Via of every message parses,
 // and all but the four RFC 2543-style ones of the 302 example (002_24..27, "here.com", no branch)
 // carry an RFC 3261 branch. 82 Via lines, none comma-joined.
 TEST(ViaList, EverySeedMessageViaParses) {
   unsigned total = 0, messages = 0, rfc3261 = 0, without_branch = 0;
-  for (const std::string& bytes : seed_messages()) {
+  for (const testing::SeedFile& seed : testing::seed_files()) {
+    const std::string& bytes = seed.bytes;
     Message msg = scan(bytes);
     ++messages;
     ViaList vias(msg);
