@@ -212,13 +212,15 @@ Worker::Outcome Worker::classify_ipv4(const Interface& ifc, rte_mbuf* m, uint16_
   auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, l2);
   uint16_t ihl = static_cast<uint16_t>((ip->version_ihl & 0x0f) * 4);
   uint16_t total = rte_be_to_cpu_16(ip->total_length);
-  if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(rte_ipv4_hdr) || m->data_len < l2 + ihl || total < ihl ||
-      m->pkt_len < static_cast<uint32_t>(l2) + total) {
+  if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(rte_ipv4_hdr) || m->data_len < l2 + ihl || total < ihl) {
     return dropped(Drop::BadIpHeader, m);
   }
   uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
   if (ck == RTE_MBUF_F_RX_IP_CKSUM_BAD || (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && csum(ip, ihl) != 0)) {
     return dropped(Drop::BadIpHeader, m);
+  }
+  if (m->pkt_len < static_cast<uint32_t>(l2) + total) {
+    return dropped(Drop::Truncated, m);
   }
   if (!ifc.has_v4 || ip->dst_addr != ifc.ip4_be) {
     return dropped(Drop::NotForUs, m);
@@ -267,8 +269,11 @@ Worker::Outcome Worker::classify_ipv6(const Interface& ifc, rte_mbuf* m, uint16_
   }
   auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, l2);
   uint32_t payload = rte_be_to_cpu_16(ip->payload_len);
-  if ((rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6 || m->pkt_len < l2 + kIp6 + payload) {
+  if ((rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6) {
     return dropped(Drop::BadIpHeader, m);
+  }
+  if (m->pkt_len < l2 + kIp6 + payload) {
+    return dropped(Drop::Truncated, m);
   }
   if (!ifc.has_v6) {
     return dropped(Drop::NotForUs, m);

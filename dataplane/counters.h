@@ -41,6 +41,7 @@ inline constexpr unsigned kMaxPorts = 8;
   X(UnknownEthertype, "not IPv4, IPv6 or ARP")                                     \
   X(ArpNotForUs, "ARP request for another address or unsupported ARP")             \
   X(BadIpHeader, "IPv4/IPv6 header invalid (version, length, checksum)")           \
+  X(Truncated, "IP datagram longer than the frame that carried it (port frame size)") \
   X(NotForUs, "IP destination is not one of our addresses")                        \
   X(UnknownProto, "IP protocol not handled (not UDP/ICMP/ICMPv6)")                 \
   X(IcmpOther, "ICMP/ICMPv6 type not handled")                                     \

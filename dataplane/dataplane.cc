@@ -70,8 +70,21 @@ Dataplane::Dataplane(const DataplaneConfig& cfg, const parser::Scanner& scanner)
     if (shared_.sip_ring == nullptr || shared_.neighbour_ring == nullptr) {
       throw std::runtime_error("rte_ring_create failed: " + std::string(rte_strerror(rte_errno)));
     }
+    uint32_t large_room = 0;
+    for (const PortConfig& p : cfg.ports) {
+      large_room = std::max(large_room, rx_data_room(p));
+    }
+    if (large_room > UINT16_MAX) {
+      throw std::runtime_error("dataplane: a port's frames need " + std::to_string(large_room) +
+                               "-byte mbufs; the largest DPDK allows is " + std::to_string(UINT16_MAX));
+    }
+    if (large_room != 0) {
+      shared_.large_rx_pool = make_pktmbuf_pool("dp_rxl" + suffix_, cfg.large_rx_mbufs,
+                                                static_cast<uint16_t>(large_room), 64);
+    }
     for (uint16_t i = 0; i < cfg.ports.size(); ++i) {
-      shared_.ifaces[i] = open_port(cfg.ports[i], i, n_workers, shared_mode_, shared_.mbuf_pool);
+      rte_mempool* rx_pool = rx_data_room(cfg.ports[i]) != 0 ? shared_.large_rx_pool : shared_.mbuf_pool;
+      shared_.ifaces[i] = open_port(cfg.ports[i], i, n_workers, shared_mode_, rx_pool);
       shared_.n_ifaces = static_cast<uint16_t>(i + 1);
     }
     // The control lcore's RX lane transmits (and relays media) on queue N of every port, so when
@@ -140,6 +153,8 @@ void Dataplane::release_resources() noexcept {
   rte_mempool_free(shared_.indirect_pool);
   rte_mempool_free(shared_.jumbo_pool);
   rte_mempool_free(shared_.mbuf_pool);
+  rte_mempool_free(shared_.large_rx_pool);
+  shared_.large_rx_pool = nullptr;
   shared_.sip_ring = shared_.neighbour_ring = nullptr;
   shared_.sip_item_pool = shared_.indirect_pool = shared_.jumbo_pool = shared_.mbuf_pool = nullptr;
 }

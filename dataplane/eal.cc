@@ -24,6 +24,15 @@ bool hugepages_available() {
   return false;
 }
 
+std::string with_af_packet_frames(const std::string& vdev) {
+  const bool af_packet = vdev.starts_with("net_af_packet") || vdev.starts_with("eth_af_packet");
+  if (!af_packet || vdev.find("framesz=") != std::string::npos) {
+    return vdev;
+  }
+  const std::string frame = std::to_string(kAfPacketFrameBytes);
+  return vdev + ",blocksz=" + frame + ",framesz=" + frame + ",framecnt=" + std::to_string(kAfPacketFrameCount);
+}
+
 std::vector<std::string> eal_args(const EalConfig& cfg) {
   std::vector<std::string> args{"sipedge"};
   // -l main,w1,w2 and --main-lcore: the first is the control lcore (DESIGN §2).
@@ -51,7 +60,7 @@ std::vector<std::string> eal_args(const EalConfig& cfg) {
   }
   args.push_back("--file-prefix=" + cfg.file_prefix);
   for (const std::string& v : cfg.vdevs) {
-    args.push_back("--vdev=" + v);
+    args.push_back("--vdev=" + with_af_packet_frames(v));
   }
   for (const std::string& p : cfg.pci_allow) {
     args.push_back("-a");

@@ -2,8 +2,12 @@
 // dataplane supports; per-PMD differences are only what dev_info reports (queues, RSS, offloads).
 #include "dataplane/port.h"
 
+#include <linux/if_packet.h>
+#include <rte_devargs.h>
 #include <rte_ethdev.h>
+#include <rte_mbuf.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 #include <string>
@@ -17,14 +21,51 @@ namespace {
   throw std::runtime_error("port " + cfg.device + ": " + what + " failed: " + rte_strerror(-rc));
 }
 
-}  // namespace
-
-Interface open_port(const PortConfig& cfg, uint16_t index, unsigned n_workers, bool shared_lcore,
-                    rte_mempool* pool) {
+uint16_t port_by_name(const PortConfig& cfg) {
   uint16_t port_id = 0;
   if (rte_eth_dev_get_port_by_name(cfg.device.c_str(), &port_id) != 0) {
     throw std::runtime_error("port " + cfg.device + ": no such ethdev (missing --vdev or PCI allow-list entry?)");
   }
+  return port_id;
+}
+
+// The value of `key=` in a device's argument string, or 0 when absent.
+unsigned devarg_number(const rte_device* dev, const char* key) {
+  const rte_devargs* da = dev == nullptr ? nullptr : rte_dev_devargs(dev);
+  if (da == nullptr || da->args == nullptr) {
+    return 0;
+  }
+  const std::string args = std::string(",") + da->args;
+  const size_t at = args.find(std::string(",") + key + "=");
+  return at == std::string::npos ? 0 : static_cast<unsigned>(std::strtoul(args.c_str() + at + std::strlen(key) + 2, nullptr, 10));
+}
+
+}  // namespace
+
+uint32_t rx_data_room(const PortConfig& cfg) {
+  rte_eth_dev_info info{};
+  int rc = rte_eth_dev_info_get(port_by_name(cfg), &info);
+  if (rc != 0) {
+    fail(cfg, "rte_eth_dev_info_get", rc);
+  }
+  if (std::string(info.driver_name) != "net_af_packet") {
+    return 0;
+  }
+  // The PMD's default frame when the devargs do not set one (drivers/net/af_packet, DPDK 22.11).
+  constexpr unsigned kPmdDefaultFrame = 2048;
+  unsigned frame = devarg_number(info.device, "framesz");
+  if (frame == 0) {
+    frame = kPmdDefaultFrame;
+  }
+  // What the PMD copies per frame: the frame less the tpacket2 header it keeps before the data.
+  const uint32_t data = frame - static_cast<uint32_t>(TPACKET2_HDRLEN - sizeof(sockaddr_ll));
+  const uint32_t room = data + RTE_PKTMBUF_HEADROOM;
+  return room <= RTE_MBUF_DEFAULT_BUF_SIZE ? 0 : room;
+}
+
+Interface open_port(const PortConfig& cfg, uint16_t index, unsigned n_workers, bool shared_lcore,
+                    rte_mempool* pool) {
+  const uint16_t port_id = port_by_name(cfg);
   rte_eth_dev_info info{};
   int rc = rte_eth_dev_info_get(port_id, &info);
   if (rc != 0) {

@@ -12,6 +12,12 @@
 
 namespace sipedge::dataplane {
 
+// The mbuf data room (headroom included) an RX queue of the port named cfg.device needs; 0 when the
+// default pktmbuf size does. net_af_packet copies each PACKET_MMAP frame into one mbuf and refuses an
+// RX pool whose buffers are smaller than its frames (eal.h says why sipedge makes them large).
+// Throws std::runtime_error when no such ethdev exists.
+uint32_t rx_data_room(const PortConfig& cfg);
+
 // Configures and starts the port named cfg.device. `index` is its position in the config.
 // `shared_lcore`: control and the only worker run on one lcore, so when the PMD has a single TX
 // queue they may both use it (control_queue = 0). Throws std::runtime_error naming the port and

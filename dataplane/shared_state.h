@@ -28,6 +28,7 @@ struct SharedState {
   rte_ring* sip_ring = nullptr;        // SipItem*: workers (MP) -> control (SC)
   rte_ring* neighbour_ring = nullptr;  // rte_mbuf* (ARP replies, NAs): workers (MP) -> control (SC)
   rte_mempool* mbuf_pool = nullptr;
+  rte_mempool* large_rx_pool = nullptr;  // RX of ports whose frames need more than mbuf_pool's buffers
   rte_mempool* jumbo_pool = nullptr;     // contiguous buffers for gathering multi-segment SIP
   rte_mempool* indirect_pool = nullptr;  // indirect mbufs for rte_ipv*_fragment_packet
   rte_mempool* sip_item_pool = nullptr;  // SipItem objects (rings.h)

@@ -1,15 +1,19 @@
 // tests/dataplane/af_packet_test.cc — the dataplane over net_af_packet on a devnet veth (needs root
-// and iproute2): the namespace's kernel resolves our address by ARP and its UDP datagram to 5060
-// arrives on the control ring; media from the access namespace is relayed by rtp_relay into the core
-// namespace. Each test owns uniquely named namespaces and removes them always.
+// and iproute2): the namespace's kernel resolves our address by ARP and its UDP datagrams to 5060,
+// small and fragmented, arrive whole on the control ring; media from the access namespace is relayed
+// by rtp_relay into the core namespace. Each test owns uniquely named namespaces, opens its ports
+// from inside its own gateway namespace (as sipedge runs, scripts/devnet), and removes them always.
 #include <rte_bus_vdev.h>
+#include <sched.h>
 #include <sys/wait.h>
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 
+#include "dataplane/eal.h"
 #include "dataplane/media_relay.h"
 #include "tests/dataplane/dp_fixture.h"
 
@@ -62,15 +66,53 @@ struct DevnetGuard {
   ~DevnetGuard() { std::system((kDevnet + " down " + name + " >/dev/null 2>&1").c_str()); }
 };
 
-TEST(AfPacket, NamespaceKernelResolvesUsByArpAndItsSipDatagramReachesControl) {
+// Moves the calling thread into the devnet's gateway namespace while it lives. The af_packet PMD
+// creates its sockets and renames/reconfigures the interface (MTU, promiscuous) by name on the
+// calling thread, so the whole dataplane lifetime runs in there. Fanout group ids are per namespace:
+// two tests running side by side can no longer pick the same one (DPDK uses pid ^ ifindex).
+class NetnsGuard {
+ public:
+  explicit NetnsGuard(const std::string& ns) {
+    saved_ = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    const int target = open(("/run/netns/" + ns).c_str(), O_RDONLY | O_CLOEXEC);
+    entered_ = saved_ >= 0 && target >= 0 && setns(target, CLONE_NEWNET) == 0;
+    if (target >= 0) {
+      close(target);
+    }
+  }
+  ~NetnsGuard() {
+    if (entered_) {
+      setns(saved_, CLONE_NEWNET);
+    }
+    if (saved_ >= 0) {
+      close(saved_);
+    }
+  }
+  bool entered() const { return entered_; }
+
+ private:
+  int saved_ = -1;
+  bool entered_ = false;
+};
+
+// af_packet devargs as sipedge gives them (eal.h: frames large enough for reassembled SIP).
+std::string af_packet_args(const std::string& iface) {
+  const std::string frame = std::to_string(kAfPacketFrameBytes);
+  return "iface=" + iface + ",qpairs=2,blocksz=" + frame + ",framesz=" + frame + ",framecnt=" +
+         std::to_string(kAfPacketFrameCount);
+}
+
+TEST(AfPacket, NamespaceKernelResolvesUsByArpAndItsSipDatagramsArriveWholeEvenFragmented) {
   if (!have_tools()) {
     GTEST_SKIP() << "needs root and iproute2 ('ip') to create network namespaces";
   }
   DevnetGuard net{"dpt" + std::to_string(getpid() % 1000000)};
   ASSERT_EQ(std::system((kDevnet + " up " + net.name + " >/dev/null").c_str()), 0);
+  NetnsGuard inside(net.name + "-gw");
+  ASSERT_TRUE(inside.entered());
   std::string gw = net.name + "-ag";
   std::string vdev = "net_af_packet_" + gw;
-  ASSERT_EQ(rte_vdev_init(vdev.c_str(), ("iface=" + gw + ",qpairs=2").c_str()), 0);
+  ASSERT_EQ(rte_vdev_init(vdev.c_str(), af_packet_args(gw).c_str()), 0);
 
   DataplaneConfig cfg;
   PortConfig a;
@@ -83,28 +125,32 @@ TEST(AfPacket, NamespaceKernelResolvesUsByArpAndItsSipDatagramReachesControl) {
   parser::HandScanner scanner;
   {
     Dataplane dp(cfg, scanner);
-    std::string cmd = "ip netns exec " + net.name +
-                      "-acc bash -c 'echo -n \"OPTIONS sip:x SIP/2.0\" > /dev/udp/10.201.0.1/5060'";
-    pid_t child = fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    // Poll until the datagram arrives; bounded by 5 s of TSC so a broken setup cannot hang.
+    // Three OPTIONS of 300, 6000 and 12000 bytes: the namespace's kernel fragments the two large
+    // ones at its 1500-byte MTU, and they must reach control whole (the PMD's kernel defrag
+    // delivers them reassembled, in frames large enough to hold them).
+    const std::vector<size_t> sizes{300, 6000, 12000};
+    std::string py =
+        "import socket\n"
+        "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+        "for n in (300,6000,12000):\n"
+        "  h='OPTIONS sip:x SIP/2.0\\r\\nVia: SIP/2.0/UDP 10.201.0.2:5062;branch=z9hG4bK%d\\r\\n"
+        "From: <sip:a@x>;tag=1\\r\\nTo: <sip:x>\\r\\nCall-ID: c%d\\r\\nCSeq: 1 OPTIONS\\r\\n"
+        "Max-Forwards: 70\\r\\nContent-Length: 0\\r\\nX-Pad: ' % (n, n)\n"
+        "  m=h+'p'*(n-len(h)-4)+'\\r\\n\\r\\n'\n"
+        "  s.sendto(m.encode(),('10.201.0.1',5060))\n";
+    pid_t child = spawn("ip netns exec " + net.name + "-acc python3 -c \"" + py + "\"", nullptr);
+    ASSERT_GT(child, 0);
+    // Poll until the datagrams arrive; bounded by 5 s of TSC so a broken setup cannot hang.
     uint64_t limit = rte_rdtsc() + 5 * rte_get_tsc_hz();
-    SipItem* item = nullptr;
+    std::vector<SipItem*> items;
     int status = -1;
     bool exited = false;
-    while (rte_rdtsc() < limit && (item == nullptr || !exited)) {
+    while (rte_rdtsc() < limit && (items.size() < sizes.size() || !exited)) {
       uint64_t now = rte_rdtsc();
       dp.poll_control(now);
-      if (item == nullptr) {
-        SipItem* got[1];
-        if (dp.control().receive_sip(got) == 1) {
-          item = got[0];
-        }
-      }
+      SipItem* got[4];
+      unsigned n = dp.control().receive_sip(got);
+      items.insert(items.end(), got, got + n);
       if (!exited && waitpid(child, &status, WNOHANG) == child) {
         exited = true;
       }
@@ -125,12 +171,17 @@ TEST(AfPacket, NamespaceKernelResolvesUsByArpAndItsSipDatagramReachesControl) {
       }
     }
     EXPECT_GE(dp.total(0, Event::ArpReplied), 1u) << seen;
-    ASSERT_NE(item, nullptr) << "no SIP datagram arrived over af_packet; counters:" << seen
-                             << "; sender exit status " << status;
-    EXPECT_EQ(item->src, *IpAddr::parse("10.201.0.2"));
-    EXPECT_EQ(item->dst_port, 5060);
-    EXPECT_EQ(item->msg.bytes().substr(0, 7), "OPTIONS");
-    dp.control().release(item);
+    ASSERT_EQ(items.size(), sizes.size()) << "SIP datagrams missing over af_packet; counters:" << seen
+                                          << "; sender exit status " << status;
+    for (size_t i = 0; i < items.size(); ++i) {
+      EXPECT_EQ(items[i]->src, *IpAddr::parse("10.201.0.2"));
+      EXPECT_EQ(items[i]->dst_port, 5060);
+      EXPECT_EQ(items[i]->msg.bytes().size(), sizes[i]);
+      EXPECT_EQ(items[i]->scan.status, parser::ScanStatus::Complete) << parser::fault_name(items[i]->scan.fault);
+      EXPECT_EQ(items[i]->msg.bytes().substr(0, 7), "OPTIONS");
+      dp.control().release(items[i]);
+    }
+    EXPECT_EQ(dp.total(0, Drop::Truncated), 0u) << seen;
   }
   rte_vdev_uninit(vdev.c_str());
 }
@@ -141,10 +192,12 @@ TEST(AfPacket, RelaysMediaFromTheAccessNamespaceIntoTheCoreNamespace) {
   }
   DevnetGuard net{"dpr" + std::to_string(getpid() % 1000000)};
   ASSERT_EQ(std::system((kDevnet + " up " + net.name + " >/dev/null").c_str()), 0);
+  NetnsGuard inside(net.name + "-gw");
+  ASSERT_TRUE(inside.entered());
   std::string acc_vdev = "net_af_packet_" + net.name + "-ag";
   std::string core_vdev = "net_af_packet_" + net.name + "-cg";
-  ASSERT_EQ(rte_vdev_init(acc_vdev.c_str(), ("iface=" + net.name + "-ag,qpairs=2").c_str()), 0);
-  ASSERT_EQ(rte_vdev_init(core_vdev.c_str(), ("iface=" + net.name + "-cg,qpairs=2").c_str()), 0);
+  ASSERT_EQ(rte_vdev_init(acc_vdev.c_str(), af_packet_args(net.name + "-ag").c_str()), 0);
+  ASSERT_EQ(rte_vdev_init(core_vdev.c_str(), af_packet_args(net.name + "-cg").c_str()), 0);
   // The core namespace's MAC: what control would have resolved by ARP before installing the flow.
   std::string link = run_capture("ip -n " + net.name + "-core -o link show eth0");
   size_t at = link.find("link/ether ");

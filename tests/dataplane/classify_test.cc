@@ -21,6 +21,10 @@ TEST_F(Classify, CountsEachDroppedFrameUnderExactlyOneReason) {
   bad_ck[24] ^= 0xff;  // IPv4 header checksum
   Bytes bad_udp_ck = good;
   bad_udp_ck[40] ^= 0xff;  // UDP checksum
+  // A datagram cut short by the port (af_packet delivers at most its frame size): the IP header is
+  // valid, the bytes it announces are not all there.
+  Bytes cut = udp4_frame(us, kPeerMac, peer, me, 5062, 5060, text(std::string(300, 'x')));
+  cut.resize(cut.size() - 100);
   Bytes vlan = cat(ether(us, kPeerMac, 0x8100), Bytes{0x00, 0x07, 0x08, 0x00});
   put(vlan, Bytes(good.begin() + 14, good.end()));
   std::vector<DropCase> cases = {
@@ -28,6 +32,7 @@ TEST_F(Classify, CountsEachDroppedFrameUnderExactlyOneReason) {
       {"ipx", cat(ether(us, kPeerMac, 0x8137), Bytes(46, 0)), Drop::UnknownEthertype},
       {"vlan 7 on untagged port", vlan, Drop::WrongVlan},
       {"ip checksum", bad_ck, Drop::BadIpHeader},
+      {"truncated by the port", cut, Drop::Truncated},
       {"other host", udp4_frame(us, kPeerMac, peer, ip4("10.201.0.99"), 5062, 5060, text("x")), Drop::NotForUs},
       {"tcp", cat(ether(us, kPeerMac, 0x0800), ipv4(peer, me, 6, Bytes(20, 0))), Drop::UnknownProto},
       {"udp no listener", udp4_frame(us, kPeerMac, peer, me, 1, 9999, text("x")), Drop::NoListener},
