@@ -132,4 +132,53 @@ std::optional<std::string> apply_edits(const parser::Message& msg, const parser:
 std::string new_branch() { return std::string(parser::kBranchMagicCookie) + random_hex(8); }
 std::string new_tag() { return random_hex(8); }
 
+namespace {
+
+constexpr size_t kLoopKeyChars = 16;
+
+// FNV-1a, 64 bits: a forged collision only makes the forger's own request look looped (482).
+struct Fnv1a {
+  uint64_t h = 0xcbf29ce484222325ull;
+  void add(std::string_view s) {
+    for (char c : s) {
+      h ^= static_cast<uint8_t>(c);
+      h *= 0x100000001b3ull;
+    }
+    h ^= 0xff;  // field separator: ("ab","c") and ("a","bc") differ
+    h *= 0x100000001b3ull;
+  }
+};
+
+}  // namespace
+
+std::string loop_key(const parser::Message& request) {
+  Fnv1a f;
+  f.add(request.request_uri());
+  f.add(request.value(parser::HeaderId::CallId));
+  auto from = parser::from_header(request);
+  f.add(from ? from->tag() : std::string_view{});
+  auto to = parser::to_header(request);
+  f.add(to ? to->tag() : std::string_view{});
+  auto cseq = parser::parse_cseq(request.value(parser::HeaderId::CSeq));
+  f.add(std::to_string(cseq ? cseq->number : 0));
+  for (const parser::HeaderField* h = request.find(parser::HeaderId::ProxyRequire); h; h = request.next_same(h))
+    f.add(request.text(h->value));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(kLoopKeyChars, '0');
+  for (size_t i = 0; i < kLoopKeyChars; ++i) out[i] = kHex[(f.h >> (60 - 4 * i)) & 15];
+  return out;
+}
+
+std::string new_branch(std::string_view loop_key) {
+  std::string b(parser::kBranchMagicCookie);
+  b.append(loop_key).append(random_hex(8));
+  return b;
+}
+
+std::string_view branch_loop_key(std::string_view branch) {
+  const size_t cookie = parser::kBranchMagicCookie.size();
+  if (branch.size() != cookie + kLoopKeyChars + 16 || !branch.starts_with(parser::kBranchMagicCookie)) return {};
+  return branch.substr(cookie, kLoopKeyChars);
+}
+
 }  // namespace sipedge::control

@@ -43,6 +43,15 @@ std::optional<std::string> apply_edits(const parser::Message& msg, const parser:
 std::string new_branch();
 std::string new_tag();
 
+// RFC 3261 §16.6 step 8: what identifies a request for loop detection, as 16 hex chars: a hash of
+// its Request-URI (as received), Call-ID, From tag, To tag, CSeq number and Proxy-Require. The top
+// Via is left out: a looped request comes back under other Vias, and would never match.
+std::string loop_key(const parser::Message& request);
+// A branch for forwarding a request: "z9hG4bK" + its loop key + 16 random hex chars.
+std::string new_branch(std::string_view loop_key);
+// RFC 3261 §16.3 step 4: the loop key a branch made by new_branch(loop_key) carries, "" otherwise.
+std::string_view branch_loop_key(std::string_view branch);
+
 // The header lines of `msg` with this id, as they appear (for copying them verbatim).
 std::string copy_header_lines(const parser::Message& msg, parser::HeaderId id);
 

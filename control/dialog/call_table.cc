@@ -1,6 +1,8 @@
 // control/dialog/call_table.cc — control lcore only. See call_table.h.
 #include "control/dialog/call_table.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace sipedge::control {
@@ -17,26 +19,63 @@ std::string_view call_state_name(CallState s) noexcept {
 }
 
 Call& CallTable::create(std::string call_id) {
-  auto [it, inserted] = calls_.try_emplace(call_id);
-  if (inserted) it->second.call_id = std::move(call_id);
-  return it->second;
+  const CallRef ref = next_ref_++;
+  by_call_id_.emplace(call_id, ref);
+  Call& c = calls_[ref];
+  c.ref = ref;
+  c.call_id = std::move(call_id);
+  return c;
 }
 
-Call* CallTable::find(std::string_view call_id) {
-  auto it = calls_.find(std::string(call_id));
+Call* CallTable::find(CallRef ref) {
+  auto it = calls_.find(ref);
   return it == calls_.end() ? nullptr : &it->second;
 }
 
-const Call* CallTable::find(std::string_view call_id) const {
-  auto it = calls_.find(std::string(call_id));
+const Call* CallTable::find(CallRef ref) const {
+  auto it = calls_.find(ref);
   return it == calls_.end() ? nullptr : &it->second;
 }
 
-void CallTable::erase(std::string_view call_id) { calls_.erase(std::string(call_id)); }
+Call* CallTable::find_by_media(MediaSessionId media) {
+  auto it = by_media_.find(media);
+  return it == by_media_.end() ? nullptr : find(it->second);
+}
 
-std::vector<std::string> CallTable::ids() const {
-  std::vector<std::string> out;
-  for (const auto& [id, c] : calls_) out.push_back(id);
+std::vector<const Call*> CallTable::find_by_call_id(std::string_view call_id) const {
+  std::vector<const Call*> out;
+  auto [b, e] = by_call_id_.equal_range(std::string(call_id));
+  for (auto it = b; it != e; ++it)
+    if (const Call* c = find(it->second)) out.push_back(c);
+  std::sort(out.begin(), out.end(), [](const Call* a, const Call* b) { return a->ref < b->ref; });
+  return out;
+}
+
+void CallTable::set_media(Call& call, MediaSessionId media) {
+  if (call.media) by_media_.erase(call.media);
+  call.media = media;
+  if (media) by_media_[media] = call.ref;
+}
+
+void CallTable::erase(CallRef ref) {
+  auto it = calls_.find(ref);
+  if (it == calls_.end()) return;
+  auto [b, e] = by_call_id_.equal_range(it->second.call_id);
+  for (auto i = b; i != e; ++i) {
+    if (i->second == ref) {
+      by_call_id_.erase(i);
+      break;
+    }
+  }
+  if (it->second.media) by_media_.erase(it->second.media);
+  calls_.erase(it);
+}
+
+std::vector<CallRef> CallTable::refs() const {
+  std::vector<CallRef> out;
+  out.reserve(calls_.size());
+  for (const auto& [ref, c] : calls_) out.push_back(ref);
+  std::sort(out.begin(), out.end());
   return out;
 }
 

@@ -28,7 +28,13 @@ struct CallLeg {
   uint32_t last_cseq = 0;    // highest CSeq this party sent in the dialog
 };
 
+// A call's identity inside sipedge. One Call-ID may name several calls: a request that spirals
+// through sipedge (RFC 3261 §16.3 item 4) is a call per pass, each with its own media session.
+// In-dialog requests find theirs through the ref in sipedge's Record-Route token (route_token.h).
+using CallRef = uint64_t;  // never reused; 0 = none
+
 struct Call {
+  CallRef ref = 0;
   std::string call_id;
   CallState state = CallState::Trying;
   CallLeg caller, callee;
@@ -36,26 +42,33 @@ struct Call {
   uint64_t start_ms = 0, answer_ms = 0, end_ms = 0;  // wall clock (ms since epoch)
   std::string end_reason;
   uint16_t final_status = 0;
-  uint32_t bye_cseq_caller = 0;  // CSeq we use for a BYE we send to the caller ourselves
 };
 
 class CallTable {
  public:
   Call& create(std::string call_id);
-  Call* find(std::string_view call_id);
-  const Call* find(std::string_view call_id) const;
-  // Ends the call: media destroyed by the caller of this, then the CDR line is written and the call
-  // forgotten.
-  void erase(std::string_view call_id);
+  Call* find(CallRef ref);
+  const Call* find(CallRef ref) const;
+  // The call whose media session is `media`, or nullptr.
+  Call* find_by_media(MediaSessionId media);
+  // Every call of this Call-ID, in creation order.
+  std::vector<const Call*> find_by_call_id(std::string_view call_id) const;
+  // Attaches a media session to a call (one per call), so find_by_media finds it.
+  void set_media(Call& call, MediaSessionId media);
+  // Forgets the call; its media session is destroyed by the caller first.
+  void erase(CallRef ref);
   size_t size() const noexcept { return calls_.size(); }
   template <class F>
   void for_each(F&& f) const {
-    for (const auto& [id, c] : calls_) f(c);
+    for (const auto& [ref, c] : calls_) f(c);
   }
-  std::vector<std::string> ids() const;
+  std::vector<CallRef> refs() const;
 
  private:
-  std::unordered_map<std::string, Call> calls_;
+  CallRef next_ref_ = 1;
+  std::unordered_map<CallRef, Call> calls_;
+  std::unordered_multimap<std::string, CallRef> by_call_id_;
+  std::unordered_map<MediaSessionId, CallRef> by_media_;
 };
 
 // One JSON object per line (jq-friendly): who, when, duration, why it ended, media relayed.

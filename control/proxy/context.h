@@ -31,6 +31,7 @@ struct Proxy::Context {
   bool cancelled = false;
   bool final_sent = false;
   std::string call_id;
+  CallRef call = 0;             // the call an INVITE context belongs to (initial or in-dialog)
   MediaSessionId media = 0;
   int media_from = -1;          // MediaSide of the request's sender, -1 when no media applies
   uint64_t timer_c_due_ms = 0;  // INVITE: CANCEL the branch if no final answer by then

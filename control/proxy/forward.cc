@@ -5,6 +5,7 @@
 #include <deque>
 
 #include "control/proxy/context.h"
+#include "control/proxy/nat_contact.h"
 #include "control/proxy/proxy.h"
 #include "control/sip_build.h"
 #include "parser/auth.h"
@@ -41,21 +42,6 @@ parser::Span span_of(const parser::Message& msg, std::string_view view) {
 bool is_sdp(const parser::Message& msg) {
   auto ct = parser::parse_content_type(msg.value(parser::HeaderId::ContentType));
   return ct && ct->is("application", "sdp") && !msg.body().empty();
-}
-
-// The URI with its host:port replaced by `where` (the address the UA's packets really come from).
-std::string nat_fixed_uri(const parser::Uri& uri, const Endpoint& where) {
-  std::string out(uri.scheme_text);
-  out.push_back(':');
-  if (!uri.user.empty()) {
-    out.append(uri.user);
-    if (uri.has_password) out.append(":").append(uri.password);
-    out.push_back('@');
-  }
-  out.append(where.to_string());
-  out.append(uri.params);
-  if (!uri.headers.empty()) out.append("?").append(uri.headers);
-  return out;
 }
 
 }  // namespace
@@ -115,7 +101,7 @@ std::vector<Proxy::Target> Proxy::resolve_targets(const Inbound& in, uint16_t& s
   return out;
 }
 
-std::optional<std::string> Proxy::build_forward(const Inbound& in, const Target& t, bool record_route, bool initial,
+std::optional<std::string> Proxy::build_forward(const Inbound& in, const Target& t, std::string_view rr_token, bool initial,
                                                 std::string& branch, MediaSessionId media, int media_from) {
   const parser::Message& msg = in.msg;
   const InterfaceConfig* out_if = find_iface(config_, t.iface);
@@ -140,15 +126,17 @@ std::optional<std::string> Proxy::build_forward(const Inbound& in, const Target&
     std::string_view first;
     if (vias.next(first)) edits.replace(span_of(msg, first), keep(received_via(in)));
   }
-  branch = new_branch();
+  branch = new_branch(loop_key(msg));
   edits.prepend_header("Via", keep("SIP/2.0/UDP " + iface_uri_host_port(*out_if) + ";branch=" + branch + ";rport"));
 
   // Record-Route (§16.6 step 4): crossing interfaces needs two entries so each side's route set
   // names the address it can reach (the top one faces the callee).
-  if (record_route) {
-    edits.prepend_header("Record-Route", keep("<sip:" + iface_uri_host_port(*out_if) + ";lr>"));
+  // Both carry the token that later proves an in-dialog request follows our Route set.
+  if (!rr_token.empty()) {
+    const std::string params = ";lr;" + std::string(kRouteTokenParam) + "=" + std::string(rr_token) + ">";
+    edits.prepend_header("Record-Route", keep("<sip:" + iface_uri_host_port(*out_if) + params));
     if (out_if->index != in_if->index)
-      edits.prepend_header("Record-Route", keep("<sip:" + iface_uri_host_port(*in_if) + ";lr>"));
+      edits.prepend_header("Record-Route", keep("<sip:" + iface_uri_host_port(*in_if) + params));
   }
 
   // Loose routing (§16.4): our own Route entries are consumed. With a strict router next, its
@@ -200,11 +188,8 @@ std::optional<std::string> Proxy::build_forward(const Inbound& in, const Target&
                                                msg.method() == parser::Method::Update)) {
     if (const parser::HeaderField* h = msg.find(parser::HeaderId::Contact)) {
       auto c = parser::parse_contact(msg.text(h->value));
-      if (c && !c->star) {
-        auto ip = IpAddr::parse(c->addr.uri.host);
-        const uint16_t port = c->addr.uri.has_port ? c->addr.uri.port : 5060;
-        if (!ip || !(*ip == in.source.ip) || port != in.source.port)
-          edits.replace(span_of(msg, c->addr.uri_text), keep(nat_fixed_uri(c->addr.uri, in.source)));
+      if (c) {
+        if (auto fixed = nat_fixed_contact(*c, in.source)) edits.replace(span_of(msg, c->addr.uri_text), keep(std::move(*fixed)));
       }
     }
   }
@@ -234,6 +219,7 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
   if (ctx->invite) {
     ctx->timer_c_due_ms = clock_.monotonic_ms() + uint64_t{config_.timer_c_s} * 1000;
     Call& call = calls_.create(ctx->call_id);
+    ctx->call = call.ref;
     call.start_ms = clock_.wall_ms();
     call.caller.iface = in.iface;
     call.caller.peer = in.source;
@@ -243,22 +229,13 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
     }
     call.caller.name_addr = std::string(in.msg.value(parser::HeaderId::From));
     if (auto cseq = parser::parse_cseq(in.msg.value(parser::HeaderId::CSeq))) call.caller.last_cseq = cseq->number;
-    if (auto c = parser::ContactList(in.msg); true) {
-      Result<parser::Contact, parser::Fault> item{Err{parser::Fault::BadContact}};
-      if (c.next(item) && item && !item->star) {
-        auto ip = IpAddr::parse(item->addr.uri.host);
-        const uint16_t port = item->addr.uri.has_port ? item->addr.uri.port : 5060;
-        call.caller.contact = (ip && *ip == in.source.ip && port == in.source.port)
-                                  ? std::string(item->addr.uri_text)
-                                  : nat_fixed_uri(item->addr.uri, in.source);
-      }
-    }
+    if (auto c = reachable_contact(in.msg, in.source)) call.caller.contact = std::move(*c);
     if (auto to = parser::to_header(in.msg)) call.callee.uri = std::string(to->uri_text);
     call.callee.iface = ctx->targets.front().iface;
     call.callee.peer = ctx->targets.front().dest;
     // Always a media session, even without SDP: with a late offer the offer comes in the 2xx and
     // the answer in the ACK, and both must be anchored.
-    call.media = media_.create(in.iface, ctx->targets.front().iface);
+    calls_.set_media(call, media_.create(in.iface, ctx->targets.front().iface));
     ctx->media = call.media;
     ctx->media_from = static_cast<int>(MediaSide::Caller);
     ++counters_.calls_started;
@@ -277,13 +254,15 @@ bool Proxy::try_next_target(Context& ctx) {
   while (ctx.next_target < ctx.targets.size()) {
     const Target t = ctx.targets[ctx.next_target++];
     std::string branch;
-    auto bytes = build_forward(in, t, ctx.initial && is_dialog_forming(msg.method()), ctx.initial, branch, ctx.media,
-                               ctx.media_from);
+    const std::string rr_token = ctx.initial && is_dialog_forming(msg.method())
+                                     ? route_token_.make(ctx.call_id, ctx.call)
+                                     : std::string();
+    auto bytes = build_forward(in, t, rr_token, ctx.initial, branch, ctx.media, ctx.media_from);
     if (!bytes) {
       if (ctx.best_status == 0 || ctx.best_status == 408) ctx.best_status = 488;
       continue;
     }
-    if (Call* call = calls_.find(ctx.call_id); call && ctx.invite && ctx.initial) {
+    if (Call* call = calls_.find(ctx.call); call && ctx.invite && ctx.initial) {
       call->callee.iface = t.iface;
       call->callee.peer = t.dest;
     }
@@ -300,9 +279,65 @@ bool Proxy::try_next_target(Context& ctx) {
   return false;
 }
 
+std::optional<CallRef> Proxy::own_route_token(const Inbound& in) const {
+  const parser::Message& msg = in.msg;
+  const std::string_view call_id = msg.value(parser::HeaderId::CallId);
+  auto verify = [&](const parser::Uri& uri) -> std::optional<CallRef> {
+    if (!is_local_host(uri.host, uri.port, uri.has_port)) return std::nullopt;
+    auto token = uri.param(kRouteTokenParam);
+    return token ? route_token_.verify(call_id, *token) : std::nullopt;
+  };
+  // Loose routing: the previous hop sent the request to the top Route, which must be ours.
+  parser::RouteList routes(msg, parser::HeaderId::Route);
+  Result<parser::NameAddr, parser::Fault> top{Err{parser::Fault::BadRoute}};
+  if (routes.next(top)) return top ? verify(top->uri) : std::nullopt;
+  // RFC 2543 strict routing before us: our Record-Route URI became the Request-URI (§16.4).
+  auto ruri = parser::parse_uri(msg.request_uri());
+  if (ruri && ruri->user.empty()) return verify(*ruri);
+  return std::nullopt;
+}
+
+Proxy::DialogSide Proxy::dialog_side(const Call& call, const Inbound& in) const {
+  auto from = parser::from_header(in.msg);
+  auto to = parser::to_header(in.msg);
+  if (!from || !to) return DialogSide::None;
+  // Until the call is confirmed the callee's tag may still change (early dialogs of serial forks),
+  // so only the caller's tag is pinned.
+  const bool callee_known = call.state == CallState::Confirmed || call.state == CallState::Ending;
+  if (from->tag() == call.caller.tag && (!callee_known || to->tag() == call.callee.tag) &&
+      in.iface == call.caller.iface)
+    return DialogSide::Caller;
+  if (to->tag() == call.caller.tag && (!callee_known || from->tag() == call.callee.tag) &&
+      in.iface == call.callee.iface)
+    return DialogSide::Callee;
+  return DialogSide::None;
+}
+
 void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
   const parser::Message& msg = in.msg;
   const bool ack = msg.method() == parser::Method::Ack;
+  // DESIGN §3 Trust: a request with a To tag travels only along a Route set sipedge Record-Routed,
+  // and for a call sipedge tracks only within that call's dialog. Anything else would make sipedge
+  // an open relay: an unauthenticated "in-dialog" INVITE to any core address. An ACK is absorbed
+  // (it is never answered, RFC 3261 §17.2.1), the rest gets 481.
+  auto refuse = [&](uint16_t status, std::string_view reason) {
+    ++counters_.dialog_refused;
+    if (!ack) reply(server, in, status, reason);
+  };
+  const std::optional<CallRef> token = own_route_token(in);
+  if (!token) return refuse(481, "Call/Transaction Does Not Exist");
+  Call* call = nullptr;
+  DialogSide side = DialogSide::None;
+  if (*token != 0) {
+    call = calls_.find(*token);
+    if (call) side = dialog_side(*call, in);
+    if (!call || side == DialogSide::None) return refuse(481, "Call/Transaction Does Not Exist");
+  } else if (msg.method() == parser::Method::Invite || msg.method() == parser::Method::Bye ||
+             msg.method() == parser::Method::Update || msg.method() == parser::Method::Prack) {
+    // These belong to INVITE dialogs, which sipedge always tracks: a re-INVITE in some other
+    // dialog would set up a call with no media anchored and no CDR.
+    return refuse(481, "Call/Transaction Does Not Exist");
+  }
   // The next hop: the first Route that is not ours, else the Request-URI (§16.6 steps 6-7).
   std::optional<parser::Uri> next;
   std::string strict_ruri;
@@ -367,16 +402,23 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
     }
     return;
   }
-  Call* call = calls_.find(msg.value(parser::HeaderId::CallId));
   int media_from = -1;
   if (call) {
-    auto from = parser::from_header(msg);
-    const bool from_caller = from && from->tag() == call->caller.tag;
+    const bool from_caller = side == DialogSide::Caller;
+    CallLeg& own = from_caller ? call->caller : call->callee;
+    const CallLeg& other = from_caller ? call->callee : call->caller;
+    // Within a call the request goes to the other party (or the proxy in front of it), nowhere
+    // else: a dialog's token must not carry a request to a third address.
+    if (!(*dest == other.peer) && !(dest == uri_endpoint(other.contact)))
+      return refuse(403, "Forbidden: not the dialog's remote target");
     media_from = static_cast<int>(from_caller ? MediaSide::Caller : MediaSide::Callee);
-    iface = from_caller ? call->callee.iface : call->caller.iface;
+    iface = other.iface;
     if (auto cseq = parser::parse_cseq(msg.value(parser::HeaderId::CSeq)); cseq && !ack) {
-      CallLeg& leg = from_caller ? call->caller : call->callee;
-      if (cseq->number > leg.last_cseq) leg.last_cseq = cseq->number;
+      if (cseq->number > own.last_cseq) own.last_cseq = cseq->number;
+    }
+    // A target refresh (RFC 3261 §12.2.2): the sender's new Contact is where the dialog reaches it.
+    if (msg.method() == parser::Method::Invite || msg.method() == parser::Method::Update) {
+      if (auto c = reachable_contact(msg, in.source)) own.contact = std::move(*c);
     }
     if (msg.method() == parser::Method::Bye) call->state = CallState::Ending;
   } else if (auto egress = interface_for(dest->ip)) {
@@ -384,7 +426,7 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
   }
   Target t{*dest, iface, strict ? strict_ruri : restored_ruri, strict, drop_last_route};
   std::string branch;
-  auto bytes = build_forward(in, t, false, false, branch, call ? call->media : 0, call && call->media ? media_from : -1);
+  auto bytes = build_forward(in, t, {}, false, branch, call ? call->media : 0, call && call->media ? media_from : -1);
   if (!bytes) {
     if (!ack) reply(server, in, 488, "Not Acceptable Here");
     return;
@@ -404,6 +446,7 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
   ctx->method = std::string(msg.method_token());
   ctx->invite = msg.method() == parser::Method::Invite;
   ctx->call_id = std::string(msg.value(parser::HeaderId::CallId));
+  ctx->call = call ? call->ref : 0;
   ctx->media = call ? call->media : 0;
   ctx->media_from = call && call->media ? media_from : -1;
   ctx->targets.push_back(t);

@@ -14,7 +14,8 @@
 
 namespace sipedge::control {
 
-Proxy::Proxy(const ControlConfig& config, SipTransport& transport, MediaManager& media, const Clock& clock)
+Proxy::Proxy(const ControlConfig& config, SipTransport& transport, MediaManager& media, const Clock& clock,
+             RouteToken token)
     : config_(config),
       transport_(transport),
       media_(media),
@@ -24,7 +25,8 @@ Proxy::Proxy(const ControlConfig& config, SipTransport& transport, MediaManager&
       auth_(config.auth),
       registrar_(location_, auth_,
                  RegistrarConfig{config.registration_default_expires_s, config.registration_min_expires_s,
-                                 config.registration_max_expires_s, true}) {
+                                 config.registration_max_expires_s, true}),
+      route_token_(std::move(token)) {
   for (const UserConfig& u : config.users) auth_.set_user(u.name, u.credentials);
   last_keepalive_ms_ = last_housekeeping_ms_ = clock.monotonic_ms();
   if (!config.cdr_path.empty()) cdr_file_ = std::fopen(config.cdr_path.c_str(), "a");
@@ -176,17 +178,25 @@ void Proxy::handle_request(const Inbound& in) {
       return;
     }
   }
-  // §16.3 step 4: a Via of ours in a request we receive means it came back to us.
+  // §16.3 step 4: a Via of ours means the request passed here before. It looped when that Via's
+  // branch carries this request's loop key (§16.6 step 8); otherwise it is spiralling (say core ->
+  // application server -> back through sipedge with a new Request-URI) and goes on.
   {
     parser::ViaList vias(msg);
     Result<parser::Via, parser::Fault> v{Err{parser::Fault::BadVia}};
+    std::string key;
+    bool ours = false;
     while (vias.next(v)) {
-      if (v && is_local_host(v->host, v->port, true) && IpAddr::parse(v->host)) {
+      if (!v || !is_local_host(v->host, v->port, true) || !IpAddr::parse(v->host)) continue;
+      ours = true;
+      if (key.empty()) key = loop_key(msg);
+      if (branch_loop_key(v->branch) == key) {
         ++counters_.loops;
         reply(server, in, 482, "Loop Detected");
         return;
       }
     }
+    if (ours) ++counters_.spirals;
   }
   // §16.3 step 5: sipedge supports no proxy extensions.
   if (const parser::HeaderField* h = msg.find(parser::HeaderId::ProxyRequire)) {
@@ -295,7 +305,7 @@ void Proxy::handle_cancel(const Inbound& in) {
   if (parser::HandScanner().scan(ctx.client_request, parser::Framing::Datagram, sent).status ==
       parser::ScanStatus::Complete) {
     const TxnId c = txns_.send_request(build_cancel(sent), "CANCEL", ctx.client_branch, ctx.client_iface, ctx.client_dest);
-    internal_clients_[c] = ctx.call_id;
+    internal_clients_.insert(c);
   }
 }
 
@@ -323,7 +333,7 @@ void Proxy::on_tick() {
           parser::ScanStatus::Complete) {
         const TxnId c = txns_.send_request(build_cancel(sent), "CANCEL", ctx.client_branch, ctx.client_iface,
                                            ctx.client_dest);
-        internal_clients_[c] = ctx.call_id;
+        internal_clients_.insert(c);
       }
     } else {
       if (ctx.best_status == 0) ctx.best_status = 408;

@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/clock.h"
@@ -20,6 +21,7 @@
 #include "control/config.h"
 #include "control/dialog/call_table.h"
 #include "control/media/media_manager.h"
+#include "control/proxy/route_token.h"
 #include "control/registrar/location.h"
 #include "control/registrar/registrar.h"
 #include "control/sip_io.h"
@@ -41,6 +43,8 @@ namespace sipedge::control {
   X(auth_challenges, "401/407 challenges sent")                                \
   X(auth_failures, "credentials rejected")                                     \
   X(loops, "482 Loop Detected")                                                \
+  X(spirals, "requests that passed sipedge before, with another Request-URI")  \
+  X(dialog_refused, "in-dialog requests not along sipedge's Route set (481)")  \
   X(no_route, "requests with no route (404/480)")                              \
   X(calls_started, "initial INVITEs forwarded")                                \
   X(calls_answered, "calls that got a 2xx")                                    \
@@ -60,7 +64,8 @@ inline constexpr std::string_view kKeepaliveBranchPrefix = "z9hG4bKsek";
 
 class Proxy final : public TransactionUser {
  public:
-  Proxy(const ControlConfig& config, SipTransport& transport, MediaManager& media, const Clock& clock);
+  Proxy(const ControlConfig& config, SipTransport& transport, MediaManager& media, const Clock& clock,
+        RouteToken token = RouteToken());
   ~Proxy() override;
 
   // Every SIP message the dataplane delivered (already scanned; `fault` from the scanner).
@@ -102,6 +107,7 @@ class Proxy final : public TransactionUser {
     bool drop_last_route = false;  // a strict router put our URI in the R-URI: the last Route becomes it
   };
   struct Context;
+  enum class DialogSide : uint8_t { None, Caller, Callee };
 
   // proxy.cc — requests
   void handle_request(const Inbound& in);
@@ -116,13 +122,20 @@ class Proxy final : public TransactionUser {
   void handle_options_to_us(TxnId server, const Inbound& in);
   void handle_cancel(const Inbound& in);
   bool authorize(TxnId server, const Inbound& in);
+  // DESIGN §3 Trust: the call ref in the token of sipedge's own Route entry on top (or of the
+  // Request-URI a strict router put it in); nullopt when the request does not follow a Route set
+  // sipedge Record-Routed.
+  std::optional<CallRef> own_route_token(const Inbound& in) const;
+  // Which party of `call` sent an in-dialog request, by its tags and the interface it came in on.
+  DialogSide dialog_side(const Call& call, const Inbound& in) const;
 
   // forward.cc — targets and forwarding
   std::vector<Target> resolve_targets(const Inbound& in, uint16_t& status, std::string& reason);
   void forward_initial(TxnId server, const Inbound& in, std::vector<Target> targets);
   void forward_in_dialog(TxnId server, const Inbound& in);
   bool try_next_target(Context& ctx);
-  std::optional<std::string> build_forward(const Inbound& in, const Target& t, bool record_route, bool initial,
+  // `rr_token`: Record-Route with this token (route_token.h); empty for no Record-Route.
+  std::optional<std::string> build_forward(const Inbound& in, const Target& t, std::string_view rr_token, bool initial,
                                            std::string& branch, MediaSessionId media, int media_from);
 
   // response.cc — responses
@@ -132,7 +145,7 @@ class Proxy final : public TransactionUser {
   void send_best_upstream(Context& ctx);
 
   // calls
-  void end_call(const std::string& call_id, std::string_view reason, bool send_byes);
+  void end_call(CallRef ref, std::string_view reason, bool send_byes);
   void send_bye(const Call& call, bool to_caller, std::string_view reason);
   void keepalive();
 
@@ -146,12 +159,13 @@ class Proxy final : public TransactionUser {
   Location location_;
   Registrar registrar_;
   CallTable calls_;
+  RouteToken route_token_;
   ProxyCounters counters_;
   uint64_t next_context_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<Context>> contexts_;
   std::unordered_map<TxnId, uint64_t> by_server_;
   std::unordered_map<TxnId, uint64_t> by_client_;
-  std::unordered_map<TxnId, std::string> internal_clients_;  // BYEs sipedge sent itself -> Call-ID
+  std::unordered_set<TxnId> internal_clients_;  // BYEs and CANCELs sipedge sent itself
   uint64_t last_keepalive_ms_ = 0;
   uint64_t last_housekeeping_ms_ = 0;
   std::function<void(const std::string&)> cdr_sink_;

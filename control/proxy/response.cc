@@ -4,6 +4,7 @@
 #include <deque>
 
 #include "control/proxy/context.h"
+#include "control/proxy/nat_contact.h"
 #include "control/proxy/proxy.h"
 #include "control/sip_build.h"
 #include "parser/auth.h"
@@ -72,19 +73,11 @@ std::optional<std::string> Proxy::build_upstream_response(const Inbound& in, con
   if (from_access) {
     if (const parser::HeaderField* h = msg.find(parser::HeaderId::Contact)) {
       auto c = parser::parse_contact(msg.text(h->value));
-      if (c && !c->star) {
-        auto ip = IpAddr::parse(c->addr.uri.host);
-        const uint16_t port = c->addr.uri.has_port ? c->addr.uri.port : 5060;
-        if (!ip || !(*ip == in.source.ip) || port != in.source.port) {
-          const parser::Uri& u = c->addr.uri;
-          std::string fixed(u.scheme_text);
-          fixed.push_back(':');
-          if (!u.user.empty()) fixed.append(u.user).append("@");
-          fixed.append(in.source.to_string()).append(u.params);
+      if (c) {
+        if (auto fixed = nat_fixed_contact(*c, in.source))
           edits.replace(parser::Span{static_cast<uint32_t>(c->addr.uri_text.data() - msg.bytes().data()),
                                      static_cast<uint32_t>(c->addr.uri_text.size())},
-                        keep(std::move(fixed)));
-        }
+                        keep(std::move(*fixed)));
       }
     }
   }
@@ -129,12 +122,16 @@ void Proxy::handle_response(const Inbound& in) {
     return;
   }
   const Endpoint dest{*ip, v->rport_has_value ? v->rport : (v->has_port ? v->port : uint16_t{5060})};
-  Call* call = calls_.find(in.msg.value(parser::HeaderId::CallId));
-  uint16_t iface = call ? (call->caller.peer == dest ? call->caller.iface : call->callee.iface)
-                        : interface_for(dest.ip).value_or(in.iface);
+  // A NATed caller's public address is on no interface's subnet: find it among the call's legs.
+  std::optional<uint16_t> iface;
+  for (const Call* call : calls_.find_by_call_id(in.msg.value(parser::HeaderId::CallId))) {
+    if (call->caller.peer == dest) iface = call->caller.iface;
+    if (call->callee.peer == dest) iface = call->callee.iface;
+  }
+  if (!iface) iface = interface_for(dest.ip).value_or(in.iface);
   auto bytes = build_upstream_response(in, nullptr);
   if (!bytes) return;
-  transport_.send(iface, dest, *bytes);
+  transport_.send(*iface, dest, *bytes);
   ++counters_.stateless_responses;
 }
 
@@ -147,25 +144,17 @@ void Proxy::on_response(TxnId client, const Inbound& in) {
   Context& ctx = *contexts_.at(it->second);
   if (status == 100) return;  // hop by hop (§16.7 step 5)
 
-  Call* call = ctx.invite ? calls_.find(ctx.call_id) : nullptr;
+  Call* call = ctx.call ? calls_.find(ctx.call) : nullptr;
   auto to = parser::to_header(in.msg);
   if (call && ctx.initial && to && status < 300) {
     call->callee.tag = std::string(to->tag());
     call->callee.name_addr = std::string(in.msg.value(parser::HeaderId::To));
     call->callee.peer = in.source;
-    Result<parser::Contact, parser::Fault> c{Err{parser::Fault::BadContact}};
-    parser::ContactList contacts(in.msg);
-    if (contacts.next(c) && c && !c->star) {
-      auto ip = IpAddr::parse(c->addr.uri.host);
-      const uint16_t port = c->addr.uri.has_port ? c->addr.uri.port : 5060;
-      if (ip && *ip == in.source.ip && port == in.source.port) {
-        call->callee.contact = std::string(c->addr.uri_text);
-      } else {
-        const parser::Uri& u = c->addr.uri;
-        call->callee.contact = std::string(u.scheme_text) + ":" + (u.user.empty() ? "" : std::string(u.user) + "@") +
-                               in.source.to_string() + std::string(u.params);
-      }
-    }
+    if (auto c = reachable_contact(in.msg, in.source)) call->callee.contact = std::move(*c);
+  } else if (call && !ctx.initial && status >= 200 && status < 300 && (ctx.invite || ctx.method == "UPDATE")) {
+    // A target refresh answered (RFC 3261 §12.2.1.2): the answerer's new Contact.
+    CallLeg& answerer = ctx.media_from == static_cast<int>(MediaSide::Caller) ? call->callee : call->caller;
+    if (auto c = reachable_contact(in.msg, in.source)) answerer.contact = std::move(*c);
   }
 
   auto bytes = build_upstream_response(in, &ctx);
@@ -196,9 +185,9 @@ void Proxy::on_response(TxnId client, const Inbound& in) {
       call->final_status = status;
       ++counters_.calls_answered;
     }
-    if (ctx.method == "BYE") {
-      const Call* c = calls_.find(ctx.call_id);
-      end_call(ctx.call_id, c && ctx.source == c->caller.peer ? "bye from caller" : "bye from callee", false);
+    if (ctx.method == "BYE" && ctx.call) {
+      const Call* c = calls_.find(ctx.call);
+      end_call(ctx.call, c && ctx.source == c->caller.peer ? "bye from caller" : "bye from callee", false);
     }
     return;
   }
@@ -236,12 +225,12 @@ void Proxy::send_best_upstream(Context& ctx) {
   }
   if (ctx.server) txns_.respond(ctx.server, status, std::move(bytes));
   if (ctx.invite && ctx.initial) {
-    if (Call* call = calls_.find(ctx.call_id)) {
+    if (Call* call = calls_.find(ctx.call)) {
       call->final_status = status;
-      end_call(ctx.call_id, ctx.cancelled ? "cancelled" : "rejected " + std::to_string(status), false);
+      end_call(ctx.call, ctx.cancelled ? "cancelled" : "rejected " + std::to_string(status), false);
     }
-  } else if (ctx.method == "BYE") {
-    end_call(ctx.call_id, "bye (" + std::to_string(status) + ")", false);
+  } else if (ctx.method == "BYE" && ctx.call) {
+    end_call(ctx.call, "bye (" + std::to_string(status) + ")", false);
   }
 }
 
@@ -287,8 +276,8 @@ void Proxy::on_terminated(TxnId id) {
   if (ctx.server == 0 && ctx.live_clients == 0) contexts_.erase(c);
 }
 
-void Proxy::end_call(const std::string& call_id, std::string_view reason, bool send_byes) {
-  Call* call = calls_.find(call_id);
+void Proxy::end_call(CallRef ref, std::string_view reason, bool send_byes) {
+  Call* call = calls_.find(ref);
   if (!call) return;
   if (send_byes && call->state == CallState::Confirmed) {
     send_bye(*call, false, reason);
@@ -305,7 +294,7 @@ void Proxy::end_call(const std::string& call_id, std::string_view reason, bool s
     std::fputc('\n', cdr_file_);
     std::fflush(cdr_file_);
   }
-  calls_.erase(call_id);
+  calls_.erase(ref);
   ++counters_.calls_ended;
 }
 
@@ -324,24 +313,21 @@ void Proxy::send_bye(const Call& call, bool to_caller, std::string_view reason) 
                             " BYE\r\nReason: SIP;cause=200;text=\"" + std::string(reason) +
                             "\"\r\nContent-Length: 0\r\n\r\n";
   const TxnId id = txns_.send_request(bytes, "BYE", branch, leg.iface, leg.peer);
-  internal_clients_[id] = call.call_id;
+  internal_clients_.insert(id);
 }
 
 void Proxy::on_media_idle(FlowBackend::Handle flow) {
   auto session = media_.session_of_flow(flow);
   // A call on hold (sendonly / inactive / c=0.0.0.0) is silent on purpose.
   if (!session || media_.media_on_hold(flow)) return;
-  std::string call_id;
-  calls_.for_each([&](const Call& c) {
-    if (c.media == *session) call_id = c.call_id;
-  });
-  if (call_id.empty()) return;
+  const Call* call = calls_.find_by_media(*session);
+  if (!call) return;
   ++counters_.media_timeouts;
-  end_call(call_id, "media timeout", true);
+  end_call(call->ref, "media timeout", true);
 }
 
 void Proxy::end_all_calls(std::string_view reason) {
-  for (const std::string& id : calls_.ids()) end_call(id, reason, true);
+  for (CallRef ref : calls_.refs()) end_call(ref, reason, true);
 }
 
 }  // namespace sipedge::control

@@ -23,7 +23,8 @@ class ProxyTest : public ::testing::Test {
   FakeRelay relay;
   ManualClock clock;
   MediaManager media{config, relay};
-  Proxy proxy{config, wire, media, clock};
+  RouteToken token{"test-secret"};
+  Proxy proxy{config, wire, media, clock, token};
   std::vector<std::string> cdrs;
   uint32_t nc = 1;
 
@@ -129,6 +130,15 @@ class ProxyTest : public ::testing::Test {
            std::to_string(body.size()) + "\r\n\r\n" + body;
   }
 
+  // The Record-Route URI sipedge inserts on interface `host` for call `ref` of `call_id`.
+  std::string our_rr(const std::string& host, CallRef ref = 1, const std::string& call_id = "call-1") const {
+    return "<sip:" + host + ":5060;lr;sek=" + token.make(call_id, ref) + ">";
+  }
+  const Call* call_of(const std::string& call_id) const {
+    auto calls = proxy.calls().find_by_call_id(call_id);
+    return calls.empty() ? nullptr : calls.front();
+  }
+
   void expect_no_state() {
     advance(40'000);
     EXPECT_EQ(proxy.transactions().size(), 0u);
@@ -159,7 +169,7 @@ TEST_F(ProxyTest, BasicCallIsForwardedWithViaRecordRouteAndAnchoredMedia) {
   EXPECT_TRUE(m.text(via->value).starts_with("SIP/2.0/UDP 10.201.0.1:5060;branch=z9hG4bK"));
   EXPECT_EQ(m.text(m.next_same(via)->value),
             "SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKinv2;received=10.201.0.2;rport=5060");
-  EXPECT_EQ(m.value(parser::HeaderId::RecordRoute), "<sip:10.201.0.1:5060;lr>");
+  EXPECT_EQ(m.value(parser::HeaderId::RecordRoute), our_rr("10.201.0.1"));
   EXPECT_EQ(m.count(parser::HeaderId::RecordRoute), 1u) << "same interface in and out: one entry";
   EXPECT_EQ(m.value(parser::HeaderId::MaxForwards), "69");
   EXPECT_EQ(m.find(parser::HeaderId::ProxyAuthorization), nullptr) << "our realm's credentials stop here";
@@ -173,7 +183,7 @@ TEST_F(ProxyTest, BasicCallIsForwardedWithViaRecordRouteAndAnchoredMedia) {
   EXPECT_EQ(ringing.dest, kAlice);
   EXPECT_EQ(header(ringing.bytes, parser::HeaderId::Via),
             "SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKinv2;received=10.201.0.2;rport=5060");
-  EXPECT_EQ(proxy.calls().find("call-1")->state, CallState::Early);
+  EXPECT_EQ(call_of("call-1")->state, CallState::Early);
 
   deliver(response_from_bob(fwd.bytes, 200, "OK", kAnswer), kBob);
   const Sent ok = wire.pop();
@@ -182,11 +192,11 @@ TEST_F(ProxyTest, BasicCallIsForwardedWithViaRecordRouteAndAnchoredMedia) {
   EXPECT_NE(answer.find("c=IN IP4 10.201.0.1\r\n"), std::string::npos) << answer;
   EXPECT_EQ(answer.find("10.201.0.3"), std::string::npos) << "the caller sees only sipedge: " << answer;
   EXPECT_EQ(relay.size(), 2u) << "the RTP flow and the RTCP flow on port+1";
-  EXPECT_EQ(proxy.calls().find("call-1")->state, CallState::Confirmed);
+  EXPECT_EQ(call_of("call-1")->state, CallState::Confirmed);
 
   // End-to-end ACK and BYE follow the Record-Route.
   deliver("ACK sip:1012@10.201.0.3:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKack2;rport\r\n"
-          "Route: <sip:10.201.0.1:5060;lr>\r\nMax-Forwards: 70\r\nFrom: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\n"
+          "Route: " + our_rr("10.201.0.1") + "\r\nMax-Forwards: 70\r\nFrom: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\n"
           "To: <sip:1012@sipedge.test>;tag=b1\r\nCall-ID: call-1\r\nCSeq: 2 ACK\r\nContent-Length: 0\r\n\r\n",
           kAlice);
   const Sent ack = wire.pop();
@@ -195,7 +205,7 @@ TEST_F(ProxyTest, BasicCallIsForwardedWithViaRecordRouteAndAnchoredMedia) {
   EXPECT_EQ(header(ack.bytes, parser::HeaderId::Route), "") << "our Route entry is consumed";
 
   deliver("BYE sip:1006@10.201.0.2:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.3:5060;branch=z9hG4bKbye1;rport\r\n"
-          "Route: <sip:10.201.0.1:5060;lr>\r\nMax-Forwards: 70\r\nFrom: <sip:1012@sipedge.test>;tag=b1\r\n"
+          "Route: " + our_rr("10.201.0.1") + "\r\nMax-Forwards: 70\r\nFrom: <sip:1012@sipedge.test>;tag=b1\r\n"
           "To: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\nCall-ID: call-1\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n",
           kBob);
   const Sent bye = wire.pop();
@@ -213,6 +223,116 @@ TEST_F(ProxyTest, BasicCallIsForwardedWithViaRecordRouteAndAnchoredMedia) {
   EXPECT_NE(cdrs[0].find("\"end_reason\":\"bye from callee\""), std::string::npos) << cdrs[0];
   EXPECT_NE(cdrs[0].find("\"packets_caller_to_callee\":100"), std::string::npos) << cdrs[0];
   expect_no_state();
+}
+
+// DESIGN §3 Trust / open relay: a request with a To tag is forwarded only along a Route set sipedge
+// Record-Routed, and within a tracked call only inside that call's dialog and to its other party.
+class InDialogTrustTest : public ProxyTest {
+ protected:
+  const Endpoint kEve{IpAddr::v4(10, 201, 0, 66), 5060};  // never registered, never authenticated
+
+  // Alice calls Bob and Bob answers: call ref 1, dialog tags a1 / b1, Bob at 10.201.0.3.
+  void confirmed_call() {
+    const Sent fwd = place_call();
+    deliver(response_from_bob(fwd.bytes, 200, "OK", kAnswer), kBob);
+    ASSERT_EQ(first_line(wire.pop().bytes), "SIP/2.0 200 OK");
+    ASSERT_EQ(call_of("call-1")->state, CallState::Confirmed);
+  }
+
+  static std::string request(const std::string& method, const std::string& ruri, const std::string& route,
+                             const std::string& from_tag, const std::string& to_tag, const std::string& call_id) {
+    static int n = 0;
+    return method + " " + ruri + " SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.66:5060;branch=z9hG4bKeve" +
+           std::to_string(++n) + ";rport\r\n" + (route.empty() ? "" : "Route: " + route + "\r\n") +
+           "Max-Forwards: 70\r\nFrom: <sip:1006@sipedge.test>;tag=" + from_tag + "\r\nTo: <sip:9001@sipedge.test>;tag=" +
+           to_tag + "\r\nCall-ID: " + call_id + "\r\nCSeq: 7 " + method +
+           "\r\nContact: <sip:eve@10.201.0.66>\r\nContent-Length: 0\r\n\r\n";
+  }
+
+  // Delivers a forged request from `from`; nothing may leave but a 481/403 back to the sender.
+  void expect_refused(const std::string& bytes, const Endpoint& from, const std::string& method, uint16_t status,
+                      const std::string& why) {
+    const uint64_t refused = proxy.counters().dialog_refused;
+    deliver(bytes, from);
+    EXPECT_EQ(proxy.counters().dialog_refused, refused + 1) << why;
+    if (method == "ACK") {
+      EXPECT_TRUE(wire.sent.empty()) << why << ": an ACK is absorbed";
+    } else {
+      ASSERT_FALSE(wire.sent.empty()) << why;
+      if (method == "INVITE") EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 100 Trying") << why;
+      const Sent answer = wire.pop();
+      EXPECT_EQ(answer.dest, from) << why;
+      EXPECT_EQ(first_line(answer.bytes).substr(0, 11), "SIP/2.0 " + std::to_string(status)) << why;
+    }
+    while (!wire.sent.empty()) {
+      const Sent leaked = wire.pop();
+      ADD_FAILURE() << why << ": sent to " << leaked.dest.to_string() << ": " << first_line(leaked.bytes);
+    }
+  }
+};
+
+TEST_F(InDialogTrustTest, ForgedInDialogRequestsNeverReachAnyoneButTheSender) {
+  confirmed_call();
+  const std::string core_target = "sip:9001@10.202.0.2:5060";
+  for (const std::string method : {"INVITE", "BYE", "ACK", "MESSAGE", "REFER", "OPTIONS"}) {
+    expect_refused(request(method, core_target, "", "x1", "x2", "eve-1"), kEve, method, 481,
+                   method + " without any Route");
+    expect_refused(request(method, core_target, "<sip:10.201.0.1:5060;lr>", "x1", "x2", "eve-2"), kEve, method, 481,
+                   method + " with a Route naming sipedge but no token");
+    expect_refused(request(method, core_target, "<sip:10.201.0.1:5060;lr;sek=1.00000000000000000000>", "x1", "x2",
+                           "call-1"),
+                   kEve, method, 481, method + " with a forged token");
+    expect_refused(request(method, core_target, our_rr("10.201.0.1", 1, "call-1"), "x1", "x2", "eve-3"), kEve, method,
+                   481, method + " with call-1's token under another Call-ID");
+    expect_refused(request(method, core_target, our_rr("10.201.0.1"), "x1", "x2", "call-1"), kEve, method, 481,
+                   method + " with call-1's token but tags of no dialog");
+    expect_refused(request(method, core_target, "<sip:10.202.0.2;lr>, " + our_rr("10.201.0.1"), "a1", "b1", "call-1"),
+                   kAlice, method, 481, method + " with our Route second, not on top");
+    expect_refused(request(method, core_target, our_rr("10.201.0.1"), "a1", "b1", "call-1"), kAlice, method, 403,
+                   method + " inside call-1's dialog but to a third party");
+  }
+  EXPECT_EQ(proxy.counters().forwarded_requests, 1u) << "only the INVITE of call-1 itself";
+}
+
+TEST_F(InDialogTrustTest, RequestsInsideTheDialogStillFlowBothWays) {
+  confirmed_call();
+  for (const std::string method : {"MESSAGE", "OPTIONS", "INFO", "REFER"}) {
+    deliver(request(method, "sip:1012@10.201.0.3:5060", our_rr("10.201.0.1"), "a1", "b1", "call-1"), kAlice);
+    const Sent to_bob = wire.pop();
+    EXPECT_EQ(first_line(to_bob.bytes), method + " sip:1012@10.201.0.3:5060 SIP/2.0");
+    EXPECT_EQ(to_bob.dest, kBob) << method;
+    std::string back = request(method, "sip:1006@10.201.0.2:5060", our_rr("10.201.0.1"), "b1", "a1", "call-1");
+    deliver(back, kBob);
+    const Sent to_alice = wire.pop();
+    EXPECT_EQ(first_line(to_alice.bytes), method + " sip:1006@10.201.0.2:5060 SIP/2.0");
+    EXPECT_EQ(to_alice.dest, kAlice) << method;
+  }
+  EXPECT_EQ(proxy.counters().dialog_refused, 0u);
+}
+
+TEST_F(InDialogTrustTest, ATokenOfAnEndedCallOpensNothing) {
+  confirmed_call();
+  deliver(request("BYE", "sip:1012@10.201.0.3:5060", our_rr("10.201.0.1"), "a1", "b1", "call-1"), kAlice);
+  const Sent bye = wire.pop();
+  deliver(response_from_bob(bye.bytes, 200, "OK"), kBob);
+  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 200 OK");
+  ASSERT_EQ(proxy.calls().size(), 0u);
+  expect_refused(request("INVITE", "sip:1012@10.201.0.3:5060", our_rr("10.201.0.1"), "a1", "b1", "call-1"), kAlice,
+                 "INVITE", 481, "re-INVITE after the call ended");
+}
+
+// A dialog sipedge Record-Routes but does not track (SUBSCRIBE): the token alone carries NOTIFY;
+// methods of INVITE dialogs are refused there.
+TEST_F(InDialogTrustTest, UntrackedDialogsPassOnTheirTokenButNeverCarryAnInvite) {
+  register_user("1012", kBob);
+  const std::string untracked = "<sip:10.202.0.1:5060;lr;sek=" + token.make("sub-1", 0) + ">";
+  deliver(request("NOTIFY", "sip:1012@10.201.0.3:5060", untracked, "n1", "s1", "sub-1"), kTrunk, 1);
+  const Sent notify = wire.pop();
+  EXPECT_EQ(first_line(notify.bytes), "NOTIFY sip:1012@10.201.0.3:5060 SIP/2.0");
+  EXPECT_EQ(notify.dest, kBob);
+  for (const std::string method : {"INVITE", "BYE", "UPDATE", "PRACK"})
+    expect_refused(request(method, "sip:1012@10.201.0.3:5060", untracked, "n1", "s1", "sub-1"), kTrunk, method, 481,
+                   method + " in a dialog that is not a call");
 }
 
 TEST_F(ProxyTest, BusyCalleeIsAckedHopByHopAndTheCallerGets486) {
@@ -301,8 +421,8 @@ TEST_F(ProxyTest, TrunkRouteCrossesInterfacesWithTwoRecordRoutesAndFailsOver) {
   ASSERT_EQ(parser::HandScanner().scan(first.bytes, parser::Framing::Datagram, m).status, parser::ScanStatus::Complete);
   const parser::HeaderField* rr = m.find(parser::HeaderId::RecordRoute);
   ASSERT_NE(rr, nullptr);
-  EXPECT_EQ(m.text(rr->value), "<sip:10.202.0.1:5060;lr>") << "the top entry faces the callee";
-  EXPECT_EQ(m.text(m.next_same(rr)->value), "<sip:10.201.0.1:5060;lr>");
+  EXPECT_EQ(m.text(rr->value), our_rr("10.202.0.1")) << "the top entry faces the callee";
+  EXPECT_EQ(m.text(m.next_same(rr)->value), our_rr("10.201.0.1"));
   EXPECT_TRUE(header(first.bytes, parser::HeaderId::Via).starts_with("SIP/2.0/UDP 10.202.0.1:5060;"));
   EXPECT_NE(std::string(m.body()).find("c=IN IP4 10.202.0.1"), std::string::npos) << "core-side media address";
   // The first trunk fails; the second one is tried (serial failover).
@@ -345,11 +465,6 @@ TEST_F(ProxyTest, MalformedRequestsGetPreciseFaultsAndLoopsAndHops) {
           "From: <sip:a@b>;tag=1\r\nTo: <sip:x@sipedge.test>\r\nCall-ID: m2\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 0\r\n\r\n",
           kAlice);
   EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 483 Too Many Hops");
-  deliver("OPTIONS sip:x@sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKm3\r\n"
-          "Via: SIP/2.0/UDP 10.201.0.1:5060;branch=z9hG4bKours\r\n"
-          "From: <sip:a@b>;tag=1\r\nTo: <sip:x@sipedge.test>\r\nCall-ID: m3\r\nCSeq: 1 OPTIONS\r\n\r\n",
-          kAlice);
-  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 482 Loop Detected");
   deliver("OPTIONS sip:x@sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKm4\r\n"
           "Proxy-Require: foo, bar\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:x@sipedge.test>\r\nCall-ID: m4\r\n"
           "CSeq: 1 OPTIONS\r\n\r\n",
@@ -365,6 +480,41 @@ TEST_F(ProxyTest, MalformedRequestsGetPreciseFaultsAndLoopsAndHops) {
                      "To: <sip:x@y>\r\nCall-ID: z\r\nCSeq: 1 INVITE\r\nContent-Length: 99\r\n\r\nshort",
                      parser::Fault::ContentLengthTooLarge, kAlice, 0);
   EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 400 Content-Length larger than the message body");
+}
+
+// RFC 3261 §16.3 step 4: a request that comes back with our Via is a loop only when it is the same
+// request (same loop key in our branch); with a new Request-URI it is a spiral and goes on.
+TEST_F(ProxyTest, LoopIsRefusedWith482ButASpiralWithANewRequestUriPasses) {
+  const std::string options =
+      "OPTIONS sip:+8613800000000@sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 10.202.0.2:5060;branch=z9hG4bKsp1\r\n"
+      "Max-Forwards: 70\r\nFrom: <sip:core@10.202.0.2>;tag=1\r\nTo: <sip:+8613800000000@sipedge.test>\r\n"
+      "Call-ID: sp1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+  deliver(options, kTrunk, 1);
+  const Sent first = wire.pop();
+  ASSERT_EQ(first_line(first.bytes), "OPTIONS sip:+8613800000000@sipedge.test SIP/2.0");
+  ASSERT_EQ(first.dest, kTrunk);
+
+  // The trunk sends it straight back: the same request, under one more Via (ours).
+  deliver(first.bytes, kTrunk, 1);
+  const Sent loop = wire.pop();
+  EXPECT_EQ(first_line(loop.bytes), "SIP/2.0 482 Loop Detected");
+  EXPECT_EQ(loop.dest, kTrunk);
+  EXPECT_EQ(proxy.counters().loops, 1u);
+
+  // An application server in the core retargets it and sends it back through sipedge: a spiral.
+  std::string retargeted = first.bytes;
+  retargeted.replace(0, retargeted.find("\r\n") + 2,
+                     "OPTIONS sip:+8613900000000@sipedge.test SIP/2.0\r\n"
+                     "Via: SIP/2.0/UDP 10.202.0.2:5060;branch=z9hG4bKas1\r\n");
+  deliver(retargeted, kTrunk, 1);
+  const Sent spiral = wire.pop();
+  EXPECT_EQ(first_line(spiral.bytes), "OPTIONS sip:+8613900000000@sipedge.test SIP/2.0");
+  EXPECT_EQ(spiral.dest, kTrunk);
+  parser::Message m;
+  ASSERT_EQ(parser::HandScanner().scan(spiral.bytes, parser::Framing::Datagram, m).status, parser::ScanStatus::Complete);
+  EXPECT_EQ(m.count(parser::HeaderId::Via), 4u) << "ours (second pass), the AS's, ours (first pass), the core's";
+  EXPECT_EQ(proxy.counters().spirals, 1u);
+  EXPECT_EQ(proxy.counters().loops, 1u);
 }
 
 TEST_F(ProxyTest, LateOfferIn200AndAnswerInAckAreBothAnchored) {
@@ -388,7 +538,7 @@ TEST_F(ProxyTest, LateOfferIn200AndAnswerInAckAreBothAnchored) {
   EXPECT_NE(offer.find("c=IN IP4 10.201.0.1\r\n"), std::string::npos) << offer;
   EXPECT_EQ(relay.size(), 0u) << "only one side has described the stream";
   std::string ack = "ACK sip:1012@10.201.0.3:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKlack;rport\r\n"
-                    "Route: <sip:10.201.0.1:5060;lr>\r\nMax-Forwards: 70\r\nFrom: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\n"
+                    "Route: " + our_rr("10.201.0.1") + "\r\nMax-Forwards: 70\r\nFrom: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\n"
                     "To: <sip:1012@sipedge.test>;tag=b1\r\nCall-ID: call-1\r\nCSeq: 2 ACK\r\n"
                     "Content-Type: application/sdp\r\nContent-Length: " + std::to_string(kOffer.size()) + "\r\n\r\n" + kOffer;
   deliver(ack, kAlice);

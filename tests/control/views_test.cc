@@ -206,9 +206,9 @@ TEST(Views, ProxyStatsNameEveryCounterOfTheXMacro) {
   const json j = proxy_stats_view(counters);
   EXPECT_EQ(j.dump(),
             R"({"auth_challenges":0,"auth_failures":0,"calls_answered":0,"calls_ended":0,"calls_started":1,)"
-            R"("dropped_responses":3,"forwarded_requests":0,"forwarded_responses":0,"keepalives_sent":0,)"
+            R"("dialog_refused":0,"dropped_responses":3,"forwarded_requests":0,"forwarded_responses":0,"keepalives_sent":0,)"
             R"("local_replies":0,"loops":0,"malformed":0,"media_timeouts":0,"no_route":0,"requests_in":12,)"
-            R"("responses_in":0,"retransmissions":0,"stateless_responses":0})");
+            R"("responses_in":0,"retransmissions":0,"spirals":0,"stateless_responses":0})");
   // One member per counter field: a counter added to the X-macro shows up without touching the view.
   EXPECT_EQ(j.size() * sizeof(uint64_t), sizeof(ProxyCounters));
 }

@@ -1,0 +1,42 @@
+// control/proxy/route_token.h — control lcore (pure, no shared state). The token sipedge puts in its
+// own Record-Route URI (DESIGN §3 Trust): a request with a To tag is forwarded only along a Route
+// set sipedge Record-Routed itself, and the token lets it tell its own Route from a forged one
+// naming its address without keeping per-dialog state. It also names the call (a CallRef) the
+// dialog belongs to, so in-dialog requests find their call even when one Call-ID passes sipedge
+// twice (a spiral, RFC 3261 §16.3 item 4).
+//
+// Format of the uri-parameter value: "<ref hex>.<mac hex>", mac = HMAC-SHA256(secret, Call-ID "|"
+// ref) cut to 80 bits. The secret is random per process unless configured, so a restart ends the
+// validity of every token (and the calls sipedge tracked are gone anyway).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sipedge::control {
+
+// The Record-Route uri-parameter that carries the token: <sip:addr:port;lr;sek=TOKEN>.
+inline constexpr std::string_view kRouteTokenParam = "sek";
+
+class RouteToken {
+ public:
+  // A random 32-byte secret (OpenSSL RAND_bytes).
+  RouteToken();
+  // A fixed secret (tests; a cluster that must honour each other's tokens).
+  explicit RouteToken(std::string_view secret);
+
+  // The token for a dialog of `call_id` owned by call `ref` (0: a dialog sipedge does not track,
+  // such as one created by SUBSCRIBE).
+  std::string make(std::string_view call_id, uint64_t ref) const;
+  // The call ref when `token` is one make(call_id, ref) produced; nullopt for anything else.
+  std::optional<uint64_t> verify(std::string_view call_id, std::string_view token) const noexcept;
+
+ private:
+  std::string mac_hex(std::string_view call_id, std::string_view ref_hex) const;
+  std::array<unsigned char, 32> secret_{};
+};
+
+}  // namespace sipedge::control
