@@ -179,12 +179,25 @@ struct alignas(RTE_CACHE_LINE_SIZE) SideCounters {
   int32_t retired_key_pos = -1;
 };
 
+// A side learning its peer again after new SDP named a new address or port (FlowTable::update_flow):
+// until `until_tsc`, packets from the peer it had latched are still relayed without latching, so
+// media does not stop while the peer switches; the first packet from the new source latches as
+// usual. After the grace period the old source may latch again (a peer that did not move after
+// all), so the side never ends up with one-way audio. Control writes it before the flow is
+// published; workers read it only while the direction is unlatched, off the fast path.
+template <bool kIpv6>
+struct Relearn {
+  Peer<kIpv6> previous;  // port_be 0: not re-learning
+  uint64_t until_tsc = 0;
+};
+
 template <bool kIpv6>
 struct Flow {
   std::array<Direction<kIpv6>, 2> dir;  // [d]: received on side d
   std::array<SideCounters, 2> counters;
+  std::array<Relearn<kIpv6>, 2> relearn;  // [d]: side d's peer
 };
-static_assert(sizeof(Direction<false>) == 64 && sizeof(Flow<false>) == 256);
+static_assert(sizeof(Direction<false>) == 64 && sizeof(Flow<false>) == 320);
 static_assert(sizeof(SideCounters) == 64);
 
 // Hash data is a Flow pointer with the ingress side in bit 0 (flows are cache-line aligned).

@@ -10,6 +10,7 @@
 #include <memory>
 #include <new>
 
+#include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
@@ -124,6 +125,7 @@ void fill_flow(Flow<kIpv6>& f, const FlowSpec& spec, uint64_t now_tsc) {
     c.rejected.store(0, std::memory_order_relaxed);
     c.last_seen_tsc.store(now_tsc, std::memory_order_relaxed);
     c.idle_reported_seen.store(UINT64_MAX, std::memory_order_relaxed);
+    f.relearn[d] = Relearn<kIpv6>{};
   }
 }
 
@@ -220,6 +222,7 @@ Result<std::unique_ptr<FlowTable>, FlowError> FlowTable::create(const FlowTableC
     t->free_slots_[v].reserve(t->pool_size_[v]);
     for (uint32_t i = t->pool_size_[v]; i > 0; --i) t->free_slots_[v].push_back(i - 1);
   }
+  t->relearn_grace_tsc_ = rte_get_tsc_hz() / 1000 * config.relearn_grace_ms;
   t->handles_.resize(config.ipv4_flows + config.ipv6_flows);
   t->free_handles_.reserve(t->handles_.size());
   for (uint32_t i = static_cast<uint32_t>(t->handles_.size()); i > 0; --i) t->free_handles_.push_back(i - 1);
@@ -367,17 +370,17 @@ Result<FlowHandle, FlowError> FlowTable::add_typed(const FlowSpec& spec, uint64_
   return handle;
 }
 
-FlowStatus FlowTable::update_flow(FlowHandle handle, const FlowSpec& spec) {
+FlowStatus FlowTable::update_flow(FlowHandle handle, const FlowSpec& spec, uint64_t now_tsc) {
   if (entry(handle) == nullptr) return Err(FlowError::NoSuchFlow);
   if (auto err = validate(spec)) return Err(*err);
   HandleEntry& e = handles_[handle.index];
   if ((spec.side[0].local_addr.version == 6) != e.ipv6) return Err(FlowError::VersionMismatch);
-  if (e.ipv6) return update_typed<true>(e, spec);
-  return update_typed<false>(e, spec);
+  if (e.ipv6) return update_typed<true>(e, spec, now_tsc);
+  return update_typed<false>(e, spec, now_tsc);
 }
 
 template <bool kIpv6>
-FlowStatus FlowTable::update_typed(HandleEntry& e, const FlowSpec& spec) {
+FlowStatus FlowTable::update_typed(HandleEntry& e, const FlowSpec& spec, uint64_t now_tsc) {
   Flow<kIpv6>& old = pool<kIpv6>()[e.slot];
   const FlowKey keys[2] = {make_key(spec.side[0]), make_key(spec.side[1])};
   for (int s = 0; s < 2; ++s) {
@@ -397,18 +400,38 @@ FlowStatus FlowTable::update_typed(HandleEntry& e, const FlowSpec& spec) {
     nc.last_seen_tsc.store(oc.last_seen_tsc.load(std::memory_order_relaxed), std::memory_order_relaxed);
     nc.idle_reported_seen.store(oc.idle_reported_seen.load(std::memory_order_relaxed),
                                 std::memory_order_relaxed);
-    // Keep the learned peer when the signalling still points at the same host: a re-INVITE that
-    // only changes codecs or the SDP port must not reopen the side to RTP bleed.
+    // Side d's peer: keep what was learned while the SDP still says the same address and port (a
+    // re-INVITE that only changes codecs must not reopen the side to RTP bleed); learn again when
+    // it names a new host or port (colour ringback then the phone, a codec change on a new port, a
+    // phone that moved), relaying the old peer meanwhile.
     const Direction<kIpv6>& o = old.dir[d];
     Direction<kIpv6>& n = f.dir[d];
-    const bool same_host = o.mode == LatchMode::Latch && n.mode == LatchMode::Latch &&
-                           o.expect_any_host == n.expect_any_host &&
-                           (n.expect_any_host || o.expected.addr == n.expected.addr);
-    if (same_host && o.latch_state.load(std::memory_order_acquire) == LatchState::Latched) {
-      n.latched = o.latched;
-      n.latch_state.store(LatchState::Latched, std::memory_order_relaxed);
-      f.dir[1 - d].dst_latched = o.latched;
-      f.dir[1 - d].dst_state.store(LatchState::Latched, std::memory_order_relaxed);
+    Direction<kIpv6>& back = f.dir[1 - d];
+    if (o.mode != LatchMode::Latch || n.mode != LatchMode::Latch) continue;
+    const bool latched = o.latch_state.load(std::memory_order_acquire) == LatchState::Latched;
+    const Relearn<kIpv6>& was = old.relearn[d];
+    const bool same_peer = o.expect_any_host == n.expect_any_host && o.expected.addr == n.expected.addr &&
+                           o.expected.port_be == n.expected.port_be;
+    if (same_peer) {
+      if (latched) {
+        n.latched = o.latched;
+        n.latch_state.store(LatchState::Latched, std::memory_order_relaxed);
+        back.dst_latched = o.latched;
+        back.dst_state.store(LatchState::Latched, std::memory_order_relaxed);
+      } else {
+        f.relearn[d] = was;
+        back.dst_latched = old.dir[1 - d].dst_latched;
+        back.dst_state.store(old.dir[1 - d].dst_state.load(std::memory_order_acquire), std::memory_order_relaxed);
+      }
+      continue;
+    }
+    const Peer<kIpv6> previous = latched ? o.latched : was.previous;
+    if (previous.port_be == 0) continue;  // nothing learned yet: a plain fresh start
+    f.relearn[d] = Relearn<kIpv6>{previous, now_tsc + relearn_grace_tsc_};
+    if (n.expect_any_host) {
+      // Only latching can tell where the peer is now (NAT): keep sending to the old address.
+      back.dst_latched = previous;
+      back.dst_state.store(LatchState::Latched, std::memory_order_relaxed);
     }
   }
   set_owner(f, old.counters[0].owner.load(std::memory_order_relaxed));
@@ -472,6 +495,7 @@ FlowInfo FlowTable::info_typed(const HandleEntry& e, FlowHandle h) const {
     st.rejected = c.rejected.load(std::memory_order_relaxed);
     st.last_seen_tsc = c.last_seen_tsc.load(std::memory_order_relaxed);
     st.latched = in.latch_state.load(std::memory_order_acquire) == LatchState::Latched;
+    st.relearning = !st.latched && f.relearn[s].previous.port_be != 0;
     if (st.latched) {
       st.latched_addr = to_ip<kIpv6>(in.latched.addr);
       st.latched_port = ntohs(in.latched.port_be);

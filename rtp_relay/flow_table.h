@@ -61,6 +61,8 @@ struct FlowTableConfig {
   uint32_t ipv4_flows = 65536;     // flows (each two keys) of each IP version
   uint32_t ipv6_flows = 4096;
   uint32_t max_readers = RTE_MAX_LCORE;  // QSBR thread ids are 0 .. max_readers - 1
+  // How long a side that must learn its peer again still relays the old peer (flow.h Relearn).
+  uint32_t relearn_grace_ms = 2000;
   int socket_id = SOCKET_ID_ANY;
 };
 
@@ -70,6 +72,7 @@ struct SideStats {
   uint64_t rejected = 0; // dropped for their source (StrictSource, LatchPending)
   uint64_t last_seen_tsc = 0;
   bool latched = false;
+  bool relearning = false;  // unlatched after new SDP, still relaying the previous peer (flow.h)
   IpAddress latched_addr;
   uint16_t latched_port = 0;  // host order
 };
@@ -111,10 +114,14 @@ class FlowTable {
   // Errors: InvalidSpec, VersionMismatch, PortInUse, TableFull.
   Result<FlowHandle, FlowError> add_flow(const FlowSpec& spec, uint64_t now_tsc);
 
-  // Replaces peers, latch modes, MACs (new SDP, neighbour change). Sides keep their keys. A side
-  // stays latched when its mode stays Latch and its SDP host is unchanged.
+  // Replaces peers, latch modes, MACs (new SDP, neighbour change). Sides keep their keys. A Latch
+  // side whose SDP address and port are unchanged stays latched (a re-INVITE that only changes
+  // codecs). One whose SDP names a new host or port learns its peer again (flow.h Relearn): from
+  // `now_tsc` on for relearn_grace_ms the old peer is still relayed, and the other direction sends
+  // to the new SDP address at once, or, when the peer is only known by latching (any host), to the
+  // old one until the new source latches.
   // Errors: NoSuchFlow, InvalidSpec, VersionMismatch, KeyChanged, TableFull (headroom exhausted).
-  FlowStatus update_flow(FlowHandle handle, const FlowSpec& spec);
+  FlowStatus update_flow(FlowHandle handle, const FlowSpec& spec, uint64_t now_tsc);
 
   // Unlinks both keys now (later packets count NoFlow); memory is recycled after the grace period.
   // Errors: NoSuchFlow.
@@ -182,7 +189,7 @@ class FlowTable {
   template <bool kIpv6>
   Result<FlowHandle, FlowError> add_typed(const FlowSpec& spec, uint64_t now_tsc);
   template <bool kIpv6>
-  FlowStatus update_typed(HandleEntry& e, const FlowSpec& spec);
+  FlowStatus update_typed(HandleEntry& e, const FlowSpec& spec, uint64_t now_tsc);
   template <bool kIpv6>
   FlowInfo info_typed(const HandleEntry& e, FlowHandle h) const;
   template <bool kIpv6>
@@ -203,6 +210,7 @@ class FlowTable {
   std::vector<HandleEntry> handles_;
   std::vector<uint32_t> free_handles_;
   uint32_t sweep_cursor_ = 0;
+  uint64_t relearn_grace_tsc_ = 0;
 };
 
 }  // namespace sipedge::relay

@@ -119,7 +119,7 @@ struct Tally {
 // Returns a kDropBase-encoded reason, or 0 when the source is accepted.
 template <bool kIpv6>
 inline Verdict check_source(Flow<kIpv6>* flow, unsigned d, const RawAddr<kIpv6>& src, uint16_t sport_be,
-                            Tally& tally) noexcept {
+                            uint64_t now_tsc, Tally& tally) noexcept {
   Direction<kIpv6>& in = flow->dir[d];
   switch (in.mode) {
     case LatchMode::Off:
@@ -131,6 +131,12 @@ inline Verdict check_source(Flow<kIpv6>* flow, unsigned d, const RawAddr<kIpv6>&
   }
   LatchState st = in.latch_state.load(std::memory_order_acquire);
   if (st == LatchState::Unlatched) {
+    // Re-learning after new SDP (flow.h Relearn): the old peer keeps being relayed, without
+    // latching, until the new one speaks or the grace period ends.
+    const Relearn<kIpv6>& re = flow->relearn[d];
+    if (re.previous.port_be != 0 && src == re.previous.addr && sport_be == re.previous.port_be &&
+        now_tsc < re.until_tsc)
+      return 0;
     if (!in.expect_any_host && !(src == in.expected.addr)) return drop(RelayDrop::StrictSource);
     // Claim, write, publish: whoever wins the claim writes the peer once, into this direction (to
     // check sources) and the opposite one (to send to it); readers look only after seeing Latched
@@ -173,7 +179,7 @@ inline Verdict relay_one(rte_mbuf* m, uint16_t l4_off, Flow<kIpv6>* flow, unsign
 
   const RawAddr<kIpv6> src = H::src(ip);
   const uint16_t sport = udp->src_port;
-  if (Verdict v = check_source<kIpv6>(flow, d, src, sport, tally)) {
+  if (Verdict v = check_source<kIpv6>(flow, d, src, sport, now_tsc, tally)) {
     counter_add(count.rejected, 1);
     return v;
   }

@@ -90,7 +90,7 @@ bool RtpRelayBackend::update(Handle h, const End& a, const End& b) {
   last_error_.reset();
   auto s = spec(a, b);
   if (!s) return false;
-  auto r = table_.update_flow(flow_handle(h), *s);
+  auto r = table_.update_flow(flow_handle(h), *s, now_tsc_());
   if (!r.ok()) {
     last_error_ = r.error();
     return false;

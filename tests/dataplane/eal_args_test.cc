@@ -18,9 +18,21 @@ TEST(EalArgs, BuildsLcoresMemoryPrefixVdevsAndAllowList) {
   cfg.pci_allow = {"0000:03:00.0"};
   cfg.log_level = "error";
   std::vector<std::string> want{"sipedge", "-l", "0,1,3", "--main-lcore", "0", "--no-huge", "-m", "256",
-                                "--file-prefix=edge1", "--vdev=net_af_packet0,iface=sipacc-gw",
+                                "--file-prefix=edge1",
+                                "--vdev=net_af_packet0,iface=sipacc-gw,blocksz=16384,framesz=16384,framecnt=512",
                                 "--vdev=net_tap0,iface=exc0", "-a", "0000:03:00.0", "--log-level=error"};
   EXPECT_EQ(eal_args(cfg), want);
+}
+
+// The kernel reassembles fragmented datagrams for net_af_packet and cuts them at the frame size
+// (eal.h): sipedge gives its af_packet ports 16 KiB frames unless the operator chose a size.
+TEST(EalArgs, AfPacketPortsGetLargeFramesUnlessFrameSizeIsGiven) {
+  EXPECT_EQ(with_af_packet_frames("net_af_packet1,iface=x,qpairs=2"),
+            "net_af_packet1,iface=x,qpairs=2,blocksz=16384,framesz=16384,framecnt=512");
+  EXPECT_EQ(with_af_packet_frames("eth_af_packet0,iface=x"), "eth_af_packet0,iface=x,blocksz=16384,framesz=16384,framecnt=512");
+  EXPECT_EQ(with_af_packet_frames("net_af_packet0,iface=x,framesz=4096,blocksz=4096"),
+            "net_af_packet0,iface=x,framesz=4096,blocksz=4096");
+  EXPECT_EQ(with_af_packet_frames("net_tap0,iface=x"), "net_tap0,iface=x");
 }
 
 TEST(EalArgs, UsesNoShconfForInMemoryWithoutHugepages) {

@@ -23,7 +23,7 @@ class EalEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
     const std::string prefix = "--file-prefix=relay_test_" + std::to_string(getpid());
-    std::vector<std::string> args = {"rtp_relay_tests", "--no-huge", "-m", "512", "--no-pci",
+    std::vector<std::string> args = {"rtp_relay_tests", "--no-huge", "-m", "1024", "--no-pci",
                                      "--no-shconf",     prefix,      "--log-level=error", "-l", "0",
                                      "--vdev=net_ring0"};
     std::vector<char*> argv;

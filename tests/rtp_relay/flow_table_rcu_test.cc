@@ -130,7 +130,7 @@ TEST(FlowTableRcu, DeleteAddUpdateWhileAWorkerRelays) {
     }
     const uint32_t mid = (op + kWindow / 2) % kSpecs;
     for (;;) {
-      auto r = table.update_flow(*live[mid], spec(mid));
+      auto r = table.update_flow(*live[mid], spec(mid), 0);
       if (r.ok()) break;
       ASSERT_EQ(r.error(), FlowError::TableFull);
       table.reclaim();

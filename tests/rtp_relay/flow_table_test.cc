@@ -182,11 +182,11 @@ TEST(FlowTable, ReaderThatNeverQuiescesExhaustsPoolWithTableFull) {
   auto h = t->add_flow(numbered_spec(0), 0);
   ASSERT_TRUE(h.ok());
   uint32_t updates = 0;
-  while (t->update_flow(*h, numbered_spec(0)).ok()) ++updates;
+  while (t->update_flow(*h, numbered_spec(0), 0).ok()) ++updates;
   EXPECT_EQ(updates, 31u);
-  EXPECT_EQ(t->update_flow(*h, numbered_spec(0)).error(), FlowError::TableFull);
+  EXPECT_EQ(t->update_flow(*h, numbered_spec(0), 0).error(), FlowError::TableFull);
   rte_rcu_qsbr_quiescent(t->qsbr(), 1);
-  EXPECT_TRUE(t->update_flow(*h, numbered_spec(0)).ok());
+  EXPECT_TRUE(t->update_flow(*h, numbered_spec(0), 0).ok());
   rte_rcu_qsbr_thread_offline(t->qsbr(), 1);
   rte_rcu_qsbr_thread_unregister(t->qsbr(), 1);
 }
@@ -202,7 +202,7 @@ TEST(FlowTable, StaleHandleIsNoSuchFlowEvenAfterIndexReuse) {
   EXPECT_EQ(h2->index, h1->index);
   EXPECT_NE(h2->generation, h1->generation);
   EXPECT_FALSE(t->flow_stats(*h1).has_value());
-  EXPECT_EQ(t->update_flow(*h1, numbered_spec(1)).error(), FlowError::NoSuchFlow);
+  EXPECT_EQ(t->update_flow(*h1, numbered_spec(1), 0).error(), FlowError::NoSuchFlow);
   EXPECT_TRUE(t->flow_stats(*h2).has_value());
 }
 
@@ -212,10 +212,10 @@ TEST(FlowTable, UpdateMayNotMoveASocket) {
   ASSERT_TRUE(h.ok());
   FlowSpec moved = numbered_spec(0);
   moved.side[1].local_port = 9000;
-  EXPECT_EQ(t->update_flow(*h, moved).error(), FlowError::KeyChanged);
+  EXPECT_EQ(t->update_flow(*h, moved, 0).error(), FlowError::KeyChanged);
   moved = numbered_spec(0);
   moved.side[0].port_id = 3;
-  EXPECT_EQ(t->update_flow(*h, moved).error(), FlowError::KeyChanged);
+  EXPECT_EQ(t->update_flow(*h, moved, 0).error(), FlowError::KeyChanged);
 }
 
 TEST(FlowTable, ForEachVisitsExactlyTheLiveFlows) {

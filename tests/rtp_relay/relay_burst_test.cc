@@ -369,42 +369,116 @@ TEST_F(RelayBurst, DeletedFlowCountsNoFlow) {
   EXPECT_EQ(counters_.totals().drop(RelayDrop::NoFlow), 2u);
 }
 
-TEST_F(RelayBurst, UpdateToNewSdpPortKeepsLatchOnSameHost) {
+// What relay `pkts` sent towards each side, as frames.
+std::vector<std::vector<uint8_t>> frames_of(const TxBatch::Queue& q) {
+  std::vector<std::vector<uint8_t>> out;
+  for (uint16_t i = 0; i < q.count; ++i) out.push_back(test::bytes_of(q.pkts[i]));
+  return out;
+}
+
+TEST_F(RelayBurst, UpdateWithUnchangedSdpKeepsTheLatch) {
   relay({test::mbuf_from(frame(from_phone(kV4, 31000)), kAccess)}, 1);
   FlowSpec s = rtp_v4();
-  s.side[0].remote_port = 5008;    // re-INVITE moved the phone's SDP port, same host
-  s.side[1].remote_port = 6100;    // and the softswitch's
-  ASSERT_TRUE(table_->update_flow(handle_, s).ok());
-  relay({test::mbuf_from(frame(from_phone(kV4, 31000)), kAccess),
-         test::mbuf_from(frame(from_phone(kV4, 5008)), kAccess),
+  s.side[1].remote_port = 6100;  // only the softswitch moved; the phone's SDP is as it was
+  ASSERT_TRUE(table_->update_flow(handle_, s, 2).ok());
+  relay({test::mbuf_from(frame(from_phone(kV4, 31000)), kAccess), test::mbuf_from(frame(from_phone(kV4, 5004)), kAccess),
          test::mbuf_from(frame(from_softswitch(kV4)), kCore)},
-        2);
-  ASSERT_EQ(tx_.queues[kCore].count, 2);  // first one (before update) and the latched source
-  EXPECT_EQ(test::bytes_of(tx_.queues[kCore].pkts[1]),
-            frame(to_softswitch(from_phone(kV4, 31000), kV4, 50000, 6100)));
+        3);
+  ASSERT_EQ(tx_.queues[kCore].count, 2);  // the first one (before the update) and the latched source
+  EXPECT_EQ(test::bytes_of(tx_.queues[kCore].pkts[1]), frame(to_softswitch(from_phone(kV4, 31000), kV4, 50000, 6100)));
   ASSERT_EQ(tx_.queues[kAccess].count, 1);
   EXPECT_EQ(test::bytes_of(tx_.queues[kAccess].pkts[0]), frame(to_phone(from_softswitch(kV4), kV4, 31000)));
-  EXPECT_EQ(counters_.totals().drop(RelayDrop::StrictSource), 1u);
+  EXPECT_EQ(counters_.totals().drop(RelayDrop::StrictSource), 1u) << "still strict: the latch was kept";
   auto st = table_->flow_stats(handle_);
   ASSERT_TRUE(st.has_value());
   EXPECT_EQ(st->side[0].packets, 2u);  // counters carried across the update
   EXPECT_EQ(st->side[0].rejected, 1u);
+  EXPECT_TRUE(st->side[0].latched);
 }
 
-TEST_F(RelayBurst, UpdateToNewHostRelatches) {
+// Colour ringback then the phone, or a re-INVITE to a new port on the same host: the new port is
+// learned, and the old one is relayed until the new one speaks.
+TEST_F(RelayBurst, NewSdpPortOnTheSameHostIsLearnedWithoutAGap) {
+  relay({test::mbuf_from(frame(from_phone(kV4, 5004)), kAccess)}, 1);
+  FlowSpec s = rtp_v4();
+  s.side[0].remote_port = 5008;
+  ASSERT_TRUE(table_->update_flow(handle_, s, 2).ok());
+  auto st = table_->flow_stats(handle_);
+  EXPECT_TRUE(st->side[0].relearning);
+  relay({test::mbuf_from(frame(from_phone(kV4, 5004)), kAccess),        // old port, in grace: relayed
+         test::mbuf_from(frame(from_softswitch(kV4)), kCore),           // to the new SDP port at once
+         test::mbuf_from(frame(from_phone(kV4, 5008)), kAccess),        // new port: latches
+         test::mbuf_from(frame(from_phone(kV4, 5004)), kAccess),        // old port after that: refused
+         test::mbuf_from(frame(from_softswitch(kV4)), kCore)},
+        3);
+  EXPECT_EQ(frames_of(tx_.queues[kCore]),
+            (std::vector<std::vector<uint8_t>>{frame(to_softswitch(from_phone(kV4, 5004), kV4)),
+                                               frame(to_softswitch(from_phone(kV4, 5004), kV4)),
+                                               frame(to_softswitch(from_phone(kV4, 5008), kV4))}));
+  EXPECT_EQ(frames_of(tx_.queues[kAccess]),
+            (std::vector<std::vector<uint8_t>>{frame(to_phone(from_softswitch(kV4), kV4, 5008)),
+                                               frame(to_phone(from_softswitch(kV4), kV4, 5008))}));
+  EXPECT_EQ(counters_.totals().drop(RelayDrop::StrictSource), 1u);
+  EXPECT_EQ(counters_.totals().latched, 2u);
+  st = table_->flow_stats(handle_);
+  EXPECT_TRUE(st->side[0].latched);
+  EXPECT_FALSE(st->side[0].relearning);
+  EXPECT_EQ(st->side[0].latched_port, 5008);
+}
+
+// A phone whose SDP moved but whose RTP did not: once the grace period is over, the old source is
+// learned again instead of being refused for ever (no one-way audio).
+TEST_F(RelayBurst, OldSourceIsLearnedAgainWhenTheNewOneNeverSpeaks) {
+  relay({test::mbuf_from(frame(from_phone(kV4, 5004)), kAccess)}, 1);
+  FlowSpec s = rtp_v4();
+  s.side[0].remote_port = 5008;
+  ASSERT_TRUE(table_->update_flow(handle_, s, 2).ok());
+  const uint64_t after_grace = 2 + rte_get_tsc_hz() / 1000 * 2000 + 1;
+  relay({test::mbuf_from(frame(from_phone(kV4, 5004)), kAccess)}, after_grace);
+  relay({test::mbuf_from(frame(from_phone(kV4, 5008)), kAccess)}, after_grace + 1);
+  EXPECT_EQ(tx_.queues[kCore].count, 2);
+  EXPECT_EQ(counters_.totals().drop(RelayDrop::StrictSource), 1u) << "now 5004 is the peer again";
+  auto st = table_->flow_stats(handle_);
+  EXPECT_EQ(st->side[0].latched_port, 5004);
+}
+
+TEST_F(RelayBurst, NewHostIsLearnedAndTheOldOneRelayedUntilThen) {
   relay({test::mbuf_from(frame(from_phone(kV4, 31000)), kAccess)}, 1);
   FlowSpec s = rtp_v4();
   s.side[0].remote_addr = ip("198.51.100.77");  // phone moved (new Wi-Fi, new NAT)
-  ASSERT_TRUE(table_->update_flow(handle_, s).ok());
+  ASSERT_TRUE(table_->update_flow(handle_, s, 2).ok());
   Udp moved = from_phone(kV4, 32000);
   moved.src = ip("198.51.100.77");
   relay({test::mbuf_from(frame(from_phone(kV4, 31000)), kAccess), test::mbuf_from(frame(moved), kAccess),
-         test::mbuf_from(frame(from_softswitch(kV4)), kCore)},
-        2);
-  EXPECT_EQ(counters_.totals().drop(RelayDrop::StrictSource), 1u);  // the old source
+         test::mbuf_from(frame(from_phone(kV4, 31000)), kAccess), test::mbuf_from(frame(from_softswitch(kV4)), kCore)},
+        3);
+  EXPECT_EQ(tx_.queues[kCore].count, 3) << "before the update, the old host in grace, the new host";
+  EXPECT_EQ(counters_.totals().drop(RelayDrop::StrictSource), 1u) << "the old host once the new one latched";
   ASSERT_EQ(tx_.queues[kAccess].count, 1);
   EXPECT_EQ(test::bytes_of(tx_.queues[kAccess].pkts[0]),
             frame(to_phone(from_softswitch(kV4), kV4, 32000, "198.51.100.77")));
+}
+
+// A peer only latching can find (behind NAT, SDP address unreachable): media towards it keeps going
+// to the address it last sent from until its new source latches.
+TEST_F(RelayBurst, NatPeerIsSentToAtItsOldAddressUntilItsNewSourceLatches) {
+  ASSERT_TRUE(table_->delete_flow(handle_).ok());
+  FlowSpec s = any_host_v4();
+  s.side[0].remote_port = 5004;
+  auto h = table_->add_flow(s, 1);
+  ASSERT_TRUE(h.ok());
+  relay({test::mbuf_from(frame(from_phone(kV4, 62000)), kAccess)}, 1);  // NAT mapped 5004 -> 62000
+  s.side[0].remote_port = 5008;
+  ASSERT_TRUE(table_->update_flow(*h, s, 2).ok());
+  relay({test::mbuf_from(frame(from_softswitch(kV4)), kCore)}, 3);
+  relay({test::mbuf_from(frame(from_phone(kV4, 62000)), kAccess)}, 4);  // in grace: relayed, not latched
+  relay({test::mbuf_from(frame(from_phone(kV4, 62002)), kAccess)}, 5);  // NAT mapped 5008 -> 62002
+  relay({test::mbuf_from(frame(from_softswitch(kV4)), kCore)}, 6);
+  EXPECT_EQ(frames_of(tx_.queues[kAccess]),
+            (std::vector<std::vector<uint8_t>>{frame(to_phone(from_softswitch(kV4), kV4, 62000)),
+                                               frame(to_phone(from_softswitch(kV4), kV4, 62002))}));
+  EXPECT_EQ(tx_.queues[kCore].count, 3);
+  EXPECT_EQ(counters_.totals().dropped(), 0u);
 }
 
 TEST_F(RelayBurst, LatchRaceLoserDropsAsLatchPending) {
