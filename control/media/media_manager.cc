@@ -144,9 +144,24 @@ struct MediaManager::Stream {
   std::array<FlowRec, 2> flow;  // [0] RTP, [1] RTCP
 };
 
+// An offer waiting for its answer: what it said, and the relay ports it took for streams that had
+// none (stream index -> ports per side).
+struct MediaManager::Offer {
+  std::vector<SideDesc> descs;
+  std::vector<std::pair<size_t, std::array<uint16_t, 2>>> acquired;
+};
+
+// One SDP body as parsed and described (planning, before anything changes).
+struct MediaManager::Described {
+  parser::Sdp sdp;
+  std::string_view body;
+  std::vector<SideDesc> descs;  // per m-line of this body
+};
+
 struct MediaManager::Session {
   std::array<uint16_t, 2> iface{0, 0};
-  std::vector<Stream> streams;
+  std::vector<Stream> streams;  // what both sides agreed, as the relay carries it
+  std::array<std::optional<Offer>, 2> offer;  // indexed by the offering side
   struct Out {
     bool sent = false;
     uint64_t version = 0;
@@ -165,6 +180,14 @@ bool same_end(const FlowBackend::End& x, const FlowBackend::End& y) noexcept {
 
 bool desc_on_hold(const SideDesc& d) noexcept {
   return d.hold_zero || d.direction != parser::SdpDirection::SendRecv;
+}
+
+// An m-line a body left out (a peer breaking RFC 3264 §8) counts as disabled by it.
+SideDesc desc_at(const std::vector<SideDesc>& descs, size_t i) {
+  if (i < descs.size()) return descs[i];
+  SideDesc d;
+  d.described = true;
+  return d;
 }
 
 }  // namespace
@@ -203,11 +226,25 @@ void MediaManager::remove_flows(Session& s) {
   }
 }
 
+void MediaManager::release_offer(Session& s, int from) {
+  if (!s.offer[from]) return;
+  for (const auto& [stream, ports] : s.offer[from]->acquired) {
+    for (int side = 0; side < 2; ++side) pool(s.iface[side])->release(ports[side]);
+  }
+  s.offer[from].reset();
+}
+
+void MediaManager::reject_offer(MediaSessionId id, MediaSide from) {
+  auto it = sessions_.find(id);
+  if (it != sessions_.end()) release_offer(*it->second, static_cast<int>(from));
+}
+
 void MediaManager::destroy(MediaSessionId id) {
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return;
   Session& s = *it->second;
   remove_flows(s);
+  for (int side = 0; side < 2; ++side) release_offer(s, side);
   for (Stream& st : s.streams) {
     if (!st.has_ports) continue;
     for (int side = 0; side < 2; ++side) pool(s.iface[side])->release(st.port[side]);
@@ -215,30 +252,24 @@ void MediaManager::destroy(MediaSessionId id) {
   sessions_.erase(it);
 }
 
-Result<std::string, MediaError> MediaManager::rewrite(MediaSessionId id, MediaSide from, std::string_view body) {
-  auto it = sessions_.find(id);
-  if (it == sessions_.end()) return Err(MediaError::UnknownSession);
-  Session& s = *it->second;
-  const int f = static_cast<int>(from);
-  const int t = 1 - f;
-  PortPool* from_pool = pool(s.iface[f]);
-  PortPool* to_pool = pool(s.iface[t]);
+Result<MediaManager::Described, MediaError> MediaManager::describe(const Session& s, int f,
+                                                                    std::string_view body) const {
+  const PortPool* from_pool = pool(s.iface[f]);
+  const PortPool* to_pool = pool(s.iface[1 - f]);
   if (from_pool == nullptr || to_pool == nullptr) return Err(MediaError::NoPorts);
-
   auto parsed = parser::parse_sdp(body);
   if (!parsed.ok()) {
     if (count_media_lines(body) > kMaxStreams) return Err(MediaError::TooManyStreams);
     return Err(MediaError::BadSdp);
   }
-  const parser::Sdp& sdp = *parsed;
+  Described out{std::move(*parsed), body, {}};
+  const parser::Sdp& sdp = out.sdp;
   const auto media = sdp.media();
   const IpAddr& from_family = from_pool->media_address();
-
-  // 1. What `from` says about each m-line.
-  std::vector<SideDesc> descs(media.size());
+  out.descs.resize(media.size());
   for (size_t i = 0; i < media.size(); ++i) {
     const parser::SdpMedia& m = media[i];
-    SideDesc& d = descs[i];
+    SideDesc& d = out.descs[i];
     d.described = true;
     d.port = m.port;
     d.rtp = m.is_rtp();
@@ -267,52 +298,14 @@ Result<std::string, MediaError> MediaManager::rewrite(MediaSessionId id, MediaSi
       }
     }
   }
+  return out;
+}
 
-  // 2. The session as it will be: ports for newly active streams, disabled ones marked for release.
-  std::vector<Stream> next = s.streams;
-  if (next.size() < media.size()) next.resize(media.size());
-  std::vector<size_t> acquired;  // stream indexes that got ports in this call
-  std::vector<std::array<uint16_t, 2>> released;
-  auto undo_ports = [&] {
-    for (size_t i : acquired) {
-      from_pool->release(next[i].port[f]);
-      to_pool->release(next[i].port[t]);
-    }
-  };
-  for (size_t i = 0; i < next.size(); ++i) {
-    Stream& st = next[i];
-    // An m-line missing from this SDP (a peer breaking RFC 3264 §8) counts as disabled by it.
-    SideDesc d;
-    if (i < descs.size()) {
-      d = descs[i];
-    } else {
-      d.described = true;
-    }
-    if (d.port != 0 && !st.has_ports) {
-      auto pf = from_pool->acquire();
-      std::optional<uint16_t> pt;
-      if (pf) pt = to_pool->acquire();
-      if (!pt) {
-        if (pf) from_pool->release(*pf);
-        undo_ports();
-        return Err(MediaError::NoPorts);
-      }
-      st.has_ports = true;
-      st.port[f] = *pf;
-      st.port[t] = *pt;
-      acquired.push_back(i);
-    } else if (d.port == 0 && st.has_ports) {
-      // Disabled: ports go back and both sides must describe the stream anew to re-enable it.
-      released.push_back(st.port);
-      st.has_ports = false;
-      st.port = {0, 0};
-      st.desc[t] = SideDesc{};
-    }
-    st.desc[f] = d;
-  }
-
-  // 3. The SDP towards the other side.
-  const IpAddr& to_addr = to_pool->media_address();
+std::string MediaManager::write_sdp(Session& s, int t, const Described& d, const std::vector<uint16_t>& ports) const {
+  const std::string_view body = d.body;
+  const parser::Sdp& sdp = d.sdp;
+  const auto media = sdp.media();
+  const IpAddr& to_addr = pool(s.iface[t])->media_address();
   const std::string to_addr_text = to_addr.to_string();
   std::vector<Edit> edits;
   auto rewrite_address = [&](parser::Span addr_span, uint32_t value_end) {
@@ -331,17 +324,15 @@ Result<std::string, MediaError> MediaManager::rewrite(MediaSessionId id, MediaSi
   rewrite_connection(sdp.connection);
   for (size_t i = 0; i < media.size(); ++i) {
     const parser::SdpMedia& m = media[i];
-    const Stream& st = next[i];
+    const uint16_t port = i < ports.size() ? ports[i] : 0;
     rewrite_connection(m.connection);
-    if (st.has_ports) {
-      edits.push_back(Edit{m.port_span.off, m.port_span.len, std::to_string(st.port[t])});
-    }
+    if (port != 0) edits.push_back(Edit{m.port_span.off, m.port_span.len, std::to_string(port)});
     if (m.rtcp_port) {
-      if (st.has_ports) {
-        const uint16_t rtcp = m.rtcp_mux ? st.port[t] : static_cast<uint16_t>(st.port[t] + 1);
+      if (port != 0) {
+        const uint16_t rtcp = m.rtcp_mux ? port : static_cast<uint16_t>(port + 1);
         edits.push_back(Edit{m.rtcp_port_span.off, m.rtcp_port_span.len, std::to_string(rtcp)});
       }
-      if (descs[i].rtcp_addr.family != IpAddr::Family::None) {
+      if (d.descs[i].rtcp_addr.family != IpAddr::Family::None) {
         rewrite_address(m.rtcp_address_span, m.rtcp_address_span.off + m.rtcp_address_span.len);
       }
     }
@@ -359,7 +350,155 @@ Result<std::string, MediaError> MediaManager::rewrite(MediaSessionId id, MediaSi
   }
   out.append(body.substr(pos));
 
-  // 4. Flows: every stream both sides describe with a non-zero port on ports we hold.
+  // o= version: the peer's own at first, one up whenever what this side receives changes.
+  Session::Out& o = s.out[t];
+  if (!o.sent) {
+    o.sent = true;
+    o.version = sdp.origin_version;
+  } else if (o.text != out || o.version_pos != version_pos) {
+    ++o.version;
+  }
+  o.text = out;
+  o.version_pos = version_pos;
+  out.insert(version_pos, std::to_string(o.version));
+  return out;
+}
+
+Result<std::string, MediaError> MediaManager::rewrite(MediaSessionId id, MediaSide from, std::string_view body,
+                                                      SdpRole role) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return Err(MediaError::UnknownSession);
+  Session& s = *it->second;
+  const int f = static_cast<int>(from);
+  auto described = describe(s, f, body);
+  if (!described.ok()) return Err(described.error());
+  if (role == SdpRole::OfferOrAnswer) role = s.offer[1 - f] ? SdpRole::Answer : SdpRole::Offer;
+  return role == SdpRole::Offer ? offer(id, s, f, *described) : answer(id, s, f, *described);
+}
+
+Result<std::string, MediaError> MediaManager::offer(MediaSessionId, Session& s, int f, const Described& d) {
+  const int t = 1 - f;
+  PortPool* pools[2] = {pool(s.iface[0]), pool(s.iface[1])};
+  // A new offer from the same side replaces the one pending; its ports serve the same streams.
+  std::optional<Offer> previous = std::move(s.offer[f]);
+  s.offer[f].reset();
+  Offer next;
+  next.descs = d.descs;
+  std::vector<uint16_t> ports_to(d.descs.size(), 0);
+  auto undo = [&] {
+    for (const auto& [stream, ports] : next.acquired)
+      for (int side = 0; side < 2; ++side) pools[side]->release(ports[side]);
+    s.offer[f] = std::move(previous);
+  };
+  for (size_t i = 0; i < d.descs.size(); ++i) {
+    if (d.descs[i].port == 0) continue;
+    if (i < s.streams.size() && s.streams[i].has_ports) {
+      ports_to[i] = s.streams[i].port[t];
+      continue;
+    }
+    std::array<uint16_t, 2> ports{0, 0};
+    bool reused = false;
+    if (previous) {
+      auto& acq = previous->acquired;
+      for (auto a = acq.begin(); a != acq.end(); ++a) {
+        if (a->first != i) continue;
+        ports = a->second;
+        acq.erase(a);
+        reused = true;
+        break;
+      }
+    }
+    if (!reused) {
+      auto pf = pools[f]->acquire();
+      std::optional<uint16_t> pt;
+      if (pf) pt = pools[t]->acquire();
+      if (!pt) {
+        if (pf) pools[f]->release(*pf);
+        undo();
+        return Err(MediaError::NoPorts);
+      }
+      ports[f] = *pf;
+      ports[t] = *pt;
+    }
+    next.acquired.emplace_back(i, ports);
+    ports_to[i] = ports[t];
+  }
+  if (previous) {
+    for (const auto& [stream, ports] : previous->acquired)
+      for (int side = 0; side < 2; ++side) pools[side]->release(ports[side]);
+  }
+  s.offer[f] = std::move(next);
+  return write_sdp(s, t, d, ports_to);
+}
+
+Result<std::string, MediaError> MediaManager::answer(MediaSessionId id, Session& s, int f, const Described& d) {
+  const int o = 1 - f;  // the offerer
+  PortPool* pools[2] = {pool(s.iface[0]), pool(s.iface[1])};
+  // The session as it will be: the pending offer's side, then this answer's side.
+  std::vector<Stream> next = s.streams;
+  const Offer* pending = s.offer[o] ? &*s.offer[o] : nullptr;
+  if (pending) {
+    if (next.size() < pending->descs.size()) next.resize(pending->descs.size());
+    for (size_t i = 0; i < next.size(); ++i) next[i].desc[o] = desc_at(pending->descs, i);
+    for (const auto& [stream, ports] : pending->acquired) {
+      next[stream].has_ports = true;
+      next[stream].port = ports;
+    }
+  }
+  if (next.size() < d.descs.size()) next.resize(d.descs.size());
+  std::vector<std::array<uint16_t, 2>> released;
+  std::vector<size_t> acquired;  // streams an answer with no offer pending newly anchored
+  auto undo_acquired = [&] {
+    for (size_t i : acquired)
+      for (int side = 0; side < 2; ++side) pools[side]->release(next[i].port[side]);
+  };
+  for (size_t i = 0; i < next.size(); ++i) {
+    Stream& st = next[i];
+    st.desc[f] = desc_at(d.descs, i);
+    const bool disabled = st.desc[f].port == 0 || (st.desc[o].described && st.desc[o].port == 0);
+    if (disabled && st.has_ports) {
+      // Ports go back; both sides must describe the stream anew to re-enable it.
+      released.push_back(st.port);
+      st.has_ports = false;
+      st.port = {0, 0};
+      if (st.desc[f].port == 0) st.desc[o] = SideDesc{};
+    } else if (!disabled && !st.has_ports) {
+      auto pf = pools[f]->acquire();
+      std::optional<uint16_t> po;
+      if (pf) po = pools[o]->acquire();
+      if (!po) {
+        if (pf) pools[f]->release(*pf);
+        undo_acquired();
+        return Err(MediaError::NoPorts);
+      }
+      st.has_ports = true;
+      st.port[f] = *pf;
+      st.port[o] = *po;
+      acquired.push_back(i);
+    }
+  }
+  if (auto programmed = program_flows(id, s, next); !programmed.ok()) {
+    undo_acquired();
+    return Err(programmed.error());
+  }
+  // Commit: the offer's ports now belong to the streams; disabled streams' ports go back.
+  if (pending) {
+    // Acquired ports of streams this answer disabled are in `released` already.
+    s.offer[o].reset();
+  }
+  for (const auto& ports : released) {
+    pools[0]->release(ports[0]);
+    pools[1]->release(ports[1]);
+  }
+  s.streams = std::move(next);
+  std::vector<uint16_t> ports_to(d.descs.size(), 0);
+  for (size_t i = 0; i < d.descs.size(); ++i)
+    if (s.streams[i].has_ports && d.descs[i].port != 0) ports_to[i] = s.streams[i].port[o];
+  return write_sdp(s, o, d, ports_to);
+}
+
+Result<std::monostate, MediaError> MediaManager::program_flows(MediaSessionId id, Session& s, std::vector<Stream>& next) {
+  // Every stream both sides describe with a non-zero port on ports we hold.
   struct Want {
     bool on = false;
     FlowBackend::End a, b;
@@ -404,8 +543,10 @@ Result<std::string, MediaError> MediaManager::rewrite(MediaSessionId id, MediaSi
   std::vector<Updated> updated;
   auto roll_back = [&] {
     for (const Updated& u : updated) backend_.update(u.h, u.a, u.b);
-    for (const Installed& in : installed) backend_.remove(*next[in.stream].flow[in.kind].handle);
-    undo_ports();
+    for (const Installed& in : installed) {
+      backend_.remove(*next[in.stream].flow[in.kind].handle);
+      next[in.stream].flow[in.kind].handle.reset();
+    }
   };
   for (size_t i = 0; i < next.size(); ++i) {
     for (int k = 0; k < 2; ++k) {
@@ -434,8 +575,6 @@ Result<std::string, MediaError> MediaManager::rewrite(MediaSessionId id, MediaSi
       fr.b = want[i][k].b;
     }
   }
-
-  // 5. Commit.
   for (size_t i = 0; i < next.size(); ++i) {
     for (int k = 0; k < 2; ++k) {
       FlowRec& fr = next[i].flow[k];
@@ -446,23 +585,7 @@ Result<std::string, MediaError> MediaManager::rewrite(MediaSessionId id, MediaSi
     }
   }
   for (const Installed& in : installed) flow_owner_[*next[in.stream].flow[in.kind].handle] = id;
-  for (const auto& ports : released) {
-    pool(s.iface[0])->release(ports[0]);
-    pool(s.iface[1])->release(ports[1]);
-  }
-  s.streams = std::move(next);
-
-  Session::Out& o = s.out[t];
-  if (!o.sent) {
-    o.sent = true;
-    o.version = sdp.origin_version;
-  } else if (o.text != out || o.version_pos != version_pos) {
-    ++o.version;
-  }
-  o.text = out;
-  o.version_pos = version_pos;
-  out.insert(version_pos, std::to_string(o.version));
-  return out;
+  return std::monostate{};
 }
 
 MediaManager::Stats MediaManager::stats(MediaSessionId id) const {

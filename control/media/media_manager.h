@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "common/net_address.h"
@@ -46,6 +47,15 @@ class FlowBackend {
 
 enum class MediaSide : uint8_t { Caller = 0, Callee = 1 };
 
+// RFC 3264: what an SDP body is in its exchange. The signalling layer knows: SDP in INVITE and UPDATE
+// is an offer, in ACK an answer, in a response the answer to the request's offer (or the offer,
+// when the request had none); PRACK's SDP answers an offer pending from the other side, if any.
+enum class SdpRole : uint8_t {
+  Offer,
+  Answer,
+  OfferOrAnswer,  // an answer when the other side has an offer pending, else an offer (PRACK)
+};
+
 enum class MediaError : uint8_t {
   BadSdp,          // the body does not parse as SDP (answer 400/488)
   NoPorts,         // the interface's relay port range is exhausted (answer 503/488)
@@ -71,11 +81,20 @@ class MediaManager {
   // o= address become sipedge's media address on the other side's interface, every m= port with a
   // non-zero port becomes a relay port there, a=rtcp follows (port+1, or the same port with
   // a=rtcp-mux), the o= version increases whenever the SDP sent to that side changes. Hold
-  // (c=0.0.0.0 / sendonly / inactive) passes through as hold; port 0 streams stay disabled and
-  // release their relay ports. Records `from`'s addresses and installs or updates the flows of
-  // every stream both sides have described. Offers and answers are treated alike, so early media
-  // (183), re-INVITEs, UPDATE, PRACK and late offers (200/ACK) all work.
-  Result<std::string, MediaError> rewrite(MediaSessionId id, MediaSide from, std::string_view sdp);
+  // (c=0.0.0.0 / sendonly / inactive) passes through as hold; port 0 streams stay disabled.
+  //
+  // An offer changes nothing yet but the relay ports it needs for new streams: the session's media
+  // stays exactly as it was until the answer arrives, which commits both (ports disabled by
+  // either are released, flows installed, updated or removed). An offer that is never answered
+  // (488, 491, a timeout) is dropped with reject_offer(). An answer with no offer pending (the 200
+  // after a 183 that already answered) updates the answerer's side alone. Early media (183),
+  // re-INVITEs, UPDATE, PRACK and late offers (200/ACK) all follow these rules.
+  // On an error nothing changes (the pending offer, if any, stays pending).
+  Result<std::string, MediaError> rewrite(MediaSessionId id, MediaSide from, std::string_view sdp, SdpRole role);
+
+  // Drops the offer `from` has pending (its transaction failed): the relay ports it took return,
+  // the session stays as it was before the offer. No-op when none is pending.
+  void reject_offer(MediaSessionId id, MediaSide from);
 
   // Removes the session's flows and returns its ports.
   void destroy(MediaSessionId id);
@@ -99,9 +118,21 @@ class MediaManager {
  private:
   struct Session;
   struct Stream;
+  struct Offer;
+  struct Described;
   class PortPool;
   PortPool* pool(uint16_t iface) const noexcept;
   void remove_flows(Session& s);
+  // Planning: what `from`'s SDP says about each m-line.
+  Result<Described, MediaError> describe(const Session& s, int from, std::string_view body) const;
+  // The SDP towards side `to`: `ports[i]` is stream i's relay port on `to`'s interface (0: none).
+  std::string write_sdp(Session& s, int to, const Described& d, const std::vector<uint16_t>& ports) const;
+  Result<std::string, MediaError> offer(MediaSessionId id, Session& s, int from, const Described& d);
+  Result<std::string, MediaError> answer(MediaSessionId id, Session& s, int from, const Described& d);
+  // Programming: installs, updates and removes flows so the relay carries `next`; rolls back and
+  // fails with RelayFull when the backend refuses.
+  Result<std::monostate, MediaError> program_flows(MediaSessionId id, Session& s, std::vector<Stream>& next);
+  void release_offer(Session& s, int from);
   const ControlConfig& config_;
   FlowBackend& backend_;
   MediaSessionId next_id_ = 1;

@@ -32,6 +32,7 @@ struct Proxy::Context {
   bool final_sent = false;
   std::string call_id;
   CallRef call = 0;             // the call an INVITE context belongs to (initial or in-dialog)
+  bool offer_in_request = false;  // the request carried SDP that the response answers (RFC 3264)
   MediaSessionId media = 0;
   int media_from = -1;          // MediaSide of the request's sender, -1 when no media applies
   uint64_t timer_c_due_ms = 0;  // INVITE: CANCEL the branch if no final answer by then

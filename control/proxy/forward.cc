@@ -39,6 +39,18 @@ parser::Span span_of(const parser::Message& msg, std::string_view view) {
   return parser::Span{static_cast<uint32_t>(view.data() - msg.bytes().data()), static_cast<uint32_t>(view.size())};
 }
 
+// RFC 3264 / 3262 / 3311: where SDP in a request stands in its offer/answer exchange; nullopt for
+// methods whose bodies sipedge leaves alone.
+std::optional<SdpRole> request_sdp_role(parser::Method m) {
+  switch (m) {
+    case parser::Method::Invite:
+    case parser::Method::Update: return SdpRole::Offer;
+    case parser::Method::Ack: return SdpRole::Answer;
+    case parser::Method::Prack: return SdpRole::OfferOrAnswer;
+    default: return std::nullopt;
+  }
+}
+
 bool is_sdp(const parser::Message& msg) {
   auto ct = parser::parse_content_type(msg.value(parser::HeaderId::ContentType));
   return ct && ct->is("application", "sdp") && !msg.body().empty();
@@ -194,8 +206,8 @@ std::optional<std::string> Proxy::build_forward(const Inbound& in, const Target&
     }
   }
 
-  if (media && media_from >= 0 && is_sdp(msg)) {
-    auto body = media_.rewrite(media, static_cast<MediaSide>(media_from), msg.body());
+  if (auto role = request_sdp_role(msg.method()); role && media && media_from >= 0 && is_sdp(msg)) {
+    auto body = media_.rewrite(media, static_cast<MediaSide>(media_from), msg.body(), *role);
     if (!body) return std::nullopt;
     edits.replace_body(keep(std::move(*body)));
   }
@@ -214,6 +226,7 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
   ctx->method = std::string(in.msg.method_token());
   ctx->invite = in.msg.method() == parser::Method::Invite;
   ctx->initial = true;
+  ctx->offer_in_request = is_sdp(in.msg) && request_sdp_role(in.msg.method()) == SdpRole::Offer;
   ctx->targets = std::move(targets);
   ctx->call_id = std::string(in.msg.value(parser::HeaderId::CallId));
   if (ctx->invite) {
@@ -447,6 +460,7 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
   ctx->invite = msg.method() == parser::Method::Invite;
   ctx->call_id = std::string(msg.value(parser::HeaderId::CallId));
   ctx->call = call ? call->ref : 0;
+  ctx->offer_in_request = is_sdp(msg) && request_sdp_role(msg.method()) != SdpRole::Answer;
   ctx->media = call ? call->media : 0;
   ctx->media_from = call && call->media ? media_from : -1;
   ctx->targets.push_back(t);

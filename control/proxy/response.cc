@@ -85,8 +85,9 @@ std::optional<std::string> Proxy::build_upstream_response(const Inbound& in, con
   if (ctx && ctx->media && ctx->media_from >= 0 && !msg.body().empty()) {
     auto ct = parser::parse_content_type(msg.value(parser::HeaderId::ContentType));
     if (ct && ct->is("application", "sdp")) {
+      // The answer to the request's offer, or, when the request had none, the offer itself.
       const auto side = static_cast<MediaSide>(1 - ctx->media_from);
-      auto body = media_.rewrite(ctx->media, side, msg.body());
+      auto body = media_.rewrite(ctx->media, side, msg.body(), ctx->offer_in_request ? SdpRole::Answer : SdpRole::Offer);
       if (!body) return std::nullopt;
       edits.replace_body(keep(std::move(*body)));
     }
@@ -224,6 +225,9 @@ void Proxy::send_best_upstream(Context& ctx) {
     ++counters_.forwarded_responses;
   }
   if (ctx.server) txns_.respond(ctx.server, status, std::move(bytes));
+  // A re-INVITE or UPDATE that failed (488, 491, a timeout) leaves the call's media as it was.
+  if (!ctx.initial && ctx.offer_in_request && ctx.media && ctx.media_from >= 0)
+    media_.reject_offer(ctx.media, static_cast<MediaSide>(ctx.media_from));
   if (ctx.invite && ctx.initial) {
     if (Call* call = calls_.find(ctx.call)) {
       call->final_status = status;

@@ -149,16 +149,20 @@ std::string replace(std::string_view text, std::string_view from, std::string_vi
 
 class MediaManagerTest : public ::testing::Test {
  protected:
-  std::string ok(MediaSessionId id, MediaSide from, std::string_view sdp) {
-    auto r = media.rewrite(id, from, sdp);
+  std::string ok(MediaSessionId id, MediaSide from, std::string_view sdp, SdpRole role) {
+    auto r = media.rewrite(id, from, sdp, role);
     EXPECT_TRUE(r.ok()) << (r.ok() ? "" : media_error_reason(r.error()));
     return r.ok() ? *r : std::string();
+  }
+  std::string offer(MediaSessionId id, MediaSide from, std::string_view sdp) { return ok(id, from, sdp, SdpRole::Offer); }
+  std::string answer(MediaSessionId id, MediaSide from, std::string_view sdp) {
+    return ok(id, from, sdp, SdpRole::Answer);
   }
   // Offer from the caller (iface 0) to the callee (iface 1) and the answer back.
   MediaSessionId basic_call() {
     const MediaSessionId id = media.create(0, 1);
-    EXPECT_EQ(ok(id, MediaSide::Caller, kEyeBeamOffer), kEyeBeamOfferOut);
-    EXPECT_EQ(ok(id, MediaSide::Callee, kSwitchAnswer), kSwitchAnswerOut);
+    EXPECT_EQ(offer(id, MediaSide::Caller, kEyeBeamOffer), kEyeBeamOfferOut);
+    EXPECT_EQ(answer(id, MediaSide::Callee, kSwitchAnswer), kSwitchAnswerOut);
     return id;
   }
 
@@ -169,7 +173,7 @@ class MediaManagerTest : public ::testing::Test {
 
 TEST_F(MediaManagerTest, OfferIsAnchoredOnTheCalleeInterfaceAndNoFlowBeforeTheAnswer) {
   const MediaSessionId id = media.create(0, 1);
-  EXPECT_EQ(ok(id, MediaSide::Caller, kEyeBeamOffer), kEyeBeamOfferOut);
+  EXPECT_EQ(offer(id, MediaSide::Caller, kEyeBeamOffer), kEyeBeamOfferOut);
   EXPECT_EQ(backend.size(), 0u);
   EXPECT_EQ(backend.installs, 0);
   EXPECT_EQ(media.ports_in_use(0), 2u);
@@ -192,9 +196,9 @@ TEST_F(MediaManagerTest, AnswerIsAnchoredOnTheCallerInterfaceAndInstallsRtpAndRt
 TEST_F(MediaManagerTest, ReinviteWithTheSameSdpKeepsVersionAndFlows) {
   const MediaSessionId id = basic_call();
   // The phone bumps its own version without changing anything: the output stays byte-identical.
-  EXPECT_EQ(ok(id, MediaSide::Caller, replace(kEyeBeamOffer, "o=- 8 2 ", "o=- 8 3 ")), kEyeBeamOfferOut);
-  EXPECT_EQ(ok(id, MediaSide::Callee, kSwitchAnswer), kSwitchAnswerOut);
-  EXPECT_EQ(ok(id, MediaSide::Caller, kEyeBeamOffer), kEyeBeamOfferOut);
+  EXPECT_EQ(offer(id, MediaSide::Caller, replace(kEyeBeamOffer, "o=- 8 2 ", "o=- 8 3 ")), kEyeBeamOfferOut);
+  EXPECT_EQ(answer(id, MediaSide::Callee, kSwitchAnswer), kSwitchAnswerOut);
+  EXPECT_EQ(offer(id, MediaSide::Caller, kEyeBeamOffer), kEyeBeamOfferOut);
   EXPECT_EQ(backend.installs, 2);
   EXPECT_EQ(backend.updates, 0);
   EXPECT_EQ(backend.removes, 0);
@@ -203,7 +207,7 @@ TEST_F(MediaManagerTest, ReinviteWithTheSameSdpKeepsVersionAndFlows) {
 
 TEST_F(MediaManagerTest, EarlyMediaAnswerRepeatedIn200ChangesNothing) {
   const MediaSessionId id = basic_call();  // the answer came in a 183
-  EXPECT_EQ(ok(id, MediaSide::Callee, kSwitchAnswer), kSwitchAnswerOut);  // and again in the 200
+  EXPECT_EQ(answer(id, MediaSide::Callee, kSwitchAnswer), kSwitchAnswerOut);  // and again in the 200
   EXPECT_EQ(backend.installs, 2);
   EXPECT_EQ(backend.updates, 0);
   EXPECT_EQ(backend.describe(), kBasicFlows);
@@ -213,25 +217,26 @@ TEST_F(MediaManagerTest, HoldWithSendonlyThenZeroAddressThenUnholdKeepsTheFlows)
   const MediaSessionId id = basic_call();
   // RFC 3264 §8.4 hold: direction attribute.
   std::string hold = replace(replace(kEyeBeamOffer, "a=sendrecv", "a=sendonly"), "o=- 8 2 ", "o=- 8 3 ");
-  EXPECT_EQ(ok(id, MediaSide::Caller, hold),
+  EXPECT_EQ(offer(id, MediaSide::Caller, hold),
             replace(replace(kEyeBeamOfferOut, "a=sendrecv", "a=sendonly"), "o=- 8 2 ", "o=- 8 3 "));
-  EXPECT_TRUE(media.media_on_hold(100));
+  EXPECT_FALSE(media.media_on_hold(100)) << "an offer changes nothing before its answer";
   std::string held_answer = replace(kSwitchAnswer, "a=sendrecv", "a=recvonly");
-  EXPECT_EQ(ok(id, MediaSide::Callee, held_answer),
+  EXPECT_EQ(answer(id, MediaSide::Callee, held_answer),
             replace(replace(kSwitchAnswerOut, "a=sendrecv", "a=recvonly"), " 1763790001 ", " 1763790002 "));
+  EXPECT_TRUE(media.media_on_hold(100));
   // Old-style hold: c=0.0.0.0 passes through, the flow keeps the peer it had.
   std::string zero = replace(replace(kEyeBeamOffer, "c=IN IP4 192.168.1.131", "c=IN IP4 0.0.0.0"),
                              "o=- 8 2 ", "o=- 8 4 ");
-  EXPECT_EQ(ok(id, MediaSide::Caller, zero),
+  EXPECT_EQ(offer(id, MediaSide::Caller, zero),
             replace(replace(kEyeBeamOfferOut, "c=IN IP4 10.202.0.1", "c=IN IP4 0.0.0.0"), "o=- 8 2 ", "o=- 8 4 "));
   EXPECT_TRUE(media.media_on_hold(100));
-  EXPECT_EQ(ok(id, MediaSide::Callee, held_answer),
+  EXPECT_EQ(answer(id, MediaSide::Callee, held_answer),
             replace(replace(kSwitchAnswerOut, "a=sendrecv", "a=recvonly"), " 1763790001 ", " 1763790002 "));
   EXPECT_EQ(backend.describe(), kBasicFlows);
   // Unhold: back to the first SDP, one version up again.
-  EXPECT_EQ(ok(id, MediaSide::Caller, replace(kEyeBeamOffer, "o=- 8 2 ", "o=- 8 5 ")),
+  EXPECT_EQ(offer(id, MediaSide::Caller, replace(kEyeBeamOffer, "o=- 8 2 ", "o=- 8 5 ")),
             replace(kEyeBeamOfferOut, "o=- 8 2 ", "o=- 8 5 "));
-  EXPECT_EQ(ok(id, MediaSide::Callee, kSwitchAnswer), replace(kSwitchAnswerOut, " 1763790001 ", " 1763790003 "));
+  EXPECT_EQ(answer(id, MediaSide::Callee, kSwitchAnswer), replace(kSwitchAnswerOut, " 1763790001 ", " 1763790003 "));
   EXPECT_FALSE(media.media_on_hold(100));
   EXPECT_EQ(backend.installs, 2);
   EXPECT_EQ(backend.updates, 0);
@@ -240,8 +245,8 @@ TEST_F(MediaManagerTest, HoldWithSendonlyThenZeroAddressThenUnholdKeepsTheFlows)
 
 TEST_F(MediaManagerTest, ZeroAddressBeforeAnyAddressLeavesThePeerUnknown) {
   const MediaSessionId id = media.create(0, 1);
-  ok(id, MediaSide::Caller, replace(kEyeBeamOffer, "c=IN IP4 192.168.1.131", "c=IN IP4 0.0.0.0"));
-  ok(id, MediaSide::Callee, kSwitchAnswer);
+  offer(id, MediaSide::Caller, replace(kEyeBeamOffer, "c=IN IP4 192.168.1.131", "c=IN IP4 0.0.0.0"));
+  answer(id, MediaSide::Callee, kSwitchAnswer);
   EXPECT_EQ(backend.describe(), (std::vector<std::string>{
                                     "0 10.201.0.1:20000 <> *:1572 || 1 10.202.0.1:30000 <> 10.202.0.50:16384",
                                     "0 10.201.0.1:20001 <> *:1573 || 1 10.202.0.1:30001 <> 10.202.0.50:16385",
@@ -254,7 +259,10 @@ TEST_F(MediaManagerTest, NewPeerAddressInReinviteUpdatesTheFlows) {
                                       "m=audio 1572", "m=audio 1600"),
                               "o=- 8 2 ", "o=- 8 3 ");
   // What the callee sees does not change: same relay address and port.
-  EXPECT_EQ(ok(id, MediaSide::Caller, moved), kEyeBeamOfferOut);
+  EXPECT_EQ(offer(id, MediaSide::Caller, moved), kEyeBeamOfferOut);
+  EXPECT_EQ(backend.updates, 0) << "the flows follow the offer only once it is answered";
+  EXPECT_EQ(backend.describe(), kBasicFlows);
+  EXPECT_EQ(answer(id, MediaSide::Callee, kSwitchAnswer), kSwitchAnswerOut);
   EXPECT_EQ(backend.installs, 2);
   EXPECT_EQ(backend.updates, 2);
   EXPECT_EQ(backend.describe(), (std::vector<std::string>{
@@ -277,7 +285,7 @@ constexpr std::string_view kAvOffer =
 
 TEST_F(MediaManagerTest, AudioAndVideoThenVideoRejectedWithPortZero) {
   const MediaSessionId id = media.create(0, 1);
-  EXPECT_EQ(ok(id, MediaSide::Caller, kAvOffer),
+  EXPECT_EQ(offer(id, MediaSide::Caller, kAvOffer),
             "v=0\r\n"
             "o=alice 2890844526 2890844526 IN IP4 10.202.0.1\r\n"
             "s=-\r\n"
@@ -290,7 +298,7 @@ TEST_F(MediaManagerTest, AudioAndVideoThenVideoRejectedWithPortZero) {
             "a=rtpmap:31 H261/90000\r\n");
   EXPECT_EQ(media.ports_in_use(0), 4u);
   EXPECT_EQ(media.ports_in_use(1), 4u);
-  EXPECT_EQ(ok(id, MediaSide::Callee,
+  EXPECT_EQ(answer(id, MediaSide::Callee,
                "v=0\r\n"
                "o=bob 2808844564 2808844564 IN IP4 10.202.0.60\r\n"
                "s=-\r\n"
@@ -317,8 +325,8 @@ TEST_F(MediaManagerTest, AudioAndVideoThenVideoRejectedWithPortZero) {
 
 TEST_F(MediaManagerTest, AudioAndVideoBothAnsweredInstallFourFlows) {
   const MediaSessionId id = media.create(0, 1);
-  ok(id, MediaSide::Caller, kAvOffer);
-  ok(id, MediaSide::Callee,
+  offer(id, MediaSide::Caller, kAvOffer);
+  answer(id, MediaSide::Callee,
      "v=0\r\no=bob 1 1 IN IP4 10.202.0.60\r\ns=-\r\nc=IN IP4 10.202.0.60\r\nt=0 0\r\n"
      "m=audio 49174 RTP/AVP 0\r\nm=video 49176 RTP/AVP 31\r\n");
   EXPECT_EQ(backend.describe(), (std::vector<std::string>{
@@ -327,8 +335,12 @@ TEST_F(MediaManagerTest, AudioAndVideoBothAnsweredInstallFourFlows) {
                                     "0 10.201.0.1:20002 <> 192.168.1.21:51372 || 1 10.202.0.1:30002 <> 10.202.0.60:49176",
                                     "0 10.201.0.1:20003 <> 192.168.1.21:51373 || 1 10.202.0.1:30003 <> 10.202.0.60:49177",
                                 }));
-  // Video switched off by a re-INVITE: its flows and ports go.
-  ok(id, MediaSide::Caller, replace(kAvOffer, "m=video 51372", "m=video 0"));
+  // Video switched off by a re-INVITE: its flows and ports go once the offer is answered.
+  offer(id, MediaSide::Caller, replace(kAvOffer, "m=video 51372", "m=video 0"));
+  EXPECT_EQ(backend.size(), 4u);
+  answer(id, MediaSide::Callee,
+         "v=0\r\no=bob 1 2 IN IP4 10.202.0.60\r\ns=-\r\nc=IN IP4 10.202.0.60\r\nt=0 0\r\n"
+         "m=audio 49174 RTP/AVP 0\r\nm=video 0 RTP/AVP 31\r\n");
   EXPECT_EQ(backend.size(), 2u);
   EXPECT_EQ(media.ports_in_use(0), 2u);
   EXPECT_EQ(media.ports_in_use(1), 2u);
@@ -336,19 +348,19 @@ TEST_F(MediaManagerTest, AudioAndVideoBothAnsweredInstallFourFlows) {
 
 TEST_F(MediaManagerTest, ReenabledStreamGetsNewPortsAndWaitsForTheAnswer) {
   const MediaSessionId id = media.create(0, 1);
-  ok(id, MediaSide::Caller, kAvOffer);
+  offer(id, MediaSide::Caller, kAvOffer);
   const std::string av_answer =
       "v=0\r\no=bob 1 1 IN IP4 10.202.0.60\r\ns=-\r\nc=IN IP4 10.202.0.60\r\nt=0 0\r\n"
       "m=audio 49174 RTP/AVP 0\r\nm=video 49176 RTP/AVP 31\r\n";
-  ok(id, MediaSide::Callee, av_answer);
-  ok(id, MediaSide::Caller, replace(kAvOffer, "m=video 51372", "m=video 0"));
-  ok(id, MediaSide::Callee, replace(av_answer, "m=video 49176", "m=video 0"));
+  answer(id, MediaSide::Callee, av_answer);
+  offer(id, MediaSide::Caller, replace(kAvOffer, "m=video 51372", "m=video 0"));
+  answer(id, MediaSide::Callee, replace(av_answer, "m=video 49176", "m=video 0"));
   EXPECT_EQ(backend.size(), 2u);
   // The callee's old video port must not be used before it answers again.
-  const std::string out = ok(id, MediaSide::Caller, kAvOffer);
+  const std::string out = offer(id, MediaSide::Caller, kAvOffer);
   EXPECT_NE(out.find("m=video 30004 RTP/AVP 31\r\n"), std::string::npos) << out;
   EXPECT_EQ(backend.size(), 2u);
-  ok(id, MediaSide::Callee, replace(av_answer, "m=video 49176", "m=video 49178"));
+  answer(id, MediaSide::Callee, replace(av_answer, "m=video 49176", "m=video 49178"));
   EXPECT_EQ(backend.size(), 4u);
   EXPECT_EQ(backend.describe()[2],
             "0 10.201.0.1:20004 <> 192.168.1.21:51372 || 1 10.202.0.1:30004 <> 10.202.0.60:49178");
@@ -357,15 +369,60 @@ TEST_F(MediaManagerTest, ReenabledStreamGetsNewPortsAndWaitsForTheAnswer) {
 TEST_F(MediaManagerTest, LateOfferFromTheCalleeIsAnsweredByTheCaller) {
   const MediaSessionId id = media.create(0, 1);
   // INVITE without SDP: the offer comes in the 200, the answer in the ACK.
-  EXPECT_EQ(ok(id, MediaSide::Callee, kSwitchAnswer), kSwitchAnswerOut);
+  EXPECT_EQ(offer(id, MediaSide::Callee, kSwitchAnswer), kSwitchAnswerOut);
   EXPECT_EQ(backend.size(), 0u);
-  EXPECT_EQ(ok(id, MediaSide::Caller, kEyeBeamOffer), kEyeBeamOfferOut);
+  EXPECT_EQ(answer(id, MediaSide::Caller, kEyeBeamOffer), kEyeBeamOfferOut);
   EXPECT_EQ(backend.describe(), kBasicFlows);
+}
+
+// A re-INVITE that fails (488, 491, a timeout) leaves the media exactly as it was: flows, ports
+// and what the next offer looks like.
+TEST_F(MediaManagerTest, RejectedOfferLeavesTheMediaExactlyAsItWas) {
+  const MediaSessionId id = basic_call();
+  const std::string moved_with_video =
+      replace(replace(std::string(kEyeBeamOffer), "m=audio 1572", "m=audio 1600"), "o=- 8 2 ", "o=- 8 3 ") +
+      "m=video 1700 RTP/AVP 31\r\n";
+  const std::string out = offer(id, MediaSide::Caller, moved_with_video);
+  EXPECT_NE(out.find("m=video 30002 RTP/AVP 31"), std::string::npos) << out;
+  EXPECT_EQ(media.ports_in_use(0), 4u) << "the offer's video stream holds ports";
+  media.reject_offer(id, MediaSide::Caller);
+  EXPECT_EQ(media.ports_in_use(0), 2u);
+  EXPECT_EQ(media.ports_in_use(1), 2u);
+  EXPECT_EQ(backend.describe(), kBasicFlows);
+  EXPECT_EQ(backend.updates, 0);
+  media.reject_offer(id, MediaSide::Caller);  // nothing pending: nothing happens
+  // The answer that never matched an offer only updates its own side.
+  EXPECT_EQ(answer(id, MediaSide::Callee, kSwitchAnswer), kSwitchAnswerOut);
+  EXPECT_EQ(backend.describe(), kBasicFlows);
+}
+
+// Colour ringback: the 183 answers from the ringback server, the 200 from the phone on another port.
+TEST_F(MediaManagerTest, AnswerIn200AfterThe183AnswerMovesTheFlowsToTheNewPort) {
+  const MediaSessionId id = basic_call();  // the answer came in a 183
+  const std::string phone = replace(replace(kSwitchAnswer, "m=audio 16384", "m=audio 16500"), "a=rtcp:16385", "a=rtcp:16501");
+  answer(id, MediaSide::Callee, phone);
+  EXPECT_EQ(backend.describe(), (std::vector<std::string>{
+                                    "0 10.201.0.1:20000 <> 192.168.1.131:1572 || 1 10.202.0.1:30000 <> 10.202.0.50:16500",
+                                    "0 10.201.0.1:20001 <> 192.168.1.131:1573 || 1 10.202.0.1:30001 <> 10.202.0.50:16501",
+                                }));
+  EXPECT_EQ(backend.installs, 2);
+}
+
+TEST_F(MediaManagerTest, PrackSdpAnswersAnOfferPendingFromTheOtherSideElseOffers) {
+  const MediaSessionId id = media.create(0, 1);
+  offer(id, MediaSide::Callee, kSwitchAnswer);  // INVITE without SDP: the offer in a reliable 183
+  ok(id, MediaSide::Caller, kEyeBeamOffer, SdpRole::OfferOrAnswer);  // the PRACK answers it
+  EXPECT_EQ(backend.describe(), kBasicFlows);
+  const std::string moved = replace(replace(kEyeBeamOffer, "m=audio 1572", "m=audio 1600"), "o=- 8 2 ", "o=- 8 3 ");
+  ok(id, MediaSide::Caller, moved, SdpRole::OfferOrAnswer);  // nothing pending now: a new offer
+  EXPECT_EQ(backend.describe(), kBasicFlows);
+  answer(id, MediaSide::Callee, kSwitchAnswer);
+  EXPECT_EQ(backend.describe()[0], "0 10.201.0.1:20000 <> 192.168.1.131:1600 || 1 10.202.0.1:30000 <> 10.202.0.50:16384");
 }
 
 TEST_F(MediaManagerTest, InactiveStreamIsOnHold) {
   const MediaSessionId id = basic_call();
-  ok(id, MediaSide::Callee, replace(kSwitchAnswer, "a=sendrecv", "a=inactive"));
+  answer(id, MediaSide::Callee, replace(kSwitchAnswer, "a=sendrecv", "a=inactive"));
   EXPECT_TRUE(media.media_on_hold(101));
   EXPECT_FALSE(media.media_on_hold(555));
 }
@@ -382,7 +439,7 @@ constexpr std::string_view kMuxOffer =
 
 TEST_F(MediaManagerTest, RtcpMuxOnBothSidesMeansOneFlowAndRtcpNamesTheRtpPort) {
   const MediaSessionId id = media.create(0, 1);
-  EXPECT_EQ(ok(id, MediaSide::Caller, kMuxOffer),
+  EXPECT_EQ(offer(id, MediaSide::Caller, kMuxOffer),
             "v=0\r\n"
             "o=- 100 1 IN IP4 10.202.0.1\r\n"
             "s=-\r\n"
@@ -391,7 +448,7 @@ TEST_F(MediaManagerTest, RtcpMuxOnBothSidesMeansOneFlowAndRtcpNamesTheRtpPort) {
             "m=audio 30000 RTP/AVP 0\r\n"
             "a=rtcp:30000\r\n"
             "a=rtcp-mux\r\n");
-  EXPECT_EQ(ok(id, MediaSide::Callee,
+  EXPECT_EQ(answer(id, MediaSide::Callee,
                "v=0\r\no=- 7 7 IN IP4 10.202.0.70\r\ns=-\r\nc=IN IP4 10.202.0.70\r\nt=0 0\r\n"
                "m=audio 8000 RTP/AVP 0\r\na=rtcp-mux\r\n"),
             "v=0\r\no=- 7 7 IN IP4 10.201.0.1\r\ns=-\r\nc=IN IP4 10.201.0.1\r\nt=0 0\r\n"
@@ -403,8 +460,8 @@ TEST_F(MediaManagerTest, RtcpMuxOnBothSidesMeansOneFlowAndRtcpNamesTheRtpPort) {
 
 TEST_F(MediaManagerTest, RtcpMuxDeclinedByTheAnswerKeepsTheRtcpFlow) {
   const MediaSessionId id = media.create(0, 1);
-  ok(id, MediaSide::Caller, kMuxOffer);
-  ok(id, MediaSide::Callee,
+  offer(id, MediaSide::Caller, kMuxOffer);
+  answer(id, MediaSide::Callee,
      "v=0\r\no=- 7 7 IN IP4 10.202.0.70\r\ns=-\r\nc=IN IP4 10.202.0.70\r\nt=0 0\r\nm=audio 8000 RTP/AVP 0\r\n");
   EXPECT_EQ(backend.describe(), (std::vector<std::string>{
                                     "0 10.201.0.1:20000 <> 192.168.1.30:40000 || 1 10.202.0.1:30000 <> 10.202.0.70:8000",
@@ -414,7 +471,7 @@ TEST_F(MediaManagerTest, RtcpMuxDeclinedByTheAnswerKeepsTheRtcpFlow) {
 
 TEST_F(MediaManagerTest, Ipv6InterfaceGetsIn6Addresses) {
   const MediaSessionId id = media.create(0, 2);
-  EXPECT_EQ(ok(id, MediaSide::Caller, kEyeBeamOffer),
+  EXPECT_EQ(offer(id, MediaSide::Caller, kEyeBeamOffer),
             "v=0\r\n"
             "o=- 8 2 IN IP6 2001:db8:202::1\r\n"
             "s=CounterPath eyeBeam 1.5\r\n"
@@ -426,7 +483,7 @@ TEST_F(MediaManagerTest, Ipv6InterfaceGetsIn6Addresses) {
             "a=rtpmap:18 G729/8000\r\n"
             "a=rtpmap:101 telephone-event/8000\r\n"
             "a=sendrecv\r\n");
-  EXPECT_EQ(ok(id, MediaSide::Callee,
+  EXPECT_EQ(answer(id, MediaSide::Callee,
                "v=0\r\n"
                "o=- 9 9 IN IP6 2001:db8:202::50\r\n"
                "s=-\r\n"
@@ -450,8 +507,8 @@ TEST_F(MediaManagerTest, Ipv6InterfaceGetsIn6Addresses) {
 
 TEST_F(MediaManagerTest, PeerAddressOfTheWrongFamilyIsRefusedWithoutState) {
   const MediaSessionId id = media.create(0, 2);
-  ok(id, MediaSide::Caller, kEyeBeamOffer);
-  auto r = media.rewrite(id, MediaSide::Callee, kSwitchAnswer);  // IPv4 peer on the IPv6 interface
+  offer(id, MediaSide::Caller, kEyeBeamOffer);
+  auto r = media.rewrite(id, MediaSide::Callee, kSwitchAnswer, SdpRole::Answer);  // IPv4 peer on the IPv6 interface
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error(), MediaError::AddressFamily);
   EXPECT_EQ(backend.size(), 0u);
@@ -467,54 +524,54 @@ std::string offer_with_streams(int n) {
 
 TEST_F(MediaManagerTest, ExhaustedPortRangeFailsWithNoPortsAndLeaksNothing) {
   const MediaSessionId id = media.create(0, 3);  // iface 3: 50000-50003, two pairs
-  auto r = media.rewrite(id, MediaSide::Caller, offer_with_streams(3));
+  auto r = media.rewrite(id, MediaSide::Caller, offer_with_streams(3), SdpRole::Offer);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error(), MediaError::NoPorts);
   EXPECT_EQ(media.ports_in_use(0), 0u);
   EXPECT_EQ(media.ports_in_use(3), 0u);
   // Two streams fit exactly.
-  const std::string out = ok(id, MediaSide::Caller, offer_with_streams(2));
+  const std::string out = offer(id, MediaSide::Caller, offer_with_streams(2));
   EXPECT_NE(out.find("m=audio 50000 RTP/AVP 0\r\nm=audio 50002 RTP/AVP 0\r\n"), std::string::npos) << out;
   EXPECT_EQ(media.ports_in_use(3), 4u);
   const MediaSessionId other = media.create(0, 3);
-  auto full = media.rewrite(other, MediaSide::Caller, offer_with_streams(1));
+  auto full = media.rewrite(other, MediaSide::Caller, offer_with_streams(1), SdpRole::Offer);
   ASSERT_FALSE(full.ok());
   EXPECT_EQ(full.error(), MediaError::NoPorts);
   EXPECT_EQ(media.ports_in_use(0), 4u);
   media.destroy(id);
   EXPECT_EQ(media.ports_in_use(3), 0u);
-  EXPECT_NE(ok(other, MediaSide::Caller, offer_with_streams(1)).find("m=audio 50000 "), std::string::npos);
+  EXPECT_NE(offer(other, MediaSide::Caller, offer_with_streams(1)).find("m=audio 50000 "), std::string::npos);
 }
 
 TEST_F(MediaManagerTest, ReleasedPortsAreReusedLast) {
   media.destroy(basic_call());
   const MediaSessionId id = media.create(0, 1);
-  EXPECT_EQ(ok(id, MediaSide::Caller, kEyeBeamOffer), replace(kEyeBeamOfferOut, "m=audio 30000", "m=audio 30002"));
+  EXPECT_EQ(offer(id, MediaSide::Caller, kEyeBeamOffer), replace(kEyeBeamOfferOut, "m=audio 30000", "m=audio 30002"));
 }
 
 TEST_F(MediaManagerTest, RelayFullRollsBackFlowsAndKeepsTheVersion) {
   const MediaSessionId id = media.create(0, 1);
-  ok(id, MediaSide::Caller, kEyeBeamOffer);
+  offer(id, MediaSide::Caller, kEyeBeamOffer);
   backend.capacity = 1;
-  auto r = media.rewrite(id, MediaSide::Callee, kSwitchAnswer);
+  auto r = media.rewrite(id, MediaSide::Callee, kSwitchAnswer, SdpRole::Answer);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error(), MediaError::RelayFull);
   EXPECT_EQ(backend.size(), 0u);
   EXPECT_EQ(media.ports_in_use(0), 2u);
   backend.capacity = SIZE_MAX;
-  EXPECT_EQ(ok(id, MediaSide::Callee, kSwitchAnswer), kSwitchAnswerOut);
+  EXPECT_EQ(answer(id, MediaSide::Callee, kSwitchAnswer), kSwitchAnswerOut);
   EXPECT_EQ(backend.size(), 2u);
 }
 
 TEST_F(MediaManagerTest, BadInputIsRefusedByKind) {
   const MediaSessionId id = media.create(0, 1);
-  auto bad = media.rewrite(id, MediaSide::Caller, "this is not SDP");
+  auto bad = media.rewrite(id, MediaSide::Caller, "this is not SDP", SdpRole::Offer);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error(), MediaError::BadSdp);
-  auto many = media.rewrite(id, MediaSide::Caller, offer_with_streams(17));
+  auto many = media.rewrite(id, MediaSide::Caller, offer_with_streams(17), SdpRole::Offer);
   ASSERT_FALSE(many.ok());
   EXPECT_EQ(many.error(), MediaError::TooManyStreams);
-  auto unknown = media.rewrite(999, MediaSide::Caller, kEyeBeamOffer);
+  auto unknown = media.rewrite(999, MediaSide::Caller, kEyeBeamOffer, SdpRole::Offer);
   ASSERT_FALSE(unknown.ok());
   EXPECT_EQ(unknown.error(), MediaError::UnknownSession);
   EXPECT_EQ(media.ports_in_use(0), 0u);
@@ -525,7 +582,7 @@ TEST_F(MediaManagerTest, BadInputIsRefusedByKind) {
 TEST_F(MediaManagerTest, DestroyReturnsEveryPortAndFlow) {
   const MediaSessionId id = basic_call();
   const MediaSessionId av = media.create(0, 1);
-  ok(av, MediaSide::Caller, kAvOffer);
+  offer(av, MediaSide::Caller, kAvOffer);
   EXPECT_EQ(media.ports_in_use(0), 6u);
   media.destroy(id);
   media.destroy(av);

@@ -335,6 +335,81 @@ TEST_F(InDialogTrustTest, UntrackedDialogsPassOnTheirTokenButNeverCarryAnInvite)
                    method + " in a dialog that is not a call");
 }
 
+// Flows as the fake relay holds them, "a.remote:port <> b.remote:port" per flow.
+std::vector<std::string> peers(const FakeRelay& relay) {
+  std::vector<std::string> out;
+  for (const auto& [h, ends] : relay.flows)
+    out.push_back(ends.first.remote.to_string() + ":" + std::to_string(ends.first.remote_port) + " <> " +
+                  ends.second.remote.to_string() + ":" + std::to_string(ends.second.remote_port));
+  return out;
+}
+
+// RFC 3264: a re-INVITE's offer is committed only by its answer. One that fails (here 491) leaves
+// the call's media exactly as it was; the next one that succeeds moves it.
+TEST_F(InDialogTrustTest, FailedReinviteLeavesTheMediaAsItWasAndAnAnsweredOneMovesIt) {
+  confirmed_call();
+  const std::vector<std::string> before = peers(relay);
+  ASSERT_EQ(before, (std::vector<std::string>{"10.201.0.2:6000 <> 10.201.0.3:7000", "10.201.0.2:6001 <> 10.201.0.3:7001"}));
+  const size_t ports = media.ports_in_use(0);
+  std::string moved = kOffer;
+  moved.replace(moved.find("m=audio 6000"), 12, "m=audio 6010");
+  moved += "m=video 6020 RTP/AVP 31\r\n";
+  auto reinvite = [&](const std::string& branch, int cseq) {
+    return "INVITE sip:1012@10.201.0.3:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=" + branch +
+           ";rport\r\nRoute: " + our_rr("10.201.0.1") + "\r\nMax-Forwards: 70\r\nFrom: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\n"
+           "To: <sip:1012@sipedge.test>;tag=b1\r\nCall-ID: call-1\r\nCSeq: " + std::to_string(cseq) +
+           " INVITE\r\nContact: <sip:1006@10.201.0.2:5060>\r\nContent-Type: application/sdp\r\nContent-Length: " +
+           std::to_string(moved.size()) + "\r\n\r\n" + moved;
+  };
+  deliver(reinvite("z9hG4bKre1", 3), kAlice);
+  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 100 Trying");
+  const Sent fwd = wire.pop();
+  ASSERT_EQ(first_line(fwd.bytes), "INVITE sip:1012@10.201.0.3:5060 SIP/2.0");
+  EXPECT_EQ(peers(relay), before) << "nothing moves before the answer";
+  EXPECT_EQ(media.ports_in_use(0), ports + 4) << "the offer's video stream holds a port pair per side";
+  deliver(response_from_bob(fwd.bytes, 491, "Request Pending"), kBob);
+  EXPECT_EQ(first_line(wire.pop().bytes), "ACK sip:1012@10.201.0.3:5060 SIP/2.0");
+  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 491 Request Pending");
+  EXPECT_EQ(peers(relay), before);
+  EXPECT_EQ(media.ports_in_use(0), ports) << "the failed offer's ports are back";
+  ASSERT_EQ(proxy.calls().size(), 1u);
+
+  deliver(reinvite("z9hG4bKre2", 4), kAlice);
+  wire.pop();
+  const Sent again = wire.pop();
+  const std::string video_answer = kAnswer + "m=video 7020 RTP/AVP 31\r\n";
+  deliver(response_from_bob(again.bytes, 200, "OK", video_answer), kBob);
+  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 200 OK");
+  EXPECT_EQ(peers(relay), (std::vector<std::string>{"10.201.0.2:6010 <> 10.201.0.3:7000", "10.201.0.2:6011 <> 10.201.0.3:7001",
+                                                    "10.201.0.2:6020 <> 10.201.0.3:7020", "10.201.0.2:6021 <> 10.201.0.3:7021"}));
+}
+
+// Two initial INVITEs with one Call-ID (a spiral, or a UA reusing it) are two calls, each with its own
+// media session; neither overwrites or leaks the other's.
+TEST_F(ProxyTest, SecondInitialInviteWithTheSameCallIdIsItsOwnCall) {
+  const Sent first = place_call();
+  deliver(invite("", 3, "z9hG4bKinv3"), kAlice);
+  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 100 Trying");
+  const Sent challenge = wire.pop();
+  ASSERT_EQ(first_line(challenge.bytes), "SIP/2.0 407 Proxy Authentication Required");
+  deliver(invite(credentials(header(challenge.bytes, parser::HeaderId::ProxyAuthenticate), "1006", "INVITE",
+                             "sip:1012@sipedge.test"),
+                 4, "z9hG4bKinv4"),
+          kAlice);
+  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 100 Trying");
+  const Sent second = wire.pop();
+  ASSERT_EQ(first_line(second.bytes), "INVITE sip:1012@10.201.0.3:5060 SIP/2.0");
+  EXPECT_EQ(proxy.calls().size(), 2u);
+  EXPECT_EQ(media.session_count(), 2u);
+  EXPECT_EQ(header(second.bytes, parser::HeaderId::RecordRoute), our_rr("10.201.0.1", 2));
+  deliver(response_from_bob(first.bytes, 486, "Busy Here"), kBob);
+  deliver(response_from_bob(second.bytes, 486, "Busy Here"), kBob);
+  while (!wire.sent.empty()) wire.pop();
+  EXPECT_EQ(cdrs.size(), 2u);
+  expect_no_state();
+  EXPECT_EQ(media.ports_in_use(0), 0u);
+}
+
 TEST_F(ProxyTest, BusyCalleeIsAckedHopByHopAndTheCallerGets486) {
   const Sent fwd = place_call();
   deliver(response_from_bob(fwd.bytes, 486, "Busy Here"), kBob);

@@ -132,9 +132,9 @@ class RtpRelayBackendTest : public ::testing::Test {
 
 TEST_F(RtpRelayBackendTest, AnsweredCallBecomesTwoTableFlowsWithLatchingOnTheAccessSide) {
   const MediaSessionId id = media->create(0, 1);
-  ASSERT_TRUE(media->rewrite(id, MediaSide::Caller, kOffer).ok());
+  ASSERT_TRUE(media->rewrite(id, MediaSide::Caller, kOffer, SdpRole::Offer).ok());
   EXPECT_EQ(table->size(), 0u);
-  ASSERT_TRUE(media->rewrite(id, MediaSide::Callee, kAnswer).ok());
+  ASSERT_TRUE(media->rewrite(id, MediaSide::Callee, kAnswer, SdpRole::Answer).ok());
   EXPECT_EQ(flows(), (std::vector<std::string>{
                          "port 3 10.201.0.1:20000 <> 0.0.0.0:1572 latch mac 1->160 || "
                          "port 4 10.202.0.1:30000 <> 10.202.0.50:16384 latch mac 2->161",
@@ -156,8 +156,8 @@ TEST_F(RtpRelayBackendTest, AnsweredCallBecomesTwoTableFlowsWithLatchingOnTheAcc
 
 TEST_F(RtpRelayBackendTest, NewPeerPortUpdatesTheSameFlow) {
   const MediaSessionId id = media->create(0, 1);
-  ASSERT_TRUE(media->rewrite(id, MediaSide::Caller, kOffer).ok());
-  ASSERT_TRUE(media->rewrite(id, MediaSide::Callee, kAnswer).ok());
+  ASSERT_TRUE(media->rewrite(id, MediaSide::Caller, kOffer, SdpRole::Offer).ok());
+  ASSERT_TRUE(media->rewrite(id, MediaSide::Callee, kAnswer, SdpRole::Answer).ok());
   relay::FlowHandle first;
   table->for_each([&](const relay::FlowInfo& f) {
     if (first.index == UINT32_MAX) first = f.handle;
@@ -165,7 +165,7 @@ TEST_F(RtpRelayBackendTest, NewPeerPortUpdatesTheSameFlow) {
   std::string moved(kAnswer);
   moved.replace(moved.find("16384"), 5, "16500");
   moved.replace(moved.find("16385"), 5, "16501");
-  ASSERT_TRUE(media->rewrite(id, MediaSide::Callee, moved).ok());
+  ASSERT_TRUE(media->rewrite(id, MediaSide::Callee, moved, SdpRole::Answer).ok());
   auto info = table->flow_info(first);
   ASSERT_TRUE(info.has_value());
   EXPECT_EQ(show(info->spec.side[1]), "port 4 10.202.0.1:30000 <> 10.202.0.50:16500 latch mac 2->161");
@@ -174,8 +174,8 @@ TEST_F(RtpRelayBackendTest, NewPeerPortUpdatesTheSameFlow) {
 
 TEST_F(RtpRelayBackendTest, DestroyEmptiesTheTable) {
   const MediaSessionId id = media->create(0, 1);
-  ASSERT_TRUE(media->rewrite(id, MediaSide::Caller, kOffer).ok());
-  ASSERT_TRUE(media->rewrite(id, MediaSide::Callee, kAnswer).ok());
+  ASSERT_TRUE(media->rewrite(id, MediaSide::Caller, kOffer, SdpRole::Offer).ok());
+  ASSERT_TRUE(media->rewrite(id, MediaSide::Callee, kAnswer, SdpRole::Answer).ok());
   media->destroy(id);
   EXPECT_EQ(table->size(), 0u);
   EXPECT_EQ(media->ports_in_use(0), 0u);
@@ -184,9 +184,9 @@ TEST_F(RtpRelayBackendTest, DestroyEmptiesTheTable) {
 
 TEST_F(RtpRelayBackendTest, UnresolvedNeighbourIsRelayFullWithNothingInstalled) {
   const MediaSessionId id = media->create(0, 1);
-  ASSERT_TRUE(media->rewrite(id, MediaSide::Caller, kOffer).ok());
+  ASSERT_TRUE(media->rewrite(id, MediaSide::Caller, kOffer, SdpRole::Offer).ok());
   unresolved = true;
-  auto r = media->rewrite(id, MediaSide::Callee, kAnswer);
+  auto r = media->rewrite(id, MediaSide::Callee, kAnswer, SdpRole::Answer);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error(), MediaError::RelayFull);
   EXPECT_EQ(backend->last_error(), std::nullopt);
@@ -195,10 +195,11 @@ TEST_F(RtpRelayBackendTest, UnresolvedNeighbourIsRelayFullWithNothingInstalled) 
 
 TEST_F(RtpRelayBackendTest, MixedIpVersionsAreRefusedByTheTable) {
   const MediaSessionId id = media->create(0, 2);
-  ASSERT_TRUE(media->rewrite(id, MediaSide::Caller, kOffer).ok());
+  ASSERT_TRUE(media->rewrite(id, MediaSide::Caller, kOffer, SdpRole::Offer).ok());
   auto r = media->rewrite(id, MediaSide::Callee,
                           "v=0\r\no=- 9 9 IN IP6 2001:db8:202::50\r\ns=-\r\nc=IN IP6 2001:db8:202::50\r\nt=0 0\r\n"
-                          "m=audio 6000 RTP/AVP 0\r\n");
+                          "m=audio 6000 RTP/AVP 0\r\n",
+                          SdpRole::Answer);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error(), MediaError::RelayFull);
   EXPECT_EQ(backend->last_error(), relay::FlowError::VersionMismatch);

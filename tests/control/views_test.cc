@@ -83,8 +83,8 @@ class ViewsTest : public ::testing::Test {
 
 TEST_F(ViewsTest, CallsAreListedByStartTimeWithPartiesStateAndRelayedPackets) {
   const MediaSessionId session = media.create(0, 1);
-  ASSERT_TRUE(media.rewrite(session, MediaSide::Caller, kOffer).ok());
-  ASSERT_TRUE(media.rewrite(session, MediaSide::Callee, kAnswer).ok());
+  ASSERT_TRUE(media.rewrite(session, MediaSide::Caller, kOffer, SdpRole::Offer).ok());
+  ASSERT_TRUE(media.rewrite(session, MediaSide::Callee, kAnswer, SdpRole::Answer).ok());
   ASSERT_EQ(relay.flows.size(), 1u);
   relay.flows.begin()->second.packets[0] = 250;
   relay.flows.begin()->second.packets[1] = 248;
@@ -216,10 +216,10 @@ TEST(Views, ProxyStatsNameEveryCounterOfTheXMacro) {
 TEST_F(ViewsTest, FlowsCountSessionsFlowsAndPortsPerInterface) {
   EXPECT_EQ(flows_view(media).dump(), R"({"flows":0,"sessions":0})");
   const MediaSessionId session = media.create(0, 1);
-  ASSERT_TRUE(media.rewrite(session, MediaSide::Caller, kOffer).ok());
+  ASSERT_TRUE(media.rewrite(session, MediaSide::Caller, kOffer, SdpRole::Offer).ok());
   EXPECT_EQ(flows_view(media, config.interfaces).dump(),
             R"({"flows":0,"ports_in_use":{"access":2,"core":2},"sessions":1})");
-  ASSERT_TRUE(media.rewrite(session, MediaSide::Callee, kAnswer).ok());
+  ASSERT_TRUE(media.rewrite(session, MediaSide::Callee, kAnswer, SdpRole::Answer).ok());
   EXPECT_EQ(flows_view(media).dump(), R"({"flows":1,"sessions":1})");
   media.destroy(session);
   EXPECT_EQ(flows_view(media, config.interfaces).dump(),
