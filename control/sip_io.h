@@ -20,12 +20,28 @@ struct Inbound {
   uint16_t iface;    // interface index it arrived on
 };
 
+// What every transport counts: a message sipedge built and could not hand to the wire leaves a trace.
+struct TransportCounters {
+  uint64_t sent = 0;    // datagrams queued (or held for neighbour resolution)
+  uint64_t failed = 0;  // datagrams dropped before the wire (no buffer, no route, ...)
+};
+
 class SipTransport {
  public:
   virtual ~SipTransport() = default;
-  // Sends `bytes` as one UDP datagram from interface `iface`'s SIP address to `dest`.
-  // False when it could not be queued (counted by the caller; UDP loss is the peer's retransmit).
-  virtual bool send(uint16_t iface, const Endpoint& dest, std::string_view bytes) = 0;
+  // Sends `bytes` as one UDP datagram from interface `iface`'s SIP address to `dest`. False when it
+  // could not be queued (UDP loss is the peer's retransmit). Counted either way.
+  bool send(uint16_t iface, const Endpoint& dest, std::string_view bytes) {
+    const bool ok = transmit(iface, dest, bytes);
+    ++(ok ? counters_.sent : counters_.failed);
+    return ok;
+  }
+  const TransportCounters& counters() const noexcept { return counters_; }
+
+ private:
+  // The transport's own way to the wire.
+  virtual bool transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) = 0;
+  TransportCounters counters_;
 };
 
 }  // namespace sipedge::control

@@ -40,6 +40,26 @@ bool iprefix_sip_slash(const char* p, uint32_t len) noexcept {
 
 }  // namespace
 
+bool nul_is_quoted_pair(const char* base, uint32_t line_begin, uint32_t nul) noexcept {
+  bool quoted = false, escaped = false;
+  unsigned comment = 0;
+  for (uint32_t i = line_begin; i < nul; ++i) {
+    const char c = base[i];
+    if (escaped) {
+      escaped = false;
+    } else if (c == '\\' && (quoted || comment > 0)) {
+      escaped = true;
+    } else if (c == '"' && comment == 0) {
+      quoted = !quoted;
+    } else if (!quoted && c == '(') {
+      ++comment;
+    } else if (!quoted && c == ')' && comment > 0) {
+      --comment;
+    }
+  }
+  return escaped;
+}
+
 uint32_t skip_leading_crlf(const char* base, uint32_t n) noexcept {
   uint32_t i = 0;
   while (i < n && (base[i] == '\r' || base[i] == '\n')) ++i;

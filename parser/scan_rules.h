@@ -65,6 +65,11 @@ inline bool is_sp_ht(char c) noexcept { return c == ' ' || c == '\t'; }
 // Offset of the first byte that is not CR or LF.
 uint32_t skip_leading_crlf(const char* base, uint32_t n) noexcept;
 
+// RFC 3261 §25.1: quoted-pair = "\" (%x00-09 / %x0B-0C / %x0E-7F) inside a quoted-string or a
+// comment is the only place a header may carry a NUL. True when the NUL at offset `nul` of the line
+// starting at `line_begin` is the escaped octet of one (tracked within this physical line).
+bool nul_is_quoted_pair(const char* base, uint32_t line_begin, uint32_t nul) noexcept;
+
 // End of a line's content: `lf` minus a preceding CR that belongs to the line.
 inline uint32_t line_content_end(const char* base, uint32_t begin, uint32_t lf) noexcept {
   return (lf > begin && base[lf - 1] == '\r') ? lf - 1 : lf;

@@ -60,33 +60,51 @@ ScanResult HandScanner::scan(std::string_view bytes, Framing framing, Message& o
   pos = lf_off + 1;
   const uint32_t headers_begin = pos;
 
+  // A bad header line does not stop the index: the lines after it are indexed too, so a request
+  // refused as malformed can still be answered with a 400 naming its fault (RFC 3261 §8.2.6.1
+  // needs Via, From, To, Call-ID and CSeq, wherever they are). The first fault is the one reported.
   scan_rules::HeaderBuilder builder(out);
+  Fault fault = Fault::None;
+  auto note = [&fault](Fault f) noexcept {
+    if (fault == Fault::None) fault = f;
+  };
   for (;;) {
     if (pos >= n) {
       if (stream) return n > kMaxMessageBytes ? fail(Fault::TooLarge) : need_more();
-      return fail(Fault::NoHeaderEnd);
+      return fail(fault != Fault::None ? fault : Fault::NoHeaderEnd);
     }
     const char c = base[pos];
     // Header lines start with a token byte or SP, all above CR: one compare for them (a folded line
     // starting with HT takes the full check).
     if (static_cast<uint8_t>(c) <= '\r' && (c == '\n' || (c == '\r' && pos + 1 < n && base[pos + 1] == '\n'))) {
-      const Fault f = builder.finish();
-      if (f != Fault::None) return fail(f);
+      note(builder.finish());
       out.set_header_block(headers_begin, pos);
       pos += (c == '\n') ? 1 : 2;
       break;
     }
     lf = find_lf_or_nul(base + pos, end);
+    bool bad_nul = false;
+    while (lf != end && *lf == '\0') {
+      if (!scan_rules::nul_is_quoted_pair(base, pos, static_cast<uint32_t>(lf - base))) {
+        bad_nul = true;
+        lf = static_cast<const char*>(std::memchr(lf, '\n', static_cast<size_t>(end - lf)));
+        if (lf == nullptr) lf = end;
+        break;
+      }
+      lf = find_lf_or_nul(lf + 1, end);
+    }
     if (lf == end) {
       if (stream) return n > kMaxMessageBytes ? fail(Fault::TooLarge) : need_more();
-      return fail(Fault::NoHeaderEnd);
+      return fail(fault != Fault::None ? fault : bad_nul ? Fault::NulByte : Fault::NoHeaderEnd);
     }
-    if (*lf == '\0') return fail(Fault::NulByte);
     const uint32_t line_end = static_cast<uint32_t>(lf - base);
-    const Fault f = builder.line(base, pos, scan_rules::line_content_end(base, pos, line_end));
-    if (f != Fault::None) return fail(f);
+    if (bad_nul)
+      note(Fault::NulByte);
+    else
+      note(builder.line(base, pos, scan_rules::line_content_end(base, pos, line_end)));
     pos = line_end + 1;
   }
+  if (fault != Fault::None) return fail(fault);
   return scan_rules::frame_body(bytes, pos, framing, builder.content_length(), out);
 }
 

@@ -62,7 +62,8 @@ struct ScanState {
   Message* out;
   const uint16_t* rule_ids;
   Phase phase = Phase::StartLine;
-  Fault fault = Fault::None;
+  Fault fault = Fault::None;  // the first fault; header-line faults do not stop the index
+  bool line_bad = false;      // the current header line holds a NUL that is no quoted-pair
   uint32_t line_begin = 0;
   uint32_t headers_begin = 0;
   uint32_t body_begin = 0;
@@ -85,18 +86,35 @@ struct ScanState {
     const uint32_t b = line_begin;
     if (lf == b || (lf == b + 1 && base[b] == '\r')) {
       // The empty line: end of the header block (RFC 3261 §7).
-      fault = builder.finish();
-      if (fault != Fault::None) return true;
+      note(builder.finish());
       out->set_header_block(headers_begin, b);
       body_begin = lf + 1;
       phase = Phase::Done;
       return true;
     }
-    fault = builder.line(base, b, scan_rules::line_content_end(base, b, lf), line_id);
-    if (fault != Fault::None) return true;
+    // A refused line does not stop the index (as HandScanner): later lines may be what a 400 needs.
+    if (!line_bad) note(builder.line(base, b, scan_rules::line_content_end(base, b, lf), line_id));
+    line_bad = false;
     line_begin = lf + 1;
     line_id = HeaderId::Other;
     return false;
+  }
+
+  // A NUL at `at`. Returns true to stop scanning.
+  bool on_nul(uint32_t at) noexcept {
+    if (phase == Phase::StartLine) {
+      fault = Fault::NulByte;
+      return true;
+    }
+    if (phase == Phase::Headers && !line_bad && !scan_rules::nul_is_quoted_pair(base, line_begin, at)) {
+      line_bad = true;
+      note(Fault::NulByte);
+    }
+    return false;
+  }
+
+  void note(Fault f) noexcept {
+    if (fault == Fault::None) fault = f;
   }
 };
 
@@ -104,11 +122,7 @@ int on_match(unsigned int id, unsigned long long /*from*/, unsigned long long to
              void* ctx) noexcept {
   auto& s = *static_cast<ScanState*>(ctx);
   if (id == kLfId) return s.on_lf(s.data_off + static_cast<uint32_t>(to) - 1) ? 1 : 0;
-  if (id == kNulId) {
-    // Every NUL before the empty line is refused, as HandScanner does (its line search stops at NUL).
-    s.fault = Fault::NulByte;
-    return 1;
-  }
+  if (id == kNulId) return s.on_nul(s.data_off + static_cast<uint32_t>(to) - 1) ? 1 : 0;
   if (id >= kPolicyBase) {
     s.out->add_policy_hit(s.rule_ids[id - kPolicyBase]);
     return 0;
@@ -216,11 +230,14 @@ ScanResult HyperscanScanner::scan(std::string_view bytes, Framing framing, Messa
     assert(false && "hs_scan failed: is this scanner shared between threads?");
     return fail(Fault::BadHeaderLine);
   }
-  if (s.fault != Fault::None) return fail(s.fault);
-  if (s.phase == Phase::Done)
+  if (s.phase == Phase::StartLine && s.fault != Fault::None) return fail(s.fault);
+  if (s.phase == Phase::Done) {
+    if (s.fault != Fault::None) return fail(s.fault);
     return scan_rules::frame_body(bytes, s.body_begin, framing, s.builder.content_length(), out);
+  }
   // The data ended inside the start line or the header block.
   if (stream) return n > kMaxMessageBytes ? fail(Fault::TooLarge) : ScanResult{ScanStatus::NeedMore, Fault::None, 0};
+  if (s.fault != Fault::None) return fail(s.fault);
   return fail(s.phase == Phase::StartLine ? Fault::BadStartLine : Fault::NoHeaderEnd);
 }
 

@@ -8,7 +8,7 @@
 
 namespace sipedge::apps {
 
-bool DataplaneTransport::send(uint16_t iface, const Endpoint& dest, std::string_view bytes) {
+bool DataplaneTransport::transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) {
   // A chain of mbufs, each filled to its tailroom: SIP messages above one mbuf (large INVITEs)
   // become multi-segment payloads that ControlIo fragments at the MTU.
   rte_mbuf* head = nullptr;
@@ -17,7 +17,6 @@ bool DataplaneTransport::send(uint16_t iface, const Endpoint& dest, std::string_
     rte_mbuf* m = io_.alloc_payload();
     if (!m) {
       if (head) rte_pktmbuf_free(head);
-      ++failed_;
       return false;
     }
     const size_t room = rte_pktmbuf_tailroom(m);
@@ -30,7 +29,6 @@ bool DataplaneTransport::send(uint16_t iface, const Endpoint& dest, std::string_
     } else if (rte_pktmbuf_chain(head, m) != 0) {
       rte_pktmbuf_free(m);
       rte_pktmbuf_free(head);
-      ++failed_;
       return false;
     }
     if (bytes.empty()) break;
@@ -42,12 +40,7 @@ bool DataplaneTransport::send(uint16_t iface, const Endpoint& dest, std::string_
   d.src_port = iface < sip_ports_.size() ? sip_ports_[iface] : 5060;
   d.iface = iface;
   const dataplane::SendResult r = io_.send_udp(d, rte_rdtsc());
-  if (r == dataplane::SendResult::Dropped) {
-    ++failed_;
-    return false;
-  }
-  ++sent_;
-  return true;
+  return r != dataplane::SendResult::Dropped;
 }
 
 }  // namespace sipedge::apps

@@ -17,16 +17,12 @@ class DataplaneTransport final : public control::SipTransport {
   // `sip_ports[i]`: the source port for datagrams sent from interface i.
   DataplaneTransport(dataplane::ControlIo& io, std::vector<uint16_t> sip_ports) : io_(io), sip_ports_(std::move(sip_ports)) {}
 
-  bool send(uint16_t iface, const Endpoint& dest, std::string_view bytes) override;
-
-  uint64_t sent() const noexcept { return sent_; }
-  uint64_t failed() const noexcept { return failed_; }
 
  private:
+  bool transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) override;
+
   dataplane::ControlIo& io_;
   std::vector<uint16_t> sip_ports_;
-  uint64_t sent_ = 0;
-  uint64_t failed_ = 0;
 };
 
 }  // namespace sipedge::apps

@@ -154,10 +154,11 @@ unsigned Gateway::poll(uint64_t now_tsc) {
     dataplane::SipItem* item = items[i];
     const Endpoint source{item->src, item->src_port};
     const Endpoint local{item->dst, item->dst_port};
+    const control::Inbound in{item->msg, source, local, item->iface};
     if (item->scan.status == parser::ScanStatus::Complete)
-      p.proxy->on_message(control::Inbound{item->msg, source, local, item->iface});
+      p.proxy->on_message(in);
     else
-      p.proxy->on_malformed(item->msg.bytes(), item->scan.fault, source, item->iface);
+      p.proxy->on_malformed(in, item->scan.fault);
     io.release(item);
   }
   work += n;

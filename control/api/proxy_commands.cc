@@ -16,7 +16,9 @@ CommandSet proxy_commands(const Proxy& proxy, const MediaManager& media, const C
     if (cmd == "transactions") return transactions_view(proxy.transactions());
     if (cmd == "flows") return flows_view(media, config.interfaces);
     if (cmd == "stats") {
+      const TransportCounters& tx = proxy.transport_counters();
       return {{"proxy", proxy_stats_view(proxy.counters())},
+              {"transport", {{"sent", tx.sent}, {"failed", tx.failed}}},
               {"state",
                {{"calls", proxy.calls().size()},
                 {"transactions", proxy.transactions().size()},

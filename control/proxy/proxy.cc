@@ -43,18 +43,13 @@ void Proxy::on_message(const Inbound& in) {
     handle_response(in);
 }
 
-void Proxy::on_malformed(std::string_view bytes, parser::Fault fault, const Endpoint& source, uint16_t iface) {
+void Proxy::on_malformed(const Inbound& in, parser::Fault fault) {
   ++counters_.malformed;
-  // The scanner leaves what it indexed before the fault; answer only requests whose headers needed
-  // to address a response are all there (RFC 3261 §8.2.6.1), never responses or ACKs.
-  parser::Message m;
-  (void)parser::HandScanner().scan(bytes, parser::Framing::Datagram, m);
+  const parser::Message& m = in.msg;
   if (!m.is_request() || m.method() == parser::Method::Ack || m.start_line().empty()) return;
   for (auto id : {parser::HeaderId::Via, parser::HeaderId::From, parser::HeaderId::To, parser::HeaderId::CallId,
                   parser::HeaderId::CSeq})
     if (!m.find(id)) return;
-  if (!parser::top_via(m)) return;
-  Inbound in{m, source, {}, iface};
   reply_stateless(in, parser::fault_status(fault), parser::fault_reason(fault));
 }
 

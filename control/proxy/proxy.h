@@ -70,9 +70,11 @@ class Proxy final : public TransactionUser {
 
   // Every SIP message the dataplane delivered (already scanned; `fault` from the scanner).
   void on_message(const Inbound& in);
-  // A message the scanner refused: answer 400/513 with the fault as reason where a response can be
-  // addressed, else drop (RFC 3261 §18.1.2 / §16.3).
-  void on_malformed(std::string_view bytes, parser::Fault fault, const Endpoint& source, uint16_t iface);
+  // A message the scanner refused, with what it indexed (the scanner indexes every line it can):
+  // answered 400/513 with the fault as reason when it is a request whose Via, From, To, Call-ID and
+  // CSeq are there to build a response from (RFC 3261 §8.2.6.1), else dropped and counted
+  // (responses and ACKs are never answered, §17.2.1).
+  void on_malformed(const Inbound& in, parser::Fault fault);
   // Advances time: transaction timers, Timer C, registration expiry, nonce expiry, keepalives.
   void on_tick();
   // The relay reports a silent flow: the call it belongs to ends with BYE both ways.
@@ -94,6 +96,7 @@ class Proxy final : public TransactionUser {
   const Location& location() const noexcept { return location_; }
   const CallTable& calls() const noexcept { return calls_; }
   size_t context_count() const noexcept { return contexts_.size(); }
+  const TransportCounters& transport_counters() const noexcept { return transport_.counters(); }
   // Where CDR lines go (default: the configured file, if any).
   void set_cdr_sink(std::function<void(const std::string&)> sink) { cdr_sink_ = std::move(sink); }
 

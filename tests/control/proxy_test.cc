@@ -39,6 +39,18 @@ class ProxyTest : public ::testing::Test {
     proxy.on_message(Inbound{m, from, {}, iface});
   }
 
+  // As the gateway hands over what the dataplane scanned: complete messages to on_message, refused
+  // ones (with the scanner's partial index) to on_malformed.
+  void deliver_scanned(const std::string& bytes, const Endpoint& from, uint16_t iface = 0) {
+    parser::Message m;
+    const auto r = parser::HandScanner().scan(bytes, parser::Framing::Datagram, m);
+    const Inbound in{m, from, {}, iface};
+    if (r.status == parser::ScanStatus::Complete)
+      proxy.on_message(in);
+    else
+      proxy.on_malformed(in, r.fault);
+  }
+
   void advance(uint64_t ms) {
     for (uint64_t t = 0; t < ms; t += 100) {
       clock.advance(100);
@@ -551,10 +563,56 @@ TEST_F(ProxyTest, MalformedRequestsGetPreciseFaultsAndLoopsAndHops) {
           "From: <sip:a@b>;tag=1\r\nTo: <sip:sipedge.test>\r\nCall-ID: m5\r\nCSeq: 1 OPTIONS\r\n\r\n",
           kAlice);
   EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 200 OK");
-  proxy.on_malformed("INVITE sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2;branch=z9hG4bK9\r\nFrom: <sip:a@b>;tag=1\r\n"
-                     "To: <sip:x@y>\r\nCall-ID: z\r\nCSeq: 1 INVITE\r\nContent-Length: 99\r\n\r\nshort",
-                     parser::Fault::ContentLengthTooLarge, kAlice, 0);
+  deliver_scanned("INVITE sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2;branch=z9hG4bK9\r\nFrom: <sip:a@b>;tag=1\r\n"
+                  "To: <sip:x@y>\r\nCall-ID: z\r\nCSeq: 1 INVITE\r\nContent-Length: 99\r\n\r\nshort",
+                  kAlice);
   EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 400 Content-Length larger than the message body");
+}
+
+// Issue: refused without a word. A request sipedge cannot process but can answer gets a 400 that
+// names its fault, wherever the fault sits among the headers; a NUL escaped in a quoted-string is
+// no fault at all (RFC 3261 §25.1).
+TEST_F(ProxyTest, MalformedRequestsAreAnsweredWithTheirFaultWhereverItSits) {
+  const std::string head = "OPTIONS sip:sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKnul";
+  const std::string tail = "From: <sip:a@b>;tag=1\r\nTo: <sip:sipedge.test>\r\nCall-ID: nul\r\nCSeq: 1 OPTIONS\r\n"
+                           "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+  std::string quoted = head + "1\r\nSubject: \"x\\?y\"\r\n" + tail;
+  quoted[quoted.find('?')] = '\0';
+  deliver_scanned(quoted, kAlice);
+  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 200 OK") << "a quoted-pair may escape NUL";
+
+  std::string bare = head + "2\r\nUser-Agent: x?y\r\n" + tail;
+  bare[bare.find('?')] = '\0';
+  deliver_scanned(bare, kAlice);
+  const Sent nul = wire.pop();
+  EXPECT_EQ(first_line(nul.bytes), "SIP/2.0 400 NUL byte in message headers");
+  EXPECT_EQ(nul.dest, kAlice);
+  EXPECT_EQ(header(nul.bytes, parser::HeaderId::CallId), "nul");
+
+  deliver_scanned(head + "3\r\nBad Header: x\r\n" + tail, kAlice);
+  EXPECT_EQ(first_line(wire.pop().bytes).substr(0, 12), "SIP/2.0 400 ");
+  EXPECT_TRUE(wire.sent.empty());
+
+  // Nothing to address a response with: counted, and silence.
+  deliver_scanned("OPTIONS sip:sipedge.test SIP/2.0\r\nBad Header: x\r\nCSeq: 1 OPTIONS\r\n\r\n", kAlice);
+  EXPECT_TRUE(wire.sent.empty());
+  EXPECT_EQ(proxy.counters().malformed, 3u);
+}
+
+// Issue: send failures must be visible. What the wire refuses is counted beside what it took.
+TEST_F(ProxyTest, MessagesTheWireRefusesAreCounted) {
+  wire.refuse = true;
+  deliver("OPTIONS sip:sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKw1\r\n"
+          "From: <sip:a@b>;tag=1\r\nTo: <sip:sipedge.test>\r\nCall-ID: w1\r\nCSeq: 1 OPTIONS\r\n\r\n",
+          kAlice);
+  EXPECT_EQ(proxy.transport_counters().failed, 1u);
+  EXPECT_EQ(proxy.transport_counters().sent, 0u);
+  wire.refuse = false;
+  deliver("OPTIONS sip:sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKw2\r\n"
+          "From: <sip:a@b>;tag=1\r\nTo: <sip:sipedge.test>\r\nCall-ID: w2\r\nCSeq: 1 OPTIONS\r\n\r\n",
+          kAlice);
+  EXPECT_EQ(proxy.transport_counters().sent, 1u);
+  EXPECT_EQ(proxy.transport_counters().failed, 1u);
 }
 
 // RFC 3261 §16.3 step 4: a request that comes back with our Via is a loop only when it is the same

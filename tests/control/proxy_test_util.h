@@ -24,7 +24,9 @@ struct Sent {
 
 struct RecordingTransport : SipTransport {
   std::deque<Sent> sent;
-  bool send(uint16_t iface, const Endpoint& dest, std::string_view bytes) override {
+  bool refuse = false;  // the wire takes nothing (a full TX queue, no buffers)
+  bool transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) override {
+    if (refuse) return false;
     sent.push_back({iface, dest, std::string(bytes)});
     return true;
   }

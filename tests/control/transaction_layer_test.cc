@@ -20,7 +20,7 @@ struct Sent {
 
 struct RecordingTransport : SipTransport {
   std::vector<Sent> sent;
-  bool send(uint16_t iface, const Endpoint& dest, std::string_view bytes) override {
+  bool transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) override {
     sent.push_back({iface, dest, std::string(bytes)});
     return true;
   }

@@ -31,7 +31,7 @@ struct CountingRelay : FlowBackend {
 };
 
 struct NullTransport : SipTransport {
-  bool send(uint16_t, const Endpoint&, std::string_view) override { return true; }
+  bool transmit(uint16_t, const Endpoint&, std::string_view) override { return true; }
 };
 
 struct NullTu : TransactionUser {

@@ -190,6 +190,34 @@ TEST(HandScanner, RefusesMoreThanMaxHeaders) {
   EXPECT_EQ(scan(s, m).fault, Fault::TooManyHeaders);
 }
 
+// RFC 3261 §25.1: quoted-pair = "\\" (%x00-09 / ...) inside a quoted-string: a NUL is legal there.
+TEST(HandScanner, NulEscapedInAQuotedStringIsAccepted) {
+  std::string s = "OPTIONS sip:a@b SIP/2.0\r\nFrom: \"a\\?b\" <sip:c@d>;tag=1\r\nCSeq: 1 OPTIONS\r\nl: 0\r\n\r\n";
+  s[s.find('?')] = '\0';
+  Message m;
+  const ScanResult r = scan(s, m);
+  ASSERT_EQ(r.status, ScanStatus::Complete) << fault_name(r.fault);
+  EXPECT_EQ(m.value(HeaderId::From), std::string_view("\"a\\\0b\" <sip:c@d>;tag=1", 22));
+  EXPECT_EQ(m.value(HeaderId::CSeq), "1 OPTIONS");
+}
+
+// A refused line does not stop the index: everything a 400 must copy is still found.
+TEST(HandScanner, RefusedHeaderLinesAreReportedAndTheLinesAfterThemIndexed) {
+  std::string s = "INVITE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nUser-Agent: x?y\r\nVi@a: z\r\n"
+                  "From: <sip:a@b>;tag=1\r\nTo: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nl: 0\r\n\r\n";
+  s[s.find('?')] = '\0';  // a NUL outside any quoted-string: refused
+  Message m;
+  const ScanResult r = scan(s, m);
+  EXPECT_EQ(r.status, ScanStatus::Malformed);
+  EXPECT_EQ(r.fault, Fault::NulByte) << "the first fault is the one reported";
+  EXPECT_EQ(m.value(HeaderId::Via), "SIP/2.0/UDP h;branch=z9hG4bK1");
+  EXPECT_EQ(m.find(HeaderId::UserAgent), nullptr) << "the refused line itself is not indexed";
+  EXPECT_EQ(m.value(HeaderId::From), "<sip:a@b>;tag=1");
+  EXPECT_EQ(m.value(HeaderId::To), "<sip:a@b>");
+  EXPECT_EQ(m.value(HeaderId::CallId), "c");
+  EXPECT_EQ(m.value(HeaderId::CSeq), "1 INVITE");
+}
+
 TEST(ScanChain, GathersSegmentsAndScansSingleSegmentInPlace) {
   const std::string a = "OPTIONS sip:a@b SIP/2.0\r\nVi", b = "a: x\r\nl: 2\r\n\r\nok";
   std::string_view chain[] = {a, b};
