@@ -73,6 +73,18 @@ struct ControlConfig {
   std::string user_agent = "sipedge";
   std::string cdr_path;              // JSON lines; empty = no CDR file
   std::string management_socket;     // Unix socket path of the JSON management API
+
+  // The interface with this dataplane index / this name, or nullptr.
+  const InterfaceConfig* interface(uint16_t index) const noexcept {
+    for (const InterfaceConfig& i : interfaces)
+      if (i.index == index) return &i;
+    return nullptr;
+  }
+  const InterfaceConfig* interface_named(std::string_view name) const noexcept {
+    for (const InterfaceConfig& i : interfaces)
+      if (i.name == name) return &i;
+    return nullptr;
+  }
 };
 
 }  // namespace sipedge::control

@@ -22,25 +22,31 @@ struct Inbound {
 
 // What every transport counts: a message sipedge built and could not hand to the wire leaves a trace.
 struct TransportCounters {
-  uint64_t sent = 0;    // datagrams queued (or held for neighbour resolution)
-  uint64_t failed = 0;  // datagrams dropped before the wire (no buffer, no route, ...)
+  uint64_t sent = 0;         // datagrams queued (or held for neighbour resolution)
+  uint64_t failed = 0;       // dropped for a passing shortage (no buffer): a retransmission may pass
+  uint64_t unreachable = 0;  // no way to the destination from that interface (RFC 3261 §18.4)
+};
+
+enum class SendResult : uint8_t {
+  Sent,         // queued for the wire (or held until the next hop resolves)
+  Failed,       // dropped for a passing shortage; a retransmission may get through
+  Unreachable,  // no route to the destination: a transport error (RFC 3261 §17.1.1.2, §18.4)
 };
 
 class SipTransport {
  public:
   virtual ~SipTransport() = default;
-  // Sends `bytes` as one UDP datagram from interface `iface`'s SIP address to `dest`. False when it
-  // could not be queued (UDP loss is the peer's retransmit). Counted either way.
-  bool send(uint16_t iface, const Endpoint& dest, std::string_view bytes) {
-    const bool ok = transmit(iface, dest, bytes);
-    ++(ok ? counters_.sent : counters_.failed);
-    return ok;
+  // Sends `bytes` as one UDP datagram from interface `iface`'s SIP address to `dest`. Counted.
+  SendResult send(uint16_t iface, const Endpoint& dest, std::string_view bytes) {
+    const SendResult r = transmit(iface, dest, bytes);
+    ++(r == SendResult::Sent ? counters_.sent : r == SendResult::Failed ? counters_.failed : counters_.unreachable);
+    return r;
   }
   const TransportCounters& counters() const noexcept { return counters_; }
 
  private:
   // The transport's own way to the wire.
-  virtual bool transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) = 0;
+  virtual SendResult transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) = 0;
   TransportCounters counters_;
 };
 

@@ -373,9 +373,11 @@ Worker::Outcome Worker::classify_udp(const Interface& ifc, rte_mbuf* m, uint16_t
   if (dgram < sizeof(rte_udp_hdr) || m->pkt_len != static_cast<uint32_t>(l2) + l3_len + dgram) {
     return dropped(Drop::BadUdp, m);
   }
+  // The relay reads these instead of parsing the headers again (rtp_relay/relay_burst.h).
   m->l2_len = l2;
   m->l3_len = l3_len;
   m->l4_len = sizeof(rte_udp_hdr);
+  m->packet_type = (v6 ? RTE_PTYPE_L3_IPV6 : RTE_PTYPE_L3_IPV4) | RTE_PTYPE_L4_UDP;
   uint16_t dport = rte_be_to_cpu_16(udp->dst_port);
   if (dport >= shared_.media_min && dport <= shared_.media_max) {
     m->port = ifc.port_id;  // the relay keys flows by ingress port; not every PMD sets it

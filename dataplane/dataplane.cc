@@ -86,6 +86,7 @@ Dataplane::Dataplane(const DataplaneConfig& cfg, const parser::Scanner& scanner)
       rte_mempool* rx_pool = rx_data_room(cfg.ports[i]) != 0 ? shared_.large_rx_pool : shared_.mbuf_pool;
       shared_.ifaces[i] = open_port(cfg.ports[i], i, n_workers, shared_mode_, rx_pool);
       shared_.n_ifaces = static_cast<uint16_t>(i + 1);
+      shared_.iface_of_port[shared_.ifaces[i].port_id] = static_cast<uint8_t>(i);
     }
     // The control lcore's RX lane transmits (and relays media) on queue N of every port, so when
     // one port has it, every port needs its own control TX queue N.
@@ -101,15 +102,9 @@ Dataplane::Dataplane(const DataplaneConfig& cfg, const parser::Scanner& scanner)
     for (unsigned w = 0; w < n_workers; ++w) {
       workers_.push_back(std::make_unique<Worker>(shared_, w, counters_[w], cfg.reassembly_flows));
     }
-    NeighbourTable::Config nb;
-    nb.reachable_tsc = shared_.tsc_hz * cfg.neighbour_reachable_s;
-    nb.retrans_tsc = shared_.tsc_hz / 1000 * cfg.neighbour_retrans_ms;
-    nb.max_probes = cfg.neighbour_max_probes;
-    nb.hold_limit = cfg.neighbour_hold_packets;
-    control_ = std::make_unique<ControlIo>(shared_, counters_[n_workers], nb);
     for (uint16_t i = 0; i < shared_.n_ifaces; ++i) {
       if (shared_.ifaces[i].rx_queues > n_workers && !control_rx_) {
-        // Same lcore as ControlIo, so it shares the control counters and TX queue without locks.
+        // Same lcore as the control runtime, so it shares the control counters and TX queue without locks.
         control_rx_ = std::make_unique<Worker>(shared_, n_workers, counters_[n_workers], cfg.reassembly_flows);
       }
     }
@@ -127,7 +122,6 @@ Dataplane::~Dataplane() {
 
 void Dataplane::release_resources() noexcept {
   control_rx_.reset();
-  control_.reset();
   workers_.clear();
   for (uint16_t i = 0; i < shared_.n_ifaces; ++i) {
     close_port(shared_.ifaces[i]);

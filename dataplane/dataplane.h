@@ -1,7 +1,8 @@
-// dataplane/dataplane.h — built and torn down on the main thread; owns pools, rings, ports,
-// workers and the control I/O, and runs the poll loops (worker_loop.cc). EAL must already run
-// (eal.h). One instance per process at a time is the intended use; names are unique per instance
-// so tests can build several in turn.
+// dataplane/dataplane.h — built and torn down on the main thread; owns pools, rings, ports and
+// workers, and runs the worker lcores' poll loops (worker_loop.cc). What it offers the control lcore
+// is its rings (rings.h), each port's control TX queue and the counters of that lcore; it never calls
+// up into control. EAL must already run (eal.h). One instance per process at a time is the intended
+// use; names are unique per instance so tests can build several in turn.
 #pragma once
 
 #include <atomic>
@@ -11,20 +12,12 @@
 #include <vector>
 
 #include "dataplane/config.h"
-#include "dataplane/control_io.h"
 #include "dataplane/counters.h"
 #include "dataplane/shared_state.h"
 #include "dataplane/worker.h"
 #include "parser/scanner.h"
 
 namespace sipedge::dataplane {
-
-// What the control plane does each control-loop iteration (transactions, timers...). Returns the
-// work it did (0 = idle) so the loop can back off. Called on the control lcore only.
-struct ControlHook {
-  unsigned (*poll)(void* ctx, ControlIo& io, uint64_t now_tsc) noexcept = nullptr;
-  void* ctx = nullptr;
-};
 
 class Dataplane {
  public:
@@ -42,14 +35,12 @@ class Dataplane {
 
   // Starts a worker loop on each worker lcore (no-op in shared mode).
   void launch();
-  // The control loop, on the calling (main) lcore, until stop(): neighbour work, then `hook`; in
-  // shared mode worker 0's burst runs between control polls on this same lcore.
-  void run_control(ControlHook hook) noexcept;
-  // One control-loop iteration without the hook: shared-mode worker burst, the control RX queue
-  // (control_rx ports), neighbour work. Returns work done. Control lcore only.
-  unsigned poll_control(uint64_t now_tsc) noexcept;
-  // Asks every loop to return (any thread, async-signal-safe).
+  // The worker lanes the control lcore hosts, one pass each: worker 0 in shared mode, and the RX
+  // queue of control_rx ports. The control loop calls it every iteration. Returns packets received.
+  unsigned poll_control_lanes(uint64_t now_tsc) noexcept;
+  // Asks every worker loop to return (any thread, async-signal-safe).
   void stop() noexcept { quit_.store(true, std::memory_order_relaxed); }
+  bool stopping() const noexcept { return quit_.load(std::memory_order_relaxed); }
   // Waits for the worker lcores launched by launch().
   void join() noexcept;
 
@@ -61,8 +52,9 @@ class Dataplane {
   // would then never be reclaimed.
   unsigned media_lanes() const noexcept { return worker_count() + (control_rx_ ? 1u : 0u); }
   Worker& worker(unsigned i) noexcept { return *workers_[i]; }
-  ControlIo& control() noexcept { return *control_; }
   const SharedState& shared() const noexcept { return shared_; }
+  // The control lcore's counters (also those of its RX lane).
+  LcoreCounters& control_counters() noexcept { return counters_[workers_.size()]; }
   const Interface& iface(uint16_t i) const noexcept { return shared_.ifaces[i]; }
 
   // Totals over every lcore (workers + control) for one interface; lock-free reads.
@@ -81,7 +73,6 @@ class Dataplane {
   bool shared_mode_ = false;
   std::unique_ptr<LcoreCounters[]> counters_;
   std::vector<std::unique_ptr<Worker>> workers_;
-  std::unique_ptr<ControlIo> control_;
   std::unique_ptr<Worker> control_rx_;  // polls RX queue N of control_rx ports, on the control lcore
   std::vector<unsigned> launched_lcores_;
   std::atomic<bool> quit_{false};

@@ -16,7 +16,7 @@ struct LcoreCounters;
 struct MediaBurst {
   unsigned worker = 0;  // worker index (0..N-1); also its queue number on every port
   uint16_t iface = 0;   // Interface::index the burst arrived on
-  std::span<rte_mbuf* const> pkts;  // Ethernet frames, l2_len/l3_len/l4_len set, UDP to a media port
+  std::span<rte_mbuf*> pkts;  // Ethernet frames, l2_len/l3_len/l4_len and packet_type set, UDP to a media port
   uint64_t now_tsc = 0;
   TxBuffer* tx = nullptr;  // the worker's TX buffers, one per interface
   LcoreCounters* counters = nullptr;

@@ -13,7 +13,10 @@
 
 #include <cstdint>
 
+#include <span>
+
 #include "dataplane/config.h"
+#include "dataplane/shared_state.h"
 #include "parser/message.h"
 #include "parser/scanner.h"
 
@@ -38,5 +41,19 @@ struct SipItem {
   parser::ScanResult scan;
   parser::Message msg;
 };
+
+// The control lcore's end of the SIP ring (single consumer): up to out.size() scanned messages, which
+// the caller owns until release_sip().
+inline unsigned receive_sip(const SharedState& shared, std::span<SipItem*> out) noexcept {
+  return rte_ring_sc_dequeue_burst(shared.sip_ring, reinterpret_cast<void**>(out.data()),
+                                   static_cast<unsigned>(out.size()), nullptr);
+}
+
+// Frees the item's mbuf and returns the item to its pool.
+inline void release_sip(const SharedState& shared, SipItem* item) noexcept {
+  rte_pktmbuf_free(item->mbuf);
+  item->mbuf = nullptr;
+  rte_mempool_put(shared.sip_item_pool, item);
+}
 
 }  // namespace sipedge::dataplane

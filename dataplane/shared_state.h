@@ -3,6 +3,7 @@
 // writes it while loops run, so nobody locks it.
 #pragma once
 
+#include <rte_ethdev.h>
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
@@ -10,6 +11,7 @@
 #include <bitset>
 #include <cstdint>
 
+#include "dataplane/counters.h"
 #include "dataplane/interface.h"
 #include "dataplane/media.h"
 #include "parser/scanner.h"
@@ -19,6 +21,13 @@ namespace sipedge::dataplane {
 struct SharedState {
   std::array<Interface, kMaxPorts> ifaces{};
   uint16_t n_ifaces = 0;
+  // Interface index of each DPDK port (kNoInterface: not ours): the relay names egress ports.
+  static constexpr uint8_t kNoInterface = 0xff;
+  std::array<uint8_t, RTE_MAX_ETHPORTS> iface_of_port = [] {
+    std::array<uint8_t, RTE_MAX_ETHPORTS> a{};
+    a.fill(kNoInterface);
+    return a;
+  }();
   unsigned n_workers = 1;
 
   std::bitset<65536> sip_ports;  // UDP destination ports that carry SIP

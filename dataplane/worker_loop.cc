@@ -1,6 +1,7 @@
-// dataplane/worker_loop.cc — the poll loops: one obvious loop per lcore (l3fwd lpm_main_loop).
-// Workers: poll_once + idle backoff until stop. Control: neighbour work + the control hook, and in
-// shared mode worker 0's burst between control polls on the same lcore. Loops never allocate or log.
+// dataplane/worker_loop.cc — worker lcores: one obvious loop per lcore (l3fwd lpm_main_loop),
+// poll_once + idle backoff until stop. The lanes a control lcore hosts (shared mode, control RX
+// queues) are polled from the control loop (control/runtime) through poll_control_lanes. Loops never
+// allocate or log.
 #include <rte_cycles.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -55,7 +56,7 @@ void Dataplane::join() noexcept {
   launched_lcores_.clear();
 }
 
-unsigned Dataplane::poll_control(uint64_t now_tsc) noexcept {
+unsigned Dataplane::poll_control_lanes(uint64_t now_tsc) noexcept {
   unsigned work = 0;
   if (shared_mode_) {
     work += workers_[0]->poll_once(now_tsc);
@@ -63,19 +64,7 @@ unsigned Dataplane::poll_control(uint64_t now_tsc) noexcept {
   if (control_rx_) {
     work += control_rx_->poll_once(now_tsc);
   }
-  return work + control_->poll(now_tsc);
-}
-
-void Dataplane::run_control(ControlHook hook) noexcept {
-  IdleBackoff idle(cfg_.idle);
-  while (!quit_.load(std::memory_order_relaxed)) {
-    uint64_t now = rte_rdtsc();
-    unsigned work = poll_control(now);
-    if (hook.poll != nullptr) {
-      work += hook.poll(hook.ctx, *control_, now);
-    }
-    idle.on_poll(work);
-  }
+  return work;
 }
 
 }  // namespace sipedge::dataplane

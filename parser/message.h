@@ -110,6 +110,10 @@ class Message {
 
   std::span<const uint16_t> policy_hits() const noexcept { return {policy_hits_.data(), policy_hit_count_}; }
 
+  // Points the index at `bytes`, a byte-for-byte copy of the bytes it was built over: every offset
+  // stays valid. How a message outlives the buffer it arrived in without being scanned again.
+  void rebase(std::string_view bytes) noexcept { bytes_ = bytes; }
+
   // --- building (scanners only) ---
   void reset(std::string_view bytes) noexcept;
   // Append a header; false when the index is full (kMaxHeaders).

@@ -25,35 +25,15 @@
 #include <rte_common.h>
 #include <rte_ether.h>
 
+#include "common/net_address.h"
+
 namespace sipedge::relay {
 
-// An IP address as control hands it over (parsed from SDP `c=` or configured for an interface).
-// Bytes in network order; an IPv4 address uses bytes[0..3] and leaves the rest zero.
-struct IpAddress {
-  uint8_t version = 0;  // 4 or 6; 0 = not set
-  std::array<uint8_t, 16> bytes{};
-
-  static IpAddress v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) noexcept {
-    IpAddress ip;
-    ip.version = 4;
-    ip.bytes[0] = a;
-    ip.bytes[1] = b;
-    ip.bytes[2] = c;
-    ip.bytes[3] = d;
-    return ip;
-  }
-  // "192.0.2.1" or "2001:db8::1" (inet_pton); nullopt when it is neither.
-  static std::optional<IpAddress> parse(std::string_view text) noexcept;
-
-  // 0.0.0.0 / :: — for a peer it means "any host" (latch on whatever arrives first).
-  bool is_unspecified() const noexcept {
-    for (uint8_t b : bytes) {
-      if (b != 0) return false;
-    }
-    return true;
-  }
-  friend bool operator==(const IpAddress&, const IpAddress&) = default;
-};
+// Addresses are the project's one IP address type (common/net_address.h): bytes in network order,
+// IPv4 in bytes[0..3]. As a peer, an address with no family or all zeros (0.0.0.0 / ::) means "any
+// host": latch on whatever arrives first.
+using IpAddr = ::sipedge::IpAddr;
+inline bool any_host(const IpAddr& a) noexcept { return a.family == IpAddr::Family::None || a.is_unspecified(); }
 
 // How the source of packets arriving on a side is checked (rtpengine endpoint-learning modes).
 enum class LatchMode : uint8_t {
@@ -66,9 +46,9 @@ enum class LatchMode : uint8_t {
 // One relay socket and the peer it faces. Ports in host order.
 struct EndpointSpec {
   uint16_t port_id = 0;          // DPDK port of the interface facing this peer
-  IpAddress local_addr;          // relay address on that interface (what our SDP advertised)
+  IpAddr local_addr;             // relay address on that interface (what our SDP advertised)
   uint16_t local_port = 0;       // relay UDP port (RTP port, RTP port + 1 for RTCP, or the mux port)
-  IpAddress remote_addr;         // peer address from its SDP; unspecified = any host
+  IpAddr remote_addr;            // peer address from its SDP; any_host() = any host
   uint16_t remote_port = 0;      // peer port from its SDP; 0 = unknown until latched
   LatchMode latch = LatchMode::Latch;
   rte_ether_addr local_mac{};    // source MAC for frames sent to this peer (our port MAC)
@@ -87,14 +67,11 @@ struct FlowHandle {
   friend bool operator==(const FlowHandle&, const FlowHandle&) = default;
 };
 
-// One element of the idle-report ring (rte_ring created with esize = sizeof(IdleReport)).
-// `side` is the ingress side whose incoming direction went silent.
+// What FlowTable::sweep_idle reports: `side` is the ingress side whose incoming direction went silent.
 struct IdleReport {
   FlowHandle handle;
   uint8_t side = 0;
-  uint8_t pad[7] = {};
 };
-static_assert(sizeof(IdleReport) == 16);
 
 // Key of one side in the rte_hash: the interface and relay socket a packet was sent to.
 // Fixed size and zero padded: rte_hash compares raw bytes. 32 bytes, because rte_hash compares

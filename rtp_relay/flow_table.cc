@@ -16,7 +16,6 @@
 #include <rte_hash_crc.h>
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
-#include <rte_ring_elem.h>
 
 namespace sipedge::relay {
 namespace {
@@ -25,22 +24,22 @@ namespace {
 uint32_t headroom(uint32_t capacity) { return capacity == 0 ? 0 : std::max<uint32_t>(16, capacity / 64); }
 
 template <bool kIpv6>
-RawAddr<kIpv6> raw_addr(const IpAddress& ip) {
+RawAddr<kIpv6> raw_addr(const IpAddr& ip) {
   RawAddr<kIpv6> a{};
   std::memcpy(&a, ip.bytes.data(), sizeof(a));
   return a;
 }
 
 template <bool kIpv6>
-IpAddress to_ip(const RawAddr<kIpv6>& a) {
-  IpAddress ip;
-  ip.version = kIpv6 ? 6 : 4;
+IpAddr to_ip(const RawAddr<kIpv6>& a) {
+  IpAddr ip;
+  ip.family = kIpv6 ? IpAddr::Family::V6 : IpAddr::Family::V4;
   std::memcpy(ip.bytes.data(), &a, sizeof(a));
   return ip;
 }
 
 template <bool kIpv6>
-Peer<kIpv6> make_peer(const IpAddress& ip, uint16_t port) {
+Peer<kIpv6> make_peer(const IpAddr& ip, uint16_t port) {
   Peer<kIpv6> p;
   p.addr = raw_addr<kIpv6>(ip);
   p.port_be = htons(port);
@@ -62,23 +61,24 @@ FlowKey key_of_side(const Flow<kIpv6>& f, int s) {
 
 FlowKey make_key(const EndpointSpec& s) {
   FlowKey k{};
-  std::memcpy(k.local_addr, s.local_addr.bytes.data(), s.local_addr.version == 6 ? 16 : 4);
+  std::memcpy(k.local_addr, s.local_addr.bytes.data(), s.local_addr.is_v6() ? 16 : 4);
   k.port_id = s.port_id;
   k.local_port_be = htons(s.local_port);
-  k.ip_version = s.local_addr.version;
+  k.ip_version = s.local_addr.is_v6() ? 6 : 4;
   return k;
 }
 
 bool same_key(const FlowKey& a, const FlowKey& b) { return std::memcmp(&a, &b, sizeof(a)) == 0; }
 
 std::optional<FlowError> validate(const FlowSpec& spec) {
-  const uint8_t version = spec.side[0].local_addr.version;
-  if (version != 4 && version != 6) return FlowError::VersionMismatch;
+  const IpAddr::Family family = spec.side[0].local_addr.family;
+  if (family == IpAddr::Family::None) return FlowError::VersionMismatch;
   for (const EndpointSpec& s : spec.side) {
-    if (s.local_addr.version != version) return FlowError::VersionMismatch;
-    if (s.remote_addr.version != 0 && s.remote_addr.version != version) return FlowError::VersionMismatch;
+    if (s.local_addr.family != family) return FlowError::VersionMismatch;
+    if (s.remote_addr.family != IpAddr::Family::None && s.remote_addr.family != family)
+      return FlowError::VersionMismatch;
     if (s.port_id >= RTE_MAX_ETHPORTS || s.local_port == 0) return FlowError::InvalidSpec;
-    if (s.latch == LatchMode::Strict && (s.remote_addr.is_unspecified() || s.remote_port == 0)) {
+    if (s.latch == LatchMode::Strict && (any_host(s.remote_addr) || s.remote_port == 0)) {
       return FlowError::InvalidSpec;
     }
   }
@@ -101,7 +101,7 @@ void fill_flow(Flow<kIpv6>& f, const FlowSpec& spec, uint64_t now_tsc) {
     Direction<kIpv6>& dir = f.dir[d];
     dir.mode = in.latch;
     dir.latch_state.store(LatchState::Unlatched, std::memory_order_relaxed);
-    dir.expect_any_host = in.latch == LatchMode::Latch && in.remote_addr.is_unspecified();
+    dir.expect_any_host = in.latch == LatchMode::Latch && any_host(in.remote_addr);
     dir.dst_state.store(LatchState::Unlatched, std::memory_order_relaxed);
     // Direction d -> e: the destination (our local address/port on side d) is replaced by the
     // source we send from on side e.
@@ -111,7 +111,7 @@ void fill_flow(Flow<kIpv6>& f, const FlowSpec& spec, uint64_t now_tsc) {
     dir.udp_delta = dir.ip_delta + static_cast<uint16_t>(~htons(in.local_port)) + htons(out.local_port);
     dir.expected = make_peer<kIpv6>(in.remote_addr, in.remote_port);
     dir.latched = Peer<kIpv6>{};
-    const bool out_usable = !out.remote_addr.is_unspecified() && out.remote_port != 0;
+    const bool out_usable = !any_host(out.remote_addr) && out.remote_port != 0;
     dir.dst_expected = out_usable ? make_peer<kIpv6>(out.remote_addr, out.remote_port) : Peer<kIpv6>{};
     dir.dst_latched = Peer<kIpv6>{};
     dir.port_id = out.port_id;
@@ -325,7 +325,7 @@ const FlowTable::HandleEntry* FlowTable::entry(FlowHandle h) const noexcept {
 
 Result<FlowHandle, FlowError> FlowTable::add_flow(const FlowSpec& spec, uint64_t now_tsc) {
   if (auto err = validate(spec)) return Err(*err);
-  if (spec.side[0].local_addr.version == 6) return add_typed<true>(spec, now_tsc);
+  if (spec.side[0].local_addr.is_v6()) return add_typed<true>(spec, now_tsc);
   return add_typed<false>(spec, now_tsc);
 }
 
@@ -374,7 +374,7 @@ FlowStatus FlowTable::update_flow(FlowHandle handle, const FlowSpec& spec, uint6
   if (entry(handle) == nullptr) return Err(FlowError::NoSuchFlow);
   if (auto err = validate(spec)) return Err(*err);
   HandleEntry& e = handles_[handle.index];
-  if ((spec.side[0].local_addr.version == 6) != e.ipv6) return Err(FlowError::VersionMismatch);
+  if (spec.side[0].local_addr.is_v6() != e.ipv6) return Err(FlowError::VersionMismatch);
   if (e.ipv6) return update_typed<true>(e, spec, now_tsc);
   return update_typed<false>(e, spec, now_tsc);
 }
@@ -517,34 +517,31 @@ std::optional<FlowStats> FlowTable::flow_stats(FlowHandle handle) const {
 }
 
 template <bool kIpv6>
-uint32_t FlowTable::sweep_pool(uint32_t begin, uint32_t end, uint64_t now_tsc, uint64_t timeout_tsc,
-                               rte_ring* ring, uint32_t& stopped_at, uint32_t& reported) noexcept {
+uint32_t FlowTable::sweep_pool(uint32_t begin, uint32_t end, uint64_t now_tsc, uint64_t timeout_tsc, IdleFn report,
+                               void* ctx, uint32_t& stopped_at, uint32_t& reported) {
   Flow<kIpv6>* flows = pool<kIpv6>();
   for (uint32_t i = begin; i < end; ++i) {
     Flow<kIpv6>& f = flows[i];
-    const uint64_t owner = f.counters[0].owner.load(std::memory_order_acquire);
-    if (owner == kNoOwner) continue;
     for (uint8_t d = 0; d < 2; ++d) {
+      // Read the owner again for each side: the previous report may have deleted the flow.
+      const uint64_t owner = f.counters[0].owner.load(std::memory_order_acquire);
+      if (owner == kNoOwner) break;
       SideCounters& c = f.counters[d];
       const uint64_t seen = c.last_seen_tsc.load(std::memory_order_relaxed);
       if (now_tsc < seen || now_tsc - seen < timeout_tsc) continue;
       if (c.idle_reported_seen.load(std::memory_order_relaxed) == seen) continue;
-      IdleReport report;
-      report.handle = unpack_owner(owner);
-      report.side = d;
-      if (rte_ring_enqueue_elem(ring, &report, sizeof(report)) != 0) {
+      c.idle_reported_seen.store(seen, std::memory_order_relaxed);
+      ++reported;
+      if (!report(ctx, IdleReport{unpack_owner(owner), d})) {
         stopped_at = i;
         return 1;
       }
-      c.idle_reported_seen.store(seen, std::memory_order_relaxed);
-      ++reported;
     }
   }
   return 0;
 }
 
-uint32_t FlowTable::sweep_idle(uint64_t now_tsc, uint64_t timeout_tsc, rte_ring* ring,
-                               uint32_t max_flows) noexcept {
+uint32_t FlowTable::sweep_idle(uint64_t now_tsc, uint64_t timeout_tsc, IdleFn report, void* ctx, uint32_t max_flows) {
   const uint32_t total = pool_size_[0] + pool_size_[1];
   uint32_t budget = std::min(max_flows, total);
   uint32_t reported = 0;
@@ -555,9 +552,9 @@ uint32_t FlowTable::sweep_idle(uint64_t now_tsc, uint64_t timeout_tsc, rte_ring*
     const uint32_t begin = sweep_cursor_ - base;
     const uint32_t end = std::min(pool_size_[v6], begin + budget);
     uint32_t stopped_at = 0;
-    const uint32_t full = v6 ? sweep_pool<true>(begin, end, now_tsc, timeout_tsc, ring, stopped_at, reported)
-                             : sweep_pool<false>(begin, end, now_tsc, timeout_tsc, ring, stopped_at, reported);
-    if (full) {
+    const uint32_t stopped = v6 ? sweep_pool<true>(begin, end, now_tsc, timeout_tsc, report, ctx, stopped_at, reported)
+                                : sweep_pool<false>(begin, end, now_tsc, timeout_tsc, report, ctx, stopped_at, reported);
+    if (stopped) {
       sweep_cursor_ = base + stopped_at;
       return reported;
     }

@@ -38,7 +38,6 @@
 struct rte_hash;
 struct rte_rcu_qsbr;
 struct rte_rcu_qsbr_dq;
-struct rte_ring;
 
 namespace sipedge::relay {
 
@@ -73,7 +72,7 @@ struct SideStats {
   uint64_t last_seen_tsc = 0;
   bool latched = false;
   bool relearning = false;  // unlatched after new SDP, still relaying the previous peer (flow.h)
-  IpAddress latched_addr;
+  IpAddr latched_addr;
   uint16_t latched_port = 0;  // host order
 };
 
@@ -154,14 +153,14 @@ class FlowTable {
   // shutdown and tests, never on a latency-sensitive path.
   uint32_t synchronize() noexcept;
 
-  // Idle detection. Control lcore, or one worker registered as a QSBR reader (not both at once):
-  // visits up to `max_flows` flow slots from where the previous call stopped and enqueues one
-  // IdleReport per side whose last packet (or install, if none came) is at least `timeout_tsc` old
-  // and that was not reported since. `ring` holds IdleReport elements (rte_ring_create_elem with
-  // esize sizeof(IdleReport)). When the ring is full the sweep stops and resumes there next call.
-  // Returns the number of reports enqueued.
-  uint32_t sweep_idle(uint64_t now_tsc, uint64_t timeout_tsc, rte_ring* ring,
-                      uint32_t max_flows = UINT32_MAX) noexcept;
+  // Idle detection, control lcore: visits up to `max_flows` flow slots from where the previous call
+  // stopped and reports, through `report(ctx, r)`, each side whose last packet (or install, if none
+  // came) is at least `timeout_tsc` old and that was not reported since. The callback may change
+  // the table (delete the flow); returning false stops the sweep, which resumes there next call.
+  // Returns the number of reports made.
+  using IdleFn = bool (*)(void* ctx, const IdleReport& r);
+  uint32_t sweep_idle(uint64_t now_tsc, uint64_t timeout_tsc, IdleFn report, void* ctx,
+                      uint32_t max_flows = UINT32_MAX);
 
  private:
   struct HandleEntry {
@@ -193,8 +192,8 @@ class FlowTable {
   template <bool kIpv6>
   FlowInfo info_typed(const HandleEntry& e, FlowHandle h) const;
   template <bool kIpv6>
-  uint32_t sweep_pool(uint32_t begin, uint32_t end, uint64_t now_tsc, uint64_t timeout_tsc,
-                      rte_ring* ring, uint32_t& stopped_at, uint32_t& reported) noexcept;
+  uint32_t sweep_pool(uint32_t begin, uint32_t end, uint64_t now_tsc, uint64_t timeout_tsc, IdleFn report,
+                      void* ctx, uint32_t& stopped_at, uint32_t& reported);
 
   std::string name_;
   rte_hash* hash_ = nullptr;

@@ -1,9 +1,9 @@
-// rtp_relay/relay_burst.cc — worker lcores: parse, bulk lookup, latch, NAT rewrite, group by egress
-// port. Never allocates, locks, logs or creates state other than a side's one-time latch.
+// rtp_relay/relay_burst.cc — worker lcores: key from the classifier's offsets, bulk lookup, latch, NAT
+// rewrite, verdicts by egress port. Never allocates, locks, logs or creates state other than a side's
+// one-time latch.
 // RFC 1624 (incremental checksum), RFC 768 (UDP checksum 0), RFC 1812 §5.3.1 (TTL), RFC 8200 §8.1.
 #include "rtp_relay/relay_burst.h"
 
-#include <rte_ethdev.h>
 #include <rte_hash.h>
 #include <rte_ip.h>
 #include <rte_prefetch.h>
@@ -16,11 +16,6 @@ namespace {
 
 constexpr uint32_t kChunk = 32;         // packets per bulk lookup (<= RTE_HASH_LOOKUP_BULK_MAX)
 constexpr uint32_t kPrefetchAhead = 3;  // l3fwd PREFETCH_OFFSET
-constexpr size_t kEthLen = sizeof(rte_ether_hdr);
-constexpr uint16_t kEtherIpv4Be = RTE_BE16(RTE_ETHER_TYPE_IPV4);
-constexpr uint16_t kEtherIpv6Be = RTE_BE16(RTE_ETHER_TYPE_IPV6);
-// IPv4 flags+offset field: any of MF or a non-zero offset means a fragment.
-constexpr uint16_t kFragMaskBe = RTE_BE16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK);
 
 // A verdict is an egress port (< RTE_MAX_ETHPORTS) or kDropBase + reason.
 using Verdict = uint16_t;
@@ -28,60 +23,31 @@ constexpr Verdict kDropBase = 0x8000;
 constexpr Verdict drop(RelayDrop r) { return kDropBase + static_cast<uint16_t>(r); }
 static_assert(RTE_MAX_ETHPORTS < kDropBase);
 
-// What pass 1 learned about a packet: where its UDP header is, and its IP version (0: malformed).
-struct Parsed {
-  uint16_t l4_off;
-  uint8_t version;
-};
-
-// Validates the headers and fills the key. Returns the IP version, or 0 if the packet is malformed.
-inline uint8_t parse(const rte_mbuf* m, FlowKey& key, uint16_t& l4_off) noexcept {
+// Fills the key from the headers the classifier located. Returns the IP version, 0 when the packet
+// does not carry the classifier's verdict (no IPv4/IPv6 packet type, headers beyond the segment).
+inline uint8_t key_of(const rte_mbuf* m, FlowKey& key) noexcept {
+  const uint32_t l3 = m->l2_len;
+  const uint32_t l4 = l3 + m->l3_len;
+  if (m->l3_len == 0 || l4 + sizeof(rte_udp_hdr) > m->data_len) return 0;
   const auto* p = rte_pktmbuf_mtod(m, const uint8_t*);
-  const uint32_t data_len = m->data_len;
-  const uint32_t pkt_len = m->pkt_len;
-  if (data_len < kEthLen + sizeof(rte_ipv4_hdr) + sizeof(rte_udp_hdr)) return 0;
-  const auto* eth = reinterpret_cast<const rte_ether_hdr*>(p);
-  if (eth->ether_type == kEtherIpv4Be) {
-    const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(p + kEthLen);
-    const uint32_t ihl = (ip->version_ihl & 0x0f) * 4u;
-    const uint32_t total = rte_be_to_cpu_16(ip->total_length);
-    if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(rte_ipv4_hdr) || ip->next_proto_id != IPPROTO_UDP ||
-        (ip->fragment_offset & kFragMaskBe) != 0 || total < ihl + sizeof(rte_udp_hdr) ||
-        kEthLen + total > pkt_len || kEthLen + ihl + sizeof(rte_udp_hdr) > data_len) {
-      return 0;
-    }
-    const auto* udp = reinterpret_cast<const rte_udp_hdr*>(p + kEthLen + ihl);
-    const uint32_t ulen = rte_be_to_cpu_16(udp->dgram_len);
-    if (ulen < sizeof(rte_udp_hdr) || ulen > total - ihl) return 0;
+  const auto* udp = reinterpret_cast<const rte_udp_hdr*>(p + l4);
+  const uint32_t ptype = m->packet_type & RTE_PTYPE_L3_MASK;
+  if (RTE_ETH_IS_IPV4_HDR(ptype)) {
+    const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(p + l3);
     std::memset(&key, 0, sizeof(key));
     std::memcpy(key.local_addr, &ip->dst_addr, 4);
-    key.port_id = m->port;
-    key.local_port_be = udp->dst_port;
     key.ip_version = 4;
-    l4_off = static_cast<uint16_t>(kEthLen + ihl);
-    return 4;
-  }
-  if (eth->ether_type == kEtherIpv6Be) {
-    constexpr uint32_t l4 = kEthLen + sizeof(rte_ipv6_hdr);
-    if (data_len < l4 + sizeof(rte_udp_hdr)) return 0;
-    const auto* ip = reinterpret_cast<const rte_ipv6_hdr*>(p + kEthLen);
-    const uint32_t payload = rte_be_to_cpu_16(ip->payload_len);
-    if ((p[kEthLen] >> 4) != 6 || ip->proto != IPPROTO_UDP || payload < sizeof(rte_udp_hdr) ||
-        l4 + payload > pkt_len) {
-      return 0;
-    }
-    const auto* udp = reinterpret_cast<const rte_udp_hdr*>(p + l4);
-    const uint32_t ulen = rte_be_to_cpu_16(udp->dgram_len);
-    if (ulen < sizeof(rte_udp_hdr) || ulen > payload) return 0;
+  } else if (RTE_ETH_IS_IPV6_HDR(ptype)) {
+    const auto* ip = reinterpret_cast<const rte_ipv6_hdr*>(p + l3);
     std::memcpy(key.local_addr, ip->dst_addr, 16);
-    key.port_id = m->port;
-    key.local_port_be = udp->dst_port;
     key.ip_version = 6;
     std::memset(key.pad, 0, sizeof(key.pad));
-    l4_off = static_cast<uint16_t>(l4);
-    return 6;
+  } else {
+    return 0;
   }
-  return 0;
+  key.port_id = m->port;
+  key.local_port_be = udp->dst_port;
+  return key.ip_version;
 }
 
 template <bool kIpv6>
@@ -112,6 +78,7 @@ struct Hdr<true> {
 // Per-burst tallies, added to the lcore's RelayCounters once per burst.
 struct Tally {
   uint32_t latched = 0;
+  uint64_t forwarded_bytes = 0;
   std::array<uint32_t, kRelayDropCount> drops{};
 };
 
@@ -159,13 +126,12 @@ inline Verdict check_source(Flow<kIpv6>* flow, unsigned d, const RawAddr<kIpv6>&
 // Decides and rewrites one packet received on side d in place; returns the egress port or a drop
 // reason.
 template <bool kIpv6>
-inline Verdict relay_one(rte_mbuf* m, uint16_t l4_off, Flow<kIpv6>* flow, unsigned d, uint64_t now_tsc,
-                         Tally& tally) noexcept {
+inline Verdict relay_one(rte_mbuf* m, Flow<kIpv6>* flow, unsigned d, uint64_t now_tsc, Tally& tally) noexcept {
   using H = Hdr<kIpv6>;
   auto* p = rte_pktmbuf_mtod(m, uint8_t*);
   auto* eth = reinterpret_cast<rte_ether_hdr*>(p);
-  auto* ip = reinterpret_cast<typename H::Ip*>(p + kEthLen);
-  auto* udp = reinterpret_cast<rte_udp_hdr*>(p + l4_off);
+  auto* ip = reinterpret_cast<typename H::Ip*>(p + m->l2_len);
+  auto* udp = reinterpret_cast<rte_udp_hdr*>(p + m->l2_len + m->l3_len);
   const Direction<kIpv6>& dir = flow->dir[d];
   SideCounters& count = flow->counters[d];
 
@@ -237,22 +203,23 @@ inline void prefetch_flow(const Flow<kIpv6>* f, unsigned d) noexcept {
   rte_prefetch0(&f->counters[d]);
 }
 
-// One chunk of at most kChunk packets: decide for all, then act (l3fwd / VPP).
-void relay_chunk(const RelayView& view, rte_mbuf* const* pkts, uint32_t n, TxBatch& tx, uint64_t now_tsc,
-                 Tally& tally) noexcept {
+// One chunk of at most kChunk packets: decide for all, then act (l3fwd / VPP). Forwarded packets
+// are appended at pkts_out[*n_out] with their egress port.
+void relay_chunk(const RelayView& view, rte_mbuf* const* pkts, uint32_t n, rte_mbuf** pkts_out, uint16_t* egress,
+                 uint32_t* n_out, uint64_t now_tsc, Tally& tally) noexcept {
   FlowKey keys[kChunk];
   const void* key_ptrs[kChunk];
-  Parsed parsed[kChunk];
+  uint8_t version[kChunk];
   uint8_t lookup_of[kChunk];  // index into pkts of the j-th looked-up key
   Verdict verdict[kChunk];
 
-  // Pass 1: parse headers and gather keys, prefetching packet data a fixed distance ahead.
+  // Pass 1: gather keys, prefetching packet data a fixed distance ahead.
   for (uint32_t i = 0; i < n && i < kPrefetchAhead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   uint32_t nkeys = 0;
   for (uint32_t i = 0; i < n; ++i) {
     if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
-    parsed[i].version = parse(pkts[i], keys[nkeys], parsed[i].l4_off);
-    if (parsed[i].version == 0) {
+    version[i] = key_of(pkts[i], keys[nkeys]);
+    if (version[i] == 0) {
       verdict[i] = drop(RelayDrop::Malformed);
       continue;
     }
@@ -269,7 +236,7 @@ void relay_chunk(const RelayView& view, rte_mbuf* const* pkts, uint32_t n, TxBat
     const uint32_t j = static_cast<uint32_t>(__builtin_ctzll(h));
     const uintptr_t v = reinterpret_cast<uintptr_t>(data[j]);
     const unsigned side = static_cast<unsigned>(v & 1);
-    if (parsed[lookup_of[j]].version == 6) {
+    if (version[lookup_of[j]] == 6) {
       prefetch_flow(reinterpret_cast<const Flow<true>*>(v & ~uintptr_t{1}), side);
     } else {
       prefetch_flow(reinterpret_cast<const Flow<false>*>(v & ~uintptr_t{1}), side);
@@ -281,24 +248,20 @@ void relay_chunk(const RelayView& view, rte_mbuf* const* pkts, uint32_t n, TxBat
     const uintptr_t v = reinterpret_cast<uintptr_t>(data[j]);
     const unsigned side = static_cast<unsigned>(v & 1);
     void* flow = reinterpret_cast<void*>(v & ~uintptr_t{1});
-    verdict[i] = parsed[i].version == 6
-                     ? relay_one<true>(pkts[i], parsed[i].l4_off, static_cast<Flow<true>*>(flow), side, now_tsc, tally)
-                     : relay_one<false>(pkts[i], parsed[i].l4_off, static_cast<Flow<false>*>(flow), side, now_tsc, tally);
+    verdict[i] = version[i] == 6 ? relay_one<true>(pkts[i], static_cast<Flow<true>*>(flow), side, now_tsc, tally)
+                                 : relay_one<false>(pkts[i], static_cast<Flow<false>*>(flow), side, now_tsc, tally);
   }
 
-  // Pass 3: act once — append forwards to their egress queue, bulk-free the drops.
+  // Pass 3: act once — forwards to the output in order, bulk-free the drops.
   rte_mbuf* dropped[kChunk];
   uint32_t ndropped = 0;
   for (uint32_t i = 0; i < n; ++i) {
-    Verdict v = verdict[i];
+    const Verdict v = verdict[i];
     if (v < kDropBase) {
-      TxBatch::Queue& q = tx.queues[v];
-      if (q.count < TxBatch::kQueueSize) {
-        q.pkts[q.count++] = pkts[i];
-        tx.pending |= uint64_t{1} << v;
-        continue;
-      }
-      v = drop(RelayDrop::TxFull);
+      pkts_out[*n_out] = pkts[i];
+      egress[(*n_out)++] = v;
+      tally.forwarded_bytes += pkts[i]->pkt_len;
+      continue;
     }
     ++tally.drops[v - kDropBase];
     dropped[ndropped++] = pkts[i];
@@ -308,46 +271,25 @@ void relay_chunk(const RelayView& view, rte_mbuf* const* pkts, uint32_t n, TxBat
 
 }  // namespace
 
-uint16_t relay_burst(const RelayView& view, std::span<rte_mbuf* const> in, TxBatch& tx,
-                     RelayCounters& counters, uint64_t now_tsc) noexcept {
+uint16_t relay_burst(const RelayView& view, std::span<rte_mbuf*> pkts, uint16_t* egress, RelayCounters& counters,
+                     uint64_t now_tsc) noexcept {
   Tally tally;
-  for (size_t off = 0; off < in.size(); off += kChunk) {
-    const uint32_t n = static_cast<uint32_t>(std::min<size_t>(kChunk, in.size() - off));
-    relay_chunk(view, in.data() + off, n, tx, now_tsc, tally);
+  uint32_t n_out = 0;
+  for (size_t off = 0; off < pkts.size(); off += kChunk) {
+    const uint32_t n = static_cast<uint32_t>(std::min<size_t>(kChunk, pkts.size() - off));
+    // Forwarded packets only move towards the front: pkts[n_out..] never overtakes the chunk read.
+    rte_mbuf* chunk[kChunk];
+    std::memcpy(chunk, pkts.data() + off, n * sizeof(rte_mbuf*));
+    relay_chunk(view, chunk, n, pkts.data(), egress, &n_out, now_tsc, tally);
   }
-  RelayCounters::add(counters.rx_packets, in.size());
+  RelayCounters::add(counters.rx_packets, pkts.size());
+  RelayCounters::add(counters.forwarded_packets, n_out);
+  RelayCounters::add(counters.forwarded_bytes, tally.forwarded_bytes);
   if (tally.latched != 0) RelayCounters::add(counters.latched, tally.latched);
   for (size_t r = 0; r < kRelayDropCount; ++r) {
     if (tally.drops[r] != 0) RelayCounters::add(counters.drops[r], tally.drops[r]);
   }
-  return static_cast<uint16_t>(in.size());
-}
-
-uint32_t tx_batch_flush(TxBatch& tx, uint16_t tx_queue, RelayCounters& counters) noexcept {
-  uint32_t sent_total = 0;
-  uint64_t bytes_total = 0;
-  uint32_t refused = 0;
-  for (uint64_t pending = tx.pending; pending != 0; pending &= pending - 1) {
-    const uint16_t port = static_cast<uint16_t>(__builtin_ctzll(pending));
-    TxBatch::Queue& q = tx.queues[port];
-    // Read lengths before handing the mbufs over: after tx_burst they belong to the driver.
-    uint64_t bytes = 0;
-    for (uint16_t i = 0; i < q.count; ++i) bytes += q.pkts[i]->pkt_len;
-    const uint16_t sent = rte_eth_tx_burst(port, tx_queue, q.pkts.data(), q.count);
-    if (sent < q.count) {
-      for (uint16_t i = sent; i < q.count; ++i) bytes -= q.pkts[i]->pkt_len;
-      rte_pktmbuf_free_bulk(q.pkts.data() + sent, q.count - sent);
-      refused += q.count - sent;
-    }
-    sent_total += sent;
-    bytes_total += bytes;
-    q.count = 0;
-  }
-  tx.pending = 0;
-  RelayCounters::add(counters.forwarded_packets, sent_total);
-  RelayCounters::add(counters.forwarded_bytes, bytes_total);
-  if (refused != 0) counters.add_drop(RelayDrop::TxFull, refused);
-  return sent_total;
+  return static_cast<uint16_t>(n_out);
 }
 
 }  // namespace sipedge::relay

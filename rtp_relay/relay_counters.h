@@ -6,7 +6,6 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <span>
 #include <string_view>
 
 #include <rte_common.h>
@@ -20,9 +19,8 @@ namespace sipedge::relay {
   X(LatchPending, "another worker was latching this side at the same instant")                    \
   X(NoDestination, "the other side's peer is unknown until it sends (any-host latch, no port)")   \
   X(TtlExpired, "IPv4 TTL or IPv6 hop limit would reach zero (RFC 1812 5.3.1, RFC 8200 3)")       \
-  X(Malformed, "not untagged Ethernet + IPv4/IPv6 + UDP, truncated, fragmented or bad lengths")   \
-  X(ZeroUdpChecksumV6, "IPv6 UDP with checksum 0 (RFC 8200 8.1: receivers must discard)")        \
-  X(TxFull, "egress TX batch or NIC TX queue full")
+  X(Malformed, "not classified as IPv4/IPv6 + UDP with its headers in the first segment")        \
+  X(ZeroUdpChecksumV6, "IPv6 UDP with checksum 0 (RFC 8200 8.1: receivers must discard)")
 
 enum class RelayDrop : uint8_t {
 #define SIPEDGE_RELAY_DROP_ENUM(name, desc) name,
@@ -62,9 +60,18 @@ struct RelayTotals {
     for (uint64_t d : drops) n += d;
     return n;
   }
+  // Merging per-lcore blocks (DPDK wkr_stats / Seastar map_reduce).
+  RelayTotals& operator+=(const RelayTotals& o) noexcept {
+    rx_packets += o.rx_packets;
+    forwarded_packets += o.forwarded_packets;
+    forwarded_bytes += o.forwarded_bytes;
+    latched += o.latched;
+    for (size_t i = 0; i < kRelayDropCount; ++i) drops[i] += o.drops[i];
+    return *this;
+  }
 };
 
-// One per worker lcore; pass the same block to every relay_burst / tx_batch_flush of that lcore.
+// One per worker lcore; pass the same block to every relay_burst of that lcore.
 struct alignas(RTE_CACHE_LINE_SIZE) RelayCounters {
   std::atomic<uint64_t> rx_packets{0};
   std::atomic<uint64_t> forwarded_packets{0};
@@ -89,19 +96,5 @@ struct alignas(RTE_CACHE_LINE_SIZE) RelayCounters {
     return t;
   }
 };
-
-// Control: merge the per-lcore blocks (DPDK wkr_stats / Seastar map_reduce).
-inline RelayTotals sum_counters(std::span<const RelayCounters> per_lcore) noexcept {
-  RelayTotals sum;
-  for (const RelayCounters& c : per_lcore) {
-    RelayTotals t = c.totals();
-    sum.rx_packets += t.rx_packets;
-    sum.forwarded_packets += t.forwarded_packets;
-    sum.forwarded_bytes += t.forwarded_bytes;
-    sum.latched += t.latched;
-    for (size_t i = 0; i < kRelayDropCount; ++i) sum.drops[i] += t.drops[i];
-  }
-  return sum;
-}
 
 }  // namespace sipedge::relay

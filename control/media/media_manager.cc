@@ -17,6 +17,7 @@ std::string_view media_error_reason(MediaError e) noexcept {
     case MediaError::BadSdp: return "Bad SDP";
     case MediaError::NoPorts: return "No Media Ports Available";
     case MediaError::RelayFull: return "Media Relay Full";
+    case MediaError::RelayRefused: return "Media Relay Refused the Flow";
     case MediaError::TooManyStreams: return "Too Many Media Streams";
     case MediaError::UnknownSession: return "Unknown Media Session";
     case MediaError::AddressFamily: return "Incompatible Media Address Family";
@@ -542,7 +543,7 @@ Result<std::monostate, MediaError> MediaManager::program_flows(MediaSessionId id
   };
   std::vector<Updated> updated;
   auto roll_back = [&] {
-    for (const Updated& u : updated) backend_.update(u.h, u.a, u.b);
+    for (const Updated& u : updated) (void)backend_.update(u.h, u.a, u.b);
     for (const Installed& in : installed) {
       backend_.remove(*next[in.stream].flow[in.kind].handle);
       next[in.stream].flow[in.kind].handle.reset();
@@ -553,9 +554,9 @@ Result<std::monostate, MediaError> MediaManager::program_flows(MediaSessionId id
       FlowRec& fr = next[i].flow[k];
       if (!want[i][k].on || fr.handle) continue;
       auto h = backend_.install(want[i][k].a, want[i][k].b);
-      if (!h) {
+      if (!h.ok()) {
         roll_back();
-        return Err(MediaError::RelayFull);
+        return Err(h.error());
       }
       fr = FlowRec{*h, want[i][k].a, want[i][k].b};
       installed.push_back(Installed{i, k});
@@ -566,9 +567,9 @@ Result<std::monostate, MediaError> MediaManager::program_flows(MediaSessionId id
       FlowRec& fr = next[i].flow[k];
       if (!want[i][k].on || !fr.handle) continue;
       if (same_end(fr.a, want[i][k].a) && same_end(fr.b, want[i][k].b)) continue;
-      if (!backend_.update(*fr.handle, want[i][k].a, want[i][k].b)) {
+      if (auto u = backend_.update(*fr.handle, want[i][k].a, want[i][k].b); !u.ok()) {
         roll_back();
-        return Err(MediaError::RelayFull);
+        return Err(u.error());
       }
       updated.push_back(Updated{*fr.handle, fr.a, fr.b});
       fr.a = want[i][k].a;
@@ -622,6 +623,23 @@ bool MediaManager::media_on_hold(FlowBackend::Handle flow) const {
     }
   }
   return false;
+}
+
+bool MediaManager::media_dead(FlowBackend::Handle flow) const {
+  auto owner = flow_owner_.find(flow);
+  if (owner == flow_owner_.end()) return false;
+  auto it = sessions_.find(owner->second);
+  if (it == sessions_.end()) return false;
+  const uint64_t timeout_ms = uint64_t{config_.media.timeout_s} * 1000;
+  for (const Stream& st : it->second->streams) {
+    if (desc_on_hold(st.desc[0]) || desc_on_hold(st.desc[1])) return false;
+    for (const FlowRec& f : st.flow) {
+      if (!f.handle) continue;
+      const FlowBackend::Counters c = backend_.counters(*f.handle);
+      if (c.silent_ms[0] < timeout_ms || c.silent_ms[1] < timeout_ms) return false;
+    }
+  }
+  return true;
 }
 
 size_t MediaManager::session_count() const noexcept { return sessions_.size(); }

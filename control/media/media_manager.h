@@ -19,6 +19,17 @@
 
 namespace sipedge::control {
 
+enum class MediaError : uint8_t {
+  BadSdp,          // the body does not parse as SDP (answer 400/488)
+  NoPorts,         // the interface's relay port range is exhausted (answer 503)
+  RelayFull,       // the flow table is full (answer 503)
+  RelayRefused,    // the flow table refused the flow for another reason (answer 500)
+  TooManyStreams,  // more m-lines than sipedge anchors
+  UnknownSession,
+  AddressFamily,   // a peer's media address is not of its interface's IP version (answer 488)
+};
+std::string_view media_error_reason(MediaError e) noexcept;
+
 // The relay as the control plane programs it. RtpRelayBackend (rtp_relay_backend.h) drives the
 // real rtp_relay::FlowTable; tests use a recording fake.
 class FlowBackend {
@@ -33,13 +44,15 @@ class FlowBackend {
   struct Counters {
     uint64_t packets[2] = {0, 0};  // [0]: received from end a (relayed to b), [1]: from end b
     uint64_t bytes[2] = {0, 0};
+    uint64_t silent_ms[2] = {0, 0};  // since the last packet received from that end (or the install)
   };
   using Handle = uint64_t;
 
   virtual ~FlowBackend() = default;
-  // A bidirectional flow between ends a and b. nullopt when the relay is full.
-  virtual std::optional<Handle> install(const End& a, const End& b) = 0;
-  virtual bool update(Handle h, const End& a, const End& b) = 0;
+  // A bidirectional flow between ends a and b. RelayFull when the table has no room, RelayRefused
+  // when it refuses the flow for another reason.
+  virtual Result<Handle, MediaError> install(const End& a, const End& b) = 0;
+  virtual Result<std::monostate, MediaError> update(Handle h, const End& a, const End& b) = 0;
   virtual void remove(Handle h) = 0;
   virtual Counters counters(Handle h) const = 0;
   virtual size_t size() const = 0;
@@ -56,15 +69,6 @@ enum class SdpRole : uint8_t {
   OfferOrAnswer,  // an answer when the other side has an offer pending, else an offer (PRACK)
 };
 
-enum class MediaError : uint8_t {
-  BadSdp,          // the body does not parse as SDP (answer 400/488)
-  NoPorts,         // the interface's relay port range is exhausted (answer 503/488)
-  RelayFull,       // the flow table refused the flow
-  TooManyStreams,  // more m-lines than sipedge anchors
-  UnknownSession,
-  AddressFamily,   // a peer's media address is not of its interface's IP version (answer 488)
-};
-std::string_view media_error_reason(MediaError e) noexcept;
 
 using MediaSessionId = uint64_t;
 
@@ -107,8 +111,13 @@ class MediaManager {
   // The session a relay flow belongs to (idle reports name flows).
   std::optional<MediaSessionId> session_of_flow(FlowBackend::Handle flow) const;
   // True while the flow's stream is on hold on either side (sendonly, recvonly, inactive or
-  // c=0.0.0.0): silence is expected, so an idle report about it must not end the call.
+  // c=0.0.0.0): silence is expected there.
   bool media_on_hold(FlowBackend::Handle flow) const;
+  // The media-timeout rule (DESIGN §3), in one place: the session of `flow` is dead when no stream
+  // is on hold and every direction of every flow has been silent for the configured timeout. One
+  // side muting (silence suppression, a sendonly hold) or an RTCP flow left unused is not a dead
+  // call.
+  bool media_dead(FlowBackend::Handle flow) const;
 
   size_t session_count() const noexcept;
   size_t flow_count() const noexcept { return backend_.size(); }

@@ -2,9 +2,11 @@
 // forward.cc and response.cc: one Context per server transaction the proxy forwards.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "control/owned_message.h"
 #include "control/proxy/proxy.h"
 
 namespace sipedge::control {
@@ -12,7 +14,7 @@ namespace sipedge::control {
 struct Proxy::Context {
   uint64_t id = 0;
   TxnId server = 0;             // upstream server transaction (0 once it ended)
-  std::string request;          // the request as received, re-scanned to forward to the next target
+  std::unique_ptr<OwnedMessage> request;  // the request as received: the one copy control keeps
   Endpoint source, local;
   uint16_t in_iface = 0;
   std::string method;
@@ -22,7 +24,6 @@ struct Proxy::Context {
   size_t next_target = 0;
   TxnId client = 0;             // the current branch's client transaction (0 = none)
   unsigned live_clients = 0;    // client transactions of this context that still exist
-  std::string client_request;   // what the current branch sent (for CANCEL)
   std::string client_branch;
   Endpoint client_dest;
   uint16_t client_iface = 0;

@@ -12,19 +12,12 @@
 #include "parser/contact.h"
 #include "parser/headers.h"
 #include "parser/rewriter.h"
-#include "parser/scanner_hand.h"
 #include "parser/uri.h"
 #include "parser/value_list.h"
 #include "parser/via.h"
 
 namespace sipedge::control {
 namespace {
-
-const InterfaceConfig* find_iface(const ControlConfig& cfg, uint16_t index) {
-  for (const InterfaceConfig& i : cfg.interfaces)
-    if (i.index == index) return &i;
-  return nullptr;
-}
 
 std::string iface_uri_host_port(const InterfaceConfig& i) {
   return i.sip_address.to_uri_host() + ":" + std::to_string(i.sip_port);
@@ -84,9 +77,8 @@ std::vector<Proxy::Target> Proxy::resolve_targets(const Inbound& in, uint16_t& s
       registered(r.match_domain.empty() ? (config_.domains.empty() ? std::string(host) : config_.domains.front())
                                         : r.match_domain);
     } else {
-      uint16_t iface = 0;
-      for (const InterfaceConfig& i : config_.interfaces)
-        if (i.name == r.interface) iface = i.index;
+      const InterfaceConfig* route_if = config_.interface_named(r.interface);
+      const uint16_t iface = route_if ? route_if->index : 0;
       for (const Endpoint& hop : r.next_hops) out.push_back(Target{hop, iface, {}});
     }
     if (!out.empty()) return out;
@@ -101,7 +93,7 @@ std::vector<Proxy::Target> Proxy::resolve_targets(const Inbound& in, uint16_t& s
   }
   // A request for a foreign address with no route: only the trusted side may use sipedge as a
   // plain next hop to an IP address; the access side must not turn it into an open relay.
-  const InterfaceConfig* ifc = find_iface(config_, in.iface);
+  const InterfaceConfig* ifc = config_.interface(in.iface);
   auto ip = IpAddr::parse(host);
   if (ip && ifc && ifc->role == InterfaceRole::Core) {
     if (auto egress = interface_for(*ip))
@@ -116,8 +108,8 @@ std::vector<Proxy::Target> Proxy::resolve_targets(const Inbound& in, uint16_t& s
 std::optional<std::string> Proxy::build_forward(const Inbound& in, const Target& t, std::string_view rr_token, bool initial,
                                                 std::string& branch, MediaSessionId media, int media_from) {
   const parser::Message& msg = in.msg;
-  const InterfaceConfig* out_if = find_iface(config_, t.iface);
-  const InterfaceConfig* in_if = find_iface(config_, in.iface);
+  const InterfaceConfig* out_if = config_.interface(t.iface);
+  const InterfaceConfig* in_if = config_.interface(in.iface);
   if (!out_if || !in_if) return std::nullopt;
   parser::EditList edits;
   std::deque<std::string> texts;  // stable storage for the edit texts
@@ -219,7 +211,7 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
   auto ctx = std::make_unique<Context>();
   ctx->id = next_context_++;
   ctx->server = server;
-  ctx->request = std::string(in.msg.bytes().substr(0, in.msg.size()));
+  ctx->request = std::make_unique<OwnedMessage>(in.msg);
   ctx->source = in.source;
   ctx->local = in.local;
   ctx->in_iface = in.iface;
@@ -260,9 +252,7 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
 }
 
 bool Proxy::try_next_target(Context& ctx) {
-  parser::Message msg;
-  if (parser::HandScanner().scan(ctx.request, parser::Framing::Datagram, msg).status != parser::ScanStatus::Complete)
-    return false;
+  const parser::Message& msg = ctx.request->msg;
   const Inbound in{msg, ctx.source, ctx.local, ctx.in_iface};
   while (ctx.next_target < ctx.targets.size()) {
     const Target t = ctx.targets[ctx.next_target++];
@@ -279,7 +269,6 @@ bool Proxy::try_next_target(Context& ctx) {
       call->callee.iface = t.iface;
       call->callee.peer = t.dest;
     }
-    ctx.client_request = *bytes;
     ctx.client_branch = branch;
     ctx.client_dest = t.dest;
     ctx.client_iface = t.iface;
@@ -452,7 +441,7 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
   auto ctx = std::make_unique<Context>();
   ctx->id = next_context_++;
   ctx->server = server;
-  ctx->request = std::string(msg.bytes().substr(0, msg.size()));
+  ctx->request = std::make_unique<OwnedMessage>(msg);
   ctx->source = in.source;
   ctx->local = in.local;
   ctx->in_iface = in.iface;
@@ -465,7 +454,6 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
   ctx->media_from = call && call->media ? media_from : -1;
   ctx->targets.push_back(t);
   ctx->next_target = 1;
-  ctx->client_request = *bytes;
   ctx->client_branch = branch;
   ctx->client_dest = t.dest;
   ctx->client_iface = t.iface;

@@ -7,7 +7,6 @@
 #include "parser/contact.h"
 #include "parser/headers.h"
 #include "parser/params.h"
-#include "parser/scanner_hand.h"
 #include "parser/uri.h"
 #include "parser/value_list.h"
 #include "parser/via.h"
@@ -15,13 +14,14 @@
 namespace sipedge::control {
 
 Proxy::Proxy(const ControlConfig& config, SipTransport& transport, MediaManager& media, const Clock& clock,
-             RouteToken token)
+             const parser::Scanner& scanner, RouteToken token)
     : config_(config),
       transport_(transport),
+      scanner_(scanner),
       media_(media),
       clock_(clock),
       wheel_(clock.monotonic_ms(), 10),
-      txns_(wheel_, transport, *this, config.timers),
+      txns_(wheel_, transport, *this, config.timers, scanner),
       auth_(config.auth),
       registrar_(location_, auth_,
                  RegistrarConfig{config.registration_default_expires_s, config.registration_min_expires_s,
@@ -105,8 +105,7 @@ bool Proxy::is_local_host(std::string_view host, uint16_t port, bool has_port) c
 std::optional<uint16_t> Proxy::interface_for(const IpAddr& dest) const {
   for (const InterfaceConfig& i : config_.interfaces)
     if (i.subnet.length > 0 && i.subnet.contains(dest)) return i.index;
-  for (const InterfaceConfig& i : config_.interfaces)
-    if (i.name == config_.default_interface) return i.index;
+  if (const InterfaceConfig* i = config_.interface_named(config_.default_interface)) return i->index;
   if (!config_.interfaces.empty()) return config_.interfaces.front().index;
   return std::nullopt;
 }
@@ -239,9 +238,7 @@ void Proxy::handle_request(const Inbound& in) {
 }
 
 bool Proxy::authorize(TxnId server, const Inbound& in) {
-  const InterfaceConfig* iface = nullptr;
-  for (const InterfaceConfig& i : config_.interfaces)
-    if (i.index == in.iface) iface = &i;
+  const InterfaceConfig* iface = config_.interface(in.iface);
   if (!iface || iface->role != InterfaceRole::Access) return true;
   for (const IpPrefix& p : config_.trusted)
     if (p.contains(in.source.ip)) return true;
@@ -296,12 +293,17 @@ void Proxy::handle_cancel(const Inbound& in) {
     send_best_upstream(ctx);
     return;
   }
-  parser::Message sent;
-  if (parser::HandScanner().scan(ctx.client_request, parser::Framing::Datagram, sent).status ==
-      parser::ScanStatus::Complete) {
-    const TxnId c = txns_.send_request(build_cancel(sent), "CANCEL", ctx.client_branch, ctx.client_iface, ctx.client_dest);
-    internal_clients_.insert(c);
-  }
+  cancel_branch(ctx);
+}
+
+void Proxy::cancel_branch(Context& ctx) {
+  // The CANCEL copies what the branch's INVITE carried; that request exists only as the bytes its
+  // client transaction sent (and retransmits), so read them once more, on this rare path.
+  const std::string* sent = txns_.request_bytes(ctx.client);
+  parser::Message invite;
+  if (!sent || scanner_.scan(*sent, parser::Framing::Datagram, invite).status != parser::ScanStatus::Complete) return;
+  const TxnId c = txns_.send_request(build_cancel(invite), "CANCEL", ctx.client_branch, ctx.client_iface, ctx.client_dest);
+  internal_clients_.insert(c);
 }
 
 void Proxy::on_tick() {
@@ -323,13 +325,7 @@ void Proxy::on_tick() {
     if (!ctx.cancelled && ctx.client) {
       ctx.cancelled = true;
       ctx.timer_c_due_ms = now + 64ull * config_.timers.t1_ms;
-      parser::Message sent;
-      if (parser::HandScanner().scan(ctx.client_request, parser::Framing::Datagram, sent).status ==
-          parser::ScanStatus::Complete) {
-        const TxnId c = txns_.send_request(build_cancel(sent), "CANCEL", ctx.client_branch, ctx.client_iface,
-                                           ctx.client_dest);
-        internal_clients_.insert(c);
-      }
+      cancel_branch(ctx);
     } else {
       if (ctx.best_status == 0) ctx.best_status = 408;
       const TxnId client = ctx.client;
@@ -346,9 +342,7 @@ void Proxy::on_tick() {
 void Proxy::keepalive() {
   location_.for_each([&](const Binding& b) {
     if (!b.behind_nat) return;
-    const InterfaceConfig* iface = nullptr;
-    for (const InterfaceConfig& i : config_.interfaces)
-      if (i.index == b.iface) iface = &i;
+    const InterfaceConfig* iface = config_.interface(b.iface);
     if (!iface) return;
     // Stateless: responses carry the keepalive branch prefix and are dropped on arrival.
     const std::string bytes = "OPTIONS " + b.contact_uri + " SIP/2.0\r\nVia: SIP/2.0/UDP " +

@@ -27,6 +27,7 @@
 #include "control/sip_io.h"
 #include "control/timer_wheel.h"
 #include "control/transaction/transaction_layer.h"
+#include "parser/scanner.h"
 
 namespace sipedge::control {
 
@@ -64,8 +65,9 @@ inline constexpr std::string_view kKeepaliveBranchPrefix = "z9hG4bKsek";
 
 class Proxy final : public TransactionUser {
  public:
+  // `scanner` indexes what control itself must read again (a request it sent, for a CANCEL).
   Proxy(const ControlConfig& config, SipTransport& transport, MediaManager& media, const Clock& clock,
-        RouteToken token = RouteToken());
+        const parser::Scanner& scanner, RouteToken token = RouteToken());
   ~Proxy() override;
 
   // Every SIP message the dataplane delivered (already scanned; `fault` from the scanner).
@@ -77,7 +79,8 @@ class Proxy final : public TransactionUser {
   void on_malformed(const Inbound& in, parser::Fault fault);
   // Advances time: transaction timers, Timer C, registration expiry, nonce expiry, keepalives.
   void on_tick();
-  // The relay reports a silent flow: the call it belongs to ends with BYE both ways.
+  // The relay reports a silent flow direction: when the call's media is dead (MediaManager::
+  // media_dead), the call ends with BYE both ways and a CDR saying so.
   void on_media_idle(FlowBackend::Handle flow);
   // Ends every call with BYE both ways (graceful shutdown).
   void end_all_calls(std::string_view reason);
@@ -151,9 +154,12 @@ class Proxy final : public TransactionUser {
   void end_call(CallRef ref, std::string_view reason, bool send_byes);
   void send_bye(const Call& call, bool to_caller, std::string_view reason);
   void keepalive();
+  // RFC 3261 §9.1: CANCELs the context's current branch (what its client transaction sent).
+  void cancel_branch(Context& ctx);
 
   const ControlConfig& config_;
   SipTransport& transport_;
+  const parser::Scanner& scanner_;
   MediaManager& media_;
   const Clock& clock_;
   TimerWheel wheel_;

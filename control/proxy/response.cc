@@ -11,7 +11,6 @@
 #include "parser/contact.h"
 #include "parser/headers.h"
 #include "parser/rewriter.h"
-#include "parser/scanner_hand.h"
 #include "parser/value_list.h"
 #include "parser/via.h"
 
@@ -67,9 +66,8 @@ std::optional<std::string> Proxy::build_upstream_response(const Inbound& in, con
   }
 
   // The responder's Contact, when it is behind NAT (answers from the access side).
-  bool from_access = false;
-  for (const InterfaceConfig& i : config_.interfaces)
-    if (i.index == in.iface) from_access = i.role == InterfaceRole::Access;
+  const InterfaceConfig* in_if = config_.interface(in.iface);
+  const bool from_access = in_if && in_if->role == InterfaceRole::Access;
   if (from_access) {
     if (const parser::HeaderField* h = msg.find(parser::HeaderId::Contact)) {
       auto c = parser::parse_contact(msg.text(h->value));
@@ -212,9 +210,7 @@ void Proxy::send_best_upstream(Context& ctx) {
   uint16_t status = ctx.best_status ? ctx.best_status : (ctx.cancelled ? 487 : 408);
   std::string bytes = ctx.best_response;
   if (bytes.empty()) {
-    parser::Message req;
-    if (parser::HandScanner().scan(ctx.request, parser::Framing::Datagram, req).status != parser::ScanStatus::Complete)
-      return;
+    const parser::Message& req = ctx.request->msg;
     const Inbound in{req, ctx.source, ctx.local, ctx.in_iface};
     const HeaderLine server{"Server", config_.user_agent};
     char tag[24];
@@ -250,7 +246,18 @@ void Proxy::on_client_timeout(TxnId client) {
   send_best_upstream(ctx);
 }
 
-void Proxy::on_client_transport_error(TxnId client) { on_client_timeout(client); }
+// RFC 3261 §8.1.3.1 / §16.7: no way to the next hop counts as a 503 from it; the next target gets
+// its chance.
+void Proxy::on_client_transport_error(TxnId client) {
+  auto it = by_client_.find(client);
+  if (it == by_client_.end()) return;
+  Context& ctx = *contexts_.at(it->second);
+  if (ctx.final_sent) return;
+  if (ctx.best_status == 0) ctx.best_status = 503;
+  ctx.client = 0;
+  if (!ctx.cancelled && try_next_target(ctx)) return;
+  send_best_upstream(ctx);
+}
 
 void Proxy::on_server_ack(TxnId, const Inbound& ack) { forward_in_dialog(0, ack); }
 
@@ -305,9 +312,7 @@ void Proxy::end_call(CallRef ref, std::string_view reason, bool send_byes) {
 void Proxy::send_bye(const Call& call, bool to_caller, std::string_view reason) {
   const CallLeg& leg = to_caller ? call.caller : call.callee;
   const CallLeg& other = to_caller ? call.callee : call.caller;
-  const InterfaceConfig* iface = nullptr;
-  for (const InterfaceConfig& i : config_.interfaces)
-    if (i.index == leg.iface) iface = &i;
+  const InterfaceConfig* iface = config_.interface(leg.iface);
   if (!iface || leg.contact.empty()) return;
   const std::string branch = new_branch();
   const std::string bytes = "BYE " + leg.contact + " SIP/2.0\r\nVia: SIP/2.0/UDP " + iface->sip_address.to_uri_host() +
@@ -322,8 +327,7 @@ void Proxy::send_bye(const Call& call, bool to_caller, std::string_view reason) 
 
 void Proxy::on_media_idle(FlowBackend::Handle flow) {
   auto session = media_.session_of_flow(flow);
-  // A call on hold (sendonly / inactive / c=0.0.0.0) is silent on purpose.
-  if (!session || media_.media_on_hold(flow)) return;
+  if (!session || !media_.media_dead(flow)) return;
   const Call* call = calls_.find_by_media(*session);
   if (!call) return;
   ++counters_.media_timeouts;

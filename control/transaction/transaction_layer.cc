@@ -7,7 +7,6 @@
 
 #include "control/sip_build.h"
 #include "parser/headers.h"
-#include "parser/scanner_hand.h"
 #include "parser/via.h"
 
 namespace sipedge::control {
@@ -24,13 +23,13 @@ struct TransactionLayer::Txn {
   std::string method;
   std::string branch;
   std::string key;
-  std::string request;        // client: what we send; server: what we received
+  std::string request;        // client: what we send and retransmit (servers keep no request)
   std::string last_response;  // server: retransmitted on request retransmissions and Timer G
   std::string ack;            // client INVITE: the ACK for a non-2xx, resent on retransmissions
   Endpoint peer;              // client: next hop; server: where the request came from
   uint16_t iface = 0;
   uint32_t retransmit_ms = 0;
-  TimerWheel::Handle timers[3];
+  TimerWheel::Handle timers[4];
 
   bool is_server() const { return kind == Kind::ServerInvite || kind == Kind::ServerNonInvite; }
 };
@@ -61,8 +60,8 @@ Event tu_event(uint16_t status) {
 }  // namespace
 
 TransactionLayer::TransactionLayer(TimerWheel& wheel, SipTransport& transport, TransactionUser& tu,
-                                   TimerConfig timers)
-    : wheel_(wheel), transport_(transport), tu_(tu), timers_(timers) {}
+                                   TimerConfig timers, const parser::Scanner& scanner)
+    : wheel_(wheel), transport_(transport), tu_(tu), timers_(timers), scanner_(scanner) {}
 
 TransactionLayer::~TransactionLayer() {
   for (auto& [id, t] : txns_)
@@ -118,7 +117,6 @@ TxnId TransactionLayer::create_server(const Inbound& request, bool reliable) {
   t->method = std::string(request.msg.method_token());
   if (auto via = parser::top_via(request.msg)) t->branch = std::string(via->branch);
   t->key = server_key(request, false);
-  t->request = std::string(request.msg.bytes().substr(0, request.msg.size()));
   // Responses go back to where the request came from (RFC 3581 symmetric response routing): the
   // only address a UA behind NAT can be reached at.
   t->peer = request.source;
@@ -163,7 +161,10 @@ TxnId TransactionLayer::send_request(std::string bytes, std::string_view method,
   const TxnId id = t->id;
   client_index_[ref.key] = id;
   txns_.emplace(id, std::move(t));
-  transport_.send(ref.iface, ref.peer, ref.request);
+  if (!send(ref, ref.request)) {
+    arm(ref, TimerSlot::TransportError, 0);
+    return id;
+  }
   // Timer A / E start at T1 on unreliable transports; Timer B / F at 64*T1 (§17.1.1.2, §17.1.2.2).
   ref.retransmit_ms = timers_.t1_ms;
   if (!reliable) arm(ref, TimerSlot::Retransmit, ref.retransmit_ms);
@@ -189,16 +190,6 @@ void TransactionLayer::terminate(TxnId id) {
 const std::string* TransactionLayer::request_bytes(TxnId id) const {
   auto it = txns_.find(id);
   return it == txns_.end() ? nullptr : &it->second->request;
-}
-
-const Endpoint* TransactionLayer::destination(TxnId id) const {
-  auto it = txns_.find(id);
-  return it == txns_.end() ? nullptr : &it->second->peer;
-}
-
-uint16_t TransactionLayer::interface_of(TxnId id) const {
-  auto it = txns_.find(id);
-  return it == txns_.end() ? 0 : it->second->iface;
 }
 
 size_t TransactionLayer::server_count() const noexcept {
@@ -247,7 +238,12 @@ void TransactionLayer::on_timer(uint64_t cookie) {
     case TimerSlot::Retransmit: run(t, Event::TimerRetransmit, nullptr); break;
     case TimerSlot::Timeout: run(t, Event::TimerTimeout, nullptr); break;
     case TimerSlot::Linger: run(t, Event::TimerLinger, nullptr); break;
+    case TimerSlot::TransportError: run(t, Event::TransportError, nullptr); break;
   }
+}
+
+bool TransactionLayer::send(const Txn& t, std::string_view bytes) {
+  return transport_.send(t.iface, t.peer, bytes) != SendResult::Unreachable;
 }
 
 void TransactionLayer::run(Txn& t, Event event, const Inbound* in) {
@@ -258,18 +254,19 @@ void TransactionLayer::run(Txn& t, Event event, const Inbound* in) {
   const uint16_t acts = tr.acts;
   auto alive = [&] { return txns_.count(id) != 0; };
 
-  if (acts & txn::kSendRequest) transport_.send(t.iface, t.peer, t.request);
+  bool reachable = true;
+  if (acts & txn::kSendRequest) reachable &= send(t, t.request);
   if ((acts & txn::kSendAck) && in) {
     if (t.ack.empty()) {
+      // The ACK copies the INVITE's Request-URI, Via, Route... (§17.1.1.3): read what was sent.
       parser::Message invite;
-      if (parser::HandScanner().scan(t.request, parser::Framing::Datagram, invite).status ==
-          parser::ScanStatus::Complete)
+      if (scanner_.scan(t.request, parser::Framing::Datagram, invite).status == parser::ScanStatus::Complete)
         t.ack = build_ack_for_non2xx(invite, in->msg);
     }
-    if (!t.ack.empty()) transport_.send(t.iface, t.peer, t.ack);
+    if (!t.ack.empty()) send(t, t.ack);
   }
   if (acts & (txn::kSendResponse | txn::kResendResponse))
-    if (!t.last_response.empty()) transport_.send(t.iface, t.peer, t.last_response);
+    if (!t.last_response.empty()) reachable &= send(t, t.last_response);
 
   if (acts & txn::kStopRetransmit) disarm(t, TimerSlot::Retransmit);
   if (acts & txn::kStopTimeout) disarm(t, TimerSlot::Timeout);
@@ -312,7 +309,11 @@ void TransactionLayer::run(Txn& t, Event event, const Inbound* in) {
     if (!alive()) return;
   }
   Txn& live = *txns_.at(id);
-  if (live.state == State::Terminated || (linger && linger_for == 0)) remove(id);
+  if (live.state == State::Terminated || (linger && linger_for == 0)) {
+    remove(id);
+    return;
+  }
+  if (!reachable) run(live, Event::TransportError, nullptr);
 }
 
 void TransactionLayer::remove(TxnId id) {

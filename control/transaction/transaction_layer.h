@@ -12,6 +12,7 @@
 #include "control/sip_io.h"
 #include "control/timer_wheel.h"
 #include "control/transaction/fsm.h"
+#include "parser/scanner.h"
 
 namespace sipedge::control {
 
@@ -33,6 +34,7 @@ class TransactionUser {
   virtual void on_response(TxnId client, const Inbound& response) = 0;
   // Timer B or F fired: no final response in time.
   virtual void on_client_timeout(TxnId client) = 0;
+  // The transport found no way to the next hop (RFC 3261 §17.1.1.2, §8.1.3.1: as a 503).
   virtual void on_client_transport_error(TxnId client) = 0;
   // RFC 6026: an ACK matched a server INVITE transaction in Accepted (the ACK for its 2xx).
   virtual void on_server_ack(TxnId server, const Inbound& ack) = 0;
@@ -58,7 +60,9 @@ struct TransactionInfo {
 
 class TransactionLayer {
  public:
-  TransactionLayer(TimerWheel& wheel, SipTransport& transport, TransactionUser& tu, TimerConfig timers);
+  // `scanner` reads an INVITE this layer sent once more, to build the ACK for a non-2xx (§17.1.1.3).
+  TransactionLayer(TimerWheel& wheel, SipTransport& transport, TransactionUser& tu, TimerConfig timers,
+                   const parser::Scanner& scanner);
   ~TransactionLayer();
 
   // --- server side ---
@@ -76,7 +80,8 @@ class TransactionLayer {
 
   // --- client side ---
   // Starts a client transaction for `bytes` (a request whose top Via carries `branch`) and sends
-  // it to `dest` from `iface`.
+  // it to `dest` from `iface`. When the transport finds no way there, the TU hears of it from the
+  // next timer tick (on_client_transport_error), never from inside this call.
   TxnId send_request(std::string bytes, std::string_view method, std::string_view branch, uint16_t iface,
                      const Endpoint& dest, bool reliable = false);
   // Matches an incoming response to a client transaction and runs it. False when none matches
@@ -86,10 +91,8 @@ class TransactionLayer {
   // Ends a transaction at once without further messages (e.g. the TU's Timer C gave up).
   void terminate(TxnId id);
 
-  // Per-request data the TU wants to find again (the original request bytes).
+  // What a client transaction sent (and retransmits), or nullptr; a CANCEL copies its INVITE.
   const std::string* request_bytes(TxnId id) const;
-  const Endpoint* destination(TxnId id) const;
-  uint16_t interface_of(TxnId id) const;
   bool exists(TxnId id) const { return txns_.count(id) != 0; }
 
   size_t size() const noexcept { return txns_.size(); }
@@ -108,9 +111,12 @@ class TransactionLayer {
 
  private:
   struct Txn;
-  enum class TimerSlot : uint8_t { Retransmit, Timeout, Linger };
+  // Timer slots; TransportError is no timer but the deferred report of a failed first send.
+  enum class TimerSlot : uint8_t { Retransmit, Timeout, Linger, TransportError };
 
   void run(Txn& t, txn::Event event, const Inbound* in);
+  // Sends on the transaction's behalf; false when the transport found no way to the peer.
+  bool send(const Txn& t, std::string_view bytes);
   void arm(Txn& t, TimerSlot slot, uint64_t delay_ms);
   void disarm(Txn& t, TimerSlot slot);
   void remove(TxnId id);
@@ -122,6 +128,7 @@ class TransactionLayer {
   SipTransport& transport_;
   TransactionUser& tu_;
   TimerConfig timers_;
+  const parser::Scanner& scanner_;
   TxnId next_id_ = 1;
   std::unordered_map<TxnId, std::unique_ptr<Txn>> txns_;
   std::unordered_map<std::string, TxnId> server_index_;

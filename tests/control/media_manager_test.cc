@@ -24,20 +24,20 @@ class FakeBackend : public FlowBackend {
     End a, b;
     Counters counters;
   };
-  std::optional<Handle> install(const End& a, const End& b) override {
+  Result<Handle, MediaError> install(const End& a, const End& b) override {
     ++installs;
-    if (flows.size() >= capacity) return std::nullopt;
+    if (flows.size() >= capacity) return Err(MediaError::RelayFull);
     const Handle h = next_handle++;
     flows[h] = Flow{a, b, {}};
     return h;
   }
-  bool update(Handle h, const End& a, const End& b) override {
+  Result<std::monostate, MediaError> update(Handle h, const End& a, const End& b) override {
     ++updates;
     auto it = flows.find(h);
-    if (it == flows.end()) return false;
+    if (it == flows.end()) return Err(MediaError::RelayRefused);
     it->second.a = a;
     it->second.b = b;
-    return true;
+    return std::monostate{};
   }
   void remove(Handle h) override {
     ++removes;

@@ -87,7 +87,8 @@ TEST(ProtosThroughTheProxy, EveryAnswerableRequestIsAnsweredAndNothingIsLeftBehi
   FakeRelay relay;
   ManualClock clock;
   MediaManager media{config, relay};
-  Proxy proxy{config, wire, media, clock};
+  parser::HandScanner scanner;
+  Proxy proxy{config, wire, media, clock, scanner};
   const Endpoint source{IpAddr::v4(10, 201, 0, 99), 5060};
   size_t answerable_cases = 0, silent = 0;
   std::string first_silent;  // the first few, with the scanner's verdict

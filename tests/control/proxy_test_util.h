@@ -24,11 +24,11 @@ struct Sent {
 
 struct RecordingTransport : SipTransport {
   std::deque<Sent> sent;
-  bool refuse = false;  // the wire takes nothing (a full TX queue, no buffers)
-  bool transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) override {
-    if (refuse) return false;
+  bool refuse = false;  // the wire takes nothing (no buffers)
+  SendResult transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) override {
+    if (refuse) return SendResult::Failed;
     sent.push_back({iface, dest, std::string(bytes)});
-    return true;
+    return SendResult::Sent;
   }
   Sent pop() {
     EXPECT_FALSE(sent.empty()) << "nothing was sent";
@@ -39,25 +39,36 @@ struct RecordingTransport : SipTransport {
   }
 };
 
+// A relay that records flows; what each flow "relayed" is whatever the test sets in `relayed`.
 struct FakeRelay : FlowBackend {
   std::map<Handle, std::pair<End, End>> flows;
+  std::map<Handle, Counters> relayed;
   Handle next = 1;
-  std::optional<Handle> install(const End& a, const End& b) override {
+  Result<Handle, MediaError> install(const End& a, const End& b) override {
     flows[next] = {a, b};
     return next++;
   }
-  bool update(Handle h, const End& a, const End& b) override {
+  Result<std::monostate, MediaError> update(Handle h, const End& a, const End& b) override {
     flows[h] = {a, b};
-    return true;
+    return std::monostate{};
   }
   void remove(Handle h) override { flows.erase(h); }
-  Counters counters(Handle) const override {
-    Counters c;
-    c.packets[0] = 50;
-    c.packets[1] = 40;
-    return c;
+  Counters counters(Handle h) const override {
+    auto it = relayed.find(h);
+    return it == relayed.end() ? Counters{} : it->second;
   }
   size_t size() const override { return flows.size(); }
+  // Every live flow relayed `to_callee` packets one way and `to_caller` the other.
+  void relay_everything(uint64_t to_callee, uint64_t to_caller) {
+    for (const auto& [h, ends] : flows) relayed[h] = Counters{{to_callee, to_caller}, {to_callee * 100, to_caller * 100}};
+  }
+  // Every live flow has heard nothing for `ms` towards the callee and `ms_back` towards the caller.
+  void silence(uint64_t ms, uint64_t ms_back) {
+    for (const auto& [h, ends] : flows) {
+      relayed[h].silent_ms[0] = ms;
+      relayed[h].silent_ms[1] = ms_back;
+    }
+  }
 };
 
 inline const Endpoint kAlice{IpAddr::v4(10, 201, 0, 2), 5060};  // 1006, access side
@@ -112,6 +123,26 @@ inline std::string header(const std::string& bytes, parser::HeaderId id) {
 }
 
 inline std::string first_line(const std::string& bytes) { return bytes.substr(0, bytes.find("\r\n")); }
+
+// The response a UAS sends to `request` (as it arrived): its Vias, Record-Routes, From, Call-ID and
+// CSeq copied, To tagged `to_tag` (except on 100), our Contact, an SDP body when given.
+inline std::string response_to(const std::string& request, int status, const std::string& reason,
+                               const std::string& to_tag, const std::string& contact, const std::string& body = "") {
+  parser::Message m;
+  EXPECT_EQ(parser::HandScanner().scan(request, parser::Framing::Datagram, m).status, parser::ScanStatus::Complete);
+  std::string vias;
+  for (const parser::HeaderField* h = m.find(parser::HeaderId::Via); h; h = m.next_same(h))
+    vias += "Via: " + std::string(m.text(h->value)) + "\r\n";
+  std::string rr;
+  for (const parser::HeaderField* h = m.find(parser::HeaderId::RecordRoute); h; h = m.next_same(h))
+    rr += "Record-Route: " + std::string(m.text(h->value)) + "\r\n";
+  return "SIP/2.0 " + std::to_string(status) + " " + reason + "\r\n" + vias + rr + "From: " +
+         std::string(m.value(parser::HeaderId::From)) + "\r\nTo: " + std::string(m.value(parser::HeaderId::To)) +
+         (status > 100 ? ";tag=" + to_tag : "") + "\r\nCall-ID: " + std::string(m.value(parser::HeaderId::CallId)) +
+         "\r\nCSeq: " + std::string(m.value(parser::HeaderId::CSeq)) + "\r\nContact: <" + contact + ">\r\n" +
+         (body.empty() ? "" : "Content-Type: application/sdp\r\n") + "Content-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
 
 inline std::string body_of(const std::string& bytes) {
   const size_t at = bytes.find("\r\n\r\n");

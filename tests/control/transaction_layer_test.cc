@@ -20,9 +20,11 @@ struct Sent {
 
 struct RecordingTransport : SipTransport {
   std::vector<Sent> sent;
-  bool transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) override {
+  bool unreachable = false;  // no route to any peer
+  SendResult transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) override {
+    if (unreachable) return SendResult::Unreachable;
     sent.push_back({iface, dest, std::string(bytes)});
-    return true;
+    return SendResult::Sent;
   }
 };
 
@@ -66,7 +68,8 @@ class TxnTest : public ::testing::Test {
   TimerWheel wheel{0, 10};
   RecordingTransport transport;
   RecordingTu tu;
-  TransactionLayer layer{wheel, transport, tu, TimerConfig{}};
+  parser::HandScanner scanner;
+  TransactionLayer layer{wheel, transport, tu, TimerConfig{}, scanner};
 
   void advance_to(uint64_t ms) {
     wheel.advance(ms, [&](uint64_t cookie) { layer.on_timer(cookie); });
@@ -141,6 +144,26 @@ TEST_F(TxnTest, Client2xxEntersAcceptedAndPassesRetransmissionsUp) {
   advance_to(31990);
   EXPECT_EQ(layer.size(), 1u);
   advance_to(32000);  // Timer M
+  EXPECT_EQ(layer.size(), 0u);
+}
+
+// RFC 3261 §17.1.1.2: a transport error ends the client transaction and the TU is told, from the
+// next timer tick (the TU has not even stored the new id while send_request runs).
+TEST_F(TxnTest, UnreachableNextHopIsATransportErrorReportedOnTheNextTick) {
+  transport.unreachable = true;
+  layer.send_request(kInvite, "INVITE", "z9hG4bKabc123", 1, kPeer);
+  EXPECT_TRUE(tu.events.empty()) << "never from inside send_request";
+  advance_to(10);
+  EXPECT_EQ(tu.events, (std::vector<std::string>{"transport", "terminated"}));
+  EXPECT_EQ(layer.size(), 0u);
+  EXPECT_EQ(transport.counters().unreachable, 1u);
+}
+
+TEST_F(TxnTest, RetransmissionThatFindsNoRouteEndsTheTransaction) {
+  layer.send_request(kInvite, "INVITE", "z9hG4bKabc123", 1, kPeer);
+  transport.unreachable = true;  // the route went away
+  advance_to(500);               // Timer A
+  EXPECT_EQ(tu.events, (std::vector<std::string>{"transport", "terminated"}));
   EXPECT_EQ(layer.size(), 0u);
 }
 

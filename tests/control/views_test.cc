@@ -20,18 +20,21 @@ using nlohmann::json;
 struct CountingRelay : FlowBackend {
   std::map<Handle, Counters> flows;
   Handle next = 1;
-  std::optional<Handle> install(const End&, const End&) override {
+  Result<Handle, MediaError> install(const End&, const End&) override {
     flows[next] = {};
     return next++;
   }
-  bool update(Handle h, const End&, const End&) override { return flows.count(h) != 0; }
+  Result<std::monostate, MediaError> update(Handle h, const End&, const End&) override {
+    if (flows.count(h) == 0) return Err(MediaError::RelayRefused);
+    return std::monostate{};
+  }
   void remove(Handle h) override { flows.erase(h); }
   Counters counters(Handle h) const override { return flows.at(h); }
   size_t size() const override { return flows.size(); }
 };
 
 struct NullTransport : SipTransport {
-  bool transmit(uint16_t, const Endpoint&, std::string_view) override { return true; }
+  SendResult transmit(uint16_t, const Endpoint&, std::string_view) override { return SendResult::Sent; }
 };
 
 struct NullTu : TransactionUser {
@@ -170,7 +173,8 @@ TEST(Views, TransactionsShowKindStateMethodAndBranchById) {
   TimerWheel wheel{0, 10};
   NullTransport transport;
   NullTu tu;
-  TransactionLayer layer{wheel, transport, tu, TimerConfig{}};
+  parser::HandScanner scanner;
+  TransactionLayer layer{wheel, transport, tu, TimerConfig{}, scanner};
   EXPECT_EQ(transactions_view(layer).dump(), R"({"clients":0,"count":0,"servers":0,"transactions":[]})");
 
   const Endpoint peer{IpAddr::v4(10, 202, 0, 2), 5060};
@@ -229,7 +233,8 @@ TEST_F(ViewsTest, FlowsCountSessionsFlowsAndPortsPerInterface) {
 TEST_F(ViewsTest, ProxyCommandsAnswerEveryNameSipedgectlSends) {
   NullTransport transport;
   ManualClock clock;
-  Proxy proxy{config, transport, media, clock};
+  parser::HandScanner scanner;
+  Proxy proxy{config, transport, media, clock, scanner};
   const CommandSet set = proxy_commands(proxy, media, config, clock);
   EXPECT_EQ(set.names, (std::vector<std::string>{"ping", "calls", "registrations", "transactions", "flows", "stats"}));
   const json request = json::object();

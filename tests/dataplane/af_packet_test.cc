@@ -15,7 +15,7 @@
 
 #include "dataplane/eal.h"
 #include "dataplane/media_relay.h"
-#include "tests/dataplane/dp_fixture.h"
+#include "tests/support/dataplane_fixture.h"
 
 namespace sipedge::dataplane::test {
 namespace {
@@ -106,6 +106,7 @@ TEST(AfPacket, NamespaceKernelResolvesUsByArpAndItsSipDatagramsArriveWholeEvenFr
   if (!have_tools()) {
     GTEST_SKIP() << "needs root and iproute2 ('ip') to create network namespaces";
   }
+  ASSERT_TRUE(sipedge::test::start_eal()) << "rte_eal_init failed";
   DevnetGuard net{"dpt" + std::to_string(getpid() % 1000000)};
   ASSERT_EQ(std::system((kDevnet + " up " + net.name + " >/dev/null").c_str()), 0);
   NetnsGuard inside(net.name + "-gw");
@@ -147,9 +148,9 @@ TEST(AfPacket, NamespaceKernelResolvesUsByArpAndItsSipDatagramsArriveWholeEvenFr
     bool exited = false;
     while (rte_rdtsc() < limit && (items.size() < sizes.size() || !exited)) {
       uint64_t now = rte_rdtsc();
-      dp.poll_control(now);
+      dp.poll_control_lanes(now);
       SipItem* got[4];
-      unsigned n = dp.control().receive_sip(got);
+      unsigned n = receive_sip(dp.shared(), got);
       items.insert(items.end(), got, got + n);
       if (!exited && waitpid(child, &status, WNOHANG) == child) {
         exited = true;
@@ -179,7 +180,7 @@ TEST(AfPacket, NamespaceKernelResolvesUsByArpAndItsSipDatagramsArriveWholeEvenFr
       EXPECT_EQ(items[i]->msg.bytes().size(), sizes[i]);
       EXPECT_EQ(items[i]->scan.status, parser::ScanStatus::Complete) << parser::fault_name(items[i]->scan.fault);
       EXPECT_EQ(items[i]->msg.bytes().substr(0, 7), "OPTIONS");
-      dp.control().release(items[i]);
+      release_sip(dp.shared(), items[i]);
     }
     EXPECT_EQ(dp.total(0, Drop::Truncated), 0u) << seen;
   }
@@ -190,6 +191,7 @@ TEST(AfPacket, RelaysMediaFromTheAccessNamespaceIntoTheCoreNamespace) {
   if (!have_tools() || std::system("command -v python3 >/dev/null 2>&1") != 0) {
     GTEST_SKIP() << "needs root, iproute2 ('ip') and python3 (UDP listener in the core namespace)";
   }
+  ASSERT_TRUE(sipedge::test::start_eal()) << "rte_eal_init failed";
   DevnetGuard net{"dpr" + std::to_string(getpid() % 1000000)};
   ASSERT_EQ(std::system((kDevnet + " up " + net.name + " >/dev/null").c_str()), 0);
   NetnsGuard inside(net.name + "-gw");
@@ -229,19 +231,19 @@ TEST(AfPacket, RelaysMediaFromTheAccessNamespaceIntoTheCoreNamespace) {
     auto table = relay::FlowTable::create(fc);
     ASSERT_TRUE(table.ok());
     {
-      MediaRelay media(*table.value(), dp.media_lanes());
+      MediaRelay media(*table.value(), dp.shared(), dp.media_lanes());
       dp.set_media_handler(media.handler());
       relay::FlowSpec spec;
       spec.side[0].port_id = dp.iface(0).port_id;
-      spec.side[0].local_addr = *relay::IpAddress::parse("10.201.0.1");
+      spec.side[0].local_addr = *IpAddr::parse("10.201.0.1");
       spec.side[0].local_port = 20000;
-      spec.side[0].remote_addr = *relay::IpAddress::parse("10.201.0.2");
+      spec.side[0].remote_addr = *IpAddr::parse("10.201.0.2");
       spec.side[0].latch = relay::LatchMode::Latch;
       spec.side[0].local_mac = dp.iface(0).mac;
       spec.side[1].port_id = dp.iface(1).port_id;
-      spec.side[1].local_addr = *relay::IpAddress::parse("10.202.0.1");
+      spec.side[1].local_addr = *IpAddr::parse("10.202.0.1");
       spec.side[1].local_port = 20002;
-      spec.side[1].remote_addr = *relay::IpAddress::parse("10.202.0.2");
+      spec.side[1].remote_addr = *IpAddr::parse("10.202.0.2");
       spec.side[1].remote_port = 30000;
       spec.side[1].latch = relay::LatchMode::Off;
       spec.side[1].local_mac = dp.iface(1).mac;
@@ -269,7 +271,7 @@ TEST(AfPacket, RelaysMediaFromTheAccessNamespaceIntoTheCoreNamespace) {
       int status = -1;
       bool listener_done = false;
       while (rte_rdtsc() < limit && !listener_done) {
-        dp.poll_control(rte_rdtsc());
+        dp.poll_control_lanes(rte_rdtsc());
         listener_done = waitpid(listener, &status, WNOHANG) == listener;
       }
       if (!listener_done) {

@@ -1,6 +1,6 @@
 // tests/dataplane/classify_test.cc — drops counted by reason (one per dropped frame), media handed
 // to the media handler once per burst.
-#include "tests/dataplane/dp_fixture.h"
+#include "tests/support/dataplane_fixture.h"
 
 namespace sipedge::dataplane::test {
 namespace {
@@ -53,7 +53,7 @@ TEST_F(Classify, CountsEachDroppedFrameUnderExactlyOneReason) {
   EXPECT_EQ(all, cases.size());
   EXPECT_TRUE(sent(kAccess, 0).empty());
   SipItem* items[1];
-  EXPECT_EQ(dp_->control().receive_sip(items), 0u);
+  EXPECT_EQ(receive_sip(dp_->shared(), items), 0u);
   EXPECT_EQ(drop_name(Drop::NoListener), "NoListener");
 }
 

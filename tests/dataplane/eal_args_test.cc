@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "dataplane/eal.h"
-#include "tests/dataplane/dp_fixture.h"
+#include "tests/support/dataplane_fixture.h"
 
 namespace sipedge::dataplane::test {
 namespace {

@@ -1,10 +1,11 @@
-// tests/dataplane/loop_test.cc — the poll loops: idle backoff steps, the shared control+worker lcore
-// loop, and a worker loop launched on its own lcore answering while the test thread acts as control.
+// tests/dataplane/loop_test.cc — the poll loops: idle backoff steps, and a worker loop launched on
+// its own lcore answering while the test thread acts as control. (The control lcore's loop, which
+// hosts worker 0 in shared mode: tests/control/runtime_control_loop_test.cc.)
 #include <rte_cycles.h>
 #include <rte_pause.h>
 
 #include "dataplane/idle_backoff.h"
-#include "tests/dataplane/dp_fixture.h"
+#include "tests/support/dataplane_fixture.h"
 
 namespace sipedge::dataplane::test {
 namespace {
@@ -44,34 +45,6 @@ TEST(IdleBackoff, DisabledNeverPausesOrSleeps) {
 Bytes arp_request_for_us() {
   Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
   return cat(ether(bcast, kPeerMac, 0x0806), arp(1, kPeerMac, ip4("10.201.0.7"), Mac{}, ip4("10.201.0.1")));
-}
-
-class SharedLoop : public DataplaneTest {};
-
-struct HookState {
-  Dataplane* dp;
-  unsigned iterations = 0;
-};
-
-unsigned stop_after_reply(void* ctx, ControlIo&, uint64_t) noexcept {
-  auto* st = static_cast<HookState*>(ctx);
-  ++st->iterations;
-  if (st->dp->total(kAccess, Event::ArpReplied) >= 1 || st->iterations >= 100000) {
-    st->dp->stop();
-  }
-  return 0;
-}
-
-TEST_F(SharedLoop, ControlLoopRunsTheWorkerBurstsOnTheSameLcore) {
-  ASSERT_TRUE(dp_->shared_mode());
-  ASSERT_EQ(rte_ring_enqueue(ports_[kAccess].rx[0], to_mbuf(arp_request_for_us())), 0);
-  HookState st{dp_.get()};
-  dp_->run_control({stop_after_reply, &st});
-  EXPECT_EQ(st.iterations, 1u);  // the worker burst ran before the hook in the first iteration
-  std::vector<Bytes> out = sent(kAccess, 0);
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0], cat(ether(kPeerMac, our_mac(kAccess), 0x0806),
-                        arp(2, our_mac(kAccess), ip4("10.201.0.1"), kPeerMac, ip4("10.201.0.7"))));
 }
 
 class LaunchedWorker : public DataplaneTest {

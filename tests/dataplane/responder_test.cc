@@ -1,6 +1,6 @@
 // tests/dataplane/responder_test.cc — ARP, ICMP echo, ICMPv6 echo and NS answered in place by the
 // worker: exact bytes out for bytes in, over net_ring ports.
-#include "tests/dataplane/dp_fixture.h"
+#include "tests/support/dataplane_fixture.h"
 
 namespace sipedge::dataplane::test {
 namespace {

@@ -1,6 +1,6 @@
 // tests/dataplane/sip_delivery_test.cc — UDP to a SIP port reaches the control ring scanned: header
 // index into the mbuf, addressing copied out; fragments reassembled first; malformed still delivered.
-#include "tests/dataplane/dp_fixture.h"
+#include "tests/support/dataplane_fixture.h"
 
 namespace sipedge::dataplane::test {
 namespace {
@@ -22,7 +22,7 @@ class SipDelivery : public DataplaneTest {
  protected:
   SipItem* take_one() {
     SipItem* items[4];
-    unsigned n = dp_->control().receive_sip(items);
+    unsigned n = receive_sip(dp_->shared(), items);
     EXPECT_EQ(n, 1u);
     return n == 1 ? items[0] : nullptr;
   }
@@ -43,7 +43,7 @@ TEST_F(SipDelivery, ScansSingleSegmentDatagramInPlaceAndHandsItToControl) {
   EXPECT_EQ(item->msg.value(parser::HeaderId::CallId), "frag-test-1");
   // No copy: the message views the UDP payload inside the received mbuf (14 + 20 + 8 bytes in).
   EXPECT_EQ(item->msg.bytes().data(), rte_pktmbuf_mtod_offset(item->mbuf, const char*, 42));
-  dp_->control().release(item);
+  release_sip(dp_->shared(), item);
   EXPECT_EQ(dp_->total(kAccess, Event::SipToControl), 1u);
 }
 
@@ -69,7 +69,7 @@ TEST_F(SipDelivery, ReassemblesThreeFragmentsOfA3000ByteMessageBeforeScanning) {
   receive(kAccess, frags[2]);
   receive(kAccess, frags[0]);
   SipItem* none[1];
-  EXPECT_EQ(dp_->control().receive_sip(none), 0u);
+  EXPECT_EQ(receive_sip(dp_->shared(), none), 0u);
   receive(kAccess, frags[1]);
   SipItem* item = take_one();
   ASSERT_NE(item, nullptr);
@@ -83,7 +83,7 @@ TEST_F(SipDelivery, ReassemblesThreeFragmentsOfA3000ByteMessageBeforeScanning) {
   EXPECT_EQ(dp_->total(kAccess, Event::FragmentsIn), 3u);
   EXPECT_EQ(dp_->total(kAccess, Event::Reassembled), 1u);
   EXPECT_EQ(dp_->total(kAccess, Event::SipCopied), 1u);
-  dp_->control().release(item);
+  release_sip(dp_->shared(), item);
 }
 
 TEST_F(SipDelivery, DeliversMalformedSipWithItsFault) {
@@ -94,7 +94,7 @@ TEST_F(SipDelivery, DeliversMalformedSipWithItsFault) {
   EXPECT_EQ(item->scan.status, parser::ScanStatus::Malformed);
   EXPECT_NE(item->scan.fault, parser::Fault::None);
   EXPECT_EQ(dp_->total(kAccess, Event::SipMalformed), 1u);
-  dp_->control().release(item);
+  release_sip(dp_->shared(), item);
 }
 
 TEST_F(SipDelivery, ScansSipOverIpv6) {
@@ -106,7 +106,7 @@ TEST_F(SipDelivery, ScansSipOverIpv6) {
   EXPECT_EQ(item->src, *IpAddr::parse("fd00:202::9"));
   EXPECT_EQ(item->scan.status, parser::ScanStatus::Complete);
   EXPECT_EQ(item->msg.value(parser::HeaderId::CallId), "frag-test-1");
-  dp_->control().release(item);
+  release_sip(dp_->shared(), item);
 }
 
 TEST_F(SipDelivery, ReassemblesIpv6FragmentsOfALargeMessage) {
@@ -133,7 +133,7 @@ TEST_F(SipDelivery, ReassemblesIpv6FragmentsOfALargeMessage) {
   EXPECT_EQ(item->src, *IpAddr::parse("fd00:202::9"));
   EXPECT_EQ(item->msg.value(parser::HeaderId::CallId), "frag-test-1");
   EXPECT_EQ(dp_->total(kCore, Event::Reassembled), 1u);
-  dp_->control().release(item);
+  release_sip(dp_->shared(), item);
 }
 
 TEST_F(SipDelivery, CountsFragmentsThatNeverCompleteAsReassemblyFailures) {
@@ -145,7 +145,7 @@ TEST_F(SipDelivery, CountsFragmentsThatNeverCompleteAsReassemblyFailures) {
   dp_->worker(0).poll_once(now_);
   EXPECT_EQ(dp_->total(kAccess, Drop::ReassemblyFailed), 1u);
   SipItem* none[1];
-  EXPECT_EQ(dp_->control().receive_sip(none), 0u);
+  EXPECT_EQ(receive_sip(dp_->shared(), none), 0u);
 }
 
 }  // namespace

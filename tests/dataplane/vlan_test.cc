@@ -1,6 +1,7 @@
 // tests/dataplane/vlan_test.cc — an access port on 802.1Q VLAN 100: tagged frames are answered with
-// the tag kept, untagged ones are dropped as WrongVlan, and control's frames carry the tag.
-#include "tests/dataplane/dp_fixture.h"
+// the tag kept, untagged ones are dropped as WrongVlan. (Control's tagged frames:
+// tests/control/runtime_control_io_test.cc.)
+#include "tests/support/dataplane_fixture.h"
 
 namespace sipedge::dataplane::test {
 namespace {
@@ -24,28 +25,6 @@ TEST_F(Vlan, AnswersTaggedArpWithTheTagAndDropsUntaggedFrames) {
   receive(kAccess, cat(ether(bcast, kPeerMac, 0x0806), req));
   EXPECT_TRUE(sent(kAccess, 0).empty());
   EXPECT_EQ(dp_->total(kAccess, Drop::WrongVlan), 1u);
-}
-
-TEST_F(Vlan, ControlFramesCarryTheTagAndResolveThroughTaggedArp) {
-  OutgoingDatagram d;
-  d.payload = payload("SIP");
-  d.dst = *IpAddr::parse("10.201.0.7");
-  d.dst_port = 5060;
-  d.src_port = 5060;
-  d.iface = kAccess;
-  EXPECT_EQ(dp_->control().send_udp(d, now_), SendResult::Held);
-  Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-  std::vector<Bytes> out = sent(kAccess, 1);
-  ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0], cat(tagged(bcast, our_mac(kAccess), 0x0806),
-                        arp(1, our_mac(kAccess), ip4("10.201.0.1"), Mac{}, ip4("10.201.0.7"))));
-  receive(kAccess, cat(tagged(our_mac(kAccess), kPeerMac, 0x0806),
-                       arp(2, kPeerMac, ip4("10.201.0.7"), our_mac(kAccess), ip4("10.201.0.1"))));
-  dp_->control().poll(now_);
-  out = sent(kAccess, 1);
-  ASSERT_EQ(out.size(), 1u);
-  Bytes plain = udp4_frame(kPeerMac, our_mac(kAccess), ip4("10.201.0.1"), ip4("10.201.0.7"), 5060, 5060, text("SIP"));
-  EXPECT_EQ(out[0], cat(tagged(kPeerMac, our_mac(kAccess), 0x0800), Bytes(plain.begin() + 14, plain.end())));
 }
 
 }  // namespace

@@ -4,11 +4,12 @@
 
 #include <arpa/inet.h>
 
+#include <utility>
+
 #include <gtest/gtest.h>
 #include <rte_hash.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
-#include <rte_ring_elem.h>
 
 #include "rtp_relay/relay_burst.h"
 #include "tests/rtp_relay/relay_test_util.h"
@@ -24,19 +25,19 @@ FlowSpec numbered_spec(uint32_t k) {
   const uint8_t hi = static_cast<uint8_t>(k >> 22), mid = static_cast<uint8_t>(k >> 14);
   const uint16_t port = static_cast<uint16_t>(1024 + 2 * (k & 0x3fff));
   FlowSpec s;
-  s.side[0] = EndpointSpec{0, IpAddress::v4(10, hi, mid, 1), port, IpAddress::v4(192, 0, 2, 1), 5004,
+  s.side[0] = EndpointSpec{0, IpAddr::v4(10, hi, mid, 1), port, IpAddr::v4(192, 0, 2, 1), 5004,
                            LatchMode::Latch, mac(1), mac(0xa1)};
-  s.side[1] = EndpointSpec{1, IpAddress::v4(10, static_cast<uint8_t>(128 + hi), mid, 1), port,
-                           IpAddress::v4(198, 51, 100, 1), 6000, LatchMode::Off, mac(2), mac(0xb1)};
+  s.side[1] = EndpointSpec{1, IpAddr::v4(10, static_cast<uint8_t>(128 + hi), mid, 1), port,
+                           IpAddr::v4(198, 51, 100, 1), 6000, LatchMode::Off, mac(2), mac(0xb1)};
   return s;
 }
 
 FlowKey key_of(const EndpointSpec& e) {
   FlowKey k{};
-  std::memcpy(k.local_addr, e.local_addr.bytes.data(), e.local_addr.version == 6 ? 16 : 4);
+  std::memcpy(k.local_addr, e.local_addr.bytes.data(), e.local_addr.is_v6() ? 16 : 4);
   k.port_id = e.port_id;
   k.local_port_be = htons(e.local_port);
-  k.ip_version = e.local_addr.version;
+  k.ip_version = e.local_addr.is_v6() ? 6 : 4;
   return k;
 }
 
@@ -230,22 +231,21 @@ TEST(FlowTable, ForEachVisitsExactlyTheLiveFlows) {
   EXPECT_EQ(ports, (std::vector<uint16_t>{1024, 1028, 1032}));
 }
 
-// Idle detection: reports travel through an rte_ring to whoever handles them (control).
+// Idle detection: the sweep reports each silent direction to a callback (the control loop's).
 class IdleSweep : public ::testing::Test {
  protected:
-  void SetUp() override {
-    table_ = make_table(8);
-    ring_ = rte_ring_create_elem(test::unique_name("idle").c_str(), sizeof(IdleReport), 4, SOCKET_ID_ANY,
-                                 RING_F_SP_ENQ | RING_F_SC_DEQ);
-    ASSERT_NE(ring_, nullptr);
+  void SetUp() override { table_ = make_table(8); }
+  // Sweeps, collecting reports; at most `room` are taken before the callback asks to stop.
+  uint32_t sweep(uint64_t now, uint64_t timeout, uint32_t max_flows = UINT32_MAX, size_t room = SIZE_MAX) {
+    room_ = room;
+    return table_->sweep_idle(now, timeout, &IdleSweep::collect, this, max_flows);
   }
-  void TearDown() override { rte_ring_free(ring_); }
-  std::vector<std::pair<FlowHandle, uint8_t>> drain() {
-    std::vector<std::pair<FlowHandle, uint8_t>> out;
-    IdleReport r;
-    while (rte_ring_dequeue_elem(ring_, &r, sizeof(r)) == 0) out.emplace_back(r.handle, r.side);
-    return out;
+  static bool collect(void* ctx, const IdleReport& r) {
+    auto* self = static_cast<IdleSweep*>(ctx);
+    self->reports_.emplace_back(r.handle, r.side);
+    return self->reports_.size() < self->room_;
   }
+  std::vector<std::pair<FlowHandle, uint8_t>> drain() { return std::exchange(reports_, {}); }
   void packet_on_side0(uint64_t now) {
     const FlowSpec s = numbered_spec(0);
     test::Udp u;
@@ -253,15 +253,14 @@ class IdleSweep : public ::testing::Test {
     u.dst = s.side[0].local_addr;
     u.sport = 5004;
     u.dport = s.side[0].local_port;
-    rte_mbuf* m = test::mbuf_from(test::frame(u), 0);
-    TxBatch tx;
+    test::Egress tx;
     RelayCounters c;
-    relay_burst(table_->view(), {&m, 1}, tx, c, now);
-    ASSERT_EQ(tx.queues[1].count, 1);
-    rte_pktmbuf_free(tx.queues[1].pkts[0]);
+    ASSERT_EQ(test::relay_into(table_->view(), {test::mbuf_from(test::frame(u), 0)}, tx, c, now), 1);
+    tx.free_all();
   }
   std::unique_ptr<FlowTable> table_;
-  rte_ring* ring_ = nullptr;
+  std::vector<std::pair<FlowHandle, uint8_t>> reports_;
+  size_t room_ = SIZE_MAX;
 };
 
 using Reports = std::vector<std::pair<FlowHandle, uint8_t>>;
@@ -270,25 +269,25 @@ TEST_F(IdleSweep, ReportsEachSilentDirectionOnce) {
   auto h = table_->add_flow(numbered_spec(0), 1000);
   ASSERT_TRUE(h.ok());
   packet_on_side0(4000);
-  EXPECT_EQ(table_->sweep_idle(3999, 3000, ring_), 0u);  // nothing silent for 3000 yet
-  EXPECT_EQ(table_->sweep_idle(4000, 3000, ring_), 1u);  // side 1 never sent since install
+  EXPECT_EQ(sweep(3999, 3000), 0u);  // nothing silent for 3000 yet
+  EXPECT_EQ(sweep(4000, 3000), 1u);  // side 1 never sent since install
   EXPECT_EQ(drain(), (Reports{{*h, 1}}));
-  EXPECT_EQ(table_->sweep_idle(6999, 3000, ring_), 0u);  // already reported, side 0 still fresh
-  EXPECT_EQ(table_->sweep_idle(7000, 3000, ring_), 1u);
+  EXPECT_EQ(sweep(6999, 3000), 0u);  // already reported, side 0 still fresh
+  EXPECT_EQ(sweep(7000, 3000), 1u);
   EXPECT_EQ(drain(), (Reports{{*h, 0}}));
-  EXPECT_EQ(table_->sweep_idle(100000, 3000, ring_), 0u);
+  EXPECT_EQ(sweep(100000, 3000), 0u);
   packet_on_side0(200000);  // media resumed, then stopped again: a new report
-  EXPECT_EQ(table_->sweep_idle(203000, 3000, ring_), 1u);
+  EXPECT_EQ(sweep(203000, 3000), 1u);
   EXPECT_EQ(drain(), (Reports{{*h, 0}}));
 }
 
-TEST_F(IdleSweep, FullRingStopsAndTheNextSweepResumes) {
+TEST_F(IdleSweep, ACallbackThatStopsTheSweepMakesTheNextOneResume) {
   std::vector<FlowHandle> h;
   for (uint32_t k = 0; k < 3; ++k) h.push_back(*table_->add_flow(numbered_spec(k), 0));
-  // Ring of 4 holds 3 elements: 6 silent directions need two sweeps.
-  EXPECT_EQ(table_->sweep_idle(10, 5, ring_), 3u);
+  // The callback takes 3 reports per sweep: 6 silent directions need two sweeps.
+  EXPECT_EQ(sweep(10, 5, UINT32_MAX, 3), 3u);
   Reports first = drain();
-  EXPECT_EQ(table_->sweep_idle(10, 5, ring_), 3u);
+  EXPECT_EQ(sweep(10, 5, UINT32_MAX, 3), 3u);
   Reports second = drain();
   first.insert(first.end(), second.begin(), second.end());
   std::sort(first.begin(), first.end(), [](const auto& a, const auto& b) {
@@ -303,21 +302,44 @@ TEST_F(IdleSweep, FullRingStopsAndTheNextSweepResumes) {
     return std::pair(a.first.index, a.second) < std::pair(b.first.index, b.second);
   });
   EXPECT_EQ(first, want);
-  EXPECT_EQ(table_->sweep_idle(10, 5, ring_), 0u);
+  EXPECT_EQ(sweep(10, 5), 0u);
+}
+
+// The callback may end the call and delete the flow it was told about; the sweep goes on safely.
+TEST_F(IdleSweep, ACallbackMayDeleteTheFlowItHearsAbout) {
+  auto h0 = table_->add_flow(numbered_spec(0), 0);
+  auto h1 = table_->add_flow(numbered_spec(1), 0);
+  ASSERT_TRUE(h0.ok() && h1.ok());
+  struct Ctx {
+    FlowTable* table;
+    std::vector<FlowHandle> seen;
+  } ctx{table_.get(), {}};
+  const uint32_t n = table_->sweep_idle(
+      10, 5,
+      [](void* c, const IdleReport& r) {
+        auto* x = static_cast<Ctx*>(c);
+        x->seen.push_back(r.handle);
+        EXPECT_TRUE(x->table->delete_flow(r.handle).ok());
+        return true;
+      },
+      &ctx);
+  EXPECT_EQ(n, 2u) << "one report per flow: its other side is gone with it";
+  EXPECT_EQ(ctx.seen, (std::vector<FlowHandle>{*h0, *h1}));
+  EXPECT_EQ(table_->size(), 0u);
 }
 
 TEST_F(IdleSweep, DeletedFlowsAreNotReported) {
   auto h = table_->add_flow(numbered_spec(0), 0);
   ASSERT_TRUE(table_->delete_flow(*h).ok());
-  EXPECT_EQ(table_->sweep_idle(1000, 5, ring_), 0u);
+  EXPECT_EQ(sweep(1000, 5), 0u);
 }
 
 TEST_F(IdleSweep, BudgetLimitsSlotsVisitedPerCall) {
   for (uint32_t k = 0; k < 8; ++k) ASSERT_TRUE(table_->add_flow(numbered_spec(k), 0).ok());
-  // 8 flows in slots 0..7; one slot per call, each slot has two silent sides (ring holds 3).
-  EXPECT_EQ(table_->sweep_idle(10, 5, ring_, 1), 2u);
+  // 8 flows in slots 0..7; one slot per call, each slot has two silent sides.
+  EXPECT_EQ(sweep(10, 5, 1), 2u);
   EXPECT_EQ(drain().size(), 2u);
-  EXPECT_EQ(table_->sweep_idle(10, 5, ring_, 1), 2u);
+  EXPECT_EQ(sweep(10, 5, 1), 2u);
   EXPECT_EQ(drain().size(), 2u);
 }
 

@@ -1,52 +1,26 @@
-// tests/control/rtp_relay_backend_test.cc — pins control/relay_backend/rtp_relay_backend.cc: what
+// tests/control/runtime_rtp_relay_backend_test.cc — pins control/runtime/rtp_relay_backend.cc: what
 // MediaManager's flows become in a real rtp_relay::FlowTable (ports, addresses, latch modes, MACs),
-// and that refusals come back as RelayFull with nothing left behind. EAL starts only when one of these
-// tests runs (ctest gives each test its own process), so the other control tests never pay for it.
-#include "control/relay_backend/rtp_relay_backend.h"
-
-#include <unistd.h>
+// flows whose next hop is unresolved installed at once and patched when it answers, and refusals
+// that come back as values with nothing left behind. EAL starts only when one of these tests runs
+// (tests/support/eal_once.h), so the other control tests never pay for it.
+#include "control/runtime/rtp_relay_backend.h"
 
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <rte_eal.h>
 
+#include "tests/support/eal_once.h"
+
 namespace sipedge::control {
 namespace {
 
-bool g_eal_up = false;
-
-class EalCleanup : public ::testing::Environment {
- public:
-  void TearDown() override {
-    if (g_eal_up) rte_eal_cleanup();
-  }
-};
-[[maybe_unused]] ::testing::Environment* const g_env = ::testing::AddGlobalTestEnvironment(new EalCleanup);
-
-// --no-shconf, not --in-memory: DPDK 22.11 refuses --in-memory together with --no-huge.
-bool start_eal() {
-  if (g_eal_up) return true;
-  std::vector<std::string> args = {"control_tests", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
-                                   "--file-prefix=control_test_" + std::to_string(getpid()),
-                                   "--log-level=error", "-l", "0"};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  g_eal_up = rte_eal_init(static_cast<int>(argv.size()), argv.data()) >= 0;
-  return g_eal_up;
-}
-
 rte_ether_addr mac(uint8_t last) { return rte_ether_addr{{0x02, 0, 0, 0, 0, last}}; }
 
-std::string text(const relay::IpAddress& a) {
-  if (a.version == 0) return "*";
-  IpAddr ip;
-  ip.family = a.version == 6 ? IpAddr::Family::V6 : IpAddr::Family::V4;
-  ip.bytes = a.bytes;
-  return ip.to_string();
-}
+std::string text(const IpAddr& a) { return a.family == IpAddr::Family::None ? "*" : a.to_string(); }
 
 // "port 3 10.201.0.1:20000 <> 0.0.0.0:1572 latch mac 1->160": MACs by their last byte. The table
 // reports an unset peer in its flow's IP version (0.0.0.0).
@@ -70,6 +44,21 @@ InterfaceConfig iface(uint16_t index, InterfaceRole role, const char* media, uin
   return i;
 }
 
+// Interface i's MAC ends in i + 1; a next hop's MAC in 0xa0 + i. A peer is its own next hop; it is
+// resolved unless listed in `unresolved` ("iface address"). Records what was asked.
+struct FakeNextHops : NextHops {
+  std::vector<std::string> asked;
+  std::set<std::string> unresolved;
+  static std::string key(uint16_t i, const IpAddr& a) { return std::to_string(i) + " " + text(a); }
+  rte_ether_addr interface_mac(uint16_t i) const override { return mac(static_cast<uint8_t>(i + 1)); }
+  std::optional<IpAddr> next_hop(uint16_t, const IpAddr& remote) const override { return remote; }
+  std::optional<rte_ether_addr> next_hop_mac(uint16_t i, const IpAddr& remote) override {
+    asked.push_back(key(i, remote));
+    if (unresolved.contains(key(i, remote))) return std::nullopt;
+    return mac(static_cast<uint8_t>(0xa0 + i));
+  }
+};
+
 constexpr std::string_view kOffer =
     "v=0\r\no=- 8 2 IN IP4 192.168.1.131\r\ns=CounterPath eyeBeam 1.5\r\nc=IN IP4 192.168.1.131\r\nt=0 0\r\n"
     "m=audio 1572 RTP/AVP 0 8 18 101\r\na=sendrecv\r\n";
@@ -80,7 +69,7 @@ constexpr std::string_view kAnswer =
 class RtpRelayBackendTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(start_eal()) << "rte_eal_init failed";
+    ASSERT_TRUE(sipedge::test::start_eal()) << "rte_eal_init failed";
     static int n = 0;
     relay::FlowTableConfig cfg;
     cfg.name = "ctl" + std::to_string(n++);
@@ -98,15 +87,7 @@ class RtpRelayBackendTest : public ::testing::Test {
     for (const InterfaceConfig& i : config.interfaces) {
       ifs.push_back(RtpRelayBackend::interface_for(i, config.media, static_cast<uint16_t>(i.index + 3)));
     }
-    backend = std::make_unique<RtpRelayBackend>(
-        *table, ifs,
-        [this](uint16_t i, const IpAddr& remote) -> std::optional<MacPair> {
-          asked.push_back(std::to_string(i) + " " +
-                          (remote.family == IpAddr::Family::None ? std::string("*") : remote.to_string()));
-          if (unresolved) return std::nullopt;
-          return MacPair{mac(static_cast<uint8_t>(i + 1)), mac(static_cast<uint8_t>(0xa0 + i))};
-        },
-        [] { return uint64_t{1000}; });
+    backend = std::make_unique<RtpRelayBackend>(*table, ifs, hops, [] { return uint64_t{1000}; });
     media = std::make_unique<MediaManager>(config, *backend);
   }
   void TearDown() override {
@@ -126,8 +107,7 @@ class RtpRelayBackendTest : public ::testing::Test {
   std::unique_ptr<relay::FlowTable> table;
   std::unique_ptr<RtpRelayBackend> backend;
   std::unique_ptr<MediaManager> media;
-  std::vector<std::string> asked;
-  bool unresolved = false;
+  FakeNextHops hops;
 };
 
 TEST_F(RtpRelayBackendTest, AnsweredCallBecomesTwoTableFlowsWithLatchingOnTheAccessSide) {
@@ -141,8 +121,9 @@ TEST_F(RtpRelayBackendTest, AnsweredCallBecomesTwoTableFlowsWithLatchingOnTheAcc
                          "port 3 10.201.0.1:20001 <> 0.0.0.0:1573 latch mac 1->160 || "
                          "port 4 10.202.0.1:30001 <> 10.202.0.50:16385 latch mac 2->161",
                      }));
-  EXPECT_EQ(asked, (std::vector<std::string>{"0 192.168.1.131", "1 10.202.0.50", "0 192.168.1.131",
-                                             "1 10.202.0.50"}));
+  EXPECT_EQ(hops.asked, (std::vector<std::string>{"0 192.168.1.131", "1 10.202.0.50", "0 192.168.1.131",
+                                                  "1 10.202.0.50"}));
+  EXPECT_EQ(backend->awaiting_neighbours(), 0u);
   EXPECT_EQ(backend->size(), 2u);
   std::vector<FlowBackend::Handle> handles;
   table->for_each([&](const relay::FlowInfo& f) { handles.push_back(RtpRelayBackend::handle_of(f.handle)); });
@@ -182,15 +163,51 @@ TEST_F(RtpRelayBackendTest, DestroyEmptiesTheTable) {
   EXPECT_EQ(media->ports_in_use(1), 0u);
 }
 
-TEST_F(RtpRelayBackendTest, UnresolvedNeighbourIsRelayFullWithNothingInstalled) {
+TEST_F(RtpRelayBackendTest, AnUnresolvedNextHopInstallsTheFlowAndItsAnswerPatchesTheMac) {
   const MediaSessionId id = media->create(0, 1);
   ASSERT_TRUE(media->rewrite(id, MediaSide::Caller, kOffer, SdpRole::Offer).ok());
-  unresolved = true;
-  auto r = media->rewrite(id, MediaSide::Callee, kAnswer, SdpRole::Answer);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error(), MediaError::RelayFull);
-  EXPECT_EQ(backend->last_error(), std::nullopt);
+  hops.unresolved = {"1 10.202.0.50"};
+  ASSERT_TRUE(media->rewrite(id, MediaSide::Callee, kAnswer, SdpRole::Answer).ok());
+  EXPECT_EQ(flows(), (std::vector<std::string>{
+                         "port 3 10.201.0.1:20000 <> 0.0.0.0:1572 latch mac 1->160 || "
+                         "port 4 10.202.0.1:30000 <> 10.202.0.50:16384 latch mac 2->0",
+                         "port 3 10.201.0.1:20001 <> 0.0.0.0:1573 latch mac 1->160 || "
+                         "port 4 10.202.0.1:30001 <> 10.202.0.50:16385 latch mac 2->0",
+                     }));
+  EXPECT_EQ(backend->awaiting_neighbours(), 2u);
+  backend->neighbour_resolved(1, *IpAddr::parse("10.202.0.99"));  // someone else: nothing changes
+  EXPECT_EQ(backend->awaiting_neighbours(), 2u);
+  hops.unresolved.clear();
+  backend->neighbour_resolved(1, *IpAddr::parse("10.202.0.50"));
+  EXPECT_EQ(backend->awaiting_neighbours(), 0u);
+  EXPECT_EQ(flows(), (std::vector<std::string>{
+                         "port 3 10.201.0.1:20000 <> 0.0.0.0:1572 latch mac 1->160 || "
+                         "port 4 10.202.0.1:30000 <> 10.202.0.50:16384 latch mac 2->161",
+                         "port 3 10.201.0.1:20001 <> 0.0.0.0:1573 latch mac 1->160 || "
+                         "port 4 10.202.0.1:30001 <> 10.202.0.50:16385 latch mac 2->161",
+                     }));
+  media->destroy(id);
+  EXPECT_EQ(backend->awaiting_neighbours(), 0u);
   EXPECT_EQ(table->size(), 0u);
+}
+
+TEST_F(RtpRelayBackendTest, AFullTableIsRelayFullAndTheRefusedCallLeavesNothing) {
+  std::optional<MediaError> refused;
+  size_t before = 0;
+  for (int call = 0; call < 100 && !refused; ++call) {
+    const MediaSessionId id = media->create(0, 1);
+    ASSERT_TRUE(media->rewrite(id, MediaSide::Caller, kOffer, SdpRole::Offer).ok());
+    before = table->size();
+    auto r = media->rewrite(id, MediaSide::Callee, kAnswer, SdpRole::Answer);
+    if (!r.ok()) {
+      refused = r.error();
+      media->destroy(id);
+    }
+  }
+  ASSERT_TRUE(refused.has_value()) << "a 16-flow table never filled";
+  EXPECT_EQ(*refused, MediaError::RelayFull);
+  EXPECT_EQ(table->size(), before) << "the refused call's first flow was taken back";
+  EXPECT_EQ(backend->size(), before);
 }
 
 TEST_F(RtpRelayBackendTest, MixedIpVersionsAreRefusedByTheTable) {
@@ -201,16 +218,17 @@ TEST_F(RtpRelayBackendTest, MixedIpVersionsAreRefusedByTheTable) {
                           "m=audio 6000 RTP/AVP 0\r\n",
                           SdpRole::Answer);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error(), MediaError::RelayFull);
-  EXPECT_EQ(backend->last_error(), relay::FlowError::VersionMismatch);
+  EXPECT_EQ(r.error(), MediaError::RelayRefused);
   EXPECT_EQ(table->size(), 0u);
 }
 
 TEST_F(RtpRelayBackendTest, UnknownInterfaceIsRefusedBeforeTheTable) {
   FlowBackend::End a{7, *IpAddr::parse("10.201.0.1"), 20000, *IpAddr::parse("192.0.2.1"), 5000};
   FlowBackend::End b{1, *IpAddr::parse("10.202.0.1"), 30000, *IpAddr::parse("192.0.2.2"), 6000};
-  EXPECT_EQ(backend->install(a, b), std::nullopt);
-  EXPECT_FALSE(backend->update(0, a, b));
+  auto installed = backend->install(a, b);
+  ASSERT_FALSE(installed.ok());
+  EXPECT_EQ(installed.error(), MediaError::RelayRefused);
+  EXPECT_FALSE(backend->update(0, a, b).ok());
   EXPECT_EQ(table->size(), 0u);
 }
 
@@ -233,8 +251,6 @@ TEST(RtpRelayBackendPolicy, HandlesRoundTripIndexAndGeneration) {
   const relay::FlowHandle h{12, 34};
   EXPECT_EQ(RtpRelayBackend::handle_of(h), (uint64_t{34} << 32) | 12);
   EXPECT_EQ(RtpRelayBackend::flow_handle(RtpRelayBackend::handle_of(h)), h);
-  EXPECT_EQ(to_relay_address(*IpAddr::parse("2001:db8::1")).version, 6);
-  EXPECT_EQ(to_relay_address(IpAddr{}).version, 0);
 }
 
 }  // namespace

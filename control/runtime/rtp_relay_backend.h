@@ -1,31 +1,29 @@
-// control/relay_backend/rtp_relay_backend.h — control lcore only (the flow table's single writer).
+// control/runtime/rtp_relay_backend.h — control lcore only (the flow table's single writer).
 // MediaManager's FlowBackend over rtp_relay::FlowTable: maps control interfaces to DPDK ports, picks
-// the latching policy per interface and asks the dataplane for the MACs. DESIGN §3 Media.
+// the latching policy per interface and puts the MACs into each flow. DESIGN §3 Media.
 //
-// What the dataplane must provide: for every interface, its DPDK port id, and a neighbour callback
-// answering (interface, peer address) with the port's own MAC and the next hop's MAC towards that
-// peer (the gateway's for off-link peers; the peer address may be unset while a peer is unknown or
-// on hold, then the gateway's). A callback that cannot answer yet (neighbour unresolved) makes the
-// install fail, which MediaManager reports as RelayFull. MACs are read at install and update only.
+// MACs come from NextHops (ControlIo in the gateway): the interface's own, and the next hop's
+// towards the peer (the gateway's for off-link peers). A next hop not resolved yet does not fail
+// the call: the flow is installed at once (frames towards that peer carry a zero destination MAC
+// and go nowhere), resolution runs, and neighbour_resolved() patches the flow when the answer
+// comes. Errors reach MediaManager as values: RelayFull when the table has no room, RelayRefused
+// for anything else it refuses.
 #pragma once
+
+#include <rte_ether.h>
 
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <unordered_map>
 #include <vector>
-
-#include <rte_ether.h>
 
 #include "control/config.h"
 #include "control/media/media_manager.h"
+#include "control/runtime/next_hops.h"
 #include "rtp_relay/flow_table.h"
 
 namespace sipedge::control {
-
-struct MacPair {
-  rte_ether_addr local{};     // source MAC of frames sent out of the interface
-  rte_ether_addr next_hop{};  // destination MAC towards the peer
-};
 
 class RtpRelayBackend final : public FlowBackend {
  public:
@@ -40,7 +38,6 @@ class RtpRelayBackend final : public FlowBackend {
     bool latch_any_host = false;
     IpPrefix subnet;  // the interface's on-link prefix
   };
-  using NeighbourFn = std::function<std::optional<MacPair>(uint16_t iface, const IpAddr& remote)>;
   using ClockFn = std::function<uint64_t()>;
 
   // The policy an interface gets from the config. Access (phones behind NAT): latch on any host,
@@ -51,19 +48,20 @@ class RtpRelayBackend final : public FlowBackend {
 
   // `interfaces` is indexed by control interface index (InterfaceConfig::index). `now_tsc` starts
   // a new flow's idle clock (rte_rdtsc when empty).
-  RtpRelayBackend(relay::FlowTable& table, std::vector<Interface> interfaces, NeighbourFn neighbours,
+  RtpRelayBackend(relay::FlowTable& table, std::vector<Interface> interfaces, NextHops& next_hops,
                   ClockFn now_tsc = {});
 
-  // FlowBackend. install: nullopt when an interface is not configured, the neighbour callback has
-  // no answer, or the table refuses (last_error() says which table error). update: false likewise.
-  std::optional<Handle> install(const End& a, const End& b) override;
-  bool update(Handle h, const End& a, const End& b) override;
+  // FlowBackend.
+  Result<Handle, MediaError> install(const End& a, const End& b) override;
+  Result<std::monostate, MediaError> update(Handle h, const End& a, const End& b) override;
   void remove(Handle h) override;
   Counters counters(Handle h) const override;
   size_t size() const override;
 
-  // Why the last failed install/update failed in the table; nullopt when it never reached it.
-  std::optional<relay::FlowError> last_error() const noexcept { return last_error_; }
+  // A neighbour answered: flows that waited for it get its MAC (their latch state is kept).
+  void neighbour_resolved(uint16_t iface, const IpAddr& hop);
+  // Flows installed with a side whose next hop is still unresolved.
+  size_t awaiting_neighbours() const noexcept { return awaiting_.size(); }
 
   static Handle handle_of(relay::FlowHandle h) noexcept {
     return (static_cast<Handle>(h.generation) << 32) | h.index;
@@ -73,17 +71,19 @@ class RtpRelayBackend final : public FlowBackend {
   }
 
  private:
-  std::optional<relay::FlowSpec> spec(const End& a, const End& b);
-  std::optional<relay::EndpointSpec> side(const End& e);
+  struct Spec {
+    relay::FlowSpec flow;
+    bool complete = true;  // every side's next-hop MAC is known
+  };
+  std::optional<Spec> spec(const End& a, const End& b);
+  std::optional<relay::EndpointSpec> side(const End& e, bool& complete);
 
   relay::FlowTable& table_;
   std::vector<Interface> interfaces_;
-  NeighbourFn neighbours_;
+  NextHops& next_hops_;
   ClockFn now_tsc_;
-  std::optional<relay::FlowError> last_error_;
+  // Flows with an unresolved next hop, and the ends to rebuild their spec from.
+  std::unordered_map<Handle, std::pair<End, End>> awaiting_;
 };
-
-// Control's address form to the relay's (None becomes "unset": any host).
-relay::IpAddress to_relay_address(const IpAddr& a) noexcept;
 
 }  // namespace sipedge::control

@@ -1,6 +1,7 @@
-// dataplane/ring_port.cc — startup/test thread. net_ring ports over rings we own, so both ends are
-// reachable in-process (a --vdev=net_ring loops TX back into RX, useless for frame tests).
-#include "dataplane/ring_port.h"
+// tests/support/ring_port.cc — test support, startup/test thread. net_ring ports over rings we own,
+// so both ends are reachable in-process (a --vdev=net_ring loops TX back into RX, useless for frame
+// tests).
+#include "tests/support/ring_port.h"
 
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
@@ -8,7 +9,7 @@
 
 #include <stdexcept>
 
-namespace sipedge::dataplane {
+namespace sipedge::test {
 
 RingPort create_ring_port(const std::string& name, unsigned n_rx, unsigned n_tx) {
   RingPort p;
@@ -59,4 +60,4 @@ void destroy_ring_port(RingPort& port) noexcept {
   port.tx.clear();
 }
 
-}  // namespace sipedge::dataplane
+}  // namespace sipedge::test

@@ -1,4 +1,4 @@
-// tests/dataplane/dp_fixture.h — test thread (an EAL lcore). EAL once per process (gtest
+// tests/support/dataplane_fixture.h — test thread (an EAL lcore). EAL once per process (gtest
 // Environment; ctest runs each test in its own process, so each gets its own --file-prefix), two
 // net_ring ports (access, core) and a shared-mode Dataplane driven by hand with a fake clock.
 #pragma once
@@ -18,31 +18,17 @@
 #include <vector>
 
 #include "dataplane/dataplane.h"
-#include "dataplane/eal.h"
-#include "dataplane/ring_port.h"
+#include "dataplane/rings.h"
 #include "parser/scanner_hand.h"
-#include "tests/dataplane/frames.h"
+#include "tests/support/eal_once.h"
+#include "tests/support/frames.h"
+#include "tests/support/ring_port.h"
 
 namespace sipedge::dataplane::test {
 
-class EalEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    EalConfig eal;
-    eal.no_huge = true;
-    eal.memory_mb = 512;
-    eal.no_pci = true;
-    eal.in_memory = true;  // --no-shconf with --no-huge (eal_args)
-    eal.file_prefix = "sipedge_dp_test_" + std::to_string(getpid());
-    eal.worker_lcores = {1};  // for the one test that launches a worker loop (loop_test.cc)
-    eal.log_level = "error";
-    eal_init(eal);
-  }
-  void TearDown() override { rte_eal_cleanup(); }
-};
-
-inline ::testing::Environment* const kEalEnvironment =
-    ::testing::AddGlobalTestEnvironment(new EalEnvironment);
+using sipedge::test::create_ring_port;
+using sipedge::test::destroy_ring_port;
+using sipedge::test::RingPort;
 
 inline constexpr uint16_t kAccess = 0;
 inline constexpr uint16_t kCore = 1;
@@ -78,6 +64,7 @@ class DataplaneTest : public ::testing::Test {
   }
 
   void SetUp() override {
+    ASSERT_TRUE(sipedge::test::start_eal()) << "rte_eal_init failed";
     static unsigned seq = 0;
     std::string tag = std::to_string(seq++);
     ports_.push_back(create_ring_port("dpt_acc" + tag, 1, tx_rings()));
@@ -130,24 +117,6 @@ class DataplaneTest : public ::testing::Test {
     }
     return out;
   }
-  // A payload mbuf for ControlIo::send_udp; chained in 1000-byte segments when larger than that.
-  rte_mbuf* payload(const std::string& text) {
-    rte_mbuf* head = nullptr;
-    size_t off = 0;
-    do {
-      rte_mbuf* seg = dp_->control().alloc_payload();
-      size_t len = std::min<size_t>(1000, text.size() - off);
-      std::memcpy(rte_pktmbuf_append(seg, static_cast<uint16_t>(len)), text.data() + off, len);
-      off += len;
-      if (head == nullptr) {
-        head = seg;
-      } else {
-        EXPECT_EQ(rte_pktmbuf_chain(head, seg), 0);
-      }
-    } while (off < text.size());
-    return head;
-  }
-
   std::vector<RingPort> ports_;
   DataplaneConfig cfg_;
   parser::HandScanner scanner_;

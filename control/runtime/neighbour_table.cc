@@ -1,8 +1,8 @@
-// dataplane/neighbour_table.cc — control lcore only. Neighbour entries, held packets and their
+// control/runtime/neighbour_table.cc — control lcore only. Neighbour entries, held packets and their
 // timers (RFC 826, RFC 4861 §7.3.2 states reduced to Incomplete/Reachable/Stale).
-#include "dataplane/neighbour_table.h"
+#include "control/runtime/neighbour_table.h"
 
-namespace sipedge::dataplane {
+namespace sipedge::control {
 
 NeighbourTable::~NeighbourTable() {
   for (auto& [key, e] : entries_) {
@@ -78,4 +78,4 @@ const NeighbourTable::Entry* NeighbourTable::find(uint16_t iface, const IpAddr& 
   return it == entries_.end() ? nullptr : &it->second;
 }
 
-}  // namespace sipedge::dataplane
+}  // namespace sipedge::control

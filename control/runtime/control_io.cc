@@ -1,9 +1,11 @@
-// dataplane/control_io.cc — control lcore only. SIP hand-off back to the pool, transmit for control
-// (headers, ARP/ND resolution with held packets, fragmentation), neighbour answers and timers.
-// Never blocks: a full queue or table is a counted drop (RFC 826, RFC 4861 §7.2, RFC 791 §3.2).
-#include "dataplane/control_io.h"
+// control/runtime/control_io.cc — control lcore only. See control_io.h. SIP hand-off back to the
+// pool, transmit for control (headers, ARP/ND resolution with held packets, fragmentation),
+// neighbour answers and timers. Never blocks: a full queue or table is a counted drop (RFC 826,
+// RFC 4861 §7.2, RFC 791 §3.2).
+#include "control/runtime/control_io.h"
 
 #include <rte_arp.h>
+#include <rte_cycles.h>
 #include <rte_ip.h>
 #include <rte_ip_frag.h>
 #include <rte_udp.h>
@@ -12,7 +14,23 @@
 
 #include "dataplane/net_headers.h"
 
-namespace sipedge::dataplane {
+namespace sipedge::control {
+
+using dataplane::Drop;
+using dataplane::Event;
+using dataplane::Interface;
+using dataplane::kBurstSize;
+using dataplane::VlanHeader;
+// Packet headers and ND helpers the dataplane defines (dataplane/net_headers.h).
+using dataplane::icmp6_checksum;
+using dataplane::ipv6_multicast_mac;
+using dataplane::kIcmp6NeighbourSolicit;
+using dataplane::kNdOptSourceLinkAddr;
+using dataplane::kNdOptTargetLinkAddr;
+using dataplane::NdLinkAddrOption;
+using dataplane::NdMessage;
+using dataplane::solicited_node_address;
+
 namespace {
 
 // 64 KB datagram / 1280-byte minimum IPv6 MTU, rounded up.
@@ -20,23 +38,81 @@ constexpr unsigned kMaxFragments = 64;
 
 }  // namespace
 
-ControlIo::ControlIo(const SharedState& shared, LcoreCounters& counters, const NeighbourTable::Config& neighbours)
-    : shared_(shared), counters_(counters), neighbours_(neighbours) {
-  tx_.init(shared.ifaces.data(), shared.n_ifaces, TxBuffer::kControlQueue, &counters);
+ControlIo::ControlIo(const dataplane::SharedState& shared, dataplane::LcoreCounters& counters,
+                     const NeighbourTable::Config& neighbours, std::vector<uint16_t> sip_ports,
+                     std::function<uint64_t()> clock_tsc)
+    : shared_(shared),
+      counters_(counters),
+      sip_ports_(std::move(sip_ports)),
+      clock_tsc_(clock_tsc ? std::move(clock_tsc) : std::function<uint64_t()>([] { return rte_rdtsc(); })),
+      neighbours_(neighbours) {
+  tx_.init(shared.ifaces.data(), shared.n_ifaces, dataplane::TxBuffer::kControlQueue, &counters);
   scratch_.reserve(kMaxFragments * 2);
 }
 
 ControlIo::~ControlIo() { tx_.flush_all(); }
 
-unsigned ControlIo::receive_sip(std::span<SipItem*> out) noexcept {
-  return rte_ring_sc_dequeue_burst(shared_.sip_ring, reinterpret_cast<void**>(out.data()),
-                                   static_cast<unsigned>(out.size()), nullptr);
+unsigned ControlIo::receive_sip(std::span<dataplane::SipItem*> out) noexcept {
+  return dataplane::receive_sip(shared_, out);
 }
 
-void ControlIo::release(SipItem* item) noexcept {
-  rte_pktmbuf_free(item->mbuf);
-  item->mbuf = nullptr;
-  rte_mempool_put(shared_.sip_item_pool, item);
+void ControlIo::release(dataplane::SipItem* item) noexcept { dataplane::release_sip(shared_, item); }
+
+SendResult ControlIo::transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) {
+  rte_mbuf* payload = copy_payload(bytes);
+  if (payload == nullptr) {
+    counters_.drop(iface < shared_.n_ifaces ? iface : 0, Drop::NoBuffer);
+    return SendResult::Failed;
+  }
+  const uint16_t src_port = iface < sip_ports_.size() ? sip_ports_[iface] : 5060;
+  return send_udp(payload, iface, dest, src_port, clock_tsc_());
+}
+
+rte_mbuf* ControlIo::copy_payload(std::string_view bytes) noexcept {
+  // Each segment filled to its tailroom: a SIP message above one mbuf (a large INVITE) becomes a
+  // multi-segment payload that send_udp fragments at the MTU.
+  rte_mbuf* head = nullptr;
+  size_t at = 0;
+  do {
+    rte_mbuf* m = rte_pktmbuf_alloc(shared_.mbuf_pool);
+    if (m == nullptr) {
+      rte_pktmbuf_free(head);
+      return nullptr;
+    }
+    const size_t n = std::min<size_t>(rte_pktmbuf_tailroom(m), bytes.size() - at);
+    char* p = rte_pktmbuf_append(m, static_cast<uint16_t>(n));
+    if (n != 0) std::memcpy(p, bytes.data() + at, n);
+    at += n;
+    if (head == nullptr) {
+      head = m;
+    } else if (rte_pktmbuf_chain(head, m) != 0) {
+      rte_pktmbuf_free(m);
+      rte_pktmbuf_free(head);
+      return nullptr;
+    }
+  } while (at < bytes.size());
+  return head;
+}
+
+std::optional<IpAddr> ControlIo::next_hop(uint16_t iface, const IpAddr& remote) const {
+  if (iface >= shared_.n_ifaces) return std::nullopt;
+  const Interface& ifc = shared_.ifaces[iface];
+  if (remote.family != IpAddr::Family::None && !remote.is_unspecified()) {
+    if (auto hop = ifc.next_hop(remote)) return hop;
+  }
+  return remote.is_v6() ? ifc.gateway6 : ifc.gateway4;
+}
+
+std::optional<rte_ether_addr> ControlIo::next_hop_mac(uint16_t iface, const IpAddr& remote) {
+  const std::optional<IpAddr> hop = next_hop(iface, remote);
+  // A peer known only by latching, with no gateway to go through: the frame goes where the first
+  // packet came from, so no MAC is needed yet (the relay learns nothing of it either: zero MAC).
+  if (!hop) return rte_ether_addr{};
+  const uint64_t now = clock_tsc_();
+  NeighbourTable::Lookup nb = neighbours_.resolve(iface, *hop, now);
+  if (nb.solicit) send_solicit(iface, *hop);
+  if (nb.mac == nullptr) return std::nullopt;
+  return *nb.mac;
 }
 
 bool ControlIo::prepend_l2(const Interface& ifc, rte_mbuf* m, bool v6) noexcept {
@@ -60,21 +136,22 @@ bool ControlIo::prepend_l2(const Interface& ifc, rte_mbuf* m, bool v6) noexcept 
   return true;
 }
 
-SendResult ControlIo::send_udp(const OutgoingDatagram& d, uint64_t now_tsc) noexcept {
-  rte_mbuf* m = d.payload;
-  if (d.iface >= shared_.n_ifaces) {
+SendResult ControlIo::send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint& dest, uint16_t src_port,
+                               uint64_t now_tsc) noexcept {
+  rte_mbuf* m = payload;
+  if (iface >= shared_.n_ifaces) {
     rte_pktmbuf_free(m);
     counters_.drop(0, Drop::NoRoute);
-    return SendResult::Dropped;
+    return SendResult::Unreachable;
   }
-  const Interface& ifc = shared_.ifaces[d.iface];
-  std::optional<IpAddr> hop = ifc.next_hop(d.dst);
+  const Interface& ifc = shared_.ifaces[iface];
+  std::optional<IpAddr> hop = ifc.next_hop(dest.ip);
   if (!hop) {
     rte_pktmbuf_free(m);
     counters_.drop(ifc.index, Drop::NoRoute);
-    return SendResult::Dropped;
+    return SendResult::Unreachable;
   }
-  bool v6 = d.dst.is_v6();
+  bool v6 = dest.ip.is_v6();
   uint16_t l3 = v6 ? sizeof(rte_ipv6_hdr) : sizeof(rte_ipv4_hdr);
   uint16_t need = l3 + sizeof(rte_udp_hdr) + sizeof(rte_ether_hdr) + sizeof(VlanHeader);
   uint32_t payload_len = m->pkt_len;
@@ -84,13 +161,13 @@ SendResult ControlIo::send_udp(const OutgoingDatagram& d, uint64_t now_tsc) noex
       rte_pktmbuf_free(hdr);
       rte_pktmbuf_free(m);
       counters_.drop(ifc.index, Drop::NoBuffer);
-      return SendResult::Dropped;
+      return SendResult::Failed;
     }
     m = hdr;
   }
   auto* udp = reinterpret_cast<rte_udp_hdr*>(rte_pktmbuf_prepend(m, sizeof(rte_udp_hdr)));
-  udp->src_port = rte_cpu_to_be_16(d.src_port);
-  udp->dst_port = rte_cpu_to_be_16(d.dst_port);
+  udp->src_port = rte_cpu_to_be_16(src_port);
+  udp->dst_port = rte_cpu_to_be_16(dest.port);
   udp->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(payload_len + sizeof(rte_udp_hdr)));
   udp->dgram_cksum = 0;
   uint32_t ip_total = l3 + sizeof(rte_udp_hdr) + payload_len;
@@ -103,7 +180,7 @@ SendResult ControlIo::send_udp(const OutgoingDatagram& d, uint64_t now_tsc) noex
     ip->proto = IPPROTO_UDP;
     ip->hop_limits = 64;
     std::memcpy(ip->src_addr, ifc.ip6, 16);
-    std::memcpy(ip->dst_addr, d.dst.bytes.data(), 16);
+    std::memcpy(ip->dst_addr, dest.ip.bytes.data(), 16);
     udp->dgram_cksum = rte_ipv6_udptcp_cksum_mbuf(m, ip, l3);
     if (ip_total > ifc.mtu) {
       n_frames = rte_ipv6_fragment_packet(m, frames, kMaxFragments, ifc.mtu, shared_.mbuf_pool,
@@ -129,7 +206,7 @@ SendResult ControlIo::send_udp(const OutgoingDatagram& d, uint64_t now_tsc) noex
     ip->time_to_live = 64;
     ip->next_proto_id = IPPROTO_UDP;
     ip->src_addr = ifc.ip4_be;
-    ip->dst_addr = d.dst.v4_be();
+    ip->dst_addr = dest.ip.v4_be();
     ip->hdr_checksum = 0;
     udp->dgram_cksum = rte_ipv4_udptcp_cksum_mbuf(m, ip, l3);
     if (ip_total > ifc.mtu) {
@@ -148,7 +225,7 @@ SendResult ControlIo::send_udp(const OutgoingDatagram& d, uint64_t now_tsc) noex
   }
   if (n_frames <= 0) {
     counters_.drop(ifc.index, Drop::FragmentFailed);
-    return SendResult::Dropped;
+    return SendResult::Failed;
   }
   if (n_frames > 1) {
     counters_.count(ifc.index, Event::FragmentsOut, n_frames);
@@ -158,7 +235,7 @@ SendResult ControlIo::send_udp(const OutgoingDatagram& d, uint64_t now_tsc) noex
       // No headroom left in a fragment: the datagram is incomplete without it, drop them all.
       rte_pktmbuf_free_bulk(frames, n_frames);
       counters_.drop(ifc.index, Drop::NoBuffer, n_frames);
-      return SendResult::Dropped;
+      return SendResult::Failed;
     }
   }
   counters_.count(ifc.index, Event::ControlTx);
@@ -184,12 +261,12 @@ SendResult ControlIo::dispatch(const Interface& ifc, const IpAddr& next_hop, rte
   if (neighbours_.hold_room(ifc.index, next_hop) < n) {
     rte_pktmbuf_free_bulk(frames, n);
     counters_.drop(ifc.index, Drop::HoldOverflow, n);
-    return SendResult::Dropped;
+    return SendResult::Failed;
   }
   for (unsigned i = 0; i < n; ++i) {
     neighbours_.hold(ifc.index, next_hop, frames[i]);
   }
-  return SendResult::Held;
+  return SendResult::Sent;  // held until the neighbour answers
 }
 
 void ControlIo::send_solicit(uint16_t iface, const IpAddr& target) noexcept {
@@ -302,6 +379,7 @@ void ControlIo::handle_neighbour_frame(rte_mbuf* m, uint64_t now) noexcept {
   if (neighbours_.update(iface, ip, mac, now, scratch_)) {
     counters_.count(iface, Event::NeighbourResolved);
     release_held(ifc, mac, scratch_);
+    if (on_resolved_) on_resolved_(iface, ip);
   }
   rte_pktmbuf_free(m);
 }
@@ -322,4 +400,4 @@ unsigned ControlIo::poll(uint64_t now_tsc) noexcept {
   return n + tx_.flush_all();
 }
 
-}  // namespace sipedge::dataplane
+}  // namespace sipedge::control

@@ -1,4 +1,4 @@
-// dataplane/ring_port.h — startup/test thread. An in-process ethdev over rte_rings (net_ring PMD):
+// tests/support/ring_port.h — test support, startup/test thread. An in-process ethdev over rte_rings (net_ring PMD):
 // tests and benchmarks push frames into what the port receives and pull what it transmits, with no
 // kernel and no root (DESIGN §6). The dataplane opens it by name like any other port.
 #pragma once
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace sipedge::dataplane {
+namespace sipedge::test {
 
 struct RingPort {
   std::string name;  // the ethdev name, for PortConfig::device
@@ -24,4 +24,4 @@ RingPort create_ring_port(const std::string& name, unsigned n_rx, unsigned n_tx)
 // Closes the ethdev (stop it first) and frees its rings and any mbufs left in them.
 void destroy_ring_port(RingPort& port) noexcept;
 
-}  // namespace sipedge::dataplane
+}  // namespace sipedge::test

@@ -1,4 +1,4 @@
-// dataplane/neighbour_table.h — control lcore only (single owner, no locks). Next-hop resolution
+// control/runtime/neighbour_table.h — control lcore only (single owner, no locks). Next-hop resolution
 // for what control transmits: ARP (RFC 826) and IPv6 ND (RFC 4861 §7.3) entries with timeouts, and a
 // bounded queue per unresolved neighbour for packets held while resolving (RFC 1122 §2.3.2.2 says
 // keep at least one; overflow is dropped and counted). Workers never read it: relayed media carries
@@ -12,9 +12,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "dataplane/config.h"
+#include "common/net_address.h"
 
-namespace sipedge::dataplane {
+namespace sipedge::control {
 
 class NeighbourTable {
  public:
@@ -112,4 +112,4 @@ void NeighbourTable::expire(uint64_t now, S&& solicit, F&& failed) {
   }
 }
 
-}  // namespace sipedge::dataplane
+}  // namespace sipedge::control

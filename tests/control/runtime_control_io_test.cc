@@ -1,29 +1,55 @@
-// tests/dataplane/control_tx_test.cc — transmit for control: exact headers, ARP/ND resolution with
-// held packets released on the answer, bounded hold queue, neighbour timeout, IP fragmentation.
-#include "tests/dataplane/dp_fixture.h"
+// tests/control/runtime_control_io_test.cc — control/runtime/control_io.cc over a real Dataplane on
+// net_ring ports: exact frames for what control sends, ARP/ND resolution with held datagrams released
+// on the answer, the bounded hold queue, the neighbour timeout, IPv4/IPv6 fragmentation, 802.1Q tags,
+// the transport counters, and next hops for the relay's flows.
+#include "control/runtime/control_io.h"
 
-namespace sipedge::dataplane::test {
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/support/dataplane_fixture.h"
+
+namespace sipedge::control {
 namespace {
+
+using namespace sipedge::dataplane;
+using namespace sipedge::dataplane::test;
 
 class ControlTx : public DataplaneTest {
  protected:
+  void SetUp() override {
+    DataplaneTest::SetUp();
+    NeighbourTable::Config nb;
+    nb.reachable_tsc = 300 * hz_;
+    nb.retrans_tsc = hz_;
+    nb.max_probes = 3;
+    nb.hold_limit = cfg_.neighbour_hold_packets;
+    io_ = std::make_unique<ControlIo>(dp_->shared(), dp_->control_counters(), nb, std::vector<uint16_t>{5060, 5060},
+                                      [this] { return now_; });
+  }
+  void TearDown() override {
+    io_.reset();
+    DataplaneTest::TearDown();
+  }
   SendResult send(uint16_t iface, const char* dst, uint16_t dport, const std::string& text) {
-    OutgoingDatagram d;
-    d.payload = payload(text);
-    d.dst = *IpAddr::parse(dst);
-    d.dst_port = dport;
-    d.src_port = 5060;
-    d.iface = iface;
-    return dp_->control().send_udp(d, now_);
+    return io_->send(iface, Endpoint{*IpAddr::parse(dst), dport}, text);
   }
   Bytes arp_request_from_us(uint16_t iface, const char* us, const char* target) {
     Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     return cat(ether(bcast, our_mac(iface), 0x0806), arp(1, our_mac(iface), ip4(us), Mac{}, ip4(target)));
   }
+  // The neighbour answers; the worker hands the answer to control, which polls once.
+  void arp_reply(uint16_t iface, const char* peer, const char* us) {
+    receive(iface, cat(ether(our_mac(iface), kPeerMac, 0x0806), arp(2, kPeerMac, ip4(peer), our_mac(iface), ip4(us))));
+    io_->poll(now_);
+  }
+
+  std::unique_ptr<ControlIo> io_;
 };
 
 TEST_F(ControlTx, HoldsDatagramWhileArpResolvesAndReleasesItOnReply) {
-  EXPECT_EQ(send(kCore, "10.202.0.9", 5060, "OPTIONS"), SendResult::Held);
+  EXPECT_EQ(send(kCore, "10.202.0.9", 5060, "OPTIONS"), SendResult::Sent);
   std::vector<Bytes> out = sent(kCore, 1);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0], arp_request_from_us(kCore, "10.202.0.1", "10.202.0.9"));
@@ -31,7 +57,7 @@ TEST_F(ControlTx, HoldsDatagramWhileArpResolvesAndReleasesItOnReply) {
   // The reply reaches a worker, goes to control through the neighbour ring, releases the datagram.
   receive(kCore, cat(ether(our_mac(kCore), kPeerMac, 0x0806),
                      arp(2, kPeerMac, ip4("10.202.0.9"), our_mac(kCore), ip4("10.202.0.1"))));
-  dp_->control().poll(now_);
+  io_->poll(now_);
   out = sent(kCore, 1);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0], udp4_frame(kPeerMac, our_mac(kCore), ip4("10.202.0.1"), ip4("10.202.0.9"), 5060, 5060,
@@ -47,11 +73,11 @@ TEST_F(ControlTx, HoldsDatagramWhileArpResolvesAndReleasesItOnReply) {
 }
 
 TEST_F(ControlTx, SendsOffLinkDestinationsToTheGateway) {
-  EXPECT_EQ(send(kAccess, "198.51.100.20", 5060, "x"), SendResult::Held);
+  EXPECT_EQ(send(kAccess, "198.51.100.20", 5060, "x"), SendResult::Sent);
   std::vector<Bytes> out = sent(kAccess, 1);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0], arp_request_from_us(kAccess, "10.201.0.1", "10.201.0.254"));
-  EXPECT_EQ(send(kCore, "198.51.100.20", 5060, "x"), SendResult::Dropped);  // core has no gateway
+  EXPECT_EQ(send(kCore, "198.51.100.20", 5060, "x"), SendResult::Unreachable);  // core has no gateway
   EXPECT_EQ(dp_->total(kCore, Drop::NoRoute), 1u);
 }
 
@@ -64,16 +90,16 @@ TEST_F(ControlTx, CountsHeldPacketsBeyondTheQueueBoundAndThoseOfSilentNeighbours
   // Retransmit every second up to 3 probes, then give up and drop what was held.
   for (int s = 0; s < 5; ++s) {
     now_ += hz_;
-    dp_->control().poll(now_);
+    io_->poll(now_);
   }
   EXPECT_EQ(sent(kCore, 1).size(), 2u);  // probes 2 and 3
   EXPECT_EQ(dp_->total(kCore, Drop::NeighbourFailed), 4u);
-  EXPECT_EQ(dp_->control().neighbours().size(), 0u);
+  EXPECT_EQ(io_->neighbours().size(), 0u);
 }
 
 TEST_F(ControlTx, ResolvesIpv6NextHopWithNeighbourSolicitation) {
   Ip6 us = ip6("fd00:202::1"), peer = ip6("fd00:202::9"), group = ip6("ff02::1:ff00:9");
-  EXPECT_EQ(send(kCore, "fd00:202::9", 5060, "NOTIFY"), SendResult::Held);
+  EXPECT_EQ(send(kCore, "fd00:202::9", 5060, "NOTIFY"), SendResult::Sent);
   std::vector<Bytes> out = sent(kCore, 1);
   ASSERT_EQ(out.size(), 1u);
   Bytes ns;
@@ -93,7 +119,7 @@ TEST_F(ControlTx, ResolvesIpv6NextHopWithNeighbourSolicitation) {
   put(na, kPeerMac);
   receive(kCore, cat(ether(our_mac(kCore), kPeerMac, 0x86dd),
                      ipv6(peer, us, 58, icmp(136, 0, na, pseudo6(peer, us, 58, 4 + na.size())), 255)));
-  dp_->control().poll(now_);
+  io_->poll(now_);
   out = sent(kCore, 1);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0], udp6_frame(kPeerMac, our_mac(kCore), us, peer, 5060, 5060, text("NOTIFY")));
@@ -105,7 +131,7 @@ Bytes reassemble4(const std::vector<Bytes>& frames, uint16_t mtu) {
   for (const Bytes& f : frames) {
     EXPECT_LE(f.size() - 14, mtu);
     Bytes hdr(f.begin() + 14, f.begin() + 34);
-    EXPECT_EQ(csum(hdr.data(), 20), 0) << "fragment header checksum";
+    EXPECT_EQ(inet_checksum(hdr.data(), 20), 0) << "fragment header checksum";
     uint16_t word = get16(f, 20);
     parts.emplace_back((word & 0x1fff) * 8u, Bytes(f.begin() + 34, f.end()));
   }
@@ -123,13 +149,8 @@ TEST_F(ControlTx, FragmentsDatagramsLargerThanTheMtuAndTheyReassembleToTheOrigin
   for (size_t i = 0; i < big.size(); ++i) {
     big[i] = static_cast<char>('A' + i % 26);
   }
-  receive(kCore, cat(ether(our_mac(kCore), kPeerMac, 0x0806),
-                     arp(2, kPeerMac, ip4("10.202.0.9"), our_mac(kCore), ip4("10.202.0.1"))));
   send(kCore, "10.202.0.9", 5060, "x");  // creates the entry and solicits
-  dp_->control().poll(now_);             // the reply is on the neighbour ring only after a poll
-  receive(kCore, cat(ether(our_mac(kCore), kPeerMac, 0x0806),
-                     arp(2, kPeerMac, ip4("10.202.0.9"), our_mac(kCore), ip4("10.202.0.1"))));
-  dp_->control().poll(now_);
+  arp_reply(kCore, "10.202.0.9", "10.202.0.1");
   sent(kCore, 1);
   EXPECT_EQ(send(kCore, "10.202.0.9", 5070, big), SendResult::Sent);
   std::vector<Bytes> out = sent(kCore, 1);
@@ -154,7 +175,7 @@ TEST_F(ControlTx, FragmentsIpv6DatagramsWithAFragmentHeaderPerPiece) {
   put(na, kPeerMac);
   receive(kCore, cat(ether(our_mac(kCore), kPeerMac, 0x86dd),
                      ipv6(peer, us, 58, icmp(136, 0, na, pseudo6(peer, us, 58, 4 + na.size())), 255)));
-  dp_->control().poll(now_);
+  io_->poll(now_);
   sent(kCore, 1);
   std::string big(2500, 'v');
   EXPECT_EQ(send(kCore, "fd00:202::9", 5060, big), SendResult::Sent);
@@ -185,14 +206,52 @@ TEST_F(ControlTx, FragmentsIpv6DatagramsWithAFragmentHeaderPerPiece) {
 TEST_F(ControlTx, HoldsAllFragmentsOfADatagramOrNone) {
   // Hold limit 4: a 3-fragment datagram fits, a second one does not and is dropped whole.
   std::string big(3000, 'h');
-  EXPECT_EQ(send(kCore, "10.202.0.9", 5060, big), SendResult::Held);
-  EXPECT_EQ(send(kCore, "10.202.0.9", 5060, big), SendResult::Dropped);
+  EXPECT_EQ(send(kCore, "10.202.0.9", 5060, big), SendResult::Sent);
+  EXPECT_EQ(send(kCore, "10.202.0.9", 5060, big), SendResult::Failed);
   EXPECT_EQ(dp_->total(kCore, Drop::HoldOverflow), 3u);
   sent(kCore, 1);
   receive(kCore, cat(ether(our_mac(kCore), kPeerMac, 0x0806),
                      arp(2, kPeerMac, ip4("10.202.0.9"), our_mac(kCore), ip4("10.202.0.1"))));
-  dp_->control().poll(now_);
+  io_->poll(now_);
   EXPECT_EQ(reassemble4(sent(kCore, 1), 1500).size(), 8 + big.size());
+}
+
+TEST_F(ControlTx, CountsWhatItSentHeldFailedAndCouldNotRoute) {
+  EXPECT_EQ(send(kCore, "10.202.0.9", 5060, "a"), SendResult::Sent);        // held for ARP
+  EXPECT_EQ(send(kCore, "198.51.100.20", 5060, "b"), SendResult::Unreachable);
+  for (int i = 0; i < 4; ++i) {
+    send(kCore, "10.202.0.9", 5060, "c");  // hold limit 4: the last one is dropped
+  }
+  const TransportCounters& c = io_->counters();
+  EXPECT_EQ(c.sent, 4u);
+  EXPECT_EQ(c.failed, 1u);
+  EXPECT_EQ(c.unreachable, 1u);
+}
+
+TEST_F(ControlTx, GivesTheRelayNextHopsAndTellsItWhenOneResolves) {
+  std::vector<std::string> resolved;
+  io_->set_on_resolved([&](uint16_t iface, const IpAddr& hop) {
+    resolved.push_back(std::to_string(iface) + " " + hop.to_string());
+  });
+  EXPECT_EQ(io_->next_hop(kCore, *IpAddr::parse("10.202.0.9")), IpAddr::parse("10.202.0.9"));
+  EXPECT_EQ(io_->next_hop(kAccess, *IpAddr::parse("198.51.100.20")), IpAddr::parse("10.201.0.254"));
+  EXPECT_EQ(io_->next_hop(kAccess, IpAddr{}), IpAddr::parse("10.201.0.254"));  // peer not known yet
+  EXPECT_EQ(io_->next_hop(kCore, *IpAddr::parse("198.51.100.20")), std::nullopt);
+
+  EXPECT_EQ(io_->next_hop_mac(kCore, *IpAddr::parse("10.202.0.9")), std::nullopt);  // solicits
+  io_->poll(now_);  // the solicitation leaves with the next TX flush
+  std::vector<Bytes> out = sent(kCore, 1);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], arp_request_from_us(kCore, "10.202.0.1", "10.202.0.9"));
+  arp_reply(kCore, "10.202.0.9", "10.202.0.1");
+  EXPECT_EQ(resolved, std::vector<std::string>{"1 10.202.0.9"});
+  auto mac = io_->next_hop_mac(kCore, *IpAddr::parse("10.202.0.9"));
+  ASSERT_TRUE(mac.has_value());
+  EXPECT_EQ(Mac(std::to_array(mac->addr_bytes)), kPeerMac);
+  // No next hop at all: a zero MAC, so the flow is installed and waits for the peer's first packet.
+  auto none = io_->next_hop_mac(kCore, *IpAddr::parse("198.51.100.20"));
+  ASSERT_TRUE(none.has_value());
+  EXPECT_TRUE(rte_is_zero_ether_addr(&*none));
 }
 
 class SingleTxQueue : public ControlTx {
@@ -203,11 +262,35 @@ class SingleTxQueue : public ControlTx {
 TEST_F(SingleTxQueue, ControlSharesTheOnlyTxQueueWithTheWorkerOnTheSameLcore) {
   ASSERT_TRUE(dp_->shared_mode());
   EXPECT_EQ(dp_->iface(kCore).control_queue, 0);
-  EXPECT_EQ(send(kCore, "10.202.0.9", 5060, "OPTIONS"), SendResult::Held);
+  EXPECT_EQ(send(kCore, "10.202.0.9", 5060, "OPTIONS"), SendResult::Sent);
   std::vector<Bytes> out = sent(kCore, 0);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0], arp_request_from_us(kCore, "10.202.0.1", "10.202.0.9"));
 }
 
+class VlanControlTx : public ControlTx {
+ protected:
+  void customise(DataplaneConfig& cfg) override { cfg.ports[kAccess].vlan = 100; }
+  static Bytes tagged(const Mac& dst, const Mac& src, uint16_t type) {
+    return cat(ether(dst, src, 0x8100), Bytes{0x00, 0x64, static_cast<uint8_t>(type >> 8), static_cast<uint8_t>(type)});
+  }
+};
+
+TEST_F(VlanControlTx, FramesCarryTheTagAndResolveThroughTaggedArp) {
+  EXPECT_EQ(send(kAccess, "10.201.0.7", 5060, "SIP"), SendResult::Sent);
+  Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  std::vector<Bytes> out = sent(kAccess, 1);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], cat(tagged(bcast, our_mac(kAccess), 0x0806),
+                        arp(1, our_mac(kAccess), ip4("10.201.0.1"), Mac{}, ip4("10.201.0.7"))));
+  receive(kAccess, cat(tagged(our_mac(kAccess), kPeerMac, 0x0806),
+                       arp(2, kPeerMac, ip4("10.201.0.7"), our_mac(kAccess), ip4("10.201.0.1"))));
+  io_->poll(now_);
+  out = sent(kAccess, 1);
+  ASSERT_EQ(out.size(), 1u);
+  Bytes plain = udp4_frame(kPeerMac, our_mac(kAccess), ip4("10.201.0.1"), ip4("10.201.0.7"), 5060, 5060, text("SIP"));
+  EXPECT_EQ(out[0], cat(tagged(kPeerMac, our_mac(kAccess), 0x0800), Bytes(plain.begin() + 14, plain.end())));
+}
+
 }  // namespace
-}  // namespace sipedge::dataplane::test
+}  // namespace sipedge::control

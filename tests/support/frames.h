@@ -1,6 +1,6 @@
-// tests/dataplane/frames.h — test thread, pure. Builds and reads Ethernet/ARP/IPv4/IPv6/UDP/ICMP
+// tests/support/frames.h — test thread, pure. Builds and reads Ethernet/ARP/IPv4/IPv6/UDP/ICMP
 // frames byte by byte, independently of the dataplane's own code, so exact-bytes tests compare two
-// implementations. Checksums via common/checksum.h (RFC 1071), not DPDK's.
+// implementations. Checksums by tests/support/inet_checksum.h, neither DPDK's nor common/checksum.h.
 #pragma once
 
 #include <arpa/inet.h>
@@ -10,9 +10,13 @@
 #include <string>
 #include <vector>
 
-#include "common/checksum.h"
+#include "tests/support/inet_checksum.h"
 
 namespace sipedge::dataplane::test {
+
+using sipedge::test::inet_checksum;
+using sipedge::test::inet_fold;
+using sipedge::test::inet_sum;
 
 using Bytes = std::vector<uint8_t>;
 using Mac = std::array<uint8_t, 6>;
@@ -84,7 +88,7 @@ inline Bytes ipv4(const Ip4& src, const Ip4& dst, uint8_t proto, const Bytes& pa
   put16(b, 0);
   put(b, src);
   put(b, dst);
-  set16(b, 10, ntohs(csum(b.data(), 20)));
+  set16(b, 10, inet_checksum(b.data(), 20));
   put(b, payload);
   return b;
 }
@@ -96,7 +100,7 @@ inline uint32_t pseudo4(const Ip4& src, const Ip4& dst, uint8_t proto, size_t le
   p.push_back(0);
   p.push_back(proto);
   put16(p, static_cast<uint16_t>(len));
-  return csum_partial(p.data(), p.size());
+  return inet_sum(p.data(), p.size());
 }
 inline uint32_t pseudo6(const Ip6& src, const Ip6& dst, uint8_t proto, size_t len) {
   Bytes p;
@@ -104,7 +108,7 @@ inline uint32_t pseudo6(const Ip6& src, const Ip6& dst, uint8_t proto, size_t le
   put(p, dst);
   put32(p, static_cast<uint32_t>(len));
   put32(p, proto);
-  return csum_partial(p.data(), p.size());
+  return inet_sum(p.data(), p.size());
 }
 
 // UDP header + payload with the checksum over `pseudo` (0 -> 0xffff, RFC 768).
@@ -115,8 +119,8 @@ inline Bytes udp(uint16_t sport, uint16_t dport, const Bytes& payload, uint32_t 
   put16(b, static_cast<uint16_t>(8 + payload.size()));
   put16(b, 0);
   put(b, payload);
-  uint16_t c = static_cast<uint16_t>(~csum_fold(csum_partial(b.data(), b.size(), pseudo)));
-  set16(b, 6, c == 0 ? 0xffff : ntohs(c) == 0 ? 0xffff : ntohs(c));
+  const uint16_t c = inet_checksum(b.data(), b.size(), pseudo);
+  set16(b, 6, c == 0 ? 0xffff : c);
   return b;
 }
 
@@ -136,14 +140,15 @@ inline Bytes ipv6(const Ip6& src, const Ip6& dst, uint8_t next, const Bytes& pay
 inline Bytes icmp(uint8_t type, uint8_t code, const Bytes& body, uint32_t pseudo) {
   Bytes b{type, code, 0, 0};
   put(b, body);
-  set16(b, 2, ntohs(static_cast<uint16_t>(~csum_fold(csum_partial(b.data(), b.size(), pseudo)))));
+  set16(b, 2, inet_checksum(b.data(), b.size(), pseudo));
   return b;
 }
 
 inline Bytes text(const std::string& s) { return Bytes(s.begin(), s.end()); }
 
-inline Bytes cat(Bytes a, const Bytes& b) {
-  put(a, b);
+template <typename... More>
+inline Bytes cat(Bytes a, const More&... more) {
+  (put(a, more), ...);
   return a;
 }
 

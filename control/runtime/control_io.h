@@ -1,0 +1,88 @@
+// control/runtime/control_io.h — control lcore only (not thread safe: exactly one control lcore uses
+// it). The control plane's side of the dataplane: scanned SIP messages off the SIP ring and back to
+// their pool, and every datagram control sends (SipTransport): copied once into an mbuf chain,
+// Ethernet/[802.1Q]/IP/UDP prepended, next hop resolved by ARP/ND with packets held meanwhile,
+// fragmented above the MTU (RFC 791 §3.2, RFC 8200 §4.5), queued on each port's control TX queue.
+// It owns the neighbour table, answers its timers, and resolves next hops for the relay's flows.
+// Never blocks: a full queue or table is a counted drop.
+#pragma once
+
+#include <rte_mbuf.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "control/runtime/neighbour_table.h"
+#include "control/runtime/next_hops.h"
+#include "control/sip_io.h"
+#include "dataplane/counters.h"
+#include "dataplane/rings.h"
+#include "dataplane/shared_state.h"
+#include "dataplane/tx_buffer.h"
+
+namespace sipedge::control {
+
+class ControlIo final : public SipTransport, public NextHops {
+ public:
+  // `counters`: the control lcore's dataplane counters. `sip_ports[i]`: the source port of what
+  // interface i sends. `clock_tsc` reads the TSC (tests pass their own).
+  ControlIo(const dataplane::SharedState& shared, dataplane::LcoreCounters& counters,
+            const NeighbourTable::Config& neighbours, std::vector<uint16_t> sip_ports,
+            std::function<uint64_t()> clock_tsc = {});
+  ~ControlIo() override;
+  ControlIo(const ControlIo&) = delete;
+  ControlIo& operator=(const ControlIo&) = delete;
+
+  // Up to out.size() scanned messages from the workers; the caller owns them until release().
+  unsigned receive_sip(std::span<dataplane::SipItem*> out) noexcept;
+  // Frees the item's mbuf and returns the item to its pool.
+  void release(dataplane::SipItem* item) noexcept;
+
+  // Neighbour answers from the workers, neighbour timers, TX flush. Returns work done (0 = idle).
+  unsigned poll(uint64_t now_tsc) noexcept;
+
+  // NextHops, for the relay's flows. next_hop_mac: the gateway's MAC when `remote` is off-link or
+  // unset (a peer not known yet); a zero MAC when there is no next hop at all (the frame follows the
+  // peer's first packet); nullopt while unresolved: resolution starts and `on_resolved` hears when
+  // it completes.
+  rte_ether_addr interface_mac(uint16_t iface) const override { return shared_.ifaces[iface].mac; }
+  std::optional<IpAddr> next_hop(uint16_t iface, const IpAddr& remote) const override;
+  std::optional<rte_ether_addr> next_hop_mac(uint16_t iface, const IpAddr& remote) override;
+  // Called when a neighbour answers: (interface, next-hop address).
+  void set_on_resolved(std::function<void(uint16_t, const IpAddr&)> fn) { on_resolved_ = std::move(fn); }
+
+  const NeighbourTable& neighbours() const noexcept { return neighbours_; }
+
+ private:
+  // SipTransport: one UDP datagram from the interface's SIP port.
+  SendResult transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) override;
+  // The payload as an mbuf chain (each segment filled to its tailroom), or nullptr.
+  rte_mbuf* copy_payload(std::string_view bytes) noexcept;
+  // Builds Ether/[802.1Q]/IP/UDP around `payload` (taking ownership), fragments, sends or holds.
+  SendResult send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint& dest, uint16_t src_port,
+                      uint64_t now) noexcept;
+  // Frames (L2 written, destination MAC pending) for one next hop: send now or hold.
+  SendResult dispatch(const dataplane::Interface& ifc, const IpAddr& next_hop, rte_mbuf** frames, unsigned n,
+                      uint64_t now) noexcept;
+  void send_solicit(uint16_t iface, const IpAddr& target) noexcept;
+  void handle_neighbour_frame(rte_mbuf* m, uint64_t now) noexcept;
+  void release_held(const dataplane::Interface& ifc, const rte_ether_addr& mac, std::vector<rte_mbuf*>& frames) noexcept;
+  // Prepends Ethernet (and the VLAN tag) in front of the IP packet at m's data start.
+  bool prepend_l2(const dataplane::Interface& ifc, rte_mbuf* m, bool v6) noexcept;
+
+  const dataplane::SharedState& shared_;
+  dataplane::LcoreCounters& counters_;
+  std::vector<uint16_t> sip_ports_;
+  std::function<uint64_t()> clock_tsc_;
+  dataplane::TxBuffer tx_;
+  NeighbourTable neighbours_;
+  std::function<void(uint16_t, const IpAddr&)> on_resolved_;
+  uint16_t ip_id_ = 0;
+  uint32_t ip6_frag_id_ = 0;
+  std::vector<rte_mbuf*> scratch_;  // released / failed frames (reused)
+};
+
+}  // namespace sipedge::control

@@ -1,0 +1,73 @@
+// control/runtime/control_loop.cc — control lcore. See control_loop.h.
+#include "control/runtime/control_loop.h"
+
+#include <rte_cycles.h>
+
+#include "control/runtime/rtp_relay_backend.h"
+#include "dataplane/idle_backoff.h"
+
+namespace sipedge::control {
+namespace {
+
+constexpr unsigned kSipBurst = 32;
+// Flow slots the idle sweep visits per pass: bounded, so a million flows never stall the loop.
+constexpr uint32_t kSweepSlots = 65536;
+
+}  // namespace
+
+ControlLoop::ControlLoop(Parts parts, Timing timing) : parts_(parts), timing_(timing) {}
+
+unsigned ControlLoop::drain_sip() {
+  dataplane::SipItem* items[kSipBurst];
+  const unsigned n = parts_.io.receive_sip(items);
+  for (unsigned i = 0; i < n; ++i) {
+    dataplane::SipItem* item = items[i];
+    const Inbound in{item->msg, Endpoint{item->src, item->src_port}, Endpoint{item->dst, item->dst_port}, item->iface};
+    if (item->scan.status == parser::ScanStatus::Complete)
+      parts_.proxy.on_message(in);
+    else
+      parts_.proxy.on_malformed(in, item->scan.fault);
+    parts_.io.release(item);
+  }
+  return n;
+}
+
+bool ControlLoop::on_idle(void* ctx, const relay::IdleReport& r) {
+  // MediaManager decides whether the call's media is dead (every direction silent, not on hold).
+  static_cast<ControlLoop*>(ctx)->parts_.proxy.on_media_idle(RtpRelayBackend::handle_of(r.handle));
+  return true;
+}
+
+unsigned ControlLoop::poll_once(uint64_t now_tsc) {
+  unsigned work = parts_.dataplane.poll_control_lanes(now_tsc);
+  work += drain_sip();
+  parts_.proxy.on_tick();
+  if (now_tsc >= next_sweep_tsc_) {
+    next_sweep_tsc_ = now_tsc + timing_.idle_check_tsc;
+    work += parts_.table.sweep_idle(now_tsc, timing_.media_timeout_tsc, &ControlLoop::on_idle, this, kSweepSlots);
+  }
+  if (now_tsc >= next_reclaim_tsc_) {
+    next_reclaim_tsc_ = now_tsc + rte_get_tsc_hz() / 1000;
+    parts_.table.reclaim();
+  }
+  if (parts_.management) work += parts_.management->poll();
+  work += parts_.io.poll(now_tsc);
+
+  if (stop_requested_.load(std::memory_order_relaxed)) {
+    if (!ending_) {
+      ending_ = true;
+      parts_.proxy.end_all_calls("gateway shutdown");
+      end_deadline_tsc_ = now_tsc + timing_.shutdown_grace_tsc;
+    } else if (now_tsc >= end_deadline_tsc_) {
+      parts_.dataplane.stop();
+    }
+  }
+  return work;
+}
+
+void ControlLoop::run() {
+  dataplane::IdleBackoff idle(timing_.idle);
+  while (!finished()) idle.on_poll(poll_once(rte_rdtsc()));
+}
+
+}  // namespace sipedge::control

@@ -1,0 +1,62 @@
+// control/runtime/control_loop.h — control lcore. The one loop of the control lcore (DESIGN §2): the
+// worker lanes it hosts (shared mode, control RX queues), SIP messages off the ring into the proxy,
+// the proxy's timers, neighbour answers and the control TX queue, the relay's idle sweep (silent
+// media ends calls), RCU reclamation of retired flows, and the management socket; idle backoff in
+// between. On stop it ends every call with BYE both ways, lets the BYEs leave, then stops the
+// workers. Nothing else calls up into control: the dataplane only offers rings and queues.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "control/api/management_server.h"
+#include "control/media/media_manager.h"
+#include "control/proxy/proxy.h"
+#include "control/runtime/control_io.h"
+#include "dataplane/config.h"
+#include "dataplane/dataplane.h"
+#include "rtp_relay/flow_table.h"
+
+namespace sipedge::control {
+
+class ControlLoop {
+ public:
+  struct Parts {
+    dataplane::Dataplane& dataplane;
+    ControlIo& io;
+    Proxy& proxy;
+    relay::FlowTable& table;
+    ManagementServer* management = nullptr;  // none in tests
+  };
+  struct Timing {
+    uint64_t idle_check_tsc;     // how often the relay is swept for silent flows
+    uint64_t media_timeout_tsc;  // silence that makes a flow direction idle
+    uint64_t shutdown_grace_tsc; // how long BYEs (and ARP for them) get to leave on stop
+    dataplane::IdleBackoffConfig idle;
+  };
+
+  ControlLoop(Parts parts, Timing timing);
+
+  // One iteration at `now_tsc`. Returns the work done (0 = idle).
+  unsigned poll_once(uint64_t now_tsc);
+  // Iterates until stopped (request_stop), then ends calls and returns once the workers stopped.
+  void run();
+  // Async-signal-safe.
+  void request_stop() noexcept { stop_requested_.store(true, std::memory_order_relaxed); }
+  // True once the loop has ended the calls and stopped the dataplane.
+  bool finished() const noexcept { return parts_.dataplane.stopping(); }
+
+ private:
+  unsigned drain_sip();
+  static bool on_idle(void* ctx, const relay::IdleReport& r);
+
+  Parts parts_;
+  Timing timing_;
+  std::atomic<bool> stop_requested_{false};
+  bool ending_ = false;
+  uint64_t end_deadline_tsc_ = 0;
+  uint64_t next_sweep_tsc_ = 0;
+  uint64_t next_reclaim_tsc_ = 0;
+};
+
+}  // namespace sipedge::control

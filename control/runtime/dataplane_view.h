@@ -1,0 +1,22 @@
+// control/runtime/dataplane_view.h — control lcore (management requests). The "dataplane" view of the
+// management API: per-interface packet events and drops summed over every lcore, and the relay's
+// totals. Lock-free reads of counters the lcores write.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <vector>
+
+#include "control/config.h"
+#include "dataplane/dataplane.h"
+#include "dataplane/media_relay.h"
+#include "rtp_relay/flow_table.h"
+
+namespace sipedge::control {
+
+// {"interfaces":[{"name","events":{...},"drops":{...}}...],
+//  "relay":{"rx_packets","forwarded_packets","forwarded_bytes","latched","drops":{...},"table_flows"}}
+nlohmann::json dataplane_view(const std::vector<InterfaceConfig>& interfaces, const dataplane::Dataplane& dp,
+                              const dataplane::MediaRelay& relay, const relay::FlowTable& table);
+
+}  // namespace sipedge::control

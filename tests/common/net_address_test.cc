@@ -1,0 +1,70 @@
+// tests/common/net_address_test.cc — pins common/net_address.{h,cc}: IPv4/IPv6 text in both
+// directions with network-order bytes, prefixes, and the private ranges NAT handling relies on.
+#include "common/net_address.h"
+
+#include <gtest/gtest.h>
+
+namespace sipedge {
+namespace {
+
+TEST(IpAddr, ParsesBothVersionsInNetworkOrder) {
+  auto v4 = IpAddr::parse("192.0.2.33");
+  ASSERT_TRUE(v4.has_value());
+  EXPECT_TRUE(v4->is_v4());
+  EXPECT_EQ(*v4, IpAddr::v4(192, 0, 2, 33));
+  EXPECT_EQ(v4->bytes[0], 192);
+  EXPECT_EQ(v4->bytes[3], 33);
+  auto v6 = IpAddr::parse("2001:db8::1");
+  ASSERT_TRUE(v6.has_value());
+  EXPECT_TRUE(v6->is_v6());
+  const std::array<uint8_t, 16> want = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  EXPECT_EQ(v6->bytes, want);
+  EXPECT_EQ(IpAddr::parse("[2001:db8::1]"), v6) << "URI hosts carry IPv6 in brackets";
+}
+
+TEST(IpAddr, RejectsWhatIsNotAnAddress) {
+  EXPECT_FALSE(IpAddr::parse("").has_value());
+  EXPECT_FALSE(IpAddr::parse("192.0.2").has_value());
+  EXPECT_FALSE(IpAddr::parse("192.0.2.256").has_value());
+  EXPECT_FALSE(IpAddr::parse("example.com").has_value());
+  EXPECT_FALSE(IpAddr::parse("2001:db8::1::2").has_value());
+  EXPECT_FALSE(IpAddr::parse(std::string(100, '1')).has_value());
+}
+
+TEST(IpAddr, TextAndUriHostForms) {
+  EXPECT_EQ(IpAddr::parse("10.201.0.1")->to_string(), "10.201.0.1");
+  EXPECT_EQ(IpAddr::parse("2001:DB8:0:0::1")->to_string(), "2001:db8::1");
+  EXPECT_EQ(IpAddr::parse("2001:db8::1")->to_uri_host(), "[2001:db8::1]");
+  EXPECT_EQ((Endpoint{*IpAddr::parse("2001:db8::1"), 5060}).to_string(), "[2001:db8::1]:5060");
+  EXPECT_EQ((Endpoint{IpAddr::v4(192, 0, 2, 1), 5060}).to_string(), "192.0.2.1:5060");
+}
+
+TEST(IpAddr, UnspecifiedAndPrivate) {
+  EXPECT_TRUE(IpAddr::parse("0.0.0.0")->is_unspecified());
+  EXPECT_TRUE(IpAddr::parse("::")->is_unspecified());
+  EXPECT_FALSE(IpAddr{}.is_unspecified()) << "an address with no family is unset, not 0.0.0.0";
+  for (const char* p : {"10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "100.64.0.1", "fd00::1", "fe80::1"})
+    EXPECT_TRUE(IpAddr::parse(p)->is_private()) << p;
+  for (const char* p : {"172.32.0.1", "192.0.2.1", "8.8.8.8", "2001:db8::1", "100.128.0.1"})
+    EXPECT_FALSE(IpAddr::parse(p)->is_private()) << p;
+}
+
+TEST(IpPrefix, ContainsByFamilyAndLength) {
+  auto p = IpPrefix::parse("10.201.0.0/24");
+  ASSERT_TRUE(p.has_value());
+  EXPECT_TRUE(p->contains(*IpAddr::parse("10.201.0.77")));
+  EXPECT_FALSE(p->contains(*IpAddr::parse("10.201.1.1")));
+  EXPECT_FALSE(p->contains(*IpAddr::parse("::ffff:10.201.0.77")));
+  auto v6 = IpPrefix::parse("2001:db8::/33");
+  ASSERT_TRUE(v6.has_value());
+  EXPECT_TRUE(v6->contains(*IpAddr::parse("2001:db8:7fff::1")));
+  EXPECT_FALSE(v6->contains(*IpAddr::parse("2001:db8:8000::1")));
+  auto host = IpPrefix::parse("192.0.2.9");
+  ASSERT_TRUE(host.has_value());
+  EXPECT_EQ(host->length, 32);
+  EXPECT_FALSE(IpPrefix::parse("10.0.0.0/33").has_value());
+  EXPECT_FALSE(IpPrefix::parse("10.0.0.0/").has_value());
+}
+
+}  // namespace
+}  // namespace sipedge
