@@ -93,6 +93,10 @@ json proxy_stats_view(const ProxyCounters& counters) {
 #define SIPEDGE_PROXY_COUNTER_JSON(name, text) j[#name] = counters.name;
   SIPEDGE_PROXY_COUNTERS(SIPEDGE_PROXY_COUNTER_JSON)
 #undef SIPEDGE_PROXY_COUNTER_JSON
+  json refusals = json::object();
+  for (size_t c = 0; c < kRefusalCauseCount; ++c)
+    refusals[std::string(refusal_name(static_cast<RefusalCause>(c)))] = counters.refusals[c];
+  j["refusals"] = std::move(refusals);
   return j;
 }
 

@@ -12,19 +12,6 @@
 
 namespace sipedge::control {
 
-std::string_view media_error_reason(MediaError e) noexcept {
-  switch (e) {
-    case MediaError::BadSdp: return "Bad SDP";
-    case MediaError::NoPorts: return "No Media Ports Available";
-    case MediaError::RelayFull: return "Media Relay Full";
-    case MediaError::RelayRefused: return "Media Relay Refused the Flow";
-    case MediaError::TooManyStreams: return "Too Many Media Streams";
-    case MediaError::UnknownSession: return "Unknown Media Session";
-    case MediaError::AddressFamily: return "Incompatible Media Address Family";
-  }
-  return "Media Error";
-}
-
 namespace {
 
 // The parser refuses bodies with more media sections than it can index (parser::kMaxSdpMedia),
@@ -381,7 +368,8 @@ Result<std::string, MediaError> MediaManager::offer(MediaSessionId, Session& s, 
   const int t = 1 - f;
   PortPool* pools[2] = {pool(s.iface[0]), pool(s.iface[1])};
   // A new offer from the same side replaces the one pending; its ports serve the same streams.
-  std::optional<Offer> previous = std::move(s.offer[f]);
+  const bool had_previous = s.offer[f].has_value();
+  Offer previous = had_previous ? std::move(*s.offer[f]) : Offer{};
   s.offer[f].reset();
   Offer next;
   next.descs = d.descs;
@@ -389,7 +377,7 @@ Result<std::string, MediaError> MediaManager::offer(MediaSessionId, Session& s, 
   auto undo = [&] {
     for (const auto& [stream, ports] : next.acquired)
       for (int side = 0; side < 2; ++side) pools[side]->release(ports[side]);
-    s.offer[f] = std::move(previous);
+    if (had_previous) s.offer[f] = std::move(previous);
   };
   for (size_t i = 0; i < d.descs.size(); ++i) {
     if (d.descs[i].port == 0) continue;
@@ -399,8 +387,8 @@ Result<std::string, MediaError> MediaManager::offer(MediaSessionId, Session& s, 
     }
     std::array<uint16_t, 2> ports{0, 0};
     bool reused = false;
-    if (previous) {
-      auto& acq = previous->acquired;
+    {
+      auto& acq = previous.acquired;
       for (auto a = acq.begin(); a != acq.end(); ++a) {
         if (a->first != i) continue;
         ports = a->second;
@@ -424,10 +412,8 @@ Result<std::string, MediaError> MediaManager::offer(MediaSessionId, Session& s, 
     next.acquired.emplace_back(i, ports);
     ports_to[i] = ports[t];
   }
-  if (previous) {
-    for (const auto& [stream, ports] : previous->acquired)
-      for (int side = 0; side < 2; ++side) pools[side]->release(ports[side]);
-  }
+  for (const auto& [stream, ports] : previous.acquired)
+    for (int side = 0; side < 2; ++side) pools[side]->release(ports[side]);
   s.offer[f] = std::move(next);
   return write_sdp(s, t, d, ports_to);
 }

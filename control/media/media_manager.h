@@ -19,8 +19,9 @@
 
 namespace sipedge::control {
 
+// How each reaches the wire: control/proxy/refusal.h.
 enum class MediaError : uint8_t {
-  BadSdp,          // the body does not parse as SDP (answer 400/488)
+  BadSdp,          // the body does not parse as SDP (answer 488)
   NoPorts,         // the interface's relay port range is exhausted (answer 503)
   RelayFull,       // the flow table is full (answer 503)
   RelayRefused,    // the flow table refused the flow for another reason (answer 500)
@@ -28,7 +29,6 @@ enum class MediaError : uint8_t {
   UnknownSession,
   AddressFamily,   // a peer's media address is not of its interface's IP version (answer 488)
 };
-std::string_view media_error_reason(MediaError e) noexcept;
 
 // The relay as the control plane programs it. RtpRelayBackend (rtp_relay_backend.h) drives the
 // real rtp_relay::FlowTable; tests use a recording fake.

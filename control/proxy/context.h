@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@ struct Proxy::Context {
   uint16_t client_iface = 0;
   uint16_t best_status = 0;     // best final response so far (RFC 3261 §16.7 step 6)
   std::string best_response;    // its bytes, ready to send upstream
+  std::optional<Refusal> refusal;  // why sipedge itself could not pass the request or answer on
   bool cancelled = false;
   bool final_sent = false;
   std::string call_id;

@@ -105,12 +105,13 @@ std::vector<Proxy::Target> Proxy::resolve_targets(const Inbound& in, uint16_t& s
   return out;
 }
 
-std::optional<std::string> Proxy::build_forward(const Inbound& in, const Target& t, std::string_view rr_token, bool initial,
-                                                std::string& branch, MediaSessionId media, int media_from) {
+Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Target& t, std::string_view rr_token,
+                                                  bool initial, std::string& branch, MediaSessionId media,
+                                                  int media_from) {
   const parser::Message& msg = in.msg;
   const InterfaceConfig* out_if = config_.interface(t.iface);
   const InterfaceConfig* in_if = config_.interface(in.iface);
-  if (!out_if || !in_if) return std::nullopt;
+  if (!out_if || !in_if) return Err(refused(refusal(RefusalCause::NoInterface)));
   parser::EditList edits;
   std::deque<std::string> texts;  // stable storage for the edit texts
   auto keep = [&](std::string s) -> std::string_view { return texts.emplace_back(std::move(s)); };
@@ -200,11 +201,13 @@ std::optional<std::string> Proxy::build_forward(const Inbound& in, const Target&
 
   if (auto role = request_sdp_role(msg.method()); role && media && media_from >= 0 && is_sdp(msg)) {
     auto body = media_.rewrite(media, static_cast<MediaSide>(media_from), msg.body(), *role);
-    if (!body) return std::nullopt;
+    if (!body) return Err(refused(refusal(body.error())));
     edits.replace_body(keep(std::move(*body)));
   }
 
-  return apply_edits(msg, edits);
+  auto out = apply_edits(msg, edits);
+  if (!out) return Err(refused(refusal(RefusalCause::RewriteFailed)));
+  return std::move(*out);
 }
 
 void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target> targets) {
@@ -262,7 +265,12 @@ bool Proxy::try_next_target(Context& ctx) {
                                      : std::string();
     auto bytes = build_forward(in, t, rr_token, ctx.initial, branch, ctx.media, ctx.media_from);
     if (!bytes) {
-      if (ctx.best_status == 0 || ctx.best_status == 408) ctx.best_status = 488;
+      // This target cannot be tried; the next may (another interface). If none answers better,
+      // the caller hears why.
+      if (ctx.best_status == 0 || ctx.best_status == 408) {
+        ctx.best_status = bytes.error().status;
+        ctx.refusal = bytes.error();
+      }
       continue;
     }
     if (Call* call = calls_.find(ctx.call); call && ctx.invite && ctx.initial) {
@@ -430,7 +438,7 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
   std::string branch;
   auto bytes = build_forward(in, t, {}, false, branch, call ? call->media : 0, call && call->media ? media_from : -1);
   if (!bytes) {
-    if (!ack) reply(server, in, 488, "Not Acceptable Here");
+    if (!ack) reply_refusal(server, in, bytes.error());
     return;
   }
   if (ack) {

@@ -110,17 +110,35 @@ std::optional<uint16_t> Proxy::interface_for(const IpAddr& dest) const {
   return std::nullopt;
 }
 
+std::string Proxy::local_response(TxnId server, const Inbound& in, uint16_t status, std::string_view reason,
+                                  std::span<const HeaderLine> headers, std::string_view body) {
+  std::vector<HeaderLine> extra;
+  extra.push_back({"Server", config_.user_agent});
+  extra.insert(extra.end(), headers.begin(), headers.end());
+  // The To tag of every response this server transaction generates (RFC 3261 §8.2.6.2).
+  char tag[24];
+  std::snprintf(tag, sizeof tag, "se%llx", static_cast<unsigned long long>(server));
+  if (status >= 200) ++counters_.local_replies;
+  return build_response(in.msg, status, reason, tag, received_via(in), extra, body);
+}
+
 void Proxy::reply(TxnId server, const Inbound& in, uint16_t status, std::string_view reason,
                   std::vector<std::pair<std::string, std::string>> headers, std::string_view body) {
   std::vector<HeaderLine> extra;
-  extra.push_back({"Server", config_.user_agent});
   for (const auto& [n, v] : headers) extra.push_back({n, v});
-  char tag[24];
-  std::snprintf(tag, sizeof tag, "se%llx", static_cast<unsigned long long>(server));
-  const std::string via = received_via(in);
-  std::string bytes = build_response(in.msg, status, reason, tag, via, extra, body);
-  if (status >= 200) ++counters_.local_replies;
-  txns_.respond(server, status, std::move(bytes));
+  txns_.respond(server, status, local_response(server, in, status, reason, extra, body));
+}
+
+Refusal Proxy::refused(Refusal r) {
+  ++counters_.refusals[static_cast<size_t>(r.cause)];
+  return r;
+}
+
+void Proxy::reply_refusal(TxnId server, const Inbound& in, const Refusal& r) {
+  const std::string retry = std::to_string(r.retry_after_s);
+  const HeaderLine retry_after{"Retry-After", retry};
+  txns_.respond(server, r.status,
+                local_response(server, in, r.status, r.reason, {&retry_after, r.retry_after_s ? 1u : 0u}));
 }
 
 void Proxy::reply_stateless(const Inbound& in, uint16_t status, std::string_view reason) {

@@ -6,11 +6,13 @@
 // It is the transaction user of TransactionLayer; the gateway loop feeds it messages and time.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -21,9 +23,11 @@
 #include "control/config.h"
 #include "control/dialog/call_table.h"
 #include "control/media/media_manager.h"
+#include "control/proxy/refusal.h"
 #include "control/proxy/route_token.h"
 #include "control/registrar/location.h"
 #include "control/registrar/registrar.h"
+#include "control/sip_build.h"
 #include "control/sip_io.h"
 #include "control/timer_wheel.h"
 #include "control/transaction/transaction_layer.h"
@@ -58,6 +62,8 @@ struct ProxyCounters {
 #define SIPEDGE_PROXY_COUNTER_FIELD(name, text) uint64_t name = 0;
   SIPEDGE_PROXY_COUNTERS(SIPEDGE_PROXY_COUNTER_FIELD)
 #undef SIPEDGE_PROXY_COUNTER_FIELD
+  // Requests and answers sipedge could not pass on, by cause (refusal.h).
+  std::array<uint64_t, kRefusalCauseCount> refusals{};
 };
 
 // Branch prefix of the NAT keepalive OPTIONS sipedge sends; their answers are dropped.
@@ -120,6 +126,9 @@ class Proxy final : public TransactionUser {
   void reply(TxnId server, const Inbound& in, uint16_t status, std::string_view reason,
              std::vector<std::pair<std::string, std::string>> headers = {}, std::string_view body = {});
   void reply_stateless(const Inbound& in, uint16_t status, std::string_view reason);
+  // A response sipedge itself generates for server transaction `server` (Server header, To tag).
+  std::string local_response(TxnId server, const Inbound& in, uint16_t status, std::string_view reason,
+                             std::span<const HeaderLine> headers, std::string_view body = {});
   std::string received_via(const Inbound& in) const;
   bool is_local_host(std::string_view host, uint16_t port, bool has_port) const;
   bool is_local_domain(std::string_view host) const;
@@ -140,13 +149,18 @@ class Proxy final : public TransactionUser {
   void forward_initial(TxnId server, const Inbound& in, std::vector<Target> targets);
   void forward_in_dialog(TxnId server, const Inbound& in);
   bool try_next_target(Context& ctx);
-  // `rr_token`: Record-Route with this token (route_token.h); empty for no Record-Route.
-  std::optional<std::string> build_forward(const Inbound& in, const Target& t, std::string_view rr_token, bool initial,
-                                           std::string& branch, MediaSessionId media, int media_from);
+  // `rr_token`: Record-Route with this token (route_token.h); empty for no Record-Route. The
+  // forwarded bytes, or why they cannot be built (counted).
+  Result<std::string, Refusal> build_forward(const Inbound& in, const Target& t, std::string_view rr_token,
+                                             bool initial, std::string& branch, MediaSessionId media, int media_from);
+  // Counts `r` and returns it.
+  Refusal refused(Refusal r);
+  // Answers `in` with the refusal's status, reason and Retry-After.
+  void reply_refusal(TxnId server, const Inbound& in, const Refusal& r);
 
   // response.cc — responses
   void handle_response(const Inbound& in);
-  std::optional<std::string> build_upstream_response(const Inbound& in, const Context* ctx);
+  Result<std::string, Refusal> build_upstream_response(const Inbound& in, const Context* ctx);
   void finish_context(Context& ctx, uint16_t status, const std::string& bytes);
   void send_best_upstream(Context& ctx);
 

@@ -41,7 +41,7 @@ std::string_view reason_for(uint16_t status) {
 
 }  // namespace
 
-std::optional<std::string> Proxy::build_upstream_response(const Inbound& in, const Context* ctx) {
+Result<std::string, Refusal> Proxy::build_upstream_response(const Inbound& in, const Context* ctx) {
   const parser::Message& msg = in.msg;
   parser::EditList edits;
   std::deque<std::string> texts;
@@ -49,7 +49,7 @@ std::optional<std::string> Proxy::build_upstream_response(const Inbound& in, con
 
   // Our Via is the first via-parm; remove it (or just it, when the header holds several).
   const parser::HeaderField* top = msg.find(parser::HeaderId::Via);
-  if (!top) return std::nullopt;
+  if (!top) return Err(refused(refusal(RefusalCause::RewriteFailed)));  // handle_response checked it
   {
     parser::CommaItems items(msg.text(top->value));
     std::string_view first, item;
@@ -86,11 +86,13 @@ std::optional<std::string> Proxy::build_upstream_response(const Inbound& in, con
       // The answer to the request's offer, or, when the request had none, the offer itself.
       const auto side = static_cast<MediaSide>(1 - ctx->media_from);
       auto body = media_.rewrite(ctx->media, side, msg.body(), ctx->offer_in_request ? SdpRole::Answer : SdpRole::Offer);
-      if (!body) return std::nullopt;
+      if (!body) return Err(refused(refusal(body.error())));
       edits.replace_body(keep(std::move(*body)));
     }
   }
-  return apply_edits(msg, edits);
+  auto out = apply_edits(msg, edits);
+  if (!out) return Err(refused(refusal(RefusalCause::RewriteFailed)));
+  return std::move(*out);
 }
 
 void Proxy::handle_response(const Inbound& in) {
@@ -158,10 +160,11 @@ void Proxy::on_response(TxnId client, const Inbound& in) {
 
   auto bytes = build_upstream_response(in, &ctx);
   if (!bytes) {
-    // The answer's SDP could not be anchored: the caller gets an error instead of media that
-    // bypasses the relay.
+    // The answer's SDP could not be anchored: the caller gets the cause instead of media that
+    // bypasses the relay (the callee, never ACKed, ends its side by RFC 3261 §13.3.1.4).
     if (status >= 200 && status < 300) {
-      ctx.best_status = 488;
+      ctx.best_status = bytes.error().status;
+      ctx.refusal = bytes.error();
       ctx.best_response.clear();
       send_best_upstream(ctx);
     }
@@ -210,13 +213,14 @@ void Proxy::send_best_upstream(Context& ctx) {
   uint16_t status = ctx.best_status ? ctx.best_status : (ctx.cancelled ? 487 : 408);
   std::string bytes = ctx.best_response;
   if (bytes.empty()) {
-    const parser::Message& req = ctx.request->msg;
-    const Inbound in{req, ctx.source, ctx.local, ctx.in_iface};
-    const HeaderLine server{"Server", config_.user_agent};
-    char tag[24];
-    std::snprintf(tag, sizeof tag, "se%llx", static_cast<unsigned long long>(ctx.server));
-    bytes = build_response(req, status, reason_for(status), tag, received_via(in), {&server, 1});
-    ++counters_.local_replies;
+    const Inbound in{ctx.request->msg, ctx.source, ctx.local, ctx.in_iface};
+    // Our own refusal is the best answer: say why, and when a retry may pass.
+    const bool refused_here = ctx.refusal && ctx.refusal->status == status;
+    const std::string retry = refused_here ? std::to_string(ctx.refusal->retry_after_s) : "";
+    const HeaderLine retry_after{"Retry-After", retry};
+    const size_t extra = refused_here && ctx.refusal->retry_after_s ? 1 : 0;
+    bytes = local_response(ctx.server, in, status, refused_here ? ctx.refusal->reason : reason_for(status),
+                           {&retry_after, extra});
   } else {
     ++counters_.forwarded_responses;
   }

@@ -92,20 +92,21 @@ class ProxyTest : public ::testing::Test {
   }
 
   std::string invite(const std::string& auth, int cseq = 1, const std::string& branch = "z9hG4bKinv1",
-                     const std::string& to_user = "1012") {
+                     const std::string& to_user = "1012", const std::string& body = kOffer) {
     return "INVITE sip:" + to_user + "@sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=" + branch +
            ";rport\r\nMax-Forwards: 70\r\nFrom: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\nTo: <sip:" + to_user +
            "@sipedge.test>\r\nCall-ID: call-1\r\nCSeq: " + std::to_string(cseq) +
            " INVITE\r\nContact: <sip:1006@10.201.0.2:5060>\r\n" +
            (auth.empty() ? "" : "Proxy-Authorization: " + auth + "\r\n") +
-           "Content-Type: application/sdp\r\nContent-Length: " + std::to_string(kOffer.size()) + "\r\n\r\n" + kOffer;
+           "Content-Type: application/sdp\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   }
 
-  // Alice INVITEs Bob through the 407 challenge; returns the INVITE that reached Bob.
-  Sent place_call() {
+  // Alice INVITEs Bob through the 407 challenge; returns the INVITE that reached Bob (or what
+  // Alice got when sipedge refused it).
+  Sent place_call(const std::string& body = kOffer) {
     register_user("1006", kAlice);
     register_user("1012", kBob);
-    deliver(invite(""), kAlice);
+    deliver(invite("", 1, "z9hG4bKinv1", "1012", body), kAlice);
     EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 100 Trying");
     const Sent challenge = wire.pop();
     EXPECT_EQ(first_line(challenge.bytes), "SIP/2.0 407 Proxy Authentication Required");
@@ -119,7 +120,7 @@ class ProxyTest : public ::testing::Test {
             kAlice);
     EXPECT_TRUE(wire.sent.empty()) << "the ACK for 407 is absorbed";
     const std::string pa = header(challenge.bytes, parser::HeaderId::ProxyAuthenticate);
-    deliver(invite(credentials(pa, "1006", "INVITE", "sip:1012@sipedge.test"), 2, "z9hG4bKinv2"), kAlice);
+    deliver(invite(credentials(pa, "1006", "INVITE", "sip:1012@sipedge.test"), 2, "z9hG4bKinv2", "1012", body), kAlice);
     EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 100 Trying");
     return wire.pop();
   }
@@ -697,6 +698,44 @@ TEST_F(ProxyTest, MediaTimeoutEndsTheCallWithByeBothWays) {
   ASSERT_EQ(cdrs.size(), 1u);
   EXPECT_NE(cdrs[0].find("\"end_reason\":\"media timeout\""), std::string::npos);
   EXPECT_EQ(relay.size(), 0u);
+}
+
+TEST_F(ProxyTest, SdpThatDoesNotParseIsRefusedWith488NamingTheFault) {
+  const Sent refused = place_call("this is not SDP\r\n");
+  EXPECT_EQ(refused.dest, kAlice);
+  EXPECT_EQ(first_line(refused.bytes), "SIP/2.0 488 Not Acceptable Here: Bad SDP");
+  EXPECT_EQ(header(refused.bytes, parser::HeaderId::RetryAfter), "");
+  EXPECT_TRUE(wire.sent.empty()) << "nothing reached Bob";
+  EXPECT_EQ(proxy.counters().refusals[static_cast<size_t>(RefusalCause::BadSdp)], 1u);
+  expect_no_state();
+}
+
+TEST_F(ProxyTest, AFullRelayAtAnswerTimeIs503WithRetryAfterAndNoMediaBypass) {
+  const Sent fwd = place_call();
+  relay.refuse = MediaError::RelayFull;
+  deliver(response_from_bob(fwd.bytes, 200, "OK", kAnswer), kBob);
+  const Sent upstream = wire.pop();
+  EXPECT_EQ(upstream.dest, kAlice);
+  EXPECT_EQ(first_line(upstream.bytes), "SIP/2.0 503 Service Unavailable: Media Relay Full");
+  EXPECT_EQ(header(upstream.bytes, parser::HeaderId::RetryAfter), "5");
+  EXPECT_EQ(body_of(upstream.bytes), "") << "Bob's SDP never reaches Alice unanchored";
+  EXPECT_EQ(proxy.counters().refusals[static_cast<size_t>(RefusalCause::RelayFull)], 1u);
+  EXPECT_EQ(proxy.calls().size(), 0u);
+  ASSERT_EQ(cdrs.size(), 1u);
+  EXPECT_NE(cdrs[0].find("\"final_status\":503"), std::string::npos) << cdrs[0];
+}
+
+TEST(Refusal, EveryMediaErrorReachesTheWireAsItsOwnAnswer) {
+  EXPECT_EQ(refusal(MediaError::BadSdp).status, 488);
+  EXPECT_EQ(refusal(MediaError::TooManyStreams).status, 488);
+  EXPECT_EQ(refusal(MediaError::AddressFamily).status, 488);
+  EXPECT_EQ(refusal(MediaError::NoPorts).status, 503);
+  EXPECT_EQ(refusal(MediaError::NoPorts).retry_after_s, 5u);
+  EXPECT_EQ(refusal(MediaError::RelayFull).status, 503);
+  EXPECT_EQ(refusal(MediaError::RelayRefused).status, 500);
+  EXPECT_EQ(refusal(MediaError::RelayRefused).retry_after_s, 0u);
+  EXPECT_EQ(refusal(MediaError::NoPorts).reason, "Service Unavailable: No Media Ports Available");
+  EXPECT_EQ(refusal_name(RefusalCause::NoPorts), "NoPorts");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,7 +45,9 @@ struct FakeRelay : FlowBackend {
   std::map<Handle, std::pair<End, End>> flows;
   std::map<Handle, Counters> relayed;
   Handle next = 1;
+  std::optional<MediaError> refuse;  // every install fails with this
   Result<Handle, MediaError> install(const End& a, const End& b) override {
+    if (refuse) return Err(*refuse);
     flows[next] = {a, b};
     return next++;
   }

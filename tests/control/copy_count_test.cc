@@ -1,0 +1,124 @@
+// tests/control/copy_count_test.cc — how many times control copies an INVITE between the ring and
+// the wire, counted by a global operator new hook: a request padded to 12 kB makes every heap block
+// of at least that size one of its copies. Expected: the proxy context's owned copy (OwnedMessage,
+// for serial forking and local answers) and the rewritten INVITE the client transaction keeps for
+// retransmission. The transport writes that one into the mbuf (not counted: no heap). Neither a
+// retransmission from the caller nor Timer A's retransmission towards the callee copies again.
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "control/owned_message.h"
+#include "parser/scanner_hand.h"
+#include "tests/control/proxy_test_util.h"
+
+namespace {
+
+std::atomic<bool> g_armed{false};
+std::atomic<size_t> g_threshold{0};
+std::atomic<unsigned> g_large{0};
+
+}  // namespace
+
+// Replaces the program's allocation functions (C++ [replacement.functions]); counts only while armed.
+// GCC pairs the inlined malloc/free with new/delete and warns; they are this pair's own.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void* operator new(std::size_t n) {
+  if (g_armed.load(std::memory_order_relaxed) && n >= g_threshold.load(std::memory_order_relaxed)) {
+    g_large.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (void* p = std::malloc(n == 0 ? 1 : n)) {
+    return p;
+  }
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
+
+namespace sipedge::control {
+namespace {
+
+using testing::test_config;
+
+constexpr size_t kPadding = 12000;
+
+// A transport that keeps nothing: what it is handed goes to the wire (ControlIo copies into an
+// mbuf), so a recorder's own copy must not be counted.
+struct SizeOnlyTransport : SipTransport {
+  std::vector<std::pair<std::string, size_t>> sent;  // first line, size
+  SendResult transmit(uint16_t, const Endpoint&, std::string_view bytes) override {
+    const bool armed = g_armed.exchange(false);
+    sent.emplace_back(std::string(bytes.substr(0, bytes.find("\r\n"))), bytes.size());
+    g_armed = armed;
+    return SendResult::Sent;
+  }
+};
+
+class CopyCountTest : public ::testing::Test {
+ protected:
+  static_assert(sizeof(OwnedMessage) < kPadding, "the padding must dwarf the message index");
+
+  ControlConfig config = [] {
+    ControlConfig c = test_config();
+    c.trusted = {*IpPrefix::parse("10.201.0.2/32")};
+    return c;
+  }();
+  SizeOnlyTransport wire;
+  testing::FakeRelay relay;
+  ManualClock clock;
+  MediaManager media{config, relay};
+  parser::HandScanner scanner;
+  Proxy proxy{config, wire, media, clock, scanner, RouteToken("copy-test")};
+
+  static std::string invite() {
+    const std::string sdp =
+        "v=0\r\no=a 1 1 IN IP4 10.201.0.2\r\ns=-\r\nc=IN IP4 10.201.0.2\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n";
+    return "INVITE sip:+4930123@sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKcopy;rport\r\n"
+           "Max-Forwards: 70\r\nFrom: <sip:1006@sipedge.test>;tag=a1\r\nTo: <sip:+4930123@sipedge.test>\r\n"
+           "Call-ID: copy-count\r\nCSeq: 1 INVITE\r\nContact: <sip:1006@10.201.0.2:5060>\r\nX-Padding: " +
+           std::string(kPadding, 'p') + "\r\nContent-Type: application/sdp\r\nContent-Length: " +
+           std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
+  }
+  // Large heap blocks made while `fn` runs.
+  template <typename Fn>
+  unsigned large_allocations(Fn fn) {
+    g_large = 0;
+    g_threshold = kPadding;
+    g_armed = true;
+    fn();
+    g_armed = false;
+    return g_large.load();
+  }
+};
+
+TEST_F(CopyCountTest, AnInviteIsCopiedOnceAndRewrittenOnceOnItsWayThrough) {
+  const std::string bytes = invite();
+  parser::Message msg;  // the dataplane's scan of the datagram in its mbuf
+  ASSERT_EQ(scanner.scan(bytes, parser::Framing::Datagram, msg).status, parser::ScanStatus::Complete);
+  const Inbound in{msg, testing::kAlice, Endpoint{IpAddr::v4(10, 201, 0, 1), 5060}, 0};
+
+  EXPECT_EQ(large_allocations([&] { proxy.on_message(in); }), 2u);
+  ASSERT_EQ(wire.sent.size(), 2u);
+  EXPECT_EQ(wire.sent[0].first, "SIP/2.0 100 Trying");
+  EXPECT_EQ(wire.sent[1].first, "INVITE sip:+4930123@sipedge.test SIP/2.0");
+  EXPECT_GT(wire.sent[1].second, kPadding);
+
+  // The caller retransmits: the server transaction absorbs it without copying anything.
+  EXPECT_EQ(large_allocations([&] { proxy.on_message(in); }), 0u);
+  // Timer A: the client transaction resends the bytes it keeps.
+  EXPECT_EQ(large_allocations([&] {
+              clock.advance(600);
+              proxy.on_tick();
+            }),
+            0u);
+  ASSERT_EQ(wire.sent.size(), 4u);  // + 100 Trying again for the retransmission, + INVITE again
+  EXPECT_EQ(wire.sent[3].first, "INVITE sip:+4930123@sipedge.test SIP/2.0");
+}
+
+}  // namespace
+}  // namespace sipedge::control
