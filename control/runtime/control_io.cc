@@ -36,6 +36,19 @@ namespace {
 // 64 KB datagram / 1280-byte minimum IPv6 MTU, rounded up.
 constexpr unsigned kMaxFragments = 64;
 
+// The EtherType after the MAC addresses: `type` itself, or 802.1Q with the interface's VLAN and
+// then `type` (host order).
+void set_ether_type(const Interface& ifc, rte_ether_hdr* eth, uint16_t type) noexcept {
+  if (ifc.vlan) {
+    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
+    auto* vlan = reinterpret_cast<VlanHeader*>(eth + 1);
+    vlan->tci = rte_cpu_to_be_16(ifc.vlan);
+    vlan->ether_type = rte_cpu_to_be_16(type);
+  } else {
+    eth->ether_type = rte_cpu_to_be_16(type);
+  }
+}
+
 }  // namespace
 
 ControlIo::ControlIo(const dataplane::SharedState& shared, dataplane::LcoreCounters& counters,
@@ -121,17 +134,9 @@ bool ControlIo::prepend_l2(const Interface& ifc, rte_mbuf* m, bool v6) noexcept 
   if (eth == nullptr) {
     return false;
   }
-  uint16_t type = rte_cpu_to_be_16(v6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4);
   std::memset(&eth->dst_addr, 0, sizeof(eth->dst_addr));
   eth->src_addr = ifc.mac;
-  if (ifc.vlan) {
-    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
-    auto* vlan = reinterpret_cast<VlanHeader*>(eth + 1);
-    vlan->tci = rte_cpu_to_be_16(ifc.vlan);
-    vlan->ether_type = type;
-  } else {
-    eth->ether_type = type;
-  }
+  set_ether_type(ifc, eth, v6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4);
   m->l2_len = l2;
   return true;
 }
@@ -281,15 +286,7 @@ void ControlIo::send_solicit(uint16_t iface, const IpAddr& target) noexcept {
   uint16_t body = v6 ? sizeof(rte_ipv6_hdr) + sizeof(NdMessage) + sizeof(NdLinkAddrOption) : sizeof(rte_arp_hdr);
   auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_append(m, l2 + body));
   eth->src_addr = ifc.mac;
-  uint16_t type = rte_cpu_to_be_16(v6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_ARP);
-  if (ifc.vlan) {
-    eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
-    auto* vlan = reinterpret_cast<VlanHeader*>(eth + 1);
-    vlan->tci = rte_cpu_to_be_16(ifc.vlan);
-    vlan->ether_type = type;
-  } else {
-    eth->ether_type = type;
-  }
+  set_ether_type(ifc, eth, v6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_ARP);
   if (v6) {
     // RFC 4861 §7.2.2: to the target's solicited-node group, from our address, with our SLLA.
     auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, l2);

@@ -39,6 +39,18 @@ class ControlTx : public DataplaneTest {
     Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     return cat(ether(bcast, our_mac(iface), 0x0806), arp(1, our_mac(iface), ip4(us), Mac{}, ip4(target)));
   }
+  // The IPv6 neighbour `peer` answers our solicitation (RFC 4861 §4.4, solicited, with its TLLA).
+  void nd_advert(const Ip6& us, const Ip6& peer) {
+    Bytes na;
+    put32(na, 0x60000000);
+    put(na, peer);
+    na.push_back(2);
+    na.push_back(1);
+    put(na, kPeerMac);
+    receive(kCore, cat(ether(our_mac(kCore), kPeerMac, 0x86dd),
+                       ipv6(peer, us, 58, icmp(136, 0, na, pseudo6(peer, us, 58, 4 + na.size())), 255)));
+    io_->poll(now_);
+  }
   // The neighbour answers; the worker hands the answer to control, which polls once.
   void arp_reply(uint16_t iface, const char* peer, const char* us) {
     receive(iface, cat(ether(our_mac(iface), kPeerMac, 0x0806), arp(2, kPeerMac, ip4(peer), our_mac(iface), ip4(us))));
@@ -111,15 +123,7 @@ TEST_F(ControlTx, ResolvesIpv6NextHopWithNeighbourSolicitation) {
   Mac group_mac{0x33, 0x33, 0xff, 0x00, 0x00, 0x09};
   EXPECT_EQ(out[0], cat(ether(group_mac, our_mac(kCore), 0x86dd),
                         ipv6(us, group, 58, icmp(135, 0, ns, pseudo6(us, group, 58, 4 + ns.size())), 255)));
-  Bytes na;
-  put32(na, 0x60000000);
-  put(na, peer);
-  na.push_back(2);
-  na.push_back(1);
-  put(na, kPeerMac);
-  receive(kCore, cat(ether(our_mac(kCore), kPeerMac, 0x86dd),
-                     ipv6(peer, us, 58, icmp(136, 0, na, pseudo6(peer, us, 58, 4 + na.size())), 255)));
-  io_->poll(now_);
+  nd_advert(us, peer);
   out = sent(kCore, 1);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0], udp6_frame(kPeerMac, our_mac(kCore), us, peer, 5060, 5060, text("NOTIFY")));
@@ -167,15 +171,7 @@ TEST_F(ControlTx, FragmentsDatagramsLargerThanTheMtuAndTheyReassembleToTheOrigin
 TEST_F(ControlTx, FragmentsIpv6DatagramsWithAFragmentHeaderPerPiece) {
   Ip6 us = ip6("fd00:202::1"), peer = ip6("fd00:202::9");
   send(kCore, "fd00:202::9", 5060, "x");
-  Bytes na;
-  put32(na, 0x60000000);
-  put(na, peer);
-  na.push_back(2);
-  na.push_back(1);
-  put(na, kPeerMac);
-  receive(kCore, cat(ether(our_mac(kCore), kPeerMac, 0x86dd),
-                     ipv6(peer, us, 58, icmp(136, 0, na, pseudo6(peer, us, 58, 4 + na.size())), 255)));
-  io_->poll(now_);
+  nd_advert(us, peer);
   sent(kCore, 1);
   std::string big(2500, 'v');
   EXPECT_EQ(send(kCore, "fd00:202::9", 5060, big), SendResult::Sent);
