@@ -1,0 +1,279 @@
+// bench/control_bench.cc — the control plane's cost per call, without DPDK or sockets: every message
+// of a basic call (INVITE with SDP, 100, 180, 200 with SDP, ACK, BYE, 200) scanned as the dataplane
+// would and handed to the Proxy, whose transport keeps what it sends (the way ControlIo copies it
+// into an mbuf). The caller is trusted (no digest) on the access side, the callee a trunk on the
+// core side, so each call crosses interfaces with two Record-Routes and anchored media.
+//
+// Baseline in the same run: BM_ScanOnly scans the same nine messages and does nothing else, so the
+// ratio says what the proxy costs on top of reading the bytes. Run:
+//   ninja -C build control_bench && build/bench/control_bench
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "control/media/media_manager.h"
+#include "control/proxy/proxy.h"
+#include "parser/scanner_hand.h"
+
+using namespace sipedge;
+using namespace sipedge::control;
+
+namespace {
+
+const Endpoint kAlice{IpAddr::v4(10, 201, 0, 2), 5060};
+const Endpoint kTrunk{IpAddr::v4(10, 202, 0, 2), 5060};
+
+ControlConfig bench_config() {
+  ControlConfig c;
+  InterfaceConfig access;
+  access.name = "access";
+  access.index = 0;
+  access.role = InterfaceRole::Access;
+  access.sip_address = IpAddr::v4(10, 201, 0, 1);
+  access.subnet = *IpPrefix::parse("10.201.0.0/24");
+  access.media_address = access.sip_address;
+  access.media_port_min = 20000;
+  access.media_port_max = 59999;
+  InterfaceConfig core = access;
+  core.name = "core";
+  core.index = 1;
+  core.role = InterfaceRole::Core;
+  core.sip_address = IpAddr::v4(10, 202, 0, 1);
+  core.subnet = *IpPrefix::parse("10.202.0.0/24");
+  core.media_address = core.sip_address;
+  c.interfaces = {access, core};
+  c.domains = {"sipedge.test"};
+  c.realm = "sipedge.test";
+  c.auth.realm = "sipedge.test";
+  c.trusted = {*IpPrefix::parse("10.201.0.0/24")};
+  RouteConfig trunk;
+  trunk.name = "pstn";
+  trunk.match_prefix = "+";
+  trunk.target = RouteTarget::NextHop;
+  trunk.next_hops = {kTrunk};
+  trunk.interface = "core";
+  c.routes = {trunk};
+  c.default_interface = "core";
+  c.nat_keepalive_s = 0;
+  return c;
+}
+
+// What sipedge sent, in order; cleared per call (the strings keep their capacity).
+struct KeepingTransport final : SipTransport {
+  std::vector<std::string> sent;
+  size_t used = 0;
+  SendResult transmit(uint16_t, const Endpoint&, std::string_view bytes) override {
+    if (used == sent.size()) sent.emplace_back();
+    sent[used++].assign(bytes);
+    return SendResult::Sent;
+  }
+  void clear() { used = 0; }
+  // The last message sent whose first line starts with `start`.
+  const std::string* last(std::string_view start) const {
+    for (size_t i = used; i-- > 0;)
+      if (std::string_view(sent[i]).starts_with(start)) return &sent[i];
+    return nullptr;
+  }
+};
+
+struct CountingRelay final : FlowBackend {
+  Handle next = 1;
+  size_t live = 0;
+  Result<Handle, MediaError> install(const End&, const End&) override {
+    ++live;
+    return next++;
+  }
+  Result<std::monostate, MediaError> update(Handle, const End&, const End&) override { return std::monostate{}; }
+  void remove(Handle) override { --live; }
+  Counters counters(Handle) const override { return {}; }
+  size_t size() const override { return live; }
+};
+
+// Every line of `msg` that starts with `name` (e.g. "Via: "), in order, CRLF included.
+std::string lines_of(std::string_view msg, std::string_view name) {
+  std::string out;
+  size_t at = 0;
+  while (at < msg.size()) {
+    size_t end = msg.find("\r\n", at);
+    if (end == std::string_view::npos || end == at) break;
+    std::string_view line = msg.substr(at, end - at);
+    if (line.starts_with(name)) out.append(line).append("\r\n");
+    at = end + 2;
+  }
+  return out;
+}
+
+// The Record-Route values of a 2xx as the UAC's Route header value: in reverse order (RFC 3261
+// §12.1.2).
+std::string route_set(std::string_view msg) {
+  std::string out;
+  const std::string rr = lines_of(msg, "Record-Route: ");
+  for (std::string_view rest = rr; !rest.empty();) {
+    const size_t end = rest.find("\r\n");
+    out.insert(0, std::string(rest.substr(14, end - 14)) + (out.empty() ? "" : ", "));
+    rest.remove_prefix(end + 2);
+  }
+  return out;
+}
+
+std::string header_value(std::string_view msg, std::string_view name) {
+  std::string line = lines_of(msg, name);
+  return line.empty() ? std::string() : line.substr(name.size(), line.size() - name.size() - 2);
+}
+
+const std::string kOffer =
+    "v=0\r\no=alice 1 1 IN IP4 10.201.0.2\r\ns=-\r\nc=IN IP4 10.201.0.2\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0 8 101\r\n"
+    "a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n";
+const std::string kAnswer =
+    "v=0\r\no=trunk 2 2 IN IP4 10.202.0.2\r\ns=-\r\nc=IN IP4 10.202.0.2\r\nt=0 0\r\nm=audio 30000 RTP/AVP 0 101\r\n"
+    "a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n";
+
+// One call's messages from the two UAs, made from what sipedge sent them.
+struct CallScript {
+  explicit CallScript(uint64_t n) : id(std::to_string(n)) {}
+  std::string id;
+
+  std::string invite() const {
+    return "INVITE sip:+4930" + id + "@sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKi" + id +
+           ";rport\r\nMax-Forwards: 70\r\nFrom: \"Alice\" <sip:1006@sipedge.test>;tag=a" + id +
+           "\r\nTo: <sip:+4930" + id + "@sipedge.test>\r\nCall-ID: bench-" + id +
+           "\r\nCSeq: 1 INVITE\r\nContact: <sip:1006@10.201.0.2:5060>\r\nUser-Agent: bench\r\n"
+           "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\nContent-Type: application/sdp\r\nContent-Length: " +
+           std::to_string(kOffer.size()) + "\r\n\r\n" + kOffer;
+  }
+  // The trunk's response to the request it received.
+  std::string response(std::string_view request, std::string_view status, bool tag, const std::string& body) const {
+    return "SIP/2.0 " + std::string(status) + "\r\n" + lines_of(request, "Via: ") + lines_of(request, "Record-Route: ") +
+           "From: " + header_value(request, "From: ") + "\r\nTo: " + header_value(request, "To: ") +
+           (tag ? ";tag=t" + id : "") + "\r\nCall-ID: bench-" + id + "\r\nCSeq: " + header_value(request, "CSeq: ") +
+           "\r\nContact: <sip:trunk@10.202.0.2:5060>\r\n" + (body.empty() ? "" : "Content-Type: application/sdp\r\n") +
+           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  }
+  // Alice's ACK or BYE, along the route set the 200 gave her.
+  std::string in_dialog(std::string_view method, int cseq, std::string_view ok) const {
+    return std::string(method) + " sip:trunk@10.202.0.2:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bK" +
+           std::string(method) + id + ";rport\r\nMax-Forwards: 70\r\nRoute: " + route_set(ok) +
+           "\r\nFrom: \"Alice\" <sip:1006@sipedge.test>;tag=a" + id + "\r\nTo: " + header_value(ok, "To: ") +
+           "\r\nCall-ID: bench-" + id + "\r\nCSeq: " + std::to_string(cseq) + " " + std::string(method) +
+           "\r\nContent-Length: 0\r\n\r\n";
+  }
+};
+
+struct Harness {
+  ControlConfig config = bench_config();
+  KeepingTransport wire;
+  CountingRelay relay;
+  ManualClock clock;
+  MediaManager media{config, relay};
+  parser::HandScanner scanner;
+  Proxy proxy{config, wire, media, clock, scanner};
+  parser::Message msg;
+  uint64_t calls = 0;
+  uint64_t broken = 0;
+
+  void deliver(const std::string& bytes, const Endpoint& from, uint16_t iface) {
+    if (scanner.scan(bytes, parser::Framing::Datagram, msg).status != parser::ScanStatus::Complete) {
+      ++broken;
+      return;
+    }
+    proxy.on_message(Inbound{msg, from, {}, iface});
+  }
+
+  // One whole call; false when sipedge did not pass a message on.
+  bool call() {
+    const CallScript c(calls++);
+    wire.clear();
+    deliver(c.invite(), kAlice, 0);
+    const std::string* fwd = wire.last("INVITE ");
+    if (fwd == nullptr) return false;
+    const std::string invite = *fwd;
+    deliver(c.response(invite, "180 Ringing", true, ""), kTrunk, 1);
+    deliver(c.response(invite, "200 OK", true, kAnswer), kTrunk, 1);
+    const std::string* ok = wire.last("SIP/2.0 200 ");
+    if (ok == nullptr) return false;
+    const std::string ok_at_alice = *ok;
+    deliver(c.in_dialog("ACK", 1, ok_at_alice), kAlice, 0);
+    deliver(c.in_dialog("BYE", 2, ok_at_alice), kAlice, 0);
+    const std::string* bye = wire.last("BYE ");
+    if (bye == nullptr) return false;
+    deliver(c.response(*bye, "200 OK", false, ""), kTrunk, 1);
+    // 1 ms of simulated time per call: transactions and contexts expire as they would at 1000 cps.
+    clock.advance(1);
+    if (calls % 64 == 0) proxy.on_tick();
+    return wire.last("SIP/2.0 200 OK") != nullptr;
+  }
+};
+
+void BM_ProxyCall(benchmark::State& state) {
+  Harness h;
+  uint64_t failed = 0;
+  for (auto _ : state) {
+    if (!h.call()) ++failed;
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["calls_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["live_calls"] = static_cast<double>(h.proxy.calls().size());
+  state.counters["contexts"] = static_cast<double>(h.proxy.context_count());
+  state.counters["txns"] = static_cast<double>(h.proxy.transactions().size());
+  if (failed != 0 || h.broken != 0) state.SkipWithError("a call did not get through: the harness is out of step");
+}
+
+// Baseline: the nine messages of one call scanned, nothing else.
+void BM_ScanOnly(benchmark::State& state) {
+  Harness h;
+  std::vector<std::string> messages;
+  h.call();
+  for (size_t i = 0; i < h.wire.used; ++i) messages.push_back(h.wire.sent[i]);
+  parser::HandScanner scanner;
+  parser::Message msg;
+  for (auto _ : state) {
+    for (const std::string& m : messages) {
+      benchmark::DoNotOptimize(scanner.scan(m, parser::Framing::Datagram, msg));
+    }
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["calls_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+BENCHMARK(BM_ScanOnly);
+BENCHMARK(BM_ProxyCall);
+
+// Prints the ratio of the two after the table.
+class RatioReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    ConsoleReporter::ReportRuns(runs);
+    for (const Run& r : runs) {
+      if (r.error_occurred) continue;
+      const double ns = r.GetAdjustedRealTime();
+      if (r.benchmark_name() == "BM_ScanOnly") scan_ns_ = ns;
+      if (r.benchmark_name() == "BM_ProxyCall") proxy_ns_ = ns;
+    }
+  }
+  void Finalize() override {
+    ConsoleReporter::Finalize();
+    if (scan_ns_ > 0 && proxy_ns_ > 0) {
+      std::printf("\nproxy call / scan only: %.1fx (%.0f ns vs %.0f ns per call; %.0f calls/s of one core)\n",
+                  proxy_ns_ / scan_ns_, proxy_ns_, scan_ns_, 1e9 / proxy_ns_);
+    }
+  }
+
+ private:
+  double scan_ns_ = 0;
+  double proxy_ns_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  RatioReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  benchmark::Shutdown();
+  return 0;
+}
