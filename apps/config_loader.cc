@@ -10,6 +10,8 @@
 
 #include <toml++/toml.h>
 
+#include "parser/uri.h"
+
 namespace sipedge::apps {
 namespace {
 
@@ -283,7 +285,8 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
   };
 
   if (const toml::table* s = r.table(root, "sip", "sip")) {
-    r.only_keys(*s, "sip", {"domains", "user_agent", "default_interface"});
+    r.only_keys(*s, "sip", {"domains", "user_agent", "default_interface", "forward_max_depth", "max_redirects",
+                            "session_expires_s", "min_se_s"});
     cc.domains = r.strings(*s, "domains", "sip");
     for (std::string& d : cc.domains)
       for (char& c : d) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
@@ -291,6 +294,13 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
     cc.default_interface = r.str(*s, "default_interface", "sip");
     if (!cc.default_interface.empty() && !iface_named(cc.default_interface))
       r.fail(r.node(*s, "default_interface"), "sip.default_interface: no [[interface]] is named '" + cc.default_interface + "'");
+    cc.forward_max_depth = static_cast<uint32_t>(r.integer(*s, "forward_max_depth", "sip", 5, 0, 20));
+    cc.max_redirects = static_cast<uint32_t>(r.integer(*s, "max_redirects", "sip", 5, 0, 20));
+    cc.min_se_s = static_cast<uint32_t>(r.integer(*s, "min_se_s", "sip", 90, 1, 86400));
+    cc.session_expires_s = static_cast<uint32_t>(r.integer(*s, "session_expires_s", "sip", 0, 0, 86400));
+    if (cc.session_expires_s != 0 && cc.session_expires_s < cc.min_se_s)
+      r.fail(r.node(*s, "session_expires_s"), "sip.session_expires_s: expected 0 (off) or at least min_se_s (" +
+                                                  std::to_string(cc.min_se_s) + ")");
   }
   if (const toml::table* t = r.table(root, "timers", "timers")) {
     r.only_keys(*t, "timers", {"t1_ms", "t2_ms", "t4_ms", "timer_c_s"});
@@ -340,7 +350,8 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
     if (!users->is_array_of_tables()) r.fail(users, "expected [[user]] tables");
     for (const toml::node& n : *users->as_array()) {
       const toml::table& t = *n.as_table();
-      r.only_keys(t, "[user]", {"name", "password", "ha1_md5", "ha1_sha256"});
+      r.only_keys(t, "[user]", {"name", "password", "ha1_md5", "ha1_sha256", "forward_busy", "forward_no_answer",
+                                "forward_no_answer_s", "forward_unconditional"});
       control::UserConfig u;
       u.name = r.str(t, "name", "user", {}, true);
       const std::string password = r.str(t, "password", "user");
@@ -359,6 +370,16 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
         u.credentials.ha1_md5 = md5;
         u.credentials.ha1_sha256 = sha;
       }
+      auto forward_uri = [&](std::string_view key) {
+        std::string uri = r.str(t, key, "user");
+        if (!uri.empty() && !parser::parse_uri(uri))
+          r.fail(r.node(t, key), "user '" + u.name + "'." + std::string(key) + ": expected a SIP URI like \"sip:1013@example.com\", got \"" + uri + "\"");
+        return uri;
+      };
+      u.forward.busy = forward_uri("forward_busy");
+      u.forward.no_answer = forward_uri("forward_no_answer");
+      u.forward.unconditional = forward_uri("forward_unconditional");
+      u.forward.no_answer_s = static_cast<uint32_t>(r.integer(t, "forward_no_answer_s", "user", 20, 1, 600));
       cc.users.push_back(std::move(u));
     }
   }
@@ -366,7 +387,8 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
     if (!routes->is_array_of_tables()) r.fail(routes, "expected [[route]] tables");
     for (const toml::node& n : *routes->as_array()) {
       const toml::table& t = *n.as_table();
-      r.only_keys(t, "[route]", {"name", "match_domain", "match_prefix", "target", "next_hops", "interface"});
+      r.only_keys(t, "[route]", {"name", "match_domain", "match_prefix", "target", "next_hops", "interface", "redirect",
+                                 "history_info"});
       control::RouteConfig rc;
       rc.name = r.str(t, "name", "route", {}, true);
       rc.match_domain = r.str(t, "match_domain", "route");
@@ -388,6 +410,14 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
       } else {
         r.fail(r.node(t, "target"), "route '" + rc.name + "'.target: expected \"registered\" or \"next_hop\", got \"" + target + "\"");
       }
+      const std::string redirect = r.str(t, "redirect", "route", "recurse");
+      if (redirect == "recurse")
+        rc.redirect = control::RouteConfig::Redirect::Recurse;
+      else if (redirect == "pass")
+        rc.redirect = control::RouteConfig::Redirect::Pass;
+      else
+        r.fail(r.node(t, "redirect"), "route '" + rc.name + "'.redirect: expected \"recurse\" or \"pass\", got \"" + redirect + "\"");
+      rc.history_info = r.boolean(t, "history_info", "route", false);
       cc.routes.push_back(std::move(rc));
     }
   }

@@ -29,9 +29,18 @@ struct InterfaceConfig {
   uint16_t media_port_max = 29999;  // inclusive
 };
 
+// Call forwarding of one user (RFC 5806 Diversion, RFC 7044 History-Info): SIP URIs, empty = off.
+struct ForwardingConfig {
+  std::string busy;           // on 486 Busy Here / 600 Busy Everywhere from the user's device
+  std::string no_answer;      // after no_answer_s of ringing, or 408/480 from the device
+  uint32_t no_answer_s = 20;  // ring time before forwarding on no answer
+  std::string unconditional;  // always, without ringing the user
+};
+
 struct UserConfig {
   std::string name;
   UserCredentials credentials;  // HA1s, from a password or given directly
+  ForwardingConfig forward;
 };
 
 enum class RouteTarget : uint8_t {
@@ -47,6 +56,10 @@ struct RouteConfig {
   RouteTarget target = RouteTarget::Registered;
   std::vector<Endpoint> next_hops;  // NextHop: tried in order (serial failover)
   std::string interface;            // NextHop: interface name to send from
+  // A 3xx from a target of this route: Recurse tries its Contacts (RFC 3261 §16.7 step 4, q order),
+  // Pass relays it upstream like any final response.
+  enum class Redirect : uint8_t { Recurse, Pass } redirect = Redirect::Recurse;
+  bool history_info = false;  // forwarded requests on this route carry History-Info (RFC 7044)
 };
 
 struct MediaConfig {
@@ -69,6 +82,12 @@ struct ControlConfig {
   uint32_t registration_default_expires_s = 3600;
   uint32_t nat_keepalive_s = 25;     // OPTIONS to registered contacts behind NAT; 0 = off
   uint32_t timer_c_s = 180;          // RFC 3261 §16.6 step 11: INVITE without a final answer
+  uint32_t forward_max_depth = 5;    // diversions a call may have been through (Diversion counters)
+  uint32_t max_redirects = 5;        // 3xx recursions per request
+  // RFC 4028 session timers: inserted into INVITEs that have none (0 = off); requests asking for
+  // less than min_se_s are answered 422. RFC 4028 wants min_se_s >= 90; labs may go lower.
+  uint32_t session_expires_s = 0;
+  uint32_t min_se_s = 90;
   MediaConfig media;
   std::string user_agent = "sipedge";
   std::string cdr_path;              // JSON lines; empty = no CDR file
@@ -83,6 +102,11 @@ struct ControlConfig {
   const InterfaceConfig* interface_named(std::string_view name) const noexcept {
     for (const InterfaceConfig& i : interfaces)
       if (i.name == name) return &i;
+    return nullptr;
+  }
+  const UserConfig* user(std::string_view name) const noexcept {
+    for (const UserConfig& u : users)
+      if (u.name == name) return &u;
     return nullptr;
   }
 };

@@ -38,7 +38,19 @@ struct Proxy::Context {
   bool offer_in_request = false;  // the request carried SDP that the response answers (RFC 3264)
   MediaSessionId media = 0;
   int media_from = -1;          // MediaSide of the request's sender, -1 when no media applies
-  uint64_t timer_c_due_ms = 0;  // INVITE: CANCEL the branch if no final answer by then
+  // Ring timeouts of the current INVITE branch: Timer C (RFC 3261 §16.6 step 11, reset by each
+  // provisional) and the rung user's no-answer time (call forwarding, fixed from the branch's
+  // start; 0 = none). When one fires the branch is CANCELled; if it still gives no final answer
+  // within 64*T1 it is dropped (cancel_due_ms).
+  uint64_t timer_c_due_ms = 0;
+  uint64_t no_answer_due_ms = 0;
+  bool branch_timed_out = false;
+  uint64_t cancel_due_ms = 0;
+  // Retargeting so far: diversions the request arrived with, users forwarded from here (in order;
+  // a user forwarded twice is a loop), 3xx recursions.
+  uint32_t diversions_in = 0;
+  std::vector<std::string> forwarded_from;
+  uint32_t redirects = 0;
 };
 
 }  // namespace sipedge::control

@@ -51,60 +51,6 @@ bool is_sdp(const parser::Message& msg) {
 
 }  // namespace
 
-std::vector<Proxy::Target> Proxy::resolve_targets(const Inbound& in, uint16_t& status, std::string& reason) {
-  std::vector<Target> out;
-  auto ruri = parser::parse_uri(in.msg.request_uri());
-  if (!ruri) {
-    status = 416;
-    reason = "Unsupported URI Scheme";
-    return out;
-  }
-  const std::string_view host = ruri->host;
-  const bool local = is_local_domain(host) || is_local_host(host, ruri->port, ruri->has_port);
-  auto registered = [&](std::string_view domain) {
-    for (const Binding* b : location_.lookup(make_aor(ruri->user, domain)))
-      out.push_back(Target{b->received, b->iface, b->contact_uri});
-  };
-  if (local) {
-    const std::string domain = is_local_domain(host) ? std::string(host) : (config_.domains.empty() ? "" : config_.domains.front());
-    registered(domain);
-    if (!out.empty()) return out;
-  }
-  for (const RouteConfig& r : config_.routes) {
-    if (!r.match_domain.empty() && !parser::iequals(r.match_domain, host)) continue;
-    if (!r.match_prefix.empty() && !ruri->user.starts_with(r.match_prefix)) continue;
-    if (r.target == RouteTarget::Registered) {
-      registered(r.match_domain.empty() ? (config_.domains.empty() ? std::string(host) : config_.domains.front())
-                                        : r.match_domain);
-    } else {
-      const InterfaceConfig* route_if = config_.interface_named(r.interface);
-      const uint16_t iface = route_if ? route_if->index : 0;
-      for (const Endpoint& hop : r.next_hops) out.push_back(Target{hop, iface, {}});
-    }
-    if (!out.empty()) return out;
-  }
-  if (local) {
-    // A known user who is not registered is temporarily unavailable; anyone else does not exist.
-    if (auth_.has_user(ruri->user)) {
-      status = 480;
-      reason = "Temporarily Unavailable";
-    }
-    return out;
-  }
-  // A request for a foreign address with no route: only the trusted side may use sipedge as a
-  // plain next hop to an IP address; the access side must not turn it into an open relay.
-  const InterfaceConfig* ifc = config_.interface(in.iface);
-  auto ip = IpAddr::parse(host);
-  if (ip && ifc && ifc->role == InterfaceRole::Core) {
-    if (auto egress = interface_for(*ip))
-      out.push_back(Target{Endpoint{*ip, ruri->has_port ? ruri->port : uint16_t{5060}}, *egress, {}});
-    return out;
-  }
-  status = 404;
-  reason = "No route to destination";
-  return out;
-}
-
 Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Target& t, std::string_view rr_token,
                                                   bool initial, std::string& branch, MediaSessionId media,
                                                   int media_from) {
@@ -181,6 +127,16 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
   }
   if (t.strict_next) edits.append_header("Route", keep("<" + std::string(msg.request_uri()) + ">"));
 
+  // Call forwarding's traces: our Diversion entries above those the request came with (RFC 5806
+  // §4), History-Info entries after its own (RFC 7044).
+  if (!t.diversion.empty()) {
+    if (const parser::HeaderField* h = msg.find(parser::HeaderId::Diversion))
+      edits.insert_header_before(*h, "Diversion", t.diversion);
+    else
+      edits.append_header("Diversion", t.diversion);
+  }
+  if (!t.history_info.empty()) edits.append_header("History-Info", t.history_info);
+
   // Credentials for our realm stop here (RFC 3261 §22.3).
   for (const parser::HeaderField* h = msg.find(parser::HeaderId::ProxyAuthorization); h; h = msg.next_same(h)) {
     auto p = parser::parse_auth(msg.text(h->value));
@@ -224,8 +180,8 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
   ctx->offer_in_request = is_sdp(in.msg) && request_sdp_role(in.msg.method()) == SdpRole::Offer;
   ctx->targets = std::move(targets);
   ctx->call_id = std::string(in.msg.value(parser::HeaderId::CallId));
+  ctx->diversions_in = diversion_count(in.msg);
   if (ctx->invite) {
-    ctx->timer_c_due_ms = clock_.monotonic_ms() + uint64_t{config_.timer_c_s} * 1000;
     Call& call = calls_.create(ctx->call_id);
     ctx->call = call.ref;
     call.start_ms = clock_.wall_ms();
@@ -280,6 +236,14 @@ bool Proxy::try_next_target(Context& ctx) {
     ctx.client_branch = branch;
     ctx.client_dest = t.dest;
     ctx.client_iface = t.iface;
+    if (ctx.invite) {
+      const uint64_t now = clock_.monotonic_ms();
+      ctx.timer_c_due_ms = now + uint64_t{config_.timer_c_s} * 1000;
+      const UserConfig* user = t.user.empty() ? nullptr : config_.user(t.user);
+      ctx.no_answer_due_ms =
+          user && !user->forward.no_answer.empty() ? now + uint64_t{user->forward.no_answer_s} * 1000 : 0;
+      ctx.branch_timed_out = false;
+    }
     ctx.client = txns_.send_request(std::move(*bytes), ctx.method, branch, t.iface, t.dest);
     by_client_[ctx.client] = ctx.id;
     ++ctx.live_clients;
@@ -434,7 +398,9 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
   } else if (auto egress = interface_for(dest->ip)) {
     iface = *egress;
   }
-  Target t{*dest, iface, strict ? strict_ruri : restored_ruri, strict, drop_last_route};
+  Target t{*dest, iface, strict ? strict_ruri : restored_ruri};
+  t.strict_next = strict;
+  t.drop_last_route = drop_last_route;
   std::string branch;
   auto bytes = build_forward(in, t, {}, false, branch, call ? call->media : 0, call && call->media ? media_from : -1);
   if (!bytes) {

@@ -244,15 +244,13 @@ void Proxy::handle_request(const Inbound& in) {
   }
   if (!authorize(server, in)) return;
 
-  uint16_t status = 404;
-  std::string reason = "Not Found";
-  std::vector<Target> targets = resolve_targets(in, status, reason);
-  if (targets.empty()) {
+  Resolution where = resolve_request(in);
+  if (where.targets.empty()) {
     ++counters_.no_route;
-    reply(server, in, status, reason);
+    reply(server, in, where.status, where.reason);
     return;
   }
-  forward_initial(server, in, std::move(targets));
+  forward_initial(server, in, std::move(where.targets));
 }
 
 bool Proxy::authorize(TxnId server, const Inbound& in) {
@@ -331,29 +329,38 @@ void Proxy::on_tick() {
   last_housekeeping_ms_ = now;
   location_.expire(now);
   auth_.expire(now / 1000);
-  // Timer C (RFC 3261 §16.6 step 11): an INVITE branch without a final answer is cancelled; if it
-  // still does not end, the client transaction is dropped and 408 goes upstream.
+  ring_timeouts(now);
+  if (config_.nat_keepalive_s && now - last_keepalive_ms_ >= uint64_t{config_.nat_keepalive_s} * 1000) {
+    last_keepalive_ms_ = now;
+    keepalive();
+  }
+}
+
+void Proxy::ring_timeouts(uint64_t now) {
   std::vector<uint64_t> due;
-  for (const auto& [id, ctx] : contexts_)
-    if (ctx->invite && !ctx->final_sent && ctx->timer_c_due_ms && now >= ctx->timer_c_due_ms) due.push_back(id);
+  for (const auto& [id, ctx] : contexts_) {
+    if (!ctx->invite || ctx->final_sent || !ctx->client) continue;
+    uint64_t at = ctx->timer_c_due_ms;
+    if (ctx->no_answer_due_ms) at = std::min(at, ctx->no_answer_due_ms);
+    if (ctx->branch_timed_out) at = ctx->cancel_due_ms;
+    if (at && now >= at) due.push_back(id);
+  }
   for (uint64_t id : due) {
     auto it = contexts_.find(id);
     if (it == contexts_.end()) continue;
     Context& ctx = *it->second;
-    if (!ctx.cancelled && ctx.client) {
-      ctx.cancelled = true;
-      ctx.timer_c_due_ms = now + 64ull * config_.timers.t1_ms;
+    if (!ctx.branch_timed_out) {
+      // Rang too long: CANCEL the branch (RFC 3261 §16.6 step 11); its 487 moves the request on.
+      ctx.branch_timed_out = true;
+      ctx.cancel_due_ms = now + 64ull * config_.timers.t1_ms;
+      ++counters_.ring_timeouts;
       cancel_branch(ctx);
     } else {
-      if (ctx.best_status == 0) ctx.best_status = 408;
+      // The branch ignored the CANCEL: drop it and move on as if it had answered 408.
       const TxnId client = ctx.client;
-      send_best_upstream(ctx);
-      if (client) txns_.terminate(client);
+      branch_failed(ctx, 408, true);
+      txns_.terminate(client);
     }
-  }
-  if (config_.nat_keepalive_s && now - last_keepalive_ms_ >= uint64_t{config_.nat_keepalive_s} * 1000) {
-    last_keepalive_ms_ = now;
-    keepalive();
   }
 }
 

@@ -23,6 +23,7 @@
 #include "control/config.h"
 #include "control/dialog/call_table.h"
 #include "control/media/media_manager.h"
+#include "control/proxy/diversion.h"
 #include "control/proxy/refusal.h"
 #include "control/proxy/route_token.h"
 #include "control/registrar/location.h"
@@ -50,6 +51,11 @@ namespace sipedge::control {
   X(loops, "482 Loop Detected")                                                \
   X(spirals, "requests that passed sipedge before, with another Request-URI")  \
   X(dialog_refused, "in-dialog requests not along sipedge's Route set (481)")  \
+  X(calls_forwarded, "requests forwarded to a user's call forwarding target")  \
+  X(forward_refused, "call forwardings refused: a loop or forward_max_depth")   \
+  X(redirects_followed, "3xx responses recursed on")                           \
+  X(redirects_refused, "3xx responses with no Contact sipedge may follow")     \
+  X(ring_timeouts, "INVITE branches CANCELled for ringing too long")           \
   X(no_route, "requests with no route (404/480)")                              \
   X(calls_started, "initial INVITEs forwarded")                                \
   X(calls_answered, "calls that got a 2xx")                                    \
@@ -111,12 +117,27 @@ class Proxy final : public TransactionUser {
 
  private:
   struct Target {
+    Target() = default;
+    Target(const Endpoint& d, uint16_t i, std::string ruri = {}) : dest(d), iface(i), request_uri(std::move(ruri)) {}
     Endpoint dest;
     uint16_t iface = 0;
     std::string request_uri;  // new Request-URI; empty keeps the received one
     // Strict-route interop (RFC 3261 §16.4, §16.6 step 6):
     bool strict_next = false;      // next hop is a strict router: its Route leaves, the old R-URI is appended
     bool drop_last_route = false;  // a strict router put our URI in the R-URI: the last Route becomes it
+    // Where the target came from, for what sipedge does when it fails or redirects:
+    std::string user;     // the served user it rings (their call forwarding applies), "" otherwise
+    int route = -1;       // index of the route that gave it, -1 for none
+    // Call forwarding's traces to add when it is tried: Diversion entries (most recent first) and
+    // History-Info entries; "" for none.
+    std::string diversion;
+    std::string history_info;
+  };
+  // Where a request for one URI goes: the targets, or the status and reason when there are none.
+  struct Resolution {
+    std::vector<Target> targets;
+    uint16_t status = 404;
+    std::string reason = "Not Found";
   };
   struct Context;
   enum class DialogSide : uint8_t { None, Caller, Callee };
@@ -144,8 +165,28 @@ class Proxy final : public TransactionUser {
   // Which party of `call` sent an in-dialog request, by its tags and the interface it came in on.
   DialogSide dialog_side(const Call& call, const Inbound& in) const;
 
-  // forward.cc — targets and forwarding
-  std::vector<Target> resolve_targets(const Inbound& in, uint16_t& status, std::string& reason);
+  // targets.cc — where requests go: location service, routes, call forwarding, 3xx recursion
+  // The targets of an initial request's Request-URI, from interface `in_iface`.
+  Resolution resolve_request(const Inbound& in);
+  // `uri_text` as a target of `request`: a served user's devices (or where their unconditional
+  // forwarding goes), a route's next hops, or (when `any_address`) an IP address. `retarget`: the
+  // targets carry the URI (or the device's contact) as their new Request-URI. `diversions`: how
+  // many the call went through so far; `visited`: users forwarded from on the way (loops are
+  // refused).
+  Resolution resolve_uri(const parser::Message& request, std::string_view uri_text, bool any_address, bool retarget,
+                         uint32_t diversions, std::vector<std::string>& visited);
+  // The current branch failed with `status` (or rang unanswered): when it rang a served user whose
+  // forwarding covers that, the forwarding targets take the place of that user's remaining ones.
+  // True when it forwarded.
+  bool forward_on_failure(Context& ctx, uint16_t status, bool ring_timeout);
+  // A 3xx from the current branch: its Contacts become the next targets (q order) when the route
+  // recurses, the request has redirects left and a Contact passes the caller's policy. True when it did.
+  bool recurse_on_redirect(Context& ctx, const Inbound& response);
+  // History-Info for the targets that forwarding produced, on routes that ask for it.
+  void add_history_info(std::vector<Target>& targets, const parser::Message& request, std::string_view from_uri,
+                        DiversionReason reason) const;
+
+  // forward.cc — forwarding
   void forward_initial(TxnId server, const Inbound& in, std::vector<Target> targets);
   void forward_in_dialog(TxnId server, const Inbound& in);
   bool try_next_target(Context& ctx);
@@ -161,8 +202,12 @@ class Proxy final : public TransactionUser {
   // response.cc — responses
   void handle_response(const Inbound& in);
   Result<std::string, Refusal> build_upstream_response(const Inbound& in, const Context* ctx);
-  void finish_context(Context& ctx, uint16_t status, const std::string& bytes);
   void send_best_upstream(Context& ctx);
+  // The current branch ended without a 2xx (`status`, or a ring timeout): call forwarding, else
+  // the next target, else the best response upstream.
+  void branch_failed(Context& ctx, uint16_t status, bool ring_timeout);
+  // INVITE branches that rang past Timer C or their no-answer time: CANCELled, then dropped.
+  void ring_timeouts(uint64_t now);
 
   // calls
   void end_call(CallRef ref, std::string_view reason, bool send_byes);

@@ -172,6 +172,8 @@ void Proxy::on_response(TxnId client, const Inbound& in) {
   }
   if (status < 200) {
     if (call && ctx.initial && call->state == CallState::Trying && to && !to->tag().empty()) call->state = CallState::Early;
+    // §16.7 step 2: a provisional restarts Timer C (the no-answer time keeps running).
+    if (client == ctx.client && ctx.invite) ctx.timer_c_due_ms = clock_.monotonic_ms() + uint64_t{config_.timer_c_s} * 1000;
     txns_.respond(ctx.server, status, std::move(*bytes));
     ++counters_.forwarded_responses;
     return;
@@ -194,15 +196,36 @@ void Proxy::on_response(TxnId client, const Inbound& in) {
     return;
   }
   if (ctx.final_sent) return;
-  if (ctx.best_status == 0 || response_rank(status) < response_rank(ctx.best_status)) {
+  const bool current = client == ctx.client;
+  if (current && ctx.branch_timed_out) {
+    // The 487 of a branch sipedge cancelled for ringing too long: to the caller, no answer.
+    branch_failed(ctx, 408, true);
+    return;
+  }
+  // §16.7 step 4: a 3xx sipedge recurses on is not a candidate answer; its Contacts are targets.
+  if (current && status >= 300 && status < 400 && recurse_on_redirect(ctx, in)) {
+    ctx.client = 0;
+    if (!try_next_target(ctx)) send_best_upstream(ctx);
+    return;
+  }
+  // A status sipedge stood in with (a ring timeout's 408) gives way to a real answer of its rank.
+  const bool stand_in = ctx.best_response.empty();
+  if (ctx.best_status == 0 || response_rank(status) < response_rank(ctx.best_status) ||
+      (stand_in && response_rank(status) == response_rank(ctx.best_status))) {
     ctx.best_status = status;
     ctx.best_response = std::move(*bytes);
   }
-  // Serial forking: the next target gets its chance unless this was a global failure or the
-  // caller cancelled (§16.7 step 5, §16.10).
-  if (!ctx.cancelled && status < 600 && ctx.next_target < ctx.targets.size()) {
-    ctx.client = 0;
-    if (try_next_target(ctx)) return;
+  if (current) branch_failed(ctx, status, false);
+}
+
+void Proxy::branch_failed(Context& ctx, uint16_t status, bool ring_timeout) {
+  ctx.client = 0;
+  if (ctx.best_status == 0 && (ring_timeout || status == 408)) ctx.best_status = 408;
+  if (!ctx.cancelled) {
+    // Serial forking: the next target gets its chance, unless this was a global failure (§16.7
+    // step 5) that the user's call forwarding does not cover.
+    const bool forwarded = forward_on_failure(ctx, status, ring_timeout);
+    if ((forwarded || status < 600) && try_next_target(ctx)) return;
   }
   send_best_upstream(ctx);
 }
@@ -243,11 +266,8 @@ void Proxy::on_client_timeout(TxnId client) {
   auto it = by_client_.find(client);
   if (it == by_client_.end()) return;
   Context& ctx = *contexts_.at(it->second);
-  if (ctx.final_sent) return;
-  if (ctx.best_status == 0) ctx.best_status = 408;
-  ctx.client = 0;
-  if (!ctx.cancelled && try_next_target(ctx)) return;
-  send_best_upstream(ctx);
+  if (ctx.final_sent || client != ctx.client) return;
+  branch_failed(ctx, 408, false);
 }
 
 // RFC 3261 §8.1.3.1 / §16.7: no way to the next hop counts as a 503 from it; the next target gets
@@ -256,11 +276,9 @@ void Proxy::on_client_transport_error(TxnId client) {
   auto it = by_client_.find(client);
   if (it == by_client_.end()) return;
   Context& ctx = *contexts_.at(it->second);
-  if (ctx.final_sent) return;
+  if (ctx.final_sent || client != ctx.client) return;
   if (ctx.best_status == 0) ctx.best_status = 503;
-  ctx.client = 0;
-  if (!ctx.cancelled && try_next_target(ctx)) return;
-  send_best_upstream(ctx);
+  branch_failed(ctx, 503, false);
 }
 
 void Proxy::on_server_ack(TxnId, const Inbound& ack) { forward_in_dialog(0, ack); }

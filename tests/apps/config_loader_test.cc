@@ -44,7 +44,8 @@ TEST(ConfigLoader, DevConfigLoadsBothPlanes) {
 
 TEST(ConfigLoader, UnknownKeysAreErrorsWithTheirPosition) {
   EXPECT_EQ(error_of(kMinimal + "[sip]\ndomain = [\"x\"]\n"),
-            "test.toml:7:10: unknown key 'domain' in [sip] (expected one of: domains, user_agent, default_interface)");
+            "test.toml:7:10: unknown key 'domain' in [sip] (expected one of: domains, user_agent, default_interface, "
+            "forward_max_depth, max_redirects, session_expires_s, min_se_s)");
   EXPECT_EQ(error_of("[eal]\nmain_lcore = 0\nhugepages = 3\n" + kMinimal).substr(0, 33), "test.toml:3:13: unknown key 'huge");
 }
 
@@ -64,6 +65,34 @@ TEST(ConfigLoader, BadValuesSayWhatWasExpected) {
   EXPECT_EQ(error_of("[sip]\n"), "test.toml: no [[interface]]: at least one interface is required");
   EXPECT_EQ(error_of(kMinimal + "[auth]\nalgorithms = [\"SHA-1\"]\n"),
             "test.toml:7:14: auth.algorithms: expected \"SHA-256\" and/or \"MD5\", got \"SHA-1\"");
+}
+
+TEST(ConfigLoader, ForwardingRedirectAndSessionTimerSettings) {
+  const GatewayConfig c = load_config_string(
+      kMinimal + "[sip]\nsession_expires_s = 1800\nmin_se_s = 120\nforward_max_depth = 3\n"
+                 "[[user]]\nname = \"1012\"\npassword = \"p\"\nforward_busy = \"sip:1013@sipedge.test\"\n"
+                 "forward_no_answer = \"sip:+4930123@sipedge.test\"\nforward_no_answer_s = 15\n"
+                 "[[route]]\nname = \"pstn\"\ntarget = \"next_hop\"\nnext_hops = [\"10.201.0.9:5060\"]\n"
+                 "interface = \"access\"\nredirect = \"pass\"\nhistory_info = true\n",
+      "test.toml");
+  EXPECT_EQ(c.control.session_expires_s, 1800u);
+  EXPECT_EQ(c.control.min_se_s, 120u);
+  EXPECT_EQ(c.control.forward_max_depth, 3u);
+  ASSERT_EQ(c.control.users.size(), 1u);
+  EXPECT_EQ(c.control.users[0].forward.busy, "sip:1013@sipedge.test");
+  EXPECT_EQ(c.control.users[0].forward.no_answer, "sip:+4930123@sipedge.test");
+  EXPECT_EQ(c.control.users[0].forward.no_answer_s, 15u);
+  EXPECT_EQ(c.control.users[0].forward.unconditional, "");
+  ASSERT_EQ(c.control.routes.size(), 1u);
+  EXPECT_EQ(c.control.routes[0].redirect, control::RouteConfig::Redirect::Pass);
+  EXPECT_TRUE(c.control.routes[0].history_info);
+
+  EXPECT_EQ(error_of(kMinimal + "[[user]]\nname = \"1012\"\npassword = \"p\"\nforward_busy = \"1013\"\n"),
+            "test.toml:9:16: user '1012'.forward_busy: expected a SIP URI like \"sip:1013@example.com\", got \"1013\"");
+  EXPECT_EQ(error_of(kMinimal + "[sip]\nsession_expires_s = 60\n"),
+            "test.toml:7:21: sip.session_expires_s: expected 0 (off) or at least min_se_s (90)");
+  EXPECT_EQ(error_of(kMinimal + "[[route]]\nname = \"r\"\ntarget = \"registered\"\nredirect = \"follow\"\n"),
+            "test.toml:9:12: route 'r'.redirect: expected \"recurse\" or \"pass\", got \"follow\"");
 }
 
 TEST(ConfigLoader, SyntaxErrorsKeepTomlsWords) {

@@ -101,10 +101,11 @@ inline ControlConfig test_config() {
   c.realm = "sipedge.test";
   c.auth.realm = "sipedge.test";
   c.auth.algorithms = {DigestAlgorithm::Md5};
-  for (const char* u : {"1006", "1012"}) {
+  for (const char* u : {"1006", "1012", "1013"}) {
     const std::string pw = std::string("pw") + u;
     c.users.push_back(UserConfig{u, UserCredentials{digest_ha1(DigestAlgorithm::Md5, u, "sipedge.test", pw),
-                                                    digest_ha1(DigestAlgorithm::Sha256, u, "sipedge.test", pw)}});
+                                                    digest_ha1(DigestAlgorithm::Sha256, u, "sipedge.test", pw)},
+                                 ForwardingConfig{}});
   }
   RouteConfig trunk;
   trunk.name = "pstn";
