@@ -42,6 +42,10 @@ struct Call {
   uint64_t start_ms = 0, answer_ms = 0, end_ms = 0;  // wall clock (ms since epoch)
   std::string end_reason;
   uint16_t final_status = 0;
+  // RFC 4028: the interval the dialog's last 2xx to an INVITE or UPDATE settled on, and when the
+  // session expires without a refresh (monotonic ms; 0: no session timer).
+  uint32_t session_interval_s = 0;
+  uint64_t session_due_ms = 0;
 };
 
 class CallTable {

@@ -48,6 +48,10 @@ struct Proxy::Context {
   uint64_t cancel_due_ms = 0;
   // Retargeting so far: diversions the request arrived with, users forwarded from here (in order;
   // a user forwarded twice is a loop), 3xx recursions.
+  // RFC 4028: the session interval the forwarded INVITE/UPDATE asked for (0: none), and whether its
+  // sender supports session timers (a 2xx without Session-Expires is then completed for it).
+  uint32_t timer_asked_s = 0;
+  bool uac_supports_timer = false;
   uint32_t diversions_in = 0;
   std::vector<std::string> forwarded_from;
   uint32_t redirects = 0;

@@ -137,6 +137,26 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
   }
   if (!t.history_info.empty()) edits.append_header("History-Info", t.history_info);
 
+  // RFC 4028 §8.1: the session interval sipedge wants, within the minimum anyone asked for.
+  if (msg.method() == parser::Method::Invite || msg.method() == parser::Method::Update) {
+    const RequestTimerEdit st = plan_request_timer(msg, session_policy());
+    if (st.session_expires) {
+      if (const parser::HeaderField* h = msg.find(parser::HeaderId::SessionExpires)) {
+        const std::string_view old = msg.text(h->value);
+        const size_t params = std::min(old.find(';'), old.size());
+        edits.replace(h->value, keep(std::to_string(*st.session_expires) + std::string(old.substr(params))));
+      } else {
+        edits.append_header("Session-Expires", keep(std::to_string(*st.session_expires)));
+      }
+    }
+    if (st.min_se) {
+      if (const parser::HeaderField* h = msg.find(parser::HeaderId::MinSE))
+        edits.replace(h->value, keep(std::to_string(*st.min_se)));
+      else
+        edits.append_header("Min-SE", keep(std::to_string(*st.min_se)));
+    }
+  }
+
   // Credentials for our realm stop here (RFC 3261 §22.3).
   for (const parser::HeaderField* h = msg.find(parser::HeaderId::ProxyAuthorization); h; h = msg.next_same(h)) {
     auto p = parser::parse_auth(msg.text(h->value));
@@ -236,6 +256,8 @@ bool Proxy::try_next_target(Context& ctx) {
     ctx.client_branch = branch;
     ctx.client_dest = t.dest;
     ctx.client_iface = t.iface;
+    ctx.timer_asked_s = plan_request_timer(msg, session_policy()).interval_s;
+    ctx.uac_supports_timer = supports(msg, "timer");
     if (ctx.invite) {
       const uint64_t now = clock_.monotonic_ms();
       ctx.timer_c_due_ms = now + uint64_t{config_.timer_c_s} * 1000;
@@ -376,6 +398,7 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
     }
     return;
   }
+  if (!ack && !check_session_interval(server, in)) return;
   int media_from = -1;
   if (call) {
     const bool from_caller = side == DialogSide::Caller;
@@ -431,6 +454,8 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
   ctx->client_branch = branch;
   ctx->client_dest = t.dest;
   ctx->client_iface = t.iface;
+  ctx->timer_asked_s = plan_request_timer(msg, session_policy()).interval_s;
+  ctx->uac_supports_timer = supports(msg, "timer");
   if (ctx->invite) ctx->timer_c_due_ms = clock_.monotonic_ms() + uint64_t{config_.timer_c_s} * 1000;
   ctx->client = txns_.send_request(std::move(*bytes), ctx->method, branch, t.iface, t.dest);
   by_client_[ctx->client] = ctx->id;

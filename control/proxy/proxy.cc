@@ -243,6 +243,7 @@ void Proxy::handle_request(const Inbound& in) {
     return;
   }
   if (!authorize(server, in)) return;
+  if (!check_session_interval(server, in)) return;
 
   Resolution where = resolve_request(in);
   if (where.targets.empty()) {
@@ -330,6 +331,7 @@ void Proxy::on_tick() {
   location_.expire(now);
   auth_.expire(now / 1000);
   ring_timeouts(now);
+  session_expiries(now);
   if (config_.nat_keepalive_s && now - last_keepalive_ms_ >= uint64_t{config_.nat_keepalive_s} * 1000) {
     last_keepalive_ms_ = now;
     keepalive();
@@ -361,6 +363,25 @@ void Proxy::ring_timeouts(uint64_t now) {
       branch_failed(ctx, 408, true);
       txns_.terminate(client);
     }
+  }
+}
+
+bool Proxy::check_session_interval(TxnId server, const Inbound& in) {
+  const parser::Method m = in.msg.method();
+  if (m != parser::Method::Invite && m != parser::Method::Update) return true;
+  if (!plan_request_timer(in.msg, session_policy()).too_small) return true;
+  reply(server, in, 422, "Session Interval Too Small", {{"Min-SE", std::to_string(config_.min_se_s)}});
+  return false;
+}
+
+void Proxy::session_expiries(uint64_t now) {
+  std::vector<CallRef> expired;
+  calls_.for_each([&](const Call& c) {
+    if (c.state == CallState::Confirmed && c.session_due_ms && now >= c.session_due_ms) expired.push_back(c.ref);
+  });
+  for (CallRef ref : expired) {
+    ++counters_.session_expiries;
+    end_call(ref, "session timer expired", true);
   }
 }
 

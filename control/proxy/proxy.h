@@ -26,6 +26,7 @@
 #include "control/proxy/diversion.h"
 #include "control/proxy/refusal.h"
 #include "control/proxy/route_token.h"
+#include "control/proxy/session_timer.h"
 #include "control/registrar/location.h"
 #include "control/registrar/registrar.h"
 #include "control/sip_build.h"
@@ -56,6 +57,7 @@ namespace sipedge::control {
   X(redirects_followed, "3xx responses recursed on")                           \
   X(redirects_refused, "3xx responses with no Contact sipedge may follow")     \
   X(ring_timeouts, "INVITE branches CANCELled for ringing too long")           \
+  X(session_expiries, "calls ended by an RFC 4028 session timer")             \
   X(no_route, "requests with no route (404/480)")                              \
   X(calls_started, "initial INVITEs forwarded")                                \
   X(calls_answered, "calls that got a 2xx")                                    \
@@ -208,6 +210,11 @@ class Proxy final : public TransactionUser {
   void branch_failed(Context& ctx, uint16_t status, bool ring_timeout);
   // INVITE branches that rang past Timer C or their no-answer time: CANCELled, then dropped.
   void ring_timeouts(uint64_t now);
+  // session_timer.cc glue: calls whose session expired unrefreshed end with BYE both ways.
+  void session_expiries(uint64_t now);
+  // RFC 4028 §8.1 for an INVITE or UPDATE about to be forwarded: false when it was answered 422.
+  bool check_session_interval(TxnId server, const Inbound& in);
+  SessionTimerPolicy session_policy() const noexcept { return {config_.session_expires_s, config_.min_se_s}; }
 
   // calls
   void end_call(CallRef ref, std::string_view reason, bool send_byes);

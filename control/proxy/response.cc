@@ -90,6 +90,17 @@ Result<std::string, Refusal> Proxy::build_upstream_response(const Inbound& in, c
       edits.replace_body(keep(std::move(*body)));
     }
   }
+  // RFC 4028 §8.2: a UAS without session timers answered a request that asked for an interval and
+  // whose sender supports them: the UAC becomes the refresher.
+  const uint16_t status = msg.status_code();
+  if (ctx && status >= 200 && status < 300 && (ctx->invite || ctx->method == "UPDATE")) {
+    std::string insert;
+    plan_response_timer(msg, ctx->timer_asked_s, ctx->uac_supports_timer, insert);
+    if (!insert.empty()) {
+      edits.append_header("Session-Expires", keep(std::move(insert)));
+      edits.append_header("Require", "timer");
+    }
+  }
   auto out = apply_edits(msg, edits);
   if (!out) return Err(refused(refusal(RefusalCause::RewriteFailed)));
   return std::move(*out);
@@ -188,6 +199,13 @@ void Proxy::on_response(TxnId client, const Inbound& in) {
       call->answer_ms = clock_.wall_ms();
       call->final_status = status;
       ++counters_.calls_answered;
+    }
+    if (call && (ctx.invite || ctx.method == "UPDATE")) {
+      // A session refresh (or the first answer): the interval starts again (RFC 4028 §10).
+      std::string unused;
+      call->session_interval_s = plan_response_timer(in.msg, ctx.timer_asked_s, ctx.uac_supports_timer, unused);
+      call->session_due_ms =
+          call->session_interval_s ? clock_.monotonic_ms() + uint64_t{call->session_interval_s} * 1000 : 0;
     }
     if (ctx.method == "BYE" && ctx.call) {
       const Call* c = calls_.find(ctx.call);

@@ -128,6 +128,26 @@ class ProxyTest : public ::testing::Test {
     return wire.pop();
   }
 
+  // Alice (registered, authenticated) INVITEs `to_user` with `extra_headers`; returns what sipedge
+  // sent on (or answered).
+  Sent dial(const std::string& to_user, const std::string& extra_headers = "") {
+    register_user("1006", kAlice);
+    std::string first = invite("", 1, "z9hG4bKinv1", to_user);
+    deliver(first, kAlice);
+    EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 100 Trying");
+    const Sent challenge = wire.pop();
+    const std::string pa = header(challenge.bytes, parser::HeaderId::ProxyAuthenticate);
+    deliver("ACK sip:" + to_user + "@sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKinv1;rport\r\n"
+            "Max-Forwards: 70\r\nFrom: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\nTo: " +
+                header(challenge.bytes, parser::HeaderId::To) + "\r\nCall-ID: call-1\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n",
+            kAlice);
+    std::string second =
+        invite(credentials(pa, "1006", "INVITE", "sip:" + to_user + "@sipedge.test"), 2, "z9hG4bKinv2", to_user);
+    if (!extra_headers.empty()) second.insert(second.find("Content-Type:"), extra_headers);
+    deliver(second, kAlice);
+    EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 100 Trying");
+    return wire.pop();
+  }
   std::string response_from_bob(const std::string& forwarded, int status, const std::string& reason,
                                  const std::string& body = "") {
     return response_to(forwarded, status, reason, "b1", "sip:1012@10.201.0.3:5060", body);
