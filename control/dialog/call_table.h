@@ -26,6 +26,9 @@ struct CallLeg {
   std::string contact;       // its Contact URI (NAT-fixed), target of in-dialog requests
   std::string name_addr;     // its From/To header value including the tag
   uint32_t last_cseq = 0;    // highest CSeq this party sent in the dialog
+  // The proxies between sipedge and this party that Record-Routed (RFC 3261 §12.1), nearest
+  // first: the Route set of the requests sipedge itself sends it (BYE).
+  std::vector<std::string> route_set;
 };
 
 // A call's identity inside sipedge. One Call-ID may name several calls: a request that spirals

@@ -214,6 +214,7 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
     call.caller.name_addr = std::string(in.msg.value(parser::HeaderId::From));
     if (auto cseq = parser::parse_cseq(in.msg.value(parser::HeaderId::CSeq))) call.caller.last_cseq = cseq->number;
     if (auto c = reachable_contact(in.msg, in.source)) call.caller.contact = std::move(*c);
+    call.caller.route_set = foreign_record_routes(in.msg, false);
     if (auto to = parser::to_header(in.msg)) call.callee.uri = std::string(to->uri_text);
     call.callee.iface = ctx->targets.front().iface;
     call.callee.peer = ctx->targets.front().dest;

@@ -217,6 +217,10 @@ class Proxy final : public TransactionUser {
   SessionTimerPolicy session_policy() const noexcept { return {config_.session_expires_s, config_.min_se_s}; }
 
   // calls
+  // The Record-Route entries of `msg` that are not sipedge's, nearest first: those above its own
+  // (`above`: the downstream proxies, in a response) or all of them (a request as it arrived:
+  // the upstream proxies).
+  std::vector<std::string> foreign_record_routes(const parser::Message& msg, bool above) const;
   void end_call(CallRef ref, std::string_view reason, bool send_byes);
   void send_bye(const Call& call, bool to_caller, std::string_view reason);
   void keepalive();

@@ -1,6 +1,7 @@
 // control/proxy/response.cc — control lcore only. Responses (RFC 3261 §16.7): our Via comes off,
 // Contact is NAT-fixed, SDP answers are anchored, provisionals and 2xx go upstream at once, the best
 // final non-2xx goes upstream when no target is left (serial forking), and calls end with CDRs.
+#include <algorithm>
 #include <deque>
 
 #include "control/proxy/context.h"
@@ -163,6 +164,7 @@ void Proxy::on_response(TxnId client, const Inbound& in) {
     call->callee.name_addr = std::string(in.msg.value(parser::HeaderId::To));
     call->callee.peer = in.source;
     if (auto c = reachable_contact(in.msg, in.source)) call->callee.contact = std::move(*c);
+    call->callee.route_set = foreign_record_routes(in.msg, true);
   } else if (call && !ctx.initial && status >= 200 && status < 300 && (ctx.invite || ctx.method == "UPDATE")) {
     // A target refresh answered (RFC 3261 §12.2.1.2): the answerer's new Contact.
     CallLeg& answerer = ctx.media_from == static_cast<int>(MediaSide::Caller) ? call->callee : call->caller;
@@ -349,14 +351,33 @@ void Proxy::end_call(CallRef ref, std::string_view reason, bool send_byes) {
   ++counters_.calls_ended;
 }
 
+std::vector<std::string> Proxy::foreign_record_routes(const parser::Message& msg, bool above) const {
+  std::vector<std::string> out;
+  parser::RouteList rr(msg, parser::HeaderId::RecordRoute);
+  Result<parser::NameAddr, parser::Fault> r{Err{parser::Fault::BadRecordRoute}};
+  while (rr.next(r)) {
+    if (!r) break;
+    if (is_local_host(r->uri.host, r->uri.port, r->uri.has_port)) {
+      if (above) break;
+      continue;
+    }
+    out.emplace_back(r->uri_text);
+  }
+  // Above ours the list runs from the far end towards sipedge: the nearest proxy is the last.
+  if (above) std::reverse(out.begin(), out.end());
+  return out;
+}
+
 void Proxy::send_bye(const Call& call, bool to_caller, std::string_view reason) {
   const CallLeg& leg = to_caller ? call.caller : call.callee;
   const CallLeg& other = to_caller ? call.callee : call.caller;
   const InterfaceConfig* iface = config_.interface(leg.iface);
   if (!iface || leg.contact.empty()) return;
   const std::string branch = new_branch();
+  std::string route;
+  for (const std::string& r : leg.route_set) route += "Route: <" + r + ">\r\n";
   const std::string bytes = "BYE " + leg.contact + " SIP/2.0\r\nVia: SIP/2.0/UDP " + iface->sip_address.to_uri_host() +
-                            ":" + std::to_string(iface->sip_port) + ";branch=" + branch + ";rport\r\n" +
+                            ":" + std::to_string(iface->sip_port) + ";branch=" + branch + ";rport\r\n" + route +
                             "Max-Forwards: 70\r\nFrom: " + other.name_addr + "\r\nTo: " + leg.name_addr +
                             "\r\nCall-ID: " + call.call_id + "\r\nCSeq: " + std::to_string(other.last_cseq + 1) +
                             " BYE\r\nReason: SIP;cause=200;text=\"" + std::string(reason) +
