@@ -255,6 +255,11 @@ void Proxy::send_best_upstream(Context& ctx) {
   ctx.final_sent = true;
   uint16_t status = ctx.best_status ? ctx.best_status : (ctx.cancelled ? 487 : 408);
   std::string bytes = ctx.best_response;
+  // §16.7 step 6: a 503 from downstream would say sipedge itself is unavailable; it becomes a 500.
+  if (status == 503 && !bytes.empty()) {
+    status = 500;
+    bytes.clear();
+  }
   if (bytes.empty()) {
     const Inbound in{ctx.request->msg, ctx.source, ctx.local, ctx.in_iface};
     // Our own refusal is the best answer: say why, and when a retry may pass.

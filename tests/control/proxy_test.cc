@@ -615,5 +615,15 @@ TEST_F(ProxyTest, ByesSipedgeSendsFollowEachPartysRouteSet) {
   EXPECT_EQ(bye_alice.dest, kAlice);
 }
 
+TEST_F(ProxyTest, A503FromDownstreamReachesTheCallerAs500) {
+  const Sent fwd = place_call();
+  deliver(response_from_bob(fwd.bytes, 503, "Service Unavailable"), kBob);
+  EXPECT_EQ(first_line(wire.pop().bytes), "ACK sip:1012@10.201.0.3:5060 SIP/2.0");
+  const Sent answer = wire.pop();
+  EXPECT_EQ(answer.dest, kAlice);
+  EXPECT_EQ(first_line(answer.bytes), "SIP/2.0 500 Server Internal Error");
+  expect_no_state();
+}
+
 }  // namespace
 }  // namespace sipedge::control
