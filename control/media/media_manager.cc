@@ -214,6 +214,41 @@ void MediaManager::remove_flows(Session& s) {
   }
 }
 
+Result<std::monostate, MediaError> MediaManager::move_side(MediaSessionId id, MediaSide side, uint16_t iface) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return Err(MediaError::UnknownSession);
+  Session& s = *it->second;
+  const int m = static_cast<int>(side);
+  if (s.iface[m] == iface) return std::monostate{};
+  PortPool* from = pool(s.iface[m]);
+  PortPool* to = pool(iface);
+  if (!from || !to) return Err(MediaError::RelayRefused);
+  // Every port the side holds: the streams' and the pending offers'. All of them, or none.
+  std::vector<uint16_t*> held;
+  for (Stream& st : s.streams)
+    if (st.has_ports) held.push_back(&st.port[m]);
+  for (std::optional<Offer>& o : s.offer)
+    if (o) for (auto& [stream, ports] : o->acquired) held.push_back(&ports[m]);
+  std::vector<uint16_t> fresh;
+  for (size_t i = 0; i < held.size(); ++i) {
+    auto p = to->acquire();
+    if (!p) {
+      for (uint16_t q : fresh) to->release(q);
+      return Err(MediaError::NoPorts);
+    }
+    fresh.push_back(*p);
+  }
+  remove_flows(s);
+  for (size_t i = 0; i < held.size(); ++i) {
+    from->release(*held[i]);
+    *held[i] = fresh[i];
+  }
+  for (Stream& st : s.streams) st.desc[m] = SideDesc{};
+  s.iface[m] = iface;
+  s.out[m] = Session::Out{};
+  return std::monostate{};
+}
+
 void MediaManager::release_offer(Session& s, int from) {
   if (!s.offer[from]) return;
   for (const auto& [stream, ports] : s.offer[from]->acquired) {

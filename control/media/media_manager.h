@@ -100,6 +100,13 @@ class MediaManager {
   // the session stays as it was before the offer. No-op when none is pending.
   void reject_offer(MediaSessionId id, MediaSide from);
 
+  // Side `side` is now reached through interface `iface` (a request forwarded, redirected or
+  // serially forked to a target on another interface than the first one): the relay ports that
+  // side's peer sends to move to `iface`, flows towards the old peer go (the new one has said
+  // nothing yet), and the next SDP that side receives starts a new o= version history. No-op when
+  // the interface is the same. NoPorts when `iface` has too few ports (nothing changes then).
+  Result<std::monostate, MediaError> move_side(MediaSessionId id, MediaSide side, uint16_t iface);
+
   // Removes the session's flows and returns its ports.
   void destroy(MediaSessionId id);
 

@@ -240,6 +240,17 @@ bool Proxy::try_next_target(Context& ctx) {
     const std::string rr_token = ctx.initial && is_dialog_forming(msg.method())
                                      ? route_token_.make(ctx.call_id, ctx.call)
                                      : std::string();
+    // A target on another interface than the last one: the callee side of the media moves there.
+    if (ctx.media && ctx.invite && ctx.initial) {
+      if (auto moved = media_.move_side(ctx.media, MediaSide::Callee, t.iface); !moved) {
+        const Refusal r = refused(refusal(moved.error()));
+        if (ctx.best_status == 0 || ctx.best_status == 408) {
+          ctx.best_status = r.status;
+          ctx.refusal = r;
+        }
+        continue;
+      }
+    }
     auto bytes = build_forward(in, t, rr_token, ctx.initial, branch, ctx.media, ctx.media_from);
     if (!bytes) {
       // This target cannot be tried; the next may (another interface). If none answers better,

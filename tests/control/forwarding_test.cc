@@ -150,6 +150,8 @@ TEST_F(ForwardingTest, ChainsCarryEveryDiversionMostRecentFirst) {
   EXPECT_EQ(m.value(parser::HeaderId::Diversion),
             "<sip:1013@sipedge.test>;reason=unconditional;counter=1, <sip:1012@sipedge.test>;reason=user-busy;counter=1");
   EXPECT_EQ(diversion_count(m), 2u);
+  EXPECT_NE(body_of(to_trunk.bytes).find("c=IN IP4 10.202.0.1"), std::string::npos) << "media moved to the core side";
+  EXPECT_EQ(media.ports_in_use(0), 2u) << "only the caller's pair is left on the access side";
   EXPECT_EQ(proxy.counters().calls_forwarded, 2u);
   deliver(response(to_trunk, 404, "Not Found", "t1", "sip:gw@10.202.0.2:5060"), kTrunk, 1);
   expect_ack("sip:+4930123@sipedge.test");
@@ -208,6 +210,8 @@ TEST_F(ForwardingTest, RedirectContactsAreTriedInQOrderWithinTheCallersPolicy) {
   EXPECT_EQ(to_carol.dest, kCarol) << "q=0.9 first; sipedge's own address (q=1.0) is never a target";
   EXPECT_EQ(first_line(to_carol.bytes), "INVITE sip:1013@10.201.0.4:5060 SIP/2.0");
   EXPECT_TRUE(wire.sent.empty()) << "the 302 is not an answer for Alice";
+  EXPECT_NE(body_of(to_carol.bytes).find("c=IN IP4 10.201.0.1"), std::string::npos) << "media moved to the access side";
+  EXPECT_EQ(media.ports_in_use(1), 0u);
   deliver(response(to_carol, 486, "Busy Here", "c1", "sip:1013@10.201.0.4:5060"), kCarol);
   expect_ack("sip:1013@10.201.0.4:5060");
   const Sent to_trunk = wire.pop();

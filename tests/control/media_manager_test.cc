@@ -607,5 +607,30 @@ TEST_F(MediaManagerTest, StatsSumEveryFlowOfTheSession) {
   EXPECT_EQ(media.stats(999).packets[0], 0u);
 }
 
+TEST_F(MediaManagerTest, MovingACalleeToAnotherInterfaceMovesItsPortsAndDropsItsFlows) {
+  // After an answer (early media from the first target): its flows go with it.
+  const MediaSessionId answered = basic_call();
+  ASSERT_EQ(backend.size(), 2u);
+  ASSERT_TRUE(media.move_side(answered, MediaSide::Callee, 0).ok());
+  EXPECT_EQ(backend.size(), 0u);
+  EXPECT_EQ(media.ports_in_use(0), 4u);
+  EXPECT_EQ(media.ports_in_use(1), 0u);
+  EXPECT_TRUE(media.move_side(answered, MediaSide::Callee, 0).ok()) << "same interface: nothing to do";
+  media.destroy(answered);
+  // Before any answer: the pending offer's callee-side ports move, and the offer sent again names
+  // the new interface.
+  const MediaSessionId pending = media.create(0, 1);
+  offer(pending, MediaSide::Caller, kEyeBeamOffer);
+  ASSERT_TRUE(media.move_side(pending, MediaSide::Callee, 0).ok());
+  EXPECT_EQ(media.ports_in_use(0), 4u);
+  EXPECT_EQ(media.ports_in_use(1), 0u);
+  const std::string again = offer(pending, MediaSide::Caller, kEyeBeamOffer);
+  EXPECT_EQ(media.ports_in_use(0), 4u) << "the offer made again reuses the moved ports";
+  EXPECT_NE(again.find("c=IN IP4 " + config.interfaces[0].media_address.to_string()), std::string::npos) << again;
+  media.destroy(pending);
+  EXPECT_EQ(media.ports_in_use(0), 0u);
+  EXPECT_EQ(media.ports_in_use(1), 0u);
+}
+
 }  // namespace
 }  // namespace sipedge::control

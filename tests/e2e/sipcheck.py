@@ -16,6 +16,13 @@
 #                                            from RECEIVED ("ip:port") with behind_nat NAT (0|1);
 #                                            AOR alone: exit 0 when AOR has no binding at all
 #   sipcheck.py cdr FILE CALL_ID             the CDR line of that call, as JSON (exit 1 if none)
+#   sipcheck.py cdrok FILE CALL_ID REASON    that call was answered (200), relayed RTP both ways and
+#                                            ended with end_reason REASON (a regex, full match)
+#   sipcheck.py start LOG SEL LINE           the first received message matching SEL starts with
+#                                            exactly LINE ("SIP/2.0 486 Busy Here", "INVITE sip:...")
+#   sipcheck.py seq LOG WHAT...              the messages the UA received, in order, are exactly WHAT:
+#                                            requests by method, responses as "CODE/METHOD"
+#   sipcheck.py body LOG SEL RE              the body of the first received SEL matches RE (search)
 import json
 import re
 import sys
@@ -103,7 +110,8 @@ def cmd_sdp(log, addr):
         for line in body.split("\n"):
             line = line.strip()
             if line.startswith("c=") or line.startswith("o="):
-                if line.split()[-1] != addr:
+                # c=IN IP4 0.0.0.0 is RFC 2543 hold, not an address.
+                if line.split()[-1] != addr and not (line.startswith("c=") and line.split()[-1] == "0.0.0.0"):
                     bad.append(f"{start}: {line}")
             elif addr not in line and re.search(r"\b\d+\.\d+\.\d+\.\d+\b", line):
                 bad.append(f"{start}: {line}")
@@ -211,6 +219,74 @@ def cmd_reg(path, aor, received=None, nat=None):
     return 1
 
 
+def cmd_cdrok(path, call_id, reason):
+    for line in open(path).read().splitlines():
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            continue
+        if rec.get("call_id") != call_id:
+            continue
+        problems = []
+        if not rec.get("answered") or rec.get("final_status") != 200:
+            problems.append("not answered with 200")
+        if rec.get("packets_caller_to_callee", 0) <= 0 or rec.get("packets_callee_to_caller", 0) <= 0:
+            problems.append("RTP not relayed both ways")
+        if not re.fullmatch(reason, rec.get("end_reason", "")):
+            problems.append(f"end_reason is not {reason}")
+        if problems:
+            print(f"cdrok: {call_id}: {', '.join(problems)}: {line}", file=sys.stderr)
+            return 1
+        print(f"  CDR: {line}")
+        return 0
+    print(f"cdrok: no line for Call-ID {call_id} in {path}", file=sys.stderr)
+    return 1
+
+
+def cmd_start(log, sel, line):
+    msg = selected(log, sel)
+    if not msg:
+        print(f"start: {log}: no received {sel}", file=sys.stderr)
+        return 1
+    if msg[0] != line:
+        print(f"start: {sel}: got '{msg[0]}', expected '{line}'", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_seq(log, *want):
+    got = []
+    last = None
+    for direction, start, headers, body in messages(log):
+        if direction != "received":
+            continue
+        # A retransmission (same start line, CSeq, To and Via) is the same message again.
+        key = (start, tuple(values(headers, "cseq")), tuple(values(headers, "to")), tuple(values(headers, "via")))
+        if key == last:
+            continue
+        last = key
+        if start.startswith("SIP/2.0"):
+            cseq = values(headers, "cseq")
+            got.append(start.split()[1] + "/" + (cseq[0].split()[-1] if cseq else "?"))
+        else:
+            got.append(start.split()[0])
+    if got != list(want):
+        print(f"seq: {log}: received {got}, expected {list(want)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_body(log, sel, regex):
+    msg = selected(log, sel)
+    if not msg:
+        print(f"body: {log}: no received {sel}", file=sys.stderr)
+        return 1
+    if not re.search(regex, msg[2]):
+        print(f"body: {sel}: {msg[2]!r} does not match {regex}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_cdr(path, call_id):
     try:
         lines = open(path).read().splitlines()
@@ -250,6 +326,14 @@ def main(argv):
         return cmd_reg(*args)
     if cmd == "cdr" and len(args) == 2:
         return cmd_cdr(*args)
+    if cmd == "cdrok" and len(args) == 3:
+        return cmd_cdrok(*args)
+    if cmd == "start" and len(args) == 3:
+        return cmd_start(*args)
+    if cmd == "seq" and args:
+        return cmd_seq(*args)
+    if cmd == "body" and len(args) == 3:
+        return cmd_body(*args)
     print(f"sipcheck: bad arguments: {argv[1:]}", file=sys.stderr)
     return 2
 
