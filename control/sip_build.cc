@@ -129,6 +129,11 @@ std::optional<std::string> apply_edits(const parser::Message& msg, const parser:
   return out;
 }
 
+bool has_sdp_body(const parser::Message& msg) {
+  auto ct = parser::parse_content_type(msg.value(parser::HeaderId::ContentType));
+  return ct && ct->is("application", "sdp") && !msg.body().empty();
+}
+
 std::string new_branch() { return std::string(parser::kBranchMagicCookie) + random_hex(8); }
 std::string new_tag() { return random_hex(8); }
 

@@ -39,6 +39,9 @@ std::string build_cancel(const parser::Message& invite);
 // refuses the edits (a bug in the caller; it counts and drops).
 std::optional<std::string> apply_edits(const parser::Message& msg, const parser::EditList& edits);
 
+// A non-empty body of Content-Type application/sdp.
+bool has_sdp_body(const parser::Message& msg);
+
 // Random tokens: "z9hG4bK" + 16 hex chars for branches, 16 hex chars for tags and Call-IDs.
 std::string new_branch();
 std::string new_tag();

@@ -249,6 +249,16 @@ Result<std::monostate, MediaError> MediaManager::move_side(MediaSessionId id, Me
   return std::monostate{};
 }
 
+std::optional<std::string> MediaManager::last_sdp(MediaSessionId id, MediaSide to) const {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return std::nullopt;
+  const Session::Out& o = it->second->out[static_cast<int>(to)];
+  if (!o.sent) return std::nullopt;
+  std::string out = o.text;
+  out.insert(o.version_pos, std::to_string(o.version));
+  return out;
+}
+
 void MediaManager::release_offer(Session& s, int from) {
   if (!s.offer[from]) return;
   for (const auto& [stream, ports] : s.offer[from]->acquired) {

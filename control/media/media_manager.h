@@ -107,6 +107,10 @@ class MediaManager {
   // the interface is the same. NoPorts when `iface` has too few ports (nothing changes then).
   Result<std::monostate, MediaError> move_side(MediaSessionId id, MediaSide side, uint16_t iface);
 
+  // The last SDP sipedge wrote towards `to` (what a retransmission of that message must carry
+  // again), nullopt when none was written.
+  std::optional<std::string> last_sdp(MediaSessionId id, MediaSide to) const;
+
   // Removes the session's flows and returns its ports.
   void destroy(MediaSessionId id);
 

@@ -44,11 +44,6 @@ std::optional<SdpRole> request_sdp_role(parser::Method m) {
   }
 }
 
-bool is_sdp(const parser::Message& msg) {
-  auto ct = parser::parse_content_type(msg.value(parser::HeaderId::ContentType));
-  return ct && ct->is("application", "sdp") && !msg.body().empty();
-}
-
 }  // namespace
 
 Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Target& t, std::string_view rr_token,
@@ -175,7 +170,7 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
     }
   }
 
-  if (auto role = request_sdp_role(msg.method()); role && media && media_from >= 0 && is_sdp(msg)) {
+  if (auto role = request_sdp_role(msg.method()); role && media && media_from >= 0 && has_sdp_body(msg)) {
     auto body = media_.rewrite(media, static_cast<MediaSide>(media_from), msg.body(), *role);
     if (!body) return Err(refused(refusal(body.error())));
     edits.replace_body(keep(std::move(*body)));
@@ -197,7 +192,7 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
   ctx->method = std::string(in.msg.method_token());
   ctx->invite = in.msg.method() == parser::Method::Invite;
   ctx->initial = true;
-  ctx->offer_in_request = is_sdp(in.msg) && request_sdp_role(in.msg.method()) == SdpRole::Offer;
+  ctx->offer_in_request = has_sdp_body(in.msg) && request_sdp_role(in.msg.method()) == SdpRole::Offer;
   ctx->targets = std::move(targets);
   ctx->call_id = std::string(in.msg.value(parser::HeaderId::CallId));
   ctx->diversions_in = diversion_count(in.msg);
@@ -458,7 +453,7 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
   ctx->invite = msg.method() == parser::Method::Invite;
   ctx->call_id = std::string(msg.value(parser::HeaderId::CallId));
   ctx->call = call ? call->ref : 0;
-  ctx->offer_in_request = is_sdp(msg) && request_sdp_role(msg.method()) != SdpRole::Answer;
+  ctx->offer_in_request = has_sdp_body(msg) && request_sdp_role(msg.method()) != SdpRole::Answer;
   ctx->media = call ? call->media : 0;
   ctx->media_from = call && call->media ? media_from : -1;
   ctx->targets.push_back(t);

@@ -203,7 +203,10 @@ class Proxy final : public TransactionUser {
 
   // response.cc — responses
   void handle_response(const Inbound& in);
-  Result<std::string, Refusal> build_upstream_response(const Inbound& in, const Context* ctx);
+  // `ctx` null: a response forwarded without a transaction; its SDP, if any, is replaced by
+  // `resent_sdp` (what sipedge wrote the first time) or the response is refused.
+  Result<std::string, Refusal> build_upstream_response(const Inbound& in, const Context* ctx,
+                                                       const std::string* resent_sdp);
   void send_best_upstream(Context& ctx);
   // The current branch ended without a 2xx (`status`, or a ring timeout): call forwarding, else
   // the next target, else the best response upstream.

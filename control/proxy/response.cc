@@ -42,7 +42,8 @@ std::string_view reason_for(uint16_t status) {
 
 }  // namespace
 
-Result<std::string, Refusal> Proxy::build_upstream_response(const Inbound& in, const Context* ctx) {
+Result<std::string, Refusal> Proxy::build_upstream_response(const Inbound& in, const Context* ctx,
+                                                            const std::string* resent_sdp) {
   const parser::Message& msg = in.msg;
   parser::EditList edits;
   std::deque<std::string> texts;
@@ -81,15 +82,15 @@ Result<std::string, Refusal> Proxy::build_upstream_response(const Inbound& in, c
     }
   }
 
-  if (ctx && ctx->media && ctx->media_from >= 0 && !msg.body().empty()) {
-    auto ct = parser::parse_content_type(msg.value(parser::HeaderId::ContentType));
-    if (ct && ct->is("application", "sdp")) {
-      // The answer to the request's offer, or, when the request had none, the offer itself.
-      const auto side = static_cast<MediaSide>(1 - ctx->media_from);
-      auto body = media_.rewrite(ctx->media, side, msg.body(), ctx->offer_in_request ? SdpRole::Answer : SdpRole::Offer);
-      if (!body) return Err(refused(refusal(body.error())));
-      edits.replace_body(keep(std::move(*body)));
-    }
+  if (!ctx && has_sdp_body(msg)) {
+    if (!resent_sdp) return Err(refused(refusal(RefusalCause::RewriteFailed)));
+    edits.replace_body(*resent_sdp);
+  } else if (ctx && ctx->media && ctx->media_from >= 0 && has_sdp_body(msg)) {
+    // The answer to the request's offer, or, when the request had none, the offer itself.
+    const auto side = static_cast<MediaSide>(1 - ctx->media_from);
+    auto body = media_.rewrite(ctx->media, side, msg.body(), ctx->offer_in_request ? SdpRole::Answer : SdpRole::Offer);
+    if (!body) return Err(refused(refusal(body.error())));
+    edits.replace_body(keep(std::move(*body)));
   }
   // RFC 4028 §8.2: a UAS without session timers answered a request that asked for an interval and
   // whose sender supports them: the UAC becomes the refresher.
@@ -137,13 +138,32 @@ void Proxy::handle_response(const Inbound& in) {
   const Endpoint dest{*ip, v->rport_has_value ? v->rport : (v->has_port ? v->port : uint16_t{5060})};
   // A NATed caller's public address is on no interface's subnet: find it among the call's legs.
   std::optional<uint16_t> iface;
+  const Call* to_call = nullptr;
+  MediaSide to_side = MediaSide::Caller;
   for (const Call* call : calls_.find_by_call_id(in.msg.value(parser::HeaderId::CallId))) {
-    if (call->caller.peer == dest) iface = call->caller.iface;
-    if (call->callee.peer == dest) iface = call->callee.iface;
+    if (call->caller.peer == dest) {
+      iface = call->caller.iface;
+      to_call = call;
+      to_side = MediaSide::Caller;
+    }
+    if (call->callee.peer == dest) {
+      iface = call->callee.iface;
+      to_call = call;
+      to_side = MediaSide::Callee;
+    }
   }
   if (!iface) iface = interface_for(dest.ip).value_or(in.iface);
-  auto bytes = build_upstream_response(in, nullptr);
-  if (!bytes) return;
+  // A retransmitted response with SDP (a 2xx after its transaction ended) carries again what
+  // sipedge wrote the first time; without that it is dropped rather than let the sender's own
+  // addresses through.
+  std::optional<std::string> sdp;
+  if (has_sdp_body(in.msg) && to_call && to_call->media) sdp = media_.last_sdp(to_call->media, to_side);
+  auto bytes = build_upstream_response(in, nullptr, sdp ? &*sdp : nullptr);
+  if (!bytes) {
+    ++counters_.dropped_responses;
+    return;
+  }
+
   transport_.send(*iface, dest, *bytes);
   ++counters_.stateless_responses;
 }
@@ -171,7 +191,7 @@ void Proxy::on_response(TxnId client, const Inbound& in) {
     if (auto c = reachable_contact(in.msg, in.source)) answerer.contact = std::move(*c);
   }
 
-  auto bytes = build_upstream_response(in, &ctx);
+  auto bytes = build_upstream_response(in, &ctx, nullptr);
   if (!bytes) {
     // The answer's SDP could not be anchored: the caller gets the cause instead of media that
     // bypasses the relay (the callee, never ACKed, ends its side by RFC 3261 §13.3.1.4).

@@ -625,5 +625,29 @@ TEST_F(ProxyTest, A503FromDownstreamReachesTheCallerAs500) {
   expect_no_state();
 }
 
+TEST_F(ProxyTest, A2xxRetransmittedAfterItsTransactionCarriesTheSdpSipedgeWroteNotTheCallees) {
+  const Sent fwd = place_call();
+  const std::string ok = response_from_bob(fwd.bytes, 200, "OK", kAnswer);
+  deliver(ok, kBob);
+  const Sent first = wire.pop();
+  ASSERT_EQ(first_line(first.bytes), "SIP/2.0 200 OK");
+  // Long after the client transaction is gone (RFC 6026 Timer M), Bob resends it.
+  advance(40'000);
+  deliver(ok, kBob);
+  const Sent again = wire.pop();
+  EXPECT_EQ(again.dest, kAlice);
+  EXPECT_EQ(first_line(again.bytes), "SIP/2.0 200 OK");
+  EXPECT_EQ(body_of(again.bytes), body_of(first.bytes));
+  EXPECT_EQ(body_of(again.bytes).find("10.201.0.3"), std::string::npos);
+  EXPECT_EQ(proxy.counters().stateless_responses, 1u);
+  // With no call to take the SDP from, such a response is dropped, not passed on as it is.
+  std::string stray = ok;
+  stray.replace(stray.find("Call-ID: call-1"), 15, "Call-ID: call-9");
+  const uint64_t dropped = proxy.counters().dropped_responses;
+  deliver(stray, kBob);
+  EXPECT_TRUE(wire.sent.empty());
+  EXPECT_EQ(proxy.counters().dropped_responses, dropped + 1);
+}
+
 }  // namespace
 }  // namespace sipedge::control

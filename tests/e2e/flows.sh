@@ -256,3 +256,102 @@ scenario_session_timer() {
   cdr_ok st-uas "session timer expired"
   unregister st-unreg 1012
 }
+
+# RTP packets the relay dropped for coming from another source than the latched one.
+strict_drops() { stat dataplane relay.drops.StrictSource; }
+
+scenario_hold() {
+  # Seed 001 call hold: a=sendonly, then c=0.0.0.0 with a=inactive (RFC 2543), then a=sendrecv. Hold
+  # passes through as hold, every other address is sipedge's, RTP flows again after the resume.
+  local strict_before
+  strict_before=$(strict_drops) || { fail "hold: sipedgectl dataplane"; return; }
+  register hold-reg 1012 "$CALLEE_PORT" "$UA:$CALLEE_PORT" "$UA:$CALLEE_PORT" || return
+  uas hold-uas uas_hold "$CALLEE_PORT" 1012 -mi "$UA" -mp "$CALLEE_MEDIA" -rtp_echo
+  call_as hold-uac uac_hold 30 1012 -mi "$UA" -mp "$CALLER_MEDIA"
+  uas_finish hold-uas
+  check "hold-uas: messages" seq "$E2E_WORK/hold-uas.msg" INVITE ACK INVITE ACK INVITE ACK INVITE ACK BYE
+  check "hold-uas: SDP names only $GW (or 0.0.0.0 for hold)" sdp "$E2E_WORK/hold-uas.msg" "$GW"
+  check "hold-uac: SDP names only $GW" sdp "$E2E_WORK/hold-uac.msg" "$GW"
+  python3 -c '
+import sys; sys.path.insert(0, sys.argv[1])
+import sipcheck
+bodies = [b for d, s, h, b in sipcheck.messages(sys.argv[2]) if d == "received" and s.startswith("INVITE ")]
+want = [None, "a=sendonly", "a=inactive", "a=sendrecv"]
+ok = len(bodies) == 4 and all(w is None or w in b for w, b in zip(want, bodies)) and "c=IN IP4 0.0.0.0" in bodies[2]
+sys.exit(0 if ok else 1)' "$E2E_DIR" "$E2E_WORK/hold-uas.msg" || fail "hold-uas: re-INVITE directions"
+  local strict
+  strict=$(strict_drops)
+  (( strict == strict_before )) || fail "hold: $((strict - strict_before)) RTP packet(s) dropped as StrictSource"
+  cdr_ok hold-uas "bye from caller"
+  unregister hold-unreg 1012
+}
+
+scenario_ringback() {
+  # Seed 001 colour ringback: 183 with SDP and early media before the answer, then a 200 whose SDP
+  # names another port: the relay follows it without dropping what the callee sends.
+  local strict_before strict
+  strict_before=$(strict_drops) || { fail "ringback: sipedgectl dataplane"; return; }
+  register rb-reg 1012 "$CALLEE_PORT" "$UA:$CALLEE_PORT" "$UA:$CALLEE_PORT" || return
+  uas rb-uas uas_ringback "$CALLEE_PORT" 1012 -mi "$UA" -mp "$CALLEE_MEDIA" -rtp_echo
+  call_as rb-uac uac_call 30 1012 -mi "$UA" -mp "$CALLER_MEDIA"
+  uas_finish rb-uas
+  check "rb-uac: messages" seq "$E2E_WORK/rb-uac.msg" 100/INVITE 407/INVITE 100/INVITE 183/INVITE 200/INVITE 200/BYE
+  check "rb-uac: SDP of the 183 and the 200 names only $GW" sdp "$E2E_WORK/rb-uac.msg" "$GW"
+  strict=$(strict_drops)
+  (( strict == strict_before )) || fail "ringback: $((strict - strict_before)) RTP packet(s) dropped as StrictSource"
+  # Early media (one pcap, 84 packets) and the answered call's (another) reached the caller.
+  local call_id cdr
+  call_id=$(e2e_call_id rb-uas)
+  cdr_ok rb-uas "bye from caller"
+  cdr=$(python3 "$E2E_CHECK" cdr "$E2E_CDR" "$call_id") &&
+    python3 -c 'import json,sys; sys.exit(0 if json.loads(sys.argv[1])["packets_callee_to_caller"] >= 160 else 1)' "$cdr" ||
+    fail "ringback: early media and the answered call's RTP did not both reach the caller"
+  unregister rb-unreg 1012
+}
+
+scenario_prack_update() {
+  # Seed 003 (VoLTE): 183 with RSeq and SDP, PRACK with RAck, UPDATE before and after the answer;
+  # RSeq/RAck/Require pass end to end and every offer and answer is anchored.
+  register pu-reg 1012 "$CALLEE_PORT" "$UA:$CALLEE_PORT" "$UA:$CALLEE_PORT" || return
+  uas pu-uas uas_prack "$CALLEE_PORT" 1012 -mi "$UA" -mp "$CALLEE_MEDIA" -rtp_echo
+  call_as pu-uac uac_prack 30 1012 -mi "$UA" -mp "$CALLER_MEDIA"
+  uas_finish pu-uas
+  check "pu-uac: messages" seq "$E2E_WORK/pu-uac.msg" 100/INVITE 407/INVITE 100/INVITE 183/INVITE 200/PRACK \
+    200/UPDATE 200/INVITE 200/UPDATE 200/BYE
+  check "pu-uas: messages" seq "$E2E_WORK/pu-uas.msg" INVITE PRACK UPDATE ACK UPDATE BYE
+  check "pu-uac: 183 RSeq" hdr "$E2E_WORK/pu-uac.msg" 183/INVITE RSeq 1
+  check "pu-uac: 183 Require" hdr "$E2E_WORK/pu-uac.msg" 183/INVITE Require 100rel
+  check "pu-uas: PRACK RAck" hdr "$E2E_WORK/pu-uas.msg" PRACK RAck "1 2 INVITE"
+  check "pu-uas: INVITE Require" hdr "$E2E_WORK/pu-uas.msg" INVITE Require 100rel
+  check "pu-uas: SDP names only $GW" sdp "$E2E_WORK/pu-uas.msg" "$GW"
+  check "pu-uac: SDP names only $GW" sdp "$E2E_WORK/pu-uac.msg" "$GW"
+  cdr_ok pu-uas "bye from caller"
+  unregister pu-unreg 1012
+}
+
+scenario_callwaiting() {
+  # Seed 001 call waiting: B holds A (a re-INVITE from the callee side), talks to C on its second
+  # line, resumes A. Two calls through sipedge at once, each with its own media.
+  register cw-reg 1012 "$CALLEE_PORT" "$UA:$CALLEE_PORT" "$UA:$CALLEE_PORT" || return
+  register cw-reg2 1014 "$FWD_PORT" "$UA:$FWD_PORT" "$UA:$FWD_PORT" || return
+  uas cw-b uas_cw_b "$CALLEE_PORT" 1012 -mi "$UA" -mp "$CALLEE_MEDIA" -rtp_echo
+  uas cw-b2 uas_answer "$FWD_PORT" 1014 -mi "$UA" -mp "$FWD_MEDIA" -rtp_echo
+  e2e_sipp_bg cw-a "$E2E_ACC_NS" 40 -i "$UA" -m 1 -timeout 38s -timeout_error -sf "$E2E_SCEN/uac_cw_a.xml" \
+    -p "$CALLER_PORT" -s 1012 -key user 1006 -au 1006 -ap sipedge-1006 -mi "$UA" -mp "$CALLER_MEDIA" "$GW:5060"
+  local a_pid=$E2E_BG_PID
+  e2e_wait_log cw-b "a=sendonly" 10 || fail "cw: B did not hold A"
+  # C (1013) calls B's second line while A waits on hold.
+  sipp_ua cw-c 25 -sf "$E2E_SCEN/uac_call.xml" -p "$TARGET_PORT" -s 1014 -key user 1013 -au 1013 -ap sipedge-1013 \
+    -mi "$UA" -mp "$TARGET_MEDIA" "$GW:5060" || { e2e_sipp_why cw-c; fail "cw-c: caller SIPp failed"; }
+  e2e_sipp_wait "$a_pid" || { e2e_sipp_why cw-a; fail "cw-a: SIPp failed"; }
+  uas_finish cw-b
+  uas_finish cw-b2
+  check "cw-a: held and resumed by B" seq "$E2E_WORK/cw-a.msg" 100/INVITE 407/INVITE 100/INVITE 180/INVITE \
+    200/INVITE INVITE ACK INVITE ACK 200/BYE
+  check "cw-a: SDP names only $GW" sdp "$E2E_WORK/cw-a.msg" "$GW"
+  check "cw-b: SDP names only $GW" sdp "$E2E_WORK/cw-b.msg" "$GW"
+  cdr_ok cw-b "bye from caller"
+  cdr_ok cw-b2 "bye from caller"
+  unregister cw-unreg 1012
+  unregister cw-unreg2 1014
+}

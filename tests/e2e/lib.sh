@@ -216,6 +216,16 @@ e2e_sipp_why() {
   tail -40 "$E2E_WORK/$label.msg" 2>/dev/null >&2 || true
 }
 
+# e2e_wait_log LABEL PATTERN LIMIT_S: waits until SIPp's message log of LABEL shows PATTERN (grep -E).
+e2e_wait_log() {
+  local label=$1 pattern=$2 limit=$3 i
+  for ((i = 0; i < limit * 10; i++)); do
+    grep -qE "$pattern" "$E2E_WORK/$label.msg" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # The first Call-ID a SIPp log shows.
 e2e_call_id() {
   grep -m1 -i '^Call-ID:' "$E2E_WORK/$1.msg" 2>/dev/null | sed 's/^[^:]*:[[:space:]]*//; s/\r$//'
