@@ -24,20 +24,35 @@ std::atomic<unsigned> g_large{0};
 }  // namespace
 
 // Replaces the program's allocation functions (C++ [replacement.functions]); counts only while armed.
-// GCC pairs the inlined malloc/free with new/delete and warns; they are this pair's own.
+// Every unaligned form is replaced so each new pairs with its own delete: a sanitizer's runtime
+// supplies the forms left out, and its std::stable_sort buffer (nothrow new) would then meet this
+// free(). GCC pairs the inlined malloc/free with new/delete and warns; they are this family's own.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void* operator new(std::size_t n) {
+namespace {
+void* counted_malloc(std::size_t n) noexcept {
   if (g_armed.load(std::memory_order_relaxed) && n >= g_threshold.load(std::memory_order_relaxed)) {
     g_large.fetch_add(1, std::memory_order_relaxed);
   }
-  if (void* p = std::malloc(n == 0 ? 1 : n)) {
+  return std::malloc(n == 0 ? 1 : n);
+}
+void* counted_new(std::size_t n) {
+  if (void* p = counted_malloc(n)) {
     return p;
   }
   throw std::bad_alloc();
 }
+}  // namespace
+void* operator new(std::size_t n) { return counted_new(n); }
+void* operator new[](std::size_t n) { return counted_new(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_malloc(n); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_malloc(n); }
 void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 #pragma GCC diagnostic pop
 
 namespace sipedge::control {

@@ -4,6 +4,8 @@
 // refresh does not come ended with BYE both ways and a CDR saying why; a refresh keeps it.
 #include "control/proxy/session_timer.h"
 
+#include <deque>
+
 #include "tests/control/proxy_fixture.h"
 
 namespace sipedge::control {
@@ -11,11 +13,12 @@ namespace {
 
 using namespace sipedge::control::testing;
 
+// Each scanned message keeps its bytes for the rest of the test program: the index points into them.
 parser::Message scan(const std::string& headers) {
-  static std::string bytes;
-  bytes = "INVITE sip:a@x SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nFrom: <sip:b@x>;tag=1\r\n"
+  static std::deque<std::string> kept;
+  const std::string& bytes = kept.emplace_back("INVITE sip:a@x SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nFrom: <sip:b@x>;tag=1\r\n"
           "To: <sip:a@x>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n" +
-          headers + "Content-Length: 0\r\n\r\n";
+          headers + "Content-Length: 0\r\n\r\n");
   parser::Message m;
   EXPECT_EQ(parser::HandScanner().scan(bytes, parser::Framing::Datagram, m).status, parser::ScanStatus::Complete);
   return m;
