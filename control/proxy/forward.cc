@@ -160,8 +160,8 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
 
   // A UA behind NAT advertises a Contact it cannot be reached at: name the address its packets
   // come from instead, so in-dialog requests find it (DESIGN §3, NAT traversal).
-  if (in_if->role == InterfaceRole::Access && (initial || msg.method() == parser::Method::Invite ||
-                                               msg.method() == parser::Method::Update)) {
+  if (in_if->role == InterfaceRole::Access && from_its_ua(msg) &&
+      (initial || msg.method() == parser::Method::Invite || msg.method() == parser::Method::Update)) {
     if (const parser::HeaderField* h = msg.find(parser::HeaderId::Contact)) {
       auto c = parser::parse_contact(msg.text(h->value));
       if (c) {
@@ -208,7 +208,7 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
     }
     call.caller.name_addr = std::string(in.msg.value(parser::HeaderId::From));
     if (auto cseq = parser::parse_cseq(in.msg.value(parser::HeaderId::CSeq))) call.caller.last_cseq = cseq->number;
-    if (auto c = reachable_contact(in.msg, in.source)) call.caller.contact = std::move(*c);
+    if (auto c = reachable_contact(in.msg, in.source, from_its_ua(in.msg))) call.caller.contact = std::move(*c);
     call.caller.route_set = foreign_record_routes(in.msg, false);
     if (auto to = parser::to_header(in.msg)) call.callee.uri = std::string(to->uri_text);
     call.callee.iface = ctx->targets.front().iface;
@@ -422,7 +422,7 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
     }
     // A target refresh (RFC 3261 §12.2.2): the sender's new Contact is where the dialog reaches it.
     if (msg.method() == parser::Method::Invite || msg.method() == parser::Method::Update) {
-      if (auto c = reachable_contact(msg, in.source)) own.contact = std::move(*c);
+      if (auto c = reachable_contact(msg, in.source, from_its_ua(msg))) own.contact = std::move(*c);
     }
     if (msg.method() == parser::Method::Bye) call->state = CallState::Ending;
   } else if (auto egress = interface_for(dest->ip)) {

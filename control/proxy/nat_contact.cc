@@ -26,10 +26,11 @@ std::optional<std::string> nat_fixed_contact(const parser::Contact& contact, con
   return nat_fixed_uri(u, source);
 }
 
-std::optional<std::string> reachable_contact(const parser::Message& msg, const Endpoint& source) {
+std::optional<std::string> reachable_contact(const parser::Message& msg, const Endpoint& source, bool from_its_ua) {
   parser::ContactList contacts(msg);
   Result<parser::Contact, parser::Fault> c{Err{parser::Fault::BadContact}};
   if (!contacts.next(c) || !c || c->star) return std::nullopt;
+  if (!from_its_ua) return std::string(c->addr.uri_text);
   if (auto fixed = nat_fixed_contact(*c, source)) return fixed;
   return std::string(c->addr.uri_text);
 }

@@ -21,9 +21,11 @@ std::string nat_fixed_uri(const parser::Uri& uri, const Endpoint& where);
 // nullopt when the Contact already names `source`.
 std::optional<std::string> nat_fixed_contact(const parser::Contact& contact, const Endpoint& source);
 
-// The first Contact of `msg` as a URI its sender can be reached at (NAT-fixed when needed); nullopt
-// when the message has no usable Contact.
-std::optional<std::string> reachable_contact(const parser::Message& msg, const Endpoint& source);
+// The first Contact of `msg` as a URI its sender can be reached at: NAT-fixed when `from_its_ua`
+// (the packet came straight from the UA that wrote the Contact), as written otherwise (a proxy in
+// between: the Contact is reached through it, not at its address); nullopt when the message has
+// no usable Contact.
+std::optional<std::string> reachable_contact(const parser::Message& msg, const Endpoint& source, bool from_its_ua);
 
 // The address and port of a SIP URI whose host is an IP address (port 5060 when absent); nullopt
 // for any other URI.

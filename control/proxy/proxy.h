@@ -224,6 +224,10 @@ class Proxy final : public TransactionUser {
   // (`above`: the downstream proxies, in a response) or all of them (a request as it arrived:
   // the upstream proxies).
   std::vector<std::string> foreign_record_routes(const parser::Message& msg, bool above) const;
+  // Whether `msg` came straight from the UA that wrote its Contact (so NAT fixing applies): a
+  // request with one Via, a response with no Record-Route above sipedge's own. A proxy in between
+  // adds its Via, or Record-Routes, and its UA is reached through it.
+  bool from_its_ua(const parser::Message& msg) const;
   void end_call(CallRef ref, std::string_view reason, bool send_byes);
   void send_bye(const Call& call, bool to_caller, std::string_view reason);
   void keepalive();

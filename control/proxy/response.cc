@@ -70,7 +70,7 @@ Result<std::string, Refusal> Proxy::build_upstream_response(const Inbound& in, c
   // The responder's Contact, when it is behind NAT (answers from the access side).
   const InterfaceConfig* in_if = config_.interface(in.iface);
   const bool from_access = in_if && in_if->role == InterfaceRole::Access;
-  if (from_access) {
+  if (from_access && from_its_ua(msg)) {
     if (const parser::HeaderField* h = msg.find(parser::HeaderId::Contact)) {
       auto c = parser::parse_contact(msg.text(h->value));
       if (c) {
@@ -183,12 +183,12 @@ void Proxy::on_response(TxnId client, const Inbound& in) {
     call->callee.tag = std::string(to->tag());
     call->callee.name_addr = std::string(in.msg.value(parser::HeaderId::To));
     call->callee.peer = in.source;
-    if (auto c = reachable_contact(in.msg, in.source)) call->callee.contact = std::move(*c);
+    if (auto c = reachable_contact(in.msg, in.source, from_its_ua(in.msg))) call->callee.contact = std::move(*c);
     call->callee.route_set = foreign_record_routes(in.msg, true);
   } else if (call && !ctx.initial && status >= 200 && status < 300 && (ctx.invite || ctx.method == "UPDATE")) {
     // A target refresh answered (RFC 3261 §12.2.1.2): the answerer's new Contact.
     CallLeg& answerer = ctx.media_from == static_cast<int>(MediaSide::Caller) ? call->callee : call->caller;
-    if (auto c = reachable_contact(in.msg, in.source)) answerer.contact = std::move(*c);
+    if (auto c = reachable_contact(in.msg, in.source, from_its_ua(in.msg))) answerer.contact = std::move(*c);
   }
 
   auto bytes = build_upstream_response(in, &ctx, nullptr);
@@ -391,6 +391,17 @@ std::vector<std::string> Proxy::foreign_record_routes(const parser::Message& msg
   // Above ours the list runs from the far end towards sipedge: the nearest proxy is the last.
   if (above) std::reverse(out.begin(), out.end());
   return out;
+}
+
+bool Proxy::from_its_ua(const parser::Message& msg) const {
+  if (msg.is_request()) {
+    parser::HeaderItems vias(msg, parser::HeaderId::Via);
+    std::string_view v;
+    size_t n = 0;
+    while (vias.next(v)) ++n;
+    return n == 1;
+  }
+  return foreign_record_routes(msg, true).empty();
 }
 
 void Proxy::send_bye(const Call& call, bool to_caller, std::string_view reason) {

@@ -649,5 +649,27 @@ TEST_F(ProxyTest, A2xxRetransmittedAfterItsTransactionCarriesTheSdpSipedgeWroteN
   EXPECT_EQ(proxy.counters().dropped_responses, dropped + 1);
 }
 
+TEST_F(ProxyTest, OnlyAContactStraightFromItsUaIsNatFixed) {
+  register_user("1012", kBob);
+  config.trusted = {*IpPrefix::parse("10.201.0.50/32")};
+  const Endpoint upstream{IpAddr::v4(10, 201, 0, 50), 5060};
+  auto request = [&](const std::string& vias, const std::string& call_id) {
+    return "INVITE sip:1012@sipedge.test SIP/2.0\r\n" + vias + "Max-Forwards: 70\r\n"
+           "From: <sip:1006@sipedge.test>;tag=a1\r\nTo: <sip:1012@sipedge.test>\r\nCall-ID: " + call_id +
+           "\r\nCSeq: 1 INVITE\r\nContact: <sip:1006@10.201.0.2:5060>\r\nContent-Type: application/sdp\r\n"
+           "Content-Length: " + std::to_string(kOffer.size()) + "\r\n\r\n" + kOffer;
+  };
+  // Through an upstream proxy (two Vias): the Contact is reached through it, and stays as written.
+  deliver(request("Via: SIP/2.0/UDP 10.201.0.50;branch=z9hG4bKp1\r\nVia: SIP/2.0/UDP 10.201.0.2;branch=z9hG4bKa1\r\n",
+                  "via-proxy"),
+          upstream);
+  wire.pop();
+  EXPECT_EQ(header(wire.pop().bytes, parser::HeaderId::Contact), "<sip:1006@10.201.0.2:5060>");
+  // Straight from a UA behind NAT (one Via): the Contact names where its packets come from.
+  deliver(request("Via: SIP/2.0/UDP 10.201.0.2;branch=z9hG4bKa2\r\n", "direct"), upstream);
+  wire.pop();
+  EXPECT_EQ(header(wire.pop().bytes, parser::HeaderId::Contact), "<sip:1006@10.201.0.50:5060>");
+}
+
 }  // namespace
 }  // namespace sipedge::control
