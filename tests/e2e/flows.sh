@@ -12,6 +12,8 @@
 flows_config() {
   grep -q '^default_interface = "core"$' "$E2E_CFG" || { e2e_log "e2e: config has no [sip] default_interface line"; return 1; }
   sed -i 's/^default_interface = "core"$/&\nmin_se_s = 2/' "$E2E_CFG"
+  grep -q '^ipv4 = "10.202.0.1/24"$' "$E2E_CFG" || { e2e_log "e2e: config has no core ipv4 line"; return 1; }
+  sed -i 's|^ipv4 = "10.202.0.1/24"$|&\ngateway4 = "10.202.0.2"|' "$E2E_CFG"
   cat >>"$E2E_CFG" <<EOF
 
 [[user]]
@@ -46,6 +48,13 @@ next_hops = ["$E2E_UA_CORE:$REDIRECT_PORT"]
 interface = "core"
 
 [[route]]
+name = "second-proxy"
+match_prefix = "6"
+target = "next_hop"
+next_hops = ["$P2_ACC:5060"]
+interface = "core"
+
+[[route]]
 name = "code-server"
 match_prefix = "7"
 target = "next_hop"
@@ -54,6 +63,10 @@ interface = "core"
 redirect = "pass"
 EOF
 }
+
+# The second sipedge of two_proxies: its access side on a segment behind the core namespace (which
+# routes between 10.202.0.0/24 and 10.203.0.0/24), its core side on a namespace of its own.
+P2_ACC=10.203.0.1 P2_ACC_PEER=10.203.0.2 P2_CORE=10.204.0.1 P2_CALLEE=10.204.0.2
 
 # Ports of the extra parties (access namespace unless noted) and their RTP ports.
 FWD_PORT=5065 FWD_MEDIA=6400       # 1020/1021: the user whose call is forwarded
@@ -354,4 +367,230 @@ scenario_callwaiting() {
   cdr_ok cw-b2 "bye from caller"
   unregister cw-unreg 1012
   unregister cw-unreg2 1014
+}
+
+SECOND_PORT=5077 SECOND_MEDIA=6700   # a second SIPp of the same party (transfers, Join)
+
+# bg_call LABEL SCENARIO PORT MEDIA SERVICE USER [SIPP_ARGS...]: USER (digest) calls SERVICE from the
+# access namespace, in the background; the PID in E2E_BG_PID.
+bg_call() {
+  local label=$1 scen=$2 port=$3 media=$4 service=$5 user=$6
+  shift 6
+  e2e_sipp_bg "$label" "$E2E_ACC_NS" 40 -i "$UA" -m 1 -timeout 38s -timeout_error -sf "$E2E_SCEN/$scen.xml" \
+    -p "$port" -s "$service" -key user "$user" -au "$user" -ap "sipedge-$user" -mi "$UA" -mp "$media" "$@" "$GW:5060"
+}
+bg_finish() {  # bg_finish LABEL PID
+  e2e_sipp_wait "$2" || { e2e_sipp_why "$1"; fail "$1: SIPp failed"; }
+}
+
+scenario_blind_transfer() {
+  # Seed 001 blind transfer: B REFERs A to C inside their dialog; A's 202 and NOTIFYs reach B; A's
+  # new call to C carries Referred-By; all three parties only ever see sipedge's addresses.
+  register bt-breg 1012 "$CALLEE_PORT" "$UA:$CALLEE_PORT" "$UA:$CALLEE_PORT" || return
+  register bt-creg 1013 "$TARGET_PORT" "$UA:$TARGET_PORT" "$UA:$TARGET_PORT" || return
+  uas bt-b uas_blind_b "$CALLEE_PORT" 1012 -mi "$UA" -mp "$CALLEE_MEDIA" -rtp_echo -key target "sip:1013@sipedge.test"
+  uas bt-c uas_answer "$TARGET_PORT" 1013 -mi "$UA" -mp "$TARGET_MEDIA" -rtp_echo
+  bg_call bt-a uac_blind_a "$CALLER_PORT" "$CALLER_MEDIA" 1012 1006
+  local a_pid=$E2E_BG_PID
+  e2e_wait_log bt-a "^REFER " 15 || fail "bt: A got no REFER"
+  bg_call bt-a2 uac_referred "$SECOND_PORT" "$SECOND_MEDIA" 1013 1006 -key referrer "sip:1012@sipedge.test"
+  local a2_pid=$E2E_BG_PID
+  bg_finish bt-a "$a_pid"
+  bg_finish bt-a2 "$a2_pid"
+  uas_finish bt-b
+  uas_finish bt-c
+  check "bt-a: REFER Refer-To" hdr "$E2E_WORK/bt-a.msg" REFER Refer-To "<sip:1013@sipedge\\.test>"
+  check "bt-a: REFER Referred-By" hdr "$E2E_WORK/bt-a.msg" REFER Referred-By "<sip:1012@sipedge\\.test>"
+  check "bt-b: messages" seq "$E2E_WORK/bt-b.msg" INVITE ACK 202/REFER NOTIFY NOTIFY 200/BYE
+  check "bt-b: the last NOTIFY says 200 OK" body "$E2E_WORK/bt-b.msg" NOTIFY "SIP/2.0 100 Trying"
+  check "bt-c: INVITE Referred-By" hdr "$E2E_WORK/bt-c.msg" INVITE Referred-By "<sip:1012@sipedge\\.test>"
+  for who in bt-a bt-b bt-c; do check "$who: SDP names only $GW" sdp "$E2E_WORK/$who.msg" "$GW"; done
+  cdr_ok bt-b "bye from callee"
+  cdr_ok bt-c "bye from caller"
+  unregister bt-bunreg 1012
+  unregister bt-cunreg 1013
+}
+
+scenario_attended_transfer() {
+  # Seed 001 attended transfer: A holds B, consults C, REFERs B to C with Replaces naming the
+  # consultation dialog; B's INVITE to C carries that Replaces unchanged; B NOTIFYs A.
+  register at-breg 1012 "$CALLEE_PORT" "$UA:$CALLEE_PORT" "$UA:$CALLEE_PORT" || return
+  register at-creg 1013 "$TARGET_PORT" "$UA:$TARGET_PORT" "$UA:$TARGET_PORT" || return
+  uas at-b uas_att_b "$CALLEE_PORT" 1012 -mi "$UA" -mp "$CALLEE_MEDIA" -rtp_echo
+  uas at-c uas_answer_tag "$TARGET_PORT" 1013 -m 2 -mi "$UA" -mp "$TARGET_MEDIA" -rtp_echo -key totag ctag
+  bg_call at-a uac_att_a "$CALLER_PORT" "$CALLER_MEDIA" 1012 1006 -key target "sip:1013@sipedge.test" \
+    -key replaces_escaped "att2%40e2e%3Bto-tag%3Dctag%3Bfrom-tag%3Da2tag"
+  local a_pid=$E2E_BG_PID
+  e2e_wait_log at-b "a=sendonly" 15 || fail "at: A did not hold B"
+  bg_call at-a2 uac_consult "$SECOND_PORT" "$SECOND_MEDIA" 1013 1006 -cid_str att2@e2e -key fromtag a2tag
+  local a2_pid=$E2E_BG_PID
+  e2e_wait_log at-b "^REFER " 15 || fail "at: B got no REFER"
+  bg_call at-b2 uac_replaces 5078 6800 1013 1012 -key replaces "att2@e2e;to-tag=ctag;from-tag=a2tag"
+  local b2_pid=$E2E_BG_PID
+  bg_finish at-a "$a_pid"
+  bg_finish at-a2 "$a2_pid"
+  bg_finish at-b2 "$b2_pid"
+  uas_finish at-b
+  uas_finish at-c
+  check "at-b: REFER Refer-To" hdr "$E2E_WORK/at-b.msg" REFER Refer-To \
+    "<sip:1013@sipedge\\.test\\?Replaces=att2%40e2e%3Bto-tag%3Dctag%3Bfrom-tag%3Da2tag>"
+  check "at-a: messages" seq "$E2E_WORK/at-a.msg" 100/INVITE 407/INVITE 100/INVITE 180/INVITE 200/INVITE 100/INVITE \
+    200/INVITE 202/REFER NOTIFY 200/BYE
+  python3 -c '
+import sys; sys.path.insert(0, sys.argv[1]); import sipcheck
+got = [sipcheck.values(h, "replaces") for d, s, h, b in sipcheck.messages(sys.argv[2]) if d == "received" and s.startswith("INVITE ")]
+sys.exit(0 if ["att2@e2e;to-tag=ctag;from-tag=a2tag"] in got else 1)' "$E2E_DIR" "$E2E_WORK/at-c.msg" ||
+    fail "at-c: no INVITE with the Replaces header unchanged"
+  for who in at-a at-b at-c; do check "$who: SDP names only $GW" sdp "$E2E_WORK/$who.msg" "$GW"; done
+  cdr_ok at-b "bye from caller"
+  cdr_ok at-b2 "bye from caller"
+  unregister at-bunreg 1012
+  unregister at-cunreg 1013
+}
+
+scenario_threeway() {
+  # Seed 001 three-way calling, two ways: A and B both call a conference focus on the core side
+  # (two calls through sipedge at once), and C joins A's call with Join (RFC 3911), which reaches
+  # A unchanged.
+  e2e_sipp_bg tw-focus "$E2E_CORE_NS" 40 -i "$E2E_UA_CORE" -m 2 -timeout 38s -timeout_error \
+    -sf "$E2E_SCEN/uas_answer.xml" -p 5060 -s 9000 -key contact "$E2E_UA_CORE:5060" -mi "$E2E_UA_CORE" -mp 6900 -rtp_echo
+  local focus_pid=$E2E_BG_PID
+  e2e_wait_udp "$E2E_CORE_NS" 5060 || fail "tw: the focus did not open port 5060"
+  bg_call tw-a uac_call "$CALLER_PORT" "$CALLER_MEDIA" 9000 1006
+  local a_pid=$E2E_BG_PID
+  bg_call tw-b uac_call "$CALLEE_PORT" "$CALLEE_MEDIA" 9000 1012
+  local b_pid=$E2E_BG_PID
+  bg_finish tw-a "$a_pid"
+  bg_finish tw-b "$b_pid"
+  bg_finish tw-focus "$focus_pid"
+  check "tw-focus: SDP names only $E2E_GW_CORE" sdp "$E2E_WORK/tw-focus.msg" "$E2E_GW_CORE"
+  cdr_ok tw-a "bye from caller"
+  cdr_ok tw-b "bye from caller"
+  # Join: A talks to B; C calls A's other line with Join naming that dialog.
+  register tw-breg 1012 "$CALLEE_PORT" "$UA:$CALLEE_PORT" "$UA:$CALLEE_PORT" || return
+  register tw-areg 1006 "$SECOND_PORT" "$UA:$SECOND_PORT" "$UA:$SECOND_PORT" || return
+  uas tw-jb uas_answer_tag "$CALLEE_PORT" 1012 -mi "$UA" -mp "$CALLEE_MEDIA" -rtp_echo -key totag btag
+  uas tw-ja uas_answer "$SECOND_PORT" 1006 -mi "$UA" -mp "$SECOND_MEDIA" -rtp_echo
+  bg_call tw-j1 uac_consult "$CALLER_PORT" "$CALLER_MEDIA" 1012 1006 -cid_str tw1@e2e -key fromtag atag
+  local j1_pid=$E2E_BG_PID
+  e2e_wait_log tw-j1 "^SIP/2.0 200 OK" 15 || fail "tw: A's call to B not answered"
+  bg_call tw-jc uac_join "$TARGET_PORT" "$TARGET_MEDIA" 1006 1013 -key join "tw1@e2e;to-tag=btag;from-tag=atag"
+  local jc_pid=$E2E_BG_PID
+  bg_finish tw-j1 "$j1_pid"
+  bg_finish tw-jc "$jc_pid"
+  uas_finish tw-jb
+  uas_finish tw-ja
+  check "tw-ja: INVITE Join" hdr "$E2E_WORK/tw-ja.msg" INVITE Join "tw1@e2e;to-tag=btag;from-tag=atag"
+  check "tw-ja: SDP names only $GW" sdp "$E2E_WORK/tw-ja.msg" "$GW"
+  cdr_ok tw-ja "bye from caller"
+  unregister tw-bunreg 1012
+  unregister tw-aunreg 1006
+}
+
+scenario_3pcc() {
+  # Seed 002 third-party call control (RFC 3725 flow I): a controller on the core side INVITEs A
+  # without SDP, takes A's offer from the 200 to B, and answers A in the ACK with B's answer: the
+  # late offer and the answer in the ACK are both anchored, and A and B talk through the relay.
+  # Only A echoes: two echoing ends would bounce every packet between them for the whole call.
+  register 3p-reg 1012 "$CALLEE_PORT" "$UA:$CALLEE_PORT" "$UA:$CALLEE_PORT" || return
+  uas 3p-a uas_offer "$CALLEE_PORT" 1012 -mi "$UA" -mp "$CALLEE_MEDIA" -rtp_echo
+  core_uas 3p-b uas_answer 5078 -s b -mi "$E2E_UA_CORE" -mp 6800
+  e2e_sipp 3p-ctl "$E2E_CORE_NS" 30 -i "$E2E_UA_CORE" -m 1 -timeout 28s -timeout_error -sf "$E2E_SCEN/uac_3pcc.xml" \
+    -p "$CORE_CALLER_PORT" -s 1012 -key user 9001 -key b_host "$E2E_UA_CORE" -key b_port 5078 -key gw_host "$E2E_GW_CORE" -key gw_port 5060 "$E2E_GW_CORE:5060" ||
+    { e2e_sipp_why 3p-ctl; fail "3p-ctl: controller SIPp failed"; }
+  uas_finish 3p-a
+  uas_finish 3p-b
+  check "3p-a: messages" seq "$E2E_WORK/3p-a.msg" INVITE ACK BYE
+  check "3p-a: SDP of the ACK names only $GW" sdp "$E2E_WORK/3p-a.msg" "$GW"
+  check "3p-b: the offer it got names only $E2E_GW_CORE" sdp "$E2E_WORK/3p-b.msg" "$E2E_GW_CORE"
+  cdr_ok 3p-a "bye from caller"
+  unregister 3p-unreg 1012
+}
+
+# Brings up the second sipedge for two_proxies: namespaces <net>-gw2 (sipedge) and <net>-core2 (the
+# callee), a veth from the core namespace to gw2, one from gw2 to core2, and a config derived from
+# this run's (its own ports, file prefix, socket and CDR; route 6... to the callee; the first sipedge
+# trusted). Sets P2_PID, P2_SOCK, P2_CDR.
+second_proxy_up() {
+  local gw2="${E2E_NET}-gw2" core2="${E2E_NET}-core2" acc_if="${E2E_NET}-2a" core_if="${E2E_NET}-2c"
+  E2E_EXTRA_NS+=("$gw2" "$core2")
+  ip netns add "$gw2" && ip netns add "$core2" || return 1
+  ip -n "$gw2" link set lo up
+  ip -n "$core2" link set lo up
+  ip -n "$gw2" link add "$acc_if" type veth peer name eth1 netns "$E2E_CORE_NS" || return 1
+  ip -n "$gw2" link add "$core_if" type veth peer name eth0 netns "$core2" || return 1
+  local ns ifc
+  for ns_if in "$gw2 $acc_if" "$gw2 $core_if" "$E2E_CORE_NS eth1" "$core2 eth0"; do
+    read -r ns ifc <<<"$ns_if"
+    ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$ifc.disable_ipv6=1" 2>/dev/null || true
+    ip -n "$ns" link set "$ifc" up
+    ip netns exec "$ns" ethtool -K "$ifc" tx off >/dev/null 2>&1 || true
+  done
+  ip -n "$E2E_CORE_NS" addr add "$P2_ACC_PEER/24" dev eth1
+  ip netns exec "$E2E_CORE_NS" sysctl -qw net.ipv4.ip_forward=1
+  ip -n "$core2" addr add "$P2_CALLEE/24" dev eth0
+  ip -n "$core2" route add default via "$P2_CORE" dev eth0
+  P2_SOCK="$E2E_WORK/mgmt2.sock" P2_CDR="$E2E_WORK/cdr2.jsonl"
+  sed -e "s/iface=${E2E_NET}-ag/iface=$acc_if/" -e "s/iface=${E2E_NET}-cg/iface=$core_if/" \
+      -e "s/^file_prefix = .*/file_prefix = \"${E2E_NET}b\"/" \
+      -e "s|^ipv4 = \"10.201.0.1/24\"$|ipv4 = \"$P2_ACC/24\"\\ngateway4 = \"$P2_ACC_PEER\"|" \
+      -e "s|^ipv4 = \"10.202.0.1/24\"$|ipv4 = \"$P2_CORE/24\"|" -e "/^gateway4 = \"10.202.0.2\"$/d" \
+      -e "s|^trusted = .*|trusted = [\"10.202.0.0/24\"]|" \
+      -e "s|^path = .*|path = \"$P2_CDR\"|" -e "s|^socket = .*|socket = \"$P2_SOCK\"|" \
+      -e "s|^next_hops = \\[\"$P2_ACC:5060\"\\]|next_hops = [\"$P2_CALLEE:5062\"]|" "$E2E_CFG" >"$E2E_WORK/sipedge2.toml"
+  grep -q "next_hops = \\[\"$P2_CALLEE:5062\"\\]" "$E2E_WORK/sipedge2.toml" || { e2e_log "two_proxies: config not derived"; return 1; }
+  ip netns exec "$gw2" "$E2E_SIPEDGE" --config "$E2E_WORK/sipedge2.toml" >"$E2E_WORK/sipedge2.log" 2>&1 &
+  P2_PID=$!
+  E2E_PIDS+=("$P2_PID")
+  local i
+  for ((i = 0; i < 100; i++)); do
+    "$E2E_SIPEDGECTL" --socket "$P2_SOCK" --json stats >/dev/null 2>&1 && return 0
+    kill -0 "$P2_PID" 2>/dev/null || break
+    sleep 0.3
+  done
+  tail -20 "$E2E_WORK/sipedge2.log" >&2
+  return 1
+}
+
+scenario_two_proxies() {
+  # Seed 002's 407 through two proxies: caller -> sipedge -> second sipedge -> callee. Only the first
+  # hop challenges; both Record-Route (two entries each: they cross interfaces); the ACK and the
+  # callee's BYE follow the Route set through both; SDP names the neighbouring sipedge only.
+  second_proxy_up || { fail "two_proxies: second sipedge did not start"; return; }
+  e2e_sipp_bg 2p-uas "${E2E_NET}-core2" 40 -i "$P2_CALLEE" -m 1 -timeout 38s -timeout_error \
+    -sf "$E2E_SCEN/uas_bye.xml" -p 5062 -s 6000 -key contact "$P2_CALLEE:5062" -mi "$P2_CALLEE" -mp 6100 -rtp_echo
+  UAS_PID[2p-uas]=$E2E_BG_PID
+  e2e_wait_udp "${E2E_NET}-core2" 5062 || fail "2p-uas: did not open port 5062"
+  call_as 2p-uac uac_wait_bye 30 6000 -mi "$UA" -mp "$CALLER_MEDIA"
+  uas_finish 2p-uas
+  local token='sek=[0-9a-f]+\.[0-9a-f]{20}'
+  local rr1a="<sip:$GW:5060;lr;$token>" rr1c="<sip:$E2E_GW_CORE:5060;lr;$token>"
+  local rr2a="<sip:$P2_ACC:5060;lr;$token>" rr2c="<sip:$P2_CORE:5060;lr;$token>"
+  check "2p-uas: INVITE Record-Route (second sipedge on top)" hdr "$E2E_WORK/2p-uas.msg" INVITE Record-Route \
+    "$rr2c" "$rr2a" "$rr1c" "$rr1a"
+  check "2p-uac: 200 Record-Route" hdr "$E2E_WORK/2p-uac.msg" 200/INVITE Record-Route "$rr2c" "$rr2a" "$rr1c" "$rr1a"
+  check "2p-uac: one 407, from the first hop only" seq "$E2E_WORK/2p-uac.msg" 100/INVITE 407/INVITE 100/INVITE \
+    180/INVITE 200/INVITE BYE
+  check "2p-uas: ACK and the 200 to its BYE came" seq "$E2E_WORK/2p-uas.msg" INVITE ACK 200/BYE
+  check "2p-uac: the callee's BYE, through both" hdr "$E2E_WORK/2p-uac.msg" BYE Via "$VIA_GW" \
+    "SIP/2.0/UDP $P2_ACC:5060;branch=[^;]+;received=$P2_ACC;rport=5060" \
+    "SIP/2.0/UDP $P2_CALLEE:5062;branch=[^;]+;received=$P2_CALLEE;rport=5062"
+  check "2p-uac: SDP names only $GW" sdp "$E2E_WORK/2p-uac.msg" "$GW"
+  check "2p-uas: SDP names only $P2_CORE" sdp "$E2E_WORK/2p-uas.msg" "$P2_CORE"
+  cdr_ok 2p-uas "bye from callee"
+  local call_id
+  call_id=$(e2e_call_id 2p-uas)
+  python3 "$E2E_CHECK" cdrok "$P2_CDR" "$call_id" "bye from callee" >/dev/null || fail "2p: second sipedge's CDR"
+  local i out
+  for ((i = 0; i < 30; i++)); do
+    "$E2E_SIPEDGECTL" --socket "$P2_SOCK" --json stats >"$E2E_WORK/p2-stats.json" 2>/dev/null &&
+      out=$(python3 "$E2E_CHECK" idle "$E2E_WORK/p2-stats.json" 2>&1) && break
+    sleep 0.5
+  done
+  python3 "$E2E_CHECK" idle "$E2E_WORK/p2-stats.json" >/dev/null || fail "2p: state left in the second sipedge: $out"
+  kill -TERM "$P2_PID" 2>/dev/null
+  e2e_sipp_wait "$P2_PID" || fail "2p: the second sipedge did not stop cleanly"
+  ip netns del "${E2E_NET}-gw2" 2>/dev/null
+  ip netns del "${E2E_NET}-core2" 2>/dev/null
+  ip -n "$E2E_CORE_NS" link del eth1 2>/dev/null || true
 }

@@ -15,6 +15,7 @@ E2E_UA_ACC=10.201.0.2    # SIPp peers in the access namespace
 E2E_UA_CORE=10.202.0.2   # SIPp peers in the core namespace
 
 E2E_PIDS=()      # background processes to stop on exit (sipedge, SIPp)
+E2E_EXTRA_NS=()  # namespaces made beyond the devnet (a second sipedge's), deleted on exit
 E2E_NET=""       # devnet name while it is up
 E2E_WORK=""      # temporary directory
 E2E_KEEP=${E2E_KEEP:-0}  # 1: leave the temporary directory for a post-mortem
@@ -75,6 +76,11 @@ e2e_cleanup() {
     wait "$pid" 2>/dev/null || true
   done
   E2E_PIDS=()
+  local ns
+  for ns in "${E2E_EXTRA_NS[@]}"; do
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  E2E_EXTRA_NS=()
   if [[ $E2E_NET_UP == 1 ]]; then
     "$E2E_REPO/scripts/devnet" down "$E2E_NET" >/dev/null 2>&1 || true
     E2E_NET_UP=0
@@ -143,13 +149,15 @@ e2e_start_sipedge() {
   return 1
 }
 
-# Waits (up to $1 s, default 15) until sipedge holds no call, transaction, media session, flow or
-# proxy context. Prints the last state and, on failure, the JSON of every view.
+# e2e_wait_idle [LIMIT_S [KEY...]]: waits (up to LIMIT_S, default 15) until sipedge holds no call,
+# transaction, media session, flow or proxy context (or none of the KEYs named, sipcheck.py idle).
+# Prints the last state and, on failure, the JSON of every view.
 e2e_wait_idle() {
   local limit=${1:-15} start=$SECONDS out
+  shift $(($# ? 1 : 0))
   while :; do
     if e2e_ctl stats >"$E2E_WORK/stats.json" 2>"$E2E_WORK/stats.err"; then
-      out=$(python3 "$E2E_CHECK" idle "$E2E_WORK/stats.json" 2>&1) && { echo "$out"; return 0; }
+      out=$(python3 "$E2E_CHECK" idle "$E2E_WORK/stats.json" "$@" 2>&1) && { echo "$out"; return 0; }
     else
       out="sipedgectl: $(cat "$E2E_WORK/stats.err")"
     fi

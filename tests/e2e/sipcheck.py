@@ -10,8 +10,9 @@
 #   sipcheck.py ladder LOG ME PEER [LOG ME PEER...]  one line per message, all logs merged in time
 #                                            order: "ME -> PEER: INVITE +SDP", "PEER -> ME: 200 OK (INVITE)"
 #   sipcheck.py count JSONFILE KEY           how many KEY entries the sipedgectl JSON lists
-#   sipcheck.py idle JSONFILE                `sipedgectl --json stats`: calls, transactions, media
-#                                            sessions, flows and proxy contexts are all 0
+#   sipcheck.py idle JSONFILE [KEY...]       `sipedgectl --json stats`: calls, transactions, media
+#                                            sessions, flows and proxy contexts (or only the KEYs
+#                                            named) are all 0
 #   sipcheck.py reg JSONFILE AOR RECEIVED NAT `sipedgectl --json registrations` lists AOR bound
 #                                            from RECEIVED ("ip:port") with behind_nat NAT (0|1);
 #                                            AOR alone: exit 0 when AOR has no binding at all
@@ -191,14 +192,14 @@ def cmd_count(path, key):
 IDLE_KEYS = ("calls", "transactions", "media_sessions", "flows", "proxy_contexts")
 
 
-def cmd_idle(path):
+def cmd_idle(path, *keys):
     try:
         state = json.load(open(path))["state"]
     except (ValueError, OSError, KeyError, TypeError) as e:
         print(f"idle: {path}: {e}", file=sys.stderr)
         return 2
     print(" ".join(f"{k}={state.get(k)}" for k in IDLE_KEYS))
-    return 0 if all(state.get(k) == 0 for k in IDLE_KEYS) else 1
+    return 0 if all(state.get(k) == 0 for k in (keys or IDLE_KEYS)) else 1
 
 
 def cmd_reg(path, aor, received=None, nat=None):
@@ -320,7 +321,7 @@ def main(argv):
         return cmd_ladder(*args)
     if cmd == "count" and len(args) == 2:
         return cmd_count(*args)
-    if cmd == "idle" and len(args) == 1:
+    if cmd == "idle" and len(args) >= 1 and all(k in IDLE_KEYS for k in args[1:]):
         return cmd_idle(*args)
     if cmd == "reg" and len(args) in (2, 4):
         return cmd_reg(*args)
