@@ -81,6 +81,19 @@ Proxy::Resolution Proxy::resolve_uri(const parser::Message& request, std::string
   if (local) {
     if (registered(is_local_domain(host) ? std::string(host) : default_domain, -1) || !res.targets.empty()) return res;
   }
+  auto ip = IpAddr::parse(host);
+  // A Contact of a registered UA, as sipedge handed it out (a NATed UA's public address) or as the
+  // UA wrote it: a Refer-To or a 3xx naming a device rather than its user. Only ever a UA that
+  // registered with sipedge, so no caller reaches further than by dialling that user.
+  if (ip) {
+    if (const Binding* b = location_.find_by_address(Endpoint{*ip, uri->has_port ? uri->port : uint16_t{5060}}, uri->user)) {
+      Target t{b->received, b->iface, b->contact_uri};
+      const std::string_view aor_user = std::string_view(b->aor).substr(0, b->aor.find('@'));
+      if (const UserConfig* user = config_.user(aor_user)) t.user = user->name;
+      res.targets.push_back(std::move(t));
+      return res;
+    }
+  }
   for (size_t i = 0; i < config_.routes.size(); ++i) {
     const RouteConfig& r = config_.routes[i];
     if (!r.match_domain.empty() && !parser::iequals(r.match_domain, host)) continue;
@@ -105,7 +118,6 @@ Proxy::Resolution Proxy::resolve_uri(const parser::Message& request, std::string
     }
     return res;
   }
-  auto ip = IpAddr::parse(host);
   if (ip && any_address) {
     if (auto egress = interface_for(*ip))
       res.targets.push_back(Target{Endpoint{*ip, uri->has_port ? uri->port : uint16_t{5060}}, *egress, new_ruri});

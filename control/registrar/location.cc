@@ -2,6 +2,10 @@
 #include "control/registrar/location.h"
 
 #include <algorithm>
+#include <array>
+#include <optional>
+
+#include "parser/uri.h"
 
 namespace sipedge::control {
 
@@ -12,12 +16,46 @@ std::string make_aor(std::string_view user, std::string_view domain) {
   return aor;
 }
 
+namespace {
+
+// The addresses a Request-URI may name to reach binding `b`: where it registered from, and its
+// Contact's host:port when that is an IP address somewhere else (a UA not behind NAT, or a private
+// address sipedge's own side can route to).
+std::array<std::optional<Endpoint>, 2> addresses_of(const Binding& b) {
+  std::array<std::optional<Endpoint>, 2> out{b.received, std::nullopt};
+  if (auto uri = parser::parse_uri(b.contact_uri)) {
+    if (auto ip = IpAddr::parse(uri->host)) {
+      const Endpoint contact{*ip, uri->has_port ? uri->port : uint16_t{5060}};
+      if (!(contact == b.received)) out[1] = contact;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void Location::index(const Binding& b) {
+  by_expiry_.emplace(b.expires_at_ms, std::make_pair(b.aor, b.contact_uri));
+  for (const auto& a : addresses_of(b))
+    if (a) by_address_.emplace(*a, std::make_pair(b.aor, b.contact_uri));
+}
+
 void Location::unindex(const Binding& b) {
   auto [lo, hi] = by_expiry_.equal_range(b.expires_at_ms);
   for (auto it = lo; it != hi; ++it) {
     if (it->second.first == b.aor && it->second.second == b.contact_uri) {
       by_expiry_.erase(it);
-      return;
+      break;
+    }
+  }
+  for (const auto& a : addresses_of(b)) {
+    if (!a) continue;
+    auto [first, last] = by_address_.equal_range(*a);
+    for (auto it = first; it != last; ++it) {
+      if (it->second.first == b.aor && it->second.second == b.contact_uri) {
+        by_address_.erase(it);
+        break;
+      }
     }
   }
 }
@@ -27,12 +65,12 @@ void Location::upsert(Binding b) {
   for (Binding& existing : list) {
     if (existing.contact_uri == b.contact_uri) {
       unindex(existing);
-      by_expiry_.emplace(b.expires_at_ms, std::make_pair(b.aor, b.contact_uri));
+      index(b);
       existing = std::move(b);
       return;
     }
   }
-  by_expiry_.emplace(b.expires_at_ms, std::make_pair(b.aor, b.contact_uri));
+  index(b);
   list.push_back(std::move(b));
   ++count_;
 }
@@ -81,6 +119,18 @@ std::vector<const Binding*> Location::lookup(std::string_view aor) const {
     return a->expires_at_ms > b->expires_at_ms;
   });
   return out;
+}
+
+const Binding* Location::find_by_address(const Endpoint& address, std::string_view user) const {
+  const Binding* any = nullptr;
+  auto [first, last] = by_address_.equal_range(address);
+  for (auto it = first; it != last; ++it) {
+    const Binding* b = find(it->second.first, it->second.second);
+    if (!b) continue;
+    if (!user.empty() && std::string_view(b->aor).substr(0, b->aor.find('@')) == user) return b;
+    if (!any) any = b;
+  }
+  return any;
 }
 
 size_t Location::expire(uint64_t now_ms) {

@@ -37,6 +37,11 @@ class Location {
   const Binding* find(std::string_view aor, std::string_view contact_uri) const;
   // Current bindings of an AOR, highest q first, then most recently registered.
   std::vector<const Binding*> lookup(std::string_view aor) const;
+  // The binding a request naming `address` in its Request-URI means: one registered from there
+  // (the public address sipedge puts in a NATed UA's Contact) or whose Contact names it, preferring
+  // one whose AOR's user part is `user`. What a transferee dials from a Refer-To that carries the
+  // target's Contact. nullptr when none.
+  const Binding* find_by_address(const Endpoint& address, std::string_view user) const;
   // Removes bindings whose expiry is at or before `now_ms`; returns how many.
   size_t expire(uint64_t now_ms);
 
@@ -49,9 +54,11 @@ class Location {
   }
 
  private:
+  void index(const Binding& b);
   void unindex(const Binding& b);
   std::unordered_map<std::string, std::vector<Binding>> by_aor_;
   std::multimap<uint64_t, std::pair<std::string, std::string>> by_expiry_;  // -> (aor, contact)
+  std::unordered_multimap<Endpoint, std::pair<std::string, std::string>, EndpointHash> by_address_;
   size_t count_ = 0;
 };
 

@@ -395,6 +395,37 @@ TEST_F(ProxyTest, NatedUaRegistersAndIsReachedAtItsPublicAddress) {
   EXPECT_EQ(header(up.bytes, parser::HeaderId::Contact), "<sip:1012@10.201.0.9:40123>");
 }
 
+// A Refer-To (or a 3xx) may name the target's Contact instead of its user: the public address
+// sipedge wrote for a NATed UA, or the Contact as the UA registered it. Both reach that UA, at the
+// address it registered from; an address no UA registered from is still no route at all.
+TEST_F(ProxyTest, AContactOfARegisteredUaReachesItWhicheverAddressItNames) {
+  const Endpoint nat{IpAddr::v4(10, 201, 0, 9), 40123};
+  register_user("1012", nat, "192.168.1.50:5060");
+  register_user("1006", kAlice);
+  int n = 0;
+  auto dial = [&](const std::string& ruri) {
+    ++n;
+    auto to = [&](const std::string& auth, int cseq) {
+      std::string m = invite(auth, cseq, "z9hG4bKct" + std::to_string(n) + "x" + std::to_string(cseq));
+      m.replace(0, m.find(" SIP/2.0"), "INVITE " + ruri);
+      m.replace(m.find("call-1"), 6, "call-ct" + std::to_string(n));
+      return m;
+    };
+    deliver(to("", 1), kAlice);
+    wire.pop();
+    const std::string pa = header(wire.pop().bytes, parser::HeaderId::ProxyAuthenticate);
+    deliver(to(credentials(pa, "1006", "INVITE", ruri), 2), kAlice);
+    wire.pop();
+    return wire.pop();
+  };
+  for (const std::string ruri : {"sip:1012@10.201.0.9:40123", "sip:1012@192.168.1.50"}) {
+    const Sent fwd = dial(ruri);
+    EXPECT_EQ(fwd.dest, nat) << ruri;
+    EXPECT_EQ(first_line(fwd.bytes), "INVITE sip:1012@192.168.1.50:5060 SIP/2.0") << ruri;
+  }
+  EXPECT_EQ(first_line(dial("sip:1012@10.201.0.77:5060").bytes), "SIP/2.0 404 No route to destination");
+}
+
 TEST_F(ProxyTest, MalformedRequestsGetPreciseFaultsAndLoopsAndHops) {
   deliver("OPTIONS sip:x@sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKm1\r\n"
           "From: <sip:a@b>;tag=1\r\nTo: <sip:x@sipedge.test>\r\nCall-ID: m1\r\nCSeq: 1 INVITE\r\n\r\n",

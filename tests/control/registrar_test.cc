@@ -130,5 +130,41 @@ TEST_F(RegistrarTest, BindingsExpire) {
   EXPECT_EQ(location.aor_count(), 0u);
 }
 
+TEST(LocationTest, FindsABindingByTheAddressItRegisteredFromOrItsContactNames) {
+  Location location;
+  auto binding = [](std::string aor, std::string contact, Endpoint received, uint64_t expires) {
+    Binding b;
+    b.aor = std::move(aor);
+    b.contact_uri = std::move(contact);
+    b.received = received;
+    b.expires_at_ms = expires;
+    return b;
+  };
+  const Endpoint pbx{IpAddr::v4(203, 0, 113, 9), 5060};
+  location.upsert(binding("1012@sipedge.test", "sip:1012@192.168.1.50:5062", kNatSource, 5000));
+  location.upsert(binding("2001@sipedge.test", "sip:2001@203.0.113.9", pbx, 9000));
+  location.upsert(binding("2002@sipedge.test", "sip:2002@203.0.113.9", pbx, 9000));
+
+  const Binding* b = location.find_by_address(kNatSource, "");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->aor, "1012@sipedge.test");
+  EXPECT_EQ(location.find_by_address(Endpoint{IpAddr::v4(192, 168, 1, 50), 5062}, "1012"), b);
+  EXPECT_EQ(location.find_by_address(Endpoint{IpAddr::v4(192, 168, 1, 50), 5060}, "1012"), nullptr);
+  // Several AORs behind one address: the Request-URI's user picks, any other user gets one of them.
+  EXPECT_EQ(location.find_by_address(pbx, "2002")->aor, "2002@sipedge.test");
+  EXPECT_EQ(location.find_by_address(pbx, "2001")->aor, "2001@sipedge.test");
+  EXPECT_NE(location.find_by_address(pbx, "9999"), nullptr);
+
+  // Re-registered from elsewhere, removed, expired: the old addresses lead nowhere.
+  location.upsert(binding("1012@sipedge.test", "sip:1012@192.168.1.50:5062", Endpoint{IpAddr::v4(203, 0, 113, 8), 41000}, 5000));
+  EXPECT_EQ(location.find_by_address(kNatSource, ""), nullptr);
+  EXPECT_NE(location.find_by_address(Endpoint{IpAddr::v4(203, 0, 113, 8), 41000}, ""), nullptr);
+  EXPECT_TRUE(location.remove("2002@sipedge.test", "sip:2002@203.0.113.9"));
+  EXPECT_EQ(location.find_by_address(pbx, "2002")->aor, "2001@sipedge.test");
+  EXPECT_EQ(location.expire(9000), 2u);
+  EXPECT_EQ(location.find_by_address(pbx, ""), nullptr);
+  EXPECT_EQ(location.find_by_address(Endpoint{IpAddr::v4(192, 168, 1, 50), 5062}, ""), nullptr);
+}
+
 }  // namespace
 }  // namespace sipedge::control

@@ -413,27 +413,37 @@ scenario_blind_transfer() {
 
 scenario_attended_transfer() {
   # Seed 001 attended transfer: A holds B, consults C, REFERs B to C with Replaces naming the
-  # consultation dialog; B's INVITE to C carries that Replaces unchanged; B NOTIFYs A.
+  # consultation dialog; B's INVITE to C carries that Replaces unchanged; B NOTIFYs A. C is behind
+  # NAT (its Contact names a private address) and A's Refer-To names C's Contact as A learned it
+  # from the consultation's 200: the public address sipedge wrote there must lead B's INVITE to C.
+  local c_private=192.168.77.13:5060 c_public="sip:1013@$UA:$TARGET_PORT"
   register at-breg 1012 "$CALLEE_PORT" "$UA:$CALLEE_PORT" "$UA:$CALLEE_PORT" || return
-  register at-creg 1013 "$TARGET_PORT" "$UA:$TARGET_PORT" "$UA:$TARGET_PORT" || return
+  register at-creg 1013 "$TARGET_PORT" "$c_private" "$c_private" || return
   uas at-b uas_att_b "$CALLEE_PORT" 1012 -mi "$UA" -mp "$CALLEE_MEDIA" -rtp_echo
-  uas at-c uas_answer_tag "$TARGET_PORT" 1013 -m 2 -mi "$UA" -mp "$TARGET_MEDIA" -rtp_echo -key totag ctag
-  bg_call at-a uac_att_a "$CALLER_PORT" "$CALLER_MEDIA" 1012 1006 -key target "sip:1013@sipedge.test" \
+  e2e_sipp_bg at-c "$E2E_ACC_NS" 45 -i "$UA" -m 2 -timeout 43s -timeout_error -sf "$E2E_SCEN/uas_answer_tag.xml" \
+    -p "$TARGET_PORT" -s 1013 -key contact "$c_private" -mi "$UA" -mp "$TARGET_MEDIA" -rtp_echo -key totag ctag
+  UAS_PID[at-c]=$E2E_BG_PID
+  e2e_wait_udp "$E2E_ACC_NS" "$TARGET_PORT" || fail "at-c: SIPp UAS did not open port $TARGET_PORT"
+  bg_call at-a uac_att_a "$CALLER_PORT" "$CALLER_MEDIA" 1012 1006 -key target "$c_public" \
     -key replaces_escaped "att2%40e2e%3Bto-tag%3Dctag%3Bfrom-tag%3Da2tag"
   local a_pid=$E2E_BG_PID
   e2e_wait_log at-b "a=sendonly" 15 || fail "at: A did not hold B"
   bg_call at-a2 uac_consult "$SECOND_PORT" "$SECOND_MEDIA" 1013 1006 -cid_str att2@e2e -key fromtag a2tag
   local a2_pid=$E2E_BG_PID
   e2e_wait_log at-b "^REFER " 15 || fail "at: B got no REFER"
-  bg_call at-b2 uac_replaces 5078 6800 1013 1012 -key replaces "att2@e2e;to-tag=ctag;from-tag=a2tag"
+  bg_call at-b2 uac_replaces 5078 6800 1013 1012 -key replaces "att2@e2e;to-tag=ctag;from-tag=a2tag" -key target "$c_public"
   local b2_pid=$E2E_BG_PID
   bg_finish at-a "$a_pid"
   bg_finish at-a2 "$a2_pid"
   bg_finish at-b2 "$b2_pid"
   uas_finish at-b
   uas_finish at-c
+  check "at-a2: C's Contact in the 200 is its public address" hdr "$E2E_WORK/at-a2.msg" 200/INVITE Contact \
+    "<sip:1013@${UA//./\\.}:$TARGET_PORT>"
   check "at-b: REFER Refer-To" hdr "$E2E_WORK/at-b.msg" REFER Refer-To \
-    "<sip:1013@sipedge\\.test\\?Replaces=att2%40e2e%3Bto-tag%3Dctag%3Bfrom-tag%3Da2tag>"
+    "<sip:1013@${UA//./\\.}:$TARGET_PORT\\?Replaces=att2%40e2e%3Bto-tag%3Dctag%3Bfrom-tag%3Da2tag>"
+  check "at-c: both INVITEs reach its registered Contact" start "$E2E_WORK/at-c.msg" INVITE "INVITE sip:1013@$c_private SIP/2.0"
+  [[ $(grep -c "^INVITE sip:1013@$c_private SIP/2.0" "$E2E_WORK/at-c.msg") == 2 ]] || fail "at-c: not 2 INVITEs to sip:1013@$c_private"
   check "at-a: messages" seq "$E2E_WORK/at-a.msg" 100/INVITE 407/INVITE 100/INVITE 180/INVITE 200/INVITE 100/INVITE \
     200/INVITE 202/REFER NOTIFY 200/BYE
   python3 -c '
