@@ -19,6 +19,7 @@
 #include "control/media/media_manager.h"
 #include "control/proxy/proxy.h"
 #include "parser/scanner_hand.h"
+#include "tests/support/lab_config.h"
 
 using namespace sipedge;
 using namespace sipedge::control;
@@ -29,37 +30,8 @@ const Endpoint kAlice{IpAddr::v4(10, 201, 0, 2), 5060};
 const Endpoint kTrunk{IpAddr::v4(10, 202, 0, 2), 5060};
 
 ControlConfig bench_config() {
-  ControlConfig c;
-  InterfaceConfig access;
-  access.name = "access";
-  access.index = 0;
-  access.role = InterfaceRole::Access;
-  access.sip_address = IpAddr::v4(10, 201, 0, 1);
-  access.subnet = *IpPrefix::parse("10.201.0.0/24");
-  access.media_address = access.sip_address;
-  access.media_port_min = 20000;
-  access.media_port_max = 59999;
-  InterfaceConfig core = access;
-  core.name = "core";
-  core.index = 1;
-  core.role = InterfaceRole::Core;
-  core.sip_address = IpAddr::v4(10, 202, 0, 1);
-  core.subnet = *IpPrefix::parse("10.202.0.0/24");
-  core.media_address = core.sip_address;
-  c.interfaces = {access, core};
-  c.domains = {"sipedge.test"};
-  c.realm = "sipedge.test";
-  c.auth.realm = "sipedge.test";
+  ControlConfig c = sipedge::testing::lab_config(59999, {kTrunk});
   c.trusted = {*IpPrefix::parse("10.201.0.0/24")};
-  RouteConfig trunk;
-  trunk.name = "pstn";
-  trunk.match_prefix = "+";
-  trunk.target = RouteTarget::NextHop;
-  trunk.next_hops = {kTrunk};
-  trunk.interface = "core";
-  c.routes = {trunk};
-  c.default_interface = "core";
-  c.nat_keepalive_s = 0;
   return c;
 }
 

@@ -14,6 +14,7 @@
 #include "control/proxy/proxy.h"
 #include "parser/headers.h"
 #include "parser/scanner_hand.h"
+#include "tests/support/lab_config.h"
 
 namespace sipedge::control::testing {
 
@@ -79,27 +80,7 @@ inline const Endpoint kBob{IpAddr::v4(10, 201, 0, 3), 5060};    // 1012, access 
 inline const Endpoint kTrunk{IpAddr::v4(10, 202, 0, 2), 5060};  // core side
 
 inline ControlConfig test_config() {
-  ControlConfig c;
-  InterfaceConfig access;
-  access.name = "access";
-  access.index = 0;
-  access.role = InterfaceRole::Access;
-  access.sip_address = IpAddr::v4(10, 201, 0, 1);
-  access.subnet = *IpPrefix::parse("10.201.0.0/24");
-  access.media_address = access.sip_address;
-  access.media_port_min = 20000;
-  access.media_port_max = 20099;
-  InterfaceConfig core = access;
-  core.name = "core";
-  core.index = 1;
-  core.role = InterfaceRole::Core;
-  core.sip_address = IpAddr::v4(10, 202, 0, 1);
-  core.subnet = *IpPrefix::parse("10.202.0.0/24");
-  core.media_address = core.sip_address;
-  c.interfaces = {access, core};
-  c.domains = {"sipedge.test"};
-  c.realm = "sipedge.test";
-  c.auth.realm = "sipedge.test";
+  ControlConfig c = sipedge::testing::lab_config(20099, {kTrunk, Endpoint{IpAddr::v4(10, 202, 0, 3), 5060}});
   c.auth.algorithms = {DigestAlgorithm::Md5};
   for (const char* u : {"1006", "1012", "1013"}) {
     const std::string pw = std::string("pw") + u;
@@ -107,15 +88,6 @@ inline ControlConfig test_config() {
                                                     digest_ha1(DigestAlgorithm::Sha256, u, "sipedge.test", pw)},
                                  ForwardingConfig{}});
   }
-  RouteConfig trunk;
-  trunk.name = "pstn";
-  trunk.match_prefix = "+";
-  trunk.target = RouteTarget::NextHop;
-  trunk.next_hops = {kTrunk, Endpoint{IpAddr::v4(10, 202, 0, 3), 5060}};
-  trunk.interface = "core";
-  c.routes = {trunk};
-  c.default_interface = "core";
-  c.nat_keepalive_s = 0;
   return c;
 }
 
