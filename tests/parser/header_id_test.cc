@@ -38,13 +38,15 @@ TEST(HeaderId, NearMissesAreOther) {
   for (unsigned v = 1; v < kHeaderIdCount; ++v) {
     const std::string name(header_canonical_name(static_cast<HeaderId>(v)));
     EXPECT_EQ(header_id_lookup(name + "x"), HeaderId::Other) << name;
-    if (name.size() > 2)  // "To" shortened is "T", which is its compact form
+    if (name.size() > 2) {  // "To" shortened is "T", which is its compact form
       EXPECT_NE(header_id_lookup(name.substr(0, name.size() - 1)), static_cast<HeaderId>(v)) << name;
+    }
     for (size_t i = 0; i < name.size(); ++i) {
       std::string changed = name;
       changed[i] = name[i] == '-' ? '\r' : static_cast<char>(name[i] ^ 0x01);
-      if (header_id_lookup(changed) != HeaderId::Other)
+      if (header_id_lookup(changed) != HeaderId::Other) {
         EXPECT_NE(header_id_lookup(changed), static_cast<HeaderId>(v)) << changed;
+      }
     }
   }
   EXPECT_EQ(header_id_lookup(""), HeaderId::Other);

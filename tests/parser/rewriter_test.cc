@@ -748,8 +748,12 @@ TEST(Rewriter, SeedCapturesRoundTripAndTakeProxyEdits) {
     const Message& m = *s->msg;
     EditList e;
     ASSERT_TRUE(e.prepend_header("Via", "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKseed"));
-    if (m.is_request()) ASSERT_TRUE(e.prepend_header("Record-Route", "<sip:192.0.2.1;lr>"));
-    if (const HeaderField* mf = m.find(HeaderId::MaxForwards)) ASSERT_TRUE(e.replace(mf->value, "69"));
+    if (m.is_request()) {
+      ASSERT_TRUE(e.prepend_header("Record-Route", "<sip:192.0.2.1;lr>"));
+    }
+    if (const HeaderField* mf = m.find(HeaderId::MaxForwards)) {
+      ASSERT_TRUE(e.replace(mf->value, "69"));
+    }
     const size_t c_line = s->bytes.find("\r\nc=IN IP4 ", m.body_span().off);
     int64_t body_delta = 0;
     const bool anchored = m.body_span().len != 0 && c_line != std::string::npos;
