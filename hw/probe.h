@@ -1,0 +1,34 @@
+// hw/probe.h — control lcore, at start-up (after the ports started, before traffic): which rule
+// kinds a port takes, found with rte_flow_validate on sample rules, never from a table of NIC
+// names (DESIGN §5). Ports without rte_flow (net_ring, net_af_packet, net_tap) take none, and
+// everything stays on the software path.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "hw/rule_compiler.h"
+
+namespace sipedge::hw {
+
+struct PortOffload {
+  uint16_t port_id = 0;
+  // SIP (UDP to the SIP port) steered to the queue control's worker reads.
+  bool steering = false;
+  // Drop rules for blocked source prefixes.
+  bool drop = false;
+  // Per-flow media offload: the first variant (MODIFY_FIELD before SET_*, AGE before COUNT
+  // polling, PORT_ID before REPRESENTED_PORT) the port validated; none when it validated none.
+  std::optional<RuleVariant> media;
+  // Why the last refused kind was refused, as the PMD said it ("" when all were taken).
+  std::string refusal;
+};
+
+// Probes `port_id`; media rules are tried towards `egress_port` (the port of the other
+// interface), SIP steering for UDP to `sip_port` into queue `sip_queue`.
+PortOffload probe_port(uint16_t port_id, uint16_t egress_port, uint16_t sip_port, uint16_t sip_queue);
+
+// One line for the start-up log and `sipedgectl hw`: "port 0: steering no, drop no, media no (...)".
+std::string describe(const PortOffload& p);
+
+}  // namespace sipedge::hw
