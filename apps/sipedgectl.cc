@@ -217,6 +217,7 @@ int main(int argc, char** argv) {
   app.add_subcommand("flows", "media sessions and relay flows");
   app.add_subcommand("stats", "proxy counters and state sizes");
   app.add_subcommand("dataplane", "per-interface packet events and drops, relay totals");
+  app.add_subcommand("hw", "what each interface's NIC port takes of rte_flow (steering, drop, media offload)");
   CLI::App* raw = app.add_subcommand("raw", "send any command; PARAMS is a JSON object merged into the request");
   std::string raw_cmd;
   std::string raw_params;
@@ -279,7 +280,7 @@ int main(int argc, char** argv) {
     print_registrations(answer);
   } else if (cmd == "transactions") {
     print_transactions(answer);
-  } else if (cmd == "flows" || cmd == "stats" || cmd == "dataplane") {
+  } else if (cmd == "flows" || cmd == "stats" || cmd == "dataplane" || cmd == "hw") {
     print_flat(answer);
   } else {
     fmt::print("{}\n", answer.dump(2, ' ', false, json::error_handler_t::replace));

@@ -16,9 +16,11 @@
 #include "control/runtime/control_io.h"
 #include "control/runtime/control_loop.h"
 #include "control/runtime/dataplane_view.h"
+#include "control/runtime/offload_view.h"
 #include "control/runtime/rtp_relay_backend.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/media_relay.h"
+#include "hw/probe.h"
 #include "parser/scanner_hand.h"
 #include "rtp_relay/flow_table.h"
 
@@ -36,6 +38,7 @@ struct Gateway::Parts {
   std::unique_ptr<control::Proxy> proxy;
   std::unique_ptr<control::ManagementServer> management;
   std::unique_ptr<control::ControlLoop> loop;
+  std::vector<hw::PortOffload> offload;  // [interface index]
 };
 
 Gateway::Gateway(GatewayConfig config) : config_(std::move(config)), parts_(std::make_unique<Parts>()) {
@@ -60,6 +63,15 @@ Gateway::Gateway(GatewayConfig config) : config_(std::move(config)), parts_(std:
     sip_ports.push_back(i.sip_port);
     relay_ifaces.push_back(control::RtpRelayBackend::interface_for(i, config_.control.media, p.dataplane->iface(i.index).port_id));
   }
+  // What each started port takes of rte_flow, towards the next interface's port (DESIGN §5). Rules
+  // are not installed yet: media stays on the software relay whatever the probe finds.
+  const size_t n_ifaces = config_.control.interfaces.size();
+  for (size_t i = 0; i < n_ifaces; ++i) {
+    const control::InterfaceConfig& in = config_.control.interfaces[i];
+    const control::InterfaceConfig& out = config_.control.interfaces[(i + 1) % n_ifaces];
+    p.offload.push_back(hw::probe_port(p.dataplane->iface(in.index).port_id, p.dataplane->iface(out.index).port_id,
+                                       in.sip_port, 0));
+  }
   control::NeighbourTable::Config nb;
   nb.reachable_tsc = hz * dc.neighbour_reachable_s;
   nb.retrans_tsc = hz / 1000 * dc.neighbour_retrans_ms;
@@ -75,9 +87,11 @@ Gateway::Gateway(GatewayConfig config) : config_(std::move(config)), parts_(std:
     p.management = std::make_unique<control::ManagementServer>(p.clock);
     control::CommandSet commands = control::proxy_commands(*p.proxy, *p.media, config_.control, p.clock);
     commands.names.push_back("dataplane");
+    commands.names.push_back("hw");
     p.management->set_handler(
         [&p, this, proxy_handler = std::move(commands.handler)](const std::string& cmd, const nlohmann::json& request) {
           if (cmd == "dataplane") return control::dataplane_view(config_.control.interfaces, *p.dataplane, *p.media_relay, *p.table);
+          if (cmd == "hw") return control::offload_view(config_.control.interfaces, p.offload);
           return proxy_handler(cmd, request);
         },
         commands.names);
@@ -115,6 +129,7 @@ void Gateway::run() {
   spdlog::info("sipedge: {} interface(s), {} worker lcore(s){}, media timeout {} s", config_.control.interfaces.size(),
                p.dataplane->worker_count(), p.dataplane->shared_mode() ? " (sharing the control lcore)" : "",
                config_.control.media.timeout_s);
+  for (const hw::PortOffload& o : p.offload) spdlog::info("sipedge: offload {}", hw::describe(o));
   p.dataplane->launch();
   p.loop->run();
   p.dataplane->join();
