@@ -79,7 +79,8 @@ bool fit_vlan(rte_mbuf* m, uint16_t vid) noexcept {
     const uint16_t have = rte_be_to_cpu_16(tag->tci) & 0x0fff;
     if (have == vid) return true;
     if (vid != 0) {
-      tag->tci = rte_cpu_to_be_16(vid);
+      // Only the VID changes: the priority bits (PCP, DEI) a phone marked its voice with stay.
+      tag->tci = rte_cpu_to_be_16(static_cast<uint16_t>((rte_be_to_cpu_16(tag->tci) & 0xf000) | vid));
       return true;
     }
     // Untag: the MAC addresses move forward over the tag's four bytes.
