@@ -1,9 +1,6 @@
 // hw/probe.cc — control lcore, at start-up. See probe.h.
 #include "hw/probe.h"
 
-#include <cerrno>
-#include <cstring>
-
 #include <rte_byteorder.h>
 
 namespace sipedge::hw {
@@ -22,20 +19,13 @@ DirectionRule sample_media_rule(uint16_t in_port, uint16_t out_port) {
   return r;
 }
 
-// rte_flow_validate's answer: true when taken, else the PMD's reason in `why`.
-bool validates(uint16_t port_id, const rte_flow_attr& attr, const rte_flow_item* pattern, const rte_flow_action* actions,
-               std::string& why) {
-  rte_flow_error error{};
-  const int rc = rte_flow_validate(port_id, &attr, pattern, actions, &error);
-  if (rc == 0) return true;
-  why = error.message ? error.message : std::strerror(-rc);
-  return false;
-}
-
 }  // namespace
 
-PortOffload probe_port(uint16_t port_id, uint16_t egress_port, uint16_t sip_port, uint16_t sip_queue) {
+PortOffload probe_port(FlowOps& ops, uint16_t port_id, uint16_t egress_port, uint16_t sip_port, uint16_t sip_queue) {
   PortOffload p;
+  auto validates = [&](const rte_flow_attr& attr, const rte_flow_item* pattern, const rte_flow_action* actions) {
+    return ops.validate(port_id, attr, pattern, actions, p.refusal) == 0;
+  };
   p.port_id = port_id;
 
   const rte_flow_attr ingress{.group = 0, .priority = 0, .ingress = 1, .egress = 0, .transfer = 0, .reserved = 0};
@@ -48,7 +38,7 @@ PortOffload probe_port(uint16_t port_id, uint16_t egress_port, uint16_t sip_port
                                        {RTE_FLOW_ITEM_TYPE_END, nullptr, nullptr, nullptr}};
   const rte_flow_action_queue queue{sip_queue};
   const rte_flow_action to_queue[] = {{RTE_FLOW_ACTION_TYPE_QUEUE, &queue}, {RTE_FLOW_ACTION_TYPE_END, nullptr}};
-  p.steering = validates(port_id, ingress, sip_pattern, to_queue, p.refusal);
+  p.steering = validates(ingress, sip_pattern, to_queue);
 
   rte_flow_item_ipv4 src_spec{}, src_mask{};
   src_spec.hdr.src_addr = rte_cpu_to_be_32(0xc0000200);  // 192.0.2.0/24
@@ -57,7 +47,7 @@ PortOffload probe_port(uint16_t port_id, uint16_t egress_port, uint16_t sip_port
                                           {RTE_FLOW_ITEM_TYPE_IPV4, &src_spec, nullptr, &src_mask},
                                           {RTE_FLOW_ITEM_TYPE_END, nullptr, nullptr, nullptr}};
   const rte_flow_action drop[] = {{RTE_FLOW_ACTION_TYPE_DROP, nullptr}, {RTE_FLOW_ACTION_TYPE_END, nullptr}};
-  p.drop = validates(port_id, ingress, prefix_pattern, drop, p.refusal);
+  p.drop = validates(ingress, prefix_pattern, drop);
 
   const DirectionRule sample = sample_media_rule(port_id, egress_port);
   CompiledRule rule;
@@ -66,7 +56,7 @@ PortOffload probe_port(uint16_t port_id, uint16_t egress_port, uint16_t sip_port
       for (EgressKind egress : {EgressKind::PortId, EgressKind::RepresentedPort}) {
         const RuleVariant variant{rewrite, aging, egress, 0};
         compile(sample, variant, rule);
-        if (validates(port_id, rule.attr(), rule.pattern().data(), rule.actions().data(), p.refusal)) {
+        if (validates(rule.attr(), rule.pattern().data(), rule.actions().data())) {
           p.media = variant;
           if (p.steering && p.drop) p.refusal.clear();
           return p;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "hw/flow_ops.h"
 #include "hw/rule_compiler.h"
 
 namespace sipedge::hw {
@@ -24,9 +25,9 @@ struct PortOffload {
   std::string refusal;
 };
 
-// Probes `port_id`; media rules are tried towards `egress_port` (the port of the other
-// interface), SIP steering for UDP to `sip_port` into queue `sip_queue`.
-PortOffload probe_port(uint16_t port_id, uint16_t egress_port, uint16_t sip_port, uint16_t sip_queue);
+// Probes `port_id` through `ops`; media rules are tried towards `egress_port` (the port of the
+// other interface), SIP steering for UDP to `sip_port` into queue `sip_queue`.
+PortOffload probe_port(FlowOps& ops, uint16_t port_id, uint16_t egress_port, uint16_t sip_port, uint16_t sip_queue);
 
 // One line for the start-up log and `sipedgectl hw`: "port 0: steering no, drop no, media no (...)".
 std::string describe(const PortOffload& p);

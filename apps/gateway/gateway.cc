@@ -66,10 +66,11 @@ Gateway::Gateway(GatewayConfig config) : config_(std::move(config)), parts_(std:
   // What each started port takes of rte_flow, towards the next interface's port (DESIGN §5). Rules
   // are not installed yet: media stays on the software relay whatever the probe finds.
   const size_t n_ifaces = config_.control.interfaces.size();
+  hw::RteFlowOps flow_ops;
   for (size_t i = 0; i < n_ifaces; ++i) {
     const control::InterfaceConfig& in = config_.control.interfaces[i];
     const control::InterfaceConfig& out = config_.control.interfaces[(i + 1) % n_ifaces];
-    p.offload.push_back(hw::probe_port(p.dataplane->iface(in.index).port_id, p.dataplane->iface(out.index).port_id,
+    p.offload.push_back(hw::probe_port(flow_ops, p.dataplane->iface(in.index).port_id, p.dataplane->iface(out.index).port_id,
                                        in.sip_port, 0));
   }
   control::NeighbourTable::Config nb;

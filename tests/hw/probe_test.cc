@@ -1,10 +1,12 @@
-// tests/hw/probe_test.cc — pins hw/probe on a port without rte_flow (net_ring, what CI has): it
-// takes no rule kind, says why in the PMD's words, and sipedge stays on the software relay.
+// tests/hw/probe_test.cc — pins hw/probe: on a port without rte_flow (net_ring, what CI has) it
+// finds no rule kind and says why in the PMD's words; on emulated NIC families it finds the variant
+// each one takes, from what rte_flow_validate answers, never from the NIC's name.
 #include "hw/probe.h"
 
 #include <gtest/gtest.h>
 
 #include "tests/support/eal_once.h"
+#include "tests/support/flow_emulator.h"
 #include "tests/support/ring_port.h"
 
 namespace sipedge::hw {
@@ -14,7 +16,8 @@ TEST(Probe, APortWithoutRteFlowTakesNoRuleKind) {
   ASSERT_TRUE(sipedge::test::start_eal()) << "rte_eal_init failed";
   test::RingPort access = test::create_ring_port("net_ring_probe_a", 1, 1);
   test::RingPort core = test::create_ring_port("net_ring_probe_c", 1, 1);
-  const PortOffload p = probe_port(access.port_id, core.port_id, 5060, 0);
+  RteFlowOps ops;
+  const PortOffload p = probe_port(ops, access.port_id, core.port_id, 5060, 0);
   EXPECT_EQ(p.port_id, access.port_id);
   EXPECT_FALSE(p.steering);
   EXPECT_FALSE(p.drop);
@@ -24,6 +27,25 @@ TEST(Probe, APortWithoutRteFlowTakesNoRuleKind) {
                              p.refusal + ")");
   test::destroy_ring_port(access);
   test::destroy_ring_port(core);
+}
+
+TEST(Probe, EachNicFamilyGetsTheVariantItValidates) {
+  struct Case {
+    test::FlowCaps caps;
+    const char* want;
+  };
+  const Case cases[] = {
+      {test::FlowCaps::mlx5_like(), "port 0: steering yes, drop yes, media MODIFY_FIELD + AGE + PORT_ID"},
+      {test::FlowCaps::ntnic_like(), "port 0: steering yes, drop yes, media MODIFY_FIELD + AGE + PORT_ID"},
+      {test::FlowCaps::sfc_like(), "port 0: steering yes, drop yes, media SET_* + COUNT polling + PORT_ID"},
+      {test::FlowCaps::ice_like(), "port 0: steering yes, drop yes, media no (ice-like: no transfer rules)"},
+      {test::FlowCaps::none(), "port 0: steering no, drop no, media no (Function not implemented)"},
+  };
+  for (const Case& c : cases) {
+    test::FlowEmulator nic(c.caps);
+    EXPECT_EQ(describe(probe_port(nic, 0, 1, 5060, 0)), c.want) << c.caps.name;
+    EXPECT_EQ(nic.rules(), 0u) << "probing installs nothing";
+  }
 }
 
 TEST(Probe, DescribesTheVariantAPortTook) {

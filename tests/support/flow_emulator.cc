@@ -1,0 +1,368 @@
+// tests/support/flow_emulator.cc — test support, test thread. See flow_emulator.h.
+#include "tests/support/flow_emulator.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+
+namespace sipedge::test {
+namespace {
+
+// How many bytes of conf each action type carries (0: none).
+const std::map<rte_flow_action_type, size_t>& conf_sizes() {
+  static const std::map<rte_flow_action_type, size_t> sizes = {
+      {RTE_FLOW_ACTION_TYPE_SET_MAC_SRC, sizeof(rte_flow_action_set_mac)},
+      {RTE_FLOW_ACTION_TYPE_SET_MAC_DST, sizeof(rte_flow_action_set_mac)},
+      {RTE_FLOW_ACTION_TYPE_SET_IPV4_SRC, sizeof(rte_flow_action_set_ipv4)},
+      {RTE_FLOW_ACTION_TYPE_SET_IPV4_DST, sizeof(rte_flow_action_set_ipv4)},
+      {RTE_FLOW_ACTION_TYPE_SET_IPV6_SRC, sizeof(rte_flow_action_set_ipv6)},
+      {RTE_FLOW_ACTION_TYPE_SET_IPV6_DST, sizeof(rte_flow_action_set_ipv6)},
+      {RTE_FLOW_ACTION_TYPE_SET_TP_SRC, sizeof(rte_flow_action_set_tp)},
+      {RTE_FLOW_ACTION_TYPE_SET_TP_DST, sizeof(rte_flow_action_set_tp)},
+      {RTE_FLOW_ACTION_TYPE_DEC_TTL, 0},
+      {RTE_FLOW_ACTION_TYPE_MODIFY_FIELD, sizeof(rte_flow_action_modify_field)},
+      {RTE_FLOW_ACTION_TYPE_OF_POP_VLAN, 0},
+      {RTE_FLOW_ACTION_TYPE_OF_PUSH_VLAN, sizeof(rte_flow_action_of_push_vlan)},
+      {RTE_FLOW_ACTION_TYPE_OF_SET_VLAN_VID, sizeof(rte_flow_action_of_set_vlan_vid)},
+      {RTE_FLOW_ACTION_TYPE_COUNT, sizeof(rte_flow_action_count)},
+      {RTE_FLOW_ACTION_TYPE_AGE, sizeof(rte_flow_action_age)},
+      {RTE_FLOW_ACTION_TYPE_PORT_ID, sizeof(rte_flow_action_port_id)},
+      {RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, sizeof(rte_flow_action_ethdev)},
+      {RTE_FLOW_ACTION_TYPE_QUEUE, sizeof(rte_flow_action_queue)},
+      {RTE_FLOW_ACTION_TYPE_DROP, 0},
+  };
+  return sizes;
+}
+
+uint16_t get16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+void put16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+// One's-complement sum of big-endian 16-bit words (RFC 1071).
+uint32_t words(const uint8_t* p, size_t n, uint32_t s = 0) {
+  for (size_t i = 0; i + 1 < n; i += 2) s += get16(p + i);
+  return s;
+}
+uint32_t neg_words(const uint8_t* p, size_t n, uint32_t s = 0) {
+  for (size_t i = 0; i + 1 < n; i += 2) s += static_cast<uint16_t>(~get16(p + i));
+  return s;
+}
+// RFC 1624 eqn. 3: the checksum after words changed, `delta` = sum of ~old + new words.
+uint16_t patched(uint16_t checksum, uint32_t delta) {
+  uint32_t s = static_cast<uint16_t>(~checksum) + delta;
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  return static_cast<uint16_t>(~s);
+}
+
+bool masked_equal(const void* a, const void* b, const void* mask, size_t n) {
+  const auto* x = static_cast<const uint8_t*>(a);
+  const auto* y = static_cast<const uint8_t*>(b);
+  const auto* m = static_cast<const uint8_t*>(mask);
+  for (size_t i = 0; i < n; ++i)
+    if ((x[i] ^ y[i]) & m[i]) return false;
+  return true;
+}
+
+// Bytes and offset of a MODIFY_FIELD destination within the headers: {offset from the IP header
+// (negative: from the frame start), width in bytes}.
+struct FieldAt {
+  bool from_frame;
+  size_t offset;
+  size_t len;
+};
+std::optional<FieldAt> field_at(rte_flow_field_id f) {
+  switch (f) {
+    case RTE_FLOW_FIELD_MAC_DST: return FieldAt{true, 0, 6};
+    case RTE_FLOW_FIELD_MAC_SRC: return FieldAt{true, 6, 6};
+    case RTE_FLOW_FIELD_IPV4_TTL: return FieldAt{false, 8, 1};
+    case RTE_FLOW_FIELD_IPV4_SRC: return FieldAt{false, 12, 4};
+    case RTE_FLOW_FIELD_IPV4_DST: return FieldAt{false, 16, 4};
+    case RTE_FLOW_FIELD_IPV6_HOPLIMIT: return FieldAt{false, 7, 1};
+    case RTE_FLOW_FIELD_IPV6_SRC: return FieldAt{false, 8, 16};
+    case RTE_FLOW_FIELD_IPV6_DST: return FieldAt{false, 24, 16};
+    default: return std::nullopt;  // the UDP ports are handled with the L4 header
+  }
+}
+
+}  // namespace
+
+struct FlowEmulator::Rule {
+  uint16_t port_id = 0;
+  bool has_vlan = false;
+  rte_flow_item_vlan vlan_spec{}, vlan_mask{};
+  int ip_version = 0;
+  rte_flow_item_ipv4 ip4_spec{}, ip4_mask{};
+  rte_flow_item_ipv6 ip6_spec{}, ip6_mask{};
+  bool has_udp = false;
+  rte_flow_item_udp udp_spec{}, udp_mask{};
+  std::vector<std::pair<rte_flow_action_type, std::vector<uint8_t>>> actions;
+  uint64_t packets = 0, bytes = 0;
+};
+
+FlowCaps FlowCaps::mlx5_like() {
+  FlowCaps c{"mlx5-like", {}, true, 0};
+  for (const auto& [type, size] : conf_sizes()) c.actions.insert(type);
+  return c;
+}
+FlowCaps FlowCaps::ntnic_like() {
+  return FlowCaps{"ntnic-like",
+                  {RTE_FLOW_ACTION_TYPE_MODIFY_FIELD, RTE_FLOW_ACTION_TYPE_COUNT, RTE_FLOW_ACTION_TYPE_AGE,
+                   RTE_FLOW_ACTION_TYPE_PORT_ID, RTE_FLOW_ACTION_TYPE_QUEUE, RTE_FLOW_ACTION_TYPE_DROP},
+                  true, 0};
+}
+FlowCaps FlowCaps::sfc_like() {
+  return FlowCaps{"sfc-like",
+                  {RTE_FLOW_ACTION_TYPE_SET_MAC_SRC, RTE_FLOW_ACTION_TYPE_SET_MAC_DST, RTE_FLOW_ACTION_TYPE_SET_IPV4_SRC,
+                   RTE_FLOW_ACTION_TYPE_SET_IPV4_DST, RTE_FLOW_ACTION_TYPE_SET_IPV6_SRC, RTE_FLOW_ACTION_TYPE_SET_IPV6_DST,
+                   RTE_FLOW_ACTION_TYPE_SET_TP_SRC, RTE_FLOW_ACTION_TYPE_SET_TP_DST, RTE_FLOW_ACTION_TYPE_DEC_TTL,
+                   RTE_FLOW_ACTION_TYPE_COUNT, RTE_FLOW_ACTION_TYPE_PORT_ID, RTE_FLOW_ACTION_TYPE_QUEUE,
+                   RTE_FLOW_ACTION_TYPE_DROP},
+                  true, 0};
+}
+FlowCaps FlowCaps::ice_like() {
+  return FlowCaps{"ice-like", {RTE_FLOW_ACTION_TYPE_QUEUE, RTE_FLOW_ACTION_TYPE_COUNT, RTE_FLOW_ACTION_TYPE_DROP}, false, 0};
+}
+FlowCaps FlowCaps::none() { return FlowCaps{"none", {}, false, 0}; }
+
+FlowEmulator::FlowEmulator(FlowCaps caps, size_t max_rules) : caps_(std::move(caps)), max_rules_(max_rules) {}
+
+FlowEmulator::~FlowEmulator() {
+  for (Rule* r : rules_) delete r;
+}
+
+int FlowEmulator::validate(uint16_t port_id, const rte_flow_attr& attr, const rte_flow_item* pattern,
+                           const rte_flow_action* actions, std::string& why) {
+  if (caps_.actions.empty()) {
+    why = "Function not implemented";
+    return -ENOSYS;
+  }
+  if (attr.transfer && !caps_.transfer) {
+    why = caps_.name + ": no transfer rules";
+    return -ENOTSUP;
+  }
+  for (const rte_flow_item* i = pattern; i->type != RTE_FLOW_ITEM_TYPE_END; ++i) {
+    switch (i->type) {
+      case RTE_FLOW_ITEM_TYPE_ETH:
+      case RTE_FLOW_ITEM_TYPE_VLAN:
+      case RTE_FLOW_ITEM_TYPE_IPV4:
+      case RTE_FLOW_ITEM_TYPE_IPV6:
+      case RTE_FLOW_ITEM_TYPE_UDP: break;
+      default: why = caps_.name + ": item not supported"; return -ENOTSUP;
+    }
+  }
+  for (const rte_flow_action* a = actions; a->type != RTE_FLOW_ACTION_TYPE_END; ++a) {
+    if (!caps_.actions.count(a->type)) {
+      why = caps_.name + ": action " + std::to_string(a->type) + " not supported";
+      return -ENOTSUP;
+    }
+    if (a->type == RTE_FLOW_ACTION_TYPE_MODIFY_FIELD) {
+      const auto* m = static_cast<const rte_flow_action_modify_field*>(a->conf);
+      const bool udp_port = m->dst.field == RTE_FLOW_FIELD_UDP_PORT_SRC || m->dst.field == RTE_FLOW_FIELD_UDP_PORT_DST;
+      if (m->src.field != RTE_FLOW_FIELD_VALUE || (!udp_port && !field_at(m->dst.field))) {
+        why = caps_.name + ": modify_field on that field not supported";
+        return -ENOTSUP;
+      }
+    }
+  }
+  return 0;
+}
+
+rte_flow* FlowEmulator::create(uint16_t port_id, const rte_flow_attr& attr, const rte_flow_item* pattern,
+                               const rte_flow_action* actions, std::string& why) {
+  if (validate(port_id, attr, pattern, actions, why) != 0) return nullptr;
+  if (rules_.size() >= max_rules_) {
+    why = caps_.name + ": no room for another rule";
+    return nullptr;
+  }
+  auto* r = new Rule;
+  r->port_id = port_id;
+  for (const rte_flow_item* i = pattern; i->type != RTE_FLOW_ITEM_TYPE_END; ++i) {
+    if (i->type == RTE_FLOW_ITEM_TYPE_VLAN) {
+      r->has_vlan = true;
+      r->vlan_spec = *static_cast<const rte_flow_item_vlan*>(i->spec);
+      r->vlan_mask = *static_cast<const rte_flow_item_vlan*>(i->mask);
+    } else if (i->type == RTE_FLOW_ITEM_TYPE_IPV4) {
+      r->ip_version = 4;
+      if (i->spec) r->ip4_spec = *static_cast<const rte_flow_item_ipv4*>(i->spec);
+      if (i->mask) r->ip4_mask = *static_cast<const rte_flow_item_ipv4*>(i->mask);
+    } else if (i->type == RTE_FLOW_ITEM_TYPE_IPV6) {
+      r->ip_version = 6;
+      if (i->spec) r->ip6_spec = *static_cast<const rte_flow_item_ipv6*>(i->spec);
+      if (i->mask) r->ip6_mask = *static_cast<const rte_flow_item_ipv6*>(i->mask);
+    } else if (i->type == RTE_FLOW_ITEM_TYPE_UDP) {
+      r->has_udp = true;
+      if (i->spec) r->udp_spec = *static_cast<const rte_flow_item_udp*>(i->spec);
+      if (i->mask) r->udp_mask = *static_cast<const rte_flow_item_udp*>(i->mask);
+    }
+  }
+  for (const rte_flow_action* a = actions; a->type != RTE_FLOW_ACTION_TYPE_END; ++a) {
+    const size_t n = conf_sizes().at(a->type);
+    const auto* conf = static_cast<const uint8_t*>(a->conf);
+    r->actions.emplace_back(a->type, n ? std::vector<uint8_t>(conf, conf + n) : std::vector<uint8_t>{});
+  }
+  rules_.push_back(r);
+  return reinterpret_cast<rte_flow*>(r);
+}
+
+int FlowEmulator::destroy(uint16_t port_id, rte_flow* rule, std::string& why) {
+  auto it = std::find(rules_.begin(), rules_.end(), reinterpret_cast<Rule*>(rule));
+  if (it == rules_.end() || (*it)->port_id != port_id) {
+    why = caps_.name + ": no such rule";
+    return -ENOENT;
+  }
+  delete *it;
+  rules_.erase(it);
+  return 0;
+}
+
+int FlowEmulator::query_count(uint16_t port_id, rte_flow* rule, uint64_t& packets, uint64_t& bytes, std::string& why) {
+  auto it = std::find(rules_.begin(), rules_.end(), reinterpret_cast<Rule*>(rule));
+  if (it == rules_.end() || (*it)->port_id != port_id) {
+    why = caps_.name + ": no such rule";
+    return -ENOENT;
+  }
+  packets = (*it)->packets;
+  bytes = (*it)->bytes;
+  return 0;
+}
+
+size_t FlowEmulator::rules() const noexcept { return rules_.size(); }
+
+std::optional<uint16_t> FlowEmulator::apply(uint16_t port_id, rte_mbuf* m) {
+  uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
+  const size_t len = rte_pktmbuf_data_len(m);
+  if (len < 14) return std::nullopt;
+  const bool tagged = get16(p + 12) == RTE_ETHER_TYPE_VLAN;
+  size_t l3 = tagged ? 18 : 14;
+  if (len < l3) return std::nullopt;
+  const uint16_t type = get16(p + l3 - 2);
+  int version = type == RTE_ETHER_TYPE_IPV4 ? 4 : type == RTE_ETHER_TYPE_IPV6 ? 6 : 0;
+  if (version == 0) return std::nullopt;
+  const size_t ip_len = version == 4 ? static_cast<size_t>(p[l3] & 0x0f) * 4 : 40;
+  if (len < l3 + ip_len + 8) return std::nullopt;
+  const uint8_t proto = version == 4 ? p[l3 + 9] : p[l3 + 6];
+
+  Rule* hit = nullptr;
+  for (Rule* r : rules_) {
+    if (r->port_id != port_id || r->ip_version != version || r->has_vlan != tagged) continue;
+    if (r->has_vlan) {
+      const uint16_t tci = get16(p + 14);
+      const uint16_t want = rte_be_to_cpu_16(r->vlan_spec.hdr.vlan_tci), mask = rte_be_to_cpu_16(r->vlan_mask.hdr.vlan_tci);
+      if ((tci ^ want) & mask) continue;
+    }
+    if (version == 4) {
+      const rte_ipv4_hdr& s = r->ip4_spec.hdr;
+      const rte_ipv4_hdr& k = r->ip4_mask.hdr;
+      if (!masked_equal(p + l3 + 12, &s.src_addr, &k.src_addr, 4) || !masked_equal(p + l3 + 16, &s.dst_addr, &k.dst_addr, 4) ||
+          ((proto ^ s.next_proto_id) & k.next_proto_id))
+        continue;
+    } else {
+      const rte_ipv6_hdr& s = r->ip6_spec.hdr;
+      const rte_ipv6_hdr& k = r->ip6_mask.hdr;
+      if (!masked_equal(p + l3 + 8, s.src_addr, k.src_addr, 16) || !masked_equal(p + l3 + 24, s.dst_addr, k.dst_addr, 16) ||
+          ((proto ^ s.proto) & k.proto))
+        continue;
+    }
+    if (r->has_udp) {
+      if (proto != 17) continue;
+      const uint8_t* u = p + l3 + ip_len;
+      if (!masked_equal(u, &r->udp_spec.hdr.src_port, &r->udp_mask.hdr.src_port, 2) ||
+          !masked_equal(u + 2, &r->udp_spec.hdr.dst_port, &r->udp_mask.hdr.dst_port, 2))
+        continue;
+    }
+    hit = r;
+    break;
+  }
+  if (hit == nullptr) return std::nullopt;
+  ++hit->packets;
+  hit->bytes += m->pkt_len;
+
+  // The headers as they arrived, for the checksum update after the rewrite.
+  uint8_t old_ip[40], old_udp[8];
+  std::memcpy(old_ip, p + l3, ip_len);
+  std::memcpy(old_udp, p + l3 + ip_len, 8);
+
+  std::optional<uint16_t> egress;
+  for (const auto& [type, conf] : hit->actions) {
+    p = rte_pktmbuf_mtod(m, uint8_t*);
+    uint8_t* ip = p + l3;
+    uint8_t* udp = ip + ip_len;
+    switch (type) {
+      case RTE_FLOW_ACTION_TYPE_OF_POP_VLAN:
+        std::memmove(p + 4, p, 12);
+        rte_pktmbuf_adj(m, 4);
+        l3 -= 4;
+        break;
+      case RTE_FLOW_ACTION_TYPE_OF_PUSH_VLAN: {
+        auto* q = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, 4));
+        if (q == nullptr) return std::nullopt;
+        std::memmove(q, q + 4, 12);
+        std::memcpy(q + 12, &reinterpret_cast<const rte_flow_action_of_push_vlan*>(conf.data())->ethertype, 2);
+        put16(q + 14, 0);
+        l3 += 4;
+        break;
+      }
+      case RTE_FLOW_ACTION_TYPE_OF_SET_VLAN_VID: {
+        const uint16_t vid = rte_be_to_cpu_16(reinterpret_cast<const rte_flow_action_of_set_vlan_vid*>(conf.data())->vlan_vid);
+        put16(p + 14, static_cast<uint16_t>((get16(p + 14) & 0xf000) | (vid & 0x0fff)));
+        break;
+      }
+      case RTE_FLOW_ACTION_TYPE_SET_MAC_DST: std::memcpy(p, conf.data(), 6); break;
+      case RTE_FLOW_ACTION_TYPE_SET_MAC_SRC: std::memcpy(p + 6, conf.data(), 6); break;
+      case RTE_FLOW_ACTION_TYPE_SET_IPV4_SRC: std::memcpy(ip + 12, conf.data(), 4); break;
+      case RTE_FLOW_ACTION_TYPE_SET_IPV4_DST: std::memcpy(ip + 16, conf.data(), 4); break;
+      case RTE_FLOW_ACTION_TYPE_SET_IPV6_SRC: std::memcpy(ip + 8, conf.data(), 16); break;
+      case RTE_FLOW_ACTION_TYPE_SET_IPV6_DST: std::memcpy(ip + 24, conf.data(), 16); break;
+      case RTE_FLOW_ACTION_TYPE_SET_TP_SRC: std::memcpy(udp, conf.data(), 2); break;
+      case RTE_FLOW_ACTION_TYPE_SET_TP_DST: std::memcpy(udp + 2, conf.data(), 2); break;
+      case RTE_FLOW_ACTION_TYPE_DEC_TTL: --ip[version == 4 ? 8 : 7]; break;
+      case RTE_FLOW_ACTION_TYPE_MODIFY_FIELD: {
+        const auto* mf = reinterpret_cast<const rte_flow_action_modify_field*>(conf.data());
+        uint8_t* at;
+        size_t n;
+        if (mf->dst.field == RTE_FLOW_FIELD_UDP_PORT_SRC || mf->dst.field == RTE_FLOW_FIELD_UDP_PORT_DST) {
+          at = udp + (mf->dst.field == RTE_FLOW_FIELD_UDP_PORT_SRC ? 0 : 2);
+          n = 2;
+        } else {
+          const FieldAt f = *field_at(mf->dst.field);
+          at = (f.from_frame ? p : ip) + f.offset;
+          n = f.len;
+        }
+        if (mf->operation == RTE_FLOW_MODIFY_SUB)
+          at[0] = static_cast<uint8_t>(at[0] - mf->src.value[0]);
+        else
+          std::memcpy(at, mf->src.value, n);
+        break;
+      }
+      case RTE_FLOW_ACTION_TYPE_PORT_ID:
+        egress = static_cast<uint16_t>(reinterpret_cast<const rte_flow_action_port_id*>(conf.data())->id);
+        break;
+      case RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT:
+        egress = reinterpret_cast<const rte_flow_action_ethdev*>(conf.data())->port_id;
+        break;
+      case RTE_FLOW_ACTION_TYPE_DROP: return std::nullopt;
+      default: break;  // COUNT, AGE: bookkeeping only; QUEUE: a hairpin this emulator does not peer
+    }
+  }
+
+  // The NIC's checksum update: RFC 1624 over every header word that changed.
+  p = rte_pktmbuf_mtod(m, uint8_t*);
+  uint8_t* ip = p + l3;
+  uint8_t* udp = ip + ip_len;
+  if (version == 4) {
+    const uint32_t delta = neg_words(old_ip, 10, neg_words(old_ip + 12, ip_len - 12)) + words(ip, 10, words(ip + 12, ip_len - 12));
+    put16(ip + 10, patched(get16(old_ip + 10), delta));
+  }
+  const uint16_t old_sum = get16(old_udp + 6);
+  if (version == 6 || old_sum != 0) {
+    const size_t addrs = version == 4 ? 12 : 8, alen = version == 4 ? 8 : 32;
+    const uint32_t delta = neg_words(old_ip + addrs, alen, neg_words(old_udp, 4)) + words(ip + addrs, alen, words(udp, 4));
+    const uint16_t c = patched(old_sum, delta);
+    put16(udp + 6, c == 0 ? 0xffff : c);
+  }
+  return egress;
+}
+
+}  // namespace sipedge::test
