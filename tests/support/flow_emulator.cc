@@ -230,6 +230,17 @@ int FlowEmulator::query_count(uint16_t port_id, rte_flow* rule, uint64_t& packet
 
 size_t FlowEmulator::rules() const noexcept { return rules_.size(); }
 
+void FlowEmulator::reset_port(uint16_t port_id) {
+  for (auto it = rules_.begin(); it != rules_.end();) {
+    if ((*it)->port_id == port_id) {
+      delete *it;
+      it = rules_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 std::optional<uint16_t> FlowEmulator::apply(uint16_t port_id, rte_mbuf* m) {
   uint8_t* p = rte_pktmbuf_mtod(m, uint8_t*);
   const size_t len = rte_pktmbuf_data_len(m);

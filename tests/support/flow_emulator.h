@@ -45,6 +45,8 @@ class FlowEmulator final : public hw::FlowOps {
   // port it sends to, or nullopt when no rule matched (the packet goes to the software path).
   std::optional<uint16_t> apply(uint16_t port_id, rte_mbuf* m);
   size_t rules() const noexcept;
+  // A port reset: every rule of `port_id` is gone, as the NIC forgets them.
+  void reset_port(uint16_t port_id);
 
  private:
   struct Rule;

@@ -1,0 +1,165 @@
+// hw/offload_manager.cc — control lcore. See offload_manager.h.
+#include "hw/offload_manager.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace sipedge::hw {
+namespace {
+
+constexpr size_t kLatencyWindow = 4096;
+
+}  // namespace
+
+const char* software_reason_name(SoftwareReason r) noexcept {
+  switch (r) {
+    case SoftwareReason::Disabled: return "disabled";
+    case SoftwareReason::PortCannot: return "port_cannot";
+    case SoftwareReason::NotOffloadable: return "not_offloadable";
+    case SoftwareReason::RulesExhausted: return "rules_exhausted";
+    case SoftwareReason::Refused: return "refused";
+    case SoftwareReason::kCount: break;
+  }
+  return "?";
+}
+
+OffloadManager::OffloadManager(FlowOps& ops, Config config, std::vector<Port> ports, std::function<uint64_t()> now_ns)
+    : ops_(ops), config_(config), ports_(std::move(ports)), now_ns_(std::move(now_ns)) {
+  latency_ns_.reserve(kLatencyWindow);
+}
+
+OffloadManager::~OffloadManager() {
+  std::string why;
+  for (auto& [key, e] : entries_)
+    if (e.rule != nullptr) ops_.destroy(e.direction.in_port, e.rule, why);
+}
+
+const OffloadManager::Port* OffloadManager::port(uint16_t port_id) const {
+  for (const Port& p : ports_)
+    if (p.port_id == port_id) return &p;
+  return nullptr;
+}
+
+std::optional<SoftwareReason> OffloadManager::software(SoftwareReason r) {
+  ++stats_.software[static_cast<size_t>(r)];
+  return r;
+}
+
+rte_flow* OffloadManager::install(const DirectionRule& r, const RuleVariant& v) {
+  CompiledRule compiled;
+  compile(r, v, compiled);
+  const uint64_t start = now_ns_();
+  rte_flow* rule = ops_.create(r.in_port, compiled.attr(), compiled.pattern().data(), compiled.actions().data(), last_refusal_);
+  const uint64_t took = now_ns_() - start;
+  if (rule == nullptr) return nullptr;
+  if (latency_ns_.size() < kLatencyWindow)
+    latency_ns_.push_back(took);
+  else
+    latency_ns_[latency_next_] = took;
+  latency_next_ = (latency_next_ + 1) % kLatencyWindow;
+  ++stats_.installed;
+  return rule;
+}
+
+void OffloadManager::retire(Entry& e) {
+  uint64_t packets = 0, bytes = 0;
+  std::string why;
+  if (ops_.query_count(e.direction.in_port, e.rule, packets, bytes, why) == 0) {
+    e.base_packets += packets;
+    e.base_bytes += bytes;
+  }
+  ops_.destroy(e.direction.in_port, e.rule, why);
+  e.rule = nullptr;
+  --active_;
+  ++stats_.removed;
+}
+
+std::optional<SoftwareReason> OffloadManager::offload(relay::FlowHandle handle, int side, const relay::FlowSpec& spec,
+                                                      const Endpoint& ingress_peer, const Endpoint& egress_peer) {
+  const Key key{handle.index, handle.generation, side};
+  auto existing = entries_.find(key);
+  const bool live = existing != entries_.end() && existing->second.rule != nullptr;
+  // Back to software: the old rule goes, what it carried stays counted.
+  auto to_software = [&](SoftwareReason r) {
+    if (live) retire(existing->second);
+    return software(r);
+  };
+  if (config_.mode == OffloadMode::Off) return to_software(SoftwareReason::Disabled);
+  const relay::EndpointSpec& in = spec.side[static_cast<size_t>(side)];
+  const relay::EndpointSpec& out = spec.side[static_cast<size_t>(1 - side)];
+  const Port* in_port = port(in.port_id);
+  const Port* out_port = port(out.port_id);
+  if (!in_port || !in_port->media) return to_software(SoftwareReason::PortCannot);
+  auto direction = direction_rule(spec, side, ingress_peer, egress_peer, in_port->vlan, out_port ? out_port->vlan : 0,
+                                  handle.index * 2 + static_cast<uint32_t>(side), config_.idle_s);
+  if (!direction) return to_software(SoftwareReason::NotOffloadable);
+  if (!live && active_ >= config_.max_rules) return software(SoftwareReason::RulesExhausted);
+
+  rte_flow* rule = install(*direction, *in_port->media);
+  if (rule == nullptr) return to_software(SoftwareReason::Refused);
+  ++active_;
+  if (live) {
+    // Make before break: the new rule is in before the old one goes.
+    retire(existing->second);
+    ++stats_.swaps;
+  }
+  Entry& e = existing != entries_.end() ? existing->second : entries_[key];
+  e.rule = rule;
+  e.direction = *direction;
+  return std::nullopt;
+}
+
+std::array<OffloadManager::Carried, 2> OffloadManager::remove(relay::FlowHandle handle) {
+  std::array<Carried, 2> out{};
+  for (int side = 0; side < 2; ++side) {
+    auto it = entries_.find(Key{handle.index, handle.generation, side});
+    if (it == entries_.end()) continue;
+    out[static_cast<size_t>(side)] = carried(handle, side);
+    if (it->second.rule != nullptr) retire(it->second);
+    entries_.erase(it);
+  }
+  return out;
+}
+
+size_t OffloadManager::reinstall(uint16_t port_id) {
+  size_t back = 0;
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    Entry& e = it->second;
+    const Port* p = port(e.direction.in_port);
+    ++it;
+    if (e.rule == nullptr || e.direction.in_port != port_id || !p || !p->media) continue;
+    // The reset took the rule and its counter with it: what that rule carried since its last query is lost.
+    --active_;
+    e.rule = install(e.direction, *p->media);
+    if (e.rule != nullptr) {
+      ++active_;
+      ++back;
+    } else {
+      software(SoftwareReason::Refused);
+    }
+  }
+  return back;
+}
+
+OffloadManager::Carried OffloadManager::carried(relay::FlowHandle handle, int side) const {
+  auto it = entries_.find(Key{handle.index, handle.generation, side});
+  if (it == entries_.end()) return {};
+  Carried c{it->second.rule != nullptr, it->second.base_packets, it->second.base_bytes};
+  uint64_t packets = 0, bytes = 0;
+  std::string why;
+  if (c.offloaded && ops_.query_count(it->second.direction.in_port, it->second.rule, packets, bytes, why) == 0) {
+    c.packets += packets;
+    c.bytes += bytes;
+  }
+  return c;
+}
+
+uint64_t OffloadManager::insert_latency_ns(double percentile) const {
+  if (latency_ns_.empty()) return 0;
+  std::vector<uint64_t> sorted = latency_ns_;
+  const size_t at = std::min(sorted.size() - 1, static_cast<size_t>(std::ceil(percentile / 100.0 * sorted.size())) - 1);
+  std::nth_element(sorted.begin(), sorted.begin() + static_cast<std::ptrdiff_t>(at), sorted.end());
+  return sorted[at];
+}
+
+}  // namespace sipedge::hw

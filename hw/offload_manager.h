@@ -1,0 +1,116 @@
+// hw/offload_manager.h — control lcore, never a worker. Which directions of which media flows the
+// NIC carries (DESIGN §5): a direction goes to the NIC once both its peers are known (the ingress
+// peer latched, so the rule's exact match is the strict-source check), an SDP change swaps its rule
+// make-before-break (the new rule first, then the old one deleted, so no packet falls between),
+// teardown removes it, and a port reset gets its rules back. Whatever the NIC cannot or will not
+// carry stays in the software relay, counted by reason. Hardware counters are kept across swaps
+// and added to the software ones by the caller, so CDRs and `sipedgectl flows` stay true.
+#pragma once
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "hw/flow_ops.h"
+#include "hw/rule_compiler.h"
+#include "rtp_relay/flow.h"
+
+namespace sipedge::hw {
+
+// [hw] offload: "off" never installs media rules, "auto" uses what each port takes, "required"
+// refuses to start when no port takes media offload (checked by the gateway after the probe).
+enum class OffloadMode : uint8_t { Off, Auto, Required };
+
+// Why a direction stays in the software relay.
+enum class SoftwareReason : uint8_t {
+  Disabled,        // [hw] offload = "off"
+  PortCannot,      // the ingress port took no media rule variant when probed
+  NotOffloadable,  // a peer unknown yet, or address families that differ
+  RulesExhausted,  // [hw] max_rules reached
+  Refused,         // the PMD refused the rule (its table full, a limit the probe could not see)
+  kCount
+};
+const char* software_reason_name(SoftwareReason r) noexcept;
+
+class OffloadManager {
+ public:
+  struct Port {
+    uint16_t port_id = 0;
+    uint16_t vlan = 0;                // the interface's 802.1Q VID, 0 = untagged
+    std::optional<RuleVariant> media; // what the probe found; none = media stays in software
+  };
+  struct Config {
+    OffloadMode mode = OffloadMode::Auto;
+    size_t max_rules = 65536;
+    uint32_t idle_s = 30;  // AGE timeout of media rules
+  };
+  struct Stats {
+    uint64_t installed = 0;  // rules created, swaps included
+    uint64_t removed = 0;    // rules destroyed, swaps included
+    uint64_t swaps = 0;      // SDP changes carried make-before-break
+    std::array<uint64_t, static_cast<size_t>(SoftwareReason::kCount)> software{};
+  };
+  // What the NIC carried for one direction since it was first offloaded.
+  struct Carried {
+    bool offloaded = false;
+    uint64_t packets = 0;
+    uint64_t bytes = 0;
+  };
+
+  // `now_ns` times rule inserts (a steady clock in production, a fake one in tests).
+  OffloadManager(FlowOps& ops, Config config, std::vector<Port> ports, std::function<uint64_t()> now_ns);
+  ~OffloadManager();
+  OffloadManager(const OffloadManager&) = delete;
+  OffloadManager& operator=(const OffloadManager&) = delete;
+
+  // Direction `side` (packets received on that side) of flow `handle`, its peers now known: carried
+  // by the NIC from now on (nullopt), or why it stays in software. A direction already offloaded is
+  // swapped to the new rule make-before-break; when the new rule cannot be had, the old one is
+  // removed and the direction goes back to software.
+  std::optional<SoftwareReason> offload(relay::FlowHandle handle, int side, const relay::FlowSpec& spec,
+                                        const Endpoint& ingress_peer, const Endpoint& egress_peer);
+  // Teardown: both directions' rules go. What the NIC carried for each, for the CDR.
+  std::array<Carried, 2> remove(relay::FlowHandle handle);
+  // After port `port_id` was reset (its rules gone with it): every rule of it installed again.
+  // Returns how many came back; the others' directions went back to software.
+  size_t reinstall(uint16_t port_id);
+
+  Carried carried(relay::FlowHandle handle, int side) const;
+  size_t rules() const noexcept { return active_; }
+  const Stats& stats() const noexcept { return stats_; }
+  // Insert latency percentiles (ns) over the last inserts; 0 before the first.
+  uint64_t insert_latency_ns(double percentile) const;
+  std::string last_refusal() const { return last_refusal_; }
+
+ private:
+  using Key = std::tuple<uint32_t, uint32_t, int>;  // flow index, generation, side
+  // A direction that was offloaded once; back in software (rule null) it keeps what it carried.
+  struct Entry {
+    rte_flow* rule = nullptr;
+    DirectionRule direction;
+    uint64_t base_packets = 0;  // carried by rules of this direction already destroyed
+    uint64_t base_bytes = 0;
+  };
+  const Port* port(uint16_t port_id) const;
+  rte_flow* install(const DirectionRule& r, const RuleVariant& v);
+  void retire(Entry& e);  // queries its counter into the base, destroys the rule
+  std::optional<SoftwareReason> software(SoftwareReason r);
+
+  FlowOps& ops_;
+  Config config_;
+  std::vector<Port> ports_;
+  std::function<uint64_t()> now_ns_;
+  std::map<Key, Entry> entries_;
+  size_t active_ = 0;  // entries with a rule
+  Stats stats_;
+  std::vector<uint64_t> latency_ns_;  // ring of the last kLatencyWindow inserts
+  size_t latency_next_ = 0;
+  std::string last_refusal_;
+};
+
+}  // namespace sipedge::hw

@@ -1,0 +1,187 @@
+// tests/hw/offload_manager_test.cc — pins hw/offload_manager against an emulated NIC: a latched
+// direction goes to the NIC and the software path no longer sees its packets; an SDP change swaps
+// the rule make-before-break with no packet lost in a continuous stream and the counters carried
+// over; teardown leaves no rule; full tables, refusing ports and ports without rewrite keep media in
+// software, counted by reason; a port reset gets its rules back.
+#include "hw/offload_manager.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/rtp_relay/relay_test_util.h"
+#include "tests/support/flow_emulator.h"
+
+namespace sipedge::hw {
+namespace {
+
+using relay::test::frame;
+using relay::test::ip;
+using relay::test::mbuf_from;
+
+// What the manager asked of the NIC, in order, with the NIC's rule count after each call.
+struct RecordingOps final : FlowOps {
+  explicit RecordingOps(test::FlowEmulator& nic) : nic(nic) {}
+  int validate(uint16_t p, const rte_flow_attr& a, const rte_flow_item* i, const rte_flow_action* x, std::string& w) override {
+    return nic.validate(p, a, i, x, w);
+  }
+  rte_flow* create(uint16_t p, const rte_flow_attr& a, const rte_flow_item* i, const rte_flow_action* x, std::string& w) override {
+    rte_flow* r = nic.create(p, a, i, x, w);
+    log.push_back(std::string(r ? "create" : "create-refused") + " " + std::to_string(nic.rules()));
+    return r;
+  }
+  int destroy(uint16_t p, rte_flow* r, std::string& w) override {
+    const int rc = nic.destroy(p, r, w);
+    log.push_back("destroy " + std::to_string(nic.rules()));
+    return rc;
+  }
+  int query_count(uint16_t p, rte_flow* r, uint64_t& n, uint64_t& b, std::string& w) override {
+    return nic.query_count(p, r, n, b, w);
+  }
+  test::FlowEmulator& nic;
+  std::vector<std::string> log;
+};
+
+constexpr RuleVariant kMlx5{RewriteKind::ModifyField, AgingKind::Age, EgressKind::PortId, 0};
+
+relay::FlowSpec call() {
+  relay::FlowSpec s;
+  s.side[0] = relay::EndpointSpec{0, ip("10.201.0.1"), 20000, ip("10.201.0.2"), 40000, relay::LatchMode::Latch,
+                                  relay::test::mac(1), relay::test::mac(0xa1)};
+  s.side[1] = relay::EndpointSpec{1, ip("10.202.0.1"), 30000, ip("10.202.0.2"), 6000, relay::LatchMode::Off,
+                                  relay::test::mac(2), relay::test::mac(0xb1)};
+  return s;
+}
+const Endpoint kPhone{ip("10.201.0.2"), 40000};
+const Endpoint kTrunk{ip("10.202.0.2"), 6000};
+const relay::FlowHandle kFlow{7, 1};
+
+// A packet from the phone to our relay socket on the access side.
+relay::test::Udp from_phone(uint16_t sport = 40000) {
+  relay::test::Udp u;
+  u.src = kPhone.ip;
+  u.dst = ip("10.201.0.1");
+  u.sport = sport;
+  u.dport = 20000;
+  return u;
+}
+// Whether the NIC carried it (else it would reach a worker), and where.
+std::optional<uint16_t> nic_takes(test::FlowEmulator& nic, const relay::test::Udp& u) {
+  rte_mbuf* m = mbuf_from(frame(u), 0);
+  const std::optional<uint16_t> out = nic.apply(0, m);
+  rte_pktmbuf_free(m);
+  return out;
+}
+
+class OffloadManagerTest : public ::testing::Test {
+ protected:
+  test::FlowEmulator nic{test::FlowCaps::mlx5_like()};
+  RecordingOps ops{nic};
+  uint64_t clock_ns = 0;
+  std::vector<OffloadManager::Port> ports{{0, 0, kMlx5}, {1, 0, kMlx5}};
+  OffloadManager::Config config;
+  std::unique_ptr<OffloadManager> manager;
+
+  void SetUp() override { make(); }
+  void make() {
+    manager.reset();
+    manager = std::make_unique<OffloadManager>(ops, config, ports, [this] { return clock_ns += 1500; });
+  }
+  size_t software(SoftwareReason r) const { return manager->stats().software[static_cast<size_t>(r)]; }
+};
+
+TEST_F(OffloadManagerTest, ALatchedDirectionIsCarriedByTheNicAndTeardownLeavesNoRule) {
+  EXPECT_EQ(nic_takes(nic, from_phone()), std::nullopt) << "before: the worker relays it";
+  EXPECT_EQ(manager->offload(kFlow, 0, call(), kPhone, kTrunk), std::nullopt);
+  EXPECT_EQ(manager->offload(kFlow, 1, call(), kTrunk, kPhone), std::nullopt);
+  EXPECT_EQ(manager->rules(), 2u);
+  EXPECT_EQ(nic.rules(), 2u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(nic_takes(nic, from_phone()), 1) << "the NIC sends it out of the core port";
+  EXPECT_EQ(nic_takes(nic, from_phone(40002)), std::nullopt) << "another source port is not the latched peer";
+  const OffloadManager::Carried c = manager->carried(kFlow, 0);
+  EXPECT_TRUE(c.offloaded);
+  EXPECT_EQ(c.packets, 3u);
+  EXPECT_EQ(c.bytes, 3 * frame(from_phone()).size());
+  EXPECT_EQ(manager->insert_latency_ns(50), 1500u);
+  EXPECT_EQ(manager->insert_latency_ns(99), 1500u);
+
+  const auto final = manager->remove(kFlow);
+  EXPECT_EQ(final[0].packets, 3u);
+  EXPECT_EQ(final[1].packets, 0u);
+  EXPECT_EQ(nic.rules(), 0u);
+  EXPECT_EQ(manager->rules(), 0u);
+  EXPECT_EQ(manager->stats().installed, 2u);
+  EXPECT_EQ(manager->stats().removed, 2u);
+  EXPECT_FALSE(manager->carried(kFlow, 0).offloaded);
+}
+
+TEST_F(OffloadManagerTest, AnSdpChangeSwapsTheRuleMakeBeforeBreakWithNoPacketLost) {
+  ASSERT_EQ(manager->offload(kFlow, 0, call(), kPhone, kTrunk), std::nullopt);
+  ASSERT_EQ(nic_takes(nic, from_phone()), 1);
+  ASSERT_EQ(nic_takes(nic, from_phone()), 1);
+  // A re-INVITE moves the trunk's media to another port; packets keep arriving meanwhile.
+  relay::FlowSpec moved = call();
+  moved.side[1].remote_port = 6002;
+  ops.log.clear();
+  ASSERT_EQ(manager->offload(kFlow, 0, moved, kPhone, Endpoint{kTrunk.ip, 6002}), std::nullopt);
+  EXPECT_EQ(ops.log, (std::vector<std::string>{"create 2", "destroy 1"})) << "the new rule is in before the old one goes";
+  // In a continuous stream every packet is carried, before, during and after the swap.
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(nic_takes(nic, from_phone()), 1);
+  rte_mbuf* m = mbuf_from(frame(from_phone()), 0);
+  ASSERT_EQ(nic.apply(0, m), 1);
+  const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
+  EXPECT_EQ((p[14 + 20 + 2] << 8) | p[14 + 20 + 3], 6002) << "to the new port";
+  rte_pktmbuf_free(m);
+  EXPECT_EQ(manager->carried(kFlow, 0).packets, 8u) << "the old rule's 2 packets carried over";
+  EXPECT_EQ(manager->stats().swaps, 1u);
+  EXPECT_EQ(nic.rules(), 1u);
+}
+
+TEST_F(OffloadManagerTest, WhatTheNicCannotCarryStaysInSoftwareCountedByReason) {
+  config.max_rules = 1;
+  ports[1].media.reset();  // the core port took no media rule (ice-like)
+  make();
+  EXPECT_EQ(manager->offload(kFlow, 1, call(), kTrunk, kPhone), SoftwareReason::PortCannot);
+  EXPECT_EQ(manager->offload(kFlow, 0, call(), Endpoint{}, kTrunk), SoftwareReason::NotOffloadable) << "not latched yet";
+  EXPECT_EQ(manager->offload(kFlow, 0, call(), kPhone, kTrunk), std::nullopt);
+  EXPECT_EQ(manager->offload(relay::FlowHandle{8, 1}, 0, call(), kPhone, kTrunk), SoftwareReason::RulesExhausted);
+  EXPECT_EQ(software(SoftwareReason::PortCannot), 1u);
+  EXPECT_EQ(software(SoftwareReason::NotOffloadable), 1u);
+  EXPECT_EQ(software(SoftwareReason::RulesExhausted), 1u);
+  EXPECT_EQ(nic.rules(), 1u);
+
+  config = OffloadManager::Config{};
+  config.mode = OffloadMode::Off;
+  make();
+  EXPECT_EQ(manager->offload(relay::FlowHandle{9, 1}, 0, call(), kPhone, kTrunk), SoftwareReason::Disabled);
+  EXPECT_EQ(nic.rules(), 0u) << "the first manager's rule went with it";
+}
+
+TEST_F(OffloadManagerTest, ARuleThePmdRefusesLeavesTheDirectionInSoftware) {
+  test::FlowEmulator small(test::FlowCaps::mlx5_like(), 1);
+  RecordingOps small_ops(small);
+  OffloadManager m(small_ops, config, ports, [] { return uint64_t{0}; });
+  EXPECT_EQ(m.offload(kFlow, 0, call(), kPhone, kTrunk), std::nullopt);
+  EXPECT_EQ(m.offload(kFlow, 1, call(), kTrunk, kPhone), SoftwareReason::Refused);
+  EXPECT_EQ(m.stats().software[static_cast<size_t>(SoftwareReason::Refused)], 1u);
+  EXPECT_NE(m.last_refusal().find("no room"), std::string::npos) << m.last_refusal();
+  // A swap that cannot get its new rule gives up the old one: the direction is in software, whole.
+  relay::FlowSpec moved = call();
+  moved.side[1].remote_port = 6002;
+  small.reset_port(1);  // nothing to do with port 0's rule; the table is still full of it
+  EXPECT_EQ(m.offload(kFlow, 0, moved, kPhone, Endpoint{kTrunk.ip, 6002}), SoftwareReason::Refused);
+  EXPECT_EQ(small.rules(), 0u);
+  EXPECT_FALSE(m.carried(kFlow, 0).offloaded);
+}
+
+TEST_F(OffloadManagerTest, APortResetGetsItsRulesBack) {
+  ASSERT_EQ(manager->offload(kFlow, 0, call(), kPhone, kTrunk), std::nullopt);
+  ASSERT_EQ(manager->offload(kFlow, 1, call(), kTrunk, kPhone), std::nullopt);
+  nic.reset_port(0);
+  EXPECT_EQ(nic_takes(nic, from_phone()), std::nullopt) << "the reset port forgot its rule";
+  EXPECT_EQ(manager->reinstall(0), 1u);
+  EXPECT_EQ(nic.rules(), 2u);
+  EXPECT_EQ(nic_takes(nic, from_phone()), 1);
+  EXPECT_EQ(manager->rules(), 2u);
+}
+
+}  // namespace
+}  // namespace sipedge::hw
