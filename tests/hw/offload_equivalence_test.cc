@@ -27,6 +27,24 @@ IpAddr random_addr(std::mt19937& rng, bool v6) {
 }
 uint16_t random_port(std::mt19937& rng) { return static_cast<uint16_t>(1024 + rng() % 64000); }
 
+// A flow between two random peers through two random relay sockets, side s on DPDK port s, both
+// peers known from SDP (strict source), random MACs.
+relay::FlowSpec random_spec(std::mt19937& rng, bool v6) {
+  relay::FlowSpec spec;
+  for (int s = 0; s < 2; ++s) {
+    relay::EndpointSpec& e = spec.side[static_cast<size_t>(s)];
+    e.port_id = static_cast<uint16_t>(s);
+    e.local_addr = random_addr(rng, v6);
+    e.local_port = random_port(rng);
+    e.remote_addr = random_addr(rng, v6);
+    e.remote_port = random_port(rng);
+    e.latch = relay::LatchMode::Strict;
+    for (uint8_t& b : e.local_mac.addr_bytes) b = static_cast<uint8_t>(rng());
+    for (uint8_t& b : e.next_hop_mac.addr_bytes) b = static_cast<uint8_t>(rng());
+  }
+  return spec;
+}
+
 // `bytes` with an 802.1Q tag of `vid` and random priority bits inserted after the MAC addresses.
 std::vector<uint8_t> tagged(std::vector<uint8_t> bytes, uint16_t vid, std::mt19937& rng) {
   const uint16_t tci = static_cast<uint16_t>(((rng() % 8) << 13) | vid);
@@ -50,20 +68,8 @@ void run_variant(const RuleVariant& variant, unsigned cases, uint32_t seed) {
   for (unsigned n = 0; n < cases; ++n) {
     SCOPED_TRACE("case " + std::to_string(n));
     const bool v6 = rng() % 2;
-    relay::FlowSpec spec;
-    uint16_t vlan[2];
-    for (int s = 0; s < 2; ++s) {
-      relay::EndpointSpec& e = spec.side[static_cast<size_t>(s)];
-      e.port_id = static_cast<uint16_t>(s);
-      e.local_addr = random_addr(rng, v6);
-      e.local_port = random_port(rng);
-      e.remote_addr = random_addr(rng, v6);
-      e.remote_port = random_port(rng);
-      e.latch = relay::LatchMode::Strict;
-      for (uint8_t& b : e.local_mac.addr_bytes) b = static_cast<uint8_t>(rng());
-      for (uint8_t& b : e.next_hop_mac.addr_bytes) b = static_cast<uint8_t>(rng());
-      vlan[s] = vlans[rng() % 4];
-    }
+    const relay::FlowSpec spec = random_spec(rng, v6);
+    const uint16_t vlan[2] = {vlans[rng() % 4], vlans[rng() % 4]};
     auto handle = (*table)->add_flow(spec, 1);
     ASSERT_TRUE(handle.ok());
     const int d = static_cast<int>(rng() % 2), e = 1 - d;
@@ -122,15 +128,7 @@ TEST(OffloadEquivalence, ModifyFieldCountPollingAndRepresentedPortMatchTheSoftwa
 // what it carried.
 TEST(OffloadEquivalence, OnlyTheLatchedSourceIsCarriedAndCounted) {
   std::mt19937 rng(3);
-  relay::FlowSpec spec;
-  for (int s = 0; s < 2; ++s) {
-    relay::EndpointSpec& e = spec.side[static_cast<size_t>(s)];
-    e.port_id = static_cast<uint16_t>(s);
-    e.local_addr = random_addr(rng, false);
-    e.local_port = random_port(rng);
-    e.remote_addr = random_addr(rng, false);
-    e.remote_port = random_port(rng);
-  }
+  const relay::FlowSpec spec = random_spec(rng, false);
   const Endpoint from{spec.side[0].remote_addr, spec.side[0].remote_port};
   auto rule = direction_rule(spec, 0, from, Endpoint{spec.side[1].remote_addr, spec.side[1].remote_port}, 0, 0, 9, 30);
   ASSERT_TRUE(rule.ok());
