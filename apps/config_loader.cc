@@ -286,7 +286,8 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
 
   if (const toml::table* s = r.table(root, "sip", "sip")) {
     r.only_keys(*s, "sip", {"domains", "user_agent", "default_interface", "forward_max_depth", "max_redirects",
-                            "session_expires_s", "min_se_s"});
+                            "session_expires_s", "min_se_s", "overload_wait_ms"});
+    cfg.overload_wait_ms = static_cast<uint32_t>(r.integer(*s, "overload_wait_ms", "sip", 200, 0, 10000));
     cc.domains = r.strings(*s, "domains", "sip");
     for (std::string& d : cc.domains)
       for (char& c : d) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);

@@ -18,6 +18,7 @@ struct GatewayConfig {
   control::ControlConfig control;
   uint32_t relay_flows = 65536;  // per IP version
   uint32_t idle_check_s = 5;     // how often the relay sweeps for silent flows
+  uint32_t overload_wait_ms = 200;  // [sip] overload_wait_ms: ring wait that turns overload control on (0: off)
 };
 
 class ConfigError : public std::runtime_error {

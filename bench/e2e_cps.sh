@@ -5,13 +5,14 @@
 # same SIPp pair then runs directly UA to UA (both in the access namespace, no sipedge) as the ceiling.
 # Appends the table, the command and the machine to bench/RESULTS.md ("End-to-end" section).
 # Usage: bench/e2e_cps.sh [--seconds S] [--rates "100 200 400 600 800 1000 1500 2000"] [--no-record]
-#        [--sipedge BIN] [--sipedgectl BIN] [--no-direct]
+#        [--sipedge BIN] [--sipedgectl BIN] [--no-direct] [--overload-wait-ms MS]
 # --no-direct skips the UA-to-UA ceiling (A/B runs of two sipedge builds); implies --no-record.
+# --overload-wait-ms sets [sip] overload_wait_ms (0: overload control off) for on/off comparisons.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source tests/e2e/lib.sh
 
-seconds=10 rates="100 200 400 600 800 1000 1500 2000" record=1 sipedge_bin="" ctl_bin="" direct_series=1
+seconds=10 rates="100 200 400 600 800 1000 1500 2000" record=1 sipedge_bin="" ctl_bin="" direct_series=1 overload_wait=""
 cmdline="bench/e2e_cps.sh $*"
 while (($#)); do
   case "$1" in
@@ -21,6 +22,7 @@ while (($#)); do
     --sipedge) sipedge_bin=$2; shift 2 ;;
     --sipedgectl) ctl_bin=$2; shift 2 ;;
     --no-direct) direct_series=0 record=0; shift ;;
+    --overload-wait-ms) overload_wait=$2; shift 2 ;;
     -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) echo "e2e_cps: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -32,6 +34,10 @@ UAS_PORT=5062 UAC_PORT=5071
 e2e_setup cp
 e2e_net_up || exit 1
 e2e_write_config 500 || exit 1
+if [[ -n $overload_wait ]]; then
+  sed -i "s/^default_interface = \"core\"$/&\noverload_wait_ms = $overload_wait/" "$E2E_CFG"
+  grep -q "^overload_wait_ms = $overload_wait$" "$E2E_CFG" || { echo "e2e_cps: config has no [sip] default_interface line" >&2; exit 1; }
+fi
 e2e_start_sipedge || exit 1
 
 # The callee: 1012 registered at the access namespace's UA address, answering every call.

@@ -106,6 +106,9 @@ Gateway::Gateway(GatewayConfig config) : config_(std::move(config)), parts_(std:
   timing.media_timeout_tsc = hz * config_.control.media.timeout_s;
   timing.shutdown_grace_tsc = hz / 2;
   timing.idle = dc.idle;
+  // Out of overload once bursts wait a quarter of what put it in (hysteresis).
+  timing.overload_enter_tsc = hz / 1000 * config_.overload_wait_ms;
+  timing.overload_leave_tsc = timing.overload_enter_tsc / 4;
   p.loop = std::make_unique<control::ControlLoop>(
       control::ControlLoop::Parts{*p.dataplane, *p.io, *p.proxy, *p.table, p.management.get()}, timing);
 }

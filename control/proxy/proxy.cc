@@ -141,10 +141,11 @@ void Proxy::reply_refusal(TxnId server, const Inbound& in, const Refusal& r) {
                 local_response(server, in, r.status, r.reason, {&retry_after, r.retry_after_s ? 1u : 0u}));
 }
 
-void Proxy::reply_stateless(const Inbound& in, uint16_t status, std::string_view reason) {
+void Proxy::reply_stateless(const Inbound& in, uint16_t status, std::string_view reason, uint32_t retry_after_s) {
   const std::string via = received_via(in);
-  const HeaderLine server{"Server", config_.user_agent};
-  const std::string bytes = build_response(in.msg, status, reason, new_tag(), via, {&server, 1});
+  const std::string retry = std::to_string(retry_after_s);
+  const HeaderLine lines[] = {{"Server", config_.user_agent}, {"Retry-After", retry}};
+  const std::string bytes = build_response(in.msg, status, reason, new_tag(), via, {lines, retry_after_s ? 2u : 1u});
   ++counters_.local_replies;
   transport_.send(in.iface, in.source, bytes);
 }
@@ -171,6 +172,17 @@ void Proxy::handle_request(const Inbound& in) {
   if (msg.method() == parser::Method::Cancel) {
     handle_cancel(in);
     return;
+  }
+  // Overload: a request that would start something new is refused before any state,
+  // authentication or routing is spent on it. Retransmissions (absorbed above), ACK, CANCEL,
+  // in-dialog requests and responses keep the calls in progress going.
+  if (overloaded_) {
+    auto to = parser::to_header(msg);
+    if (!to || to->tag().empty()) {
+      const Refusal r = refused(refusal(RefusalCause::Overload));
+      reply_stateless(in, r.status, r.reason, r.retry_after_s);
+      return;
+    }
   }
   const TxnId server = txns_.create_server(in);
   // RFC 3261 §16.2: a stateful proxy answers INVITE with 100 at once, so the UAC stops Timer A.

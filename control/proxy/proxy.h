@@ -98,6 +98,12 @@ class Proxy final : public TransactionUser {
   void on_media_idle(FlowBackend::Handle flow);
   // Ends every call with BYE both ways (graceful shutdown).
   void end_all_calls(std::string_view reason);
+  // Overload control: while on, a request without a To tag (one that would start a call, a
+  // registration or a transaction of its own) is answered 503 + Retry-After statelessly, counted as
+  // proxy.refusals.Overload; calls in progress keep being served. The control loop turns it on and
+  // off from how long messages waited for it (OverloadDetector).
+  void set_overloaded(bool on) noexcept { overloaded_ = on; }
+  bool overloaded() const noexcept { return overloaded_; }
 
   // --- TransactionUser ---
   void on_response(TxnId client, const Inbound& response) override;
@@ -148,7 +154,7 @@ class Proxy final : public TransactionUser {
   void handle_request(const Inbound& in);
   void reply(TxnId server, const Inbound& in, uint16_t status, std::string_view reason,
              std::vector<std::pair<std::string, std::string>> headers = {}, std::string_view body = {});
-  void reply_stateless(const Inbound& in, uint16_t status, std::string_view reason);
+  void reply_stateless(const Inbound& in, uint16_t status, std::string_view reason, uint32_t retry_after_s = 0);
   // A response sipedge itself generates for server transaction `server` (Server header, To tag).
   std::string local_response(TxnId server, const Inbound& in, uint16_t status, std::string_view reason,
                              std::span<const HeaderLine> headers, std::string_view body = {});
@@ -247,6 +253,7 @@ class Proxy final : public TransactionUser {
   CallTable calls_;
   RouteToken route_token_;
   ProxyCounters counters_;
+  bool overloaded_ = false;
   uint64_t next_context_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<Context>> contexts_;
   std::unordered_map<TxnId, uint64_t> by_server_;

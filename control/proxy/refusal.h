@@ -21,7 +21,8 @@ namespace sipedge::control {
   X(RelayFull, 503, "Service Unavailable: Media Relay Full", 5, "relay flow table full")                     \
   X(RelayRefused, 500, "Server Internal Error: Media Relay Refused the Flow", 0, "relay refused a flow")     \
   X(RewriteFailed, 500, "Server Internal Error: Message Rewrite Failed", 0, "rewriter refused its edits")    \
-  X(NoInterface, 500, "Server Internal Error: No Such Interface", 0, "route names an unknown interface")
+  X(NoInterface, 500, "Server Internal Error: No Such Interface", 0, "route names an unknown interface")     \
+  X(Overload, 503, "Service Unavailable: Overloaded", 5, "control lcore behind: new request refused")
 
 enum class RefusalCause : uint8_t {
 #define SIPEDGE_REFUSAL_ENUM(name, status, reason, retry, desc) name,

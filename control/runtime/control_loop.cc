@@ -3,6 +3,8 @@
 
 #include <rte_cycles.h>
 
+#include <algorithm>
+
 #include "control/runtime/rtp_relay_backend.h"
 #include "dataplane/idle_backoff.h"
 
@@ -15,11 +17,18 @@ constexpr uint32_t kSweepSlots = 65536;
 
 }  // namespace
 
-ControlLoop::ControlLoop(Parts parts, Timing timing) : parts_(parts), timing_(timing) {}
+ControlLoop::ControlLoop(Parts parts, Timing timing)
+    : parts_(parts), timing_(timing), overload_(timing.overload_enter_tsc, timing.overload_leave_tsc) {}
 
-unsigned ControlLoop::drain_sip() {
+unsigned ControlLoop::drain_sip(uint64_t now_tsc) {
   dataplane::SipItem* items[kSipBurst];
   const unsigned n = parts_.io.receive_sip(items);
+  // The burst's longest wait decides before any of it is handled: its new requests are the ones
+  // the backlog would delay past the senders' retransmissions.
+  uint64_t longest_wait = 0;
+  for (unsigned i = 0; i < n; ++i)
+    if (now_tsc > items[i]->rx_tsc) longest_wait = std::max(longest_wait, now_tsc - items[i]->rx_tsc);
+  parts_.proxy.set_overloaded(overload_.on_burst(n, longest_wait));
   for (unsigned i = 0; i < n; ++i) {
     dataplane::SipItem* item = items[i];
     const Inbound in{item->msg, Endpoint{item->src, item->src_port}, Endpoint{item->dst, item->dst_port}, item->iface};
@@ -40,7 +49,7 @@ bool ControlLoop::on_idle(void* ctx, const relay::IdleReport& r) {
 
 unsigned ControlLoop::poll_once(uint64_t now_tsc) {
   unsigned work = parts_.dataplane.poll_control_lanes(now_tsc);
-  work += drain_sip();
+  work += drain_sip(now_tsc);
   parts_.proxy.on_tick();
   if (now_tsc >= next_sweep_tsc_) {
     next_sweep_tsc_ = now_tsc + timing_.idle_check_tsc;

@@ -11,6 +11,7 @@
 
 #include "control/api/management_server.h"
 #include "control/media/media_manager.h"
+#include "control/overload_detector.h"
 #include "control/proxy/proxy.h"
 #include "control/runtime/control_io.h"
 #include "dataplane/config.h"
@@ -33,6 +34,10 @@ class ControlLoop {
     uint64_t media_timeout_tsc;  // silence that makes a flow direction idle
     uint64_t shutdown_grace_tsc; // how long BYEs (and ARP for them) get to leave on stop
     dataplane::IdleBackoffConfig idle;
+    // Overload control (OverloadDetector): a SIP message that waited longer than this in the ring
+    // turns it on (0: never); bursts that waited less than overload_leave_tsc turn it off.
+    uint64_t overload_enter_tsc = 0;
+    uint64_t overload_leave_tsc = 0;
   };
 
   ControlLoop(Parts parts, Timing timing);
@@ -45,13 +50,15 @@ class ControlLoop {
   void request_stop() noexcept { stop_requested_.store(true, std::memory_order_relaxed); }
   // True once the loop has ended the calls and stopped the dataplane.
   bool finished() const noexcept { return parts_.dataplane.stopping(); }
+  const OverloadDetector& overload() const noexcept { return overload_; }
 
  private:
-  unsigned drain_sip();
+  unsigned drain_sip(uint64_t now_tsc);
   static bool on_idle(void* ctx, const relay::IdleReport& r);
 
   Parts parts_;
   Timing timing_;
+  OverloadDetector overload_;
   std::atomic<bool> stop_requested_{false};
   bool ending_ = false;
   uint64_t end_deadline_tsc_ = 0;

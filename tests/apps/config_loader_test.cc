@@ -45,7 +45,7 @@ TEST(ConfigLoader, DevConfigLoadsBothPlanes) {
 TEST(ConfigLoader, UnknownKeysAreErrorsWithTheirPosition) {
   EXPECT_EQ(error_of(kMinimal + "[sip]\ndomain = [\"x\"]\n"),
             "test.toml:7:10: unknown key 'domain' in [sip] (expected one of: domains, user_agent, default_interface, "
-            "forward_max_depth, max_redirects, session_expires_s, min_se_s)");
+            "forward_max_depth, max_redirects, session_expires_s, min_se_s, overload_wait_ms)");
   EXPECT_EQ(error_of("[eal]\nmain_lcore = 0\nhugepages = 3\n" + kMinimal).substr(0, 33), "test.toml:3:13: unknown key 'huge");
 }
 
@@ -93,6 +93,13 @@ TEST(ConfigLoader, ForwardingRedirectAndSessionTimerSettings) {
             "test.toml:7:21: sip.session_expires_s: expected 0 (off) or at least min_se_s (90)");
   EXPECT_EQ(error_of(kMinimal + "[[route]]\nname = \"r\"\ntarget = \"registered\"\nredirect = \"follow\"\n"),
             "test.toml:9:12: route 'r'.redirect: expected \"recurse\" or \"pass\", got \"follow\"");
+}
+
+TEST(ConfigLoader, OverloadWaitIsOnByDefaultAndCanBeTurnedOff) {
+  EXPECT_EQ(load_config_string(kMinimal, "test.toml").overload_wait_ms, 200u);
+  EXPECT_EQ(load_config_string(kMinimal + "[sip]\noverload_wait_ms = 0\n", "test.toml").overload_wait_ms, 0u);
+  EXPECT_EQ(error_of(kMinimal + "[sip]\noverload_wait_ms = -1\n"),
+            "test.toml:7:20: sip.overload_wait_ms: expected an integer in [0, 10000], got -1");
 }
 
 TEST(ConfigLoader, SyntaxErrorsKeepTomlsWords) {

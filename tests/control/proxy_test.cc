@@ -426,6 +426,48 @@ TEST_F(ProxyTest, AContactOfARegisteredUaReachesItWhicheverAddressItNames) {
   EXPECT_EQ(first_line(dial("sip:1012@10.201.0.77:5060").bytes), "SIP/2.0 404 No route to destination");
 }
 
+// Overload control: new requests are refused with 503 + Retry-After before any state is made
+// (no transaction, no challenge, nothing forwarded); the call in progress still gets its responses,
+// its retransmissions absorbed, its CANCEL; off again, a new INVITE is served.
+TEST_F(ProxyTest, OverloadRefusesNewRequestsStatelesslyAndKeepsCallsInProgressGoing) {
+  register_user("1012", kBob);
+  const Sent fwd = dial("1012");
+  ASSERT_EQ(first_line(fwd.bytes).rfind("INVITE ", 0), 0u);
+  const size_t txns = proxy.transactions().size();
+  proxy.set_overloaded(true);
+
+  std::string other = invite("", 1, "z9hG4bKnew1");
+  other.replace(other.find("call-1"), 6, "call-new");
+  deliver(other, kAlice);
+  const Sent refused = wire.pop();
+  EXPECT_EQ(first_line(refused.bytes), "SIP/2.0 503 Service Unavailable: Overloaded");
+  EXPECT_EQ(header(refused.bytes, parser::HeaderId::RetryAfter), "5");
+  EXPECT_TRUE(wire.sent.empty()) << "no 100 Trying, nothing forwarded";
+  deliver(register_request("1006", kAlice, 9, "", ""), kAlice);
+  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 503 Service Unavailable: Overloaded");
+  EXPECT_EQ(proxy.transactions().size(), txns) << "refused without state";
+  EXPECT_EQ(proxy.counters().refusals[static_cast<size_t>(RefusalCause::Overload)], 2u);
+
+  // The call already in progress: Bob's 180 reaches Alice, and her CANCEL is served.
+  deliver(response_from_bob(fwd.bytes, 180, "Ringing"), kBob);
+  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 180 Ringing");
+  std::string cancel = invite("", 2, "z9hG4bKinv2");
+  cancel.replace(0, cancel.find(" sip:"), "CANCEL");
+  cancel.replace(cancel.find("CSeq: 2 INVITE"), 14, "CSeq: 2 CANCEL");
+  cancel = cancel.substr(0, cancel.find("Content-Type:")) + "Content-Length: 0\r\n\r\n";
+  deliver(cancel, kAlice);
+  std::vector<std::string> lines;
+  while (!wire.sent.empty()) lines.push_back(first_line(wire.pop().bytes));
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "SIP/2.0 200 OK"), lines.end()) << "CANCEL answered";
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "CANCEL sip:1012@10.201.0.3:5060 SIP/2.0"), lines.end())
+      << "and passed on to Bob";
+
+  proxy.set_overloaded(false);
+  other.replace(other.find("z9hG4bKnew1"), 11, "z9hG4bKnew2");
+  deliver(other, kAlice);
+  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 100 Trying");
+}
+
 TEST_F(ProxyTest, MalformedRequestsGetPreciseFaultsAndLoopsAndHops) {
   deliver("OPTIONS sip:x@sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKm1\r\n"
           "From: <sip:a@b>;tag=1\r\nTo: <sip:x@sipedge.test>\r\nCall-ID: m1\r\nCSeq: 1 INVITE\r\n\r\n",

@@ -9,9 +9,12 @@
 #   1020 forwards on busy, 1021 on no answer (2 s), 1022 unconditionally, all to 1013
 #   8...: a redirect server in the core namespace (recursed);  7...: a code server (redirect = "pass")
 #   [sip] min_se_s = 2: session timers of a few seconds (RFC 4028 wants >= 90; a lab may go lower)
+#   [sip] overload_wait_ms = 1000 (see below)
 flows_config() {
   grep -q '^default_interface = "core"$' "$E2E_CFG" || { e2e_log "e2e: config has no [sip] default_interface line"; return 1; }
-  sed -i 's/^default_interface = "core"$/&\nmin_se_s = 2/' "$E2E_CFG"
+  # Overload control waits 1 s before refusing: a 2-core CI machine running SIPp beside sipedge may
+  # stall the control lcore for longer than the 200 ms default, and a 503 there would fail a call.
+  sed -i 's/^default_interface = "core"$/&\nmin_se_s = 2\noverload_wait_ms = 1000/' "$E2E_CFG"
   grep -q '^ipv4 = "10.202.0.1/24"$' "$E2E_CFG" || { e2e_log "e2e: config has no core ipv4 line"; return 1; }
   sed -i 's|^ipv4 = "10.202.0.1/24"$|&\ngateway4 = "10.202.0.2"|' "$E2E_CFG"
   cat >>"$E2E_CFG" <<EOF
