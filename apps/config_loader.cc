@@ -285,13 +285,17 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
   };
 
   if (const toml::table* s = r.table(root, "sip", "sip")) {
-    r.only_keys(*s, "sip", {"domains", "user_agent", "default_interface", "forward_max_depth", "max_redirects",
-                            "session_expires_s", "min_se_s", "overload_wait_ms"});
+    r.only_keys(*s, "sip", {"domains", "server_header", "user_agent", "default_interface", "forward_max_depth",
+                            "max_redirects", "session_expires_s", "min_se_s", "overload_wait_ms"});
     cfg.overload_wait_ms = static_cast<uint32_t>(r.integer(*s, "overload_wait_ms", "sip", 200, 0, 10000));
     cc.domains = r.strings(*s, "domains", "sip");
     for (std::string& d : cc.domains)
       for (char& c : d) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
-    cc.user_agent = r.str(*s, "user_agent", "sip", "sipedge");
+    // server_header, or its older name user_agent: what sipedge's own responses say in Server ("" omits it).
+    if (s->contains("server_header") && s->contains("user_agent"))
+      r.fail(r.node(*s, "user_agent"), "sip.user_agent: is server_header's older name; give one of them, not both");
+    cc.user_agent = s->contains("user_agent") ? r.str(*s, "user_agent", "sip", "sipedge")
+                                              : r.str(*s, "server_header", "sip", "sipedge");
     cc.default_interface = r.str(*s, "default_interface", "sip");
     if (!cc.default_interface.empty() && !iface_named(cc.default_interface))
       r.fail(r.node(*s, "default_interface"), "sip.default_interface: no [[interface]] is named '" + cc.default_interface + "'");

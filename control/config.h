@@ -89,7 +89,7 @@ struct ControlConfig {
   uint32_t session_expires_s = 0;
   uint32_t min_se_s = 90;
   MediaConfig media;
-  std::string user_agent = "sipedge";
+  std::string user_agent = "sipedge";  // Server header of sipedge's own responses; "" omits it
   std::string cdr_path;              // JSON lines; empty = no CDR file
   std::string management_socket;     // Unix socket path of the JSON management API
 

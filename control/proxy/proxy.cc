@@ -113,7 +113,7 @@ std::optional<uint16_t> Proxy::interface_for(const IpAddr& dest) const {
 std::string Proxy::local_response(TxnId server, const Inbound& in, uint16_t status, std::string_view reason,
                                   std::span<const HeaderLine> headers, std::string_view body) {
   std::vector<HeaderLine> extra;
-  extra.push_back({"Server", config_.user_agent});
+  if (!config_.user_agent.empty()) extra.push_back({"Server", config_.user_agent});
   extra.insert(extra.end(), headers.begin(), headers.end());
   // The To tag of every response this server transaction generates (RFC 3261 §8.2.6.2).
   char tag[24];
@@ -144,8 +144,11 @@ void Proxy::reply_refusal(TxnId server, const Inbound& in, const Refusal& r) {
 void Proxy::reply_stateless(const Inbound& in, uint16_t status, std::string_view reason, uint32_t retry_after_s) {
   const std::string via = received_via(in);
   const std::string retry = std::to_string(retry_after_s);
-  const HeaderLine lines[] = {{"Server", config_.user_agent}, {"Retry-After", retry}};
-  const std::string bytes = build_response(in.msg, status, reason, new_tag(), via, {lines, retry_after_s ? 2u : 1u});
+  HeaderLine lines[2];
+  size_t n = 0;
+  if (!config_.user_agent.empty()) lines[n++] = {"Server", config_.user_agent};
+  if (retry_after_s) lines[n++] = {"Retry-After", retry};
+  const std::string bytes = build_response(in.msg, status, reason, new_tag(), via, {lines, n});
   ++counters_.local_replies;
   transport_.send(in.iface, in.source, bytes);
 }

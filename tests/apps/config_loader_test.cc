@@ -44,8 +44,8 @@ TEST(ConfigLoader, DevConfigLoadsBothPlanes) {
 
 TEST(ConfigLoader, UnknownKeysAreErrorsWithTheirPosition) {
   EXPECT_EQ(error_of(kMinimal + "[sip]\ndomain = [\"x\"]\n"),
-            "test.toml:7:10: unknown key 'domain' in [sip] (expected one of: domains, user_agent, default_interface, "
-            "forward_max_depth, max_redirects, session_expires_s, min_se_s, overload_wait_ms)");
+            "test.toml:7:10: unknown key 'domain' in [sip] (expected one of: domains, server_header, user_agent, "
+            "default_interface, forward_max_depth, max_redirects, session_expires_s, min_se_s, overload_wait_ms)");
   EXPECT_EQ(error_of("[eal]\nmain_lcore = 0\nhugepages = 3\n" + kMinimal).substr(0, 33), "test.toml:3:13: unknown key 'huge");
 }
 
@@ -100,6 +100,14 @@ TEST(ConfigLoader, OverloadWaitIsOnByDefaultAndCanBeTurnedOff) {
   EXPECT_EQ(load_config_string(kMinimal + "[sip]\noverload_wait_ms = 0\n", "test.toml").overload_wait_ms, 0u);
   EXPECT_EQ(error_of(kMinimal + "[sip]\noverload_wait_ms = -1\n"),
             "test.toml:7:20: sip.overload_wait_ms: expected an integer in [0, 10000], got -1");
+}
+
+TEST(ConfigLoader, ServerHeaderCanBeHiddenAndKeepsItsOlderName) {
+  EXPECT_EQ(load_config_string(kMinimal, "test.toml").control.user_agent, "sipedge");
+  EXPECT_EQ(load_config_string(kMinimal + "[sip]\nserver_header = \"\"\n", "test.toml").control.user_agent, "");
+  EXPECT_EQ(load_config_string(kMinimal + "[sip]\nuser_agent = \"edge\"\n", "test.toml").control.user_agent, "edge");
+  EXPECT_EQ(error_of(kMinimal + "[sip]\nserver_header = \"\"\nuser_agent = \"x\"\n"),
+            "test.toml:8:14: sip.user_agent: is server_header's older name; give one of them, not both");
 }
 
 TEST(ConfigLoader, SyntaxErrorsKeepTomlsWords) {

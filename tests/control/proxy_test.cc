@@ -468,6 +468,27 @@ TEST_F(ProxyTest, OverloadRefusesNewRequestsStatelesslyAndKeepsCallsInProgressGo
   EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 100 Trying");
 }
 
+// [sip] server_header = "": sipedge's own responses (stateful, stateless, challenges, refusals)
+// name no implementation; by default they say Server: sipedge.
+TEST_F(ProxyTest, AnEmptyServerHeaderSettingHidesTheImplementation) {
+  deliver(invite(""), kAlice);
+  EXPECT_EQ(header(wire.pop().bytes, parser::HeaderId::Server), "sipedge");
+  EXPECT_EQ(header(wire.pop().bytes, parser::HeaderId::Server), "sipedge");
+  config.user_agent = "";
+  std::string second = invite("", 1, "z9hG4bKsh2");
+  second.replace(second.find("call-1"), 6, "call-sh2");
+  deliver(second, kAlice);
+  const Sent trying = wire.pop(), challenge = wire.pop();
+  EXPECT_EQ(first_line(challenge.bytes), "SIP/2.0 407 Proxy Authentication Required");
+  for (const Sent& s : {trying, challenge}) EXPECT_EQ(s.bytes.find("\r\nServer:"), std::string::npos) << s.bytes;
+  deliver("OPTIONS sip:x@sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKsh3\r\n"
+          "From: <sip:a@b>;tag=1\r\nTo: <sip:x@sipedge.test>\r\nCall-ID: sh3\r\nCSeq: 1 INVITE\r\n\r\n",
+          kAlice);
+  const Sent bad = wire.pop();
+  EXPECT_EQ(first_line(bad.bytes), "SIP/2.0 400 CSeq method does not match Request-Line method");
+  EXPECT_EQ(bad.bytes.find("\r\nServer:"), std::string::npos) << "stateless answers too";
+}
+
 TEST_F(ProxyTest, MalformedRequestsGetPreciseFaultsAndLoopsAndHops) {
   deliver("OPTIONS sip:x@sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKm1\r\n"
           "From: <sip:a@b>;tag=1\r\nTo: <sip:x@sipedge.test>\r\nCall-ID: m1\r\nCSeq: 1 INVITE\r\n\r\n",
