@@ -12,6 +12,7 @@
 #include <string>
 
 #include "common/checksum.h"
+#include "dataplane/ban_table.h"
 #include "dataplane/net_headers.h"
 #include "dataplane/responder.h"
 #include "dataplane/rings.h"
@@ -364,6 +365,12 @@ Worker::Outcome Worker::classify_icmp6(const Interface& ifc, rte_mbuf* m, uint16
   }
 }
 
+bool Worker::source_banned(const rte_mbuf* m, uint16_t l2, bool v6) const noexcept {
+  const IpAddr src = v6 ? IpAddr::from_v6(rte_pktmbuf_mtod_offset(m, const rte_ipv6_hdr*, l2)->src_addr)
+                        : IpAddr::from_v4_be(rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, l2)->src_addr);
+  return shared_.bans->banned(src, now_);
+}
+
 Worker::Outcome Worker::classify_udp(const Interface& ifc, rte_mbuf* m, uint16_t l2, uint16_t l3_len, bool v6) noexcept {
   if (m->data_len < l2 + l3_len + sizeof(rte_udp_hdr)) {
     return dropped(Drop::Runt, m);
@@ -384,6 +391,9 @@ Worker::Outcome Worker::classify_udp(const Interface& ifc, rte_mbuf* m, uint16_t
     return to(Verdict::Media, m);
   }
   if (shared_.sip_ports.test(dport)) {
+    if (!shared_.bans->empty() && source_banned(m, l2, v6)) {
+      return dropped(Drop::Banned, m);
+    }
     return deliver_sip(ifc, m, l2, l3_len, v6, now_);
   }
   return dropped(Drop::NoListener, m);

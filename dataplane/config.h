@@ -82,6 +82,7 @@ struct DataplaneConfig {
   uint32_t jumbo_mbufs = 63;       // contiguous copies of multi-segment SIP messages
   // RX mbufs of ports whose frames exceed a default mbuf (port.h rx_data_room: net_af_packet).
   uint32_t large_rx_mbufs = 2047;
+  uint32_t ban_table = 16384;      // banned source addresses the lanes can drop before parsing
   uint32_t sip_items = 1023;       // SIP messages in flight to control
   uint32_t control_ring_size = 1024;
   // IP reassembly (RFC 791 §3.2, RFC 8200 §4.5): per-worker table.

@@ -13,6 +13,8 @@
 namespace sipedge::dataplane {
 
 inline constexpr unsigned kMaxPorts = 8;
+// Signature rules ([[policy.rule]]) a gateway may have; rule ids are 1..kMaxPolicyRules.
+inline constexpr unsigned kMaxPolicyRules = 64;
 
 // X(name, description)
 #define SIPEDGE_DP_EVENTS(X)                                                  \
@@ -56,7 +58,9 @@ inline constexpr unsigned kMaxPorts = 8;
   X(NeighbourFailed, "held packet dropped: neighbour did not answer")              \
   X(NoRoute, "control send: no address of that family / unknown interface")      \
   X(FragmentFailed, "control send: fragmentation failed (DF, pool exhausted)")     \
-  X(NoBuffer, "mbuf pool exhausted")
+  X(NoBuffer, "mbuf pool exhausted")                                               \
+  X(Banned, "SIP from a banned source address (dropped before parsing)")           \
+  X(PolicyDrop, "SIP matching a signature rule with action drop")
 
 enum class Event : uint8_t {
 #define SIPEDGE_DP_ENUM(name, desc) name,
@@ -114,6 +118,7 @@ class Counter {
 struct alignas(RTE_CACHE_LINE_SIZE) LcoreCounters {
   std::array<std::array<Counter, kEventCount>, kMaxPorts> events;
   std::array<std::array<Counter, kDropCount>, kMaxPorts> drops;
+  std::array<Counter, kMaxPolicyRules + 1> policy_hits;  // [rule id]: messages the rule matched
 
   void count(uint16_t port, Event e, uint64_t n = 1) noexcept { events[port][static_cast<unsigned>(e)].add(n); }
   void drop(uint16_t port, Drop d, uint64_t n = 1) noexcept { drops[port][static_cast<unsigned>(d)].add(n); }

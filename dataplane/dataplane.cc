@@ -45,6 +45,8 @@ Dataplane::Dataplane(const DataplaneConfig& cfg, const parser::Scanner& scanner)
   unsigned n_workers = shared_mode_ ? 1 : static_cast<unsigned>(cfg.eal.worker_lcores.size());
   shared_.n_workers = n_workers;
   shared_.scanner = &scanner;
+  bans_ = std::make_unique<BanTable>(cfg.ban_table);
+  shared_.bans = bans_.get();
   for (uint16_t p : cfg.sip_ports) {
     shared_.sip_ports.set(p);
   }
@@ -112,6 +114,23 @@ Dataplane::Dataplane(const DataplaneConfig& cfg, const parser::Scanner& scanner)
     release_resources();
     throw;
   }
+}
+
+void Dataplane::set_policy(const parser::PolicyRules& rules, const parser::PolicyMatcher& matcher) {
+  for (const parser::PolicyRule& r : rules.rules()) {
+    if (r.id == 0 || r.id > kMaxPolicyRules) {
+      throw std::runtime_error("dataplane: policy rule '" + r.name + "' has id " + std::to_string(r.id) + "; ids are 1.." +
+                               std::to_string(kMaxPolicyRules));
+    }
+    shared_.policy_actions[r.id] = r.action;
+  }
+  auto give = [&](Worker& w) {
+    auto clone = matcher.clone();
+    if (!clone) throw std::runtime_error("dataplane: policy matcher for lane " + std::to_string(w.index()) + ": " + clone.error().message);
+    w.set_policy_matcher(std::move(clone).value());
+  };
+  for (auto& w : workers_) give(*w);
+  if (control_rx_) give(*control_rx_);
 }
 
 Dataplane::~Dataplane() {

@@ -11,10 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/ban_table.h"
 #include "dataplane/config.h"
 #include "dataplane/counters.h"
 #include "dataplane/shared_state.h"
 #include "dataplane/worker.h"
+#include "parser/policy_matcher.h"
 #include "parser/scanner.h"
 
 namespace sipedge::dataplane {
@@ -32,6 +34,13 @@ class Dataplane {
 
   // Attaches the relay. Only before launch()/run_control(): workers read it without locks.
   void set_media_handler(MediaHandler handler) noexcept { shared_.media = handler; }
+
+  // Signature rules every lane matches SIP against, each lane with its own clone of `matcher`; each
+  // rule's action by its id. Only before launch()/run_control(). Throws std::runtime_error when a
+  // rule id is above kMaxPolicyRules or Hyperscan cannot give a lane its scratch.
+  void set_policy(const parser::PolicyRules& rules, const parser::PolicyMatcher& matcher);
+  // Sources whose SIP the lanes drop before parsing; the control lcore is its only writer.
+  BanTable& bans() noexcept { return *bans_; }
 
   // Starts a worker loop on each worker lcore (no-op in shared mode).
   void launch();
@@ -72,6 +81,7 @@ class Dataplane {
   std::string suffix_;
   bool shared_mode_ = false;
   std::unique_ptr<LcoreCounters[]> counters_;
+  std::unique_ptr<BanTable> bans_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<Worker> control_rx_;  // polls RX queue N of control_rx ports, on the control lcore
   std::vector<unsigned> launched_lcores_;

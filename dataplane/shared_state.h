@@ -14,9 +14,12 @@
 #include "dataplane/counters.h"
 #include "dataplane/interface.h"
 #include "dataplane/media.h"
+#include "parser/policy.h"
 #include "parser/scanner.h"
 
 namespace sipedge::dataplane {
+
+class BanTable;
 
 struct SharedState {
   std::array<Interface, kMaxPorts> ifaces{};
@@ -43,6 +46,11 @@ struct SharedState {
   rte_mempool* sip_item_pool = nullptr;  // SipItem objects (rings.h)
 
   const parser::Scanner* scanner = nullptr;
+  // Sources whose SIP is dropped before parsing (written by control, read lock-free: ban_table.h).
+  BanTable* bans = nullptr;
+  // What to do with a message a signature rule matched, by rule id (workers match with their own
+  // parser::PolicyMatcher; no rules, no matching).
+  std::array<parser::PolicyAction, kMaxPolicyRules + 1> policy_actions{};
   MediaHandler media;
 
   uint64_t tsc_hz = 0;

@@ -7,6 +7,9 @@
 #include <rte_mbuf.h>
 
 #include <cstdint>
+#include <optional>
+
+#include "parser/policy_matcher.h"
 
 #include "dataplane/counters.h"
 #include "dataplane/shared_state.h"
@@ -34,6 +37,9 @@ class Worker {
   // lcore and tests can drive a burst directly). Consumes every mbuf.
   void process_burst(uint16_t iface, rte_mbuf* const* pkts, uint16_t n, uint64_t now_tsc) noexcept;
 
+  // Signature rules this worker matches every SIP message against (startup, before its loop runs).
+  void set_policy_matcher(parser::PolicyMatcher matcher) { matcher_.emplace(std::move(matcher)); }
+
   unsigned index() const noexcept { return index_; }
   LcoreCounters& counters() noexcept { return counters_; }
   TxBuffer& tx() noexcept { return tx_; }
@@ -56,6 +62,8 @@ class Worker {
   Outcome classify_arp(const Interface& ifc, rte_mbuf* m, uint16_t l2) noexcept;
   Outcome classify_icmp6(const Interface& ifc, rte_mbuf* m, uint16_t l2, bool to_unicast) noexcept;
   Outcome classify_udp(const Interface& ifc, rte_mbuf* m, uint16_t l2, uint16_t l3_len, bool v6) noexcept;
+  // Whether the packet's IP source is in the ban table (ban_table.h).
+  bool source_banned(const rte_mbuf* m, uint16_t l2, bool v6) const noexcept;
   // Builds and scans a SipItem for a UDP/SIP datagram; Drop reason when it cannot.
   Outcome deliver_sip(const Interface& ifc, rte_mbuf* m, uint16_t l2, uint16_t l3_len, bool v6, uint64_t now) noexcept;
 
@@ -63,6 +71,7 @@ class Worker {
   unsigned index_;
   LcoreCounters& counters_;
   TxBuffer tx_;
+  std::optional<parser::PolicyMatcher> matcher_;
   rte_ip_frag_tbl* frag_table_ = nullptr;
   rte_ip_frag_death_row death_row_{};
   uint64_t next_frag_expiry_ = 0;

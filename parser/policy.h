@@ -14,6 +14,10 @@
 
 namespace sipedge::parser {
 
+// What the gateway does with a message a rule matched: drop it in the worker (never reaches control),
+// drop it and ban its source, or only count it and let it through (watch a rule before enforcing).
+enum class PolicyAction : uint8_t { Drop, Ban, Tag };
+
 struct PolicyRule {
   uint16_t id = 0;     // reported in Message::policy_hits(); unique within a rule set
   std::string name;    // operator-facing, used in errors, logs and counters
@@ -23,6 +27,7 @@ struct PolicyRule {
   std::string header;  // scope: one header name (full or compact form match); "" = any line of
                        // the start line and header block
   bool caseless = true;
+  PolicyAction action = PolicyAction::Drop;
 };
 
 // A rule set that cannot be used: `rule` names the offending rule ("" when the fault is not one
