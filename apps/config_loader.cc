@@ -138,6 +138,59 @@ bool is_lower_hex(const std::string& s, size_t len) {
   return true;
 }
 
+// [policy] and its [[policy.rule]] tables: the built-in scanner signatures (ids 1..4, on unless
+// default_rules = false) with default_action, then the operator's rules in order. Every rule is
+// checked by Hyperscan here, so a bad regex is reported at its own table.
+void read_policy(const Reader& r, const toml::table& root, control::SecurityConfig& sec) {
+  const toml::table* p = r.table(root, "policy", "policy");
+  auto action_of = [&](const toml::table& t, std::string_view key, std::string_view path, parser::PolicyAction dflt) {
+    if (!r.node(t, key)) return dflt;
+    const std::string a = r.str(t, key, path);
+    if (a == "drop") return parser::PolicyAction::Drop;
+    if (a == "ban") return parser::PolicyAction::Ban;
+    if (a == "tag") return parser::PolicyAction::Tag;
+    r.fail(r.node(t, key), std::string(path) + "." + std::string(key) + ": expected \"drop\", \"ban\" or \"tag\", got \"" + a + "\"");
+  };
+  bool defaults = true;
+  parser::PolicyAction default_action = parser::PolicyAction::Drop;
+  if (p) {
+    r.only_keys(*p, "policy", {"default_rules", "default_action", "rule"});
+    defaults = r.boolean(*p, "default_rules", "policy", true);
+    default_action = action_of(*p, "default_action", "policy", parser::PolicyAction::Drop);
+  }
+  std::vector<parser::PolicyRule> rules;
+  if (defaults) {
+    const parser::PolicyRules known = parser::PolicyRules::known_scanners();
+    for (const parser::PolicyRule& k : known.rules()) {
+      rules.push_back(k);
+      rules.back().action = default_action;
+    }
+  }
+  const toml::node* list = p ? p->get("rule") : nullptr;
+  if (list && !list->is_array_of_tables()) r.fail(list, "expected [[policy.rule]] tables");
+  static const toml::array kNoRules;
+  uint16_t next_id = parser::kRuleVaxSip + 1;
+  for (const toml::node& n : list ? *list->as_array() : kNoRules) {
+    const toml::table& t = *n.as_table();
+    r.only_keys(t, "[policy.rule]", {"name", "header", "pattern", "action", "caseless"});
+    parser::PolicyRule rule;
+    rule.id = next_id++;
+    rule.name = r.str(t, "name", "policy.rule", {}, true);
+    for (const parser::PolicyRule& other : rules)
+      if (other.name == rule.name) r.fail(r.node(t, "name"), "policy.rule.name: '" + rule.name + "' is used twice");
+    rule.header = r.str(t, "header", "policy.rule");
+    rule.regex = r.str(t, "pattern", "policy.rule", {}, true);
+    rule.action = action_of(t, "action", "policy.rule", parser::PolicyAction::Drop);
+    rule.caseless = r.boolean(t, "caseless", "policy.rule", true);
+    if (rule.id > parser::kMaxPolicyRules)
+      r.fail(&t, "policy.rule '" + rule.name + "': at most " + std::to_string(parser::kMaxPolicyRules) + " rules, built-in ones included");
+    auto one = parser::PolicyRules::build({rule});
+    if (!one) r.fail(&t, "policy.rule '" + rule.name + "': " + one.error().message);
+    rules.push_back(std::move(rule));
+  }
+  sec.policy_rules = std::move(rules);
+}
+
 }  // namespace
 
 GatewayConfig load_config_string(std::string_view text, std::string_view source_name) {
@@ -152,7 +205,7 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
   }
   r.only_keys(root, "top level",
               {"eal", "dataplane", "interface", "sip", "timers", "registrar", "auth", "user", "route", "media", "cdr",
-               "management"});
+               "management", "policy"});
   GatewayConfig cfg;
   dataplane::DataplaneConfig& dp = cfg.dataplane;
   control::ControlConfig& cc = cfg.control;
@@ -196,7 +249,7 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
     const std::string path = "interface[" + std::to_string(index) + "]";
     r.only_keys(t, "[interface]",
                 {"name", "device", "role", "ipv4", "ipv6", "gateway4", "gateway6", "vlan", "mtu", "mac", "sip_port",
-                 "media_ports", "media_address"});
+                 "media_ports", "media_address", "rate_limit", "rate_burst"});
     dataplane::PortConfig port;
     control::InterfaceConfig ic;
     ic.index = index;
@@ -240,6 +293,8 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
                                    " address, got \"" + g + "\"");
       (key == "gateway4" ? port.gateway4 : port.gateway6) = *ip;
     }
+    ic.rate_limit.per_s = static_cast<uint32_t>(r.integer(t, "rate_limit", path, 0, 0, 1000000));
+    ic.rate_limit.burst = static_cast<uint32_t>(r.integer(t, "rate_burst", path, 0, 0, 1000000));
     port.vlan = static_cast<uint16_t>(r.integer(t, "vlan", path, 0, 0, 4094));
     port.mtu = static_cast<uint16_t>(r.integer(t, "mtu", path, 1500, 576, 9000));
     ic.sip_port = static_cast<uint16_t>(r.integer(t, "sip_port", path, 5060, 1, 65535));
@@ -328,7 +383,19 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
   }
   cc.realm = cc.domains.empty() ? "sipedge" : cc.domains.front();
   if (const toml::table* a = r.table(root, "auth", "auth")) {
-    r.only_keys(*a, "auth", {"realm", "algorithms", "nonce_ttl_s", "trusted"});
+    r.only_keys(*a, "auth", {"realm", "algorithms", "nonce_ttl_s", "trusted", "lockout", "max_failures", "failure_window_s",
+                             "user_max_failures", "user_throttle_s", "ban_s", "ban_max_s", "trusted_rate_limit",
+                             "trusted_rate_burst"});
+    control::SecurityConfig& sec = cc.security;
+    sec.lockout.enabled = r.boolean(*a, "lockout", "auth", true);
+    sec.lockout.max_failures = static_cast<uint32_t>(r.integer(*a, "max_failures", "auth", 10, 1, 100000));
+    sec.lockout.failure_window_s = static_cast<uint32_t>(r.integer(*a, "failure_window_s", "auth", 60, 1, 86400));
+    sec.lockout.user_max_failures = static_cast<uint32_t>(r.integer(*a, "user_max_failures", "auth", 30, 1, 100000));
+    sec.lockout.user_throttle_s = static_cast<uint32_t>(r.integer(*a, "user_throttle_s", "auth", 300, 1, 86400));
+    sec.ban_s = static_cast<uint32_t>(r.integer(*a, "ban_s", "auth", 300, 1, 30 * 86400));
+    sec.ban_max_s = static_cast<uint32_t>(r.integer(*a, "ban_max_s", "auth", std::max<int64_t>(86400, sec.ban_s), sec.ban_s, 365 * 86400));
+    sec.trusted_rate.per_s = static_cast<uint32_t>(r.integer(*a, "trusted_rate_limit", "auth", 0, 0, 1000000));
+    sec.trusted_rate.burst = static_cast<uint32_t>(r.integer(*a, "trusted_rate_burst", "auth", 0, 0, 1000000));
     cc.realm = r.str(*a, "realm", "auth", cc.realm);
     cc.auth.nonce_ttl_s = static_cast<uint32_t>(r.integer(*a, "nonce_ttl_s", "auth", 300, 10, 86400));
     if (r.node(*a, "algorithms")) {
@@ -426,6 +493,7 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
       cc.routes.push_back(std::move(rc));
     }
   }
+  read_policy(r, root, cc.security);
   if (const toml::table* m = r.table(root, "media", "media")) {
     r.only_keys(*m, "media", {"timeout_s", "strict_source"});
     cc.media.timeout_s = static_cast<uint32_t>(r.integer(*m, "timeout_s", "media", 60, 1, 86400));

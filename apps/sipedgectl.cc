@@ -160,6 +160,29 @@ void print_registrations(const json& a) {
   fmt::print("{} registration(s)\n", rows.size());
 }
 
+void print_bans(const json& a) {
+  std::vector<std::vector<std::string>> rows;
+  for (const json& b : list_of(a, "bans")) {
+    rows.push_back({cell(b, "addr"), cell(b, "reason"), cell(b, "offence"), cell(b, "banned_for_s") + "s",
+                    cell(b, "expires_in_s") + "s"});
+  }
+  print_table({"ADDRESS", "REASON", "OFFENCE", "BANNED FOR", "EXPIRES"}, rows);
+  const json l = a.contains("lockout") ? a["lockout"] : json::object();
+  fmt::print("{} ban(s); lockout {}: {} failed attempts, {} lockouts, {} user(s) throttled now\n", rows.size(),
+             cell(l, "enabled") == "true" ? "on" : "off", cell(l, "failures_total"), cell(l, "lockouts_total"),
+             cell(l, "throttled_users"));
+}
+
+void print_policy(const json& a) {
+  std::vector<std::vector<std::string>> rows;
+  for (const json& r : list_of(a, "rules")) {
+    rows.push_back({cell(r, "id"), cell(r, "name"), cell(r, "header"), cell(r, "pattern"), cell(r, "action"), cell(r, "hits")});
+  }
+  print_table({"ID", "RULE", "HEADER", "PATTERN", "ACTION", "HITS"}, rows);
+  fmt::print("{} rule(s); {} message(s) dropped by rules, {} from banned sources\n", rows.size(), cell(a, "dropped"),
+             cell(a, "banned_dropped"));
+}
+
 void print_transactions(const json& a) {
   std::vector<std::vector<std::string>> rows;
   for (const json& t : list_of(a, "transactions")) {
@@ -218,6 +241,11 @@ int main(int argc, char** argv) {
   app.add_subcommand("stats", "proxy counters and state sizes");
   app.add_subcommand("dataplane", "per-interface packet events and drops, relay totals");
   app.add_subcommand("hw", "what each interface's NIC port takes of rte_flow (steering, drop, media offload)");
+  app.add_subcommand("bans", "banned source addresses (brute force, signature rules) and the lockout's counters");
+  std::string unban_addr;
+  CLI::App* unban = app.add_subcommand("unban", "lift the ban on an address now (its offence count is forgotten too)");
+  unban->add_option("ADDR", unban_addr, "IPv4 or IPv6 address")->required();
+  app.add_subcommand("policy", "signature rules (scanner User-Agents and the operator's) with their hits");
   CLI::App* raw = app.add_subcommand("raw", "send any command; PARAMS is a JSON object merged into the request");
   std::string raw_cmd;
   std::string raw_params;
@@ -245,6 +273,7 @@ int main(int argc, char** argv) {
     }
   }
   request["cmd"] = cmd;
+  if (cmd == "unban") request["addr"] = unban_addr;
 
   std::string line;
   try {
@@ -280,6 +309,12 @@ int main(int argc, char** argv) {
     print_registrations(answer);
   } else if (cmd == "transactions") {
     print_transactions(answer);
+  } else if (cmd == "bans") {
+    print_bans(answer);
+  } else if (cmd == "policy") {
+    print_policy(answer);
+  } else if (cmd == "unban") {
+    fmt::print("{}: {}\n", cell(answer, "addr"), cell(answer, "lifted") == "true" ? "ban lifted" : "was not banned");
   } else if (cmd == "flows" || cmd == "stats" || cmd == "dataplane" || cmd == "hw") {
     print_flat(answer);
   } else {

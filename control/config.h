@@ -11,6 +11,9 @@
 
 #include "common/net_address.h"
 #include "control/auth/digest.h"
+#include "control/security/lockout.h"
+#include "control/security/rate_limiter.h"
+#include "parser/policy.h"
 #include "control/transaction/transaction_layer.h"
 
 namespace sipedge::control {
@@ -27,6 +30,8 @@ struct InterfaceConfig {
   IpAddr media_address;        // what SDP sent out of this interface names (usually sip_address)
   uint16_t media_port_min = 20000;  // inclusive; relay ports are allocated as even/odd pairs
   uint16_t media_port_max = 29999;  // inclusive
+  // Initial requests (INVITE, REGISTER, OPTIONS, SUBSCRIBE, MESSAGE) per untrusted source address.
+  RateLimit rate_limit;
 };
 
 // Call forwarding of one user (RFC 5806 Diversion, RFC 7044 History-Info): SIP URIs, empty = off.
@@ -67,6 +72,16 @@ struct MediaConfig {
   bool strict_source = true;        // after latching, drop packets from other sources (RTP bleed)
 };
 
+// Edge security (DESIGN §3): brute-force lockout and bans, signature rules, per-source rate limits.
+struct SecurityConfig {
+  LockoutConfig lockout;
+  uint32_t ban_s = 300;        // first ban; doubles on each repeat offence
+  uint32_t ban_max_s = 86400;  // cap of the doubling
+  RateLimit trusted_rate;      // initial requests per trusted source (ControlConfig::trusted)
+  // Signature rules (ids 1..N): the dataplane drops on Drop, control bans on Ban, Tag only counts.
+  std::vector<parser::PolicyRule> policy_rules;
+};
+
 struct ControlConfig {
   std::vector<InterfaceConfig> interfaces;
   std::vector<std::string> domains;  // served SIP domains; the interfaces' addresses count as ours too
@@ -89,6 +104,7 @@ struct ControlConfig {
   uint32_t session_expires_s = 0;
   uint32_t min_se_s = 90;
   MediaConfig media;
+  SecurityConfig security;
   std::string user_agent = "sipedge";  // Server header of sipedge's own responses; "" omits it
   std::string cdr_path;              // JSON lines; empty = no CDR file
   std::string management_socket;     // Unix socket path of the JSON management API

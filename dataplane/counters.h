@@ -10,11 +10,12 @@
 #include <cstdint>
 #include <string_view>
 
+#include "parser/policy.h"
+
 namespace sipedge::dataplane {
 
 inline constexpr unsigned kMaxPorts = 8;
-// Signature rules ([[policy.rule]]) a gateway may have; rule ids are 1..kMaxPolicyRules.
-inline constexpr unsigned kMaxPolicyRules = 64;
+using parser::kMaxPolicyRules;  // signature rules: one hit counter per rule id
 
 // X(name, description)
 #define SIPEDGE_DP_EVENTS(X)                                                  \

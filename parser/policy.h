@@ -38,6 +38,9 @@ struct PolicyError {
   std::string message;
 };
 
+// Rules a gateway may have, built-in ones included; rule ids are 1..kMaxPolicyRules.
+inline constexpr unsigned kMaxPolicyRules = 64;
+
 // Ids of the built-in scanner signatures (known_scanners()).
 inline constexpr uint16_t kRuleFriendlyScanner = 1;
 inline constexpr uint16_t kRuleSipVicious = 2;

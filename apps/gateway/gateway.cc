@@ -14,6 +14,7 @@
 #include "control/media/media_manager.h"
 #include "control/proxy/proxy.h"
 #include "control/runtime/control_io.h"
+#include "control/runtime/ban_mirror.h"
 #include "control/runtime/control_loop.h"
 #include "control/runtime/dataplane_view.h"
 #include "control/runtime/offload_view.h"
@@ -21,6 +22,7 @@
 #include "dataplane/dataplane.h"
 #include "dataplane/media_relay.h"
 #include "hw/probe.h"
+#include "parser/policy_matcher.h"
 #include "parser/scanner_hand.h"
 #include "rtp_relay/flow_table.h"
 
@@ -36,6 +38,7 @@ struct Gateway::Parts {
   std::unique_ptr<control::RtpRelayBackend> backend;
   std::unique_ptr<control::MediaManager> media;
   std::unique_ptr<control::Proxy> proxy;
+  std::unique_ptr<control::BanMirror> ban_mirror;
   std::unique_ptr<control::ManagementServer> management;
   std::unique_ptr<control::ControlLoop> loop;
   std::vector<hw::PortOffload> offload;  // [interface index]
@@ -56,6 +59,14 @@ Gateway::Gateway(GatewayConfig config) : config_(std::move(config)), parts_(std:
   p.dataplane = std::make_unique<dataplane::Dataplane>(dc, p.scanner);
   p.media_relay = std::make_unique<dataplane::MediaRelay>(*p.table, p.dataplane->shared(), p.dataplane->media_lanes());
   p.dataplane->set_media_handler(p.media_relay->handler());
+  // Signature rules run in every lane (DESIGN §3 edge security); the config loader checked each.
+  if (!config_.control.security.policy_rules.empty()) {
+    auto rules = parser::PolicyRules::build(config_.control.security.policy_rules);
+    if (!rules) throw std::runtime_error("policy rule '" + rules.error().rule + "': " + rules.error().message);
+    auto matcher = parser::PolicyMatcher::create(*rules);
+    if (!matcher) throw std::runtime_error("policy rules: " + matcher.error().rule + " " + matcher.error().message);
+    p.dataplane->set_policy(*rules, *matcher);
+  }
 
   std::vector<uint16_t> sip_ports;
   std::vector<control::RtpRelayBackend::Interface> relay_ifaces;
@@ -83,16 +94,24 @@ Gateway::Gateway(GatewayConfig config) : config_(std::move(config)), parts_(std:
   p.io->set_on_resolved([backend = p.backend.get()](uint16_t iface, const IpAddr& hop) { backend->neighbour_resolved(iface, hop); });
   p.media = std::make_unique<control::MediaManager>(config_.control, *p.backend);
   p.proxy = std::make_unique<control::Proxy>(config_.control, *p.io, *p.media, p.clock, p.scanner);
+  p.ban_mirror = std::make_unique<control::BanMirror>(p.dataplane->bans(), hz);
+  p.proxy->bans().set_sink(p.ban_mirror.get());
 
   if (!config_.control.management_socket.empty()) {
     p.management = std::make_unique<control::ManagementServer>(p.clock);
     control::CommandSet commands = control::proxy_commands(*p.proxy, *p.media, config_.control, p.clock);
     commands.names.push_back("dataplane");
     commands.names.push_back("hw");
+    commands.names.push_back("policy");
     p.management->set_handler(
         [&p, this, proxy_handler = std::move(commands.handler)](const std::string& cmd, const nlohmann::json& request) {
           if (cmd == "dataplane") return control::dataplane_view(config_.control.interfaces, *p.dataplane, *p.media_relay, *p.table);
           if (cmd == "hw") return control::offload_view(config_.control.interfaces, p.offload);
+          if (cmd == "policy") {
+            nlohmann::json v = control::policy_view(config_.control.security.policy_rules, config_.control.interfaces, *p.dataplane);
+            v["ban_table"]["full"] = p.ban_mirror->table_full();
+            return v;
+          }
           return proxy_handler(cmd, request);
         },
         commands.names);
@@ -118,6 +137,7 @@ Gateway::~Gateway() {
   p.loop.reset();
   p.management.reset();
   p.proxy.reset();
+  p.ban_mirror.reset();
   p.media.reset();
   p.backend.reset();
   p.io.reset();

@@ -5,12 +5,20 @@
 
 namespace sipedge::control {
 
-CommandSet proxy_commands(const Proxy& proxy, const MediaManager& media, const ControlConfig& config,
+CommandSet proxy_commands(Proxy& proxy, const MediaManager& media, const ControlConfig& config,
                           const Clock& clock) {
   CommandSet set;
-  set.names = {"ping", "calls", "registrations", "transactions", "flows", "stats"};
-  set.handler = [&proxy, &media, &config, &clock](const std::string& cmd, const nlohmann::json&) -> nlohmann::json {
+  set.names = {"ping", "calls", "registrations", "transactions", "flows", "stats", "bans", "unban"};
+  set.handler = [&proxy, &media, &config, &clock](const std::string& cmd, const nlohmann::json& request) -> nlohmann::json {
     if (cmd == "ping") return {{"pong", true}};
+    if (cmd == "bans") return bans_view(proxy, clock.monotonic_ms());
+    if (cmd == "unban") {
+      const auto a = request.find("addr");
+      const std::optional<IpAddr> addr =
+          a != request.end() && a->is_string() ? IpAddr::parse(a->get<std::string>()) : std::nullopt;
+      if (!addr) return {{"error", "unban needs {\"addr\": an IPv4 or IPv6 address}"}};
+      return {{"addr", addr->to_string()}, {"lifted", proxy.bans().lift(*addr)}};
+    }
     if (cmd == "calls") return calls_view(proxy.calls(), media);
     if (cmd == "registrations") return registrations_view(proxy.location(), clock.monotonic_ms());
     if (cmd == "transactions") return transactions_view(proxy.transactions());

@@ -1,5 +1,5 @@
 // control/api/proxy_commands.h — control lcore only. The management commands of a proxy-mode
-// gateway (ping, calls, registrations, transactions, flows, stats), ready for
+// gateway (ping, calls, registrations, transactions, flows, stats, bans, unban), ready for
 // ManagementServer::set_handler. sipedgectl speaks exactly these names.
 #pragma once
 
@@ -22,7 +22,8 @@ struct CommandSet {
 // The handler reads `proxy`, `media`, `config` and `clock` on every request: all must outlive it.
 // "stats" answers {"proxy":{counters},"state":{"calls","transactions","registrations",
 // "media_sessions","flows","proxy_contexts"}} — the "nothing left behind" check in one request.
-CommandSet proxy_commands(const Proxy& proxy, const MediaManager& media, const ControlConfig& config,
+// "unban" takes {"addr":"192.0.2.1"} and answers {"lifted":true|false}, or an error for a bad address.
+CommandSet proxy_commands(Proxy& proxy, const MediaManager& media, const ControlConfig& config,
                           const Clock& clock);
 
 }  // namespace sipedge::control

@@ -112,4 +112,29 @@ json flows_view(const MediaManager& media, const std::vector<InterfaceConfig>& i
   return j;
 }
 
+nlohmann::json bans_view(const Proxy& proxy, uint64_t now_ms) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const BanList::Ban& b : proxy.bans().list()) {
+    list.push_back({{"addr", b.addr.to_string()},
+                    {"reason", b.reason},
+                    {"offence", b.offence},
+                    {"banned_for_s", (b.until_ms - b.since_ms) / 1000},
+                    {"expires_in_s", b.until_ms > now_ms ? (b.until_ms - now_ms + 999) / 1000 : 0}});
+  }
+  const Lockout& l = proxy.lockout();
+  return {{"count", list.size()},
+          {"bans", list},
+          {"bans_total", proxy.bans().bans_total()},
+          {"lifted_total", proxy.bans().lifted_total()},
+          {"lockout",
+           {{"enabled", l.config().enabled},
+            {"failures_total", l.failures_total()},
+            {"lockouts_total", l.lockouts_total()},
+            {"throttles_total", l.throttles_total()},
+            {"throttled_users", l.throttled_users(now_ms)},
+            {"throttled_refusals", proxy.guarded_auth().throttled_refusals()},
+            {"tracked_sources", l.tracked_sources()}}},
+          {"rate_limited_sources", proxy.rate_limiter().size()}};
+}
+
 }  // namespace sipedge::control

@@ -34,6 +34,11 @@ nlohmann::json transactions_view(const TransactionLayer& transactions);
 // Every counter of SIPEDGE_PROXY_COUNTERS by name: {"requests_in":N,...}.
 nlohmann::json proxy_stats_view(const ProxyCounters& counters);
 
+// {"count":N,"bans":[{"addr","reason","offence","banned_for_s","expires_in_s"}],"bans_total","lifted_total",
+//  "lockout":{"enabled","failures_total","lockouts_total","throttles_total","throttled_users",
+//  "throttled_refusals","tracked_sources"},"rate_limited_sources"}, bans by address text.
+nlohmann::json bans_view(const Proxy& proxy, uint64_t now_ms);
+
 // {"sessions":N,"flows":M}: media sessions and relay flows installed.
 nlohmann::json flows_view(const MediaManager& media);
 // The same plus relay ports in use per interface: "ports_in_use":{"access":2,"core":2}.

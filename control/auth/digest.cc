@@ -195,7 +195,8 @@ AuthResult DigestAuth::verify(const parser::Message& request, bool proxy, uint64
   std::string given(creds.response);
   for (char& c : given) c = static_cast<char>(c >= 'A' && c <= 'F' ? c + 32 : c);
   const bool match = given.size() == expected.size() && CRYPTO_memcmp(given.data(), expected.data(), given.size()) == 0;
-  if (!match || user == users_.end() || ha1 == &dummy) return {AuthOutcome::Rejected, {}, "wrong credentials"};
+  if (!match || user == users_.end() || ha1 == &dummy)
+    return {AuthOutcome::Rejected, std::string(creds.username), "wrong credentials"};
   if (nonce_state == 1) return {AuthOutcome::Stale, {}, "nonce expired"};
 
   if (has_qop) {
@@ -205,7 +206,7 @@ AuthResult DigestAuth::verify(const parser::Message& request, bool proxy, uint64
     auto [it, inserted] = nonce_counts_.try_emplace(std::string(creds.nonce), NonceUse{nc, now_s});
     if (!inserted) {
       // RFC 7616 §3.4.5 / RFC 2617: a nonce-count not above the last one seen is a replay.
-      if (nc <= it->second.last_nc) return {AuthOutcome::Rejected, {}, "nonce-count replay"};
+      if (nc <= it->second.last_nc) return {AuthOutcome::Rejected, std::string(creds.username), "nonce-count replay"};
       it->second.last_nc = nc;
     }
   }

@@ -39,7 +39,7 @@ enum class AuthOutcome : uint8_t {
 
 struct AuthResult {
   AuthOutcome outcome;
-  std::string user;  // Ok: the authenticated user name
+  std::string user;  // Ok: the authenticated user name; Rejected: the user a wrong response named
   std::string_view reason;  // Rejected: why (logs and counters only, never sent: no user enumeration)
 };
 

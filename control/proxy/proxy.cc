@@ -23,7 +23,11 @@ Proxy::Proxy(const ControlConfig& config, SipTransport& transport, MediaManager&
       wheel_(clock.monotonic_ms(), 10),
       txns_(wheel_, transport, *this, config.timers, scanner),
       auth_(config.auth),
-      registrar_(location_, auth_,
+      bans_(BanConfig{config.security.ban_s, config.security.ban_max_s}, config.trusted),
+      lockout_(config.security.lockout, bans_),
+      guarded_auth_(auth_, lockout_,
+                    [this](std::string_view user, const IpAddr& source) { return registered_from(user, source); }),
+      registrar_(location_, guarded_auth_,
                  RegistrarConfig{config.registration_default_expires_s, config.registration_min_expires_s,
                                  config.registration_max_expires_s, true}),
       route_token_(std::move(token)) {
@@ -37,6 +41,7 @@ Proxy::~Proxy() {
 }
 
 void Proxy::on_message(const Inbound& in) {
+  if (!admit(in)) return;
   if (in.msg.is_request())
     handle_request(in);
   else
@@ -44,6 +49,7 @@ void Proxy::on_message(const Inbound& in) {
 }
 
 void Proxy::on_malformed(const Inbound& in, parser::Fault fault) {
+  if (!admit(in)) return;
   ++counters_.malformed;
   const parser::Message& m = in.msg;
   if (!m.is_request() || m.method() == parser::Method::Ack || m.start_line().empty()) return;
@@ -51,6 +57,51 @@ void Proxy::on_malformed(const Inbound& in, parser::Fault fault) {
                   parser::HeaderId::CSeq})
     if (!m.find(id)) return;
   reply_stateless(in, parser::fault_status(fault), parser::fault_reason(fault));
+}
+
+bool Proxy::admit(const Inbound& in) {
+  const uint64_t now = clock_.monotonic_ms();
+  if (bans_.banned(in.source.ip, now)) {
+    ++counters_.banned_dropped;
+    return false;
+  }
+  for (uint16_t id : in.msg.policy_hits()) {
+    for (const parser::PolicyRule& r : config_.security.policy_rules) {
+      if (r.id != id || r.action == parser::PolicyAction::Tag) continue;
+      // Drop rules end in the dataplane; one that reaches here (a lane without the matcher) ends too.
+      if (r.action == parser::PolicyAction::Ban && bans_.ban(in.source.ip, "policy " + r.name, now)) ++counters_.policy_bans;
+      ++counters_.policy_dropped;
+      return false;
+    }
+  }
+  return true;
+}
+
+bool Proxy::within_rate(const Inbound& in) {
+  using parser::Method;
+  const Method m = in.msg.method();
+  if (m != Method::Invite && m != Method::Register && m != Method::Options && m != Method::Subscribe &&
+      m != Method::Message)
+    return true;
+  const RateLimit* limit = &config_.security.trusted_rate;
+  if (!bans_.trusted(in.source.ip)) {
+    const InterfaceConfig* iface = config_.interface(in.iface);
+    if (!iface) return true;
+    limit = &iface->rate_limit;
+  }
+  if (limit->per_s == 0) return true;
+  auto to = parser::to_header(in.msg);
+  if (to && !to->tag().empty()) return true;  // in-dialog: part of something already admitted
+  if (rate_limiter_.allow(in.source.ip, *limit, clock_.monotonic_ms())) return true;
+  ++counters_.rate_limited;
+  return false;
+}
+
+bool Proxy::registered_from(std::string_view user, const IpAddr& source) const {
+  for (const std::string& domain : config_.domains)
+    for (const Binding* b : location_.lookup(make_aor(user, domain)))
+      if (b->received.ip == source) return true;
+  return false;
 }
 
 // RFC 3581 §4 and RFC 3261 §18.2.1: the top Via gets received= when the source differs from
@@ -176,6 +227,7 @@ void Proxy::handle_request(const Inbound& in) {
     handle_cancel(in);
     return;
   }
+  if (!within_rate(in)) return;
   // Overload: a request that would start something new is refused before any state,
   // authentication or routing is spent on it. Retransmissions (absorbed above), ACK, CANCEL,
   // in-dialog requests and responses keep the calls in progress going.
@@ -275,7 +327,7 @@ bool Proxy::authorize(TxnId server, const Inbound& in) {
   for (const IpPrefix& p : config_.trusted)
     if (p.contains(in.source.ip)) return true;
   const uint64_t now_s = clock_.monotonic_ms() / 1000;
-  const AuthResult a = auth_.verify(in.msg, true, now_s);
+  const AuthResult a = guarded_auth_.verify(in, true, clock_.monotonic_ms());
   if (a.outcome == AuthOutcome::Ok) {
     // The identity asserted in From must be the one that authenticated (no spoofing of callers).
     auto from = parser::from_header(in.msg);
@@ -345,6 +397,9 @@ void Proxy::on_tick() {
   last_housekeeping_ms_ = now;
   location_.expire(now);
   auth_.expire(now / 1000);
+  bans_.expire(now);
+  lockout_.expire(now);
+  rate_limiter_.expire(now);
   ring_timeouts(now);
   session_expiries(now);
   if (config_.nat_keepalive_s && now - last_keepalive_ms_ >= uint64_t{config_.nat_keepalive_s} * 1000) {

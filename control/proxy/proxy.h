@@ -28,6 +28,10 @@
 #include "control/proxy/route_token.h"
 #include "control/proxy/session_timer.h"
 #include "control/registrar/location.h"
+#include "control/security/ban_list.h"
+#include "control/security/guarded_auth.h"
+#include "control/security/lockout.h"
+#include "control/security/rate_limiter.h"
 #include "control/registrar/registrar.h"
 #include "control/sip_build.h"
 #include "control/sip_io.h"
@@ -64,7 +68,11 @@ namespace sipedge::control {
   X(calls_ended, "calls ended (CDR written)")                                  \
   X(media_timeouts, "calls ended by media inactivity")                         \
   X(keepalives_sent, "NAT keepalive OPTIONS sent")                             \
-  X(dropped_responses, "responses that matched nothing and were not ours")
+  X(dropped_responses, "responses that matched nothing and were not ours")     \
+  X(banned_dropped, "messages from banned sources dropped by control")         \
+  X(policy_dropped, "messages a signature rule with action ban dropped")       \
+  X(policy_bans, "sources banned by a signature rule")                         \
+  X(rate_limited, "initial requests over their source's rate limit, dropped")
 
 struct ProxyCounters {
 #define SIPEDGE_PROXY_COUNTER_FIELD(name, text) uint64_t name = 0;
@@ -117,6 +125,12 @@ class Proxy final : public TransactionUser {
   const ProxyCounters& counters() const noexcept { return counters_; }
   const TransactionLayer& transactions() const noexcept { return txns_; }
   const Location& location() const noexcept { return location_; }
+  // Edge security state: bans (the operator lifts them through the management API), lockout.
+  BanList& bans() noexcept { return bans_; }
+  const BanList& bans() const noexcept { return bans_; }
+  const Lockout& lockout() const noexcept { return lockout_; }
+  const GuardedAuth& guarded_auth() const noexcept { return guarded_auth_; }
+  const RateLimiter& rate_limiter() const noexcept { return rate_limiter_; }
   const CallTable& calls() const noexcept { return calls_; }
   size_t context_count() const noexcept { return contexts_.size(); }
   const TransportCounters& transport_counters() const noexcept { return transport_.counters(); }
@@ -166,6 +180,13 @@ class Proxy final : public TransactionUser {
   void handle_options_to_us(TxnId server, const Inbound& in);
   void handle_cancel(const Inbound& in);
   bool authorize(TxnId server, const Inbound& in);
+  // Edge security before anything else: false (dropped, counted) when the source is banned or the
+  // message hit a signature rule whose action is ban (which bans the source).
+  bool admit(const Inbound& in);
+  // The per-source token bucket for a request that starts something; false: drop it.
+  bool within_rate(const Inbound& in);
+  // Whether `user` has a binding registered from `source` (lockout: its own phone is never throttled).
+  bool registered_from(std::string_view user, const IpAddr& source) const;
   // DESIGN §3 Trust: the call ref in the token of sipedge's own Route entry on top (or of the
   // Request-URI a strict router put it in); nullopt when the request does not follow a Route set
   // sipedge Record-Routed.
@@ -249,6 +270,10 @@ class Proxy final : public TransactionUser {
   TransactionLayer txns_;
   DigestAuth auth_;
   Location location_;
+  BanList bans_;
+  Lockout lockout_;
+  GuardedAuth guarded_auth_;
+  RateLimiter rate_limiter_;
   Registrar registrar_;
   CallTable calls_;
   RouteToken route_token_;

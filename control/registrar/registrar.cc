@@ -27,7 +27,7 @@ bool contact_matches_source(const parser::Uri& uri, const Endpoint& source) {
 
 RegistrarReply Registrar::challenge(uint64_t now_ms, bool stale) const {
   RegistrarReply r = reply(401, "Unauthorized");
-  for (std::string& c : auth_.challenges(now_ms / 1000, stale)) r.headers.emplace_back("WWW-Authenticate", std::move(c));
+  for (std::string& c : auth_.digest().challenges(now_ms / 1000, stale)) r.headers.emplace_back("WWW-Authenticate", std::move(c));
   return r;
 }
 
@@ -47,7 +47,7 @@ RegistrarReply Registrar::handle(const Inbound& request, std::string_view domain
 
   // Step 4-5: authenticate, and the authenticated user must be the AOR's owner.
   if (config_.require_auth) {
-    const AuthResult a = auth_.verify(msg, false, now_ms / 1000);
+    const AuthResult a = auth_.verify(request, false, now_ms);
     if (a.outcome == AuthOutcome::NoCredentials || a.outcome == AuthOutcome::Rejected) return challenge(now_ms, false);
     if (a.outcome == AuthOutcome::Stale) return challenge(now_ms, true);
     if (a.user != to->uri.user) return reply(403, "Forbidden: credentials do not own this address-of-record");

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "control/auth/digest.h"
+#include "control/security/guarded_auth.h"
 #include "control/registrar/location.h"
 #include "control/sip_io.h"
 
@@ -31,7 +31,8 @@ struct RegistrarReply {
 
 class Registrar {
  public:
-  Registrar(Location& location, DigestAuth& auth, RegistrarConfig config)
+  // `auth` verifies credentials with the brute-force lockout in the loop (security/guarded_auth.h).
+  Registrar(Location& location, GuardedAuth& auth, RegistrarConfig config)
       : location_(location), auth_(auth), config_(config) {}
 
   // `domain`: the canonical domain the request's To AOR belongs to (the caller checked it is ours).
@@ -44,7 +45,7 @@ class Registrar {
   void list_bindings(RegistrarReply& reply, const std::string& aor, uint64_t now_ms) const;
 
   Location& location_;
-  DigestAuth& auth_;
+  GuardedAuth& auth_;
   RegistrarConfig config_;
 };
 

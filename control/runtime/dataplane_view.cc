@@ -33,4 +33,24 @@ nlohmann::json dataplane_view(const std::vector<InterfaceConfig>& interfaces, co
   return out;
 }
 
+nlohmann::json policy_view(const std::vector<parser::PolicyRule>& rules, const std::vector<InterfaceConfig>& interfaces,
+                           dataplane::Dataplane& dp) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const parser::PolicyRule& r : rules) {
+    uint64_t hits = 0;
+    for (unsigned l = 0; l <= dp.worker_count(); ++l) hits += dp.lcore_counters(l).policy_hits[r.id].get();
+    const char* action = r.action == parser::PolicyAction::Drop ? "drop" : r.action == parser::PolicyAction::Ban ? "ban" : "tag";
+    list.push_back({{"name", r.name}, {"id", r.id}, {"header", r.header}, {"pattern", r.regex}, {"action", action}, {"hits", hits}});
+  }
+  uint64_t dropped = 0, banned = 0;
+  for (const InterfaceConfig& i : interfaces) {
+    dropped += dp.total(i.index, dataplane::Drop::PolicyDrop);
+    banned += dp.total(i.index, dataplane::Drop::Banned);
+  }
+  return {{"rules", list},
+          {"dropped", dropped},
+          {"banned_dropped", banned},
+          {"ban_table", {{"size", dp.bans().size()}, {"capacity", dp.bans().capacity()}}}};
+}
+
 }  // namespace sipedge::control

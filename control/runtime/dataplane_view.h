@@ -19,4 +19,10 @@ namespace sipedge::control {
 nlohmann::json dataplane_view(const std::vector<InterfaceConfig>& interfaces, const dataplane::Dataplane& dp,
                               const dataplane::MediaRelay& relay, const relay::FlowTable& table);
 
+// {"rules":[{"name","id","header","pattern","action","hits"}]}: each signature rule and the messages it
+// matched, summed over every lcore; plus "dropped" (Drop::PolicyDrop) and "banned_dropped"
+// (Drop::Banned) over every interface, and "ban_table":{"size","capacity"}.
+nlohmann::json policy_view(const std::vector<parser::PolicyRule>& rules, const std::vector<InterfaceConfig>& interfaces,
+                           dataplane::Dataplane& dp);
+
 }  // namespace sipedge::control

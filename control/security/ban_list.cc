@@ -6,7 +6,7 @@
 namespace sipedge::control {
 
 bool BanList::trusted(const IpAddr& addr) const noexcept {
-  for (const IpPrefix& p : config_.never)
+  for (const IpPrefix& p : never_)
     if (p.contains(addr)) return true;
   return false;
 }

@@ -17,7 +17,6 @@ namespace sipedge::control {
 struct BanConfig {
   uint32_t ban_s = 300;        // first ban
   uint32_t ban_max_s = 86400;  // cap of the doubling; also how long an offence is remembered
-  std::vector<IpPrefix> never;  // trusted prefixes: never banned
 };
 
 // Where bans take effect beyond the control plane (the dataplane's table, NIC drop rules).
@@ -38,7 +37,8 @@ class BanList {
     std::string reason;    // "auth-failures", "policy ua-friendly-scanner", "operator"
   };
 
-  explicit BanList(BanConfig config) : config_(std::move(config)) {}
+  // `never`: the trusted prefixes (read on every ban, so they may change while the list lives).
+  BanList(BanConfig config, const std::vector<IpPrefix>& never) : config_(config), never_(never) {}
 
   void set_sink(BanSink* sink) noexcept { sink_ = sink; }
 
@@ -69,6 +69,7 @@ class BanList {
     uint64_t forget_at_ms = 0;
   };
   BanConfig config_;
+  const std::vector<IpPrefix>& never_;
   BanSink* sink_ = nullptr;
   std::unordered_map<IpAddr, Ban, IpAddrHash> bans_;
   std::unordered_map<IpAddr, Offences, IpAddrHash> offences_;

@@ -110,6 +110,64 @@ TEST(ConfigLoader, ServerHeaderCanBeHiddenAndKeepsItsOlderName) {
             "test.toml:8:14: sip.user_agent: is server_header's older name; give one of them, not both");
 }
 
+TEST(ConfigLoader, EdgeSecurityDefaultsAreOnAndEverySettingIsRead) {
+  const GatewayConfig d = load_config_string(kMinimal, "test.toml");
+  const control::SecurityConfig& sec = d.control.security;
+  EXPECT_TRUE(sec.lockout.enabled);
+  EXPECT_EQ(sec.lockout.max_failures, 10u);
+  EXPECT_EQ(sec.lockout.failure_window_s, 60u);
+  EXPECT_EQ(sec.ban_s, 300u);
+  EXPECT_EQ(sec.ban_max_s, 86400u);
+  EXPECT_EQ(d.control.interfaces[0].rate_limit.per_s, 0u);
+  ASSERT_EQ(sec.policy_rules.size(), 4u) << "the scanner signatures are on by default";
+  EXPECT_EQ(sec.policy_rules[0].name, "ua-friendly-scanner");
+  EXPECT_EQ(sec.policy_rules[0].action, parser::PolicyAction::Drop);
+
+  const GatewayConfig c = load_config_string(
+      "[[interface]]\nname = \"access\"\ndevice = \"net_ring0\"\nrole = \"access\"\nipv4 = \"10.201.0.1/24\"\n"
+      "rate_limit = 20\nrate_burst = 40\n"
+      "[auth]\nmax_failures = 5\nfailure_window_s = 30\nuser_max_failures = 3\nuser_throttle_s = 90\nban_s = 60\n"
+      "ban_max_s = 3600\ntrusted_rate_limit = 500\n"
+      "[policy]\ndefault_action = \"ban\"\n"
+      "[[policy.rule]]\nname = \"no-pbx-probes\"\nheader = \"To\"\npattern = \"sip:100@\"\naction = \"tag\"\n"
+      "[[policy.rule]]\nname = \"start-line\"\npattern = \"^OPTIONS sip:[0-9]+@\"\ncaseless = false\n",
+      "test.toml");
+  EXPECT_EQ(c.control.interfaces[0].rate_limit.per_s, 20u);
+  EXPECT_EQ(c.control.interfaces[0].rate_limit.burst, 40u);
+  EXPECT_EQ(c.control.security.lockout.max_failures, 5u);
+  EXPECT_EQ(c.control.security.lockout.failure_window_s, 30u);
+  EXPECT_EQ(c.control.security.lockout.user_max_failures, 3u);
+  EXPECT_EQ(c.control.security.lockout.user_throttle_s, 90u);
+  EXPECT_EQ(c.control.security.ban_s, 60u);
+  EXPECT_EQ(c.control.security.ban_max_s, 3600u);
+  EXPECT_EQ(c.control.security.trusted_rate.per_s, 500u);
+  const auto& rules = c.control.security.policy_rules;
+  ASSERT_EQ(rules.size(), 6u);
+  EXPECT_EQ(rules[3].action, parser::PolicyAction::Ban);
+  EXPECT_EQ(rules[4].id, 5u);
+  EXPECT_EQ(rules[4].name, "no-pbx-probes");
+  EXPECT_EQ(rules[4].header, "To");
+  EXPECT_EQ(rules[4].action, parser::PolicyAction::Tag);
+  EXPECT_EQ(rules[5].id, 6u);
+  EXPECT_EQ(rules[5].action, parser::PolicyAction::Drop);
+  EXPECT_FALSE(rules[5].caseless);
+
+  EXPECT_EQ(load_config_string(kMinimal + "[policy]\ndefault_rules = false\n", "test.toml").control.security.policy_rules.size(), 0u);
+  EXPECT_FALSE(load_config_string(kMinimal + "[auth]\nlockout = false\n", "test.toml").control.security.lockout.enabled);
+}
+
+TEST(ConfigLoader, BadPolicyRulesAreReportedAtTheirTable) {
+  EXPECT_EQ(error_of(kMinimal + "[[policy.rule]]\nname = \"broken\"\npattern = \"(unclosed\"\n"),
+            "test.toml:6:1: policy.rule 'broken': Missing close parenthesis for group started at index 0.");
+  EXPECT_EQ(error_of(kMinimal + "[[policy.rule]]\nname = \"r\"\npattern = \"x\"\naction = \"block\"\n"),
+            "test.toml:9:10: policy.rule.action: expected \"drop\", \"ban\" or \"tag\", got \"block\"");
+  EXPECT_EQ(error_of(kMinimal + "[[policy.rule]]\nname = \"ua-sipcli\"\npattern = \"x\"\n"),
+            "test.toml:7:8: policy.rule.name: 'ua-sipcli' is used twice");
+  EXPECT_EQ(error_of(kMinimal + "[[policy.rule]]\nname = \"r\"\n"), "test.toml:6:1: missing required key 'pattern' in policy.rule");
+  EXPECT_EQ(error_of(kMinimal + "[auth]\nban_s = 600\nban_max_s = 60\n"),
+            "test.toml:8:13: auth.ban_max_s: expected an integer in [600, 31536000], got 60");
+}
+
 TEST(ConfigLoader, SyntaxErrorsKeepTomlsWords) {
   const std::string e = error_of("[eal\n");
   EXPECT_EQ(e.rfind("test.toml:1:", 0), 0u) << e;

@@ -14,7 +14,11 @@ class RegistrarTest : public ::testing::Test {
  protected:
   Location location;
   DigestAuth auth{DigestAuth::Config{"sipedge.test", 300, {DigestAlgorithm::Md5}}, "k"};
-  Registrar registrar{location, auth, RegistrarConfig{3600, 60, 7200, true}};
+  std::vector<IpPrefix> trusted;
+  BanList bans{BanConfig{}, trusted};
+  Lockout lockout{LockoutConfig{false}, bans};
+  GuardedAuth guarded{auth, lockout, [](std::string_view, const IpAddr&) { return false; }};
+  Registrar registrar{location, guarded, RegistrarConfig{3600, 60, 7200, true}};
   uint32_t cseq = 1;
   uint32_t nc = 1;
   std::string nonce;

@@ -23,16 +23,11 @@ struct RecordingSink : BanSink {
   void lifted(const IpAddr& a) override { events.push_back("lift " + a.to_string()); }
 };
 
-BanConfig ban_config() {
-  BanConfig c;
-  c.ban_s = 60;
-  c.ban_max_s = 300;
-  c.never = {*IpPrefix::parse("10.202.0.0/24")};
-  return c;
-}
+BanConfig ban_config() { return BanConfig{60, 300}; }
+const std::vector<IpPrefix> kTrusted{*IpPrefix::parse("10.202.0.0/24")};
 
 TEST(BanList, RepeatOffencesDoubleUpToTheCap) {
-  BanList bans(ban_config());
+  BanList bans(ban_config(), kTrusted);
   RecordingSink sink;
   bans.set_sink(&sink);
   const IpAddr a = ip("203.0.113.9");
@@ -55,7 +50,7 @@ TEST(BanList, RepeatOffencesDoubleUpToTheCap) {
 }
 
 TEST(BanList, CleanSpellForgivesOffences) {
-  BanList bans(ban_config());
+  BanList bans(ban_config(), kTrusted);
   const IpAddr a = ip("2001:db8::7");
   const BanList::Ban* b = bans.ban(a, "x", 0);
   const uint64_t end = b->until_ms;
@@ -69,7 +64,7 @@ TEST(BanList, CleanSpellForgivesOffences) {
 }
 
 TEST(BanList, TrustedNeverBannedAndLiftForgets) {
-  BanList bans(ban_config());
+  BanList bans(ban_config(), kTrusted);
   RecordingSink sink;
   bans.set_sink(&sink);
   EXPECT_EQ(bans.ban(ip("10.202.0.2"), "x", 0), nullptr);
@@ -94,7 +89,7 @@ LockoutConfig lockout_config() {
 }
 
 TEST(Lockout, SourceBannedAtMaxFailuresWithinTheWindowOnly) {
-  BanList bans(ban_config());
+  BanList bans(ban_config(), kTrusted);
   Lockout lock(lockout_config(), bans);
   const IpAddr a = ip("203.0.113.5");
   // Failures spread wider than the window never add up.
@@ -109,7 +104,7 @@ TEST(Lockout, SourceBannedAtMaxFailuresWithinTheWindowOnly) {
 }
 
 TEST(Lockout, TrustedSourceCountsForTheUserButIsNeverBanned) {
-  BanList bans(ban_config());
+  BanList bans(ban_config(), kTrusted);
   Lockout lock(lockout_config(), bans);
   for (int i = 0; i < 10; ++i) EXPECT_FALSE(lock.failed(ip("10.202.0.2"), "1012", 100 * i));
   EXPECT_EQ(bans.size(), 0u);
@@ -117,7 +112,7 @@ TEST(Lockout, TrustedSourceCountsForTheUserButIsNeverBanned) {
 }
 
 TEST(Lockout, UserThrottledByManySourcesThenReleased) {
-  BanList bans(ban_config());
+  BanList bans(ban_config(), kTrusted);
   Lockout lock(lockout_config(), bans);
   // Five sources, one guess each: no source reaches its limit, the user does.
   for (int i = 1; i <= 4; ++i) lock.failed(ip(("198.51.100." + std::to_string(i)).c_str()), "1006", 100);
@@ -135,7 +130,7 @@ TEST(Lockout, UserThrottledByManySourcesThenReleased) {
 }
 
 TEST(Lockout, DisabledCountsNothing) {
-  BanList bans(ban_config());
+  BanList bans(ban_config(), kTrusted);
   LockoutConfig c = lockout_config();
   c.enabled = false;
   Lockout lock(c, bans);

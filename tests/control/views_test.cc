@@ -210,10 +210,10 @@ TEST(Views, ProxyStatsNameEveryCounterOfTheXMacroAndEveryRefusalCause) {
   counters.refusals[static_cast<size_t>(RefusalCause::RelayFull)] = 2;
   const json j = proxy_stats_view(counters);
   EXPECT_EQ(j.dump(),
-            R"({"auth_challenges":0,"auth_failures":0,"calls_answered":0,"calls_ended":0,"calls_forwarded":0,)"
+            R"({"auth_challenges":0,"auth_failures":0,"banned_dropped":0,"calls_answered":0,"calls_ended":0,"calls_forwarded":0,)"
             R"("calls_started":1,"dialog_refused":0,"dropped_responses":3,"forward_refused":0,"forwarded_requests":0,)"
             R"("forwarded_responses":0,"keepalives_sent":0,"local_replies":0,"loops":0,"malformed":0,"media_timeouts":0,)"
-            R"("no_route":0,"redirects_followed":0,"redirects_refused":0,)"
+            R"("no_route":0,"policy_bans":0,"policy_dropped":0,"rate_limited":0,"redirects_followed":0,"redirects_refused":0,)"
             R"("refusals":{"AddressFamily":0,"BadSdp":0,"NoInterface":0,"NoPorts":0,"Overload":0,"RelayFull":2,"RelayRefused":0,)"
             R"("RewriteFailed":0,"TooManyStreams":0},"requests_in":12,)"
             R"("responses_in":0,"retransmissions":0,"ring_timeouts":0,"session_expiries":0,"spirals":0,"stateless_responses":0})");
@@ -241,7 +241,8 @@ TEST_F(ViewsTest, ProxyCommandsAnswerEveryNameSipedgectlSends) {
   parser::HandScanner scanner;
   Proxy proxy{config, transport, media, clock, scanner};
   const CommandSet set = proxy_commands(proxy, media, config, clock);
-  EXPECT_EQ(set.names, (std::vector<std::string>{"ping", "calls", "registrations", "transactions", "flows", "stats"}));
+  EXPECT_EQ(set.names, (std::vector<std::string>{"ping", "calls", "registrations", "transactions", "flows", "stats",
+                                                 "bans", "unban"}));
   const json request = json::object();
   EXPECT_EQ(set.handler("ping", request).dump(), R"({"pong":true})");
   EXPECT_EQ(set.handler("calls", request).dump(), R"({"calls":[],"count":0})");
@@ -252,6 +253,19 @@ TEST_F(ViewsTest, ProxyCommandsAnswerEveryNameSipedgectlSends) {
   EXPECT_EQ(stats["state"].dump(),
             R"({"calls":0,"flows":0,"media_sessions":0,"proxy_contexts":0,"registrations":0,"transactions":0})");
   EXPECT_EQ(stats["proxy"], proxy_stats_view(ProxyCounters{}));
+  EXPECT_EQ(set.handler("bans", request).dump(),
+            R"({"bans":[],"bans_total":0,"count":0,"lifted_total":0,"lockout":{"enabled":true,"failures_total":0,)"
+            R"("lockouts_total":0,"throttled_refusals":0,"throttled_users":0,"throttles_total":0,"tracked_sources":0},)"
+            R"("rate_limited_sources":0})");
+  clock.advance(5000);
+  proxy.bans().ban(*IpAddr::parse("2001:db8::9"), "operator", clock.monotonic_ms());
+  clock.advance(1500);
+  EXPECT_EQ(set.handler("bans", request)["bans"].dump(),
+            R"([{"addr":"2001:db8::9","banned_for_s":300,"expires_in_s":299,"offence":1,"reason":"operator"}])");
+  EXPECT_EQ(set.handler("unban", json{{"addr", "2001:db8::9"}}).dump(), R"({"addr":"2001:db8::9","lifted":true})");
+  EXPECT_EQ(set.handler("unban", json{{"addr", "2001:db8::9"}}).dump(), R"({"addr":"2001:db8::9","lifted":false})");
+  EXPECT_TRUE(set.handler("unban", json{{"addr", "not-an-address"}}).contains("error"));
+  EXPECT_TRUE(set.handler("unban", request).contains("error"));
 }
 
 }  // namespace

@@ -1,0 +1,29 @@
+// control/runtime/ban_mirror.h — control lcore. Keeps the dataplane's BanTable in step with the
+// control plane's BanList, so the lanes drop a banned source's SIP before parsing it. Converts the
+// list's monotonic milliseconds to the lanes' TSC. A ban the table cannot hold (its bucket full) is
+// still enforced by the control plane, and counted here.
+#pragma once
+
+#include <cstdint>
+
+#include "control/security/ban_list.h"
+#include "dataplane/ban_table.h"
+
+namespace sipedge::control {
+
+class BanMirror final : public BanSink {
+ public:
+  BanMirror(dataplane::BanTable& table, uint64_t tsc_hz) : table_(table), tsc_hz_(tsc_hz) {}
+
+  void banned(const IpAddr& addr, uint64_t until_ms, uint64_t now_ms) override;
+  void lifted(const IpAddr& addr) override;
+
+  uint64_t table_full() const noexcept { return table_full_; }
+
+ private:
+  dataplane::BanTable& table_;
+  uint64_t tsc_hz_;
+  uint64_t table_full_ = 0;
+};
+
+}  // namespace sipedge::control
