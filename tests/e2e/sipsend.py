@@ -9,6 +9,8 @@
 #                                          draw exactly a 481 from GW, each ACK nothing
 #   sipsend.py options BIND GW SIZE...     OPTIONS to GW of about SIZE bytes each (the sender's kernel
 #                                          fragments the large ones); each must draw a 200
+#   sipsend.py silent BIND GW UA COUNT     COUNT OPTIONS to GW with User-Agent UA (a scanner's, or from a
+#                                          banned source); none may draw any answer within a second
 #   sipsend.py sink BIND:PORT SECONDS OUT  counts datagrams arriving at BIND:PORT for SECONDS (or until
 #                                          SIGTERM), writes the count to OUT
 import random
@@ -110,6 +112,23 @@ def cmd_options(bind_ip, gw, sizes):
     return 1 if bad else 0
 
 
+def cmd_silent(bind_ip, gw, user_agent, count):
+    gw_ip, gw_port = gw.rsplit(":", 1)
+    s = sock(bind_ip)
+    port = s.getsockname()[1]
+    for n in range(count):
+        msg = ("OPTIONS sip:100@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s:%d;branch=z9hG4bKscan%d%06d;rport\r\n"
+               "Max-Forwards: 70\r\nFrom: \"scan\" <sip:100@%s>;tag=sc%d\r\nTo: \"scan\" <sip:100@%s>\r\n"
+               "Call-ID: scan-%d-%d@%s\r\nCSeq: 1 OPTIONS\r\nUser-Agent: %s\r\nAccept: application/sdp\r\n"
+               "Content-Length: 0\r\n\r\n"
+               % (gw_ip, bind_ip, port, n, random.randrange(10**6), bind_ip, n, bind_ip, n,
+                  random.randrange(10**9), bind_ip, user_agent))
+        s.sendto(msg.encode(), (gw_ip, int(gw_port)))
+    got = answers(s, 1.0)
+    print("silent: %d OPTIONS with User-Agent %r from %s -> %d answers %s" % (count, user_agent, bind_ip, len(got), got[:3]))
+    return 1 if got else 0
+
+
 def cmd_sink(bind, seconds, out):
     ip, port = bind.rsplit(":", 1)
     s = sock(ip, int(port))
@@ -137,6 +156,8 @@ def main(argv):
         return cmd_forge(argv[1], argv[2], argv[3])
     if len(argv) >= 4 and argv[0] == "options":
         return cmd_options(argv[1], argv[2], [int(x) for x in argv[3:]])
+    if len(argv) == 5 and argv[0] == "silent":
+        return cmd_silent(argv[1], argv[2], argv[3], int(argv[4]))
     if len(argv) == 4 and argv[0] == "sink":
         return cmd_sink(argv[1], argv[2], argv[3])
     print(__doc__ or "usage: see the header of tests/e2e/sipsend.py", file=sys.stderr)
