@@ -205,7 +205,7 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
   }
   r.only_keys(root, "top level",
               {"eal", "dataplane", "interface", "sip", "timers", "registrar", "auth", "user", "route", "media", "cdr",
-               "management", "policy"});
+               "management", "policy", "hw"});
   GatewayConfig cfg;
   dataplane::DataplaneConfig& dp = cfg.dataplane;
   control::ControlConfig& cc = cfg.control;
@@ -341,8 +341,12 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
 
   if (const toml::table* s = r.table(root, "sip", "sip")) {
     r.only_keys(*s, "sip", {"domains", "server_header", "user_agent", "default_interface", "forward_max_depth",
-                            "max_redirects", "session_expires_s", "min_se_s", "overload_wait_ms"});
+                            "max_redirects", "session_expires_s", "min_se_s", "overload_wait_ms", "overload_action"});
     cfg.overload_wait_ms = static_cast<uint32_t>(r.integer(*s, "overload_wait_ms", "sip", 200, 0, 10000));
+    const std::string overload_action = r.str(*s, "overload_action", "sip", "reply");
+    if (overload_action != "reply" && overload_action != "drop")
+      r.fail(r.node(*s, "overload_action"), "sip.overload_action: expected \"reply\" (503 + Retry-After) or \"drop\", got \"" + overload_action + "\"");
+    cc.security.overload_drop = overload_action == "drop";
     cc.domains = r.strings(*s, "domains", "sip");
     for (std::string& d : cc.domains)
       for (char& c : d) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
@@ -494,6 +498,11 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
     }
   }
   read_policy(r, root, cc.security);
+  if (const toml::table* h = r.table(root, "hw", "hw")) {
+    r.only_keys(*h, "hw", {"drop_rules", "max_drop_rules"});
+    cfg.nic_drop_rules = r.boolean(*h, "drop_rules", "hw", true);
+    cfg.max_drop_rules = static_cast<uint32_t>(r.integer(*h, "max_drop_rules", "hw", 4096, 0, 1 << 20));
+  }
   if (const toml::table* m = r.table(root, "media", "media")) {
     r.only_keys(*m, "media", {"timeout_s", "strict_source"});
     cc.media.timeout_s = static_cast<uint32_t>(r.integer(*m, "timeout_s", "media", 60, 1, 86400));

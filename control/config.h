@@ -78,6 +78,9 @@ struct SecurityConfig {
   uint32_t ban_s = 300;        // first ban; doubles on each repeat offence
   uint32_t ban_max_s = 86400;  // cap of the doubling
   RateLimit trusted_rate;      // initial requests per trusted source (ControlConfig::trusted)
+  // Overload control: new requests are answered 503 + Retry-After (false), or dropped silently
+  // (true: nothing to send back, the cheapest answer to a flood).
+  bool overload_drop = false;
   // Signature rules (ids 1..N): the dataplane drops on Drop, control bans on Ban, Tag only counts.
   std::vector<parser::PolicyRule> policy_rules;
 };

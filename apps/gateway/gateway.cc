@@ -21,6 +21,7 @@
 #include "control/runtime/rtp_relay_backend.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/media_relay.h"
+#include "hw/drop_rules.h"
 #include "hw/probe.h"
 #include "parser/policy_matcher.h"
 #include "parser/scanner_hand.h"
@@ -38,6 +39,8 @@ struct Gateway::Parts {
   std::unique_ptr<control::RtpRelayBackend> backend;
   std::unique_ptr<control::MediaManager> media;
   std::unique_ptr<control::Proxy> proxy;
+  hw::RteFlowOps flow_ops;
+  std::unique_ptr<hw::DropRules> nic_drops;
   std::unique_ptr<control::BanMirror> ban_mirror;
   std::unique_ptr<control::ManagementServer> management;
   std::unique_ptr<control::ControlLoop> loop;
@@ -77,11 +80,10 @@ Gateway::Gateway(GatewayConfig config) : config_(std::move(config)), parts_(std:
   // What each started port takes of rte_flow, towards the next interface's port (DESIGN §5). Rules
   // are not installed yet: media stays on the software relay whatever the probe finds.
   const size_t n_ifaces = config_.control.interfaces.size();
-  hw::RteFlowOps flow_ops;
   for (size_t i = 0; i < n_ifaces; ++i) {
     const control::InterfaceConfig& in = config_.control.interfaces[i];
     const control::InterfaceConfig& out = config_.control.interfaces[(i + 1) % n_ifaces];
-    p.offload.push_back(hw::probe_port(flow_ops, p.dataplane->iface(in.index).port_id, p.dataplane->iface(out.index).port_id,
+    p.offload.push_back(hw::probe_port(p.flow_ops, p.dataplane->iface(in.index).port_id, p.dataplane->iface(out.index).port_id,
                                        in.sip_port, 0));
   }
   control::NeighbourTable::Config nb;
@@ -94,7 +96,11 @@ Gateway::Gateway(GatewayConfig config) : config_(std::move(config)), parts_(std:
   p.io->set_on_resolved([backend = p.backend.get()](uint16_t iface, const IpAddr& hop) { backend->neighbour_resolved(iface, hop); });
   p.media = std::make_unique<control::MediaManager>(config_.control, *p.backend);
   p.proxy = std::make_unique<control::Proxy>(config_.control, *p.io, *p.media, p.clock, p.scanner);
-  p.ban_mirror = std::make_unique<control::BanMirror>(p.dataplane->bans(), hz);
+  std::vector<uint16_t> drop_ports;
+  for (const hw::PortOffload& o : p.offload)
+    if (o.drop && config_.nic_drop_rules) drop_ports.push_back(o.port_id);
+  p.nic_drops = std::make_unique<hw::DropRules>(p.flow_ops, drop_ports, config_.max_drop_rules);
+  p.ban_mirror = std::make_unique<control::BanMirror>(p.dataplane->bans(), hz, p.nic_drops.get());
   p.proxy->bans().set_sink(p.ban_mirror.get());
 
   if (!config_.control.management_socket.empty()) {
@@ -110,6 +116,11 @@ Gateway::Gateway(GatewayConfig config) : config_(std::move(config)), parts_(std:
           if (cmd == "policy") {
             nlohmann::json v = control::policy_view(config_.control.security.policy_rules, config_.control.interfaces, *p.dataplane);
             v["ban_table"]["full"] = p.ban_mirror->table_full();
+            v["nic_drop_rules"] = {{"enabled", p.nic_drops->enabled()},
+                                   {"addresses", p.nic_drops->addresses()},
+                                   {"refused", p.nic_drops->refused()},
+                                   {"over_budget", p.nic_drops->over_budget()},
+                                   {"last_refusal", p.nic_drops->last_refusal()}};
             return v;
           }
           return proxy_handler(cmd, request);
@@ -138,6 +149,7 @@ Gateway::~Gateway() {
   p.management.reset();
   p.proxy.reset();
   p.ban_mirror.reset();
+  p.nic_drops.reset();  // rules off the ports before they stop
   p.media.reset();
   p.backend.reset();
   p.io.reset();

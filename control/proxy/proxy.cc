@@ -235,7 +235,7 @@ void Proxy::handle_request(const Inbound& in) {
     auto to = parser::to_header(msg);
     if (!to || to->tag().empty()) {
       const Refusal r = refused(refusal(RefusalCause::Overload));
-      reply_stateless(in, r.status, r.reason, r.retry_after_s);
+      if (!config_.security.overload_drop) reply_stateless(in, r.status, r.reason, r.retry_after_s);
       return;
     }
   }

@@ -107,8 +107,8 @@ class Proxy final : public TransactionUser {
   // Ends every call with BYE both ways (graceful shutdown).
   void end_all_calls(std::string_view reason);
   // Overload control: while on, a request without a To tag (one that would start a call, a
-  // registration or a transaction of its own) is answered 503 + Retry-After statelessly, counted as
-  // proxy.refusals.Overload; calls in progress keep being served. The control loop turns it on and
+  // registration or a transaction of its own) is answered 503 + Retry-After statelessly (or dropped
+  // with [sip] overload_action = "drop"), counted as proxy.refusals.Overload; calls in progress keep being served. The control loop turns it on and
   // off from how long messages waited for it (OverloadDetector).
   void set_overloaded(bool on) noexcept { overloaded_ = on; }
   bool overloaded() const noexcept { return overloaded_; }

@@ -8,12 +8,15 @@
 
 #include "control/security/ban_list.h"
 #include "dataplane/ban_table.h"
+#include "hw/drop_rules.h"
 
 namespace sipedge::control {
 
 class BanMirror final : public BanSink {
  public:
-  BanMirror(dataplane::BanTable& table, uint64_t tsc_hz) : table_(table), tsc_hz_(tsc_hz) {}
+  // `nic`: drop rules on the ports that take them, or nullptr.
+  BanMirror(dataplane::BanTable& table, uint64_t tsc_hz, hw::DropRules* nic = nullptr)
+      : table_(table), tsc_hz_(tsc_hz), nic_(nic) {}
 
   void banned(const IpAddr& addr, uint64_t until_ms, uint64_t now_ms) override;
   void lifted(const IpAddr& addr) override;
@@ -23,6 +26,7 @@ class BanMirror final : public BanSink {
  private:
   dataplane::BanTable& table_;
   uint64_t tsc_hz_;
+  hw::DropRules* nic_;
   uint64_t table_full_ = 0;
 };
 

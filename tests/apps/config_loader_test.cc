@@ -45,7 +45,8 @@ TEST(ConfigLoader, DevConfigLoadsBothPlanes) {
 TEST(ConfigLoader, UnknownKeysAreErrorsWithTheirPosition) {
   EXPECT_EQ(error_of(kMinimal + "[sip]\ndomain = [\"x\"]\n"),
             "test.toml:7:10: unknown key 'domain' in [sip] (expected one of: domains, server_header, user_agent, "
-            "default_interface, forward_max_depth, max_redirects, session_expires_s, min_se_s, overload_wait_ms)");
+            "default_interface, forward_max_depth, max_redirects, session_expires_s, min_se_s, overload_wait_ms, "
+            "overload_action)");
   EXPECT_EQ(error_of("[eal]\nmain_lcore = 0\nhugepages = 3\n" + kMinimal).substr(0, 33), "test.toml:3:13: unknown key 'huge");
 }
 
@@ -154,6 +155,14 @@ TEST(ConfigLoader, EdgeSecurityDefaultsAreOnAndEverySettingIsRead) {
 
   EXPECT_EQ(load_config_string(kMinimal + "[policy]\ndefault_rules = false\n", "test.toml").control.security.policy_rules.size(), 0u);
   EXPECT_FALSE(load_config_string(kMinimal + "[auth]\nlockout = false\n", "test.toml").control.security.lockout.enabled);
+  EXPECT_FALSE(sec.overload_drop);
+  EXPECT_TRUE(load_config_string(kMinimal + "[sip]\noverload_action = \"drop\"\n", "test.toml").control.security.overload_drop);
+  EXPECT_EQ(error_of(kMinimal + "[sip]\noverload_action = \"ignore\"\n"),
+            "test.toml:7:19: sip.overload_action: expected \"reply\" (503 + Retry-After) or \"drop\", got \"ignore\"");
+  const GatewayConfig h = load_config_string(kMinimal + "[hw]\ndrop_rules = false\nmax_drop_rules = 10\n", "test.toml");
+  EXPECT_FALSE(h.nic_drop_rules);
+  EXPECT_EQ(h.max_drop_rules, 10u);
+  EXPECT_TRUE(d.nic_drop_rules);
 }
 
 TEST(ConfigLoader, BadPolicyRulesAreReportedAtTheirTable) {

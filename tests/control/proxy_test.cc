@@ -468,6 +468,20 @@ TEST_F(ProxyTest, OverloadRefusesNewRequestsStatelesslyAndKeepsCallsInProgressGo
   EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 100 Trying");
 }
 
+// [sip] overload_action = "drop": the same refusals, counted, with nothing sent back.
+TEST_F(ProxyTest, OverloadCanDropInsteadOfAnswering) {
+  config.security.overload_drop = true;
+  proxy.set_overloaded(true);
+  deliver(invite(""), kAlice);
+  deliver(register_request("1006", kAlice, 9, "", ""), kAlice);
+  EXPECT_TRUE(wire.sent.empty());
+  EXPECT_EQ(proxy.counters().refusals[static_cast<size_t>(RefusalCause::Overload)], 2u);
+  EXPECT_EQ(proxy.transactions().size(), 0u);
+  proxy.set_overloaded(false);
+  deliver(invite(""), kAlice);
+  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 100 Trying");
+}
+
 // [sip] server_header = "": sipedge's own responses (stateful, stateless, challenges, refusals)
 // name no implementation; by default they say Server: sipedge.
 TEST_F(ProxyTest, AnEmptyServerHeaderSettingHidesTheImplementation) {

@@ -353,7 +353,9 @@ std::optional<uint16_t> FlowEmulator::apply(uint16_t port_id, rte_mbuf* m) {
       case RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT:
         egress = reinterpret_cast<const rte_flow_action_ethdev*>(conf.data())->port_id;
         break;
-      case RTE_FLOW_ACTION_TYPE_DROP: return std::nullopt;
+      case RTE_FLOW_ACTION_TYPE_DROP:
+        ++dropped_;
+        return std::nullopt;
       default: break;  // COUNT, AGE: bookkeeping only; QUEUE: a hairpin this emulator does not peer
     }
   }

@@ -45,6 +45,8 @@ class FlowEmulator final : public hw::FlowOps {
   // port it sends to, or nullopt when no rule matched (the packet goes to the software path).
   std::optional<uint16_t> apply(uint16_t port_id, rte_mbuf* m);
   size_t rules() const noexcept;
+  // Packets a DROP rule took (apply() returned nullopt for them, as for no match).
+  size_t dropped() const noexcept { return dropped_; }
   // A port reset: every rule of `port_id` is gone, as the NIC forgets them.
   void reset_port(uint16_t port_id);
 
@@ -53,6 +55,7 @@ class FlowEmulator final : public hw::FlowOps {
   FlowCaps caps_;
   size_t max_rules_;
   std::vector<Rule*> rules_;
+  size_t dropped_ = 0;
 };
 
 }  // namespace sipedge::test
