@@ -205,7 +205,7 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
   }
   r.only_keys(root, "top level",
               {"eal", "dataplane", "interface", "sip", "timers", "registrar", "auth", "user", "route", "media", "cdr",
-               "management", "policy", "hw"});
+               "management", "policy", "hw", "metrics"});
   GatewayConfig cfg;
   dataplane::DataplaneConfig& dp = cfg.dataplane;
   control::ControlConfig& cc = cfg.control;
@@ -515,6 +515,12 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
   if (const toml::table* m = r.table(root, "management", "management")) {
     r.only_keys(*m, "management", {"socket"});
     cc.management_socket = r.str(*m, "socket", "management");
+  }
+  if (const toml::table* m = r.table(root, "metrics", "metrics")) {
+    r.only_keys(*m, "metrics", {"listen"});
+    cc.metrics_listen = r.str(*m, "listen", "metrics");
+    if (!cc.metrics_listen.empty() && !parse_endpoint(cc.metrics_listen))
+      r.fail(r.node(*m, "listen"), "metrics.listen: expected \"ADDRESS:PORT\" like \"127.0.0.1:9100\", got \"" + cc.metrics_listen + "\"");
   }
   if (cc.default_interface.empty())
     for (const control::InterfaceConfig& i : cc.interfaces)

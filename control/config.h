@@ -111,6 +111,7 @@ struct ControlConfig {
   std::string user_agent = "sipedge";  // Server header of sipedge's own responses; "" omits it
   std::string cdr_path;              // JSON lines; empty = no CDR file
   std::string management_socket;     // Unix socket path of the JSON management API
+  std::string metrics_listen;        // "ADDRESS:PORT" of the Prometheus endpoint; empty = none
 
   // The interface with this dataplane index / this name, or nullptr.
   const InterfaceConfig* interface(uint16_t index) const noexcept {

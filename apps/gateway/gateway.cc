@@ -10,6 +10,8 @@
 
 #include "common/clock.h"
 #include "control/api/management_server.h"
+#include "control/api/metrics.h"
+#include "control/api/metrics_server.h"
 #include "control/api/proxy_commands.h"
 #include "control/media/media_manager.h"
 #include "control/proxy/proxy.h"
@@ -43,6 +45,7 @@ struct Gateway::Parts {
   std::unique_ptr<hw::DropRules> nic_drops;
   std::unique_ptr<control::BanMirror> ban_mirror;
   std::unique_ptr<control::ManagementServer> management;
+  std::unique_ptr<control::MetricsServer> metrics;
   std::unique_ptr<control::ControlLoop> loop;
   std::vector<hw::PortOffload> offload;  // [interface index]
 };
@@ -131,6 +134,18 @@ Gateway::Gateway(GatewayConfig config) : config_(std::move(config)), parts_(std:
                                p.management->error());
   }
 
+  if (!config_.control.metrics_listen.empty()) {
+    p.metrics = std::make_unique<control::MetricsServer>([&p, this] {
+      control::PromText out;
+      control::control_metrics(out, *p.proxy, *p.media, p.clock.monotonic_ms());
+      control::dataplane_metrics(out, config_.control.interfaces, *p.dataplane, *p.media_relay, *p.table,
+                                 config_.control.security.policy_rules);
+      return out.take();
+    });
+    if (!p.metrics->open(config_.control.metrics_listen))
+      throw std::runtime_error("cannot serve metrics on " + config_.control.metrics_listen + ": " + p.metrics->error());
+  }
+
   control::ControlLoop::Timing timing;
   timing.idle_check_tsc = hz * config_.idle_check_s;
   timing.media_timeout_tsc = hz * config_.control.media.timeout_s;
@@ -139,13 +154,18 @@ Gateway::Gateway(GatewayConfig config) : config_(std::move(config)), parts_(std:
   // Out of overload once bursts wait a quarter of what put it in (hysteresis).
   timing.overload_enter_tsc = hz / 1000 * config_.overload_wait_ms;
   timing.overload_leave_tsc = timing.overload_enter_tsc / 4;
+  // ... or once half the ring waits (SIP items run out at about a full ring, and then the dataplane
+  // drops unseen); off below a sixteenth.
+  timing.overload_enter_backlog = p.io->sip_ring_capacity() / 2;
+  timing.overload_leave_backlog = p.io->sip_ring_capacity() / 16;
   p.loop = std::make_unique<control::ControlLoop>(
-      control::ControlLoop::Parts{*p.dataplane, *p.io, *p.proxy, *p.table, p.management.get()}, timing);
+      control::ControlLoop::Parts{*p.dataplane, *p.io, *p.proxy, *p.table, p.management.get(), p.metrics.get()}, timing);
 }
 
 Gateway::~Gateway() {
   Parts& p = *parts_;
   p.loop.reset();
+  p.metrics.reset();
   p.management.reset();
   p.proxy.reset();
   p.ban_mirror.reset();

@@ -55,6 +55,10 @@ struct Proxy::Context {
   uint32_t diversions_in = 0;
   std::vector<std::string> forwarded_from;
   uint32_t redirects = 0;
+  // Call-setup latency of an initial INVITE (monotonic µs when it was forwarded; 0: not measured)
+  // and whether its first 18x was measured already.
+  uint64_t setup_start_us = 0;
+  bool ringing_measured = false;
 };
 
 }  // namespace sipedge::control

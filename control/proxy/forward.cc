@@ -218,6 +218,7 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
     calls_.set_media(call, media_.create(in.iface, ctx->targets.front().iface));
     ctx->media = call.media;
     ctx->media_from = static_cast<int>(MediaSide::Caller);
+    ctx->setup_start_us = clock_.monotonic_us();
     ++counters_.calls_started;
   }
   Context& ref = *ctx;

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "control/latency_histogram.h"
 #include "control/auth/digest.h"
 #include "control/config.h"
 #include "control/dialog/call_table.h"
@@ -131,6 +132,9 @@ class Proxy final : public TransactionUser {
   const Lockout& lockout() const noexcept { return lockout_; }
   const GuardedAuth& guarded_auth() const noexcept { return guarded_auth_; }
   const RateLimiter& rate_limiter() const noexcept { return rate_limiter_; }
+  // Call setup: from forwarding an initial INVITE to relaying its first 18x, and to its 2xx.
+  const LatencyHistogram& setup_ringing() const noexcept { return setup_ringing_; }
+  const LatencyHistogram& setup_answer() const noexcept { return setup_answer_; }
   const CallTable& calls() const noexcept { return calls_; }
   size_t context_count() const noexcept { return contexts_.size(); }
   const TransportCounters& transport_counters() const noexcept { return transport_.counters(); }
@@ -278,6 +282,7 @@ class Proxy final : public TransactionUser {
   CallTable calls_;
   RouteToken route_token_;
   ProxyCounters counters_;
+  LatencyHistogram setup_ringing_, setup_answer_;
   bool overloaded_ = false;
   uint64_t next_context_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<Context>> contexts_;

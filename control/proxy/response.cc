@@ -207,6 +207,10 @@ void Proxy::on_response(TxnId client, const Inbound& in) {
   }
   if (status < 200) {
     if (call && ctx.initial && call->state == CallState::Trying && to && !to->tag().empty()) call->state = CallState::Early;
+    if (ctx.setup_start_us && !ctx.ringing_measured && status > 100) {
+      ctx.ringing_measured = true;
+      setup_ringing_.observe_us(clock_.monotonic_us() - ctx.setup_start_us);
+    }
     // §16.7 step 2: a provisional restarts Timer C (the no-answer time keeps running).
     if (client == ctx.client && ctx.invite) ctx.timer_c_due_ms = clock_.monotonic_ms() + uint64_t{config_.timer_c_s} * 1000;
     txns_.respond(ctx.server, status, std::move(*bytes));
@@ -223,6 +227,7 @@ void Proxy::on_response(TxnId client, const Inbound& in) {
       call->answer_ms = clock_.wall_ms();
       call->final_status = status;
       ++counters_.calls_answered;
+      if (ctx.setup_start_us) setup_answer_.observe_us(clock_.monotonic_us() - ctx.setup_start_us);
     }
     if (call && (ctx.invite || ctx.method == "UPDATE")) {
       // A session refresh (or the first answer): the interval starts again (RFC 4028 §10).

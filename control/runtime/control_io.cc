@@ -69,6 +69,10 @@ unsigned ControlIo::receive_sip(std::span<dataplane::SipItem*> out) noexcept {
   return dataplane::receive_sip(shared_, out);
 }
 
+uint32_t ControlIo::sip_backlog() const noexcept { return rte_ring_count(shared_.sip_ring); }
+
+uint32_t ControlIo::sip_ring_capacity() const noexcept { return rte_ring_get_capacity(shared_.sip_ring); }
+
 void ControlIo::release(dataplane::SipItem* item) noexcept { dataplane::release_sip(shared_, item); }
 
 SendResult ControlIo::transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) {

@@ -38,6 +38,9 @@ class ControlIo final : public SipTransport, public NextHops {
 
   // Up to out.size() scanned messages from the workers; the caller owns them until release().
   unsigned receive_sip(std::span<dataplane::SipItem*> out) noexcept;
+  // SIP messages waiting in the ring now, and how many it holds at most.
+  uint32_t sip_backlog() const noexcept;
+  uint32_t sip_ring_capacity() const noexcept;
   // Frees the item's mbuf and returns the item to its pool.
   void release(dataplane::SipItem* item) noexcept;
 

@@ -18,7 +18,10 @@ constexpr uint32_t kSweepSlots = 65536;
 }  // namespace
 
 ControlLoop::ControlLoop(Parts parts, Timing timing)
-    : parts_(parts), timing_(timing), overload_(timing.overload_enter_tsc, timing.overload_leave_tsc) {}
+    : parts_(parts),
+      timing_(timing),
+      overload_(timing.overload_enter_tsc, timing.overload_leave_tsc, timing.overload_enter_backlog,
+                timing.overload_leave_backlog) {}
 
 unsigned ControlLoop::drain_sip(uint64_t now_tsc) {
   dataplane::SipItem* items[kSipBurst];
@@ -28,7 +31,7 @@ unsigned ControlLoop::drain_sip(uint64_t now_tsc) {
   uint64_t longest_wait = 0;
   for (unsigned i = 0; i < n; ++i)
     if (now_tsc > items[i]->rx_tsc) longest_wait = std::max(longest_wait, now_tsc - items[i]->rx_tsc);
-  parts_.proxy.set_overloaded(overload_.on_burst(n, longest_wait));
+  parts_.proxy.set_overloaded(overload_.on_burst(n, longest_wait, n ? parts_.io.sip_backlog() : 0));
   for (unsigned i = 0; i < n; ++i) {
     dataplane::SipItem* item = items[i];
     const Inbound in{item->msg, Endpoint{item->src, item->src_port}, Endpoint{item->dst, item->dst_port}, item->iface};
@@ -60,6 +63,7 @@ unsigned ControlLoop::poll_once(uint64_t now_tsc) {
     parts_.table.reclaim();
   }
   if (parts_.management) work += parts_.management->poll();
+  if (parts_.metrics) work += parts_.metrics->poll();
   work += parts_.io.poll(now_tsc);
 
   if (stop_requested_.load(std::memory_order_relaxed)) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 
 #include "control/api/management_server.h"
+#include "control/api/metrics_server.h"
 #include "control/media/media_manager.h"
 #include "control/overload_detector.h"
 #include "control/proxy/proxy.h"
@@ -28,6 +29,7 @@ class ControlLoop {
     Proxy& proxy;
     relay::FlowTable& table;
     ManagementServer* management = nullptr;  // none in tests
+    MetricsServer* metrics = nullptr;        // none unless [metrics] listen is set
   };
   struct Timing {
     uint64_t idle_check_tsc;     // how often the relay is swept for silent flows
@@ -38,6 +40,10 @@ class ControlLoop {
     // turns it on (0: never); bursts that waited less than overload_leave_tsc turn it off.
     uint64_t overload_enter_tsc = 0;
     uint64_t overload_leave_tsc = 0;
+    // ... or this many messages still wait in the ring after a burst (0: the wait alone decides);
+    // off again needs the backlog at most overload_leave_backlog.
+    uint32_t overload_enter_backlog = 0;
+    uint32_t overload_leave_backlog = 0;
   };
 
   ControlLoop(Parts parts, Timing timing);

@@ -53,4 +53,43 @@ nlohmann::json policy_view(const std::vector<parser::PolicyRule>& rules, const s
           {"ban_table", {{"size", dp.bans().size()}, {"capacity", dp.bans().capacity()}}}};
 }
 
+void dataplane_metrics(PromText& out, const std::vector<InterfaceConfig>& interfaces, dataplane::Dataplane& dp,
+                       const dataplane::MediaRelay& relay, const relay::FlowTable& table,
+                       const std::vector<parser::PolicyRule>& rules) {
+  out.family("sipedge_dataplane_events_total", "counter", "Packet events per interface, summed over every lcore.");
+  for (const InterfaceConfig& i : interfaces)
+    for (unsigned e = 0; e < dataplane::kEventCount; ++e) {
+      const auto ev = static_cast<dataplane::Event>(e);
+      out.sample("sipedge_dataplane_events_total", label("interface", i.name) + "," + label("event", dataplane::event_name(ev)),
+                 dp.total(i.index, ev));
+    }
+  out.family("sipedge_dataplane_drops_total", "counter", "Packets dropped per interface and reason, summed over every lcore.");
+  for (const InterfaceConfig& i : interfaces)
+    for (unsigned d = 0; d < dataplane::kDropCount; ++d) {
+      const auto dr = static_cast<dataplane::Drop>(d);
+      out.sample("sipedge_dataplane_drops_total", label("interface", i.name) + "," + label("reason", dataplane::drop_name(dr)),
+                 dp.total(i.index, dr));
+    }
+  const relay::RelayTotals t = relay.totals();
+  out.family("sipedge_relay_rx_packets_total", "counter", "Media packets the relay received.");
+  out.sample("sipedge_relay_rx_packets_total", "", t.rx_packets);
+  out.family("sipedge_relay_forwarded_packets_total", "counter", "Media packets the relay forwarded.");
+  out.sample("sipedge_relay_forwarded_packets_total", "", t.forwarded_packets);
+  out.family("sipedge_relay_forwarded_bytes_total", "counter", "Media bytes the relay forwarded.");
+  out.sample("sipedge_relay_forwarded_bytes_total", "", t.forwarded_bytes);
+  out.family("sipedge_relay_drops_total", "counter", "Media packets the relay dropped, by reason.");
+  for (size_t d = 0; d < relay::kRelayDropCount; ++d)
+    out.sample("sipedge_relay_drops_total", label("reason", relay::relay_drop_name(static_cast<relay::RelayDrop>(d))), t.drops[d]);
+  out.family("sipedge_relay_table_flows", "gauge", "Flow directions in the relay's table.");
+  out.sample("sipedge_relay_table_flows", "", static_cast<uint64_t>(table.size()));
+  out.family("sipedge_policy_hits_total", "counter", "Messages each signature rule matched.");
+  for (const parser::PolicyRule& r : rules) {
+    uint64_t hits = 0;
+    for (unsigned l = 0; l <= dp.worker_count(); ++l) hits += dp.lcore_counters(l).policy_hits[r.id].get();
+    out.sample("sipedge_policy_hits_total", label("rule", r.name), hits);
+  }
+  out.family("sipedge_ban_table_entries", "gauge", "Banned addresses in the lanes' table.");
+  out.sample("sipedge_ban_table_entries", "", static_cast<uint64_t>(dp.bans().size()));
+}
+
 }  // namespace sipedge::control

@@ -7,6 +7,7 @@
 
 #include <vector>
 
+#include "control/api/metrics.h"
 #include "control/config.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/media_relay.h"
@@ -24,5 +25,11 @@ nlohmann::json dataplane_view(const std::vector<InterfaceConfig>& interfaces, co
 // (Drop::Banned) over every interface, and "ban_table":{"size","capacity"}.
 nlohmann::json policy_view(const std::vector<parser::PolicyRule>& rules, const std::vector<InterfaceConfig>& interfaces,
                            dataplane::Dataplane& dp);
+
+// Prometheus samples of the dataplane: events and drops per interface, relay totals and flows,
+// signature-rule hits, the lanes' ban table.
+void dataplane_metrics(PromText& out, const std::vector<InterfaceConfig>& interfaces, dataplane::Dataplane& dp,
+                       const dataplane::MediaRelay& relay, const relay::FlowTable& table,
+                       const std::vector<parser::PolicyRule>& rules);
 
 }  // namespace sipedge::control

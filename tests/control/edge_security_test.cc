@@ -38,9 +38,10 @@ class EdgeSecurity : public ProxyTest {
     return first_line(wire.pop().bytes);
   }
   std::string options_from(const Endpoint& from, const std::string& extra = "") {
+    const std::string n = std::to_string(nc++);
     deliver("OPTIONS sip:sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP " + from.to_string() +
-                ";branch=z9hG4bKopt" + std::to_string(nc++) + "\r\nMax-Forwards: 70\r\nFrom: <sip:probe@x>;tag=p\r\n"
-                "To: <sip:sipedge.test>\r\nCall-ID: opt-" + std::to_string(nc) + "\r\nCSeq: 1 OPTIONS\r\n" + extra +
+                ";branch=z9hG4bKopt" + n + "\r\nMax-Forwards: 70\r\nFrom: <sip:probe@x>;tag=p\r\n"
+                "To: <sip:sipedge.test>\r\nCall-ID: opt-" + n + "\r\nCSeq: 1 OPTIONS\r\n" + extra +
                 "Content-Length: 0\r\n\r\n",
             from);
     return wire.sent.empty() ? "" : first_line(wire.pop().bytes);

@@ -22,9 +22,21 @@ TEST(OverloadDetector, EntersPastTheEnterWaitAndLeavesBelowTheLeaveWaitOrOnAnEmp
   EXPECT_EQ(d.episodes(), 2u);
 }
 
+TEST(OverloadDetector, ADeepRingTurnsItOnWhateverTheWait) {
+  OverloadDetector d(200, 50, 512, 64);
+  EXPECT_FALSE(d.on_burst(32, 10, 511));
+  EXPECT_TRUE(d.on_burst(32, 10, 512)) << "half the ring waiting: behind, though no message waited long";
+  EXPECT_TRUE(d.on_burst(32, 10, 65)) << "short waits but still a backlog: stays on";
+  EXPECT_TRUE(d.on_burst(32, 60, 10)) << "a small backlog that waited past the leave time: stays on";
+  EXPECT_FALSE(d.on_burst(32, 10, 64));
+  EXPECT_EQ(d.episodes(), 1u);
+  OverloadDetector no_depth(200, 50);
+  EXPECT_FALSE(no_depth.on_burst(32, 10, 100000));
+}
+
 TEST(OverloadDetector, ZeroEnterWaitNeverTurnsItOn) {
-  OverloadDetector d(0, 0);
-  EXPECT_FALSE(d.on_burst(32, UINT64_MAX));
+  OverloadDetector d(0, 0, 512, 64);
+  EXPECT_FALSE(d.on_burst(32, UINT64_MAX, 1024));
   EXPECT_EQ(d.episodes(), 0u);
 }
 

@@ -1,0 +1,113 @@
+// control/api/metrics.cc — control lcore. See metrics.h.
+#include "control/api/metrics.h"
+
+#include <cstdio>
+
+namespace sipedge::control {
+
+std::string label(std::string_view name, std::string_view value) {
+  std::string s(name);
+  s += "=\"";
+  for (char c : value) {
+    if (c == '\\' || c == '"') s += '\\';
+    if (c == '\n') {
+      s += "\\n";
+      continue;
+    }
+    s += c;
+  }
+  s += '"';
+  return s;
+}
+
+void PromText::family(std::string_view name, std::string_view type, std::string_view help) {
+  out_.append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out_.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+}
+
+void PromText::head(std::string_view name, std::string_view labels) {
+  out_.append(name);
+  if (!labels.empty()) out_.append("{").append(labels).append("}");
+  out_ += ' ';
+}
+
+void PromText::sample(std::string_view name, std::string_view labels, uint64_t value) {
+  head(name, labels);
+  out_.append(std::to_string(value)).append("\n");
+}
+
+void PromText::sample(std::string_view name, std::string_view labels, double value) {
+  head(name, labels);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", value);
+  out_.append(buf).append("\n");
+}
+
+void PromText::histogram(std::string_view name, std::string_view labels, const LatencyHistogram& h) {
+  const std::string sep = labels.empty() ? "" : std::string(labels) + ",";
+  const std::string bucket = std::string(name) + "_bucket";
+  for (size_t i = 0; i < LatencyHistogram::kBoundsUs.size(); ++i) {
+    char le[32];
+    std::snprintf(le, sizeof le, "%g", static_cast<double>(LatencyHistogram::kBoundsUs[i]) / 1e6);
+    sample(bucket, sep + label("le", le), h.cumulative(i));
+  }
+  sample(bucket, sep + label("le", "+Inf"), h.count());
+  sample(std::string(name) + "_sum", labels, static_cast<double>(h.sum_us()) / 1e6);
+  sample(std::string(name) + "_count", labels, h.count());
+}
+
+void control_metrics(PromText& out, const Proxy& proxy, const MediaManager& media, uint64_t now_ms) {
+  const ProxyCounters& c = proxy.counters();
+  out.family("sipedge_calls_total", "counter", "Calls started: initial INVITEs forwarded.");
+  out.sample("sipedge_calls_total", "", c.calls_started);
+  out.family("sipedge_calls_answered_total", "counter", "Calls that got a 2xx.");
+  out.sample("sipedge_calls_answered_total", "", c.calls_answered);
+  out.family("sipedge_calls_ended_total", "counter", "Calls ended (one CDR each).");
+  out.sample("sipedge_calls_ended_total", "", c.calls_ended);
+#define SIPEDGE_PROM_PROXY_COUNTER(name, text)                     \
+  out.family("sipedge_proxy_" #name "_total", "counter", text "."); \
+  out.sample("sipedge_proxy_" #name "_total", "", c.name);
+  SIPEDGE_PROXY_COUNTERS(SIPEDGE_PROM_PROXY_COUNTER)
+#undef SIPEDGE_PROM_PROXY_COUNTER
+  out.family("sipedge_proxy_refusals_total", "counter", "Requests and answers sipedge could not pass on, by cause.");
+  for (size_t i = 0; i < kRefusalCauseCount; ++i)
+    out.sample("sipedge_proxy_refusals_total", label("cause", refusal_name(static_cast<RefusalCause>(i))), c.refusals[i]);
+
+  out.family("sipedge_calls", "gauge", "Calls in progress.");
+  out.sample("sipedge_calls", "", static_cast<uint64_t>(proxy.calls().size()));
+  out.family("sipedge_transactions", "gauge", "SIP transactions alive.");
+  out.sample("sipedge_transactions", "", static_cast<uint64_t>(proxy.transactions().size()));
+  out.family("sipedge_registrations", "gauge", "Registered contacts.");
+  out.sample("sipedge_registrations", "", static_cast<uint64_t>(proxy.location().size()));
+  out.family("sipedge_media_sessions", "gauge", "Media sessions anchored.");
+  out.sample("sipedge_media_sessions", "", static_cast<uint64_t>(media.session_count()));
+  out.family("sipedge_media_flows", "gauge", "Relay flows installed.");
+  out.sample("sipedge_media_flows", "", static_cast<uint64_t>(media.flow_count()));
+  out.family("sipedge_overloaded", "gauge", "1 while overload control refuses new requests.");
+  out.sample("sipedge_overloaded", "", uint64_t{proxy.overloaded() ? 1u : 0u});
+
+  out.family("sipedge_bans", "gauge", "Source addresses banned now.");
+  out.sample("sipedge_bans", "", static_cast<uint64_t>(proxy.bans().size()));
+  out.family("sipedge_bans_total", "counter", "Bans imposed (brute force, signature rules).");
+  out.sample("sipedge_bans_total", "", proxy.bans().bans_total());
+  const Lockout& l = proxy.lockout();
+  out.family("sipedge_auth_failures_total", "counter", "Digest responses that failed verification.");
+  out.sample("sipedge_auth_failures_total", "", l.failures_total());
+  out.family("sipedge_auth_lockouts_total", "counter", "Sources banned for too many failed digest responses.");
+  out.sample("sipedge_auth_lockouts_total", "", l.lockouts_total());
+  out.family("sipedge_auth_throttled_users", "gauge", "Users whose credentials are refused from unregistered addresses now.");
+  out.sample("sipedge_auth_throttled_users", "", static_cast<uint64_t>(l.throttled_users(now_ms)));
+
+  const TransportCounters& t = proxy.transport_counters();
+  out.family("sipedge_sip_sent_total", "counter", "SIP datagrams queued for the wire.");
+  out.sample("sipedge_sip_sent_total", "", t.sent);
+  out.family("sipedge_sip_send_failed_total", "counter", "SIP datagrams dropped for a passing shortage.");
+  out.sample("sipedge_sip_send_failed_total", "", t.failed);
+
+  out.family("sipedge_call_setup_seconds", "histogram",
+             "Initial INVITE forwarded to its first 18x (stage ringing) or its 2xx (stage answer) relayed.");
+  out.histogram("sipedge_call_setup_seconds", label("stage", "ringing"), proxy.setup_ringing());
+  out.histogram("sipedge_call_setup_seconds", label("stage", "answer"), proxy.setup_answer());
+}
+
+}  // namespace sipedge::control
