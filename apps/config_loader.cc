@@ -343,6 +343,7 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
     r.only_keys(*s, "sip", {"domains", "server_header", "user_agent", "default_interface", "forward_max_depth",
                             "max_redirects", "session_expires_s", "min_se_s", "overload_wait_ms", "overload_action"});
     cfg.overload_wait_ms = static_cast<uint32_t>(r.integer(*s, "overload_wait_ms", "sip", 200, 0, 10000));
+    if (cfg.overload_wait_ms == 0) dp.shed_backlog = 0;  // overload control off: no shedding either
     const std::string overload_action = r.str(*s, "overload_action", "sip", "reply");
     if (overload_action != "reply" && overload_action != "drop")
       r.fail(r.node(*s, "overload_action"), "sip.overload_action: expected \"reply\" (503 + Retry-After) or \"drop\", got \"" + overload_action + "\"");

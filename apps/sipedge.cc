@@ -1,6 +1,6 @@
 // apps/sipedge.cc — the gateway executable: `sipedge --config FILE`. Loads the configuration
 // (errors name file:line:col), starts EAL, runs the gateway until SIGINT/SIGTERM, then ends every
-// call with BYE and exits cleanly.
+// call with BYE and exits cleanly. SIGHUP rereads the configuration (what may change live).
 #include <rte_eal.h>
 
 #include <CLI/CLI.hpp>
@@ -19,6 +19,10 @@ sipedge::apps::Gateway* g_gateway = nullptr;
 
 void on_signal(int) {
   if (g_gateway) g_gateway->request_stop();
+}
+
+void on_hangup(int) {
+  if (g_gateway) g_gateway->request_reload();
 }
 
 }  // namespace
@@ -51,10 +55,11 @@ int main(int argc, char** argv) {
   }
   int status = 0;
   try {
-    sipedge::apps::Gateway gateway(std::move(config));
+    sipedge::apps::Gateway gateway(std::move(config), config_path);
     g_gateway = &gateway;
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
+    std::signal(SIGHUP, on_hangup);
     gateway.run();
     g_gateway = nullptr;
   } catch (const std::exception& e) {

@@ -246,6 +246,7 @@ int main(int argc, char** argv) {
   CLI::App* unban = app.add_subcommand("unban", "lift the ban on an address now (its offence count is forgotten too)");
   unban->add_option("ADDR", unban_addr, "IPv4 or IPv6 address")->required();
   app.add_subcommand("policy", "signature rules (scanner User-Agents and the operator's) with their hits");
+  app.add_subcommand("reload", "reread the configuration file: users, routes, trusted prefixes, timers, security settings");
   CLI::App* raw = app.add_subcommand("raw", "send any command; PARAMS is a JSON object merged into the request");
   std::string raw_cmd;
   std::string raw_params;
@@ -313,6 +314,8 @@ int main(int argc, char** argv) {
     print_bans(answer);
   } else if (cmd == "policy") {
     print_policy(answer);
+  } else if (cmd == "reload") {
+    fmt::print("reloaded {}\n", cell(answer, "reloaded"));
   } else if (cmd == "unban") {
     fmt::print("{}: {}\n", cell(answer, "addr"), cell(answer, "lifted") == "true" ? "ban lifted" : "was not banned");
   } else if (cmd == "flows" || cmd == "stats" || cmd == "dataplane" || cmd == "hw") {

@@ -24,7 +24,11 @@ class OverloadDetector {
   // messages left in the ring after it. Returns the state after it.
   bool on_burst(unsigned n, uint64_t longest_wait, uint32_t backlog = 0) noexcept {
     if (enter_ == 0) return false;
-    const bool deep = enter_backlog_ != 0 && backlog >= enter_backlog_;
+    // Deep on two bursts in a row and not draining: a backlog left by a moment the lcore was away
+    // (descheduled) shrinks burst after burst; one that arrivals keep up with is overload.
+    const bool deep = enter_backlog_ != 0 && backlog >= enter_backlog_ && last_backlog_ >= enter_backlog_ &&
+                      backlog >= last_backlog_;
+    last_backlog_ = backlog;
     if (n == 0 || (longest_wait < leave_ && backlog <= leave_backlog_)) {
       on_ = false;
     } else if ((longest_wait > enter_ || deep) && !on_) {
@@ -42,6 +46,7 @@ class OverloadDetector {
   uint64_t leave_;
   uint32_t enter_backlog_;
   uint32_t leave_backlog_;
+  uint32_t last_backlog_ = 0;
   bool on_ = false;
   uint64_t episodes_ = 0;
 };

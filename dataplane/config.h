@@ -85,6 +85,10 @@ struct DataplaneConfig {
   uint32_t ban_table = 16384;      // banned source addresses the lanes can drop before parsing
   uint32_t sip_items = 1023;       // SIP messages in flight to control
   uint32_t control_ring_size = 1024;
+  // Overload shedding: while this many SIP messages wait in the control ring, lanes drop requests
+  // that would start something new (no To tag; not ACK or CANCEL) before they take a slot, so the
+  // responses and in-dialog requests of calls in progress still get in. 0 = off.
+  uint32_t shed_backlog = 768;
   // IP reassembly (RFC 791 §3.2, RFC 8200 §4.5): per-worker table.
   uint32_t reassembly_flows = 1024;
   uint32_t reassembly_timeout_ms = 2000;

@@ -61,7 +61,8 @@ using parser::kMaxPolicyRules;  // signature rules: one hit counter per rule id
   X(FragmentFailed, "control send: fragmentation failed (DF, pool exhausted)")     \
   X(NoBuffer, "mbuf pool exhausted")                                               \
   X(Banned, "SIP from a banned source address (dropped before parsing)")           \
-  X(PolicyDrop, "SIP matching a signature rule with action drop")
+  X(PolicyDrop, "SIP matching a signature rule with action drop")                 \
+  X(Shed, "new request dropped: control ring past the shedding depth (overload)")
 
 enum class Event : uint8_t {
 #define SIPEDGE_DP_ENUM(name, desc) name,

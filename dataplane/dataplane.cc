@@ -50,6 +50,7 @@ Dataplane::Dataplane(const DataplaneConfig& cfg, const parser::Scanner& scanner)
   for (uint16_t p : cfg.sip_ports) {
     shared_.sip_ports.set(p);
   }
+  shared_.shed_backlog = cfg.shed_backlog;
   shared_.media_min = cfg.media_port_min;
   shared_.media_max = cfg.media_port_max;
   shared_.tsc_hz = rte_get_tsc_hz();

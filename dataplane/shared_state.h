@@ -38,6 +38,7 @@ struct SharedState {
   uint16_t media_max = 0;
 
   rte_ring* sip_ring = nullptr;        // SipItem*: workers (MP) -> control (SC)
+  uint32_t shed_backlog = 0;           // DataplaneConfig::shed_backlog
   rte_ring* neighbour_ring = nullptr;  // rte_mbuf* (ARP replies, NAs): workers (MP) -> control (SC)
   rte_mempool* mbuf_pool = nullptr;
   rte_mempool* large_rx_pool = nullptr;  // RX of ports whose frames need more than mbuf_pool's buffers

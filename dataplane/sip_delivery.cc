@@ -10,6 +10,7 @@
 
 #include "dataplane/rings.h"
 #include "dataplane/worker.h"
+#include "parser/headers.h"
 
 namespace sipedge::dataplane {
 namespace {
@@ -38,6 +39,14 @@ bool udp_checksum_ok(rte_mbuf* m, uint16_t l2, uint16_t l3_len, bool v6) noexcep
   }
   auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, l2);
   return rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, l2 + l3_len) == 0;
+}
+
+// A request that would start a call, registration or transaction of its own: no To tag, and not an
+// ACK or CANCEL (those belong to an INVITE already in progress).
+bool starts_something(const parser::Message& msg) noexcept {
+  if (!msg.is_request() || msg.method() == parser::Method::Ack || msg.method() == parser::Method::Cancel) return false;
+  auto to = parser::to_header(msg);
+  return to && to->tag().empty();
 }
 
 }  // namespace
@@ -132,6 +141,11 @@ Worker::Outcome Worker::deliver_sip(const Interface& ifc, rte_mbuf* m, uint16_t 
   }
   if (item->scan.status != parser::ScanStatus::Complete) {
     counters_.count(ifc.index, Event::SipMalformed);
+  } else if (shared_.shed_backlog != 0 && rte_ring_count(shared_.sip_ring) >= shared_.shed_backlog &&
+             starts_something(item->msg)) {
+    rte_mbuf* held = item->mbuf;
+    rte_mempool_put(shared_.sip_item_pool, item);
+    return dropped(Drop::Shed, held);
   }
   return {Verdict::Sip, Drop::kCount, item->mbuf, item};
 }

@@ -2,6 +2,8 @@
 // part of the configuration and which other objects; the control lcore runs ControlLoop::run.
 #include "apps/gateway/gateway.h"
 
+#include "apps/config_reload.h"
+
 #include <rte_cycles.h>
 
 #include <spdlog/spdlog.h>
@@ -50,7 +52,8 @@ struct Gateway::Parts {
   std::vector<hw::PortOffload> offload;  // [interface index]
 };
 
-Gateway::Gateway(GatewayConfig config) : config_(std::move(config)), parts_(std::make_unique<Parts>()) {
+Gateway::Gateway(GatewayConfig config, std::string config_path)
+    : config_(std::move(config)), config_path_(std::move(config_path)), parts_(std::make_unique<Parts>()) {
   Parts& p = *parts_;
   const uint64_t hz = rte_get_tsc_hz();
   relay::FlowTableConfig tc;
@@ -112,10 +115,16 @@ Gateway::Gateway(GatewayConfig config) : config_(std::move(config)), parts_(std:
     commands.names.push_back("dataplane");
     commands.names.push_back("hw");
     commands.names.push_back("policy");
+    commands.names.push_back("reload");
     p.management->set_handler(
         [&p, this, proxy_handler = std::move(commands.handler)](const std::string& cmd, const nlohmann::json& request) {
           if (cmd == "dataplane") return control::dataplane_view(config_.control.interfaces, *p.dataplane, *p.media_relay, *p.table);
           if (cmd == "hw") return control::offload_view(config_.control.interfaces, p.offload);
+          if (cmd == "reload") {
+            const std::string why = reload();
+            if (!why.empty()) return nlohmann::json{{"error", why}};
+            return nlohmann::json{{"reloaded", config_path_}};
+          }
           if (cmd == "policy") {
             nlohmann::json v = control::policy_view(config_.control.security.policy_rules, config_.control.interfaces, *p.dataplane);
             v["ban_table"]["full"] = p.ban_mirror->table_full();
@@ -159,7 +168,15 @@ Gateway::Gateway(GatewayConfig config) : config_(std::move(config)), parts_(std:
   timing.overload_enter_backlog = p.io->sip_ring_capacity() / 2;
   timing.overload_leave_backlog = p.io->sip_ring_capacity() / 16;
   p.loop = std::make_unique<control::ControlLoop>(
-      control::ControlLoop::Parts{*p.dataplane, *p.io, *p.proxy, *p.table, p.management.get(), p.metrics.get()}, timing);
+      control::ControlLoop::Parts{*p.dataplane, *p.io, *p.proxy, *p.table, p.management.get(), p.metrics.get(),
+                                  [this] {
+                                    const std::string why = reload();
+                                    if (why.empty())
+                                      spdlog::info("sipedge: configuration reloaded from {}", config_path_);
+                                    else
+                                      spdlog::error("sipedge: reload refused: {}", why);
+                                  }},
+      timing);
 }
 
 Gateway::~Gateway() {
@@ -179,6 +196,23 @@ Gateway::~Gateway() {
 }
 
 void Gateway::request_stop() noexcept { parts_->loop->request_stop(); }
+
+void Gateway::request_reload() noexcept { parts_->loop->request_reload(); }
+
+std::string Gateway::reload() {
+  if (config_path_.empty()) return "no configuration file to reload from";
+  GatewayConfig next;
+  try {
+    next = load_config_file(config_path_);
+  } catch (const ConfigError& e) {
+    return std::string(e.what()) + " (the running configuration stays)";
+  }
+  if (auto change = restart_only_change(config_, next))
+    return "needs a restart: " + *change + " (the running configuration stays)";
+  apply_reloadable(config_, next);
+  parts_->proxy->reconfigure();
+  return {};
+}
 
 void Gateway::run() {
   Parts& p = *parts_;

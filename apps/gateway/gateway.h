@@ -13,7 +13,8 @@ namespace sipedge::apps {
 class Gateway {
  public:
   // EAL must be running. Throws std::runtime_error when a resource cannot be created.
-  explicit Gateway(GatewayConfig config);
+  // `config_path`: where a reload rereads the configuration ("" = no reloads).
+  explicit Gateway(GatewayConfig config, std::string config_path = {});
   ~Gateway();
   Gateway(const Gateway&) = delete;
   Gateway& operator=(const Gateway&) = delete;
@@ -23,10 +24,17 @@ class Gateway {
   void run();
   // Async-signal-safe.
   void request_stop() noexcept;
+  // Async-signal-safe (SIGHUP): the control lcore rereads the configuration between messages.
+  void request_reload() noexcept;
+  // Control lcore: rereads the configuration file and applies what may change live
+  // (apps/config_reload.h). "" when applied; else why nothing changed (a file:line:col error, or
+  // the restart-only setting that differs).
+  std::string reload();
 
  private:
   struct Parts;
   GatewayConfig config_;
+  std::string config_path_;
   std::unique_ptr<Parts> parts_;
 };
 

@@ -92,6 +92,11 @@ DigestAuth::DigestAuth(Config config, std::string secret) : config_(std::move(co
 
 void DigestAuth::set_user(std::string name, UserCredentials creds) { users_[std::move(name)] = std::move(creds); }
 
+void DigestAuth::reconfigure(Config config) {
+  config_ = std::move(config);
+  users_.clear();
+}
+
 void DigestAuth::set_user_password(const std::string& name, std::string_view password) {
   users_[name] = UserCredentials{digest_ha1(DigestAlgorithm::Md5, name, config_.realm, password),
                                  digest_ha1(DigestAlgorithm::Sha256, name, config_.realm, password)};

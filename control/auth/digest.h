@@ -54,6 +54,9 @@ class DigestAuth {
   DigestAuth(Config config, std::string secret = {});
 
   void set_user(std::string name, UserCredentials creds);
+  // A configuration reload: new settings (realm, algorithms, nonce lifetime) and no users until
+  // set_user; nonces already issued stay valid while their seal and lifetime hold.
+  void reconfigure(Config config);
   void set_user_password(const std::string& name, std::string_view password);
   bool has_user(std::string_view name) const;
   size_t user_count() const noexcept { return users_.size(); }

@@ -36,6 +36,16 @@ Proxy::Proxy(const ControlConfig& config, SipTransport& transport, MediaManager&
   if (!config.cdr_path.empty()) cdr_file_ = std::fopen(config.cdr_path.c_str(), "a");
 }
 
+void Proxy::reconfigure() {
+  auth_.reconfigure(config_.auth);
+  for (const UserConfig& u : config_.users) auth_.set_user(u.name, u.credentials);
+  registrar_.set_config(RegistrarConfig{config_.registration_default_expires_s, config_.registration_min_expires_s,
+                                        config_.registration_max_expires_s, true});
+  lockout_.set_config(config_.security.lockout);
+  bans_.set_config(BanConfig{config_.security.ban_s, config_.security.ban_max_s});
+  txns_.set_timers(config_.timers);
+}
+
 Proxy::~Proxy() {
   if (cdr_file_) std::fclose(cdr_file_);
 }

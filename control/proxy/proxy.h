@@ -112,6 +112,10 @@ class Proxy final : public TransactionUser {
   // with [sip] overload_action = "drop"), counted as proxy.refusals.Overload; calls in progress keep being served. The control loop turns it on and
   // off from how long messages waited for it (OverloadDetector).
   void set_overloaded(bool on) noexcept { overloaded_ = on; }
+  // The configuration it reads by reference was reloaded (apps/config_reload.h): takes over what it
+  // keeps copies of (users and digest settings, registrar expiries, lockout and ban settings,
+  // transaction timers). Calls, registrations, transactions and bans in progress stay.
+  void reconfigure();
   bool overloaded() const noexcept { return overloaded_; }
 
   // --- TransactionUser ---

@@ -131,7 +131,9 @@ Proxy::Resolution Proxy::resolve_uri(const parser::Message& request, std::string
 void Proxy::add_history_info(std::vector<Target>& targets, const parser::Message& request, std::string_view from_uri,
                              DiversionReason reason) const {
   for (Target& t : targets) {
-    if (t.route < 0 || !config_.routes[static_cast<size_t>(t.route)].history_info || !t.history_info.empty()) continue;
+    if (t.route < 0 || static_cast<size_t>(t.route) >= config_.routes.size() ||
+        !config_.routes[static_cast<size_t>(t.route)].history_info || !t.history_info.empty())
+      continue;
     t.history_info =
         history_info_entries(request, from_uri, t.request_uri.empty() ? request.request_uri() : t.request_uri, reason);
   }
@@ -185,7 +187,9 @@ bool Proxy::forward_on_failure(Context& ctx, uint16_t status, bool ring_timeout)
 bool Proxy::recurse_on_redirect(Context& ctx, const Inbound& response) {
   if (ctx.cancelled || ctx.next_target == 0 || ctx.redirects >= config_.max_redirects) return false;
   const Target failed = ctx.targets[ctx.next_target - 1];
-  if (failed.route >= 0 && config_.routes[static_cast<size_t>(failed.route)].redirect == RouteConfig::Redirect::Pass)
+  // A reload may have shortened the route list since the target was chosen.
+  if (failed.route >= 0 && static_cast<size_t>(failed.route) < config_.routes.size() &&
+      config_.routes[static_cast<size_t>(failed.route)].redirect == RouteConfig::Redirect::Pass)
     return false;
   // Contacts in q order, highest first; equal q keep the response's order (RFC 3261 §16.7 step 4).
   std::vector<std::pair<uint16_t, std::string_view>> contacts;

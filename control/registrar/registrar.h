@@ -39,6 +39,7 @@ class Registrar {
   RegistrarReply handle(const Inbound& request, std::string_view domain, uint64_t now_ms);
 
   const RegistrarConfig& config() const noexcept { return config_; }
+  void set_config(RegistrarConfig config) noexcept { config_ = config; }
 
  private:
   RegistrarReply challenge(uint64_t now_ms, bool stale) const;

@@ -64,6 +64,7 @@ unsigned ControlLoop::poll_once(uint64_t now_tsc) {
   }
   if (parts_.management) work += parts_.management->poll();
   if (parts_.metrics) work += parts_.metrics->poll();
+  if (reload_requested_.exchange(false, std::memory_order_relaxed) && parts_.reload) parts_.reload();
   work += parts_.io.poll(now_tsc);
 
   if (stop_requested_.load(std::memory_order_relaxed)) {

@@ -11,6 +11,8 @@
 
 #include "control/api/management_server.h"
 #include "control/api/metrics_server.h"
+
+#include <functional>
 #include "control/media/media_manager.h"
 #include "control/overload_detector.h"
 #include "control/proxy/proxy.h"
@@ -30,6 +32,7 @@ class ControlLoop {
     relay::FlowTable& table;
     ManagementServer* management = nullptr;  // none in tests
     MetricsServer* metrics = nullptr;        // none unless [metrics] listen is set
+    std::function<void()> reload;            // rereads the configuration (SIGHUP); none in tests
   };
   struct Timing {
     uint64_t idle_check_tsc;     // how often the relay is swept for silent flows
@@ -54,6 +57,8 @@ class ControlLoop {
   void run();
   // Async-signal-safe.
   void request_stop() noexcept { stop_requested_.store(true, std::memory_order_relaxed); }
+  // Any thread, async-signal-safe: Parts::reload runs on the control lcore at the next iteration.
+  void request_reload() noexcept { reload_requested_.store(true, std::memory_order_relaxed); }
   // True once the loop has ended the calls and stopped the dataplane.
   bool finished() const noexcept { return parts_.dataplane.stopping(); }
   const OverloadDetector& overload() const noexcept { return overload_; }
@@ -66,6 +71,7 @@ class ControlLoop {
   Timing timing_;
   OverloadDetector overload_;
   std::atomic<bool> stop_requested_{false};
+  std::atomic<bool> reload_requested_{false};
   bool ending_ = false;
   uint64_t end_deadline_tsc_ = 0;
   uint64_t next_sweep_tsc_ = 0;

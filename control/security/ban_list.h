@@ -62,6 +62,8 @@ class BanList {
   uint64_t bans_total() const noexcept { return bans_total_; }
   uint64_t lifted_total() const noexcept { return lifted_total_; }
   const BanConfig& config() const noexcept { return config_; }
+  // A configuration reload: bans in force keep their end; the next ones follow the new lengths.
+  void set_config(BanConfig config) noexcept { config_ = config; }
 
  private:
   struct Offences {

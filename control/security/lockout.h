@@ -46,6 +46,8 @@ class Lockout {
   uint64_t lockouts_total() const noexcept { return lockouts_total_; }
   uint64_t throttles_total() const noexcept { return throttles_total_; }
   const LockoutConfig& config() const noexcept { return config_; }
+  // A configuration reload: windows and throttles in progress are kept.
+  void set_config(LockoutConfig config) noexcept { config_ = config; }
 
  private:
   struct Window {

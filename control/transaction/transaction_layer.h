@@ -63,6 +63,8 @@ class TransactionLayer {
   // `scanner` reads an INVITE this layer sent once more, to build the ACK for a non-2xx (§17.1.1.3).
   TransactionLayer(TimerWheel& wheel, SipTransport& transport, TransactionUser& tu, TimerConfig timers,
                    const parser::Scanner& scanner);
+  // A configuration reload: every timer armed from now on uses `timers`.
+  void set_timers(const TimerConfig& timers) noexcept { timers_ = timers; }
   ~TransactionLayer();
 
   // --- server side ---

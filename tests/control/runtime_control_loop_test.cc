@@ -73,7 +73,7 @@ class ControlLoopTest : public DataplaneTest {
     timing.idle_check_tsc = hz_;
     timing.media_timeout_tsc = uint64_t{config_.media.timeout_s} * hz_;
     timing.shutdown_grace_tsc = hz_ / 2;
-    loop_ = std::make_unique<ControlLoop>(ControlLoop::Parts{*dp_, *io_, *proxy_, *table_, nullptr}, timing);
+    loop_ = std::make_unique<ControlLoop>(ControlLoop::Parts{*dp_, *io_, *proxy_, *table_, nullptr, nullptr, {}}, timing);
   }
   void TearDown() override {
     loop_.reset();

@@ -138,6 +138,42 @@ TEST_F(EdgeDrops, SignatureActionsDropBanOrTag) {
   EXPECT_EQ(dp_->total(kAccess, Event::SipToControl), 3u);
 }
 
+// Overload shedding: past shed_backlog waiting messages, requests that start something are dropped
+// in the lane; responses, in-dialog requests, ACK and CANCEL still take the remaining slots.
+class Shedding : public EdgeDrops {
+ protected:
+  void customise(DataplaneConfig& cfg) override { cfg.shed_backlog = 2; }
+  Bytes sip_from(const std::string& msg) {
+    return udp4_frame(our_mac(kAccess), kPeerMac, ip4("10.201.0.7"), ip4("10.201.0.1"), 5070, 5060, text(msg));
+  }
+  static std::string request(const std::string& method, const std::string& to_tag, const std::string& cseq_method = "") {
+    return method + " sip:1012@10.201.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.7:5070;branch=z9hG4bK-" + method +
+           to_tag + "\r\nMax-Forwards: 70\r\nFrom: <sip:1006@x>;tag=1\r\nTo: <sip:1012@x>" +
+           (to_tag.empty() ? "" : ";tag=" + to_tag) + "\r\nCall-ID: shed-1\r\nCSeq: 1 " +
+           (cseq_method.empty() ? method : cseq_method) + "\r\nContent-Length: 0\r\n\r\n";
+  }
+};
+
+TEST_F(Shedding, NewRequestsDroppedPastTheDepthCallsInProgressStillGetIn) {
+  receive(kAccess, sip_from(request("INVITE", "")));
+  receive(kAccess, sip_from(request("REGISTER", "")));
+  EXPECT_EQ(dp_->total(kAccess, Drop::Shed), 0u) << "below the depth nothing is shed";
+  // Two wait now: new requests are shed...
+  receive(kAccess, sip_from(request("INVITE", "")));
+  receive(kAccess, sip_from(request("OPTIONS", "")));
+  EXPECT_EQ(dp_->total(kAccess, Drop::Shed), 2u);
+  // ...what belongs to something in progress is not.
+  receive(kAccess, sip_from(request("BYE", "b1")));
+  receive(kAccess, sip_from(request("ACK", "")));
+  receive(kAccess, sip_from(request("CANCEL", "")));
+  receive(kAccess, sip_from("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.201.0.1;branch=z9hG4bK-x\r\nFrom: <sip:a@x>;tag=1\r\n"
+                            "To: <sip:b@x>;tag=2\r\nCall-ID: shed-2\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"));
+  EXPECT_EQ(dp_->total(kAccess, Drop::Shed), 2u);
+  EXPECT_EQ(delivered(), 6u);
+  receive(kAccess, sip_from(request("INVITE", "")));
+  EXPECT_EQ(delivered(), 1u) << "the ring drained: new requests get in again";
+}
+
 TEST_F(EdgeDrops, RuleIdAboveTheCountersIsRefused) {
   auto rules = parser::PolicyRules::build({{kMaxPolicyRules + 1, "too-high", "x", "User-Agent", true}});
   ASSERT_TRUE(rules.ok());

@@ -1,0 +1,141 @@
+// apps/config_reload.cc — control lcore. See config_reload.h.
+#include "apps/config_reload.h"
+
+#include <sstream>
+#include <vector>
+
+namespace sipedge::apps {
+namespace {
+
+std::string text(const std::optional<IpPrefix>& p) {
+  return p ? p->addr.to_string() + "/" + std::to_string(p->length) : "-";
+}
+std::string text(const std::optional<IpAddr>& a) { return a ? a->to_string() : "-"; }
+template <class T>
+std::string join(const std::vector<T>& v) {
+  std::ostringstream os;
+  for (size_t i = 0; i < v.size(); ++i) os << (i ? "," : "") << v[i];
+  return os.str();
+}
+
+// Every restart-only setting as "key = value" lines, in a fixed order.
+std::vector<std::pair<std::string, std::string>> restart_only(const GatewayConfig& c) {
+  std::vector<std::pair<std::string, std::string>> kv;
+  const dataplane::EalConfig& e = c.dataplane.eal;
+  kv.emplace_back("eal.main_lcore", std::to_string(e.main_lcore));
+  kv.emplace_back("eal.worker_lcores", join(e.worker_lcores));
+  kv.emplace_back("eal.memory_mb", std::to_string(e.memory_mb));
+  kv.emplace_back("eal.no_huge", e.no_huge ? std::to_string(*e.no_huge) : "auto");
+  kv.emplace_back("eal.file_prefix", e.file_prefix);
+  kv.emplace_back("eal.in_memory", std::to_string(e.in_memory));
+  kv.emplace_back("eal.no_pci", std::to_string(e.no_pci));
+  kv.emplace_back("eal.vdevs", join(e.vdevs));
+  kv.emplace_back("eal.pci_allow", join(e.pci_allow));
+  kv.emplace_back("eal.log_level", e.log_level);
+  kv.emplace_back("eal.extra_args", join(e.extra_args));
+  const dataplane::DataplaneConfig& d = c.dataplane;
+  kv.emplace_back("dataplane.sip_ports", join(d.sip_ports));
+  kv.emplace_back("dataplane.media_ports", std::to_string(d.media_port_min) + "-" + std::to_string(d.media_port_max));
+  kv.emplace_back("dataplane.idle_backoff", std::to_string(d.idle.enabled) + "/" + std::to_string(d.idle.sleep_max_us));
+  kv.emplace_back("dataplane.mbufs", std::to_string(d.mbufs));
+  kv.emplace_back("dataplane.relay_flows", std::to_string(c.relay_flows));
+  kv.emplace_back("dataplane.idle_check_s", std::to_string(c.idle_check_s));
+  for (size_t i = 0; i < d.ports.size(); ++i) {
+    const dataplane::PortConfig& p = d.ports[i];
+    const std::string k = "interface[" + std::to_string(i) + "].";
+    kv.emplace_back(k + "device", p.device);
+    kv.emplace_back(k + "ipv4", text(p.ipv4));
+    kv.emplace_back(k + "ipv6", text(p.ipv6));
+    kv.emplace_back(k + "gateway4", text(p.gateway4));
+    kv.emplace_back(k + "gateway6", text(p.gateway6));
+    kv.emplace_back(k + "vlan", std::to_string(p.vlan));
+    kv.emplace_back(k + "mtu", std::to_string(p.mtu));
+    kv.emplace_back(k + "mac", p.mac ? std::string(reinterpret_cast<const char*>(p.mac->data()), 6) : "-");
+  }
+  kv.emplace_back("interfaces", std::to_string(c.control.interfaces.size()));
+  for (const control::InterfaceConfig& i : c.control.interfaces) {
+    const std::string k = "interface[" + std::to_string(i.index) + "].";
+    kv.emplace_back(k + "name", i.name);
+    kv.emplace_back(k + "role", i.role == control::InterfaceRole::Access ? "access" : "core");
+    kv.emplace_back(k + "sip_port", std::to_string(i.sip_port));
+    kv.emplace_back(k + "media_address", i.media_address.to_string());
+    kv.emplace_back(k + "media_ports", std::to_string(i.media_port_min) + "-" + std::to_string(i.media_port_max));
+  }
+  kv.emplace_back("management.socket", c.control.management_socket);
+  kv.emplace_back("metrics.listen", c.control.metrics_listen);
+  kv.emplace_back("cdr.path", c.control.cdr_path);
+  kv.emplace_back("sip.overload_wait_ms", std::to_string(c.overload_wait_ms));
+  kv.emplace_back("media.timeout_s", std::to_string(c.control.media.timeout_s));
+  kv.emplace_back("media.strict_source", std::to_string(c.control.media.strict_source));
+  kv.emplace_back("hw.drop_rules", std::to_string(c.nic_drop_rules) + "/" + std::to_string(c.max_drop_rules));
+  std::string rules;
+  for (const parser::PolicyRule& r : c.control.security.policy_rules)
+    rules += r.name + "|" + r.header + "|" + r.regex + "|" + std::to_string(static_cast<int>(r.action)) + "|" +
+             std::to_string(r.caseless) + ";";
+  kv.emplace_back("policy", rules);
+  return kv;
+}
+
+}  // namespace
+
+std::optional<std::string> restart_only_change(const GatewayConfig& running, const GatewayConfig& next) {
+  const auto a = restart_only(running), b = restart_only(next);
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    if (a[i].first != b[i].first) return a[i].first + " / " + b[i].first + " (interfaces added or removed)";
+    if (a[i].second != b[i].second) {
+      if (a[i].first == "policy") return std::string("policy rules (compiled into every lane)");
+      return a[i].first + ": " + a[i].second + " -> " + b[i].second;
+    }
+  }
+  if (a.size() != b.size()) return std::string("interfaces added or removed");
+  return std::nullopt;
+}
+
+void apply_reloadable(GatewayConfig& running, const GatewayConfig& next) {
+  control::ControlConfig& r = running.control;
+  const control::ControlConfig& n = next.control;
+  auto set = [](auto& field, const auto& value) { field = value; };
+  set(r.domains, n.domains);
+  set(r.realm, n.realm);
+  set(r.auth.realm, n.auth.realm);
+  set(r.auth.nonce_ttl_s, n.auth.nonce_ttl_s);
+  set(r.auth.algorithms, n.auth.algorithms);
+  r.users = n.users;
+  r.trusted = n.trusted;
+  // Routes as a whole: contexts in flight keep only their targets (addresses), never a route index
+  // past what the new list holds (targets.cc checks).
+  r.routes = n.routes;
+  set(r.default_interface, n.default_interface);
+  set(r.timers.t1_ms, n.timers.t1_ms);
+  set(r.timers.t2_ms, n.timers.t2_ms);
+  set(r.timers.t4_ms, n.timers.t4_ms);
+  set(r.timers.timer_d_ms, n.timers.timer_d_ms);
+  set(r.registration_min_expires_s, n.registration_min_expires_s);
+  set(r.registration_max_expires_s, n.registration_max_expires_s);
+  set(r.registration_default_expires_s, n.registration_default_expires_s);
+  set(r.nat_keepalive_s, n.nat_keepalive_s);
+  set(r.timer_c_s, n.timer_c_s);
+  set(r.forward_max_depth, n.forward_max_depth);
+  set(r.max_redirects, n.max_redirects);
+  set(r.session_expires_s, n.session_expires_s);
+  set(r.min_se_s, n.min_se_s);
+  set(r.user_agent, n.user_agent);
+  control::SecurityConfig& s = r.security;
+  const control::SecurityConfig& t = n.security;
+  set(s.lockout.enabled, t.lockout.enabled);
+  set(s.lockout.max_failures, t.lockout.max_failures);
+  set(s.lockout.failure_window_s, t.lockout.failure_window_s);
+  set(s.lockout.user_max_failures, t.lockout.user_max_failures);
+  set(s.lockout.user_throttle_s, t.lockout.user_throttle_s);
+  set(s.ban_s, t.ban_s);
+  set(s.ban_max_s, t.ban_max_s);
+  set(s.trusted_rate.per_s, t.trusted_rate.per_s);
+  set(s.trusted_rate.burst, t.trusted_rate.burst);
+  set(s.overload_drop, t.overload_drop);
+  for (size_t i = 0; i < r.interfaces.size() && i < n.interfaces.size(); ++i) {
+    set(r.interfaces[i].rate_limit.per_s, n.interfaces[i].rate_limit.per_s);
+    set(r.interfaces[i].rate_limit.burst, n.interfaces[i].rate_limit.burst);
+  }
+}
+
+}  // namespace sipedge::apps
