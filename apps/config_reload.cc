@@ -21,6 +21,8 @@ std::string join(const std::vector<T>& v) {
 // Every restart-only setting as "key = value" lines, in a fixed order.
 std::vector<std::pair<std::string, std::string>> restart_only(const GatewayConfig& c) {
   std::vector<std::pair<std::string, std::string>> kv;
+  // First, so that adding or removing one is reported as such, not as the first key that moved.
+  kv.emplace_back("interfaces", std::to_string(c.control.interfaces.size()));
   const dataplane::EalConfig& e = c.dataplane.eal;
   kv.emplace_back("eal.main_lcore", std::to_string(e.main_lcore));
   kv.emplace_back("eal.worker_lcores", join(e.worker_lcores));
@@ -52,7 +54,6 @@ std::vector<std::pair<std::string, std::string>> restart_only(const GatewayConfi
     kv.emplace_back(k + "mtu", std::to_string(p.mtu));
     kv.emplace_back(k + "mac", p.mac ? std::string(reinterpret_cast<const char*>(p.mac->data()), 6) : "-");
   }
-  kv.emplace_back("interfaces", std::to_string(c.control.interfaces.size()));
   for (const control::InterfaceConfig& i : c.control.interfaces) {
     const std::string k = "interface[" + std::to_string(i.index) + "].";
     kv.emplace_back(k + "name", i.name);
@@ -81,13 +82,11 @@ std::vector<std::pair<std::string, std::string>> restart_only(const GatewayConfi
 std::optional<std::string> restart_only_change(const GatewayConfig& running, const GatewayConfig& next) {
   const auto a = restart_only(running), b = restart_only(next);
   for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
-    if (a[i].first != b[i].first) return a[i].first + " / " + b[i].first + " (interfaces added or removed)";
     if (a[i].second != b[i].second) {
       if (a[i].first == "policy") return std::string("policy rules (compiled into every lane)");
       return a[i].first + ": " + a[i].second + " -> " + b[i].second;
     }
   }
-  if (a.size() != b.size()) return std::string("interfaces added or removed");
   return std::nullopt;
 }
 

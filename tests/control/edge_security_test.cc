@@ -161,5 +161,23 @@ TEST_F(EdgeSecurity, TokenBucketPerSourceDropsTheExcessSilently) {
   for (int i = 0; i < 10; ++i) EXPECT_EQ(options_from(kAlice), "SIP/2.0 200 OK");
 }
 
+// A configuration reload (Proxy::reconfigure after the config it reads changed): a new user
+// registers, a removed one no longer does, new lockout settings apply; registrations stay.
+TEST_F(EdgeSecurity, ReconfigureTakesNewUsersAndSettings) {
+  register_user("1012", kBob);
+  config.users.erase(config.users.begin());  // 1006 goes
+  config.users.push_back(UserConfig{"1020", UserCredentials{digest_ha1(DigestAlgorithm::Md5, "1020", "sipedge.test", "pw1020"), ""},
+                                    ForwardingConfig{}});
+  config.security.lockout.max_failures = 2;
+  proxy.reconfigure();
+  EXPECT_EQ(try_password("1020", "pw1020", kAlice, 10), "SIP/2.0 200 OK");
+  EXPECT_EQ(try_password("1006", "pw1006", kAlice, 20), "SIP/2.0 401 Unauthorized");
+  EXPECT_EQ(proxy.location().size(), 2u) << "1012 (registered before) and 1020";
+  EXPECT_FALSE(proxy.bans().banned(kGuesser.ip, clock.monotonic_ms()));
+  try_password("1012", "x", kGuesser, 30);
+  try_password("1012", "y", kGuesser, 40);
+  EXPECT_TRUE(proxy.bans().banned(kGuesser.ip, clock.monotonic_ms())) << "two failures are now enough";
+}
+
 }  // namespace
 }  // namespace sipedge::control::testing
