@@ -205,7 +205,7 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
   }
   r.only_keys(root, "top level",
               {"eal", "dataplane", "interface", "sip", "timers", "registrar", "auth", "user", "route", "media", "cdr",
-               "management", "policy", "hw", "metrics"});
+               "management", "policy", "hw", "metrics", "hep"});
   GatewayConfig cfg;
   dataplane::DataplaneConfig& dp = cfg.dataplane;
   control::ControlConfig& cc = cfg.control;
@@ -516,6 +516,15 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
   if (const toml::table* m = r.table(root, "management", "management")) {
     r.only_keys(*m, "management", {"socket"});
     cc.management_socket = r.str(*m, "socket", "management");
+  }
+  if (const toml::table* h = r.table(root, "hep", "hep")) {
+    r.only_keys(*h, "hep", {"collector", "capture_id", "password"});
+    const std::string collector = r.str(*h, "collector", "hep", {}, true);
+    auto ep = parse_endpoint(collector);
+    if (!ep) r.fail(r.node(*h, "collector"), "hep.collector: expected \"ADDRESS:PORT\" like \"10.0.0.5:9060\", got \"" + collector + "\"");
+    cc.hep.collector = *ep;
+    cc.hep.capture_id = static_cast<uint32_t>(r.integer(*h, "capture_id", "hep", 2001, 0, UINT32_MAX));
+    cc.hep.password = r.str(*h, "password", "hep");
   }
   if (const toml::table* m = r.table(root, "metrics", "metrics")) {
     r.only_keys(*m, "metrics", {"listen"});

@@ -64,6 +64,8 @@ std::vector<std::pair<std::string, std::string>> restart_only(const GatewayConfi
   }
   kv.emplace_back("management.socket", c.control.management_socket);
   kv.emplace_back("metrics.listen", c.control.metrics_listen);
+  kv.emplace_back("hep", c.control.hep.collector.to_string() + "/" + std::to_string(c.control.hep.capture_id) + "/" +
+                             c.control.hep.password);
   kv.emplace_back("cdr.path", c.control.cdr_path);
   kv.emplace_back("sip.overload_wait_ms", std::to_string(c.overload_wait_ms));
   kv.emplace_back("media.timeout_s", std::to_string(c.control.media.timeout_s));

@@ -85,6 +85,13 @@ struct SecurityConfig {
   std::vector<parser::PolicyRule> policy_rules;
 };
 
+// HEPv3 export of every SIP message to a Homer/heplify collector (control/api/hep.h).
+struct HepConfig {
+  Endpoint collector;  // port 0 = off
+  uint32_t capture_id = 2001;
+  std::string password;
+};
+
 struct ControlConfig {
   std::vector<InterfaceConfig> interfaces;
   std::vector<std::string> domains;  // served SIP domains; the interfaces' addresses count as ours too
@@ -112,6 +119,7 @@ struct ControlConfig {
   std::string cdr_path;              // JSON lines; empty = no CDR file
   std::string management_socket;     // Unix socket path of the JSON management API
   std::string metrics_listen;        // "ADDRESS:PORT" of the Prometheus endpoint; empty = none
+  HepConfig hep;
 
   // The interface with this dataplane index / this name, or nullptr.
   const InterfaceConfig* interface(uint16_t index) const noexcept {

@@ -33,21 +33,35 @@ enum class SendResult : uint8_t {
   Unreachable,  // no route to the destination: a transport error (RFC 3261 §17.1.1.2, §18.4)
 };
 
+// Sees every SIP message as it arrived and as sipedge sent it (HEP export, traces). Called on the
+// control lcore, inline: must not block.
+class SipTap {
+ public:
+  virtual ~SipTap() = default;
+  virtual void received(const Inbound& in) = 0;
+  // Sent from interface `iface`'s SIP address to `dest`.
+  virtual void sent(uint16_t iface, const Endpoint& dest, std::string_view bytes) = 0;
+};
+
 class SipTransport {
  public:
   virtual ~SipTransport() = default;
-  // Sends `bytes` as one UDP datagram from interface `iface`'s SIP address to `dest`. Counted.
+  // Sends `bytes` as one UDP datagram from interface `iface`'s SIP address to `dest`. Counted, and
+  // shown to the tap when it left.
   SendResult send(uint16_t iface, const Endpoint& dest, std::string_view bytes) {
     const SendResult r = transmit(iface, dest, bytes);
     ++(r == SendResult::Sent ? counters_.sent : r == SendResult::Failed ? counters_.failed : counters_.unreachable);
+    if (tap_ && r == SendResult::Sent) tap_->sent(iface, dest, bytes);
     return r;
   }
   const TransportCounters& counters() const noexcept { return counters_; }
+  void set_tap(SipTap* tap) noexcept { tap_ = tap; }
 
  private:
   // The transport's own way to the wire.
   virtual SendResult transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) = 0;
   TransportCounters counters_;
+  SipTap* tap_ = nullptr;
 };
 
 }  // namespace sipedge::control

@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "common/clock.h"
+#include "control/api/hep.h"
 #include "control/api/management_server.h"
 #include "control/api/metrics.h"
 #include "control/api/metrics_server.h"
@@ -48,6 +49,7 @@ struct Gateway::Parts {
   std::unique_ptr<control::BanMirror> ban_mirror;
   std::unique_ptr<control::ManagementServer> management;
   std::unique_ptr<control::MetricsServer> metrics;
+  std::unique_ptr<control::HepExporter> hep;
   std::unique_ptr<control::ControlLoop> loop;
   std::vector<hw::PortOffload> offload;  // [interface index]
 };
@@ -143,12 +145,23 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
                                p.management->error());
   }
 
+  if (config_.control.hep.collector.port != 0) {
+    p.hep = std::make_unique<control::HepExporter>(config_.control.hep, config_.control.interfaces);
+    if (!p.hep->open()) throw std::runtime_error("HEP export to " + config_.control.hep.collector.to_string() + ": " + p.hep->error());
+    p.io->set_tap(p.hep.get());
+  }
   if (!config_.control.metrics_listen.empty()) {
     p.metrics = std::make_unique<control::MetricsServer>([&p, this] {
       control::PromText out;
       control::control_metrics(out, *p.proxy, *p.media, p.clock.monotonic_ms());
       control::dataplane_metrics(out, config_.control.interfaces, *p.dataplane, *p.media_relay, *p.table,
                                  config_.control.security.policy_rules);
+      if (p.hep) {
+        out.family("sipedge_hep_exported_total", "counter", "SIP messages sent to the HEP collector.");
+        out.sample("sipedge_hep_exported_total", "", p.hep->exported());
+        out.family("sipedge_hep_dropped_total", "counter", "SIP messages the HEP socket could not take.");
+        out.sample("sipedge_hep_dropped_total", "", p.hep->dropped());
+      }
       return out.take();
     });
     if (!p.metrics->open(config_.control.metrics_listen))
@@ -175,7 +188,8 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
                                       spdlog::info("sipedge: configuration reloaded from {}", config_path_);
                                     else
                                       spdlog::error("sipedge: reload refused: {}", why);
-                                  }},
+                                  },
+                                  p.hep.get()},
       timing);
 }
 
@@ -183,6 +197,8 @@ Gateway::~Gateway() {
   Parts& p = *parts_;
   p.loop.reset();
   p.metrics.reset();
+  if (p.io) p.io->set_tap(nullptr);
+  p.hep.reset();
   p.management.reset();
   p.proxy.reset();
   p.ban_mirror.reset();

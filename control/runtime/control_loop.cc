@@ -35,6 +35,7 @@ unsigned ControlLoop::drain_sip(uint64_t now_tsc) {
   for (unsigned i = 0; i < n; ++i) {
     dataplane::SipItem* item = items[i];
     const Inbound in{item->msg, Endpoint{item->src, item->src_port}, Endpoint{item->dst, item->dst_port}, item->iface};
+    if (parts_.tap) parts_.tap->received(in);
     if (item->scan.status == parser::ScanStatus::Complete)
       parts_.proxy.on_message(in);
     else

@@ -33,6 +33,7 @@ class ControlLoop {
     ManagementServer* management = nullptr;  // none in tests
     MetricsServer* metrics = nullptr;        // none unless [metrics] listen is set
     std::function<void()> reload;            // rereads the configuration (SIGHUP); none in tests
+    SipTap* tap = nullptr;                   // sees every SIP message received (HEP export)
   };
   struct Timing {
     uint64_t idle_check_tsc;     // how often the relay is swept for silent flows

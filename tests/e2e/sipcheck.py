@@ -21,6 +21,10 @@
 #                                            ended with end_reason REASON (a regex, full match)
 #   sipcheck.py start LOG SEL LINE           the first received message matching SEL starts with
 #                                            exactly LINE ("SIP/2.0 486 Busy Here", "INVITE sip:...")
+#   sipcheck.py hep HEPJSON LOG ME GW        every message the UA at ME (ip:port) exchanged with GW (as
+#                                            its SIPp LOG shows it) is in the HEP capture (sipsend.py
+#                                            hepsink) once per copy, with GW -> ME or ME -> GW as its
+#                                            addresses and the same start line, Call-ID and CSeq
 #   sipcheck.py seq LOG WHAT...              the messages the UA received, in order, are exactly WHAT:
 #                                            requests by method, responses as "CODE/METHOD"
 #   sipcheck.py body LOG SEL RE              the body of the first received SEL matches RE (search)
@@ -288,6 +292,43 @@ def cmd_body(log, sel, regex):
     return 0
 
 
+def cmd_hep(hep_path, log, me, gw):
+    caps = []
+    for line in open(hep_path):
+        rec = json.loads(line)
+        if "bad" in rec:
+            print("hep: a datagram that is not HEPv3: %s" % rec["bad"][:80], file=sys.stderr)
+            return 1
+        p = rec["payload"].replace("\r\n", "\n")
+        head = p.partition("\n\n")[0].split("\n")
+        hdr = {}
+        for h in head[1:]:
+            if ":" in h:
+                n, v = h.split(":", 1)
+                n = COMPACT.get(n.strip().lower(), n.strip().lower())
+                hdr.setdefault(n, v.strip())
+        caps.append((rec["src"], rec["dst"], head[0], hdr.get("call-id", ""), hdr.get("cseq", ""), rec))
+    missing, seen = [], 0
+    used = set()
+    for direction, start, headers, _ in messages(log):
+        h = dict(headers)
+        src, dst = (gw, me) if direction == "received" else (me, gw)
+        key = (src, dst, start, h.get("call-id", ""), h.get("cseq", ""))
+        seen += 1
+        hit = next((i for i, c in enumerate(caps) if i not in used and c[:5] == key), None)
+        if hit is None:
+            missing.append("%s -> %s: %s (%s)" % key[:4])
+        else:
+            used.add(hit)
+            if caps[hit][5]["call_id"] != key[3] or caps[hit][5]["proto"] != 1:
+                missing.append("%s: correlation id %r / protocol %r" % (start, caps[hit][5]["call_id"], caps[hit][5]["proto"]))
+    for m in missing:
+        print("hep: not captured: " + m, file=sys.stderr)
+    print("hep: %d messages in %s, %d captured, %d HEP packets in all" % (seen, log, seen - len(missing), len(caps)),
+          file=sys.stderr)
+    return 1 if missing or seen == 0 else 0
+
+
 def cmd_cdr(path, call_id):
     try:
         lines = open(path).read().splitlines()
@@ -331,6 +372,8 @@ def main(argv):
         return cmd_cdrok(*args)
     if cmd == "start" and len(args) == 3:
         return cmd_start(*args)
+    if cmd == "hep" and len(args) == 4:
+        return cmd_hep(*args)
     if cmd == "seq" and args:
         return cmd_seq(*args)
     if cmd == "body" and len(args) == 3:

@@ -11,6 +11,10 @@
 #                                          fragments the large ones); each must draw a 200
 #   sipsend.py silent BIND GW UA COUNT     COUNT OPTIONS to GW with User-Agent UA (a scanner's, or from a
 #                                          banned source); none may draw any answer within a second
+#   sipsend.py hepsink BIND:PORT SECONDS OUT  a HEPv3 collector: decodes each datagram (its own decoder)
+#                                          and writes one JSON line per message to OUT: src, dst,
+#                                          capture_id, call_id, payload; a datagram that is not HEPv3
+#                                          is written as {"bad": hex}
 #   sipsend.py sink BIND:PORT SECONDS OUT  counts datagrams arriving at BIND:PORT for SECONDS (or until
 #                                          SIGTERM), writes the count to OUT
 import random
@@ -151,6 +155,55 @@ def cmd_sink(bind, seconds, out):
     return 0
 
 
+def hep_decode(d):
+    if len(d) < 6 or d[:4] != b"HEP3" or int.from_bytes(d[4:6], "big") != len(d):
+        return None
+    chunks, at = {}, 6
+    while at < len(d):
+        if at + 6 > len(d):
+            return None
+        vendor, typ, ln = (int.from_bytes(d[at + i:at + i + 2], "big") for i in (0, 2, 4))
+        if vendor != 0 or ln < 6 or at + ln > len(d):
+            return None
+        chunks[typ] = d[at + 6:at + ln]
+        at += ln
+    v6 = chunks.get(1) == b"\x0a"
+    fam = socket.AF_INET6 if v6 else socket.AF_INET
+    src = socket.inet_ntop(fam, chunks[5 if v6 else 3])
+    dst = socket.inet_ntop(fam, chunks[6 if v6 else 4])
+    fmt = "[%s]:%d" if v6 else "%s:%d"
+    return {
+        "src": fmt % (src, int.from_bytes(chunks[7], "big")),
+        "dst": fmt % (dst, int.from_bytes(chunks[8], "big")),
+        "time": int.from_bytes(chunks[9], "big") + int.from_bytes(chunks[10], "big") / 1e6,
+        "proto": chunks[11][0],
+        "capture_id": int.from_bytes(chunks[12], "big"),
+        "call_id": chunks.get(0x11, b"").decode("latin-1"),
+        "payload": chunks[15].decode("latin-1"),
+    }
+
+
+def cmd_hepsink(bind, seconds, out):
+    import json
+    ip, port = bind.rsplit(":", 1)
+    s = sock(ip, int(port))
+    stop = [False]
+    signal.signal(signal.SIGTERM, lambda *_: stop.__setitem__(0, True))
+    end = time.time() + float(seconds)
+    print("ready", flush=True)
+    with open(out, "w") as f:
+        while not stop[0] and time.time() < end:
+            s.settimeout(0.2)
+            try:
+                data, _ = s.recvfrom(70000)
+            except (socket.timeout, InterruptedError):
+                continue
+            rec = hep_decode(data)
+            f.write(json.dumps(rec if rec else {"bad": data.hex()}) + "\n")
+            f.flush()
+    return 0
+
+
 def main(argv):
     if len(argv) >= 4 and argv[0] == "forge":
         return cmd_forge(argv[1], argv[2], argv[3])
@@ -158,6 +211,8 @@ def main(argv):
         return cmd_options(argv[1], argv[2], [int(x) for x in argv[3:]])
     if len(argv) == 5 and argv[0] == "silent":
         return cmd_silent(argv[1], argv[2], argv[3], int(argv[4]))
+    if len(argv) == 4 and argv[0] == "hepsink":
+        return cmd_hepsink(argv[1], argv[2], argv[3])
     if len(argv) == 4 and argv[0] == "sink":
         return cmd_sink(argv[1], argv[2], argv[3])
     print(__doc__ or "usage: see the header of tests/e2e/sipsend.py", file=sys.stderr)
