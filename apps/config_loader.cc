@@ -514,8 +514,9 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
     cc.cdr_path = r.str(*c, "path", "cdr");
   }
   if (const toml::table* m = r.table(root, "management", "management")) {
-    r.only_keys(*m, "management", {"socket"});
+    r.only_keys(*m, "management", {"socket", "trace_calls"});
     cc.management_socket = r.str(*m, "socket", "management");
+    cc.trace_calls = static_cast<uint32_t>(r.integer(*m, "trace_calls", "management", 1000, 0, 1000000));
   }
   if (const toml::table* h = r.table(root, "hep", "hep")) {
     r.only_keys(*h, "hep", {"collector", "capture_id", "password"});

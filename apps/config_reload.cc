@@ -63,6 +63,7 @@ std::vector<std::pair<std::string, std::string>> restart_only(const GatewayConfi
     kv.emplace_back(k + "media_ports", std::to_string(i.media_port_min) + "-" + std::to_string(i.media_port_max));
   }
   kv.emplace_back("management.socket", c.control.management_socket);
+  kv.emplace_back("management.trace_calls", std::to_string(c.control.trace_calls));
   kv.emplace_back("metrics.listen", c.control.metrics_listen);
   kv.emplace_back("hep", c.control.hep.collector.to_string() + "/" + std::to_string(c.control.hep.capture_id) + "/" +
                              c.control.hep.password);

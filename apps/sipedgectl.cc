@@ -10,7 +10,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -160,6 +162,18 @@ void print_registrations(const json& a) {
   fmt::print("{} registration(s)\n", rows.size());
 }
 
+void print_ladder(const json& a) {
+  for (const json& m : list_of(a, "messages")) {
+    const uint64_t ms = m.value("time_ms", uint64_t{0});
+    const time_t secs = static_cast<time_t>(ms / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    fmt::print("{:02}:{:02}:{:02}.{:03}  {:>22} -> {:<22}  {}{}\n", tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000,
+               cell(m, "from"), cell(m, "to"), cell(m, "line"), m.value("sdp", false) ? "  (SDP)" : "");
+  }
+  fmt::print("{} message(s) of {} (UTC)\n", list_of(a, "messages").size(), cell(a, "call_id"));
+}
+
 void print_bans(const json& a) {
   std::vector<std::vector<std::string>> rows;
   for (const json& b : list_of(a, "bans")) {
@@ -223,6 +237,60 @@ void print_flat(const json& a) {
   print_table({"NAME", "VALUE"}, rows);
 }
 
+// Sends `request`, prints the answer as `cmd` wants it. Returns the exit status.
+int ask_and_print(const std::string& socket_path, const json& request, const std::string& cmd, bool raw_json) {
+  std::string line;
+  try {
+    line = ask(socket_path, request.dump());
+  } catch (const Failure& f) {
+    fmt::print(stderr, "sipedgectl: {}\n", f.message);
+    return f.code;
+  }
+  json answer;
+  try {
+    answer = json::parse(line);
+  } catch (const json::exception& e) {
+    fmt::print(stderr, "sipedgectl: the gateway's answer is not JSON ({}): {}\n", e.what(), line);
+    return kExitGatewayError;
+  }
+  const bool failed = answer.is_object() && answer.contains("error");
+  if (raw_json) {
+    fmt::print("{}\n", line);
+    return failed ? kExitGatewayError : kExitOk;
+  }
+  if (failed) {
+    fmt::print(stderr, "sipedgectl: {}\n", cell(answer, "error"));
+    if (answer.contains("commands")) {
+      std::string names;
+      for (const json& n : answer["commands"]) names += (names.empty() ? "" : ", ") + (n.is_string() ? n.get<std::string>() : n.dump());
+      fmt::print(stderr, "the gateway knows: {}\n", names);
+    }
+    return kExitGatewayError;
+  }
+  if (cmd == "calls") {
+    print_calls(answer);
+  } else if (cmd == "registrations") {
+    print_registrations(answer);
+  } else if (cmd == "transactions") {
+    print_transactions(answer);
+  } else if (cmd == "bans") {
+    print_bans(answer);
+  } else if (cmd == "policy") {
+    print_policy(answer);
+  } else if (cmd == "ladder") {
+    print_ladder(answer);
+  } else if (cmd == "reload") {
+    fmt::print("reloaded {}\n", cell(answer, "reloaded"));
+  } else if (cmd == "unban") {
+    fmt::print("{}: {}\n", cell(answer, "addr"), cell(answer, "lifted") == "true" ? "ban lifted" : "was not banned");
+  } else if (cmd == "flows" || cmd == "stats" || cmd == "dataplane" || cmd == "hw") {
+    print_flat(answer);
+  } else {
+    fmt::print("{}\n", answer.dump(2, ' ', false, json::error_handler_t::replace));
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -234,7 +302,13 @@ int main(int argc, char** argv) {
   app.add_flag("-j,--json", raw_json, "print the gateway's JSON answer as it is");
   app.require_subcommand(1);
   app.fallthrough();
-  app.add_subcommand("calls", "calls in progress: parties, state, media packets");
+  bool watch = false;
+  app.add_subcommand("calls", "calls in progress: parties, state, media packets")
+      ->add_flag("-w,--watch", watch, "refresh every second until interrupted");
+  std::string ladder_call;
+  app.add_subcommand("ladder", "the SIP messages of a live or recent call, in order, with addresses")
+      ->add_option("CALL-ID", ladder_call, "Call-ID as sipedgectl calls or the CDR shows it")
+      ->required();
   app.add_subcommand("registrations", "registered contacts: AOR, contact, public address, NAT, expiry");
   app.add_subcommand("transactions", "SIP transactions alive (RFC 3261 §17)");
   app.add_subcommand("flows", "media sessions and relay flows");
@@ -275,53 +349,15 @@ int main(int argc, char** argv) {
   }
   request["cmd"] = cmd;
   if (cmd == "unban") request["addr"] = unban_addr;
+  if (cmd == "ladder") request["call_id"] = ladder_call;
 
-  std::string line;
-  try {
-    line = ask(socket_path, request.dump());
-  } catch (const Failure& f) {
-    fmt::print(stderr, "sipedgectl: {}\n", f.message);
-    return f.code;
+  if (!watch) return ask_and_print(socket_path, request, cmd, raw_json);
+  // --watch: the same question every second until interrupted (Ctrl-C), the screen cleared between.
+  for (;;) {
+    fmt::print("\x1b[H\x1b[2J");
+    const int rc = ask_and_print(socket_path, request, cmd, raw_json);
+    if (rc != kExitOk) return rc;
+    std::fflush(stdout);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
   }
-  json answer;
-  try {
-    answer = json::parse(line);
-  } catch (const json::exception& e) {
-    fmt::print(stderr, "sipedgectl: the gateway's answer is not JSON ({}): {}\n", e.what(), line);
-    return kExitGatewayError;
-  }
-  const bool failed = answer.is_object() && answer.contains("error");
-  if (raw_json) {
-    fmt::print("{}\n", line);
-    return failed ? kExitGatewayError : kExitOk;
-  }
-  if (failed) {
-    fmt::print(stderr, "sipedgectl: {}\n", cell(answer, "error"));
-    if (answer.contains("commands")) {
-      std::string names;
-      for (const json& n : answer["commands"]) names += (names.empty() ? "" : ", ") + (n.is_string() ? n.get<std::string>() : n.dump());
-      fmt::print(stderr, "the gateway knows: {}\n", names);
-    }
-    return kExitGatewayError;
-  }
-  if (cmd == "calls") {
-    print_calls(answer);
-  } else if (cmd == "registrations") {
-    print_registrations(answer);
-  } else if (cmd == "transactions") {
-    print_transactions(answer);
-  } else if (cmd == "bans") {
-    print_bans(answer);
-  } else if (cmd == "policy") {
-    print_policy(answer);
-  } else if (cmd == "reload") {
-    fmt::print("reloaded {}\n", cell(answer, "reloaded"));
-  } else if (cmd == "unban") {
-    fmt::print("{}: {}\n", cell(answer, "addr"), cell(answer, "lifted") == "true" ? "ban lifted" : "was not banned");
-  } else if (cmd == "flows" || cmd == "stats" || cmd == "dataplane" || cmd == "hw") {
-    print_flat(answer);
-  } else {
-    fmt::print("{}\n", answer.dump(2, ' ', false, json::error_handler_t::replace));
-  }
-  return kExitOk;
 }

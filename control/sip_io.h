@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "common/net_address.h"
 #include "parser/message.h"
@@ -41,6 +42,21 @@ class SipTap {
   virtual void received(const Inbound& in) = 0;
   // Sent from interface `iface`'s SIP address to `dest`.
   virtual void sent(uint16_t iface, const Endpoint& dest, std::string_view bytes) = 0;
+};
+
+// Several taps as one (trace ring, HEP export), in the order added.
+class SipTapList final : public SipTap {
+ public:
+  void add(SipTap* tap) { taps_.push_back(tap); }
+  void received(const Inbound& in) override {
+    for (SipTap* t : taps_) t->received(in);
+  }
+  void sent(uint16_t iface, const Endpoint& dest, std::string_view bytes) override {
+    for (SipTap* t : taps_) t->sent(iface, dest, bytes);
+  }
+
+ private:
+  std::vector<SipTap*> taps_;
 };
 
 class SipTransport {

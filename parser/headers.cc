@@ -326,4 +326,23 @@ Result<ContentType, Fault> parse_content_type(std::string_view value) noexcept {
   return out;
 }
 
+std::string_view find_header_value(std::string_view message, std::string_view name, char compact) noexcept {
+  const size_t head_end = message.find("\r\n\r\n");
+  const std::string_view head = message.substr(0, head_end);
+  for (size_t at = head.find("\r\n"); at != std::string_view::npos; at = head.find("\r\n", at + 2)) {
+    const std::string_view line = head.substr(at + 2, head.find("\r\n", at + 2) - (at + 2));
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view field = line.substr(0, colon);
+    while (!field.empty() && (field.back() == ' ' || field.back() == '\t')) field.remove_suffix(1);
+    const bool is_compact = compact != 0 && field.size() == 1 && (field[0] | 0x20) == (compact | 0x20);
+    if (!is_compact && !iequals(field, name)) continue;
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    return value;
+  }
+  return {};
+}
+
 }  // namespace sipedge::parser

@@ -49,6 +49,11 @@ Result<std::string_view, Fault> parse_call_id(std::string_view value) noexcept;
 Result<NameAddr, Fault> from_header(const Message& msg) noexcept;
 Result<NameAddr, Fault> to_header(const Message& msg) noexcept;
 
+// The value of the first header named `name` or `compact` (case-insensitive, 0 = no compact form)
+// in message bytes nobody indexed (what sipedge built itself, for traces), trimmed; "" when absent.
+// Folded continuation lines are not joined.
+std::string_view find_header_value(std::string_view message, std::string_view name, char compact) noexcept;
+
 // Iterates a comma list of tokens: option-tags in Require, Supported, Proxy-Require, Unsupported
 // (RFC 3261 §20.32, §20.37, §20.29, §20.40) and methods in Allow (§20.5). An empty value is an empty
 // list (Supported and Allow may be empty); empty elements are skipped. An element that is not a

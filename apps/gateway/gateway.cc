@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "common/clock.h"
+#include "control/api/call_trace.h"
 #include "control/api/hep.h"
 #include "control/api/management_server.h"
 #include "control/api/metrics.h"
@@ -50,6 +51,8 @@ struct Gateway::Parts {
   std::unique_ptr<control::ManagementServer> management;
   std::unique_ptr<control::MetricsServer> metrics;
   std::unique_ptr<control::HepExporter> hep;
+  std::unique_ptr<control::CallTrace> trace;
+  control::SipTapList taps;
   std::unique_ptr<control::ControlLoop> loop;
   std::vector<hw::PortOffload> offload;  // [interface index]
 };
@@ -118,10 +121,16 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
     commands.names.push_back("hw");
     commands.names.push_back("policy");
     commands.names.push_back("reload");
+    commands.names.push_back("ladder");
     p.management->set_handler(
         [&p, this, proxy_handler = std::move(commands.handler)](const std::string& cmd, const nlohmann::json& request) {
           if (cmd == "dataplane") return control::dataplane_view(config_.control.interfaces, *p.dataplane, *p.media_relay, *p.table);
           if (cmd == "hw") return control::offload_view(config_.control.interfaces, p.offload);
+          if (cmd == "ladder") {
+            const auto c = request.find("call_id");
+            if (c == request.end() || !c->is_string()) return nlohmann::json{{"error", "ladder needs {\"call_id\": \"...\"}"}};
+            return p.trace->ladder(c->get<std::string>());
+          }
           if (cmd == "reload") {
             const std::string why = reload();
             if (!why.empty()) return nlohmann::json{{"error", why}};
@@ -145,11 +154,15 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
                                p.management->error());
   }
 
+  // Every SIP message received and sent passes the taps: the ladder ring, then HEP export.
+  p.trace = std::make_unique<control::CallTrace>(config_.control.trace_calls, config_.control.interfaces, p.clock);
+  p.taps.add(p.trace.get());
   if (config_.control.hep.collector.port != 0) {
     p.hep = std::make_unique<control::HepExporter>(config_.control.hep, config_.control.interfaces);
     if (!p.hep->open()) throw std::runtime_error("HEP export to " + config_.control.hep.collector.to_string() + ": " + p.hep->error());
-    p.io->set_tap(p.hep.get());
+    p.taps.add(p.hep.get());
   }
+  p.io->set_tap(&p.taps);
   if (!config_.control.metrics_listen.empty()) {
     p.metrics = std::make_unique<control::MetricsServer>([&p, this] {
       control::PromText out;
@@ -189,7 +202,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
                                     else
                                       spdlog::error("sipedge: reload refused: {}", why);
                                   },
-                                  p.hep.get()},
+                                  &p.taps},
       timing);
 }
 
@@ -199,6 +212,7 @@ Gateway::~Gateway() {
   p.metrics.reset();
   if (p.io) p.io->set_tap(nullptr);
   p.hep.reset();
+  p.trace.reset();
   p.management.reset();
   p.proxy.reset();
   p.ban_mirror.reset();

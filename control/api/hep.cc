@@ -144,17 +144,8 @@ void HepExporter::sent(uint16_t iface, const Endpoint& dest, std::string_view by
   Endpoint src;
   for (const InterfaceConfig& i : interfaces_)
     if (i.index == iface) src = Endpoint{i.sip_address, i.sip_port};
-  // The Call-ID is not indexed for what sipedge sends: find its line (or compact "i:") directly.
-  std::string_view call_id;
-  for (std::string_view key : {std::string_view("\r\nCall-ID:"), std::string_view("\r\ni:")}) {
-    const size_t at = bytes.find(key);
-    if (at == std::string_view::npos) continue;
-    size_t b = at + key.size();
-    while (b < bytes.size() && (bytes[b] == ' ' || bytes[b] == '\t')) ++b;
-    const size_t e = bytes.find("\r\n", b);
-    call_id = bytes.substr(b, e == std::string_view::npos ? std::string_view::npos : e - b);
-    break;
-  }
+  // What sipedge sends is not indexed: its Call-ID line is looked up in the bytes.
+  const std::string_view call_id = parser::find_header_value(bytes, "Call-ID", 'i');
   emit(src, dest, bytes, call_id);
 }
 

@@ -640,7 +640,9 @@ TEST_P(SeedTest, Vias) {
     EXPECT_EQ(v->received, e.received);
     EXPECT_EQ(v->has_rport, e.rport >= 0);
     EXPECT_EQ(v->rport_has_value, e.rport > 0);
-    if (e.rport > 0) EXPECT_EQ(v->rport, e.rport);
+    if (e.rport > 0) {
+      EXPECT_EQ(v->rport, e.rport);
+    }
     ++i;
   }
   EXPECT_EQ(i, c.vias.size());

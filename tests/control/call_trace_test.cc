@@ -1,0 +1,72 @@
+// tests/control/call_trace_test.cc — test thread. Pins control/api/call_trace.cc and
+// parser::find_header_value: the ladder of a call through the proxy lists what was received and
+// sent, in order, with addresses and SDP marks; traces are bounded per call and in number of calls.
+#include "control/api/call_trace.h"
+
+#include <gtest/gtest.h>
+
+#include "parser/headers.h"
+#include "tests/control/proxy_fixture.h"
+
+namespace sipedge::control::testing {
+namespace {
+
+TEST(FindHeaderValue, CaseInsensitiveCompactTrimmedAndOnlyInTheHead) {
+  const std::string m = "INVITE sip:a SIP/2.0\r\ncall-id :  abc@h \r\nc: application/sdp\r\nX: 1\r\n\r\nCall-ID: body";
+  EXPECT_EQ(parser::find_header_value(m, "Call-ID", 'i'), "abc@h");
+  EXPECT_EQ(parser::find_header_value(m, "Content-Type", 'c'), "application/sdp");
+  EXPECT_EQ(parser::find_header_value(m, "Subject", 's'), "");
+  EXPECT_EQ(parser::find_header_value("SIP/2.0 200 OK\r\ni: short\r\n\r\n", "Call-ID", 'i'), "short");
+  EXPECT_EQ(parser::find_header_value("OPTIONS x SIP/2.0\r\nCall-IDx: no\r\n\r\n", "Call-ID", 'i'), "");
+}
+
+class CallTraceTest : public ProxyTest {};
+
+TEST_F(CallTraceTest, LadderOfACallThroughTheProxy) {
+  CallTrace trace(10, config.interfaces, clock);
+  wire.set_tap(&trace);
+  register_user("1012", kBob);
+  // The fixture's deliver() does not pass the tap; feed received messages to it the way the
+  // control loop does.
+  auto receive = [&](const std::string& bytes, const Endpoint& from) {
+    parser::Message m;
+    ASSERT_EQ(parser::HandScanner().scan(bytes, parser::Framing::Datagram, m).status, parser::ScanStatus::Complete);
+    const Inbound in{m, from, {IpAddr::v4(10, 201, 0, 1), 5060}, 0};
+    trace.received(in);
+    proxy.on_message(in);
+  };
+  const std::string inv = invite("", 1, "z9hG4bKt1", "1012");
+  receive(inv, kAlice);
+  const nlohmann::json l = trace.ladder("call-1");
+  ASSERT_TRUE(l.contains("messages")) << l.dump();
+  std::vector<std::string> lines;
+  for (const auto& m : l["messages"]) lines.push_back(m["from"].get<std::string>() + " -> " + m["to"].get<std::string>() + " " +
+                                                      m["line"].get<std::string>() + (m["sdp"].get<bool>() ? " +SDP" : ""));
+  EXPECT_EQ(lines, (std::vector<std::string>{
+                       "10.201.0.2:5060 -> 10.201.0.1:5060 INVITE sip:1012@sipedge.test SIP/2.0 +SDP",
+                       "10.201.0.1:5060 -> 10.201.0.2:5060 SIP/2.0 100 Trying",
+                       "10.201.0.1:5060 -> 10.201.0.2:5060 SIP/2.0 407 Proxy Authentication Required",
+                   }));
+  EXPECT_TRUE(trace.ladder("nope").contains("error"));
+  wire.set_tap(nullptr);
+}
+
+TEST_F(CallTraceTest, BoundedPerCallAndInCalls) {
+  CallTrace trace(2, config.interfaces, clock);
+  auto msg = [](const std::string& call_id) {
+    return "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bK1\r\nCall-ID: " + call_id + "\r\nCSeq: 1 BYE\r\n\r\n";
+  };
+  for (size_t i = 0; i < CallTrace::kMaxMessages + 5; ++i) trace.sent(0, kAlice, msg("a"));
+  EXPECT_EQ(trace.ladder("a")["messages"].size(), CallTrace::kMaxMessages);
+  trace.sent(0, kAlice, msg("b"));
+  trace.sent(0, kAlice, msg("c"));  // the third Call-ID: "a" (oldest) is forgotten
+  EXPECT_EQ(trace.calls(), 2u);
+  EXPECT_TRUE(trace.ladder("a").contains("error"));
+  EXPECT_EQ(trace.ladder("c")["messages"].size(), 1u);
+  CallTrace off(0, config.interfaces, clock);
+  off.sent(0, kAlice, msg("a"));
+  EXPECT_EQ(off.calls(), 0u);
+}
+
+}  // namespace
+}  // namespace sipedge::control::testing
