@@ -35,15 +35,12 @@ e2e_setup cp
 e2e_net_up || exit 1
 e2e_write_config 500 || exit 1
 if [[ -n $overload_wait ]]; then
-  sed -i "s/^default_interface = \"core\"$/&\noverload_wait_ms = $overload_wait/" "$E2E_CFG"
-  grep -q "^overload_wait_ms = $overload_wait$" "$E2E_CFG" || { echo "e2e_cps: config has no [sip] default_interface line" >&2; exit 1; }
+  e2e_set_overload_wait "$overload_wait" || exit 1
 fi
 e2e_start_sipedge || exit 1
 
 # The callee: 1012 registered at the access namespace's UA address, answering every call.
-e2e_sipp reg "$E2E_ACC_NS" 15 -i "$E2E_UA_ACC" -m 1 -timeout 12s -timeout_error -sf "$E2E_SCEN/register.xml" \
-  -p "$UAS_PORT" -s 1012 -au 1012 -ap sipedge-1012 -key via "$E2E_UA_ACC:$UAS_PORT" \
-  -key contact "$E2E_UA_ACC:$UAS_PORT" "$E2E_GW_ACC:5060" || { e2e_sipp_why reg; exit 1; }
+e2e_bench_callee "$UAS_PORT" || exit 1
 
 start_uas() {
   e2e_sipp_bg "uas-$1" "$E2E_ACC_NS" 3600 -i "$E2E_UA_ACC" -sf "$E2E_SCEN/bench_uas.xml" -p "$UAS_PORT" -s 1012 \

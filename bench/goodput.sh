@@ -33,12 +33,9 @@ UAS_PORT=5062 UAC_PORT=5071
 e2e_setup gp
 e2e_net_up || exit 1
 e2e_write_config 500 || exit 1
-sed -i "s/^default_interface = \"core\"$/&\noverload_wait_ms = $overload_wait/" "$E2E_CFG"
-grep -q "^overload_wait_ms = $overload_wait$" "$E2E_CFG" || { echo "goodput: config has no [sip] default_interface line" >&2; exit 1; }
+e2e_set_overload_wait "$overload_wait" || exit 1
 e2e_start_sipedge || exit 1
-e2e_sipp reg "$E2E_ACC_NS" 15 -i "$E2E_UA_ACC" -m 1 -timeout 12s -timeout_error -sf "$E2E_SCEN/register.xml" \
-  -p "$UAS_PORT" -s 1012 -au 1012 -ap sipedge-1012 -key via "$E2E_UA_ACC:$UAS_PORT" \
-  -key contact "$E2E_UA_ACC:$UAS_PORT" "$E2E_GW_ACC:5060" || { e2e_sipp_why reg; exit 1; }
+e2e_bench_callee "$UAS_PORT" || exit 1
 e2e_sipp_bg uas "$E2E_ACC_NS" 3600 -i "$E2E_UA_ACC" -sf "$E2E_SCEN/bench_uas.xml" -p "$UAS_PORT" -s 1012 \
   -key contact "$E2E_UA_ACC:$UAS_PORT" -mi "$E2E_UA_ACC" -mp 6100
 e2e_wait_udp "$E2E_ACC_NS" "$UAS_PORT" || { echo "goodput: UAS did not start" >&2; exit 1; }

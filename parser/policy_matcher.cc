@@ -4,15 +4,13 @@
 #include <cassert>
 #include <vector>
 
+#include "parser/hs_database.h"
 #include "parser/scanner.h"
 
 namespace sipedge::parser {
 
 struct PolicyMatcher::Database {
-  struct Deleter {
-    void operator()(hs_database_t* d) const noexcept { hs_free_database(d); }
-  };
-  std::unique_ptr<hs_database_t, Deleter> db;
+  HsDatabase db;
   std::vector<uint16_t> rule_ids;  // PolicyRule::id by pattern id
 };
 
@@ -35,7 +33,6 @@ int on_match(unsigned int id, unsigned long long /*from*/, unsigned long long /*
 Result<PolicyMatcher, PolicyError> PolicyMatcher::create(const PolicyRules& rules) {
   if (rules.empty()) return Err(PolicyError{"", "no rules to match"});
   std::vector<std::string> exprs;
-  std::vector<const char*> cexprs;
   std::vector<unsigned> flags, ids;
   auto db = std::make_shared<Database>();
   for (size_t i = 0; i < rules.rules().size(); ++i) {
@@ -44,28 +41,18 @@ Result<PolicyMatcher, PolicyError> PolicyMatcher::create(const PolicyRules& rule
     ids.push_back(static_cast<unsigned>(i));
     db->rule_ids.push_back(rules.rules()[i].id);
   }
-  for (const std::string& e : exprs) cexprs.push_back(e.c_str());
-  hs_database_t* raw = nullptr;
-  hs_compile_error_t* err = nullptr;
-  if (hs_compile_multi(cexprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK,
-                       nullptr, &raw, &err) != HS_SUCCESS) {
-    PolicyError e;
-    if (err != nullptr && err->expression >= 0) e.rule = rules.rules()[static_cast<size_t>(err->expression)].name;
-    e.message = err != nullptr && err->message != nullptr ? err->message : "Hyperscan compile failed";
-    hs_free_compile_error(err);
-    return Err(std::move(e));
-  }
-  db->db.reset(raw);
-  hs_scratch_t* scratch = nullptr;
-  if (hs_alloc_scratch(raw, &scratch) != HS_SUCCESS) return Err(PolicyError{"", "cannot allocate Hyperscan scratch"});
-  return PolicyMatcher(std::move(db), scratch);
+  auto compiled = compile_block_database(exprs, flags, ids, rules.rules(), 0);
+  if (!compiled) return Err(std::move(compiled).error());
+  db->db = std::move(compiled).value();
+  auto scratch = alloc_scratch(db->db.get());
+  if (!scratch) return Err(std::move(scratch).error());
+  return PolicyMatcher(std::move(db), *scratch);
 }
 
 Result<PolicyMatcher, PolicyError> PolicyMatcher::clone() const {
-  hs_scratch_t* scratch = nullptr;
-  if (hs_clone_scratch(scratch_.get(), &scratch) != HS_SUCCESS)
-    return Err(PolicyError{"", "cannot allocate Hyperscan scratch"});
-  return PolicyMatcher(db_, scratch);
+  auto scratch = clone_scratch(scratch_.get());
+  if (!scratch) return Err(std::move(scratch).error());
+  return PolicyMatcher(db_, *scratch);
 }
 
 void PolicyMatcher::match(std::string_view head, Message& out) const noexcept {

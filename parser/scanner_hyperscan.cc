@@ -5,6 +5,8 @@
 // Hyperscan says may report out of order, and scanner_equivalence_test.cc checks the indexes.
 #include "parser/scanner_hyperscan.h"
 
+#include "parser/hs_database.h"
+
 #include <cassert>
 #include <cstdlib>
 #include <string>
@@ -23,10 +25,7 @@ static_assert(kHeaderIdCount < kLfId, "header ids must stay below the terminator
 }  // namespace
 
 struct HyperscanScanner::Database {
-  struct Free {
-    void operator()(hs_database_t* d) const noexcept { hs_free_database(d); }
-  };
-  std::unique_ptr<hs_database_t, Free> db;
+  HsDatabase db;
   std::vector<uint16_t> rule_ids;  // PolicyRule::id by pattern id - kPolicyBase
 };
 
@@ -182,31 +181,18 @@ Result<HyperscanScanner, PolicyError> HyperscanScanner::create(const PolicyRules
     db->rule_ids.push_back(policy[i].id);
   }
 
-  std::vector<const char*> cexprs;
-  cexprs.reserve(exprs.size());
-  for (const std::string& e : exprs) cexprs.push_back(e.c_str());
-  hs_database_t* raw = nullptr;
-  hs_compile_error_t* err = nullptr;
-  if (hs_compile_multi(cexprs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK,
-                       nullptr, &raw, &err) != HS_SUCCESS) {
-    PolicyError e;
-    if (err != nullptr && err->expression >= 0 && static_cast<size_t>(err->expression) >= first_rule)
-      e.rule = policy[static_cast<size_t>(err->expression) - first_rule].name;
-    e.message = err != nullptr && err->message != nullptr ? err->message : "Hyperscan compile failed";
-    hs_free_compile_error(err);
-    return Err(std::move(e));
-  }
-  db->db.reset(raw);
-  hs_scratch_t* scratch = nullptr;
-  if (hs_alloc_scratch(raw, &scratch) != HS_SUCCESS) return Err(PolicyError{"", "cannot allocate Hyperscan scratch"});
-  return HyperscanScanner(std::move(db), scratch);
+  auto compiled = compile_block_database(exprs, flags, ids, policy, first_rule);
+  if (!compiled) return Err(std::move(compiled).error());
+  db->db = std::move(compiled).value();
+  auto scratch = alloc_scratch(db->db.get());
+  if (!scratch) return Err(std::move(scratch).error());
+  return HyperscanScanner(std::move(db), *scratch);
 }
 
 Result<HyperscanScanner, PolicyError> HyperscanScanner::clone() const {
-  hs_scratch_t* scratch = nullptr;
-  if (hs_clone_scratch(scratch_.get(), &scratch) != HS_SUCCESS)
-    return Err(PolicyError{"", "cannot allocate Hyperscan scratch"});
-  return HyperscanScanner(db_, scratch);
+  auto scratch = clone_scratch(scratch_.get());
+  if (!scratch) return Err(std::move(scratch).error());
+  return HyperscanScanner(db_, *scratch);
 }
 
 size_t HyperscanScanner::rule_count() const noexcept { return db_->rule_ids.size(); }

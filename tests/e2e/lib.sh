@@ -125,6 +125,20 @@ e2e_write_config() {
   done
 }
 
+# e2e_set_overload_wait MS: [sip] overload_wait_ms in this run's config (0: overload control off).
+e2e_set_overload_wait() {
+  sed -i "s/^default_interface = \"core\"$/&\noverload_wait_ms = $1/" "$E2E_CFG"
+  grep -q "^overload_wait_ms = $1$" "$E2E_CFG" || { e2e_log "e2e: config has no [sip] default_interface line"; return 1; }
+}
+
+# e2e_bench_callee PORT: 1012 registered at the access namespace's UA address and port, for the load
+# benchmarks' UAS (bench/e2e_cps.sh, bench/goodput.sh).
+e2e_bench_callee() {
+  e2e_sipp reg "$E2E_ACC_NS" 15 -i "$E2E_UA_ACC" -m 1 -timeout 12s -timeout_error -sf "$E2E_SCEN/register.xml" \
+    -p "$1" -s 1012 -au 1012 -ap sipedge-1012 -key via "$E2E_UA_ACC:$1" -key contact "$E2E_UA_ACC:$1" \
+    "$E2E_GW_ACC:5060" || { e2e_sipp_why reg; return 1; }
+}
+
 # e2e_ctl CMD: sipedgectl's JSON answer on stdout.
 e2e_ctl() { "$E2E_SIPEDGECTL" --socket "$E2E_SOCK" --json "$@"; }
 
