@@ -11,6 +11,8 @@
 #                                          fragments the large ones); each must draw a 200
 #   sipsend.py silent BIND GW UA COUNT     COUNT OPTIONS to GW with User-Agent UA (a scanner's, or from a
 #                                          banned source); none may draw any answer within a second
+#   sipsend.py burst BIND GW COUNT         COUNT OPTIONS to GW at once, each a new transaction; prints
+#                                          how many drew an answer within 2 s
 #   sipsend.py hepsink BIND:PORT SECONDS OUT  a HEPv3 collector: decodes each datagram (its own decoder)
 #                                          and writes one JSON line per message to OUT: src, dst,
 #                                          capture_id, call_id, payload; a datagram that is not HEPv3
@@ -133,6 +135,21 @@ def cmd_silent(bind_ip, gw, user_agent, count):
     return 1 if got else 0
 
 
+def cmd_burst(bind_ip, gw, count):
+    gw_ip, gw_port = gw.rsplit(":", 1)
+    s = sock(bind_ip)
+    port = s.getsockname()[1]
+    tag = random.randrange(10**9)
+    for n in range(count):
+        msg = ("OPTIONS sip:sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP %s:%d;branch=z9hG4bKburst%d-%d;rport\r\n"
+               "Max-Forwards: 70\r\nFrom: <sip:probe@%s>;tag=b%d\r\nTo: <sip:sipedge.test>\r\n"
+               "Call-ID: burst-%d-%d@%s\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+               % (bind_ip, port, tag, n, bind_ip, n, tag, n, bind_ip))
+        s.sendto(msg.encode(), (gw_ip, int(gw_port)))
+    print(len(answers(s, 2.0)))
+    return 0
+
+
 def cmd_sink(bind, seconds, out):
     ip, port = bind.rsplit(":", 1)
     s = sock(ip, int(port))
@@ -211,6 +228,8 @@ def main(argv):
         return cmd_options(argv[1], argv[2], [int(x) for x in argv[3:]])
     if len(argv) == 5 and argv[0] == "silent":
         return cmd_silent(argv[1], argv[2], argv[3], int(argv[4]))
+    if len(argv) == 4 and argv[0] == "burst":
+        return cmd_burst(argv[1], argv[2], int(argv[3]))
     if len(argv) == 4 and argv[0] == "hepsink":
         return cmd_hepsink(argv[1], argv[2], argv[3])
     if len(argv) == 4 and argv[0] == "sink":
