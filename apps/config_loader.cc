@@ -428,7 +428,7 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
     for (const toml::node& n : *users->as_array()) {
       const toml::table& t = *n.as_table();
       r.only_keys(t, "[user]", {"name", "password", "ha1_md5", "ha1_sha256", "forward_busy", "forward_no_answer",
-                                "forward_no_answer_s", "forward_unconditional"});
+                                "forward_no_answer_s", "forward_unconditional", "register_for"});
       control::UserConfig u;
       u.name = r.str(t, "name", "user", {}, true);
       const std::string password = r.str(t, "password", "user");
@@ -457,6 +457,7 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
       u.forward.no_answer = forward_uri("forward_no_answer");
       u.forward.unconditional = forward_uri("forward_unconditional");
       u.forward.no_answer_s = static_cast<uint32_t>(r.integer(t, "forward_no_answer_s", "user", 20, 1, 600));
+      u.register_for = r.strings(t, "register_for", "user");
       cc.users.push_back(std::move(u));
     }
   }

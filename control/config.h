@@ -46,6 +46,7 @@ struct UserConfig {
   std::string name;
   UserCredentials credentials;  // HA1s, from a password or given directly
   ForwardingConfig forward;
+  std::vector<std::string> register_for;  // other users whose AORs these credentials may bind
 };
 
 enum class RouteTarget : uint8_t {

@@ -29,7 +29,10 @@ Proxy::Proxy(const ControlConfig& config, SipTransport& transport, MediaManager&
                     [this](std::string_view user, const IpAddr& source) { return registered_from(user, source); }),
       registrar_(location_, guarded_auth_,
                  RegistrarConfig{config.registration_default_expires_s, config.registration_min_expires_s,
-                                 config.registration_max_expires_s, true}),
+                                 config.registration_max_expires_s, true,
+                                 [this](std::string_view auth_user, std::string_view aor_user) {
+                                   return may_bind(auth_user, aor_user);
+                                 }}),
       route_token_(std::move(token)) {
   for (const UserConfig& u : config.users) auth_.set_user(u.name, u.credentials);
   last_keepalive_ms_ = last_housekeeping_ms_ = clock.monotonic_ms();
@@ -39,8 +42,11 @@ Proxy::Proxy(const ControlConfig& config, SipTransport& transport, MediaManager&
 void Proxy::reconfigure() {
   auth_.reconfigure(config_.auth);
   for (const UserConfig& u : config_.users) auth_.set_user(u.name, u.credentials);
-  registrar_.set_config(RegistrarConfig{config_.registration_default_expires_s, config_.registration_min_expires_s,
-                                        config_.registration_max_expires_s, true});
+  RegistrarConfig rc = registrar_.config();
+  rc.default_expires_s = config_.registration_default_expires_s;
+  rc.min_expires_s = config_.registration_min_expires_s;
+  rc.max_expires_s = config_.registration_max_expires_s;
+  registrar_.set_config(std::move(rc));
   lockout_.set_config(config_.security.lockout);
   bans_.set_config(BanConfig{config_.security.ban_s, config_.security.ban_max_s});
   txns_.set_timers(config_.timers);
@@ -104,6 +110,14 @@ bool Proxy::within_rate(const Inbound& in) {
   if (to && !to->tag().empty()) return true;  // in-dialog: part of something already admitted
   if (rate_limiter_.allow(in.source.ip, *limit, clock_.monotonic_ms())) return true;
   ++counters_.rate_limited;
+  return false;
+}
+
+bool Proxy::may_bind(std::string_view auth_user, std::string_view aor_user) const {
+  const UserConfig* u = config_.user(auth_user);
+  if (!u) return false;
+  for (const std::string& other : u->register_for)
+    if (other == aor_user) return true;
   return false;
 }
 

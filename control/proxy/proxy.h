@@ -193,6 +193,8 @@ class Proxy final : public TransactionUser {
   bool admit(const Inbound& in);
   // The per-source token bucket for a request that starts something; false: drop it.
   bool within_rate(const Inbound& in);
+  // [[user]] register_for: whether the credentials of `auth_user` may bind `aor_user`'s AOR.
+  bool may_bind(std::string_view auth_user, std::string_view aor_user) const;
   // Whether `user` has a binding registered from `source` (lockout: its own phone is never throttled).
   bool registered_from(std::string_view user, const IpAddr& source) const;
   // DESIGN §3 Trust: the call ref in the token of sipedge's own Route entry on top (or of the

@@ -50,7 +50,8 @@ RegistrarReply Registrar::handle(const Inbound& request, std::string_view domain
     const AuthResult a = auth_.verify(request, false, now_ms);
     if (a.outcome == AuthOutcome::NoCredentials || a.outcome == AuthOutcome::Rejected) return challenge(now_ms, false);
     if (a.outcome == AuthOutcome::Stale) return challenge(now_ms, true);
-    if (a.user != to->uri.user) return reply(403, "Forbidden: credentials do not own this address-of-record");
+    if (a.user != to->uri.user && !(config_.may_bind && config_.may_bind(a.user, to->uri.user)))
+      return reply(403, "Forbidden: credentials do not own this address-of-record");
   }
 
   auto call_id = parser::parse_call_id(msg.value(parser::HeaderId::CallId));

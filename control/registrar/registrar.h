@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +21,9 @@ struct RegistrarConfig {
   uint32_t min_expires_s = 60;
   uint32_t max_expires_s = 7200;
   bool require_auth = true;
+  // Whether credentials of `auth_user` may bind the AOR of `aor_user` as well as its own (a
+  // receptionist's phone registering a hunt number); none: only its own.
+  std::function<bool(std::string_view auth_user, std::string_view aor_user)> may_bind;
 };
 
 struct RegistrarReply {
@@ -39,7 +43,7 @@ class Registrar {
   RegistrarReply handle(const Inbound& request, std::string_view domain, uint64_t now_ms);
 
   const RegistrarConfig& config() const noexcept { return config_; }
-  void set_config(RegistrarConfig config) noexcept { config_ = config; }
+  void set_config(RegistrarConfig config) noexcept { config_ = std::move(config); }
 
  private:
   RegistrarReply challenge(uint64_t now_ms, bool stale) const;

@@ -165,6 +165,11 @@ TEST(ConfigLoader, EdgeSecurityDefaultsAreOnAndEverySettingIsRead) {
   EXPECT_TRUE(d.nic_drop_rules);
 }
 
+TEST(ConfigLoader, UserMayBeGrantedOtherAors) {
+  const GatewayConfig c = load_config_string(kMinimal + "[[user]]\nname = \"1006\"\npassword = \"p\"\nregister_for = [\"1020\", \"1021\"]\n", "test.toml");
+  EXPECT_EQ(c.control.users[0].register_for, (std::vector<std::string>{"1020", "1021"}));
+}
+
 TEST(ConfigLoader, BadPolicyRulesAreReportedAtTheirTable) {
   EXPECT_EQ(error_of(kMinimal + "[[policy.rule]]\nname = \"broken\"\npattern = \"(unclosed\"\n"),
             "test.toml:6:1: policy.rule 'broken': Missing close parenthesis for group started at index 0.");

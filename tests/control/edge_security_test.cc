@@ -161,13 +161,31 @@ TEST_F(EdgeSecurity, TokenBucketPerSourceDropsTheExcessSilently) {
   for (int i = 0; i < 10; ++i) EXPECT_EQ(options_from(kAlice), "SIP/2.0 200 OK");
 }
 
+// Registration hijack: credentials bind their own AOR only, unless [[user]] register_for grants
+// another one.
+TEST_F(EdgeSecurity, RegisteringAnotherUsersAorNeedsAGrant) {
+  auto register_1012_as_1006 = [&](int cseq) {
+    deliver(register_request("1012", kAlice, cseq, ""), kAlice);
+    const std::string www = header(wire.pop().bytes, parser::HeaderId::WwwAuthenticate);
+    deliver(register_request("1012", kAlice, cseq + 1, credentials(www, "1006", "REGISTER", "sip:sipedge.test")), kAlice);
+    return first_line(wire.pop().bytes);
+  };
+  EXPECT_EQ(register_1012_as_1006(1), "SIP/2.0 403 Forbidden: credentials do not own this address-of-record");
+  EXPECT_EQ(proxy.location().size(), 0u);
+  config.users[0].register_for = {"1012"};  // 1006 may bind 1012 too
+  EXPECT_EQ(register_1012_as_1006(3), "SIP/2.0 200 OK");
+  EXPECT_EQ(proxy.location().lookup("1012@sipedge.test").size(), 1u);
+  config.users[0].register_for = {"1013"};
+  EXPECT_EQ(register_1012_as_1006(5), "SIP/2.0 403 Forbidden: credentials do not own this address-of-record");
+}
+
 // A configuration reload (Proxy::reconfigure after the config it reads changed): a new user
 // registers, a removed one no longer does, new lockout settings apply; registrations stay.
 TEST_F(EdgeSecurity, ReconfigureTakesNewUsersAndSettings) {
   register_user("1012", kBob);
   config.users.erase(config.users.begin());  // 1006 goes
   config.users.push_back(UserConfig{"1020", UserCredentials{digest_ha1(DigestAlgorithm::Md5, "1020", "sipedge.test", "pw1020"), ""},
-                                    ForwardingConfig{}});
+                                    ForwardingConfig{}, {}});
   config.security.lockout.max_failures = 2;
   proxy.reconfigure();
   EXPECT_EQ(try_password("1020", "pw1020", kAlice, 10), "SIP/2.0 200 OK");

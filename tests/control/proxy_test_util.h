@@ -86,7 +86,7 @@ inline ControlConfig test_config() {
     const std::string pw = std::string("pw") + u;
     c.users.push_back(UserConfig{u, UserCredentials{digest_ha1(DigestAlgorithm::Md5, u, "sipedge.test", pw),
                                                     digest_ha1(DigestAlgorithm::Sha256, u, "sipedge.test", pw)},
-                                 ForwardingConfig{}});
+                                 ForwardingConfig{}, {}});
   }
   return c;
 }
