@@ -74,17 +74,50 @@ step() {
   echo "$calls ${ok:-0} ${failed:-$calls} $(echo "$t1 - $t0" | bc -l)"
 }
 
+# scrape FILE: sipedge's Prometheus text into FILE ([metrics] listen in config/dev.toml).
+scrape() { ip netns exec "$E2E_GW_NS" curl -s --max-time 3 http://127.0.0.1:9100/metrics >"$1" 2>/dev/null || : >"$1"; }
+
+# setup_quantiles BEFORE AFTER: "p50/p99" of INVITE -> 200 relayed, in ms, over the calls answered
+# between the two scrapes (the upper bound of the histogram bucket each quantile falls in).
+setup_quantiles() {
+  python3 - "$1" "$2" <<'PY'
+import re, sys
+def buckets(path):
+    out = {}
+    for line in open(path):
+        m = re.match(r'sipedge_call_setup_seconds_bucket\{stage="answer",le="([^"]+)"\} (\d+)', line)
+        if m:
+            out[float(m.group(1))] = int(m.group(2))
+    return out
+a, b = buckets(sys.argv[1]), buckets(sys.argv[2])
+delta = sorted((le, b[le] - a.get(le, 0)) for le in b)
+total = delta[-1][1] if delta else 0
+def q(x):
+    for le, n in delta:
+        if n >= x * total:
+            return "%g" % (le * 1000) if le != float("inf") else ">10000"
+    return "-"
+print("%s/%s" % (q(0.5), q(0.99)) if total else "-")
+PY
+}
+
 # series MODE: runs the rates in order until one fails; sets BEST (cps) and ROWS (table lines).
 series() {
   local mode=$1 rate calls ok failed secs
   BEST=0
   start_uas "$mode"
   for rate in $rates; do
+    [[ $mode == sipedge ]] && scrape "$E2E_WORK/metrics-before.txt"
     read -r calls ok failed secs < <(step "$mode" "$rate")
+    local setup="-"
+    if [[ $mode == sipedge ]]; then
+      scrape "$E2E_WORK/metrics-after.txt"
+      setup=$(setup_quantiles "$E2E_WORK/metrics-before.txt" "$E2E_WORK/metrics-after.txt")
+    fi
     local achieved
     achieved=$(printf '%.0f' "$(echo "$ok / $secs" | bc -l)")
-    ROWS+=("| $mode | $rate | $calls | $ok | $failed | $(printf '%.1f' "$secs") | $achieved |")
-    echo "  $mode: offered $rate cps: $ok/$calls calls ok, $failed failed, ${secs%.*} s (achieved ~$achieved cps)"
+    ROWS+=("| $mode | $rate | $calls | $ok | $failed | $(printf '%.1f' "$secs") | $achieved | $setup |")
+    echo "  $mode: offered $rate cps: $ok/$calls calls ok, $failed failed, ${secs%.*} s (achieved ~$achieved cps), INVITE->200 p50/p99 $setup ms"
     # A rate is sustained when every call succeeded and SIPp kept (within 10 %) to the offered rate.
     if [[ $failed != 0 || $ok != "$calls" ]] || ((achieved * 10 < rate * 9)); then
       why_failed "$mode-$rate"
@@ -161,7 +194,7 @@ if ((record)); then
     printf 'namespace (trusted, no digest), callee 1012 registered on the access side. "direct" is the same SIPp\n'
     printf 'pair UA to UA in the access namespace without sipedge. %s s per rate; a rate passes with every call\n' "$seconds"
     printf 'successful, 0 failed and the achieved rate within 10 %% of the offered one.\n\n'
-    printf '| path | offered cps | calls | ok | failed | seconds | achieved cps |\n|---|---|---|---|---|---|---|\n'
+    printf '| path | offered cps | calls | ok | failed | seconds | achieved cps | INVITE->200 p50/p99 ms (bucket bound) |\n|---|---|---|---|---|---|---|---|\n'
     printf '%s\n' "${ROWS[@]}"
     printf '\nHighest rate with 0 failed calls: through sipedge **%s cps**, direct UA to UA **%s cps** (ratio %s).' \
       "$through" "$direct" "$ratio"
