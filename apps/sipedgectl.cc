@@ -279,6 +279,8 @@ int ask_and_print(const std::string& socket_path, const json& request, const std
     print_policy(answer);
   } else if (cmd == "ladder") {
     print_ladder(answer);
+  } else if (cmd == "log") {
+    fmt::print("log level {}\n", cell(answer, "level"));
   } else if (cmd == "reload") {
     fmt::print("reloaded {}\n", cell(answer, "reloaded"));
   } else if (cmd == "unban") {
@@ -321,6 +323,10 @@ int main(int argc, char** argv) {
   unban->add_option("ADDR", unban_addr, "IPv4 or IPv6 address")->required();
   app.add_subcommand("policy", "signature rules (scanner User-Agents and the operator's) with their hits");
   app.add_subcommand("reload", "reread the configuration file: users, routes, trusted prefixes, timers, security settings");
+  std::string log_level;
+  app.add_subcommand("log", "set the gateway's log level now (until restart)")
+      ->add_option("LEVEL", log_level, "trace, debug, info, warn, error, critical or off")
+      ->required();
   CLI::App* raw = app.add_subcommand("raw", "send any command; PARAMS is a JSON object merged into the request");
   std::string raw_cmd;
   std::string raw_params;
@@ -350,6 +356,7 @@ int main(int argc, char** argv) {
   request["cmd"] = cmd;
   if (cmd == "unban") request["addr"] = unban_addr;
   if (cmd == "ladder") request["call_id"] = ladder_call;
+  if (cmd == "log") request["level"] = log_level;
 
   if (!watch) return ask_and_print(socket_path, request, cmd, raw_json);
   // --watch: the same question every second until interrupted (Ctrl-C), the screen cleared between.

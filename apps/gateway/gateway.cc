@@ -122,6 +122,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
     commands.names.push_back("policy");
     commands.names.push_back("reload");
     commands.names.push_back("ladder");
+    commands.names.push_back("log");
     p.management->set_handler(
         [&p, this, proxy_handler = std::move(commands.handler)](const std::string& cmd, const nlohmann::json& request) {
           if (cmd == "dataplane") return control::dataplane_view(config_.control.interfaces, *p.dataplane, *p.media_relay, *p.table);
@@ -130,6 +131,16 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
             const auto c = request.find("call_id");
             if (c == request.end() || !c->is_string()) return nlohmann::json{{"error", "ladder needs {\"call_id\": \"...\"}"}};
             return p.trace->ladder(c->get<std::string>());
+          }
+          if (cmd == "log") {
+            const auto l = request.find("level");
+            const std::string level = l != request.end() && l->is_string() ? l->get<std::string>() : "";
+            const spdlog::level::level_enum e = spdlog::level::from_str(level);
+            if (level.empty() || (e == spdlog::level::off && level != "off"))
+              return nlohmann::json{{"error", "log needs {\"level\": trace|debug|info|warn|error|critical|off}"}};
+            spdlog::set_level(e);
+            return nlohmann::json{{"level", std::string(spdlog::level::to_string_view(e).data(),
+                                                        spdlog::level::to_string_view(e).size())}};
           }
           if (cmd == "reload") {
             const std::string why = reload();

@@ -18,7 +18,8 @@ class BanMirror final : public BanSink {
   BanMirror(dataplane::BanTable& table, uint64_t tsc_hz, hw::DropRules* nic = nullptr)
       : table_(table), tsc_hz_(tsc_hz), nic_(nic) {}
 
-  void banned(const IpAddr& addr, uint64_t until_ms, uint64_t now_ms) override;
+  // Also logs the ban (one line per ban: a banned source sends nothing more that reaches control).
+  void banned(const IpAddr& addr, uint64_t until_ms, uint64_t now_ms, std::string_view reason) override;
   void lifted(const IpAddr& addr) override;
 
   uint64_t table_full() const noexcept { return table_full_; }

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include <spdlog/spdlog.h>
+
 #include "control/runtime/rtp_relay_backend.h"
 #include "dataplane/idle_backoff.h"
 
@@ -31,7 +33,23 @@ unsigned ControlLoop::drain_sip(uint64_t now_tsc) {
   uint64_t longest_wait = 0;
   for (unsigned i = 0; i < n; ++i)
     if (now_tsc > items[i]->rx_tsc) longest_wait = std::max(longest_wait, now_tsc - items[i]->rx_tsc);
-  parts_.proxy.set_overloaded(overload_.on_burst(n, longest_wait, n ? parts_.io.sip_backlog() : 0));
+  const uint32_t backlog = n ? parts_.io.sip_backlog() : 0;
+  const bool was = parts_.proxy.overloaded();
+  const bool now = overload_.on_burst(n, longest_wait, backlog);
+  parts_.proxy.set_overloaded(now);
+  // One line per episode boundary; an episode lasts at least a burst, and a flapping loop logs at
+  // most one pair per second.
+  if (now != was && (now_tsc >= next_overload_log_tsc_ || !now)) {
+    if (now) {
+      next_overload_log_tsc_ = now_tsc + rte_get_tsc_hz();
+      spdlog::warn("sipedge: overload on: {} messages waiting, the longest {} us; new requests refused", backlog,
+                   longest_wait * 1000000 / rte_get_tsc_hz());
+      overload_logged_ = true;
+    } else if (overload_logged_) {
+      spdlog::warn("sipedge: overload off ({} episodes so far)", overload_.episodes());
+      overload_logged_ = false;
+    }
+  }
   for (unsigned i = 0; i < n; ++i) {
     dataplane::SipItem* item = items[i];
     const Inbound in{item->msg, Endpoint{item->src, item->src_port}, Endpoint{item->dst, item->dst_port}, item->iface};

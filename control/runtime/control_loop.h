@@ -73,6 +73,8 @@ class ControlLoop {
   OverloadDetector overload_;
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> reload_requested_{false};
+  uint64_t next_overload_log_tsc_ = 0;
+  bool overload_logged_ = false;
   bool ending_ = false;
   uint64_t end_deadline_tsc_ = 0;
   uint64_t next_sweep_tsc_ = 0;

@@ -28,7 +28,7 @@ const BanList::Ban* BanList::ban(const IpAddr& addr, std::string reason, uint64_
   b.offence = o.count;
   b.reason = std::move(reason);
   ++bans_total_;
-  if (sink_) sink_->banned(addr, b.until_ms, now_ms);
+  if (sink_) sink_->banned(addr, b.until_ms, now_ms, b.reason);
   return &b;
 }
 

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -23,7 +24,7 @@ struct BanConfig {
 class BanSink {
  public:
   virtual ~BanSink() = default;
-  virtual void banned(const IpAddr& addr, uint64_t until_ms, uint64_t now_ms) = 0;
+  virtual void banned(const IpAddr& addr, uint64_t until_ms, uint64_t now_ms, std::string_view reason) = 0;
   virtual void lifted(const IpAddr& addr) = 0;
 };
 

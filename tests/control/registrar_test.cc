@@ -18,7 +18,7 @@ class RegistrarTest : public ::testing::Test {
   BanList bans{BanConfig{}, trusted};
   Lockout lockout{LockoutConfig{false}, bans};
   GuardedAuth guarded{auth, lockout, [](std::string_view, const IpAddr&) { return false; }};
-  Registrar registrar{location, guarded, RegistrarConfig{3600, 60, 7200, true}};
+  Registrar registrar{location, guarded, RegistrarConfig{3600, 60, 7200, true, {}}};
   uint32_t cseq = 1;
   uint32_t nc = 1;
   std::string nonce;

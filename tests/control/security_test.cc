@@ -17,7 +17,7 @@ IpAddr ip(const char* s) { return *IpAddr::parse(s); }
 
 struct RecordingSink : BanSink {
   std::vector<std::string> events;
-  void banned(const IpAddr& a, uint64_t until_ms, uint64_t now_ms) override {
+  void banned(const IpAddr& a, uint64_t until_ms, uint64_t now_ms, std::string_view) override {
     events.push_back("ban " + a.to_string() + " " + std::to_string(until_ms - now_ms));
   }
   void lifted(const IpAddr& a) override { events.push_back("lift " + a.to_string()); }
