@@ -96,48 +96,33 @@ std::optional<std::string> restart_only_change(const GatewayConfig& running, con
 void apply_reloadable(GatewayConfig& running, const GatewayConfig& next) {
   control::ControlConfig& r = running.control;
   const control::ControlConfig& n = next.control;
-  auto set = [](auto& field, const auto& value) { field = value; };
-  set(r.domains, n.domains);
-  set(r.realm, n.realm);
-  set(r.auth.realm, n.auth.realm);
-  set(r.auth.nonce_ttl_s, n.auth.nonce_ttl_s);
-  set(r.auth.algorithms, n.auth.algorithms);
+  r.domains = n.domains;
+  r.realm = n.realm;
+  r.auth = n.auth;
   r.users = n.users;
   r.trusted = n.trusted;
   // Routes as a whole: contexts in flight keep only their targets (addresses), never a route index
   // past what the new list holds (targets.cc checks).
   r.routes = n.routes;
-  set(r.default_interface, n.default_interface);
-  set(r.timers.t1_ms, n.timers.t1_ms);
-  set(r.timers.t2_ms, n.timers.t2_ms);
-  set(r.timers.t4_ms, n.timers.t4_ms);
-  set(r.timers.timer_d_ms, n.timers.timer_d_ms);
-  set(r.registration_min_expires_s, n.registration_min_expires_s);
-  set(r.registration_max_expires_s, n.registration_max_expires_s);
-  set(r.registration_default_expires_s, n.registration_default_expires_s);
-  set(r.nat_keepalive_s, n.nat_keepalive_s);
-  set(r.timer_c_s, n.timer_c_s);
-  set(r.forward_max_depth, n.forward_max_depth);
-  set(r.max_redirects, n.max_redirects);
-  set(r.session_expires_s, n.session_expires_s);
-  set(r.min_se_s, n.min_se_s);
-  set(r.user_agent, n.user_agent);
-  control::SecurityConfig& s = r.security;
-  const control::SecurityConfig& t = n.security;
-  set(s.lockout.enabled, t.lockout.enabled);
-  set(s.lockout.max_failures, t.lockout.max_failures);
-  set(s.lockout.failure_window_s, t.lockout.failure_window_s);
-  set(s.lockout.user_max_failures, t.lockout.user_max_failures);
-  set(s.lockout.user_throttle_s, t.lockout.user_throttle_s);
-  set(s.ban_s, t.ban_s);
-  set(s.ban_max_s, t.ban_max_s);
-  set(s.trusted_rate.per_s, t.trusted_rate.per_s);
-  set(s.trusted_rate.burst, t.trusted_rate.burst);
-  set(s.overload_drop, t.overload_drop);
-  for (size_t i = 0; i < r.interfaces.size() && i < n.interfaces.size(); ++i) {
-    set(r.interfaces[i].rate_limit.per_s, n.interfaces[i].rate_limit.per_s);
-    set(r.interfaces[i].rate_limit.burst, n.interfaces[i].rate_limit.burst);
-  }
+  r.default_interface = n.default_interface;
+  r.timers = n.timers;
+  r.registration_min_expires_s = n.registration_min_expires_s;
+  r.registration_max_expires_s = n.registration_max_expires_s;
+  r.registration_default_expires_s = n.registration_default_expires_s;
+  r.nat_keepalive_s = n.nat_keepalive_s;
+  r.timer_c_s = n.timer_c_s;
+  r.forward_max_depth = n.forward_max_depth;
+  r.max_redirects = n.max_redirects;
+  r.session_expires_s = n.session_expires_s;
+  r.min_se_s = n.min_se_s;
+  r.user_agent = n.user_agent;
+  // Security settings but the signature rules (compiled into the lanes; equal, or no reload).
+  r.security.lockout = n.security.lockout;
+  r.security.ban_s = n.security.ban_s;
+  r.security.ban_max_s = n.security.ban_max_s;
+  r.security.trusted_rate = n.security.trusted_rate;
+  r.security.overload_drop = n.security.overload_drop;
+  for (size_t i = 0; i < r.interfaces.size() && i < n.interfaces.size(); ++i) r.interfaces[i].rate_limit = n.interfaces[i].rate_limit;
 }
 
 }  // namespace sipedge::apps

@@ -34,6 +34,13 @@ struct InterfaceConfig {
   RateLimit rate_limit;
 };
 
+// Where sipedge's SIP leaves interface `index` from: its SIP address and port (none when unknown).
+inline Endpoint sip_endpoint(const std::vector<InterfaceConfig>& interfaces, uint16_t index) {
+  for (const InterfaceConfig& i : interfaces)
+    if (i.index == index) return Endpoint{i.sip_address, i.sip_port};
+  return {};
+}
+
 // Call forwarding of one user (RFC 5806 Diversion, RFC 7044 History-Info): SIP URIs, empty = off.
 struct ForwardingConfig {
   std::string busy;           // on 486 Busy Here / 600 Busy Everywhere from the user's device

@@ -7,7 +7,7 @@ namespace sipedge::control {
 
 void CallTrace::add(std::string_view call_id, const Endpoint& from, const Endpoint& to, std::string_view bytes) {
   if (call_id.empty() || max_calls_ == 0) return;
-  auto it = by_call_.find(std::string(call_id));
+  auto it = by_call_.find(call_id);
   if (it == by_call_.end()) {
     if (by_call_.size() >= max_calls_) {
       by_call_.erase(order_.front());
@@ -27,14 +27,11 @@ void CallTrace::received(const Inbound& in) {
 }
 
 void CallTrace::sent(uint16_t iface, const Endpoint& dest, std::string_view bytes) {
-  Endpoint from;
-  for (const InterfaceConfig& i : interfaces_)
-    if (i.index == iface) from = Endpoint{i.sip_address, i.sip_port};
-  add(parser::find_header_value(bytes, "Call-ID", 'i'), from, dest, bytes);
+  add(parser::find_header_value(bytes, "Call-ID", 'i'), sip_endpoint(interfaces_, iface), dest, bytes);
 }
 
 nlohmann::json CallTrace::ladder(std::string_view call_id) const {
-  auto it = by_call_.find(std::string(call_id));
+  auto it = by_call_.find(call_id);
   if (it == by_call_.end()) return {{"error", "no trace of Call-ID '" + std::string(call_id) + "' (only the last " +
                                                std::to_string(max_calls_) + " Call-IDs are kept)"}};
   nlohmann::json list = nlohmann::json::array();

@@ -46,7 +46,12 @@ class CallTrace final : public SipTap {
   size_t max_calls_;
   const std::vector<InterfaceConfig>& interfaces_;
   const Clock& clock_;
-  std::unordered_map<std::string, std::vector<Entry>> by_call_;
+  // Looked up by string_view, so a message of a traced call allocates only its entry.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::vector<Entry>, Hash, std::equal_to<>> by_call_;
   std::deque<std::string> order_;  // Call-IDs, oldest first
 };
 

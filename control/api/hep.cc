@@ -141,12 +141,9 @@ void HepExporter::received(const Inbound& in) {
 }
 
 void HepExporter::sent(uint16_t iface, const Endpoint& dest, std::string_view bytes) {
-  Endpoint src;
-  for (const InterfaceConfig& i : interfaces_)
-    if (i.index == iface) src = Endpoint{i.sip_address, i.sip_port};
   // What sipedge sends is not indexed: its Call-ID line is looked up in the bytes.
   const std::string_view call_id = parser::find_header_value(bytes, "Call-ID", 'i');
-  emit(src, dest, bytes, call_id);
+  emit(sip_endpoint(interfaces_, iface), dest, bytes, call_id);
 }
 
 }  // namespace sipedge::control
