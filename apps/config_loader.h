@@ -10,6 +10,7 @@
 
 #include "control/config.h"
 #include "dataplane/config.h"
+#include "hw/offload_manager.h"
 
 namespace sipedge::apps {
 
@@ -18,9 +19,11 @@ struct GatewayConfig {
   control::ControlConfig control;
   uint32_t relay_flows = 65536;  // per IP version
   uint32_t idle_check_s = 5;     // how often the relay sweeps for silent flows
-  uint32_t overload_wait_ms = 200;
+  uint32_t overload_wait_ms = 200;  // [sip] overload_wait_ms: ring wait that turns overload control on (0: off)
   bool nic_drop_rules = true;       // [hw] drop_rules: banned sources dropped by the NIC where ports take it
-  uint32_t max_drop_rules = 4096;   // [hw] max_drop_rules: banned addresses given NIC rules at most  // [sip] overload_wait_ms: ring wait that turns overload control on (0: off)
+  uint32_t max_drop_rules = 4096;   // [hw] max_drop_rules: banned addresses given NIC rules at most
+  hw::OffloadMode offload = hw::OffloadMode::Auto;  // [hw] offload: media rules on the NIC
+  uint32_t max_media_rules = 65536;  // [hw] max_rules: media directions given NIC rules at most
 };
 
 class ConfigError : public std::runtime_error {

@@ -237,6 +237,29 @@ void print_flat(const json& a) {
   print_table({"NAME", "VALUE"}, rows);
 }
 
+// The counts, then one row per relay flow direction: where it runs (the NIC or a worker) and what
+// each path carried.
+void print_flows(const json& a) {
+  json summary = a;
+  summary.erase("relay");
+  print_flat(summary);
+  if (!a.contains("relay")) return;
+  const json& relay = a["relay"];
+  std::vector<std::vector<std::string>> rows;
+  for (const json& f : list_of(relay, "flows")) {
+    int side = 0;
+    for (const json& d : list_of(f, "sides")) {
+      const std::string reason = cell(d, "software_reason");
+      rows.push_back({cell(f, "flow"), std::to_string(side++), cell(d, "local"), cell(d, "peer"),
+                      cell(d, "path") + (reason.empty() || reason == "-" ? "" : " (" + reason + ")"),
+                      cell(d, "software_packets"), cell(d, "nic_packets"), cell(d, "rejected")});
+    }
+  }
+  fmt::print("\n");
+  print_table({"FLOW", "SIDE", "LOCAL", "PEER", "PATH", "SW PKTS", "NIC PKTS", "REJECTED"}, rows);
+  fmt::print("{} relay flow(s), {} shown\n", cell(relay, "count"), cell(relay, "shown"));
+}
+
 // Sends `request`, prints the answer as `cmd` wants it. Returns the exit status.
 int ask_and_print(const std::string& socket_path, const json& request, const std::string& cmd, bool raw_json) {
   std::string line;
@@ -285,7 +308,9 @@ int ask_and_print(const std::string& socket_path, const json& request, const std
     fmt::print("reloaded {}\n", cell(answer, "reloaded"));
   } else if (cmd == "unban") {
     fmt::print("{}: {}\n", cell(answer, "addr"), cell(answer, "lifted") == "true" ? "ban lifted" : "was not banned");
-  } else if (cmd == "flows" || cmd == "stats" || cmd == "dataplane" || cmd == "hw") {
+  } else if (cmd == "flows") {
+    print_flows(answer);
+  } else if (cmd == "stats" || cmd == "dataplane" || cmd == "hw") {
     print_flat(answer);
   } else {
     fmt::print("{}\n", answer.dump(2, ' ', false, json::error_handler_t::replace));
@@ -313,7 +338,7 @@ int main(int argc, char** argv) {
       ->required();
   app.add_subcommand("registrations", "registered contacts: AOR, contact, public address, NAT, expiry");
   app.add_subcommand("transactions", "SIP transactions alive (RFC 3261 §17)");
-  app.add_subcommand("flows", "media sessions and relay flows");
+  app.add_subcommand("flows", "media sessions and relay flows, each direction on the NIC or in software");
   app.add_subcommand("stats", "proxy counters and state sizes");
   app.add_subcommand("dataplane", "per-interface packet events and drops, relay totals");
   app.add_subcommand("hw", "what each interface's NIC port takes of rte_flow (steering, drop, media offload)");

@@ -9,6 +9,13 @@ namespace {
 
 constexpr size_t kLatencyWindow = 4096;
 
+bool same_rule(const DirectionRule& a, const DirectionRule& b) noexcept {
+  return a.in_port == b.in_port && a.out_port == b.out_port && a.in_vlan == b.in_vlan && a.out_vlan == b.out_vlan &&
+         a.from == b.from && a.to == b.to && a.new_src == b.new_src && a.new_dst == b.new_dst &&
+         rte_is_same_ether_addr(&a.src_mac, &b.src_mac) && rte_is_same_ether_addr(&a.dst_mac, &b.dst_mac) &&
+         a.counter_id == b.counter_id && a.idle_s == b.idle_s;
+}
+
 }  // namespace
 
 const char* software_reason_name(SoftwareReason r) noexcept {
@@ -93,6 +100,8 @@ std::optional<SoftwareReason> OffloadManager::offload(relay::FlowHandle handle, 
   auto direction = direction_rule(spec, side, ingress_peer, egress_peer, in_port->vlan, out_port ? out_port->vlan : 0,
                                   handle.index * 2 + static_cast<uint32_t>(side), config_.idle_s);
   if (!direction) return to_software(SoftwareReason::NotOffloadable);
+  // A re-INVITE that changed nothing this rule depends on (codecs, direction attributes) keeps it.
+  if (live && same_rule(existing->second.direction, *direction)) return std::nullopt;
   if (!live && active_ >= config_.max_rules) return software(SoftwareReason::RulesExhausted);
 
   rte_flow* rule = install(*direction, *in_port->media);
@@ -106,7 +115,64 @@ std::optional<SoftwareReason> OffloadManager::offload(relay::FlowHandle handle, 
   Entry& e = existing != entries_.end() ? existing->second : entries_[key];
   e.rule = rule;
   e.direction = *direction;
+  // Offloaded right after the peer latched on a packet: the direction is active now, and its new
+  // rule has counted nothing yet.
+  e.seen_packets = e.base_packets;
+  e.active_ns = now_ns_();
+  e.idle_reported = false;
   return std::nullopt;
+}
+
+void OffloadManager::withdraw(relay::FlowHandle handle, int side) {
+  auto it = entries_.find(Key{handle.index, handle.generation, side});
+  if (it != entries_.end() && it->second.rule != nullptr) retire(it->second);
+}
+
+bool OffloadManager::offloaded(relay::FlowHandle handle, int side) const {
+  auto it = entries_.find(Key{handle.index, handle.generation, side});
+  return it != entries_.end() && it->second.rule != nullptr;
+}
+
+size_t OffloadManager::poll_activity(uint64_t idle_after_ns, size_t budget, const IdleFn& on_idle) {
+  if (entries_.empty() || budget == 0) return 0;
+  const uint64_t now = now_ns_();
+  size_t polled = 0;
+  size_t visited = 0;
+  auto it = entries_.upper_bound(poll_cursor_);
+  // Visit each entry about once per call, even when fewer than `budget` exist (when a callback
+  // removed some, the walk may wrap onto one it saw: it only queries it again).
+  const size_t entries = entries_.size();
+  while (polled < budget && visited < entries && !entries_.empty()) {
+    if (it == entries_.end()) it = entries_.begin();
+    Entry& e = it->second;
+    const Key key = it->first;
+    poll_cursor_ = key;
+    ++it;
+    ++visited;
+    if (e.rule == nullptr) continue;
+    ++polled;
+    uint64_t packets = 0, bytes = 0;
+    std::string why;
+    if (ops_.query_count(e.direction.in_port, e.rule, packets, bytes, why) != 0) continue;
+    if (e.base_packets + packets != e.seen_packets) {
+      e.seen_packets = e.base_packets + packets;
+      e.active_ns = now;
+      e.idle_reported = false;
+    } else if (!e.idle_reported && now - e.active_ns >= idle_after_ns) {
+      e.idle_reported = true;
+      // The callback may remove this very flow: look the cursor up again afterwards.
+      on_idle(relay::FlowHandle{std::get<0>(key), std::get<1>(key)}, std::get<2>(key));
+      it = entries_.upper_bound(key);
+    }
+  }
+  return polled;
+}
+
+std::optional<uint64_t> OffloadManager::silent_ns(relay::FlowHandle handle, int side) const {
+  auto it = entries_.find(Key{handle.index, handle.generation, side});
+  if (it == entries_.end()) return std::nullopt;
+  const uint64_t now = now_ns_();
+  return now > it->second.active_ns ? now - it->second.active_ns : 0;
 }
 
 std::array<OffloadManager::Carried, 2> OffloadManager::remove(relay::FlowHandle handle) {

@@ -74,6 +74,9 @@ class OffloadManager {
   // removed and the direction goes back to software.
   std::optional<SoftwareReason> offload(relay::FlowHandle handle, int side, const relay::FlowSpec& spec,
                                         const Endpoint& ingress_peer, const Endpoint& egress_peer);
+  // The direction goes back to software (its peer must be learned again): its rule, if any, is
+  // destroyed; what it carried stays counted.
+  void withdraw(relay::FlowHandle handle, int side);
   // Teardown: both directions' rules go. What the NIC carried for each, for the CDR.
   std::array<Carried, 2> remove(relay::FlowHandle handle);
   // After port `port_id` was reset (its rules gone with it): every rule of it installed again.
@@ -81,6 +84,16 @@ class OffloadManager {
   size_t reinstall(uint16_t port_id);
 
   Carried carried(relay::FlowHandle handle, int side) const;
+  bool offloaded(relay::FlowHandle handle, int side) const;
+  // Media silence as the NIC sees it (the worker never does for an offloaded direction): polls the
+  // COUNT of up to `budget` rules, round robin, and calls `on_idle(handle, side)` once for each
+  // whose counter has not moved for `idle_after_ns` (again only after it moved). Returns the rules
+  // polled.
+  using IdleFn = std::function<void(relay::FlowHandle, int side)>;
+  size_t poll_activity(uint64_t idle_after_ns, size_t budget, const IdleFn& on_idle);
+  // Nanoseconds since the NIC last carried a packet of this direction (or since it was offloaded),
+  // as of the last poll; nullopt when the direction was never offloaded.
+  std::optional<uint64_t> silent_ns(relay::FlowHandle handle, int side) const;
   size_t rules() const noexcept { return active_; }
   const Stats& stats() const noexcept { return stats_; }
   // Insert latency percentiles (ns) over the last inserts; 0 before the first.
@@ -95,6 +108,9 @@ class OffloadManager {
     DirectionRule direction;
     uint64_t base_packets = 0;  // carried by rules of this direction already destroyed
     uint64_t base_bytes = 0;
+    uint64_t seen_packets = 0;   // base + the rule's count at the last poll
+    uint64_t active_ns = 0;      // when a poll last saw the count move (or the rule went in)
+    bool idle_reported = false;  // on_idle called since the count last moved
   };
   const Port* port(uint16_t port_id) const;
   rte_flow* install(const DirectionRule& r, const RuleVariant& v);
@@ -106,6 +122,7 @@ class OffloadManager {
   std::vector<Port> ports_;
   std::function<uint64_t()> now_ns_;
   std::map<Key, Entry> entries_;
+  Key poll_cursor_{0, 0, 0};  // poll_activity resumes after this key
   size_t active_ = 0;  // entries with a rule
   Stats stats_;
   std::vector<uint64_t> latency_ns_;  // ring of the last kLatencyWindow inserts

@@ -8,6 +8,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
 #include <stdexcept>
 
 #include "common/clock.h"
@@ -28,12 +30,19 @@
 #include "dataplane/dataplane.h"
 #include "dataplane/media_relay.h"
 #include "hw/drop_rules.h"
+#include "hw/offload_manager.h"
 #include "hw/probe.h"
 #include "parser/policy_matcher.h"
 #include "parser/scanner_hand.h"
 #include "rtp_relay/flow_table.h"
 
 namespace sipedge::apps {
+namespace {
+
+// Relay flows `sipedgectl flows` lists at most; the counts cover them all.
+constexpr size_t kFlowsShown = 1000;
+
+}  // namespace
 
 struct Gateway::Parts {
   parser::HandScanner scanner;
@@ -47,6 +56,7 @@ struct Gateway::Parts {
   std::unique_ptr<control::Proxy> proxy;
   hw::RteFlowOps flow_ops;
   std::unique_ptr<hw::DropRules> nic_drops;
+  std::unique_ptr<hw::OffloadManager> media_rules;  // none when no port takes media rules, or [hw] offload = "off"
   std::unique_ptr<control::BanMirror> ban_mirror;
   std::unique_ptr<control::ManagementServer> management;
   std::unique_ptr<control::MetricsServer> metrics;
@@ -88,8 +98,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
     sip_ports.push_back(i.sip_port);
     relay_ifaces.push_back(control::RtpRelayBackend::interface_for(i, config_.control.media, p.dataplane->iface(i.index).port_id));
   }
-  // What each started port takes of rte_flow, towards the next interface's port (DESIGN §5). Rules
-  // are not installed yet: media stays on the software relay whatever the probe finds.
+  // What each started port takes of rte_flow, towards the next interface's port (DESIGN §5).
   const size_t n_ifaces = config_.control.interfaces.size();
   for (size_t i = 0; i < n_ifaces; ++i) {
     const control::InterfaceConfig& in = config_.control.interfaces[i];
@@ -105,6 +114,28 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
   p.io = std::make_unique<control::ControlIo>(p.dataplane->shared(), p.dataplane->control_counters(), nb, sip_ports);
   p.backend = std::make_unique<control::RtpRelayBackend>(*p.table, relay_ifaces, *p.io);
   p.io->set_on_resolved([backend = p.backend.get()](uint16_t iface, const IpAddr& hop) { backend->neighbour_resolved(iface, hop); });
+  std::vector<hw::OffloadManager::Port> media_ports;
+  std::string no_media;
+  for (size_t i = 0; i < n_ifaces; ++i) {
+    const dataplane::Interface& di = p.dataplane->iface(config_.control.interfaces[i].index);
+    media_ports.push_back({di.port_id, di.vlan, p.offload[i].media});
+    if (!p.offload[i].media) no_media += (no_media.empty() ? "" : "; ") + hw::describe(p.offload[i]);
+  }
+  const bool any_media = std::any_of(media_ports.begin(), media_ports.end(),
+                                     [](const hw::OffloadManager::Port& mp) { return mp.media.has_value(); });
+  if (config_.offload == hw::OffloadMode::Required && !any_media)
+    throw std::runtime_error("[hw] offload = \"required\", but no port takes media rules: " + no_media);
+  if (config_.offload != hw::OffloadMode::Off && any_media) {
+    hw::OffloadManager::Config oc;
+    oc.mode = config_.offload;
+    oc.max_rules = config_.max_media_rules;
+    oc.idle_s = config_.control.media.timeout_s;
+    p.media_rules = std::make_unique<hw::OffloadManager>(p.flow_ops, oc, std::move(media_ports), [] {
+      return static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+    });
+    p.backend->set_offload(p.media_rules.get());
+  }
   p.media = std::make_unique<control::MediaManager>(config_.control, *p.backend);
   p.proxy = std::make_unique<control::Proxy>(config_.control, *p.io, *p.media, p.clock, p.scanner);
   std::vector<uint16_t> drop_ports;
@@ -126,7 +157,17 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
     p.management->set_handler(
         [&p, this, proxy_handler = std::move(commands.handler)](const std::string& cmd, const nlohmann::json& request) {
           if (cmd == "dataplane") return control::dataplane_view(config_.control.interfaces, *p.dataplane, *p.media_relay, *p.table);
-          if (cmd == "hw") return control::offload_view(config_.control.interfaces, p.offload);
+          if (cmd == "hw") {
+            nlohmann::json v = control::offload_view(config_.control.interfaces, p.offload);
+            v["media_rules"] = control::media_rules_view(p.media_rules.get(), config_.offload, config_.max_media_rules,
+                                                         p.backend->offload_waiting());
+            return v;
+          }
+          if (cmd == "flows") {
+            nlohmann::json v = proxy_handler(cmd, request);
+            v["relay"] = control::relay_flows_view(*p.table, *p.backend, kFlowsShown);
+            return v;
+          }
           if (cmd == "ladder") {
             const auto c = request.find("call_id");
             if (c == request.end() || !c->is_string()) return nlohmann::json{{"error", "ladder needs {\"call_id\": \"...\"}"}};
@@ -180,6 +221,18 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
       control::control_metrics(out, *p.proxy, *p.media, p.clock.monotonic_ms());
       control::dataplane_metrics(out, config_.control.interfaces, *p.dataplane, *p.media_relay, *p.table,
                                  config_.control.security.policy_rules);
+      if (p.media_rules) {
+        const hw::OffloadManager::Stats& st = p.media_rules->stats();
+        out.family("sipedge_hw_media_rules", "gauge", "Media flow directions the NIC carries now.");
+        out.sample("sipedge_hw_media_rules", "", static_cast<uint64_t>(p.media_rules->rules()));
+        out.family("sipedge_hw_media_rules_installed_total", "counter", "Media rules put on the NIC, swaps included.");
+        out.sample("sipedge_hw_media_rules_installed_total", "", st.installed);
+        out.family("sipedge_hw_media_software_total", "counter", "Media directions kept in software, by reason.");
+        for (size_t r = 0; r < st.software.size(); ++r)
+          out.sample("sipedge_hw_media_software_total",
+                     std::string("reason=\"") + hw::software_reason_name(static_cast<hw::SoftwareReason>(r)) + "\"",
+                     st.software[r]);
+      }
       if (p.hep) {
         out.family("sipedge_hep_exported_total", "counter", "SIP messages sent to the HEP collector.");
         out.sample("sipedge_hep_exported_total", "", p.hep->exported());
@@ -213,7 +266,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
                                     else
                                       spdlog::error("sipedge: reload refused: {}", why);
                                   },
-                                  &p.taps},
+                                  &p.taps, p.media_rules ? p.backend.get() : nullptr},
       timing);
 }
 
@@ -230,6 +283,7 @@ Gateway::~Gateway() {
   p.nic_drops.reset();  // rules off the ports before they stop
   p.media.reset();
   p.backend.reset();
+  p.media_rules.reset();  // media rules off the ports before they stop
   p.io.reset();
   p.media_relay.reset();  // QSBR readers go offline before the table goes
   p.table.reset();

@@ -16,6 +16,9 @@ namespace {
 constexpr unsigned kSipBurst = 32;
 // Flow slots the idle sweep visits per pass: bounded, so a million flows never stall the loop.
 constexpr uint32_t kSweepSlots = 65536;
+// Flows waiting for offload, and NIC rule counters, visited per millisecond: 64k rte_flow queries
+// a second at most, so 100k offloaded directions are each polled every couple of seconds.
+constexpr size_t kOffloadSlice = 64;
 
 }  // namespace
 
@@ -80,6 +83,12 @@ unsigned ControlLoop::poll_once(uint64_t now_tsc) {
   if (now_tsc >= next_reclaim_tsc_) {
     next_reclaim_tsc_ = now_tsc + rte_get_tsc_hz() / 1000;
     parts_.table.reclaim();
+    if (parts_.offload) {
+      const uint64_t timeout_ns = static_cast<uint64_t>(static_cast<unsigned __int128>(timing_.media_timeout_tsc) *
+                                                        1000000000 / std::max<uint64_t>(rte_get_tsc_hz(), 1));
+      work += parts_.offload->poll_offload(timeout_ns, kOffloadSlice,
+                                           [this](FlowBackend::Handle h) { parts_.proxy.on_media_idle(h); });
+    }
   }
   if (parts_.management) work += parts_.management->poll();
   if (parts_.metrics) work += parts_.metrics->poll();

@@ -8,11 +8,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 
 #include "control/api/management_server.h"
 #include "control/api/metrics_server.h"
-
-#include <functional>
 #include "control/media/media_manager.h"
 #include "control/overload_detector.h"
 #include "control/proxy/proxy.h"
@@ -22,6 +21,8 @@
 #include "rtp_relay/flow_table.h"
 
 namespace sipedge::control {
+
+class RtpRelayBackend;
 
 class ControlLoop {
  public:
@@ -34,6 +35,7 @@ class ControlLoop {
     MetricsServer* metrics = nullptr;        // none unless [metrics] listen is set
     std::function<void()> reload;            // rereads the configuration (SIGHUP); none in tests
     SipTap* tap = nullptr;                   // sees every SIP message received (HEP export)
+    RtpRelayBackend* offload = nullptr;      // drives NIC media rules (hw/); none without offload
   };
   struct Timing {
     uint64_t idle_check_tsc;     // how often the relay is swept for silent flows

@@ -13,6 +13,33 @@ MediaError media_error(relay::FlowError e) {
   return e == relay::FlowError::TableFull ? MediaError::RelayFull : MediaError::RelayRefused;
 }
 
+std::optional<Endpoint> latched_peer(const relay::SideStats& st) {
+  if (!st.latched) return std::nullopt;
+  return Endpoint{st.latched_addr, st.latched_port};
+}
+std::optional<Endpoint> sdp_peer(const relay::EndpointSpec& s) {
+  if (relay::any_host(s.remote_addr) || s.remote_port == 0) return std::nullopt;
+  return Endpoint{s.remote_addr, s.remote_port};
+}
+// The only source a rule for packets received on side d may accept: the latched peer on a latching
+// side (the rule's exact match is then the strict-source check), the SDP peer elsewhere. None while
+// the side learns its peer again, when the software relay still takes the old one too.
+std::optional<Endpoint> ingress_peer(const relay::FlowInfo& f, int d) {
+  const relay::SideStats& st = f.stats.side[static_cast<size_t>(d)];
+  const relay::EndpointSpec& s = f.spec.side[static_cast<size_t>(d)];
+  if (st.relearning) return std::nullopt;
+  if (s.latch == relay::LatchMode::Latch) return latched_peer(st);
+  if (auto p = latched_peer(st)) return p;
+  return sdp_peer(s);
+}
+// Where the relay sends towards side e's peer: where it latched, else its SDP address.
+std::optional<Endpoint> egress_peer(const relay::FlowInfo& f, int e) {
+  const relay::SideStats& st = f.stats.side[static_cast<size_t>(e)];
+  if (st.relearning) return std::nullopt;
+  if (auto p = latched_peer(st)) return p;
+  return sdp_peer(f.spec.side[static_cast<size_t>(e)]);
+}
+
 }  // namespace
 
 RtpRelayBackend::Interface RtpRelayBackend::interface_for(const InterfaceConfig& iface, const MediaConfig& media,
@@ -80,6 +107,8 @@ Result<FlowBackend::Handle, MediaError> RtpRelayBackend::install(const End& a, c
   if (!h.ok()) return Err(media_error(h.error()));
   const Handle handle = handle_of(*h);
   if (!s->complete) awaiting_[handle] = {a, b};
+  // Sides that do not latch (trusted core) can go to the NIC at once; the others wait for a packet.
+  if (offload_ && place(handle, false)) wait_for_offload(handle);
   return handle;
 }
 
@@ -92,11 +121,81 @@ Result<std::monostate, MediaError> RtpRelayBackend::update(Handle h, const End& 
     awaiting_.erase(h);
   else
     awaiting_[h] = {a, b};
+  // The table has the new spec: live rules are swapped to it now (the new rule in before the old
+  // one goes), or handed back to software where a peer must be learned again.
+  if (offload_ && place(h, true)) wait_for_offload(h);
   return std::monostate{};
+}
+
+bool RtpRelayBackend::place(Handle h, bool swap) {
+  const relay::FlowHandle fh = flow_handle(h);
+  auto info = table_.flow_info(fh);
+  if (!info) return false;
+  Placement& p = placed_[h];
+  bool wait = false;
+  for (int d = 0; d < 2; ++d) {
+    auto& software = p.software[static_cast<size_t>(d)];
+    if (software && !swap) continue;
+    software.reset();
+    const int e = 1 - d;
+    const relay::EndpointSpec& out = info->spec.side[static_cast<size_t>(e)];
+    const auto from = ingress_peer(*info, d);
+    const auto to = egress_peer(*info, e);
+    if (!from || !to || rte_is_zero_ether_addr(&out.next_hop_mac)) {
+      offload_->withdraw(fh, d);
+      wait = true;
+      continue;
+    }
+    if (auto why = offload_->offload(fh, d, info->spec, *from, *to)) {
+      software = *why;
+      continue;
+    }
+    // Sent to the SDP address until that peer latches, maybe from elsewhere (NAT): swapped then.
+    if (out.latch == relay::LatchMode::Latch && !info->stats.side[static_cast<size_t>(e)].latched) wait = true;
+  }
+  return wait;
+}
+
+void RtpRelayBackend::wait_for_offload(Handle h) {
+  if (waiting_.insert(h).second) waiting_queue_.push_back(h);
+}
+
+unsigned RtpRelayBackend::poll_offload(uint64_t idle_after_ns, size_t budget, const IdleFn& on_idle) {
+  if (!offload_) return 0;
+  unsigned work = 0;
+  for (size_t n = std::min(budget, waiting_queue_.size()); n > 0; --n) {
+    const Handle h = waiting_queue_.front();
+    waiting_queue_.pop_front();
+    if (!waiting_.contains(h)) continue;
+    ++work;
+    if (place(h, false))
+      waiting_queue_.push_back(h);
+    else
+      waiting_.erase(h);
+  }
+  work += static_cast<unsigned>(offload_->poll_activity(
+      idle_after_ns, budget, [&on_idle](relay::FlowHandle fh, int) { on_idle(handle_of(fh)); }));
+  return work;
+}
+
+RtpRelayBackend::DirectionPlacement RtpRelayBackend::placement(Handle h, int side) const {
+  DirectionPlacement out;
+  if (!offload_) return out;
+  const hw::OffloadManager::Carried c = offload_->carried(flow_handle(h), side);
+  out.offloaded = c.offloaded;
+  out.nic_packets = c.packets;
+  out.nic_bytes = c.bytes;
+  if (auto it = placed_.find(h); it != placed_.end()) out.software_reason = it->second.software[static_cast<size_t>(side)];
+  return out;
 }
 
 void RtpRelayBackend::remove(Handle h) {
   awaiting_.erase(h);
+  if (offload_) {
+    offload_->remove(flow_handle(h));
+    placed_.erase(h);
+    waiting_.erase(h);
+  }
   // NoSuchFlow (already gone) needs nothing more.
   (void)table_.delete_flow(flow_handle(h));
 }
@@ -127,6 +226,15 @@ FlowBackend::Counters RtpRelayBackend::counters(Handle h) const {
     c.bytes[d] = st->side[d].bytes;
     const uint64_t seen = st->side[d].last_seen_tsc;
     c.silent_ms[d] = now > seen ? (now - seen) / tsc_per_ms : 0;
+    if (!offload_) continue;
+    // What the NIC carried adds to what the workers did; the direction is as silent as the
+    // quieter of the two paths.
+    if (auto nic_silent = offload_->silent_ns(flow_handle(h), d)) {
+      const hw::OffloadManager::Carried nic = offload_->carried(flow_handle(h), d);
+      c.packets[d] += nic.packets;
+      c.bytes[d] += nic.bytes;
+      c.silent_ms[d] = std::min(c.silent_ms[d], *nic_silent / 1000000);
+    }
   }
   return c;
 }

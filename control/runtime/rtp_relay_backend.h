@@ -8,19 +8,30 @@
 // and go nowhere), resolution runs, and neighbour_resolved() patches the flow when the answer
 // comes. Errors reach MediaManager as values: RelayFull when the table has no room, RelayRefused
 // for anything else it refuses.
+//
+// With an OffloadManager (hw/, DESIGN §5), a direction goes to the NIC once both its peers are
+// known: the ingress peer latched (or fixed by SDP where the side does not latch), the egress peer
+// latched or from SDP, the MACs resolved. Until then the flow waits in a queue that poll_offload()
+// visits a bounded slice of per call. An SDP change swaps live rules at once (make before break)
+// or, when a peer must be learned again, hands the direction back to software until it has. The
+// NIC's counters are merged into counters(), so CDRs and media timeouts stay true.
 #pragma once
 
 #include <rte_ether.h>
 
+#include <array>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "control/config.h"
 #include "control/media/media_manager.h"
 #include "control/runtime/next_hops.h"
+#include "hw/offload_manager.h"
 #include "rtp_relay/flow_table.h"
 
 namespace sipedge::control {
@@ -50,6 +61,9 @@ class RtpRelayBackend final : public FlowBackend {
   // a new flow's idle clock (rte_rdtsc when empty).
   RtpRelayBackend(relay::FlowTable& table, std::vector<Interface> interfaces, NextHops& next_hops,
                   ClockFn now_tsc = {});
+  // Media rules through `offload` from now on (none: everything stays in software). Set before the
+  // first install.
+  void set_offload(hw::OffloadManager* offload) noexcept { offload_ = offload; }
 
   // FlowBackend.
   Result<Handle, MediaError> install(const End& a, const End& b) override;
@@ -62,6 +76,23 @@ class RtpRelayBackend final : public FlowBackend {
   void neighbour_resolved(uint16_t iface, const IpAddr& hop);
   // Flows installed with a side whose next hop is still unresolved.
   size_t awaiting_neighbours() const noexcept { return awaiting_.size(); }
+
+  // Control loop, often (every millisecond): offloads directions whose peers became known (up to
+  // `budget` waiting flows), and polls the NIC's counters of offloaded directions (up to `budget`
+  // rules); `on_idle(handle)` for each whose media the NIC saw silent for `idle_after_ns`, as the
+  // table's idle sweep reports software flows. Returns the work done.
+  using IdleFn = std::function<void(Handle)>;
+  unsigned poll_offload(uint64_t idle_after_ns, size_t budget, const IdleFn& on_idle);
+  // Flows waiting for a peer, a MAC or a latch before their directions can go to the NIC.
+  size_t offload_waiting() const noexcept { return waiting_.size(); }
+  // Where direction `side` (packets received on that side) of `h` runs, for `sipedgectl flows`.
+  struct DirectionPlacement {
+    bool offloaded = false;
+    uint64_t nic_packets = 0;  // what the NIC carried, past rules included
+    uint64_t nic_bytes = 0;
+    std::optional<hw::SoftwareReason> software_reason;  // why it stays in software, once decided
+  };
+  DirectionPlacement placement(Handle h, int side) const;
 
   static Handle handle_of(relay::FlowHandle h) noexcept {
     return (static_cast<Handle>(h.generation) << 32) | h.index;
@@ -77,6 +108,9 @@ class RtpRelayBackend final : public FlowBackend {
   };
   std::optional<Spec> spec(const End& a, const End& b);
   std::optional<relay::EndpointSpec> side(const End& e, bool& complete);
+  // Offloads what of `h` can be (swapping live rules when `swap`); true when it must wait longer.
+  bool place(Handle h, bool swap);
+  void wait_for_offload(Handle h);
 
   relay::FlowTable& table_;
   std::vector<Interface> interfaces_;
@@ -84,6 +118,16 @@ class RtpRelayBackend final : public FlowBackend {
   ClockFn now_tsc_;
   // Flows with an unresolved next hop, and the ends to rebuild their spec from.
   std::unordered_map<Handle, std::pair<End, End>> awaiting_;
+
+  hw::OffloadManager* offload_ = nullptr;
+  // Per flow handed to the offload: why each direction stays in software, once that is final until
+  // the next SDP change (nullopt: offloaded, or still waiting).
+  struct Placement {
+    std::array<std::optional<hw::SoftwareReason>, 2> software;
+  };
+  std::unordered_map<Handle, Placement> placed_;
+  std::deque<Handle> waiting_queue_;      // visited round robin by poll_offload
+  std::unordered_set<Handle> waiting_;    // what the queue holds; a removed flow is skipped when met
 };
 
 }  // namespace sipedge::control

@@ -165,6 +165,18 @@ TEST(ConfigLoader, EdgeSecurityDefaultsAreOnAndEverySettingIsRead) {
   EXPECT_TRUE(d.nic_drop_rules);
 }
 
+TEST(ConfigLoader, MediaOffloadModeAndRuleLimit) {
+  const GatewayConfig d = load_config_string(kMinimal, "test.toml");
+  EXPECT_EQ(d.offload, hw::OffloadMode::Auto);
+  EXPECT_EQ(d.max_media_rules, 65536u);
+  const GatewayConfig r = load_config_string(kMinimal + "[hw]\noffload = \"required\"\nmax_rules = 2000\n", "test.toml");
+  EXPECT_EQ(r.offload, hw::OffloadMode::Required);
+  EXPECT_EQ(r.max_media_rules, 2000u);
+  EXPECT_EQ(load_config_string(kMinimal + "[hw]\noffload = \"off\"\n", "test.toml").offload, hw::OffloadMode::Off);
+  EXPECT_EQ(error_of(kMinimal + "[hw]\noffload = \"always\"\n"),
+            "test.toml:7:11: hw.offload: expected \"auto\", \"off\" or \"required\", got \"always\"");
+}
+
 TEST(ConfigLoader, UserMayBeGrantedOtherAors) {
   const GatewayConfig c = load_config_string(kMinimal + "[[user]]\nname = \"1006\"\npassword = \"p\"\nregister_for = [\"1020\", \"1021\"]\n", "test.toml");
   EXPECT_EQ(c.control.users[0].register_for, (std::vector<std::string>{"1020", "1021"}));

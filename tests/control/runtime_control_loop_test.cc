@@ -12,10 +12,14 @@
 
 #include "common/clock.h"
 #include "control/proxy/route_token.h"
+#include "control/runtime/offload_view.h"
 #include "control/runtime/rtp_relay_backend.h"
 #include "dataplane/media_relay.h"
+#include "hw/offload_manager.h"
+#include "hw/probe.h"
 #include "tests/control/proxy_test_util.h"
 #include "tests/support/dataplane_fixture.h"
+#include "tests/support/flow_emulator.h"
 
 namespace sipedge::control {
 namespace {
@@ -69,11 +73,10 @@ class ControlLoopTest : public DataplaneTest {
     io_->set_on_resolved([this](uint16_t iface, const IpAddr& hop) { backend_->neighbour_resolved(iface, hop); });
     media_ = std::make_unique<MediaManager>(config_, *backend_);
     proxy_ = std::make_unique<Proxy>(config_, *io_, *media_, clock_, scanner_, RouteToken("loop-test"));
-    ControlLoop::Timing timing{};
-    timing.idle_check_tsc = hz_;
-    timing.media_timeout_tsc = uint64_t{config_.media.timeout_s} * hz_;
-    timing.shutdown_grace_tsc = hz_ / 2;
-    loop_ = std::make_unique<ControlLoop>(ControlLoop::Parts{*dp_, *io_, *proxy_, *table_, nullptr, nullptr, {}}, timing);
+    timing_.idle_check_tsc = hz_;
+    timing_.media_timeout_tsc = uint64_t{config_.media.timeout_s} * hz_;
+    timing_.shutdown_grace_tsc = hz_ / 2;
+    loop_ = std::make_unique<ControlLoop>(ControlLoop::Parts{*dp_, *io_, *proxy_, *table_, nullptr, nullptr, {}}, timing_);
   }
   void TearDown() override {
     loop_.reset();
@@ -139,6 +142,7 @@ class ControlLoopTest : public DataplaneTest {
   }
 
   ControlConfig config_;
+  ControlLoop::Timing timing_{};
   ManualClock clock_;
   std::string invite_at_trunk_;
   std::unique_ptr<relay::FlowTable> table_;
@@ -233,6 +237,274 @@ TEST_F(ControlLoopTest, GarbageFromTheWireIsAnsweredWithItsFault) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(testing::first_line(out[0]).substr(0, 12), "SIP/2.0 400 ");
   EXPECT_NE(testing::first_line(out[0]).find("CSeq"), std::string::npos) << out[0];
+}
+
+// The same loop with an emulated NIC under the ports (tests/support/flow_emulator.h): every media
+// frame meets the NIC's rules first, and only what they do not take reaches the worker lane.
+class ControlLoopOffloadTest : public ControlLoopTest {
+ protected:
+  void SetUp() override {
+    ControlLoopTest::SetUp();
+    if (!HasFatalFailure()) offload_with(sipedge::test::FlowCaps::mlx5_like(), 64);
+  }
+  void TearDown() override {
+    ControlLoopTest::TearDown();
+    rules_.reset();
+  }
+  // Probes both ports of a NIC with `caps`, and puts media rules through it from now on.
+  void offload_with(sipedge::test::FlowCaps caps, size_t max_rules) {
+    rules_.reset();
+    nic_ = std::make_unique<sipedge::test::FlowEmulator>(std::move(caps));
+    std::vector<hw::OffloadManager::Port> ports;
+    for (uint16_t i : {kAccess, kCore}) {
+      const hw::PortOffload probed = hw::probe_port(*nic_, port(i), port(1 - i), 5060, 0);
+      ports.push_back({port(i), 0, probed.media});
+    }
+    hw::OffloadManager::Config oc;
+    oc.max_rules = max_rules;
+    oc.idle_s = config_.media.timeout_s;
+    rules_ = std::make_unique<hw::OffloadManager>(*nic_, oc, ports, [this] {
+      return static_cast<uint64_t>(static_cast<unsigned __int128>(now_) * 1000000000 / hz_);
+    });
+    backend_->set_offload(rules_.get());
+    loop_ = std::make_unique<ControlLoop>(
+        ControlLoop::Parts{*dp_, *io_, *proxy_, *table_, nullptr, nullptr, {}, nullptr, backend_.get()}, timing_);
+  }
+  uint16_t port(uint16_t iface) const { return dp_->iface(iface).port_id; }
+  // A media frame arrives at `iface`'s port and the loop runs once. The frame as it left the NIC
+  // when one of its rules carried it (out of the other port); nullopt when it went up to a worker.
+  std::optional<Bytes> media_in(uint16_t iface, const Mac& from_mac, const char* from, uint16_t sport, const char* to,
+                                uint16_t dport, const std::string& payload) {
+    rte_mbuf* m = to_mbuf(udp4_frame(our_mac(iface), from_mac, ip4(from), ip4(to), sport, dport, text(payload)));
+    std::optional<Bytes> carried;
+    if (const auto out = nic_->apply(port(iface), m)) {
+      EXPECT_EQ(*out, port(1 - iface)) << "a rule sent the frame out of the wrong port";
+      const uint8_t* data = rte_pktmbuf_mtod(m, const uint8_t*);
+      carried = Bytes(data, data + m->pkt_len);
+      rte_pktmbuf_free(m);
+    } else {
+      EXPECT_EQ(rte_ring_enqueue(ports_[iface].rx[0], m), 0);
+    }
+    loop_->poll_once(now_);
+    return carried;
+  }
+  std::optional<Bytes> from_phone(uint16_t relay_port, const std::string& payload, uint16_t sport = 40000) {
+    return media_in(kAccess, kPeerMac, "10.201.0.2", sport, "10.201.0.1", relay_port, payload);
+  }
+  std::optional<Bytes> from_trunk_media(uint16_t relay_port, const std::string& payload, uint16_t sport = 30000) {
+    return media_in(kCore, kTrunkMac, "10.202.0.2", sport, "10.202.0.1", relay_port, payload);
+  }
+  // Past the loop's next millisecond tick, where waiting flows are placed and NIC counters polled.
+  void tick() {
+    now_ += hz_ / 500;
+    loop_->poll_once(now_);
+  }
+  // An answered call whose RTP latched both ways, in software first, then given to the NIC.
+  void offloaded_call() {
+    ok_ = answered_call();
+    ASSERT_EQ(testing::first_line(ok_), "SIP/2.0 200 OK");
+    to_phone_ = audio_port(ok_);
+    to_trunk_ = audio_port(invite_at_trunk_);
+    ASSERT_FALSE(from_phone(to_phone_, "\x80\x08\x00\x01up"));
+    ASSERT_FALSE(from_trunk_media(to_trunk_, "\x80\x08\x00\x01down"));
+    ASSERT_EQ(sent(kCore, 0).size(), 1u);
+    ASSERT_EQ(sent(kAccess, 0).size(), 1u);
+    tick();
+    ASSERT_EQ(nic_->rules(), 2u) << "both RTP directions on the NIC once latched";
+  }
+  // The RTP flow's two directions as `sipedgectl flows` lists them: "path sw nic" each.
+  std::vector<std::string> rtp_paths() {
+    std::vector<std::string> out;
+    const nlohmann::json v = relay_flows_view(*table_, *backend_, 10);
+    for (const nlohmann::json& f : v["flows"]) {
+      for (const nlohmann::json& d : f["sides"]) {
+        if (d["local"].get<std::string>().ends_with(":" + std::to_string(to_phone_)) ||
+            d["local"].get<std::string>().ends_with(":" + std::to_string(to_trunk_))) {
+          out.push_back(d["path"].get<std::string>() + " " + std::to_string(d["software_packets"].get<uint64_t>()) + " " +
+                        std::to_string(d["nic_packets"].get<uint64_t>()));
+        }
+      }
+    }
+    return out;
+  }
+
+  std::unique_ptr<sipedge::test::FlowEmulator> nic_;
+  std::unique_ptr<hw::OffloadManager> rules_;
+  std::string ok_;
+  uint16_t to_phone_ = 0;  // the relay port the phone sends to
+  uint16_t to_trunk_ = 0;  // the relay port the trunk sends to
+};
+
+TEST_F(ControlLoopOffloadTest, LatchedMediaLeavesTheWorkersAndTheCdrCountsWhatTheNicCarried) {
+  ok_ = answered_call();
+  ASSERT_EQ(testing::first_line(ok_), "SIP/2.0 200 OK");
+  to_phone_ = audio_port(ok_);
+  to_trunk_ = audio_port(invite_at_trunk_);
+  tick();
+  EXPECT_EQ(nic_->rules(), 0u) << "no rule before a peer latched: strict source needs its address";
+  EXPECT_EQ(backend_->offload_waiting(), 2u) << "RTP and RTCP wait for their peers";
+
+  // The phone's first packet latches in the worker, which relays it.
+  const std::string rtp = "\x80\x08\x00\x07voice";
+  ASSERT_FALSE(from_phone(to_phone_, rtp));
+  const std::vector<Bytes> by_worker = sent(kCore, 0);
+  ASSERT_EQ(by_worker.size(), 1u);
+  tick();
+  EXPECT_EQ(nic_->rules(), 1u);
+  // The same packet again: the NIC carries it, byte for byte as the worker did, and no worker sees it.
+  const std::optional<Bytes> by_nic = from_phone(to_phone_, rtp);
+  ASSERT_TRUE(by_nic);
+  EXPECT_EQ(*by_nic, by_worker[0]);
+  EXPECT_TRUE(sent(kCore, 0).empty());
+  // Another source to the same relay port is not the latched peer: the worker drops it.
+  EXPECT_FALSE(from_phone(to_phone_, rtp, 40002));
+  EXPECT_TRUE(sent(kCore, 0).empty());
+
+  ASSERT_FALSE(from_trunk_media(to_trunk_, "\x80\x08\x00\x01down"));
+  ASSERT_EQ(sent(kAccess, 0).size(), 1u);
+  tick();
+  EXPECT_EQ(nic_->rules(), 2u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(from_phone(to_phone_, rtp));
+    EXPECT_TRUE(from_trunk_media(to_trunk_, "\x80\x08\x00\x02down"));
+  }
+  EXPECT_TRUE(sent(kCore, 0).empty());
+  EXPECT_TRUE(sent(kAccess, 0).empty());
+  EXPECT_EQ(rtp_paths(), (std::vector<std::string>{"nic 1 4", "nic 1 3"}));
+
+  std::vector<std::string> cdrs;
+  proxy_->set_cdr_sink([&](const std::string& l) { cdrs.push_back(l); });
+  proxy_->end_all_calls("operator");
+  ASSERT_EQ(cdrs.size(), 1u);
+  const nlohmann::json cdr = nlohmann::json::parse(cdrs[0]);
+  EXPECT_EQ(cdr["packets_caller_to_callee"], 5u) << "1 by the worker, 4 by the NIC";
+  EXPECT_EQ(cdr["packets_callee_to_caller"], 4u);
+  EXPECT_EQ(nic_->rules(), 0u) << "teardown leaves no rule";
+  EXPECT_EQ(rules_->rules(), 0u);
+  EXPECT_EQ(backend_->offload_waiting(), 0u);
+  EXPECT_EQ(rules_->stats().installed, 2u);
+  EXPECT_EQ(rules_->stats().removed, 2u);
+}
+
+// The workers never see offloaded media, so the relay's own idle sweep cannot tell a live call from
+// a dead one: the NIC's counters decide.
+TEST_F(ControlLoopOffloadTest, MediaOnlyTheNicCarriesKeepsTheCallAndItsSilenceEndsIt) {
+  offloaded_call();
+  for (int i = 0; i < 4; ++i) {
+    now_ += 20 * hz_;
+    ASSERT_TRUE(from_phone(to_phone_, "\x80\x08\x00\x03up"));
+    ASSERT_TRUE(from_trunk_media(to_trunk_, "\x80\x08\x00\x03down"));
+    tick();
+  }
+  EXPECT_TRUE(sip_out(kCore).empty()) << "80 s with media only on the NIC: no BYE";
+  EXPECT_TRUE(sip_out(kAccess).empty());
+  ASSERT_EQ(proxy_->calls().size(), 1u);
+
+  now_ += 31 * hz_;
+  tick();
+  const std::vector<std::string> to_trunk = sip_out(kCore);
+  const std::vector<std::string> to_alice = sip_out(kAccess);
+  ASSERT_EQ(to_trunk.size(), 1u);
+  ASSERT_EQ(to_alice.size(), 1u);
+  EXPECT_EQ(testing::first_line(to_trunk[0]), "BYE sip:trunk@10.202.0.2:5060 SIP/2.0");
+  EXPECT_EQ(testing::first_line(to_alice[0]), "BYE sip:1006@10.201.0.2:5060 SIP/2.0");
+  EXPECT_EQ(proxy_->calls().size(), 0u);
+  EXPECT_EQ(nic_->rules(), 0u);
+  EXPECT_EQ(table_->size(), 0u);
+}
+
+// A re-INVITE that moves the trunk's media to another port (a core side that does not latch):
+// both directions' rules are swapped as the answer passes, the new rule in before the old one
+// goes, so a continuous stream loses nothing and never reaches a worker.
+TEST_F(ControlLoopOffloadTest, AnSdpChangeSwapsTheRulesWithoutLosingAPacket) {
+  config_.media.strict_source = false;  // the core side sends to its SDP peer, no latching
+  std::vector<RtpRelayBackend::Interface> ifaces;
+  for (const InterfaceConfig& i : config_.interfaces)
+    ifaces.push_back(RtpRelayBackend::interface_for(i, config_.media, dp_->iface(i.index).port_id));
+  backend_ = std::make_unique<RtpRelayBackend>(*table_, ifaces, *io_, [this] { return now_; });
+  io_->set_on_resolved([this](uint16_t iface, const IpAddr& hop) { backend_->neighbour_resolved(iface, hop); });
+  media_ = std::make_unique<MediaManager>(config_, *backend_);
+  proxy_ = std::make_unique<Proxy>(config_, *io_, *media_, clock_, scanner_, RouteToken("loop-test"));
+  offload_with(sipedge::test::FlowCaps::mlx5_like(), 64);
+  ok_ = answered_call();
+  ASSERT_EQ(testing::first_line(ok_), "SIP/2.0 200 OK");
+  to_phone_ = audio_port(ok_);
+  to_trunk_ = audio_port(invite_at_trunk_);
+  tick();
+  EXPECT_EQ(nic_->rules(), 2u) << "the trunk's direction at once (its SDP peer is its source), RTCP's too";
+  ASSERT_FALSE(from_phone(to_phone_, "\x80\x08\x00\x01up"));
+  ASSERT_EQ(sent(kCore, 0).size(), 1u);
+  tick();
+  ASSERT_EQ(nic_->rules(), 3u);
+
+  auto dport_of = [](const Bytes& f) { return get16(f, 36); };
+  std::optional<Bytes> out = from_phone(to_phone_, "\x80\x08\x00\x02up");
+  ASSERT_TRUE(out);
+  EXPECT_EQ(dport_of(*out), 30000);
+
+  // Alice re-INVITEs; the trunk answers from port 30010.
+  const std::string rr = testing::header(ok_, parser::HeaderId::RecordRoute);
+  const std::string reinvite =
+      "INVITE sip:trunk@10.202.0.2:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKloop2;rport\r\n"
+      "Route: " + rr + "\r\nMax-Forwards: 70\r\nFrom: <sip:1006@sipedge.test>;tag=a1\r\n"
+      "To: <sip:+4930123@sipedge.test>;tag=t1\r\nCall-ID: loop-call\r\nCSeq: 2 INVITE\r\n"
+      "Contact: <sip:1006@10.201.0.2:5060>\r\nContent-Type: application/sdp\r\nContent-Length: " +
+      std::to_string(kAliceSdp.size()) + "\r\n\r\n" + kAliceSdp;
+  from_alice(reinvite);
+  ASSERT_EQ(sip_out(kAccess).size(), 1u);  // 100 Trying
+  std::vector<std::string> at_trunk = sip_out(kCore);
+  ASSERT_EQ(at_trunk.size(), 1u);
+  ASSERT_EQ(testing::first_line(at_trunk[0]), "INVITE sip:trunk@10.202.0.2:5060 SIP/2.0");
+  std::string moved = kTrunkSdp;
+  moved.replace(moved.find("m=audio 30000"), 13, "m=audio 30010");
+  moved.replace(moved.find("o=trunk 2 2"), 11, "o=trunk 2 3");
+  // A packet in flight as the answer passes, and after: each carried by the NIC, to the port of
+  // the moment.
+  out = from_phone(to_phone_, "\x80\x08\x00\x03up");
+  ASSERT_TRUE(out);
+  EXPECT_EQ(dport_of(*out), 30000);
+  from_trunk(testing::response_to(at_trunk[0], 200, "OK", "t1", "sip:trunk@10.202.0.2:5060", moved));
+  ASSERT_EQ(sip_out(kAccess).size(), 1u);
+  out = from_phone(to_phone_, "\x80\x08\x00\x04up");
+  ASSERT_TRUE(out) << "swapped at once: not handed to a worker";
+  EXPECT_EQ(dport_of(*out), 30010);
+  EXPECT_TRUE(from_trunk_media(to_trunk_, "\x80\x08\x00\x04down", 30010)) << "the trunk's new source is matched";
+  EXPECT_FALSE(from_trunk_media(to_trunk_, "\x80\x08\x00\x05down", 30000)) << "its old one no longer";
+  EXPECT_TRUE(sent(kCore, 0).empty());
+  EXPECT_EQ(nic_->rules(), 3u);
+  EXPECT_GE(rules_->stats().swaps, 2u);
+  EXPECT_EQ(rtp_paths(), (std::vector<std::string>{"nic 1 3", "nic 1 1"}));
+}
+
+// Rules run out: the directions beyond the limit stay with the workers, counted, and still relay.
+TEST_F(ControlLoopOffloadTest, RulesRunningOutKeepTheRestInSoftware) {
+  offload_with(sipedge::test::FlowCaps::mlx5_like(), 1);
+  ok_ = answered_call();
+  to_phone_ = audio_port(ok_);
+  to_trunk_ = audio_port(invite_at_trunk_);
+  ASSERT_FALSE(from_phone(to_phone_, "\x80\x08\x00\x01up"));
+  ASSERT_FALSE(from_trunk_media(to_trunk_, "\x80\x08\x00\x01down"));
+  tick();
+  EXPECT_EQ(nic_->rules(), 1u);
+  EXPECT_EQ(rules_->stats().software[static_cast<size_t>(hw::SoftwareReason::RulesExhausted)], 1u);
+  EXPECT_TRUE(from_phone(to_phone_, "\x80\x08\x00\x02up"));
+  EXPECT_FALSE(from_trunk_media(to_trunk_, "\x80\x08\x00\x02down"));
+  EXPECT_EQ(sent(kAccess, 0).size(), 2u) << "the worker relays the direction the NIC has no room for";
+  const nlohmann::json v = relay_flows_view(*table_, *backend_, 10);
+  EXPECT_NE(v.dump().find("rules_exhausted"), std::string::npos) << v.dump();
+}
+
+// A port that can steer but not rewrite (ice-like): media stays with the workers, as today.
+TEST_F(ControlLoopOffloadTest, APortWithoutRewriteKeepsMediaInSoftware) {
+  offload_with(sipedge::test::FlowCaps::ice_like(), 64);
+  ok_ = answered_call();
+  to_phone_ = audio_port(ok_);
+  ASSERT_FALSE(from_phone(to_phone_, "\x80\x08\x00\x01up"));
+  tick();
+  EXPECT_FALSE(from_phone(to_phone_, "\x80\x08\x00\x02up"));
+  EXPECT_EQ(sent(kCore, 0).size(), 2u);
+  EXPECT_EQ(nic_->rules(), 0u);
+  EXPECT_GE(rules_->stats().software[static_cast<size_t>(hw::SoftwareReason::PortCannot)], 1u);
 }
 
 }  // namespace

@@ -185,3 +185,89 @@ TEST_F(OffloadManagerTest, APortResetGetsItsRulesBack) {
 
 }  // namespace
 }  // namespace sipedge::hw
+
+namespace sipedge::hw {
+namespace {
+
+TEST_F(OffloadManagerTest, AnSdpChangeThatLeavesTheRuleAsItWasTouchesNoRule) {
+  ASSERT_EQ(manager->offload(kFlow, 0, call(), kPhone, kTrunk), std::nullopt);
+  ops.log.clear();
+  relay::FlowSpec codecs_only = call();  // a re-INVITE that changed codecs: same peers, same ports
+  EXPECT_EQ(manager->offload(kFlow, 0, codecs_only, kPhone, kTrunk), std::nullopt);
+  EXPECT_TRUE(ops.log.empty());
+  EXPECT_EQ(manager->stats().swaps, 0u);
+  EXPECT_EQ(manager->stats().installed, 1u);
+}
+
+TEST_F(OffloadManagerTest, AWithdrawnDirectionGoesBackToTheWorkersAndKeepsItsCount) {
+  ASSERT_EQ(manager->offload(kFlow, 0, call(), kPhone, kTrunk), std::nullopt);
+  ASSERT_EQ(nic_takes(nic, from_phone()), 1);
+  ASSERT_EQ(nic_takes(nic, from_phone()), 1);
+  manager->withdraw(kFlow, 0);  // the phone's SDP moved: its peer is learned again in software
+  EXPECT_FALSE(manager->offloaded(kFlow, 0));
+  EXPECT_EQ(nic.rules(), 0u);
+  EXPECT_EQ(nic_takes(nic, from_phone()), std::nullopt);
+  EXPECT_EQ(manager->carried(kFlow, 0).packets, 2u);
+  ASSERT_EQ(manager->offload(kFlow, 0, call(), kPhone, kTrunk), std::nullopt);
+  ASSERT_EQ(nic_takes(nic, from_phone()), 1);
+  EXPECT_EQ(manager->carried(kFlow, 0).packets, 3u);
+  manager->withdraw(kFlow, 1);  // never offloaded: nothing to do
+  EXPECT_EQ(manager->stats().removed, 1u);
+}
+
+// Silence as only the NIC can see it: reported once when the counter stood still for the timeout,
+// again only after it moved and stood still again.
+TEST_F(OffloadManagerTest, CounterPollingReportsSilenceOncePerQuietSpell) {
+  constexpr uint64_t kS = 1000000000;
+  uint64_t now = 0;
+  OffloadManager m(ops, config, ports, [&now] { return now; });
+  ASSERT_EQ(m.offload(kFlow, 0, call(), kPhone, kTrunk), std::nullopt);
+  std::vector<int> idle;
+  const OffloadManager::IdleFn on_idle = [&](relay::FlowHandle h, int side) {
+    EXPECT_EQ(h, kFlow);
+    idle.push_back(side);
+  };
+  now = 10 * kS;
+  ASSERT_EQ(nic_takes(nic, from_phone()), 1);
+  EXPECT_EQ(m.poll_activity(30 * kS, 64, on_idle), 1u);
+  EXPECT_EQ(m.silent_ns(kFlow, 0), 0u);
+  now = 39 * kS;
+  m.poll_activity(30 * kS, 64, on_idle);
+  EXPECT_TRUE(idle.empty());
+  EXPECT_EQ(m.silent_ns(kFlow, 0), 29 * kS);
+  now = 40 * kS;
+  m.poll_activity(30 * kS, 64, on_idle);
+  EXPECT_EQ(idle, (std::vector<int>{0}));
+  now = 50 * kS;
+  m.poll_activity(30 * kS, 64, on_idle);
+  EXPECT_EQ(idle.size(), 1u) << "once per quiet spell";
+  ASSERT_EQ(nic_takes(nic, from_phone()), 1);
+  now = 51 * kS;
+  m.poll_activity(30 * kS, 64, on_idle);
+  now = 81 * kS;
+  m.poll_activity(30 * kS, 64, on_idle);
+  EXPECT_EQ(idle, (std::vector<int>{0, 0}));
+  EXPECT_EQ(m.silent_ns(kFlow, 1), std::nullopt) << "never offloaded";
+}
+
+// The idle callback ends the call, removing both directions while the poll walks them.
+TEST_F(OffloadManagerTest, AnIdleCallbackMayRemoveTheFlowItIsToldAbout) {
+  uint64_t now = 0;
+  OffloadManager m(ops, config, ports, [&now] { return now; });
+  ASSERT_EQ(m.offload(kFlow, 0, call(), kPhone, kTrunk), std::nullopt);
+  ASSERT_EQ(m.offload(kFlow, 1, call(), kTrunk, kPhone), std::nullopt);
+  const relay::FlowHandle other{8, 1};
+  ASSERT_EQ(m.offload(other, 0, call(), kPhone, Endpoint{kTrunk.ip, 6002}), std::nullopt);
+  now = 31000000000;
+  int reports = 0;
+  m.poll_activity(30000000000, 64, [&](relay::FlowHandle h, int) {
+    ++reports;
+    m.remove(h);
+  });
+  EXPECT_EQ(reports, 2) << "one per flow: the first report removed its flow's other direction";
+  EXPECT_EQ(m.rules(), 0u);
+  EXPECT_EQ(nic.rules(), 0u);
+}
+
+}  // namespace
+}  // namespace sipedge::hw
