@@ -53,4 +53,11 @@ int RteFlowOps::query_count(uint16_t port_id, rte_flow* rule, uint64_t& packets,
   return 0;
 }
 
+int RteFlowOps::aged_flows(uint16_t port_id, void** contexts, uint32_t n, std::string& why) {
+  rte_flow_error error{};
+  const int rc = rte_flow_get_aged_flows(port_id, contexts, n, &error);
+  if (rc < 0) why = reason(error, rc);
+  return rc;
+}
+
 }  // namespace sipedge::hw

@@ -21,6 +21,10 @@ class FlowOps {
   virtual int destroy(uint16_t port_id, rte_flow* rule, std::string& why) = 0;
   // The rule's COUNT action: packets and bytes it carried since it was created.
   virtual int query_count(uint16_t port_id, rte_flow* rule, uint64_t& packets, uint64_t& bytes, std::string& why) = 0;
+  // Rules of `port_id` whose AGE timeout passed without a packet, each reported once: up to `n`
+  // AGE contexts (the rule itself, as hw/ leaves the context null) into `contexts`. Their count,
+  // or a negative errno.
+  virtual int aged_flows(uint16_t port_id, void** contexts, uint32_t n, std::string& why) = 0;
 };
 
 // The real thing: rte_flow_validate / create / destroy / query on the port.
@@ -32,6 +36,7 @@ class RteFlowOps final : public FlowOps {
                    const rte_flow_action* actions, std::string& why) override;
   int destroy(uint16_t port_id, rte_flow* rule, std::string& why) override;
   int query_count(uint16_t port_id, rte_flow* rule, uint64_t& packets, uint64_t& bytes, std::string& why) override;
+  int aged_flows(uint16_t port_id, void** contexts, uint32_t n, std::string& why) override;
 };
 
 }  // namespace sipedge::hw

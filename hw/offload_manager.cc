@@ -8,6 +8,8 @@ namespace sipedge::hw {
 namespace {
 
 constexpr size_t kLatencyWindow = 4096;
+// Aged rules fetched per port per poll.
+constexpr uint32_t kAgedBurst = 64;
 
 bool same_rule(const DirectionRule& a, const DirectionRule& b) noexcept {
   return a.in_port == b.in_port && a.out_port == b.out_port && a.in_vlan == b.in_vlan && a.out_vlan == b.out_vlan &&
@@ -17,6 +19,16 @@ bool same_rule(const DirectionRule& a, const DirectionRule& b) noexcept {
 }
 
 }  // namespace
+
+std::optional<std::string> required_offload_missing(OffloadMode mode, const std::vector<PortOffload>& probed) {
+  if (mode != OffloadMode::Required) return std::nullopt;
+  std::string why;
+  for (const PortOffload& p : probed) {
+    if (p.media) return std::nullopt;
+    why += (why.empty() ? "" : "; ") + describe(p);
+  }
+  return "[hw] offload = \"required\", but no port takes media rules: " + (why.empty() ? std::string("no port") : why);
+}
 
 const char* software_reason_name(SoftwareReason r) noexcept {
   switch (r) {
@@ -76,6 +88,7 @@ void OffloadManager::retire(Entry& e) {
     e.base_bytes += bytes;
   }
   ops_.destroy(e.direction.in_port, e.rule, why);
+  by_rule_.erase(e.rule);
   e.rule = nullptr;
   --active_;
   ++stats_.removed;
@@ -113,14 +126,20 @@ std::optional<SoftwareReason> OffloadManager::offload(relay::FlowHandle handle, 
     ++stats_.swaps;
   }
   Entry& e = existing != entries_.end() ? existing->second : entries_[key];
-  e.rule = rule;
   e.direction = *direction;
+  track(key, e, rule, *in_port->media);
+  return std::nullopt;
+}
+
+void OffloadManager::track(const Key& key, Entry& e, rte_flow* rule, const RuleVariant& v) {
+  e.rule = rule;
+  by_rule_[rule] = key;
   // Offloaded right after the peer latched on a packet: the direction is active now, and its new
   // rule has counted nothing yet.
   e.seen_packets = e.base_packets;
   e.active_ns = now_ns_();
   e.idle_reported = false;
-  return std::nullopt;
+  e.age_events = v.aging == AgingKind::Age;
 }
 
 void OffloadManager::withdraw(relay::FlowHandle handle, int side) {
@@ -136,6 +155,29 @@ bool OffloadManager::offloaded(relay::FlowHandle handle, int side) const {
 size_t OffloadManager::poll_activity(uint64_t idle_after_ns, size_t budget, const IdleFn& on_idle) {
   if (entries_.empty() || budget == 0) return 0;
   const uint64_t now = now_ns_();
+  size_t work = 0;
+  for (const Port& p : ports_) {
+    if (!p.media || p.media->aging != AgingKind::Age) continue;
+    void* aged[kAgedBurst];
+    std::string why;
+    const int n = ops_.aged_flows(p.port_id, aged, kAgedBurst, why);
+    for (int i = 0; i < n; ++i) {
+      // Looked up one by one: an earlier callback may have removed this rule's flow.
+      auto r = by_rule_.find(static_cast<rte_flow*>(aged[i]));
+      if (r == by_rule_.end()) continue;
+      const Key key = r->second;
+      Entry& e = entries_.at(key);
+      ++work;
+      if (!e.age_events || e.idle_reported) continue;
+      // The NIC saw nothing for the AGE timeout (the media timeout). Its count now, so that a
+      // packet after this shows the direction came back.
+      uint64_t packets = 0, bytes = 0;
+      if (ops_.query_count(e.direction.in_port, e.rule, packets, bytes, why) == 0) e.seen_packets = e.base_packets + packets;
+      e.idle_reported = true;
+      e.active_ns = now >= idle_after_ns ? now - idle_after_ns : 0;
+      on_idle(relay::FlowHandle{std::get<0>(key), std::get<1>(key)}, std::get<2>(key));
+    }
+  }
   size_t polled = 0;
   size_t visited = 0;
   auto it = entries_.upper_bound(poll_cursor_);
@@ -149,7 +191,8 @@ size_t OffloadManager::poll_activity(uint64_t idle_after_ns, size_t budget, cons
     poll_cursor_ = key;
     ++it;
     ++visited;
-    if (e.rule == nullptr) continue;
+    // A rule whose port reports its ageing needs no polling until it aged.
+    if (e.rule == nullptr || (e.age_events && !e.idle_reported)) continue;
     ++polled;
     uint64_t packets = 0, bytes = 0;
     std::string why;
@@ -158,6 +201,7 @@ size_t OffloadManager::poll_activity(uint64_t idle_after_ns, size_t budget, cons
       e.seen_packets = e.base_packets + packets;
       e.active_ns = now;
       e.idle_reported = false;
+      e.age_events = false;  // the NIC reported this rule aged once and will not again
     } else if (!e.idle_reported && now - e.active_ns >= idle_after_ns) {
       e.idle_reported = true;
       // The callback may remove this very flow: look the cursor up again afterwards.
@@ -165,12 +209,14 @@ size_t OffloadManager::poll_activity(uint64_t idle_after_ns, size_t budget, cons
       it = entries_.upper_bound(key);
     }
   }
-  return polled;
+  return work + polled;
 }
 
 std::optional<uint64_t> OffloadManager::silent_ns(relay::FlowHandle handle, int side) const {
   auto it = entries_.find(Key{handle.index, handle.generation, side});
   if (it == entries_.end()) return std::nullopt;
+  // Not aged yet, by the port's own account.
+  if (it->second.rule != nullptr && it->second.age_events && !it->second.idle_reported) return 0;
   const uint64_t now = now_ns_();
   return now > it->second.active_ns ? now - it->second.active_ns : 0;
 }
@@ -189,15 +235,15 @@ std::array<OffloadManager::Carried, 2> OffloadManager::remove(relay::FlowHandle 
 
 size_t OffloadManager::reinstall(uint16_t port_id) {
   size_t back = 0;
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    Entry& e = it->second;
+  for (auto& [key, e] : entries_) {
     const Port* p = port(e.direction.in_port);
-    ++it;
     if (e.rule == nullptr || e.direction.in_port != port_id || !p || !p->media) continue;
     // The reset took the rule and its counter with it: what that rule carried since its last query is lost.
     --active_;
+    by_rule_.erase(e.rule);
     e.rule = install(e.direction, *p->media);
     if (e.rule != nullptr) {
+      track(key, e, e.rule, *p->media);
       ++active_;
       ++back;
     } else {

@@ -14,9 +14,11 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "hw/flow_ops.h"
+#include "hw/probe.h"
 #include "hw/rule_compiler.h"
 #include "rtp_relay/flow.h"
 
@@ -25,6 +27,10 @@ namespace sipedge::hw {
 // [hw] offload: "off" never installs media rules, "auto" uses what each port takes, "required"
 // refuses to start when no port takes media offload (checked by the gateway after the probe).
 enum class OffloadMode : uint8_t { Off, Auto, Required };
+
+// Why sipedge must not start: `mode` is Required and no port in `probed` took media rules (each
+// port's probe result, joined by "; "). nullopt when the mode can run.
+std::optional<std::string> required_offload_missing(OffloadMode mode, const std::vector<PortOffload>& probed);
 
 // Why a direction stays in the software relay.
 enum class SoftwareReason : uint8_t {
@@ -85,10 +91,11 @@ class OffloadManager {
 
   Carried carried(relay::FlowHandle handle, int side) const;
   bool offloaded(relay::FlowHandle handle, int side) const;
-  // Media silence as the NIC sees it (the worker never does for an offloaded direction): polls the
-  // COUNT of up to `budget` rules, round robin, and calls `on_idle(handle, side)` once for each
-  // whose counter has not moved for `idle_after_ns` (again only after it moved). Returns the rules
-  // polled.
+  // Media silence as the NIC sees it (the worker never does for an offloaded direction). Ports with
+  // AGE report their quiet rules themselves; the others' rules have their COUNT polled, up to
+  // `budget` a call, round robin. `on_idle(handle, side)` is called once for each direction quiet
+  // for `idle_after_ns` (again only after packets came back). An aged rule that sees packets again
+  // is COUNT-polled from then on: a NIC reports a rule's ageing once. Returns the work done.
   using IdleFn = std::function<void(relay::FlowHandle, int side)>;
   size_t poll_activity(uint64_t idle_after_ns, size_t budget, const IdleFn& on_idle);
   // Nanoseconds since the NIC last carried a packet of this direction (or since it was offloaded),
@@ -111,9 +118,11 @@ class OffloadManager {
     uint64_t seen_packets = 0;   // base + the rule's count at the last poll
     uint64_t active_ns = 0;      // when a poll last saw the count move (or the rule went in)
     bool idle_reported = false;  // on_idle called since the count last moved
+    bool age_events = false;     // the port's AGE reports this rule's silence (no COUNT polling)
   };
   const Port* port(uint16_t port_id) const;
   rte_flow* install(const DirectionRule& r, const RuleVariant& v);
+  void track(const Key& key, Entry& e, rte_flow* rule, const RuleVariant& v);
   void retire(Entry& e);  // queries its counter into the base, destroys the rule
   std::optional<SoftwareReason> software(SoftwareReason r);
 
@@ -122,6 +131,7 @@ class OffloadManager {
   std::vector<Port> ports_;
   std::function<uint64_t()> now_ns_;
   std::map<Key, Entry> entries_;
+  std::unordered_map<rte_flow*, Key> by_rule_;  // AGE reports name rules
   Key poll_cursor_{0, 0, 0};  // poll_activity resumes after this key
   size_t active_ = 0;  // entries with a rule
   Stats stats_;

@@ -114,17 +114,13 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
   p.io = std::make_unique<control::ControlIo>(p.dataplane->shared(), p.dataplane->control_counters(), nb, sip_ports);
   p.backend = std::make_unique<control::RtpRelayBackend>(*p.table, relay_ifaces, *p.io);
   p.io->set_on_resolved([backend = p.backend.get()](uint16_t iface, const IpAddr& hop) { backend->neighbour_resolved(iface, hop); });
+  if (auto missing = hw::required_offload_missing(config_.offload, p.offload)) throw std::runtime_error(*missing);
   std::vector<hw::OffloadManager::Port> media_ports;
-  std::string no_media;
   for (size_t i = 0; i < n_ifaces; ++i) {
     const dataplane::Interface& di = p.dataplane->iface(config_.control.interfaces[i].index);
     media_ports.push_back({di.port_id, di.vlan, p.offload[i].media});
-    if (!p.offload[i].media) no_media += (no_media.empty() ? "" : "; ") + hw::describe(p.offload[i]);
   }
-  const bool any_media = std::any_of(media_ports.begin(), media_ports.end(),
-                                     [](const hw::OffloadManager::Port& mp) { return mp.media.has_value(); });
-  if (config_.offload == hw::OffloadMode::Required && !any_media)
-    throw std::runtime_error("[hw] offload = \"required\", but no port takes media rules: " + no_media);
+  const bool any_media = std::any_of(p.offload.begin(), p.offload.end(), [](const hw::PortOffload& o) { return o.media.has_value(); });
   if (config_.offload != hw::OffloadMode::Off && any_media) {
     hw::OffloadManager::Config oc;
     oc.mode = config_.offload;
@@ -161,6 +157,12 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
             nlohmann::json v = control::offload_view(config_.control.interfaces, p.offload);
             v["media_rules"] = control::media_rules_view(p.media_rules.get(), config_.offload, config_.max_media_rules,
                                                          p.backend->offload_waiting());
+            return v;
+          }
+          if (cmd == "stats") {
+            nlohmann::json v = proxy_handler(cmd, request);
+            v["hw_media_rules"] = control::media_rules_view(p.media_rules.get(), config_.offload, config_.max_media_rules,
+                                                            p.backend->offload_waiting());
             return v;
           }
           if (cmd == "flows") {

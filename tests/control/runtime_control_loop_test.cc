@@ -276,6 +276,7 @@ class ControlLoopOffloadTest : public ControlLoopTest {
   std::optional<Bytes> media_in(uint16_t iface, const Mac& from_mac, const char* from, uint16_t sport, const char* to,
                                 uint16_t dport, const std::string& payload) {
     rte_mbuf* m = to_mbuf(udp4_frame(our_mac(iface), from_mac, ip4(from), ip4(to), sport, dport, text(payload)));
+    nic_->set_time_s(now_ / hz_);
     std::optional<Bytes> carried;
     if (const auto out = nic_->apply(port(iface), m)) {
       EXPECT_EQ(*out, port(1 - iface)) << "a rule sent the frame out of the wrong port";
@@ -297,6 +298,7 @@ class ControlLoopOffloadTest : public ControlLoopTest {
   // Past the loop's next millisecond tick, where waiting flows are placed and NIC counters polled.
   void tick() {
     now_ += hz_ / 500;
+    nic_->set_time_s(now_ / hz_);
     loop_->poll_once(now_);
   }
   // An answered call whose RTP latched both ways, in software first, then given to the NIC.
@@ -327,6 +329,8 @@ class ControlLoopOffloadTest : public ControlLoopTest {
     }
     return out;
   }
+
+  void media_on_the_nic_keeps_the_call_and_silence_ends_it();
 
   std::unique_ptr<sipedge::test::FlowEmulator> nic_;
   std::unique_ptr<hw::OffloadManager> rules_;
@@ -387,8 +391,17 @@ TEST_F(ControlLoopOffloadTest, LatchedMediaLeavesTheWorkersAndTheCdrCountsWhatTh
 }
 
 // The workers never see offloaded media, so the relay's own idle sweep cannot tell a live call from
-// a dead one: the NIC's counters decide.
+// a dead one: the NIC decides, by AGE (mlx5-like) or by its counters polled (sfc-like).
 TEST_F(ControlLoopOffloadTest, MediaOnlyTheNicCarriesKeepsTheCallAndItsSilenceEndsIt) {
+  media_on_the_nic_keeps_the_call_and_silence_ends_it();
+}
+
+TEST_F(ControlLoopOffloadTest, WithoutAgeTheNicsCountersTellSilence) {
+  offload_with(sipedge::test::FlowCaps::sfc_like(), 64);
+  media_on_the_nic_keeps_the_call_and_silence_ends_it();
+}
+
+void ControlLoopOffloadTest::media_on_the_nic_keeps_the_call_and_silence_ends_it() {
   offloaded_call();
   for (int i = 0; i < 4; ++i) {
     now_ += 20 * hz_;

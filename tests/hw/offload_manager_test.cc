@@ -34,8 +34,11 @@ struct RecordingOps final : FlowOps {
     return rc;
   }
   int query_count(uint16_t p, rte_flow* r, uint64_t& n, uint64_t& b, std::string& w) override {
+    ++queries;
     return nic.query_count(p, r, n, b, w);
   }
+  int aged_flows(uint16_t p, void** c, uint32_t n, std::string& w) override { return nic.aged_flows(p, c, n, w); }
+  size_t queries = 0;
   test::FlowEmulator& nic;
   std::vector<std::string> log;
 };
@@ -220,6 +223,7 @@ TEST_F(OffloadManagerTest, AWithdrawnDirectionGoesBackToTheWorkersAndKeepsItsCou
 TEST_F(OffloadManagerTest, CounterPollingReportsSilenceOncePerQuietSpell) {
   constexpr uint64_t kS = 1000000000;
   uint64_t now = 0;
+  for (OffloadManager::Port& p : ports) p.media->aging = AgingKind::CountPoll;  // sfc-like: no AGE
   OffloadManager m(ops, config, ports, [&now] { return now; });
   ASSERT_EQ(m.offload(kFlow, 0, call(), kPhone, kTrunk), std::nullopt);
   std::vector<int> idle;
@@ -250,9 +254,45 @@ TEST_F(OffloadManagerTest, CounterPollingReportsSilenceOncePerQuietSpell) {
   EXPECT_EQ(m.silent_ns(kFlow, 1), std::nullopt) << "never offloaded";
 }
 
+// A port with AGE tells which rules went quiet: no counter is polled for that, the silence is
+// reported once, and a rule that sees packets again is polled from then on (a NIC ages a rule once).
+TEST_F(OffloadManagerTest, AgeReportsSilenceWithoutPollingCounters) {
+  constexpr uint64_t kS = 1000000000;
+  uint64_t now = 0;
+  OffloadManager m(ops, config, ports, [&now] { return now; });
+  ASSERT_EQ(m.offload(kFlow, 0, call(), kPhone, kTrunk), std::nullopt);
+  std::vector<int> idle;
+  const OffloadManager::IdleFn on_idle = [&](relay::FlowHandle, int side) { idle.push_back(side); };
+  auto at = [&](uint64_t s) {
+    now = s * kS;
+    nic.set_time_s(s);
+  };
+  at(10);
+  ASSERT_EQ(nic_takes(nic, from_phone()), 1);
+  at(39);
+  m.poll_activity(30 * kS, 64, on_idle);
+  EXPECT_EQ(ops.queries, 0u) << "the port ages its rules itself";
+  EXPECT_EQ(m.silent_ns(kFlow, 0), 0u) << "not aged, by the NIC's account";
+  at(40);
+  m.poll_activity(30 * kS, 64, on_idle);
+  EXPECT_EQ(idle, (std::vector<int>{0}));
+  EXPECT_EQ(m.silent_ns(kFlow, 0), 30 * kS);
+  at(45);
+  m.poll_activity(30 * kS, 64, on_idle);
+  EXPECT_EQ(idle.size(), 1u);
+  ASSERT_EQ(nic_takes(nic, from_phone()), 1);  // back from hold
+  at(46);
+  m.poll_activity(30 * kS, 64, on_idle);
+  EXPECT_EQ(m.silent_ns(kFlow, 0), 0u) << "its counter moved";
+  at(76);
+  m.poll_activity(30 * kS, 64, on_idle);
+  EXPECT_EQ(idle, (std::vector<int>{0, 0})) << "quiet again: the counter tells, the NIC will not";
+}
+
 // The idle callback ends the call, removing both directions while the poll walks them.
 TEST_F(OffloadManagerTest, AnIdleCallbackMayRemoveTheFlowItIsToldAbout) {
   uint64_t now = 0;
+  for (OffloadManager::Port& p : ports) p.media->aging = AgingKind::CountPoll;
   OffloadManager m(ops, config, ports, [&now] { return now; });
   ASSERT_EQ(m.offload(kFlow, 0, call(), kPhone, kTrunk), std::nullopt);
   ASSERT_EQ(m.offload(kFlow, 1, call(), kTrunk, kPhone), std::nullopt);
@@ -267,6 +307,23 @@ TEST_F(OffloadManagerTest, AnIdleCallbackMayRemoveTheFlowItIsToldAbout) {
   EXPECT_EQ(reports, 2) << "one per flow: the first report removed its flow's other direction";
   EXPECT_EQ(m.rules(), 0u);
   EXPECT_EQ(nic.rules(), 0u);
+}
+
+}  // namespace
+}  // namespace sipedge::hw
+
+namespace sipedge::hw {
+namespace {
+
+TEST(OffloadMode, RequiredRefusesPortsThatTookNoMediaRuleAndNamesEach) {
+  PortOffload none0{0, false, false, std::nullopt, "Function not implemented"};
+  PortOffload none1{1, false, false, std::nullopt, "Function not implemented"};
+  PortOffload mlx5{1, true, true, kMlx5, ""};
+  EXPECT_EQ(required_offload_missing(OffloadMode::Required, {none0, none1}),
+            "[hw] offload = \"required\", but no port takes media rules: " + describe(none0) + "; " + describe(none1));
+  EXPECT_EQ(required_offload_missing(OffloadMode::Required, {none0, mlx5}), std::nullopt) << "one port is enough";
+  EXPECT_EQ(required_offload_missing(OffloadMode::Auto, {none0, none1}), std::nullopt);
+  EXPECT_EQ(required_offload_missing(OffloadMode::Off, {}), std::nullopt);
 }
 
 }  // namespace

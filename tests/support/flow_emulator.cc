@@ -99,6 +99,9 @@ struct FlowEmulator::Rule {
   rte_flow_item_udp udp_spec{}, udp_mask{};
   std::vector<std::pair<rte_flow_action_type, std::vector<uint8_t>>> actions;
   uint64_t packets = 0, bytes = 0;
+  uint32_t age_s = 0;  // AGE timeout, 0 = no AGE action
+  uint64_t last_hit_s = 0;
+  bool aged = false;
 };
 
 FlowCaps FlowCaps::mlx5_like() {
@@ -201,7 +204,9 @@ rte_flow* FlowEmulator::create(uint16_t port_id, const rte_flow_attr& attr, cons
     const size_t n = conf_sizes().at(a->type);
     const auto* conf = static_cast<const uint8_t*>(a->conf);
     r->actions.emplace_back(a->type, n ? std::vector<uint8_t>(conf, conf + n) : std::vector<uint8_t>{});
+    if (a->type == RTE_FLOW_ACTION_TYPE_AGE) r->age_s = static_cast<const rte_flow_action_age*>(a->conf)->timeout;
   }
+  r->last_hit_s = now_s_;
   rules_.push_back(r);
   return reinterpret_cast<rte_flow*>(r);
 }
@@ -226,6 +231,21 @@ int FlowEmulator::query_count(uint16_t port_id, rte_flow* rule, uint64_t& packet
   packets = (*it)->packets;
   bytes = (*it)->bytes;
   return 0;
+}
+
+int FlowEmulator::aged_flows(uint16_t port_id, void** contexts, uint32_t n, std::string& why) {
+  if (!caps_.actions.contains(RTE_FLOW_ACTION_TYPE_AGE)) {
+    why = caps_.name + ": Function not implemented";
+    return -ENOTSUP;
+  }
+  int found = 0;
+  for (Rule* r : rules_) {
+    if (static_cast<uint32_t>(found) == n) break;
+    if (r->port_id != port_id || r->age_s == 0 || r->aged || now_s_ - r->last_hit_s < r->age_s) continue;
+    r->aged = true;
+    contexts[found++] = r;
+  }
+  return found;
 }
 
 size_t FlowEmulator::rules() const noexcept { return rules_.size(); }
@@ -289,6 +309,7 @@ std::optional<uint16_t> FlowEmulator::apply(uint16_t port_id, rte_mbuf* m) {
   if (hit == nullptr) return std::nullopt;
   ++hit->packets;
   hit->bytes += m->pkt_len;
+  hit->last_hit_s = now_s_;
 
   // The headers as they arrived, for the checksum update after the rewrite.
   uint8_t old_ip[40], old_udp[8];

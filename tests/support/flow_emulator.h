@@ -40,6 +40,11 @@ class FlowEmulator final : public hw::FlowOps {
                    const rte_flow_action* actions, std::string& why) override;
   int destroy(uint16_t port_id, rte_flow* rule, std::string& why) override;
   int query_count(uint16_t port_id, rte_flow* rule, uint64_t& packets, uint64_t& bytes, std::string& why) override;
+  // Rules with an AGE action not hit for their timeout, each once (an aged rule stays aged, as a
+  // NIC's does until the rule is replaced), by the clock set_time_s() sets.
+  int aged_flows(uint16_t port_id, void** contexts, uint32_t n, std::string& why) override;
+  // The NIC's clock, in seconds, for AGE (starts at 0); rules remember when they were last hit.
+  void set_time_s(uint64_t s) noexcept { now_s_ = s; }
 
   // The first installed rule of `port_id` matching the frame in `m` acts on it in place. The egress
   // port it sends to, or nullopt when no rule matched (the packet goes to the software path).
@@ -56,6 +61,7 @@ class FlowEmulator final : public hw::FlowOps {
   size_t max_rules_;
   std::vector<Rule*> rules_;
   size_t dropped_ = 0;
+  uint64_t now_s_ = 0;
 };
 
 }  // namespace sipedge::test
