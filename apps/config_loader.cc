@@ -501,7 +501,7 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
   }
   read_policy(r, root, cc.security);
   if (const toml::table* h = r.table(root, "hw", "hw")) {
-    r.only_keys(*h, "hw", {"offload", "max_rules", "drop_rules", "max_drop_rules"});
+    r.only_keys(*h, "hw", {"offload", "max_rules", "insert_rate", "drop_rules", "max_drop_rules"});
     const std::string offload = r.str(*h, "offload", "hw", "auto");
     if (offload == "auto")
       cfg.offload = hw::OffloadMode::Auto;
@@ -512,6 +512,7 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
     else
       r.fail(r.node(*h, "offload"), "hw.offload: expected \"auto\", \"off\" or \"required\", got \"" + offload + "\"");
     cfg.max_media_rules = static_cast<uint32_t>(r.integer(*h, "max_rules", "hw", 65536, 0, 1 << 24));
+    cfg.rule_insert_rate = static_cast<uint32_t>(r.integer(*h, "insert_rate", "hw", 8000, 1000, 10000000));
     cfg.nic_drop_rules = r.boolean(*h, "drop_rules", "hw", true);
     cfg.max_drop_rules = static_cast<uint32_t>(r.integer(*h, "max_drop_rules", "hw", 4096, 0, 1 << 20));
   }

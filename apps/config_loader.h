@@ -24,6 +24,7 @@ struct GatewayConfig {
   uint32_t max_drop_rules = 4096;   // [hw] max_drop_rules: banned addresses given NIC rules at most
   hw::OffloadMode offload = hw::OffloadMode::Auto;  // [hw] offload: media rules on the NIC
   uint32_t max_media_rules = 65536;  // [hw] max_rules: media directions given NIC rules at most
+  uint32_t rule_insert_rate = 8000;  // [hw] insert_rate: media rules inserted per second at most
 };
 
 class ConfigError : public std::runtime_error {

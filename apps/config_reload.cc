@@ -72,7 +72,8 @@ std::vector<std::pair<std::string, std::string>> restart_only(const GatewayConfi
   kv.emplace_back("media.timeout_s", std::to_string(c.control.media.timeout_s));
   kv.emplace_back("media.strict_source", std::to_string(c.control.media.strict_source));
   kv.emplace_back("hw.drop_rules", std::to_string(c.nic_drop_rules) + "/" + std::to_string(c.max_drop_rules));
-  kv.emplace_back("hw.offload", std::to_string(static_cast<int>(c.offload)) + "/" + std::to_string(c.max_media_rules));
+  kv.emplace_back("hw.offload", std::to_string(static_cast<int>(c.offload)) + "/" + std::to_string(c.max_media_rules) + "/" +
+                                   std::to_string(c.rule_insert_rate));
   std::string rules;
   for (const parser::PolicyRule& r : c.control.security.policy_rules)
     rules += r.name + "|" + r.header + "|" + r.regex + "|" + std::to_string(static_cast<int>(r.action)) + "|" +

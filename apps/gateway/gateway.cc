@@ -130,7 +130,8 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
       return static_cast<uint64_t>(
           std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
     });
-    p.backend->set_offload(p.media_rules.get());
+    // The control loop places waiting flows once a millisecond.
+    p.backend->set_offload(p.media_rules.get(), std::max<uint32_t>(config_.rule_insert_rate / 1000, 1));
   }
   p.media = std::make_unique<control::MediaManager>(config_.control, *p.backend);
   p.proxy = std::make_unique<control::Proxy>(config_.control, *p.io, *p.media, p.clock, p.scanner);

@@ -107,8 +107,9 @@ Result<FlowBackend::Handle, MediaError> RtpRelayBackend::install(const End& a, c
   if (!h.ok()) return Err(media_error(h.error()));
   const Handle handle = handle_of(*h);
   if (!s->complete) awaiting_[handle] = {a, b};
-  // Sides that do not latch (trusted core) can go to the NIC at once; the others wait for a packet.
-  if (offload_ && place(handle, false)) wait_for_offload(handle);
+  // To the NIC from the control loop's paced queue, never here: a burst of call setups must not
+  // turn into a burst of rule inserts on the signalling path.
+  if (offload_) wait_for_offload(handle);
   return handle;
 }
 
@@ -127,7 +128,7 @@ Result<std::monostate, MediaError> RtpRelayBackend::update(Handle h, const End& 
   return std::monostate{};
 }
 
-bool RtpRelayBackend::place(Handle h, bool swap) {
+bool RtpRelayBackend::place(Handle h, bool swap, size_t* inserts_left) {
   const relay::FlowHandle fh = flow_handle(h);
   auto info = table_.flow_info(fh);
   if (!info) return false;
@@ -146,10 +147,18 @@ bool RtpRelayBackend::place(Handle h, bool swap) {
       wait = true;
       continue;
     }
+    // Paced: a direction not on the NIC yet waits for an insert to spare.
+    const bool live = offload_->offloaded(fh, d);
+    if (!live && inserts_left != nullptr && *inserts_left == 0) {
+      wait = true;
+      continue;
+    }
+    const uint64_t installed = offload_->stats().installed;
     if (auto why = offload_->offload(fh, d, info->spec, *from, *to)) {
       software = *why;
       continue;
     }
+    if (inserts_left != nullptr && offload_->stats().installed != installed && *inserts_left > 0) --*inserts_left;
     // Sent to the SDP address until that peer latches, maybe from elsewhere (NAT): swapped then.
     if (out.latch == relay::LatchMode::Latch && !info->stats.side[static_cast<size_t>(e)].latched) wait = true;
   }
@@ -163,12 +172,14 @@ void RtpRelayBackend::wait_for_offload(Handle h) {
 unsigned RtpRelayBackend::poll_offload(uint64_t idle_after_ns, size_t budget, const IdleFn& on_idle) {
   if (!offload_) return 0;
   unsigned work = 0;
-  for (size_t n = std::min(budget, waiting_queue_.size()); n > 0; --n) {
+  // Inserts are paced: what is left waits for the next call, relayed by the workers meanwhile.
+  size_t inserts_left = inserts_per_poll_;
+  for (size_t n = std::min(budget, waiting_queue_.size()); n > 0 && inserts_left > 0; --n) {
     const Handle h = waiting_queue_.front();
     waiting_queue_.pop_front();
     if (!waiting_.contains(h)) continue;
     ++work;
-    if (place(h, false))
+    if (place(h, false, &inserts_left))
       waiting_queue_.push_back(h);
     else
       waiting_.erase(h);

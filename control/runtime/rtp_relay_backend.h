@@ -61,9 +61,12 @@ class RtpRelayBackend final : public FlowBackend {
   // a new flow's idle clock (rte_rdtsc when empty).
   RtpRelayBackend(relay::FlowTable& table, std::vector<Interface> interfaces, NextHops& next_hops,
                   ClockFn now_tsc = {});
-  // Media rules through `offload` from now on (none: everything stays in software). Set before the
-  // first install.
-  void set_offload(hw::OffloadManager* offload) noexcept { offload_ = offload; }
+  // Media rules through `offload` from now on (none: everything stays in software), at most
+  // `inserts_per_poll` new rules per poll_offload() call. Set before the first install.
+  void set_offload(hw::OffloadManager* offload, size_t inserts_per_poll = 8) noexcept {
+    offload_ = offload;
+    inserts_per_poll_ = inserts_per_poll;
+  }
 
   // FlowBackend.
   Result<Handle, MediaError> install(const End& a, const End& b) override;
@@ -108,8 +111,9 @@ class RtpRelayBackend final : public FlowBackend {
   };
   std::optional<Spec> spec(const End& a, const End& b);
   std::optional<relay::EndpointSpec> side(const End& e, bool& complete);
-  // Offloads what of `h` can be (swapping live rules when `swap`); true when it must wait longer.
-  bool place(Handle h, bool swap);
+  // Offloads what of `h` can be (swapping live rules when `swap`), new rules only while
+  // `*inserts_left` (when given) allows, counting them off; true when it must wait longer.
+  bool place(Handle h, bool swap, size_t* inserts_left = nullptr);
   void wait_for_offload(Handle h);
 
   relay::FlowTable& table_;
@@ -120,6 +124,7 @@ class RtpRelayBackend final : public FlowBackend {
   std::unordered_map<Handle, std::pair<End, End>> awaiting_;
 
   hw::OffloadManager* offload_ = nullptr;
+  size_t inserts_per_poll_ = 8;
   // Per flow handed to the offload: why each direction stays in software, once that is final until
   // the next SDP change (nullopt: offloaded, or still waiting).
   struct Placement {

@@ -172,6 +172,8 @@ TEST(ConfigLoader, MediaOffloadModeAndRuleLimit) {
   const GatewayConfig r = load_config_string(kMinimal + "[hw]\noffload = \"required\"\nmax_rules = 2000\n", "test.toml");
   EXPECT_EQ(r.offload, hw::OffloadMode::Required);
   EXPECT_EQ(r.max_media_rules, 2000u);
+  EXPECT_EQ(r.rule_insert_rate, 8000u);
+  EXPECT_EQ(load_config_string(kMinimal + "[hw]\ninsert_rate = 50000\n", "test.toml").rule_insert_rate, 50000u);
   EXPECT_EQ(load_config_string(kMinimal + "[hw]\noffload = \"off\"\n", "test.toml").offload, hw::OffloadMode::Off);
   EXPECT_EQ(error_of(kMinimal + "[hw]\noffload = \"always\"\n"),
             "test.toml:7:11: hw.offload: expected \"auto\", \"off\" or \"required\", got \"always\"");

@@ -274,7 +274,7 @@ class ControlLoopOffloadTest : public ControlLoopTest {
   // A media frame arrives at `iface`'s port and the loop runs once. The frame as it left the NIC
   // when one of its rules carried it (out of the other port); nullopt when it went up to a worker.
   std::optional<Bytes> media_in(uint16_t iface, const Mac& from_mac, const char* from, uint16_t sport, const char* to,
-                                uint16_t dport, const std::string& payload) {
+                                uint16_t dport, const std::string& payload, bool poll = true) {
     rte_mbuf* m = to_mbuf(udp4_frame(our_mac(iface), from_mac, ip4(from), ip4(to), sport, dport, text(payload)));
     nic_->set_time_s(now_ / hz_);
     std::optional<Bytes> carried;
@@ -286,7 +286,7 @@ class ControlLoopOffloadTest : public ControlLoopTest {
     } else {
       EXPECT_EQ(rte_ring_enqueue(ports_[iface].rx[0], m), 0);
     }
-    loop_->poll_once(now_);
+    if (poll) loop_->poll_once(now_);
     return carried;
   }
   std::optional<Bytes> from_phone(uint16_t relay_port, const std::string& payload, uint16_t sport = 40000) {
@@ -505,6 +505,26 @@ TEST_F(ControlLoopOffloadTest, RulesRunningOutKeepTheRestInSoftware) {
   EXPECT_EQ(sent(kAccess, 0).size(), 2u) << "the worker relays the direction the NIC has no room for";
   const nlohmann::json v = relay_flows_view(*table_, *backend_, 10);
   EXPECT_NE(v.dump().find("rules_exhausted"), std::string::npos) << v.dump();
+}
+
+// Rule inserts are paced per loop tick: a burst waits in software for its turn, and is not lost.
+TEST_F(ControlLoopOffloadTest, InsertsArePacedPerTick) {
+  backend_->set_offload(rules_.get(), 1);
+  ok_ = answered_call();
+  to_phone_ = audio_port(ok_);
+  to_trunk_ = audio_port(invite_at_trunk_);
+  // Both peers latch in one loop iteration; then one tick.
+  ASSERT_FALSE(media_in(kAccess, kPeerMac, "10.201.0.2", 40000, "10.201.0.1", to_phone_, "\x80\x08\x00\x01up", false));
+  ASSERT_FALSE(media_in(kCore, kTrunkMac, "10.202.0.2", 30000, "10.202.0.1", to_trunk_, "\x80\x08\x00\x01down", false));
+  loop_->poll_once(now_);
+  ASSERT_EQ(sent(kAccess, 0).size(), 1u);
+  tick();
+  EXPECT_EQ(nic_->rules(), 1u);
+  EXPECT_FALSE(from_trunk_media(to_trunk_, "\x80\x08\x00\x02down")) << "its turn has not come: a worker relays it";
+  EXPECT_EQ(sent(kAccess, 0).size(), 1u);
+  tick();
+  EXPECT_EQ(nic_->rules(), 2u);
+  EXPECT_TRUE(from_trunk_media(to_trunk_, "\x80\x08\x00\x03down"));
 }
 
 // A port that can steer but not rewrite (ice-like): media stays with the workers, as today.
