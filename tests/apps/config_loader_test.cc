@@ -19,6 +19,17 @@ std::string error_of(const std::string& toml) {
 const std::string kMinimal =
     "[[interface]]\nname = \"access\"\ndevice = \"net_ring0\"\nrole = \"access\"\nipv4 = \"10.201.0.1/24\"\n";
 
+TEST(ConfigLoader, BareMetalExampleLoadsWithOffloadRequired) {
+  const GatewayConfig c = load_config_file(std::string(SIPEDGE_TEST_DATA_DIR) + "/../../config/baremetal.toml");
+  ASSERT_EQ(c.dataplane.ports.size(), 2u);
+  EXPECT_EQ(c.dataplane.ports[0].device, "0000:3b:00.0");
+  EXPECT_EQ(c.dataplane.eal.no_huge, false);
+  EXPECT_EQ(c.dataplane.eal.worker_lcores.size(), 3u);
+  EXPECT_EQ(c.offload, hw::OffloadMode::Required);
+  EXPECT_EQ(c.max_media_rules, 524288u);
+  EXPECT_EQ(c.rule_insert_rate, 20000u);
+}
+
 TEST(ConfigLoader, DevConfigLoadsBothPlanes) {
   const GatewayConfig c = load_config_file(std::string(SIPEDGE_TEST_DATA_DIR) + "/../../config/dev.toml");
   ASSERT_EQ(c.dataplane.ports.size(), 2u);
