@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -304,6 +305,16 @@ int ask_and_print(const std::string& socket_path, const json& request, const std
     print_ladder(answer);
   } else if (cmd == "log") {
     fmt::print("log level {}\n", cell(answer, "level"));
+  } else if (cmd == "capture") {
+    if (cell(answer, "running") == "yes")
+      fmt::print("capturing to {}{}: {} frame(s), {} byte(s) so far\n", cell(answer, "file"),
+                 cell(answer, "call_id").empty() || cell(answer, "call_id") == "-" ? "" : " (Call-ID " + cell(answer, "call_id") + ")",
+                 cell(answer, "packets"), cell(answer, "bytes"));
+    else if (answer.contains("file"))
+      fmt::print("{}: {} frame(s), {} byte(s), {} missed; stopped by {}\n", cell(answer, "file"), cell(answer, "packets"),
+                 cell(answer, "bytes"), cell(answer, "missed"), cell(answer, "stopped_by"));
+    else
+      fmt::print("no capture\n");
   } else if (cmd == "reload") {
     fmt::print("reloaded {}\n", cell(answer, "reloaded"));
   } else if (cmd == "unban") {
@@ -352,6 +363,15 @@ int main(int argc, char** argv) {
   app.add_subcommand("log", "set the gateway's log level now (until restart)")
       ->add_option("LEVEL", log_level, "trace, debug, info, warn, error, critical or off")
       ->required();
+  std::string capture_action;
+  std::string capture_file;
+  std::string capture_call;
+  uint64_t capture_max = 100000;
+  CLI::App* capture = app.add_subcommand("capture", "pcapng of the SIP traffic as it was on the wire (Wireshark, tshark, sngrep)");
+  capture->add_option("ACTION", capture_action, "start, stop or status")->required()->check(CLI::IsMember({"start", "stop", "status"}));
+  capture->add_option("FILE", capture_file, "pcapng file to write (start); relative to this directory");
+  capture->add_option("--call", capture_call, "only the messages of this Call-ID");
+  capture->add_option("--max-packets", capture_max, "stop by itself after this many frames (default 100000; 0: no limit)");
   CLI::App* raw = app.add_subcommand("raw", "send any command; PARAMS is a JSON object merged into the request");
   std::string raw_cmd;
   std::string raw_params;
@@ -382,6 +402,19 @@ int main(int argc, char** argv) {
   if (cmd == "unban") request["addr"] = unban_addr;
   if (cmd == "ladder") request["call_id"] = ladder_call;
   if (cmd == "log") request["level"] = log_level;
+  if (cmd == "capture") {
+    request["action"] = capture_action;
+    if (capture_action == "start") {
+      if (capture_file.empty()) {
+        fmt::print(stderr, "sipedgectl: capture start needs a FILE\n");
+        return kExitUsage;
+      }
+      // The gateway runs elsewhere (another directory, maybe another namespace): it gets the full path.
+      request["file"] = std::filesystem::absolute(capture_file).string();
+      request["call_id"] = capture_call;
+      request["max_packets"] = capture_max;
+    }
+  }
 
   if (!watch) return ask_and_print(socket_path, request, cmd, raw_json);
   // --watch: the same question every second until interrupted (Ctrl-C), the screen cleared between.

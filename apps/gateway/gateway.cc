@@ -27,6 +27,7 @@
 #include "control/runtime/dataplane_view.h"
 #include "control/runtime/offload_view.h"
 #include "control/runtime/rtp_relay_backend.h"
+#include "control/runtime/sip_capture.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/media_relay.h"
 #include "hw/drop_rules.h"
@@ -41,6 +42,22 @@ namespace {
 
 // Relay flows `sipedgectl flows` lists at most; the counts cover them all.
 constexpr size_t kFlowsShown = 1000;
+
+// {"action": "start", "file", "call_id", "max_packets"} | {"action": "stop"} | {"action": "status"}.
+nlohmann::json capture_command(control::SipCapture& capture, const nlohmann::json& request) {
+  const std::string action = request.value("action", std::string("status"));
+  if (action == "status") return capture.status();
+  if (action == "stop") return capture.stop();
+  if (action != "start") return {{"error", "capture needs {\"action\": start|stop|status}"}};
+  const auto file = request.find("file");
+  if (file == request.end() || !file->is_string()) return {{"error", "capture start needs {\"file\": \"/absolute/path\"}"}};
+  const auto call = request.find("call_id");
+  const auto max = request.find("max_packets");
+  const std::string why = capture.start(file->get<std::string>(), call != request.end() && call->is_string() ? call->get<std::string>() : "",
+                                        max != request.end() && max->is_number_unsigned() ? max->get<uint64_t>() : 100000);
+  if (!why.empty()) return {{"error", why}};
+  return capture.status();
+}
 
 }  // namespace
 
@@ -63,6 +80,7 @@ struct Gateway::Parts {
   std::unique_ptr<control::HepExporter> hep;
   std::unique_ptr<control::CallTrace> trace;
   control::SipTapList taps;
+  std::unique_ptr<control::SipCapture> capture;
   std::unique_ptr<control::ControlLoop> loop;
   std::vector<hw::PortOffload> offload;  // [interface index]
 };
@@ -142,6 +160,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
   p.ban_mirror = std::make_unique<control::BanMirror>(p.dataplane->bans(), hz, p.nic_drops.get());
   p.proxy->bans().set_sink(p.ban_mirror.get());
 
+  p.capture = std::make_unique<control::SipCapture>(p.dataplane->shared());
   if (!config_.control.management_socket.empty()) {
     p.management = std::make_unique<control::ManagementServer>(p.clock);
     control::CommandSet commands = control::proxy_commands(*p.proxy, *p.media, config_.control, p.clock);
@@ -151,6 +170,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
     commands.names.push_back("reload");
     commands.names.push_back("ladder");
     commands.names.push_back("log");
+    commands.names.push_back("capture");
     p.management->set_handler(
         [&p, this, proxy_handler = std::move(commands.handler)](const std::string& cmd, const nlohmann::json& request) {
           if (cmd == "dataplane") return control::dataplane_view(config_.control.interfaces, *p.dataplane, *p.media_relay, *p.table);
@@ -186,6 +206,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
             return nlohmann::json{{"level", std::string(spdlog::level::to_string_view(e).data(),
                                                         spdlog::level::to_string_view(e).size())}};
           }
+          if (cmd == "capture") return capture_command(*p.capture, request);
           if (cmd == "reload") {
             const std::string why = reload();
             if (!why.empty()) return nlohmann::json{{"error", why}};
@@ -209,6 +230,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
                                p.management->error());
   }
 
+  p.io->set_frame_tap(p.capture.get());
   // Every SIP message received and sent passes the taps: the ladder ring, then HEP export.
   p.trace = std::make_unique<control::CallTrace>(config_.control.trace_calls, config_.control.interfaces, p.clock);
   p.taps.add(p.trace.get());
@@ -269,7 +291,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
                                     else
                                       spdlog::error("sipedge: reload refused: {}", why);
                                   },
-                                  &p.taps, p.media_rules ? p.backend.get() : nullptr},
+                                  &p.taps, p.media_rules ? p.backend.get() : nullptr, p.capture.get()},
       timing);
 }
 
@@ -281,6 +303,8 @@ Gateway::~Gateway() {
   p.hep.reset();
   p.trace.reset();
   p.management.reset();
+  if (p.io) p.io->set_frame_tap(nullptr);
+  p.capture.reset();  // closes a running capture's file
   p.proxy.reset();
   p.ban_mirror.reset();
   p.nic_drops.reset();  // rules off the ports before they stop

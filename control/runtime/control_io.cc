@@ -82,7 +82,7 @@ SendResult ControlIo::transmit(uint16_t iface, const Endpoint& dest, std::string
     return SendResult::Failed;
   }
   const uint16_t src_port = iface < sip_ports_.size() ? sip_ports_[iface] : 5060;
-  return send_udp(payload, iface, dest, src_port, clock_tsc_());
+  return send_udp(payload, iface, dest, src_port, clock_tsc_(), bytes);
 }
 
 rte_mbuf* ControlIo::copy_payload(std::string_view bytes) noexcept {
@@ -146,7 +146,7 @@ bool ControlIo::prepend_l2(const Interface& ifc, rte_mbuf* m, bool v6) noexcept 
 }
 
 SendResult ControlIo::send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint& dest, uint16_t src_port,
-                               uint64_t now_tsc) noexcept {
+                               uint64_t now_tsc, std::string_view message) noexcept {
   rte_mbuf* m = payload;
   if (iface >= shared_.n_ifaces) {
     rte_pktmbuf_free(m);
@@ -248,22 +248,22 @@ SendResult ControlIo::send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint
     }
   }
   counters_.count(ifc.index, Event::ControlTx);
-  SendResult r = dispatch(ifc, *hop, frames, static_cast<unsigned>(n_frames), now_tsc);
+  SendResult r = dispatch(ifc, *hop, frames, static_cast<unsigned>(n_frames), now_tsc, message);
   tx_.flush_all();
   return r;
 }
 
 SendResult ControlIo::dispatch(const Interface& ifc, const IpAddr& next_hop, rte_mbuf** frames, unsigned n,
-                               uint64_t now) noexcept {
+                               uint64_t now, std::string_view message) noexcept {
   NeighbourTable::Lookup nb = neighbours_.resolve(ifc.index, next_hop, now);
   if (nb.solicit) {
     send_solicit(ifc.index, next_hop);
   }
   if (nb.mac != nullptr) {
-    for (unsigned i = 0; i < n; ++i) {
-      rte_pktmbuf_mtod(frames[i], rte_ether_hdr*)->dst_addr = *nb.mac;
-      tx_.push(ifc.index, frames[i]);
-    }
+    for (unsigned i = 0; i < n; ++i) rte_pktmbuf_mtod(frames[i], rte_ether_hdr*)->dst_addr = *nb.mac;
+    // Seen before the push: a full TX buffer sends (and the driver frees) at once.
+    if (frame_tap_) frame_tap_->frames_out(ifc.index, frames, n, message);
+    for (unsigned i = 0; i < n; ++i) tx_.push(ifc.index, frames[i]);
     return SendResult::Sent;
   }
   // All fragments of a datagram or none: a receiver cannot use part of one.
@@ -272,6 +272,7 @@ SendResult ControlIo::dispatch(const Interface& ifc, const IpAddr& next_hop, rte
     counters_.drop(ifc.index, Drop::HoldOverflow, n);
     return SendResult::Failed;
   }
+  if (frame_tap_) frame_tap_->frames_out(ifc.index, frames, n, message);
   for (unsigned i = 0; i < n; ++i) {
     neighbours_.hold(ifc.index, next_hop, frames[i]);
   }

@@ -25,6 +25,14 @@
 
 namespace sipedge::control {
 
+// Sees the frames of every SIP message control sends, as they go to the port (or into the hold
+// queue, destination MAC still zero, while the next hop resolves), with the message they carry.
+class SipFrameTap {
+ public:
+  virtual ~SipFrameTap() = default;
+  virtual void frames_out(uint16_t iface, rte_mbuf* const* frames, unsigned n, std::string_view message) = 0;
+};
+
 class ControlIo final : public SipTransport, public NextHops {
  public:
   // `counters`: the control lcore's dataplane counters. `sip_ports[i]`: the source port of what
@@ -58,6 +66,8 @@ class ControlIo final : public SipTransport, public NextHops {
   void set_on_resolved(std::function<void(uint16_t, const IpAddr&)> fn) { on_resolved_ = std::move(fn); }
 
   const NeighbourTable& neighbours() const noexcept { return neighbours_; }
+  // pcap capture of what control sends (sipedgectl capture); none: nothing is copied.
+  void set_frame_tap(SipFrameTap* tap) noexcept { frame_tap_ = tap; }
 
  private:
   // SipTransport: one UDP datagram from the interface's SIP port.
@@ -65,11 +75,12 @@ class ControlIo final : public SipTransport, public NextHops {
   // The payload as an mbuf chain (each segment filled to its tailroom), or nullptr.
   rte_mbuf* copy_payload(std::string_view bytes) noexcept;
   // Builds Ether/[802.1Q]/IP/UDP around `payload` (taking ownership), fragments, sends or holds.
-  SendResult send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint& dest, uint16_t src_port,
-                      uint64_t now) noexcept;
+  // `message` is the payload's text, for the frame tap.
+  SendResult send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint& dest, uint16_t src_port, uint64_t now,
+                      std::string_view message) noexcept;
   // Frames (L2 written, destination MAC pending) for one next hop: send now or hold.
   SendResult dispatch(const dataplane::Interface& ifc, const IpAddr& next_hop, rte_mbuf** frames, unsigned n,
-                      uint64_t now) noexcept;
+                      uint64_t now, std::string_view message) noexcept;
   void send_solicit(uint16_t iface, const IpAddr& target) noexcept;
   void handle_neighbour_frame(rte_mbuf* m, uint64_t now) noexcept;
   void release_held(const dataplane::Interface& ifc, const rte_ether_addr& mac, std::vector<rte_mbuf*>& frames) noexcept;
@@ -83,6 +94,7 @@ class ControlIo final : public SipTransport, public NextHops {
   dataplane::TxBuffer tx_;
   NeighbourTable neighbours_;
   std::function<void(uint16_t, const IpAddr&)> on_resolved_;
+  SipFrameTap* frame_tap_ = nullptr;
   uint16_t ip_id_ = 0;
   uint32_t ip6_frag_id_ = 0;
   std::vector<rte_mbuf*> scratch_;  // released / failed frames (reused)

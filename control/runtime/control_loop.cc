@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "control/runtime/rtp_relay_backend.h"
+#include "control/runtime/sip_capture.h"
 #include "dataplane/idle_backoff.h"
 
 namespace sipedge::control {
@@ -57,6 +58,7 @@ unsigned ControlLoop::drain_sip(uint64_t now_tsc) {
     dataplane::SipItem* item = items[i];
     const Inbound in{item->msg, Endpoint{item->src, item->src_port}, Endpoint{item->dst, item->dst_port}, item->iface};
     if (parts_.tap) parts_.tap->received(in);
+    if (parts_.capture) parts_.capture->received(*item);
     if (item->scan.status == parser::ScanStatus::Complete)
       parts_.proxy.on_message(in);
     else

@@ -23,6 +23,7 @@
 namespace sipedge::control {
 
 class RtpRelayBackend;
+class SipCapture;
 
 class ControlLoop {
  public:
@@ -36,6 +37,7 @@ class ControlLoop {
     std::function<void()> reload;            // rereads the configuration (SIGHUP); none in tests
     SipTap* tap = nullptr;                   // sees every SIP message received (HEP export)
     RtpRelayBackend* offload = nullptr;      // drives NIC media rules (hw/); none without offload
+    SipCapture* capture = nullptr;           // pcapng of received SIP (sipedgectl capture)
   };
   struct Timing {
     uint64_t idle_check_tsc;     // how often the relay is swept for silent flows

@@ -6,6 +6,11 @@
 // ways, a stop ends calls before the dataplane stops, and garbage is answered with its fault.
 #include "control/runtime/control_loop.h"
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +19,7 @@
 #include "control/proxy/route_token.h"
 #include "control/runtime/offload_view.h"
 #include "control/runtime/rtp_relay_backend.h"
+#include "control/runtime/sip_capture.h"
 #include "dataplane/media_relay.h"
 #include "hw/offload_manager.h"
 #include "hw/probe.h"
@@ -237,6 +243,101 @@ TEST_F(ControlLoopTest, GarbageFromTheWireIsAnsweredWithItsFault) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(testing::first_line(out[0]).substr(0, 12), "SIP/2.0 400 ");
   EXPECT_NE(testing::first_line(out[0]).find("CSeq"), std::string::npos) << out[0];
+}
+
+// A pcapng file as the format defines it (not as rte_pcapng writes it): each Enhanced Packet Block's
+// frame and direction (epb_flags bits 0-1: 1 inbound, 2 outbound).
+struct CapturedFrame {
+  Bytes frame;
+  int direction = 0;
+};
+std::vector<CapturedFrame> read_pcapng(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  const Bytes file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto u32 = [&](size_t at) {
+    uint32_t v;
+    std::memcpy(&v, file.data() + at, 4);
+    return v;
+  };
+  std::vector<CapturedFrame> out;
+  size_t at = 0;
+  EXPECT_GE(file.size(), 12u);
+  EXPECT_EQ(file.size() >= 4 ? u32(0) : 0u, 0x0A0D0D0Au) << "starts with a Section Header Block";
+  while (at + 12 <= file.size()) {
+    const uint32_t type = u32(at), len = u32(at + 4);
+    if (len < 12 || at + len > file.size() || u32(at + len - 4) != len) {
+      ADD_FAILURE() << "bad block at " << at;
+      break;
+    }
+    if (type == 6) {
+      const uint32_t caplen = u32(at + 20);
+      CapturedFrame f;
+      f.frame.assign(file.begin() + static_cast<long>(at + 28), file.begin() + static_cast<long>(at + 28 + caplen));
+      for (size_t o = at + 28 + ((caplen + 3) & ~3u); o + 4 <= at + len - 4;) {
+        const uint16_t code = static_cast<uint16_t>(u32(o) & 0xffff), olen = static_cast<uint16_t>(u32(o) >> 16);
+        if (code == 0) break;
+        if (code == 2) f.direction = static_cast<int>(u32(o + 4) & 3);
+        o += 4 + ((olen + 3u) & ~3u);
+      }
+      out.push_back(std::move(f));
+    }
+    at += len;
+  }
+  return out;
+}
+
+// `sipedgectl capture`: every SIP frame of the call, in and out, as it was on the wire.
+TEST_F(ControlLoopTest, CaptureWritesEverySipFrameOfTheCallAsOnTheWire) {
+  SipCapture capture(dp_->shared());
+  io_->set_frame_tap(&capture);
+  loop_ = std::make_unique<ControlLoop>(
+      ControlLoop::Parts{*dp_, *io_, *proxy_, *table_, nullptr, nullptr, {}, nullptr, nullptr, &capture}, timing_);
+  char dir[] = "/tmp/sipedge-capture-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string path = std::string(dir) + "/call.pcapng";
+  EXPECT_EQ(capture.start("relative.pcapng", "", 0), "the capture file must be an absolute path, got 'relative.pcapng'");
+  ASSERT_EQ(capture.start(path, "loop-call", 0), "");
+  EXPECT_EQ(capture.start(path, "", 0), "a capture to " + path + " is running; stop it first");
+
+  // What goes in: Alice's INVITE frame; what comes out is read back from the ports.
+  const Bytes invite = udp4_frame(our_mac(kAccess), kPeerMac, ip4("10.201.0.2"), ip4("10.201.0.1"), 5060, 5060, text(kInvite));
+  ASSERT_EQ(rte_ring_enqueue(ports_[kAccess].rx[0], to_mbuf(invite)), 0);
+  loop_->poll_once(now_);
+  arp_answer(kAccess, kPeerMac, "10.201.0.2", "10.201.0.1");
+  arp_answer(kCore, kTrunkMac, "10.202.0.2", "10.202.0.1");
+  std::vector<Bytes> out_access, out_core;
+  for (const Bytes& f : sent(kAccess, 1))
+    if (get16(f, 12) == 0x0800) out_access.push_back(f);
+  for (const Bytes& f : sent(kCore, 1))
+    if (get16(f, 12) == 0x0800) out_core.push_back(f);
+  ASSERT_EQ(out_access.size(), 1u);  // 100 Trying
+  ASSERT_EQ(out_core.size(), 1u);    // the INVITE
+  // Another call's OPTIONS is not this capture's.
+  from_alice("OPTIONS sip:sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKopt\r\n"
+             "Max-Forwards: 70\r\nFrom: <sip:1006@sipedge.test>;tag=o\r\nTo: <sip:sipedge.test>\r\n"
+             "Call-ID: not-this-one\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(sip_out(kAccess).size(), 1u);
+
+  const nlohmann::json done = capture.stop();
+  EXPECT_EQ(done["packets"], 3u) << done.dump();
+  EXPECT_EQ(done["stopped_by"], "operator");
+  EXPECT_EQ(capture.stop().dump(), R"({"error":"no capture is running"})");
+  const std::vector<CapturedFrame> frames = read_pcapng(path);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[0].frame, invite);
+  EXPECT_EQ(frames[0].direction, 1);
+  // Sent frames, held for ARP then released, are captured as they were handed over (destination
+  // MAC not known yet), else byte for byte.
+  auto without_dst_mac = [](Bytes f) {
+    std::fill(f.begin(), f.begin() + 6, 0);
+    return f;
+  };
+  EXPECT_EQ(without_dst_mac(frames[1].frame), without_dst_mac(out_access[0]));
+  EXPECT_EQ(without_dst_mac(frames[2].frame), without_dst_mac(out_core[0]));
+  EXPECT_EQ(frames[1].direction, 2);
+  EXPECT_EQ(frames[2].direction, 2);
+  std::remove(path.c_str());
+  rmdir(dir);
 }
 
 // The same loop with an emulated NIC under the ports (tests/support/flow_emulator.h): every media
