@@ -10,6 +10,7 @@
 
 #include <toml++/toml.h>
 
+#include "control/api/logging.h"
 #include "parser/uri.h"
 
 namespace sipedge::apps {
@@ -205,7 +206,7 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
   }
   r.only_keys(root, "top level",
               {"eal", "dataplane", "interface", "sip", "timers", "registrar", "auth", "user", "route", "media", "cdr",
-               "management", "policy", "hw", "metrics", "hep"});
+               "management", "policy", "hw", "metrics", "hep", "log"});
   GatewayConfig cfg;
   dataplane::DataplaneConfig& dp = cfg.dataplane;
   control::ControlConfig& cc = cfg.control;
@@ -515,6 +516,26 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
     cfg.rule_insert_rate = static_cast<uint32_t>(r.integer(*h, "insert_rate", "hw", 8000, 1000, 10000000));
     cfg.nic_drop_rules = r.boolean(*h, "drop_rules", "hw", true);
     cfg.max_drop_rules = static_cast<uint32_t>(r.integer(*h, "max_drop_rules", "hw", 4096, 0, 1 << 20));
+  }
+  if (const toml::table* l = r.table(root, "log", "log")) {
+    r.only_keys(*l, "log", {"level", "lines_per_s", "components"});
+    auto level_of = [&r](const toml::node* n, const std::string& what) {
+      const std::optional<std::string> text = n->value<std::string>();
+      const spdlog::level::level_enum e = spdlog::level::from_str(text.value_or(""));
+      if (!text || (e == spdlog::level::off && *text != "off"))
+        r.fail(n, what + ": expected trace, debug, info, warn, error, critical or off");
+      return e;
+    };
+    if (const toml::node* n = r.node(*l, "level")) cfg.log_level = level_of(n, "log.level");
+    cfg.log_lines_per_s = static_cast<uint32_t>(r.integer(*l, "lines_per_s", "log", 200, 1, 1000000));
+    if (const toml::table* c = r.table(*l, "components", "log.components")) {
+      for (const auto& [key, value] : *c) {
+        const std::string name(key.str());
+        if (!logs::component_named(name))
+          r.fail(&value, "log.components: no component '" + name + "' (main, sip, security, overload, hw, ops)");
+        cfg.log_components[name] = level_of(&value, "log.components." + name);
+      }
+    }
   }
   if (const toml::table* m = r.table(root, "media", "media")) {
     r.only_keys(*m, "media", {"timeout_s", "strict_source"});

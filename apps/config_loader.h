@@ -4,6 +4,9 @@
 // to a default. Throws ConfigError (exceptions only at this edge).
 #pragma once
 
+#include <spdlog/common.h>
+
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -25,6 +28,10 @@ struct GatewayConfig {
   hw::OffloadMode offload = hw::OffloadMode::Auto;  // [hw] offload: media rules on the NIC
   uint32_t max_media_rules = 65536;  // [hw] max_rules: media directions given NIC rules at most
   uint32_t rule_insert_rate = 8000;  // [hw] insert_rate: media rules inserted per second at most
+  // [log]: every component's level, then the ones named in `components`; lines a second at most.
+  spdlog::level::level_enum log_level = spdlog::level::info;
+  std::map<std::string, spdlog::level::level_enum> log_components;
+  uint32_t log_lines_per_s = 200;
 };
 
 class ConfigError : public std::runtime_error {

@@ -125,6 +125,9 @@ void apply_reloadable(GatewayConfig& running, const GatewayConfig& next) {
   r.security.trusted_rate = n.security.trusted_rate;
   r.security.overload_drop = n.security.overload_drop;
   for (size_t i = 0; i < r.interfaces.size() && i < n.interfaces.size(); ++i) r.interfaces[i].rate_limit = n.interfaces[i].rate_limit;
+  running.log_level = next.log_level;
+  running.log_components = next.log_components;
+  running.log_lines_per_s = next.log_lines_per_s;
 }
 
 }  // namespace sipedge::apps

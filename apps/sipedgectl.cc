@@ -304,7 +304,8 @@ int ask_and_print(const std::string& socket_path, const json& request, const std
   } else if (cmd == "ladder") {
     print_ladder(answer);
   } else if (cmd == "log") {
-    fmt::print("log level {}\n", cell(answer, "level"));
+    fmt::print("log level {} for {}\n", cell(answer, "level"), cell(answer, "component"));
+    if (answer.contains("levels")) print_flat(answer["levels"]);
   } else if (cmd == "capture") {
     if (cell(answer, "running") == "yes")
       fmt::print("capturing to {}{}: {} frame(s), {} byte(s) so far\n", cell(answer, "file"),
@@ -360,9 +361,10 @@ int main(int argc, char** argv) {
   app.add_subcommand("policy", "signature rules (scanner User-Agents and the operator's) with their hits");
   app.add_subcommand("reload", "reread the configuration file: users, routes, trusted prefixes, timers, security settings");
   std::string log_level;
-  app.add_subcommand("log", "set the gateway's log level now (until restart)")
-      ->add_option("LEVEL", log_level, "trace, debug, info, warn, error, critical or off")
-      ->required();
+  std::string log_component;
+  CLI::App* log = app.add_subcommand("log", "set the gateway's log level now, of every component or one (until reload or restart)");
+  log->add_option("LEVEL", log_level, "trace, debug, info, warn, error, critical or off")->required();
+  log->add_option("COMPONENT", log_component, "main, sip, security, overload, hw or ops (default: all)");
   std::string capture_action;
   std::string capture_file;
   std::string capture_call;
@@ -401,7 +403,10 @@ int main(int argc, char** argv) {
   request["cmd"] = cmd;
   if (cmd == "unban") request["addr"] = unban_addr;
   if (cmd == "ladder") request["call_id"] = ladder_call;
-  if (cmd == "log") request["level"] = log_level;
+  if (cmd == "log") {
+    request["level"] = log_level;
+    if (!log_component.empty()) request["component"] = log_component;
+  }
   if (cmd == "capture") {
     request["action"] = capture_action;
     if (capture_action == "start") {

@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "control/api/call_trace.h"
 #include "control/api/hep.h"
+#include "control/api/logging.h"
 #include "control/api/management_server.h"
 #include "control/api/metrics.h"
 #include "control/api/metrics_server.h"
@@ -43,11 +44,37 @@ namespace {
 // Relay flows `sipedgectl flows` lists at most; the counts cover them all.
 constexpr size_t kFlowsShown = 1000;
 
+// {"level": trace|...|off, "component": name (none: all)}: the levels after the change.
+nlohmann::json log_command(const nlohmann::json& request) {
+  const std::string level = request.value("level", std::string());
+  const std::string component = request.value("component", std::string());
+  const spdlog::level::level_enum e = spdlog::level::from_str(level);
+  if (level.empty() || (e == spdlog::level::off && level != "off"))
+    return {{"error", "log needs {\"level\": trace|debug|info|warn|error|critical|off}"}};
+  if (!logs::set_level(component, e))
+    return {{"error", "no log component '" + component + "' (main, sip, security, overload, hw, ops)"}};
+  logs::of(logs::Component::Main).info("sipedge: log level {} for {}", level, component.empty() ? "every component" : component);
+  return {{"level", level}, {"component", component.empty() ? "all" : component}, {"levels", logs::levels()}};
+}
+
+// The [log] settings: every component's level, then the named ones', and the rate.
+void apply_log_config(const GatewayConfig& c) {
+  logs::set_level("", c.log_level);
+  for (const auto& [name, level] : c.log_components) logs::set_level(name, level);
+  logs::set_rate(c.log_lines_per_s);
+}
+
 // {"action": "start", "file", "call_id", "max_packets"} | {"action": "stop"} | {"action": "status"}.
 nlohmann::json capture_command(control::SipCapture& capture, const nlohmann::json& request) {
   const std::string action = request.value("action", std::string("status"));
   if (action == "status") return capture.status();
-  if (action == "stop") return capture.stop();
+  if (action == "stop") {
+    nlohmann::json done = capture.stop();
+    if (!done.contains("error"))
+      logs::of(logs::Component::Ops).info("sipedge: capture to {} stopped, {} frame(s)", done["file"].get<std::string>(),
+                                          done["packets"].get<uint64_t>());
+    return done;
+  }
   if (action != "start") return {{"error", "capture needs {\"action\": start|stop|status}"}};
   const auto file = request.find("file");
   if (file == request.end() || !file->is_string()) return {{"error", "capture start needs {\"file\": \"/absolute/path\"}"}};
@@ -56,6 +83,7 @@ nlohmann::json capture_command(control::SipCapture& capture, const nlohmann::jso
   const std::string why = capture.start(file->get<std::string>(), call != request.end() && call->is_string() ? call->get<std::string>() : "",
                                         max != request.end() && max->is_number_unsigned() ? max->get<uint64_t>() : 100000);
   if (!why.empty()) return {{"error", why}};
+  logs::of(logs::Component::Ops).info("sipedge: capturing SIP to {}", file->get<std::string>());
   return capture.status();
 }
 
@@ -88,6 +116,7 @@ struct Gateway::Parts {
 Gateway::Gateway(GatewayConfig config, std::string config_path)
     : config_(std::move(config)), config_path_(std::move(config_path)), parts_(std::make_unique<Parts>()) {
   Parts& p = *parts_;
+  apply_log_config(config_);
   const uint64_t hz = rte_get_tsc_hz();
   relay::FlowTableConfig tc;
   tc.name = "sipedge";
@@ -196,16 +225,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
             if (c == request.end() || !c->is_string()) return nlohmann::json{{"error", "ladder needs {\"call_id\": \"...\"}"}};
             return p.trace->ladder(c->get<std::string>());
           }
-          if (cmd == "log") {
-            const auto l = request.find("level");
-            const std::string level = l != request.end() && l->is_string() ? l->get<std::string>() : "";
-            const spdlog::level::level_enum e = spdlog::level::from_str(level);
-            if (level.empty() || (e == spdlog::level::off && level != "off"))
-              return nlohmann::json{{"error", "log needs {\"level\": trace|debug|info|warn|error|critical|off}"}};
-            spdlog::set_level(e);
-            return nlohmann::json{{"level", std::string(spdlog::level::to_string_view(e).data(),
-                                                        spdlog::level::to_string_view(e).size())}};
-          }
+          if (cmd == "log") return log_command(request);
           if (cmd == "capture") return capture_command(*p.capture, request);
           if (cmd == "reload") {
             const std::string why = reload();
@@ -287,9 +307,9 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
                                   [this] {
                                     const std::string why = reload();
                                     if (why.empty())
-                                      spdlog::info("sipedge: configuration reloaded from {}", config_path_);
+                                      logs::of(logs::Component::Main).info("sipedge: configuration reloaded from {}", config_path_);
                                     else
-                                      spdlog::error("sipedge: reload refused: {}", why);
+                                      logs::of(logs::Component::Main).error("sipedge: reload refused: {}", why);
                                   },
                                   &p.taps, p.media_rules ? p.backend.get() : nullptr, p.capture.get()},
       timing);
@@ -332,16 +352,17 @@ std::string Gateway::reload() {
   if (auto change = restart_only_change(config_, next))
     return "needs a restart: " + *change + " (the running configuration stays)";
   apply_reloadable(config_, next);
+  apply_log_config(config_);
   parts_->proxy->reconfigure();
   return {};
 }
 
 void Gateway::run() {
   Parts& p = *parts_;
-  spdlog::info("sipedge: {} interface(s), {} worker lcore(s){}, media timeout {} s", config_.control.interfaces.size(),
+  logs::of(logs::Component::Main).info("sipedge: {} interface(s), {} worker lcore(s){}, media timeout {} s", config_.control.interfaces.size(),
                p.dataplane->worker_count(), p.dataplane->shared_mode() ? " (sharing the control lcore)" : "",
                config_.control.media.timeout_s);
-  for (const hw::PortOffload& o : p.offload) spdlog::info("sipedge: offload {}", hw::describe(o));
+  for (const hw::PortOffload& o : p.offload) logs::of(logs::Component::Main).info("sipedge: offload {}", hw::describe(o));
   p.dataplane->launch();
   p.loop->run();
   p.dataplane->join();
@@ -349,7 +370,7 @@ void Gateway::run() {
   // offline when it is destroyed), so waiting for their quiescent state would wait for ever. The
   // destructor tears the relay down before the table.
   const control::ProxyCounters& c = p.proxy->counters();
-  spdlog::info("sipedge: stopped; {} requests, {} responses, {} calls started, {} answered, {} ended (one CDR each)",
+  logs::of(logs::Component::Main).info("sipedge: stopped; {} requests, {} responses, {} calls started, {} answered, {} ended (one CDR each)",
                c.requests_in, c.responses_in, c.calls_started, c.calls_answered, c.calls_ended);
 }
 

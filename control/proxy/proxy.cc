@@ -2,6 +2,7 @@
 // answers (REGISTER, OPTIONS to us, CANCEL), authentication of the access side, then forward.cc.
 #include "control/proxy/proxy.h"
 
+#include "control/api/logging.h"
 #include "control/proxy/context.h"
 #include "control/sip_build.h"
 #include "parser/contact.h"
@@ -67,6 +68,7 @@ void Proxy::on_message(const Inbound& in) {
 void Proxy::on_malformed(const Inbound& in, parser::Fault fault) {
   if (!admit(in)) return;
   ++counters_.malformed;
+  logs::of(logs::Component::Sip).debug("sipedge: malformed SIP from {}: {}", in.source.to_string(), parser::fault_reason(fault));
   const parser::Message& m = in.msg;
   if (!m.is_request() || m.method() == parser::Method::Ack || m.start_line().empty()) return;
   for (auto id : {parser::HeaderId::Via, parser::HeaderId::From, parser::HeaderId::To, parser::HeaderId::CallId,

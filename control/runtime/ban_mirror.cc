@@ -3,7 +3,7 @@
 
 #include <rte_cycles.h>
 
-#include <spdlog/spdlog.h>
+#include "control/api/logging.h"
 
 namespace sipedge::control {
 
@@ -12,13 +12,13 @@ void BanMirror::banned(const IpAddr& addr, uint64_t until_ms, uint64_t now_ms, s
   const uint64_t left_ms = until_ms > now_ms ? until_ms - now_ms : 0;
   if (!table_.insert(addr, now_tsc + left_ms * (tsc_hz_ / 1000), now_tsc)) ++table_full_;
   const bool on_nic = nic_ && nic_->add(addr);
-  spdlog::warn("sipedge: banned {} for {} s ({}){}", addr.to_string(), left_ms / 1000, reason,
+  logs::of(logs::Component::Security).warn("sipedge: banned {} for {} s ({}){}", addr.to_string(), left_ms / 1000, reason,
                on_nic ? ", dropped by the NIC" : "");
 }
 
 void BanMirror::lifted(const IpAddr& addr) {
   table_.erase(addr);
-  spdlog::info("sipedge: ban on {} ended", addr.to_string());
+  logs::of(logs::Component::Security).info("sipedge: ban on {} ended", addr.to_string());
   if (nic_) nic_->remove(addr);
 }
 

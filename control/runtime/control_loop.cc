@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
-#include <spdlog/spdlog.h>
 
+#include "control/api/logging.h"
 #include "control/runtime/rtp_relay_backend.h"
 #include "control/runtime/sip_capture.h"
 #include "dataplane/idle_backoff.h"
@@ -46,11 +46,11 @@ unsigned ControlLoop::drain_sip(uint64_t now_tsc) {
   if (now != was && (now_tsc >= next_overload_log_tsc_ || !now)) {
     if (now) {
       next_overload_log_tsc_ = now_tsc + rte_get_tsc_hz();
-      spdlog::warn("sipedge: overload on: {} messages waiting, the longest {} us; new requests refused", backlog,
+      logs::of(logs::Component::Overload).warn("sipedge: overload on: {} messages waiting, the longest {} us; new requests refused", backlog,
                    longest_wait * 1000000 / rte_get_tsc_hz());
       overload_logged_ = true;
     } else if (overload_logged_) {
-      spdlog::warn("sipedge: overload off ({} episodes so far)", overload_.episodes());
+      logs::of(logs::Component::Overload).warn("sipedge: overload off ({} episodes so far)", overload_.episodes());
       overload_logged_ = false;
     }
   }

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "control/api/logging.h"
+
 namespace sipedge::control {
 namespace {
 
@@ -156,6 +158,13 @@ bool RtpRelayBackend::place(Handle h, bool swap, size_t* inserts_left) {
     const uint64_t installed = offload_->stats().installed;
     if (auto why = offload_->offload(fh, d, info->spec, *from, *to)) {
       software = *why;
+      // Running out is an operator's concern, once; each case is there at debug.
+      const bool first = (*why == hw::SoftwareReason::Refused || *why == hw::SoftwareReason::RulesExhausted) &&
+                         offload_->stats().software[static_cast<size_t>(*why)] == 1;
+      logs::of(logs::Component::Hw)
+          .log(first ? spdlog::level::warn : spdlog::level::debug, "sipedge: media direction kept in software: {}{}{}",
+               hw::software_reason_name(*why), *why == hw::SoftwareReason::Refused ? ": " : "",
+               *why == hw::SoftwareReason::Refused ? offload_->last_refusal() : "");
       continue;
     }
     if (inserts_left != nullptr && offload_->stats().installed != installed && *inserts_left > 0) --*inserts_left;

@@ -190,6 +190,22 @@ TEST(ConfigLoader, MediaOffloadModeAndRuleLimit) {
             "test.toml:7:11: hw.offload: expected \"auto\", \"off\" or \"required\", got \"always\"");
 }
 
+TEST(ConfigLoader, LogLevelsPerComponentAndRate) {
+  const GatewayConfig d = load_config_string(kMinimal, "test.toml");
+  EXPECT_EQ(d.log_level, spdlog::level::info);
+  EXPECT_EQ(d.log_lines_per_s, 200u);
+  const GatewayConfig c = load_config_string(
+      kMinimal + "[log]\nlevel = \"warn\"\nlines_per_s = 50\ncomponents = { security = \"debug\", hw = \"error\" }\n", "test.toml");
+  EXPECT_EQ(c.log_level, spdlog::level::warn);
+  EXPECT_EQ(c.log_lines_per_s, 50u);
+  EXPECT_EQ(c.log_components.at("security"), spdlog::level::debug);
+  EXPECT_EQ(c.log_components.at("hw"), spdlog::level::err);
+  EXPECT_EQ(error_of(kMinimal + "[log]\nlevel = \"loud\"\n"),
+            "test.toml:7:9: log.level: expected trace, debug, info, warn, error, critical or off");
+  EXPECT_EQ(error_of(kMinimal + "[log]\ncomponents = { media = \"debug\" }\n"),
+            "test.toml:7:24: log.components: no component 'media' (main, sip, security, overload, hw, ops)");
+}
+
 TEST(ConfigLoader, UserMayBeGrantedOtherAors) {
   const GatewayConfig c = load_config_string(kMinimal + "[[user]]\nname = \"1006\"\npassword = \"p\"\nregister_for = [\"1020\", \"1021\"]\n", "test.toml");
   EXPECT_EQ(c.control.users[0].register_for, (std::vector<std::string>{"1020", "1021"}));
