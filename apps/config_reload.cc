@@ -74,11 +74,6 @@ std::vector<std::pair<std::string, std::string>> restart_only(const GatewayConfi
   kv.emplace_back("hw.drop_rules", std::to_string(c.nic_drop_rules) + "/" + std::to_string(c.max_drop_rules));
   kv.emplace_back("hw.offload", std::to_string(static_cast<int>(c.offload)) + "/" + std::to_string(c.max_media_rules) + "/" +
                                    std::to_string(c.rule_insert_rate));
-  std::string rules;
-  for (const parser::PolicyRule& r : c.control.security.policy_rules)
-    rules += r.name + "|" + r.header + "|" + r.regex + "|" + std::to_string(static_cast<int>(r.action)) + "|" +
-             std::to_string(r.caseless) + ";";
-  kv.emplace_back("policy", rules);
   return kv;
 }
 
@@ -87,10 +82,7 @@ std::vector<std::pair<std::string, std::string>> restart_only(const GatewayConfi
 std::optional<std::string> restart_only_change(const GatewayConfig& running, const GatewayConfig& next) {
   const auto a = restart_only(running), b = restart_only(next);
   for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
-    if (a[i].second != b[i].second) {
-      if (a[i].first == "policy") return std::string("policy rules (compiled into every lane)");
-      return a[i].first + ": " + a[i].second + " -> " + b[i].second;
-    }
+    if (a[i].second != b[i].second) return a[i].first + ": " + a[i].second + " -> " + b[i].second;
   }
   return std::nullopt;
 }
@@ -118,7 +110,8 @@ void apply_reloadable(GatewayConfig& running, const GatewayConfig& next) {
   r.session_expires_s = n.session_expires_s;
   r.min_se_s = n.min_se_s;
   r.user_agent = n.user_agent;
-  // Security settings but the signature rules (compiled into the lanes; equal, or no reload).
+  // Security settings, signature rules included (the caller gives the lanes their new matchers).
+  r.security.policy_rules = n.security.policy_rules;
   r.security.lockout = n.security.lockout;
   r.security.ban_s = n.security.ban_s;
   r.security.ban_max_s = n.security.ban_max_s;

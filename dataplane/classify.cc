@@ -37,6 +37,29 @@ Worker::~Worker() {
   if (frag_table_ != nullptr) {
     rte_ip_frag_table_destroy(frag_table_);
   }
+  delete policy_;
+  delete next_policy_.load(std::memory_order_acquire);
+  delete retired_policy_.load(std::memory_order_acquire);
+}
+
+void Worker::offer_policy(std::unique_ptr<Policy> next) noexcept {
+  reclaim_policy();
+  // Whatever the lane has not taken yet is replaced: it never will see it.
+  delete next_policy_.exchange(next.release(), std::memory_order_acq_rel);
+}
+
+bool Worker::reclaim_policy() noexcept {
+  delete retired_policy_.exchange(nullptr, std::memory_order_acq_rel);
+  return next_policy_.load(std::memory_order_acquire) == nullptr;
+}
+
+void Worker::adopt_policy() noexcept {
+  // Only once control freed the set given back last time: one slot, never overwritten.
+  if (retired_policy_.load(std::memory_order_acquire) != nullptr) return;
+  Policy* next = next_policy_.exchange(nullptr, std::memory_order_acq_rel);
+  if (next == nullptr) return;
+  retired_policy_.store(policy_, std::memory_order_release);
+  policy_ = next;
 }
 
 unsigned Worker::poll_once(uint64_t now_tsc) noexcept {
@@ -77,6 +100,8 @@ unsigned Worker::poll_once(uint64_t now_tsc) noexcept {
 }
 
 void Worker::process_burst(uint16_t iface, rte_mbuf* const* pkts, uint16_t n, uint64_t now_tsc) noexcept {
+  // New signature rules from a reload take effect between bursts, never within one.
+  if (next_policy_.load(std::memory_order_relaxed) != nullptr) adopt_policy();
   const Interface& ifc = shared_.ifaces[iface];
   now_ = now_tsc;
   uint16_t n_media = 0, n_sip = 0, n_neigh = 0, n_drop = 0;

@@ -117,21 +117,37 @@ Dataplane::Dataplane(const DataplaneConfig& cfg, const parser::Scanner& scanner)
   }
 }
 
-void Dataplane::set_policy(const parser::PolicyRules& rules, const parser::PolicyMatcher& matcher) {
+std::string Dataplane::set_policy(const parser::PolicyRules& rules, const parser::PolicyMatcher& matcher) {
+  std::array<parser::PolicyAction, kMaxPolicyRules + 1> actions{};
   for (const parser::PolicyRule& r : rules.rules()) {
-    if (r.id == 0 || r.id > kMaxPolicyRules) {
-      throw std::runtime_error("dataplane: policy rule '" + r.name + "' has id " + std::to_string(r.id) + "; ids are 1.." +
-                               std::to_string(kMaxPolicyRules));
-    }
-    shared_.policy_actions[r.id] = r.action;
+    if (r.id == 0 || r.id > kMaxPolicyRules)
+      return "policy rule '" + r.name + "' has id " + std::to_string(r.id) + "; ids are 1.." + std::to_string(kMaxPolicyRules);
+    actions[r.id] = r.action;
   }
-  auto give = [&](Worker& w) {
+  // Every lane's set is built before any is offered: a lane never runs rules another lacks.
+  std::vector<std::unique_ptr<Worker::Policy>> sets;
+  const size_t lanes = workers_.size() + (control_rx_ ? 1 : 0);
+  for (size_t i = 0; i < lanes; ++i) {
     auto clone = matcher.clone();
-    if (!clone) throw std::runtime_error("dataplane: policy matcher for lane " + std::to_string(w.index()) + ": " + clone.error().message);
-    w.set_policy_matcher(std::move(clone).value());
-  };
-  for (auto& w : workers_) give(*w);
-  if (control_rx_) give(*control_rx_);
+    if (!clone) return "policy matcher for lane " + std::to_string(i) + ": " + clone.error().message;
+    sets.push_back(std::make_unique<Worker::Policy>(Worker::Policy{std::move(clone).value(), actions}));
+  }
+  size_t next = 0;
+  for (auto& w : workers_) w->offer_policy(std::move(sets[next++]));
+  if (control_rx_) control_rx_->offer_policy(std::move(sets[next++]));
+  return {};
+}
+
+void Dataplane::clear_policy() {
+  for (auto& w : workers_) w->offer_policy(std::make_unique<Worker::Policy>());
+  if (control_rx_) control_rx_->offer_policy(std::make_unique<Worker::Policy>());
+}
+
+bool Dataplane::reclaim_policies() noexcept {
+  bool settled = true;
+  for (auto& w : workers_) settled &= w->reclaim_policy();
+  if (control_rx_) settled &= control_rx_->reclaim_policy();
+  return settled;
 }
 
 Dataplane::~Dataplane() {

@@ -36,9 +36,15 @@ class Dataplane {
   void set_media_handler(MediaHandler handler) noexcept { shared_.media = handler; }
 
   // Signature rules every lane matches SIP against, each lane with its own clone of `matcher`; each
-  // rule's action by its id. Only before launch()/run_control(). Throws std::runtime_error when a
-  // rule id is above kMaxPolicyRules or Hyperscan cannot give a lane its scratch.
-  void set_policy(const parser::PolicyRules& rules, const parser::PolicyMatcher& matcher);
+  // rule's action by its id. Control lcore, at start or while the lanes run (a reload): each lane
+  // takes its set between two bursts. Why it cannot (a rule id above kMaxPolicyRules, Hyperscan
+  // cannot give a lane its scratch), and then nothing changed; empty when done.
+  std::string set_policy(const parser::PolicyRules& rules, const parser::PolicyMatcher& matcher);
+  // No signature rules from the lanes' next bursts on (a reload that removed them all).
+  void clear_policy();
+  // Control lcore, now and then: frees the sets the lanes replaced. True once every lane runs the
+  // last set offered.
+  bool reclaim_policies() noexcept;
   // Sources whose SIP the lanes drop before parsing; the control lcore is its only writer.
   BanTable& bans() noexcept { return *bans_; }
 

@@ -49,9 +49,6 @@ struct SharedState {
   const parser::Scanner* scanner = nullptr;
   // Sources whose SIP is dropped before parsing (written by control, read lock-free: ban_table.h).
   BanTable* bans = nullptr;
-  // What to do with a message a signature rule matched, by rule id (workers match with their own
-  // parser::PolicyMatcher; no rules, no matching).
-  std::array<parser::PolicyAction, kMaxPolicyRules + 1> policy_actions{};
   MediaHandler media;
 
   uint64_t tsc_hz = 0;

@@ -125,13 +125,13 @@ Worker::Outcome Worker::deliver_sip(const Interface& ifc, rte_mbuf* m, uint16_t 
       item->mbuf = m;
     }
   }
-  if (matcher_) {
+  if (policy_ != nullptr && policy_->matcher) {
     const bool complete = item->scan.status == parser::ScanStatus::Complete;
-    matcher_->match(parser::PolicyMatcher::head_of(item->msg, complete), item->msg);
+    policy_->matcher->match(parser::PolicyMatcher::head_of(item->msg, complete), item->msg);
     bool drop = false;
     for (uint16_t rule : item->msg.policy_hits()) {
       counters_.policy_hits[rule].add();
-      drop |= shared_.policy_actions[rule] == parser::PolicyAction::Drop;
+      drop |= policy_->actions[rule] == parser::PolicyAction::Drop;
     }
     if (drop) {
       rte_mbuf* held = item->mbuf;

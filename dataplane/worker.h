@@ -6,7 +6,10 @@
 #include <rte_ip_frag.h>
 #include <rte_mbuf.h>
 
+#include <array>
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 
 #include "parser/policy_matcher.h"
@@ -37,8 +40,19 @@ class Worker {
   // lcore and tests can drive a burst directly). Consumes every mbuf.
   void process_burst(uint16_t iface, rte_mbuf* const* pkts, uint16_t n, uint64_t now_tsc) noexcept;
 
-  // Signature rules this worker matches every SIP message against (startup, before its loop runs).
-  void set_policy_matcher(parser::PolicyMatcher matcher) { matcher_.emplace(std::move(matcher)); }
+  // Signature rules this lane matches every SIP message against: its own matcher (Hyperscan
+  // scratch belongs to one thread) and what each rule id does, always swapped together.
+  struct Policy {
+    std::optional<parser::PolicyMatcher> matcher;  // none: no rules
+    std::array<parser::PolicyAction, kMaxPolicyRules + 1> actions{};
+  };
+  // Control lcore, any time (start or reload): the lane takes `next` at its next poll, between
+  // bursts, and hands back the set it replaced for control to free (reclaim_policy). Until the
+  // previous handoff completed, `next` replaces the one still waiting.
+  void offer_policy(std::unique_ptr<Policy> next) noexcept;
+  // Control lcore: frees the set the lane gave back, if any. True when nothing is left in flight
+  // (the lane took the last offer and its old set is freed).
+  bool reclaim_policy() noexcept;
 
   unsigned index() const noexcept { return index_; }
   LcoreCounters& counters() noexcept { return counters_; }
@@ -71,7 +85,11 @@ class Worker {
   unsigned index_;
   LcoreCounters& counters_;
   TxBuffer tx_;
-  std::optional<parser::PolicyMatcher> matcher_;
+  // Owned by the lane: policy_ in use; next_policy_ offered by control; retired_policy_ given back.
+  Policy* policy_ = nullptr;
+  std::atomic<Policy*> next_policy_{nullptr};
+  std::atomic<Policy*> retired_policy_{nullptr};
+  void adopt_policy() noexcept;  // lane: takes an offered set once the last one was reclaimed
   rte_ip_frag_tbl* frag_table_ = nullptr;
   rte_ip_frag_death_row death_row_{};
   uint64_t next_frag_expiry_ = 0;

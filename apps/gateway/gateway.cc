@@ -57,6 +57,29 @@ nlohmann::json log_command(const nlohmann::json& request) {
   return {{"level", level}, {"component", component.empty() ? "all" : component}, {"levels", logs::levels()}};
 }
 
+bool same_policy(const std::vector<parser::PolicyRule>& a, const std::vector<parser::PolicyRule>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].id != b[i].id || a[i].name != b[i].name || a[i].regex != b[i].regex || a[i].header != b[i].header ||
+        a[i].caseless != b[i].caseless || a[i].action != b[i].action)
+      return false;
+  }
+  return true;
+}
+
+// Compiles `rules` and gives every lane its matcher (at start, or live on reload); why not.
+std::string install_policy(dataplane::Dataplane& dp, const std::vector<parser::PolicyRule>& rules) {
+  if (rules.empty()) {
+    dp.clear_policy();
+    return {};
+  }
+  auto built = parser::PolicyRules::build(rules);
+  if (!built) return "policy rule '" + built.error().rule + "': " + built.error().message;
+  auto matcher = parser::PolicyMatcher::create(*built);
+  if (!matcher) return "policy rules: " + matcher.error().rule + " " + matcher.error().message;
+  return dp.set_policy(*built, *matcher);
+}
+
 // The [log] settings: every component's level, then the named ones', and the rate.
 void apply_log_config(const GatewayConfig& c) {
   logs::set_level("", c.log_level);
@@ -131,13 +154,8 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
   p.media_relay = std::make_unique<dataplane::MediaRelay>(*p.table, p.dataplane->shared(), p.dataplane->media_lanes());
   p.dataplane->set_media_handler(p.media_relay->handler());
   // Signature rules run in every lane (DESIGN §3 edge security); the config loader checked each.
-  if (!config_.control.security.policy_rules.empty()) {
-    auto rules = parser::PolicyRules::build(config_.control.security.policy_rules);
-    if (!rules) throw std::runtime_error("policy rule '" + rules.error().rule + "': " + rules.error().message);
-    auto matcher = parser::PolicyMatcher::create(*rules);
-    if (!matcher) throw std::runtime_error("policy rules: " + matcher.error().rule + " " + matcher.error().message);
-    p.dataplane->set_policy(*rules, *matcher);
-  }
+  if (const std::string why = install_policy(*p.dataplane, config_.control.security.policy_rules); !why.empty())
+    throw std::runtime_error(why);
 
   std::vector<uint16_t> sip_ports;
   std::vector<control::RtpRelayBackend::Interface> relay_ifaces;
@@ -351,6 +369,11 @@ std::string Gateway::reload() {
   }
   if (auto change = restart_only_change(config_, next))
     return "needs a restart: " + *change + " (the running configuration stays)";
+  // The lanes' rules first: the one step that can still fail, before anything else changed.
+  if (!same_policy(config_.control.security.policy_rules, next.control.security.policy_rules)) {
+    if (const std::string why = install_policy(*parts_->dataplane, next.control.security.policy_rules); !why.empty())
+      return why + " (the running configuration stays)";
+  }
   apply_reloadable(config_, next);
   apply_log_config(config_);
   parts_->proxy->reconfigure();

@@ -85,6 +85,7 @@ unsigned ControlLoop::poll_once(uint64_t now_tsc) {
   if (now_tsc >= next_reclaim_tsc_) {
     next_reclaim_tsc_ = now_tsc + rte_get_tsc_hz() / 1000;
     parts_.table.reclaim();
+    parts_.dataplane.reclaim_policies();
     if (parts_.offload) {
       const uint64_t timeout_ns = static_cast<uint64_t>(static_cast<unsigned __int128>(timing_.media_timeout_tsc) *
                                                         1000000000 / std::max<uint64_t>(rte_get_tsc_hz(), 1));

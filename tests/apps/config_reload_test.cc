@@ -33,8 +33,8 @@ TEST(ConfigReload, RestartOnlySettingsAreNamedWithBothValues) {
   moved.replace(moved.find("10.201.0.1/24"), 13, "10.201.0.9/24");
   EXPECT_EQ(restart_only_change(running, load("", moved)), "interface[0].ipv4: 10.201.0.1/24 -> 10.201.0.9/24");
   EXPECT_EQ(restart_only_change(running, load("[management]\nsocket = \"/tmp/x.sock\"\n")), "management.socket:  -> /tmp/x.sock");
-  EXPECT_EQ(restart_only_change(running, load("[[policy.rule]]\nname = \"r\"\npattern = \"x\"\n")),
-            "policy rules (compiled into every lane)");
+  EXPECT_EQ(restart_only_change(running, load("[[policy.rule]]\nname = \"r\"\npattern = \"x\"\n")), std::nullopt)
+      << "signature rules reload live";
   EXPECT_EQ(restart_only_change(running, load("[[interface]]\nname = \"core\"\ndevice = \"net_ring1\"\nrole = \"core\"\n"
                                                "ipv4 = \"10.202.0.1/24\"\n")),
             "interfaces: 1 -> 2");
@@ -57,6 +57,7 @@ TEST(ConfigReload, ApplyCopiesTheLiveSettingsOnly) {
   EXPECT_EQ(running.control.security.ban_s, 60u);
   EXPECT_EQ(running.control.timers.t1_ms, 250u);
   EXPECT_EQ(running.control.user_agent, "");
+  EXPECT_EQ(running.control.security.policy_rules.size(), next.control.security.policy_rules.size());
   EXPECT_EQ(running.control.interfaces[0].name, "access");
 }
 

@@ -179,7 +179,38 @@ TEST_F(EdgeDrops, RuleIdAboveTheCountersIsRefused) {
   ASSERT_TRUE(rules.ok());
   auto matcher = parser::PolicyMatcher::create(*rules);
   ASSERT_TRUE(matcher.ok());
-  EXPECT_THROW(dp_->set_policy(*rules, *matcher), std::runtime_error);
+  EXPECT_EQ(dp_->set_policy(*rules, *matcher), "policy rule 'too-high' has id 65; ids are 1..64");
+}
+
+// A reload's new rules reach the running lane between bursts: the old set stops matching, the new
+// one starts, each rule's action with it, and the set the lane gave back is freed by control.
+TEST_F(EdgeDrops, NewSignatureRulesReplaceTheRunningOnesBetweenBursts) {
+  auto set = [&](const char* name, const char* pattern, parser::PolicyAction action) {
+    auto rules = parser::PolicyRules::build({{1, name, pattern, "User-Agent", true, action}});
+    ASSERT_TRUE(rules.ok());
+    auto matcher = parser::PolicyMatcher::create(*rules);
+    ASSERT_TRUE(matcher.ok());
+    ASSERT_EQ(dp_->set_policy(*rules, *matcher), "");
+  };
+  set("ua-old", "oldscanner", parser::PolicyAction::Drop);
+  receive(kAccess, options_from("10.201.0.66", "oldscanner"));
+  EXPECT_EQ(dp_->total(kAccess, Drop::PolicyDrop), 1u);
+  EXPECT_TRUE(dp_->reclaim_policies());
+
+  set("ua-new", "newscanner", parser::PolicyAction::Drop);
+  EXPECT_FALSE(dp_->reclaim_policies()) << "offered, not taken: the lane has not polled since";
+  receive(kAccess, options_from("10.201.0.66", "oldscanner"));
+  EXPECT_EQ(delivered(), 1u) << "the old rule is gone";
+  receive(kAccess, options_from("10.201.0.66", "newscanner"));
+  EXPECT_EQ(delivered(), 0u);
+  EXPECT_EQ(dp_->total(kAccess, Drop::PolicyDrop), 2u);
+  EXPECT_TRUE(dp_->reclaim_policies());
+
+  // Same pattern, action changed to tag: it now reaches control, with the hit.
+  set("ua-new", "newscanner", parser::PolicyAction::Tag);
+  receive(kAccess, options_from("10.201.0.66", "newscanner"));
+  EXPECT_EQ(delivered(), 1u);
+  EXPECT_TRUE(dp_->reclaim_policies());
 }
 
 }  // namespace
