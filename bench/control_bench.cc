@@ -9,7 +9,10 @@
 //   ninja -C build control_bench && build/bench/control_bench
 #include <benchmark/benchmark.h>
 
+#include <malloc.h>
+
 #include <cstdio>
+#include <memory>
 #include <map>
 #include <string>
 #include <string_view>
@@ -156,20 +159,28 @@ struct Harness {
     proxy.on_message(Inbound{msg, from, {}, iface});
   }
 
-  // One whole call; false when sipedge did not pass a message on.
-  bool call() {
-    const CallScript c(calls++);
+  // A call answered and acknowledged: the 200 as Alice got it, or empty when sipedge did not pass
+  // a message on.
+  std::string open(const CallScript& c) {
     wire.clear();
     deliver(c.invite(), kAlice, 0);
     const std::string* fwd = wire.last("INVITE ");
-    if (fwd == nullptr) return false;
+    if (fwd == nullptr) return {};
     const std::string invite = *fwd;
     deliver(c.response(invite, "180 Ringing", true, ""), kTrunk, 1);
     deliver(c.response(invite, "200 OK", true, kAnswer), kTrunk, 1);
     const std::string* ok = wire.last("SIP/2.0 200 ");
-    if (ok == nullptr) return false;
+    if (ok == nullptr) return {};
     const std::string ok_at_alice = *ok;
     deliver(c.in_dialog("ACK", 1, ok_at_alice), kAlice, 0);
+    return ok_at_alice;
+  }
+
+  // One whole call; false when sipedge did not pass a message on.
+  bool call() {
+    const CallScript c(calls++);
+    const std::string ok_at_alice = open(c);
+    if (ok_at_alice.empty()) return false;
     deliver(c.in_dialog("BYE", 2, ok_at_alice), kAlice, 0);
     const std::string* bye = wire.last("BYE ");
     if (bye == nullptr) return false;
@@ -212,8 +223,42 @@ void BM_ScanOnly(benchmark::State& state) {
   state.counters["calls_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
+// Memory at scale (issue 14 §5): N calls held open (answered, acknowledged, their transactions
+// over), the heap bytes each costs as glibc counts them, against the baseline of N bare std::string
+// Call-IDs (what any table of calls must hold at least). N is bounded by the media ports: one
+// media address per interface gives 20000 port pairs here.
+void BM_MemoryPerOpenCall(benchmark::State& state) {
+  const auto n = static_cast<uint64_t>(state.range(0));
+  for (auto _ : state) {
+    const size_t start = mallinfo2().uordblks;
+    std::vector<std::string> ids;
+    for (uint64_t i = 0; i < n; ++i) ids.push_back("bench-" + std::to_string(i) + "@host.example.net");
+    const size_t baseline = mallinfo2().uordblks - start;
+    ids.clear();
+    ids.shrink_to_fit();
+    auto h = std::make_unique<Harness>();
+    const size_t empty = mallinfo2().uordblks;
+    uint64_t failed = 0;
+    for (uint64_t i = 0; i < n; ++i)
+      if (h->open(CallScript(h->calls++)).empty()) ++failed;
+    // Long after: every transaction of the call setups has ended (64*T1, T4), the dialogs stay.
+    for (int t = 0; t < 4; ++t) {
+      h->clock.advance(40000);
+      h->proxy.on_tick();
+    }
+    const size_t held = mallinfo2().uordblks - empty;
+    state.counters["calls"] = static_cast<double>(h->proxy.calls().size());
+    state.counters["media_sessions"] = static_cast<double>(h->media.session_count());
+    state.counters["txns"] = static_cast<double>(h->proxy.transactions().size());
+    state.counters["bytes_per_call"] = static_cast<double>(held) / static_cast<double>(n);
+    state.counters["baseline_bytes"] = static_cast<double>(baseline) / static_cast<double>(n);
+    if (failed != 0 || h->proxy.calls().size() != n) state.SkipWithError("not every call was set up");
+  }
+}
+
 BENCHMARK(BM_ScanOnly);
 BENCHMARK(BM_ProxyCall);
+BENCHMARK(BM_MemoryPerOpenCall)->Arg(10000)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 // Prints the ratio of the two after the table.
 class RatioReporter : public benchmark::ConsoleReporter {
@@ -225,6 +270,10 @@ class RatioReporter : public benchmark::ConsoleReporter {
       const double ns = r.GetAdjustedRealTime();
       if (r.benchmark_name() == "BM_ScanOnly") scan_ns_ = ns;
       if (r.benchmark_name() == "BM_ProxyCall") proxy_ns_ = ns;
+      if (r.benchmark_name().starts_with("BM_MemoryPerOpenCall")) {
+        per_call_ = r.counters.at("bytes_per_call").value;
+        per_id_ = r.counters.at("baseline_bytes").value;
+      }
     }
   }
   void Finalize() override {
@@ -233,11 +282,17 @@ class RatioReporter : public benchmark::ConsoleReporter {
       std::printf("\nproxy call / scan only: %.1fx (%.0f ns vs %.0f ns per call; %.0f calls/s of one core)\n",
                   proxy_ns_ / scan_ns_, proxy_ns_, scan_ns_, 1e9 / proxy_ns_);
     }
+    if (per_call_ > 0 && per_id_ > 0) {
+      std::printf("open call / bare Call-ID: %.1fx (%.0f vs %.0f heap bytes); 1M open calls: %.2f GB of control state\n",
+                  per_call_ / per_id_, per_call_, per_id_, per_call_ * 1e6 / 1e9);
+    }
   }
 
  private:
   double scan_ns_ = 0;
   double proxy_ns_ = 0;
+  double per_call_ = 0;
+  double per_id_ = 0;
 };
 
 }  // namespace

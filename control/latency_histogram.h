@@ -1,28 +1,39 @@
 // control/latency_histogram.h — written by the control lcore, read by the metrics renderer (control/api/metrics.h) on
 // the same lcore. A fixed-bucket latency histogram in the shape Prometheus expects (cumulative
-// buckets by upper bound, sum, count), bounds from 0.5 ms to 10 s: call setup on a healthy SBC is
-// a few milliseconds, and anything past T1 (500 ms) already means retransmissions.
+// buckets by upper bound, sum, count). Two bucket sets: call setup (0.5 ms to 10 s: a few
+// milliseconds on a healthy SBC, anything past T1 = 500 ms already means retransmissions) and
+// message handling (10 µs to 100 ms: what the control lcore spends on one SIP message, or how long
+// it waited in the ring).
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 namespace sipedge::control {
 
+inline constexpr std::array<uint64_t, 14> kCallSetupBoundsUs{500,    1000,   2000,   5000,    10000,   20000,   50000,
+                                                             100000, 200000, 500000, 1000000, 2000000, 5000000, 10000000};
+inline constexpr std::array<uint64_t, 14> kMessageBoundsUs{10,   20,   50,    100,   200,   500,   1000,
+                                                           2000, 5000, 10000, 20000, 50000, 100000, 1000000};
+
 class LatencyHistogram {
  public:
-  static constexpr std::array<uint64_t, 14> kBoundsUs{500,    1000,   2000,   5000,    10000,   20000,   50000,
-                                                      100000, 200000, 500000, 1000000, 2000000, 5000000, 10000000};
+  // `bounds_us`: ascending upper bounds, at most kMaxBounds, living as long as the histogram.
+  static constexpr size_t kMaxBounds = 14;
+  explicit LatencyHistogram(std::span<const uint64_t> bounds_us = kCallSetupBoundsUs) noexcept
+      : bounds_(bounds_us.first(bounds_us.size() < kMaxBounds ? bounds_us.size() : kMaxBounds)) {}
 
   void observe_us(uint64_t us) noexcept {
     size_t i = 0;
-    while (i < kBoundsUs.size() && us > kBoundsUs[i]) ++i;
+    while (i < bounds_.size() && us > bounds_[i]) ++i;
     ++counts_[i];
     sum_us_ += us;
     ++count_;
   }
-  // Observations at most kBoundsUs[i] (i == kBoundsUs.size(): all of them).
+  std::span<const uint64_t> bounds_us() const noexcept { return bounds_; }
+  // Observations at most bounds_us()[i] (i == bounds_us().size(): all of them).
   uint64_t cumulative(size_t i) const noexcept {
     uint64_t n = 0;
     for (size_t j = 0; j <= i && j < counts_.size(); ++j) n += counts_[j];
@@ -32,7 +43,8 @@ class LatencyHistogram {
   uint64_t sum_us() const noexcept { return sum_us_; }
 
  private:
-  std::array<uint64_t, kBoundsUs.size() + 1> counts_{};  // last: above every bound
+  std::span<const uint64_t> bounds_;
+  std::array<uint64_t, kMaxBounds + 1> counts_{};  // [bounds_.size()]: above every bound
   uint64_t sum_us_ = 0;
   uint64_t count_ = 0;
 };

@@ -284,6 +284,11 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
       control::control_metrics(out, *p.proxy, *p.media, p.clock.monotonic_ms());
       control::dataplane_metrics(out, config_.control.interfaces, *p.dataplane, *p.media_relay, *p.table,
                                  config_.control.security.policy_rules);
+      out.family("sipedge_sip_message_seconds", "histogram",
+                 "Per SIP message received: its wait between the lane and the control lcore (part wait), and "
+                 "the control lcore's time on it (part work).");
+      out.histogram("sipedge_sip_message_seconds", control::label("part", "wait"), p.loop->sip_wait());
+      out.histogram("sipedge_sip_message_seconds", control::label("part", "work"), p.loop->sip_work());
       if (p.media_rules) {
         const hw::OffloadManager::Stats& st = p.media_rules->stats();
         out.family("sipedge_hw_media_rules", "gauge", "Media flow directions the NIC carries now.");

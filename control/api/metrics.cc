@@ -46,9 +46,10 @@ void PromText::sample(std::string_view name, std::string_view labels, double val
 void PromText::histogram(std::string_view name, std::string_view labels, const LatencyHistogram& h) {
   const std::string sep = labels.empty() ? "" : std::string(labels) + ",";
   const std::string bucket = std::string(name) + "_bucket";
-  for (size_t i = 0; i < LatencyHistogram::kBoundsUs.size(); ++i) {
+  const std::span<const uint64_t> bounds = h.bounds_us();
+  for (size_t i = 0; i < bounds.size(); ++i) {
     char le[32];
-    std::snprintf(le, sizeof le, "%g", static_cast<double>(LatencyHistogram::kBoundsUs[i]) / 1e6);
+    std::snprintf(le, sizeof le, "%g", static_cast<double>(bounds[i]) / 1e6);
     sample(bucket, sep + label("le", le), h.cumulative(i));
   }
   sample(bucket, sep + label("le", "+Inf"), h.count());

@@ -27,7 +27,8 @@ ControlLoop::ControlLoop(Parts parts, Timing timing)
     : parts_(parts),
       timing_(timing),
       overload_(timing.overload_enter_tsc, timing.overload_leave_tsc, timing.overload_enter_backlog,
-                timing.overload_leave_backlog) {}
+                timing.overload_leave_backlog),
+      tsc_per_us_(std::max<uint64_t>(rte_get_tsc_hz() / 1000000, 1)) {}
 
 unsigned ControlLoop::drain_sip(uint64_t now_tsc) {
   dataplane::SipItem* items[kSipBurst];
@@ -59,10 +60,13 @@ unsigned ControlLoop::drain_sip(uint64_t now_tsc) {
     const Inbound in{item->msg, Endpoint{item->src, item->src_port}, Endpoint{item->dst, item->dst_port}, item->iface};
     if (parts_.tap) parts_.tap->received(in);
     if (parts_.capture) parts_.capture->received(*item);
+    sip_wait_.observe_us(now_tsc > item->rx_tsc ? (now_tsc - item->rx_tsc) / tsc_per_us_ : 0);
+    const uint64_t began = rte_rdtsc();
     if (item->scan.status == parser::ScanStatus::Complete)
       parts_.proxy.on_message(in);
     else
       parts_.proxy.on_malformed(in, item->scan.fault);
+    sip_work_.observe_us((rte_rdtsc() - began) / tsc_per_us_);
     parts_.io.release(item);
   }
   return n;

@@ -13,6 +13,7 @@
 #include "control/api/management_server.h"
 #include "control/api/metrics_server.h"
 #include "control/media/media_manager.h"
+#include "control/latency_histogram.h"
 #include "control/overload_detector.h"
 #include "control/proxy/proxy.h"
 #include "control/runtime/control_io.h"
@@ -67,6 +68,10 @@ class ControlLoop {
   // True once the loop has ended the calls and stopped the dataplane.
   bool finished() const noexcept { return parts_.dataplane.stopping(); }
   const OverloadDetector& overload() const noexcept { return overload_; }
+  // Per SIP message: how long it waited between the lane and the control lcore, and how long the
+  // control lcore spent on it (issue 14's tail latency: which of the two it is).
+  const LatencyHistogram& sip_wait() const noexcept { return sip_wait_; }
+  const LatencyHistogram& sip_work() const noexcept { return sip_work_; }
 
  private:
   unsigned drain_sip(uint64_t now_tsc);
@@ -75,6 +80,9 @@ class ControlLoop {
   Parts parts_;
   Timing timing_;
   OverloadDetector overload_;
+  LatencyHistogram sip_wait_{kMessageBoundsUs};
+  LatencyHistogram sip_work_{kMessageBoundsUs};
+  uint64_t tsc_per_us_ = 1;
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> reload_requested_{false};
   uint64_t next_overload_log_tsc_ = 0;

@@ -16,6 +16,20 @@
 namespace sipedge::control::testing {
 namespace {
 
+TEST(PromText, MessageHistogramsHaveMicrosecondBuckets) {
+  PromText out;
+  LatencyHistogram h{kMessageBoundsUs};
+  h.observe_us(7);
+  h.observe_us(15);
+  h.observe_us(150);
+  out.histogram("sipedge_sip_message_seconds", label("part", "work"), h);
+  const std::string& t = out.text();
+  EXPECT_NE(t.find("sipedge_sip_message_seconds_bucket{part=\"work\",le=\"1e-05\"} 1\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("sipedge_sip_message_seconds_bucket{part=\"work\",le=\"2e-05\"} 2\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("sipedge_sip_message_seconds_bucket{part=\"work\",le=\"0.0002\"} 3\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("sipedge_sip_message_seconds_sum{part=\"work\"} 0.000172\n"), std::string::npos) << t;
+}
+
 TEST(PromText, FamiliesSamplesLabelsAndHistograms) {
   PromText out;
   out.family("sipedge_x_total", "counter", "Things.");
