@@ -113,6 +113,16 @@ void fill_port(std::vector<rte_mbuf*>& pkts) {
 }
 
 // One table of n chained flows and kPackets packets on the ring. Built once per flow count.
+// An IPv4 table of `flows` flows read by this one thread.
+FlowTableConfig table_config(const char* name, uint32_t flows) {
+  FlowTableConfig cfg;
+  cfg.name = name + std::to_string(flows);
+  cfg.ipv4_flows = flows;
+  cfg.ipv6_flows = 0;
+  cfg.max_readers = 1;
+  return cfg;
+}
+
 struct Setup {
   uint32_t flows = 0;
   std::unique_ptr<FlowTable> table;
@@ -125,12 +135,7 @@ Setup& setup_for(uint32_t flows) {
   g_setup.reset();  // one table at a time: 1M flows need ~400 MB
   auto s = std::make_unique<Setup>();
   s->flows = flows;
-  FlowTableConfig cfg;
-  cfg.name = "bench" + std::to_string(flows);
-  cfg.ipv4_flows = flows;
-  cfg.ipv6_flows = 0;
-  cfg.max_readers = 1;
-  auto t = FlowTable::create(cfg);
+  auto t = FlowTable::create(table_config("bench", flows));
   if (!t.ok()) {
     std::fprintf(stderr, "FlowTable::create(%u): %s\n", flows, std::string(flow_error_name(t.error())).c_str());
     std::exit(1);
@@ -302,12 +307,7 @@ void BM_TableBytesPerFlow(benchmark::State& state) {
   for (auto _ : state) {
     rte_malloc_socket_stats before{}, after{};
     rte_malloc_get_socket_stats(0, &before);
-    FlowTableConfig cfg;
-    cfg.name = "bytes" + std::to_string(flows);
-    cfg.ipv4_flows = flows;
-    cfg.ipv6_flows = 0;
-    cfg.max_readers = 1;
-    auto t = FlowTable::create(cfg);
+    auto t = FlowTable::create(table_config("bytes", flows));
     rte_malloc_get_socket_stats(0, &after);
     if (!t.ok()) {
       state.SkipWithError("FlowTable::create failed");

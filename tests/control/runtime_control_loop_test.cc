@@ -142,6 +142,18 @@ class ControlLoopTest : public DataplaneTest {
     EXPECT_EQ(to_alice.size(), 1u);
     return to_alice.empty() ? "" : to_alice[0];
   }
+  // Silence ended the call: one BYE to each party, nothing left of it.
+  void expect_byes_both_ways() {
+    const std::vector<std::string> to_trunk = sip_out(kCore);
+    const std::vector<std::string> to_alice = sip_out(kAccess);
+    ASSERT_EQ(to_trunk.size(), 1u);
+    ASSERT_EQ(to_alice.size(), 1u);
+    EXPECT_EQ(testing::first_line(to_trunk[0]), "BYE sip:trunk@10.202.0.2:5060 SIP/2.0");
+    EXPECT_EQ(testing::first_line(to_alice[0]), "BYE sip:1006@10.201.0.2:5060 SIP/2.0");
+    EXPECT_EQ(proxy_->calls().size(), 0u);
+    EXPECT_EQ(table_->size(), 0u);
+    EXPECT_EQ(media_->session_count(), 0u);
+  }
   static uint16_t audio_port(const std::string& sip) {
     const size_t at = sip.find("m=audio ");
     return at == std::string::npos ? 0 : static_cast<uint16_t>(std::stoi(sip.substr(at + 8)));
@@ -193,15 +205,7 @@ TEST_F(ControlLoopTest, ACallThroughTheLoopRelaysMediaToTheResolvedPeerAndSilenc
   // 31 s of silence both ways: the sweep reports the flows, the proxy ends the call.
   now_ += 31 * hz_;
   loop_->poll_once(now_);
-  std::vector<std::string> to_trunk = sip_out(kCore);
-  std::vector<std::string> to_alice = sip_out(kAccess);
-  ASSERT_EQ(to_trunk.size(), 1u);
-  ASSERT_EQ(to_alice.size(), 1u);
-  EXPECT_EQ(testing::first_line(to_trunk[0]), "BYE sip:trunk@10.202.0.2:5060 SIP/2.0");
-  EXPECT_EQ(testing::first_line(to_alice[0]), "BYE sip:1006@10.201.0.2:5060 SIP/2.0");
-  EXPECT_EQ(proxy_->calls().size(), 0u);
-  EXPECT_EQ(table_->size(), 0u);
-  EXPECT_EQ(media_->session_count(), 0u);
+  expect_byes_both_ways();
 }
 
 TEST_F(ControlLoopTest, MediaThatKeepsFlowingKeepsTheCall) {
@@ -516,15 +520,8 @@ void ControlLoopOffloadTest::media_on_the_nic_keeps_the_call_and_silence_ends_it
 
   now_ += 31 * hz_;
   tick();
-  const std::vector<std::string> to_trunk = sip_out(kCore);
-  const std::vector<std::string> to_alice = sip_out(kAccess);
-  ASSERT_EQ(to_trunk.size(), 1u);
-  ASSERT_EQ(to_alice.size(), 1u);
-  EXPECT_EQ(testing::first_line(to_trunk[0]), "BYE sip:trunk@10.202.0.2:5060 SIP/2.0");
-  EXPECT_EQ(testing::first_line(to_alice[0]), "BYE sip:1006@10.201.0.2:5060 SIP/2.0");
-  EXPECT_EQ(proxy_->calls().size(), 0u);
+  expect_byes_both_ways();
   EXPECT_EQ(nic_->rules(), 0u);
-  EXPECT_EQ(table_->size(), 0u);
 }
 
 // A re-INVITE that moves the trunk's media to another port (a core side that does not latch):
