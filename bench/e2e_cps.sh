@@ -77,28 +77,37 @@ step() {
 # scrape FILE: sipedge's Prometheus text into FILE ([metrics] listen in config/dev.toml).
 scrape() { ip netns exec "$E2E_GW_NS" curl -s --max-time 3 http://127.0.0.1:9100/metrics >"$1" 2>/dev/null || : >"$1"; }
 
-# setup_quantiles BEFORE AFTER: "p50/p99" of INVITE -> 200 relayed, in ms, over the calls answered
-# between the two scrapes (the upper bound of the histogram bucket each quantile falls in).
-setup_quantiles() {
-  python3 - "$1" "$2" <<'PY'
+# quantiles BEFORE AFTER METRIC LABEL UNIT: "p50/p99" of a histogram over what happened between the
+# two scrapes, in ms (UNIT=1000) or µs (UNIT=1000000): the upper bound of the bucket each quantile
+# falls in.
+quantiles() {
+  python3 - "$@" <<'PY'
 import re, sys
+before, after, metric, label, unit = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5])
 def buckets(path):
     out = {}
     for line in open(path):
-        m = re.match(r'sipedge_call_setup_seconds_bucket\{stage="answer",le="([^"]+)"\} (\d+)', line)
+        m = re.match(re.escape(metric) + r'_bucket\{' + re.escape(label) + r',le="([^"]+)"\} (\d+)', line)
         if m:
             out[float(m.group(1))] = int(m.group(2))
     return out
-a, b = buckets(sys.argv[1]), buckets(sys.argv[2])
+a, b = buckets(before), buckets(after)
 delta = sorted((le, b[le] - a.get(le, 0)) for le in b)
 total = delta[-1][1] if delta else 0
 def q(x):
     for le, n in delta:
         if n >= x * total:
-            return "%g" % (le * 1000) if le != float("inf") else ">10000"
+            return "%g" % (le * unit) if le != float("inf") else ">max"
     return "-"
 print("%s/%s" % (q(0.5), q(0.99)) if total else "-")
 PY
+}
+# setup_quantiles BEFORE AFTER: INVITE -> 200 relayed (ms), then per SIP message its ring wait and
+# the control lcore's work on it (µs).
+setup_quantiles() {
+  printf '%s | %s | %s' "$(quantiles "$1" "$2" sipedge_call_setup_seconds 'stage="answer"' 1000)" \
+    "$(quantiles "$1" "$2" sipedge_sip_message_seconds 'part="wait"' 1000000)" \
+    "$(quantiles "$1" "$2" sipedge_sip_message_seconds 'part="work"' 1000000)"
 }
 
 # series MODE: runs the rates in order until one fails; sets BEST (cps) and ROWS (table lines).
@@ -109,7 +118,7 @@ series() {
   for rate in $rates; do
     [[ $mode == sipedge ]] && scrape "$E2E_WORK/metrics-before.txt"
     read -r calls ok failed secs < <(step "$mode" "$rate")
-    local setup="-"
+    local setup="- | - | -"
     if [[ $mode == sipedge ]]; then
       scrape "$E2E_WORK/metrics-after.txt"
       setup=$(setup_quantiles "$E2E_WORK/metrics-before.txt" "$E2E_WORK/metrics-after.txt")
@@ -117,7 +126,7 @@ series() {
     local achieved
     achieved=$(printf '%.0f' "$(echo "$ok / $secs" | bc -l)")
     ROWS+=("| $mode | $rate | $calls | $ok | $failed | $(printf '%.1f' "$secs") | $achieved | $setup |")
-    echo "  $mode: offered $rate cps: $ok/$calls calls ok, $failed failed, ${secs%.*} s (achieved ~$achieved cps), INVITE->200 p50/p99 $setup ms"
+    echo "  $mode: offered $rate cps: $ok/$calls calls ok, $failed failed, ${secs%.*} s (achieved ~$achieved cps), INVITE->200 ms | message wait µs | message work µs (p50/p99): $setup"
     # A rate is sustained when every call succeeded and SIPp kept (within 10 %) to the offered rate.
     if [[ $failed != 0 || $ok != "$calls" ]] || ((achieved * 10 < rate * 9)); then
       why_failed "$mode-$rate"
@@ -194,7 +203,8 @@ if ((record)); then
     printf 'namespace (trusted, no digest), callee 1012 registered on the access side. "direct" is the same SIPp\n'
     printf 'pair UA to UA in the access namespace without sipedge. %s s per rate; a rate passes with every call\n' "$seconds"
     printf 'successful, 0 failed and the achieved rate within 10 %% of the offered one.\n\n'
-    printf '| path | offered cps | calls | ok | failed | seconds | achieved cps | INVITE->200 p50/p99 ms (bucket bound) |\n|---|---|---|---|---|---|---|---|\n'
+    printf 'p50/p99: the upper bound of the histogram bucket each falls in.\n\n'
+    printf '| path | offered cps | calls | ok | failed | seconds | achieved cps | INVITE->200 p50/p99 ms | SIP message ring wait p50/p99 µs | SIP message work p50/p99 µs |\n|---|---|---|---|---|---|---|---|---|---|\n'
     printf '%s\n' "${ROWS[@]}"
     printf '\nHighest rate with 0 failed calls: through sipedge **%s cps**, direct UA to UA **%s cps** (ratio %s).' \
       "$through" "$direct" "$ratio"
