@@ -57,8 +57,17 @@ std::optional<IpAddr> IpAddr::parse(std::string_view text) noexcept {
 }
 
 std::string IpAddr::to_string() const {
+  if (family == Family::V4) {
+    // glibc's inet_ntop formats IPv4 with sprintf; this runs several times per SIP message.
+    char buf[16];
+    char* p = buf;
+    for (int i = 0; i < 4; ++i) {
+      if (i) *p++ = '.';
+      p = std::to_chars(p, buf + sizeof buf, bytes[static_cast<size_t>(i)]).ptr;
+    }
+    return std::string(buf, p);
+  }
   char buf[INET6_ADDRSTRLEN] = {0};
-  if (family == Family::V4) inet_ntop(AF_INET, bytes.data(), buf, sizeof buf);
   if (family == Family::V6) inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
   return buf;
 }

@@ -285,17 +285,16 @@ void MediaManager::destroy(MediaSessionId id) {
   sessions_.erase(it);
 }
 
-Result<MediaManager::Described, MediaError> MediaManager::describe(const Session& s, int f,
-                                                                    std::string_view body) const {
+std::optional<MediaError> MediaManager::describe(const Session& s, int f, std::string_view body, Described& out) const {
   const PortPool* from_pool = pool(s.iface[f]);
   const PortPool* to_pool = pool(s.iface[1 - f]);
-  if (from_pool == nullptr || to_pool == nullptr) return Err(MediaError::NoPorts);
-  auto parsed = parser::parse_sdp(body);
-  if (!parsed.ok()) {
-    if (count_media_lines(body) > kMaxStreams) return Err(MediaError::TooManyStreams);
-    return Err(MediaError::BadSdp);
+  if (from_pool == nullptr || to_pool == nullptr) return MediaError::NoPorts;
+  if (parser::parse_sdp_into(body, out.sdp).fault != parser::Fault::None) {
+    if (count_media_lines(body) > kMaxStreams) return MediaError::TooManyStreams;
+    return MediaError::BadSdp;
   }
-  Described out{std::move(*parsed), body, {}};
+  out.body = body;
+  out.descs.clear();
   const parser::Sdp& sdp = out.sdp;
   const auto media = sdp.media();
   const IpAddr& from_family = from_pool->media_address();
@@ -310,28 +309,28 @@ Result<MediaManager::Described, MediaError> MediaManager::describe(const Session
     d.direction = sdp.direction_for(i);
     d.rtcp_port = m.rtcp_port;
     const parser::SdpConnection& c = sdp.connection_for(i);
-    if (!c.present) return Err(MediaError::BadSdp);
+    if (!c.present) return MediaError::BadSdp;
     auto addr = IpAddr::parse(c.address);
-    if (!addr) return Err(MediaError::BadSdp);
+    if (!addr) return MediaError::BadSdp;
     if (addr->is_unspecified()) {
       // RFC 3264 §8.4 hold: the peer's address is not told; keep the one it had, so latching and
       // strict source stay as they were and unhold to the same address changes nothing.
       d.hold_zero = true;
       if (i < s.streams.size() && s.streams[i].desc[f].described) d.addr = s.streams[i].desc[f].addr;
     } else {
-      if (m.port != 0 && addr->family != from_family.family) return Err(MediaError::AddressFamily);
+      if (m.port != 0 && addr->family != from_family.family) return MediaError::AddressFamily;
       d.addr = *addr;
     }
     if (!m.rtcp_address.empty()) {
       auto ra = IpAddr::parse(m.rtcp_address);
-      if (!ra) return Err(MediaError::BadSdp);
+      if (!ra) return MediaError::BadSdp;
       if (!ra->is_unspecified()) {
-        if (m.port != 0 && ra->family != from_family.family) return Err(MediaError::AddressFamily);
+        if (m.port != 0 && ra->family != from_family.family) return MediaError::AddressFamily;
         d.rtcp_addr = *ra;
       }
     }
   }
-  return out;
+  return std::nullopt;
 }
 
 std::string MediaManager::write_sdp(Session& s, int t, const Described& d, const std::vector<uint16_t>& ports) const {
@@ -403,10 +402,10 @@ Result<std::string, MediaError> MediaManager::rewrite(MediaSessionId id, MediaSi
   if (it == sessions_.end()) return Err(MediaError::UnknownSession);
   Session& s = *it->second;
   const int f = static_cast<int>(from);
-  auto described = describe(s, f, body);
-  if (!described.ok()) return Err(described.error());
+  if (!described_) described_ = std::make_unique<Described>();
+  if (auto e = describe(s, f, body, *described_)) return Err(*e);
   if (role == SdpRole::OfferOrAnswer) role = s.offer[1 - f] ? SdpRole::Answer : SdpRole::Offer;
-  return role == SdpRole::Offer ? offer(id, s, f, *described) : answer(id, s, f, *described);
+  return role == SdpRole::Offer ? offer(id, s, f, *described_) : answer(id, s, f, *described_);
 }
 
 Result<std::string, MediaError> MediaManager::offer(MediaSessionId, Session& s, int f, const Described& d) {

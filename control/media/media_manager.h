@@ -143,8 +143,9 @@ class MediaManager {
   class PortPool;
   PortPool* pool(uint16_t iface) const noexcept;
   void remove_flows(Session& s);
-  // Planning: what `from`'s SDP says about each m-line.
-  Result<Described, MediaError> describe(const Session& s, int from, std::string_view body) const;
+  // Planning: what `from`'s SDP says about each m-line, into `out` (an Sdp is ~10 KB of fixed
+  // arrays: parsed in place, never copied). The error, or nullopt.
+  std::optional<MediaError> describe(const Session& s, int from, std::string_view body, Described& out) const;
   // The SDP towards side `to`: `ports[i]` is stream i's relay port on `to`'s interface (0: none).
   std::string write_sdp(Session& s, int to, const Described& d, const std::vector<uint16_t>& ports) const;
   Result<std::string, MediaError> offer(MediaSessionId id, Session& s, int from, const Described& d);
@@ -157,6 +158,7 @@ class MediaManager {
   FlowBackend& backend_;
   MediaSessionId next_id_ = 1;
   std::unordered_map<MediaSessionId, std::unique_ptr<Session>> sessions_;
+  std::unique_ptr<Described> described_;  // describe()'s output, reused by every rewrite()
   std::unordered_map<FlowBackend::Handle, MediaSessionId> flow_owner_;
   std::vector<std::unique_ptr<PortPool>> pools_;  // per interface index
 };

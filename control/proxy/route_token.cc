@@ -3,7 +3,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <charconv>
@@ -12,26 +11,71 @@ namespace sipedge::control {
 namespace {
 
 constexpr size_t kMacBytes = 10;
+constexpr size_t kSha256Block = 64;
 constexpr char kHex[] = "0123456789abcdef";
 
 }  // namespace
 
-RouteToken::RouteToken() { RAND_bytes(secret_.data(), static_cast<int>(secret_.size())); }
+struct RouteToken::Keyed {
+  EVP_MD_CTX* inner = EVP_MD_CTX_new();  // SHA-256 fed with key ^ ipad
+  EVP_MD_CTX* outer = EVP_MD_CTX_new();  // SHA-256 fed with key ^ opad
+  EVP_MD_CTX* work = EVP_MD_CTX_new();   // a copy of either, per token
+  explicit Keyed(const std::array<unsigned char, 32>& secret) {
+    std::array<unsigned char, kSha256Block> ipad{}, opad{};
+    for (size_t i = 0; i < kSha256Block; ++i) {
+      const unsigned char k = i < secret.size() ? secret[i] : 0;
+      ipad[i] = k ^ 0x36;
+      opad[i] = k ^ 0x5c;
+    }
+    EVP_DigestInit_ex(inner, EVP_sha256(), nullptr);
+    EVP_DigestUpdate(inner, ipad.data(), ipad.size());
+    EVP_DigestInit_ex(outer, EVP_sha256(), nullptr);
+    EVP_DigestUpdate(outer, opad.data(), opad.size());
+    OPENSSL_cleanse(ipad.data(), ipad.size());
+    OPENSSL_cleanse(opad.data(), opad.size());
+  }
+  ~Keyed() {
+    EVP_MD_CTX_free(inner);
+    EVP_MD_CTX_free(outer);
+    EVP_MD_CTX_free(work);
+  }
+  Keyed(const Keyed&) = delete;
+  Keyed& operator=(const Keyed&) = delete;
+  // HMAC(key, a | "|" | b).
+  void mac(std::string_view a, std::string_view b, unsigned char (&out)[32]) const {
+    unsigned char inner_hash[32];
+    unsigned int n = 0;
+    EVP_MD_CTX_copy_ex(work, inner);
+    EVP_DigestUpdate(work, a.data(), a.size());
+    EVP_DigestUpdate(work, "|", 1);
+    EVP_DigestUpdate(work, b.data(), b.size());
+    EVP_DigestFinal_ex(work, inner_hash, &n);
+    EVP_MD_CTX_copy_ex(work, outer);
+    EVP_DigestUpdate(work, inner_hash, sizeof inner_hash);
+    EVP_DigestFinal_ex(work, out, &n);
+  }
+};
+
+void RouteToken::key(const std::array<unsigned char, 32>& secret) { keyed_ = std::make_shared<Keyed>(secret); }
+
+RouteToken::RouteToken() {
+  std::array<unsigned char, 32> secret{};
+  RAND_bytes(secret.data(), static_cast<int>(secret.size()));
+  key(secret);
+  OPENSSL_cleanse(secret.data(), secret.size());
+}
 
 RouteToken::RouteToken(std::string_view secret) {
   // Any length works for HMAC; hash it so every secret fills the key the same way.
+  std::array<unsigned char, 32> hashed{};
   unsigned int len = 0;
-  EVP_Digest(secret.data(), secret.size(), secret_.data(), &len, EVP_sha256(), nullptr);
+  EVP_Digest(secret.data(), secret.size(), hashed.data(), &len, EVP_sha256(), nullptr);
+  key(hashed);
 }
 
 std::string RouteToken::mac_hex(std::string_view call_id, std::string_view ref_hex) const {
-  std::string data;
-  data.reserve(call_id.size() + 1 + ref_hex.size());
-  data.append(call_id).append("|").append(ref_hex);
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), mac, &len);
+  unsigned char mac[32];
+  keyed_->mac(call_id, ref_hex, mac);
   std::string out;
   out.reserve(2 * kMacBytes);
   for (size_t i = 0; i < kMacBytes; ++i) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -35,8 +36,12 @@ class RouteToken {
   std::optional<uint64_t> verify(std::string_view call_id, std::string_view token) const noexcept;
 
  private:
+  // HMAC-SHA-256 under the secret, with the key's inner and outer pads hashed once (RFC 2104):
+  // a token costs two hash finals, not a key setup. Shared by copies; control lcore only.
+  struct Keyed;
   std::string mac_hex(std::string_view call_id, std::string_view ref_hex) const;
-  std::array<unsigned char, 32> secret_{};
+  void key(const std::array<unsigned char, 32>& secret);
+  std::shared_ptr<Keyed> keyed_;
 };
 
 }  // namespace sipedge::control
