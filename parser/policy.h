@@ -28,6 +28,7 @@ struct PolicyRule {
                        // the start line and header block
   bool caseless = true;
   PolicyAction action = PolicyAction::Drop;
+  friend bool operator==(const PolicyRule&, const PolicyRule&) = default;
 };
 
 // A rule set that cannot be used: `rule` names the offending rule ("" when the fault is not one

@@ -57,16 +57,6 @@ nlohmann::json log_command(const nlohmann::json& request) {
   return {{"level", level}, {"component", component.empty() ? "all" : component}, {"levels", logs::levels()}};
 }
 
-bool same_policy(const std::vector<parser::PolicyRule>& a, const std::vector<parser::PolicyRule>& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i].id != b[i].id || a[i].name != b[i].name || a[i].regex != b[i].regex || a[i].header != b[i].header ||
-        a[i].caseless != b[i].caseless || a[i].action != b[i].action)
-      return false;
-  }
-  return true;
-}
-
 // Compiles `rules` and gives every lane its matcher (at start, or live on reload); why not.
 std::string install_policy(dataplane::Dataplane& dp, const std::vector<parser::PolicyRule>& rules) {
   if (rules.empty()) {
@@ -375,7 +365,7 @@ std::string Gateway::reload() {
   if (auto change = restart_only_change(config_, next))
     return "needs a restart: " + *change + " (the running configuration stays)";
   // The lanes' rules first: the one step that can still fail, before anything else changed.
-  if (!same_policy(config_.control.security.policy_rules, next.control.security.policy_rules)) {
+  if (config_.control.security.policy_rules != next.control.security.policy_rules) {
     if (const std::string why = install_policy(*parts_->dataplane, next.control.security.policy_rules); !why.empty())
       return why + " (the running configuration stays)";
   }

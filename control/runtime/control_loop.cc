@@ -28,7 +28,9 @@ ControlLoop::ControlLoop(Parts parts, Timing timing)
       timing_(timing),
       overload_(timing.overload_enter_tsc, timing.overload_leave_tsc, timing.overload_enter_backlog,
                 timing.overload_leave_backlog),
-      tsc_per_us_(std::max<uint64_t>(rte_get_tsc_hz() / 1000000, 1)) {}
+      tsc_per_us_(std::max<uint64_t>(rte_get_tsc_hz() / 1000000, 1)),
+      media_timeout_ns_(static_cast<uint64_t>(static_cast<unsigned __int128>(timing.media_timeout_tsc) * 1000000000 /
+                                              std::max<uint64_t>(rte_get_tsc_hz(), 1))) {}
 
 unsigned ControlLoop::drain_sip(uint64_t now_tsc) {
   dataplane::SipItem* items[kSipBurst];
@@ -91,9 +93,7 @@ unsigned ControlLoop::poll_once(uint64_t now_tsc) {
     parts_.table.reclaim();
     parts_.dataplane.reclaim_policies();
     if (parts_.offload) {
-      const uint64_t timeout_ns = static_cast<uint64_t>(static_cast<unsigned __int128>(timing_.media_timeout_tsc) *
-                                                        1000000000 / std::max<uint64_t>(rte_get_tsc_hz(), 1));
-      work += parts_.offload->poll_offload(timeout_ns, kOffloadSlice,
+      work += parts_.offload->poll_offload(media_timeout_ns_, kOffloadSlice,
                                            [this](FlowBackend::Handle h) { parts_.proxy.on_media_idle(h); });
     }
   }

@@ -83,6 +83,7 @@ class ControlLoop {
   LatencyHistogram sip_wait_{kMessageBoundsUs};
   LatencyHistogram sip_work_{kMessageBoundsUs};
   uint64_t tsc_per_us_ = 1;
+  uint64_t media_timeout_ns_ = 0;  // timing_.media_timeout_tsc, for the NIC's clock
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> reload_requested_{false};
   uint64_t next_overload_log_tsc_ = 0;
