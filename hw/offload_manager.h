@@ -5,6 +5,9 @@
 // teardown removes it, and a port reset gets its rules back. Whatever the NIC cannot or will not
 // carry stays in the software relay, counted by reason. Hardware counters are kept across swaps
 // and added to the software ones by the caller, so CDRs and `sipedgectl flows` stay true.
+// On ports with the template/async API (mlx5 in HW steering mode) a rule is a queued operation:
+// the NIC carries the direction once its create completed (poll_activity() pushes and pulls), the
+// workers relay it meanwhile, and a swap's old rule goes only when the new one is in.
 #pragma once
 #include <array>
 #include <cstddef>
@@ -15,6 +18,7 @@
 #include <string>
 #include <tuple>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "hw/flow_ops.h"
@@ -49,6 +53,7 @@ class OffloadManager {
     uint16_t port_id = 0;
     uint16_t vlan = 0;                // the interface's 802.1Q VID, 0 = untagged
     std::optional<RuleVariant> media; // what the probe found; none = media stays in software
+    uint32_t async_ops = 0;           // > 0: rules go through the async queue, this many in flight at most
   };
   struct Config {
     OffloadMode mode = OffloadMode::Auto;
@@ -56,6 +61,7 @@ class OffloadManager {
     uint32_t idle_s = 30;  // AGE timeout of media rules
   };
   struct Stats {
+    uint64_t submitted = 0;  // creates asked of the NIC (async ones complete later, or fail)
     uint64_t installed = 0;  // rules created, swaps included
     uint64_t removed = 0;    // rules destroyed, swaps included
     uint64_t swaps = 0;      // SDP changes carried make-before-break
@@ -75,7 +81,8 @@ class OffloadManager {
   OffloadManager& operator=(const OffloadManager&) = delete;
 
   // Direction `side` (packets received on that side) of flow `handle`, its peers now known: carried
-  // by the NIC from now on (nullopt), or why it stays in software. A direction already offloaded is
+  // by the NIC from now on (nullopt; on an async port, once the create completes), or why it stays
+  // in software. A direction already offloaded is
   // swapped to the new rule make-before-break; when the new rule cannot be had, the old one is
   // removed and the direction goes back to software.
   std::optional<SoftwareReason> offload(relay::FlowHandle handle, int side, const relay::FlowSpec& spec,
@@ -91,7 +98,15 @@ class OffloadManager {
 
   Carried carried(relay::FlowHandle handle, int side) const;
   bool offloaded(relay::FlowHandle handle, int side) const;
-  // Media silence as the NIC sees it (the worker never does for an offloaded direction). Ports with
+  // A create for this direction is queued on an async port and has not completed yet.
+  bool pending(relay::FlowHandle handle, int side) const;
+  // Whether a new direction on `port_id` may be submitted now: always on a synchronous port; on an
+  // async one while a quarter of its queue is still free (kept for swaps and removals).
+  bool can_insert(uint16_t port_id) const;
+  // Async ports: operations submitted whose results were not pulled yet.
+  size_t ops_in_flight() const;
+  // Media silence as the NIC sees it (the worker never does for an offloaded direction); on async
+  // ports it first pushes the queued operations and takes in the completed ones. Ports with
   // AGE report their quiet rules themselves; the others' rules have their COUNT polled, up to
   // `budget` a call, round robin. `on_idle(handle, side)` is called once for each direction quiet
   // for `idle_after_ns` (again only after packets came back). An aged rule that sees packets again
@@ -113,6 +128,8 @@ class OffloadManager {
   struct Entry {
     rte_flow* rule = nullptr;
     DirectionRule direction;
+    rte_flow* pending = nullptr;     // async create in flight, to replace `rule` once it completes
+    DirectionRule pending_direction;
     uint64_t base_packets = 0;  // carried by rules of this direction already destroyed
     uint64_t base_bytes = 0;
     uint64_t seen_packets = 0;   // base + the rule's count at the last poll
@@ -120,10 +137,41 @@ class OffloadManager {
     bool idle_reported = false;  // on_idle called since the count last moved
     bool age_events = false;     // the port's AGE reports this rule's silence (no COUNT polling)
   };
+  // A rule replaced or withdrawn on an async port, until its removal is submitted.
+  struct Retiring {
+    Key key;
+    rte_flow* rule;
+    uint64_t packets, bytes;  // its count when retired, already in its entry's base
+  };
+  // An async port's queue and the template tables its rules use (one per rule shape).
+  struct Queue {
+    uint32_t capacity = 0;
+    uint32_t in_flight = 0;
+    bool unpushed = false;
+    std::map<std::vector<int>, rte_flow_template_table*> tables;
+    std::vector<rte_flow*> to_destroy;  // removals that found the queue full, retried at the next poll
+    std::vector<Retiring> retiring;
+  };
+  struct Op {
+    Key key;
+    uint16_t port_id;
+    rte_flow* rule;
+    bool create;
+    uint64_t submitted_ns;
+  };
   const Port* port(uint16_t port_id) const;
   rte_flow* install(const DirectionRule& r, const RuleVariant& v);
+  // Async: queues the create of `r` for `key` (nullptr with last_refusal_ when it cannot be queued).
+  rte_flow* submit_create(const Key& key, const DirectionRule& r, const RuleVariant& v);
+  void submit_destroy(uint16_t port_id, rte_flow* rule);
+  bool room(uint16_t port_id, Queue& q);  // a free slot in the queue, pulling completions if needed
+  // Pushes the queued operations and takes in the completed ones; returns how many completed.
+  size_t complete();
+  void created(const Op& op, bool ok);
+  void record_latency(uint64_t ns);
   void track(const Key& key, Entry& e, rte_flow* rule, const RuleVariant& v);
-  void retire(Entry& e);  // queries its counter into the base, destroys the rule
+  // Queries its counter into the base and destroys the rule (on an async port, at the next poll).
+  void retire(const Key& key, Entry& e);
   std::optional<SoftwareReason> software(SoftwareReason r);
 
   FlowOps& ops_;
@@ -131,9 +179,13 @@ class OffloadManager {
   std::vector<Port> ports_;
   std::function<uint64_t()> now_ns_;
   std::map<Key, Entry> entries_;
+  std::map<uint16_t, Queue> queues_;             // async ports
+  std::unordered_map<uint64_t, Op> in_flight_;      // in flight, by the id given as user_data
+  uint64_t next_op_ = 1;
+  bool completing_ = false;  // inside complete(): a full queue is not drained again
   std::unordered_map<rte_flow*, Key> by_rule_;  // AGE reports name rules
   Key poll_cursor_{0, 0, 0};  // poll_activity resumes after this key
-  size_t active_ = 0;  // entries with a rule
+  size_t active_ = 0;  // rules on the NIC or on their way there (live, pending, superseded in flight)
   Stats stats_;
   std::vector<uint64_t> latency_ns_;  // ring of the last kLatencyWindow inserts
   size_t latency_next_ = 0;

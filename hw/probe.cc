@@ -1,6 +1,8 @@
 // hw/probe.cc — control lcore, at start-up. See probe.h.
 #include "hw/probe.h"
 
+#include <algorithm>
+
 #include <rte_byteorder.h>
 
 namespace sipedge::hw {
@@ -21,7 +23,8 @@ DirectionRule sample_media_rule(uint16_t in_port, uint16_t out_port) {
 
 }  // namespace
 
-PortOffload probe_port(FlowOps& ops, uint16_t port_id, uint16_t egress_port, uint16_t sip_port, uint16_t sip_queue) {
+PortOffload probe_port(FlowOps& ops, uint16_t port_id, uint16_t egress_port, uint16_t sip_port, uint16_t sip_queue,
+                       uint32_t max_rules) {
   PortOffload p;
   auto validates = [&](const rte_flow_attr& attr, const rte_flow_item* pattern, const rte_flow_action* actions) {
     return ops.validate(port_id, attr, pattern, actions, p.refusal) == 0;
@@ -51,13 +54,28 @@ PortOffload probe_port(FlowOps& ops, uint16_t port_id, uint16_t egress_port, uin
 
   const DirectionRule sample = sample_media_rule(port_id, egress_port);
   CompiledRule rule;
+  // The template/async API first (where a port has both, it is the one made for insert rates): a
+  // variant is taken when a template table of the sample rule can be built.
+  uint32_t max_ops = 0;
+  std::string async_refusal;
+  const bool async = ops.async_queue_size(port_id, max_ops, async_refusal) == 0 && max_ops > 0 &&
+                     ops.configure_async(port_id, std::min(max_ops, kAsyncQueueOps), max_rules, async_refusal) == 0;
+  auto takes = [&](const RuleVariant& variant) {
+    compile(sample, variant, rule);
+    if (!async) return validates(rule.attr(), rule.pattern().data(), rule.actions().data());
+    rte_flow_template_table* table =
+        ops.create_table(port_id, rule.attr(), rule.pattern().data(), rule.actions().data(), 1, p.refusal);
+    if (table == nullptr) return false;
+    ops.destroy_table(port_id, table, p.refusal);
+    return true;
+  };
   for (RewriteKind rewrite : {RewriteKind::ModifyField, RewriteKind::SetField}) {
     for (AgingKind aging : {AgingKind::Age, AgingKind::CountPoll}) {
       for (EgressKind egress : {EgressKind::PortId, EgressKind::RepresentedPort}) {
         const RuleVariant variant{rewrite, aging, egress, 0};
-        compile(sample, variant, rule);
-        if (validates(rule.attr(), rule.pattern().data(), rule.actions().data())) {
+        if (takes(variant)) {
           p.media = variant;
+          if (async) p.async_ops = std::min(max_ops, kAsyncQueueOps);
           if (p.steering && p.drop) p.refusal.clear();
           return p;
         }
@@ -77,6 +95,7 @@ std::string describe(const PortOffload& p) {
     s += p.media->rewrite == RewriteKind::ModifyField ? "MODIFY_FIELD" : "SET_*";
     s += p.media->aging == AgingKind::Age ? " + AGE" : " + COUNT polling";
     s += p.media->egress == EgressKind::PortId ? " + PORT_ID" : " + REPRESENTED_PORT";
+    if (p.async_ops > 0) s += " (async, queue of " + std::to_string(p.async_ops) + ")";
   }
   if (!p.refusal.empty()) s += " (" + p.refusal + ")";
   return s;

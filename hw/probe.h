@@ -23,11 +23,18 @@ struct PortOffload {
   std::optional<RuleVariant> media;
   // Why the last refused kind was refused, as the PMD said it ("" when all were taken).
   std::string refusal;
+  // > 0: media rules go through the template/async API (the port's flow engine configured for a
+  // queue of this many operations); 0: through rte_flow_create.
+  uint32_t async_ops = 0;
 };
 
 // Probes `port_id` through `ops`; media rules are tried towards `egress_port` (the port of the
-// other interface), SIP steering for UDP to `sip_port` into queue `sip_queue`.
-PortOffload probe_port(FlowOps& ops, uint16_t port_id, uint16_t egress_port, uint16_t sip_port, uint16_t sip_queue);
+// other interface), SIP steering for UDP to `sip_port` into queue `sip_queue`. A port with the
+// async API has its flow engine configured for `max_rules` rules and a queue of at most
+// kAsyncQueueOps, and its media variant found by building a template table of the sample rule.
+constexpr uint32_t kAsyncQueueOps = 1024;
+PortOffload probe_port(FlowOps& ops, uint16_t port_id, uint16_t egress_port, uint16_t sip_port, uint16_t sip_queue,
+                       uint32_t max_rules = 65536);
 
 // One line for the start-up log and `sipedgectl hw`: "port 0: steering no, drop no, media no (...)".
 std::string describe(const PortOffload& p);

@@ -203,4 +203,26 @@ void compile(const DirectionRule& rule, const RuleVariant& variant, CompiledRule
   out.add_action(RTE_FLOW_ACTION_TYPE_END, nullptr);
 }
 
+size_t action_conf_size(rte_flow_action_type type) noexcept {
+  switch (type) {
+    case RTE_FLOW_ACTION_TYPE_SET_MAC_SRC:
+    case RTE_FLOW_ACTION_TYPE_SET_MAC_DST: return sizeof(rte_flow_action_set_mac);
+    case RTE_FLOW_ACTION_TYPE_SET_IPV4_SRC:
+    case RTE_FLOW_ACTION_TYPE_SET_IPV4_DST: return sizeof(rte_flow_action_set_ipv4);
+    case RTE_FLOW_ACTION_TYPE_SET_IPV6_SRC:
+    case RTE_FLOW_ACTION_TYPE_SET_IPV6_DST: return sizeof(rte_flow_action_set_ipv6);
+    case RTE_FLOW_ACTION_TYPE_SET_TP_SRC:
+    case RTE_FLOW_ACTION_TYPE_SET_TP_DST: return sizeof(rte_flow_action_set_tp);
+    case RTE_FLOW_ACTION_TYPE_MODIFY_FIELD: return sizeof(rte_flow_action_modify_field);
+    case RTE_FLOW_ACTION_TYPE_OF_PUSH_VLAN: return sizeof(rte_flow_action_of_push_vlan);
+    case RTE_FLOW_ACTION_TYPE_OF_SET_VLAN_VID: return sizeof(rte_flow_action_of_set_vlan_vid);
+    case RTE_FLOW_ACTION_TYPE_COUNT: return sizeof(rte_flow_action_count);
+    case RTE_FLOW_ACTION_TYPE_AGE: return sizeof(rte_flow_action_age);
+    case RTE_FLOW_ACTION_TYPE_PORT_ID: return sizeof(rte_flow_action_port_id);
+    case RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT: return sizeof(rte_flow_action_ethdev);
+    case RTE_FLOW_ACTION_TYPE_QUEUE: return sizeof(rte_flow_action_queue);
+    default: return 0;  // DEC_TTL, OF_POP_VLAN, DROP
+  }
+}
+
 }  // namespace sipedge::hw

@@ -112,6 +112,9 @@ class CompiledRule {
   size_t n_actions_ = 0;
 };
 
+// How many bytes of conf an action type sipedge uses carries (0: none, or a type it never uses).
+size_t action_conf_size(rte_flow_action_type type) noexcept;
+
 // Fills `out` (whatever it held before) with the rule for `rule` in `variant`.
 void compile(const DirectionRule& rule, const RuleVariant& variant, CompiledRule& out);
 

@@ -159,7 +159,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
     const control::InterfaceConfig& in = config_.control.interfaces[i];
     const control::InterfaceConfig& out = config_.control.interfaces[(i + 1) % n_ifaces];
     p.offload.push_back(hw::probe_port(p.flow_ops, p.dataplane->iface(in.index).port_id, p.dataplane->iface(out.index).port_id,
-                                       in.sip_port, 0));
+                                       in.sip_port, 0, static_cast<uint32_t>(config_.max_media_rules)));
   }
   control::NeighbourTable::Config nb;
   nb.reachable_tsc = hz * dc.neighbour_reachable_s;
@@ -173,7 +173,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
   std::vector<hw::OffloadManager::Port> media_ports;
   for (size_t i = 0; i < n_ifaces; ++i) {
     const dataplane::Interface& di = p.dataplane->iface(config_.control.interfaces[i].index);
-    media_ports.push_back({di.port_id, di.vlan, p.offload[i].media});
+    media_ports.push_back({di.port_id, di.vlan, p.offload[i].media, p.offload[i].async_ops});
   }
   const bool any_media = std::any_of(p.offload.begin(), p.offload.end(), [](const hw::PortOffload& o) { return o.media.has_value(); });
   if (config_.offload != hw::OffloadMode::Off && any_media) {

@@ -39,6 +39,7 @@ nlohmann::json media_rules_view(const hw::OffloadManager* rules, hw::OffloadMode
           {"removed", st.removed},
           {"swaps", st.swaps},
           {"waiting", waiting},
+          {"async_ops_in_flight", rules->ops_in_flight()},
           {"software", software},
           {"insert_latency_us",
            {{"p50", rules->insert_latency_ns(50) / 1000.0}, {"p99", rules->insert_latency_ns(99) / 1000.0}}},
@@ -61,7 +62,7 @@ nlohmann::json relay_flows_view(const relay::FlowTable& table, const RtpRelayBac
                                            : (any ? std::string("*") : s.remote_addr.to_string()) + ":" +
                                                  std::to_string(s.remote_port)},
                        {"latched", st.latched},
-                       {"path", at.offloaded ? "nic" : "software"},
+                       {"path", at.offloaded ? "nic" : at.pending ? "nic-pending" : "software"},
                        {"software_packets", st.packets},
                        {"nic_packets", at.nic_packets},
                        {"nic_bytes", at.nic_bytes},

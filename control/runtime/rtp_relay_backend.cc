@@ -149,13 +149,14 @@ bool RtpRelayBackend::place(Handle h, bool swap, size_t* inserts_left) {
       wait = true;
       continue;
     }
-    // Paced: a direction not on the NIC yet waits for an insert to spare.
-    const bool live = offload_->offloaded(fh, d);
-    if (!live && inserts_left != nullptr && *inserts_left == 0) {
+    // Paced: a direction not on the NIC yet waits for an insert to spare, and for room in an async
+    // port's queue.
+    const bool live = offload_->offloaded(fh, d) || offload_->pending(fh, d);
+    if (!live && ((inserts_left != nullptr && *inserts_left == 0) || !offload_->can_insert(info->spec.side[static_cast<size_t>(d)].port_id))) {
       wait = true;
       continue;
     }
-    const uint64_t installed = offload_->stats().installed;
+    const uint64_t submitted = offload_->stats().submitted;
     if (auto why = offload_->offload(fh, d, info->spec, *from, *to)) {
       software = *why;
       // Running out is an operator's concern, once; each case is there at debug.
@@ -167,7 +168,7 @@ bool RtpRelayBackend::place(Handle h, bool swap, size_t* inserts_left) {
                *why == hw::SoftwareReason::Refused ? offload_->last_refusal() : "");
       continue;
     }
-    if (inserts_left != nullptr && offload_->stats().installed != installed && *inserts_left > 0) --*inserts_left;
+    if (inserts_left != nullptr && offload_->stats().submitted != submitted && *inserts_left > 0) --*inserts_left;
     // Sent to the SDP address until that peer latches, maybe from elsewhere (NAT): swapped then.
     if (out.latch == relay::LatchMode::Latch && !info->stats.side[static_cast<size_t>(e)].latched) wait = true;
   }
@@ -203,6 +204,7 @@ RtpRelayBackend::DirectionPlacement RtpRelayBackend::placement(Handle h, int sid
   if (!offload_) return out;
   const hw::OffloadManager::Carried c = offload_->carried(flow_handle(h), side);
   out.offloaded = c.offloaded;
+  out.pending = offload_->pending(flow_handle(h), side);
   out.nic_packets = c.packets;
   out.nic_bytes = c.bytes;
   if (auto it = placed_.find(h); it != placed_.end()) out.software_reason = it->second.software[static_cast<size_t>(side)];

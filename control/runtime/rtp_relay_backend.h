@@ -91,6 +91,7 @@ class RtpRelayBackend final : public FlowBackend {
   // Where direction `side` (packets received on that side) of `h` runs, for `sipedgectl flows`.
   struct DirectionPlacement {
     bool offloaded = false;
+    bool pending = false;      // its rule queued on an async port, not in force yet
     uint64_t nic_packets = 0;  // what the NIC carried, past rules included
     uint64_t nic_bytes = 0;
     std::optional<hw::SoftwareReason> software_reason;  // why it stays in software, once decided

@@ -363,7 +363,7 @@ class ControlLoopOffloadTest : public ControlLoopTest {
     std::vector<hw::OffloadManager::Port> ports;
     for (uint16_t i : {kAccess, kCore}) {
       const hw::PortOffload probed = hw::probe_port(*nic_, port(i), port(1 - i), 5060, 0);
-      ports.push_back({port(i), 0, probed.media});
+      ports.push_back({port(i), 0, probed.media, probed.async_ops});
     }
     hw::OffloadManager::Config oc;
     oc.max_rules = max_rules;
@@ -492,6 +492,34 @@ TEST_F(ControlLoopOffloadTest, LatchedMediaLeavesTheWorkersAndTheCdrCountsWhatTh
   EXPECT_EQ(rules_->rules(), 0u);
   EXPECT_EQ(backend_->offload_waiting(), 0u);
   EXPECT_EQ(rules_->stats().installed, 2u);
+  EXPECT_EQ(rules_->stats().removed, 2u);
+}
+
+// mlx5 in HW steering mode: the same call through the async API. A tick submits the rules and
+// takes in their completion; teardown's removals complete at the next tick.
+TEST_F(ControlLoopOffloadTest, AnAsyncPortCarriesTheCallAndTeardownEmptiesIt) {
+  offload_with(sipedge::test::FlowCaps::mlx5_hws_like(), 64);
+  offloaded_call();
+  ASSERT_FALSE(HasFatalFailure());
+  EXPECT_EQ(rules_->stats().submitted, 2u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(from_phone(to_phone_, "\x80\x08\x00\x02up"));
+    EXPECT_TRUE(from_trunk_media(to_trunk_, "\x80\x08\x00\x02down"));
+  }
+  EXPECT_TRUE(sent(kCore, 0).empty());
+  EXPECT_EQ(rtp_paths(), (std::vector<std::string>{"nic 1 3", "nic 1 3"}));
+
+  std::vector<std::string> cdrs;
+  proxy_->set_cdr_sink([&](const std::string& l) { cdrs.push_back(l); });
+  proxy_->end_all_calls("operator");
+  ASSERT_EQ(cdrs.size(), 1u);
+  const nlohmann::json cdr = nlohmann::json::parse(cdrs[0]);
+  EXPECT_EQ(cdr["packets_caller_to_callee"], 4u) << "1 by the worker, 3 by the NIC";
+  EXPECT_EQ(cdr["packets_callee_to_caller"], 4u);
+  EXPECT_EQ(rules_->rules(), 0u);
+  tick();
+  EXPECT_EQ(nic_->rules(), 0u) << "the removals completed";
+  EXPECT_EQ(rules_->ops_in_flight(), 0u);
   EXPECT_EQ(rules_->stats().removed, 2u);
 }
 

@@ -38,6 +38,31 @@ struct RecordingOps final : FlowOps {
     return nic.query_count(p, r, n, b, w);
   }
   int aged_flows(uint16_t p, void** c, uint32_t n, std::string& w) override { return nic.aged_flows(p, c, n, w); }
+  int async_queue_size(uint16_t p, uint32_t& n, std::string& w) override { return nic.async_queue_size(p, n, w); }
+  int configure_async(uint16_t p, uint32_t o, uint32_t r, std::string& w) override { return nic.configure_async(p, o, r, w); }
+  rte_flow_template_table* create_table(uint16_t p, const rte_flow_attr& a, const rte_flow_item* i, const rte_flow_action* x,
+                                        uint32_t r, std::string& w) override {
+    log.push_back("table");
+    return nic.create_table(p, a, i, x, r, w);
+  }
+  int destroy_table(uint16_t p, rte_flow_template_table* t, std::string& w) override { return nic.destroy_table(p, t, w); }
+  rte_flow* async_create(uint16_t p, rte_flow_template_table* t, const rte_flow_item* i, const rte_flow_action* x, void* u,
+                         std::string& w) override {
+    rte_flow* r = nic.async_create(p, t, i, x, u, w);
+    log.push_back(std::string(r ? "queue-create" : "queue-create-refused") + " " + std::to_string(nic.rules()));
+    return r;
+  }
+  int async_destroy(uint16_t p, rte_flow* r, void* u, std::string& w) override {
+    const int rc = nic.async_destroy(p, r, u, w);
+    log.push_back("queue-destroy " + std::to_string(nic.rules()));
+    return rc;
+  }
+  int push(uint16_t p, std::string& w) override { return nic.push(p, w); }
+  int pull(uint16_t p, rte_flow_op_result* r, uint16_t n, std::string& w) override {
+    const int done = nic.pull(p, r, n, w);
+    if (done > 0) log.push_back("pulled " + std::to_string(done) + " " + std::to_string(nic.rules()));
+    return done;
+  }
   size_t queries = 0;
   test::FlowEmulator& nic;
   std::vector<std::string> log;
@@ -324,6 +349,191 @@ TEST(OffloadMode, RequiredRefusesPortsThatTookNoMediaRuleAndNamesEach) {
   EXPECT_EQ(required_offload_missing(OffloadMode::Required, {none0, mlx5}), std::nullopt) << "one port is enough";
   EXPECT_EQ(required_offload_missing(OffloadMode::Auto, {none0, none1}), std::nullopt);
   EXPECT_EQ(required_offload_missing(OffloadMode::Off, {}), std::nullopt);
+}
+
+}  // namespace
+}  // namespace sipedge::hw
+
+namespace sipedge::hw {
+namespace {
+
+// A port with only the template/async API (mlx5 in HW steering mode): rules are queued operations
+// that the NIC completes after a push, and pulls report.
+class AsyncOffloadTest : public ::testing::Test {
+ protected:
+  test::FlowEmulator nic{test::FlowCaps::mlx5_hws_like()};
+  RecordingOps ops{nic};
+  uint64_t clock_ns = 0;
+  std::vector<OffloadManager::Port> ports{{0, 0, kMlx5, 8}, {1, 0, kMlx5, 8}};
+  OffloadManager::Config config;
+  std::unique_ptr<OffloadManager> manager;
+
+  void SetUp() override { make(); }
+  void make() {
+    manager.reset();
+    std::string why;
+    // What the probe did at start.
+    for (const OffloadManager::Port& p : ports) ASSERT_EQ(nic.configure_async(p.port_id, p.async_ops, 1024, why), 0) << why;
+    manager = std::make_unique<OffloadManager>(ops, config, ports, [this] { return clock_ns += 1500; });
+  }
+  // One visit of the control loop: queued operations pushed, completed ones taken in.
+  void poll() { manager->poll_activity(UINT64_MAX, 64, [](relay::FlowHandle, int) {}); }
+  // The UDP destination port of what the NIC made of a packet from the phone (0: not carried).
+  uint16_t nic_sends_to() {
+    rte_mbuf* m = mbuf_from(frame(from_phone()), 0);
+    const bool carried = nic.apply(0, m).has_value();
+    const uint8_t* p = rte_pktmbuf_mtod(m, const uint8_t*);
+    const uint16_t port = carried ? static_cast<uint16_t>((p[14 + 20 + 2] << 8) | p[14 + 20 + 3]) : 0;
+    rte_pktmbuf_free(m);
+    return port;
+  }
+};
+
+TEST_F(AsyncOffloadTest, TheNicCarriesADirectionOnceItsCreateCompletes) {
+  EXPECT_EQ(manager->offload(kFlow, 0, call(), kPhone, kTrunk), std::nullopt);
+  EXPECT_TRUE(manager->pending(kFlow, 0));
+  EXPECT_FALSE(manager->offloaded(kFlow, 0));
+  EXPECT_EQ(nic_sends_to(), 0) << "queued, not in force: the worker still relays it";
+  EXPECT_EQ(manager->stats().submitted, 1u);
+  EXPECT_EQ(manager->stats().installed, 0u);
+  poll();
+  EXPECT_EQ(ops.log, (std::vector<std::string>{"table", "queue-create 0", "pulled 1 1"}));
+  EXPECT_FALSE(manager->pending(kFlow, 0));
+  EXPECT_TRUE(manager->offloaded(kFlow, 0));
+  EXPECT_EQ(nic_sends_to(), 6000);
+  EXPECT_EQ(manager->stats().installed, 1u);
+  EXPECT_GT(manager->insert_latency_ns(50), 0u) << "submit to completion";
+  EXPECT_EQ(manager->carried(kFlow, 0).packets, 1u);
+
+  // The other direction arrives on the core port: a table of its own there.
+  ops.log.clear();
+  EXPECT_EQ(manager->offload(kFlow, 1, call(), kTrunk, kPhone), std::nullopt);
+  poll();
+  EXPECT_EQ(ops.log, (std::vector<std::string>{"table", "queue-create 1", "pulled 1 2"}));
+  // Another call's direction of the same shape on the access port reuses that port's table.
+  ops.log.clear();
+  const relay::FlowHandle other{8, 1};
+  EXPECT_EQ(manager->offload(other, 0, call(), Endpoint{kPhone.ip, 40002}, kTrunk), std::nullopt);
+  poll();
+  EXPECT_EQ(ops.log, (std::vector<std::string>{"queue-create 2", "pulled 1 3"}));
+  EXPECT_EQ(nic.tables(), 2u) << "one per port and shape";
+  manager->remove(other);
+
+  const auto final = manager->remove(kFlow);
+  EXPECT_EQ(final[0].packets, 1u);
+  EXPECT_EQ(manager->rules(), 0u);
+  poll();
+  EXPECT_EQ(nic.rules(), 0u);
+  EXPECT_EQ(manager->ops_in_flight(), 0u);
+  EXPECT_EQ(manager->stats().removed, 3u);
+}
+
+TEST_F(AsyncOffloadTest, ASwapKeepsTheOldRuleUntilTheNewOneIsInAndLosesNoPacket) {
+  ASSERT_EQ(manager->offload(kFlow, 0, call(), kPhone, kTrunk), std::nullopt);
+  poll();
+  ASSERT_EQ(nic_sends_to(), 6000);
+  relay::FlowSpec moved = call();
+  moved.side[1].remote_port = 6002;
+  ASSERT_EQ(manager->offload(kFlow, 0, moved, kPhone, Endpoint{kTrunk.ip, 6002}), std::nullopt);
+  EXPECT_TRUE(manager->offloaded(kFlow, 0)) << "the old rule carries on while the new one is queued";
+  EXPECT_EQ(nic_sends_to(), 6000);
+  poll();  // the new rule is in; the old one's removal is queued
+  EXPECT_NE(nic_sends_to(), 0);
+  poll();  // the old rule is gone
+  EXPECT_EQ(nic_sends_to(), 6002);
+  EXPECT_EQ(nic.rules(), 1u);
+  EXPECT_EQ(manager->stats().swaps, 1u);
+  EXPECT_EQ(manager->carried(kFlow, 0).packets, 4u) << "every packet was the NIC's, before, during and after";
+}
+
+TEST_F(AsyncOffloadTest, ACreateOvertakenByTeardownOrAnotherChangeLeavesNoRule) {
+  ASSERT_EQ(manager->offload(kFlow, 0, call(), kPhone, kTrunk), std::nullopt);
+  manager->remove(kFlow);
+  poll();  // the create completes into nobody's flow: its removal is queued
+  poll();
+  EXPECT_EQ(nic.rules(), 0u);
+  EXPECT_EQ(manager->rules(), 0u);
+
+  // Two SDP changes before the first create completed: only the last one's rule stays.
+  ASSERT_EQ(manager->offload(kFlow, 0, call(), kPhone, kTrunk), std::nullopt);
+  relay::FlowSpec moved = call();
+  moved.side[1].remote_port = 6002;
+  ASSERT_EQ(manager->offload(kFlow, 0, moved, kPhone, Endpoint{kTrunk.ip, 6002}), std::nullopt);
+  poll();
+  poll();
+  EXPECT_EQ(nic.rules(), 1u);
+  EXPECT_EQ(nic_sends_to(), 6002);
+  EXPECT_EQ(manager->rules(), 1u);
+  EXPECT_EQ(manager->ops_in_flight(), 0u);
+}
+
+TEST_F(AsyncOffloadTest, TheQueueIsBoundedAndKeepsRoomForSwapsAndRemovals) {
+  // 8 operations in flight at most; new directions take up to 6 of them.
+  int queued = 0;
+  for (uint32_t i = 0; manager->can_insert(0); ++i) {
+    ASSERT_EQ(manager->offload(relay::FlowHandle{i, 1}, 0, call(), Endpoint{kPhone.ip, static_cast<uint16_t>(40000 + i)}, kTrunk),
+              std::nullopt);
+    ++queued;
+  }
+  EXPECT_EQ(queued, 6);
+  EXPECT_TRUE(manager->can_insert(1)) << "each port has its own queue";
+  EXPECT_EQ(nic.ops_in_flight(0), 6u);
+  poll();
+  EXPECT_TRUE(manager->can_insert(0));
+  EXPECT_EQ(nic.rules(), 6u);
+}
+
+TEST_F(AsyncOffloadTest, ACreateTheNicFailsLeavesTheDirectionInSoftware) {
+  test::FlowEmulator small(test::FlowCaps::mlx5_hws_like(), 1);
+  RecordingOps small_ops(small);
+  std::string why;
+  for (const OffloadManager::Port& p : ports) ASSERT_EQ(small.configure_async(p.port_id, 8, 1, why), 0);
+  OffloadManager m(small_ops, config, ports, [] { return uint64_t{0}; });
+  ASSERT_EQ(m.offload(kFlow, 0, call(), kPhone, kTrunk), std::nullopt);
+  ASSERT_EQ(m.offload(kFlow, 1, call(), kTrunk, kPhone), std::nullopt) << "queued: the NIC answers later";
+  m.poll_activity(UINT64_MAX, 64, [](relay::FlowHandle, int) {});
+  EXPECT_TRUE(m.offloaded(kFlow, 0));
+  EXPECT_FALSE(m.offloaded(kFlow, 1));
+  EXPECT_FALSE(m.pending(kFlow, 1));
+  EXPECT_EQ(m.stats().software[static_cast<size_t>(SoftwareReason::Refused)], 1u);
+  EXPECT_EQ(m.rules(), 1u);
+  // A swap whose new rule fails gives up the old one: it rewrote to what the SDP said before.
+  relay::FlowSpec moved = call();
+  moved.side[1].remote_port = 6002;
+  ASSERT_EQ(m.offload(kFlow, 0, moved, kPhone, Endpoint{kTrunk.ip, 6002}), std::nullopt);
+  m.poll_activity(UINT64_MAX, 64, [](relay::FlowHandle, int) {});
+  m.poll_activity(UINT64_MAX, 64, [](relay::FlowHandle, int) {});
+  EXPECT_FALSE(m.offloaded(kFlow, 0));
+  EXPECT_EQ(small.rules(), 0u);
+  EXPECT_EQ(m.rules(), 0u);
+}
+
+TEST_F(AsyncOffloadTest, APortResetConfiguresTheEngineAgainAndRequeuesItsRules) {
+  ASSERT_EQ(manager->offload(kFlow, 0, call(), kPhone, kTrunk), std::nullopt);
+  ASSERT_EQ(manager->offload(kFlow, 1, call(), kTrunk, kPhone), std::nullopt);
+  poll();
+  ASSERT_EQ(nic.rules(), 2u);
+  relay::FlowSpec moved = call();
+  moved.side[1].remote_port = 6002;
+  ASSERT_EQ(manager->offload(kFlow, 0, moved, kPhone, Endpoint{kTrunk.ip, 6002}), std::nullopt);
+  nic.reset_port(0);  // rules, tables, queue and set-up gone, the swap's create with them
+  EXPECT_EQ(nic.rules(), 1u);
+  EXPECT_EQ(manager->reinstall(0), 1u);
+  poll();
+  EXPECT_EQ(nic.rules(), 2u);
+  EXPECT_EQ(nic_sends_to(), 6002) << "the latest SDP's rule came back";
+  EXPECT_EQ(manager->rules(), 2u);
+  EXPECT_EQ(manager->ops_in_flight(), 0u);
+}
+
+TEST_F(AsyncOffloadTest, TheManagerTakesItsRulesAndTablesWithItWhenItGoes) {
+  ASSERT_EQ(manager->offload(kFlow, 0, call(), kPhone, kTrunk), std::nullopt);
+  poll();
+  ASSERT_EQ(manager->offload(kFlow, 1, call(), kTrunk, kPhone), std::nullopt);  // still queued
+  manager.reset();
+  EXPECT_EQ(nic.rules(), 0u);
+  EXPECT_EQ(nic.tables(), 0u);
+  EXPECT_EQ(nic.ops_in_flight(0) + nic.ops_in_flight(1), 0u);
 }
 
 }  // namespace

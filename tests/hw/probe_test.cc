@@ -1,6 +1,7 @@
 // tests/hw/probe_test.cc — pins hw/probe: on a port without rte_flow (net_ring, what CI has) it
 // finds no rule kind and says why in the PMD's words; on emulated NIC families it finds the variant
-// each one takes, from what rte_flow_validate answers, never from the NIC's name.
+// each one takes, from what rte_flow_validate answers (or, on a port with the async API, whether a
+// template table of the rule can be built), never from the NIC's name.
 #include "hw/probe.h"
 
 #include <gtest/gtest.h>
@@ -36,6 +37,9 @@ TEST(Probe, EachNicFamilyGetsTheVariantItValidates) {
   };
   const Case cases[] = {
       {test::FlowCaps::mlx5_like(), "port 0: steering yes, drop yes, media MODIFY_FIELD + AGE + PORT_ID"},
+      {test::FlowCaps::mlx5_hws_like(),
+       "port 0: steering no, drop no, media MODIFY_FIELD + AGE + PORT_ID (async, queue of 64) "
+       "(mlx5-hws-like: synchronous flow API not available (template mode))"},
       {test::FlowCaps::ntnic_like(), "port 0: steering yes, drop yes, media MODIFY_FIELD + AGE + PORT_ID"},
       {test::FlowCaps::sfc_like(), "port 0: steering yes, drop yes, media SET_* + COUNT polling + PORT_ID"},
       {test::FlowCaps::ice_like(), "port 0: steering yes, drop yes, media no (ice-like: no transfer rules)"},
@@ -45,6 +49,7 @@ TEST(Probe, EachNicFamilyGetsTheVariantItValidates) {
     test::FlowEmulator nic(c.caps);
     EXPECT_EQ(describe(probe_port(nic, 0, 1, 5060, 0)), c.want) << c.caps.name;
     EXPECT_EQ(nic.rules(), 0u) << "probing installs nothing";
+    EXPECT_EQ(nic.tables(), 0u) << "the template tables built to probe are gone";
   }
 }
 

@@ -1,39 +1,27 @@
 // tests/support/flow_emulator.cc — test support, test thread. See flow_emulator.h.
 #include "tests/support/flow_emulator.h"
 
+#include "hw/rule_compiler.h"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <map>
 
 namespace sipedge::test {
 namespace {
 
-// How many bytes of conf each action type carries (0: none).
-const std::map<rte_flow_action_type, size_t>& conf_sizes() {
-  static const std::map<rte_flow_action_type, size_t> sizes = {
-      {RTE_FLOW_ACTION_TYPE_SET_MAC_SRC, sizeof(rte_flow_action_set_mac)},
-      {RTE_FLOW_ACTION_TYPE_SET_MAC_DST, sizeof(rte_flow_action_set_mac)},
-      {RTE_FLOW_ACTION_TYPE_SET_IPV4_SRC, sizeof(rte_flow_action_set_ipv4)},
-      {RTE_FLOW_ACTION_TYPE_SET_IPV4_DST, sizeof(rte_flow_action_set_ipv4)},
-      {RTE_FLOW_ACTION_TYPE_SET_IPV6_SRC, sizeof(rte_flow_action_set_ipv6)},
-      {RTE_FLOW_ACTION_TYPE_SET_IPV6_DST, sizeof(rte_flow_action_set_ipv6)},
-      {RTE_FLOW_ACTION_TYPE_SET_TP_SRC, sizeof(rte_flow_action_set_tp)},
-      {RTE_FLOW_ACTION_TYPE_SET_TP_DST, sizeof(rte_flow_action_set_tp)},
-      {RTE_FLOW_ACTION_TYPE_DEC_TTL, 0},
-      {RTE_FLOW_ACTION_TYPE_MODIFY_FIELD, sizeof(rte_flow_action_modify_field)},
-      {RTE_FLOW_ACTION_TYPE_OF_POP_VLAN, 0},
-      {RTE_FLOW_ACTION_TYPE_OF_PUSH_VLAN, sizeof(rte_flow_action_of_push_vlan)},
-      {RTE_FLOW_ACTION_TYPE_OF_SET_VLAN_VID, sizeof(rte_flow_action_of_set_vlan_vid)},
-      {RTE_FLOW_ACTION_TYPE_COUNT, sizeof(rte_flow_action_count)},
-      {RTE_FLOW_ACTION_TYPE_AGE, sizeof(rte_flow_action_age)},
-      {RTE_FLOW_ACTION_TYPE_PORT_ID, sizeof(rte_flow_action_port_id)},
-      {RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, sizeof(rte_flow_action_ethdev)},
-      {RTE_FLOW_ACTION_TYPE_QUEUE, sizeof(rte_flow_action_queue)},
-      {RTE_FLOW_ACTION_TYPE_DROP, 0},
-  };
-  return sizes;
-}
+// The action types the emulated NIC knows (their conf sizes are hw::action_conf_size's).
+constexpr rte_flow_action_type kKnownActions[] = {
+    RTE_FLOW_ACTION_TYPE_SET_MAC_SRC,     RTE_FLOW_ACTION_TYPE_SET_MAC_DST,  RTE_FLOW_ACTION_TYPE_SET_IPV4_SRC,
+    RTE_FLOW_ACTION_TYPE_SET_IPV4_DST,    RTE_FLOW_ACTION_TYPE_SET_IPV6_SRC, RTE_FLOW_ACTION_TYPE_SET_IPV6_DST,
+    RTE_FLOW_ACTION_TYPE_SET_TP_SRC,      RTE_FLOW_ACTION_TYPE_SET_TP_DST,   RTE_FLOW_ACTION_TYPE_DEC_TTL,
+    RTE_FLOW_ACTION_TYPE_MODIFY_FIELD,    RTE_FLOW_ACTION_TYPE_OF_POP_VLAN,  RTE_FLOW_ACTION_TYPE_OF_PUSH_VLAN,
+    RTE_FLOW_ACTION_TYPE_OF_SET_VLAN_VID, RTE_FLOW_ACTION_TYPE_COUNT,        RTE_FLOW_ACTION_TYPE_AGE,
+    RTE_FLOW_ACTION_TYPE_PORT_ID,         RTE_FLOW_ACTION_TYPE_REPRESENTED_PORT, RTE_FLOW_ACTION_TYPE_QUEUE,
+    RTE_FLOW_ACTION_TYPE_DROP,
+};
 
 uint16_t get16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
 void put16(uint8_t* p, uint16_t v) {
@@ -102,11 +90,38 @@ struct FlowEmulator::Rule {
   uint32_t age_s = 0;  // AGE timeout, 0 = no AGE action
   uint64_t last_hit_s = 0;
   bool aged = false;
+  bool active = true;     // an async create completed (sync ones are at once)
+  Table* table = nullptr;  // async rules: the template table they belong to
+  std::vector<int> shape;  // item then action types, END-separated (a template table's key)
 };
+
+struct FlowEmulator::Table {
+  uint16_t port_id = 0;
+  std::vector<int> shape;
+  uint32_t capacity = 0;
+  uint32_t used = 0;
+};
+
+namespace {
+std::vector<int> shape_of(const rte_flow_item* pattern, const rte_flow_action* actions) {
+  std::vector<int> shape;
+  for (const rte_flow_item* i = pattern; i->type != RTE_FLOW_ITEM_TYPE_END; ++i) shape.push_back(i->type);
+  shape.push_back(-1);
+  for (const rte_flow_action* a = actions; a->type != RTE_FLOW_ACTION_TYPE_END; ++a) shape.push_back(a->type);
+  return shape;
+}
+}  // namespace
 
 FlowCaps FlowCaps::mlx5_like() {
   FlowCaps c{"mlx5-like", {}, true, 0};
-  for (const auto& [type, size] : conf_sizes()) c.actions.insert(type);
+  c.actions.insert(std::begin(kKnownActions), std::end(kKnownActions));
+  return c;
+}
+FlowCaps FlowCaps::mlx5_hws_like() {
+  FlowCaps c = mlx5_like();
+  c.name = "mlx5-hws-like";
+  c.sync = false;
+  c.async_queue = 64;
   return c;
 }
 FlowCaps FlowCaps::ntnic_like() {
@@ -133,10 +148,20 @@ FlowEmulator::FlowEmulator(FlowCaps caps, size_t max_rules) : caps_(std::move(ca
 
 FlowEmulator::~FlowEmulator() {
   for (Rule* r : rules_) delete r;
+  for (Table* t : tables_) delete t;
 }
 
-int FlowEmulator::validate(uint16_t port_id, const rte_flow_attr& attr, const rte_flow_item* pattern,
+int FlowEmulator::validate(uint16_t, const rte_flow_attr& attr, const rte_flow_item* pattern,
                            const rte_flow_action* actions, std::string& why) {
+  if (!caps_.actions.empty() && !caps_.sync) {
+    why = caps_.name + ": synchronous flow API not available (template mode)";
+    return -ENOTSUP;
+  }
+  return check(attr, pattern, actions, why);
+}
+
+int FlowEmulator::check(const rte_flow_attr& attr, const rte_flow_item* pattern, const rte_flow_action* actions,
+                        std::string& why) const {
   if (caps_.actions.empty()) {
     why = "Function not implemented";
     return -ENOSYS;
@@ -175,12 +200,19 @@ int FlowEmulator::validate(uint16_t port_id, const rte_flow_attr& attr, const rt
 rte_flow* FlowEmulator::create(uint16_t port_id, const rte_flow_attr& attr, const rte_flow_item* pattern,
                                const rte_flow_action* actions, std::string& why) {
   if (validate(port_id, attr, pattern, actions, why) != 0) return nullptr;
-  if (rules_.size() >= max_rules_) {
+  if (active() >= max_rules_) {
     why = caps_.name + ": no room for another rule";
     return nullptr;
   }
+  Rule* r = build(port_id, pattern, actions);
+  rules_.push_back(r);
+  return reinterpret_cast<rte_flow*>(r);
+}
+
+FlowEmulator::Rule* FlowEmulator::build(uint16_t port_id, const rte_flow_item* pattern, const rte_flow_action* actions) const {
   auto* r = new Rule;
   r->port_id = port_id;
+  r->shape = shape_of(pattern, actions);
   for (const rte_flow_item* i = pattern; i->type != RTE_FLOW_ITEM_TYPE_END; ++i) {
     if (i->type == RTE_FLOW_ITEM_TYPE_VLAN) {
       r->has_vlan = true;
@@ -201,19 +233,28 @@ rte_flow* FlowEmulator::create(uint16_t port_id, const rte_flow_attr& attr, cons
     }
   }
   for (const rte_flow_action* a = actions; a->type != RTE_FLOW_ACTION_TYPE_END; ++a) {
-    const size_t n = conf_sizes().at(a->type);
+    const size_t n = hw::action_conf_size(a->type);
     const auto* conf = static_cast<const uint8_t*>(a->conf);
     r->actions.emplace_back(a->type, n ? std::vector<uint8_t>(conf, conf + n) : std::vector<uint8_t>{});
     if (a->type == RTE_FLOW_ACTION_TYPE_AGE) r->age_s = static_cast<const rte_flow_action_age*>(a->conf)->timeout;
   }
   r->last_hit_s = now_s_;
-  rules_.push_back(r);
-  return reinterpret_cast<rte_flow*>(r);
+  return r;
+}
+
+std::vector<FlowEmulator::Rule*>::iterator FlowEmulator::find(uint16_t port_id, rte_flow* rule) {
+  auto it = std::find(rules_.begin(), rules_.end(), reinterpret_cast<Rule*>(rule));
+  if (it != rules_.end() && (*it)->port_id != port_id) return rules_.end();
+  return it;
+}
+
+size_t FlowEmulator::active() const noexcept {
+  return static_cast<size_t>(std::count_if(rules_.begin(), rules_.end(), [](const Rule* r) { return r->active; }));
 }
 
 int FlowEmulator::destroy(uint16_t port_id, rte_flow* rule, std::string& why) {
-  auto it = std::find(rules_.begin(), rules_.end(), reinterpret_cast<Rule*>(rule));
-  if (it == rules_.end() || (*it)->port_id != port_id) {
+  auto it = find(port_id, rule);
+  if (it == rules_.end() || (*it)->table != nullptr) {
     why = caps_.name + ": no such rule";
     return -ENOENT;
   }
@@ -223,8 +264,8 @@ int FlowEmulator::destroy(uint16_t port_id, rte_flow* rule, std::string& why) {
 }
 
 int FlowEmulator::query_count(uint16_t port_id, rte_flow* rule, uint64_t& packets, uint64_t& bytes, std::string& why) {
-  auto it = std::find(rules_.begin(), rules_.end(), reinterpret_cast<Rule*>(rule));
-  if (it == rules_.end() || (*it)->port_id != port_id) {
+  auto it = find(port_id, rule);
+  if (it == rules_.end() || !(*it)->active) {
     why = caps_.name + ": no such rule";
     return -ENOENT;
   }
@@ -241,24 +282,159 @@ int FlowEmulator::aged_flows(uint16_t port_id, void** contexts, uint32_t n, std:
   int found = 0;
   for (Rule* r : rules_) {
     if (static_cast<uint32_t>(found) == n) break;
-    if (r->port_id != port_id || r->age_s == 0 || r->aged || now_s_ - r->last_hit_s < r->age_s) continue;
+    if (r->port_id != port_id || !r->active || r->age_s == 0 || r->aged || now_s_ - r->last_hit_s < r->age_s) continue;
     r->aged = true;
     contexts[found++] = r;
   }
   return found;
 }
 
-size_t FlowEmulator::rules() const noexcept { return rules_.size(); }
+size_t FlowEmulator::rules() const noexcept { return active(); }
 
 void FlowEmulator::reset_port(uint16_t port_id) {
-  for (auto it = rules_.begin(); it != rules_.end();) {
-    if ((*it)->port_id == port_id) {
-      delete *it;
-      it = rules_.erase(it);
-    } else {
-      ++it;
-    }
+  std::erase_if(rules_, [port_id](Rule* r) {
+    if (r->port_id != port_id) return false;
+    delete r;
+    return true;
+  });
+  std::erase_if(tables_, [port_id](Table* t) {
+    if (t->port_id != port_id) return false;
+    delete t;
+    return true;
+  });
+  queues_.erase(port_id);
+  configured_.erase(port_id);
+}
+
+int FlowEmulator::async_queue_size(uint16_t, uint32_t& max_ops, std::string& why) {
+  if (caps_.async_queue == 0) {
+    why = caps_.name + ": no asynchronous flow queues";
+    return -ENOTSUP;
   }
+  max_ops = caps_.async_queue;
+  return 0;
+}
+
+int FlowEmulator::configure_async(uint16_t port_id, uint32_t ops, uint32_t, std::string& why) {
+  if (caps_.async_queue == 0 || ops == 0 || ops > caps_.async_queue) {
+    why = caps_.name + ": flow queue of " + std::to_string(ops) + " operations refused";
+    return -EINVAL;
+  }
+  configured_[port_id] = ops;
+  return 0;
+}
+
+rte_flow_template_table* FlowEmulator::create_table(uint16_t port_id, const rte_flow_attr& attr,
+                                                    const rte_flow_item* pattern, const rte_flow_action* actions,
+                                                    uint32_t rules, std::string& why) {
+  if (!configured_.contains(port_id)) {
+    why = caps_.name + ": flow engine not configured";
+    return nullptr;
+  }
+  if (check(attr, pattern, actions, why) != 0) return nullptr;
+  auto* t = new Table{port_id, shape_of(pattern, actions), rules, 0};
+  tables_.push_back(t);
+  return reinterpret_cast<rte_flow_template_table*>(t);
+}
+
+int FlowEmulator::destroy_table(uint16_t port_id, rte_flow_template_table* table, std::string& why) {
+  auto* t = reinterpret_cast<Table*>(table);
+  auto it = std::find(tables_.begin(), tables_.end(), t);
+  if (it == tables_.end() || t->port_id != port_id) {
+    why = caps_.name + ": no such table";
+    return -ENOENT;
+  }
+  if (std::any_of(rules_.begin(), rules_.end(), [t](const Rule* r) { return r->table == t; })) {
+    why = caps_.name + ": table still holds rules";
+    return -EBUSY;
+  }
+  delete t;
+  tables_.erase(it);
+  return 0;
+}
+
+rte_flow* FlowEmulator::async_create(uint16_t port_id, rte_flow_template_table* table, const rte_flow_item* pattern,
+                                     const rte_flow_action* actions, void* user_data, std::string& why) {
+  auto* t = reinterpret_cast<Table*>(table);
+  auto size = configured_.find(port_id);
+  if (size == configured_.end() || std::find(tables_.begin(), tables_.end(), t) == tables_.end() || t->port_id != port_id) {
+    why = caps_.name + ": no such table";
+    return nullptr;
+  }
+  if (queues_[port_id].size() >= size->second) {
+    why = caps_.name + ": flow queue full";
+    return nullptr;
+  }
+  if (shape_of(pattern, actions) != t->shape) {
+    why = caps_.name + ": rule does not fit its table's templates";
+    return nullptr;
+  }
+  Rule* r = build(port_id, pattern, actions);
+  r->active = false;
+  r->table = t;
+  rules_.push_back(r);
+  queues_[port_id].push_back(Op{true, r, user_data, false});
+  return reinterpret_cast<rte_flow*>(r);
+}
+
+int FlowEmulator::async_destroy(uint16_t port_id, rte_flow* rule, void* user_data, std::string& why) {
+  auto size = configured_.find(port_id);
+  auto it = find(port_id, rule);
+  if (size == configured_.end() || it == rules_.end() || (*it)->table == nullptr) {
+    why = caps_.name + ": no such rule";
+    return -ENOENT;
+  }
+  if (queues_[port_id].size() >= size->second) {
+    why = caps_.name + ": flow queue full";
+    return -EAGAIN;
+  }
+  queues_[port_id].push_back(Op{false, *it, user_data, false});
+  return 0;
+}
+
+int FlowEmulator::push(uint16_t port_id, std::string& why) {
+  if (!configured_.contains(port_id)) {
+    why = caps_.name + ": flow engine not configured";
+    return -EINVAL;
+  }
+  for (Op& op : queues_[port_id]) op.pushed = true;
+  return 0;
+}
+
+int FlowEmulator::pull(uint16_t port_id, rte_flow_op_result* results, uint16_t n, std::string& why) {
+  if (!configured_.contains(port_id)) {
+    why = caps_.name + ": flow engine not configured";
+    return -EINVAL;
+  }
+  std::deque<Op>& q = queues_[port_id];
+  uint16_t done = 0;
+  while (done < n && !q.empty() && q.front().pushed) {
+    const Op op = q.front();
+    q.pop_front();
+    auto it = std::find(rules_.begin(), rules_.end(), op.rule);
+    bool ok = it != rules_.end();
+    if (ok && op.create) {
+      ok = op.rule->table->used < op.rule->table->capacity && active() < max_rules_;
+      if (ok) {
+        op.rule->active = true;
+        op.rule->last_hit_s = now_s_;
+        ++op.rule->table->used;
+      }
+    }
+    // A failed create leaves no rule behind; a destroy takes the rule out.
+    if (it != rules_.end() && (!ok || !op.create)) {
+      if ((*it)->active) --(*it)->table->used;
+      delete *it;
+      rules_.erase(it);
+    }
+    results[done++] = rte_flow_op_result{ok ? RTE_FLOW_OP_SUCCESS : RTE_FLOW_OP_ERROR, op.user_data};
+  }
+  return done;
+}
+
+size_t FlowEmulator::ops_in_flight(uint16_t port_id) const {
+  auto it = queues_.find(port_id);
+  return it == queues_.end() ? 0 : it->second.size();
 }
 
 std::optional<uint16_t> FlowEmulator::apply(uint16_t port_id, rte_mbuf* m) {
@@ -277,7 +453,7 @@ std::optional<uint16_t> FlowEmulator::apply(uint16_t port_id, rte_mbuf* m) {
 
   Rule* hit = nullptr;
   for (Rule* r : rules_) {
-    if (r->port_id != port_id || r->ip_version != version || r->has_vlan != tagged) continue;
+    if (r->port_id != port_id || !r->active || r->ip_version != version || r->has_vlan != tagged) continue;
     if (r->has_vlan) {
       const uint16_t tci = get16(p + 14);
       const uint16_t want = rte_be_to_cpu_16(r->vlan_spec.hdr.vlan_tci), mask = rte_be_to_cpu_16(r->vlan_mask.hdr.vlan_tci);
