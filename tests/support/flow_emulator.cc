@@ -4,6 +4,7 @@
 #include "hw/rule_compiler.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <iterator>
@@ -103,6 +104,17 @@ struct FlowEmulator::Table {
 };
 
 namespace {
+uint64_t steady_ns() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+// A synchronous call that waits for the NIC's answer.
+void wait_ns(uint64_t ns) {
+  if (ns == 0) return;
+  const uint64_t until = steady_ns() + ns;
+  while (steady_ns() < until) {
+  }
+}
 std::vector<int> shape_of(const rte_flow_item* pattern, const rte_flow_action* actions) {
   std::vector<int> shape;
   for (const rte_flow_item* i = pattern; i->type != RTE_FLOW_ITEM_TYPE_END; ++i) shape.push_back(i->type);
@@ -204,6 +216,7 @@ rte_flow* FlowEmulator::create(uint16_t port_id, const rte_flow_attr& attr, cons
     why = caps_.name + ": no room for another rule";
     return nullptr;
   }
+  wait_ns(op_latency_ns_);
   Rule* r = build(port_id, pattern, actions);
   rules_.push_back(r);
   return reinterpret_cast<rte_flow*>(r);
@@ -258,6 +271,7 @@ int FlowEmulator::destroy(uint16_t port_id, rte_flow* rule, std::string& why) {
     why = caps_.name + ": no such rule";
     return -ENOENT;
   }
+  wait_ns(op_latency_ns_);
   delete *it;
   rules_.erase(it);
   return 0;
@@ -373,7 +387,7 @@ rte_flow* FlowEmulator::async_create(uint16_t port_id, rte_flow_template_table* 
   r->active = false;
   r->table = t;
   rules_.push_back(r);
-  queues_[port_id].push_back(Op{true, r, user_data, false});
+  queues_[port_id].push_back(Op{true, r, user_data, false, 0});
   return reinterpret_cast<rte_flow*>(r);
 }
 
@@ -388,7 +402,7 @@ int FlowEmulator::async_destroy(uint16_t port_id, rte_flow* rule, void* user_dat
     why = caps_.name + ": flow queue full";
     return -EAGAIN;
   }
-  queues_[port_id].push_back(Op{false, *it, user_data, false});
+  queues_[port_id].push_back(Op{false, *it, user_data, false, 0});
   return 0;
 }
 
@@ -397,7 +411,12 @@ int FlowEmulator::push(uint16_t port_id, std::string& why) {
     why = caps_.name + ": flow engine not configured";
     return -EINVAL;
   }
-  for (Op& op : queues_[port_id]) op.pushed = true;
+  const uint64_t now = op_latency_ns_ ? steady_ns() : 0;
+  for (Op& op : queues_[port_id]) {
+    if (op.pushed) continue;
+    op.pushed = true;
+    op.pushed_ns = now;
+  }
   return 0;
 }
 
@@ -408,7 +427,8 @@ int FlowEmulator::pull(uint16_t port_id, rte_flow_op_result* results, uint16_t n
   }
   std::deque<Op>& q = queues_[port_id];
   uint16_t done = 0;
-  while (done < n && !q.empty() && q.front().pushed) {
+  const uint64_t now = op_latency_ns_ ? steady_ns() : 0;
+  while (done < n && !q.empty() && q.front().pushed && now >= q.front().pushed_ns + op_latency_ns_) {
     const Op op = q.front();
     q.pop_front();
     auto it = std::find(rules_.begin(), rules_.end(), op.rule);

@@ -67,6 +67,10 @@ class FlowEmulator final : public hw::FlowOps {
   // Operations queued on `port_id`, pushed or not, whose results were not pulled yet.
   size_t ops_in_flight(uint16_t port_id) const;
   size_t tables() const noexcept { return tables_.size(); }
+  // How long the NIC takes to put a rule in or take it out (0 by default): a synchronous create or
+  // destroy spins that long, as a PMD waiting for its firmware's answer does; an async operation
+  // completes once that long has passed since its push, costing the caller nothing meanwhile.
+  void set_op_latency_ns(uint64_t ns) noexcept { op_latency_ns_ = ns; }
   // The NIC's clock, in seconds, for AGE (starts at 0); rules remember when they were last hit.
   void set_time_s(uint64_t s) noexcept { now_s_ = s; }
 
@@ -89,6 +93,7 @@ class FlowEmulator final : public hw::FlowOps {
     Rule* rule;
     void* user_data;
     bool pushed;
+    uint64_t pushed_ns;
   };
   // The capability check both APIs make (validate, and a template table's shape).
   int check(const rte_flow_attr& attr, const rte_flow_item* pattern, const rte_flow_action* actions, std::string& why) const;
@@ -104,6 +109,7 @@ class FlowEmulator final : public hw::FlowOps {
   std::map<uint16_t, std::deque<Op>> queues_;  // port -> operations not pulled yet
   size_t dropped_ = 0;
   uint64_t now_s_ = 0;
+  uint64_t op_latency_ns_ = 0;
 };
 
 }  // namespace sipedge::test
