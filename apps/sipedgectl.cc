@@ -322,6 +322,9 @@ int ask_and_print(const std::string& socket_path, const json& request, const std
     fmt::print("{}: {}\n", cell(answer, "addr"), cell(answer, "lifted") == "true" ? "ban lifted" : "was not banned");
   } else if (cmd == "flows") {
     print_flows(answer);
+  } else if (cmd == "reset-port") {
+    fmt::print("interface {} (port {}) is back: {} media rule(s) requeued or reinstalled, {} address(es) dropped by the NIC\n",
+               cell(answer, "interface"), cell(answer, "port"), cell(answer, "media_rules_back"), cell(answer, "drop_addresses"));
   } else if (cmd == "stats" || cmd == "dataplane" || cmd == "hw") {
     print_flat(answer);
   } else {
@@ -354,6 +357,10 @@ int main(int argc, char** argv) {
   app.add_subcommand("stats", "proxy counters and state sizes");
   app.add_subcommand("dataplane", "per-interface packet events and drops, relay totals");
   app.add_subcommand("hw", "what each interface's NIC port takes of rte_flow (steering, drop, media offload)");
+  std::string reset_iface;
+  CLI::App* reset_port = app.add_subcommand(
+      "reset-port", "reset an interface's NIC port and start it again, its rte_flow rules put back (calls go on; media pauses)");
+  reset_port->add_option("INTERFACE", reset_iface, "interface name from the config (access, core, ...)")->required();
   app.add_subcommand("bans", "banned source addresses (brute force, signature rules) and the lockout's counters");
   std::string unban_addr;
   CLI::App* unban = app.add_subcommand("unban", "lift the ban on an address now (its offence count is forgotten too)");
@@ -402,6 +409,7 @@ int main(int argc, char** argv) {
   }
   request["cmd"] = cmd;
   if (cmd == "unban") request["addr"] = unban_addr;
+  if (cmd == "reset-port") request["interface"] = reset_iface;
   if (cmd == "ladder") request["call_id"] = ladder_call;
   if (cmd == "log") {
     request["level"] = log_level;

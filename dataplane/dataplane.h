@@ -59,6 +59,14 @@ class Dataplane {
   // Waits for the worker lcores launched by launch().
   void join() noexcept;
 
+  // Control lcore: brings interface `iface`'s port back after its PMD reported a reset
+  // (RTE_ETH_EVENT_INTR_RESET) or an operator asked for one. The worker loops pause between two
+  // passes (they hold no mbuf then), the port is reset with rte_eth_dev_reset (stopped, where the
+  // PMD has no reset), configured and started again as at start-up, and the workers resume. The
+  // NIC forgot its rte_flow rules: the caller installs them again. "" when the port is back, else
+  // why not (the port may then be down).
+  std::string reset_port(uint16_t iface);
+
   bool shared_mode() const noexcept { return shared_mode_; }
   unsigned worker_count() const noexcept { return static_cast<unsigned>(workers_.size()); }
   // Lanes that poll RX queues and report to the media handler: the workers, plus the control
@@ -92,6 +100,8 @@ class Dataplane {
   std::unique_ptr<Worker> control_rx_;  // polls RX queue N of control_rx ports, on the control lcore
   std::vector<unsigned> launched_lcores_;
   std::atomic<bool> quit_{false};
+  std::atomic<bool> park_{false};       // worker loops pause while set (reset_port)
+  std::atomic<unsigned> parked_{0};     // how many of them are paused now
 };
 
 }  // namespace sipedge::dataplane

@@ -5,6 +5,7 @@
 #include "apps/config_reload.h"
 
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
 
 #include <spdlog/spdlog.h>
 
@@ -27,6 +28,7 @@
 #include "control/runtime/control_loop.h"
 #include "control/runtime/dataplane_view.h"
 #include "control/runtime/offload_view.h"
+#include "control/runtime/port_recovery.h"
 #include "control/runtime/rtp_relay_backend.h"
 #include "control/runtime/sip_capture.h"
 #include "dataplane/dataplane.h"
@@ -100,6 +102,13 @@ nlohmann::json capture_command(control::SipCapture& capture, const nlohmann::jso
   return capture.status();
 }
 
+// The EAL interrupt thread: a PMD says its port was reset (a VF whose PF reset it, a NIC that
+// recovered from an error). The control lcore brings the port back at its next iteration.
+int on_port_reset(uint16_t port_id, rte_eth_event_type, void* loop, void*) {
+  static_cast<control::ControlLoop*>(loop)->request_port_reset(port_id);
+  return 0;
+}
+
 }  // namespace
 
 struct Gateway::Parts {
@@ -124,6 +133,8 @@ struct Gateway::Parts {
   std::unique_ptr<control::SipCapture> capture;
   std::unique_ptr<control::ControlLoop> loop;
   std::vector<hw::PortOffload> offload;  // [interface index]
+  std::unique_ptr<control::PortRecovery> port_recovery;
+  std::vector<uint16_t> reset_events;  // ports whose RTE_ETH_EVENT_INTR_RESET reaches on_port_reset
 };
 
 Gateway::Gateway(GatewayConfig config, std::string config_path)
@@ -198,6 +209,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
   p.proxy->bans().set_sink(p.ban_mirror.get());
 
   p.capture = std::make_unique<control::SipCapture>(p.dataplane->shared());
+  p.port_recovery = std::make_unique<control::PortRecovery>(*p.dataplane, p.media_rules.get(), p.nic_drops.get());
   if (!config_.control.management_socket.empty()) {
     p.management = std::make_unique<control::ManagementServer>(p.clock);
     control::CommandSet commands = control::proxy_commands(*p.proxy, *p.media, config_.control, p.clock);
@@ -208,11 +220,23 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
     commands.names.push_back("ladder");
     commands.names.push_back("log");
     commands.names.push_back("capture");
+    commands.names.push_back("reset-port");
     p.management->set_handler(
         [&p, this, proxy_handler = std::move(commands.handler)](const std::string& cmd, const nlohmann::json& request) {
           if (cmd == "dataplane") return control::dataplane_view(config_.control.interfaces, *p.dataplane, *p.media_relay, *p.table);
+          if (cmd == "reset-port") {
+            const auto name = request.find("interface");
+            for (const control::InterfaceConfig& i : config_.control.interfaces) {
+              if (name == request.end() || !name->is_string() || *name != i.name) continue;
+              nlohmann::json v = p.port_recovery->recover(i.index);
+              v["interface"] = i.name;
+              return v;
+            }
+            return nlohmann::json{{"error", "reset-port needs {\"interface\": NAME} naming a configured interface"}};
+          }
           if (cmd == "hw") {
             nlohmann::json v = control::offload_view(config_.control.interfaces, p.offload);
+            v["port_resets"] = p.port_recovery->view();
             v["media_rules"] = control::media_rules_view(p.media_rules.get(), config_.offload, config_.max_media_rules,
                                                          p.backend->offload_waiting());
             return v;
@@ -324,13 +348,22 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
                                     else
                                       logs::of(logs::Component::Main).error("sipedge: reload refused: {}", why);
                                   },
-                                  &p.taps, p.media_rules ? p.backend.get() : nullptr, p.capture.get()},
+                                  &p.taps, p.media_rules ? p.backend.get() : nullptr, p.capture.get(),
+                                  [&p](uint16_t port_id) { p.port_recovery->recover_port(port_id); }},
       timing);
+  for (const control::InterfaceConfig& i : config_.control.interfaces) {
+    const uint16_t port_id = p.dataplane->iface(i.index).port_id;
+    if (rte_eth_dev_callback_register(port_id, RTE_ETH_EVENT_INTR_RESET, on_port_reset, p.loop.get()) == 0)
+      p.reset_events.push_back(port_id);
+  }
 }
 
 Gateway::~Gateway() {
   Parts& p = *parts_;
+  for (uint16_t port_id : p.reset_events)
+    rte_eth_dev_callback_unregister(port_id, RTE_ETH_EVENT_INTR_RESET, on_port_reset, p.loop.get());
   p.loop.reset();
+  p.port_recovery.reset();
   p.metrics.reset();
   if (p.io) p.io->set_tap(nullptr);
   p.hep.reset();

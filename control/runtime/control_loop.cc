@@ -100,6 +100,11 @@ unsigned ControlLoop::poll_once(uint64_t now_tsc) {
   if (parts_.management) work += parts_.management->poll();
   if (parts_.metrics) work += parts_.metrics->poll();
   if (reload_requested_.exchange(false, std::memory_order_relaxed) && parts_.reload) parts_.reload();
+  if (port_resets_.load(std::memory_order_relaxed) != 0) {
+    for (uint64_t ports = port_resets_.exchange(0, std::memory_order_relaxed); ports != 0; ports &= ports - 1)
+      if (parts_.port_reset) parts_.port_reset(static_cast<uint16_t>(__builtin_ctzll(ports)));
+    ++work;
+  }
   work += parts_.io.poll(now_tsc);
 
   if (stop_requested_.load(std::memory_order_relaxed)) {

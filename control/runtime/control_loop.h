@@ -39,6 +39,8 @@ class ControlLoop {
     SipTap* tap = nullptr;                   // sees every SIP message received (HEP export)
     RtpRelayBackend* offload = nullptr;      // drives NIC media rules (hw/); none without offload
     SipCapture* capture = nullptr;           // pcapng of received SIP (sipedgectl capture)
+    // Brings a DPDK port back after its PMD reported a reset (request_port_reset); none in tests.
+    std::function<void(uint16_t port_id)> port_reset;
   };
   struct Timing {
     uint64_t idle_check_tsc;     // how often the relay is swept for silent flows
@@ -65,6 +67,11 @@ class ControlLoop {
   void request_stop() noexcept { stop_requested_.store(true, std::memory_order_relaxed); }
   // Any thread, async-signal-safe: Parts::reload runs on the control lcore at the next iteration.
   void request_reload() noexcept { reload_requested_.store(true, std::memory_order_relaxed); }
+  // Any thread (the EAL interrupt thread's RTE_ETH_EVENT_INTR_RESET callback): the control lcore
+  // calls Parts::port_reset for `port_id` at its next iteration.
+  void request_port_reset(uint16_t port_id) noexcept {
+    port_resets_.fetch_or(uint64_t{1} << (port_id % 64), std::memory_order_relaxed);
+  }
   // True once the loop has ended the calls and stopped the dataplane.
   bool finished() const noexcept { return parts_.dataplane.stopping(); }
   const OverloadDetector& overload() const noexcept { return overload_; }
@@ -86,6 +93,7 @@ class ControlLoop {
   uint64_t media_timeout_ns_ = 0;  // timing_.media_timeout_tsc, for the NIC's clock
   std::atomic<bool> stop_requested_{false};
   std::atomic<bool> reload_requested_{false};
+  std::atomic<uint64_t> port_resets_{0};  // one bit per DPDK port id
   uint64_t next_overload_log_tsc_ = 0;
   bool overload_logged_ = false;
   bool ending_ = false;

@@ -18,9 +18,11 @@
 #include "common/clock.h"
 #include "control/proxy/route_token.h"
 #include "control/runtime/offload_view.h"
+#include "control/runtime/port_recovery.h"
 #include "control/runtime/rtp_relay_backend.h"
 #include "control/runtime/sip_capture.h"
 #include "dataplane/media_relay.h"
+#include "hw/drop_rules.h"
 #include "hw/offload_manager.h"
 #include "hw/probe.h"
 #include "tests/control/proxy_test_util.h"
@@ -82,7 +84,7 @@ class ControlLoopTest : public DataplaneTest {
     timing_.idle_check_tsc = hz_;
     timing_.media_timeout_tsc = uint64_t{config_.media.timeout_s} * hz_;
     timing_.shutdown_grace_tsc = hz_ / 2;
-    loop_ = std::make_unique<ControlLoop>(ControlLoop::Parts{*dp_, *io_, *proxy_, *table_, nullptr, nullptr, {}}, timing_);
+    loop_ = std::make_unique<ControlLoop>(ControlLoop::Parts{*dp_, *io_, *proxy_, *table_, nullptr, nullptr, {}, nullptr, nullptr, nullptr, {}}, timing_);
   }
   void TearDown() override {
     loop_.reset();
@@ -295,7 +297,7 @@ TEST_F(ControlLoopTest, CaptureWritesEverySipFrameOfTheCallAsOnTheWire) {
   SipCapture capture(dp_->shared());
   io_->set_frame_tap(&capture);
   loop_ = std::make_unique<ControlLoop>(
-      ControlLoop::Parts{*dp_, *io_, *proxy_, *table_, nullptr, nullptr, {}, nullptr, nullptr, &capture}, timing_);
+      ControlLoop::Parts{*dp_, *io_, *proxy_, *table_, nullptr, nullptr, {}, nullptr, nullptr, &capture, {}}, timing_);
   char dir[] = "/tmp/sipedge-capture-XXXXXX";
   ASSERT_NE(mkdtemp(dir), nullptr);
   const std::string path = std::string(dir) + "/call.pcapng";
@@ -354,6 +356,8 @@ class ControlLoopOffloadTest : public ControlLoopTest {
   }
   void TearDown() override {
     ControlLoopTest::TearDown();
+    recovery_.reset();
+    drops_.reset();
     rules_.reset();
   }
   // Probes both ports of a NIC with `caps`, and puts media rules through it from now on.
@@ -372,8 +376,12 @@ class ControlLoopOffloadTest : public ControlLoopTest {
       return static_cast<uint64_t>(static_cast<unsigned __int128>(now_) * 1000000000 / hz_);
     });
     backend_->set_offload(rules_.get());
+    drops_ = std::make_unique<hw::DropRules>(*nic_, std::vector<uint16_t>{port(kAccess)}, 16);
+    recovery_ = std::make_unique<PortRecovery>(*dp_, rules_.get(), drops_.get());
     loop_ = std::make_unique<ControlLoop>(
-        ControlLoop::Parts{*dp_, *io_, *proxy_, *table_, nullptr, nullptr, {}, nullptr, backend_.get()}, timing_);
+        ControlLoop::Parts{*dp_, *io_, *proxy_, *table_, nullptr, nullptr, {}, nullptr, backend_.get(), nullptr,
+                           [this](uint16_t port_id) { recovery_->recover_port(port_id); }},
+        timing_);
   }
   uint16_t port(uint16_t iface) const { return dp_->iface(iface).port_id; }
   // A media frame arrives at `iface`'s port and the loop runs once. The frame as it left the NIC
@@ -439,6 +447,8 @@ class ControlLoopOffloadTest : public ControlLoopTest {
 
   std::unique_ptr<sipedge::test::FlowEmulator> nic_;
   std::unique_ptr<hw::OffloadManager> rules_;
+  std::unique_ptr<hw::DropRules> drops_;
+  std::unique_ptr<PortRecovery> recovery_;
   std::string ok_;
   uint16_t to_phone_ = 0;  // the relay port the phone sends to
   uint16_t to_trunk_ = 0;  // the relay port the trunk sends to
@@ -493,6 +503,31 @@ TEST_F(ControlLoopOffloadTest, LatchedMediaLeavesTheWorkersAndTheCdrCountsWhatTh
   EXPECT_EQ(backend_->offload_waiting(), 0u);
   EXPECT_EQ(rules_->stats().installed, 2u);
   EXPECT_EQ(rules_->stats().removed, 2u);
+}
+
+// The PMD reports a reset of the access port (RTE_ETH_EVENT_INTR_RESET): the NIC forgot its rules.
+// At the next iteration the port is reset and started again, and the media and drop rules go back.
+TEST_F(ControlLoopOffloadTest, APortResetBringsTheNicsRulesBack) {
+  offloaded_call();
+  ASSERT_FALSE(HasFatalFailure());
+  ASSERT_TRUE(drops_->add(*IpAddr::parse("10.201.0.66")));
+  ASSERT_EQ(nic_->rules(), 3u);
+  nic_->reset_port(port(kAccess));
+  ASSERT_EQ(nic_->rules(), 1u) << "the core port's rule only";
+  EXPECT_FALSE(from_phone(to_phone_, "\x80\x08\x00\x03up")) << "meanwhile the worker relays it";
+  EXPECT_EQ(sent(kCore, 0).size(), 1u);
+
+  loop_->request_port_reset(port(kAccess));
+  loop_->request_port_reset(port(kAccess));  // reported twice before the loop ran: one reset
+  tick();
+  EXPECT_EQ(recovery_->view(), (nlohmann::json{{"done", 1},
+                                               {"failed", 0},
+                                               {"last", "port " + std::to_string(port(kAccess)) +
+                                                            " back: 1 media rule(s), drop rules for 1 address(es)"}}));
+  EXPECT_EQ(nic_->rules(), 3u);
+  EXPECT_TRUE(from_phone(to_phone_, "\x80\x08\x00\x04up")) << "on the NIC again";
+  EXPECT_TRUE(sent(kCore, 0).empty());
+  EXPECT_EQ(recovery_->recover(9)["error"], "no interface 9");
 }
 
 // mlx5 in HW steering mode: the same call through the async API. A tick submits the rules and

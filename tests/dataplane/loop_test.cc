@@ -71,5 +71,20 @@ TEST_F(LaunchedWorker, AnswersOnItsOwnLcoreUntilStopped) {
   EXPECT_EQ(dp_->lcore_counters(0).get(kAccess, Event::ArpReplied), 1u);
 }
 
+// A port reset while the worker runs: the worker pauses for it, the port is configured and started
+// again (net_ring has no rte_eth_dev_reset: stopped, then started), and the worker answers on it.
+TEST_F(LaunchedWorker, APortResetPausesTheWorkerAndThePortWorksAfterwards) {
+  dp_->launch();
+  EXPECT_EQ(dp_->reset_port(kAccess), "");
+  EXPECT_EQ(dp_->reset_port(7), "no interface 7");
+  ASSERT_EQ(rte_ring_enqueue(ports_[kAccess].rx[0], to_mbuf(arp_request_for_us())), 0);
+  uint64_t limit = rte_rdtsc() + 2 * rte_get_tsc_hz();
+  while (rte_ring_count(ports_[kAccess].tx[0]) == 0 && rte_rdtsc() < limit) rte_pause();
+  dp_->stop();
+  dp_->join();
+  EXPECT_EQ(sent(kAccess, 0).size(), 1u) << "answered after the reset";
+  EXPECT_EQ(dp_->lcore_counters(0).get(kAccess, Event::ArpReplied), 1u);
+}
+
 }  // namespace
 }  // namespace sipedge::dataplane::test
