@@ -5,6 +5,11 @@
 #include "hw/probe.h"
 
 #include <gtest/gtest.h>
+#include <rte_bus_vdev.h>
+#include <rte_ethdev.h>
+#include <unistd.h>
+
+#include <iostream>
 
 #include "tests/support/eal_once.h"
 #include "tests/support/flow_emulator.h"
@@ -28,6 +33,26 @@ TEST(Probe, APortWithoutRteFlowTakesNoRuleKind) {
                              p.refusal + ")");
   test::destroy_ring_port(access);
   test::destroy_ring_port(core);
+}
+
+// net_tap answers rte_flow through the kernel's TC: it may take steering and drop rules, never a
+// media rule (TC flower here has no header rewrite through the PMD), so media stays in software.
+TEST(Probe, ATapPortTakesNoMediaRule) {
+  ASSERT_TRUE(sipedge::test::start_eal()) << "rte_eal_init failed";
+  if (access("/dev/net/tun", R_OK | W_OK) != 0 || geteuid() != 0) GTEST_SKIP() << "net_tap needs root and /dev/net/tun";
+  const std::string name = "net_tap_probe" + std::to_string(getpid() % 100000);
+  const std::string args = "iface=sptap" + std::to_string(getpid() % 100000);
+  ASSERT_EQ(rte_vdev_init(name.c_str(), args.c_str()), 0) << "cannot create " << name;
+  uint16_t port_id = 0;
+  ASSERT_EQ(rte_eth_dev_get_port_by_name(name.c_str(), &port_id), 0);
+  RteFlowOps ops;
+  const PortOffload p = probe_port(ops, port_id, port_id, 5060, 0);
+  std::cerr << "  " << describe(p) << "\n";
+  EXPECT_FALSE(p.media.has_value());
+  EXPECT_EQ(p.async_ops, 0u);
+  EXPECT_FALSE(p.refusal.empty()) << "why media was refused, in the PMD's words";
+  rte_eth_dev_close(port_id);
+  rte_vdev_uninit(name.c_str());
 }
 
 TEST(Probe, EachNicFamilyGetsTheVariantItValidates) {
