@@ -544,14 +544,17 @@ second_proxy_up() {
   ip -n "$core2" addr add "$P2_CALLEE/24" dev eth0
   ip -n "$core2" route add default via "$P2_CORE" dev eth0
   P2_SOCK="$E2E_WORK/mgmt2.sock" P2_CDR="$E2E_WORK/cdr2.jsonl"
-  sed -e "s/iface=${E2E_NET}-ag/iface=$acc_if/" -e "s/iface=${E2E_NET}-cg/iface=$core_if/" \
+  # Its ports are af_packet on its own veths whatever the first sipedge's are (--ports virtio).
+  sed -e "s|^vdevs = .*|vdevs = [\"net_af_packet0,iface=$acc_if,qpairs=1\", \"net_af_packet1,iface=$core_if,qpairs=1\"]|" \
+      -e 's/^device = "net_virtio_user\([01]\)"/device = "net_af_packet\1"/' \
       -e "s/^file_prefix = .*/file_prefix = \"${E2E_NET}b\"/" \
       -e "s|^ipv4 = \"10.201.0.1/24\"$|ipv4 = \"$P2_ACC/24\"\\ngateway4 = \"$P2_ACC_PEER\"|" \
       -e "s|^ipv4 = \"10.202.0.1/24\"$|ipv4 = \"$P2_CORE/24\"|" -e "/^gateway4 = \"10.202.0.2\"$/d" \
       -e "s|^trusted = .*|trusted = [\"10.202.0.0/24\"]|" \
       -e "s|^path = .*|path = \"$P2_CDR\"|" -e "s|^socket = .*|socket = \"$P2_SOCK\"|" \
       -e "s|^next_hops = \\[\"$P2_ACC:5060\"\\]|next_hops = [\"$P2_CALLEE:5062\"]|" "$E2E_CFG" >"$E2E_WORK/sipedge2.toml"
-  grep -q "next_hops = \\[\"$P2_CALLEE:5062\"\\]" "$E2E_WORK/sipedge2.toml" || { e2e_log "two_proxies: config not derived"; return 1; }
+  grep -q "next_hops = \\[\"$P2_CALLEE:5062\"\\]" "$E2E_WORK/sipedge2.toml" && grep -q "iface=$acc_if,qpairs=1" "$E2E_WORK/sipedge2.toml" ||
+    { e2e_log "two_proxies: config not derived"; return 1; }
   ip netns exec "$gw2" "$E2E_SIPEDGE" --config "$E2E_WORK/sipedge2.toml" >"$E2E_WORK/sipedge2.log" 2>&1 &
   P2_PID=$!
   E2E_PIDS+=("$P2_PID")

@@ -19,6 +19,10 @@ E2E_EXTRA_NS=()  # namespaces made beyond the devnet (a second sipedge's), delet
 E2E_NET=""       # devnet name while it is up
 E2E_WORK=""      # temporary directory
 E2E_KEEP=${E2E_KEEP:-0}  # 1: leave the temporary directory for a post-mortem
+# sipedge's ports: af_packet on the veth gateway ends, or virtio (net_virtio_user joined to a vhost-user
+# socket that tests/support/vhost_bridge serves and relays to the same veth ends).
+E2E_PORTS=${E2E_PORTS:-af_packet}
+E2E_VHOST_BRIDGE=""
 
 e2e_log() { printf '%s\n' "$*" >&2; }
 
@@ -118,11 +122,37 @@ e2e_write_config() {
       -e "s|^path = .*|path = \"${E2E_CDR}\"|" \
       -e "s|^socket = .*|socket = \"${E2E_SOCK}\"|" \
       "$E2E_REPO/config/dev.toml" >"$E2E_CFG"
-  local want
-  for want in "iface=${E2E_NET}-ag" "iface=${E2E_NET}-cg" "file_prefix = \"${E2E_NET}\"" "t1_ms = ${t1}" \
+  local want ports=("iface=${E2E_NET}-ag" "iface=${E2E_NET}-cg")
+  if [[ $E2E_PORTS == virtio ]]; then
+    # Fixed MACs: the veth ends are promiscuous, and the ladders stay the same run to run.
+    sed -i -e "s|\"net_af_packet0,iface=[^\"]*\"|\"net_virtio_user0,path=$E2E_WORK/vhost-acc.sock,queues=1,queue_size=1024,mac=02:5e:00:00:02:01\"|" \
+           -e "s|\"net_af_packet1,iface=[^\"]*\"|\"net_virtio_user1,path=$E2E_WORK/vhost-core.sock,queues=1,queue_size=1024,mac=02:5e:00:00:02:02\"|" \
+           -e 's/^device = "net_af_packet\([01]\)"/device = "net_virtio_user\1"/' "$E2E_CFG"
+    ports=("net_virtio_user0,path=$E2E_WORK/vhost-acc.sock" "net_virtio_user1,path=$E2E_WORK/vhost-core.sock"
+           'device = "net_virtio_user0"' 'device = "net_virtio_user1"')
+  fi
+  for want in "${ports[@]}" "file_prefix = \"${E2E_NET}\"" "t1_ms = ${t1}" \
               "nat_keepalive_s = 0" "path = \"${E2E_CDR}\"" "socket = \"${E2E_SOCK}\""; do
     grep -qF "$want" "$E2E_CFG" || { e2e_log "e2e: config/dev.toml changed shape: could not set '$want'"; return 1; }
   done
+}
+
+# With --ports virtio: the vhost-user bridge in the gateway namespace, on the veth gateway ends, its
+# sockets up before sipedge's virtio_user ports join them (up to 10 s).
+e2e_start_vhost_bridge() {
+  [[ $E2E_PORTS == virtio ]] || return 0
+  ip netns exec "$E2E_GW_NS" "$E2E_VHOST_BRIDGE" "${E2E_NET}vb" "$E2E_WORK/vhost-acc.sock=${E2E_NET}-ag" \
+    "$E2E_WORK/vhost-core.sock=${E2E_NET}-cg" >"$E2E_WORK/vhost-bridge.log" 2>&1 &
+  E2E_PIDS+=("$!")
+  local i
+  for ((i = 0; i < 50; i++)); do
+    [[ -S "$E2E_WORK/vhost-acc.sock" && -S "$E2E_WORK/vhost-core.sock" ]] && return 0
+    kill -0 "$!" 2>/dev/null || break
+    sleep 0.2
+  done
+  e2e_log "e2e: the vhost-user bridge did not come up:"
+  cat "$E2E_WORK/vhost-bridge.log" >&2
+  return 1
 }
 
 # e2e_set_overload_wait MS: [sip] overload_wait_ms in this run's config (0: overload control off).
@@ -144,6 +174,7 @@ e2e_ctl() { "$E2E_SIPEDGECTL" --socket "$E2E_SOCK" --json "$@"; }
 
 # Starts sipedge and waits (up to 30 s) until its management socket answers.
 e2e_start_sipedge() {
+  e2e_start_vhost_bridge || return 1
   # `ip netns exec` execs sipedge in place (no fork), so $! is sipedge's own PID.
   ip netns exec "$E2E_GW_NS" "$E2E_SIPEDGE" --config "$E2E_CFG" >"$E2E_LOG" 2>&1 &
   E2E_SIPEDGE_PID=$!
@@ -262,5 +293,9 @@ e2e_find_binaries() {
     [[ -z "$E2E_SIPEDGE" && -x "$E2E_REPO/$d/apps/sipedge" ]] && E2E_SIPEDGE="$E2E_REPO/$d/apps/sipedge"
     [[ -z "$E2E_SIPEDGECTL" && -x "$E2E_REPO/$d/apps/sipedgectl" ]] && E2E_SIPEDGECTL="$E2E_REPO/$d/apps/sipedgectl"
   done
-  [[ -n "$E2E_SIPEDGE" && -x "$E2E_SIPEDGE" && -n "$E2E_SIPEDGECTL" && -x "$E2E_SIPEDGECTL" ]]
+  [[ -n "$E2E_SIPEDGE" && -x "$E2E_SIPEDGE" && -n "$E2E_SIPEDGECTL" && -x "$E2E_SIPEDGECTL" ]] || return 1
+  # The bridge is built beside sipedge: <build>/tests/vhost_bridge.
+  [[ $E2E_PORTS == virtio ]] || return 0
+  E2E_VHOST_BRIDGE=${E2E_VHOST_BRIDGE:-$(dirname "$E2E_SIPEDGE")/../tests/vhost_bridge}
+  [[ -x "$E2E_VHOST_BRIDGE" ]]
 }
