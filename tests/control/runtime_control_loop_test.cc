@@ -444,6 +444,14 @@ class ControlLoopOffloadTest : public ControlLoopTest {
   }
 
   void media_on_the_nic_keeps_the_call_and_silence_ends_it();
+  // The operator ends the one call there is: its CDR (null, with a failure, when not exactly one).
+  nlohmann::json operator_ends_the_call() {
+    std::vector<std::string> cdrs;
+    proxy_->set_cdr_sink([&](const std::string& l) { cdrs.push_back(l); });
+    proxy_->end_all_calls("operator");
+    EXPECT_EQ(cdrs.size(), 1u);
+    return cdrs.size() == 1 ? nlohmann::json::parse(cdrs[0]) : nlohmann::json();
+  }
 
   std::unique_ptr<sipedge::test::FlowEmulator> nic_;
   std::unique_ptr<hw::OffloadManager> rules_;
@@ -491,11 +499,8 @@ TEST_F(ControlLoopOffloadTest, LatchedMediaLeavesTheWorkersAndTheCdrCountsWhatTh
   EXPECT_TRUE(sent(kAccess, 0).empty());
   EXPECT_EQ(rtp_paths(), (std::vector<std::string>{"nic 1 4", "nic 1 3"}));
 
-  std::vector<std::string> cdrs;
-  proxy_->set_cdr_sink([&](const std::string& l) { cdrs.push_back(l); });
-  proxy_->end_all_calls("operator");
-  ASSERT_EQ(cdrs.size(), 1u);
-  const nlohmann::json cdr = nlohmann::json::parse(cdrs[0]);
+  const nlohmann::json cdr = operator_ends_the_call();
+  ASSERT_FALSE(cdr.is_null());
   EXPECT_EQ(cdr["packets_caller_to_callee"], 5u) << "1 by the worker, 4 by the NIC";
   EXPECT_EQ(cdr["packets_callee_to_caller"], 4u);
   EXPECT_EQ(nic_->rules(), 0u) << "teardown leaves no rule";
@@ -544,11 +549,8 @@ TEST_F(ControlLoopOffloadTest, AnAsyncPortCarriesTheCallAndTeardownEmptiesIt) {
   EXPECT_TRUE(sent(kCore, 0).empty());
   EXPECT_EQ(rtp_paths(), (std::vector<std::string>{"nic 1 3", "nic 1 3"}));
 
-  std::vector<std::string> cdrs;
-  proxy_->set_cdr_sink([&](const std::string& l) { cdrs.push_back(l); });
-  proxy_->end_all_calls("operator");
-  ASSERT_EQ(cdrs.size(), 1u);
-  const nlohmann::json cdr = nlohmann::json::parse(cdrs[0]);
+  const nlohmann::json cdr = operator_ends_the_call();
+  ASSERT_FALSE(cdr.is_null());
   EXPECT_EQ(cdr["packets_caller_to_callee"], 4u) << "1 by the worker, 3 by the NIC";
   EXPECT_EQ(cdr["packets_callee_to_caller"], 4u);
   EXPECT_EQ(rules_->rules(), 0u);
