@@ -447,29 +447,35 @@ size_t OffloadManager::reinstall(uint16_t port_id) {
     q->second = Queue{};
     q->second.capacity = capacity;
     if (ops_.configure_async(port_id, q->second.capacity, static_cast<uint32_t>(config_.max_rules), last_refusal_) != 0) {
+      // Nothing can go back on it: its directions stay with the workers.
       for (auto& [key, e] : entries_) {
-        if (e.direction.in_port != port_id && e.pending_direction.in_port != port_id) continue;
-        if (e.rule != nullptr) {
+        if (e.rule != nullptr && e.direction.in_port == port_id) {
           by_rule_.erase(e.rule);
           e.rule = nullptr;
           --active_;
+          software(SoftwareReason::Refused);
         }
-        e.pending = nullptr;
+        if (e.pending != nullptr && e.pending_direction.in_port == port_id) e.pending = nullptr;
       }
       return 0;
     }
   }
   size_t back = 0;
   for (auto& [key, e] : entries_) {
-    const bool had_pending = e.pending != nullptr && e.pending_direction.in_port == port_id;
-    if ((e.rule == nullptr || e.direction.in_port != port_id) && !had_pending) continue;
+    // A direction's ports change only when its side moved to another interface (a redirect): its
+    // live rule may then be on this port and its pending create on the other, or the reverse.
+    const bool rule_here = e.rule != nullptr && e.direction.in_port == port_id;
+    const bool pending_here = e.pending != nullptr && e.pending_direction.in_port == port_id;
+    if (!rule_here && !pending_here) continue;
     // The reset took the rule and its counter with it: what that rule carried since its last query is lost.
-    const DirectionRule latest = had_pending ? e.pending_direction : e.direction;
-    if (e.rule != nullptr) {
+    if (rule_here) {
       --active_;
       by_rule_.erase(e.rule);
       e.rule = nullptr;
     }
+    // A create in flight elsewhere carries the latest SDP: it replaces the lost rule when it completes.
+    if (!pending_here && e.pending != nullptr) continue;
+    const DirectionRule latest = pending_here ? e.pending_direction : e.direction;
     e.pending = nullptr;
     if (q != queues_.end()) {
       e.pending = submit_create(key, latest, *p->media);
