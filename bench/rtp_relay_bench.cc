@@ -7,6 +7,8 @@
 // every relayed packet is a valid packet for the next flow of the cycle: each burst hits uniformly
 // scattered flows of the whole table, as RSS-spread media would. TTL is restored outside the timed
 // region every kTtlRefreshIters iterations. Prints relay/baseline ratios at the end.
+// `--hugepages` runs the EAL on hugepages (reserve them first: 1 GiB is enough); the default is
+// --no-huge (4 KiB pages), what tests and the development network use.
 #include <arpa/inet.h>
 #include <unistd.h>
 
@@ -367,16 +369,29 @@ class RatioReporter : public benchmark::ConsoleReporter {
 }  // namespace
 
 int main(int argc, char** argv) {
+  bool hugepages = false;
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--hugepages")
+      hugepages = true;
+    else
+      argv[kept++] = argv[i];
+  }
+  argc = kept;
   const std::string prefix = "--file-prefix=relay_bench_" + std::to_string(getpid());
-  std::vector<std::string> eal = {"rtp_relay_bench", "--no-huge",         "-m",     "1024", "--no-pci",
-                                  "--no-shconf",     prefix,              "-l",     "0",    "--log-level=error",
+  std::vector<std::string> eal = {"rtp_relay_bench", hugepages ? "--in-memory" : "--no-huge",
+                                  "-m",              "1024",
+                                  "--no-pci",        "--no-shconf",
+                                  prefix,            "-l",
+                                  "0",               "--log-level=error",
                                   "--vdev=net_ring0"};
   std::vector<char*> eal_argv;
   for (std::string& a : eal) eal_argv.push_back(a.data());
   if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) {
-    std::fprintf(stderr, "rte_eal_init failed\n");
+    std::fprintf(stderr, "rte_eal_init failed%s\n", hugepages ? " (are hugepages reserved?)" : "");
     return 1;
   }
+  std::printf("EAL memory: %s\n", hugepages ? "hugepages" : "4 KiB pages (--no-huge)");
   g_pool = rte_pktmbuf_pool_create("bench_pool", 4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   rte_eth_conf conf{};
   if (g_pool == nullptr || rte_eth_dev_get_port_by_name("net_ring0", &g_port) != 0 ||
