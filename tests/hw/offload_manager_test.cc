@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+
 #include "tests/rtp_relay/relay_test_util.h"
 #include "tests/support/flow_emulator.h"
 
@@ -39,7 +41,13 @@ struct RecordingOps final : FlowOps {
   }
   int aged_flows(uint16_t p, void** c, uint32_t n, std::string& w) override { return nic.aged_flows(p, c, n, w); }
   int async_queue_size(uint16_t p, uint32_t& n, std::string& w) override { return nic.async_queue_size(p, n, w); }
-  int configure_async(uint16_t p, uint32_t o, uint32_t r, std::string& w) override { return nic.configure_async(p, o, r, w); }
+  int configure_async(uint16_t p, uint32_t o, uint32_t r, std::string& w) override {
+    if (refuse_configure) {
+      w = "engine busy";
+      return -EBUSY;
+    }
+    return nic.configure_async(p, o, r, w);
+  }
   rte_flow_template_table* create_table(uint16_t p, const rte_flow_attr& a, const rte_flow_item* i, const rte_flow_action* x,
                                         uint32_t r, std::string& w) override {
     log.push_back("table");
@@ -64,6 +72,7 @@ struct RecordingOps final : FlowOps {
     return done;
   }
   size_t queries = 0;
+  bool refuse_configure = false;  // the flow engine cannot be set up again (after a reset)
   test::FlowEmulator& nic;
   std::vector<std::string> log;
 };
@@ -524,6 +533,22 @@ TEST_F(AsyncOffloadTest, APortResetConfiguresTheEngineAgainAndRequeuesItsRules) 
   EXPECT_EQ(nic_sends_to(), 6002) << "the latest SDP's rule came back";
   EXPECT_EQ(manager->rules(), 2u);
   EXPECT_EQ(manager->ops_in_flight(), 0u);
+}
+
+TEST_F(AsyncOffloadTest, AnEngineThatCannotBeSetUpAgainLeavesItsDirectionsInSoftware) {
+  ASSERT_EQ(manager->offload(kFlow, 0, call(), kPhone, kTrunk), std::nullopt);
+  ASSERT_EQ(manager->offload(kFlow, 1, call(), kTrunk, kPhone), std::nullopt);
+  poll();
+  nic.reset_port(0);
+  ops.refuse_configure = true;
+  EXPECT_EQ(manager->reinstall(0), 0u);
+  EXPECT_FALSE(manager->offloaded(kFlow, 0));
+  EXPECT_FALSE(manager->pending(kFlow, 0));
+  EXPECT_TRUE(manager->offloaded(kFlow, 1)) << "the other port's rule is untouched";
+  EXPECT_EQ(manager->rules(), 1u);
+  EXPECT_EQ(manager->stats().software[static_cast<size_t>(SoftwareReason::Refused)], 1u);
+  EXPECT_EQ(manager->last_refusal(), "engine busy");
+  EXPECT_EQ(manager->carried(kFlow, 0).offloaded, false);
 }
 
 TEST_F(AsyncOffloadTest, TheManagerTakesItsRulesAndTablesWithItWhenItGoes) {
