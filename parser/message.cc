@@ -43,6 +43,7 @@ void Message::reset(std::string_view bytes) noexcept {
   content_length_ = -1;
   body_ = Span{};
   first_.fill(0);
+  top_via_ = TopViaIndex{};
 }
 
 void Message::set_request(Span method, Method m, Span uri, Span version) noexcept {

@@ -114,6 +114,24 @@ class Message {
   // stays valid. How a message outlives the buffer it arrived in without being scanned again.
   void rebase(std::string_view bytes) noexcept { bytes_ = bytes; }
 
+  // The top via-parm as parser::top_via (via.h) parsed it the first time it was asked for, so a
+  // message's Via is parsed once however often control reads it. Offsets into the bytes, so it
+  // survives rebase(); reset() forgets it. Written through a const Message: a message is read by
+  // one thread at a time.
+  struct TopViaIndex {
+    enum class State : uint8_t { Unparsed, Parsed, Failed };
+    State state = State::Unparsed;
+    uint8_t fault = 0;
+    uint8_t host_type = 0;
+    bool has_port = false, has_rport = false, rport_has_value = false, has_ttl = false;
+    uint8_t ttl = 0;
+    uint16_t port = 0, rport = 0;
+    // protocol name, protocol version, transport, host, params, branch, received, maddr
+    std::array<Span, 8> spans{};
+    Span text;  // the whole via-parm as written
+  };
+  TopViaIndex& top_via_index() const noexcept { return top_via_; }
+
   // --- building (scanners only) ---
   void reset(std::string_view bytes) noexcept;
   // Append a header; false when the index is full (kMaxHeaders).
@@ -148,6 +166,7 @@ class Message {
   std::array<uint8_t, kHeaderIdCount> last_{};
   std::array<uint16_t, kMaxPolicyHits> policy_hits_{};
   std::array<HeaderField, kMaxHeaders> headers_;
+  mutable TopViaIndex top_via_;
 };
 
 // Inline: the scanners call it once per header.

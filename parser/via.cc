@@ -128,11 +128,79 @@ bool ViaList::next(Result<Via, Fault>& out) noexcept {
   return true;
 }
 
+namespace {
+
+// The views of a parsed Via as offsets into `bytes`; false when one lies outside them.
+bool index_via(const Via& v, std::string_view bytes, Message::TopViaIndex& idx) noexcept {
+  const std::string_view views[] = {v.protocol_name, v.protocol_version, v.transport, v.host,
+                                    v.params,        v.branch,           v.received,  v.maddr};
+  for (size_t i = 0; i < std::size(views); ++i) {
+    if (views[i].empty()) {
+      idx.spans[i] = Span{};
+      continue;
+    }
+    if (views[i].data() < bytes.data() || views[i].data() + views[i].size() > bytes.data() + bytes.size()) return false;
+    idx.spans[i] = Span{static_cast<uint32_t>(views[i].data() - bytes.data()), static_cast<uint32_t>(views[i].size())};
+  }
+  idx.host_type = static_cast<uint8_t>(v.host_type);
+  idx.port = v.port;
+  idx.has_port = v.has_port;
+  idx.has_rport = v.has_rport;
+  idx.rport_has_value = v.rport_has_value;
+  idx.rport = v.rport;
+  idx.has_ttl = v.has_ttl;
+  idx.ttl = v.ttl;
+  return true;
+}
+
+Via via_of(const Message& msg, const Message::TopViaIndex& idx) noexcept {
+  auto view = [&](size_t i) { return idx.spans[i].len == 0 ? std::string_view{} : msg.text(idx.spans[i]); };
+  Via v;
+  v.protocol_name = view(0);
+  v.protocol_version = view(1);
+  v.transport = view(2);
+  v.host = view(3);
+  v.params = view(4);
+  v.branch = view(5);
+  v.received = view(6);
+  v.maddr = view(7);
+  v.host_type = static_cast<HostType>(idx.host_type);
+  v.port = idx.port;
+  v.has_port = idx.has_port;
+  v.has_rport = idx.has_rport;
+  v.rport_has_value = idx.rport_has_value;
+  v.rport = idx.rport;
+  v.has_ttl = idx.has_ttl;
+  v.ttl = idx.ttl;
+  return v;
+}
+
+}  // namespace
+
 Result<Via, Fault> top_via(const Message& msg) noexcept {
+  Message::TopViaIndex& idx = msg.top_via_index();
+  using State = Message::TopViaIndex::State;
+  if (idx.state == State::Parsed) return via_of(msg, idx);
+  if (idx.state == State::Failed) return Err{static_cast<Fault>(idx.fault)};
   HeaderItems items(msg, HeaderId::Via);
   std::string_view item;
-  if (!items.next(item)) return Err{Fault::MissingVia};
-  return parse_via(item);
+  Result<Via, Fault> v = items.next(item) ? parse_via(item) : Result<Via, Fault>{Err{Fault::MissingVia}};
+  if (!v) {
+    idx.state = State::Failed;
+    idx.fault = static_cast<uint8_t>(v.error());
+  } else if (index_via(*v, msg.bytes(), idx) && item.data() >= msg.bytes().data()) {
+    idx.text = Span{static_cast<uint32_t>(item.data() - msg.bytes().data()), static_cast<uint32_t>(item.size())};
+    idx.state = State::Parsed;
+  }
+  return v;
+}
+
+std::string_view top_via_text(const Message& msg) noexcept {
+  const Message::TopViaIndex& idx = msg.top_via_index();
+  if (top_via(msg) && idx.state == Message::TopViaIndex::State::Parsed) return msg.text(idx.text);
+  HeaderItems items(msg, HeaderId::Via);
+  std::string_view item;
+  return items.next(item) ? item : std::string_view{};
 }
 
 }  // namespace sipedge::parser

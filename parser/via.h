@@ -53,6 +53,9 @@ class ViaList {
 };
 
 // The topmost via-parm. Fault::MissingVia when the message has none, BadVia when it is malformed.
+// Parsed once per message (Message::TopViaIndex), however often it is asked for.
 Result<Via, Fault> top_via(const Message& msg) noexcept;
+// The topmost via-parm's text as written (LWS around it trimmed); "" when the message has none.
+std::string_view top_via_text(const Message& msg) noexcept;
 
 }  // namespace sipedge::parser

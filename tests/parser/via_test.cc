@@ -257,6 +257,51 @@ TEST(TopVia, CompactFormOnly) {
   EXPECT_EQ(v->rport, 5061);
 }
 
+// Parsed once per message and kept as offsets: asked again it is the same parse; on a copy of the
+// bytes (rebase) it names the copy's bytes; a message scanned anew into the same object has its own.
+TEST(TopVia, ParsedOnceKeptAcrossRebaseForgottenByANewScan) {
+  Message msg = scan(kTwoHopsInvite);
+  auto first = top_via(msg);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(msg.top_via_index().state, Message::TopViaIndex::State::Parsed);
+  EXPECT_EQ(top_via(msg)->branch.data(), first->branch.data());
+  EXPECT_EQ(top_via_text(msg), "SIP/2.0/UDP server10.biloxi.com;branch=z9hG4bK4b43c2ff8.1;received=192.0.2.3");
+
+  const std::string copy(kTwoHopsInvite);
+  msg.rebase(copy);
+  auto moved = top_via(msg);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->host.data(), copy.data() + (first->host.data() - kTwoHopsInvite.data()));
+  EXPECT_EQ(moved->host, "server10.biloxi.com");
+  EXPECT_EQ(moved->branch, "z9hG4bK4b43c2ff8.1");
+  EXPECT_EQ(moved->received, "192.0.2.3");
+  EXPECT_EQ(moved->transport, "UDP");
+  EXPECT_EQ(moved->params, ";branch=z9hG4bK4b43c2ff8.1;received=192.0.2.3");
+  EXPECT_FALSE(moved->has_port);
+
+  HandScanner scanner;
+  ASSERT_EQ(scanner.scan("SIP/2.0 200 OK\r\nv: SIP/2.0/UDP [2001:db8::1]:5060;branch=z9hG4bK776;rport=5061\r\n"
+                         "Content-Length: 0\r\n\r\n",
+                         Framing::Datagram, msg)
+                .status,
+            ScanStatus::Complete);
+  auto fresh = top_via(msg);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_EQ(fresh->host, "2001:db8::1");
+  EXPECT_EQ(fresh->port, 5060);
+  EXPECT_EQ(fresh->rport, 5061);
+  EXPECT_TRUE(fresh->rport_has_value);
+
+  // A bad top Via is remembered as the fault it is.
+  ASSERT_EQ(scanner.scan("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP a.com;rport=99999\r\nContent-Length: 0\r\n\r\n",
+                         Framing::Datagram, msg)
+                .status,
+            ScanStatus::Complete);
+  EXPECT_EQ(top_via(msg).error(), Fault::BadVia);
+  EXPECT_EQ(top_via(msg).error(), Fault::BadVia);
+  EXPECT_EQ(top_via_text(msg), "SIP/2.0/UDP a.com;rport=99999");
+}
+
 TEST(TopVia, MissingViaIsMissingVia) {
   Message msg = scan("OPTIONS sip:x@y.com SIP/2.0\r\nTo: <sip:x@y.com>\r\nContent-Length: 0\r\n\r\n");
   auto v = top_via(msg);
