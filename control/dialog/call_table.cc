@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include <nlohmann/json.hpp>
+#include <spdlog/fmt/fmt.h>
 
 namespace sipedge::control {
 
@@ -80,25 +81,21 @@ std::vector<CallRef> CallTable::refs() const {
 }
 
 std::string cdr_json(const Call& call, const MediaManager::Stats& media) {
-  nlohmann::json j;
-  j["call_id"] = call.call_id;
-  j["from"] = call.caller.uri;
-  j["to"] = call.callee.uri;
-  j["caller"] = call.caller.peer.to_string();
-  j["callee"] = call.callee.peer.to_string();
-  j["start_ms"] = call.start_ms;
-  j["answer_ms"] = call.answer_ms;
-  j["end_ms"] = call.end_ms;
-  j["duration_s"] = call.answer_ms && call.end_ms >= call.answer_ms ? (call.end_ms - call.answer_ms) / 1000.0 : 0.0;
-  j["answered"] = call.answer_ms != 0;
-  j["final_status"] = call.final_status;
-  j["end_reason"] = call.end_reason;
-  j["packets_caller_to_callee"] = media.packets[0];
-  j["packets_callee_to_caller"] = media.packets[1];
-  j["bytes_caller_to_callee"] = media.bytes[0];
-  j["bytes_callee_to_caller"] = media.bytes[1];
-  // URIs come from the wire and need not be UTF-8: replace bad bytes rather than throw.
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // The line nlohmann would dump for the object of these fields (keys in its alphabetical order,
+  // strings escaped and numbers written by nlohmann), without building a map per call: the CDR was
+  // an eighth of the control lcore's instructions per call. URIs come from the wire and need not
+  // be UTF-8: bad bytes are replaced rather than thrown on.
+  auto dump = [](const nlohmann::json& value) { return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+  const double duration_s =
+      call.answer_ms && call.end_ms >= call.answer_ms ? (call.end_ms - call.answer_ms) / 1000.0 : 0.0;
+  return fmt::format(
+      R"({{"answer_ms":{},"answered":{},"bytes_callee_to_caller":{},"bytes_caller_to_callee":{},"call_id":{},)"
+      R"("callee":{},"caller":{},"duration_s":{},"end_ms":{},"end_reason":{},"final_status":{},"from":{},)"
+      R"("packets_callee_to_caller":{},"packets_caller_to_callee":{},"start_ms":{},"to":{}}})",
+      call.answer_ms, call.answer_ms != 0 ? "true" : "false", media.bytes[1], media.bytes[0], dump(call.call_id),
+      dump(call.callee.peer.to_string()), dump(call.caller.peer.to_string()), dump(duration_s), call.end_ms,
+      dump(call.end_reason), call.final_status, dump(call.caller.uri), media.packets[1], media.packets[0],
+      call.start_ms, dump(call.callee.uri));
 }
 
 }  // namespace sipedge::control
