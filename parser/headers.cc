@@ -118,20 +118,75 @@ Result<std::string_view, Fault> parse_call_id(std::string_view value) noexcept {
   return v;
 }
 
-Result<NameAddr, Fault> from_header(const Message& msg) noexcept {
-  const HeaderField* h = msg.find(HeaderId::From);
-  if (h == nullptr) return Err{Fault::MissingFrom};
-  auto r = parse_name_addr(msg.text(h->value));
-  if (!r.ok()) return Err{Fault::BadFrom};
+namespace {
+
+// The views of a parsed name-addr as offsets into `bytes`; false when one lies outside them.
+bool index_name_addr(const NameAddr& na, std::string_view bytes, Message::NameAddrIndex& idx) noexcept {
+  const std::string_view views[] = {na.display_name, na.uri_text, na.params,    na.uri.scheme_text, na.uri.user,
+                                    na.uri.password, na.uri.host, na.uri.params, na.uri.headers};
+  for (size_t i = 0; i < std::size(views); ++i) {
+    if (views[i].empty()) {
+      idx.spans[i] = Span{};
+      continue;
+    }
+    if (views[i].data() < bytes.data() || views[i].data() + views[i].size() > bytes.data() + bytes.size()) return false;
+    idx.spans[i] = Span{static_cast<uint32_t>(views[i].data() - bytes.data()), static_cast<uint32_t>(views[i].size())};
+  }
+  idx.bracketed = na.bracketed;
+  idx.scheme = static_cast<uint8_t>(na.uri.scheme);
+  idx.has_password = na.uri.has_password;
+  idx.host_type = static_cast<uint8_t>(na.uri.host_type);
+  idx.port = na.uri.port;
+  idx.has_port = na.uri.has_port;
+  return true;
+}
+
+NameAddr name_addr_of(const Message& msg, const Message::NameAddrIndex& idx) noexcept {
+  auto view = [&](size_t i) { return idx.spans[i].len == 0 ? std::string_view{} : msg.text(idx.spans[i]); };
+  NameAddr na;
+  na.display_name = view(0);
+  na.uri_text = view(1);
+  na.params = view(2);
+  na.bracketed = idx.bracketed;
+  na.uri.scheme = static_cast<UriScheme>(idx.scheme);
+  na.uri.scheme_text = view(3);
+  na.uri.user = view(4);
+  na.uri.password = view(5);
+  na.uri.has_password = idx.has_password;
+  na.uri.host = view(6);
+  na.uri.host_type = static_cast<HostType>(idx.host_type);
+  na.uri.port = idx.port;
+  na.uri.has_port = idx.has_port;
+  na.uri.params = view(7);
+  na.uri.headers = view(8);
+  return na;
+}
+
+// From or To, parsed once per message (Message::NameAddrIndex).
+Result<NameAddr, Fault> party(const Message& msg, HeaderId id, Message::NameAddrIndex& idx, Fault missing,
+                              Fault bad) noexcept {
+  using State = Message::NameAddrIndex::State;
+  if (idx.state == State::Parsed) return name_addr_of(msg, idx);
+  if (idx.state == State::Failed) return Err{static_cast<Fault>(idx.fault)};
+  const HeaderField* h = msg.find(id);
+  Result<NameAddr, Fault> r = h == nullptr ? Result<NameAddr, Fault>{Err{missing}} : parse_name_addr(msg.text(h->value));
+  if (!r.ok()) {
+    idx.state = State::Failed;
+    idx.fault = static_cast<uint8_t>(h == nullptr ? missing : bad);
+    return Err{static_cast<Fault>(idx.fault)};
+  }
+  if (index_name_addr(*r, msg.bytes(), idx)) idx.state = State::Parsed;
   return r;
 }
 
+}  // namespace
+
+Result<NameAddr, Fault> from_header(const Message& msg) noexcept {
+  return party(msg, HeaderId::From, msg.from_index(), Fault::MissingFrom, Fault::BadFrom);
+}
+
 Result<NameAddr, Fault> to_header(const Message& msg) noexcept {
-  const HeaderField* h = msg.find(HeaderId::To);
-  if (h == nullptr) return Err{Fault::MissingTo};
-  auto r = parse_name_addr(msg.text(h->value));
-  if (!r.ok()) return Err{Fault::BadTo};
-  return r;
+  return party(msg, HeaderId::To, msg.to_index(), Fault::MissingTo, Fault::BadTo);
 }
 
 bool TokenList::next(std::string_view& token) noexcept {

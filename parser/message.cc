@@ -44,6 +44,7 @@ void Message::reset(std::string_view bytes) noexcept {
   body_ = Span{};
   first_.fill(0);
   top_via_ = TopViaIndex{};
+  parties_ = {};
 }
 
 void Message::set_request(Span method, Method m, Span uri, Span version) noexcept {

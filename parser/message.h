@@ -131,6 +131,20 @@ class Message {
     Span text;  // the whole via-parm as written
   };
   TopViaIndex& top_via_index() const noexcept { return top_via_; }
+  // From and To as parser::from_header / to_header (headers.h) parsed them the first time, kept the
+  // same way.
+  struct NameAddrIndex {
+    enum class State : uint8_t { Unparsed, Parsed, Failed };
+    State state = State::Unparsed;
+    uint8_t fault = 0;
+    uint8_t scheme = 0, host_type = 0;
+    bool bracketed = false, has_password = false, has_port = false;
+    uint16_t port = 0;
+    // display name, URI text, header params; the URI's scheme text, user, password, host, params, headers
+    std::array<Span, 9> spans{};
+  };
+  NameAddrIndex& from_index() const noexcept { return parties_[0]; }
+  NameAddrIndex& to_index() const noexcept { return parties_[1]; }
 
   // --- building (scanners only) ---
   void reset(std::string_view bytes) noexcept;
@@ -167,6 +181,7 @@ class Message {
   std::array<uint16_t, kMaxPolicyHits> policy_hits_{};
   std::array<HeaderField, kMaxHeaders> headers_;
   mutable TopViaIndex top_via_;
+  mutable std::array<NameAddrIndex, 2> parties_{};
 };
 
 // Inline: the scanners call it once per header.

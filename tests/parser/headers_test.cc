@@ -161,6 +161,60 @@ TEST(FromToHeader, ReadTheNameAddrOfTheMessage) {
   EXPECT_EQ(to->tag(), "");
 }
 
+// Parsed once per message and kept as offsets: asked again it is the same parse; on a copy of the
+// bytes (rebase) every field names the copy's bytes; a new scan into the same Message forgets it.
+TEST(FromToHeader, ParsedOnceKeptAcrossRebaseForgottenByANewScan) {
+  Message msg;
+  scan(kInvite, msg);
+  auto from = from_header(msg);
+  ASSERT_TRUE(from.ok());
+  EXPECT_EQ(msg.from_index().state, Message::NameAddrIndex::State::Parsed);
+  EXPECT_EQ(from_header(msg)->uri.host.data(), from->uri.host.data());
+
+  const std::string copy(kInvite);
+  msg.rebase(copy);
+  auto moved = from_header(msg);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->uri_text.data(), copy.data() + (from->uri_text.data() - kInvite.data()));
+  EXPECT_EQ(moved->display_name, "Alice");
+  EXPECT_EQ(moved->uri_text, "sip:alice@atlanta.com");
+  EXPECT_EQ(moved->params, ";tag=1928301774");
+  EXPECT_EQ(moved->tag(), "1928301774");
+  EXPECT_TRUE(moved->bracketed);
+  EXPECT_EQ(moved->uri.scheme, UriScheme::Sip);
+  EXPECT_EQ(moved->uri.scheme_text, "sip");
+  EXPECT_EQ(moved->uri.user, "alice");
+  EXPECT_EQ(moved->uri.host, "atlanta.com");
+  EXPECT_EQ(moved->uri.host_type, HostType::Name);
+  EXPECT_FALSE(moved->uri.has_port);
+  auto to = to_header(msg);
+  ASSERT_TRUE(to.ok());
+  EXPECT_EQ(to->display_name, "Bob");
+  EXPECT_EQ(to->tag(), "");
+
+  scan("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+       "f: <sips:carol:pw@[2001:db8::7]:5071;transport=tcp?subject=x>;tag=77\r\nt: tel:+4930123;tag=9\r\n"
+       "Content-Length: 0\r\n\r\n",
+       msg);
+  auto carol = from_header(msg);
+  ASSERT_TRUE(carol.ok());
+  EXPECT_TRUE(carol->bracketed);
+  EXPECT_EQ(carol->uri.scheme, UriScheme::Sips);
+  EXPECT_EQ(carol->uri.user, "carol");
+  EXPECT_TRUE(carol->uri.has_password);
+  EXPECT_EQ(carol->uri.password, "pw");
+  EXPECT_EQ(carol->uri.host, "2001:db8::7");
+  EXPECT_EQ(carol->uri.host_type, HostType::IPv6);
+  EXPECT_EQ(carol->uri.port, 5071);
+  EXPECT_EQ(carol->uri.params, ";transport=tcp");
+  EXPECT_EQ(carol->uri.headers, "subject=x");
+  EXPECT_EQ(carol->tag(), "77");
+  EXPECT_EQ(from_header(msg)->uri.password, "pw");
+  EXPECT_EQ(to_header(msg)->uri.scheme, UriScheme::Tel);
+  EXPECT_FALSE(to_header(msg)->bracketed);
+  EXPECT_EQ(to_header(msg)->tag(), "9");
+}
+
 TEST(FromToHeader, MissingHeadersAreMissingFromAndMissingTo) {
   Message msg;
   scan("OPTIONS sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nContent-Length: 0\r\n\r\n", msg);
