@@ -305,8 +305,11 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
       out.histogram("sipedge_sip_message_seconds", control::label("part", "work"), p.loop->sip_work());
       if (p.media_rules) {
         const hw::OffloadManager::Stats& st = p.media_rules->stats();
-        out.family("sipedge_hw_media_rules", "gauge", "Media flow directions the NIC carries now.");
+        out.family("sipedge_hw_media_rules", "gauge",
+                   "Media rules on the NIC, and on async ports those queued for it (nic-pending).");
         out.sample("sipedge_hw_media_rules", "", static_cast<uint64_t>(p.media_rules->rules()));
+        out.family("sipedge_hw_media_async_ops", "gauge", "Rule operations queued on async ports, results not pulled yet.");
+        out.sample("sipedge_hw_media_async_ops", "", static_cast<uint64_t>(p.media_rules->ops_in_flight()));
         out.family("sipedge_hw_media_rules_installed_total", "counter", "Media rules put on the NIC, swaps included.");
         out.sample("sipedge_hw_media_rules_installed_total", "", st.installed);
         out.family("sipedge_hw_media_software_total", "counter", "Media directions kept in software, by reason.");
@@ -315,6 +318,10 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
                      std::string("reason=\"") + hw::software_reason_name(static_cast<hw::SoftwareReason>(r)) + "\"",
                      st.software[r]);
       }
+      out.family("sipedge_hw_port_resets_total", "counter",
+                 "NIC port resets (the PMD's event or sipedgectl reset-port), by whether the port came back.");
+      out.sample("sipedge_hw_port_resets_total", control::label("result", "done"), p.port_recovery->done());
+      out.sample("sipedge_hw_port_resets_total", control::label("result", "failed"), p.port_recovery->failed());
       if (p.hep) {
         out.family("sipedge_hep_exported_total", "counter", "SIP messages sent to the HEP collector.");
         out.sample("sipedge_hep_exported_total", "", p.hep->exported());

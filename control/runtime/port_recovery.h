@@ -35,6 +35,8 @@ class PortRecovery {
 
   // For `sipedgectl hw`: resets done and failed, and what the last one gave.
   nlohmann::json view() const;
+  uint64_t done() const noexcept { return done_; }
+  uint64_t failed() const noexcept { return failed_; }
 
  private:
   dataplane::Dataplane& dataplane_;
