@@ -120,18 +120,12 @@ Result<std::string_view, Fault> parse_call_id(std::string_view value) noexcept {
 
 namespace {
 
-// The views of a parsed name-addr as offsets into `bytes`; false when one lies outside them.
-bool index_name_addr(const NameAddr& na, std::string_view bytes, Message::NameAddrIndex& idx) noexcept {
+// The views of a parsed name-addr as offsets into the message's bytes; false when one lies outside them.
+bool index_name_addr(const NameAddr& na, const Message& msg, Message::NameAddrIndex& idx) noexcept {
   const std::string_view views[] = {na.display_name, na.uri_text, na.params,    na.uri.scheme_text, na.uri.user,
                                     na.uri.password, na.uri.host, na.uri.params, na.uri.headers};
-  for (size_t i = 0; i < std::size(views); ++i) {
-    if (views[i].empty()) {
-      idx.spans[i] = Span{};
-      continue;
-    }
-    if (views[i].data() < bytes.data() || views[i].data() + views[i].size() > bytes.data() + bytes.size()) return false;
-    idx.spans[i] = Span{static_cast<uint32_t>(views[i].data() - bytes.data()), static_cast<uint32_t>(views[i].size())};
-  }
+  for (size_t i = 0; i < std::size(views); ++i)
+    if (!msg.span_of(views[i], idx.spans[i])) return false;
   idx.bracketed = na.bracketed;
   idx.scheme = static_cast<uint8_t>(na.uri.scheme);
   idx.has_password = na.uri.has_password;
@@ -142,7 +136,7 @@ bool index_name_addr(const NameAddr& na, std::string_view bytes, Message::NameAd
 }
 
 NameAddr name_addr_of(const Message& msg, const Message::NameAddrIndex& idx) noexcept {
-  auto view = [&](size_t i) { return idx.spans[i].len == 0 ? std::string_view{} : msg.text(idx.spans[i]); };
+  auto view = [&](size_t i) { return msg.text(idx.spans[i]); };
   NameAddr na;
   na.display_name = view(0);
   na.uri_text = view(1);
@@ -175,7 +169,7 @@ Result<NameAddr, Fault> party(const Message& msg, HeaderId id, Message::NameAddr
     idx.fault = static_cast<uint8_t>(h == nullptr ? missing : bad);
     return Err{static_cast<Fault>(idx.fault)};
   }
-  if (index_name_addr(*r, msg.bytes(), idx)) idx.state = State::Parsed;
+  if (index_name_addr(*r, msg, idx)) idx.state = State::Parsed;
   return r;
 }
 

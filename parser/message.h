@@ -60,6 +60,16 @@ class Message {
  public:
   std::string_view bytes() const noexcept { return bytes_; }
   std::string_view text(Span s) const noexcept { return bytes_.substr(s.off, s.len); }
+  // The span of `view` in the bytes (Span{} for an empty one); false when it lies outside them.
+  bool span_of(std::string_view view, Span& out) const noexcept {
+    if (view.empty()) {
+      out = Span{};
+      return true;
+    }
+    if (view.data() < bytes_.data() || view.data() + view.size() > bytes_.data() + bytes_.size()) return false;
+    out = Span{static_cast<uint32_t>(view.data() - bytes_.data()), static_cast<uint32_t>(view.size())};
+    return true;
+  }
 
   bool is_request() const noexcept { return is_request_; }
   bool is_response() const noexcept { return !is_request_; }

@@ -130,18 +130,12 @@ bool ViaList::next(Result<Via, Fault>& out) noexcept {
 
 namespace {
 
-// The views of a parsed Via as offsets into `bytes`; false when one lies outside them.
-bool index_via(const Via& v, std::string_view bytes, Message::TopViaIndex& idx) noexcept {
+// The views of a parsed Via as offsets into the message's bytes; false when one lies outside them.
+bool index_via(const Via& v, const Message& msg, Message::TopViaIndex& idx) noexcept {
   const std::string_view views[] = {v.protocol_name, v.protocol_version, v.transport, v.host,
                                     v.params,        v.branch,           v.received,  v.maddr};
-  for (size_t i = 0; i < std::size(views); ++i) {
-    if (views[i].empty()) {
-      idx.spans[i] = Span{};
-      continue;
-    }
-    if (views[i].data() < bytes.data() || views[i].data() + views[i].size() > bytes.data() + bytes.size()) return false;
-    idx.spans[i] = Span{static_cast<uint32_t>(views[i].data() - bytes.data()), static_cast<uint32_t>(views[i].size())};
-  }
+  for (size_t i = 0; i < std::size(views); ++i)
+    if (!msg.span_of(views[i], idx.spans[i])) return false;
   idx.host_type = static_cast<uint8_t>(v.host_type);
   idx.port = v.port;
   idx.has_port = v.has_port;
@@ -154,7 +148,7 @@ bool index_via(const Via& v, std::string_view bytes, Message::TopViaIndex& idx) 
 }
 
 Via via_of(const Message& msg, const Message::TopViaIndex& idx) noexcept {
-  auto view = [&](size_t i) { return idx.spans[i].len == 0 ? std::string_view{} : msg.text(idx.spans[i]); };
+  auto view = [&](size_t i) { return msg.text(idx.spans[i]); };
   Via v;
   v.protocol_name = view(0);
   v.protocol_version = view(1);
@@ -188,8 +182,7 @@ Result<Via, Fault> top_via(const Message& msg) noexcept {
   if (!v) {
     idx.state = State::Failed;
     idx.fault = static_cast<uint8_t>(v.error());
-  } else if (index_via(*v, msg.bytes(), idx) && item.data() >= msg.bytes().data()) {
-    idx.text = Span{static_cast<uint32_t>(item.data() - msg.bytes().data()), static_cast<uint32_t>(item.size())};
+  } else if (index_via(*v, msg, idx) && msg.span_of(item, idx.text)) {
     idx.state = State::Parsed;
   }
   return v;
