@@ -11,6 +11,8 @@
 #include <toml++/toml.h>
 
 #include "control/api/logging.h"
+#include "control/proxy/b2bua_policy.h"
+#include "parser/header_id.h"
 #include "parser/uri.h"
 
 namespace sipedge::apps {
@@ -130,6 +132,30 @@ std::optional<Endpoint> parse_endpoint(std::string_view text) {
   auto ip = IpAddr::parse(host);
   if (!ip) return std::nullopt;
   return Endpoint{*ip, port};
+}
+
+// [sip] mode and [[route]] mode: "proxy" (the default) or "b2bua".
+control::SignallingMode read_mode(const Reader& r, const toml::table& t, const std::string& path) {
+  const std::string mode = r.str(t, "mode", path, "proxy");
+  if (mode == "proxy") return control::SignallingMode::Proxy;
+  if (mode == "b2bua") return control::SignallingMode::B2bua;
+  r.fail(r.node(t, "mode"), path + ": expected \"proxy\" or \"b2bua\", got \"" + mode + "\"");
+}
+
+// A route's hide_headers / pass_headers, lower-cased. Headers a B2BUA rebuilds on every leg (Via,
+// Call-ID, Contact...) cannot be passed: their other-leg values are the topology it hides.
+std::vector<std::string> header_names(const Reader& r, const toml::table& t, std::string_view key,
+                                      const std::string& route) {
+  std::vector<std::string> names = r.strings(t, key, "route '" + route + "'");
+  for (std::string& n : names) {
+    for (char& c : n) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    if (n.empty() || n.find_first_of(" :\t\r\n") != std::string::npos)
+      r.fail(r.node(t, key), "route '" + route + "'." + std::string(key) + ": expected header names, got \"" + n + "\"");
+    if (key == "pass_headers" && control::b2bua_rebuilt_header(parser::header_id_lookup(n)))
+      r.fail(r.node(t, key), "route '" + route + "'.pass_headers: " + n +
+                                 " is rebuilt on each leg in b2bua mode and never passes across");
+  }
+  return names;
 }
 
 bool is_lower_hex(const std::string& s, size_t len) {
@@ -342,7 +368,8 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
 
   if (const toml::table* s = r.table(root, "sip", "sip")) {
     r.only_keys(*s, "sip", {"domains", "server_header", "user_agent", "default_interface", "forward_max_depth",
-                            "max_redirects", "session_expires_s", "min_se_s", "overload_wait_ms", "overload_action"});
+                            "max_redirects", "session_expires_s", "min_se_s", "overload_wait_ms", "overload_action", "mode"});
+    cc.default_mode = read_mode(r, *s, "sip.mode");
     cfg.overload_wait_ms = static_cast<uint32_t>(r.integer(*s, "overload_wait_ms", "sip", 200, 0, 10000));
     if (cfg.overload_wait_ms == 0) dp.shed_backlog = 0;  // overload control off: no shedding either
     const std::string overload_action = r.str(*s, "overload_action", "sip", "reply");
@@ -467,7 +494,7 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
     for (const toml::node& n : *routes->as_array()) {
       const toml::table& t = *n.as_table();
       r.only_keys(t, "[route]", {"name", "match_domain", "match_prefix", "target", "next_hops", "interface", "redirect",
-                                 "history_info"});
+                                 "history_info", "mode", "hide_headers", "pass_headers"});
       control::RouteConfig rc;
       rc.name = r.str(t, "name", "route", {}, true);
       rc.match_domain = r.str(t, "match_domain", "route");
@@ -497,6 +524,9 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
       else
         r.fail(r.node(t, "redirect"), "route '" + rc.name + "'.redirect: expected \"recurse\" or \"pass\", got \"" + redirect + "\"");
       rc.history_info = r.boolean(t, "history_info", "route", false);
+      rc.mode = read_mode(r, t, "route '" + rc.name + "'.mode");
+      rc.hide_headers = header_names(r, t, "hide_headers", rc.name);
+      rc.pass_headers = header_names(r, t, "pass_headers", rc.name);
       cc.routes.push_back(std::move(rc));
     }
   }

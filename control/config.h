@@ -56,6 +56,11 @@ struct UserConfig {
   std::vector<std::string> register_for;  // other users whose AORs these credentials may bind
 };
 
+// How sipedge carries a call (DESIGN §3): Proxy forwards the caller's dialog end to end (RFC 3261
+// §16); B2bua ends it and runs a dialog of its own towards the callee, so neither side sees the
+// other's Call-ID, tags, CSeq, Via, Contact, Record-Route or addresses.
+enum class SignallingMode : uint8_t { Proxy, B2bua };
+
 enum class RouteTarget : uint8_t {
   Registered,  // the location service: users registered to sipedge
   NextHop,     // static next hops (trunks), tried in order on failure
@@ -73,6 +78,13 @@ struct RouteConfig {
   // Pass relays it upstream like any final response.
   enum class Redirect : uint8_t { Recurse, Pass } redirect = Redirect::Recurse;
   bool history_info = false;  // forwarded requests on this route carry History-Info (RFC 7044)
+  SignallingMode mode = SignallingMode::Proxy;
+  // B2BUA header policy (lower-case names). Headers that carry topology and are not rebuilt per leg
+  // (Alert-Info, Call-Info, Error-Info, Warning, Server, User-Agent, Path, and P-Asserted-Identity
+  // from an untrusted source) are stripped unless named in pass_headers; any other header passes
+  // unless named in hide_headers.
+  std::vector<std::string> hide_headers;
+  std::vector<std::string> pass_headers;
 };
 
 struct MediaConfig {
@@ -108,6 +120,8 @@ struct ControlConfig {
   std::vector<UserConfig> users;
   std::vector<IpPrefix> trusted;     // sources never challenged (core peers)
   std::vector<RouteConfig> routes;   // first match wins
+  // [sip] mode: how calls that no route gave their target are carried (a route's own mode wins).
+  SignallingMode default_mode = SignallingMode::Proxy;
   std::string default_interface;     // where requests to addresses no interface is on-link for go
   TimerConfig timers;
   uint32_t registration_min_expires_s = 60;

@@ -52,6 +52,11 @@ std::vector<const Call*> CallTable::find_by_call_id(std::string_view call_id) co
   return out;
 }
 
+void CallTable::add_call_id(Call& call, std::string call_id) {
+  by_call_id_.emplace(call_id, call.ref);
+  call.callee.call_id = std::move(call_id);
+}
+
 void CallTable::set_media(Call& call, MediaSessionId media) {
   if (call.media) by_media_.erase(call.media);
   call.media = media;
@@ -61,11 +66,14 @@ void CallTable::set_media(Call& call, MediaSessionId media) {
 void CallTable::erase(CallRef ref) {
   auto it = calls_.find(ref);
   if (it == calls_.end()) return;
-  auto [b, e] = by_call_id_.equal_range(it->second.call_id);
-  for (auto i = b; i != e; ++i) {
-    if (i->second == ref) {
-      by_call_id_.erase(i);
-      break;
+  for (const std::string* id : {&it->second.call_id, &it->second.callee.call_id}) {
+    if (id->empty()) continue;
+    auto [b, e] = by_call_id_.equal_range(*id);
+    for (auto i = b; i != e; ++i) {
+      if (i->second == ref) {
+        by_call_id_.erase(i);
+        break;
+      }
     }
   }
   if (it->second.media) by_media_.erase(it->second.media);
@@ -90,10 +98,12 @@ std::string cdr_json(const Call& call, const MediaManager::Stats& media) {
       call.answer_ms && call.end_ms >= call.answer_ms ? (call.end_ms - call.answer_ms) / 1000.0 : 0.0;
   return fmt::format(
       R"({{"answer_ms":{},"answered":{},"bytes_callee_to_caller":{},"bytes_caller_to_callee":{},"call_id":{},)"
-      R"("callee":{},"caller":{},"duration_s":{},"end_ms":{},"end_reason":{},"final_status":{},"from":{},)"
+      R"("callee":{},{}"caller":{},"duration_s":{},"end_ms":{},"end_reason":{},"final_status":{},"from":{},)"
       R"("packets_callee_to_caller":{},"packets_caller_to_callee":{},"start_ms":{},"to":{}}})",
       call.answer_ms, call.answer_ms != 0 ? "true" : "false", media.bytes[1], media.bytes[0], dump(call.call_id),
-      dump(call.callee.peer.to_string()), dump(call.caller.peer.to_string()), dump(duration_s), call.end_ms,
+      dump(call.callee.peer.to_string()),
+      call.b2bua ? "\"callee_call_id\":" + dump(call.callee.call_id) + "," : std::string(),
+      dump(call.caller.peer.to_string()), dump(duration_s), call.end_ms,
       dump(call.end_reason), call.final_status, dump(call.caller.uri), media.packets[1], media.packets[0],
       call.start_ms, dump(call.callee.uri));
 }

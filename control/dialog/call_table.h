@@ -1,6 +1,7 @@
-// control/dialog/call_table.h — control lcore only. The calls sipedge carries (proxy mode: one
-// Call-ID, two legs): state, legs, media session, timestamps, in-dialog CSeqs (needed to end a call
-// from the middle with BYE both ways), and the CDR written when the call ends.
+// control/dialog/call_table.h — control lcore only. The calls sipedge carries, each with two legs
+// (proxy mode: one dialog and Call-ID across both; b2bua mode: a dialog per leg, with sipedge as
+// the far end of each): state, legs, media session, timestamps, in-dialog CSeqs (needed to end a
+// call from the middle with BYE both ways), and the CDR written when the call ends.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +30,15 @@ struct CallLeg {
   // The proxies between sipedge and this party that Record-Routed (RFC 3261 §12.1), nearest
   // first: the Route set of the requests sipedge itself sends it (BYE).
   std::vector<std::string> route_set;
+  // B2BUA mode: sipedge's own end of this leg's dialog. Empty/0 in proxy mode, where the other
+  // party is the far end.
+  std::string call_id;          // this leg's Call-ID
+  std::string local_tag;        // sipedge's tag on this leg
+  std::string local_name_addr;  // sipedge's From (callee leg) / To (caller leg) value, with local_tag
+  std::string local_contact;    // sipedge's Contact on this leg: its address and a route token
+  uint32_t local_cseq = 0;      // CSeq of the last request sipedge sent on this leg
+  uint32_t invite_cseq = 0;     // CSeq of the last INVITE sipedge sent on this leg (its ACK's)
+  std::string ack;              // the ACK sipedge last sent on this leg, resent on a 2xx retransmission
 };
 
 // A call's identity inside sipedge. One Call-ID may name several calls: a request that spirals
@@ -41,6 +51,9 @@ struct Call {
   std::string call_id;
   CallState state = CallState::Trying;
   CallLeg caller, callee;
+  bool b2bua = false;           // a dialog per leg (SignallingMode::B2bua)
+  int route = -1;               // the route that gave the callee's target, -1 for none
+  bool reinvite_pending = false;  // b2bua: an INVITE sipedge bridged is unanswered (glare, 491)
   MediaSessionId media = 0;
   uint64_t start_ms = 0, answer_ms = 0, end_ms = 0;  // wall clock (ms since epoch)
   std::string end_reason;
@@ -60,6 +73,8 @@ class CallTable {
   Call* find_by_media(MediaSessionId media);
   // Every call of this Call-ID, in creation order.
   std::vector<const Call*> find_by_call_id(std::string_view call_id) const;
+  // A second Call-ID for `call` (a B2BUA's callee leg): find_by_call_id finds the call by it too.
+  void add_call_id(Call& call, std::string call_id);
   // Attaches a media session to a call (one per call), so find_by_media finds it.
   void set_media(Call& call, MediaSessionId media);
   // Forgets the call; its media session is destroyed by the caller first.
@@ -78,7 +93,8 @@ class CallTable {
   std::unordered_map<MediaSessionId, CallRef> by_media_;
 };
 
-// One JSON object per line (jq-friendly): who, when, duration, why it ended, media relayed.
+// One JSON object per line (jq-friendly): who, when, duration, why it ended, media relayed; in
+// b2bua mode the callee leg's Call-ID as callee_call_id.
 std::string cdr_json(const Call& call, const MediaManager::Stats& media);
 
 }  // namespace sipedge::control

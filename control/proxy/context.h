@@ -59,6 +59,30 @@ struct Proxy::Context {
   // and whether its first 18x was measured already.
   uint64_t setup_start_us = 0;
   bool ringing_measured = false;
+  // B2BUA mode: the request went out as sipedge's own on another dialog; answers go back built
+  // from `request`. A request outside any call (MESSAGE, OPTIONS) has its outgoing leg here, and
+  // the To tag sipedge answers it with.
+  bool b2bua = false;
+  bool b2bua_from_callee = false;  // an in-dialog request the callee's leg sent
+  int route = -1;
+  CallLeg b2bua_leg;
 };
+
+inline bool is_dialog_forming(parser::Method m) {
+  return m == parser::Method::Invite || m == parser::Method::Subscribe || m == parser::Method::Refer ||
+         m == parser::Method::Notify;
+}
+
+// RFC 3264 / 3262 / 3311: where SDP in a request stands in its offer/answer exchange; nullopt for
+// methods whose bodies sipedge leaves alone.
+inline std::optional<SdpRole> request_sdp_role(parser::Method m) {
+  switch (m) {
+    case parser::Method::Invite:
+    case parser::Method::Update: return SdpRole::Offer;
+    case parser::Method::Ack: return SdpRole::Answer;
+    case parser::Method::Prack: return SdpRole::OfferOrAnswer;
+    default: return std::nullopt;
+  }
+}
 
 }  // namespace sipedge::control

@@ -23,25 +23,8 @@ std::string iface_uri_host_port(const InterfaceConfig& i) {
   return i.sip_address.to_uri_host() + ":" + std::to_string(i.sip_port);
 }
 
-bool is_dialog_forming(parser::Method m) {
-  return m == parser::Method::Invite || m == parser::Method::Subscribe || m == parser::Method::Refer ||
-         m == parser::Method::Notify;
-}
-
 parser::Span span_of(const parser::Message& msg, std::string_view view) {
   return parser::Span{static_cast<uint32_t>(view.data() - msg.bytes().data()), static_cast<uint32_t>(view.size())};
-}
-
-// RFC 3264 / 3262 / 3311: where SDP in a request stands in its offer/answer exchange; nullopt for
-// methods whose bodies sipedge leaves alone.
-std::optional<SdpRole> request_sdp_role(parser::Method m) {
-  switch (m) {
-    case parser::Method::Invite:
-    case parser::Method::Update: return SdpRole::Offer;
-    case parser::Method::Ack: return SdpRole::Answer;
-    case parser::Method::Prack: return SdpRole::OfferOrAnswer;
-    default: return std::nullopt;
-  }
 }
 
 }  // namespace
@@ -196,6 +179,17 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
   ctx->targets = std::move(targets);
   ctx->call_id = std::string(in.msg.value(parser::HeaderId::CallId));
   ctx->diversions_in = diversion_count(in.msg);
+  ctx->route = ctx->targets.front().route;
+  ctx->b2bua = mode_of(ctx->targets.front()) == SignallingMode::B2bua;
+  if (ctx->b2bua && !ctx->invite && is_dialog_forming(in.msg.method())) {
+    // Only INVITE dialogs are bridged; a subscription or out-of-dialog REFER would need its own.
+    reply(server, in, 501, "Not Implemented: " + ctx->method + " dialogs are not bridged in b2bua mode");
+    return;
+  }
+  if (ctx->b2bua && !ctx->invite) {
+    ctx->b2bua_leg.call_id = new_tag() + new_tag() + "@sipedge";
+    ctx->b2bua_leg.local_tag = new_tag();
+  }
   if (ctx->invite) {
     Call& call = calls_.create(ctx->call_id);
     ctx->call = call.ref;
@@ -219,6 +213,8 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
     ctx->media = call.media;
     ctx->media_from = static_cast<int>(MediaSide::Caller);
     ctx->setup_start_us = clock_.monotonic_us();
+    call.route = ctx->route;
+    if (ctx->b2bua) b2bua_begin(call, in);
     ++counters_.calls_started;
   }
   Context& ref = *ctx;
@@ -247,7 +243,25 @@ bool Proxy::try_next_target(Context& ctx) {
         continue;
       }
     }
-    auto bytes = build_forward(in, t, rr_token, ctx.initial, branch, ctx.media, ctx.media_from);
+    Result<std::string, Refusal> bytes{Err{refusal(RefusalCause::NoInterface)}};
+    if (ctx.b2bua) {
+      // sipedge's own request on the callee's leg: its identity there for this target, a CSeq
+      // one up from the last target's (RFC 3261 §8.1.3.5).
+      CallLeg* leg = b2bua_out_leg(ctx);
+      const InterfaceConfig* out_if = config_.interface(t.iface);
+      if (leg && out_if) {
+        leg->local_name_addr = b2bua_party(msg.value(parser::HeaderId::From), *out_if, leg->local_tag);
+        leg->name_addr = b2bua_party(msg.value(parser::HeaderId::To), *out_if, {});
+        leg->tag.clear();
+        leg->local_contact = b2bua_contact(t.iface, leg->call_id, ctx.call);
+        leg->invite_cseq = ++leg->local_cseq;
+        bytes = build_b2bua_request(in, t, *leg, leg->local_cseq, ctx.route, false, branch, ctx.media, ctx.media_from);
+      } else {
+        bytes = Err(refused(refusal(RefusalCause::NoInterface)));
+      }
+    } else {
+      bytes = build_forward(in, t, rr_token, ctx.initial, branch, ctx.media, ctx.media_from);
+    }
     if (!bytes) {
       // This target cannot be tried; the next may (another interface). If none answers better,
       // the caller hears why.
@@ -334,8 +348,9 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
   DialogSide side = DialogSide::None;
   if (*token != 0) {
     call = calls_.find(*token);
-    if (call) side = dialog_side(*call, in);
+    if (call) side = call->b2bua ? b2bua_side(*call, in) : dialog_side(*call, in);
     if (!call || side == DialogSide::None) return refuse(481, "Call/Transaction Does Not Exist");
+    if (call->b2bua) return forward_b2bua_in_dialog(server, in, *call, side);
   } else if (msg.method() == parser::Method::Invite || msg.method() == parser::Method::Bye ||
              msg.method() == parser::Method::Update || msg.method() == parser::Method::Prack) {
     // These belong to INVITE dialogs, which sipedge always tracks: a re-INVITE in some other
@@ -443,6 +458,12 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
     ++counters_.forwarded_requests;
     return;
   }
+  start_in_dialog(server, in, call, call && call->media ? media_from : -1, t, branch, std::move(*bytes));
+}
+
+Proxy::Context& Proxy::start_in_dialog(TxnId server, const Inbound& in, Call* call, int media_from, const Target& t,
+                                       const std::string& branch, std::string bytes) {
+  const parser::Message& msg = in.msg;
   auto ctx = std::make_unique<Context>();
   ctx->id = next_context_++;
   ctx->server = server;
@@ -456,7 +477,7 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
   ctx->call = call ? call->ref : 0;
   ctx->offer_in_request = has_sdp_body(msg) && request_sdp_role(msg.method()) != SdpRole::Answer;
   ctx->media = call ? call->media : 0;
-  ctx->media_from = call && call->media ? media_from : -1;
+  ctx->media_from = media_from;
   ctx->targets.push_back(t);
   ctx->next_target = 1;
   ctx->client_branch = branch;
@@ -465,12 +486,14 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
   ctx->timer_asked_s = plan_request_timer(msg, session_policy()).interval_s;
   ctx->uac_supports_timer = supports(msg, "timer");
   if (ctx->invite) ctx->timer_c_due_ms = clock_.monotonic_ms() + uint64_t{config_.timer_c_s} * 1000;
-  ctx->client = txns_.send_request(std::move(*bytes), ctx->method, branch, t.iface, t.dest);
-  by_client_[ctx->client] = ctx->id;
-  ++ctx->live_clients;
-  by_server_[server] = ctx->id;
-  contexts_.emplace(ctx->id, std::move(ctx));
+  ctx->client = txns_.send_request(std::move(bytes), ctx->method, branch, t.iface, t.dest);
+  Context& ref = *ctx;
+  by_client_[ref.client] = ref.id;
+  ++ref.live_clients;
+  by_server_[server] = ref.id;
+  contexts_.emplace(ref.id, std::move(ctx));
   ++counters_.forwarded_requests;
+  return ref;
 }
 
 }  // namespace sipedge::control

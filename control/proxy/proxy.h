@@ -65,6 +65,8 @@ namespace sipedge::control {
   X(session_expiries, "calls ended by an RFC 4028 session timer")             \
   X(no_route, "requests with no route (404/480)")                              \
   X(calls_started, "initial INVITEs forwarded")                                \
+  X(b2bua_calls, "calls carried in b2bua mode (a dialog per leg)")             \
+  X(glare_refused, "b2bua re-INVITEs answered 491 while one was pending")      \
   X(calls_answered, "calls that got a 2xx")                                    \
   X(calls_ended, "calls ended (CDR written)")                                  \
   X(media_timeouts, "calls ended by media inactivity")                         \
@@ -229,6 +231,10 @@ class Proxy final : public TransactionUser {
   void forward_initial(TxnId server, const Inbound& in, std::vector<Target> targets);
   void forward_in_dialog(TxnId server, const Inbound& in);
   bool try_next_target(Context& ctx);
+  // The context of an in-dialog request whose forwarded `bytes` go to `t` (a client transaction
+  // with `branch`), registered under both transactions.
+  Context& start_in_dialog(TxnId server, const Inbound& in, Call* call, int media_from, const Target& t,
+                           const std::string& branch, std::string bytes);
   // `rr_token`: Record-Route with this token (route_token.h); empty for no Record-Route. The
   // forwarded bytes, or why they cannot be built (counted).
   Result<std::string, Refusal> build_forward(const Inbound& in, const Target& t, std::string_view rr_token,
@@ -256,6 +262,38 @@ class Proxy final : public TransactionUser {
   bool check_session_interval(TxnId server, const Inbound& in);
   SessionTimerPolicy session_policy() const noexcept { return {config_.session_expires_s, config_.min_se_s}; }
 
+  // b2bua.cc — B2BUA mode (DESIGN §3): sipedge ends the caller's dialog and runs its own towards the
+  // callee; each leg has its own Call-ID, tags, CSeq space, Via and Contact.
+  // The mode for a call whose first target is `t`: its route's, else [sip] mode.
+  SignallingMode mode_of(const Target& t) const;
+  const RouteConfig* route_config(int route) const;
+  // The call's own ends of both legs, before its first INVITE leaves: the callee leg's Call-ID,
+  // tags and identities (From/To of `in`, with hosts that are IP addresses replaced by sipedge's).
+  void b2bua_begin(Call& call, const Inbound& in);
+  // sipedge's Contact on interface `iface` for leg Call-ID `call_id` of call `ref`: its address and
+  // a route token, so that the far end's in-dialog requests prove they belong to the dialog.
+  std::string b2bua_contact(uint16_t iface, std::string_view call_id, CallRef ref) const;
+  // A From/To value as sipedge writes it on the leg leaving `out`: display name and URI (an IP
+  // host replaced by sipedge's address), no header parameter but `tag` when given.
+  static std::string b2bua_party(std::string_view value, const InterfaceConfig& out, std::string_view tag);
+  // `in` as a request on leg `to` (to target `t`, with CSeq `cseq`): written from scratch with
+  // that leg's identity, sipedge's Via and Contact, no Route but the leg's route set, and the
+  // headers the route's policy lets across; SDP anchored as in proxy mode.
+  Result<std::string, Refusal> build_b2bua_request(const Inbound& in, const Target& t, const CallLeg& to, uint32_t cseq,
+                                                   int route, bool in_dialog, std::string& branch, MediaSessionId media,
+                                                   int media_from);
+  // A response from the leg ctx's request went out on, as the answer to ctx's own request.
+  Result<std::string, Refusal> build_b2bua_response(const Inbound& in, const Context& ctx);
+  // An in-dialog request (ACK included) of a b2bua call, from `side`, bridged to the other leg.
+  void forward_b2bua_in_dialog(TxnId server, const Inbound& in, Call& call, DialogSide side);
+  // Which leg of a b2bua call sent `in`: its Call-ID and tags against each leg's.
+  DialogSide b2bua_side(const Call& call, const Inbound& in) const;
+  // A 2xx retransmission for an INVITE sipedge already ACKed on that leg: the ACK again. True
+  // when `response` was one (and needs nothing else).
+  bool b2bua_resend_ack(const Call& call, const Inbound& response);
+  // The leg a b2bua context's request went out on: the call's callee leg, or its own.
+  CallLeg* b2bua_out_leg(Context& ctx);
+
   // calls
   // The Record-Route entries of `msg` that are not sipedge's, nearest first: those above its own
   // (`above`: the downstream proxies, in a response) or all of them (a request as it arrived:
@@ -266,7 +304,7 @@ class Proxy final : public TransactionUser {
   // adds its Via, or Record-Routes, and its UA is reached through it.
   bool from_its_ua(const parser::Message& msg) const;
   void end_call(CallRef ref, std::string_view reason, bool send_byes);
-  void send_bye(const Call& call, bool to_caller, std::string_view reason);
+  void send_bye(Call& call, bool to_caller, std::string_view reason);
   void keepalive();
   // RFC 3261 §9.1: CANCELs the context's current branch (what its client transaction sent).
   void cancel_branch(Context& ctx);

@@ -44,6 +44,7 @@ std::string_view reason_for(uint16_t status) {
 
 Result<std::string, Refusal> Proxy::build_upstream_response(const Inbound& in, const Context* ctx,
                                                             const std::string* resent_sdp) {
+  if (ctx && ctx->b2bua) return build_b2bua_response(in, *ctx);
   const parser::Message& msg = in.msg;
   parser::EditList edits;
   std::deque<std::string> texts;
@@ -123,6 +124,14 @@ void Proxy::handle_response(const Inbound& in) {
     ++counters_.dropped_responses;
     return;
   }
+  // A b2bua leg's 2xx retransmitted after its transaction ended: the ACK again. sipedge's Via is
+  // the only one such a response has, so there is nowhere further to send it.
+  for (const Call* call : calls_.find_by_call_id(in.msg.value(parser::HeaderId::CallId))) {
+    if (!call->b2bua) continue;
+    if (in.msg.status_code() < 200 || in.msg.status_code() >= 300 || !b2bua_resend_ack(*call, in))
+      ++counters_.dropped_responses;
+    return;
+  }
   parser::ViaList vias(in.msg);
   Result<parser::Via, parser::Fault> v{Err{parser::Fault::BadVia}};
   vias.next(v);
@@ -178,6 +187,8 @@ void Proxy::on_response(TxnId client, const Inbound& in) {
   if (status == 100) return;  // hop by hop (§16.7 step 5)
 
   Call* call = ctx.call ? calls_.find(ctx.call) : nullptr;
+  if (call && call->b2bua && ctx.invite && status >= 200 && status < 300 && b2bua_resend_ack(*call, in)) return;
+  if (call && ctx.b2bua && ctx.invite && !ctx.initial && status >= 200) call->reinvite_pending = false;
   auto to = parser::to_header(in.msg);
   if (call && ctx.initial && to && status < 300) {
     call->callee.tag = std::string(to->tag());
@@ -300,6 +311,8 @@ void Proxy::send_best_upstream(Context& ctx) {
     ++counters_.forwarded_responses;
   }
   if (ctx.server) txns_.respond(ctx.server, status, std::move(bytes));
+  if (ctx.b2bua && ctx.invite && !ctx.initial)
+    if (Call* call = calls_.find(ctx.call)) call->reinvite_pending = false;
   // A re-INVITE or UPDATE that failed (488, 491, a timeout) leaves the call's media as it was.
   if (!ctx.initial && ctx.offer_in_request && ctx.media && ctx.media_from >= 0)
     media_.reject_offer(ctx.media, static_cast<MediaSide>(ctx.media_from));
@@ -418,18 +431,23 @@ bool Proxy::from_its_ua(const parser::Message& msg) const {
   return !rr.next(top) || !top || is_local_host(top->uri.host, top->uri.port, top->uri.has_port);
 }
 
-void Proxy::send_bye(const Call& call, bool to_caller, std::string_view reason) {
-  const CallLeg& leg = to_caller ? call.caller : call.callee;
+void Proxy::send_bye(Call& call, bool to_caller, std::string_view reason) {
+  CallLeg& leg = to_caller ? call.caller : call.callee;
   const CallLeg& other = to_caller ? call.callee : call.caller;
   const InterfaceConfig* iface = config_.interface(leg.iface);
   if (!iface || leg.contact.empty()) return;
   const std::string branch = new_branch();
   std::string route;
   for (const std::string& r : leg.route_set) route += "Route: <" + r + ">\r\n";
+  // Proxy mode: as if from the other party, within its CSeq space. B2BUA mode: from sipedge's own
+  // end of this leg.
+  const std::string& from = call.b2bua ? leg.local_name_addr : other.name_addr;
+  const std::string& call_id = call.b2bua ? leg.call_id : call.call_id;
+  const uint32_t cseq = call.b2bua ? ++leg.local_cseq : other.last_cseq + 1;
   const std::string bytes = "BYE " + leg.contact + " SIP/2.0\r\nVia: SIP/2.0/UDP " + iface->sip_address.to_uri_host() +
                             ":" + std::to_string(iface->sip_port) + ";branch=" + branch + ";rport\r\n" + route +
-                            "Max-Forwards: 70\r\nFrom: " + other.name_addr + "\r\nTo: " + leg.name_addr +
-                            "\r\nCall-ID: " + call.call_id + "\r\nCSeq: " + std::to_string(other.last_cseq + 1) +
+                            "Max-Forwards: 70\r\nFrom: " + from + "\r\nTo: " + leg.name_addr +
+                            "\r\nCall-ID: " + call_id + "\r\nCSeq: " + std::to_string(cseq) +
                             " BYE\r\nReason: SIP;cause=200;text=\"" + std::string(reason) +
                             "\"\r\nContent-Length: 0\r\n\r\n";
   const TxnId id = txns_.send_request(bytes, "BYE", branch, leg.iface, leg.peer);

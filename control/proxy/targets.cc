@@ -79,7 +79,15 @@ Proxy::Resolution Proxy::resolve_uri(const parser::Message& request, std::string
   };
   const std::string default_domain = config_.domains.empty() ? std::string(host) : config_.domains.front();
   if (local) {
-    if (registered(is_local_domain(host) ? std::string(host) : default_domain, -1) || !res.targets.empty()) return res;
+    // A served user's route, if one names them (its mode and policy apply to the call).
+    int route = -1;
+    for (size_t i = 0; i < config_.routes.size() && route < 0; ++i) {
+      const RouteConfig& r = config_.routes[i];
+      if (r.target == RouteTarget::Registered && (r.match_domain.empty() || parser::iequals(r.match_domain, host)) &&
+          uri->user.starts_with(r.match_prefix))
+        route = static_cast<int>(i);
+    }
+    if (registered(is_local_domain(host) ? std::string(host) : default_domain, route) || !res.targets.empty()) return res;
   }
   auto ip = IpAddr::parse(host);
   // A Contact of a registered UA, as sipedge handed it out (a NATed UA's public address) or as the

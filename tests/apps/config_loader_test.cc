@@ -57,7 +57,7 @@ TEST(ConfigLoader, UnknownKeysAreErrorsWithTheirPosition) {
   EXPECT_EQ(error_of(kMinimal + "[sip]\ndomain = [\"x\"]\n"),
             "test.toml:7:10: unknown key 'domain' in [sip] (expected one of: domains, server_header, user_agent, "
             "default_interface, forward_max_depth, max_redirects, session_expires_s, min_se_s, overload_wait_ms, "
-            "overload_action)");
+            "overload_action, mode)");
   EXPECT_EQ(error_of("[eal]\nmain_lcore = 0\nhugepages = 3\n" + kMinimal).substr(0, 33), "test.toml:3:13: unknown key 'huge");
 }
 
@@ -105,6 +105,28 @@ TEST(ConfigLoader, ForwardingRedirectAndSessionTimerSettings) {
             "test.toml:7:21: sip.session_expires_s: expected 0 (off) or at least min_se_s (90)");
   EXPECT_EQ(error_of(kMinimal + "[[route]]\nname = \"r\"\ntarget = \"registered\"\nredirect = \"follow\"\n"),
             "test.toml:9:12: route 'r'.redirect: expected \"recurse\" or \"pass\", got \"follow\"");
+}
+
+TEST(ConfigLoader, SignallingModeAndTheB2buaHeaderPolicy) {
+  const GatewayConfig dflt = load_config_string(kMinimal, "test.toml");
+  EXPECT_EQ(dflt.control.default_mode, control::SignallingMode::Proxy);
+  const GatewayConfig c = load_config_string(
+      kMinimal + "[sip]\nmode = \"b2bua\"\n[[route]]\nname = \"peering\"\ntarget = \"registered\"\nmode = \"proxy\"\n"
+                 "[[route]]\nname = \"ic\"\ntarget = \"registered\"\nmode = \"b2bua\"\n"
+                 "hide_headers = [\"X-Internal\"]\npass_headers = [\"P-Asserted-Identity\", \"Alert-Info\"]\n",
+      "test.toml");
+  EXPECT_EQ(c.control.default_mode, control::SignallingMode::B2bua);
+  ASSERT_EQ(c.control.routes.size(), 2u);
+  EXPECT_EQ(c.control.routes[0].mode, control::SignallingMode::Proxy);
+  EXPECT_EQ(c.control.routes[1].mode, control::SignallingMode::B2bua);
+  EXPECT_EQ(c.control.routes[1].hide_headers, std::vector<std::string>{"x-internal"});
+  EXPECT_EQ(c.control.routes[1].pass_headers, (std::vector<std::string>{"p-asserted-identity", "alert-info"}));
+
+  EXPECT_EQ(error_of(kMinimal + "[sip]\nmode = \"sbc\"\n"), "test.toml:7:8: sip.mode: expected \"proxy\" or \"b2bua\", got \"sbc\"");
+  EXPECT_EQ(error_of(kMinimal + "[[route]]\nname = \"r\"\ntarget = \"registered\"\npass_headers = [\"Via\"]\n"),
+            "test.toml:9:16: route 'r'.pass_headers: via is rebuilt on each leg in b2bua mode and never passes across");
+  EXPECT_EQ(error_of(kMinimal + "[[route]]\nname = \"r\"\ntarget = \"registered\"\nhide_headers = [\"X Bad\"]\n"),
+            "test.toml:9:16: route 'r'.hide_headers: expected header names, got \"x bad\"");
 }
 
 TEST(ConfigLoader, OverloadWaitIsOnByDefaultAndCanBeTurnedOff) {

@@ -210,9 +210,9 @@ TEST(Views, ProxyStatsNameEveryCounterOfTheXMacroAndEveryRefusalCause) {
   counters.refusals[static_cast<size_t>(RefusalCause::RelayFull)] = 2;
   const json j = proxy_stats_view(counters);
   EXPECT_EQ(j.dump(),
-            R"({"auth_challenges":0,"auth_failures":0,"banned_dropped":0,"calls_answered":0,"calls_ended":0,"calls_forwarded":0,)"
+            R"({"auth_challenges":0,"auth_failures":0,"b2bua_calls":0,"banned_dropped":0,"calls_answered":0,"calls_ended":0,"calls_forwarded":0,)"
             R"("calls_started":1,"dialog_refused":0,"dropped_responses":3,"forward_refused":0,"forwarded_requests":0,)"
-            R"("forwarded_responses":0,"keepalives_sent":0,"local_replies":0,"loops":0,"malformed":0,"media_timeouts":0,)"
+            R"("forwarded_responses":0,"glare_refused":0,"keepalives_sent":0,"local_replies":0,"loops":0,"malformed":0,"media_timeouts":0,)"
             R"("no_route":0,"policy_bans":0,"policy_dropped":0,"rate_limited":0,"redirects_followed":0,"redirects_refused":0,)"
             R"("refusals":{"AddressFamily":0,"BadSdp":0,"NoInterface":0,"NoPorts":0,"Overload":0,"RelayFull":2,"RelayRefused":0,)"
             R"("RewriteFailed":0,"TooManyStreams":0},"requests_in":12,)"

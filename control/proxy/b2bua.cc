@@ -1,0 +1,353 @@
+// control/proxy/b2bua.cc — control lcore only. B2BUA mode (DESIGN §3; RFC 3261 §6, RFC 7092): sipedge
+// is the UAS of the caller's dialog and the UAC of a dialog of its own towards the callee. Both legs
+// run through the proxy's transactions, contexts, media anchoring and call table; only what a
+// message says about its dialog changes. A request crossing legs is written from scratch with the
+// other leg's Call-ID, tags, CSeq, route set, sipedge's Via and Contact, and the headers the route's
+// policy lets across; a response is written from the request it answers. Nothing of one leg's
+// Via, Contact, Record-Route, Call-ID, tags, branches or IP addresses reaches the other.
+#include <cinttypes>
+
+#include "control/proxy/b2bua_policy.h"
+#include "control/proxy/context.h"
+#include "control/proxy/nat_contact.h"
+#include "control/proxy/proxy.h"
+#include "control/sip_build.h"
+#include "parser/auth.h"
+#include "parser/headers.h"
+#include "parser/name_addr.h"
+#include "parser/uri.h"
+#include "parser/value_list.h"
+
+namespace sipedge::control {
+namespace {
+
+void add_line(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ").append(value).append("\r\n");
+}
+
+std::string host_port(const InterfaceConfig& i) { return i.sip_address.to_uri_host() + ":" + std::to_string(i.sip_port); }
+
+// `uri` with an IP-address host (and its port) replaced by sipedge's address on `out`: the URI
+// then names nothing of the side it came from. Names and other schemes stay as they are.
+std::string hide_uri_host(const parser::Uri& uri, std::string_view uri_text, const InterfaceConfig& out) {
+  if (uri.host.empty() || !IpAddr::parse(uri.host)) return std::string(uri_text);
+  std::string s(uri.scheme_text);
+  s.push_back(':');
+  if (!uri.user.empty()) s.append(uri.user).push_back('@');
+  s.append(out.sip_address.to_uri_host());
+  s.append(uri.params);
+  if (!uri.headers.empty()) s.append("?").append(uri.headers);
+  return s;
+}
+
+}  // namespace
+
+std::string Proxy::b2bua_party(std::string_view value, const InterfaceConfig& out, std::string_view tag) {
+  auto na = parser::parse_name_addr(value);
+  std::string s;
+  if (na) {
+    if (!na->display_name.empty()) s.append("\"").append(na->display_name).append("\" ");
+    s.append("<").append(hide_uri_host(na->uri, na->uri_text, out)).append(">");
+  } else {
+    s = "<sip:anonymous@" + out.sip_address.to_uri_host() + ">";
+  }
+  if (!tag.empty()) s.append(";tag=").append(tag);
+  return s;
+}
+
+namespace {
+
+// RAck (RFC 3262 §7.2) "rseq cseq method" with the CSeq number of the INVITE on the other leg.
+std::string rack_for_leg(std::string_view rack, uint32_t invite_cseq) {
+  std::string_view words[3];
+  size_t n = 0, at = 0;
+  while (n < 3) {
+    at = rack.find_first_not_of(" \t", at);
+    if (at == std::string_view::npos) break;
+    const size_t end = std::min(rack.find_first_of(" \t", at), rack.size());
+    words[n++] = rack.substr(at, end - at);
+    at = end;
+  }
+  if (n < 3) return std::string(rack);
+  return std::string(words[0]) + " " + std::to_string(invite_cseq) + " " + std::string(words[2]);
+}
+
+}  // namespace
+
+const RouteConfig* Proxy::route_config(int route) const {
+  return route >= 0 && static_cast<size_t>(route) < config_.routes.size() ? &config_.routes[route] : nullptr;
+}
+
+SignallingMode Proxy::mode_of(const Target& t) const {
+  if (const RouteConfig* r = route_config(t.route)) return r->mode;
+  return config_.default_mode;
+}
+
+std::string Proxy::b2bua_contact(uint16_t iface, std::string_view call_id, CallRef ref) const {
+  const InterfaceConfig* i = config_.interface(iface);
+  if (!i) return {};
+  return "<sip:" + host_port(*i) + ";" + std::string(kRouteTokenParam) + "=" + route_token_.make(call_id, ref) + ">";
+}
+
+void Proxy::b2bua_begin(Call& call, const Inbound& in) {
+  call.b2bua = true;
+  call.caller.call_id = call.call_id;
+  call.caller.local_tag = new_tag();
+  call.caller.local_name_addr = std::string(in.msg.value(parser::HeaderId::To)) + ";tag=" + call.caller.local_tag;
+  call.caller.local_contact = b2bua_contact(in.iface, call.call_id, call.ref);
+  // Random, never derived from the caller's: the callee's side must not be able to link the legs.
+  calls_.add_call_id(call, new_tag() + new_tag() + "@sipedge");
+  call.callee.local_tag = new_tag();
+  ++counters_.b2bua_calls;
+}
+
+CallLeg* Proxy::b2bua_out_leg(Context& ctx) {
+  if (ctx.call) {
+    Call* call = calls_.find(ctx.call);
+    return call ? &call->callee : nullptr;
+  }
+  return &ctx.b2bua_leg;
+}
+
+Proxy::DialogSide Proxy::b2bua_side(const Call& call, const Inbound& in) const {
+  auto from = parser::from_header(in.msg);
+  auto to = parser::to_header(in.msg);
+  if (!from || !to) return DialogSide::None;
+  const std::string_view call_id = in.msg.value(parser::HeaderId::CallId);
+  if (call_id == call.caller.call_id && from->tag() == call.caller.tag && to->tag() == call.caller.local_tag &&
+      in.iface == call.caller.iface)
+    return DialogSide::Caller;
+  if (call_id == call.callee.call_id && !call.callee.tag.empty() && from->tag() == call.callee.tag &&
+      to->tag() == call.callee.local_tag && in.iface == call.callee.iface)
+    return DialogSide::Callee;
+  return DialogSide::None;
+}
+
+Result<std::string, Refusal> Proxy::build_b2bua_request(const Inbound& in, const Target& t, const CallLeg& to,
+                                                        uint32_t cseq, int route, bool in_dialog, std::string& branch,
+                                                        MediaSessionId media, int media_from) {
+  const parser::Message& msg = in.msg;
+  const InterfaceConfig* out_if = config_.interface(t.iface);
+  if (!out_if) return Err(refused(refusal(RefusalCause::NoInterface)));
+  const std::string ruri =
+      in_dialog ? to.contact : (t.request_uri.empty() ? std::string(msg.request_uri()) : t.request_uri);
+  if (ruri.empty()) return Err(refused(refusal(RefusalCause::RewriteFailed)));
+  const std::string_view method = msg.method_token();
+  std::string out;
+  out.reserve(msg.bytes().size() + 256);
+  out.append(method).append(" ").append(ruri).append(" SIP/2.0\r\n");
+  branch = new_branch(loop_key(msg));
+  add_line(out, "Via", "SIP/2.0/UDP " + host_port(*out_if) + ";branch=" + branch + ";rport");
+  if (in_dialog)
+    for (const std::string& r : to.route_set) add_line(out, "Route", "<" + r + ">");
+  uint32_t max_forwards = 70;
+  if (const parser::HeaderField* h = msg.find(parser::HeaderId::MaxForwards)) {
+    auto mf = parser::parse_max_forwards(msg.text(h->value));
+    max_forwards = mf && *mf > 0 ? *mf - 1 : 0;
+  }
+  add_line(out, "Max-Forwards", std::to_string(max_forwards));
+  add_line(out, "From", to.local_name_addr);
+  add_line(out, "To", to.name_addr);
+  add_line(out, "Call-ID", to.call_id);
+  add_line(out, "CSeq", std::to_string(cseq) + " " + std::string(method));
+  if (!to.local_contact.empty() && (is_dialog_forming(msg.method()) || msg.method() == parser::Method::Update ||
+                                    msg.find(parser::HeaderId::Contact)))
+    add_line(out, "Contact", to.local_contact);
+  // Call forwarding's Diversion entries go above those the request came with (RFC 5806 §4).
+  if (!t.diversion.empty()) add_line(out, "Diversion", t.diversion);
+
+  RequestTimerEdit st;
+  const bool timed = msg.method() == parser::Method::Invite || msg.method() == parser::Method::Update;
+  if (timed) st = plan_request_timer(msg, session_policy());
+  const RouteConfig* rc = route_config(route);
+  const bool trusted = bans_.trusted(in.source.ip);
+  for (const parser::HeaderField& h : msg.headers()) {
+    if (!b2bua_passes(msg, h, rc, trusted)) continue;
+    const std::string_view name = msg.text(h.name);
+    const std::string_view value = msg.text(h.value);
+    switch (h.id) {
+      case parser::HeaderId::ProxyAuthorization: {
+        // Credentials for our realm stop here (RFC 3261 §22.3).
+        auto p = parser::parse_auth(value);
+        if (p && p->realm == auth_.realm()) continue;
+        break;
+      }
+      case parser::HeaderId::SessionExpires:
+        if (timed && st.session_expires) {
+          const size_t params = std::min(value.find(';'), value.size());
+          add_line(out, name, std::to_string(*st.session_expires) + std::string(value.substr(params)));
+          st.session_expires.reset();
+          continue;
+        }
+        break;
+      case parser::HeaderId::MinSE:
+        if (timed && st.min_se) {
+          add_line(out, name, std::to_string(*st.min_se));
+          st.min_se.reset();
+          continue;
+        }
+        break;
+      case parser::HeaderId::RAck:
+        add_line(out, name, rack_for_leg(value, to.invite_cseq));
+        continue;
+      case parser::HeaderId::ReferTo: {
+        // A transfer target named by address must not name the referrer's side (blind transfer to
+        // a registered user still works: sipedge's address is a local host).
+        auto na = parser::parse_name_addr(value);
+        if (na) {
+          add_line(out, name, "<" + hide_uri_host(na->uri, na->uri_text, *out_if) + ">" + std::string(na->params));
+          continue;
+        }
+        break;
+      }
+      default: break;
+    }
+    add_line(out, name, value);
+  }
+  if (st.session_expires) add_line(out, "Session-Expires", std::to_string(*st.session_expires));
+  if (st.min_se) add_line(out, "Min-SE", std::to_string(*st.min_se));
+  if (!t.history_info.empty()) add_line(out, "History-Info", t.history_info);
+  if (!config_.user_agent.empty()) add_line(out, "User-Agent", config_.user_agent);
+
+  std::string rewritten;
+  std::string_view body = msg.body();
+  if (auto role = request_sdp_role(msg.method()); role && media && media_from >= 0 && has_sdp_body(msg)) {
+    auto sdp = media_.rewrite(media, static_cast<MediaSide>(media_from), body, *role);
+    if (!sdp) return Err(refused(refusal(sdp.error())));
+    rewritten = std::move(*sdp);
+    body = rewritten;
+  }
+  add_line(out, "Content-Length", std::to_string(body.size()));
+  out.append("\r\n").append(body);
+  return out;
+}
+
+Result<std::string, Refusal> Proxy::build_b2bua_response(const Inbound& in, const Context& ctx) {
+  const parser::Message& msg = in.msg;
+  const parser::Message& req = ctx.request->msg;
+  const uint16_t status = msg.status_code();
+  const Call* call = ctx.call ? calls_.find(ctx.call) : nullptr;
+  std::string out;
+  out.reserve(msg.bytes().size() + 256);
+  out.append("SIP/2.0 ").append(std::to_string(status)).append(" ").append(msg.reason_phrase()).append("\r\n");
+  {
+    // The answered request's Vias, its sender's with received/rport (RFC 3581).
+    parser::HeaderItems vias(req, parser::HeaderId::Via);
+    std::string_view item;
+    bool top = true;
+    while (vias.next(item)) {
+      add_line(out, "Via", top ? received_via(Inbound{req, ctx.source, ctx.local, ctx.in_iface}) : std::string(item));
+      top = false;
+    }
+  }
+  add_line(out, "From", req.value(parser::HeaderId::From));
+  std::string to(req.value(parser::HeaderId::To));
+  if (auto t = parser::to_header(req); t && t->tag().empty()) {
+    char tag[24];
+    std::snprintf(tag, sizeof tag, "se%" PRIx64, ctx.server);
+    to.append(";tag=").append(call ? std::string_view(call->caller.local_tag) : std::string_view(tag));
+  }
+  add_line(out, "To", to);
+  add_line(out, "Call-ID", req.value(parser::HeaderId::CallId));
+  add_line(out, "CSeq", req.value(parser::HeaderId::CSeq));
+  // sipedge's Contact on the leg the request came from. A 3xx's Contacts name the hidden side:
+  // they never cross (a route that recurses follows them; one that passes 3xx sends none).
+  if (status < 300 && msg.find(parser::HeaderId::Contact) && call) {
+    const CallLeg& from_leg = ctx.b2bua_from_callee ? call->callee : call->caller;
+    if (!from_leg.local_contact.empty()) add_line(out, "Contact", from_leg.local_contact);
+  }
+  const RouteConfig* rc = route_config(ctx.route);
+  const bool trusted = bans_.trusted(in.source.ip);
+  for (const parser::HeaderField& h : msg.headers()) {
+    if (!b2bua_passes(msg, h, rc, trusted)) continue;
+    add_line(out, msg.text(h.name), msg.text(h.value));
+  }
+  if (status >= 200 && status < 300 && (ctx.invite || ctx.method == "UPDATE")) {
+    // RFC 4028 §8.2, as in proxy mode.
+    std::string insert;
+    plan_response_timer(msg, ctx.timer_asked_s, ctx.uac_supports_timer, insert);
+    if (!insert.empty()) {
+      add_line(out, "Session-Expires", insert);
+      add_line(out, "Require", "timer");
+    }
+  }
+  if (!config_.user_agent.empty()) add_line(out, "Server", config_.user_agent);
+  std::string rewritten;
+  std::string_view body = msg.body();
+  if (ctx.media && ctx.media_from >= 0 && has_sdp_body(msg)) {
+    const auto side = static_cast<MediaSide>(1 - ctx.media_from);
+    auto sdp = media_.rewrite(ctx.media, side, body, ctx.offer_in_request ? SdpRole::Answer : SdpRole::Offer);
+    if (!sdp) return Err(refused(refusal(sdp.error())));
+    rewritten = std::move(*sdp);
+    body = rewritten;
+  } else if (has_sdp_body(msg)) {
+    return Err(refused(refusal(RefusalCause::RewriteFailed)));  // SDP sipedge cannot anchor never crosses
+  }
+  add_line(out, "Content-Length", std::to_string(body.size()));
+  out.append("\r\n").append(body);
+  return out;
+}
+
+void Proxy::forward_b2bua_in_dialog(TxnId server, const Inbound& in, Call& call, DialogSide side) {
+  const parser::Message& msg = in.msg;
+  const bool ack = msg.method() == parser::Method::Ack;
+  const bool from_caller = side == DialogSide::Caller;
+  CallLeg& own = from_caller ? call.caller : call.callee;
+  CallLeg& other = from_caller ? call.callee : call.caller;
+  if (auto cseq = parser::parse_cseq(msg.value(parser::HeaderId::CSeq)); cseq && !ack && cseq->number > own.last_cseq)
+    own.last_cseq = cseq->number;
+  // A target refresh (RFC 3261 §12.2.2): the sender's new Contact is where its leg reaches it.
+  if (msg.method() == parser::Method::Invite || msg.method() == parser::Method::Update) {
+    if (auto c = reachable_contact(msg, in.source, from_its_ua(msg))) own.contact = std::move(*c);
+  }
+  if (msg.method() == parser::Method::Invite && call.reinvite_pending) {
+    // Glare across the legs: sipedge is the UAS here and has an INVITE of its own outstanding on
+    // this dialog's other end (RFC 3261 §14.2); the sender retries after its §14.1 timer.
+    ++counters_.glare_refused;
+    reply(server, in, 491, "Request Pending");
+    return;
+  }
+  if (!ack && !check_session_interval(server, in)) return;
+  if (other.contact.empty()) {
+    if (!ack) reply(server, in, 481, "Call/Transaction Does Not Exist");
+    return;
+  }
+  const int media_from = static_cast<int>(from_caller ? MediaSide::Caller : MediaSide::Callee);
+  const Target t{other.peer, other.iface, other.contact};
+  const uint32_t cseq = ack ? other.invite_cseq : other.local_cseq + 1;
+  std::string branch;
+  auto bytes = build_b2bua_request(in, t, other, cseq, call.route, true, branch, call.media, call.media ? media_from : -1);
+  if (!bytes) {
+    if (!ack) reply_refusal(server, in, bytes.error());
+    return;
+  }
+  if (ack) {
+    other.ack = *bytes;
+    transport_.send(t.iface, t.dest, *bytes);
+    ++counters_.forwarded_requests;
+    return;
+  }
+  other.local_cseq = cseq;
+  if (msg.method() == parser::Method::Invite) {
+    other.invite_cseq = cseq;
+    other.ack.clear();  // the last INVITE's ACK; this one's comes with its 2xx
+    call.reinvite_pending = true;
+  }
+  if (msg.method() == parser::Method::Bye) call.state = CallState::Ending;
+  Context& ctx = start_in_dialog(server, in, &call, call.media ? media_from : -1, t, branch, std::move(*bytes));
+  ctx.b2bua = true;
+  ctx.b2bua_from_callee = !from_caller;
+  ctx.route = call.route;
+}
+
+bool Proxy::b2bua_resend_ack(const Call& call, const Inbound& response) {
+  const std::string_view call_id = response.msg.value(parser::HeaderId::CallId);
+  const CallLeg& leg = call_id == call.callee.call_id ? call.callee : call.caller;
+  auto cseq = parser::parse_cseq(response.msg.value(parser::HeaderId::CSeq));
+  if (leg.ack.empty() || !cseq || cseq->number != leg.invite_cseq || cseq->method != parser::Method::Invite)
+    return false;
+  transport_.send(leg.iface, leg.peer, leg.ack);
+  return true;
+}
+
+}  // namespace sipedge::control
