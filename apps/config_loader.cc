@@ -524,7 +524,7 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
       else
         r.fail(r.node(t, "redirect"), "route '" + rc.name + "'.redirect: expected \"recurse\" or \"pass\", got \"" + redirect + "\"");
       rc.history_info = r.boolean(t, "history_info", "route", false);
-      rc.mode = read_mode(r, t, "route '" + rc.name + "'.mode");
+      if (t.contains("mode")) rc.mode = read_mode(r, t, "route '" + rc.name + "'.mode");
       rc.hide_headers = header_names(r, t, "hide_headers", rc.name);
       rc.pass_headers = header_names(r, t, "pass_headers", rc.name);
       cc.routes.push_back(std::move(rc));

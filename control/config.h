@@ -78,7 +78,7 @@ struct RouteConfig {
   // Pass relays it upstream like any final response.
   enum class Redirect : uint8_t { Recurse, Pass } redirect = Redirect::Recurse;
   bool history_info = false;  // forwarded requests on this route carry History-Info (RFC 7044)
-  SignallingMode mode = SignallingMode::Proxy;
+  std::optional<SignallingMode> mode;  // unset: [sip] mode
   // B2BUA header policy (lower-case names). Headers that carry topology and are not rebuilt per leg
   // (Alert-Info, Call-Info, Error-Info, Warning, Server, User-Agent, Path, and P-Asserted-Identity
   // from an untrusted source) are stripped unless named in pass_headers; any other header passes
@@ -120,7 +120,7 @@ struct ControlConfig {
   std::vector<UserConfig> users;
   std::vector<IpPrefix> trusted;     // sources never challenged (core peers)
   std::vector<RouteConfig> routes;   // first match wins
-  // [sip] mode: how calls that no route gave their target are carried (a route's own mode wins).
+  // [sip] mode: how calls are carried unless the route that gave their target has a mode of its own.
   SignallingMode default_mode = SignallingMode::Proxy;
   std::string default_interface;     // where requests to addresses no interface is on-link for go
   TimerConfig timers;

@@ -157,6 +157,7 @@ struct MediaManager::Session {
     size_t version_pos = 0;
   };
   std::array<Out, 2> out;  // indexed by the side receiving the SDP
+  std::array<std::string, 2> origin_session;  // set_own_origin: the o= sess-id per receiving side
 };
 
 namespace {
@@ -201,6 +202,12 @@ MediaSessionId MediaManager::create(uint16_t caller_iface, uint16_t callee_iface
   s->iface = {caller_iface, callee_iface};
   sessions_.emplace(id, std::move(s));
   return id;
+}
+
+void MediaManager::set_own_origin(MediaSessionId id, uint64_t caller_session, uint64_t callee_session) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return;
+  it->second->origin_session = {std::to_string(caller_session), std::to_string(callee_session)};
 }
 
 void MediaManager::remove_flows(Session& s) {
@@ -351,6 +358,12 @@ std::string MediaManager::write_sdp(Session& s, int t, const Described& d, const
     if (!c.present || c.is_hold_zero()) return;
     rewrite_address(c.address_span, line_content_end(body, c.line));
   };
+  if (!s.origin_session[t].empty() && !sdp.origin_username.empty() && !sdp.origin_session_id.empty()) {
+    auto off = [&](std::string_view v) { return static_cast<uint32_t>(v.data() - body.data()); };
+    edits.push_back(Edit{off(sdp.origin_username), static_cast<uint32_t>(sdp.origin_username.size()), "sipedge"});
+    edits.push_back(Edit{off(sdp.origin_session_id), static_cast<uint32_t>(sdp.origin_session_id.size()),
+                         s.origin_session[t]});
+  }
   edits.push_back(Edit{sdp.origin_version_span.off, sdp.origin_version_span.len, {}, true});
   rewrite_address(sdp.origin_address_span, sdp.origin_address_span.off + sdp.origin_address_span.len);
   rewrite_connection(sdp.connection);

@@ -96,6 +96,10 @@ class MediaManager {
   // On an error nothing changes (the pending offer, if any, stays pending).
   Result<std::string, MediaError> rewrite(MediaSessionId id, MediaSide from, std::string_view sdp, SdpRole role);
 
+  // B2BUA mode: the o= username and session id of the SDP each side receives become sipedge's own
+  // ("sipedge" and a number fixed per side), so nothing in o= ties one leg to the other.
+  void set_own_origin(MediaSessionId id, uint64_t caller_session, uint64_t callee_session);
+
   // Drops the offer `from` has pending (its transaction failed): the relay ports it took return,
   // the session stays as it was before the offer. No-op when none is pending.
   void reject_offer(MediaSessionId id, MediaSide from);

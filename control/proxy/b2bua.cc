@@ -79,8 +79,8 @@ const RouteConfig* Proxy::route_config(int route) const {
 }
 
 SignallingMode Proxy::mode_of(const Target& t) const {
-  if (const RouteConfig* r = route_config(t.route)) return r->mode;
-  return config_.default_mode;
+  const RouteConfig* r = route_config(t.route);
+  return r && r->mode ? *r->mode : config_.default_mode;
 }
 
 std::string Proxy::b2bua_contact(uint16_t iface, std::string_view call_id, CallRef ref) const {
@@ -98,6 +98,9 @@ void Proxy::b2bua_begin(Call& call, const Inbound& in) {
   // Random, never derived from the caller's: the callee's side must not be able to link the legs.
   calls_.add_call_id(call, new_tag() + new_tag() + "@sipedge");
   call.callee.local_tag = new_tag();
+  // o= of sipedge's own per leg (RFC 4566 §5.2: a session id of its choosing).
+  auto session_id = [] { return std::stoull(new_tag().substr(0, 12), nullptr, 16); };
+  if (call.media) media_.set_own_origin(call.media, session_id(), session_id());
   ++counters_.b2bua_calls;
 }
 

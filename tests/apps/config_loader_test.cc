@@ -117,6 +117,7 @@ TEST(ConfigLoader, SignallingModeAndTheB2buaHeaderPolicy) {
       "test.toml");
   EXPECT_EQ(c.control.default_mode, control::SignallingMode::B2bua);
   ASSERT_EQ(c.control.routes.size(), 2u);
+  EXPECT_EQ(dflt.control.routes.size(), 0u);
   EXPECT_EQ(c.control.routes[0].mode, control::SignallingMode::Proxy);
   EXPECT_EQ(c.control.routes[1].mode, control::SignallingMode::B2bua);
   EXPECT_EQ(c.control.routes[1].hide_headers, std::vector<std::string>{"x-internal"});

@@ -115,8 +115,11 @@ TEST_F(B2buaTest, TheCalleeLegIsADialogOfSipedgesOwn) {
   EXPECT_TRUE(call->b2bua);
   EXPECT_EQ(header(inv, parser::HeaderId::Contact), "<sip:10.201.0.1:5060;sek=" + token.make(b_call_id, call->ref) + ">");
   EXPECT_EQ(call_of(b_call_id), call) << "the callee leg's Call-ID finds the call too";
-  // The offer is anchored as in proxy mode.
+  // The offer is anchored as in proxy mode; o= is sipedge's own (no username or session id of
+  // Alice's: "o=- 8 2").
   EXPECT_NE(body_of(inv).find("c=IN IP4 10.201.0.1"), std::string::npos) << body_of(inv);
+  EXPECT_TRUE(body_of(inv).starts_with("v=0\r\no=sipedge ")) << body_of(inv);
+  EXPECT_EQ(body_of(inv).find("o=- 8 "), std::string::npos);
   EXPECT_EQ(proxy.counters().b2bua_calls, 1u);
 }
 
@@ -135,6 +138,8 @@ TEST_F(B2buaTest, AnAnsweredCallIsBridgedAndEndsWithACdrNamingBothCallIds) {
   ASSERT_NE(call, nullptr);
   EXPECT_EQ(our_a_contact, "sip:10.201.0.1:5060;sek=" + token.make("call-1", call->ref));
   EXPECT_NE(body_of(ok).find("c=IN IP4 10.201.0.1"), std::string::npos);
+  EXPECT_TRUE(body_of(ok).starts_with("v=0\r\no=sipedge ")) << body_of(ok);
+  EXPECT_EQ(body_of(ok).find("o=- 9 "), std::string::npos);
   EXPECT_EQ(header(ok, parser::HeaderId::Server), "sipedge");
   // sipedge ACKs Bob's 200 in his dialog: his Contact as Request-URI, the INVITE's CSeq number.
   EXPECT_EQ(first_line(ack_to_bob), "ACK sip:1012@10.201.0.3:5060 SIP/2.0");

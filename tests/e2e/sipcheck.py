@@ -28,6 +28,10 @@
 #   sipcheck.py seq LOG WHAT...              the messages the UA received, in order, are exactly WHAT:
 #                                            requests by method, responses as "CODE/METHOD"
 #   sipcheck.py body LOG SEL RE              the body of the first received SEL matches RE (search)
+#   sipcheck.py hidden LOG_A ADDR_A LOG_B ADDR_B  topology hiding (B2BUA): no message A received
+#                                            contains anything that identifies B's side (ADDR_B, the
+#                                            Call-IDs, own tags, Via branches and Contact URIs of
+#                                            what B sent), and the other way round
 import json
 import re
 import sys
@@ -347,6 +351,51 @@ def cmd_cdr(path, call_id):
     return 1
 
 
+def identifiers(log, addr):
+    """What the messages this UA sent say about its side: its address, its Call-IDs, its own tags
+    (From of its requests, To of its responses), its Via branches and its Contact URIs."""
+    found = {addr}
+    for direction, start, headers, _ in messages(log):
+        if direction != "sent":
+            continue
+        request = not start.startswith("SIP/2.0 ")
+        found.update(values(headers, "call-id"))
+        for v in values(headers, "from" if request else "to"):
+            m = re.search(r";\s*tag=([^;>\s]+)", v)
+            if m:
+                found.add("tag=" + m.group(1))
+        if request:
+            for v in values(headers, "via")[:1]:
+                m = re.search(r";\s*branch=([^;\s]+)", v)
+                if m:
+                    found.add(m.group(1))
+        for v in values(headers, "contact"):
+            m = re.search(r"<([^>]+)>", v)
+            found.add(m.group(1) if m else v.split(";")[0])
+    return found
+
+
+def cmd_hidden(log_a, addr_a, log_b, addr_b):
+    bad = 0
+    for receiver, log, sender, secrets in ((log_a, log_a, log_b, identifiers(log_b, addr_b)),
+                                           (log_b, log_b, log_a, identifiers(log_a, addr_a))):
+        seen = 0
+        for direction, start, headers, body in messages(log):
+            if direction != "received":
+                continue
+            seen += 1
+            text = start + "\n" + "\n".join(n + ": " + v for n, v in headers) + "\n\n" + body
+            for secret in sorted(secrets):
+                if secret and secret in text:
+                    bad += 1
+                    print(f"hidden: {receiver} received '{start}' naming '{secret}' of {sender}'s side",
+                          file=sys.stderr)
+        if not seen:
+            bad += 1
+            print(f"hidden: {receiver} received nothing", file=sys.stderr)
+    return 1 if bad else 0
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__ or "usage: see the header of sipcheck.py", file=sys.stderr)
@@ -376,6 +425,8 @@ def main(argv):
         return cmd_hep(*args)
     if cmd == "seq" and args:
         return cmd_seq(*args)
+    if cmd == "hidden" and len(args) == 4:
+        return cmd_hidden(*args)
     if cmd == "body" and len(args) == 3:
         return cmd_body(*args)
     print(f"sipcheck: bad arguments: {argv[1:]}", file=sys.stderr)

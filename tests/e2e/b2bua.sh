@@ -1,0 +1,164 @@
+# tests/e2e/b2bua.sh — sourced by tests/e2e/run: the call flows with sipedge in b2bua mode
+# (`tests/e2e/run --mode b2bua`). Each leg is a dialog of its own: the callee sees one Via
+# (sipedge's), no Record-Route, sipedge's Contact and a Call-ID of sipedge's; the caller sees the
+# same of its own dialog. Every scenario also checks that neither side received anything that
+# identifies the other (sipcheck.py hidden: addresses, Call-IDs, tags, branches, Contacts).
+
+B2BUA_CORE_PORT=5075 B2BUA_CORE_MEDIA=6900  # a callee in the core namespace (route "b2bua-core", 5...)
+
+# [sip] mode = "b2bua" (every route inherits it) and a route to a callee in the core namespace.
+b2bua_config() {
+  CONTACT_GW="<sip:$GW:5060;sek=[0-9a-f]+\\.[0-9a-f]{20}>"  # sipedge's Contact on the access side
+  sed -i 's/^default_interface = "core"$/&\nmode = "b2bua"/' "$E2E_CFG"
+  grep -q '^mode = "b2bua"$' "$E2E_CFG" || { e2e_log "e2e: config has no [sip] default_interface line"; return 1; }
+  cat >>"$E2E_CFG" <<EOF
+
+[[route]]
+name = "b2bua-core"
+match_prefix = "5"
+target = "next_hop"
+next_hops = ["$E2E_UA_CORE:$B2BUA_CORE_PORT"]
+interface = "core"
+EOF
+}
+
+# The dialogs of an answered access-to-access call: what each side received is its own dialog only.
+b2bua_answered_checks() {  # b2bua_answered_checks CALLEE_LABEL CALLER_LABEL CALLEE_PORT
+  local callee=$1 calr=$2 callee_port=$3
+  check "$callee: INVITE has sipedge's Via only" hdr "$E2E_WORK/$callee.msg" INVITE Via "$VIA_GW"
+  check "$callee: INVITE has no Record-Route" nohdr "$E2E_WORK/$callee.msg" INVITE Record-Route .
+  check "$callee: INVITE Contact is sipedge's" hdr "$E2E_WORK/$callee.msg" INVITE Contact "$CONTACT_GW"
+  check "$calr: 200 has the caller's Via only" hdr "$E2E_WORK/$calr.msg" 200/INVITE Via \
+    "SIP/2.0/UDP $UA:$CALLER_PORT;branch=[^;]+;received=$UA;rport=$CALLER_PORT"
+  check "$calr: 200 has no Record-Route" nohdr "$E2E_WORK/$calr.msg" 200/INVITE Record-Route .
+  check "$calr: 200 Contact is sipedge's" hdr "$E2E_WORK/$calr.msg" 200/INVITE Contact "$CONTACT_GW"
+  check "$callee: SDP names only $GW" sdp "$E2E_WORK/$callee.msg" "$GW"
+  check "$calr: SDP names only $GW" sdp "$E2E_WORK/$calr.msg" "$GW"
+  check "$calr/$callee: neither side sees the other's" hidden "$E2E_WORK/$calr.msg" "$UA:$CALLER_PORT" \
+    "$E2E_WORK/$callee.msg" "$UA:$callee_port"
+}
+
+# b2bua_cdr CALLER_LABEL CALLEE_LABEL [REASON]: one CDR names the caller's Call-ID as call_id and the
+# callee's (another) as callee_call_id; answered with RTP both ways and ending for REASON when given.
+b2bua_cdr() {
+  local a b
+  a=$(e2e_call_id "$1") b=$(e2e_call_id "$2")
+  [[ -n "$a" && -n "$b" ]] || { fail "$1/$2: no Call-ID in a trace"; return; }
+  [[ "$a" != "$b" ]] || fail "$1/$2: both legs have Call-ID $a"
+  python3 - "$E2E_CDR" "$a" "$b" "${3:-}" <<'PY' || fail "$1/$2: CDR of $a"
+import json, re, sys
+path, a, b, reason = sys.argv[1:]
+for line in open(path):
+    c = json.loads(line)
+    if c.get("call_id") != a:
+        continue
+    print("  CDR:", line.strip(), file=sys.stderr)
+    ok = c.get("callee_call_id") == b
+    if reason:
+        ok = ok and c.get("answered") and c["packets_caller_to_callee"] > 0 and c["packets_callee_to_caller"] > 0 \
+             and re.fullmatch(reason, c.get("end_reason", "")) is not None
+    sys.exit(0 if ok else 1)
+print(f"no CDR for {a}", file=sys.stderr)
+sys.exit(1)
+PY
+}
+
+scenario_b2bua_call() {
+  register bc-reg 1012 "$CALLEE_PORT" "$UA:$CALLEE_PORT" "$UA:$CALLEE_PORT" || return
+  callee_start bc-uas uas_answer "$CALLEE_PORT" "$UA:$CALLEE_PORT" -mi "$UA" -mp "$CALLEE_MEDIA" -rtp_echo
+  caller bc-uac uac_call 25 -ap sipedge-1006 -mi "$UA" -mp "$CALLER_MEDIA"
+  callee_finish bc-uas
+  b2bua_answered_checks bc-uas bc-uac "$CALLEE_PORT"
+  b2bua_cdr bc-uac bc-uas "bye from caller"
+  unregister bc-unreg 1012
+}
+
+scenario_b2bua_callee_bye() {
+  register bb-reg 1012 "$CALLEE_PORT" "$UA:$CALLEE_PORT" "$UA:$CALLEE_PORT" || return
+  uas bb-uas uas_bye "$CALLEE_PORT" 1012 -mi "$UA" -mp "$CALLEE_MEDIA" -rtp_echo
+  call_as bb-uac uac_wait_bye 25 1012 -mi "$UA" -mp "$CALLER_MEDIA"
+  uas_finish bb-uas
+  check "bb-uac: messages" seq "$E2E_WORK/bb-uac.msg" 100/INVITE 407/INVITE 100/INVITE 180/INVITE 200/INVITE BYE
+  check "bb-uac: BYE has sipedge's Via only" hdr "$E2E_WORK/bb-uac.msg" BYE Via "$VIA_GW"
+  check "bb-uac: BYE Request-URI is the caller's Contact" start "$E2E_WORK/bb-uac.msg" BYE \
+    "BYE sip:1006@$UA:$CALLER_PORT SIP/2.0"
+  check "bb-uas: 200 to its BYE" seq "$E2E_WORK/bb-uas.msg" INVITE ACK 200/BYE
+  check "bb-uac/bb-uas: neither side sees the other's" hidden "$E2E_WORK/bb-uac.msg" "$UA:$CALLER_PORT" \
+    "$E2E_WORK/bb-uas.msg" "$UA:$CALLEE_PORT"
+  b2bua_cdr bb-uac bb-uas "bye from callee"
+  unregister bb-unreg 1012
+}
+
+scenario_b2bua_busy() {
+  register bu-reg 1012 "$CALLEE_PORT" "$UA:$CALLEE_PORT" "$UA:$CALLEE_PORT" || return
+  callee_start bu-uas uas_busy "$CALLEE_PORT" "$UA:$CALLEE_PORT"
+  caller bu-uac uac_busy 20 -ap sipedge-1006
+  callee_finish bu-uas
+  check "bu-uac: 486 in the caller's dialog" hdr "$E2E_WORK/bu-uac.msg" 486/INVITE Via \
+    "SIP/2.0/UDP $UA:$CALLER_PORT;branch=[^;]+;received=$UA;rport=$CALLER_PORT"
+  check "bu-uac/bu-uas: neither side sees the other's" hidden "$E2E_WORK/bu-uac.msg" "$UA:$CALLER_PORT" \
+    "$E2E_WORK/bu-uas.msg" "$UA:$CALLEE_PORT"
+  b2bua_cdr bu-uac bu-uas
+  unregister bu-unreg 1012
+}
+
+scenario_b2bua_cancel() {
+  register bx-reg 1012 "$CALLEE_PORT" "$UA:$CALLEE_PORT" "$UA:$CALLEE_PORT" || return
+  callee_start bx-uas uas_ring_cancel "$CALLEE_PORT" "$UA:$CALLEE_PORT"
+  caller bx-uac uac_cancel 20 -ap sipedge-1006
+  callee_finish bx-uas
+  check "bx-uas: CANCEL has sipedge's Via only" hdr "$E2E_WORK/bx-uas.msg" CANCEL Via "$VIA_GW"
+  check "bx-uac/bx-uas: neither side sees the other's" hidden "$E2E_WORK/bx-uac.msg" "$UA:$CALLER_PORT" \
+    "$E2E_WORK/bx-uas.msg" "$UA:$CALLEE_PORT"
+  b2bua_cdr bx-uac bx-uas
+  unregister bx-unreg 1012
+}
+
+scenario_b2bua_reinvite() {
+  register br-reg 1012 "$CALLEE_PORT" "$UA:$CALLEE_PORT" "$UA:$CALLEE_PORT" || return
+  callee_start br-uas uas_reinvite "$CALLEE_PORT" "$UA:$CALLEE_PORT" -mi "$UA" -mp "$CALLEE_MEDIA" -rtp_echo
+  caller br-uac uac_reinvite 30 -ap sipedge-1006 -mi "$UA" -mp "$CALLER_MEDIA"
+  callee_finish br-uas
+  check "br-uas: SDP of both INVITEs names only $GW" sdp "$E2E_WORK/br-uas.msg" "$GW"
+  check "br-uac: SDP of both 200s names only $GW" sdp "$E2E_WORK/br-uac.msg" "$GW"
+  check "br-uac/br-uas: neither side sees the other's" hidden "$E2E_WORK/br-uac.msg" "$UA:$CALLER_PORT" \
+    "$E2E_WORK/br-uas.msg" "$UA:$CALLEE_PORT"
+  b2bua_cdr br-uac br-uas "bye from caller"
+  unregister br-unreg 1012
+}
+
+scenario_b2bua_prack_update() {
+  # 183 with RSeq, PRACK (RAck renumbered to the callee leg's INVITE), UPDATE before and after the
+  # answer, each offer and answer anchored.
+  register bp-reg 1012 "$CALLEE_PORT" "$UA:$CALLEE_PORT" "$UA:$CALLEE_PORT" || return
+  uas bp-uas uas_prack "$CALLEE_PORT" 1012 -mi "$UA" -mp "$CALLEE_MEDIA" -rtp_echo
+  call_as bp-uac uac_prack 30 1012 -mi "$UA" -mp "$CALLER_MEDIA"
+  uas_finish bp-uas
+  check "bp-uac: messages" seq "$E2E_WORK/bp-uac.msg" 100/INVITE 407/INVITE 100/INVITE 183/INVITE 200/PRACK \
+    200/UPDATE 200/INVITE 200/UPDATE 200/BYE
+  check "bp-uas: messages" seq "$E2E_WORK/bp-uas.msg" INVITE PRACK UPDATE ACK UPDATE BYE
+  check "bp-uac: 183 RSeq" hdr "$E2E_WORK/bp-uac.msg" 183/INVITE RSeq 1
+  check "bp-uas: PRACK RAck names the callee leg's INVITE" hdr "$E2E_WORK/bp-uas.msg" PRACK RAck "1 1 INVITE"
+  check "bp-uas: SDP names only $GW" sdp "$E2E_WORK/bp-uas.msg" "$GW"
+  check "bp-uac: SDP names only $GW" sdp "$E2E_WORK/bp-uac.msg" "$GW"
+  check "bp-uac/bp-uas: neither side sees the other's" hidden "$E2E_WORK/bp-uac.msg" "$UA:$CALLER_PORT" \
+    "$E2E_WORK/bp-uas.msg" "$UA:$CALLEE_PORT"
+  b2bua_cdr bp-uac bp-uas "bye from caller"
+  unregister bp-unreg 1012
+}
+
+scenario_b2bua_topology() {
+  # An access caller and a callee in the core namespace (another network): hold (sendonly,
+  # inactive), resume and BYE, each re-INVITE bridged. Neither side receives an address, Call-ID,
+  # tag, branch or Contact of the other's network; each SDP names sipedge's address on its side.
+  core_uas bt-uas uas_hold "$B2BUA_CORE_PORT" -s 5001 -mi "$E2E_UA_CORE" -mp "$B2BUA_CORE_MEDIA" -rtp_echo
+  call_as bt-uac uac_hold 35 5001 -mi "$UA" -mp "$CALLER_MEDIA"
+  uas_finish bt-uas
+  check "bt-uas: INVITE has sipedge's Via only" hdr "$E2E_WORK/bt-uas.msg" INVITE Via \
+    "SIP/2.0/UDP $E2E_GW_CORE:5060;branch=z9hG4bK[^;]+;rport"
+  check "bt-uas: SDP names only $E2E_GW_CORE" sdp "$E2E_WORK/bt-uas.msg" "$E2E_GW_CORE"
+  check "bt-uac: SDP names only $GW" sdp "$E2E_WORK/bt-uac.msg" "$GW"
+  check "bt-uac/bt-uas: neither network sees the other's" hidden "$E2E_WORK/bt-uac.msg" "$UA" \
+    "$E2E_WORK/bt-uas.msg" "$E2E_UA_CORE"
+  b2bua_cdr bt-uac bt-uas "bye from caller"
+}
