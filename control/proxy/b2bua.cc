@@ -5,7 +5,9 @@
 // other leg's Call-ID, tags, CSeq, route set, sipedge's Via and Contact, and the headers the route's
 // policy lets across; a response is written from the request it answers. Nothing of one leg's
 // Via, Contact, Record-Route, Call-ID, tags, branches or IP addresses reaches the other.
+#include <cctype>
 #include <cinttypes>
+#include <cstring>
 
 #include "control/proxy/b2bua_policy.h"
 #include "control/proxy/context.h"
@@ -15,6 +17,7 @@
 #include "parser/auth.h"
 #include "parser/headers.h"
 #include "parser/name_addr.h"
+#include "parser/params.h"
 #include "parser/uri.h"
 #include "parser/value_list.h"
 
@@ -28,7 +31,8 @@ void add_line(std::string& out, std::string_view name, std::string_view value) {
 std::string host_port(const InterfaceConfig& i) { return i.sip_address.to_uri_host() + ":" + std::to_string(i.sip_port); }
 
 // `uri` with an IP-address host (and its port) replaced by sipedge's address on `out`: the URI
-// then names nothing of the side it came from. Names and other schemes stay as they are.
+// then names nothing of the side it came from. Names and other schemes stay as they are; URI
+// headers are dropped with an IP host (the caller writes those it keeps).
 std::string hide_uri_host(const parser::Uri& uri, std::string_view uri_text, const InterfaceConfig& out) {
   if (uri.host.empty() || !IpAddr::parse(uri.host)) return std::string(uri_text);
   std::string s(uri.scheme_text);
@@ -36,8 +40,24 @@ std::string hide_uri_host(const parser::Uri& uri, std::string_view uri_text, con
   if (!uri.user.empty()) s.append(uri.user).push_back('@');
   s.append(out.sip_address.to_uri_host());
   s.append(uri.params);
-  if (!uri.headers.empty()) s.append("?").append(uri.headers);
   return s;
+}
+
+// %-escapes what a URI header value may not hold as is (RFC 3261 §25.1 hnv-unreserved).
+std::string escape_uri_header(std::string_view v) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (const char c : v) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || std::strchr("-_.!~*'()[]/?:+$", c)) {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 15]);
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -87,6 +107,60 @@ std::string Proxy::b2bua_contact(uint16_t iface, std::string_view call_id, CallR
   const InterfaceConfig* i = config_.interface(iface);
   if (!i) return {};
   return "<sip:" + host_port(*i) + ";" + std::string(kRouteTokenParam) + "=" + route_token_.make(call_id, ref) + ">";
+}
+
+std::string Proxy::b2bua_refer_to(std::string_view value, const InterfaceConfig& out) const {
+  auto na = parser::parse_name_addr(value);
+  if (!na) return std::string(value);
+  const parser::Uri& uri = na->uri;
+  std::string target = hide_uri_host(uri, na->uri_text.substr(0, na->uri_text.find('?')), out);
+  std::string headers;
+  // The URI's headers (RFC 3261 §19.1.1), Replaces (RFC 3891 §6) among them, %-escaped.
+  std::string_view rest = uri.headers;
+  while (!rest.empty()) {
+    const size_t amp = std::min(rest.find('&'), rest.size());
+    std::string_view header = rest.substr(0, amp);
+    rest = amp < rest.size() ? rest.substr(amp + 1) : std::string_view();
+    std::string mapped;
+    if (header.size() > 9 && parser::iequals(header.substr(0, 9), "Replaces=")) {
+      char raw[512];
+      const int n = parser::unescape(header.substr(9), raw);
+      if (n > 0) {
+        if (auto far = b2bua_far_dialog(std::string_view(raw, static_cast<size_t>(n)))) {
+          // The dialog the referrer named is one leg of a b2bua call: the referee's INVITE must
+          // name the other leg, the only one its recipient knows, and reach that leg's party.
+          mapped = "Replaces=" + escape_uri_header(far->replaces);
+          if (!far->party_uri.empty()) target = hide_uri_host(*parser::parse_uri(far->party_uri), far->party_uri, out);
+        }
+      }
+    }
+    headers.append(headers.empty() ? "?" : "&").append(mapped.empty() ? std::string(header) : mapped);
+  }
+  return "<" + target + headers + ">" + std::string(na->params);
+}
+
+std::optional<Proxy::FarDialog> Proxy::b2bua_far_dialog(std::string_view replaces) const {
+  const size_t semi = std::min(replaces.find(';'), replaces.size());
+  const std::string_view call_id = replaces.substr(0, semi);
+  std::string_view to_tag, from_tag;
+  parser::ParamIterator it(replaces.substr(semi));
+  parser::Param p;
+  while (it.next(p)) {
+    if (parser::iequals(p.name, "to-tag")) to_tag = p.value;
+    if (parser::iequals(p.name, "from-tag")) from_tag = p.value;
+  }
+  for (const Call* call : calls_.find_by_call_id(call_id)) {
+    if (!call->b2bua) continue;
+    for (const bool caller_leg : {true, false}) {
+      const CallLeg& leg = caller_leg ? call->caller : call->callee;
+      const CallLeg& far = caller_leg ? call->callee : call->caller;
+      // As its party sees the dialog: the remote tag (sipedge's) as to-tag, its own as from-tag.
+      if (leg.call_id != call_id || leg.local_tag != to_tag || leg.tag != from_tag) continue;
+      const std::string party = parser::parse_uri(far.uri) ? far.uri : std::string();
+      return FarDialog{far.call_id + ";to-tag=" + far.tag + ";from-tag=" + far.local_tag, party};
+    }
+  }
+  return std::nullopt;
 }
 
 void Proxy::b2bua_begin(Call& call, const Inbound& in) {
@@ -193,16 +267,9 @@ Result<std::string, Refusal> Proxy::build_b2bua_request(const Inbound& in, const
       case parser::HeaderId::RAck:
         add_line(out, name, rack_for_leg(value, to.invite_cseq));
         continue;
-      case parser::HeaderId::ReferTo: {
-        // A transfer target named by address must not name the referrer's side (blind transfer to
-        // a registered user still works: sipedge's address is a local host).
-        auto na = parser::parse_name_addr(value);
-        if (na) {
-          add_line(out, name, "<" + hide_uri_host(na->uri, na->uri_text, *out_if) + ">" + std::string(na->params));
-          continue;
-        }
-        break;
-      }
+      case parser::HeaderId::ReferTo:
+        add_line(out, name, b2bua_refer_to(value, *out_if));
+        continue;
       default: break;
     }
     add_line(out, name, value);

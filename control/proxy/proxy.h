@@ -291,6 +291,15 @@ class Proxy final : public TransactionUser {
   // A 2xx retransmission for an INVITE sipedge already ACKed on that leg: the ACK again. True
   // when `response` was one (and needs nothing else).
   bool b2bua_resend_ack(const Call& call, const Inbound& response);
+  // A REFER's Refer-To as it crosses to the other leg: an address host hidden, and a Replaces that
+  // names one leg of a b2bua call rewritten to name its other leg (and to reach that leg's party).
+  std::string b2bua_refer_to(std::string_view value, const InterfaceConfig& out) const;
+  struct FarDialog {
+    std::string replaces;   // the other leg's dialog as its party knows it (RFC 3891 Replaces value)
+    std::string party_uri;  // that party's AOR, "" when it is no URI
+  };
+  // The other leg of the b2bua call one of whose legs the Replaces value (unescaped) names.
+  std::optional<FarDialog> b2bua_far_dialog(std::string_view replaces) const;
   // The leg a b2bua context's request went out on: the call's callee leg, or its own.
   CallLeg* b2bua_out_leg(Context& ctx);
 

@@ -341,5 +341,44 @@ TEST_F(B2buaTest, ARequestOutsideTheLegsDialogsIsRefused) {
   EXPECT_TRUE(wire.sent.empty());
 }
 
+TEST_F(B2buaTest, AReferWithReplacesNamesTheOtherLegOfTheDialogItReplaces) {
+  answered_call();
+  // A second call, trunk -> Carol (1013): its caller leg is the trunk's dialog with sipedge.
+  const Endpoint carol{IpAddr::v4(10, 201, 0, 4), 5060};
+  register_user("1013", carol);
+  deliver("INVITE sip:1013@sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 10.202.0.2:5060;branch=z9hG4bKt2;rport\r\n"
+          "Max-Forwards: 70\r\nFrom: <sip:4930@10.202.0.2>;tag=t2\r\nTo: <sip:1013@sipedge.test>\r\nCall-ID: call-2\r\n"
+          "CSeq: 1 INVITE\r\nContact: <sip:4930@10.202.0.2:5060>\r\nContent-Type: application/sdp\r\nContent-Length: " +
+              std::to_string(kOffer.size()) + "\r\n\r\n" + kOffer,
+          kTrunk, 1);
+  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 100 Trying");
+  const std::string to_carol = wire.pop().bytes;
+  ASSERT_EQ(first_line(to_carol), "INVITE sip:1013@10.201.0.4:5060 SIP/2.0");
+  deliver(response_to(to_carol, 200, "OK", "caroltag", "sip:1013@10.201.0.4:5060", kAnswer), carol, 0);
+  const std::string ok2 = wire.pop().bytes;
+  const std::string our_tag_to_trunk = tag_of(header(ok2, parser::HeaderId::To));
+  const Call* call2 = call_of("call-2");
+  ASSERT_NE(call2, nullptr);
+
+  // Alice refers Bob to the trunk's dialog: Bob is told to replace Carol's, with Carol's AOR.
+  deliver(in_dialog("REFER", our_a_contact, "10.201.0.2:5060", "z9hG4bKref1", "\"1006\" <sip:1006@sipedge.test>;tag=a1",
+                    a_to, "call-1", 20,
+                    "Contact: <sip:1006@10.201.0.2:5060>\r\nRefer-To: <sip:4930@10.202.0.2?Replaces=call-2%3Bto-tag%3D" +
+                        our_tag_to_trunk + "%3Bfrom-tag%3Dt2>\r\nReferred-By: <sip:1006@sipedge.test>\r\n"),
+          kAlice);
+  const std::string refer = to_bob().bytes;
+  EXPECT_EQ(first_line(refer), "REFER sip:1012@10.201.0.3:5060 SIP/2.0");
+  std::string escaped;
+  for (char c : call2->callee.call_id) escaped += c == '@' ? std::string("%40") : std::string(1, c);
+  EXPECT_EQ(header(refer, parser::HeaderId::ReferTo),
+            "<sip:1013@sipedge.test?Replaces=" + escaped + "%3Bto-tag%3Dcaroltag%3Bfrom-tag%3D" + call2->callee.local_tag + ">");
+  EXPECT_EQ(header(refer, parser::HeaderId::ReferredBy), "<sip:1006@sipedge.test>");
+  // A Replaces that names no dialog of sipedge's passes with its address hidden.
+  deliver(in_dialog("REFER", our_a_contact, "10.201.0.2:5060", "z9hG4bKref2", "\"1006\" <sip:1006@sipedge.test>;tag=a1",
+                    a_to, "call-1", 21, "Refer-To: <sip:1013@10.201.0.4:5060?Replaces=other%3Bto-tag%3Dx%3Bfrom-tag%3Dy>\r\n"),
+          kAlice);
+  EXPECT_EQ(header(to_bob().bytes, parser::HeaderId::ReferTo), "<sip:1013@10.201.0.1?Replaces=other%3Bto-tag%3Dx%3Bfrom-tag%3Dy>");
+}
+
 }  // namespace
 }  // namespace sipedge::control::testing
