@@ -194,3 +194,41 @@ scenario_b2bua_blind_transfer() {
   unregister bf-bunreg 1012
   unregister bf-cunreg 1013
 }
+
+scenario_b2bua_two_proxies() {
+  # Seed 002's 407 through two proxies, both sipedges in b2bua mode: caller -> sipedge -> second
+  # sipedge -> callee, three dialogs. Only the first hop challenges; nobody sees a Record-Route or
+  # another hop's Via; the callee's BYE crosses all three dialogs; each CDR links its two Call-IDs.
+  second_proxy_up || { fail "b2bua_two_proxies: second sipedge did not start"; return; }
+  e2e_sipp_bg b2p-uas "${E2E_NET}-core2" 40 -i "$P2_CALLEE" -m 1 -timeout 38s -timeout_error \
+    -sf "$E2E_SCEN/uas_bye.xml" -p 5062 -s 6000 -key contact "$P2_CALLEE:5062" -mi "$P2_CALLEE" -mp 6100 -rtp_echo
+  UAS_PID[b2p-uas]=$E2E_BG_PID
+  e2e_wait_udp "${E2E_NET}-core2" 5062 || fail "b2p-uas: did not open port 5062"
+  call_as b2p-uac uac_wait_bye 30 6000 -mi "$UA" -mp "$CALLER_MEDIA"
+  uas_finish b2p-uas
+  check "b2p-uac: one 407, from the first hop only" seq "$E2E_WORK/b2p-uac.msg" 100/INVITE 407/INVITE 100/INVITE \
+    180/INVITE 200/INVITE BYE
+  check "b2p-uas: ACK and the 200 to its BYE came" seq "$E2E_WORK/b2p-uas.msg" INVITE ACK 200/BYE
+  check "b2p-uas: INVITE has the second sipedge's Via only" hdr "$E2E_WORK/b2p-uas.msg" INVITE Via \
+    "SIP/2.0/UDP $P2_CORE:5060;branch=z9hG4bK[^;]+;rport"
+  check "b2p-uas: INVITE has no Record-Route" nohdr "$E2E_WORK/b2p-uas.msg" INVITE Record-Route .
+  check "b2p-uac: the callee's BYE has sipedge's Via only" hdr "$E2E_WORK/b2p-uac.msg" BYE Via "$VIA_GW"
+  check "b2p-uac: 200 Contact is sipedge's" hdr "$E2E_WORK/b2p-uac.msg" 200/INVITE Contact "$CONTACT_GW"
+  check "b2p-uac: SDP names only $GW" sdp "$E2E_WORK/b2p-uac.msg" "$GW"
+  check "b2p-uas: SDP names only $P2_CORE" sdp "$E2E_WORK/b2p-uas.msg" "$P2_CORE"
+  check "b2p-uac/b2p-uas: neither end sees the other's" hidden "$E2E_WORK/b2p-uac.msg" "$UA" \
+    "$E2E_WORK/b2p-uas.msg" "$P2_CALLEE"
+  # The first sipedge's callee leg is the second's caller leg: the CDRs chain the three Call-IDs.
+  python3 - "$E2E_CDR" "$P2_CDR" "$(e2e_call_id b2p-uac)" "$(e2e_call_id b2p-uas)" <<'PY' ||
+import json, sys
+first, second, a, c = sys.argv[1:]
+one = [json.loads(l) for l in open(first) if json.loads(l).get("call_id") == a]
+two = [json.loads(l) for l in open(second) if json.loads(l).get("callee_call_id") == c]
+print("  CDRs:", one, two, file=sys.stderr)
+ok = len(one) == 1 and len(two) == 1 and two[0]["call_id"] == one[0]["callee_call_id"] != a \
+     and all(r["end_reason"] == "bye from callee" and r["packets_caller_to_callee"] > 0 for r in one + two)
+sys.exit(0 if ok else 1)
+PY
+    fail "b2p: the CDRs do not chain caller -> second sipedge -> callee"
+  second_proxy_down
+}

@@ -597,6 +597,11 @@ scenario_two_proxies() {
   local call_id
   call_id=$(e2e_call_id 2p-uas)
   python3 "$E2E_CHECK" cdrok "$P2_CDR" "$call_id" "bye from callee" >/dev/null || fail "2p: second sipedge's CDR"
+  second_proxy_down
+}
+
+# second_proxy_down: the second sipedge holds no state any more, stops cleanly, its namespaces go.
+second_proxy_down() {
   local i out
   for ((i = 0; i < 30; i++)); do
     "$E2E_SIPEDGECTL" --socket "$P2_SOCK" --json stats >"$E2E_WORK/p2-stats.json" 2>/dev/null &&
