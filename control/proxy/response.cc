@@ -323,6 +323,10 @@ void Proxy::send_best_upstream(Context& ctx) {
     }
   } else if (ctx.method == "BYE" && ctx.call) {
     end_call(ctx.call, "bye (" + std::to_string(status) + ")", false);
+  } else if (ctx.b2bua && ctx.call && (status == 408 || status == 481)) {
+    // B2BUA: a leg that no longer answers in its dialog (408: timed out or unreachable, 481: the
+    // far end forgot it) is gone (RFC 5057 §5.2); the other leg must not stay up alone.
+    end_call(ctx.call, "leg lost (" + std::to_string(status) + " to " + ctx.method + ")", true);
   }
 }
 

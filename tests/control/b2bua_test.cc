@@ -380,5 +380,44 @@ TEST_F(B2buaTest, AReferWithReplacesNamesTheOtherLegOfTheDialogItReplaces) {
   EXPECT_EQ(header(to_bob().bytes, parser::HeaderId::ReferTo), "<sip:1013@10.201.0.1?Replaces=other%3Bto-tag%3Dx%3Bfrom-tag%3Dy>");
 }
 
+TEST_F(B2buaTest, ALateOfferIsBridgedFromTheCalleesAnswerToTheCallersAck) {
+  invite_to_bob = place_call("").bytes;  // no SDP: the offer comes in the 200
+  b_call_id = header(invite_to_bob, parser::HeaderId::CallId);
+  EXPECT_TRUE(body_of(invite_to_bob).empty());
+  deliver(response_to(invite_to_bob, 200, "OK", "bobtag", "sip:1012@10.201.0.3:5060", kAnswer), kBob);
+  const std::string offer = to_alice().bytes;
+  EXPECT_NE(body_of(offer).find("c=IN IP4 10.201.0.1"), std::string::npos);
+  a_to = header(offer, parser::HeaderId::To);
+  deliver(in_dialog("ACK", uri_in(header(offer, parser::HeaderId::Contact)), "10.201.0.2:5060", "z9hG4bKack1",
+                    "\"1006\" <sip:1006@sipedge.test>;tag=a1", a_to, "call-1", 2, "", kOffer),
+          kAlice);
+  const std::string ack = to_bob().bytes;
+  EXPECT_EQ(header(ack, parser::HeaderId::CSeq), "1 ACK");
+  const std::string answer = body_of(ack);
+  EXPECT_NE(answer.find("c=IN IP4 10.201.0.1"), std::string::npos) << answer;
+  EXPECT_TRUE(answer.starts_with("v=0\r\no=sipedge ")) << answer;
+  EXPECT_EQ(relay.size(), 2u) << "the answer in the ACK installed the flows (RTP, RTCP)";
+}
+
+TEST_F(B2buaTest, ALegThatNoLongerAnswersInItsDialogEndsTheCall) {
+  answered_call();
+  const Call* call = call_of("call-1");
+  ASSERT_NE(call, nullptr);
+  // Bob refreshes the session; Alice's leg has forgotten the dialog (481).
+  const std::string bob_uri = "sip:10.201.0.1:5060;sek=" + token.make(b_call_id, call->ref);
+  deliver(in_dialog("UPDATE", bob_uri, "10.201.0.3:5060", "z9hG4bKup1", b_to, b_from, b_call_id, 8,
+                    "Contact: <sip:1012@10.201.0.3:5060>\r\n"),
+          kBob);
+  const std::string update = to_alice().bytes;
+  deliver(response_to(update, 481, "Call/Transaction Does Not Exist", "a1", "sip:1006@10.201.0.2:5060"), kAlice);
+  EXPECT_EQ(first_line(to_bob().bytes), "SIP/2.0 481 Call/Transaction Does Not Exist");
+  // The call ends: BYE on both legs, each in its own dialog, and a CDR saying why.
+  std::vector<Sent> byes{wire.pop(), wire.pop()};
+  for (const Sent& b : byes) EXPECT_TRUE(first_line(b.bytes).starts_with("BYE ")) << b.bytes;
+  ASSERT_EQ(cdrs.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(cdrs[0])["end_reason"], "leg lost (481 to UPDATE)");
+  EXPECT_EQ(proxy.calls().size(), 0u);
+}
+
 }  // namespace
 }  // namespace sipedge::control::testing
