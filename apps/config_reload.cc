@@ -98,6 +98,7 @@ void apply_reloadable(GatewayConfig& running, const GatewayConfig& next) {
   // Routes as a whole: contexts in flight keep only their targets (addresses), never a route index
   // past what the new list holds (targets.cc checks).
   r.routes = n.routes;
+  r.default_mode = n.default_mode;  // new calls; a call keeps the mode it started in
   r.default_interface = n.default_interface;
   r.timers = n.timers;
   r.registration_min_expires_s = n.registration_min_expires_s;

@@ -1,8 +1,8 @@
 // apps/config_reload.h — control lcore (a reload runs between SIP messages). What a configuration
 // reload may change while calls run, and what needs a restart. Reloadable: domains, realm and digest
-// settings, users (passwords, forwarding), trusted prefixes, routes, default interface, timers,
-// registrar expiries and keepalives, forwarding and redirect limits, session timers, lockout and
-// ban settings, rate limits, overload action, Server header. Restart-only: EAL, ports, interface
+// settings, users (passwords, forwarding), trusted prefixes, routes, signalling mode (for new
+// calls), default interface, timers, registrar expiries and keepalives, forwarding and redirect
+// limits, session timers, lockout and ban settings, rate limits, overload action, Server header. Restart-only: EAL, ports, interface
 // addresses and SIP/media ports, management socket, metrics address, CDR path, relay size, media
 // timeout, signature rules (compiled into every lane), NIC settings.
 #pragma once

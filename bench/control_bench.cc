@@ -5,7 +5,8 @@
 // core side, so each call crosses interfaces with two Record-Routes and anchored media.
 //
 // Baseline in the same run: BM_ScanOnly scans the same nine messages and does nothing else, so the
-// ratio says what the proxy costs on top of reading the bytes. Run:
+// ratio says what the proxy costs on top of reading the bytes; BM_B2buaCall is the same call in
+// b2bua mode, its ratio to BM_ProxyCall what a dialog per leg costs. Run:
 //   ninja -C build control_bench && build/bench/control_bench
 #include <benchmark/benchmark.h>
 
@@ -125,14 +126,17 @@ struct CallScript {
   std::string response(std::string_view request, std::string_view status, bool tag, const std::string& body) const {
     return "SIP/2.0 " + std::string(status) + "\r\n" + lines_of(request, "Via: ") + lines_of(request, "Record-Route: ") +
            "From: " + header_value(request, "From: ") + "\r\nTo: " + header_value(request, "To: ") +
-           (tag ? ";tag=t" + id : "") + "\r\nCall-ID: bench-" + id + "\r\nCSeq: " + header_value(request, "CSeq: ") +
+           (tag ? ";tag=t" + id : "") + "\r\nCall-ID: " + header_value(request, "Call-ID: ") + "\r\nCSeq: " + header_value(request, "CSeq: ") +
            "\r\nContact: <sip:trunk@10.202.0.2:5060>\r\n" + (body.empty() ? "" : "Content-Type: application/sdp\r\n") +
            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   }
-  // Alice's ACK or BYE, along the route set the 200 gave her.
+  // Alice's ACK or BYE, to the 200's Contact along the route set the 200 gave her (none in b2bua mode).
   std::string in_dialog(std::string_view method, int cseq, std::string_view ok) const {
-    return std::string(method) + " sip:trunk@10.202.0.2:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bK" +
-           std::string(method) + id + ";rport\r\nMax-Forwards: 70\r\nRoute: " + route_set(ok) +
+    const std::string contact = header_value(ok, "Contact: ");
+    const std::string routes = route_set(ok);
+    return std::string(method) + " " + contact.substr(1, contact.find('>') - 1) +
+           " SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bK" + std::string(method) + id +
+           ";rport\r\nMax-Forwards: 70" + (routes.empty() ? std::string() : "\r\nRoute: " + routes) +
            "\r\nFrom: \"Alice\" <sip:1006@sipedge.test>;tag=a" + id + "\r\nTo: " + header_value(ok, "To: ") +
            "\r\nCall-ID: bench-" + id + "\r\nCSeq: " + std::to_string(cseq) + " " + std::string(method) +
            "\r\nContent-Length: 0\r\n\r\n";
@@ -140,6 +144,7 @@ struct CallScript {
 };
 
 struct Harness {
+  explicit Harness(SignallingMode mode = SignallingMode::Proxy) { config.default_mode = mode; }
   ControlConfig config = bench_config();
   KeepingTransport wire;
   CountingRelay relay;
@@ -192,8 +197,9 @@ struct Harness {
   }
 };
 
-void BM_ProxyCall(benchmark::State& state) {
-  Harness h;
+// The same call in b2bua mode: a dialog per leg, every message crossing written from scratch.
+void run_calls(benchmark::State& state, SignallingMode mode) {
+  Harness h(mode);
   uint64_t failed = 0;
   for (auto _ : state) {
     if (!h.call()) ++failed;
@@ -205,6 +211,9 @@ void BM_ProxyCall(benchmark::State& state) {
   state.counters["txns"] = static_cast<double>(h.proxy.transactions().size());
   if (failed != 0 || h.broken != 0) state.SkipWithError("a call did not get through: the harness is out of step");
 }
+
+void BM_ProxyCall(benchmark::State& state) { run_calls(state, SignallingMode::Proxy); }
+void BM_B2buaCall(benchmark::State& state) { run_calls(state, SignallingMode::B2bua); }
 
 // Baseline: the nine messages of one call scanned, nothing else.
 void BM_ScanOnly(benchmark::State& state) {
@@ -258,6 +267,7 @@ void BM_MemoryPerOpenCall(benchmark::State& state) {
 
 BENCHMARK(BM_ScanOnly);
 BENCHMARK(BM_ProxyCall);
+BENCHMARK(BM_B2buaCall);
 BENCHMARK(BM_MemoryPerOpenCall)->Arg(10000)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 // Prints the ratio of the two after the table.
@@ -270,6 +280,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
       const double ns = r.GetAdjustedRealTime();
       if (r.benchmark_name() == "BM_ScanOnly") scan_ns_ = ns;
       if (r.benchmark_name() == "BM_ProxyCall") proxy_ns_ = ns;
+      if (r.benchmark_name() == "BM_B2buaCall") b2bua_ns_ = ns;
       if (r.benchmark_name().starts_with("BM_MemoryPerOpenCall")) {
         per_call_ = r.counters.at("bytes_per_call").value;
         per_id_ = r.counters.at("baseline_bytes").value;
@@ -282,6 +293,10 @@ class RatioReporter : public benchmark::ConsoleReporter {
       std::printf("\nproxy call / scan only: %.1fx (%.0f ns vs %.0f ns per call; %.0f calls/s of one core)\n",
                   proxy_ns_ / scan_ns_, proxy_ns_, scan_ns_, 1e9 / proxy_ns_);
     }
+    if (proxy_ns_ > 0 && b2bua_ns_ > 0) {
+      std::printf("b2bua call / proxy call: %.2fx (%.0f ns vs %.0f ns per call; %.0f b2bua calls/s of one core)\n",
+                  b2bua_ns_ / proxy_ns_, b2bua_ns_, proxy_ns_, 1e9 / b2bua_ns_);
+    }
     if (per_call_ > 0 && per_id_ > 0) {
       std::printf("open call / bare Call-ID: %.1fx (%.0f vs %.0f heap bytes); 1M open calls: %.2f GB of control state\n",
                   per_call_ / per_id_, per_call_, per_id_, per_call_ * 1e6 / 1e9);
@@ -291,6 +306,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
  private:
   double scan_ns_ = 0;
   double proxy_ns_ = 0;
+  double b2bua_ns_ = 0;
   double per_call_ = 0;
   double per_id_ = 0;
 };

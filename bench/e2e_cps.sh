@@ -5,7 +5,9 @@
 # same SIPp pair then runs directly UA to UA (both in the access namespace, no sipedge) as the ceiling.
 # Appends the table, the command and the machine to bench/RESULTS.md ("End-to-end" section).
 # Usage: bench/e2e_cps.sh [--seconds S] [--rates "100 200 400 600 800 1000 1500 2000"] [--no-record]
-#        [--sipedge BIN] [--sipedgectl BIN] [--no-direct] [--overload-wait-ms MS]
+#        [--sipedge BIN] [--sipedgectl BIN] [--no-direct] [--overload-wait-ms MS] [--b2bua]
+# --b2bua runs the rates once more with sipedge switched to [sip] mode = "b2bua" (a live reload),
+# between the proxy series and the direct one, so the three figures come from the same run.
 # --no-direct skips the UA-to-UA ceiling (A/B runs of two sipedge builds); implies --no-record.
 # --overload-wait-ms sets [sip] overload_wait_ms (0: overload control off) for on/off comparisons.
 set -uo pipefail
@@ -13,6 +15,7 @@ cd "$(dirname "$0")/.."
 source tests/e2e/lib.sh
 
 seconds=10 rates="100 200 400 600 800 1000 1500 2000" record=1 sipedge_bin="" ctl_bin="" direct_series=1 overload_wait=""
+b2bua_series=0
 cmdline="bench/e2e_cps.sh $*"
 while (($#)); do
   case "$1" in
@@ -23,7 +26,8 @@ while (($#)); do
     --sipedgectl) ctl_bin=$2; shift 2 ;;
     --no-direct) direct_series=0 record=0; shift ;;
     --overload-wait-ms) overload_wait=$2; shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --b2bua) b2bua_series=1; shift ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "e2e_cps: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -53,10 +57,10 @@ stop_uas() {
   e2e_sipp_wait "$UAS_PID" || true
 }
 
-# step MODE RATE -> prints "calls ok failed seconds"; MODE sipedge (core -> sipedge) or direct.
+# step MODE RATE -> prints "calls ok failed seconds"; MODE sipedge or b2bua (core -> sipedge), or direct.
 step() {
   local mode=$1 rate=$2 calls=$(( $2 * seconds )) ns ip target label="$1-$2"
-  if [[ $mode == sipedge ]]; then
+  if [[ $mode != direct ]]; then
     ns=$E2E_CORE_NS ip=$E2E_UA_CORE target="$E2E_GW_CORE:5060"
   else
     ns=$E2E_ACC_NS ip=$E2E_UA_ACC target="$E2E_UA_ACC:$UAS_PORT"
@@ -116,10 +120,10 @@ series() {
   BEST=0
   start_uas "$mode"
   for rate in $rates; do
-    [[ $mode == sipedge ]] && scrape "$E2E_WORK/metrics-before.txt"
+    [[ $mode != direct ]] && scrape "$E2E_WORK/metrics-before.txt"
     read -r calls ok failed secs < <(step "$mode" "$rate")
     local setup="- | - | -"
-    if [[ $mode == sipedge ]]; then
+    if [[ $mode != direct ]]; then
       scrape "$E2E_WORK/metrics-after.txt"
       setup=$(setup_quantiles "$E2E_WORK/metrics-before.txt" "$E2E_WORK/metrics-after.txt")
     fi
@@ -133,7 +137,7 @@ series() {
       break
     fi
     BEST=$rate
-    if [[ $mode == sipedge ]]; then
+    if [[ $mode != direct ]]; then
       # Let the calls' transactions finish before the next rate (Timer J/K, 64*T1 = 32 s for BYE
       # server transactions would overlap otherwise); sipedge's state is what the next step starts from.
       sleep 2
@@ -149,7 +153,7 @@ why_failed() {
   errs=$(grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}' "$E2E_WORK/$label.err" 2>/dev/null | grep -v 'Failed to delete FD from epoll' |
     sed -E 's/^[0-9-]+\s+[0-9:.]+\s+[0-9.]+: //; s/Call-Id: [^,]*, //; s/[0-9]+/N/g' | sort | uniq -c | sort -rn | head -3 |
     sed -E 's/^ *//' | paste -sd ';' -)
-  if [[ $label == sipedge-* ]]; then
+  if [[ $label != direct-* ]]; then
     { e2e_ctl stats; e2e_ctl dataplane; } >"$E2E_WORK/$label.state" 2>/dev/null
     counters=$(python3 - "$E2E_WORK/$label.state" <<'PY'
 import json, sys
@@ -178,6 +182,15 @@ echo "e2e_cps: ${seconds} s per rate, rates: $rates"
 series sipedge
 through=$BEST
 e2e_ctl stats >"$E2E_WORK/stats-after.json" 2>/dev/null || true
+b2bua="n/a"
+if ((b2bua_series)); then
+  sed -i 's/^default_interface = "core"$/&\nmode = "b2bua"/' "$E2E_CFG"
+  e2e_ctl reload >"$E2E_WORK/reload-b2bua.json" 2>&1 && grep -q '"reloaded"' "$E2E_WORK/reload-b2bua.json" ||
+    { echo "e2e_cps: could not switch sipedge to b2bua mode: $(cat "$E2E_WORK/reload-b2bua.json")" >&2; exit 1; }
+  series b2bua
+  b2bua=$BEST
+  echo "e2e_cps: through sipedge in b2bua mode $b2bua cps with 0 failed calls (proxy mode: $through cps)"
+fi
 if ((!direct_series)); then
   echo "e2e_cps: through sipedge $through cps with 0 failed calls"
   exit 0
@@ -208,6 +221,7 @@ if ((record)); then
     printf '%s\n' "${ROWS[@]}"
     printf '\nHighest rate with 0 failed calls: through sipedge **%s cps**, direct UA to UA **%s cps** (ratio %s).' \
       "$through" "$direct" "$ratio"
+    if ((b2bua_series)); then printf ' Through sipedge in b2bua mode ("b2bua" rows): **%s cps**.' "$b2bua"; fi
     if ((direct == ${rates##* })); then printf ' The direct run never failed: its ceiling is at least %s cps.' "$direct"; fi
     printf '\n'
     if ((${#WHY[@]})); then

@@ -45,7 +45,7 @@ TEST(ConfigReload, ApplyCopiesTheLiveSettingsOnly) {
   const GatewayConfig next = load("[[user]]\nname = \"1020\"\npassword = \"b\"\nforward_busy = \"sip:1006@sipedge.test\"\n"
                                   "[[route]]\nname = \"r\"\ntarget = \"registered\"\n"
                                   "[auth]\ntrusted = [\"10.202.0.0/24\"]\nmax_failures = 3\nban_s = 60\n"
-                                  "[timers]\nt1_ms = 250\n[sip]\nserver_header = \"\"\n",
+                                  "[timers]\nt1_ms = 250\n[sip]\nserver_header = \"\"\nmode = \"b2bua\"\n",
                                   kBase.substr(0, kBase.find("[sip]")));
   apply_reloadable(running, next);
   ASSERT_EQ(running.control.users.size(), 1u);
@@ -57,6 +57,7 @@ TEST(ConfigReload, ApplyCopiesTheLiveSettingsOnly) {
   EXPECT_EQ(running.control.security.ban_s, 60u);
   EXPECT_EQ(running.control.timers.t1_ms, 250u);
   EXPECT_EQ(running.control.user_agent, "");
+  EXPECT_EQ(running.control.default_mode, control::SignallingMode::B2bua);
   EXPECT_EQ(running.control.security.policy_rules.size(), next.control.security.policy_rules.size());
   EXPECT_EQ(running.control.interfaces[0].name, "access");
 }
