@@ -419,5 +419,38 @@ TEST_F(B2buaTest, ALegThatNoLongerAnswersInItsDialogEndsTheCall) {
   EXPECT_EQ(proxy.calls().size(), 0u);
 }
 
+TEST_F(B2buaTest, AMessageOutsideACallGoesOutWithSipedgesOwnIdentityAndSubscribeIsRefused) {
+  register_user("1012", kBob);
+  const std::string message =
+      "MESSAGE sip:1012@sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 10.202.0.2:5060;branch=z9hG4bKm1;rport\r\n"
+      "Max-Forwards: 70\r\nFrom: <sip:4930@10.202.0.2>;tag=trunktag\r\nTo: <sip:1012@sipedge.test>\r\n"
+      "Call-ID: msg-1@10.202.0.2\r\nCSeq: 5 MESSAGE\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi";
+  deliver(message, kTrunk, 1);
+  const std::string out = wire.pop().bytes;
+  EXPECT_EQ(first_line(out), "MESSAGE sip:1012@10.201.0.3:5060 SIP/2.0");
+  for (const char* hidden : {"10.202.0.2", "trunktag", "msg-1", "z9hG4bKm1"})
+    EXPECT_EQ(out.find(hidden), std::string::npos) << hidden << " in\n" << out;
+  EXPECT_TRUE(header(out, parser::HeaderId::From).starts_with("<sip:4930@10.201.0.1>;tag=")) << out;
+  EXPECT_EQ(header(out, parser::HeaderId::CSeq), "1 MESSAGE");
+  EXPECT_EQ(body_of(out), "hi");
+  deliver(response_to(out, 200, "OK", "bobtag", "sip:1012@10.201.0.3:5060"), kBob);
+  const std::string ok = wire.pop().bytes;
+  EXPECT_EQ(first_line(ok), "SIP/2.0 200 OK");
+  EXPECT_EQ(header(ok, parser::HeaderId::CallId), "msg-1@10.202.0.2");
+  EXPECT_EQ(header(ok, parser::HeaderId::CSeq), "5 MESSAGE");
+  EXPECT_TRUE(header(ok, parser::HeaderId::To).starts_with("<sip:1012@sipedge.test>;tag=se")) << ok;
+  EXPECT_EQ(ok.find("10.201.0.3"), std::string::npos) << ok;
+  EXPECT_EQ(ok.find("bobtag"), std::string::npos) << ok;
+
+  deliver("SUBSCRIBE sip:1012@sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 10.202.0.2:5060;branch=z9hG4bKs1;rport\r\n"
+          "Max-Forwards: 70\r\nFrom: <sip:4930@10.202.0.2>;tag=s1\r\nTo: <sip:1012@sipedge.test>\r\n"
+          "Call-ID: sub-1\r\nCSeq: 1 SUBSCRIBE\r\nEvent: presence\r\nContact: <sip:4930@10.202.0.2>\r\n"
+          "Content-Length: 0\r\n\r\n",
+          kTrunk, 1);
+  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 501 Not Implemented: SUBSCRIBE dialogs are not bridged in b2bua mode");
+  EXPECT_TRUE(wire.sent.empty());
+  expect_no_state();
+}
+
 }  // namespace
 }  // namespace sipedge::control::testing
