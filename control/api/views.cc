@@ -10,7 +10,12 @@ namespace {
 
 using nlohmann::json;
 
-json leg_view(const CallLeg& leg) { return json{{"peer", leg.peer.to_string()}, {"iface", leg.iface}}; }
+// A b2bua leg also shows its own Call-ID (its dialog's, not the call's).
+json leg_view(const CallLeg& leg) {
+  json j{{"peer", leg.peer.to_string()}, {"iface", leg.iface}};
+  if (!leg.call_id.empty()) j["call_id"] = leg.call_id;
+  return j;
+}
 
 }  // namespace
 
@@ -27,6 +32,7 @@ json calls_view(const CallTable& calls, const MediaManager& media) {
     list.push_back(json{
         {"call_id", c->call_id},
         {"state", call_state_name(c->state)},
+        {"mode", c->b2bua ? "b2bua" : "proxy"},
         {"from", c->caller.uri},
         {"to", c->callee.uri},
         {"caller", leg_view(c->caller)},

@@ -103,6 +103,9 @@ TEST_F(ViewsTest, CallsAreListedByStartTimeWithPartiesStateAndRelayedPackets) {
   late.callee.uri = "sip:+4930123@sipedge.test";
   late.callee.peer = {IpAddr::v4(10, 202, 0, 2), 5060};
   late.callee.iface = 1;
+  late.b2bua = true;
+  late.caller.call_id = "b-call";
+  calls.add_call_id(late, "b-leg@sipedge");
   Call& early = calls.create("a-call");
   early.state = CallState::Confirmed;
   early.media = session;
@@ -119,13 +122,14 @@ TEST_F(ViewsTest, CallsAreListedByStartTimeWithPartiesStateAndRelayedPackets) {
             R"("callee":{"iface":0,"peer":"10.201.0.3:5062"},"caller":{"iface":0,"peer":"[2001:db8::6]:5060"},)"
             R"("from":"sip:1006@sipedge.test",)"
             R"("media":{"bytes_callee_to_caller":42656,"bytes_caller_to_callee":43000,)"
-            R"("packets_callee_to_caller":248,"packets_caller_to_callee":250,"session":1},)"
+            R"("packets_callee_to_caller":248,"packets_caller_to_callee":250,"session":1},"mode":"proxy",)"
             R"("start_ms":1700000001000,"state":"confirmed","to":"sip:1012@sipedge.test"},)"
             R"({"answer_ms":0,"call_id":"b-call",)"
-            R"("callee":{"iface":1,"peer":"10.202.0.2:5060"},"caller":{"iface":0,"peer":"10.201.0.3:5062"},)"
+            R"("callee":{"call_id":"b-leg@sipedge","iface":1,"peer":"10.202.0.2:5060"},)"
+            R"("caller":{"call_id":"b-call","iface":0,"peer":"10.201.0.3:5062"},)"
             R"("from":"sip:1012@sipedge.test",)"
             R"("media":{"bytes_callee_to_caller":0,"bytes_caller_to_callee":0,)"
-            R"("packets_callee_to_caller":0,"packets_caller_to_callee":0,"session":0},)"
+            R"("packets_callee_to_caller":0,"packets_caller_to_callee":0,"session":0},"mode":"b2bua",)"
             R"("start_ms":1700000002000,"state":"trying","to":"sip:+4930123@sipedge.test"}],)"
             R"("count":2})");
 }

@@ -16,7 +16,8 @@
 #   sipcheck.py reg JSONFILE AOR RECEIVED NAT `sipedgectl --json registrations` lists AOR bound
 #                                            from RECEIVED ("ip:port") with behind_nat NAT (0|1);
 #                                            AOR alone: exit 0 when AOR has no binding at all
-#   sipcheck.py cdr FILE CALL_ID             the CDR line of that call, as JSON (exit 1 if none)
+#   sipcheck.py cdr FILE CALL_ID             the CDR line of that call, as JSON (exit 1 if none); the
+#                                            Call-ID of either leg (call_id, or callee_call_id in b2bua mode)
 #   sipcheck.py cdrok FILE CALL_ID REASON    that call was answered (200), relayed RTP both ways and
 #                                            ended with end_reason REASON (a regex, full match)
 #   sipcheck.py start LOG SEL LINE           the first received message matching SEL starts with
@@ -234,7 +235,7 @@ def cmd_cdrok(path, call_id, reason):
             rec = json.loads(line)
         except ValueError:
             continue
-        if rec.get("call_id") != call_id:
+        if call_id not in (rec.get("call_id"), rec.get("callee_call_id")):
             continue
         problems = []
         if not rec.get("answered") or rec.get("final_status") != 200:
@@ -344,7 +345,7 @@ def cmd_cdr(path, call_id):
             rec = json.loads(line)
         except ValueError:
             continue
-        if rec.get("call_id") == call_id:
+        if call_id in (rec.get("call_id"), rec.get("callee_call_id")):
             print(json.dumps(rec))
             return 0
     print(f"cdr: no line for Call-ID {call_id} in {path}", file=sys.stderr)
