@@ -163,38 +163,6 @@ scenario_b2bua_topology() {
   b2bua_cdr bt-uac bt-uas "bye from caller"
 }
 
-scenario_b2bua_blind_transfer() {
-  # Seed 001 blind transfer with a dialog per leg: B REFERs A to C in B's dialog; the REFER reaches
-  # A in A's, the 202 and A's NOTIFYs come back the same way; A's new call to C is a b2bua call of
-  # its own. No party receives anything of another's.
-  register bf-breg 1012 "$CALLEE_PORT" "$UA:$CALLEE_PORT" "$UA:$CALLEE_PORT" || return
-  register bf-creg 1013 "$TARGET_PORT" "$UA:$TARGET_PORT" "$UA:$TARGET_PORT" || return
-  uas bf-b uas_blind_b "$CALLEE_PORT" 1012 -mi "$UA" -mp "$CALLEE_MEDIA" -rtp_echo -key target "sip:1013@sipedge.test"
-  uas bf-c uas_answer "$TARGET_PORT" 1013 -mi "$UA" -mp "$TARGET_MEDIA" -rtp_echo
-  bg_call bf-a uac_blind_a "$CALLER_PORT" "$CALLER_MEDIA" 1012 1006
-  local a_pid=$E2E_BG_PID
-  e2e_wait_log bf-a "^REFER " 15 || fail "bf: A got no REFER"
-  bg_call bf-a2 uac_referred "$SECOND_PORT" "$SECOND_MEDIA" 1013 1006 -key referrer "sip:1012@sipedge.test"
-  local a2_pid=$E2E_BG_PID
-  bg_finish bf-a "$a_pid"
-  bg_finish bf-a2 "$a2_pid"
-  uas_finish bf-b
-  uas_finish bf-c
-  check "bf-a: REFER Refer-To" hdr "$E2E_WORK/bf-a.msg" REFER Refer-To "<sip:1013@sipedge\\.test>"
-  check "bf-a: REFER has sipedge's Via only" hdr "$E2E_WORK/bf-a.msg" REFER Via "$VIA_GW"
-  check "bf-b: messages" seq "$E2E_WORK/bf-b.msg" INVITE ACK 202/REFER NOTIFY NOTIFY 200/BYE
-  check "bf-c: INVITE Referred-By" hdr "$E2E_WORK/bf-c.msg" INVITE Referred-By "<sip:1012@sipedge\\.test>"
-  for who in bf-a bf-b bf-c; do check "$who: SDP names only $GW" sdp "$E2E_WORK/$who.msg" "$GW"; done
-  check "bf-a/bf-b: neither side sees the other's" hidden "$E2E_WORK/bf-a.msg" "$UA:$CALLER_PORT" \
-    "$E2E_WORK/bf-b.msg" "$UA:$CALLEE_PORT"
-  check "bf-a2/bf-c: neither side sees the other's" hidden "$E2E_WORK/bf-a2.msg" "$UA:$SECOND_PORT" \
-    "$E2E_WORK/bf-c.msg" "$UA:$TARGET_PORT"
-  b2bua_cdr bf-a bf-b "bye from callee"
-  b2bua_cdr bf-a2 bf-c "bye from caller"
-  unregister bf-bunreg 1012
-  unregister bf-cunreg 1013
-}
-
 scenario_b2bua_two_proxies() {
   # Seed 002's 407 through two proxies, both sipedges in b2bua mode: caller -> sipedge -> second
   # sipedge -> callee, three dialogs. Only the first hop challenges; nobody sees a Record-Route or

@@ -416,6 +416,14 @@ scenario_blind_transfer() {
   for who in bt-a bt-b bt-c; do check "$who: SDP names only $GW" sdp "$E2E_WORK/$who.msg" "$GW"; done
   cdr_ok bt-b "bye from callee"
   cdr_ok bt-c "bye from caller"
+  if [[ $mode == b2bua ]]; then
+    # Each call a dialog per leg: the REFER, the 202 and NOTIFYs crossed legs, and nobody received
+    # anything of another party's.
+    check "bt-a/bt-b: neither side sees the other's" hidden "$E2E_WORK/bt-a.msg" "$UA:$CALLER_PORT" \
+      "$E2E_WORK/bt-b.msg" "$UA:$CALLEE_PORT"
+    check "bt-a2/bt-c: neither side sees the other's" hidden "$E2E_WORK/bt-a2.msg" "$UA:$SECOND_PORT" \
+      "$E2E_WORK/bt-c.msg" "$UA:$TARGET_PORT"
+  fi
   unregister bt-bunreg 1012
   unregister bt-cunreg 1013
 }
