@@ -227,6 +227,46 @@ TEST_F(B2buaTest, AReInviteIsBridgedWithEachLegsCSeqAndItsAckFollows) {
   EXPECT_EQ(header(to_a, parser::HeaderId::CallId), "call-1");
 }
 
+TEST_F(B2buaTest, EveryInDialogMethodCrossesWithTheOtherLegsIdentityAndItsAnswerComesBack) {
+  answered_call();
+  const Call* call = call_of("call-1");
+  ASSERT_NE(call, nullptr);
+  const std::string bob_uri = "sip:10.201.0.1:5060;sek=" + token.make(b_call_id, call->ref);
+  int a_cseq = 10, b_cseq = 20;
+  uint32_t to_bob_cseq = 1, to_alice_cseq = 0;  // sipedge's own numbering per leg
+  for (const std::string method : {"INFO", "OPTIONS", "MESSAGE", "NOTIFY", "UPDATE"}) {
+    const std::string extra = method == "NOTIFY" ? "Event: dialog\r\nSubscription-State: active\r\n" : "";
+    // Alice -> Bob.
+    deliver(in_dialog(method, our_a_contact, "10.201.0.2:5060", "z9hG4bKa" + method, "\"1006\" <sip:1006@sipedge.test>;tag=a1",
+                      a_to, "call-1", ++a_cseq, extra),
+            kAlice);
+    const std::string at_bob = to_bob().bytes;
+    EXPECT_EQ(first_line(at_bob), method + " sip:1012@10.201.0.3:5060 SIP/2.0");
+    EXPECT_EQ(header(at_bob, parser::HeaderId::CSeq), std::to_string(++to_bob_cseq) + " " + method);
+    EXPECT_EQ(header(at_bob, parser::HeaderId::CallId), b_call_id);
+    EXPECT_EQ(header(at_bob, parser::HeaderId::From), b_from);
+    EXPECT_EQ(header(at_bob, parser::HeaderId::To), b_to);
+    deliver(response_to(at_bob, 200, "OK", "bobtag", "sip:1012@10.201.0.3:5060"), kBob);
+    const std::string ok_at_alice = to_alice().bytes;
+    EXPECT_EQ(first_line(ok_at_alice), "SIP/2.0 200 OK") << method;
+    EXPECT_EQ(header(ok_at_alice, parser::HeaderId::CSeq), std::to_string(a_cseq) + " " + method);
+    EXPECT_EQ(header(ok_at_alice, parser::HeaderId::To), a_to);
+    // Bob -> Alice.
+    deliver(in_dialog(method, bob_uri, "10.201.0.3:5060", "z9hG4bKb" + method, b_to, b_from, b_call_id, ++b_cseq, extra),
+            kBob);
+    const std::string at_alice = to_alice().bytes;
+    EXPECT_EQ(first_line(at_alice), method + " sip:1006@10.201.0.2:5060 SIP/2.0");
+    EXPECT_EQ(header(at_alice, parser::HeaderId::CSeq), std::to_string(++to_alice_cseq) + " " + method);
+    EXPECT_EQ(header(at_alice, parser::HeaderId::CallId), "call-1");
+    EXPECT_EQ(header(at_alice, parser::HeaderId::From), a_to);
+    deliver(response_to(at_alice, 200, "OK", "a1", "sip:1006@10.201.0.2:5060"), kAlice);
+    const std::string ok_at_bob = to_bob().bytes;
+    EXPECT_EQ(header(ok_at_bob, parser::HeaderId::CSeq), std::to_string(b_cseq) + " " + method);
+    EXPECT_EQ(header(ok_at_bob, parser::HeaderId::CallId), b_call_id);
+  }
+  EXPECT_TRUE(wire.sent.empty());
+}
+
 TEST_F(B2buaTest, ACancelBeforeTheAnswerEndsBothLegs) {
   invite_to_bob = place_call().bytes;
   b_call_id = header(invite_to_bob, parser::HeaderId::CallId);
