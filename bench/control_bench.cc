@@ -236,8 +236,10 @@ void BM_ScanOnly(benchmark::State& state) {
 // over), the heap bytes each costs as glibc counts them, against the baseline of N bare std::string
 // Call-IDs (what any table of calls must hold at least). N is bounded by the media ports: one
 // media address per interface gives 20000 port pairs here.
+// Arg 1: 0 proxy mode, 1 b2bua mode (a dialog per leg: its Call-ID, tags, identities and ACK kept).
 void BM_MemoryPerOpenCall(benchmark::State& state) {
   const auto n = static_cast<uint64_t>(state.range(0));
+  const SignallingMode mode = state.range(1) ? SignallingMode::B2bua : SignallingMode::Proxy;
   for (auto _ : state) {
     const size_t start = mallinfo2().uordblks;
     std::vector<std::string> ids;
@@ -245,7 +247,7 @@ void BM_MemoryPerOpenCall(benchmark::State& state) {
     const size_t baseline = mallinfo2().uordblks - start;
     ids.clear();
     ids.shrink_to_fit();
-    auto h = std::make_unique<Harness>();
+    auto h = std::make_unique<Harness>(mode);
     const size_t empty = mallinfo2().uordblks;
     uint64_t failed = 0;
     for (uint64_t i = 0; i < n; ++i)
@@ -268,7 +270,7 @@ void BM_MemoryPerOpenCall(benchmark::State& state) {
 BENCHMARK(BM_ScanOnly);
 BENCHMARK(BM_ProxyCall);
 BENCHMARK(BM_B2buaCall);
-BENCHMARK(BM_MemoryPerOpenCall)->Arg(10000)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MemoryPerOpenCall)->Args({10000, 0})->Args({10000, 1})->Iterations(1)->Unit(benchmark::kMillisecond);
 
 // Prints the ratio of the two after the table.
 class RatioReporter : public benchmark::ConsoleReporter {
@@ -281,10 +283,11 @@ class RatioReporter : public benchmark::ConsoleReporter {
       if (r.benchmark_name() == "BM_ScanOnly") scan_ns_ = ns;
       if (r.benchmark_name() == "BM_ProxyCall") proxy_ns_ = ns;
       if (r.benchmark_name() == "BM_B2buaCall") b2bua_ns_ = ns;
-      if (r.benchmark_name().starts_with("BM_MemoryPerOpenCall")) {
+      if (r.benchmark_name().starts_with("BM_MemoryPerOpenCall/10000/0")) {
         per_call_ = r.counters.at("bytes_per_call").value;
         per_id_ = r.counters.at("baseline_bytes").value;
       }
+      if (r.benchmark_name().starts_with("BM_MemoryPerOpenCall/10000/1")) per_b2bua_call_ = r.counters.at("bytes_per_call").value;
     }
   }
   void Finalize() override {
@@ -301,6 +304,10 @@ class RatioReporter : public benchmark::ConsoleReporter {
       std::printf("open call / bare Call-ID: %.1fx (%.0f vs %.0f heap bytes); 1M open calls: %.2f GB of control state\n",
                   per_call_ / per_id_, per_call_, per_id_, per_call_ * 1e6 / 1e9);
     }
+    if (per_call_ > 0 && per_b2bua_call_ > 0) {
+      std::printf("open b2bua call / open proxy call: %.2fx (%.0f vs %.0f heap bytes)\n", per_b2bua_call_ / per_call_,
+                  per_b2bua_call_, per_call_);
+    }
   }
 
  private:
@@ -309,6 +316,7 @@ class RatioReporter : public benchmark::ConsoleReporter {
   double b2bua_ns_ = 0;
   double per_call_ = 0;
   double per_id_ = 0;
+  double per_b2bua_call_ = 0;
 };
 
 }  // namespace

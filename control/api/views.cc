@@ -13,7 +13,7 @@ using nlohmann::json;
 // A b2bua leg also shows its own Call-ID (its dialog's, not the call's).
 json leg_view(const CallLeg& leg) {
   json j{{"peer", leg.peer.to_string()}, {"iface", leg.iface}};
-  if (!leg.call_id.empty()) j["call_id"] = leg.call_id;
+  if (leg.local) j["call_id"] = leg.local->call_id;
   return j;
 }
 

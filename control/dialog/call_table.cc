@@ -54,7 +54,8 @@ std::vector<const Call*> CallTable::find_by_call_id(std::string_view call_id) co
 
 void CallTable::add_call_id(Call& call, std::string call_id) {
   by_call_id_.emplace(call_id, call.ref);
-  call.callee.call_id = std::move(call_id);
+  if (!call.callee.local) call.callee.local = std::make_unique<LocalEnd>();
+  call.callee.local->call_id = std::move(call_id);
 }
 
 void CallTable::set_media(Call& call, MediaSessionId media) {
@@ -66,8 +67,10 @@ void CallTable::set_media(Call& call, MediaSessionId media) {
 void CallTable::erase(CallRef ref) {
   auto it = calls_.find(ref);
   if (it == calls_.end()) return;
-  for (const std::string* id : {&it->second.call_id, &it->second.callee.call_id}) {
-    if (id->empty()) continue;
+  const Call& call = it->second;
+  const std::string* ids[] = {&call.call_id, call.callee.local ? &call.callee.local->call_id : nullptr};
+  for (const std::string* id : ids) {
+    if (!id || id->empty()) continue;
     auto [b, e] = by_call_id_.equal_range(*id);
     for (auto i = b; i != e; ++i) {
       if (i->second == ref) {
@@ -102,7 +105,7 @@ std::string cdr_json(const Call& call, const MediaManager::Stats& media) {
       R"("packets_callee_to_caller":{},"packets_caller_to_callee":{},"start_ms":{},"to":{}}})",
       call.answer_ms, call.answer_ms != 0 ? "true" : "false", media.bytes[1], media.bytes[0], dump(call.call_id),
       dump(call.callee.peer.to_string()),
-      call.b2bua ? "\"callee_call_id\":" + dump(call.callee.call_id) + "," : std::string(),
+      call.callee.local ? "\"callee_call_id\":" + dump(call.callee.local->call_id) + "," : std::string(),
       dump(call.caller.peer.to_string()), dump(duration_s), call.end_ms,
       dump(call.end_reason), call.final_status, dump(call.caller.uri), media.packets[1], media.packets[0],
       call.start_ms, dump(call.callee.uri));

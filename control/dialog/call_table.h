@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -19,6 +20,17 @@ namespace sipedge::control {
 enum class CallState : uint8_t { Trying, Early, Confirmed, Ending, Ended };
 std::string_view call_state_name(CallState s) noexcept;
 
+// sipedge's end of one leg's dialog in b2bua mode.
+struct LocalEnd {
+  std::string call_id;      // the leg's Call-ID
+  std::string tag;          // sipedge's tag on the leg
+  std::string name_addr;    // sipedge's From (callee leg) / To (caller leg) value, with its tag
+  std::string contact;      // sipedge's Contact on the leg: its address and a route token
+  uint32_t cseq = 0;        // CSeq of the last request sipedge sent on the leg
+  uint32_t invite_cseq = 0; // CSeq of the last INVITE sipedge sent on the leg (its ACK's)
+  std::string ack;          // the ACK sipedge last sent on the leg, resent on a 2xx retransmission
+};
+
 struct CallLeg {
   uint16_t iface = 0;
   Endpoint peer;             // where this party's signalling comes from / goes to
@@ -30,15 +42,9 @@ struct CallLeg {
   // The proxies between sipedge and this party that Record-Routed (RFC 3261 §12.1), nearest
   // first: the Route set of the requests sipedge itself sends it (BYE).
   std::vector<std::string> route_set;
-  // B2BUA mode: sipedge's own end of this leg's dialog. Empty/0 in proxy mode, where the other
-  // party is the far end.
-  std::string call_id;          // this leg's Call-ID
-  std::string local_tag;        // sipedge's tag on this leg
-  std::string local_name_addr;  // sipedge's From (callee leg) / To (caller leg) value, with local_tag
-  std::string local_contact;    // sipedge's Contact on this leg: its address and a route token
-  uint32_t local_cseq = 0;      // CSeq of the last request sipedge sent on this leg
-  uint32_t invite_cseq = 0;     // CSeq of the last INVITE sipedge sent on this leg (its ACK's)
-  std::string ack;              // the ACK sipedge last sent on this leg, resent on a 2xx retransmission
+  // B2BUA mode: sipedge's own end of this leg's dialog (null in proxy mode, where the other party
+  // is the far end; allocated apart so a proxied call does not carry it).
+  std::unique_ptr<LocalEnd> local;
 };
 
 // A call's identity inside sipedge. One Call-ID may name several calls: a request that spirals

@@ -155,9 +155,9 @@ std::optional<Proxy::FarDialog> Proxy::b2bua_far_dialog(std::string_view replace
       const CallLeg& leg = caller_leg ? call->caller : call->callee;
       const CallLeg& far = caller_leg ? call->callee : call->caller;
       // As its party sees the dialog: the remote tag (sipedge's) as to-tag, its own as from-tag.
-      if (leg.call_id != call_id || leg.local_tag != to_tag || leg.tag != from_tag) continue;
+      if (leg.local->call_id != call_id || leg.local->tag != to_tag || leg.tag != from_tag) continue;
       const std::string party = parser::parse_uri(far.uri) ? far.uri : std::string();
-      return FarDialog{far.call_id + ";to-tag=" + far.tag + ";from-tag=" + far.local_tag, party};
+      return FarDialog{far.local->call_id + ";to-tag=" + far.tag + ";from-tag=" + far.local->tag, party};
     }
   }
   return std::nullopt;
@@ -165,13 +165,14 @@ std::optional<Proxy::FarDialog> Proxy::b2bua_far_dialog(std::string_view replace
 
 void Proxy::b2bua_begin(Call& call, const Inbound& in) {
   call.b2bua = true;
-  call.caller.call_id = call.call_id;
-  call.caller.local_tag = new_tag();
-  call.caller.local_name_addr = std::string(in.msg.value(parser::HeaderId::To)) + ";tag=" + call.caller.local_tag;
-  call.caller.local_contact = b2bua_contact(in.iface, call.call_id, call.ref);
+  call.caller.local = std::make_unique<LocalEnd>();
+  call.caller.local->call_id = call.call_id;
+  call.caller.local->tag = new_tag();
+  call.caller.local->name_addr = std::string(in.msg.value(parser::HeaderId::To)) + ";tag=" + call.caller.local->tag;
+  call.caller.local->contact = b2bua_contact(in.iface, call.call_id, call.ref);
   // Random, never derived from the caller's: the callee's side must not be able to link the legs.
   calls_.add_call_id(call, new_tag() + new_tag() + "@sipedge");
-  call.callee.local_tag = new_tag();
+  call.callee.local->tag = new_tag();
   // o= of sipedge's own per leg (RFC 4566 §5.2: a session id of its choosing).
   auto session_id = [] { return std::stoull(new_tag().substr(0, 12), nullptr, 16); };
   if (call.media) media_.set_own_origin(call.media, session_id(), session_id());
@@ -191,11 +192,11 @@ Proxy::DialogSide Proxy::b2bua_side(const Call& call, const Inbound& in) const {
   auto to = parser::to_header(in.msg);
   if (!from || !to) return DialogSide::None;
   const std::string_view call_id = in.msg.value(parser::HeaderId::CallId);
-  if (call_id == call.caller.call_id && from->tag() == call.caller.tag && to->tag() == call.caller.local_tag &&
+  if (call_id == call.caller.local->call_id && from->tag() == call.caller.tag && to->tag() == call.caller.local->tag &&
       in.iface == call.caller.iface)
     return DialogSide::Caller;
-  if (call_id == call.callee.call_id && !call.callee.tag.empty() && from->tag() == call.callee.tag &&
-      to->tag() == call.callee.local_tag && in.iface == call.callee.iface)
+  if (call_id == call.callee.local->call_id && !call.callee.tag.empty() && from->tag() == call.callee.tag &&
+      to->tag() == call.callee.local->tag && in.iface == call.callee.iface)
     return DialogSide::Callee;
   return DialogSide::None;
 }
@@ -223,13 +224,13 @@ Result<std::string, Refusal> Proxy::build_b2bua_request(const Inbound& in, const
     max_forwards = mf && *mf > 0 ? *mf - 1 : 0;
   }
   add_line(out, "Max-Forwards", std::to_string(max_forwards));
-  add_line(out, "From", to.local_name_addr);
+  add_line(out, "From", to.local->name_addr);
   add_line(out, "To", to.name_addr);
-  add_line(out, "Call-ID", to.call_id);
+  add_line(out, "Call-ID", to.local->call_id);
   add_line(out, "CSeq", std::to_string(cseq) + " " + std::string(method));
-  if (!to.local_contact.empty() && (is_dialog_forming(msg.method()) || msg.method() == parser::Method::Update ||
+  if (!to.local->contact.empty() && (is_dialog_forming(msg.method()) || msg.method() == parser::Method::Update ||
                                     msg.find(parser::HeaderId::Contact)))
-    add_line(out, "Contact", to.local_contact);
+    add_line(out, "Contact", to.local->contact);
   // Call forwarding's Diversion entries go above those the request came with (RFC 5806 §4).
   if (!t.diversion.empty()) add_line(out, "Diversion", t.diversion);
 
@@ -265,7 +266,7 @@ Result<std::string, Refusal> Proxy::build_b2bua_request(const Inbound& in, const
         }
         break;
       case parser::HeaderId::RAck:
-        add_line(out, name, rack_for_leg(value, to.invite_cseq));
+        add_line(out, name, rack_for_leg(value, to.local->invite_cseq));
         continue;
       case parser::HeaderId::ReferTo:
         add_line(out, name, b2bua_refer_to(value, *out_if));
@@ -315,7 +316,7 @@ Result<std::string, Refusal> Proxy::build_b2bua_response(const Inbound& in, cons
   if (auto t = parser::to_header(req); t && t->tag().empty()) {
     char tag[24];
     std::snprintf(tag, sizeof tag, "se%" PRIx64, ctx.server);
-    to.append(";tag=").append(call ? std::string_view(call->caller.local_tag) : std::string_view(tag));
+    to.append(";tag=").append(call ? std::string_view(call->caller.local->tag) : std::string_view(tag));
   }
   add_line(out, "To", to);
   add_line(out, "Call-ID", req.value(parser::HeaderId::CallId));
@@ -324,7 +325,7 @@ Result<std::string, Refusal> Proxy::build_b2bua_response(const Inbound& in, cons
   // they never cross (a route that recurses follows them; one that passes 3xx sends none).
   if (status < 300 && msg.find(parser::HeaderId::Contact) && call) {
     const CallLeg& from_leg = ctx.b2bua_from_callee ? call->callee : call->caller;
-    if (!from_leg.local_contact.empty()) add_line(out, "Contact", from_leg.local_contact);
+    if (!from_leg.local->contact.empty()) add_line(out, "Contact", from_leg.local->contact);
   }
   const RouteConfig* rc = route_config(ctx.route);
   const bool trusted = bans_.trusted(in.source.ip);
@@ -384,7 +385,7 @@ void Proxy::forward_b2bua_in_dialog(TxnId server, const Inbound& in, Call& call,
   }
   const int media_from = static_cast<int>(from_caller ? MediaSide::Caller : MediaSide::Callee);
   const Target t{other.peer, other.iface, other.contact};
-  const uint32_t cseq = ack ? other.invite_cseq : other.local_cseq + 1;
+  const uint32_t cseq = ack ? other.local->invite_cseq : other.local->cseq + 1;
   std::string branch;
   auto bytes = build_b2bua_request(in, t, other, cseq, call.route, true, branch, call.media, call.media ? media_from : -1);
   if (!bytes) {
@@ -392,15 +393,15 @@ void Proxy::forward_b2bua_in_dialog(TxnId server, const Inbound& in, Call& call,
     return;
   }
   if (ack) {
-    other.ack = *bytes;
+    other.local->ack = *bytes;
     transport_.send(t.iface, t.dest, *bytes);
     ++counters_.forwarded_requests;
     return;
   }
-  other.local_cseq = cseq;
+  other.local->cseq = cseq;
   if (msg.method() == parser::Method::Invite) {
-    other.invite_cseq = cseq;
-    other.ack.clear();  // the last INVITE's ACK; this one's comes with its 2xx
+    other.local->invite_cseq = cseq;
+    other.local->ack.clear();  // the last INVITE's ACK; this one's comes with its 2xx
     call.reinvite_pending = true;
   }
   if (msg.method() == parser::Method::Bye) call.state = CallState::Ending;
@@ -412,11 +413,11 @@ void Proxy::forward_b2bua_in_dialog(TxnId server, const Inbound& in, Call& call,
 
 bool Proxy::b2bua_resend_ack(const Call& call, const Inbound& response) {
   const std::string_view call_id = response.msg.value(parser::HeaderId::CallId);
-  const CallLeg& leg = call_id == call.callee.call_id ? call.callee : call.caller;
+  const CallLeg& leg = call_id == call.callee.local->call_id ? call.callee : call.caller;
   auto cseq = parser::parse_cseq(response.msg.value(parser::HeaderId::CSeq));
-  if (leg.ack.empty() || !cseq || cseq->number != leg.invite_cseq || cseq->method != parser::Method::Invite)
+  if (leg.local->ack.empty() || !cseq || cseq->number != leg.local->invite_cseq || cseq->method != parser::Method::Invite)
     return false;
-  transport_.send(leg.iface, leg.peer, leg.ack);
+  transport_.send(leg.iface, leg.peer, leg.local->ack);
   return true;
 }
 

@@ -187,8 +187,9 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
     return;
   }
   if (ctx->b2bua && !ctx->invite) {
-    ctx->b2bua_leg.call_id = new_tag() + new_tag() + "@sipedge";
-    ctx->b2bua_leg.local_tag = new_tag();
+    ctx->b2bua_leg.local = std::make_unique<LocalEnd>();
+    ctx->b2bua_leg.local->call_id = new_tag() + new_tag() + "@sipedge";
+    ctx->b2bua_leg.local->tag = new_tag();
   }
   if (ctx->invite) {
     Call& call = calls_.create(ctx->call_id);
@@ -250,12 +251,12 @@ bool Proxy::try_next_target(Context& ctx) {
       CallLeg* leg = b2bua_out_leg(ctx);
       const InterfaceConfig* out_if = config_.interface(t.iface);
       if (leg && out_if) {
-        leg->local_name_addr = b2bua_party(msg.value(parser::HeaderId::From), *out_if, leg->local_tag);
+        leg->local->name_addr = b2bua_party(msg.value(parser::HeaderId::From), *out_if, leg->local->tag);
         leg->name_addr = b2bua_party(msg.value(parser::HeaderId::To), *out_if, {});
         leg->tag.clear();
-        leg->local_contact = b2bua_contact(t.iface, leg->call_id, ctx.call);
-        leg->invite_cseq = ++leg->local_cseq;
-        bytes = build_b2bua_request(in, t, *leg, leg->local_cseq, ctx.route, false, branch, ctx.media, ctx.media_from);
+        leg->local->contact = b2bua_contact(t.iface, leg->local->call_id, ctx.call);
+        leg->local->invite_cseq = ++leg->local->cseq;
+        bytes = build_b2bua_request(in, t, *leg, leg->local->cseq, ctx.route, false, branch, ctx.media, ctx.media_from);
       } else {
         bytes = Err(refused(refusal(RefusalCause::NoInterface)));
       }

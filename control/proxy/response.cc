@@ -445,9 +445,9 @@ void Proxy::send_bye(Call& call, bool to_caller, std::string_view reason) {
   for (const std::string& r : leg.route_set) route += "Route: <" + r + ">\r\n";
   // Proxy mode: as if from the other party, within its CSeq space. B2BUA mode: from sipedge's own
   // end of this leg.
-  const std::string& from = call.b2bua ? leg.local_name_addr : other.name_addr;
-  const std::string& call_id = call.b2bua ? leg.call_id : call.call_id;
-  const uint32_t cseq = call.b2bua ? ++leg.local_cseq : other.last_cseq + 1;
+  const std::string& from = call.b2bua ? leg.local->name_addr : other.name_addr;
+  const std::string& call_id = call.b2bua ? leg.local->call_id : call.call_id;
+  const uint32_t cseq = call.b2bua ? ++leg.local->cseq : other.last_cseq + 1;
   const std::string bytes = "BYE " + leg.contact + " SIP/2.0\r\nVia: SIP/2.0/UDP " + iface->sip_address.to_uri_host() +
                             ":" + std::to_string(iface->sip_port) + ";branch=" + branch + ";rport\r\n" + route +
                             "Max-Forwards: 70\r\nFrom: " + from + "\r\nTo: " + leg.name_addr +

@@ -104,7 +104,8 @@ TEST_F(ViewsTest, CallsAreListedByStartTimeWithPartiesStateAndRelayedPackets) {
   late.callee.peer = {IpAddr::v4(10, 202, 0, 2), 5060};
   late.callee.iface = 1;
   late.b2bua = true;
-  late.caller.call_id = "b-call";
+  late.caller.local = std::make_unique<LocalEnd>();
+  late.caller.local->call_id = "b-call";
   calls.add_call_id(late, "b-leg@sipedge");
   Call& early = calls.create("a-call");
   early.state = CallState::Confirmed;
