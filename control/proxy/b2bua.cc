@@ -49,7 +49,7 @@ std::string escape_uri_header(std::string_view v) {
   std::string out;
   for (const char c : v) {
     const auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || std::strchr("-_.!~*'()[]/?:+$", c)) {
+    if (std::isalnum(u) || (c != '\0' && std::strchr("-_.!~*'()[]/?:+$", c))) {
       out.push_back(c);
     } else {
       out.push_back('%');
