@@ -28,6 +28,9 @@ TEST(ConfigLoader, BareMetalExampleLoadsWithOffloadRequired) {
   EXPECT_EQ(c.offload, hw::OffloadMode::Required);
   EXPECT_EQ(c.max_media_rules, 524288u);
   EXPECT_EQ(c.rule_insert_rate, 20000u);
+  EXPECT_EQ(c.control.default_mode, control::SignallingMode::Proxy);
+  ASSERT_EQ(c.control.routes.size(), 1u);
+  EXPECT_EQ(c.control.routes[0].mode, control::SignallingMode::B2bua);
 }
 
 TEST(ConfigLoader, DevConfigLoadsBothPlanes) {
