@@ -127,26 +127,6 @@ scenario_b2bua_reinvite() {
   unregister br-unreg 1012
 }
 
-scenario_b2bua_prack_update() {
-  # 183 with RSeq, PRACK (RAck renumbered to the callee leg's INVITE), UPDATE before and after the
-  # answer, each offer and answer anchored.
-  register bp-reg 1012 "$CALLEE_PORT" "$UA:$CALLEE_PORT" "$UA:$CALLEE_PORT" || return
-  uas bp-uas uas_prack "$CALLEE_PORT" 1012 -mi "$UA" -mp "$CALLEE_MEDIA" -rtp_echo
-  call_as bp-uac uac_prack 30 1012 -mi "$UA" -mp "$CALLER_MEDIA"
-  uas_finish bp-uas
-  check "bp-uac: messages" seq "$E2E_WORK/bp-uac.msg" 100/INVITE 407/INVITE 100/INVITE 183/INVITE 200/PRACK \
-    200/UPDATE 200/INVITE 200/UPDATE 200/BYE
-  check "bp-uas: messages" seq "$E2E_WORK/bp-uas.msg" INVITE PRACK UPDATE ACK UPDATE BYE
-  check "bp-uac: 183 RSeq" hdr "$E2E_WORK/bp-uac.msg" 183/INVITE RSeq 1
-  check "bp-uas: PRACK RAck names the callee leg's INVITE" hdr "$E2E_WORK/bp-uas.msg" PRACK RAck "1 1 INVITE"
-  check "bp-uas: SDP names only $GW" sdp "$E2E_WORK/bp-uas.msg" "$GW"
-  check "bp-uac: SDP names only $GW" sdp "$E2E_WORK/bp-uac.msg" "$GW"
-  check "bp-uac/bp-uas: neither side sees the other's" hidden "$E2E_WORK/bp-uac.msg" "$UA:$CALLER_PORT" \
-    "$E2E_WORK/bp-uas.msg" "$UA:$CALLEE_PORT"
-  b2bua_cdr bp-uac bp-uas "bye from caller"
-  unregister bp-unreg 1012
-}
-
 scenario_b2bua_topology() {
   # An access caller and a callee in the core namespace (another network): hold (sendonly,
   # inactive), resume and BYE, each re-INVITE bridged. Neither side receives an address, Call-ID,

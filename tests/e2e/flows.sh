@@ -347,6 +347,10 @@ scenario_prack_update() {
   check "pu-uas: INVITE Require" hdr "$E2E_WORK/pu-uas.msg" INVITE Require 100rel
   check "pu-uas: SDP names only $GW" sdp "$E2E_WORK/pu-uas.msg" "$GW"
   check "pu-uac: SDP names only $GW" sdp "$E2E_WORK/pu-uac.msg" "$GW"
+  if [[ $mode == b2bua ]]; then
+    check "pu-uac/pu-uas: neither side sees the other's" hidden "$E2E_WORK/pu-uac.msg" "$UA:$CALLER_PORT" \
+      "$E2E_WORK/pu-uas.msg" "$UA:$CALLEE_PORT"
+  fi
   cdr_ok pu-uas "bye from caller"
   unregister pu-unreg 1012
 }
