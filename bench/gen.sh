@@ -3,9 +3,10 @@
 # digest auth from the access side to a route's next hop on the core side, RTP both ways on every
 # call, through sipedge's relay. Both ends of every call are one sipedge-gen process on two af_packet
 # ports (the peer ends of sipedge's two veths, moved into a namespace of their own), so one clock
-# stamps and reads every packet. One run per CALLS:RATE:HOLD_MS triple; appends a table (calls,
+# stamps and reads every packet. One run per CALLS:RATE:HOLD_MS triple (CALLS = 2 x RATE x HOLD
+# holds full concurrency, RATE x HOLD calls, for half the run); appends a table (calls,
 # packet rates, loss, latency, setup) with the command, the machine and the commit to bench/RESULTS.md.
-# Usage: bench/gen.sh [--runs "200:50:5000 1000:100:10000"] [--ptime-ms 20] [--no-record]
+# Usage: bench/gen.sh [--runs "500:50:5000 2000:100:10000"] [--ptime-ms 20] [--no-record]
 #        [--sipedge BIN] [--sipedgectl BIN] [--gen BIN]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -74,7 +75,7 @@ offered = conc * 2 * 1000 / cfg["ptime_ms"]
 lat = lambda d: f'{d["latency_us"]["p50"]:.0f} / {d["latency_us"]["p99"]:.0f} / {d["latency_us"]["max"]:.0f}'
 print(f'| {cfg["calls"]} | {cfg["rate"]:.0f} | {conc:.0f} | {c["completed"]} / {c["failed"]} | '
       f'{c["setup_ms"]["p50"]:.2f} / {c["setup_ms"]["p99"]:.2f} | {offered:.0f} | '
-      f'{a["pps_received"] + b["pps_received"]:.0f} | {a["sent"] + b["sent"]} | '
+      f'{r["rtp"]["peak_pps_received"]} | {a["sent"] + b["sent"]} | '
       f'{a["lost"]} ({a["loss_percent"]:.3f} %) / {b["lost"]} ({b["loss_percent"]:.3f} %) | '
       f'{a["reordered"] + b["reordered"]} / {a["duplicated"] + b["duplicated"]} | {lat(a)} | {lat(b)} | '
       f'{a["jitter_us_mean"]:.1f} / {b["jitter_us_mean"]:.1f} |')
@@ -83,7 +84,7 @@ PY
 done
 e2e_wait_idle 30 >/dev/null || echo "gen.sh: sipedge still holds state after the runs" >&2
 
-header="| calls | cps | concurrent (rate x hold) | completed / failed | setup p50 / p99 ms | RTP pps offered (both ways, at full concurrency) | RTP pps received (run average) | RTP sent | lost a->c / c->a | reordered / duplicated | latency a->c p50 / p99 / max us | latency c->a p50 / p99 / max us | jitter a->c / c->a us |"
+header="| calls | cps | concurrent (rate x hold) | completed / failed | setup p50 / p99 ms | RTP pps offered (both ways, at full concurrency) | RTP pps received (busiest second) | RTP sent | lost a->c / c->a | reordered / duplicated | latency a->c p50 / p99 / max us | latency c->a p50 / p99 / max us | jitter a->c / c->a us |"
 sep="|---:|---:|---:|---|---|---:|---:|---:|---|---|---|---|---|"
 printf '%s\n%s\n' "$header" "$sep"
 printf '%s\n' "${rows[@]}"

@@ -253,6 +253,14 @@ void CallEngine::on_caller_sip(std::string_view msg, uint32_t src_ip, uint16_t s
   }
   const std::string_view cseq = header_value(msg, "CSeq");
   const bool to_invite = cseq.ends_with("INVITE");
+  if (leading_number(cseq) != c->cseq && !(to_invite && leading_number(cseq) == c->invite_cseq)) {
+    // An answer to a request this call has moved past (the INVITE retransmitted before its 407
+    // arrived): a final non-2xx is acknowledged in its own transaction, nothing else changes.
+    if (to_invite && status >= 300) {
+      wire_.send(Side::Caller, cfg_.proxy_ip, cfg_.proxy_port, cfg_.sip_port, ack_for_failure(*c, msg));
+    }
+    return;
+  }
   if (to_invite && status >= 200 && status < 300) {
     if (c->state != State::Inviting) {
       // A retransmitted 200: the ACK again (RFC 3261 §13.2.2.4).
@@ -425,12 +433,16 @@ std::string CallEngine::in_dialog(const Call& c, std::string_view method, uint32
 }
 
 std::string CallEngine::ack_for_failure(const Call& c, std::string_view response) const {
+  // RFC 3261 §17.1.1.3: the INVITE's branch and CSeq number, taken from the response it answers.
+  const std::string_view via = header_value(response, "Via", 'v');
+  const std::string_view cseq = header_value(response, "CSeq");
   const std::string me = ipv4_text(cfg_.caller_ip) + ":" + std::to_string(cfg_.sip_port);
   const std::string number = cfg_.prefix + std::to_string(c.index);
-  return "ACK sip:" + number + "@" + cfg_.domain + " SIP/2.0\r\nVia: SIP/2.0/UDP " + me + ";branch=" + c.branch +
-         ";rport\r\nMax-Forwards: 70\r\nFrom: <sip:" + cfg_.user + "@" + cfg_.domain + ">;tag=" + c.from_tag +
-         "\r\nTo: " + std::string(header_value(response, "To", 't')) + "\r\nCall-ID: " + c.call_id +
-         "\r\nCSeq: " + std::to_string(c.cseq) + " ACK\r\nContent-Length: 0\r\n\r\n";
+  return "ACK sip:" + number + "@" + cfg_.domain + " SIP/2.0\r\nVia: SIP/2.0/UDP " + me + ";branch=" +
+         std::string(param_of(via, "branch")) + ";rport\r\nMax-Forwards: 70\r\nFrom: <sip:" + cfg_.user + "@" +
+         cfg_.domain + ">;tag=" + c.from_tag + "\r\nTo: " + std::string(header_value(response, "To", 't')) +
+         "\r\nCall-ID: " + c.call_id + "\r\nCSeq: " + std::string(cseq.substr(0, cseq.find(' '))) +
+         " ACK\r\nContent-Length: 0\r\n\r\n";
 }
 
 std::string CallEngine::callee_answer(const Call& c, std::string_view request, int status, bool with_sdp) const {

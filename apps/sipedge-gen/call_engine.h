@@ -80,7 +80,7 @@ class CallEngine {
     State state = State::Idle;
     uint32_t index = 0;
     uint32_t cseq = 1;
-    uint32_t invite_cseq = 1;       // CSeq of the INVITE that was answered (its ACKs)
+    uint32_t invite_cseq = 0;       // CSeq of the INVITE that was answered with a 2xx (its ACKs), 0 before
     bool authenticated = false;
     bool callee_done = false;     // the callee answered the BYE
     bool callee_acked = false;

@@ -320,6 +320,7 @@ int main(int argc, char** argv) {
   const uint64_t deadline = start + static_cast<uint64_t>(timeout_s * 1e9);
   uint64_t next_progress = start + 1'000'000'000;
   uint64_t last_rx[2] = {0, 0};
+  uint64_t peak_pps = 0;  // RTP received in the busiest whole second, both directions
   std::printf("sipedge-gen: %u calls at %.0f/s, %u ms of RTP each (ptime %u ms, %u-byte payload), %u RTP slots\n",
               cfg.calls, cfg.rate, cfg.hold_ms, cfg.ptime_ms, cfg.payload_bytes, engine.slots());
   bool timed_out = false;
@@ -341,6 +342,7 @@ int main(int argc, char** argv) {
                   static_cast<double>(t - start) / 1e9, c.started, c.answered, c.completed, c.failed, engine.active(),
                   engine.direction(0).received - last_rx[0], engine.direction(1).received - last_rx[1]);
       std::fflush(stdout);
+      peak_pps = std::max(peak_pps, engine.direction(0).received - last_rx[0] + engine.direction(1).received - last_rx[1]);
       last_rx[0] = engine.direction(0).received;
       last_rx[1] = engine.direction(1).received;
       next_progress += 1'000'000'000;
@@ -363,9 +365,11 @@ int main(int argc, char** argv) {
                  {"setup_ms", {{"p50", c.setup.quantile_us(0.5) / 1000}, {"p99", c.setup.quantile_us(0.99) / 1000},
                                {"max", static_cast<double>(c.setup.max_ns()) / 1e6}}}}},
       {"rtp", {{"caller_to_callee", direction_json(engine.direction(0), seconds)},
-               {"callee_to_caller", direction_json(engine.direction(1), seconds)}}},
+               {"callee_to_caller", direction_json(engine.direction(1), seconds)},
+               {"peak_pps_received", peak_pps}}},
       {"tx_dropped", sides[0].tx_dropped + sides[1].tx_dropped}};
-  std::printf("\nsummary after %.1f s%s\n", seconds, timed_out ? " (timed out)" : "");
+  std::printf("\nsummary after %.1f s%s; busiest second: %lu RTP packets received\n", seconds,
+              timed_out ? " (timed out)" : "", peak_pps);
   std::printf("  calls: %lu started, %lu answered (%lu challenged), %lu completed, %lu failed; setup p50 %.2f ms p99 %.2f ms\n",
               c.started, c.answered, c.challenged, c.completed, c.failed, c.setup.quantile_us(0.5) / 1000,
               c.setup.quantile_us(0.99) / 1000);

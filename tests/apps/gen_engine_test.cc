@@ -260,6 +260,25 @@ TEST_F(GenEngineTest, AnUnansweredInviteIsRetransmittedThenFails) {
   EXPECT_EQ(e.calls().failures.at("timeout (INVITE)"), 1u);
 }
 
+TEST_F(GenEngineTest, ALate407ToTheFirstInviteIsAcknowledgedAndIgnored) {
+  CallEngine e = make();
+  e.step(0);
+  const std::string invite1 = take().at(0).payload;
+  const std::string challenge =
+      response_to(invite1, 407, "Proxy-Authenticate: Digest realm=\"sipedge.test\", nonce=\"n1\", qop=\"auth\"\r\n");
+  e.on_datagram(Side::Caller, kProxyAccess, 5060, 5060, challenge, 1);
+  ASSERT_EQ(take().size(), 2u);  // ACK, INVITE with credentials
+  // sipedge answers the first INVITE's retransmission with its 407 again, after the new INVITE left.
+  e.on_datagram(Side::Caller, kProxyAccess, 5060, 5060, challenge, 2);
+  const auto sent = take();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_TRUE(sent[0].payload.starts_with("ACK "));
+  EXPECT_EQ(header_value(sent[0].payload, "CSeq"), "1 ACK");
+  EXPECT_EQ(param_of(header_value(sent[0].payload, "Via"), "branch"), param_of(header_value(invite1, "Via"), "branch"));
+  EXPECT_EQ(e.calls().failed, 0u);
+  EXPECT_FALSE(e.finished());
+}
+
 TEST_F(GenEngineTest, ARefusalFailsTheCallAndForeignTrafficIsCounted) {
   CallEngine e = make();
   e.step(0);
