@@ -12,7 +12,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 source tests/e2e/lib.sh
 
-runs="200:50:5000 1000:100:10000" ptime=20 record=1 sipedge_bin="" ctl_bin="" gen_bin=""
+runs="500:50:5000 2000:100:10000 4000:200:10000 6000:300:10000" ptime=20 record=1 sipedge_bin="" ctl_bin="" gen_bin=""
 cmdline="bench/gen.sh $*"
 while (($#)); do
   case "$1" in
