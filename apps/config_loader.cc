@@ -2,6 +2,9 @@
 // keys each table accepts; values are checked as they are read so the error points at them.
 #include "apps/config_loader.h"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <initializer_list>
@@ -11,6 +14,7 @@
 #include <toml++/toml.h>
 
 #include "control/api/logging.h"
+#include "dataplane/interface.h"
 #include "control/proxy/b2bua_policy.h"
 #include "parser/header_id.h"
 #include "parser/uri.h"
@@ -276,7 +280,7 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
     const std::string path = "interface[" + std::to_string(index) + "]";
     r.only_keys(t, "[interface]",
                 {"name", "device", "role", "ipv4", "ipv6", "gateway4", "gateway6", "vlan", "mtu", "mac", "sip_port",
-                 "media_ports", "media_address", "rate_limit", "rate_burst"});
+                 "media_ports", "media_address", "media_addresses", "rate_limit", "rate_burst"});
     dataplane::PortConfig port;
     control::InterfaceConfig ic;
     ic.index = index;
@@ -341,6 +345,40 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
       auto ip = IpAddr::parse(ma);
       if (!ip) r.fail(r.node(t, "media_address"), path + ".media_address: expected an IP address, got \"" + ma + "\"");
       ic.media_address = *ip;
+    }
+    if (const toml::node* extra = r.node(t, "media_addresses")) {
+      // More relay addresses: "A" or "A-B" (inclusive), IPv4, on the interface's subnet, not its
+      // own address, no overlap; each adds the media_ports range again.
+      const std::string where = path + ".media_addresses";
+      if (!v4 || !ic.media_address.is_v4())
+        r.fail(extra, where + ": needs the interface's ipv4 (and an IPv4 media_address, if one is set)");
+      const std::vector<std::string> items = r.strings(t, "media_addresses", path);
+      if (items.empty() || items.size() > dataplane::Ipv4Ranges::kMax)
+        r.fail(extra, where + ": expected 1 to " + std::to_string(dataplane::Ipv4Ranges::kMax) +
+                          " addresses or ranges like \"10.201.0.10-10.201.0.73\"");
+      size_t total = 0;
+      for (const std::string& item : items) {
+        const size_t dash = item.find('-');
+        const auto first = IpAddr::parse(item.substr(0, dash));
+        const auto last = dash == std::string::npos ? first : IpAddr::parse(item.substr(dash + 1));
+        if (!first || !last || !first->is_v4() || !last->is_v4())
+          r.fail(extra, where + ": expected an IPv4 address or range like \"10.201.0.10-10.201.0.73\", got \"" + item + "\"");
+        const uint32_t a = ntohl(first->v4_be()), b = ntohl(last->v4_be());
+        if (a > b) r.fail(extra, where + ": range \"" + item + "\" ends before it starts");
+        if (!v4->contains(*first) || !v4->contains(*last))
+          r.fail(extra, where + ": \"" + item + "\" is not on the interface's subnet " + v4->addr.to_string() + "/" + std::to_string(v4->length));
+        total += b - a + 1;
+        if (total > 4096) r.fail(extra, where + ": more than 4096 addresses");
+        for (uint32_t x = a; x <= b; ++x) {
+          const IpAddr ip = IpAddr::from_v4_be(htonl(x));
+          if (ip == ic.media_address || ip == v4->addr ||
+              std::find(ic.extra_media_addresses.begin(), ic.extra_media_addresses.end(), ip) !=
+                  ic.extra_media_addresses.end())
+            r.fail(extra, where + ": " + ip.to_string() + " is named twice (or is the interface's own address)");
+          ic.extra_media_addresses.push_back(ip);
+        }
+        port.extra_ipv4.emplace_back(a, b);
+      }
     }
     if (const toml::node* mac = r.node(t, "mac")) {
       const std::string s = r.str(t, "mac", path);

@@ -60,6 +60,9 @@ std::vector<std::pair<std::string, std::string>> restart_only(const GatewayConfi
     kv.emplace_back(k + "role", i.role == control::InterfaceRole::Access ? "access" : "core");
     kv.emplace_back(k + "sip_port", std::to_string(i.sip_port));
     kv.emplace_back(k + "media_address", i.media_address.to_string());
+    std::string extra;
+    for (const IpAddr& a : i.extra_media_addresses) extra += a.to_string() + " ";
+    kv.emplace_back(k + "media_addresses", extra);
     kv.emplace_back(k + "media_ports", std::to_string(i.media_port_min) + "-" + std::to_string(i.media_port_max));
   }
   kv.emplace_back("management.socket", c.control.management_socket);

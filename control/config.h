@@ -28,6 +28,9 @@ struct InterfaceConfig {
   IpPrefix subnet;             // on-link prefix: destinations inside it leave through this interface
   uint16_t sip_port = 5060;
   IpAddr media_address;        // what SDP sent out of this interface names (usually sip_address)
+  // More IPv4 addresses of this interface for relay sockets ([interface] media_addresses): each
+  // adds the port range again, for more concurrent calls than one address's ports allow.
+  std::vector<IpAddr> extra_media_addresses;
   uint16_t media_port_min = 20000;  // inclusive; relay ports are allocated as even/odd pairs
   uint16_t media_port_max = 29999;  // inclusive
   // Initial requests (INVITE, REGISTER, OPTIONS, SUBSCRIBE, MESSAGE) per untrusted source address.

@@ -215,8 +215,8 @@ Worker::Outcome Worker::classify_arp(const Interface& ifc, rte_mbuf* m, uint16_t
     return dropped(Drop::ArpNotForUs, m);
   }
   uint16_t op = rte_be_to_cpu_16(arp->arp_opcode);
-  if (op == RTE_ARP_OP_REQUEST && arp->arp_data.arp_tip == ifc.ip4_be &&
-      arp->arp_data.arp_sip != ifc.ip4_be) {
+  if (op == RTE_ARP_OP_REQUEST && ifc.owns4(arp->arp_data.arp_tip) &&
+      arp->arp_data.arp_sip != arp->arp_data.arp_tip) {
     arp_reply_in_place(ifc, m, l2);
     counters_.count(ifc.index, Event::ArpReplied);
     tx_.push(ifc.index, m);
@@ -248,7 +248,7 @@ Worker::Outcome Worker::classify_ipv4(const Interface& ifc, rte_mbuf* m, uint16_
   if (m->pkt_len < static_cast<uint32_t>(l2) + total) {
     return dropped(Drop::Truncated, m);
   }
-  if (!ifc.has_v4 || ip->dst_addr != ifc.ip4_be) {
+  if (!ifc.has_v4 || !ifc.owns4(ip->dst_addr)) {
     return dropped(Drop::NotForUs, m);
   }
   if (m->pkt_len > static_cast<uint32_t>(l2) + total) {

@@ -34,6 +34,9 @@ struct PortConfig {
   std::optional<IpPrefix> ipv6;
   std::optional<IpAddr> gateway4;
   std::optional<IpAddr> gateway6;
+  // More IPv4 addresses the port owns (media relay sockets): answered for ARP and accepted like
+  // ipv4, as inclusive ranges of host-order addresses (at most Ipv4Ranges::kMax).
+  std::vector<std::pair<uint32_t, uint32_t>> extra_ipv4;
   uint16_t vlan = 0;  // 802.1Q VID; 0 = untagged
   uint16_t mtu = 1500;
   std::optional<MacAddr> mac;  // overrides the device's own MAC

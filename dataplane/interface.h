@@ -3,14 +3,31 @@
 // control needs to build headers. Never written after Dataplane::start.
 #pragma once
 
+#include <rte_byteorder.h>
 #include <rte_ether.h>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 
 #include "dataplane/config.h"
 
 namespace sipedge::dataplane {
+
+// A few inclusive ranges of IPv4 addresses (host order), checked per packet: no range costs one
+// compare.
+struct Ipv4Ranges {
+  static constexpr unsigned kMax = 8;
+  std::array<uint32_t, kMax> first{};
+  std::array<uint32_t, kMax> span{};  // last - first
+  uint8_t count = 0;
+  bool contains_be(uint32_t addr_be) const noexcept {
+    const uint32_t a = rte_be_to_cpu_32(addr_be);
+    for (unsigned i = 0; i < count; ++i)
+      if (a - first[i] <= span[i]) return true;
+    return false;
+  }
+};
 
 struct Interface {
   uint16_t index = 0;    // position in DataplaneConfig::ports; counters are indexed by it
@@ -26,6 +43,8 @@ struct Interface {
 
   bool has_v4 = false;
   uint32_t ip4_be = 0;
+  Ipv4Ranges extra4;  // PortConfig::extra_ipv4: more addresses of ours (media relay sockets)
+  bool owns4(uint32_t addr_be) const noexcept { return addr_be == ip4_be || extra4.contains_be(addr_be); }
   IpPrefix prefix4;
   std::optional<IpAddr> gateway4;
 

@@ -168,6 +168,11 @@ Interface open_port(const PortConfig& cfg, uint16_t index, unsigned n_workers, b
   if (cfg.ipv4) {
     ifc.has_v4 = true;
     ifc.ip4_be = cfg.ipv4->addr.v4_be();
+    for (const auto& [first, last] : cfg.extra_ipv4) {
+      if (ifc.extra4.count == Ipv4Ranges::kMax) break;  // the config loader allows no more
+      ifc.extra4.first[ifc.extra4.count] = first;
+      ifc.extra4.span[ifc.extra4.count++] = last - first;
+    }
     ifc.prefix4 = *cfg.ipv4;
     ifc.gateway4 = cfg.gateway4;
   }

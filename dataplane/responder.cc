@@ -27,18 +27,20 @@ void arp_reply_in_place(const Interface& ifc, rte_mbuf* m, uint16_t l2) noexcept
   auto* arp = rte_pktmbuf_mtod_offset(m, rte_arp_hdr*, l2);
   swap_ether(ifc, m);
   arp->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+  const uint32_t asked = arp->arp_data.arp_tip;  // ours: the interface address or a media address
   arp->arp_data.arp_tha = arp->arp_data.arp_sha;
   arp->arp_data.arp_tip = arp->arp_data.arp_sip;
   arp->arp_data.arp_sha = ifc.mac;
-  arp->arp_data.arp_sip = ifc.ip4_be;
+  arp->arp_data.arp_sip = asked;
 }
 
 void icmp4_echo_reply_in_place(const Interface& ifc, rte_mbuf* m, uint16_t l2, uint16_t ihl) noexcept {
   swap_ether(ifc, m);
   auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, l2);
   auto* icmp = rte_pktmbuf_mtod_offset(m, rte_icmp_hdr*, l2 + ihl);
+  const uint32_t pinged = ip->dst_addr;  // ours: the interface address or a media address
   ip->dst_addr = ip->src_addr;
-  ip->src_addr = ifc.ip4_be;
+  ip->src_addr = pinged;
   ip->time_to_live = 64;
   ip->hdr_checksum = 0;
   ip->hdr_checksum = csum(ip, ihl);

@@ -59,48 +59,69 @@ struct Edit {
 
 }  // namespace
 
-// Relay ports of one interface: even RTP ports with RTP+1 for RTCP, handed out in FIFO order so a
-// port just released (stray packets of the ended call may still arrive) is reused as late as
-// possible. O(1) acquire and release.
+// Relay ports of one interface: even RTP ports with RTP+1 for RTCP on each of its media addresses
+// (the first, then InterfaceConfig::extra_media_addresses), handed out per address in FIFO order so
+// a port just released (stray packets of the ended call may still arrive) is reused as late as
+// possible. A session side takes all its ports on one address (its SDP has one c= line), the
+// addresses in turn. O(1) acquire and release.
 class MediaManager::PortPool {
  public:
-  explicit PortPool(const InterfaceConfig& cfg)
-      : media_address_(cfg.media_address.family != IpAddr::Family::None ? cfg.media_address
-                                                                         : cfg.sip_address) {
-    const uint32_t first = (static_cast<uint32_t>(cfg.media_port_min) + 1) & ~1u;
-    first_ = first;
-    for (uint32_t p = first; p + 1 <= cfg.media_port_max; p += 2) ring_.push_back(static_cast<uint16_t>(p));
-    count_ = ring_.size();
-    used_.assign(ring_.size(), false);
+  explicit PortPool(const InterfaceConfig& cfg) {
+    addresses_.push_back(cfg.media_address.family != IpAddr::Family::None ? cfg.media_address : cfg.sip_address);
+    addresses_.insert(addresses_.end(), cfg.extra_media_addresses.begin(), cfg.extra_media_addresses.end());
+    first_ = (static_cast<uint32_t>(cfg.media_port_min) + 1) & ~1u;
+    rings_.resize(addresses_.size());
+    for (Ring& r : rings_) {
+      for (uint32_t p = first_; p + 1 <= cfg.media_port_max; p += 2) r.free.push_back(static_cast<uint16_t>(p));
+      r.count = r.free.size();
+      r.used.assign(r.free.size(), false);
+    }
   }
 
-  std::optional<uint16_t> acquire() noexcept {
-    if (count_ == 0) return std::nullopt;
-    const uint16_t port = ring_[head_];
-    head_ = (head_ + 1) % ring_.size();
-    --count_;
-    used_[(port - first_) / 2] = true;
+  // The address the next session side takes its ports on.
+  uint16_t pick() noexcept {
+    const uint16_t a = next_;
+    next_ = static_cast<uint16_t>((next_ + 1) % addresses_.size());
+    return a;
+  }
+
+  std::optional<uint16_t> acquire(uint16_t address) noexcept {
+    Ring& r = rings_[address];
+    if (r.count == 0) return std::nullopt;
+    const uint16_t port = r.free[r.head];
+    r.head = (r.head + 1) % r.free.size();
+    --r.count;
+    r.used[(port - first_) / 2] = true;
     return port;
   }
 
-  void release(uint16_t rtp_port) noexcept {
+  void release(uint16_t address, uint16_t rtp_port) noexcept {
+    Ring& r = rings_[address];
     const size_t slot = (rtp_port - first_) / 2;
-    assert(rtp_port >= first_ && slot < used_.size() && used_[slot]);
-    used_[slot] = false;
-    ring_[(head_ + count_) % ring_.size()] = rtp_port;
-    ++count_;
+    assert(rtp_port >= first_ && slot < r.used.size() && r.used[slot]);
+    r.used[slot] = false;
+    r.free[(r.head + r.count) % r.free.size()] = rtp_port;
+    ++r.count;
   }
 
-  size_t pairs_in_use() const noexcept { return ring_.size() - count_; }
-  const IpAddr& media_address() const noexcept { return media_address_; }
+  size_t pairs_in_use() const noexcept {
+    size_t n = 0;
+    for (const Ring& r : rings_) n += r.free.size() - r.count;
+    return n;
+  }
+  const IpAddr& address(uint16_t a) const noexcept { return addresses_[a]; }
 
  private:
-  IpAddr media_address_;
+  struct Ring {
+    std::vector<uint16_t> free;  // free ports from head, count of them, wrapping
+    size_t head = 0;
+    size_t count = 0;
+    std::vector<bool> used;      // per pair, catches double release in debug builds
+  };
+  std::vector<IpAddr> addresses_;
+  std::vector<Ring> rings_;      // per address
   uint32_t first_ = 0;
-  std::vector<uint16_t> ring_;  // free ports from head_, count_ of them, wrapping
-  size_t head_ = 0;
-  size_t count_ = 0;
-  std::vector<bool> used_;  // per pair, catches double release in debug builds
+  uint16_t next_ = 0;
 };
 
 namespace {
@@ -148,6 +169,7 @@ struct MediaManager::Described {
 
 struct MediaManager::Session {
   std::array<uint16_t, 2> iface{0, 0};
+  std::array<uint16_t, 2> address{0, 0};  // per side: which of its interface's media addresses (PortPool)
   std::vector<Stream> streams;  // what both sides agreed, as the relay carries it
   std::array<std::optional<Offer>, 2> offer;  // indexed by the offering side
   struct Out {
@@ -200,6 +222,8 @@ MediaSessionId MediaManager::create(uint16_t caller_iface, uint16_t callee_iface
   const MediaSessionId id = next_id_++;
   auto s = std::make_unique<Session>();
   s->iface = {caller_iface, callee_iface};
+  for (int side = 0; side < 2; ++side)
+    if (PortPool* p = pool(s->iface[side])) s->address[side] = p->pick();
   sessions_.emplace(id, std::move(s));
   return id;
 }
@@ -237,21 +261,23 @@ Result<std::monostate, MediaError> MediaManager::move_side(MediaSessionId id, Me
   for (std::optional<Offer>& o : s.offer)
     if (o) for (auto& [stream, ports] : o->acquired) held.push_back(&ports[m]);
   std::vector<uint16_t> fresh;
+  const uint16_t address = to->pick();
   for (size_t i = 0; i < held.size(); ++i) {
-    auto p = to->acquire();
+    auto p = to->acquire(address);
     if (!p) {
-      for (uint16_t q : fresh) to->release(q);
+      for (uint16_t q : fresh) to->release(address, q);
       return Err(MediaError::NoPorts);
     }
     fresh.push_back(*p);
   }
   remove_flows(s);
   for (size_t i = 0; i < held.size(); ++i) {
-    from->release(*held[i]);
+    from->release(s.address[m], *held[i]);
     *held[i] = fresh[i];
   }
   for (Stream& st : s.streams) st.desc[m] = SideDesc{};
   s.iface[m] = iface;
+  s.address[m] = address;
   s.out[m] = Session::Out{};
   return std::monostate{};
 }
@@ -269,7 +295,7 @@ std::optional<std::string> MediaManager::last_sdp(MediaSessionId id, MediaSide t
 void MediaManager::release_offer(Session& s, int from) {
   if (!s.offer[from]) return;
   for (const auto& [stream, ports] : s.offer[from]->acquired) {
-    for (int side = 0; side < 2; ++side) pool(s.iface[side])->release(ports[side]);
+    for (int side = 0; side < 2; ++side) pool(s.iface[side])->release(s.address[side], ports[side]);
   }
   s.offer[from].reset();
 }
@@ -287,7 +313,7 @@ void MediaManager::destroy(MediaSessionId id) {
   for (int side = 0; side < 2; ++side) release_offer(s, side);
   for (Stream& st : s.streams) {
     if (!st.has_ports) continue;
-    for (int side = 0; side < 2; ++side) pool(s.iface[side])->release(st.port[side]);
+    for (int side = 0; side < 2; ++side) pool(s.iface[side])->release(s.address[side], st.port[side]);
   }
   sessions_.erase(it);
 }
@@ -304,7 +330,7 @@ std::optional<MediaError> MediaManager::describe(const Session& s, int f, std::s
   out.descs.clear();
   const parser::Sdp& sdp = out.sdp;
   const auto media = sdp.media();
-  const IpAddr& from_family = from_pool->media_address();
+  const IpAddr& from_family = from_pool->address(s.address[f]);
   out.descs.resize(media.size());
   for (size_t i = 0; i < media.size(); ++i) {
     const parser::SdpMedia& m = media[i];
@@ -344,7 +370,7 @@ std::string MediaManager::write_sdp(Session& s, int t, const Described& d, const
   const std::string_view body = d.body;
   const parser::Sdp& sdp = d.sdp;
   const auto media = sdp.media();
-  const IpAddr& to_addr = pool(s.iface[t])->media_address();
+  const IpAddr& to_addr = pool(s.iface[t])->address(s.address[t]);
   const std::string to_addr_text = to_addr.to_string();
   std::vector<Edit> edits;
   auto rewrite_address = [&](parser::Span addr_span, uint32_t value_end) {
@@ -433,7 +459,7 @@ Result<std::string, MediaError> MediaManager::offer(MediaSessionId, Session& s, 
   std::vector<uint16_t> ports_to(d.descs.size(), 0);
   auto undo = [&] {
     for (const auto& [stream, ports] : next.acquired)
-      for (int side = 0; side < 2; ++side) pools[side]->release(ports[side]);
+      for (int side = 0; side < 2; ++side) pools[side]->release(s.address[side], ports[side]);
     if (had_previous) s.offer[f] = std::move(previous);
   };
   for (size_t i = 0; i < d.descs.size(); ++i) {
@@ -455,11 +481,11 @@ Result<std::string, MediaError> MediaManager::offer(MediaSessionId, Session& s, 
       }
     }
     if (!reused) {
-      auto pf = pools[f]->acquire();
+      auto pf = pools[f]->acquire(s.address[f]);
       std::optional<uint16_t> pt;
-      if (pf) pt = pools[t]->acquire();
+      if (pf) pt = pools[t]->acquire(s.address[t]);
       if (!pt) {
-        if (pf) pools[f]->release(*pf);
+        if (pf) pools[f]->release(s.address[f], *pf);
         undo();
         return Err(MediaError::NoPorts);
       }
@@ -470,7 +496,7 @@ Result<std::string, MediaError> MediaManager::offer(MediaSessionId, Session& s, 
     ports_to[i] = ports[t];
   }
   for (const auto& [stream, ports] : previous.acquired)
-    for (int side = 0; side < 2; ++side) pools[side]->release(ports[side]);
+    for (int side = 0; side < 2; ++side) pools[side]->release(s.address[side], ports[side]);
   s.offer[f] = std::move(next);
   return write_sdp(s, t, d, ports_to);
 }
@@ -494,7 +520,7 @@ Result<std::string, MediaError> MediaManager::answer(MediaSessionId id, Session&
   std::vector<size_t> acquired;  // streams an answer with no offer pending newly anchored
   auto undo_acquired = [&] {
     for (size_t i : acquired)
-      for (int side = 0; side < 2; ++side) pools[side]->release(next[i].port[side]);
+      for (int side = 0; side < 2; ++side) pools[side]->release(s.address[side], next[i].port[side]);
   };
   for (size_t i = 0; i < next.size(); ++i) {
     Stream& st = next[i];
@@ -507,11 +533,11 @@ Result<std::string, MediaError> MediaManager::answer(MediaSessionId id, Session&
       st.port = {0, 0};
       if (st.desc[f].port == 0) st.desc[o] = SideDesc{};
     } else if (!disabled && !st.has_ports) {
-      auto pf = pools[f]->acquire();
+      auto pf = pools[f]->acquire(s.address[f]);
       std::optional<uint16_t> po;
-      if (pf) po = pools[o]->acquire();
+      if (pf) po = pools[o]->acquire(s.address[o]);
       if (!po) {
-        if (pf) pools[f]->release(*pf);
+        if (pf) pools[f]->release(s.address[f], *pf);
         undo_acquired();
         return Err(MediaError::NoPorts);
       }
@@ -531,8 +557,8 @@ Result<std::string, MediaError> MediaManager::answer(MediaSessionId id, Session&
     s.offer[o].reset();
   }
   for (const auto& ports : released) {
-    pools[0]->release(ports[0]);
-    pools[1]->release(ports[1]);
+    pools[0]->release(s.address[0], ports[0]);
+    pools[1]->release(s.address[1], ports[1]);
   }
   s.streams = std::move(next);
   std::vector<uint16_t> ports_to(d.descs.size(), 0);
@@ -552,7 +578,7 @@ Result<std::monostate, MediaError> MediaManager::program_flows(MediaSessionId id
     const SideDesc& d = st.desc[side];
     FlowBackend::End e;
     e.iface = s.iface[side];
-    e.local = pools[side]->media_address();
+    e.local = pools[side]->address(s.address[side]);
     e.local_port = rtcp ? static_cast<uint16_t>(st.port[side] + 1) : st.port[side];
     if (!rtcp) {
       e.remote = d.addr;

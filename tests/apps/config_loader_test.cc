@@ -82,6 +82,31 @@ TEST(ConfigLoader, BadValuesSayWhatWasExpected) {
             "test.toml:7:14: auth.algorithms: expected \"SHA-256\" and/or \"MD5\", got \"SHA-1\"");
 }
 
+TEST(ConfigLoader, MediaAddressesAddRelayAddressesOnTheSubnet) {
+  const GatewayConfig c =
+      load_config_string(kMinimal + "media_addresses = [\"10.201.0.10-10.201.0.12\", \"10.201.0.200\"]\n", "test.toml");
+  EXPECT_EQ(c.control.interfaces[0].media_address, IpAddr::v4(10, 201, 0, 1));
+  EXPECT_EQ(c.control.interfaces[0].extra_media_addresses,
+            (std::vector<IpAddr>{IpAddr::v4(10, 201, 0, 10), IpAddr::v4(10, 201, 0, 11), IpAddr::v4(10, 201, 0, 12),
+                                 IpAddr::v4(10, 201, 0, 200)}));
+  EXPECT_EQ(c.dataplane.ports[0].extra_ipv4,
+            (std::vector<std::pair<uint32_t, uint32_t>>{{0x0ac9000a, 0x0ac9000c}, {0x0ac900c8, 0x0ac900c8}}));
+
+  EXPECT_EQ(error_of(kMinimal + "media_addresses = [\"10.202.0.10\"]\n"),
+            "test.toml:6:19: interface[0].media_addresses: \"10.202.0.10\" is not on the interface's subnet 10.201.0.1/24");
+  EXPECT_EQ(error_of(kMinimal + "media_addresses = [\"10.201.0.12-10.201.0.10\"]\n"),
+            "test.toml:6:19: interface[0].media_addresses: range \"10.201.0.12-10.201.0.10\" ends before it starts");
+  EXPECT_EQ(error_of(kMinimal + "media_addresses = [\"10.201.0.10-10.201.0.12\", \"10.201.0.11\"]\n"),
+            "test.toml:6:19: interface[0].media_addresses: 10.201.0.11 is named twice (or is the interface's own address)");
+  EXPECT_EQ(error_of(kMinimal + "media_addresses = [\"10.201.0.1\"]\n"),
+            "test.toml:6:19: interface[0].media_addresses: 10.201.0.1 is named twice (or is the interface's own address)");
+  EXPECT_EQ(error_of(kMinimal + "media_addresses = [\"fd00::5\"]\n"),
+            "test.toml:6:19: interface[0].media_addresses: expected an IPv4 address or range like "
+            "\"10.201.0.10-10.201.0.73\", got \"fd00::5\"");
+  EXPECT_EQ(error_of(kMinimal + "media_addresses = [\"10.201.0.0-10.201.0.255\", \"10.201.0.2\"]\n").substr(0, 62),
+            "test.toml:6:19: interface[0].media_addresses: 10.201.0.1 is na");
+}
+
 TEST(ConfigLoader, ForwardingRedirectAndSessionTimerSettings) {
   const GatewayConfig c = load_config_string(
       kMinimal + "[sip]\nsession_expires_s = 1800\nmin_se_s = 120\nforward_max_depth = 3\n"

@@ -77,6 +77,9 @@ ControlConfig make_config() {
   c.interfaces.push_back(iface("core", 1, "10.202.0.1", 30000, 30999));
   c.interfaces.push_back(iface("core6", 2, "2001:db8:202::1", 40000, 40999));
   c.interfaces.push_back(iface("tiny", 3, "10.203.0.1", 50000, 50003));
+  // One port pair on each of three addresses.
+  c.interfaces.push_back(iface("pool", 4, "10.204.0.1", 52000, 52001));
+  c.interfaces.back().extra_media_addresses = {IpAddr::v4(10, 204, 0, 2), IpAddr::v4(10, 204, 0, 3)};
   return c;
 }
 
@@ -542,6 +545,39 @@ TEST_F(MediaManagerTest, ExhaustedPortRangeFailsWithNoPortsAndLeaksNothing) {
   media.destroy(id);
   EXPECT_EQ(media.ports_in_use(3), 0u);
   EXPECT_NE(offer(other, MediaSide::Caller, offer_with_streams(1)).find("m=audio 50000 "), std::string::npos);
+}
+
+TEST_F(MediaManagerTest, ExtraMediaAddressesEachAddThePortRangeAndAreTakenInTurn) {
+  std::vector<MediaSessionId> ids;
+  for (const char* address : {"10.204.0.1", "10.204.0.2", "10.204.0.3"}) {
+    const MediaSessionId id = media.create(0, 4);
+    const std::string out = offer(id, MediaSide::Caller, kEyeBeamOffer);
+    // The whole SDP names the one address this side took, o= and c= alike.
+    EXPECT_EQ(out, replace(replace(replace(kEyeBeamOfferOut, "IN IP4 10.202.0.1", std::string("IN IP4 ") + address),
+                                   "IN IP4 10.202.0.1", std::string("IN IP4 ") + address),
+                           "m=audio 30000", "m=audio 52000"));
+    EXPECT_NE(answer(id, MediaSide::Callee, replace(kSwitchAnswer, "10.202.0.50", "10.204.0.50")), "");
+    ids.push_back(id);
+  }
+  EXPECT_EQ(media.ports_in_use(4), 6u);
+  EXPECT_EQ(backend.describe()[0], "0 10.201.0.1:20000 <> 192.168.1.131:1572 || 4 10.204.0.1:52000 <> 10.202.0.50:16384");
+  EXPECT_EQ(backend.describe()[2], "0 10.201.0.1:20002 <> 192.168.1.131:1572 || 4 10.204.0.2:52000 <> 10.202.0.50:16384");
+  EXPECT_EQ(backend.describe()[5], "0 10.201.0.1:20005 <> 192.168.1.131:1573 || 4 10.204.0.3:52001 <> 10.202.0.50:16385");
+  // Every address is full: the next session side has nowhere to go.
+  const MediaSessionId full = media.create(0, 4);
+  auto r = media.rewrite(full, MediaSide::Caller, kEyeBeamOffer, SdpRole::Offer);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error(), MediaError::NoPorts);
+  media.destroy(full);
+  // A pair released on the second address serves the next session that takes that address.
+  media.destroy(ids[1]);
+  EXPECT_EQ(media.ports_in_use(4), 4u);
+  for (int i = 0; i < 2; ++i) media.destroy(media.create(0, 4));  // turns: 10.204.0.2, .3
+  const MediaSessionId again = media.create(0, 4);  // 10.204.0.1 is full
+  EXPECT_EQ(media.rewrite(again, MediaSide::Caller, kEyeBeamOffer, SdpRole::Offer).error(), MediaError::NoPorts);
+  const MediaSessionId second = media.create(0, 4);
+  EXPECT_NE(offer(second, MediaSide::Caller, kEyeBeamOffer).find("c=IN IP4 10.204.0.2\r\nt=0 0\r\nm=audio 52000 "),
+            std::string::npos);
 }
 
 TEST_F(MediaManagerTest, ReleasedPortsAreReusedLast) {

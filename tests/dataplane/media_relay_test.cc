@@ -38,11 +38,11 @@ class MediaRelayTest : public DataplaneTest {
 
   // Access 10.201.0.7:40000 (latching) <> relay 10.201.0.1:20000 | 10.202.0.1:20002 <> core
   // 10.202.0.9:30000 via the gateway's MAC.
-  void add_access_core_flow() {
+  void add_access_core_flow(IpAddr access_local = *IpAddr::parse("10.201.0.1")) {
     relay::FlowSpec spec;
     relay::EndpointSpec& acc = spec.side[0];
     acc.port_id = dp_->iface(kAccess).port_id;
-    acc.local_addr = *IpAddr::parse("10.201.0.1");
+    acc.local_addr = access_local;
     acc.local_port = 20000;
     acc.remote_addr = *IpAddr::parse("10.201.0.7");
     acc.remote_port = 40000;
@@ -95,6 +95,22 @@ TEST_F(MediaRelayTest, RelaysAccessMediaToTheCorePeerWithRewrittenHeaders) {
   receive(kAccess, udp4_frame(our_mac(kAccess), kPeerMac, peer_, relay_acc_, 40000, 20050, rtp_));
   EXPECT_TRUE(sent(kCore, 0).empty());
   EXPECT_EQ(media_->totals().drop(relay::RelayDrop::NoFlow), 1u);
+}
+
+// [interface] media_addresses: the access port also owns 10.201.0.10-10.201.0.12 for relay sockets.
+class MediaOnAnExtraAddress : public MediaRelayTest {
+  void customise(DataplaneConfig& cfg) override { cfg.ports[kAccess].extra_ipv4 = {{0x0ac9000a, 0x0ac9000c}}; }
+};
+
+TEST_F(MediaOnAnExtraAddress, IsRelayedLikeMediaOnTheInterfaceAddress) {
+  add_access_core_flow(*IpAddr::parse("10.201.0.12"));
+  const Ip4 extra = ip4("10.201.0.12");
+  receive(kAccess, cat(ether(our_mac(kAccess), kPeerMac, 0x0800),
+                       ipv4(peer_, extra, 17, udp(40000, 20000, rtp_, pseudo4(peer_, extra, 17, 8 + rtp_.size())), 0x77, 0, 64)));
+  std::vector<Bytes> out = sent(kCore, 0);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], cat(ether(kGatewayMac, our_mac(kCore), 0x0800), core_packet()));
+  EXPECT_EQ(media_->totals().forwarded_packets, 1u);
 }
 
 class TaggedCore : public MediaRelayTest {

@@ -27,6 +27,38 @@ TEST_F(Responder, IgnoresArpRequestForAnotherAddress) {
   EXPECT_EQ(dp_->total(kAccess, Drop::ArpNotForUs), 1u);
 }
 
+// [interface] media_addresses: more addresses of the access port, 10.201.0.10-10.201.0.12.
+class ResponderWithMediaAddresses : public DataplaneTest {
+  void customise(DataplaneConfig& cfg) override { cfg.ports[kAccess].extra_ipv4 = {{0x0ac9000a, 0x0ac9000c}}; }
+};
+
+TEST_F(ResponderWithMediaAddresses, AnswersArpAndEchoForEachMediaAddressAsThatAddress) {
+  Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  receive(kAccess, cat(ether(bcast, kPeerMac, 0x0806), arp(1, kPeerMac, ip4("10.201.0.7"), Mac{}, ip4("10.201.0.11"))));
+  std::vector<Bytes> out = sent(kAccess, 0);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], cat(ether(kPeerMac, our_mac(kAccess), 0x0806),
+                        arp(2, our_mac(kAccess), ip4("10.201.0.11"), kPeerMac, ip4("10.201.0.7"))));
+  // Just past the range, and the other port: not ours.
+  receive(kAccess, cat(ether(bcast, kPeerMac, 0x0806), arp(1, kPeerMac, ip4("10.201.0.7"), Mac{}, ip4("10.201.0.13"))));
+  receive(kCore, cat(ether(bcast, kPeerMac, 0x0806), arp(1, kPeerMac, ip4("10.202.0.7"), Mac{}, ip4("10.201.0.10"))));
+  EXPECT_TRUE(sent(kAccess, 0).empty());
+  EXPECT_TRUE(sent(kCore, 0).empty());
+  EXPECT_EQ(dp_->total(kAccess, Drop::ArpNotForUs) + dp_->total(kCore, Drop::ArpNotForUs), 2u);
+
+  Bytes body{0x12, 0x34, 0x00, 0x01, 'p', 'i', 'n', 'g'};
+  receive(kAccess, cat(ether(our_mac(kAccess), kPeerMac, 0x0800),
+                       ipv4(ip4("10.201.0.7"), ip4("10.201.0.12"), 1, icmp(8, 0, body, 0), 77, 0, 63)));
+  out = sent(kAccess, 0);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], cat(ether(kPeerMac, our_mac(kAccess), 0x0800),
+                        ipv4(ip4("10.201.0.12"), ip4("10.201.0.7"), 1, icmp(0, 0, body, 0), 77, 0, 64)));
+  receive(kAccess, cat(ether(our_mac(kAccess), kPeerMac, 0x0800),
+                       ipv4(ip4("10.201.0.7"), ip4("10.201.0.9"), 1, icmp(8, 0, body, 0), 77, 0, 63)));
+  EXPECT_TRUE(sent(kAccess, 0).empty());
+  EXPECT_EQ(dp_->total(kAccess, Drop::NotForUs), 1u);
+}
+
 TEST_F(Responder, AnswersIcmpEchoInPlace) {
   Bytes body{0x12, 0x34, 0x00, 0x01, 'p', 'i', 'n', 'g'};
   receive(kAccess, cat(ether(our_mac(kAccess), kPeerMac, 0x0800),
