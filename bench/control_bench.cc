@@ -33,9 +33,15 @@ namespace {
 const Endpoint kAlice{IpAddr::v4(10, 201, 0, 2), 5060};
 const Endpoint kTrunk{IpAddr::v4(10, 202, 0, 2), 5060};
 
+// 20 000 relay port pairs on each of 61 media addresses per interface: room for 1M open calls.
 ControlConfig bench_config() {
   ControlConfig c = sipedge::testing::lab_config(59999, {kTrunk});
   c.trusted = {*IpPrefix::parse("10.201.0.0/24")};
+  for (InterfaceConfig& i : c.interfaces) {
+    const auto net = i.sip_address.bytes;
+    for (uint8_t host = 10; host < 70; ++host)
+      i.extra_media_addresses.push_back(IpAddr::v4(net[0], net[1], net[2], host));
+  }
   return c;
 }
 
@@ -234,8 +240,10 @@ void BM_ScanOnly(benchmark::State& state) {
 
 // Memory at scale (issue 14 §5): N calls held open (answered, acknowledged, their transactions
 // over), the heap bytes each costs as glibc counts them, against the baseline of N bare std::string
-// Call-IDs (what any table of calls must hold at least). N is bounded by the media ports: one
-// media address per interface gives 20000 port pairs here.
+// Call-IDs (what any table of calls must hold at least). Then the media sessions are destroyed
+// alone: what that frees is the media manager's share (sessions, streams, the SDP last sent each
+// way, flow ownership); the rest is the call table and the proxy's per-call state. The relay's flow
+// table is measured by rtp_relay_bench (BM_TableBytesPerFlow), two flows per call here.
 // Arg 1: 0 proxy mode, 1 b2bua mode (a dialog per leg: its Call-ID, tags, identities and ACK kept).
 void BM_MemoryPerOpenCall(benchmark::State& state) {
   const auto n = static_cast<uint64_t>(state.range(0));
@@ -250,8 +258,13 @@ void BM_MemoryPerOpenCall(benchmark::State& state) {
     auto h = std::make_unique<Harness>(mode);
     const size_t empty = mallinfo2().uordblks;
     uint64_t failed = 0;
-    for (uint64_t i = 0; i < n; ++i)
+    for (uint64_t i = 0; i < n; ++i) {
       if (h->open(CallScript(h->calls++)).empty()) ++failed;
+      // 1 ms of simulated time per call, as in BM_ProxyCall: the setups' transactions end as they
+      // would at 1000 calls/s instead of all being alive at once.
+      h->clock.advance(1);
+      if (i % 64 == 63) h->proxy.on_tick();
+    }
     // Long after: every transaction of the call setups has ended (64*T1, T4), the dialogs stay.
     for (int t = 0; t < 4; ++t) {
       h->clock.advance(40000);
@@ -260,17 +273,31 @@ void BM_MemoryPerOpenCall(benchmark::State& state) {
     const size_t held = mallinfo2().uordblks - empty;
     state.counters["calls"] = static_cast<double>(h->proxy.calls().size());
     state.counters["media_sessions"] = static_cast<double>(h->media.session_count());
+    state.counters["flows"] = static_cast<double>(h->relay.size());
     state.counters["txns"] = static_cast<double>(h->proxy.transactions().size());
     state.counters["bytes_per_call"] = static_cast<double>(held) / static_cast<double>(n);
     state.counters["baseline_bytes"] = static_cast<double>(baseline) / static_cast<double>(n);
     if (failed != 0 || h->proxy.calls().size() != n) state.SkipWithError("not every call was set up");
+    std::vector<MediaSessionId> sessions;
+    sessions.reserve(n);
+    h->proxy.calls().for_each([&](const Call& c) { sessions.push_back(c.media); });
+    const size_t with_media = mallinfo2().uordblks;
+    for (MediaSessionId id : sessions) h->media.destroy(id);
+    const size_t media = with_media - mallinfo2().uordblks;
+    state.counters["media_bytes"] = static_cast<double>(media) / static_cast<double>(n);
+    state.counters["call_bytes"] = static_cast<double>(held - media) / static_cast<double>(n);
   }
 }
 
 BENCHMARK(BM_ScanOnly);
 BENCHMARK(BM_ProxyCall);
 BENCHMARK(BM_B2buaCall);
-BENCHMARK(BM_MemoryPerOpenCall)->Args({10000, 0})->Args({10000, 1})->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_MemoryPerOpenCall)
+    ->Args({10000, 0})
+    ->Args({10000, 1})
+    ->Args({1000000, 0})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 // Prints the ratio of the two after the table.
 class RatioReporter : public benchmark::ConsoleReporter {
@@ -288,6 +315,10 @@ class RatioReporter : public benchmark::ConsoleReporter {
         per_id_ = r.counters.at("baseline_bytes").value;
       }
       if (r.benchmark_name().starts_with("BM_MemoryPerOpenCall/10000/1")) per_b2bua_call_ = r.counters.at("bytes_per_call").value;
+      if (r.benchmark_name().starts_with("BM_MemoryPerOpenCall/1000000/0")) {
+        million_call_ = r.counters.at("call_bytes").value;
+        million_media_ = r.counters.at("media_bytes").value;
+      }
     }
   }
   void Finalize() override {
@@ -304,6 +335,10 @@ class RatioReporter : public benchmark::ConsoleReporter {
       std::printf("open call / bare Call-ID: %.1fx (%.0f vs %.0f heap bytes); 1M open calls: %.2f GB of control state\n",
                   per_call_ / per_id_, per_call_, per_id_, per_call_ * 1e6 / 1e9);
     }
+    if (million_call_ > 0) {
+      std::printf("1M open calls: %.0f bytes each (calls and dialogs %.0f, media sessions %.0f): %.2f GB of control state\n",
+                  million_call_ + million_media_, million_call_, million_media_, (million_call_ + million_media_) * 1e6 / 1e9);
+    }
     if (per_call_ > 0 && per_b2bua_call_ > 0) {
       std::printf("open b2bua call / open proxy call: %.2fx (%.0f vs %.0f heap bytes)\n", per_b2bua_call_ / per_call_,
                   per_b2bua_call_, per_call_);
@@ -317,6 +352,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
   double per_call_ = 0;
   double per_id_ = 0;
   double per_b2bua_call_ = 0;
+  double million_call_ = 0;
+  double million_media_ = 0;
 };
 
 }  // namespace

@@ -471,9 +471,12 @@ bool Proxy::check_session_interval(TxnId server, const Inbound& in) {
 
 void Proxy::session_expiries(uint64_t now) {
   std::vector<CallRef> expired;
-  calls_.for_each([&](const Call& c) {
-    if (c.state == CallState::Confirmed && c.session_due_ms && now >= c.session_due_ms) expired.push_back(c.ref);
-  });
+  while (!session_due_.empty() && session_due_.top().first <= now) {
+    const auto [due, ref] = session_due_.top();
+    session_due_.pop();
+    const Call* c = calls_.find(ref);
+    if (c && c->state == CallState::Confirmed && c->session_due_ms == due) expired.push_back(ref);
+  }
   for (CallRef ref : expired) {
     ++counters_.session_expiries;
     end_call(ref, "session timer expired", true);

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <queue>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -344,6 +345,11 @@ class Proxy final : public TransactionUser {
   std::unordered_set<TxnId> internal_clients_;  // BYEs and CANCELs sipedge sent itself
   uint64_t last_keepalive_ms_ = 0;
   uint64_t last_housekeeping_ms_ = 0;
+  // Session-timer deadlines (due ms, call), earliest first: one entry per refresh; an entry whose
+  // call has moved on (ended, refreshed to a later due) is dropped when it comes up, so the
+  // once-a-second check costs the calls due, not a walk over every call.
+  std::priority_queue<std::pair<uint64_t, CallRef>, std::vector<std::pair<uint64_t, CallRef>>, std::greater<>>
+      session_due_;
   std::function<void(const std::string&)> cdr_sink_;
   std::FILE* cdr_file_ = nullptr;
 };

@@ -246,6 +246,7 @@ void Proxy::on_response(TxnId client, const Inbound& in) {
       call->session_interval_s = plan_response_timer(in.msg, ctx.timer_asked_s, ctx.uac_supports_timer, unused);
       call->session_due_ms =
           call->session_interval_s ? clock_.monotonic_ms() + uint64_t{call->session_interval_s} * 1000 : 0;
+      if (call->session_due_ms) session_due_.emplace(call->session_due_ms, call->ref);
     }
     if (ctx.method == "BYE" && ctx.call) {
       const Call* c = calls_.find(ctx.call);
