@@ -139,9 +139,10 @@ struct SideDesc {
   bool rtp = true;       // RTP profile (has RTCP)
 };
 
+// A relay flow of a stream. Its ends are not kept: they are what the committed stream's
+// descriptions and ports say (program_flows installs exactly those).
 struct FlowRec {
   std::optional<FlowBackend::Handle> handle;
-  FlowBackend::End a, b;
 };
 
 }  // namespace
@@ -170,16 +171,18 @@ struct MediaManager::Described {
 struct MediaManager::Session {
   std::array<uint16_t, 2> iface{0, 0};
   std::array<uint16_t, 2> address{0, 0};  // per side: which of its interface's media addresses (PortPool)
+  bool own_origin = false;      // set_own_origin: o= username and session id are sipedge's
   std::vector<Stream> streams;  // what both sides agreed, as the relay carries it
-  std::array<std::optional<Offer>, 2> offer;  // indexed by the offering side
+  // Indexed by the offering side; apart, as most of a call's life has no offer pending.
+  std::array<std::unique_ptr<Offer>, 2> offer;
   struct Out {
-    bool sent = false;
-    uint64_t version = 0;
     std::string text;  // last SDP sent to that side without its version
-    size_t version_pos = 0;
+    uint64_t version = 0;
+    uint32_t version_pos = 0;
+    bool sent = false;
   };
   std::array<Out, 2> out;  // indexed by the side receiving the SDP
-  std::array<std::string, 2> origin_session;  // set_own_origin: the o= sess-id per receiving side
+  std::array<uint64_t, 2> origin_session{0, 0};  // set_own_origin: the o= sess-id per receiving side
 };
 
 namespace {
@@ -231,7 +234,8 @@ MediaSessionId MediaManager::create(uint16_t caller_iface, uint16_t callee_iface
 void MediaManager::set_own_origin(MediaSessionId id, uint64_t caller_session, uint64_t callee_session) {
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return;
-  it->second->origin_session = {std::to_string(caller_session), std::to_string(callee_session)};
+  it->second->own_origin = true;
+  it->second->origin_session = {caller_session, callee_session};
 }
 
 void MediaManager::remove_flows(Session& s) {
@@ -258,7 +262,7 @@ Result<std::monostate, MediaError> MediaManager::move_side(MediaSessionId id, Me
   std::vector<uint16_t*> held;
   for (Stream& st : s.streams)
     if (st.has_ports) held.push_back(&st.port[m]);
-  for (std::optional<Offer>& o : s.offer)
+  for (std::unique_ptr<Offer>& o : s.offer)
     if (o) for (auto& [stream, ports] : o->acquired) held.push_back(&ports[m]);
   std::vector<uint16_t> fresh;
   const uint16_t address = to->pick();
@@ -384,11 +388,11 @@ std::string MediaManager::write_sdp(Session& s, int t, const Described& d, const
     if (!c.present || c.is_hold_zero()) return;
     rewrite_address(c.address_span, line_content_end(body, c.line));
   };
-  if (!s.origin_session[t].empty() && !sdp.origin_username.empty() && !sdp.origin_session_id.empty()) {
+  if (s.own_origin && !sdp.origin_username.empty() && !sdp.origin_session_id.empty()) {
     auto off = [&](std::string_view v) { return static_cast<uint32_t>(v.data() - body.data()); };
     edits.push_back(Edit{off(sdp.origin_username), static_cast<uint32_t>(sdp.origin_username.size()), "sipedge"});
     edits.push_back(Edit{off(sdp.origin_session_id), static_cast<uint32_t>(sdp.origin_session_id.size()),
-                         s.origin_session[t]});
+                         std::to_string(s.origin_session[t])});
   }
   edits.push_back(Edit{sdp.origin_version_span.off, sdp.origin_version_span.len, {}, true});
   rewrite_address(sdp.origin_address_span, sdp.origin_address_span.off + sdp.origin_address_span.len);
@@ -411,7 +415,7 @@ std::string MediaManager::write_sdp(Session& s, int t, const Described& d, const
   std::sort(edits.begin(), edits.end(), [](const Edit& x, const Edit& y) { return x.off < y.off; });
   std::string out;
   out.reserve(body.size() + 64);
-  size_t version_pos = 0;
+  uint32_t version_pos = 0;
   uint32_t pos = 0;
   for (const Edit& e : edits) {
     out.append(body.substr(pos, e.off - pos));
@@ -451,7 +455,7 @@ Result<std::string, MediaError> MediaManager::offer(MediaSessionId, Session& s, 
   const int t = 1 - f;
   PortPool* pools[2] = {pool(s.iface[0]), pool(s.iface[1])};
   // A new offer from the same side replaces the one pending; its ports serve the same streams.
-  const bool had_previous = s.offer[f].has_value();
+  const bool had_previous = s.offer[f] != nullptr;
   Offer previous = had_previous ? std::move(*s.offer[f]) : Offer{};
   s.offer[f].reset();
   Offer next;
@@ -460,7 +464,7 @@ Result<std::string, MediaError> MediaManager::offer(MediaSessionId, Session& s, 
   auto undo = [&] {
     for (const auto& [stream, ports] : next.acquired)
       for (int side = 0; side < 2; ++side) pools[side]->release(s.address[side], ports[side]);
-    if (had_previous) s.offer[f] = std::move(previous);
+    if (had_previous) s.offer[f] = std::make_unique<Offer>(std::move(previous));
   };
   for (size_t i = 0; i < d.descs.size(); ++i) {
     if (d.descs[i].port == 0) continue;
@@ -497,7 +501,7 @@ Result<std::string, MediaError> MediaManager::offer(MediaSessionId, Session& s, 
   }
   for (const auto& [stream, ports] : previous.acquired)
     for (int side = 0; side < 2; ++side) pools[side]->release(s.address[side], ports[side]);
-  s.offer[f] = std::move(next);
+  s.offer[f] = std::make_unique<Offer>(std::move(next));
   return write_sdp(s, t, d, ports_to);
 }
 
@@ -506,7 +510,7 @@ Result<std::string, MediaError> MediaManager::answer(MediaSessionId id, Session&
   PortPool* pools[2] = {pool(s.iface[0]), pool(s.iface[1])};
   // The session as it will be: the pending offer's side, then this answer's side.
   std::vector<Stream> next = s.streams;
-  const Offer* pending = s.offer[o] ? &*s.offer[o] : nullptr;
+  const Offer* pending = s.offer[o].get();
   if (pending) {
     if (next.size() < pending->descs.size()) next.resize(pending->descs.size());
     for (size_t i = 0; i < next.size(); ++i) next[i].desc[o] = desc_at(pending->descs, i);
@@ -589,6 +593,11 @@ Result<std::monostate, MediaError> MediaManager::program_flows(MediaSessionId id
     }
     return e;
   };
+  // The ends a flow of the committed stream i was programmed with.
+  auto current = [&](size_t i, int kind) {
+    const Stream& st = s.streams[i];
+    return Want{true, end_for(st, 0, kind == 1), end_for(st, 1, kind == 1)};
+  };
   std::vector<std::array<Want, 2>> want(next.size());
   for (size_t i = 0; i < next.size(); ++i) {
     const Stream& st = next[i];
@@ -627,7 +636,7 @@ Result<std::monostate, MediaError> MediaManager::program_flows(MediaSessionId id
         roll_back();
         return Err(h.error());
       }
-      fr = FlowRec{*h, want[i][k].a, want[i][k].b};
+      fr.handle = *h;
       installed.push_back(Installed{i, k});
     }
   }
@@ -635,14 +644,15 @@ Result<std::monostate, MediaError> MediaManager::program_flows(MediaSessionId id
     for (int k = 0; k < 2; ++k) {
       FlowRec& fr = next[i].flow[k];
       if (!want[i][k].on || !fr.handle) continue;
-      if (same_end(fr.a, want[i][k].a) && same_end(fr.b, want[i][k].b)) continue;
+      // Installed just now (the committed stream has no such flow): its ends are the wanted ones.
+      if (i >= s.streams.size() || !s.streams[i].flow[k].handle) continue;
+      const Want before = current(i, k);
+      if (same_end(before.a, want[i][k].a) && same_end(before.b, want[i][k].b)) continue;
       if (auto u = backend_.update(*fr.handle, want[i][k].a, want[i][k].b); !u.ok()) {
         roll_back();
         return Err(u.error());
       }
-      updated.push_back(Updated{*fr.handle, fr.a, fr.b});
-      fr.a = want[i][k].a;
-      fr.b = want[i][k].b;
+      updated.push_back(Updated{*fr.handle, before.a, before.b});
     }
   }
   for (size_t i = 0; i < next.size(); ++i) {
