@@ -46,6 +46,7 @@ struct Proxy::Context {
   uint64_t no_answer_due_ms = 0;
   bool branch_timed_out = false;
   uint64_t cancel_due_ms = 0;
+  uint64_t ring_check_ms = 0;  // due time of this context's entry in Proxy::ring_due_ (0: none)
   // Retargeting so far: diversions the request arrived with, users forwarded from here (in order;
   // a user forwarded twice is a loop), 3xx recursions.
   // RFC 4028: the session interval the forwarded INVITE/UPDATE asked for (0: none), and whether its

@@ -291,6 +291,7 @@ bool Proxy::try_next_target(Context& ctx) {
     }
     ctx.client = txns_.send_request(std::move(*bytes), ctx.method, branch, t.iface, t.dest);
     by_client_[ctx.client] = ctx.id;
+    watch_ring(ctx);
     ++ctx.live_clients;
     ++counters_.forwarded_requests;
     return true;
@@ -490,6 +491,7 @@ Proxy::Context& Proxy::start_in_dialog(TxnId server, const Inbound& in, Call* ca
   ctx->client = txns_.send_request(std::move(bytes), ctx->method, branch, t.iface, t.dest);
   Context& ref = *ctx;
   by_client_[ref.client] = ref.id;
+  watch_ring(ref);
   ++ref.live_clients;
   by_server_[server] = ref.id;
   contexts_.emplace(ref.id, std::move(ctx));

@@ -433,14 +433,34 @@ void Proxy::on_tick() {
   }
 }
 
+uint64_t Proxy::ring_deadline(const Context& ctx) noexcept {
+  if (!ctx.invite || ctx.final_sent || !ctx.client) return 0;
+  if (ctx.branch_timed_out) return ctx.cancel_due_ms;
+  return ctx.no_answer_due_ms ? std::min(ctx.timer_c_due_ms, ctx.no_answer_due_ms) : ctx.timer_c_due_ms;
+}
+
+void Proxy::watch_ring(Context& ctx) {
+  const uint64_t at = ring_deadline(ctx);
+  if (at == 0 || (ctx.ring_check_ms != 0 && ctx.ring_check_ms <= at)) return;
+  ring_due_.emplace(at, ctx.id);
+  ctx.ring_check_ms = at;
+}
+
 void Proxy::ring_timeouts(uint64_t now) {
   std::vector<uint64_t> due;
-  for (const auto& [id, ctx] : contexts_) {
-    if (!ctx->invite || ctx->final_sent || !ctx->client) continue;
-    uint64_t at = ctx->timer_c_due_ms;
-    if (ctx->no_answer_due_ms) at = std::min(at, ctx->no_answer_due_ms);
-    if (ctx->branch_timed_out) at = ctx->cancel_due_ms;
-    if (at && now >= at) due.push_back(id);
+  while (!ring_due_.empty() && ring_due_.top().first <= now) {
+    const auto [at, id] = ring_due_.top();
+    ring_due_.pop();
+    auto it = contexts_.find(id);
+    if (it == contexts_.end() || it->second->ring_check_ms != at) continue;  // gone, or superseded
+    Context& ctx = *it->second;
+    ctx.ring_check_ms = 0;
+    const uint64_t deadline = ring_deadline(ctx);
+    if (deadline != 0 && now >= deadline) {
+      due.push_back(id);
+    } else {
+      watch_ring(ctx);  // Timer C restarted by a provisional since: look again then
+    }
   }
   for (uint64_t id : due) {
     auto it = contexts_.find(id);
@@ -452,6 +472,7 @@ void Proxy::ring_timeouts(uint64_t now) {
       ctx.cancel_due_ms = now + 64ull * config_.timers.t1_ms;
       ++counters_.ring_timeouts;
       cancel_branch(ctx);
+      watch_ring(ctx);
     } else {
       // The branch ignored the CANCEL: drop it and move on as if it had answered 408.
       const TxnId client = ctx.client;

@@ -257,6 +257,11 @@ class Proxy final : public TransactionUser {
   void branch_failed(Context& ctx, uint16_t status, bool ring_timeout);
   // INVITE branches that rang past Timer C or their no-answer time: CANCELled, then dropped.
   void ring_timeouts(uint64_t now);
+  // Puts the context in ring_due_ for its earliest ring deadline (none when it has no branch
+  // ringing); a deadline that moved later is found when the earlier entry comes up.
+  void watch_ring(Context& ctx);
+  // When the context's current INVITE branch times out next (0: no branch ringing).
+  static uint64_t ring_deadline(const Context& ctx) noexcept;
   // session_timer.cc glue: calls whose session expired unrefreshed end with BYE both ways.
   void session_expiries(uint64_t now);
   // RFC 4028 §8.1 for an INVITE or UPDATE about to be forwarded: false when it was answered 422.
@@ -350,6 +355,10 @@ class Proxy final : public TransactionUser {
   // once-a-second check costs the calls due, not a walk over every call.
   std::priority_queue<std::pair<uint64_t, CallRef>, std::vector<std::pair<uint64_t, CallRef>>, std::greater<>>
       session_due_;
+  // Ring deadlines (due ms, context id), earliest first, at most two entries per context: the
+  // once-a-second check looks at the contexts due, not at every context (about cps x 64*T1 of them).
+  std::priority_queue<std::pair<uint64_t, uint64_t>, std::vector<std::pair<uint64_t, uint64_t>>, std::greater<>>
+      ring_due_;
   std::function<void(const std::string&)> cdr_sink_;
   std::FILE* cdr_file_ = nullptr;
 };

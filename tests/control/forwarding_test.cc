@@ -122,6 +122,23 @@ TEST_F(ForwardingTest, TimerCMovesToTheNextTargetAndOnlyTheLastOneEndsIn408) {
   expect_no_state();
 }
 
+TEST_F(ForwardingTest, EachProvisionalRestartsTimerC) {
+  config.timer_c_s = 10;
+  const Sent first = dial("+8613800000000");
+  deliver(response(first, 180, "Ringing", "t1", "sip:gw@10.202.0.2:5060"), kTrunk, 1);
+  wire.pop();
+  advance(8'000);
+  // 183 at 8 s: Timer C starts again, so nothing happens at the first deadline (10 s).
+  deliver(response(first, 183, "Session Progress", "t1", "sip:gw@10.202.0.2:5060"), kTrunk, 1);
+  wire.pop();
+  advance(4'000);
+  EXPECT_TRUE(wire.sent.empty()) << first_line(wire.pop().bytes);
+  EXPECT_EQ(proxy.counters().ring_timeouts, 0u);
+  advance(6'100);  // 18.1 s: 10 s after the 183
+  EXPECT_EQ(first_line(wire.pop().bytes), "CANCEL sip:+8613800000000@sipedge.test SIP/2.0");
+  EXPECT_EQ(proxy.counters().ring_timeouts, 1u);
+}
+
 TEST_F(ForwardingTest, UnconditionalForwardingNeverRingsTheUser) {
   bob().forward.unconditional = "sip:1013@sipedge.test";
   register_user("1013", kCarol);
