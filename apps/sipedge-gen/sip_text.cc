@@ -66,35 +66,31 @@ std::string_view request_uri_of(std::string_view msg) noexcept {
   return b == std::string_view::npos ? std::string_view{} : msg.substr(a + 1, b - a - 1);
 }
 
-std::vector<std::string_view> header_values(std::string_view msg, std::string_view name, char compact) {
+namespace {
+
+// The values (or, with whole_line, the lines) of every header `name`.
+std::vector<std::string_view> collect(std::string_view msg, std::string_view name, char compact, bool whole_line) {
   std::vector<std::string_view> out;
   for_each_header(msg, [&](std::string_view line) {
     std::string_view v;
-    if (named(line, name, compact, &v)) out.push_back(v);
+    if (named(line, name, compact, &v)) out.push_back(whole_line ? line : v);
   });
   return out;
 }
 
-std::string_view header_value(std::string_view msg, std::string_view name, char compact) {
-  std::string_view found;
-  bool done = false;
-  for_each_header(msg, [&](std::string_view line) {
-    std::string_view v;
-    if (!done && named(line, name, compact, &v)) {
-      found = v;
-      done = true;
-    }
-  });
-  return found;
+}  // namespace
+
+std::vector<std::string_view> header_values(std::string_view msg, std::string_view name, char compact) {
+  return collect(msg, name, compact, false);
 }
 
 std::vector<std::string_view> header_lines(std::string_view msg, std::string_view name, char compact) {
-  std::vector<std::string_view> out;
-  for_each_header(msg, [&](std::string_view line) {
-    std::string_view v;
-    if (named(line, name, compact, &v)) out.push_back(line);
-  });
-  return out;
+  return collect(msg, name, compact, true);
+}
+
+std::string_view header_value(std::string_view msg, std::string_view name, char compact) {
+  const std::vector<std::string_view> all = collect(msg, name, compact, false);
+  return all.empty() ? std::string_view{} : all.front();
 }
 
 std::string_view body_of(std::string_view msg) noexcept {
