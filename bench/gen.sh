@@ -6,19 +6,21 @@
 # stamps and reads every packet. One run per CALLS:RATE:HOLD_MS triple (CALLS = 2 x RATE x HOLD
 # holds full concurrency, RATE x HOLD calls, for half the run); appends a table (calls,
 # packet rates, loss, latency, setup) with the command, the machine and the commit to bench/RESULTS.md.
-# Usage: bench/gen.sh [--runs "500:50:5000 2000:100:10000"] [--ptime-ms 20] [--no-record]
+# Usage: bench/gen.sh [--runs "500:50:5000 2000:100:10000"] [--ptime-ms 20] [--b2bua] [--no-record]
 #        [--sipedge BIN] [--sipedgectl BIN] [--gen BIN]
+# --b2bua runs sipedge with [sip] mode = "b2bua" (a dialog per leg) instead of as a proxy.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source tests/e2e/lib.sh
 
-runs="500:50:5000 2000:100:10000 4000:200:10000 6000:300:10000" ptime=20 record=1 sipedge_bin="" ctl_bin="" gen_bin=""
+runs="500:50:5000 2000:100:10000 4000:200:10000 6000:300:10000" ptime=20 record=1 mode=proxy sipedge_bin="" ctl_bin="" gen_bin=""
 cmdline="bench/gen.sh $*"
 while (($#)); do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --ptime-ms) ptime=$2; shift 2 ;;
     --no-record) record=0; shift ;;
+    --b2bua) mode=b2bua; shift ;;
     --sipedge) sipedge_bin=$2; shift 2 ;;
     --sipedgectl) ctl_bin=$2; shift 2 ;;
     --gen) gen_bin=$2; shift 2 ;;
@@ -38,6 +40,10 @@ e2e_write_config 100 || exit 1
 sed -i -e 's/^media_ports = .*/media_ports = [20000, 59999]/' -e 's/^relay_flows = .*/relay_flows = 65536/' \
   -e 's/^timeout_s = .*/timeout_s = 60/' "$E2E_CFG"
 grep -q '^relay_flows = 65536$' "$E2E_CFG" || { echo "gen.sh: config/dev.toml changed shape" >&2; exit 1; }
+if [[ $mode == b2bua ]]; then
+  sed -i 's/^default_interface = "core"$/&\nmode = "b2bua"/' "$E2E_CFG"
+  grep -q '^mode = "b2bua"$' "$E2E_CFG" || { echo "gen.sh: config has no [sip] default_interface line" >&2; exit 1; }
+fi
 
 # The generator's namespace: both peer ends of sipedge's veths, unaddressed (DPDK owns them).
 GEN_NS="${E2E_NET}-gen"
@@ -93,7 +99,7 @@ if [[ $record == 1 ]]; then
     printf '\n### sipedge-gen through sipedge, %s\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
     printf 'Command: `%s` (commit %s). Machine: %s, %s cores, %s. sipedge: config/dev.toml on the\n' \
       "$cmdline" "$(git rev-parse --short HEAD)" "$(lscpu | sed -n 's/^Model name: *//p' | head -1)" "$(nproc)" "$(uname -r)"
-    printf 'development network (control and relay on one lcore, af_packet ports), 1006 authenticating each call\n'
+    printf 'development network (control and relay on one lcore, af_packet ports), %s mode, 1006 authenticating each call\n' "$mode"
     printf '(407), the callee a route next hop on the core side; sipedge-gen on the other lcore, both ends of\n'
     printf 'every call, RTP every %s ms each way. Latency is one way through sipedge (af_packet both ends).\n\n' "$ptime"
     printf '%s\n%s\n' "$header" "$sep"
