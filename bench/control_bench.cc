@@ -220,6 +220,10 @@ void run_calls(benchmark::State& state, SignallingMode mode) {
 
 void BM_ProxyCall(benchmark::State& state) { run_calls(state, SignallingMode::Proxy); }
 void BM_B2buaCall(benchmark::State& state) { run_calls(state, SignallingMode::B2bua); }
+// Shared nothing, as control shards would be (issue 14 §2): a Proxy per thread with its own calls,
+// transactions, media manager and timers, calls per second summed over the threads. There is no
+// dispatch ring and no shared location table here: the ceiling sharding can approach on this machine.
+void BM_ProxyCallPerThread(benchmark::State& state) { run_calls(state, SignallingMode::Proxy); }
 
 // Baseline: the nine messages of one call scanned, nothing else.
 void BM_ScanOnly(benchmark::State& state) {
@@ -292,6 +296,7 @@ void BM_MemoryPerOpenCall(benchmark::State& state) {
 BENCHMARK(BM_ScanOnly);
 BENCHMARK(BM_ProxyCall);
 BENCHMARK(BM_B2buaCall);
+BENCHMARK(BM_ProxyCallPerThread)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_MemoryPerOpenCall)
     ->Args({10000, 0})
     ->Args({10000, 1})
@@ -310,6 +315,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
       if (r.benchmark_name() == "BM_ScanOnly") scan_ns_ = ns;
       if (r.benchmark_name() == "BM_ProxyCall") proxy_ns_ = ns;
       if (r.benchmark_name() == "BM_B2buaCall") b2bua_ns_ = ns;
+      if (r.benchmark_name() == "BM_ProxyCallPerThread/real_time/threads:1") one_thread_ = r.counters.at("items_per_second").value;
+      if (r.benchmark_name() == "BM_ProxyCallPerThread/real_time/threads:2") two_threads_ = r.counters.at("items_per_second").value;
       if (r.benchmark_name().starts_with("BM_MemoryPerOpenCall/10000/0")) {
         per_call_ = r.counters.at("bytes_per_call").value;
         per_id_ = r.counters.at("baseline_bytes").value;
@@ -335,6 +342,10 @@ class RatioReporter : public benchmark::ConsoleReporter {
       std::printf("open call / bare Call-ID: %.1fx (%.0f vs %.0f heap bytes); 1M open calls: %.2f GB of control state\n",
                   per_call_ / per_id_, per_call_, per_id_, per_call_ * 1e6 / 1e9);
     }
+    if (one_thread_ > 0 && two_threads_ > 0) {
+      std::printf("a proxy per thread: %.0f calls/s with 1 thread, %.0f with 2 (%.2fx)\n", one_thread_, two_threads_,
+                  two_threads_ / one_thread_);
+    }
     if (million_call_ > 0) {
       std::printf("1M open calls: %.0f bytes each (calls and dialogs %.0f, media sessions %.0f): %.2f GB of control state\n",
                   million_call_ + million_media_, million_call_, million_media_, (million_call_ + million_media_) * 1e6 / 1e9);
@@ -353,6 +364,8 @@ class RatioReporter : public benchmark::ConsoleReporter {
   double per_id_ = 0;
   double per_b2bua_call_ = 0;
   double million_call_ = 0;
+  double one_thread_ = 0;
+  double two_threads_ = 0;
   double million_media_ = 0;
 };
 
