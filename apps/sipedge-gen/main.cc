@@ -203,6 +203,19 @@ nlohmann::json direction_json(const DirectionStats& d, double seconds) {
           {"jitter_us_mean", d.jitter_mean_us()}};
 }
 
+// The generator's own ports as the PMD counts them: a loss at sipedge-gen (imissed: its RX queue
+// overflowed; oerrors, rx_nombuf) is not a loss in sipedge.
+nlohmann::json port_stats(const std::vector<uint16_t>& ports) {
+  nlohmann::json out = nlohmann::json::array();
+  for (uint16_t p : ports) {
+    rte_eth_stats st{};
+    rte_eth_stats_get(p, &st);
+    out.push_back({{"port", p}, {"ipackets", st.ipackets}, {"opackets", st.opackets}, {"imissed", st.imissed},
+                   {"ierrors", st.ierrors}, {"oerrors", st.oerrors}, {"rx_nombuf", st.rx_nombuf}});
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -367,13 +380,21 @@ int main(int argc, char** argv) {
       {"rtp", {{"caller_to_callee", direction_json(engine.direction(0), seconds)},
                {"callee_to_caller", direction_json(engine.direction(1), seconds)},
                {"peak_pps_received", peak_pps}}},
-      {"tx_dropped", sides[0].tx_dropped + sides[1].tx_dropped}};
+      {"tx_dropped", sides[0].tx_dropped + sides[1].tx_dropped},
+      {"ports", port_stats(ports)}};
   std::printf("\nsummary after %.1f s%s; busiest second: %lu RTP packets received\n", seconds,
               timed_out ? " (timed out)" : "", peak_pps);
   std::printf("  calls: %lu started, %lu answered (%lu challenged), %lu completed, %lu failed; setup p50 %.2f ms p99 %.2f ms\n",
               c.started, c.answered, c.challenged, c.completed, c.failed, c.setup.quantile_us(0.5) / 1000,
               c.setup.quantile_us(0.99) / 1000);
   for (const auto& [why, n] : c.failures) std::printf("    failed: %s x%lu\n", why.c_str(), n);
+  for (const auto& p : report["ports"]) {
+    std::printf("  generator port %u: in %lu out %lu, missed %lu, errors in %lu out %lu, no mbuf %lu\n",
+                p["port"].get<unsigned>(), p["ipackets"].get<uint64_t>(), p["opackets"].get<uint64_t>(),
+                p["imissed"].get<uint64_t>(), p["ierrors"].get<uint64_t>(), p["oerrors"].get<uint64_t>(),
+                p["rx_nombuf"].get<uint64_t>());
+  }
+  std::printf("  generator frames not sent (no MAC yet, no mbuf, TX full): %lu\n", report["tx_dropped"].get<uint64_t>());
   for (unsigned d = 0; d < 2; ++d) {
     const DirectionStats& s = engine.direction(d);
     std::printf("  rtp %s: sent %lu received %lu lost %lu reordered %lu duplicated %lu; latency p50 %.0f us p99 %.0f us "
