@@ -10,6 +10,8 @@
 // `--hugepages` runs the EAL on hugepages (reserve them first: 1 GiB is enough); the default is
 // --no-huge (4 KiB pages), what tests and the development network use.
 #include <arpa/inet.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +21,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -29,7 +32,9 @@
 #include <rte_ip.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_eth_ring.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
 
 #include "common/checksum.h"
 #include "rtp_relay/flow_table.h"
@@ -45,9 +50,11 @@ constexpr uint32_t kPackets = 512;           // in flight on the ring (net_ring 
 constexpr uint32_t kPayload = 172;           // RTP header + 20 ms of G.711
 constexpr int64_t kTtlRefreshIters = 2048;   // each packet is relayed every kPackets/kBurst iterations
 constexpr unsigned kReaderId = 0;
+constexpr unsigned kMaxWorkers = 2;  // BM_RelayWorkers: one RX/TX queue pair per worker thread
 
 rte_mempool* g_pool = nullptr;
 uint16_t g_port = 0;
+uint16_t g_mq_port = 0;  // kMaxWorkers queue pairs, each its own loopback ring (RSS queues stand-in)
 
 // Flow k: access socket 10.a.b.1:p <-> core socket 10.(128+a).b.1:p, p = 1024 + 2 * (k mod 16384).
 IpAddr access_addr(uint32_t k) { return IpAddr::v4(10, static_cast<uint8_t>(k >> 22), static_cast<uint8_t>(k >> 14), 1); }
@@ -121,13 +128,14 @@ FlowTableConfig table_config(const char* name, uint32_t flows) {
   cfg.name = name + std::to_string(flows);
   cfg.ipv4_flows = flows;
   cfg.ipv6_flows = 0;
-  cfg.max_readers = 1;
+  cfg.max_readers = kMaxWorkers;
   return cfg;
 }
 
 struct Setup {
   uint32_t flows = 0;
   std::unique_ptr<FlowTable> table;
+  bool all_latched = false;  // latch_every_flow ran on this table
 };
 std::unique_ptr<Setup> g_setup;
 
@@ -320,11 +328,133 @@ void BM_TableBytesPerFlow(benchmark::State& state) {
   }
 }
 
+// Outside the timed region, on one queue of the multi-queue port: every packet's TTL back.
+void refresh_ttl_queue(uint16_t queue) {
+  std::vector<rte_mbuf*> all;
+  rte_mbuf* pkts[kBurst];
+  uint16_t n;
+  while ((n = rte_eth_rx_burst(g_mq_port, queue, pkts, kBurst)) != 0) all.insert(all.end(), pkts, pkts + n);
+  for (rte_mbuf* m : all) {
+    auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, sizeof(rte_ether_hdr));
+    uint16_t old_word, new_word;
+    std::memcpy(&old_word, &ip->time_to_live, 2);
+    ip->time_to_live = 255;
+    std::memcpy(&new_word, &ip->time_to_live, 2);
+    ip->hdr_checksum = csum_replace2(ip->hdr_checksum, old_word, new_word);
+  }
+  for (size_t off = 0; off < all.size();)
+    off += rte_eth_tx_burst(g_mq_port, queue, all.data() + off, static_cast<uint16_t>(std::min<size_t>(kBurst, all.size() - off)));
+}
+
+// Walks `pkts` (on net_ring0) through the whole cycle until every flow has latched its access
+// peer, so workers relaying copies of one packet set never race to latch the same flow (the copies
+// follow the same flows in step: the loser of such a race drops its packet, as the relay must).
+void latch_every_flow(std::vector<rte_mbuf*>& pkts) {
+  if (pkts.empty()) return;
+  for (size_t off = 0; off < pkts.size();)
+    off += rte_eth_tx_burst(g_port, 0, pkts.data() + off, static_cast<uint16_t>(std::min<size_t>(kBurst, pkts.size() - off)));
+  pkts.clear();
+  const RelayView view = g_setup->table->view();
+  rte_rcu_qsbr_thread_register(view.qsbr, kReaderId);
+  rte_rcu_qsbr_thread_online(view.qsbr, kReaderId);
+  auto counters = std::make_unique<RelayCounters>();
+  rte_mbuf* burst[kBurst];
+  uint16_t egress[kBurst];
+  // kPackets walkers spread over one cycle: 20 x flows hops in all carry each across the widest gap
+  // between two of them (about ln(kPackets) x flows / kPackets) several times over.
+  const int64_t bursts = int64_t{20} * g_setup->flows / kBurst;
+  for (int64_t iter = 1; iter <= bursts; ++iter) {
+    const uint16_t n = rte_eth_rx_burst(g_port, 0, burst, kBurst);
+    const uint16_t fwd = relay_burst(view, {burst, n}, egress, *counters, rte_rdtsc());
+    const uint16_t sent = rte_eth_tx_burst(g_port, 0, burst, fwd);
+    if (sent < fwd) rte_pktmbuf_free_bulk(burst + sent, fwd - sent);
+    rte_rcu_qsbr_quiescent(view.qsbr, kReaderId);
+    if (iter % kTtlRefreshIters == 0) refresh_ttl();
+  }
+  rte_rcu_qsbr_thread_offline(view.qsbr, kReaderId);
+  rte_rcu_qsbr_thread_unregister(view.qsbr, kReaderId);
+  g_setup->all_latched = true;
+  refresh_ttl();
+  uint16_t n;
+  while ((n = rte_eth_rx_burst(g_port, 0, burst, kBurst)) != 0) pkts.insert(pkts.end(), burst, burst + n);
+}
+
+// Issue 14 §3, multi-worker: the same relay on 1 and 2 worker threads, each polling its own queue
+// pair (as RSS spreads media over workers' queues) with its own kPackets packets, all of them over
+// the one shared flow table (RCU readers). Packets per second summed over the workers.
+void BM_RelayWorkers(benchmark::State& state) {
+  const auto worker = static_cast<uint16_t>(state.thread_index());
+  // The EAL pinned the main thread (and so every thread it starts) to lcore 0: one CPU per worker.
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  CPU_SET(worker % std::max(1u, std::thread::hardware_concurrency()), &cpus);
+  pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
+  if (worker == 0) {
+    setup_for(static_cast<uint32_t>(state.range(0)));
+    // The packets move to the multi-queue port (from net_ring0, or from queue 0 where an earlier
+    // run of this benchmark left them): the first worker's set, and a copy per other worker.
+    std::vector<rte_mbuf*> base;
+    rte_mbuf* pkts[kBurst];
+    uint16_t n;
+    while ((n = rte_eth_rx_burst(g_port, 0, pkts, kBurst)) != 0) base.insert(base.end(), pkts, pkts + n);
+    while ((n = rte_eth_rx_burst(g_mq_port, 0, pkts, kBurst)) != 0) base.insert(base.end(), pkts, pkts + n);
+    for (uint16_t q = 1; q < kMaxWorkers; ++q) {
+      while ((n = rte_eth_rx_burst(g_mq_port, q, pkts, kBurst)) != 0) rte_pktmbuf_free_bulk(pkts, n);
+    }
+    if (!g_setup->all_latched) latch_every_flow(base);
+    for (uint16_t q = 0; q < static_cast<uint16_t>(state.threads()); ++q) {
+      std::vector<rte_mbuf*> set;
+      for (rte_mbuf* m : base) set.push_back(q == 0 ? m : rte_pktmbuf_copy(m, g_pool, 0, UINT32_MAX));
+      for (size_t off = 0; off < set.size();)
+        off += rte_eth_tx_burst(g_mq_port, q, set.data() + off, static_cast<uint16_t>(std::min<size_t>(kBurst, set.size() - off)));
+      refresh_ttl_queue(q);
+    }
+  }
+  auto counters = std::make_unique<RelayCounters>();
+  rte_mbuf* pkts[kBurst];
+  uint16_t egress[kBurst];
+  uint64_t tx_lost = 0;
+  int64_t iter = 0;
+  bool registered = false;
+  for (auto _ : state) {
+    if (!registered) {  // after the start barrier: worker 0's setup is done
+      rte_rcu_qsbr_thread_register(g_setup->table->view().qsbr, worker);
+      rte_rcu_qsbr_thread_online(g_setup->table->view().qsbr, worker);
+      registered = true;
+    }
+    const RelayView v = g_setup->table->view();
+    const uint16_t n = rte_eth_rx_burst(g_mq_port, worker, pkts, kBurst);
+    const uint16_t fwd = relay_burst(v, {pkts, n}, egress, *counters, rte_rdtsc());
+    const uint16_t sent = rte_eth_tx_burst(g_mq_port, worker, pkts, fwd);
+    if (sent < fwd) {
+      tx_lost += fwd - sent;
+      rte_pktmbuf_free_bulk(pkts + sent, fwd - sent);
+    }
+    rte_rcu_qsbr_quiescent(v.qsbr, worker);
+    if (++iter % kTtlRefreshIters == 0) {
+      state.PauseTiming();
+      refresh_ttl_queue(worker);
+      state.ResumeTiming();
+    }
+  }
+  const RelayTotals t = counters->totals();
+  state.counters["pkts"] = benchmark::Counter(static_cast<double>(t.forwarded_packets), benchmark::Counter::kIsRate);
+  state.counters["drops"] = static_cast<double>(t.dropped());
+  if (t.dropped() != 0 || t.forwarded_packets != t.rx_packets || tx_lost != 0) {
+    state.SkipWithError("relay dropped packets: the chained flows are broken");
+  }
+  if (registered) {
+    rte_rcu_qsbr_thread_offline(g_setup->table->view().qsbr, worker);
+    rte_rcu_qsbr_thread_unregister(g_setup->table->view().qsbr, worker);
+  }
+}
+
 BENCHMARK(BM_IoForward);
 BENCHMARK(BM_MacSwap);
 BENCHMARK(BM_LookupOnly)->Arg(1000)->Arg(100000)->Arg(1000000);
 BENCHMARK(BM_Relay)->Arg(1000)->Arg(100000)->Arg(1000000);
 BENCHMARK(BM_TableBytesPerFlow)->Arg(1000000)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RelayWorkers)->Arg(100000)->Arg(1000000)->Threads(1)->Threads(2)->UseRealTime();
 
 // Console output plus the packet rate of each benchmark (median when repeated), for the ratios.
 class RatioReporter : public benchmark::ConsoleReporter {
@@ -392,7 +522,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("EAL memory: %s\n", hugepages ? "hugepages" : "4 KiB pages (--no-huge)");
-  g_pool = rte_pktmbuf_pool_create("bench_pool", 4095, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+  g_pool = rte_pktmbuf_pool_create("bench_pool", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
   rte_eth_conf conf{};
   if (g_pool == nullptr || rte_eth_dev_get_port_by_name("net_ring0", &g_port) != 0 ||
       rte_eth_dev_configure(g_port, 1, 1, &conf) != 0 ||
@@ -401,6 +531,24 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "net_ring0 setup failed\n");
     return 1;
   }
+  rte_ring* rings[kMaxWorkers];
+  for (unsigned q = 0; q < kMaxWorkers; ++q) {
+    rings[q] = rte_ring_create(("bench_mq" + std::to_string(q)).c_str(), 1024, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  }
+  const int mq = rings[kMaxWorkers - 1] == nullptr ? -1 : rte_eth_from_rings("bench_mq", rings, kMaxWorkers, rings, kMaxWorkers, SOCKET_ID_ANY);
+  if (mq < 0 || rte_eth_dev_configure(static_cast<uint16_t>(mq), kMaxWorkers, kMaxWorkers, &conf) != 0) {
+    std::fprintf(stderr, "multi-queue ring port setup failed\n");
+    return 1;
+  }
+  g_mq_port = static_cast<uint16_t>(mq);
+  for (uint16_t q = 0; q < kMaxWorkers; ++q) {
+    if (rte_eth_rx_queue_setup(g_mq_port, q, 1024, SOCKET_ID_ANY, nullptr, g_pool) != 0 ||
+        rte_eth_tx_queue_setup(g_mq_port, q, 1024, SOCKET_ID_ANY, nullptr) != 0) {
+      std::fprintf(stderr, "multi-queue ring port setup failed\n");
+      return 1;
+    }
+  }
+  if (rte_eth_dev_start(g_mq_port) != 0) return 1;
 
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
