@@ -115,9 +115,10 @@ void drain_port() {
   while ((n = rte_eth_rx_burst(g_port, 0, pkts, kBurst)) != 0) rte_pktmbuf_free_bulk(pkts, n);
 }
 
-void fill_port(std::vector<rte_mbuf*>& pkts) {
+// Puts every packet on the loopback ring behind `queue` of `port`.
+void fill_port(std::vector<rte_mbuf*>& pkts, uint16_t port = g_port, uint16_t queue = 0) {
   for (size_t off = 0; off < pkts.size();) {
-    off += rte_eth_tx_burst(g_port, 0, pkts.data() + off, static_cast<uint16_t>(std::min<size_t>(kBurst, pkts.size() - off)));
+    off += rte_eth_tx_burst(port, queue, pkts.data() + off, static_cast<uint16_t>(std::min<size_t>(kBurst, pkts.size() - off)));
   }
 }
 
@@ -181,12 +182,13 @@ Setup& setup_for(uint32_t flows) {
   return *g_setup;
 }
 
-// Outside the timed region: give every packet its TTL back (incremental IPv4 checksum fix).
-void refresh_ttl() {
+// Outside the timed region: give every packet on `queue` of `port` its TTL back (incremental IPv4
+// checksum fix).
+void refresh_ttl(uint16_t port = g_port, uint16_t queue = 0) {
   std::vector<rte_mbuf*> all;
   rte_mbuf* pkts[kBurst];
   uint16_t n;
-  while ((n = rte_eth_rx_burst(g_port, 0, pkts, kBurst)) != 0) all.insert(all.end(), pkts, pkts + n);
+  while ((n = rte_eth_rx_burst(port, queue, pkts, kBurst)) != 0) all.insert(all.end(), pkts, pkts + n);
   for (rte_mbuf* m : all) {
     auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, sizeof(rte_ether_hdr));
     uint16_t old_word, new_word;
@@ -195,7 +197,7 @@ void refresh_ttl() {
     std::memcpy(&new_word, &ip->time_to_live, 2);
     ip->hdr_checksum = csum_replace2(ip->hdr_checksum, old_word, new_word);
   }
-  fill_port(all);
+  fill_port(all, port, queue);
 }
 
 void BM_IoForward(benchmark::State& state) {
@@ -328,31 +330,12 @@ void BM_TableBytesPerFlow(benchmark::State& state) {
   }
 }
 
-// Outside the timed region, on one queue of the multi-queue port: every packet's TTL back.
-void refresh_ttl_queue(uint16_t queue) {
-  std::vector<rte_mbuf*> all;
-  rte_mbuf* pkts[kBurst];
-  uint16_t n;
-  while ((n = rte_eth_rx_burst(g_mq_port, queue, pkts, kBurst)) != 0) all.insert(all.end(), pkts, pkts + n);
-  for (rte_mbuf* m : all) {
-    auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, sizeof(rte_ether_hdr));
-    uint16_t old_word, new_word;
-    std::memcpy(&old_word, &ip->time_to_live, 2);
-    ip->time_to_live = 255;
-    std::memcpy(&new_word, &ip->time_to_live, 2);
-    ip->hdr_checksum = csum_replace2(ip->hdr_checksum, old_word, new_word);
-  }
-  for (size_t off = 0; off < all.size();)
-    off += rte_eth_tx_burst(g_mq_port, queue, all.data() + off, static_cast<uint16_t>(std::min<size_t>(kBurst, all.size() - off)));
-}
-
 // Walks `pkts` (on net_ring0) through the whole cycle until every flow has latched its access
 // peer, so workers relaying copies of one packet set never race to latch the same flow (the copies
 // follow the same flows in step: the loser of such a race drops its packet, as the relay must).
 void latch_every_flow(std::vector<rte_mbuf*>& pkts) {
   if (pkts.empty()) return;
-  for (size_t off = 0; off < pkts.size();)
-    off += rte_eth_tx_burst(g_port, 0, pkts.data() + off, static_cast<uint16_t>(std::min<size_t>(kBurst, pkts.size() - off)));
+  fill_port(pkts);
   pkts.clear();
   const RelayView view = g_setup->table->view();
   rte_rcu_qsbr_thread_register(view.qsbr, kReaderId);
@@ -405,9 +388,8 @@ void BM_RelayWorkers(benchmark::State& state) {
     for (uint16_t q = 0; q < static_cast<uint16_t>(state.threads()); ++q) {
       std::vector<rte_mbuf*> set;
       for (rte_mbuf* m : base) set.push_back(q == 0 ? m : rte_pktmbuf_copy(m, g_pool, 0, UINT32_MAX));
-      for (size_t off = 0; off < set.size();)
-        off += rte_eth_tx_burst(g_mq_port, q, set.data() + off, static_cast<uint16_t>(std::min<size_t>(kBurst, set.size() - off)));
-      refresh_ttl_queue(q);
+      fill_port(set, g_mq_port, q);
+      refresh_ttl(g_mq_port, q);
     }
   }
   auto counters = std::make_unique<RelayCounters>();
@@ -416,13 +398,14 @@ void BM_RelayWorkers(benchmark::State& state) {
   uint64_t tx_lost = 0;
   int64_t iter = 0;
   bool registered = false;
+  RelayView v{};
   for (auto _ : state) {
     if (!registered) {  // after the start barrier: worker 0's setup is done
-      rte_rcu_qsbr_thread_register(g_setup->table->view().qsbr, worker);
-      rte_rcu_qsbr_thread_online(g_setup->table->view().qsbr, worker);
+      v = g_setup->table->view();
+      rte_rcu_qsbr_thread_register(v.qsbr, worker);
+      rte_rcu_qsbr_thread_online(v.qsbr, worker);
       registered = true;
     }
-    const RelayView v = g_setup->table->view();
     const uint16_t n = rte_eth_rx_burst(g_mq_port, worker, pkts, kBurst);
     const uint16_t fwd = relay_burst(v, {pkts, n}, egress, *counters, rte_rdtsc());
     const uint16_t sent = rte_eth_tx_burst(g_mq_port, worker, pkts, fwd);
@@ -433,7 +416,7 @@ void BM_RelayWorkers(benchmark::State& state) {
     rte_rcu_qsbr_quiescent(v.qsbr, worker);
     if (++iter % kTtlRefreshIters == 0) {
       state.PauseTiming();
-      refresh_ttl_queue(worker);
+      refresh_ttl(g_mq_port, worker);
       state.ResumeTiming();
     }
   }
@@ -444,8 +427,8 @@ void BM_RelayWorkers(benchmark::State& state) {
     state.SkipWithError("relay dropped packets: the chained flows are broken");
   }
   if (registered) {
-    rte_rcu_qsbr_thread_offline(g_setup->table->view().qsbr, worker);
-    rte_rcu_qsbr_thread_unregister(g_setup->table->view().qsbr, worker);
+    rte_rcu_qsbr_thread_offline(v.qsbr, worker);
+    rte_rcu_qsbr_thread_unregister(v.qsbr, worker);
   }
 }
 

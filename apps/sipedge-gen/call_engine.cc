@@ -349,15 +349,15 @@ void CallEngine::on_callee_sip(std::string_view msg, uint32_t src_ip, uint16_t s
     }
     const auto media = sdp_audio_target(body_of(msg));
     if (!media) {
-      wire_.send(Side::Callee, src_ip, src_port, cfg_.sip_port, callee_answer(*c, msg, 488, false));
+      wire_.send(Side::Callee, src_ip, src_port, cfg_.sip_port, callee_answer(*c, msg, "488 Not Acceptable Here", false));
       return;
     }
     c->callee_dst_ip = media->addr;
     c->callee_dst_port = media->port;
     c->callee_src_ip = src_ip;
     c->callee_src_port = src_port;
-    wire_.send(Side::Callee, src_ip, src_port, cfg_.sip_port, callee_answer(*c, msg, 180, false));
-    c->callee_response = callee_answer(*c, msg, 200, true);
+    wire_.send(Side::Callee, src_ip, src_port, cfg_.sip_port, callee_answer(*c, msg, "180 Ringing", false));
+    c->callee_response = callee_answer(*c, msg, "200 OK", true);
     wire_.send(Side::Callee, src_ip, src_port, cfg_.sip_port, c->callee_response);
     c->retries = 0;
     arm(*c, Timer::Answer, now_ns + uint64_t{cfg_.t1_ms} * 1'000'000);
@@ -373,9 +373,9 @@ void CallEngine::on_callee_sip(std::string_view msg, uint32_t src_ip, uint16_t s
     c->callee_media = false;
     disarm(*c, Timer::RtpCallee);
     c->callee_done = true;
-    wire_.send(Side::Callee, src_ip, src_port, cfg_.sip_port, callee_answer(*c, msg, 200, false));
+    wire_.send(Side::Callee, src_ip, src_port, cfg_.sip_port, callee_answer(*c, msg, "200 OK", false));
   } else if (method != "CANCEL") {
-    wire_.send(Side::Callee, src_ip, src_port, cfg_.sip_port, callee_answer(*c, msg, 501, false));
+    wire_.send(Side::Callee, src_ip, src_port, cfg_.sip_port, callee_answer(*c, msg, "501 Not Implemented", false));
   }
 }
 
@@ -445,14 +445,9 @@ std::string CallEngine::ack_for_failure(const Call& c, std::string_view response
          " ACK\r\nContent-Length: 0\r\n\r\n";
 }
 
-std::string CallEngine::callee_answer(const Call& c, std::string_view request, int status, bool with_sdp) const {
-  static constexpr std::pair<int, const char*> kReasons[] = {
-      {180, "Ringing"}, {200, "OK"}, {488, "Not Acceptable Here"}, {501, "Not Implemented"}};
-  const char* reason = "OK";
-  for (const auto& [code, text] : kReasons) {
-    if (code == status) reason = text;
-  }
-  std::string m = "SIP/2.0 " + std::to_string(status) + " " + reason + "\r\n";
+std::string CallEngine::callee_answer(const Call& c, std::string_view request, std::string_view status_line,
+                                      bool with_sdp) const {
+  std::string m = "SIP/2.0 " + std::string(status_line) + "\r\n";
   for (std::string_view l : header_lines(request, "Via", 'v')) m.append(l).append("\r\n");
   for (std::string_view l : header_lines(request, "Record-Route")) m.append(l).append("\r\n");
   std::string to(header_value(request, "To", 't'));
@@ -460,7 +455,7 @@ std::string CallEngine::callee_answer(const Call& c, std::string_view request, i
   m += "From: " + std::string(header_value(request, "From", 'f')) + "\r\nTo: " + to + "\r\nCall-ID: " +
        std::string(header_value(request, "Call-ID", 'i')) + "\r\nCSeq: " + std::string(header_value(request, "CSeq")) +
        "\r\n";
-  if (status < 300 && method_of(request) == "INVITE") {
+  if (status_line.front() < '3' && method_of(request) == "INVITE") {
     m += "Contact: <sip:" + cfg_.prefix + std::to_string(c.index) + "@" + ipv4_text(cfg_.callee_ip) + ":" +
          std::to_string(cfg_.sip_port) + ">\r\n";
   }

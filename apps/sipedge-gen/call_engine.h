@@ -127,7 +127,8 @@ class CallEngine {
   std::string invite(const Call& c, std::string_view authorization) const;
   std::string in_dialog(const Call& c, std::string_view method, uint32_t cseq, const std::string& branch) const;
   std::string ack_for_failure(const Call& c, std::string_view response) const;
-  std::string callee_answer(const Call& c, std::string_view request, int status, bool sdp) const;
+  // The callee's response to `request`: `status_line` is code and reason ("180 Ringing").
+  std::string callee_answer(const Call& c, std::string_view request, std::string_view status_line, bool sdp) const;
   std::string sdp(uint32_t ip, uint16_t port, uint32_t session) const;
   std::string token();
   uint16_t rtp_port(uint32_t index) const noexcept { return static_cast<uint16_t>(cfg_.rtp_base + 2 * (index % slots_)); }
