@@ -19,12 +19,12 @@ std::string_view call_state_name(CallState s) noexcept {
   return "?";
 }
 
-Call& CallTable::create(std::string call_id) {
+Call& CallTable::create(std::string_view call_id) {
   const CallRef ref = next_ref_++;
-  by_call_id_.emplace(call_id, ref);
   Call& c = calls_[ref];
   c.ref = ref;
-  c.call_id = std::move(call_id);
+  c.call_id = call_id;
+  by_call_id_.emplace(c.call_id.view(), ref);
   return c;
 }
 
@@ -45,7 +45,7 @@ Call* CallTable::find_by_media(MediaSessionId media) {
 
 std::vector<const Call*> CallTable::find_by_call_id(std::string_view call_id) const {
   std::vector<const Call*> out;
-  auto [b, e] = by_call_id_.equal_range(std::string(call_id));
+  auto [b, e] = by_call_id_.equal_range(call_id);
   for (auto it = b; it != e; ++it)
     if (const Call* c = find(it->second)) out.push_back(c);
   std::sort(out.begin(), out.end(), [](const Call* a, const Call* b) { return a->ref < b->ref; });
@@ -53,9 +53,9 @@ std::vector<const Call*> CallTable::find_by_call_id(std::string_view call_id) co
 }
 
 void CallTable::add_call_id(Call& call, std::string call_id) {
-  by_call_id_.emplace(call_id, call.ref);
   if (!call.callee.local) call.callee.local = std::make_unique<LocalEnd>();
   call.callee.local->call_id = std::move(call_id);
+  by_call_id_.emplace(call.callee.local->call_id, call.ref);
 }
 
 void CallTable::set_media(Call& call, MediaSessionId media) {
@@ -68,10 +68,11 @@ void CallTable::erase(CallRef ref) {
   auto it = calls_.find(ref);
   if (it == calls_.end()) return;
   const Call& call = it->second;
-  const std::string* ids[] = {&call.call_id, call.callee.local ? &call.callee.local->call_id : nullptr};
-  for (const std::string* id : ids) {
-    if (!id || id->empty()) continue;
-    auto [b, e] = by_call_id_.equal_range(*id);
+  const std::string_view ids[] = {call.call_id.view(),
+                                  call.callee.local ? std::string_view(call.callee.local->call_id) : std::string_view()};
+  for (const std::string_view id : ids) {
+    if (id.empty()) continue;
+    auto [b, e] = by_call_id_.equal_range(id);
     for (auto i = b; i != e; ++i) {
       if (i->second == ref) {
         by_call_id_.erase(i);
@@ -107,8 +108,8 @@ std::string cdr_json(const Call& call, const MediaManager::Stats& media) {
       dump(call.callee.peer.to_string()),
       call.callee.local ? "\"callee_call_id\":" + dump(call.callee.local->call_id) + "," : std::string(),
       dump(call.caller.peer.to_string()), dump(duration_s), call.end_ms,
-      dump(call.end_reason), call.final_status, dump(call.caller.uri), media.packets[1], media.packets[0],
-      call.start_ms, dump(call.callee.uri));
+      dump(call.end_reason), call.final_status, dump(call.caller.uri()), media.packets[1], media.packets[0],
+      call.start_ms, dump(call.callee.uri()));
 }
 
 }  // namespace sipedge::control

@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/compact_string.h"
 #include "common/net_address.h"
 #include "control/media/media_manager.h"
 
@@ -22,7 +23,7 @@ std::string_view call_state_name(CallState s) noexcept;
 
 // sipedge's end of one leg's dialog in b2bua mode.
 struct LocalEnd {
-  std::string call_id;      // the leg's Call-ID
+  std::string call_id;      // the leg's Call-ID (the callee leg's is set once: CallTable indexes it)
   std::string tag;          // sipedge's tag on the leg
   std::string name_addr;    // sipedge's From (callee leg) / To (caller leg) value, with its tag
   std::string contact;      // sipedge's Contact on the leg: its address and a route token
@@ -34,10 +35,18 @@ struct LocalEnd {
 struct CallLeg {
   uint16_t iface = 0;
   Endpoint peer;             // where this party's signalling comes from / goes to
-  std::string tag;           // its From (caller) / To (callee) tag
-  std::string uri;           // its AOR as the From (caller) / To (callee) header names it
-  std::string contact;       // its Contact URI (NAT-fixed), target of in-dialog requests
-  std::string name_addr;     // its From/To header value including the tag
+  // Its From (caller) / To (callee) tag.
+  std::string_view tag() const noexcept { return text_.get(kTag); }
+  // Its AOR as the From (caller) / To (callee) header names it.
+  std::string_view uri() const noexcept { return text_.get(kUri); }
+  // Its Contact URI (NAT-fixed), target of in-dialog requests.
+  std::string_view contact() const noexcept { return text_.get(kContact); }
+  // Its From/To header value including the tag.
+  std::string_view name_addr() const noexcept { return text_.get(kNameAddr); }
+  void set_tag(std::string_view v) { text_.set(kTag, v); }
+  void set_uri(std::string_view v) { text_.set(kUri, v); }
+  void set_contact(std::string_view v) { text_.set(kContact, v); }
+  void set_name_addr(std::string_view v) { text_.set(kNameAddr, v); }
   uint32_t last_cseq = 0;    // highest CSeq this party sent in the dialog
   // The proxies between sipedge and this party that Record-Routed (RFC 3261 §12.1), nearest
   // first: the Route set of the requests sipedge itself sends it (BYE).
@@ -45,6 +54,12 @@ struct CallLeg {
   // B2BUA mode: sipedge's own end of this leg's dialog (null in proxy mode, where the other party
   // is the far end; allocated apart so a proxied call does not carry it).
   std::unique_ptr<LocalEnd> local;
+
+ private:
+  // The four strings above in one heap block: a million open calls make one allocation per leg
+  // for them, not four (issue 14 §5).
+  enum : size_t { kTag, kUri, kContact, kNameAddr };
+  PackedStrings<4> text_;
 };
 
 // A call's identity inside sipedge. One Call-ID may name several calls: a request that spirals
@@ -54,7 +69,7 @@ using CallRef = uint64_t;  // never reused; 0 = none
 
 struct Call {
   CallRef ref = 0;
-  std::string call_id;
+  CompactString call_id;  // set once, by CallTable::create (the table's index views it)
   CallState state = CallState::Trying;
   CallLeg caller, callee;
   bool b2bua = false;           // a dialog per leg (SignallingMode::B2bua)
@@ -62,7 +77,7 @@ struct Call {
   bool reinvite_pending = false;  // b2bua: an INVITE sipedge bridged is unanswered (glare, 491)
   MediaSessionId media = 0;
   uint64_t start_ms = 0, answer_ms = 0, end_ms = 0;  // wall clock (ms since epoch)
-  std::string end_reason;
+  CompactString end_reason;
   uint16_t final_status = 0;
   // RFC 4028: the interval the dialog's last 2xx to an INVITE or UPDATE settled on, and when the
   // session expires without a refresh (monotonic ms; 0: no session timer).
@@ -72,7 +87,7 @@ struct Call {
 
 class CallTable {
  public:
-  Call& create(std::string call_id);
+  Call& create(std::string_view call_id);
   Call* find(CallRef ref);
   const Call* find(CallRef ref) const;
   // The call whose media session is `media`, or nullptr.
@@ -95,7 +110,9 @@ class CallTable {
  private:
   CallRef next_ref_ = 1;
   std::unordered_map<CallRef, Call> calls_;
-  std::unordered_multimap<std::string, CallRef> by_call_id_;
+  // Keys view the calls' own Call-IDs (Call::call_id, the callee leg's LocalEnd::call_id): a
+  // million calls do not keep a second copy of each.
+  std::unordered_multimap<std::string_view, CallRef> by_call_id_;
   std::unordered_map<MediaSessionId, CallRef> by_media_;
 };
 

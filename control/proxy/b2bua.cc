@@ -155,9 +155,9 @@ std::optional<Proxy::FarDialog> Proxy::b2bua_far_dialog(std::string_view replace
       const CallLeg& leg = caller_leg ? call->caller : call->callee;
       const CallLeg& far = caller_leg ? call->callee : call->caller;
       // As its party sees the dialog: the remote tag (sipedge's) as to-tag, its own as from-tag.
-      if (leg.local->call_id != call_id || leg.local->tag != to_tag || leg.tag != from_tag) continue;
-      const std::string party = parser::parse_uri(far.uri) ? far.uri : std::string();
-      return FarDialog{far.local->call_id + ";to-tag=" + far.tag + ";from-tag=" + far.local->tag, party};
+      if (leg.local->call_id != call_id || leg.local->tag != to_tag || leg.tag() != from_tag) continue;
+      const std::string party = parser::parse_uri(far.uri()) ? std::string(far.uri()) : std::string();
+      return FarDialog{far.local->call_id + ";to-tag=" + std::string(far.tag()) + ";from-tag=" + far.local->tag, party};
     }
   }
   return std::nullopt;
@@ -166,7 +166,7 @@ std::optional<Proxy::FarDialog> Proxy::b2bua_far_dialog(std::string_view replace
 void Proxy::b2bua_begin(Call& call, const Inbound& in) {
   call.b2bua = true;
   call.caller.local = std::make_unique<LocalEnd>();
-  call.caller.local->call_id = call.call_id;
+  call.caller.local->call_id = call.call_id.str();
   call.caller.local->tag = new_tag();
   call.caller.local->name_addr = std::string(in.msg.value(parser::HeaderId::To)) + ";tag=" + call.caller.local->tag;
   call.caller.local->contact = b2bua_contact(in.iface, call.call_id, call.ref);
@@ -192,10 +192,10 @@ Proxy::DialogSide Proxy::b2bua_side(const Call& call, const Inbound& in) const {
   auto to = parser::to_header(in.msg);
   if (!from || !to) return DialogSide::None;
   const std::string_view call_id = in.msg.value(parser::HeaderId::CallId);
-  if (call_id == call.caller.local->call_id && from->tag() == call.caller.tag && to->tag() == call.caller.local->tag &&
+  if (call_id == call.caller.local->call_id && from->tag() == call.caller.tag() && to->tag() == call.caller.local->tag &&
       in.iface == call.caller.iface)
     return DialogSide::Caller;
-  if (call_id == call.callee.local->call_id && !call.callee.tag.empty() && from->tag() == call.callee.tag &&
+  if (call_id == call.callee.local->call_id && !call.callee.tag().empty() && from->tag() == call.callee.tag() &&
       to->tag() == call.callee.local->tag && in.iface == call.callee.iface)
     return DialogSide::Callee;
   return DialogSide::None;
@@ -208,7 +208,7 @@ Result<std::string, Refusal> Proxy::build_b2bua_request(const Inbound& in, const
   const InterfaceConfig* out_if = config_.interface(t.iface);
   if (!out_if) return Err(refused(refusal(RefusalCause::NoInterface)));
   const std::string ruri =
-      in_dialog ? to.contact : (t.request_uri.empty() ? std::string(msg.request_uri()) : t.request_uri);
+      in_dialog ? std::string(to.contact()) : (t.request_uri.empty() ? std::string(msg.request_uri()) : t.request_uri);
   if (ruri.empty()) return Err(refused(refusal(RefusalCause::RewriteFailed)));
   const std::string_view method = msg.method_token();
   std::string out;
@@ -225,7 +225,7 @@ Result<std::string, Refusal> Proxy::build_b2bua_request(const Inbound& in, const
   }
   add_line(out, "Max-Forwards", std::to_string(max_forwards));
   add_line(out, "From", to.local->name_addr);
-  add_line(out, "To", to.name_addr);
+  add_line(out, "To", to.name_addr());
   add_line(out, "Call-ID", to.local->call_id);
   add_line(out, "CSeq", std::to_string(cseq) + " " + std::string(method));
   if (!to.local->contact.empty() && (is_dialog_forming(msg.method()) || msg.method() == parser::Method::Update ||
@@ -369,7 +369,7 @@ void Proxy::forward_b2bua_in_dialog(TxnId server, const Inbound& in, Call& call,
     own.last_cseq = cseq->number;
   // A target refresh (RFC 3261 §12.2.2): the sender's new Contact is where its leg reaches it.
   if (msg.method() == parser::Method::Invite || msg.method() == parser::Method::Update) {
-    if (auto c = reachable_contact(msg, in.source, from_its_ua(msg))) own.contact = std::move(*c);
+    if (auto c = reachable_contact(msg, in.source, from_its_ua(msg))) own.set_contact(*c);
   }
   if (msg.method() == parser::Method::Invite && call.reinvite_pending) {
     // Glare across the legs: sipedge is the UAS here and has an INVITE of its own outstanding on
@@ -379,12 +379,12 @@ void Proxy::forward_b2bua_in_dialog(TxnId server, const Inbound& in, Call& call,
     return;
   }
   if (!ack && !check_session_interval(server, in)) return;
-  if (other.contact.empty()) {
+  if (other.contact().empty()) {
     if (!ack) reply(server, in, 481, "Call/Transaction Does Not Exist");
     return;
   }
   const int media_from = static_cast<int>(from_caller ? MediaSide::Caller : MediaSide::Callee);
-  const Target t{other.peer, other.iface, other.contact};
+  const Target t{other.peer, other.iface, std::string(other.contact())};
   const uint32_t cseq = ack ? other.local->invite_cseq : other.local->cseq + 1;
   std::string branch;
   auto bytes = build_b2bua_request(in, t, other, cseq, call.route, true, branch, call.media, call.media ? media_from : -1);

@@ -198,14 +198,14 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
     call.caller.iface = in.iface;
     call.caller.peer = in.source;
     if (auto from = parser::from_header(in.msg)) {
-      call.caller.tag = std::string(from->tag());
-      call.caller.uri = std::string(from->uri_text);
+      call.caller.set_tag(from->tag());
+      call.caller.set_uri(from->uri_text);
     }
-    call.caller.name_addr = std::string(in.msg.value(parser::HeaderId::From));
+    call.caller.set_name_addr(in.msg.value(parser::HeaderId::From));
     if (auto cseq = parser::parse_cseq(in.msg.value(parser::HeaderId::CSeq))) call.caller.last_cseq = cseq->number;
-    if (auto c = reachable_contact(in.msg, in.source, from_its_ua(in.msg))) call.caller.contact = std::move(*c);
+    if (auto c = reachable_contact(in.msg, in.source, from_its_ua(in.msg))) call.caller.set_contact(*c);
     call.caller.route_set = foreign_record_routes(in.msg, false);
-    if (auto to = parser::to_header(in.msg)) call.callee.uri = std::string(to->uri_text);
+    if (auto to = parser::to_header(in.msg)) call.callee.set_uri(to->uri_text);
     call.callee.iface = ctx->targets.front().iface;
     call.callee.peer = ctx->targets.front().dest;
     // Always a media session, even without SDP: with a late offer the offer comes in the 2xx and
@@ -252,8 +252,8 @@ bool Proxy::try_next_target(Context& ctx) {
       const InterfaceConfig* out_if = config_.interface(t.iface);
       if (leg && out_if) {
         leg->local->name_addr = b2bua_party(msg.value(parser::HeaderId::From), *out_if, leg->local->tag);
-        leg->name_addr = b2bua_party(msg.value(parser::HeaderId::To), *out_if, {});
-        leg->tag.clear();
+        leg->set_name_addr(b2bua_party(msg.value(parser::HeaderId::To), *out_if, {}));
+        leg->set_tag({});
         leg->local->contact = b2bua_contact(t.iface, leg->local->call_id, ctx.call);
         leg->local->invite_cseq = ++leg->local->cseq;
         bytes = build_b2bua_request(in, t, *leg, leg->local->cseq, ctx.route, false, branch, ctx.media, ctx.media_from);
@@ -324,10 +324,10 @@ Proxy::DialogSide Proxy::dialog_side(const Call& call, const Inbound& in) const 
   // Until the call is confirmed the callee's tag may still change (early dialogs of serial forks),
   // so only the caller's tag is pinned.
   const bool callee_known = call.state == CallState::Confirmed || call.state == CallState::Ending;
-  if (from->tag() == call.caller.tag && (!callee_known || to->tag() == call.callee.tag) &&
+  if (from->tag() == call.caller.tag() && (!callee_known || to->tag() == call.callee.tag()) &&
       in.iface == call.caller.iface)
     return DialogSide::Caller;
-  if (to->tag() == call.caller.tag && (!callee_known || from->tag() == call.callee.tag) &&
+  if (to->tag() == call.caller.tag() && (!callee_known || from->tag() == call.callee.tag()) &&
       in.iface == call.callee.iface)
     return DialogSide::Callee;
   return DialogSide::None;
@@ -431,7 +431,7 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
     const CallLeg& other = from_caller ? call->callee : call->caller;
     // Within a call the request goes to the other party (or the proxy in front of it), nowhere
     // else: a dialog's token must not carry a request to a third address.
-    if (!(*dest == other.peer) && !(dest == uri_endpoint(other.contact)))
+    if (!(*dest == other.peer) && !(dest == uri_endpoint(other.contact())))
       return refuse(403, "Forbidden: not the dialog's remote target");
     media_from = static_cast<int>(from_caller ? MediaSide::Caller : MediaSide::Callee);
     iface = other.iface;
@@ -440,7 +440,7 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
     }
     // A target refresh (RFC 3261 §12.2.2): the sender's new Contact is where the dialog reaches it.
     if (msg.method() == parser::Method::Invite || msg.method() == parser::Method::Update) {
-      if (auto c = reachable_contact(msg, in.source, from_its_ua(msg))) own.contact = std::move(*c);
+      if (auto c = reachable_contact(msg, in.source, from_its_ua(msg))) own.set_contact(*c);
     }
     if (msg.method() == parser::Method::Bye) call->state = CallState::Ending;
   } else if (auto egress = interface_for(dest->ip)) {

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <deque>
 
+#include <spdlog/fmt/fmt.h>
+
 #include "control/proxy/context.h"
 #include "control/proxy/nat_contact.h"
 #include "control/proxy/proxy.h"
@@ -191,17 +193,17 @@ void Proxy::on_response(TxnId client, const Inbound& in) {
   if (call && ctx.b2bua && ctx.invite && !ctx.initial && status >= 200) call->reinvite_pending = false;
   auto to = parser::to_header(in.msg);
   if (call && ctx.initial && to && status < 300) {
-    call->callee.tag = std::string(to->tag());
-    call->callee.name_addr = std::string(in.msg.value(parser::HeaderId::To));
+    call->callee.set_tag(to->tag());
+    call->callee.set_name_addr(in.msg.value(parser::HeaderId::To));
     call->callee.peer = in.source;
     call->callee.route_set = foreign_record_routes(in.msg, true);
     // No Record-Route above sipedge's: from_its_ua(), without parsing the list twice.
     const bool straight = call->callee.route_set.empty();
-    if (auto c = reachable_contact(in.msg, in.source, straight)) call->callee.contact = std::move(*c);
+    if (auto c = reachable_contact(in.msg, in.source, straight)) call->callee.set_contact(*c);
   } else if (call && !ctx.initial && status >= 200 && status < 300 && (ctx.invite || ctx.method == "UPDATE")) {
     // A target refresh answered (RFC 3261 §12.2.1.2): the answerer's new Contact.
     CallLeg& answerer = ctx.media_from == static_cast<int>(MediaSide::Caller) ? call->callee : call->caller;
-    if (auto c = reachable_contact(in.msg, in.source, from_its_ua(in.msg))) answerer.contact = std::move(*c);
+    if (auto c = reachable_contact(in.msg, in.source, from_its_ua(in.msg))) answerer.set_contact(*c);
   }
 
   auto bytes = build_upstream_response(in, &ctx, nullptr);
@@ -440,21 +442,20 @@ void Proxy::send_bye(Call& call, bool to_caller, std::string_view reason) {
   CallLeg& leg = to_caller ? call.caller : call.callee;
   const CallLeg& other = to_caller ? call.callee : call.caller;
   const InterfaceConfig* iface = config_.interface(leg.iface);
-  if (!iface || leg.contact.empty()) return;
+  if (!iface || leg.contact().empty()) return;
   const std::string branch = new_branch();
   std::string route;
   for (const std::string& r : leg.route_set) route += "Route: <" + r + ">\r\n";
   // Proxy mode: as if from the other party, within its CSeq space. B2BUA mode: from sipedge's own
   // end of this leg.
-  const std::string& from = call.b2bua ? leg.local->name_addr : other.name_addr;
-  const std::string& call_id = call.b2bua ? leg.local->call_id : call.call_id;
+  const std::string_view from = call.b2bua ? std::string_view(leg.local->name_addr) : other.name_addr();
+  const std::string_view call_id = call.b2bua ? std::string_view(leg.local->call_id) : call.call_id.view();
   const uint32_t cseq = call.b2bua ? ++leg.local->cseq : other.last_cseq + 1;
-  const std::string bytes = "BYE " + leg.contact + " SIP/2.0\r\nVia: SIP/2.0/UDP " + iface->sip_address.to_uri_host() +
-                            ":" + std::to_string(iface->sip_port) + ";branch=" + branch + ";rport\r\n" + route +
-                            "Max-Forwards: 70\r\nFrom: " + from + "\r\nTo: " + leg.name_addr +
-                            "\r\nCall-ID: " + call_id + "\r\nCSeq: " + std::to_string(cseq) +
-                            " BYE\r\nReason: SIP;cause=200;text=\"" + std::string(reason) +
-                            "\"\r\nContent-Length: 0\r\n\r\n";
+  const std::string bytes = fmt::format(
+      "BYE {} SIP/2.0\r\nVia: SIP/2.0/UDP {}:{};branch={};rport\r\n{}Max-Forwards: 70\r\nFrom: {}\r\nTo: {}\r\n"
+      "Call-ID: {}\r\nCSeq: {} BYE\r\nReason: SIP;cause=200;text=\"{}\"\r\nContent-Length: 0\r\n\r\n",
+      leg.contact(), iface->sip_address.to_uri_host(), iface->sip_port, branch, route, from, leg.name_addr(),
+      call_id, cseq, reason);
   const TxnId id = txns_.send_request(bytes, "BYE", branch, leg.iface, leg.peer);
   internal_clients_.insert(id);
 }

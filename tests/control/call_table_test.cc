@@ -14,8 +14,8 @@ namespace {
 std::string oracle(const Call& call, const MediaManager::Stats& media) {
   nlohmann::json j;
   j["call_id"] = call.call_id;
-  j["from"] = call.caller.uri;
-  j["to"] = call.callee.uri;
+  j["from"] = call.caller.uri();
+  j["to"] = call.callee.uri();
   j["caller"] = call.caller.peer.to_string();
   j["callee"] = call.callee.peer.to_string();
   j["start_ms"] = call.start_ms;
@@ -35,8 +35,8 @@ std::string oracle(const Call& call, const MediaManager::Stats& media) {
 TEST(Cdr, AnAnsweredCallIsTheLineOfItsFields) {
   CallTable calls;
   Call& call = calls.create("1-9353@10.201.0.2");
-  call.caller.uri = "sip:1006@sipedge.test";
-  call.callee.uri = "sip:1012@sipedge.test";
+  call.caller.set_uri("sip:1006@sipedge.test");
+  call.callee.set_uri("sip:1012@sipedge.test");
   call.caller.peer = {IpAddr::v4(10, 201, 0, 2), 5061};
   call.callee.peer = {*IpAddr::parse("2001:db8::12"), 5062};
   call.start_ms = 1796333690333;
@@ -61,8 +61,8 @@ TEST(Cdr, AnAnsweredCallIsTheLineOfItsFields) {
 TEST(Cdr, AnUnansweredCallAndUrisThatNeedEscapingGiveWhatNlohmannWrites) {
   CallTable calls;
   Call& call = calls.create("odd\"id\\with\x01control");
-  call.caller.uri = "sip:\xff\xfe@bad.utf8";
-  call.callee.uri = "sip:\"quoted\"@x\ty";
+  call.caller.set_uri("sip:\xff\xfe@bad.utf8");
+  call.callee.set_uri("sip:\"quoted\"@x\ty");
   call.start_ms = 5;
   call.end_ms = 7;
   call.final_status = 486;

@@ -61,7 +61,7 @@ TEST_F(ForwardingTest, BusyUserIsForwardedWithDiversionAndTheCallAnchorsOnTheNew
   const Call* call = call_of("call-1");
   ASSERT_NE(call, nullptr);
   EXPECT_EQ(call->callee.peer, kCarol);
-  EXPECT_EQ(call->callee.tag, "c1");
+  EXPECT_EQ(call->callee.tag(), "c1");
   EXPECT_EQ(relay.size(), 2u);
   EXPECT_EQ(proxy.counters().calls_forwarded, 1u);
   hang_up();

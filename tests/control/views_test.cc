@@ -98,9 +98,9 @@ TEST_F(ViewsTest, CallsAreListedByStartTimeWithPartiesStateAndRelayedPackets) {
   Call& late = calls.create("b-call");
   late.state = CallState::Trying;
   late.start_ms = 1'700'000'002'000;
-  late.caller.uri = "sip:1012@sipedge.test";
+  late.caller.set_uri("sip:1012@sipedge.test");
   late.caller.peer = {IpAddr::v4(10, 201, 0, 3), 5062};
-  late.callee.uri = "sip:+4930123@sipedge.test";
+  late.callee.set_uri("sip:+4930123@sipedge.test");
   late.callee.peer = {IpAddr::v4(10, 202, 0, 2), 5060};
   late.callee.iface = 1;
   late.b2bua = true;
@@ -112,9 +112,9 @@ TEST_F(ViewsTest, CallsAreListedByStartTimeWithPartiesStateAndRelayedPackets) {
   early.media = session;
   early.start_ms = 1'700'000'001'000;
   early.answer_ms = 1'700'000'001'500;
-  early.caller.uri = "sip:1006@sipedge.test";
+  early.caller.set_uri("sip:1006@sipedge.test");
   early.caller.peer = {*IpAddr::parse("2001:db8::6"), 5060};
-  early.callee.uri = "sip:1012@sipedge.test";
+  early.callee.set_uri("sip:1012@sipedge.test");
   early.callee.peer = {IpAddr::v4(10, 201, 0, 3), 5062};
 
   EXPECT_EQ(calls_view(calls, media).dump(),

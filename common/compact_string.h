@@ -1,0 +1,104 @@
+// common/compact_string.h — any thread (value types, like std::string). Strings for state kept per
+// call by the million (issue 14 §5). std::string costs 32 bytes inline and, past 15 characters, a
+// heap block of its own; here N strings share one pointer and one heap block of exactly their size
+// (their lengths, then their characters back to back). Empty costs no allocation. Setting one
+// rebuilds the block: these strings change a few times in a call's life, so nothing is kept for
+// growth. Each string is at most 65535 bytes (a SIP header value from one UDP datagram always is).
+#pragma once
+
+#include <array>
+#include <cassert>
+#include <compare>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+namespace sipedge {
+
+template <size_t N>
+class PackedStrings {
+ public:
+  std::string_view get(size_t i) const noexcept {
+    if (!block_) return {};
+    const Lengths len = lengths();
+    size_t off = sizeof len;
+    for (size_t k = 0; k < i; ++k) off += len[k];
+    return {block_.get() + off, len[i]};
+  }
+
+  // `value` may view this block (the new one is filled before the old one goes).
+  void set(size_t i, std::string_view value) {
+    assert(value.size() <= UINT16_MAX);
+    std::array<std::string_view, N> all;
+    for (size_t k = 0; k < N; ++k) all[k] = k == i ? value : get(k);
+    Lengths len{};
+    size_t total = 0;
+    for (size_t k = 0; k < N; ++k) {
+      len[k] = static_cast<uint16_t>(all[k].size());
+      total += len[k];
+    }
+    if (total == 0) {
+      block_.reset();
+      return;
+    }
+    auto block = std::make_unique_for_overwrite<char[]>(sizeof len + total);
+    std::memcpy(block.get(), len.data(), sizeof len);
+    char* out = block.get() + sizeof len;
+    for (size_t k = 0; k < N; ++k) {
+      std::memcpy(out, all[k].data(), len[k]);
+      out += len[k];
+    }
+    block_ = std::move(block);
+  }
+
+  bool empty() const noexcept { return !block_; }
+  void clear() noexcept { block_.reset(); }
+
+ private:
+  using Lengths = std::array<uint16_t, N>;
+  Lengths lengths() const noexcept {
+    Lengths len;
+    std::memcpy(len.data(), block_.get(), sizeof len);
+    return len;
+  }
+
+  std::unique_ptr<char[]> block_;
+};
+
+// One string: 8 bytes inline against std::string's 32. Read it as a std::string_view.
+class CompactString {
+ public:
+  CompactString() = default;
+  explicit CompactString(std::string_view s) { text_.set(0, s); }
+  CompactString(const CompactString& other) { text_.set(0, other.view()); }
+  CompactString(CompactString&&) noexcept = default;
+  CompactString& operator=(const CompactString& other) {
+    if (this != &other) text_.set(0, other.view());
+    return *this;
+  }
+  CompactString& operator=(CompactString&&) noexcept = default;
+  CompactString& operator=(std::string_view s) {
+    text_.set(0, s);
+    return *this;
+  }
+
+  std::string_view view() const noexcept { return text_.get(0); }
+  operator std::string_view() const noexcept { return view(); }
+  std::string str() const { return std::string(view()); }
+  bool empty() const noexcept { return text_.empty(); }
+  size_t size() const noexcept { return view().size(); }
+  void clear() noexcept { text_.clear(); }
+
+  friend bool operator==(const CompactString& a, std::string_view b) noexcept { return a.view() == b; }
+  friend bool operator==(const CompactString& a, const CompactString& b) noexcept { return a.view() == b.view(); }
+  friend auto operator<=>(const CompactString& a, const CompactString& b) noexcept { return a.view() <=> b.view(); }
+  friend std::ostream& operator<<(std::ostream& os, const CompactString& s) { return os << s.view(); }
+
+ private:
+  PackedStrings<1> text_;
+};
+
+}  // namespace sipedge
