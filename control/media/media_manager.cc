@@ -8,6 +8,7 @@
 #include <array>
 #include <cassert>
 
+#include "common/compact_string.h"
 #include "parser/sdp.h"
 
 namespace sipedge::control {
@@ -176,12 +177,16 @@ struct MediaManager::Session {
   // Indexed by the offering side; apart, as most of a call's life has no offer pending.
   std::array<std::unique_ptr<Offer>, 2> offer;
   struct Out {
-    std::string text;  // last SDP sent to that side without its version
+    // The last SDP sent to that side without its version, kept while a retransmission may carry
+    // it again (texts_kept); its hash always, which is what the o= version needs.
+    CompactString text;
+    uint64_t hash = 0;
     uint64_t version = 0;
     uint32_t version_pos = 0;
     bool sent = false;
   };
   std::array<Out, 2> out;  // indexed by the side receiving the SDP
+  uint32_t texts_kept = 0;  // keep_sdp_texts() not yet released
   std::array<uint64_t, 2> origin_session{0, 0};  // set_own_origin: the o= sess-id per receiving side
 };
 
@@ -290,10 +295,22 @@ std::optional<std::string> MediaManager::last_sdp(MediaSessionId id, MediaSide t
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return std::nullopt;
   const Session::Out& o = it->second->out[static_cast<int>(to)];
-  if (!o.sent) return std::nullopt;
-  std::string out = o.text;
+  if (!o.sent || o.text.empty()) return std::nullopt;
+  std::string out = o.text.str();
   out.insert(o.version_pos, std::to_string(o.version));
   return out;
+}
+
+void MediaManager::keep_sdp_texts(MediaSessionId id) {
+  if (auto it = sessions_.find(id); it != sessions_.end()) ++it->second->texts_kept;
+}
+
+void MediaManager::release_sdp_texts(MediaSessionId id) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end() || it->second->texts_kept == 0) return;
+  Session& s = *it->second;
+  if (--s.texts_kept == 0)
+    for (Session::Out& o : s.out) o.text.clear();
 }
 
 void MediaManager::release_offer(Session& s, int from) {
@@ -427,14 +444,20 @@ std::string MediaManager::write_sdp(Session& s, int t, const Described& d, const
 
   // o= version: the peer's own at first, one up whenever what this side receives changes.
   Session::Out& o = s.out[t];
+  const uint64_t hash = std::hash<std::string_view>{}(out);
   if (!o.sent) {
     o.sent = true;
     o.version = sdp.origin_version;
-  } else if (o.text != out || o.version_pos != version_pos) {
+  } else if (o.hash != hash || o.version_pos != version_pos) {
     ++o.version;
   }
-  o.text = out;
+  o.hash = hash;
   o.version_pos = version_pos;
+  if (s.texts_kept) {
+    o.text = out;
+  } else {
+    o.text.clear();
+  }
   out.insert(version_pos, std::to_string(o.version));
   return out;
 }

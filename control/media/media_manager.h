@@ -112,8 +112,14 @@ class MediaManager {
   Result<std::monostate, MediaError> move_side(MediaSessionId id, MediaSide side, uint16_t iface);
 
   // The last SDP sipedge wrote towards `to` (what a retransmission of that message must carry
-  // again), nullopt when none was written.
+  // again), nullopt when none was written or it is no longer kept.
   std::optional<std::string> last_sdp(MediaSessionId id, MediaSide to) const;
+  // The last SDP written each way is kept from keep_sdp_texts() until as many release_sdp_texts()
+  // (the proxy: while a request of the call is in progress, each until 64*T1 past its final
+  // answer, as long as a peer may retransmit that answer). Otherwise only its hash is kept, which
+  // is all the o= version needs: a million open calls do not hold ~300 bytes of SDP each.
+  void keep_sdp_texts(MediaSessionId id);
+  void release_sdp_texts(MediaSessionId id);
 
   // Removes the session's flows and returns its ports.
   void destroy(MediaSessionId id);

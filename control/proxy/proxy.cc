@@ -427,6 +427,8 @@ void Proxy::on_tick() {
   rate_limiter_.expire(now);
   ring_timeouts(now);
   session_expiries(now);
+  for (; !sdp_release_due_.empty() && sdp_release_due_.top().first <= now; sdp_release_due_.pop())
+    media_.release_sdp_texts(sdp_release_due_.top().second);
   if (config_.nat_keepalive_s && now - last_keepalive_ms_ >= uint64_t{config_.nat_keepalive_s} * 1000) {
     last_keepalive_ms_ = now;
     keepalive();

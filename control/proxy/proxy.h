@@ -359,6 +359,11 @@ class Proxy final : public TransactionUser {
   // once-a-second check looks at the contexts due, not at every context (about cps x 64*T1 of them).
   std::priority_queue<std::pair<uint64_t, uint64_t>, std::vector<std::pair<uint64_t, uint64_t>>, std::greater<>>
       ring_due_;
+  // When each ended context lets go of its media session's SDP texts (due ms, session), earliest
+  // first (MediaManager::keep_sdp_texts).
+  std::priority_queue<std::pair<uint64_t, MediaSessionId>, std::vector<std::pair<uint64_t, MediaSessionId>>,
+                      std::greater<>>
+      sdp_release_due_;
   std::function<void(const std::string&)> cdr_sink_;
   std::FILE* cdr_file_ = nullptr;
 };

@@ -378,7 +378,12 @@ void Proxy::on_terminated(TxnId id) {
   if (c == contexts_.end()) return;
   Context& ctx = *c->second;
   // A context lives while any of its transactions does.
-  if (ctx.server == 0 && ctx.live_clients == 0) contexts_.erase(c);
+  if (ctx.server == 0 && ctx.live_clients == 0) {
+    // Its answer may still come again from a peer whose T1 is longer than ours (RFC 3261
+    // §13.3.1.4: 2xx retransmitted for 64 of its T1): the SDP written stays as long again.
+    if (ctx.media) sdp_release_due_.emplace(clock_.monotonic_ms() + 64ull * config_.timers.t1_ms, ctx.media);
+    contexts_.erase(c);
+  }
 }
 
 void Proxy::end_call(CallRef ref, std::string_view reason, bool send_byes) {

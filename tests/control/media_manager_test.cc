@@ -209,6 +209,33 @@ TEST_F(MediaManagerTest, ReinviteWithTheSameSdpKeepsVersionAndFlows) {
   EXPECT_EQ(backend.describe(), kBasicFlows);
 }
 
+TEST_F(MediaManagerTest, TheLastSdpTextsAreKeptOnlyWhileHeldAndTheVersionFollowsChangesEitherWay) {
+  const MediaSessionId id = media.create(0, 1);
+  media.keep_sdp_texts(id);
+  media.keep_sdp_texts(id);
+  EXPECT_EQ(offer(id, MediaSide::Caller, kEyeBeamOffer), kEyeBeamOfferOut);
+  EXPECT_EQ(answer(id, MediaSide::Callee, kSwitchAnswer), kSwitchAnswerOut);
+  EXPECT_EQ(media.last_sdp(id, MediaSide::Callee), std::string(kEyeBeamOfferOut));
+  EXPECT_EQ(media.last_sdp(id, MediaSide::Caller), std::string(kSwitchAnswerOut));
+  media.release_sdp_texts(id);
+  EXPECT_EQ(media.last_sdp(id, MediaSide::Caller), std::string(kSwitchAnswerOut));  // one holder left
+  media.release_sdp_texts(id);
+  media.release_sdp_texts(id);  // one too many: ignored
+  EXPECT_EQ(media.last_sdp(id, MediaSide::Callee), std::nullopt);
+  EXPECT_EQ(media.last_sdp(id, MediaSide::Caller), std::nullopt);
+  // Without the texts, an unchanged SDP keeps its version and a changed one goes one up.
+  EXPECT_EQ(offer(id, MediaSide::Caller, kEyeBeamOffer), kEyeBeamOfferOut);
+  EXPECT_EQ(answer(id, MediaSide::Callee, kSwitchAnswer), kSwitchAnswerOut);
+  EXPECT_EQ(media.last_sdp(id, MediaSide::Caller), std::nullopt);  // written while nobody held them
+  EXPECT_EQ(offer(id, MediaSide::Caller, replace(kEyeBeamOffer, "a=sendrecv", "a=sendonly")),
+            replace(replace(kEyeBeamOfferOut, "o=- 8 2 ", "o=- 8 3 "), "a=sendrecv", "a=sendonly"));
+  media.keep_sdp_texts(id);
+  EXPECT_EQ(answer(id, MediaSide::Callee, replace(kSwitchAnswer, "a=sendrecv", "a=recvonly")),
+            replace(replace(kSwitchAnswerOut, "1763790001", "1763790002"), "a=sendrecv", "a=recvonly"));
+  EXPECT_EQ(media.last_sdp(id, MediaSide::Caller),
+            replace(replace(kSwitchAnswerOut, "1763790001", "1763790002"), "a=sendrecv", "a=recvonly"));
+}
+
 TEST_F(MediaManagerTest, EarlyMediaAnswerRepeatedIn200ChangesNothing) {
   const MediaSessionId id = basic_call();  // the answer came in a 183
   EXPECT_EQ(answer(id, MediaSide::Callee, kSwitchAnswer), kSwitchAnswerOut);  // and again in the 200
