@@ -242,6 +242,13 @@ void BM_ScanOnly(benchmark::State& state) {
   state.counters["calls_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
+// Bytes the process holds from malloc: the arena's chunks in use and the blocks too big for it,
+// which glibc maps apart (hash tables' bucket arrays past 128 KiB).
+size_t heap_bytes() {
+  const struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+}
+
 // Memory at scale (issue 14 §5): N calls held open (answered, acknowledged, their transactions
 // over), the heap bytes each costs as glibc counts them, against the baseline of N bare std::string
 // Call-IDs (what any table of calls must hold at least). Then the media sessions are destroyed
@@ -253,14 +260,14 @@ void BM_MemoryPerOpenCall(benchmark::State& state) {
   const auto n = static_cast<uint64_t>(state.range(0));
   const SignallingMode mode = state.range(1) ? SignallingMode::B2bua : SignallingMode::Proxy;
   for (auto _ : state) {
-    const size_t start = mallinfo2().uordblks;
+    const size_t start = heap_bytes();
     std::vector<std::string> ids;
     for (uint64_t i = 0; i < n; ++i) ids.push_back("bench-" + std::to_string(i) + "@host.example.net");
-    const size_t baseline = mallinfo2().uordblks - start;
+    const size_t baseline = heap_bytes() - start;
     ids.clear();
     ids.shrink_to_fit();
     auto h = std::make_unique<Harness>(mode);
-    const size_t empty = mallinfo2().uordblks;
+    const size_t empty = heap_bytes();
     uint64_t failed = 0;
     for (uint64_t i = 0; i < n; ++i) {
       if (h->open(CallScript(h->calls++)).empty()) ++failed;
@@ -274,7 +281,7 @@ void BM_MemoryPerOpenCall(benchmark::State& state) {
       h->clock.advance(40000);
       h->proxy.on_tick();
     }
-    const size_t held = mallinfo2().uordblks - empty;
+    const size_t held = heap_bytes() - empty;
     state.counters["calls"] = static_cast<double>(h->proxy.calls().size());
     state.counters["media_sessions"] = static_cast<double>(h->media.session_count());
     state.counters["flows"] = static_cast<double>(h->relay.size());
@@ -285,9 +292,9 @@ void BM_MemoryPerOpenCall(benchmark::State& state) {
     std::vector<MediaSessionId> sessions;
     sessions.reserve(n);
     h->proxy.calls().for_each([&](const Call& c) { sessions.push_back(c.media); });
-    const size_t with_media = mallinfo2().uordblks;
+    const size_t with_media = heap_bytes();
     for (MediaSessionId id : sessions) h->media.destroy(id);
-    const size_t media = with_media - mallinfo2().uordblks;
+    const size_t media = with_media - heap_bytes();
     state.counters["media_bytes"] = static_cast<double>(media) / static_cast<double>(n);
     state.counters["call_bytes"] = static_cast<double>(held - media) / static_cast<double>(n);
   }

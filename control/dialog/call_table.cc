@@ -38,11 +38,6 @@ const Call* CallTable::find(CallRef ref) const {
   return it == calls_.end() ? nullptr : &it->second;
 }
 
-Call* CallTable::find_by_media(MediaSessionId media) {
-  auto it = by_media_.find(media);
-  return it == by_media_.end() ? nullptr : find(it->second);
-}
-
 std::vector<const Call*> CallTable::find_by_call_id(std::string_view call_id) const {
   std::vector<const Call*> out;
   auto [b, e] = by_call_id_.equal_range(call_id);
@@ -56,12 +51,6 @@ void CallTable::add_call_id(Call& call, std::string call_id) {
   if (!call.callee.local) call.callee.local = std::make_unique<LocalEnd>();
   call.callee.local->call_id = std::move(call_id);
   by_call_id_.emplace(call.callee.local->call_id, call.ref);
-}
-
-void CallTable::set_media(Call& call, MediaSessionId media) {
-  if (call.media) by_media_.erase(call.media);
-  call.media = media;
-  if (media) by_media_[media] = call.ref;
 }
 
 void CallTable::erase(CallRef ref) {
@@ -80,7 +69,6 @@ void CallTable::erase(CallRef ref) {
       }
     }
   }
-  if (it->second.media) by_media_.erase(it->second.media);
   calls_.erase(it);
 }
 

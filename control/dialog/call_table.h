@@ -75,7 +75,7 @@ struct Call {
   bool b2bua = false;           // a dialog per leg (SignallingMode::B2bua)
   int route = -1;               // the route that gave the callee's target, -1 for none
   bool reinvite_pending = false;  // b2bua: an INVITE sipedge bridged is unanswered (glare, 491)
-  MediaSessionId media = 0;
+  MediaSessionId media = 0;    // its media session, created with this call as owner (owner_of)
   uint64_t start_ms = 0, answer_ms = 0, end_ms = 0;  // wall clock (ms since epoch)
   CompactString end_reason;
   uint16_t final_status = 0;
@@ -90,14 +90,10 @@ class CallTable {
   Call& create(std::string_view call_id);
   Call* find(CallRef ref);
   const Call* find(CallRef ref) const;
-  // The call whose media session is `media`, or nullptr.
-  Call* find_by_media(MediaSessionId media);
   // Every call of this Call-ID, in creation order.
   std::vector<const Call*> find_by_call_id(std::string_view call_id) const;
   // A second Call-ID for `call` (a B2BUA's callee leg): find_by_call_id finds the call by it too.
   void add_call_id(Call& call, std::string call_id);
-  // Attaches a media session to a call (one per call), so find_by_media finds it.
-  void set_media(Call& call, MediaSessionId media);
   // Forgets the call; its media session is destroyed by the caller first.
   void erase(CallRef ref);
   size_t size() const noexcept { return calls_.size(); }
@@ -113,7 +109,6 @@ class CallTable {
   // Keys view the calls' own Call-IDs (Call::call_id, the callee leg's LocalEnd::call_id): a
   // million calls do not keep a second copy of each.
   std::unordered_multimap<std::string_view, CallRef> by_call_id_;
-  std::unordered_map<MediaSessionId, CallRef> by_media_;
 };
 
 // One JSON object per line (jq-friendly): who, when, duration, why it ended, media relayed; in

@@ -170,6 +170,7 @@ struct MediaManager::Described {
 };
 
 struct MediaManager::Session {
+  uint64_t owner = 0;
   std::array<uint16_t, 2> iface{0, 0};
   std::array<uint16_t, 2> address{0, 0};  // per side: which of its interface's media addresses (PortPool)
   bool own_origin = false;      // set_own_origin: o= username and session id are sipedge's
@@ -226,14 +227,20 @@ MediaManager::PortPool* MediaManager::pool(uint16_t iface) const noexcept {
   return iface < pools_.size() ? pools_[iface].get() : nullptr;
 }
 
-MediaSessionId MediaManager::create(uint16_t caller_iface, uint16_t callee_iface) {
+MediaSessionId MediaManager::create(uint16_t caller_iface, uint16_t callee_iface, uint64_t owner) {
   const MediaSessionId id = next_id_++;
   auto s = std::make_unique<Session>();
   s->iface = {caller_iface, callee_iface};
+  s->owner = owner;
   for (int side = 0; side < 2; ++side)
     if (PortPool* p = pool(s->iface[side])) s->address[side] = p->pick();
   sessions_.emplace(id, std::move(s));
   return id;
+}
+
+uint64_t MediaManager::owner_of(MediaSessionId id) const {
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? 0 : it->second->owner;
 }
 
 void MediaManager::set_own_origin(MediaSessionId id, uint64_t caller_session, uint64_t callee_session) {

@@ -78,8 +78,11 @@ class MediaManager {
   ~MediaManager();
 
   // A session between the caller, reached through interface `caller_iface`, and the callee,
-  // through `callee_iface`.
-  MediaSessionId create(uint16_t caller_iface, uint16_t callee_iface);
+  // through `callee_iface`, on behalf of `owner` (the proxy's call: owner_of() finds it again
+  // without a map of its own).
+  MediaSessionId create(uint16_t caller_iface, uint16_t callee_iface, uint64_t owner = 0);
+  // The owner given to create(), 0 for an unknown session.
+  uint64_t owner_of(MediaSessionId id) const;
 
   // Rewrites an SDP body sent by `from` towards the other side: c= (session and media level) and
   // o= address become sipedge's media address on the other side's interface, every m= port with a

@@ -210,7 +210,7 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
     call.callee.peer = ctx->targets.front().dest;
     // Always a media session, even without SDP: with a late offer the offer comes in the 2xx and
     // the answer in the ACK, and both must be anchored.
-    calls_.set_media(call, media_.create(in.iface, ctx->targets.front().iface));
+    call.media = media_.create(in.iface, ctx->targets.front().iface, call.ref);
     ctx->media = call.media;
     ctx->media_from = static_cast<int>(MediaSide::Caller);
     ctx->setup_start_us = clock_.monotonic_us();

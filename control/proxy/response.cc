@@ -468,7 +468,7 @@ void Proxy::send_bye(Call& call, bool to_caller, std::string_view reason) {
 void Proxy::on_media_idle(FlowBackend::Handle flow) {
   auto session = media_.session_of_flow(flow);
   if (!session || !media_.media_dead(flow)) return;
-  const Call* call = calls_.find_by_media(*session);
+  const Call* call = calls_.find(media_.owner_of(*session));
   if (!call) return;
   ++counters_.media_timeouts;
   end_call(call->ref, "media timeout", true);

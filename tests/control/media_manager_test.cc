@@ -658,6 +658,15 @@ TEST_F(MediaManagerTest, DestroyReturnsEveryPortAndFlow) {
   EXPECT_EQ(media.session_of_flow(100), std::nullopt);
 }
 
+TEST_F(MediaManagerTest, ASessionNamesItsOwnerUntilDestroyed) {
+  const MediaSessionId id = media.create(0, 1, 42);
+  const MediaSessionId other = media.create(0, 1);
+  EXPECT_EQ(media.owner_of(id), 42u);
+  EXPECT_EQ(media.owner_of(other), 0u);
+  media.destroy(id);
+  EXPECT_EQ(media.owner_of(id), 0u);
+}
+
 TEST_F(MediaManagerTest, StatsSumEveryFlowOfTheSession) {
   const MediaSessionId id = basic_call();
   backend.flows[100].counters = FlowBackend::Counters{{50, 40}, {8600, 6880}};
