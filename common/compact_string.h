@@ -1,9 +1,10 @@
 // common/compact_string.h — any thread (value types, like std::string). Strings for state kept per
 // call by the million (issue 14 §5). std::string costs 32 bytes inline and, past 15 characters, a
 // heap block of its own; here N strings share one pointer and one heap block of exactly their size
-// (their lengths, then their characters back to back). Empty costs no allocation. Setting one
-// rebuilds the block: these strings change a few times in a call's life, so nothing is kept for
-// growth. Each string is at most 65535 bytes (a SIP header value from one UDP datagram always is).
+// (their lengths, then their characters; one the first string contains is not stored again).
+// Empty costs no allocation. Setting one rebuilds the block: these strings change a few times in a
+// call's life, so nothing is kept for growth. Each string is at most 65535 bytes (a SIP header
+// value from one UDP datagram always is).
 #pragma once
 
 #include <array>
@@ -23,33 +24,41 @@ class PackedStrings {
  public:
   std::string_view get(size_t i) const noexcept {
     if (!block_) return {};
-    const Lengths len = lengths();
-    size_t off = sizeof len;
-    for (size_t k = 0; k < i; ++k) off += len[k];
-    return {block_.get() + off, len[i]};
+    const Places at = places();
+    const char* text = block_.get() + sizeof(Places);
+    if (i != 0 && at[i].in_first != kOwn) return {text + at[i].in_first, at[i].len};
+    size_t off = 0;
+    for (size_t k = 0; k < i; ++k)
+      if (k == 0 || at[k].in_first == kOwn) off += at[k].len;
+    return {text + off, at[i].len};
   }
 
-  // `value` may view this block (the new one is filled before the old one goes).
+  // `value` may view this block (the new one is filled before the old one goes). A string the
+  // first one contains is not stored again (a leg's From value holds its URI and its tag).
   void set(size_t i, std::string_view value) {
     assert(value.size() <= UINT16_MAX);
     std::array<std::string_view, N> all;
     for (size_t k = 0; k < N; ++k) all[k] = k == i ? value : get(k);
-    Lengths len{};
+    Places at{};
     size_t total = 0;
     for (size_t k = 0; k < N; ++k) {
-      len[k] = static_cast<uint16_t>(all[k].size());
-      total += len[k];
+      at[k].len = static_cast<uint16_t>(all[k].size());
+      // Inside the first string, at most 65535 long: its position fits, below kOwn.
+      const size_t pos = k != 0 && !all[k].empty() ? all[0].find(all[k]) : std::string_view::npos;
+      at[k].in_first = pos != std::string_view::npos ? static_cast<uint16_t>(pos) : kOwn;
+      if (at[k].in_first == kOwn) total += all[k].size();
     }
     if (total == 0) {
       block_.reset();
       return;
     }
-    auto block = std::make_unique_for_overwrite<char[]>(sizeof len + total);
-    std::memcpy(block.get(), len.data(), sizeof len);
-    char* out = block.get() + sizeof len;
+    auto block = std::make_unique_for_overwrite<char[]>(sizeof at + total);
+    std::memcpy(block.get(), at.data(), sizeof at);
+    char* out = block.get() + sizeof at;
     for (size_t k = 0; k < N; ++k) {
-      std::memcpy(out, all[k].data(), len[k]);
-      out += len[k];
+      if (k != 0 && at[k].in_first != kOwn) continue;
+      std::memcpy(out, all[k].data(), all[k].size());
+      out += all[k].size();
     }
     block_ = std::move(block);
   }
@@ -58,11 +67,16 @@ class PackedStrings {
   void clear() noexcept { block_.reset(); }
 
  private:
-  using Lengths = std::array<uint16_t, N>;
-  Lengths lengths() const noexcept {
-    Lengths len;
-    std::memcpy(len.data(), block_.get(), sizeof len);
-    return len;
+  static constexpr uint16_t kOwn = UINT16_MAX;
+  struct Place {
+    uint16_t len = 0;
+    uint16_t in_first = kOwn;  // position inside the first string, or kOwn: stored in turn
+  };
+  using Places = std::array<Place, N>;
+  Places places() const noexcept {
+    Places p;
+    std::memcpy(p.data(), block_.get(), sizeof p);
+    return p;
   }
 
   std::unique_ptr<char[]> block_;

@@ -49,17 +49,28 @@ struct CallLeg {
   void set_name_addr(std::string_view v) { text_.set(kNameAddr, v); }
   uint32_t last_cseq = 0;    // highest CSeq this party sent in the dialog
   // The proxies between sipedge and this party that Record-Routed (RFC 3261 §12.1), nearest
-  // first: the Route set of the requests sipedge itself sends it (BYE).
-  std::vector<std::string> route_set;
+  // first: the Route set of the requests sipedge itself sends it (BYE). Their URIs, one per line.
+  std::string_view route_set() const noexcept { return text_.get(kRouteSet); }
+  void set_route_set(const std::vector<std::string>& uris);
+  template <class F>
+  void for_each_route(F&& f) const {
+    std::string_view rest = route_set();
+    while (!rest.empty()) {
+      const size_t end = rest.find('\n');
+      f(rest.substr(0, end));
+      rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+    }
+  }
   // B2BUA mode: sipedge's own end of this leg's dialog (null in proxy mode, where the other party
   // is the far end; allocated apart so a proxied call does not carry it).
   std::unique_ptr<LocalEnd> local;
 
  private:
-  // The four strings above in one heap block: a million open calls make one allocation per leg
-  // for them, not four (issue 14 §5).
-  enum : size_t { kTag, kUri, kContact, kNameAddr };
-  PackedStrings<4> text_;
+  // The strings above in one heap block: a million open calls make one allocation per leg for
+  // them, not five (issue 14 §5). The From/To value first: the tag and URI inside it are not
+  // stored twice.
+  enum : size_t { kNameAddr, kTag, kUri, kContact, kRouteSet };
+  PackedStrings<5> text_;
 };
 
 // A call's identity inside sipedge. One Call-ID may name several calls: a request that spirals

@@ -217,7 +217,7 @@ Result<std::string, Refusal> Proxy::build_b2bua_request(const Inbound& in, const
   branch = new_branch(loop_key(msg));
   add_line(out, "Via", "SIP/2.0/UDP " + host_port(*out_if) + ";branch=" + branch + ";rport");
   if (in_dialog)
-    for (const std::string& r : to.route_set) add_line(out, "Route", "<" + r + ">");
+    to.for_each_route([&](std::string_view r) { add_line(out, "Route", "<" + std::string(r) + ">"); });
   uint32_t max_forwards = 70;
   if (const parser::HeaderField* h = msg.find(parser::HeaderId::MaxForwards)) {
     auto mf = parser::parse_max_forwards(msg.text(h->value));

@@ -204,7 +204,7 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
     call.caller.set_name_addr(in.msg.value(parser::HeaderId::From));
     if (auto cseq = parser::parse_cseq(in.msg.value(parser::HeaderId::CSeq))) call.caller.last_cseq = cseq->number;
     if (auto c = reachable_contact(in.msg, in.source, from_its_ua(in.msg))) call.caller.set_contact(*c);
-    call.caller.route_set = foreign_record_routes(in.msg, false);
+    call.caller.set_route_set(foreign_record_routes(in.msg, false));
     if (auto to = parser::to_header(in.msg)) call.callee.set_uri(to->uri_text);
     call.callee.iface = ctx->targets.front().iface;
     call.callee.peer = ctx->targets.front().dest;

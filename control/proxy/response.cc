@@ -196,9 +196,9 @@ void Proxy::on_response(TxnId client, const Inbound& in) {
     call->callee.set_tag(to->tag());
     call->callee.set_name_addr(in.msg.value(parser::HeaderId::To));
     call->callee.peer = in.source;
-    call->callee.route_set = foreign_record_routes(in.msg, true);
+    call->callee.set_route_set(foreign_record_routes(in.msg, true));
     // No Record-Route above sipedge's: from_its_ua(), without parsing the list twice.
-    const bool straight = call->callee.route_set.empty();
+    const bool straight = call->callee.route_set().empty();
     if (auto c = reachable_contact(in.msg, in.source, straight)) call->callee.set_contact(*c);
   } else if (call && !ctx.initial && status >= 200 && status < 300 && (ctx.invite || ctx.method == "UPDATE")) {
     // A target refresh answered (RFC 3261 §12.2.1.2): the answerer's new Contact.
@@ -450,7 +450,7 @@ void Proxy::send_bye(Call& call, bool to_caller, std::string_view reason) {
   if (!iface || leg.contact().empty()) return;
   const std::string branch = new_branch();
   std::string route;
-  for (const std::string& r : leg.route_set) route += "Route: <" + r + ">\r\n";
+  leg.for_each_route([&](std::string_view r) { route += fmt::format("Route: <{}>\r\n", r); });
   // Proxy mode: as if from the other party, within its CSeq space. B2BUA mode: from sipedge's own
   // end of this leg.
   const std::string_view from = call.b2bua ? std::string_view(leg.local->name_addr) : other.name_addr();

@@ -1,5 +1,6 @@
 // tests/common/compact_string_test.cc — PackedStrings and CompactString: each string reads back
-// exactly as set, whatever the others do, including a value that views the block it replaces.
+// exactly as set, whatever the others do, including a value that views the block it replaces and
+// one kept as a view inside the first string.
 #include "common/compact_string.h"
 
 #include <gtest/gtest.h>
@@ -50,6 +51,29 @@ TEST(PackedStrings, HoldsTheLongestValueOneDatagramCarries) {
   s.set(0, "t");
   EXPECT_EQ(s.get(1), big);
   EXPECT_EQ(s.get(0), "t");
+}
+
+TEST(PackedStrings, AStringInsideTheFirstIsNotStoredAgainAndSurvivesTheFirstChanging) {
+  PackedStrings<3> s;
+  s.set(1, "sip:1006@sipedge.test");
+  s.set(2, "a1b2");
+  s.set(0, "\"Alice\" <sip:1006@sipedge.test>;tag=a1b2");
+  EXPECT_EQ(s.get(0), "\"Alice\" <sip:1006@sipedge.test>;tag=a1b2");
+  EXPECT_EQ(s.get(1), "sip:1006@sipedge.test");
+  EXPECT_EQ(s.get(2), "a1b2");
+  // Views into the first string: the block holds it once.
+  EXPECT_EQ(s.get(1).data(), s.get(0).data() + 9);
+  EXPECT_EQ(s.get(2).data(), s.get(0).data() + s.get(0).size() - 4);
+  // The first changes: what it no longer holds is stored on its own, what it holds stays a view.
+  s.set(0, "<sip:1006@sipedge.test>;tag=zz");
+  EXPECT_EQ(s.get(0), "<sip:1006@sipedge.test>;tag=zz");
+  EXPECT_EQ(s.get(1), "sip:1006@sipedge.test");
+  EXPECT_EQ(s.get(2), "a1b2");
+  EXPECT_EQ(s.get(1).data(), s.get(0).data() + 1);
+  EXPECT_EQ(s.get(2).data(), s.get(0).data() + s.get(0).size());
+  s.set(0, "");
+  EXPECT_EQ(s.get(1), "sip:1006@sipedge.test");
+  EXPECT_EQ(s.get(2), "a1b2");
 }
 
 TEST(CompactString, IsOnePointerAndComparesAsItsText) {
