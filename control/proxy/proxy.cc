@@ -418,6 +418,7 @@ void Proxy::cancel_branch(Context& ctx) {
 void Proxy::on_tick() {
   const uint64_t now = clock_.monotonic_ms();
   wheel_.advance(now, [&](uint64_t cookie) { txns_.on_timer(cookie); });
+  if (config_.nat_keepalive_s && now - last_keepalive_ms_ >= kKeepaliveStepMs) keepalive(now);
   if (now - last_housekeeping_ms_ < 1000) return;
   last_housekeeping_ms_ = now;
   location_.expire(now);
@@ -429,10 +430,6 @@ void Proxy::on_tick() {
   session_expiries(now);
   for (; !sdp_release_due_.empty() && sdp_release_due_.top().first <= now; sdp_release_due_.pop())
     media_.release_sdp_texts(sdp_release_due_.top().second);
-  if (config_.nat_keepalive_s && now - last_keepalive_ms_ >= uint64_t{config_.nat_keepalive_s} * 1000) {
-    last_keepalive_ms_ = now;
-    keepalive();
-  }
 }
 
 uint64_t Proxy::ring_deadline(const Context& ctx) noexcept {
@@ -506,8 +503,22 @@ void Proxy::session_expiries(uint64_t now) {
   }
 }
 
-void Proxy::keepalive() {
-  location_.for_each([&](const Binding& b) {
+void Proxy::keepalive(uint64_t now) {
+  // A burst every period would be a million OPTIONS at once with a million NATed bindings: the TX
+  // queue overflows and the loop stalls. Each step visits its share of the buckets instead.
+  const uint64_t period_ms = uint64_t{config_.nat_keepalive_s} * 1000;
+  const size_t buckets = location_.buckets();
+  keepalive_owed_ += (now - last_keepalive_ms_) * buckets;
+  last_keepalive_ms_ = now;
+  size_t due = keepalive_owed_ / period_ms;
+  keepalive_owed_ %= period_ms;
+  if (due >= buckets) {
+    due = buckets;  // a long pause: one round now, not several
+    keepalive_owed_ = 0;
+  }
+  const size_t first = keepalive_cursor_;
+  keepalive_cursor_ = (first + due) % buckets;
+  location_.for_each_in_buckets(first, due, [&](const Binding& b) {
     if (!b.behind_nat) return;
     const InterfaceConfig* iface = config_.interface(b.iface);
     if (!iface) return;

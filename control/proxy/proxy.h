@@ -88,6 +88,8 @@ struct ProxyCounters {
 
 // Branch prefix of the NAT keepalive OPTIONS sipedge sends; their answers are dropped.
 inline constexpr std::string_view kKeepaliveBranchPrefix = "z9hG4bKsek";
+// How often the NAT keepalive takes its next slice of the registered bindings.
+inline constexpr uint64_t kKeepaliveStepMs = 10;
 
 class Proxy final : public TransactionUser {
  public:
@@ -320,7 +322,9 @@ class Proxy final : public TransactionUser {
   bool from_its_ua(const parser::Message& msg) const;
   void end_call(CallRef ref, std::string_view reason, bool send_byes);
   void send_bye(Call& call, bool to_caller, std::string_view reason);
-  void keepalive();
+  // NAT keepalives due by `now`: every NATed binding gets an OPTIONS once per nat_keepalive_s,
+  // the location table's buckets taken in turn in slices every few milliseconds.
+  void keepalive(uint64_t now);
   // RFC 3261 §9.1: CANCELs the context's current branch (what its client transaction sent).
   void cancel_branch(Context& ctx);
 
@@ -349,6 +353,8 @@ class Proxy final : public TransactionUser {
   std::unordered_map<TxnId, uint64_t> by_client_;
   std::unordered_set<TxnId> internal_clients_;  // BYEs and CANCELs sipedge sent itself
   uint64_t last_keepalive_ms_ = 0;
+  size_t keepalive_cursor_ = 0;   // the next location bucket to visit
+  uint64_t keepalive_owed_ = 0;   // buckets x ms not yet visited (a bucket is due per period_ms)
   uint64_t last_housekeeping_ms_ = 0;
   // Session-timer deadlines (due ms, call), earliest first: one entry per refresh; an entry whose
   // call has moved on (ended, refreshed to a later due) is dropped when it comes up, so the

@@ -52,6 +52,19 @@ class Location {
     for (const auto& [aor, list] : by_aor_)
       for (const Binding& b : list) f(b);
   }
+  // The bindings in slices, for work spread over time (the NAT keepalive): the table's buckets
+  // [first, first + n), wrapping, each visited once. The bucket count changes only when the table
+  // grows or shrinks past its load factor.
+  size_t buckets() const noexcept { return by_aor_.bucket_count(); }
+  template <class F>
+  void for_each_in_buckets(size_t first, size_t n, F&& f) const {
+    const size_t count = by_aor_.bucket_count();
+    for (size_t i = 0; i < n && i < count; ++i) {
+      const size_t bucket = (first + i) % count;
+      for (auto it = by_aor_.begin(bucket); it != by_aor_.end(bucket); ++it)
+        for (const Binding& b : it->second) f(b);
+    }
+  }
 
  private:
   void index(const Binding& b);

@@ -705,6 +705,56 @@ TEST(Refusal, EveryMediaErrorReachesTheWireAsItsOwnAnswer) {
   EXPECT_EQ(refusal_name(RefusalCause::NoPorts), "NoPorts");
 }
 
+TEST_F(ProxyTest, NatKeepalivesReachEachNatedBindingOncePerIntervalAndTheirAnswersAreDropped) {
+  config.nat_keepalive_s = 25;
+  register_user("1006", kAlice);                        // Contact where it sends from: no keepalive
+  register_user("1012", kBob, "192.168.1.50:5062");     // behind NAT
+  register_user("1013", Endpoint{IpAddr::v4(10, 201, 0, 4), 41000}, "192.168.1.51:5060");
+  ASSERT_TRUE(wire.sent.empty());
+  auto keepalives = [&](uint64_t ms) {
+    std::map<std::string, std::vector<Sent>> to;
+    for (uint64_t t = 0; t < ms; t += 100) {
+      clock.advance(100);
+      proxy.on_tick();
+      while (!wire.sent.empty()) {
+        const Sent s = wire.pop();
+        to[s.dest.to_string()].push_back(s);
+      }
+    }
+    return to;
+  };
+  for (int round = 0; round < 2; ++round) {
+    const auto to = keepalives(25'000);
+    ASSERT_EQ(to.size(), 2u) << "round " << round;
+    ASSERT_EQ(to.at("10.201.0.3:5060").size(), 1u);
+    ASSERT_EQ(to.at("10.201.0.4:41000").size(), 1u);
+    const std::string& bytes = to.at("10.201.0.3:5060")[0].bytes;
+    EXPECT_EQ(first_line(bytes), "OPTIONS sip:1012@192.168.1.50:5062 SIP/2.0");
+    EXPECT_TRUE(header(bytes, parser::HeaderId::Via).starts_with("SIP/2.0/UDP 10.201.0.1:5060;branch=z9hG4bKsek"))
+        << bytes;
+    EXPECT_EQ(header(bytes, parser::HeaderId::To), "<sip:1012@192.168.1.50:5062>");
+    EXPECT_EQ(header(bytes, parser::HeaderId::CSeq), "1 OPTIONS");
+    EXPECT_EQ(first_line(to.at("10.201.0.4:41000")[0].bytes), "OPTIONS sip:1013@192.168.1.51:5060 SIP/2.0");
+  }
+  EXPECT_EQ(proxy.counters().keepalives_sent, 4u);
+  // The NATed phone answers: the answer ends there (no transaction, nothing sent, nothing counted
+  // as forwarded).
+  // A loop that stalled a whole interval sends one round at once, not several.
+  clock.advance(60'000);
+  proxy.on_tick();
+  ASSERT_EQ(wire.sent.size(), 2u);
+  const Sent options = wire.pop();
+  wire.pop();
+  const std::string via = header(options.bytes, parser::HeaderId::Via);
+  const uint64_t forwarded = proxy.counters().forwarded_responses;
+  deliver("SIP/2.0 200 OK\r\nVia: " + via + "\r\nFrom: " + header(options.bytes, parser::HeaderId::From) +
+              ";tag=x\r\nTo: " + header(options.bytes, parser::HeaderId::To) + ";tag=k\r\nCall-ID: " +
+              header(options.bytes, parser::HeaderId::CallId) + "\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n",
+          options.dest);
+  EXPECT_TRUE(wire.sent.empty());
+  EXPECT_EQ(proxy.counters().forwarded_responses, forwarded);
+}
+
 TEST_F(ProxyTest, ByesSipedgeSendsFollowEachPartysRouteSet) {
   register_user("1012", kBob);
   // Alice's INVITE passed a proxy before sipedge; Bob's answer passed one after it.

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "parser/scanner_hand.h"
 
 namespace sipedge::control {
@@ -168,6 +170,39 @@ TEST(LocationTest, FindsABindingByTheAddressItRegisteredFromOrItsContactNames) {
   EXPECT_EQ(location.expire(9000), 2u);
   EXPECT_EQ(location.find_by_address(pbx, ""), nullptr);
   EXPECT_EQ(location.find_by_address(Endpoint{IpAddr::v4(192, 168, 1, 50), 5062}, ""), nullptr);
+}
+
+TEST(LocationTest, BucketSlicesVisitEveryBindingOnceARoundWhateverTheSliceSize) {
+  Location location;
+  for (int i = 0; i < 1000; ++i) {
+    Binding b;
+    b.aor = std::to_string(2000 + i) + "@sipedge.test";
+    b.contact_uri = "sip:" + std::to_string(2000 + i) + "@192.168.1.50";
+    b.expires_at_ms = 1000;
+    location.upsert(b);
+    if (i % 10 == 0) {  // a second contact of the same AOR
+      b.contact_uri += ":5070";
+      location.upsert(std::move(b));
+    }
+  }
+  ASSERT_EQ(location.size(), 1100u);
+  const size_t buckets = location.buckets();
+  ASSERT_GE(buckets, 1000u);
+  for (size_t slice : {size_t{1}, size_t{7}, buckets / 25 + 1, buckets}) {
+    std::map<std::string, int> seen;
+    size_t first = 3;  // any start: the round wraps
+    for (size_t visited = 0; visited < buckets; visited += slice) {
+      const size_t n = std::min(slice, buckets - visited);
+      location.for_each_in_buckets(first, n, [&](const Binding& b) { ++seen[b.contact_uri]; });
+      first = (first + n) % buckets;
+    }
+    EXPECT_EQ(seen.size(), 1100u) << "slice " << slice;
+    for (const auto& [contact, times] : seen) EXPECT_EQ(times, 1) << contact;
+  }
+  // More than a round asked for: each bucket once, no more.
+  size_t calls = 0;
+  location.for_each_in_buckets(0, buckets * 3, [&](const Binding&) { ++calls; });
+  EXPECT_EQ(calls, 1100u);
 }
 
 }  // namespace
