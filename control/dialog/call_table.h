@@ -29,7 +29,10 @@ struct LocalEnd {
   std::string contact;      // sipedge's Contact on the leg: its address and a route token
   uint32_t cseq = 0;        // CSeq of the last request sipedge sent on the leg
   uint32_t invite_cseq = 0; // CSeq of the last INVITE sipedge sent on the leg (its ACK's)
-  std::string ack;          // the ACK sipedge last sent on the leg, resent on a 2xx retransmission
+  // The ACK sipedge last sent on the leg, resent on a 2xx retransmission until the far end can no
+  // longer retransmit (then freed: a call lasting hours does not keep it), and when it was sent.
+  std::string ack;
+  uint64_t ack_sent_ms = 0;
 };
 
 struct CallLeg {

@@ -394,6 +394,8 @@ void Proxy::forward_b2bua_in_dialog(TxnId server, const Inbound& in, Call& call,
   }
   if (ack) {
     other.local->ack = *bytes;
+    other.local->ack_sent_ms = clock_.monotonic_ms();
+    ack_release_due_.emplace(other.local->ack_sent_ms + retransmit_window_ms(), call.ref);
     transport_.send(t.iface, t.dest, *bytes);
     ++counters_.forwarded_requests;
     return;

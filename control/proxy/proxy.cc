@@ -428,8 +428,7 @@ void Proxy::on_tick() {
   rate_limiter_.expire(now);
   ring_timeouts(now);
   session_expiries(now);
-  for (; !sdp_release_due_.empty() && sdp_release_due_.top().first <= now; sdp_release_due_.pop())
-    media_.release_sdp_texts(sdp_release_due_.top().second);
+  release_retransmit_state(now);
 }
 
 uint64_t Proxy::ring_deadline(const Context& ctx) noexcept {
@@ -500,6 +499,18 @@ void Proxy::session_expiries(uint64_t now) {
   for (CallRef ref : expired) {
     ++counters_.session_expiries;
     end_call(ref, "session timer expired", true);
+  }
+}
+
+void Proxy::release_retransmit_state(uint64_t now) {
+  for (; !sdp_release_due_.empty() && sdp_release_due_.top().first <= now; sdp_release_due_.pop())
+    media_.release_sdp_texts(sdp_release_due_.top().second);
+  for (; !ack_release_due_.empty() && ack_release_due_.top().first <= now; ack_release_due_.pop()) {
+    Call* call = calls_.find(ack_release_due_.top().second);
+    if (!call) continue;
+    for (CallLeg* leg : {&call->caller, &call->callee})
+      if (leg->local && !leg->local->ack.empty() && now >= leg->local->ack_sent_ms + retransmit_window_ms())
+        std::string().swap(leg->local->ack);
   }
 }
 

@@ -325,6 +325,11 @@ class Proxy final : public TransactionUser {
   // NAT keepalives due by `now`: every NATed binding gets an OPTIONS once per nat_keepalive_s,
   // the location table's buckets taken in turn in slices every few milliseconds.
   void keepalive(uint64_t now);
+  // How long after sipedge last saw a final answer the far end may still retransmit it: 64*T1
+  // of a peer whose T1 is twice ours (RFC 3261 §13.3.1.4, §17.1.1.2).
+  uint64_t retransmit_window_ms() const noexcept { return 2 * 64ull * config_.timers.t1_ms; }
+  // Frees what only a retransmitted answer could still need (SDP texts, b2bua ACKs) once due.
+  void release_retransmit_state(uint64_t now);
   // RFC 3261 §9.1: CANCELs the context's current branch (what its client transaction sent).
   void cancel_branch(Context& ctx);
 
@@ -370,6 +375,10 @@ class Proxy final : public TransactionUser {
   std::priority_queue<std::pair<uint64_t, MediaSessionId>, std::vector<std::pair<uint64_t, MediaSessionId>>,
                       std::greater<>>
       sdp_release_due_;
+  // When a b2bua call's kept ACK may go (due ms, call): an entry whose ACK was replaced since is
+  // passed over (LocalEnd::ack_sent_ms).
+  std::priority_queue<std::pair<uint64_t, CallRef>, std::vector<std::pair<uint64_t, CallRef>>, std::greater<>>
+      ack_release_due_;
   std::function<void(const std::string&)> cdr_sink_;
   std::FILE* cdr_file_ = nullptr;
 };

@@ -379,9 +379,9 @@ void Proxy::on_terminated(TxnId id) {
   Context& ctx = *c->second;
   // A context lives while any of its transactions does.
   if (ctx.server == 0 && ctx.live_clients == 0) {
-    // Its answer may still come again from a peer whose T1 is longer than ours (RFC 3261
-    // §13.3.1.4: 2xx retransmitted for 64 of its T1): the SDP written stays as long again.
-    if (ctx.media) sdp_release_due_.emplace(clock_.monotonic_ms() + 64ull * config_.timers.t1_ms, ctx.media);
+    // It lived 64*T1 past its final answer; a peer whose T1 is longer than ours may retransmit
+    // that answer for longer still: the SDP written stays until retransmit_window_ms() past it.
+    if (ctx.media) sdp_release_due_.emplace(clock_.monotonic_ms() + retransmit_window_ms() / 2, ctx.media);
     contexts_.erase(c);
   }
 }

@@ -230,6 +230,24 @@ TEST_F(B2buaTest, AReInviteIsBridgedWithEachLegsCSeqAndItsAckFollows) {
   EXPECT_EQ(header(to_a, parser::HeaderId::CallId), "call-1");
 }
 
+TEST_F(B2buaTest, SipedgesAckIsResentForA2xxRetransmittedInTheWindowThenFreed) {
+  answered_call();
+  const Call* call = call_of("call-1");
+  ASSERT_NE(call, nullptr);
+  ASSERT_EQ(call->callee.local->ack, ack_to_bob);
+  // 40 s on (its client transaction gone), Bob's 200 again: his ACK was lost, sipedge's is resent.
+  advance(40'000);
+  deliver(response_to(invite_to_bob, 200, "OK", "bobtag", "sip:1012@10.201.0.3:5060", kAnswer), kBob);
+  EXPECT_EQ(to_bob().bytes, ack_to_bob);
+  EXPECT_TRUE(wire.sent.empty());
+  // 2 x 64*T1 after it was sent, no peer retransmits any more: the ACK is freed, the call stays.
+  advance(25'000);
+  ASSERT_EQ(call_of("call-1"), call);
+  EXPECT_TRUE(call->callee.local->ack.empty());
+  EXPECT_EQ(call->callee.local->ack.capacity(), std::string().capacity());
+  EXPECT_EQ(call->callee.local->invite_cseq, 1u);
+}
+
 TEST_F(B2buaTest, EveryInDialogMethodCrossesWithTheOtherLegsIdentityAndItsAnswerComesBack) {
   answered_call();
   const Call* call = call_of("call-1");
