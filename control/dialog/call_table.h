@@ -23,16 +23,25 @@ std::string_view call_state_name(CallState s) noexcept;
 
 // sipedge's end of one leg's dialog in b2bua mode.
 struct LocalEnd {
-  std::string call_id;      // the leg's Call-ID (the callee leg's is set once: CallTable indexes it)
-  std::string tag;          // sipedge's tag on the leg
-  std::string name_addr;    // sipedge's From (callee leg) / To (caller leg) value, with its tag
-  std::string contact;      // sipedge's Contact on the leg: its address and a route token
+  CompactString call_id;    // the leg's Call-ID (the callee leg's is set once: CallTable indexes it)
+  std::string_view tag() const noexcept { return text_.get(kTag); }  // sipedge's tag on the leg
+  // sipedge's From (callee leg) / To (caller leg) value, with its tag.
+  std::string_view name_addr() const noexcept { return text_.get(kNameAddr); }
+  // sipedge's Contact on the leg: its address and a route token.
+  std::string_view contact() const noexcept { return text_.get(kContact); }
+  void set_tag(std::string_view v) { text_.set(kTag, v); }
+  void set_name_addr(std::string_view v) { text_.set(kNameAddr, v); }
+  void set_contact(std::string_view v) { text_.set(kContact, v); }
   uint32_t cseq = 0;        // CSeq of the last request sipedge sent on the leg
   uint32_t invite_cseq = 0; // CSeq of the last INVITE sipedge sent on the leg (its ACK's)
   // The ACK sipedge last sent on the leg, resent on a 2xx retransmission until the far end can no
   // longer retransmit (then freed: a call lasting hours does not keep it), and when it was sent.
-  std::string ack;
+  CompactString ack;
   uint64_t ack_sent_ms = 0;
+
+ private:
+  enum : size_t { kNameAddr, kTag, kContact };  // the tag is inside the name-addr
+  PackedStrings<3> text_;
 };
 
 struct CallLeg {

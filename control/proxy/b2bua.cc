@@ -9,6 +9,8 @@
 #include <cinttypes>
 #include <cstring>
 
+#include <spdlog/fmt/fmt.h>
+
 #include "control/proxy/b2bua_policy.h"
 #include "control/proxy/context.h"
 #include "control/proxy/nat_contact.h"
@@ -155,9 +157,9 @@ std::optional<Proxy::FarDialog> Proxy::b2bua_far_dialog(std::string_view replace
       const CallLeg& leg = caller_leg ? call->caller : call->callee;
       const CallLeg& far = caller_leg ? call->callee : call->caller;
       // As its party sees the dialog: the remote tag (sipedge's) as to-tag, its own as from-tag.
-      if (leg.local->call_id != call_id || leg.local->tag != to_tag || leg.tag() != from_tag) continue;
+      if (leg.local->call_id != call_id || leg.local->tag() != to_tag || leg.tag() != from_tag) continue;
       const std::string party = parser::parse_uri(far.uri()) ? std::string(far.uri()) : std::string();
-      return FarDialog{far.local->call_id + ";to-tag=" + std::string(far.tag()) + ";from-tag=" + far.local->tag, party};
+      return FarDialog{fmt::format("{};to-tag={};from-tag={}", far.local->call_id.view(), far.tag(), far.local->tag()), party};
     }
   }
   return std::nullopt;
@@ -166,13 +168,14 @@ std::optional<Proxy::FarDialog> Proxy::b2bua_far_dialog(std::string_view replace
 void Proxy::b2bua_begin(Call& call, const Inbound& in) {
   call.b2bua = true;
   call.caller.local = std::make_unique<LocalEnd>();
-  call.caller.local->call_id = call.call_id.str();
-  call.caller.local->tag = new_tag();
-  call.caller.local->name_addr = std::string(in.msg.value(parser::HeaderId::To)) + ";tag=" + call.caller.local->tag;
-  call.caller.local->contact = b2bua_contact(in.iface, call.call_id, call.ref);
+  call.caller.local->call_id = call.call_id;
+  call.caller.local->set_tag(new_tag());
+  call.caller.local->set_name_addr(std::string(in.msg.value(parser::HeaderId::To)) + ";tag=" +
+                                   std::string(call.caller.local->tag()));
+  call.caller.local->set_contact(b2bua_contact(in.iface, call.call_id, call.ref));
   // Random, never derived from the caller's: the callee's side must not be able to link the legs.
   calls_.add_call_id(call, new_tag() + new_tag() + "@sipedge");
-  call.callee.local->tag = new_tag();
+  call.callee.local->set_tag(new_tag());
   // o= of sipedge's own per leg (RFC 4566 §5.2: a session id of its choosing).
   auto session_id = [] { return std::stoull(new_tag().substr(0, 12), nullptr, 16); };
   if (call.media) media_.set_own_origin(call.media, session_id(), session_id());
@@ -192,11 +195,11 @@ Proxy::DialogSide Proxy::b2bua_side(const Call& call, const Inbound& in) const {
   auto to = parser::to_header(in.msg);
   if (!from || !to) return DialogSide::None;
   const std::string_view call_id = in.msg.value(parser::HeaderId::CallId);
-  if (call_id == call.caller.local->call_id && from->tag() == call.caller.tag() && to->tag() == call.caller.local->tag &&
+  if (call_id == call.caller.local->call_id && from->tag() == call.caller.tag() && to->tag() == call.caller.local->tag() &&
       in.iface == call.caller.iface)
     return DialogSide::Caller;
   if (call_id == call.callee.local->call_id && !call.callee.tag().empty() && from->tag() == call.callee.tag() &&
-      to->tag() == call.callee.local->tag && in.iface == call.callee.iface)
+      to->tag() == call.callee.local->tag() && in.iface == call.callee.iface)
     return DialogSide::Callee;
   return DialogSide::None;
 }
@@ -224,13 +227,13 @@ Result<std::string, Refusal> Proxy::build_b2bua_request(const Inbound& in, const
     max_forwards = mf && *mf > 0 ? *mf - 1 : 0;
   }
   add_line(out, "Max-Forwards", std::to_string(max_forwards));
-  add_line(out, "From", to.local->name_addr);
+  add_line(out, "From", to.local->name_addr());
   add_line(out, "To", to.name_addr());
   add_line(out, "Call-ID", to.local->call_id);
   add_line(out, "CSeq", std::to_string(cseq) + " " + std::string(method));
-  if (!to.local->contact.empty() && (is_dialog_forming(msg.method()) || msg.method() == parser::Method::Update ||
+  if (!to.local->contact().empty() && (is_dialog_forming(msg.method()) || msg.method() == parser::Method::Update ||
                                     msg.find(parser::HeaderId::Contact)))
-    add_line(out, "Contact", to.local->contact);
+    add_line(out, "Contact", to.local->contact());
   // Call forwarding's Diversion entries go above those the request came with (RFC 5806 §4).
   if (!t.diversion.empty()) add_line(out, "Diversion", t.diversion);
 
@@ -316,7 +319,7 @@ Result<std::string, Refusal> Proxy::build_b2bua_response(const Inbound& in, cons
   if (auto t = parser::to_header(req); t && t->tag().empty()) {
     char tag[24];
     std::snprintf(tag, sizeof tag, "se%" PRIx64, ctx.server);
-    to.append(";tag=").append(call ? std::string_view(call->caller.local->tag) : std::string_view(tag));
+    to.append(";tag=").append(call ? call->caller.local->tag() : std::string_view(tag));
   }
   add_line(out, "To", to);
   add_line(out, "Call-ID", req.value(parser::HeaderId::CallId));
@@ -325,7 +328,7 @@ Result<std::string, Refusal> Proxy::build_b2bua_response(const Inbound& in, cons
   // they never cross (a route that recurses follows them; one that passes 3xx sends none).
   if (status < 300 && msg.find(parser::HeaderId::Contact) && call) {
     const CallLeg& from_leg = ctx.b2bua_from_callee ? call->callee : call->caller;
-    if (!from_leg.local->contact.empty()) add_line(out, "Contact", from_leg.local->contact);
+    if (!from_leg.local->contact().empty()) add_line(out, "Contact", from_leg.local->contact());
   }
   const RouteConfig* rc = route_config(ctx.route);
   const bool trusted = bans_.trusted(in.source.ip);

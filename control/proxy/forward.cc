@@ -189,7 +189,7 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
   if (ctx->b2bua && !ctx->invite) {
     ctx->b2bua_leg.local = std::make_unique<LocalEnd>();
     ctx->b2bua_leg.local->call_id = new_tag() + new_tag() + "@sipedge";
-    ctx->b2bua_leg.local->tag = new_tag();
+    ctx->b2bua_leg.local->set_tag(new_tag());
   }
   if (ctx->invite) {
     Call& call = calls_.create(ctx->call_id);
@@ -252,10 +252,10 @@ bool Proxy::try_next_target(Context& ctx) {
       CallLeg* leg = b2bua_out_leg(ctx);
       const InterfaceConfig* out_if = config_.interface(t.iface);
       if (leg && out_if) {
-        leg->local->name_addr = b2bua_party(msg.value(parser::HeaderId::From), *out_if, leg->local->tag);
+        leg->local->set_name_addr(b2bua_party(msg.value(parser::HeaderId::From), *out_if, leg->local->tag()));
         leg->set_name_addr(b2bua_party(msg.value(parser::HeaderId::To), *out_if, {}));
         leg->set_tag({});
-        leg->local->contact = b2bua_contact(t.iface, leg->local->call_id, ctx.call);
+        leg->local->set_contact(b2bua_contact(t.iface, leg->local->call_id, ctx.call));
         leg->local->invite_cseq = ++leg->local->cseq;
         bytes = build_b2bua_request(in, t, *leg, leg->local->cseq, ctx.route, false, branch, ctx.media, ctx.media_from);
       } else {

@@ -510,7 +510,7 @@ void Proxy::release_retransmit_state(uint64_t now) {
     if (!call) continue;
     for (CallLeg* leg : {&call->caller, &call->callee})
       if (leg->local && !leg->local->ack.empty() && now >= leg->local->ack_sent_ms + retransmit_window_ms())
-        std::string().swap(leg->local->ack);
+        leg->local->ack.clear();
   }
 }
 

@@ -453,8 +453,8 @@ void Proxy::send_bye(Call& call, bool to_caller, std::string_view reason) {
   leg.for_each_route([&](std::string_view r) { route += fmt::format("Route: <{}>\r\n", r); });
   // Proxy mode: as if from the other party, within its CSeq space. B2BUA mode: from sipedge's own
   // end of this leg.
-  const std::string_view from = call.b2bua ? std::string_view(leg.local->name_addr) : other.name_addr();
-  const std::string_view call_id = call.b2bua ? std::string_view(leg.local->call_id) : call.call_id.view();
+  const std::string_view from = call.b2bua ? leg.local->name_addr() : other.name_addr();
+  const std::string_view call_id = call.b2bua ? leg.local->call_id.view() : call.call_id.view();
   const uint32_t cseq = call.b2bua ? ++leg.local->cseq : other.last_cseq + 1;
   const std::string bytes = fmt::format(
       "BYE {} SIP/2.0\r\nVia: SIP/2.0/UDP {}:{};branch={};rport\r\n{}Max-Forwards: 70\r\nFrom: {}\r\nTo: {}\r\n"
