@@ -56,7 +56,7 @@ class PackedStrings {
     std::memcpy(block.get(), at.data(), sizeof at);
     char* out = block.get() + sizeof at;
     for (size_t k = 0; k < N; ++k) {
-      if (k != 0 && at[k].in_first != kOwn) continue;
+      if (all[k].empty() || (k != 0 && at[k].in_first != kOwn)) continue;  // an empty view may be null
       std::memcpy(out, all[k].data(), all[k].size());
       out += all[k].size();
     }
