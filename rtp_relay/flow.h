@@ -102,80 +102,131 @@ struct Peer {
   uint16_t port_be = 0;  // 0 as a destination: unknown, nothing can be sent
 };
 
-// SideCounters::owner of an object that is not installed.
+// SideControl::owner of an object that is not installed.
 inline constexpr uint64_t kNoOwner = UINT64_MAX;
 inline constexpr uint64_t pack_owner(FlowHandle h) noexcept { return (uint64_t{h.generation} << 32) | h.index; }
 inline constexpr FlowHandle unpack_owner(uint64_t v) noexcept {
   return FlowHandle{static_cast<uint32_t>(v), static_cast<uint32_t>(v >> 32)};
 }
 
+// Where a direction sends: side e's peer, its SDP address until it latched, then the latched one.
+// Written by control at install and once by the worker latching side e; read per packet by the
+// worker of this direction. For IPv4 the peer fits one 8-byte word, replaced in one atomic store,
+// so it takes 8 bytes of the direction's line; an IPv6 peer does not, so the latched one is written
+// beside the SDP one and published by a state byte (release/acquire).
+template <bool kIpv6>
+struct Destination;
+
+template <>
+struct Destination<false> {
+  // port_be 0: unknown, nothing can be sent.
+  Peer<false> load() const noexcept { return unpack(word_.load(std::memory_order_relaxed)); }
+  void set(const Peer<false>& p) noexcept { word_.store(pack(p), std::memory_order_relaxed); }
+  void latch(const Peer<false>& p) noexcept { word_.store(pack(p), std::memory_order_release); }
+  void copy_from(const Destination& o) noexcept { word_.store(o.word_.load(std::memory_order_acquire), std::memory_order_relaxed); }
+
+ private:
+  static uint64_t pack(const Peer<false>& p) noexcept { return uint64_t{p.addr} | (uint64_t{p.port_be} << 32); }
+  static Peer<false> unpack(uint64_t w) noexcept {
+    return Peer<false>{static_cast<uint32_t>(w), static_cast<uint16_t>(w >> 32)};
+  }
+  std::atomic<uint64_t> word_{0};
+};
+
+template <>
+struct Destination<true> {
+  Peer<true> load() const noexcept {
+    return state_.load(std::memory_order_acquire) == LatchState::Latched ? latched_ : expected_;
+  }
+  void set(const Peer<true>& p) noexcept {
+    expected_ = p;
+    latched_ = Peer<true>{};
+    state_.store(LatchState::Unlatched, std::memory_order_relaxed);
+  }
+  void latch(const Peer<true>& p) noexcept {
+    latched_ = p;
+    state_.store(LatchState::Latched, std::memory_order_release);
+  }
+  void copy_from(const Destination& o) noexcept {
+    if (o.state_.load(std::memory_order_acquire) == LatchState::Latched) latch(o.latched_);
+  }
+
+ private:
+  Peer<true> expected_;
+  Peer<true> latched_;
+  std::atomic<LatchState> state_{LatchState::Unlatched};
+};
+
+// What the worker of a direction writes per packet. Relaxed load+store: RSS keeps a direction on
+// one worker; if two workers ever relay the same direction at once an increment can be lost
+// (statistics only).
+struct DirectionCounters {
+  std::atomic<uint64_t> packets{0};
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<uint64_t> last_seen_tsc{0};
+};
+
 // One direction of a flow: packets received on side d and sent out of side e = 1 - d, with the
-// match and the rewrite precomputed at install (VPP nat_6t_flow_t). Everything a worker reads for a
-// packet sits here — one cache line for IPv4 — plus that direction's counter line. After install
-// only latching writes here, once: the worker latching side d writes `latched` of direction d and
-// `dst_latched` of direction e.
+// match and the rewrite precomputed at install (VPP nat_6t_flow_t). Everything a worker reads or
+// writes for a relayed packet sits here, the counters included: one cache line for IPv4, so a
+// packet of a flow that is not in any cache costs one miss beyond the hash lookup. What only
+// learning a peer or a rejected packet needs is elsewhere in the Flow. After install, latching
+// writes here once: the worker latching side d writes `peer` of direction d and `dst` of e.
 template <bool kIpv6>
 struct alignas(RTE_CACHE_LINE_SIZE) Direction {
   // Source check of side d's peer.
   LatchMode mode = LatchMode::Off;
-  std::atomic<LatchState> latch_state{LatchState::Unlatched};  // publishes `latched`
-  uint8_t expect_any_host = 0;  // Latch mode with an unspecified SDP address
-  std::atomic<LatchState> dst_state{LatchState::Unlatched};    // publishes `dst_latched`
-  // RFC 1624 deltas: ~old destination (our side-d address, + port for UDP) + new source (our
-  // side-e address, + port). The peer-dependent words are added per packet.
-  uint32_t ip_delta = 0;
-  uint32_t udp_delta = 0;
-  Peer<kIpv6> expected;      // side d's peer from SDP
-  Peer<kIpv6> latched;       // side d's peer as latched
-  // Destination: side e's peer, where it latched, else where its SDP said.
-  Peer<kIpv6> dst_expected;  // port 0 when SDP gave no usable address:port
-  Peer<kIpv6> dst_latched;
+  std::atomic<LatchState> latch_state{LatchState::Unlatched};  // publishes `peer` in Latch mode
+  // RFC 1624: ~old destination address (our side-d address) + new source address (our side-e
+  // address), folded to 16 bits (a folded sum is zero only where the sum is). The port words and
+  // the peer-dependent words are added per packet.
+  uint16_t ip_delta = 0;
+  Peer<kIpv6> peer;  // the accepted source: latched (Latch mode) or from SDP (Strict mode)
   // Egress on side e.
   uint16_t port_id = 0;
   uint16_t local_port_be = 0;
+  Destination<kIpv6> dst;
   rte_ether_addr local_mac{};
   rte_ether_addr next_hop_mac{};
   RawAddr<kIpv6> local_addr{};
+  DirectionCounters counters;
 };
 
-// Per-direction counters: written only by the worker receiving on that side, in their own line so
-// the two directions of a call on two workers never share a written line. Relaxed load+store:
-// RSS keeps a direction on one worker; if two workers ever relay the same direction at once an
-// increment can be lost (statistics only).
-struct alignas(RTE_CACHE_LINE_SIZE) SideCounters {
-  std::atomic<uint64_t> packets{0};
-  std::atomic<uint64_t> bytes{0};
-  std::atomic<uint64_t> rejected{0};  // wrong source (strict / latched) or latch race
-  std::atomic<uint64_t> last_seen_tsc{0};
+// Per side, for control: not read or written for a relayed packet.
+struct SideControl {
+  std::atomic<uint64_t> rejected{0};  // wrong source (strict / latched) or latch race; worker-written
   // Owned by the idle sweeper: the last_seen value already reported as idle (UINT64_MAX: none).
   std::atomic<uint64_t> idle_reported_seen{UINT64_MAX};
   // Packed FlowHandle of the flow, kNoOwner while not installed. Control writes, sweeper reads.
   std::atomic<uint64_t> owner{kNoOwner};
-  // Control only: hash position of side d's unlinked key, freed with the object after the grace
-  // period (-1: none). Kept here so the defer queue carries 8-byte elements.
+  // Hash position of side d's unlinked key, freed with the object after the grace period (-1:
+  // none). Kept here so the defer queue carries 8-byte elements.
   int32_t retired_key_pos = -1;
 };
 
-// A side learning its peer again after new SDP named a new address or port (FlowTable::update_flow):
-// until `until_tsc`, packets from the peer it had latched are still relayed without latching, so
-// media does not stop while the peer switches; the first packet from the new source latches as
-// usual. After the grace period the old source may latch again (a peer that did not move after
-// all), so the side never ends up with one-way audio. Control writes it before the flow is
-// published; workers read it only while the direction is unlatched, off the fast path.
+// What a Latch side needs while it learns its peer, read by workers only while the direction is
+// unlatched, off the fast path. Learning again after new SDP named a new address or port
+// (FlowTable::update_flow): until `until_tsc`, packets from the peer it had latched are still
+// relayed without latching, so media does not stop while the peer switches; the first packet from
+// the new source latches as usual. After the grace period the old source may latch again (a peer
+// that did not move after all), so the side never ends up with one-way audio. Control writes it
+// before the flow is published.
 template <bool kIpv6>
-struct Relearn {
-  Peer<kIpv6> previous;  // port_be 0: not re-learning
+struct Learning {
+  Peer<kIpv6> expected;      // side d's peer from SDP
+  uint8_t expect_any_host = 0;  // Latch mode with an unspecified SDP address
+  Peer<kIpv6> previous;      // port_be 0: not re-learning
   uint64_t until_tsc = 0;
 };
 
 template <bool kIpv6>
 struct Flow {
   std::array<Direction<kIpv6>, 2> dir;  // [d]: received on side d
-  std::array<SideCounters, 2> counters;
-  std::array<Relearn<kIpv6>, 2> relearn;  // [d]: side d's peer
+  alignas(RTE_CACHE_LINE_SIZE) std::array<SideControl, 2> control;
+  std::array<Learning<kIpv6>, 2> learning;  // [d]: side d's peer
 };
-static_assert(sizeof(Direction<false>) == 64 && sizeof(Flow<false>) == 320);
-static_assert(sizeof(SideCounters) == 64);
+static_assert(sizeof(Direction<false>) == 64 && sizeof(Flow<false>) == 256);
+static_assert(sizeof(std::array<SideControl, 2>) <= 64);
 
 // Hash data is a Flow pointer with the ingress side in bit 0 (flows are cache-line aligned).
 

@@ -17,6 +17,8 @@
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
+#include "common/checksum.h"
+
 namespace sipedge::relay {
 namespace {
 
@@ -89,7 +91,7 @@ std::optional<FlowError> validate(const FlowSpec& spec) {
 // Marks both directions as belonging to `owner` (or to nobody: kNoOwner) for the idle sweeper.
 template <bool kIpv6>
 void set_owner(Flow<kIpv6>& f, uint64_t owner) {
-  for (SideCounters& c : f.counters) c.owner.store(owner, std::memory_order_release);
+  for (SideControl& c : f.control) c.owner.store(owner, std::memory_order_release);
 }
 
 // Fills a free object from the spec. Readers cannot see it yet (not in the hash).
@@ -99,33 +101,31 @@ void fill_flow(Flow<kIpv6>& f, const FlowSpec& spec, uint64_t now_tsc) {
     const EndpointSpec& in = spec.side[d];
     const EndpointSpec& out = spec.side[1 - d];
     Direction<kIpv6>& dir = f.dir[d];
+    Learning<kIpv6>& learn = f.learning[d];
     dir.mode = in.latch;
     dir.latch_state.store(LatchState::Unlatched, std::memory_order_relaxed);
-    dir.expect_any_host = in.latch == LatchMode::Latch && any_host(in.remote_addr);
-    dir.dst_state.store(LatchState::Unlatched, std::memory_order_relaxed);
-    // Direction d -> e: the destination (our local address/port on side d) is replaced by the
-    // source we send from on side e.
+    // Direction d -> e: the destination (our local address on side d) is replaced by the source
+    // we send from on side e.
     const RawAddr<kIpv6> old_dst = raw_addr<kIpv6>(in.local_addr);
     const RawAddr<kIpv6> new_src = raw_addr<kIpv6>(out.local_addr);
-    dir.ip_delta = neg_sum_words(&old_dst, sizeof(old_dst)) + sum_words(&new_src, sizeof(new_src));
-    dir.udp_delta = dir.ip_delta + static_cast<uint16_t>(~htons(in.local_port)) + htons(out.local_port);
-    dir.expected = make_peer<kIpv6>(in.remote_addr, in.remote_port);
-    dir.latched = Peer<kIpv6>{};
+    dir.ip_delta = csum_fold(neg_sum_words(&old_dst, sizeof(old_dst)) + sum_words(&new_src, sizeof(new_src)));
+    learn = Learning<kIpv6>{};
+    learn.expected = make_peer<kIpv6>(in.remote_addr, in.remote_port);
+    learn.expect_any_host = in.latch == LatchMode::Latch && any_host(in.remote_addr);
+    dir.peer = in.latch == LatchMode::Strict ? learn.expected : Peer<kIpv6>{};
     const bool out_usable = !any_host(out.remote_addr) && out.remote_port != 0;
-    dir.dst_expected = out_usable ? make_peer<kIpv6>(out.remote_addr, out.remote_port) : Peer<kIpv6>{};
-    dir.dst_latched = Peer<kIpv6>{};
+    dir.dst.set(out_usable ? make_peer<kIpv6>(out.remote_addr, out.remote_port) : Peer<kIpv6>{});
     dir.port_id = out.port_id;
     dir.local_port_be = htons(out.local_port);
     dir.local_mac = out.local_mac;
     dir.next_hop_mac = out.next_hop_mac;
     dir.local_addr = new_src;
-    SideCounters& c = f.counters[d];
-    c.packets.store(0, std::memory_order_relaxed);
-    c.bytes.store(0, std::memory_order_relaxed);
+    dir.counters.packets.store(0, std::memory_order_relaxed);
+    dir.counters.bytes.store(0, std::memory_order_relaxed);
+    dir.counters.last_seen_tsc.store(now_tsc, std::memory_order_relaxed);
+    SideControl& c = f.control[d];
     c.rejected.store(0, std::memory_order_relaxed);
-    c.last_seen_tsc.store(now_tsc, std::memory_order_relaxed);
     c.idle_reported_seen.store(UINT64_MAX, std::memory_order_relaxed);
-    f.relearn[d] = Relearn<kIpv6>{};
   }
 }
 
@@ -250,10 +250,8 @@ void poison(Flow<kIpv6>& f) {
   for (Direction<kIpv6>& d : f.dir) {
     d.mode = LatchMode::Strict;
     d.latch_state.store(LatchState::Unlatched, std::memory_order_relaxed);
-    d.dst_state.store(LatchState::Unlatched, std::memory_order_relaxed);
-    d.expect_any_host = 0;
-    d.expected = Peer<kIpv6>{};
-    d.dst_expected = Peer<kIpv6>{};
+    d.peer = Peer<kIpv6>{};
+    d.dst.set(Peer<kIpv6>{});
   }
 }
 
@@ -276,7 +274,7 @@ void FlowTable::free_retired(void* table, void* elems, unsigned int n) {
 
 template <bool kIpv6>
 void FlowTable::release(Flow<kIpv6>& f) noexcept {
-  for (SideCounters& c : f.counters) {
+  for (SideControl& c : f.control) {
     if (c.retired_key_pos >= 0) rte_hash_free_key_with_position(hash_, c.retired_key_pos);
     c.retired_key_pos = -1;
   }
@@ -285,11 +283,11 @@ void FlowTable::release(Flow<kIpv6>& f) noexcept {
 
 void FlowTable::retire(uint32_t slot, bool ipv6, int32_t pos0, int32_t pos1) noexcept {
   if (ipv6) {
-    flows6_[slot].counters[0].retired_key_pos = pos0;
-    flows6_[slot].counters[1].retired_key_pos = pos1;
+    flows6_[slot].control[0].retired_key_pos = pos0;
+    flows6_[slot].control[1].retired_key_pos = pos1;
   } else {
-    flows4_[slot].counters[0].retired_key_pos = pos0;
-    flows4_[slot].counters[1].retired_key_pos = pos1;
+    flows4_[slot].control[0].retired_key_pos = pos0;
+    flows4_[slot].control[1].retired_key_pos = pos1;
   }
   Retired r{slot, ipv6};
   ++retired_;
@@ -392,14 +390,16 @@ FlowStatus FlowTable::update_typed(HandleEntry& e, const FlowSpec& spec, uint64_
   Flow<kIpv6>& f = pool<kIpv6>()[*slot];
   fill_flow<kIpv6>(f, spec, 0);
   for (int d = 0; d < 2; ++d) {
-    const SideCounters& oc = old.counters[d];
-    SideCounters& nc = f.counters[d];
+    const DirectionCounters& oc = old.dir[d].counters;
+    DirectionCounters& nc = f.dir[d].counters;
     nc.packets.store(oc.packets.load(std::memory_order_relaxed), std::memory_order_relaxed);
     nc.bytes.store(oc.bytes.load(std::memory_order_relaxed), std::memory_order_relaxed);
-    nc.rejected.store(oc.rejected.load(std::memory_order_relaxed), std::memory_order_relaxed);
     nc.last_seen_tsc.store(oc.last_seen_tsc.load(std::memory_order_relaxed), std::memory_order_relaxed);
-    nc.idle_reported_seen.store(oc.idle_reported_seen.load(std::memory_order_relaxed),
-                                std::memory_order_relaxed);
+    const SideControl& ocontrol = old.control[d];
+    SideControl& ncontrol = f.control[d];
+    ncontrol.rejected.store(ocontrol.rejected.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    ncontrol.idle_reported_seen.store(ocontrol.idle_reported_seen.load(std::memory_order_relaxed),
+                                      std::memory_order_relaxed);
     // Side d's peer: keep what was learned while the SDP still says the same address and port (a
     // re-INVITE that only changes codecs must not reopen the side to RTP bleed); learn again when
     // it names a new host or port (colour ringback then the phone, a codec change on a new port, a
@@ -409,32 +409,32 @@ FlowStatus FlowTable::update_typed(HandleEntry& e, const FlowSpec& spec, uint64_
     Direction<kIpv6>& back = f.dir[1 - d];
     if (o.mode != LatchMode::Latch || n.mode != LatchMode::Latch) continue;
     const bool latched = o.latch_state.load(std::memory_order_acquire) == LatchState::Latched;
-    const Relearn<kIpv6>& was = old.relearn[d];
-    const bool same_peer = o.expect_any_host == n.expect_any_host && o.expected.addr == n.expected.addr &&
-                           o.expected.port_be == n.expected.port_be;
+    const Learning<kIpv6>& was = old.learning[d];
+    Learning<kIpv6>& learn = f.learning[d];
+    const bool same_peer = was.expect_any_host == learn.expect_any_host &&
+                           was.expected.addr == learn.expected.addr && was.expected.port_be == learn.expected.port_be;
     if (same_peer) {
       if (latched) {
-        n.latched = o.latched;
+        n.peer = o.peer;
         n.latch_state.store(LatchState::Latched, std::memory_order_relaxed);
-        back.dst_latched = o.latched;
-        back.dst_state.store(LatchState::Latched, std::memory_order_relaxed);
+        back.dst.latch(o.peer);
       } else {
-        f.relearn[d] = was;
-        back.dst_latched = old.dir[1 - d].dst_latched;
-        back.dst_state.store(old.dir[1 - d].dst_state.load(std::memory_order_acquire), std::memory_order_relaxed);
+        learn.previous = was.previous;
+        learn.until_tsc = was.until_tsc;
+        back.dst.copy_from(old.dir[1 - d].dst);
       }
       continue;
     }
-    const Peer<kIpv6> previous = latched ? o.latched : was.previous;
+    const Peer<kIpv6> previous = latched ? o.peer : was.previous;
     if (previous.port_be == 0) continue;  // nothing learned yet: a plain fresh start
-    f.relearn[d] = Relearn<kIpv6>{previous, now_tsc + relearn_grace_tsc_};
-    if (n.expect_any_host) {
+    learn.previous = previous;
+    learn.until_tsc = now_tsc + relearn_grace_tsc_;
+    if (learn.expect_any_host) {
       // Only latching can tell where the peer is now (NAT): keep sending to the old address.
-      back.dst_latched = previous;
-      back.dst_state.store(LatchState::Latched, std::memory_order_relaxed);
+      back.dst.latch(previous);
     }
   }
-  set_owner(f, old.counters[0].owner.load(std::memory_order_relaxed));
+  set_owner(f, old.control[0].owner.load(std::memory_order_relaxed));
 
   for (int d = 0; d < 2; ++d) {
     void* data = reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(&f) | static_cast<uintptr_t>(d));
@@ -483,22 +483,21 @@ FlowInfo FlowTable::info_typed(const HandleEntry& e, FlowHandle h) const {
     es.port_id = out.port_id;
     es.local_addr = to_ip<kIpv6>(out.local_addr);
     es.local_port = ntohs(out.local_port_be);
-    es.remote_addr = to_ip<kIpv6>(in.expected.addr);
-    es.remote_port = ntohs(in.expected.port_be);
+    es.remote_addr = to_ip<kIpv6>(f.learning[s].expected.addr);
+    es.remote_port = ntohs(f.learning[s].expected.port_be);
     es.latch = in.mode;
     es.local_mac = out.local_mac;
     es.next_hop_mac = out.next_hop_mac;
     SideStats& st = info.stats.side[s];
-    const SideCounters& c = f.counters[s];
-    st.packets = c.packets.load(std::memory_order_relaxed);
-    st.bytes = c.bytes.load(std::memory_order_relaxed);
-    st.rejected = c.rejected.load(std::memory_order_relaxed);
-    st.last_seen_tsc = c.last_seen_tsc.load(std::memory_order_relaxed);
+    st.packets = in.counters.packets.load(std::memory_order_relaxed);
+    st.bytes = in.counters.bytes.load(std::memory_order_relaxed);
+    st.rejected = f.control[s].rejected.load(std::memory_order_relaxed);
+    st.last_seen_tsc = in.counters.last_seen_tsc.load(std::memory_order_relaxed);
     st.latched = in.latch_state.load(std::memory_order_acquire) == LatchState::Latched;
-    st.relearning = !st.latched && f.relearn[s].previous.port_be != 0;
+    st.relearning = !st.latched && f.learning[s].previous.port_be != 0;
     if (st.latched) {
-      st.latched_addr = to_ip<kIpv6>(in.latched.addr);
-      st.latched_port = ntohs(in.latched.port_be);
+      st.latched_addr = to_ip<kIpv6>(in.peer.addr);
+      st.latched_port = ntohs(in.peer.port_be);
     }
   }
   return info;
@@ -524,10 +523,10 @@ uint32_t FlowTable::sweep_pool(uint32_t begin, uint32_t end, uint64_t now_tsc, u
     Flow<kIpv6>& f = flows[i];
     for (uint8_t d = 0; d < 2; ++d) {
       // Read the owner again for each side: the previous report may have deleted the flow.
-      const uint64_t owner = f.counters[0].owner.load(std::memory_order_acquire);
+      const uint64_t owner = f.control[0].owner.load(std::memory_order_acquire);
       if (owner == kNoOwner) break;
-      SideCounters& c = f.counters[d];
-      const uint64_t seen = c.last_seen_tsc.load(std::memory_order_relaxed);
+      SideControl& c = f.control[d];
+      const uint64_t seen = f.dir[d].counters.last_seen_tsc.load(std::memory_order_relaxed);
       if (now_tsc < seen || now_tsc - seen < timeout_tsc) continue;
       if (c.idle_reported_seen.load(std::memory_order_relaxed) == seen) continue;
       c.idle_reported_seen.store(seen, std::memory_order_relaxed);

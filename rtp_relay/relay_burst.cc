@@ -16,6 +16,7 @@ namespace {
 
 constexpr uint32_t kChunk = 32;         // packets per bulk lookup (<= RTE_HASH_LOOKUP_BULK_MAX)
 constexpr uint32_t kPrefetchAhead = 3;  // l3fwd PREFETCH_OFFSET
+constexpr uint32_t kLookupGroup = 16;   // keys per rte_hash bulk lookup within a chunk
 
 // A verdict is an egress port (< RTE_MAX_ETHPORTS) or kDropBase + reason.
 using Verdict = uint16_t;
@@ -92,35 +93,33 @@ inline Verdict check_source(Flow<kIpv6>* flow, unsigned d, const RawAddr<kIpv6>&
     case LatchMode::Off:
       return 0;
     case LatchMode::Strict:
-      return (src == in.expected.addr && sport_be == in.expected.port_be) ? 0 : drop(RelayDrop::StrictSource);
+      return (src == in.peer.addr && sport_be == in.peer.port_be) ? 0 : drop(RelayDrop::StrictSource);
     case LatchMode::Latch:
       break;
   }
   LatchState st = in.latch_state.load(std::memory_order_acquire);
   if (st == LatchState::Unlatched) {
-    // Re-learning after new SDP (flow.h Relearn): the old peer keeps being relayed, without
+    // Re-learning after new SDP (flow.h Learning): the old peer keeps being relayed, without
     // latching, until the new one speaks or the grace period ends.
-    const Relearn<kIpv6>& re = flow->relearn[d];
-    if (re.previous.port_be != 0 && src == re.previous.addr && sport_be == re.previous.port_be &&
-        now_tsc < re.until_tsc)
+    const Learning<kIpv6>& learn = flow->learning[d];
+    if (learn.previous.port_be != 0 && src == learn.previous.addr && sport_be == learn.previous.port_be &&
+        now_tsc < learn.until_tsc)
       return 0;
-    if (!in.expect_any_host && !(src == in.expected.addr)) return drop(RelayDrop::StrictSource);
+    if (!learn.expect_any_host && !(src == learn.expected.addr)) return drop(RelayDrop::StrictSource);
     // Claim, write, publish: whoever wins the claim writes the peer once, into this direction (to
     // check sources) and the opposite one (to send to it); readers look only after seeing Latched
     // (acquire). A loser seeing Claimed cannot judge the source yet.
     if (in.latch_state.compare_exchange_strong(st, LatchState::Claimed, std::memory_order_acq_rel)) {
       const Peer<kIpv6> peer{src, sport_be};
-      Direction<kIpv6>& back = flow->dir[d ^ 1];
-      in.latched = peer;
-      back.dst_latched = peer;
-      back.dst_state.store(LatchState::Latched, std::memory_order_release);
+      in.peer = peer;
+      flow->dir[d ^ 1].dst.latch(peer);
       in.latch_state.store(LatchState::Latched, std::memory_order_release);
       ++tally.latched;
       return 0;
     }
   }
   if (st == LatchState::Claimed) return drop(RelayDrop::LatchPending);
-  return (src == in.latched.addr && sport_be == in.latched.port_be) ? 0 : drop(RelayDrop::StrictSource);
+  return (src == in.peer.addr && sport_be == in.peer.port_be) ? 0 : drop(RelayDrop::StrictSource);
 }
 
 // Decides and rewrites one packet received on side d in place; returns the egress port or a drop
@@ -132,8 +131,7 @@ inline Verdict relay_one(rte_mbuf* m, Flow<kIpv6>* flow, unsigned d, uint64_t no
   auto* eth = reinterpret_cast<rte_ether_hdr*>(p);
   auto* ip = reinterpret_cast<typename H::Ip*>(p + m->l2_len);
   auto* udp = reinterpret_cast<rte_udp_hdr*>(p + m->l2_len + m->l3_len);
-  const Direction<kIpv6>& dir = flow->dir[d];
-  SideCounters& count = flow->counters[d];
+  Direction<kIpv6>& dir = flow->dir[d];
 
   // Checks on the packet alone come first so a doomed packet never latches a side.
   if constexpr (kIpv6) {
@@ -146,23 +144,17 @@ inline Verdict relay_one(rte_mbuf* m, Flow<kIpv6>* flow, unsigned d, uint64_t no
   const RawAddr<kIpv6> src = H::src(ip);
   const uint16_t sport = udp->src_port;
   if (Verdict v = check_source<kIpv6>(flow, d, src, sport, now_tsc, tally)) {
-    counter_add(count.rejected, 1);
+    counter_add(flow->control[d].rejected, 1);
     return v;
   }
 
   // Towards the other side's peer: where it latched, else where its SDP said.
-  const Peer<kIpv6>* dst;
-  if (dir.dst_state.load(std::memory_order_acquire) == LatchState::Latched) {
-    dst = &dir.dst_latched;
-  } else if (dir.dst_expected.port_be != 0) {
-    dst = &dir.dst_expected;
-  } else {
-    return drop(RelayDrop::NoDestination);
-  }
+  const Peer<kIpv6> dst = dir.dst.load();
+  if (dst.port_be == 0) return drop(RelayDrop::NoDestination);
 
   // RFC 1624 eqn. 3 over every replaced word: the flow's precomputed delta (old local address ->
   // our egress address), plus the removed peer source and the added peer destination.
-  const uint32_t peer_delta = neg_sum_words(&src, sizeof(src)) + sum_words(&dst->addr, sizeof(dst->addr));
+  const uint32_t peer_delta = neg_sum_words(&src, sizeof(src)) + sum_words(&dst.addr, sizeof(dst.addr));
   if constexpr (!kIpv6) {
     // TTL and protocol share one checksum word. Decrement the word as stored (TTL is its first
     // byte, the low byte of a little-endian load; TTL >= 2 here, so no borrow into the protocol)
@@ -179,28 +171,30 @@ inline Verdict relay_one(rte_mbuf* m, Flow<kIpv6>* flow, unsigned d, uint64_t no
   }
   // RFC 768: an IPv4 UDP checksum of 0 means "none" and stays 0; a computed 0 is sent as 0xffff.
   if (kIpv6 || udp->dgram_cksum != 0) {
-    const uint32_t udp_delta = dir.udp_delta + peer_delta + static_cast<uint16_t>(~sport) + dst->port_be;
+    // The ports: ours on side d (the packet's destination, which the lookup matched) -> ours on
+    // side e, the peer's source -> the destination peer's port.
+    const uint32_t udp_delta = dir.ip_delta + peer_delta + static_cast<uint16_t>(~udp->dst_port) + dir.local_port_be +
+                               static_cast<uint16_t>(~sport) + dst.port_be;
     const uint16_t c = csum_apply_delta(udp->dgram_cksum, udp_delta);
     udp->dgram_cksum = c == 0 ? 0xffff : c;
   }
-  H::set_addrs(ip, dir.local_addr, dst->addr);
+  H::set_addrs(ip, dir.local_addr, dst.addr);
   udp->src_port = dir.local_port_be;
-  udp->dst_port = dst->port_be;
+  udp->dst_port = dst.port_be;
   eth->dst_addr = dir.next_hop_mac;
   eth->src_addr = dir.local_mac;
 
-  counter_add(count.packets, 1);
-  counter_add(count.bytes, m->pkt_len);
-  count.last_seen_tsc.store(now_tsc, std::memory_order_relaxed);
+  counter_add(dir.counters.packets, 1);
+  counter_add(dir.counters.bytes, m->pkt_len);
+  dir.counters.last_seen_tsc.store(now_tsc, std::memory_order_relaxed);
   return dir.port_id;
 }
 
-// The lines relay_one will touch: this direction (one line for IPv4) and its counters.
+// The lines relay_one will touch for a relayed packet: this direction's (one for IPv4).
 template <bool kIpv6>
 inline void prefetch_flow(const Flow<kIpv6>* f, unsigned d) noexcept {
   const auto* dir = reinterpret_cast<const uint8_t*>(&f->dir[d]);
   for (size_t off = 0; off < sizeof(f->dir[d]); off += RTE_CACHE_LINE_SIZE) rte_prefetch0(dir + off);
-  rte_prefetch0(&f->counters[d]);
 }
 
 // One chunk of at most kChunk packets: decide for all, then act (l3fwd / VPP). Forwarded packets
@@ -228,18 +222,24 @@ void relay_chunk(const RelayView& view, rte_mbuf* const* pkts, uint32_t n, rte_m
     lookup_of[nkeys++] = static_cast<uint8_t>(i);
   }
 
-  // Pass 2: one bulk lookup, prefetch the hit flows, then decide and rewrite each packet.
+  // Pass 2: bulk lookups of kLookupGroup keys, each group's hit flows prefetched as soon as it is
+  // known, so their lines arrive while the next groups are looked up; then decide and rewrite.
   void* data[kChunk];
   uint64_t hits = 0;
-  if (nkeys != 0) rte_hash_lookup_bulk_data(view.hash, key_ptrs, nkeys, &hits, data);
-  for (uint64_t h = hits; h != 0; h &= h - 1) {
-    const uint32_t j = static_cast<uint32_t>(__builtin_ctzll(h));
-    const uintptr_t v = reinterpret_cast<uintptr_t>(data[j]);
-    const unsigned side = static_cast<unsigned>(v & 1);
-    if (version[lookup_of[j]] == 6) {
-      prefetch_flow(reinterpret_cast<const Flow<true>*>(v & ~uintptr_t{1}), side);
-    } else {
-      prefetch_flow(reinterpret_cast<const Flow<false>*>(v & ~uintptr_t{1}), side);
+  for (uint32_t first = 0; first < nkeys; first += kLookupGroup) {
+    const uint32_t count = std::min(kLookupGroup, nkeys - first);
+    uint64_t group_hits = 0;
+    rte_hash_lookup_bulk_data(view.hash, key_ptrs + first, count, &group_hits, data + first);
+    hits |= group_hits << first;
+    for (uint64_t h = group_hits; h != 0; h &= h - 1) {
+      const uint32_t j = first + static_cast<uint32_t>(__builtin_ctzll(h));
+      const uintptr_t v = reinterpret_cast<uintptr_t>(data[j]);
+      const unsigned side = static_cast<unsigned>(v & 1);
+      if (version[lookup_of[j]] == 6) {
+        prefetch_flow(reinterpret_cast<const Flow<true>*>(v & ~uintptr_t{1}), side);
+      } else {
+        prefetch_flow(reinterpret_cast<const Flow<false>*>(v & ~uintptr_t{1}), side);
+      }
     }
   }
   for (uint64_t h = hits; h != 0; h &= h - 1) {

@@ -21,12 +21,51 @@ TEST(FlowHandle, OwnerWordRoundTrips) {
   EXPECT_NE(pack_owner(h), kNoOwner);
 }
 
-TEST(Flow, DirectionsAndCountersSitInTheirOwnCacheLines) {
-  EXPECT_EQ(offsetof(Flow<false>, counters) % 64, 0u);
+// A relayed IPv4 packet reads and writes one line of its flow (flow.h Direction); what control
+// writes (owner, idle mark) shares no line with a direction.
+TEST(Flow, EachDirectionWithItsCountersIsOneCacheLine) {
   EXPECT_EQ(sizeof(Direction<false>), 64u);
-  EXPECT_EQ(offsetof(Flow<true>, counters) % 64, 0u);
-  EXPECT_EQ(sizeof(SideCounters), 64u);
+  EXPECT_EQ(alignof(Direction<false>), 64u);
+  EXPECT_EQ(offsetof(Direction<false>, counters) + sizeof(DirectionCounters), 64u);
+  EXPECT_EQ(offsetof(Flow<false>, control) % 64, 0u);
+  EXPECT_EQ(offsetof(Flow<true>, control) % 64, 0u);
   EXPECT_EQ(alignof(Flow<true>), 64u);
+  EXPECT_EQ(sizeof(Flow<false>), 256u);
+}
+
+TEST(Flow, AnIpv4DestinationIsReplacedWhole) {
+  Destination<false> d;
+  EXPECT_EQ(d.load().port_be, 0);
+  d.set(Peer<false>{0x0a000001, 0x1234});
+  EXPECT_EQ(d.load().addr, 0x0a000001u);
+  EXPECT_EQ(d.load().port_be, 0x1234);
+  d.latch(Peer<false>{0xc0a80101, 0xffff});
+  EXPECT_EQ(d.load().addr, 0xc0a80101u);
+  EXPECT_EQ(d.load().port_be, 0xffff);
+  Destination<false> copy;
+  copy.copy_from(d);
+  EXPECT_EQ(copy.load().addr, 0xc0a80101u);
+}
+
+TEST(Flow, AnIpv6DestinationSendsToTheLatchedPeerOnceLatched) {
+  Destination<true> d;
+  const Peer<true> sdp{Ip6Raw{1, 2}, 0x1000};
+  const Peer<true> nat{Ip6Raw{3, 4}, 0x2000};
+  d.set(sdp);
+  EXPECT_EQ(d.load().addr, sdp.addr);
+  Destination<true> unlatched_copy;
+  unlatched_copy.set(sdp);
+  unlatched_copy.copy_from(d);
+  EXPECT_EQ(unlatched_copy.load().addr, sdp.addr);
+  d.latch(nat);
+  EXPECT_EQ(d.load().addr, nat.addr);
+  EXPECT_EQ(d.load().port_be, 0x2000);
+  Destination<true> copy;
+  copy.set(sdp);
+  copy.copy_from(d);
+  EXPECT_EQ(copy.load().addr, nat.addr);
+  d.set(sdp);
+  EXPECT_EQ(d.load().addr, sdp.addr);
 }
 
 }  // namespace
