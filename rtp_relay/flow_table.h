@@ -18,8 +18,7 @@
 //    (rte_rcu_qsbr_thread_offline), or retired flows are never reclaimed (the table then reports
 //    TableFull instead of reusing memory that might still be read).
 //  - Counters: per-direction counters live in the flow, in the line a relayed packet reads anyway
-//    (stats for control), and per-lcore reason
-//    counters in RelayCounters (relay_counters.h).
+//    (stats for control), and per-lcore reason counters in RelayCounters (relay_counters.h).
 #pragma once
 
 #include <cstdint>
