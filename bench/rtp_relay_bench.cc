@@ -108,11 +108,17 @@ rte_mbuf* make_packet(uint32_t pred, uint32_t k) {
   return m;
 }
 
-// Empties the loopback ring.
+// Empties the loopback rings: the single-queue port's and every queue of the multi-queue port's,
+// where BM_RelayWorkers leaves its packets (built for another table, and enough to overfill a ring
+// when put back beside the next table's).
 void drain_port() {
   rte_mbuf* pkts[kBurst];
   uint16_t n;
   while ((n = rte_eth_rx_burst(g_port, 0, pkts, kBurst)) != 0) rte_pktmbuf_free_bulk(pkts, n);
+  if (g_mq_port == g_port) return;
+  for (uint16_t q = 0; q < kMaxWorkers; ++q) {
+    while ((n = rte_eth_rx_burst(g_mq_port, q, pkts, kBurst)) != 0) rte_pktmbuf_free_bulk(pkts, n);
+  }
 }
 
 // Puts every packet on the loopback ring behind `queue` of `port`.
