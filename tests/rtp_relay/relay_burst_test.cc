@@ -470,6 +470,65 @@ TEST_F(RelayBurst, NatPeerIsSentToAtItsOldAddressUntilItsNewSourceLatches) {
   EXPECT_EQ(counters_.totals().dropped(), 0u);
 }
 
+// The same updates for IPv6, whose destination keeps the SDP and the latched peer apart
+// (flow.h Destination<true>): an update that keeps the phone's SDP keeps sending to where it
+// latched, or, while it has not latched, to its SDP address; a NAT peer's new SDP keeps media
+// going to its old source until the new one latches.
+TEST(RelayBurstIpv6, UpdatesKeepOrRelearnTheLatchedDestination) {
+  const unsigned mbufs_before = rte_mempool_avail_count(test::pool());
+  FlowTableConfig cfg;
+  cfg.name = test::unique_name("rb6");
+  cfg.ipv4_flows = 0;
+  cfg.ipv6_flows = 4;
+  auto t = FlowTable::create(cfg);
+  ASSERT_TRUE(t.ok());
+  FlowTable& table = **t;
+  RelayCounters counters;
+  test::Egress tx;
+  auto relay = [&](const Udp& u, uint16_t port, uint64_t now) {
+    return test::relay_into(table.view(), {test::mbuf_from(frame(u), port)}, tx, counters, now);
+  };
+
+  // Not latched yet, SDP unchanged: still sent to the SDP port.
+  auto fresh = table.add_flow(rtp_v6(), 1);
+  ASSERT_TRUE(fresh.ok());
+  FlowSpec moved_softswitch = rtp_v6();
+  moved_softswitch.side[1].remote_port = 6100;
+  ASSERT_TRUE(table.update_flow(*fresh, moved_softswitch, 2).ok());
+  EXPECT_EQ(relay(from_softswitch(kV6), kCore, 3), 1);
+  // Latched at 31000 (NAT), then an update that leaves the phone's SDP as it was.
+  EXPECT_EQ(relay(from_phone(kV6, 31000), kAccess, 4), 1);
+  ASSERT_TRUE(table.update_flow(*fresh, rtp_v6(), 5).ok());
+  EXPECT_EQ(relay(from_softswitch(kV6), kCore, 6), 1);
+  ASSERT_EQ(tx.count(kAccess), 2);
+  EXPECT_EQ(test::bytes_of(tx.at(kAccess, 0)), frame(to_phone(from_softswitch(kV6), kV6, 5004)));
+  EXPECT_EQ(test::bytes_of(tx.at(kAccess, 1)), frame(to_phone(from_softswitch(kV6), kV6, 31000)));
+  ASSERT_TRUE(table.delete_flow(*fresh).ok());
+  tx.free_all();
+
+  // Any host (SDP unusable behind NAT): latched at 62000, new SDP port, new NAT port 62002.
+  FlowSpec nat = rtp_v6();
+  nat.side[0].remote_addr = ip("::");
+  auto h = table.add_flow(nat, 10);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(relay(from_softswitch(kV6), kCore, 11), 0) << "nowhere to send before the phone spoke";
+  EXPECT_EQ(relay(from_phone(kV6, 62000), kAccess, 12), 1);
+  nat.side[0].remote_port = 5008;
+  ASSERT_TRUE(table.update_flow(*h, nat, 13).ok());
+  EXPECT_EQ(relay(from_softswitch(kV6), kCore, 14), 1);
+  EXPECT_EQ(relay(from_phone(kV6, 62002), kAccess, 15), 1);
+  EXPECT_EQ(relay(from_softswitch(kV6), kCore, 16), 1);
+  EXPECT_EQ(frames_of(tx, kAccess),
+            (std::vector<std::vector<uint8_t>>{frame(to_phone(from_softswitch(kV6), kV6, 62000)),
+                                               frame(to_phone(from_softswitch(kV6), kV6, 62002))}));
+  EXPECT_EQ(tx.count(kCore), 2);
+  EXPECT_EQ(counters.totals().dropped(), 1u);
+  EXPECT_EQ(counters.totals().drop(RelayDrop::NoDestination), 1u);
+  tx.free_all();
+  t->reset();
+  EXPECT_EQ(rte_mempool_avail_count(test::pool()), mbufs_before);
+}
+
 TEST_F(RelayBurst, LatchRaceLoserDropsAsLatchPending) {
   // A worker that finds the side Claimed (another worker is between claim and publish) cannot judge
   // the source; it drops rather than waiting on another core.
