@@ -185,17 +185,23 @@ void PrintTo(const PacketCase& c, std::ostream* os) { *os << c.name; }
 
 class RelayPacket : public ::testing::TestWithParam<PacketCase> {};
 
+// A table of `ipv4` and `ipv6` flows under a name of its own; null when it cannot be created.
+std::unique_ptr<FlowTable> new_table(const char* stem, uint32_t ipv4, uint32_t ipv6) {
+  FlowTableConfig cfg;
+  cfg.name = test::unique_name(stem);
+  cfg.ipv4_flows = ipv4;
+  cfg.ipv6_flows = ipv6;
+  auto t = FlowTable::create(cfg);
+  return t.ok() ? std::move(*t) : nullptr;
+}
+
 TEST_P(RelayPacket, ExactBytesOutOrOneDropReason) {
   const PacketCase& pc = GetParam();
   const unsigned mbufs_before = rte_mempool_avail_count(test::pool());
-  FlowTableConfig cfg;
-  cfg.name = test::unique_name("pc");
-  cfg.ipv4_flows = 16;
-  cfg.ipv6_flows = 16;
-  auto table = FlowTable::create(cfg);
-  ASSERT_TRUE(table.ok());
-  for (const FlowSpec& spec : pc.flows) ASSERT_TRUE((*table)->add_flow(spec, 100).ok());
-  const RelayView view = (*table)->view();
+  std::unique_ptr<FlowTable> table = new_table("pc", 16, 16);
+  ASSERT_NE(table, nullptr);
+  for (const FlowSpec& spec : pc.flows) ASSERT_TRUE(table->add_flow(spec, 100).ok());
+  const RelayView view = table->view();
   RelayCounters counters;
   test::Egress tx;
 
@@ -241,13 +247,8 @@ class RelayBurst : public ::testing::Test {
  protected:
   void SetUp() override {
     mbufs_before_ = rte_mempool_avail_count(test::pool());
-    FlowTableConfig cfg;
-    cfg.name = test::unique_name("rb");
-    cfg.ipv4_flows = 16;
-    cfg.ipv6_flows = 0;
-    auto t = FlowTable::create(cfg);
-    ASSERT_TRUE(t.ok());
-    table_ = std::move(*t);
+    table_ = new_table("rb", 16, 0);
+    ASSERT_NE(table_, nullptr);
     auto h = table_->add_flow(rtp_v4(), 1000);
     ASSERT_TRUE(h.ok());
     handle_ = *h;
@@ -476,13 +477,9 @@ TEST_F(RelayBurst, NatPeerIsSentToAtItsOldAddressUntilItsNewSourceLatches) {
 // going to its old source until the new one latches.
 TEST(RelayBurstIpv6, UpdatesKeepOrRelearnTheLatchedDestination) {
   const unsigned mbufs_before = rte_mempool_avail_count(test::pool());
-  FlowTableConfig cfg;
-  cfg.name = test::unique_name("rb6");
-  cfg.ipv4_flows = 0;
-  cfg.ipv6_flows = 4;
-  auto t = FlowTable::create(cfg);
-  ASSERT_TRUE(t.ok());
-  FlowTable& table = **t;
+  std::unique_ptr<FlowTable> owned = new_table("rb6", 0, 4);
+  ASSERT_NE(owned, nullptr);
+  FlowTable& table = *owned;
   RelayCounters counters;
   test::Egress tx;
   auto relay = [&](const Udp& u, uint16_t port, uint64_t now) {
@@ -525,7 +522,7 @@ TEST(RelayBurstIpv6, UpdatesKeepOrRelearnTheLatchedDestination) {
   EXPECT_EQ(counters.totals().dropped(), 1u);
   EXPECT_EQ(counters.totals().drop(RelayDrop::NoDestination), 1u);
   tx.free_all();
-  t->reset();
+  owned.reset();
   EXPECT_EQ(rte_mempool_avail_count(test::pool()), mbufs_before);
 }
 
