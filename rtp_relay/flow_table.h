@@ -60,7 +60,7 @@ struct FlowTableConfig {
   uint32_t ipv4_flows = 65536;     // flows (each two keys) of each IP version
   uint32_t ipv6_flows = 4096;
   uint32_t max_readers = RTE_MAX_LCORE;  // QSBR thread ids are 0 .. max_readers - 1
-  // How long a side that must learn its peer again still relays the old peer (flow.h Relearn).
+  // How long a side that must learn its peer again still relays the old peer (flow.h Learning).
   uint32_t relearn_grace_ms = 2000;
   int socket_id = SOCKET_ID_ANY;
 };
@@ -115,7 +115,7 @@ class FlowTable {
 
   // Replaces peers, latch modes, MACs (new SDP, neighbour change). Sides keep their keys. A Latch
   // side whose SDP address and port are unchanged stays latched (a re-INVITE that only changes
-  // codecs). One whose SDP names a new host or port learns its peer again (flow.h Relearn): from
+  // codecs). One whose SDP names a new host or port learns its peer again (flow.h Learning): from
   // `now_tsc` on for relearn_grace_ms the old peer is still relayed, and the other direction sends
   // to the new SDP address at once, or, when the peer is only known by latching (any host), to the
   // old one until the new source latches.
