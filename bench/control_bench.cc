@@ -76,37 +76,47 @@ struct CountingRelay final : FlowBackend {
   size_t size() const override { return live; }
 };
 
-// Every line of `msg` that starts with `name` (e.g. "Via: "), in order, CRLF included.
-std::string lines_of(std::string_view msg, std::string_view name) {
-  std::string out;
-  size_t at = 0;
-  while (at < msg.size()) {
-    size_t end = msg.find("\r\n", at);
-    if (end == std::string_view::npos || end == at) break;
-    std::string_view line = msg.substr(at, end - at);
-    if (line.starts_with(name)) out.append(line).append("\r\n");
-    at = end + 2;
+// A message's header lines (CRLF excluded), split once: the harness reads several headers of each
+// message sipedge sent, and scanning the whole message for each would be counted as sipedge's cost.
+class HeaderLines {
+ public:
+  explicit HeaderLines(std::string_view msg) {
+    size_t at = 0;
+    while (at < msg.size()) {
+      const size_t end = msg.find("\r\n", at);
+      if (end == std::string_view::npos || end == at) break;
+      lines_.push_back(msg.substr(at, end - at));
+      at = end + 2;
+    }
   }
-  return out;
-}
-
-// The Record-Route values of a 2xx as the UAC's Route header value: in reverse order (RFC 3261
-// §12.1.2).
-std::string route_set(std::string_view msg) {
-  std::string out;
-  const std::string rr = lines_of(msg, "Record-Route: ");
-  for (std::string_view rest = rr; !rest.empty();) {
-    const size_t end = rest.find("\r\n");
-    out.insert(0, std::string(rest.substr(14, end - 14)) + (out.empty() ? "" : ", "));
-    rest.remove_prefix(end + 2);
+  // Every line that starts with `name` (e.g. "Via: "), in order, CRLF included, appended to `out`.
+  void append_lines(std::string& out, std::string_view name) const {
+    for (std::string_view line : lines_) {
+      if (line.starts_with(name)) out.append(line).append("\r\n");
+    }
   }
-  return out;
-}
+  // The value of the first line starting with `name`; empty when there is none.
+  std::string_view value(std::string_view name) const {
+    for (std::string_view line : lines_) {
+      if (line.starts_with(name)) return line.substr(name.size());
+    }
+    return {};
+  }
+  // The Record-Route values as the UAC's Route header value: in reverse order (RFC 3261 §12.1.2).
+  std::string route_set() const {
+    std::string out;
+    for (auto it = lines_.rbegin(); it != lines_.rend(); ++it) {
+      if (!it->starts_with(kRecordRoute)) continue;
+      if (!out.empty()) out.append(", ");
+      out.append(it->substr(kRecordRoute.size()));
+    }
+    return out;
+  }
 
-std::string header_value(std::string_view msg, std::string_view name) {
-  std::string line = lines_of(msg, name);
-  return line.empty() ? std::string() : line.substr(name.size(), line.size() - name.size() - 2);
-}
+ private:
+  static constexpr std::string_view kRecordRoute = "Record-Route: ";
+  std::vector<std::string_view> lines_;
+};
 
 const std::string kOffer =
     "v=0\r\no=alice 1 1 IN IP4 10.201.0.2\r\ns=-\r\nc=IN IP4 10.201.0.2\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0 8 101\r\n"
@@ -130,22 +140,35 @@ struct CallScript {
   }
   // The trunk's response to the request it received.
   std::string response(std::string_view request, std::string_view status, bool tag, const std::string& body) const {
-    return "SIP/2.0 " + std::string(status) + "\r\n" + lines_of(request, "Via: ") + lines_of(request, "Record-Route: ") +
-           "From: " + header_value(request, "From: ") + "\r\nTo: " + header_value(request, "To: ") +
-           (tag ? ";tag=t" + id : "") + "\r\nCall-ID: " + header_value(request, "Call-ID: ") + "\r\nCSeq: " + header_value(request, "CSeq: ") +
-           "\r\nContact: <sip:trunk@10.202.0.2:5060>\r\n" + (body.empty() ? "" : "Content-Type: application/sdp\r\n") +
-           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    const HeaderLines req(request);
+    std::string out;
+    out.reserve(request.size() + body.size() + 128);
+    out.append("SIP/2.0 ").append(status).append("\r\n");
+    req.append_lines(out, "Via: ");
+    req.append_lines(out, "Record-Route: ");
+    out.append("From: ").append(req.value("From: ")).append("\r\nTo: ").append(req.value("To: "));
+    if (tag) out.append(";tag=t").append(id);
+    out.append("\r\nCall-ID: ").append(req.value("Call-ID: ")).append("\r\nCSeq: ").append(req.value("CSeq: "));
+    out.append("\r\nContact: <sip:trunk@10.202.0.2:5060>\r\n");
+    if (!body.empty()) out.append("Content-Type: application/sdp\r\n");
+    out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n\r\n").append(body);
+    return out;
   }
   // Alice's ACK or BYE, to the 200's Contact along the route set the 200 gave her (none in b2bua mode).
   std::string in_dialog(std::string_view method, int cseq, std::string_view ok) const {
-    const std::string contact = header_value(ok, "Contact: ");
-    const std::string routes = route_set(ok);
-    return std::string(method) + " " + contact.substr(1, contact.find('>') - 1) +
-           " SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bK" + std::string(method) + id +
-           ";rport\r\nMax-Forwards: 70" + (routes.empty() ? std::string() : "\r\nRoute: " + routes) +
-           "\r\nFrom: \"Alice\" <sip:1006@sipedge.test>;tag=a" + id + "\r\nTo: " + header_value(ok, "To: ") +
-           "\r\nCall-ID: bench-" + id + "\r\nCSeq: " + std::to_string(cseq) + " " + std::string(method) +
-           "\r\nContent-Length: 0\r\n\r\n";
+    const HeaderLines answer(ok);
+    const std::string_view contact = answer.value("Contact: ");
+    const std::string routes = answer.route_set();
+    std::string out;
+    out.reserve(512);
+    out.append(method).append(" ").append(contact.substr(1, contact.find('>') - 1));
+    out.append(" SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bK").append(method).append(id);
+    out.append(";rport\r\nMax-Forwards: 70");
+    if (!routes.empty()) out.append("\r\nRoute: ").append(routes);
+    out.append("\r\nFrom: \"Alice\" <sip:1006@sipedge.test>;tag=a").append(id).append("\r\nTo: ").append(answer.value("To: "));
+    out.append("\r\nCall-ID: bench-").append(id).append("\r\nCSeq: ").append(std::to_string(cseq)).append(" ").append(method);
+    out.append("\r\nContent-Length: 0\r\n\r\n");
+    return out;
   }
 };
 
