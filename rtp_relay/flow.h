@@ -123,7 +123,9 @@ struct Destination<false> {
   Peer<false> load() const noexcept { return unpack(word_.load(std::memory_order_relaxed)); }
   void set(const Peer<false>& p) noexcept { word_.store(pack(p), std::memory_order_relaxed); }
   void latch(const Peer<false>& p) noexcept { word_.store(pack(p), std::memory_order_release); }
-  void copy_from(const Destination& o) noexcept { word_.store(o.word_.load(std::memory_order_acquire), std::memory_order_relaxed); }
+  void copy_from(const Destination& o) noexcept {
+    word_.store(o.word_.load(std::memory_order_acquire), std::memory_order_relaxed);
+  }
 
  private:
   static uint64_t pack(const Peer<false>& p) noexcept { return uint64_t{p.addr} | (uint64_t{p.port_be} << 32); }
@@ -204,7 +206,8 @@ struct SideControl {
   int32_t retired_key_pos = -1;
 };
 
-// What a Latch side needs while it learns its peer, read by workers only while the direction is
+// A side's peer as its SDP gave it (what flow_info reports, and what update_flow compares), and
+// what a Latch side needs while it learns its peer: read by workers only while the direction is
 // unlatched, off the fast path. Learning again after new SDP named a new address or port
 // (FlowTable::update_flow): until `until_tsc`, packets from the peer it had latched are still
 // relayed without latching, so media does not stop while the peer switches; the first packet from
@@ -213,9 +216,9 @@ struct SideControl {
 // before the flow is published.
 template <bool kIpv6>
 struct Learning {
-  Peer<kIpv6> expected;      // side d's peer from SDP
+  Peer<kIpv6> expected;         // side d's peer from SDP
   uint8_t expect_any_host = 0;  // Latch mode with an unspecified SDP address
-  Peer<kIpv6> previous;      // port_be 0: not re-learning
+  Peer<kIpv6> previous;         // port_be 0: not re-learning
   uint64_t until_tsc = 0;
 };
 
