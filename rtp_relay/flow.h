@@ -232,6 +232,13 @@ static_assert(sizeof(Direction<false>) == 64 && sizeof(Flow<false>) == 256);
 static_assert(sizeof(std::array<SideControl, 2>) <= 64);
 
 // Hash data is a Flow pointer with the ingress side in bit 0 (flows are cache-line aligned).
+inline void* hash_data(const void* flow, unsigned side) noexcept {
+  return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(flow) | side);
+}
+inline void* flow_of(const void* data) noexcept {
+  return reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(data) & ~uintptr_t{1});
+}
+inline unsigned side_of(const void* data) noexcept { return static_cast<unsigned>(reinterpret_cast<uintptr_t>(data) & 1); }
 
 inline void counter_add(std::atomic<uint64_t>& c, uint64_t n) noexcept {
   c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);

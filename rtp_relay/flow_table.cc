@@ -351,7 +351,7 @@ Result<FlowHandle, FlowError> FlowTable::add_typed(const FlowSpec& spec, uint64_
 
   int32_t pos[2] = {-1, -1};
   for (int d = 0; d < 2; ++d) {
-    void* data = reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(&f) | static_cast<uintptr_t>(d));
+    void* data = hash_data(&f, static_cast<unsigned>(d));
     // The hash publishes the data pointer with release semantics: the filled object is visible
     // to any reader that finds the key.
     if (rte_hash_add_key_data(hash_, &keys[d], data) != 0) {
@@ -437,7 +437,7 @@ FlowStatus FlowTable::update_typed(HandleEntry& e, const FlowSpec& spec, uint64_
   set_owner(f, old.control[0].owner.load(std::memory_order_relaxed));
 
   for (int d = 0; d < 2; ++d) {
-    void* data = reinterpret_cast<void*>(reinterpret_cast<uintptr_t>(&f) | static_cast<uintptr_t>(d));
+    void* data = hash_data(&f, static_cast<unsigned>(d));
     // Existing key: rte_hash replaces the data pointer atomically (RW_CONCURRENCY_LF), never fails.
     rte_hash_add_key_data(hash_, &keys[d], data);
   }

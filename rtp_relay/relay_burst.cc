@@ -233,21 +233,18 @@ void relay_chunk(const RelayView& view, rte_mbuf* const* pkts, uint32_t n, rte_m
     hits |= group_hits << first;
     for (uint64_t h = group_hits; h != 0; h &= h - 1) {
       const uint32_t j = first + static_cast<uint32_t>(__builtin_ctzll(h));
-      const uintptr_t v = reinterpret_cast<uintptr_t>(data[j]);
-      const unsigned side = static_cast<unsigned>(v & 1);
       if (version[lookup_of[j]] == 6) {
-        prefetch_flow(reinterpret_cast<const Flow<true>*>(v & ~uintptr_t{1}), side);
+        prefetch_flow(static_cast<const Flow<true>*>(flow_of(data[j])), side_of(data[j]));
       } else {
-        prefetch_flow(reinterpret_cast<const Flow<false>*>(v & ~uintptr_t{1}), side);
+        prefetch_flow(static_cast<const Flow<false>*>(flow_of(data[j])), side_of(data[j]));
       }
     }
   }
   for (uint64_t h = hits; h != 0; h &= h - 1) {
     const uint32_t j = static_cast<uint32_t>(__builtin_ctzll(h));
     const uint32_t i = lookup_of[j];
-    const uintptr_t v = reinterpret_cast<uintptr_t>(data[j]);
-    const unsigned side = static_cast<unsigned>(v & 1);
-    void* flow = reinterpret_cast<void*>(v & ~uintptr_t{1});
+    const unsigned side = side_of(data[j]);
+    void* flow = flow_of(data[j]);
     verdict[i] = version[i] == 6 ? relay_one<true>(pkts[i], static_cast<Flow<true>*>(flow), side, now_tsc, tally)
                                  : relay_one<false>(pkts[i], static_cast<Flow<false>*>(flow), side, now_tsc, tally);
   }

@@ -51,19 +51,20 @@ TEST(Flow, AnIpv6DestinationSendsToTheLatchedPeerOnceLatched) {
   Destination<true> d;
   const Peer<true> sdp{Ip6Raw{1, 2}, 0x1000};
   const Peer<true> nat{Ip6Raw{3, 4}, 0x2000};
+  // What a destination set from the same SDP sends to after copying `d` (update_flow's use).
+  auto copied_addr = [&] {
+    Destination<true> copy;
+    copy.set(sdp);
+    copy.copy_from(d);
+    return copy.load().addr;
+  };
   d.set(sdp);
   EXPECT_EQ(d.load().addr, sdp.addr);
-  Destination<true> unlatched_copy;
-  unlatched_copy.set(sdp);
-  unlatched_copy.copy_from(d);
-  EXPECT_EQ(unlatched_copy.load().addr, sdp.addr);
+  EXPECT_EQ(copied_addr(), sdp.addr);
   d.latch(nat);
   EXPECT_EQ(d.load().addr, nat.addr);
   EXPECT_EQ(d.load().port_be, 0x2000);
-  Destination<true> copy;
-  copy.set(sdp);
-  copy.copy_from(d);
-  EXPECT_EQ(copy.load().addr, nat.addr);
+  EXPECT_EQ(copied_addr(), nat.addr);
   d.set(sdp);
   EXPECT_EQ(d.load().addr, sdp.addr);
 }
