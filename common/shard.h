@@ -1,0 +1,53 @@
+// common/shard.h — any thread: workers pick the control shard of each SIP message they scanned; a
+// control shard mints the Call-IDs of its own dialogs so that they come back to it.
+// Signalling is sharded by Call-ID (issue 14 §2, DESIGN §2): every message of a call carries its
+// Call-ID (requests, responses, CANCEL, ACK, retransmissions, in-dialog requests of both parties),
+// so hashing it needs no state and no parsing beyond what the scanner already indexed. The hash is
+// keyed with a per-process seed so a sender cannot choose Call-IDs that all land on one shard.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace sipedge {
+
+struct ShardMap {
+  uint32_t count = 1;  // control shards; 1: unsharded
+  uint64_t seed = 0;
+
+  // The shard of a message with this Call-ID (compared byte for byte, RFC 3261 §20.8). A message
+  // without one (malformed) goes to shard 0, which answers or drops it.
+  uint32_t of(std::string_view call_id) const noexcept {
+    if (count <= 1) return 0;
+    return static_cast<uint32_t>((static_cast<uint64_t>(static_cast<uint32_t>(hash(call_id) >> 32)) * count) >> 32);
+  }
+
+  // 64-bit multiply-xorshift over 8-byte words, seeded: a few cycles per word, every input bit
+  // reaching the top 32 bits that pick the shard.
+  uint64_t hash(std::string_view bytes) const noexcept {
+    constexpr uint64_t kMul = 0x9e3779b97f4a7c15ull;
+    uint64_t h = seed ^ (bytes.size() * kMul);
+    size_t at = 0;
+    for (; at + 8 <= bytes.size(); at += 8) {
+      uint64_t w;
+      std::memcpy(&w, bytes.data() + at, 8);
+      h = mix(h ^ w);
+    }
+    uint64_t tail = 0;
+    if (at < bytes.size()) std::memcpy(&tail, bytes.data() + at, bytes.size() - at);
+    return mix(h ^ tail);
+  }
+
+ private:
+  static uint64_t mix(uint64_t x) noexcept {
+    x ^= x >> 32;
+    x *= 0xd6e8feb86659fd93ull;
+    x ^= x >> 32;
+    x *= 0xd6e8feb86659fd93ull;
+    x ^= x >> 32;
+    return x;
+  }
+};
+
+}  // namespace sipedge
