@@ -82,7 +82,8 @@ std::string digest_response(DigestAlgorithm a, std::string_view ha1, std::string
   return digest_hash_hex(a, kd);
 }
 
-DigestAuth::DigestAuth(Config config, std::string secret) : config_(std::move(config)), secret_(std::move(secret)) {
+DigestAuth::DigestAuth(Config config, std::string secret, uint8_t issuer)
+    : config_(std::move(config)), secret_(std::move(secret)), issuer_(issuer) {
   if (secret_.empty()) {
     unsigned char buf[32];
     RAND_bytes(buf, sizeof buf);
@@ -104,9 +105,9 @@ void DigestAuth::set_user_password(const std::string& name, std::string_view pas
 
 bool DigestAuth::has_user(std::string_view name) const { return users_.count(std::string(name)) != 0; }
 
-// nonce = hex(timestamp, 8 bytes BE) + hex(salt, 8 random bytes) + hex(HMAC-SHA256(secret,
-// timestamp || salt || realm)[0..16)). The salt makes every challenge's nonce unique, so nonce-count
-// tracking never confuses two clients challenged in the same second.
+// nonce = hex(timestamp, 8 bytes BE) + hex(salt: the issuing shard, 7 random bytes) +
+// hex(HMAC-SHA256(secret, timestamp || salt || realm)[0..16)). The salt makes every challenge's nonce
+// unique, so nonce-count tracking never confuses two clients challenged in the same second.
 namespace {
 constexpr size_t kSaltBytes = 8;
 constexpr size_t kNonceHexLen = 2 * (8 + kSaltBytes + kMacBytes);
@@ -128,6 +129,7 @@ std::string DigestAuth::make_nonce(uint64_t now_s) const {
   for (int i = 0; i < 8; ++i) ts[i] = static_cast<unsigned char>(now_s >> (56 - 8 * i));
   unsigned char salt[kSaltBytes];
   RAND_bytes(salt, sizeof salt);
+  salt[0] = issuer_;
   return seal(secret_, config_.realm, ts, salt);
 }
 
@@ -141,7 +143,8 @@ int DigestAuth::check_nonce(std::string_view nonce, uint64_t now_s) const {
   uint64_t issued = 0;
   for (unsigned char b : ts) issued = issued << 8 | b;
   if (issued > now_s + 5) return -1;  // from the future: not ours
-  return now_s - issued > config_.nonce_ttl_s ? 1 : 0;
+  if (now_s - issued > config_.nonce_ttl_s) return 1;
+  return salt[0] == issuer_ ? 0 : 2;
 }
 
 std::vector<std::string> DigestAuth::challenges(uint64_t now_s, bool stale) const {
@@ -203,6 +206,7 @@ AuthResult DigestAuth::verify(const parser::Message& request, bool proxy, uint64
   if (!match || user == users_.end() || ha1 == &dummy)
     return {AuthOutcome::Rejected, std::string(creds.username), "wrong credentials"};
   if (nonce_state == 1) return {AuthOutcome::Stale, {}, "nonce expired"};
+  if (nonce_state == 2) return {AuthOutcome::Stale, {}, "nonce of another shard"};
 
   if (has_qop) {
     uint32_t nc = 0;

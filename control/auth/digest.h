@@ -50,8 +50,12 @@ class DigestAuth {
     uint32_t nonce_ttl_s = 300;
     std::vector<DigestAlgorithm> algorithms{DigestAlgorithm::Sha256, DigestAlgorithm::Md5};  // offered in order
   };
-  // `secret` seals nonces; empty picks 32 random bytes.
-  DigestAuth(Config config, std::string secret = {});
+  // `secret` seals nonces; empty picks 32 random bytes. `issuer`: the control shard this instance
+  // serves (common/shard.h). Shards share the secret, and each nonce names its issuer: a nonce is
+  // accepted only by the shard that issued it, which alone tracks its nonce-count, so a replay
+  // cannot pass through another shard. Another shard's nonce with correct credentials is answered
+  // as stale (a fresh challenge the UA follows without asking its user), not as a failure.
+  DigestAuth(Config config, std::string secret = {}, uint8_t issuer = 0);
 
   void set_user(std::string name, UserCredentials creds);
   // A configuration reload: new settings (realm, algorithms, nonce lifetime) and no users until
@@ -75,12 +79,14 @@ class DigestAuth {
   size_t tracked_nonces() const noexcept { return nonce_counts_.size(); }
 
   std::string make_nonce(uint64_t now_s) const;
-  // Validity of a nonce at `now_s`: 0 valid, 1 expired (stale), -1 forged or garbled.
+  // Validity of a nonce at `now_s`: 0 valid, 1 expired (stale), 2 sealed by us but issued by another
+  // shard, -1 forged or garbled.
   int check_nonce(std::string_view nonce, uint64_t now_s) const;
 
  private:
   Config config_;
   std::string secret_;
+  uint8_t issuer_ = 0;
   std::unordered_map<std::string, UserCredentials> users_;
   struct NonceUse {
     uint32_t last_nc;

@@ -93,6 +93,26 @@ TEST_F(DigestAuthTest, ExpiredNonceIsStaleAndForgedNonceIsRejected) {
   EXPECT_EQ(other.check_nonce(nonce, 1001), -1);
 }
 
+// Control shards share the secret; each accepts only the nonces it issued, so the nonce-count it
+// tracks sees every use of them. Another shard's nonce with the right password is stale, not wrong.
+TEST_F(DigestAuthTest, ANonceIsAcceptedOnlyByTheShardThatIssuedIt) {
+  DigestAuth shard1{DigestAuth::Config{"sipedge.test", 300, {DigestAlgorithm::Sha256, DigestAlgorithm::Md5}}, "secret", 1};
+  const std::string nonce1 = shard1.make_nonce(1000);
+  EXPECT_EQ(shard1.check_nonce(nonce1, 1001), 0);
+  EXPECT_EQ(auth.check_nonce(nonce1, 1001), 2);
+  EXPECT_EQ(shard1.check_nonce(auth.make_nonce(1000), 1001), 2);
+  const AuthResult r = register_with(DigestAlgorithm::Md5, "1006", "pw1006", nonce1, "00000001", 1001);
+  EXPECT_EQ(r.outcome, AuthOutcome::Stale);
+  EXPECT_EQ(r.reason, "nonce of another shard");
+  EXPECT_EQ(auth.tracked_nonces(), 0u);
+  EXPECT_EQ(register_with(DigestAlgorithm::Md5, "1006", "wrong", nonce1, "00000001", 1001).outcome, AuthOutcome::Rejected);
+  // The issuer is sealed: a nonce whose issuer byte was changed is forged.
+  std::string moved = nonce1;
+  moved[17] = '0';
+  EXPECT_EQ(moved.substr(16, 2), "00");
+  EXPECT_EQ(auth.check_nonce(moved, 1001), -1);
+}
+
 TEST_F(DigestAuthTest, MissingCredentialsAskForAChallengeAndExpiryForgetsNonces) {
   const std::string req = "INVITE sip:x SIP/2.0\r\nAuthorization: Digest realm=\"elsewhere\",username=\"a\",nonce=\"n\","
                           "uri=\"sip:x\",response=\"r\"\r\n\r\n";
