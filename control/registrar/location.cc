@@ -60,7 +60,7 @@ void Location::unindex(const Binding& b) {
   }
 }
 
-void Location::upsert(Binding b) {
+void Location::put(Binding b) {
   auto& list = by_aor_[b.aor];
   for (Binding& existing : list) {
     if (existing.contact_uri == b.contact_uri) {
@@ -75,7 +75,7 @@ void Location::upsert(Binding b) {
   ++count_;
 }
 
-bool Location::remove(std::string_view aor, std::string_view contact_uri) {
+bool Location::erase(std::string_view aor, std::string_view contact_uri) {
   auto it = by_aor_.find(std::string(aor));
   if (it == by_aor_.end()) return false;
   auto& list = it->second;
@@ -91,14 +91,54 @@ bool Location::remove(std::string_view aor, std::string_view contact_uri) {
   return false;
 }
 
+void Location::publish_removal(std::string_view aor, std::string_view contact_uri, uint64_t stamp) {
+  BindingChange c;
+  c.removed = true;
+  c.binding.aor = aor;
+  c.binding.contact_uri = contact_uri;
+  c.binding.stamp = stamp;
+  peers_->publish(c);
+}
+
+void Location::upsert(Binding b) {
+  b.stamp = stamp_now();
+  b.replica = false;
+  if (peers_) {
+    BindingChange c{false, b};
+    c.binding.replica = true;
+    peers_->publish(c);
+  }
+  put(std::move(b));
+}
+
+bool Location::remove(std::string_view aor, std::string_view contact_uri) {
+  if (!erase(aor, contact_uri)) return false;
+  if (peers_) publish_removal(aor, contact_uri, stamp_now());
+  return true;
+}
+
 size_t Location::remove_all(std::string_view aor) {
   auto it = by_aor_.find(std::string(aor));
   if (it == by_aor_.end()) return 0;
   const size_t n = it->second.size();
-  for (const Binding& b : it->second) unindex(b);
+  const uint64_t stamp = stamp_now();
+  for (const Binding& b : it->second) {
+    unindex(b);
+    if (peers_) publish_removal(b.aor, b.contact_uri, stamp);
+  }
   by_aor_.erase(it);
   count_ -= n;
   return n;
+}
+
+void Location::apply(const BindingChange& change) {
+  const Binding& b = change.binding;
+  const Binding* held = find(b.aor, b.contact_uri);
+  if (held && held->stamp > b.stamp) return;
+  if (change.removed)
+    erase(b.aor, b.contact_uri);
+  else
+    put(b);
 }
 
 const Binding* Location::find(std::string_view aor, std::string_view contact_uri) const {
@@ -137,7 +177,7 @@ size_t Location::expire(uint64_t now_ms) {
   size_t removed = 0;
   while (!by_expiry_.empty() && by_expiry_.begin()->first <= now_ms) {
     const auto [aor, contact] = by_expiry_.begin()->second;
-    if (!remove(aor, contact)) by_expiry_.erase(by_expiry_.begin());
+    if (!erase(aor, contact)) by_expiry_.erase(by_expiry_.begin());
     ++removed;
   }
   return removed;

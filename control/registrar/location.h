@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/clock.h"
 #include "common/net_address.h"
 
 namespace sipedge::control {
@@ -25,10 +26,42 @@ struct Binding {
   uint32_t cseq = 0;
   uint16_t q_milli = 1000;
   std::string user_agent;
+  // Replication across control shards (issue 14 §2): when it was written (ms << 8 | shard), so
+  // that every replica keeps the same, latest, version; and whether another shard wrote it (then
+  // that shard, not this one, sends its NAT keepalives).
+  uint64_t stamp = 0;
+  bool replica = false;
 };
 
+// One change a shard made to its location table, as the other shards apply it.
+struct BindingChange {
+  bool removed = false;  // a removal of (binding.aor, binding.contact_uri) at binding.stamp
+  Binding binding;
+};
+
+// Where a shard's own changes go: to every other shard (the runtime's rings; tests call apply).
+class LocationPeers {
+ public:
+  virtual ~LocationPeers() = default;
+  virtual void publish(const BindingChange& change) = 0;
+};
+
+// Every control shard holds the whole table, replicated by message passing: a REGISTER lands on the
+// shard of its Call-ID, while a call to the user may land on any shard, and each reads its own
+// replica without locks or cross-shard round trips. Registrations change far less often than calls
+// look them up. Concurrent writes of one binding from two shards converge on the later stamp.
 class Location {
  public:
+  // Replicated mode: this shard's changes (upsert, remove, remove_all) are stamped with `clock`'s
+  // time and `shard`, and published to `peers`. Expiry is not published: every replica expires a
+  // binding at the same expires_at_ms.
+  void set_peers(LocationPeers* peers, uint8_t shard, const Clock& clock) noexcept {
+    peers_ = peers;
+    shard_ = shard;
+    clock_ = &clock;
+  }
+  // Another shard's change: applied unless this replica holds a later version of the binding.
+  void apply(const BindingChange& change);
   // Adds or refreshes the binding (aor, contact_uri).
   void upsert(Binding b);
   // Removes one binding; false when absent.
@@ -69,6 +102,14 @@ class Location {
  private:
   void index(const Binding& b);
   void unindex(const Binding& b);
+  // The table's own changes, unpublished.
+  void put(Binding b);
+  bool erase(std::string_view aor, std::string_view contact_uri);
+  uint64_t stamp_now() const noexcept { return clock_ ? clock_->monotonic_ms() << 8 | shard_ : 0; }
+  void publish_removal(std::string_view aor, std::string_view contact_uri, uint64_t stamp);
+  LocationPeers* peers_ = nullptr;
+  const Clock* clock_ = nullptr;
+  uint8_t shard_ = 0;
   std::unordered_map<std::string, std::vector<Binding>> by_aor_;
   std::multimap<uint64_t, std::pair<std::string, std::string>> by_expiry_;  // -> (aor, contact)
   std::unordered_multimap<Endpoint, std::pair<std::string, std::string>, EndpointHash> by_address_;

@@ -172,6 +172,100 @@ TEST(LocationTest, FindsABindingByTheAddressItRegisteredFromOrItsContactNames) {
   EXPECT_EQ(location.find_by_address(Endpoint{IpAddr::v4(192, 168, 1, 50), 5062}, ""), nullptr);
 }
 
+// Replication across control shards (issue 14 §2): what one shard's table publishes and how
+// another's applies it.
+struct Published final : LocationPeers {
+  std::vector<BindingChange> changes;
+  void publish(const BindingChange& c) override { changes.push_back(c); }
+};
+
+Binding replicated_binding(std::string contact, uint64_t expires) {
+  Binding b;
+  b.aor = "1012@sipedge.test";
+  b.contact_uri = std::move(contact);
+  b.received = kNatSource;
+  b.behind_nat = true;
+  b.expires_at_ms = expires;
+  return b;
+}
+
+TEST(LocationReplication, ChangesArePublishedStampedAndAppliedAsReplicas) {
+  ManualClock clock(5000);
+  Published to_others;
+  Location own, other;
+  own.set_peers(&to_others, 2, clock);
+  own.upsert(replicated_binding("sip:1012@192.168.1.50:5062", 65'000));
+  ASSERT_EQ(to_others.changes.size(), 1u);
+  const BindingChange& up = to_others.changes[0];
+  EXPECT_FALSE(up.removed);
+  EXPECT_EQ(up.binding.stamp, (5000u << 8) | 2u);
+  EXPECT_TRUE(up.binding.replica);
+  EXPECT_FALSE(own.find("1012@sipedge.test", "sip:1012@192.168.1.50:5062")->replica);
+  other.apply(up);
+  const Binding* copy = other.find("1012@sipedge.test", "sip:1012@192.168.1.50:5062");
+  ASSERT_NE(copy, nullptr);
+  EXPECT_TRUE(copy->replica) << "its NAT keepalives are the writer's";
+  EXPECT_EQ(copy->received, kNatSource);
+  EXPECT_EQ(other.find_by_address(kNatSource, "1012"), copy);
+
+  clock.advance(10);
+  own.upsert(replicated_binding("sip:1012@192.168.1.50:5070", 65'000));
+  EXPECT_EQ(own.remove_all("1012@sipedge.test"), 2u);
+  ASSERT_EQ(to_others.changes.size(), 4u);
+  EXPECT_TRUE(to_others.changes[2].removed);
+  EXPECT_TRUE(to_others.changes[3].removed);
+  for (size_t i = 1; i < 4; ++i) other.apply(to_others.changes[i]);
+  EXPECT_EQ(other.size(), 0u);
+  EXPECT_EQ(other.find_by_address(kNatSource, ""), nullptr);
+  EXPECT_FALSE(own.remove("1012@sipedge.test", "sip:1012@192.168.1.50:5062"));
+  EXPECT_EQ(to_others.changes.size(), 4u) << "nothing removed, nothing published";
+}
+
+TEST(LocationReplication, ExpiryIsEachReplicasOwnAndNotPublished) {
+  ManualClock clock(5000);
+  Published to_others;
+  Location own, other;
+  own.set_peers(&to_others, 0, clock);
+  own.upsert(replicated_binding("sip:1012@192.168.1.50:5062", 65'000));
+  other.apply(to_others.changes.at(0));
+  EXPECT_EQ(own.expire(65'000), 1u);
+  EXPECT_EQ(other.expire(65'000), 1u);
+  EXPECT_EQ(to_others.changes.size(), 1u);
+}
+
+// Two shards write one binding at once (two REGISTERs with different Call-IDs): each applies the
+// other's change after its own, and both keep the one with the later stamp (the higher shard on a
+// tie), so the replicas agree.
+TEST(LocationReplication, ConcurrentWritesConvergeOnTheLaterStamp) {
+  ManualClock clock(5000);
+  Published from_a, from_b;
+  Location a, b;
+  a.set_peers(&from_a, 0, clock);
+  b.set_peers(&from_b, 1, clock);
+  Binding via_a = replicated_binding("sip:1012@192.168.1.50:5062", 65'000);
+  Binding via_b = via_a;
+  via_b.received = Endpoint{IpAddr::v4(203, 0, 113, 8), 41000};
+  a.upsert(via_a);
+  b.upsert(via_b);
+  a.apply(from_b.changes.at(0));
+  b.apply(from_a.changes.at(0));
+  EXPECT_EQ(a.find("1012@sipedge.test", "sip:1012@192.168.1.50:5062")->received, via_b.received);
+  EXPECT_EQ(b.find("1012@sipedge.test", "sip:1012@192.168.1.50:5062")->received, via_b.received);
+  EXPECT_FALSE(b.find("1012@sipedge.test", "sip:1012@192.168.1.50:5062")->replica);
+
+  // A removal older than what a replica holds does not take the newer binding away.
+  clock.advance(1);
+  b.upsert(via_b);
+  BindingChange stale_removal{true, via_a};
+  stale_removal.binding.stamp = (5000u << 8) | 0u;
+  b.apply(stale_removal);
+  EXPECT_EQ(b.size(), 1u);
+  a.apply(from_b.changes.at(1));
+  stale_removal.binding.stamp = (5001u << 8) | 1u;
+  a.apply(stale_removal);
+  EXPECT_EQ(a.size(), 0u) << "a removal as new as the binding wins";
+}
+
 TEST(LocationTest, BucketSlicesVisitEveryBindingOnceARoundWhateverTheSliceSize) {
   Location location;
   for (int i = 0; i < 1000; ++i) {
