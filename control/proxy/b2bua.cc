@@ -165,6 +165,14 @@ std::optional<Proxy::FarDialog> Proxy::b2bua_far_dialog(std::string_view replace
   return std::nullopt;
 }
 
+std::string Proxy::own_call_id() const {
+  // Expected tries: the shard count.
+  for (;;) {
+    std::string id = new_tag() + new_tag() + "@sipedge";
+    if (shard_.map.of(id) == shard_.index) return id;
+  }
+}
+
 void Proxy::b2bua_begin(Call& call, const Inbound& in) {
   call.b2bua = true;
   call.caller.local = std::make_unique<LocalEnd>();
@@ -173,8 +181,7 @@ void Proxy::b2bua_begin(Call& call, const Inbound& in) {
   call.caller.local->set_name_addr(std::string(in.msg.value(parser::HeaderId::To)) + ";tag=" +
                                    std::string(call.caller.local->tag()));
   call.caller.local->set_contact(b2bua_contact(in.iface, call.call_id, call.ref));
-  // Random, never derived from the caller's: the callee's side must not be able to link the legs.
-  calls_.add_call_id(call, new_tag() + new_tag() + "@sipedge");
+  calls_.add_call_id(call, own_call_id());
   call.callee.local->set_tag(new_tag());
   // o= of sipedge's own per leg (RFC 4566 §5.2: a session id of its choosing).
   auto session_id = [] { return std::stoull(new_tag().substr(0, 12), nullptr, 16); };

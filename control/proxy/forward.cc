@@ -188,7 +188,7 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
   }
   if (ctx->b2bua && !ctx->invite) {
     ctx->b2bua_leg.local = std::make_unique<LocalEnd>();
-    ctx->b2bua_leg.local->call_id = new_tag() + new_tag() + "@sipedge";
+    ctx->b2bua_leg.local->call_id = own_call_id();
     ctx->b2bua_leg.local->set_tag(new_tag());
   }
   if (ctx->invite) {

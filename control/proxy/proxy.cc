@@ -15,15 +15,16 @@
 namespace sipedge::control {
 
 Proxy::Proxy(const ControlConfig& config, SipTransport& transport, MediaManager& media, const Clock& clock,
-             const parser::Scanner& scanner, RouteToken token)
+             const parser::Scanner& scanner, RouteToken token, ShardPlace shard)
     : config_(config),
       transport_(transport),
       scanner_(scanner),
       media_(media),
       clock_(clock),
+      shard_(std::move(shard)),
       wheel_(clock.monotonic_ms(), 10),
       txns_(wheel_, transport, *this, config.timers, scanner),
-      auth_(config.auth),
+      auth_(config.auth, shard_.nonce_secret, static_cast<uint8_t>(shard_.index)),
       bans_(BanConfig{config.security.ban_s, config.security.ban_max_s}, config.trusted),
       lockout_(config.security.lockout, bans_),
       guarded_auth_(auth_, lockout_,
@@ -530,7 +531,7 @@ void Proxy::keepalive(uint64_t now) {
   const size_t first = keepalive_cursor_;
   keepalive_cursor_ = (first + due) % buckets;
   location_.for_each_in_buckets(first, due, [&](const Binding& b) {
-    if (!b.behind_nat) return;
+    if (!b.behind_nat || b.replica) return;
     const InterfaceConfig* iface = config_.interface(b.iface);
     if (!iface) return;
     // Stateless: responses carry the keepalive branch prefix and are dropped on arrival.

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/shard.h"
 #include "control/latency_histogram.h"
 #include "control/auth/digest.h"
 #include "control/config.h"
@@ -91,11 +92,19 @@ inline constexpr std::string_view kKeepaliveBranchPrefix = "z9hG4bKsek";
 // How often the NAT keepalive takes its next slice of the registered bindings.
 inline constexpr uint64_t kKeepaliveStepMs = 10;
 
+// Which control shard a Proxy is (issue 14 §2, common/shard.h). Every shard gets the same map, the
+// same route token secret and the same nonce secret; the Call-IDs a shard mints hash to itself.
+struct ShardPlace {
+  ShardMap map;
+  uint32_t index = 0;
+  std::string nonce_secret;  // seals digest nonces; empty: a random one (only right with one shard)
+};
+
 class Proxy final : public TransactionUser {
  public:
   // `scanner` indexes what control itself must read again (a request it sent, for a CANCEL).
   Proxy(const ControlConfig& config, SipTransport& transport, MediaManager& media, const Clock& clock,
-        const parser::Scanner& scanner, RouteToken token = RouteToken());
+        const parser::Scanner& scanner, RouteToken token = RouteToken(), ShardPlace shard = {});
   ~Proxy() override;
 
   // Every SIP message the dataplane delivered (already scanned; `fault` from the scanner).
@@ -135,6 +144,9 @@ class Proxy final : public TransactionUser {
   const ProxyCounters& counters() const noexcept { return counters_; }
   const TransactionLayer& transactions() const noexcept { return txns_; }
   const Location& location() const noexcept { return location_; }
+  // The shard's replica of the location table: the runtime connects it to the other shards'
+  // (Location::set_peers) and applies their changes to it (Location::apply).
+  Location& location() noexcept { return location_; }
   // Edge security state: bans (the operator lifts them through the management API), lockout.
   BanList& bans() noexcept { return bans_; }
   const BanList& bans() const noexcept { return bans_; }
@@ -332,12 +344,17 @@ class Proxy final : public TransactionUser {
   void release_retransmit_state(uint64_t now);
   // RFC 3261 §9.1: CANCELs the context's current branch (what its client transaction sent).
   void cancel_branch(Context& ctx);
+  // A new random Call-ID for a dialog sipedge starts (a b2bua leg) that hashes to this shard, so
+  // that every message of the dialog reaches the shard that holds it. Random, never derived from
+  // the call's other Call-ID: the far side must not be able to link the legs.
+  std::string own_call_id() const;
 
   const ControlConfig& config_;
   SipTransport& transport_;
   const parser::Scanner& scanner_;
   MediaManager& media_;
   const Clock& clock_;
+  const ShardPlace shard_;
   TimerWheel wheel_;
   TransactionLayer txns_;
   DigestAuth auth_;

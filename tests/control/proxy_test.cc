@@ -705,6 +705,30 @@ TEST(Refusal, EveryMediaErrorReachesTheWireAsItsOwnAnswer) {
   EXPECT_EQ(refusal_name(RefusalCause::NoPorts), "NoPorts");
 }
 
+// With control shards (issue 14 §2) every shard holds every binding, and the shard that took the
+// REGISTER keeps its NAT pinhole open: a replica gets no OPTIONS from this one.
+TEST_F(ProxyTest, NatKeepalivesAreSentOnlyForBindingsThisShardWrote) {
+  config.nat_keepalive_s = 25;
+  BindingChange from_another_shard;
+  Binding& b = from_another_shard.binding;
+  b.aor = "1012@sipedge.test";
+  b.contact_uri = "sip:1012@192.168.1.50:5062";
+  b.received = kBob;
+  b.behind_nat = true;
+  b.expires_at_ms = clock.monotonic_ms() + 3'600'000;
+  b.replica = true;
+  b.stamp = 1;
+  proxy.location().apply(from_another_shard);
+  register_user("1013", Endpoint{IpAddr::v4(10, 201, 0, 4), 41000}, "192.168.1.51:5060");
+  for (int t = 0; t < 250; ++t) {
+    clock.advance(100);
+    proxy.on_tick();
+  }
+  ASSERT_EQ(wire.sent.size(), 1u);
+  EXPECT_EQ(first_line(wire.pop().bytes), "OPTIONS sip:1013@192.168.1.51:5060 SIP/2.0");
+  EXPECT_EQ(proxy.location().size(), 2u);
+}
+
 TEST_F(ProxyTest, NatKeepalivesReachEachNatedBindingOncePerIntervalAndTheirAnswersAreDropped) {
   config.nat_keepalive_s = 25;
   register_user("1006", kAlice);                        // Contact where it sends from: no keepalive

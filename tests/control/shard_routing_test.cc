@@ -1,0 +1,327 @@
+// Pins the dispatch rule of sharded signalling (issue 14 §2, common/shard.h): control shards as the
+// runtime runs them, in one test thread. Each shard is a Proxy with its own wire, relay, media
+// manager and timers; all share the route-token and nonce secrets, and replicate the location
+// table. A router hands every message a UA sends to the shard its Call-ID hashes to, as the
+// workers do. The oracle is the router's record, not the proxy's: for every Call-ID, the shards it
+// reached and the shards that sent it must be one and the same, in proxy and in b2bua mode (where
+// sipedge mints the callee leg's Call-ID), across thousands of calls that ring, answer, retransmit,
+// CANCEL and get busy; every call must end as its UAs expect; and no shard may keep anything.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/shard.h"
+#include "control/proxy/proxy.h"
+#include "tests/control/proxy_test_util.h"
+
+namespace sipedge::control::testing {
+namespace {
+
+const std::string kOffer =
+    "v=0\r\no=- 8 2 IN IP4 10.201.0.2\r\ns=-\r\nc=IN IP4 10.201.0.2\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\n";
+const std::string kAnswer =
+    "v=0\r\no=- 9 1 IN IP4 10.202.0.2\r\ns=-\r\nc=IN IP4 10.202.0.2\r\nt=0 0\r\nm=audio 7000 RTP/AVP 0\r\n";
+
+std::string call_id_of(const std::string& bytes) { return header(bytes, parser::HeaderId::CallId); }
+
+struct Shard;
+
+// Location changes travel between shards as they would through the runtime's rings: queued by
+// the writer, applied by each reader before it takes its next message.
+struct Mailboxes final : LocationPeers {
+  std::vector<Shard*>* shards = nullptr;
+  uint32_t self = 0;
+  void publish(const BindingChange& change) override;
+};
+
+struct Shard {
+  Shard(const ControlConfig& config, ManualClock& clock, ShardMap map, uint32_t index)
+      : media(config, relay), proxy(config, wire, media, clock, scanner, RouteToken("shard-secret"),
+                                    ShardPlace{map, index, "nonce-secret"}) {}
+  RecordingTransport wire;
+  FakeRelay relay;
+  MediaManager media;
+  parser::HandScanner scanner;
+  Proxy proxy;
+  Mailboxes peers;
+  std::vector<BindingChange> inbox;
+};
+
+void Mailboxes::publish(const BindingChange& change) {
+  for (uint32_t i = 0; i < shards->size(); ++i)
+    if (i != self) (*shards)[i]->inbox.push_back(change);
+}
+
+class ShardRouting : public ::testing::TestWithParam<SignallingMode> {
+ protected:
+  static constexpr uint32_t kShards = 3;
+  ControlConfig config = [] {
+    ControlConfig c = test_config();
+    c.default_mode = GetParam();
+    c.routes.front().next_hops = {kTrunk};  // a busy trunk is the answer, not a reason to fail over
+    return c;
+  }();
+  ManualClock clock;
+  ShardMap map{kShards, 0x5eed};
+  std::vector<std::unique_ptr<Shard>> owned;
+  std::vector<Shard*> shards;
+  // The router's record, per Call-ID: the shards that received a message with it, and those that sent one.
+  std::map<std::string, std::set<uint32_t>> received_by, sent_by;
+  std::map<std::string, std::string> callee_leg;  // the Call-ID of the INVITE that reached the callee, by call
+  // What the shards sent, in order, with the sender.
+  struct Out {
+    uint32_t shard;
+    Sent sent;
+  };
+  std::deque<Out> out;
+  uint32_t nc = 1;
+  int register_cseq = 1;
+
+  void SetUp() override {
+    for (uint32_t i = 0; i < kShards; ++i) {
+      owned.push_back(std::make_unique<Shard>(config, clock, map, i));
+      shards.push_back(owned.back().get());
+    }
+    for (uint32_t i = 0; i < kShards; ++i) {
+      shards[i]->peers.shards = &shards;
+      shards[i]->peers.self = i;
+      shards[i]->proxy.location().set_peers(&shards[i]->peers, static_cast<uint8_t>(i), clock);
+    }
+  }
+
+  // A UA's message, to the shard of its Call-ID; what every shard sent is collected.
+  void deliver(const std::string& bytes, const Endpoint& from, uint16_t iface) {
+    parser::Message m;
+    ASSERT_EQ(parser::HandScanner().scan(bytes, parser::Framing::Datagram, m).status, parser::ScanStatus::Complete) << bytes;
+    const uint32_t s = map.of(m.value(parser::HeaderId::CallId));
+    received_by[std::string(m.value(parser::HeaderId::CallId))].insert(s);
+    read_mail(*shards[s]);
+    shards[s]->proxy.on_message(Inbound{m, from, {}, iface});
+    collect();
+  }
+  static void read_mail(Shard& s) {
+    for (const BindingChange& c : s.inbox) s.proxy.location().apply(c);
+    s.inbox.clear();
+  }
+  void collect() {
+    for (uint32_t i = 0; i < kShards; ++i) {
+      for (Sent& x : shards[i]->wire.sent) {
+        sent_by[call_id_of(x.bytes)].insert(i);
+        out.push_back({i, std::move(x)});
+      }
+      shards[i]->wire.sent.clear();
+    }
+  }
+  // The first message sent to `dest` whose first line starts with `start` (and whose CSeq is `cseq`,
+  // when given), taken out.
+  std::string take(const Endpoint& dest, const std::string& start, const std::string& cseq = "") {
+    for (auto it = out.begin(); it != out.end(); ++it) {
+      if (!(it->sent.dest == dest) || first_line(it->sent.bytes).rfind(start, 0) != 0) continue;
+      if (!cseq.empty() && header(it->sent.bytes, parser::HeaderId::CSeq) != cseq) continue;
+      std::string bytes = std::move(it->sent.bytes);
+      out.erase(it);
+      return bytes;
+    }
+    ADD_FAILURE() << "nothing starting with '" << start << "' was sent to " << dest.to_string();
+    return {};
+  }
+  void advance(uint64_t ms) {
+    for (uint64_t t = 0; t < ms; t += 100) {
+      clock.advance(100);
+      for (Shard* s : shards) {
+        read_mail(*s);
+        s->proxy.on_tick();
+      }
+      collect();
+    }
+  }
+
+  std::string credentials(const std::string& challenge, const std::string& user, const std::string& method,
+                          const std::string& uri) {
+    const size_t at = challenge.find("nonce=\"") + 7;
+    const std::string nonce = challenge.substr(at, challenge.find('"', at) - at);
+    char ncbuf[16];
+    std::snprintf(ncbuf, sizeof ncbuf, "%08x", nc++);
+    const std::string ha1 = digest_ha1(DigestAlgorithm::Md5, user, "sipedge.test", "pw" + user);
+    return "Digest username=\"" + user + "\",realm=\"sipedge.test\",nonce=\"" + nonce + "\",uri=\"" + uri +
+           "\",response=\"" + digest_response(DigestAlgorithm::Md5, ha1, nonce, ncbuf, "c1", "auth", method, uri) +
+           "\",algorithm=MD5,cnonce=\"c1\",qop=auth,nc=" + ncbuf;
+  }
+
+  std::string register_request(int cseq, const std::string& auth, uint32_t expires) {
+    return "REGISTER sip:sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.3:5060;branch=z9hG4bKreg" +
+           std::to_string(cseq) + ";rport\r\nMax-Forwards: 70\r\nFrom: <sip:1012@sipedge.test>;tag=r1\r\n"
+           "To: <sip:1012@sipedge.test>\r\nCall-ID: reg-1012\r\nCSeq: " + std::to_string(cseq) +
+           " REGISTER\r\nContact: <sip:1012@10.201.0.3:5060>\r\nExpires: " + std::to_string(expires) + "\r\n" +
+           (auth.empty() ? "" : "Authorization: " + auth + "\r\n") + "Content-Length: 0\r\n\r\n";
+  }
+  // Bob (1012) registers, or with `expires` 0 deregisters, through the 401.
+  void register_bob(uint32_t expires) {
+    deliver(register_request(register_cseq++, "", expires), kBob, 0);
+    const std::string challenge = take(kBob, "SIP/2.0 401");
+    const std::string auth =
+        credentials(header(challenge, parser::HeaderId::WwwAuthenticate), "1012", "REGISTER", "sip:sipedge.test");
+    deliver(register_request(register_cseq++, auth, expires), kBob, 0);
+    EXPECT_EQ(first_line(take(kBob, "SIP/2.0 200")), "SIP/2.0 200 OK");
+  }
+
+  struct Call {
+    std::string id, to_uri, branch;
+    Endpoint callee;
+    uint16_t callee_iface;
+  };
+  std::string invite(const Call& c, int cseq, const std::string& auth) const {
+    return "INVITE " + c.to_uri + " SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=" + c.branch +
+           std::to_string(cseq) + ";rport\r\nMax-Forwards: 70\r\nFrom: <sip:1006@sipedge.test>;tag=a" + c.id +
+           "\r\nTo: <" + c.to_uri + ">\r\nCall-ID: " + c.id + "\r\nCSeq: " + std::to_string(cseq) +
+           " INVITE\r\nContact: <sip:1006@10.201.0.2:5060>\r\n" +
+           (auth.empty() ? "" : "Proxy-Authorization: " + auth + "\r\n") +
+           "Content-Type: application/sdp\r\nContent-Length: " + std::to_string(kOffer.size()) + "\r\n\r\n" + kOffer;
+  }
+  // Alice's ACK or CANCEL within the INVITE transaction `cseq` (same branch, RFC 3261 §9.1, §17.1.1.3).
+  std::string same_transaction(const Call& c, const std::string& method, int cseq, const std::string& to) const {
+    return method + " " + c.to_uri + " SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=" + c.branch +
+           std::to_string(cseq) + ";rport\r\nMax-Forwards: 70\r\nFrom: <sip:1006@sipedge.test>;tag=a" + c.id +
+           "\r\nTo: " + to + "\r\nCall-ID: " + c.id + "\r\nCSeq: " + std::to_string(cseq) + " " + method +
+           "\r\nContent-Length: 0\r\n\r\n";
+  }
+  // Alice's ACK (for the 2xx) or BYE: to the 200's Contact, along the route set it gave her.
+  std::string in_dialog(const Call& c, const std::string& method, int cseq, const std::string& ok) const {
+    parser::Message m;
+    EXPECT_EQ(parser::HandScanner().scan(ok, parser::Framing::Datagram, m).status, parser::ScanStatus::Complete);
+    std::vector<std::string> rr;
+    for (const parser::HeaderField* h = m.find(parser::HeaderId::RecordRoute); h; h = m.next_same(h))
+      rr.insert(rr.begin(), std::string(m.text(h->value)));
+    std::string routes;
+    for (const std::string& r : rr) routes += (routes.empty() ? "" : ", ") + r;
+    const std::string contact(m.value(parser::HeaderId::Contact));
+    return method + " " + contact.substr(1, contact.find('>') - 1) + " SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bK" +
+           method + c.id + ";rport\r\nMax-Forwards: 70\r\n" + (routes.empty() ? "" : "Route: " + routes + "\r\n") +
+           "From: <sip:1006@sipedge.test>;tag=a" + c.id + "\r\nTo: " + std::string(m.value(parser::HeaderId::To)) +
+           "\r\nCall-ID: " + c.id + "\r\nCSeq: " + std::to_string(cseq) + " " + method + "\r\nContent-Length: 0\r\n\r\n";
+  }
+
+  // Alice INVITEs through the 407 (and retransmits the authorised INVITE); the INVITE that reached
+  // the callee.
+  std::string start(const Call& c) {
+    out.clear();  // what the UAs ignored of the call before (100 Trying, retransmitted answers)
+    deliver(invite(c, 1, ""), kAlice, 0);
+    const std::string challenge = take(kAlice, "SIP/2.0 407");
+    deliver(same_transaction(c, "ACK", 1, header(challenge, parser::HeaderId::To)), kAlice, 0);
+    const std::string authorised =
+        invite(c, 2, credentials(header(challenge, parser::HeaderId::ProxyAuthenticate), "1006", "INVITE", c.to_uri));
+    deliver(authorised, kAlice, 0);
+    deliver(authorised, kAlice, 0);
+    std::string fwd = take(c.callee, "INVITE ");
+    callee_leg[c.id] = call_id_of(fwd);
+    return fwd;
+  }
+  void answered(const Call& c) {
+    const std::string fwd = start(c);
+    deliver(response_to(fwd, 180, "Ringing", "b" + c.id, "sip:callee@" + c.callee.to_string()), c.callee, c.callee_iface);
+    take(kAlice, "SIP/2.0 180");
+    const std::string ok = response_to(fwd, 200, "OK", "b" + c.id, "sip:callee@" + c.callee.to_string(), kAnswer);
+    deliver(ok, c.callee, c.callee_iface);
+    deliver(ok, c.callee, c.callee_iface);  // the callee did not see the ACK yet
+    const std::string ok_at_alice = take(kAlice, "SIP/2.0 200");
+    if (ok_at_alice.empty()) return;
+    deliver(in_dialog(c, "ACK", 2, ok_at_alice), kAlice, 0);
+    const std::string bye = in_dialog(c, "BYE", 3, ok_at_alice);
+    deliver(bye, kAlice, 0);
+    const std::string bye_at_callee = take(c.callee, "BYE ");
+    deliver(bye, kAlice, 0);  // Alice retransmits before the answer
+    deliver(response_to(bye_at_callee, 200, "OK", "b" + c.id, "sip:callee@" + c.callee.to_string()), c.callee,
+            c.callee_iface);
+    EXPECT_EQ(first_line(take(kAlice, "SIP/2.0 200", "3 BYE")), "SIP/2.0 200 OK") << c.id;
+  }
+  void cancelled(const Call& c) {
+    const std::string fwd = start(c);
+    deliver(response_to(fwd, 180, "Ringing", "b" + c.id, "sip:callee@" + c.callee.to_string()), c.callee, c.callee_iface);
+    const std::string ringing = take(kAlice, "SIP/2.0 180");
+    deliver(same_transaction(c, "CANCEL", 2, "<" + c.to_uri + ">"), kAlice, 0);
+    EXPECT_EQ(first_line(take(kAlice, "SIP/2.0 200", "2 CANCEL")), "SIP/2.0 200 OK") << c.id;
+    const std::string cancel = take(c.callee, "CANCEL ");
+    deliver(response_to(cancel, 200, "OK", "b" + c.id, "sip:callee@" + c.callee.to_string()), c.callee, c.callee_iface);
+    deliver(response_to(fwd, 487, "Request Terminated", "b" + c.id, "sip:callee@" + c.callee.to_string()), c.callee,
+            c.callee_iface);
+    take(c.callee, "ACK ");
+    const std::string terminated = take(kAlice, "SIP/2.0 487");
+    deliver(same_transaction(c, "ACK", 2, header(terminated, parser::HeaderId::To)), kAlice, 0);
+  }
+  void busy(const Call& c) {
+    const std::string fwd = start(c);
+    deliver(response_to(fwd, 486, "Busy Here", "b" + c.id, "sip:callee@" + c.callee.to_string()), c.callee, c.callee_iface);
+    take(c.callee, "ACK ");
+    const std::string busy_here = take(kAlice, "SIP/2.0 486");
+    deliver(same_transaction(c, "ACK", 2, header(busy_here, parser::HeaderId::To)), kAlice, 0);
+  }
+};
+
+TEST_P(ShardRouting, EveryMessageOfACallReachesTheShardThatHoldsIt) {
+  register_bob(3600);
+  constexpr int kCalls = 1500;
+  std::map<uint32_t, int> calls_per_shard;
+  for (int i = 0; i < kCalls; ++i) {
+    // Calls to a trunk number (a static route, core side) and to Bob, whose registration is held by
+    // one shard and replicated to the others.
+    Call c;
+    c.id = "shard-" + std::to_string(i);
+    c.branch = "z9hG4bKs" + std::to_string(i) + "x";
+    const bool to_bob = i % 2 == 1;
+    c.to_uri = to_bob ? "sip:1012@sipedge.test" : "sip:+4930" + std::to_string(i) + "@sipedge.test";
+    c.callee = to_bob ? kBob : kTrunk;
+    c.callee_iface = to_bob ? 0 : 1;
+    switch (i % 3) {
+      case 0: answered(c); break;
+      case 1: cancelled(c); break;
+      default: busy(c); break;
+    }
+    ++calls_per_shard[map.of(c.id)];
+    if (::testing::Test::HasFailure()) break;
+  }
+  register_bob(0);
+  advance(40'000);
+
+  for (const auto& [call_id, receivers] : received_by) {
+    EXPECT_EQ(receivers.size(), 1u) << call_id;
+    EXPECT_EQ(sent_by[call_id], receivers) << call_id << ": answered or forwarded by another shard than received it";
+  }
+  // The callee leg on the caller leg's shard: in b2bua mode sipedge minted its Call-ID to hash there.
+  ASSERT_EQ(callee_leg.size(), static_cast<size_t>(kCalls));
+  size_t minted = 0;
+  for (const auto& [caller, callee] : callee_leg) {
+    minted += caller != callee ? 1 : 0;
+    EXPECT_EQ(sent_by[callee], std::set<uint32_t>{map.of(caller)}) << caller << " / " << callee;
+    EXPECT_EQ(received_by[callee], std::set<uint32_t>{map.of(caller)}) << caller << " / " << callee;
+  }
+  EXPECT_EQ(minted, GetParam() == SignallingMode::B2bua ? static_cast<size_t>(kCalls) : 0u);
+  for (uint32_t s = 0; s < kShards; ++s) {
+    EXPECT_GT(calls_per_shard[s], kCalls / kShards / 2) << "shard " << s;
+    const ProxyCounters& n = shards[s]->proxy.counters();
+    EXPECT_EQ(n.dropped_responses, 0u) << "shard " << s;
+    EXPECT_EQ(n.stateless_responses, 0u) << "shard " << s;
+    EXPECT_EQ(n.dialog_refused, 0u) << "shard " << s;
+    EXPECT_EQ(n.no_route, 0u) << "shard " << s;
+    EXPECT_EQ(n.auth_failures, 0u) << "shard " << s;
+    EXPECT_EQ(n.calls_ended, static_cast<uint64_t>(calls_per_shard[s])) << "shard " << s;
+    EXPECT_EQ(shards[s]->proxy.transactions().size(), 0u) << "shard " << s;
+    EXPECT_EQ(shards[s]->proxy.context_count(), 0u) << "shard " << s;
+    EXPECT_EQ(shards[s]->proxy.calls().size(), 0u) << "shard " << s;
+    EXPECT_EQ(shards[s]->relay.size(), 0u) << "shard " << s;
+    EXPECT_EQ(shards[s]->media.session_count(), 0u) << "shard " << s;
+    EXPECT_EQ(shards[s]->proxy.location().size(), 0u) << "shard " << s << " still holds Bob after he deregistered";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, ShardRouting, ::testing::Values(SignallingMode::Proxy, SignallingMode::B2bua),
+                         [](const ::testing::TestParamInfo<SignallingMode>& p) {
+                           return p.param == SignallingMode::Proxy ? std::string("Proxy") : std::string("B2bua");
+                         });
+
+}  // namespace
+}  // namespace sipedge::control::testing
