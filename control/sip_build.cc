@@ -144,12 +144,13 @@ std::string build_cancel(const parser::Message& invite) {
 }
 
 std::optional<std::string> apply_edits(const parser::Message& msg, const parser::EditList& edits) {
-  auto size = parser::rewritten_size(msg, edits);
-  if (!size) return std::nullopt;
-  std::string out(*size, '\0');
-  auto written = parser::apply(msg, edits, std::span<char>(out.data(), out.size()));
-  if (!written) return std::nullopt;
-  out.resize(*written);
+  std::string out;
+  auto room = [](void* s, uint32_t size) {
+    auto& text = *static_cast<std::string*>(s);
+    text.resize(size);
+    return text.data();
+  };
+  if (!parser::apply_sized(msg, edits, room, &out)) return std::nullopt;
   return out;
 }
 

@@ -426,6 +426,17 @@ Result<uint32_t, RewriteError> apply(const Message& msg, const EditList& edits, 
   return plan.size;
 }
 
+Result<uint32_t, RewriteError> apply_sized(const Message& msg, const EditList& edits,
+                                           char* (*room)(void* ctx, uint32_t size), void* ctx) noexcept {
+  Plan plan;
+  if (RewriteError err = make_plan(msg, edits, plan); err != RewriteError::None) return Err{err};
+  char* out = room(ctx, plan.size);
+  if (out == nullptr) return Err{RewriteError::OutputTooSmall};
+  FlatSink sink{out};
+  emit(plan, msg.bytes().data(), sink);
+  return plan.size;
+}
+
 Result<uint32_t, RewriteError> apply_chain(const Message& msg, const EditList& edits,
                                            std::span<const std::span<char>> segments) noexcept {
   Plan plan;

@@ -131,6 +131,12 @@ Result<uint32_t, RewriteError> apply(const Message& msg, const EditList& edits, 
 Result<uint32_t, RewriteError> apply_chain(const Message& msg, const EditList& edits,
                                            std::span<const std::span<char>> segments) noexcept;
 
+// apply() into a buffer sized from the result: `room(ctx, size)` returns `size` writable bytes, or
+// nullptr (then OutputTooSmall). The edits are checked and planned once, where rewritten_size()
+// followed by apply() plans twice.
+Result<uint32_t, RewriteError> apply_sized(const Message& msg, const EditList& edits,
+                                           char* (*room)(void* ctx, uint32_t size), void* ctx) noexcept;
+
 // Exact size apply() will write, with the same errors except OutputTooSmall: lets a caller size an
 // mbuf before building into it.
 Result<uint32_t, RewriteError> rewritten_size(const Message& msg, const EditList& edits) noexcept;

@@ -2,6 +2,9 @@
 // (RFC 3261 §7.3.1, §25.1). One forward pass per value; never allocates.
 #include "parser/value_list.h"
 
+#include <array>
+#include <cstring>
+
 namespace sipedge::parser {
 
 std::string_view trim_lws(std::string_view s) noexcept {
@@ -22,27 +25,39 @@ size_t skip_quoted(std::string_view s, size_t open) noexcept {
   return std::string_view::npos;
 }
 
+namespace {
+// Bytes that end a run of plain item text outside <...>: the ones the split must look at.
+constexpr std::array<bool, 256> kItemStops = [] {
+  std::array<bool, 256> t{};
+  t[static_cast<unsigned char>(',')] = t[static_cast<unsigned char>('"')] = t[static_cast<unsigned char>('<')] = true;
+  return t;
+}();
+}  // namespace
+
 bool CommaItems::next(std::string_view& item) noexcept {
   const size_t n = value_.size();
+  const char* v = value_.data();
   while (pos_ <= n) {
     size_t i = pos_;
-    bool in_angle = false;
     for (; i < n; ++i) {
-      char c = value_[i];
-      if (in_angle) {
-        // A URI never holds an unescaped '"', so inside <...> only '>' matters.
-        if (c == '>') in_angle = false;
-      } else if (c == ',') {
-        break;
-      } else if (c == '"') {
-        size_t close = skip_quoted(value_, i);
+      while (i < n && !kItemStops[static_cast<unsigned char>(v[i])]) ++i;
+      if (i == n || v[i] == ',') break;
+      if (v[i] == '"') {
+        const size_t close = skip_quoted(value_, i);
         if (close == std::string_view::npos) {
           i = n;
           break;
         }
         i = close - 1;
-      } else if (c == '<') {
-        in_angle = true;
+      } else {
+        // A URI never holds an unescaped '"', so inside <...> only '>' matters; an unclosed '<'
+        // runs to the end.
+        const void* gt = std::memchr(v + i + 1, '>', n - i - 1);
+        if (gt == nullptr) {
+          i = n;
+          break;
+        }
+        i = static_cast<size_t>(static_cast<const char*>(gt) - v);
       }
     }
     std::string_view candidate = trim_lws(value_.substr(pos_, i - pos_));

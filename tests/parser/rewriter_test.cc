@@ -117,8 +117,9 @@ Span span_of(const Scanned& s, std::string_view needle, uint32_t from = 0) {
   return Span{static_cast<uint32_t>(at), static_cast<uint32_t>(needle.size())};
 }
 
-// Applies the edits three ways (flat buffer of the exact size, 7-byte chain, rewritten_size) and
-// checks they agree and that the output scans again with a matching Content-Length.
+// Applies the edits four ways (flat buffer of the exact size, 7-byte chain, rewritten_size, a buffer
+// apply_sized asks for) and checks they agree and that the output scans again with a matching
+// Content-Length.
 std::string rewrite(const Scanned& s, const EditList& edits) {
   auto size = rewritten_size(*s.msg, edits);
   EXPECT_TRUE(size.ok()) << rewrite_error_name(size.error());
@@ -138,6 +139,19 @@ std::string rewrite(const Scanned& s, const EditList& edits) {
   for (auto& seg : segs) joined.append(seg.data(), seg.size());
   EXPECT_EQ(joined.substr(0, *size), out);
 
+  std::string sized;
+  auto sized_n = apply_sized(*s.msg, edits, [](void* ctx, uint32_t want) {
+    auto& text = *static_cast<std::string*>(ctx);
+    text.assign(want, '#');
+    return text.data();
+  }, &sized);
+  EXPECT_TRUE(sized_n.ok());
+  EXPECT_EQ(sized, out);
+  std::string unused;
+  auto no_room = apply_sized(*s.msg, edits, [](void*, uint32_t) -> char* { return nullptr; }, &unused);
+  EXPECT_FALSE(no_room.ok());
+  if (!no_room.ok()) EXPECT_EQ(no_room.error(), RewriteError::OutputTooSmall);
+
   Message again;
   ScanResult r = HandScanner{}.scan(out, Framing::Datagram, again);
   EXPECT_EQ(r.status, ScanStatus::Complete) << fault_name(r.fault);
@@ -154,8 +168,16 @@ RewriteError refusal(const Scanned& s, const EditList& edits) {
   EXPECT_FALSE(n.ok());
   auto size = rewritten_size(*s.msg, edits);
   EXPECT_FALSE(size.ok());
-  if (n.ok() || size.ok()) return RewriteError::None;
+  bool asked = false;
+  auto sized = apply_sized(*s.msg, edits, [](void* ctx, uint32_t) -> char* {
+    *static_cast<bool*>(ctx) = true;
+    return nullptr;
+  }, &asked);
+  EXPECT_FALSE(asked) << "a refused list asks for no buffer";
+  EXPECT_FALSE(sized.ok());
+  if (n.ok() || size.ok() || sized.ok()) return RewriteError::None;
   EXPECT_EQ(n.error(), size.error());
+  EXPECT_EQ(sized.error(), size.error());
   return n.error();
 }
 

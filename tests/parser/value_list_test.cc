@@ -103,6 +103,7 @@ TEST(CommaItems, UnterminatedQuoteTakesTheRestAsOneItem) {
 
 TEST(CommaItems, UnterminatedAngleTakesTheRestAsOneItem) {
   EXPECT_EQ(split("a, <sip:b, c"), (V{"a", "<sip:b, c"}));
+  EXPECT_EQ(split("a, <"), (V{"a", "<"}));
 }
 
 TEST(CommaItems, ItemsAreViewsIntoTheValue) {
