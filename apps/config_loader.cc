@@ -13,6 +13,7 @@
 
 #include <toml++/toml.h>
 
+#include "common/shard.h"
 #include "control/api/logging.h"
 #include "dataplane/interface.h"
 #include "control/proxy/b2bua_policy.h"
@@ -243,13 +244,25 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
 
   if (const toml::table* eal = r.table(root, "eal", "eal")) {
     r.only_keys(*eal, "eal",
-                {"main_lcore", "worker_lcores", "memory_mb", "no_huge", "file_prefix", "in_memory", "no_pci", "vdevs",
+                {"main_lcore", "worker_lcores", "shard_lcores", "memory_mb", "no_huge", "file_prefix", "in_memory", "no_pci", "vdevs",
                  "pci_allow", "log_level", "extra_args"});
     dp.eal.main_lcore = static_cast<unsigned>(r.integer(*eal, "main_lcore", "eal", 0, 0, 1023));
     for (int64_t l : r.integers(*eal, "worker_lcores", "eal")) {
       if (l < 0 || l > 1023) r.fail(r.node(*eal, "worker_lcores"), "eal.worker_lcores: lcore ids are 0..1023");
       dp.eal.worker_lcores.push_back(static_cast<unsigned>(l));
     }
+    std::set<int64_t> taken{dp.eal.main_lcore};
+    taken.insert(dp.eal.worker_lcores.begin(), dp.eal.worker_lcores.end());
+    for (int64_t l : r.integers(*eal, "shard_lcores", "eal")) {
+      if (l < 0 || l > 1023) r.fail(r.node(*eal, "shard_lcores"), "eal.shard_lcores: lcore ids are 0..1023");
+      if (!taken.insert(l).second)
+        r.fail(r.node(*eal, "shard_lcores"),
+               "eal.shard_lcores: lcore " + std::to_string(l) + " is already the main lcore, a worker or another shard");
+      dp.eal.shard_lcores.push_back(static_cast<unsigned>(l));
+    }
+    if (dp.eal.shard_lcores.size() + 1 > kMaxControlShards)
+      r.fail(r.node(*eal, "shard_lcores"),
+             "eal.shard_lcores: at most " + std::to_string(kMaxControlShards - 1) + " (shard 0 is main_lcore)");
     dp.eal.memory_mb = static_cast<unsigned>(r.integer(*eal, "memory_mb", "eal", 512, 64, 1 << 20));
     if (r.node(*eal, "no_huge")) dp.eal.no_huge = r.boolean(*eal, "no_huge", "eal", true);
     dp.eal.file_prefix = r.str(*eal, "file_prefix", "eal", "sipedge");

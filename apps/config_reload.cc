@@ -26,6 +26,7 @@ std::vector<std::pair<std::string, std::string>> restart_only(const GatewayConfi
   const dataplane::EalConfig& e = c.dataplane.eal;
   kv.emplace_back("eal.main_lcore", std::to_string(e.main_lcore));
   kv.emplace_back("eal.worker_lcores", join(e.worker_lcores));
+  kv.emplace_back("eal.shard_lcores", join(e.shard_lcores));
   kv.emplace_back("eal.memory_mb", std::to_string(e.memory_mb));
   kv.emplace_back("eal.no_huge", e.no_huge ? std::to_string(*e.no_huge) : "auto");
   kv.emplace_back("eal.file_prefix", e.file_prefix);

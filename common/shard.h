@@ -12,6 +12,9 @@
 
 namespace sipedge {
 
+// Control shards a process may run (a digest nonce names its issuer in one byte).
+inline constexpr unsigned kMaxControlShards = 64;
+
 struct ShardMap {
   uint32_t count = 1;  // control shards; 1: unsharded
   uint64_t seed = 0;
@@ -19,7 +22,7 @@ struct ShardMap {
   // The shard of a message with this Call-ID (compared byte for byte, RFC 3261 §20.8). A message
   // without one (malformed) goes to shard 0, which answers or drops it.
   uint32_t of(std::string_view call_id) const noexcept {
-    if (count <= 1) return 0;
+    if (count <= 1 || call_id.empty()) return 0;
     return static_cast<uint32_t>((static_cast<uint64_t>(static_cast<uint32_t>(hash(call_id) >> 32)) * count) >> 32);
   }
 

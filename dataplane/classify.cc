@@ -144,16 +144,7 @@ void Worker::process_burst(uint16_t iface, rte_mbuf* const* pkts, uint16_t n, ui
       rte_pktmbuf_free_bulk(media_, n_media);
     }
   }
-  if (n_sip) {
-    unsigned done = rte_ring_mp_enqueue_burst(shared_.sip_ring, sip_items_, n_sip, nullptr);
-    counters_.count(iface, Event::SipToControl, done);
-    for (unsigned i = done; i < n_sip; ++i) {
-      auto* item = static_cast<SipItem*>(sip_items_[i]);
-      rte_pktmbuf_free(item->mbuf);
-      rte_mempool_put(shared_.sip_item_pool, item);
-    }
-    drop_counts[static_cast<unsigned>(Drop::ControlRingFull)] += n_sip - done;
-  }
+  if (n_sip) drop_counts[static_cast<unsigned>(Drop::ControlRingFull)] += send_sip(iface, n_sip);
   if (n_neigh) {
     unsigned done = rte_ring_mp_enqueue_burst(shared_.neighbour_ring, neighbours_, n_neigh, nullptr);
     counters_.count(iface, Event::NeighbourToControl, done);

@@ -51,6 +51,9 @@ struct PortConfig {
 struct EalConfig {
   unsigned main_lcore = 0;             // control lcore
   std::vector<unsigned> worker_lcores;  // one worker per entry; empty = control and worker share main
+  // Control shards 1..N-1, one lcore each (shard 0 runs on main_lcore); empty = one shard. Every
+  // SIP message goes to the shard its Call-ID hashes to (common/shard.h, issue 14 §2).
+  std::vector<unsigned> shard_lcores;
   unsigned memory_mb = 512;
   // --no-huge: auto-detected from /proc/meminfo when unset (no free hugepages -> no-huge).
   std::optional<bool> no_huge;

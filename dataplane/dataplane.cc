@@ -3,6 +3,7 @@
 #include "dataplane/dataplane.h"
 
 #include <rte_cycles.h>
+#include <rte_random.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
@@ -66,11 +67,22 @@ Dataplane::Dataplane(const DataplaneConfig& cfg, const parser::Scanner& scanner)
     if (shared_.sip_item_pool == nullptr) {
       throw std::runtime_error("rte_mempool_create " + items + " failed: " + rte_strerror(rte_errno));
     }
-    std::string sip_ring = "dp_sipq" + suffix_, nb_ring = "dp_nbq" + suffix_;
-    shared_.sip_ring = rte_ring_create(sip_ring.c_str(), cfg.control_ring_size, static_cast<int>(rte_socket_id()),
-                                       RING_F_SC_DEQ);
+    shared_.n_shards = static_cast<uint32_t>(1 + cfg.eal.shard_lcores.size());
+    if (shared_.n_shards > kMaxControlShards) {
+      throw std::runtime_error("dataplane: at most " + std::to_string(kMaxControlShards) + " control shards");
+    }
+    shared_.shard_map = ShardMap{shared_.n_shards, rte_rand()};
+    for (uint32_t s = 0; s < shared_.n_shards; ++s) {
+      const std::string name = "dp_sipq" + std::to_string(s) + suffix_;
+      shared_.sip_rings[s] =
+          rte_ring_create(name.c_str(), cfg.control_ring_size, static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
+      if (shared_.sip_rings[s] == nullptr) {
+        throw std::runtime_error("rte_ring_create " + name + " failed: " + std::string(rte_strerror(rte_errno)));
+      }
+    }
+    std::string nb_ring = "dp_nbq" + suffix_;
     shared_.neighbour_ring = rte_ring_create(nb_ring.c_str(), 256, static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
-    if (shared_.sip_ring == nullptr || shared_.neighbour_ring == nullptr) {
+    if (shared_.neighbour_ring == nullptr) {
       throw std::runtime_error("rte_ring_create failed: " + std::string(rte_strerror(rte_errno)));
     }
     uint32_t large_room = 0;
@@ -163,14 +175,16 @@ void Dataplane::release_resources() noexcept {
     close_port(shared_.ifaces[i]);
   }
   shared_.n_ifaces = 0;
-  if (shared_.sip_ring != nullptr) {
+  for (rte_ring*& ring : shared_.sip_rings) {
+    if (ring == nullptr) continue;
     void* obj = nullptr;
-    while (rte_ring_dequeue(shared_.sip_ring, &obj) == 0) {
+    while (rte_ring_dequeue(ring, &obj) == 0) {
       auto* item = static_cast<SipItem*>(obj);
       rte_pktmbuf_free(item->mbuf);
       rte_mempool_put(shared_.sip_item_pool, item);
     }
-    rte_ring_free(shared_.sip_ring);
+    rte_ring_free(ring);
+    ring = nullptr;
   }
   if (shared_.neighbour_ring != nullptr) {
     void* obj = nullptr;
@@ -185,7 +199,7 @@ void Dataplane::release_resources() noexcept {
   rte_mempool_free(shared_.mbuf_pool);
   rte_mempool_free(shared_.large_rx_pool);
   shared_.large_rx_pool = nullptr;
-  shared_.sip_ring = shared_.neighbour_ring = nullptr;
+  shared_.neighbour_ring = nullptr;
   shared_.sip_item_pool = shared_.indirect_pool = shared_.jumbo_pool = shared_.mbuf_pool = nullptr;
 }
 

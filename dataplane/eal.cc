@@ -35,10 +35,14 @@ std::string with_af_packet_frames(const std::string& vdev) {
 
 std::vector<std::string> eal_args(const EalConfig& cfg) {
   std::vector<std::string> args{"sipedge"};
-  // -l main,w1,w2 and --main-lcore: the first is the control lcore (DESIGN §2).
+  // -l main,w1,w2,s1 and --main-lcore: the first is the control lcore (shard 0, DESIGN §2), then
+  // the workers and the other control shards.
   std::string lcores = std::to_string(cfg.main_lcore);
   for (unsigned w : cfg.worker_lcores) {
     lcores += "," + std::to_string(w);
+  }
+  for (unsigned s : cfg.shard_lcores) {
+    lcores += "," + std::to_string(s);
   }
   args.push_back("-l");
   args.push_back(lcores);

@@ -39,13 +39,14 @@ struct SipItem {
   // Complete, or Malformed with the fault (control answers 400/513 with fault_reason()). When the
   // payload was too large to gather, scan.fault is TooLarge and msg is empty.
   parser::ScanResult scan;
+  uint16_t shard = 0;  // the control shard whose ring it goes to (SharedState::shard_map)
   parser::Message msg;
 };
 
-// The control lcore's end of the SIP ring (single consumer): up to out.size() scanned messages, which
-// the caller owns until release_sip().
-inline unsigned receive_sip(const SharedState& shared, std::span<SipItem*> out) noexcept {
-  return rte_ring_sc_dequeue_burst(shared.sip_ring, reinterpret_cast<void**>(out.data()),
+// Control shard `shard`'s end of its SIP ring (single consumer): up to out.size() scanned messages,
+// which the caller owns until release_sip().
+inline unsigned receive_sip(const SharedState& shared, std::span<SipItem*> out, unsigned shard = 0) noexcept {
+  return rte_ring_sc_dequeue_burst(shared.sip_rings[shard], reinterpret_cast<void**>(out.data()),
                                    static_cast<unsigned>(out.size()), nullptr);
 }
 

@@ -11,6 +11,7 @@
 #include <bitset>
 #include <cstdint>
 
+#include "common/shard.h"
 #include "dataplane/counters.h"
 #include "dataplane/interface.h"
 #include "dataplane/media.h"
@@ -37,7 +38,10 @@ struct SharedState {
   uint16_t media_min = 0;        // inclusive UDP destination port range for rtp_relay
   uint16_t media_max = 0;
 
-  rte_ring* sip_ring = nullptr;        // SipItem*: workers (MP) -> control (SC)
+  // SipItem*: workers (MP) -> control shard s (SC), the shard shard_map picks by Call-ID.
+  std::array<rte_ring*, kMaxControlShards> sip_rings{};
+  uint32_t n_shards = 1;
+  ShardMap shard_map;
   uint32_t shed_backlog = 0;           // DataplaneConfig::shed_backlog
   rte_ring* neighbour_ring = nullptr;  // rte_mbuf* (ARP replies, NAs): workers (MP) -> control (SC)
   rte_mempool* mbuf_pool = nullptr;

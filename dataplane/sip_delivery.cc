@@ -139,15 +139,50 @@ Worker::Outcome Worker::deliver_sip(const Interface& ifc, rte_mbuf* m, uint16_t 
       return dropped(Drop::PolicyDrop, held);
     }
   }
+  item->shard = static_cast<uint16_t>(shared_.shard_map.of(item->msg.value(parser::HeaderId::CallId)));
   if (item->scan.status != parser::ScanStatus::Complete) {
     counters_.count(ifc.index, Event::SipMalformed);
-  } else if (shared_.shed_backlog != 0 && rte_ring_count(shared_.sip_ring) >= shared_.shed_backlog &&
+  } else if (shared_.shed_backlog != 0 && rte_ring_count(shared_.sip_rings[item->shard]) >= shared_.shed_backlog &&
              starts_something(item->msg)) {
     rte_mbuf* held = item->mbuf;
     rte_mempool_put(shared_.sip_item_pool, item);
     return dropped(Drop::Shed, held);
   }
   return {Verdict::Sip, Drop::kCount, item->mbuf, item};
+}
+
+unsigned Worker::send_sip(uint16_t iface, unsigned n) noexcept {
+  unsigned refused = 0;
+  auto enqueue = [&](unsigned shard, void** items, unsigned count) {
+    const unsigned done = rte_ring_mp_enqueue_burst(shared_.sip_rings[shard], items, count, nullptr);
+    counters_.count(iface, Event::SipToControl, done);
+    for (unsigned i = done; i < count; ++i) {
+      auto* item = static_cast<SipItem*>(items[i]);
+      rte_pktmbuf_free(item->mbuf);
+      rte_mempool_put(shared_.sip_item_pool, item);
+    }
+    refused += count - done;
+  };
+  if (shared_.n_shards == 1) {
+    enqueue(0, sip_items_, n);
+    return refused;
+  }
+  // Each shard's share of the burst in one enqueue: a pass per shard present, the burst is small.
+  static_assert(kBurstSize <= 64, "one bit per item of the burst");
+  void* mine[kBurstSize];
+  uint64_t left = n >= 64 ? ~uint64_t{0} : (uint64_t{1} << n) - 1;
+  while (left != 0) {
+    const unsigned shard = static_cast<SipItem*>(sip_items_[__builtin_ctzll(left)])->shard;
+    unsigned count = 0;
+    for (uint64_t rest = left; rest != 0; rest &= rest - 1) {
+      const unsigned i = static_cast<unsigned>(__builtin_ctzll(rest));
+      if (static_cast<SipItem*>(sip_items_[i])->shard != shard) continue;
+      mine[count++] = sip_items_[i];
+      left &= ~(uint64_t{1} << i);
+    }
+    enqueue(shard, mine, count);
+  }
+  return refused;
 }
 
 }  // namespace sipedge::dataplane

@@ -79,6 +79,9 @@ class Worker {
   // Whether the packet's IP source is in the ban table (ban_table.h).
   bool source_banned(const rte_mbuf* m, uint16_t l2, bool v6) const noexcept;
   // Builds and scans a SipItem for a UDP/SIP datagram; Drop reason when it cannot.
+  // The burst's scanned SIP messages (sip_items_[0..n)) onto their shards' rings, in arrival order
+  // per shard. Returns how many found their ring full (freed, counted by the caller).
+  unsigned send_sip(uint16_t iface, unsigned n) noexcept;
   Outcome deliver_sip(const Interface& ifc, rte_mbuf* m, uint16_t l2, uint16_t l3_len, bool v6, uint64_t now) noexcept;
 
   const SharedState& shared_;

@@ -65,13 +65,13 @@ ControlIo::ControlIo(const dataplane::SharedState& shared, dataplane::LcoreCount
 
 ControlIo::~ControlIo() { tx_.flush_all(); }
 
-unsigned ControlIo::receive_sip(std::span<dataplane::SipItem*> out) noexcept {
-  return dataplane::receive_sip(shared_, out);
+unsigned ControlIo::receive_sip(unsigned shard, std::span<dataplane::SipItem*> out) noexcept {
+  return dataplane::receive_sip(shared_, out, shard);
 }
 
-uint32_t ControlIo::sip_backlog() const noexcept { return rte_ring_count(shared_.sip_ring); }
+uint32_t ControlIo::sip_backlog(unsigned shard) const noexcept { return rte_ring_count(shared_.sip_rings[shard]); }
 
-uint32_t ControlIo::sip_ring_capacity() const noexcept { return rte_ring_get_capacity(shared_.sip_ring); }
+uint32_t ControlIo::sip_ring_capacity() const noexcept { return rte_ring_get_capacity(shared_.sip_rings[0]); }
 
 void ControlIo::release(dataplane::SipItem* item) noexcept { dataplane::release_sip(shared_, item); }
 

@@ -1,5 +1,5 @@
-// control/runtime/control_io.h — control lcore only (not thread safe: exactly one control lcore uses
-// it). The control plane's side of the dataplane: scanned SIP messages off the SIP ring and back to
+// control/runtime/control_io.h — control lcores, one at a time (not thread safe: with several control
+// shards each takes ShardSet's lock, see shard_set.h; receive_sip and release need none). The control plane's side of the dataplane: scanned SIP messages off the SIP ring and back to
 // their pool, and every datagram control sends (SipTransport): copied once into an mbuf chain,
 // Ethernet/[802.1Q]/IP/UDP prepended, next hop resolved by ARP/ND with packets held meanwhile,
 // fragmented above the MTU (RFC 791 §3.2, RFC 8200 §4.5), queued on each port's control TX queue.
@@ -44,10 +44,11 @@ class ControlIo final : public SipTransport, public NextHops {
   ControlIo(const ControlIo&) = delete;
   ControlIo& operator=(const ControlIo&) = delete;
 
-  // Up to out.size() scanned messages from the workers; the caller owns them until release().
-  unsigned receive_sip(std::span<dataplane::SipItem*> out) noexcept;
-  // SIP messages waiting in the ring now, and how many it holds at most.
-  uint32_t sip_backlog() const noexcept;
+  // Up to out.size() scanned messages from the workers for control shard `shard`; the caller owns
+  // them until release(). Each shard reads its own ring: these three need no lock.
+  unsigned receive_sip(unsigned shard, std::span<dataplane::SipItem*> out) noexcept;
+  // SIP messages waiting in a shard's ring now, and how many each ring holds at most.
+  uint32_t sip_backlog(unsigned shard) const noexcept;
   uint32_t sip_ring_capacity() const noexcept;
   // Frees the item's mbuf and returns the item to its pool.
   void release(dataplane::SipItem* item) noexcept;

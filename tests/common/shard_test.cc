@@ -16,6 +16,7 @@ TEST(ShardMap, OneShardTakesEverything) {
   EXPECT_EQ(one.of("a84b4c76e66710@pc33.atlanta.com"), 0u);
   EXPECT_EQ(one.of(""), 0u);
   EXPECT_EQ(ShardMap{}.of("x"), 0u);
+  EXPECT_EQ((ShardMap{8, 42}.of("")), 0u) << "no Call-ID: shard 0 answers or drops it";
 }
 
 TEST(ShardMap, EveryByteAndTheSeedDecide) {

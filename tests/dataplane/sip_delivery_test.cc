@@ -148,5 +148,50 @@ TEST_F(SipDelivery, CountsFragmentsThatNeverCompleteAsReassemblyFailures) {
   EXPECT_EQ(receive_sip(dp_->shared(), none), 0u);
 }
 
+// Control shards (issue 14 §2): each message goes to the ring of the shard its Call-ID hashes to,
+// in arrival order within the shard, a whole burst at a time; one without a Call-ID to shard 0.
+class ShardedSipDelivery : public DataplaneTest {
+ protected:
+  void customise(DataplaneConfig& cfg) override { cfg.eal.shard_lcores = {5, 6}; }
+};
+
+TEST_F(ShardedSipDelivery, EachMessageReachesTheRingOfItsCallIdsShard) {
+  const SharedState& shared = dp_->shared();
+  ASSERT_EQ(shared.n_shards, 3u);
+  std::vector<std::string> sent_to[3];
+  constexpr int kMessages = 24;  // one burst
+  for (int i = 0; i < kMessages; ++i) {
+    const std::string call_id = "shard-call-" + std::to_string(i % 9);
+    const std::string msg = "OPTIONS sip:bob@10.201.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.7:5060;branch=z9hG4bK-" +
+                            std::to_string(i) + "\r\nFrom: <sip:a@10.201.0.7>;tag=a\r\nTo: <sip:bob@10.201.0.1>\r\n"
+                            "Call-ID: " + call_id + "\r\nCSeq: " + std::to_string(i + 1) + " OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    sent_to[shared.shard_map.of(call_id)].push_back(std::to_string(i + 1) + " OPTIONS");
+    rte_mbuf* m = to_mbuf(udp4_frame(our_mac(kAccess), kPeerMac, ip4("10.201.0.7"), ip4("10.201.0.1"), 5062, 5060, text(msg)));
+    ASSERT_EQ(rte_ring_enqueue(ports_[kAccess].rx[0], m), 0);
+  }
+  const std::string no_call_id = "OPTIONS sip:bob@10.201.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.7;branch=z9hG4bK-x\r\n\r\n";
+  ASSERT_EQ(rte_ring_enqueue(ports_[kAccess].rx[0],
+                             to_mbuf(udp4_frame(our_mac(kAccess), kPeerMac, ip4("10.201.0.7"), ip4("10.201.0.1"), 5062,
+                                                5060, text(no_call_id)))),
+            0);
+  sent_to[0].push_back("no Call-ID");
+  dp_->worker(0).poll_once(now_);
+  for (unsigned s = 0; s < 3; ++s) {
+    EXPECT_FALSE(sent_to[s].empty()) << "nine Call-IDs over three shards leave none empty: shard " << s;
+    SipItem* items[32];
+    const unsigned n = receive_sip(shared, items, s);
+    std::vector<std::string> got;
+    for (unsigned i = 0; i < n; ++i) {
+      EXPECT_EQ(items[i]->shard, s);
+      got.push_back(items[i]->msg.value(parser::HeaderId::CallId).empty()
+                        ? "no Call-ID"
+                        : std::string(items[i]->msg.value(parser::HeaderId::CSeq)));
+      release_sip(shared, items[i]);
+    }
+    EXPECT_EQ(got, sent_to[s]) << "shard " << s;
+  }
+  EXPECT_EQ(dp_->total(kAccess, Event::SipToControl), static_cast<uint64_t>(kMessages + 1));
+}
+
 }  // namespace
 }  // namespace sipedge::dataplane::test
