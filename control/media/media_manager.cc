@@ -67,15 +67,16 @@ struct Edit {
 // addresses in turn. O(1) acquire and release.
 class MediaManager::PortPool {
  public:
-  explicit PortPool(const InterfaceConfig& cfg) {
+  PortPool(const InterfaceConfig& cfg, MediaPortSlice slice) {
     addresses_.push_back(cfg.media_address.family != IpAddr::Family::None ? cfg.media_address : cfg.sip_address);
     addresses_.insert(addresses_.end(), cfg.extra_media_addresses.begin(), cfg.extra_media_addresses.end());
     first_ = (static_cast<uint32_t>(cfg.media_port_min) + 1) & ~1u;
     rings_.resize(addresses_.size());
     for (Ring& r : rings_) {
-      for (uint32_t p = first_; p + 1 <= cfg.media_port_max; p += 2) r.free.push_back(static_cast<uint16_t>(p));
+      for (uint32_t p = first_ + 2 * slice.index; p + 1 <= cfg.media_port_max; p += 2 * slice.count)
+        r.free.push_back(static_cast<uint16_t>(p));
       r.count = r.free.size();
-      r.used.assign(r.free.size(), false);
+      r.used.assign(cfg.media_port_max >= first_ ? (cfg.media_port_max + 1u - first_) / 2 : 0, false);
     }
   }
 
@@ -212,10 +213,11 @@ SideDesc desc_at(const std::vector<SideDesc>& descs, size_t i) {
 
 }  // namespace
 
-MediaManager::MediaManager(const ControlConfig& config, FlowBackend& backend) : config_(config), backend_(backend) {
+MediaManager::MediaManager(const ControlConfig& config, FlowBackend& backend, MediaPortSlice slice)
+    : config_(config), backend_(backend) {
   for (const InterfaceConfig& i : config.interfaces) {
     if (pools_.size() <= i.index) pools_.resize(i.index + 1);
-    pools_[i.index] = std::make_unique<PortPool>(i);
+    pools_[i.index] = std::make_unique<PortPool>(i, slice);
   }
 }
 

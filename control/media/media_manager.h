@@ -72,9 +72,17 @@ enum class SdpRole : uint8_t {
 
 using MediaSessionId = uint64_t;
 
+// Which relay ports a MediaManager hands out: with several control shards (issue 14 §2) each takes
+// every count-th RTP/RTCP pair from the index-th, so no two shards ever pick the same port.
+struct MediaPortSlice {
+  unsigned index = 0;
+  unsigned count = 1;
+};
+
 class MediaManager {
  public:
-  MediaManager(const ControlConfig& config, FlowBackend& backend);
+  // `slice`: which of the relay ports it hands out (several control shards share the range).
+  MediaManager(const ControlConfig& config, FlowBackend& backend, MediaPortSlice slice = {});
   ~MediaManager();
 
   // A session between the caller, reached through interface `caller_iface`, and the callee,

@@ -613,6 +613,36 @@ TEST_F(MediaManagerTest, ReleasedPortsAreReusedLast) {
   EXPECT_EQ(offer(id, MediaSide::Caller, kEyeBeamOffer), replace(kEyeBeamOfferOut, "m=audio 30000", "m=audio 30002"));
 }
 
+// Control shards (issue 14 §2): each shard's manager hands out its own slice of the range, every
+// count-th RTP/RTCP pair, so two shards never anchor two calls on one port; each runs out alone.
+TEST(MediaManagerSlices, ShardsTakeDisjointPairsOfOneRangeAndRunOutAlone) {
+  ControlConfig c = make_config();
+  c.interfaces[0].media_port_min = 20000;
+  c.interfaces[0].media_port_max = 20011;  // six pairs: 20000, 20002, ... 20010
+  FakeBackend backend;
+  std::vector<std::unique_ptr<MediaManager>> shards;
+  for (unsigned i = 0; i < 3; ++i)
+    shards.push_back(std::make_unique<MediaManager>(c, backend, MediaPortSlice{i, 3}));
+  std::vector<std::vector<std::string>> ports(3);
+  for (unsigned i = 0; i < 3; ++i) {
+    for (int call = 0; call < 3; ++call) {
+      const MediaSessionId id = shards[i]->create(1, 0);
+      auto sdp = shards[i]->rewrite(id, MediaSide::Caller, kSwitchAnswer, SdpRole::Offer);
+      if (call == 2) {
+        ASSERT_FALSE(sdp.ok()) << "shard " << i << " has two pairs";
+        EXPECT_EQ(sdp.error(), MediaError::NoPorts);
+        break;
+      }
+      ASSERT_TRUE(sdp.ok()) << "shard " << i;
+      const size_t at = sdp->find("m=audio ") + 8;
+      ports[i].push_back(sdp->substr(at, 5));
+    }
+  }
+  EXPECT_EQ(ports[0], (std::vector<std::string>{"20000", "20006"}));
+  EXPECT_EQ(ports[1], (std::vector<std::string>{"20002", "20008"}));
+  EXPECT_EQ(ports[2], (std::vector<std::string>{"20004", "20010"}));
+}
+
 TEST_F(MediaManagerTest, RelayFullRollsBackFlowsAndKeepsTheVersion) {
   const MediaSessionId id = media.create(0, 1);
   offer(id, MediaSide::Caller, kEyeBeamOffer);
