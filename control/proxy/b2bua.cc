@@ -248,7 +248,7 @@ Result<std::string, Refusal> Proxy::build_b2bua_request(const Inbound& in, const
   const bool timed = msg.method() == parser::Method::Invite || msg.method() == parser::Method::Update;
   if (timed) st = plan_request_timer(msg, session_policy());
   const RouteConfig* rc = route_config(route);
-  const bool trusted = bans_.trusted(in.source.ip);
+  const bool trusted = guards_.bans.trusted(in.source.ip);
   for (const parser::HeaderField& h : msg.headers()) {
     if (!b2bua_passes(msg, h, rc, trusted)) continue;
     const std::string_view name = msg.text(h.name);
@@ -338,7 +338,7 @@ Result<std::string, Refusal> Proxy::build_b2bua_response(const Inbound& in, cons
     if (!from_leg.local->contact().empty()) add_line(out, "Contact", from_leg.local->contact());
   }
   const RouteConfig* rc = route_config(ctx.route);
-  const bool trusted = bans_.trusted(in.source.ip);
+  const bool trusted = guards_.bans.trusted(in.source.ip);
   for (const parser::HeaderField& h : msg.headers()) {
     if (!b2bua_passes(msg, h, rc, trusted)) continue;
     add_line(out, msg.text(h.name), msg.text(h.value));

@@ -25,9 +25,9 @@ Proxy::Proxy(const ControlConfig& config, SipTransport& transport, MediaManager&
       wheel_(clock.monotonic_ms(), 10),
       txns_(wheel_, transport, *this, config.timers, scanner),
       auth_(config.auth, shard_.nonce_secret, static_cast<uint8_t>(shard_.index)),
-      bans_(BanConfig{config.security.ban_s, config.security.ban_max_s}, config.trusted),
-      lockout_(config.security.lockout, bans_),
-      guarded_auth_(auth_, lockout_,
+      own_guards_(shard_.guards ? nullptr : std::make_unique<EdgeGuards>(config)),
+      guards_(shard_.guards ? *shard_.guards : *own_guards_),
+      guarded_auth_(auth_, guards_.lockout,
                     [this](std::string_view user, const IpAddr& source) { return registered_from(user, source); }),
       registrar_(location_, guarded_auth_,
                  RegistrarConfig{config.registration_default_expires_s, config.registration_min_expires_s,
@@ -49,8 +49,8 @@ void Proxy::reconfigure() {
   rc.min_expires_s = config_.registration_min_expires_s;
   rc.max_expires_s = config_.registration_max_expires_s;
   registrar_.set_config(std::move(rc));
-  lockout_.set_config(config_.security.lockout);
-  bans_.set_config(BanConfig{config_.security.ban_s, config_.security.ban_max_s});
+  guards_.lockout.set_config(config_.security.lockout);
+  guards_.bans.set_config(BanConfig{config_.security.ban_s, config_.security.ban_max_s});
   txns_.set_timers(config_.timers);
 }
 
@@ -78,9 +78,14 @@ void Proxy::on_malformed(const Inbound& in, parser::Fault fault) {
   reply_stateless(in, parser::fault_status(fault), parser::fault_reason(fault));
 }
 
+std::unique_lock<std::mutex> Proxy::lock_guards() const {
+  return own_guards_ ? std::unique_lock<std::mutex>() : std::unique_lock<std::mutex>(guards_.lock);
+}
+
 bool Proxy::admit(const Inbound& in) {
   const uint64_t now = clock_.monotonic_ms();
-  if (bans_.banned(in.source.ip, now)) {
+  const auto guard = lock_guards();
+  if (guards_.bans.banned(in.source.ip, now)) {
     ++counters_.banned_dropped;
     return false;
   }
@@ -88,7 +93,8 @@ bool Proxy::admit(const Inbound& in) {
     for (const parser::PolicyRule& r : config_.security.policy_rules) {
       if (r.id != id || r.action == parser::PolicyAction::Tag) continue;
       // Drop rules end in the dataplane; one that reaches here (a lane without the matcher) ends too.
-      if (r.action == parser::PolicyAction::Ban && bans_.ban(in.source.ip, "policy " + r.name, now)) ++counters_.policy_bans;
+      if (r.action == parser::PolicyAction::Ban && guards_.bans.ban(in.source.ip, "policy " + r.name, now))
+        ++counters_.policy_bans;
       ++counters_.policy_dropped;
       return false;
     }
@@ -103,7 +109,7 @@ bool Proxy::within_rate(const Inbound& in) {
       m != Method::Message)
     return true;
   const RateLimit* limit = &config_.security.trusted_rate;
-  if (!bans_.trusted(in.source.ip)) {
+  if (!guards_.bans.trusted(in.source.ip)) {
     const InterfaceConfig* iface = config_.interface(in.iface);
     if (!iface) return true;
     limit = &iface->rate_limit;
@@ -111,7 +117,8 @@ bool Proxy::within_rate(const Inbound& in) {
   if (limit->per_s == 0) return true;
   auto to = parser::to_header(in.msg);
   if (to && !to->tag().empty()) return true;  // in-dialog: part of something already admitted
-  if (rate_limiter_.allow(in.source.ip, *limit, clock_.monotonic_ms())) return true;
+  const auto guard = lock_guards();
+  if (guards_.rate_limiter.allow(in.source.ip, *limit, clock_.monotonic_ms())) return true;
   ++counters_.rate_limited;
   return false;
 }
@@ -353,7 +360,9 @@ bool Proxy::authorize(TxnId server, const Inbound& in) {
   for (const IpPrefix& p : config_.trusted)
     if (p.contains(in.source.ip)) return true;
   const uint64_t now_s = clock_.monotonic_ms() / 1000;
+  std::unique_lock<std::mutex> guard = lock_guards();
   const AuthResult a = guarded_auth_.verify(in, true, clock_.monotonic_ms());
+  if (guard.owns_lock()) guard.unlock();
   if (a.outcome == AuthOutcome::Ok) {
     // The identity asserted in From must be the one that authenticated (no spoofing of callers).
     auto from = parser::from_header(in.msg);
@@ -375,7 +384,9 @@ void Proxy::handle_register(TxnId server, const Inbound& in) {
   std::string domain = config_.domains.empty() ? std::string() : config_.domains.front();
   if (ruri && is_local_domain(ruri->host)) domain = std::string(ruri->host);
   for (char& c : domain) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+  std::unique_lock<std::mutex> guard = lock_guards();
   RegistrarReply r = registrar_.handle(in, domain, clock_.monotonic_ms());
+  if (guard.owns_lock()) guard.unlock();
   if (r.status == 401) ++counters_.auth_challenges;
   reply(server, in, r.status, r.reason, std::move(r.headers));
 }
@@ -424,9 +435,12 @@ void Proxy::on_tick() {
   last_housekeeping_ms_ = now;
   location_.expire(now);
   auth_.expire(now / 1000);
-  bans_.expire(now);
-  lockout_.expire(now);
-  rate_limiter_.expire(now);
+  {
+    const auto guard = lock_guards();
+    guards_.bans.expire(now);
+    guards_.lockout.expire(now);
+    guards_.rate_limiter.expire(now);
+  }
   ring_timeouts(now);
   session_expiries(now);
   release_retransmit_state(now);

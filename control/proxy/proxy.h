@@ -32,6 +32,7 @@
 #include "control/proxy/session_timer.h"
 #include "control/registrar/location.h"
 #include "control/security/ban_list.h"
+#include "control/security/edge_guards.h"
 #include "control/security/guarded_auth.h"
 #include "control/security/lockout.h"
 #include "control/security/rate_limiter.h"
@@ -98,6 +99,7 @@ struct ShardPlace {
   ShardMap map;
   uint32_t index = 0;
   std::string nonce_secret;  // seals digest nonces; empty: a random one (only right with one shard)
+  EdgeGuards* guards = nullptr;  // the shards' common bans, lockout and rate limits; none: its own
 };
 
 class Proxy final : public TransactionUser {
@@ -148,11 +150,12 @@ class Proxy final : public TransactionUser {
   // (Location::set_peers) and applies their changes to it (Location::apply).
   Location& location() noexcept { return location_; }
   // Edge security state: bans (the operator lifts them through the management API), lockout.
-  BanList& bans() noexcept { return bans_; }
-  const BanList& bans() const noexcept { return bans_; }
-  const Lockout& lockout() const noexcept { return lockout_; }
+  // With several shards these are common to all of them: read them while the others are paused.
+  BanList& bans() noexcept { return guards_.bans; }
+  const BanList& bans() const noexcept { return guards_.bans; }
+  const Lockout& lockout() const noexcept { return guards_.lockout; }
   const GuardedAuth& guarded_auth() const noexcept { return guarded_auth_; }
-  const RateLimiter& rate_limiter() const noexcept { return rate_limiter_; }
+  const RateLimiter& rate_limiter() const noexcept { return guards_.rate_limiter; }
   // Call setup: from forwarding an initial INVITE to relaying its first 18x, and to its 2xx.
   const LatencyHistogram& setup_ringing() const noexcept { return setup_ringing_; }
   const LatencyHistogram& setup_answer() const noexcept { return setup_answer_; }
@@ -348,6 +351,8 @@ class Proxy final : public TransactionUser {
   // that every message of the dialog reaches the shard that holds it. Random, never derived from
   // the call's other Call-ID: the far side must not be able to link the legs.
   std::string own_call_id() const;
+  // The lock over the edge guards when they are the shards' common ones (nothing otherwise).
+  std::unique_lock<std::mutex> lock_guards() const;
 
   const ControlConfig& config_;
   SipTransport& transport_;
@@ -359,10 +364,9 @@ class Proxy final : public TransactionUser {
   TransactionLayer txns_;
   DigestAuth auth_;
   Location location_;
-  BanList bans_;
-  Lockout lockout_;
+  std::unique_ptr<EdgeGuards> own_guards_;  // none when the shards share theirs
+  EdgeGuards& guards_;
   GuardedAuth guarded_auth_;
-  RateLimiter rate_limiter_;
   Registrar registrar_;
   CallTable calls_;
   RouteToken route_token_;

@@ -5,7 +5,8 @@
 // workers do. The oracle is the router's record, not the proxy's: for every Call-ID, the shards it
 // reached and the shards that sent it must be one and the same, in proxy and in b2bua mode (where
 // sipedge mints the callee leg's Call-ID), across thousands of calls that ring, answer, retransmit,
-// CANCEL and get busy; every call must end as its UAs expect; and no shard may keep anything.
+// CANCEL and get busy; every call must end as its UAs expect; and no shard may keep anything. The
+// shards share their edge guards as the runtime's do: a guesser's failures add up over them.
 #include <gtest/gtest.h>
 
 #include <deque>
@@ -40,9 +41,10 @@ struct Mailboxes final : LocationPeers {
 };
 
 struct Shard {
-  Shard(const ControlConfig& config, ManualClock& clock, ShardMap map, uint32_t index)
-      : media(config, relay), proxy(config, wire, media, clock, scanner, RouteToken("shard-secret"),
-                                    ShardPlace{map, index, "nonce-secret"}) {}
+  Shard(const ControlConfig& config, ManualClock& clock, ShardMap map, uint32_t index, EdgeGuards& guards)
+      : media(config, relay, MediaPortSlice{index, 3}),
+        proxy(config, wire, media, clock, scanner, RouteToken("shard-secret"),
+              ShardPlace{map, index, "nonce-secret", &guards}) {}
   RecordingTransport wire;
   FakeRelay relay;
   MediaManager media;
@@ -68,6 +70,7 @@ class ShardRouting : public ::testing::TestWithParam<SignallingMode> {
   }();
   ManualClock clock;
   ShardMap map{kShards, 0x5eed};
+  EdgeGuards guards{config};
   std::vector<std::unique_ptr<Shard>> owned;
   std::vector<Shard*> shards;
   // The router's record, per Call-ID: the shards that received a message with it, and those that sent one.
@@ -84,7 +87,7 @@ class ShardRouting : public ::testing::TestWithParam<SignallingMode> {
 
   void SetUp() override {
     for (uint32_t i = 0; i < kShards; ++i) {
-      owned.push_back(std::make_unique<Shard>(config, clock, map, i));
+      owned.push_back(std::make_unique<Shard>(config, clock, map, i, guards));
       shards.push_back(owned.back().get());
     }
     for (uint32_t i = 0; i < kShards; ++i) {
@@ -316,6 +319,49 @@ TEST_P(ShardRouting, EveryMessageOfACallReachesTheShardThatHoldsIt) {
     EXPECT_EQ(shards[s]->media.session_count(), 0u) << "shard " << s;
     EXPECT_EQ(shards[s]->proxy.location().size(), 0u) << "shard " << s << " still holds Bob after he deregistered";
   }
+}
+
+// A password guesser spreads its attempts over the shards (a new Call-ID each): its failures count
+// in the one lockout the shards share, and the ban that follows holds on every shard.
+TEST_P(ShardRouting, AGuessersFailuresAddUpOverTheShards) {
+  const Endpoint guesser{IpAddr::v4(10, 201, 0, 66), 5060};
+  Call first;
+  first.id = "guess-0";
+  first.branch = "z9hG4bKg";
+  first.to_uri = "sip:+493011@sipedge.test";
+  deliver(invite(first, 1, ""), guesser, 0);
+  const std::string challenge = take(guesser, "SIP/2.0 407");
+  const std::string pa = header(challenge, parser::HeaderId::ProxyAuthenticate);
+  const size_t at = pa.find("nonce=\"") + 7;
+  const std::string nonce = pa.substr(at, pa.find('"', at) - at);
+  std::set<uint32_t> spread;
+  int answered = 0;
+  constexpr int kAttempts = 14;
+  for (int i = 1; i <= kAttempts; ++i) {
+    Call c = first;
+    c.id = "guess-" + std::to_string(i);
+    c.branch = "z9hG4bKg" + std::to_string(i) + "x";
+    spread.insert(map.of(c.id));
+    const std::string ha1 = digest_ha1(DigestAlgorithm::Md5, "1006", "sipedge.test", "wrong" + std::to_string(i));
+    const std::string auth = "Digest username=\"1006\",realm=\"sipedge.test\",nonce=\"" + nonce + "\",uri=\"" +
+                             c.to_uri + "\",response=\"" +
+                             digest_response(DigestAlgorithm::Md5, ha1, nonce, "00000001", "c1", "auth", "INVITE", c.to_uri) +
+                             "\",algorithm=MD5,cnonce=\"c1\",qop=auth,nc=00000001";
+    out.clear();
+    deliver(invite(c, 2, auth), guesser, 0);
+    for (const Out& o : out)
+      if (o.sent.dest == guesser && first_line(o.sent.bytes) == "SIP/2.0 407 Proxy Authentication Required") ++answered;
+  }
+  ASSERT_GE(spread.size(), 2u) << "the attempts must cross shards for this to mean anything";
+  EXPECT_EQ(answered, static_cast<int>(config.security.lockout.max_failures));
+  uint64_t failures = 0, dropped = 0;
+  for (Shard* s : shards) {
+    failures += s->proxy.counters().auth_failures;
+    dropped += s->proxy.counters().banned_dropped;
+    EXPECT_TRUE(s->proxy.bans().banned(guesser.ip, clock.monotonic_ms())) << "every shard sees the ban";
+  }
+  EXPECT_EQ(failures, config.security.lockout.max_failures);
+  EXPECT_EQ(dropped, static_cast<uint64_t>(kAttempts) - config.security.lockout.max_failures);
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, ShardRouting, ::testing::Values(SignallingMode::Proxy, SignallingMode::B2bua),
