@@ -41,6 +41,12 @@ class LatencyHistogram {
   }
   uint64_t count() const noexcept { return count_; }
   uint64_t sum_us() const noexcept { return sum_us_; }
+  // Adds another histogram's observations (same bounds: one per control shard, summed for export).
+  void add(const LatencyHistogram& other) noexcept {
+    for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
+    sum_us_ += other.sum_us_;
+    count_ += other.count_;
+  }
 
  private:
   std::span<const uint64_t> bounds_;

@@ -1,5 +1,6 @@
 // apps/gateway/gateway.cc — main thread (startup, shutdown). Wiring only: which object gets which
-// part of the configuration and which other objects; the control lcore runs ControlLoop::run.
+// part of the configuration and which other objects; each control lcore (one per control shard)
+// runs its ControlLoop::run.
 #include "apps/gateway/gateway.h"
 
 #include "apps/config_reload.h"
@@ -30,7 +31,10 @@
 #include "control/runtime/offload_view.h"
 #include "control/runtime/port_recovery.h"
 #include "control/runtime/rtp_relay_backend.h"
+#include "control/runtime/shard_set.h"
+#include "control/security/edge_guards.h"
 #include "control/runtime/sip_capture.h"
+#include "control/sip_build.h"
 #include "dataplane/dataplane.h"
 #include "dataplane/media_relay.h"
 #include "hw/drop_rules.h"
@@ -109,7 +113,24 @@ int on_port_reset(uint16_t port_id, rte_eth_event_type, void* loop, void*) {
   return 0;
 }
 
+// A control shard's lcore (shards 1..N-1; shard 0 runs on the main lcore).
+int run_shard(void* loop) {
+  static_cast<control::ControlLoop*>(loop)->run();
+  return 0;
+}
+
 }  // namespace
+
+// One control shard (issue 14 §2): its calls, transactions, timers and media sessions, and, with
+// several shards, its locked ways to what they share (control/runtime/shard_set.h).
+struct Gateway::Shard {
+  std::unique_ptr<control::ShardTransport> transport;
+  std::unique_ptr<control::ShardBackend> backend;
+  std::unique_ptr<control::ShardPeers> peers;
+  std::unique_ptr<control::MediaManager> media;
+  std::unique_ptr<control::Proxy> proxy;
+  std::unique_ptr<control::ControlLoop> loop;
+};
 
 struct Gateway::Parts {
   parser::HandScanner scanner;
@@ -119,19 +140,20 @@ struct Gateway::Parts {
   std::unique_ptr<dataplane::MediaRelay> media_relay;
   std::unique_ptr<control::ControlIo> io;
   std::unique_ptr<control::RtpRelayBackend> backend;
-  std::unique_ptr<control::MediaManager> media;
-  std::unique_ptr<control::Proxy> proxy;
+  std::unique_ptr<control::ShardSet> shard_set;  // none with one control shard
+  std::unique_ptr<control::EdgeGuards> guards;   // the shards' common bans, lockout, rate limits
+  std::vector<std::unique_ptr<Shard>> shards;
   hw::RteFlowOps flow_ops;
   std::unique_ptr<hw::DropRules> nic_drops;
   std::unique_ptr<hw::OffloadManager> media_rules;  // none when no port takes media rules, or [hw] offload = "off"
   std::unique_ptr<control::BanMirror> ban_mirror;
+  std::unique_ptr<control::ShardBanSink> ban_sink;  // several shards: the mirror, under their lock
   std::unique_ptr<control::ManagementServer> management;
   std::unique_ptr<control::MetricsServer> metrics;
   std::unique_ptr<control::HepExporter> hep;
   std::unique_ptr<control::CallTrace> trace;
   control::SipTapList taps;
   std::unique_ptr<control::SipCapture> capture;
-  std::unique_ptr<control::ControlLoop> loop;
   std::vector<hw::PortOffload> offload;  // [interface index]
   std::unique_ptr<control::PortRecovery> port_recovery;
   std::vector<uint16_t> reset_events;  // ports whose RTE_ETH_EVENT_INTR_RESET reaches on_port_reset
@@ -199,20 +221,56 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
     // The control loop places waiting flows once a millisecond.
     p.backend->set_offload(p.media_rules.get(), std::max<uint32_t>(config_.rule_insert_rate / 1000, 1));
   }
-  p.media = std::make_unique<control::MediaManager>(config_.control, *p.backend);
-  p.proxy = std::make_unique<control::Proxy>(config_.control, *p.io, *p.media, p.clock, p.scanner);
+  // Control shards: every one gets the same route-token and nonce secrets and the workers' map, its
+  // own slice of the relay ports, and (with several) locked ways to the parts they share.
+  const dataplane::SharedState& shared = p.dataplane->shared();
+  const unsigned n_shards = shared.n_shards;
+  for (unsigned lcore : config_.dataplane.eal.shard_lcores)
+    if (!rte_lcore_is_enabled(lcore)) throw std::runtime_error("eal.shard_lcores: lcore " + std::to_string(lcore) + " is not enabled");
+  if (n_shards > 1) {
+    p.shard_set = std::make_unique<control::ShardSet>(n_shards);
+    p.guards = std::make_unique<control::EdgeGuards>(config_.control);
+  }
+  const control::RouteToken token;
+  std::string nonce_secret;
+  if (n_shards > 1)
+    for (int i = 0; i < 4; ++i) nonce_secret += control::new_tag();
+  for (unsigned s = 0; s < n_shards; ++s) {
+    auto shard = std::make_unique<Shard>();
+    control::SipTransport* transport = p.io.get();
+    control::FlowBackend* backend = p.backend.get();
+    if (p.shard_set) {
+      shard->transport = std::make_unique<control::ShardTransport>(*p.shard_set, *p.io);
+      shard->backend = std::make_unique<control::ShardBackend>(*p.shard_set, *p.backend, s);
+      transport = shard->transport.get();
+      backend = shard->backend.get();
+    }
+    shard->media = std::make_unique<control::MediaManager>(config_.control, *backend, control::MediaPortSlice{s, n_shards});
+    shard->proxy = std::make_unique<control::Proxy>(config_.control, *transport, *shard->media, p.clock, p.scanner, token,
+                                                    control::ShardPlace{shared.shard_map, s, nonce_secret, p.guards.get()});
+    if (p.shard_set) {
+      shard->peers = std::make_unique<control::ShardPeers>(*p.shard_set, s);
+      shard->proxy->location().set_peers(shard->peers.get(), static_cast<uint8_t>(s), p.clock);
+    }
+    p.shards.push_back(std::move(shard));
+  }
   std::vector<uint16_t> drop_ports;
   for (const hw::PortOffload& o : p.offload)
     if (o.drop && config_.nic_drop_rules) drop_ports.push_back(o.port_id);
   p.nic_drops = std::make_unique<hw::DropRules>(p.flow_ops, drop_ports, config_.max_drop_rules);
   p.ban_mirror = std::make_unique<control::BanMirror>(p.dataplane->bans(), hz, p.nic_drops.get());
-  p.proxy->bans().set_sink(p.ban_mirror.get());
+  // Several shards: one BanList for all of them (EdgeGuards), reaching the mirror under the lock.
+  if (p.shard_set) p.ban_sink = std::make_unique<control::ShardBanSink>(*p.shard_set, *p.ban_mirror);
+  p.shards.front()->proxy->bans().set_sink(p.ban_sink ? static_cast<control::BanSink*>(p.ban_sink.get()) : p.ban_mirror.get());
 
   p.capture = std::make_unique<control::SipCapture>(p.dataplane->shared());
   p.port_recovery = std::make_unique<control::PortRecovery>(*p.dataplane, p.media_rules.get(), p.nic_drops.get());
   if (!config_.control.management_socket.empty()) {
     p.management = std::make_unique<control::ManagementServer>(p.clock);
-    control::CommandSet commands = control::proxy_commands(*p.proxy, *p.media, config_.control, p.clock);
+    std::vector<control::CommandSet> per_shard;
+    for (auto& shard : p.shards) per_shard.push_back(control::proxy_commands(*shard->proxy, *shard->media, config_.control, p.clock));
+    control::CommandSet commands =
+        per_shard.size() == 1 ? std::move(per_shard.front()) : control::sharded_commands(std::move(per_shard));
     commands.names.push_back("dataplane");
     commands.names.push_back("hw");
     commands.names.push_back("policy");
@@ -223,6 +281,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
     commands.names.push_back("reset-port");
     p.management->set_handler(
         [&p, this, proxy_handler = std::move(commands.handler)](const std::string& cmd, const nlohmann::json& request) {
+          const control::PauseOthers still(p.shard_set.get());
           if (cmd == "dataplane") return control::dataplane_view(config_.control.interfaces, *p.dataplane, *p.media_relay, *p.table);
           if (cmd == "reset-port") {
             const auto name = request.find("interface");
@@ -294,15 +353,25 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
   p.io->set_tap(&p.taps);
   if (!config_.control.metrics_listen.empty()) {
     p.metrics = std::make_unique<control::MetricsServer>([&p, this] {
+      const control::PauseOthers still(p.shard_set.get());
       control::PromText out;
-      control::control_metrics(out, *p.proxy, *p.media, p.clock.monotonic_ms());
+      std::vector<const control::Proxy*> proxies;
+      std::vector<const control::MediaManager*> managers;
+      control::LatencyHistogram sip_wait{control::kMessageBoundsUs}, sip_work{control::kMessageBoundsUs};
+      for (const auto& shard : p.shards) {
+        proxies.push_back(shard->proxy.get());
+        managers.push_back(shard->media.get());
+        sip_wait.add(shard->loop->sip_wait());
+        sip_work.add(shard->loop->sip_work());
+      }
+      control::control_metrics(out, proxies, managers, p.clock.monotonic_ms());
       control::dataplane_metrics(out, config_.control.interfaces, *p.dataplane, *p.media_relay, *p.table,
                                  config_.control.security.policy_rules);
       out.family("sipedge_sip_message_seconds", "histogram",
                  "Per SIP message received: its wait between the lane and the control lcore (part wait), and "
                  "the control lcore's time on it (part work).");
-      out.histogram("sipedge_sip_message_seconds", control::label("part", "wait"), p.loop->sip_wait());
-      out.histogram("sipedge_sip_message_seconds", control::label("part", "work"), p.loop->sip_work());
+      out.histogram("sipedge_sip_message_seconds", control::label("part", "wait"), sip_wait);
+      out.histogram("sipedge_sip_message_seconds", control::label("part", "work"), sip_work);
       if (p.media_rules) {
         const hw::OffloadManager::Stats& st = p.media_rules->stats();
         out.family("sipedge_hw_media_rules", "gauge",
@@ -346,21 +415,31 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
   // drops unseen); off below a sixteenth.
   timing.overload_enter_backlog = p.io->sip_ring_capacity() / 2;
   timing.overload_leave_backlog = p.io->sip_ring_capacity() / 16;
-  p.loop = std::make_unique<control::ControlLoop>(
-      control::ControlLoop::Parts{*p.dataplane, *p.io, *p.proxy, *p.table, p.management.get(), p.metrics.get(),
-                                  [this] {
-                                    const std::string why = reload();
-                                    if (why.empty())
-                                      logs::of(logs::Component::Main).info("sipedge: configuration reloaded from {}", config_path_);
-                                    else
-                                      logs::of(logs::Component::Main).error("sipedge: reload refused: {}", why);
-                                  },
-                                  &p.taps, p.media_rules ? p.backend.get() : nullptr, p.capture.get(),
-                                  [&p](uint16_t port_id) { p.port_recovery->recover_port(port_id); }},
-      timing);
+  // Shard 0 does the process-wide work too (control_loop.h); the others their own ring and calls.
+  for (unsigned s = 0; s < p.shards.size(); ++s) {
+    control::ControlLoop::Parts parts{*p.dataplane, *p.io, *p.shards[s]->proxy, *p.table};
+    parts.tap = &p.taps;
+    parts.capture = p.capture.get();
+    parts.shard = s;
+    parts.shards = p.shard_set.get();
+    if (s == 0) {
+      parts.management = p.management.get();
+      parts.metrics = p.metrics.get();
+      parts.reload = [this] {
+        const std::string why = reload();
+        if (why.empty())
+          logs::of(logs::Component::Main).info("sipedge: configuration reloaded from {}", config_path_);
+        else
+          logs::of(logs::Component::Main).error("sipedge: reload refused: {}", why);
+      };
+      parts.offload = p.media_rules ? p.backend.get() : nullptr;
+      parts.port_reset = [&p](uint16_t port_id) { p.port_recovery->recover_port(port_id); };
+    }
+    p.shards[s]->loop = std::make_unique<control::ControlLoop>(std::move(parts), timing);
+  }
   for (const control::InterfaceConfig& i : config_.control.interfaces) {
     const uint16_t port_id = p.dataplane->iface(i.index).port_id;
-    if (rte_eth_dev_callback_register(port_id, RTE_ETH_EVENT_INTR_RESET, on_port_reset, p.loop.get()) == 0)
+    if (rte_eth_dev_callback_register(port_id, RTE_ETH_EVENT_INTR_RESET, on_port_reset, p.shards[0]->loop.get()) == 0)
       p.reset_events.push_back(port_id);
   }
 }
@@ -368,8 +447,8 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
 Gateway::~Gateway() {
   Parts& p = *parts_;
   for (uint16_t port_id : p.reset_events)
-    rte_eth_dev_callback_unregister(port_id, RTE_ETH_EVENT_INTR_RESET, on_port_reset, p.loop.get());
-  p.loop.reset();
+    rte_eth_dev_callback_unregister(port_id, RTE_ETH_EVENT_INTR_RESET, on_port_reset, p.shards[0]->loop.get());
+  for (auto& shard : p.shards) shard->loop.reset();
   p.port_recovery.reset();
   p.metrics.reset();
   if (p.io) p.io->set_tap(nullptr);
@@ -378,10 +457,14 @@ Gateway::~Gateway() {
   p.management.reset();
   if (p.io) p.io->set_frame_tap(nullptr);
   p.capture.reset();  // closes a running capture's file
-  p.proxy.reset();
+  for (auto& shard : p.shards) shard->proxy.reset();
+  p.guards.reset();
+  p.ban_sink.reset();
   p.ban_mirror.reset();
   p.nic_drops.reset();  // rules off the ports before they stop
-  p.media.reset();
+  for (auto& shard : p.shards) shard->media.reset();
+  p.shards.clear();
+  p.shard_set.reset();
   p.backend.reset();
   p.media_rules.reset();  // media rules off the ports before they stop
   p.io.reset();
@@ -390,9 +473,11 @@ Gateway::~Gateway() {
   p.dataplane.reset();
 }
 
-void Gateway::request_stop() noexcept { parts_->loop->request_stop(); }
+void Gateway::request_stop() noexcept {
+  for (auto& shard : parts_->shards) shard->loop->request_stop();
+}
 
-void Gateway::request_reload() noexcept { parts_->loop->request_reload(); }
+void Gateway::request_reload() noexcept { parts_->shards[0]->loop->request_reload(); }
 
 std::string Gateway::reload() {
   if (config_path_.empty()) return "no configuration file to reload from";
@@ -411,7 +496,7 @@ std::string Gateway::reload() {
   }
   apply_reloadable(config_, next);
   apply_log_config(config_);
-  parts_->proxy->reconfigure();
+  for (auto& shard : parts_->shards) shard->proxy->reconfigure();
   return {};
 }
 
@@ -422,14 +507,35 @@ void Gateway::run() {
                config_.control.media.timeout_s);
   for (const hw::PortOffload& o : p.offload) logs::of(logs::Component::Main).info("sipedge: offload {}", hw::describe(o));
   p.dataplane->launch();
-  p.loop->run();
+  const std::vector<unsigned>& shard_lcores = config_.dataplane.eal.shard_lcores;
+  std::vector<unsigned> launched;
+  for (size_t s = 1; s < p.shards.size(); ++s) {
+    if (rte_eal_remote_launch(run_shard, p.shards[s]->loop.get(), shard_lcores[s - 1]) == 0) {
+      launched.push_back(shard_lcores[s - 1]);
+    } else {
+      // Its calls would never be served: stop now rather than run with a dead shard.
+      logs::of(logs::Component::Main).error("sipedge: cannot launch control shard {} on lcore {}", s, shard_lcores[s - 1]);
+      request_stop();
+      p.shard_set->finished();
+    }
+  }
+  p.shards[0]->loop->run();
+  for (unsigned lcore : launched) rte_eal_wait_lcore(lcore);
   p.dataplane->join();
   // No table->synchronize() here: the relay's readers are still online (the MediaRelay takes them
   // offline when it is destroyed), so waiting for their quiescent state would wait for ever. The
   // destructor tears the relay down before the table.
-  const control::ProxyCounters& c = p.proxy->counters();
-  logs::of(logs::Component::Main).info("sipedge: stopped; {} requests, {} responses, {} calls started, {} answered, {} ended (one CDR each)",
-               c.requests_in, c.responses_in, c.calls_started, c.calls_answered, c.calls_ended);
+  control::ProxyCounters c;
+  for (const auto& shard : p.shards) {
+    const control::ProxyCounters& sc = shard->proxy->counters();
+    c.requests_in += sc.requests_in;
+    c.responses_in += sc.responses_in;
+    c.calls_started += sc.calls_started;
+    c.calls_answered += sc.calls_answered;
+    c.calls_ended += sc.calls_ended;
+  }
+  logs::of(logs::Component::Main).info("sipedge: stopped; {} requests, {} responses, {} calls started, {} answered, {} ended (one CDR each), {} control shard(s)",
+               c.requests_in, c.responses_in, c.calls_started, c.calls_answered, c.calls_ended, p.shards.size());
 }
 
 }  // namespace sipedge::apps

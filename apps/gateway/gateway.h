@@ -32,6 +32,7 @@ class Gateway {
   std::string reload();
 
  private:
+  struct Shard;
   struct Parts;
   GatewayConfig config_;
   std::string config_path_;

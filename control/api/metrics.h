@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <span>
 #include <string_view>
 
 #include "control/latency_histogram.h"
@@ -39,5 +40,10 @@ std::string label(std::string_view name, std::string_view value);
 // ended, refusals by cause, table sizes, bans and the lockout, overload state, and call-setup
 // latency histograms (INVITE forwarded -> first 18x relayed, -> 2xx relayed).
 void control_metrics(PromText& out, const Proxy& proxy, const MediaManager& media, uint64_t now_ms);
+// The same over every control shard (issue 14 §2), each series summed over the shards (the location
+// table, replicated on each, and the bans and lockout, common to all, counted once), so dashboards
+// and alerts read one sipedge.
+void control_metrics(PromText& out, std::span<const Proxy* const> proxies, std::span<const MediaManager* const> media,
+                     uint64_t now_ms);
 
 }  // namespace sipedge::control

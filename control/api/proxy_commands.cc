@@ -40,4 +40,46 @@ CommandSet proxy_commands(Proxy& proxy, const MediaManager& media, const Control
   return set;
 }
 
+void merge_shard_answer(nlohmann::json& into, const nlohmann::json& from) {
+  if (into.is_object() && from.is_object()) {
+    for (auto it = from.begin(); it != from.end(); ++it) {
+      auto mine = into.find(it.key());
+      if (mine == into.end())
+        into[it.key()] = it.value();
+      else
+        merge_shard_answer(*mine, it.value());
+    }
+  } else if (into.is_array() && from.is_array()) {
+    for (const nlohmann::json& item : from) into.push_back(item);
+  } else if (into.is_number_unsigned() && from.is_number_unsigned()) {
+    into = into.get<uint64_t>() + from.get<uint64_t>();
+  } else if (into.is_number_integer() && from.is_number_integer()) {
+    into = into.get<int64_t>() + from.get<int64_t>();
+  } else if (into.is_number() && from.is_number()) {
+    into = into.get<double>() + from.get<double>();
+  } else if (into.is_boolean() && from.is_boolean()) {
+    into = into.get<bool>() || from.get<bool>();
+  }
+}
+
+CommandSet sharded_commands(std::vector<CommandSet> shards) {
+  CommandSet set;
+  set.names = shards.front().names;
+  set.handler = [shards = std::move(shards)](const std::string& cmd, const nlohmann::json& request) -> nlohmann::json {
+    nlohmann::json answer = shards.front().handler(cmd, request);
+    // The location table is replicated on every shard, the bans are common to all (EdgeGuards).
+    if (cmd == "ping" || cmd == "registrations" || cmd == "bans" || cmd == "unban" || answer.contains("error"))
+      return answer;
+    const nlohmann::json registrations =
+        cmd == "stats" ? answer["state"]["registrations"] : nlohmann::json();
+    for (size_t s = 1; s < shards.size(); ++s) merge_shard_answer(answer, shards[s].handler(cmd, request));
+    if (cmd == "stats") {
+      answer["state"]["registrations"] = registrations;
+      answer["shards"] = shards.size();
+    }
+    return answer;
+  };
+  return set;
+}
+
 }  // namespace sipedge::control

@@ -26,4 +26,12 @@ struct CommandSet {
 CommandSet proxy_commands(Proxy& proxy, const MediaManager& media, const ControlConfig& config,
                           const Clock& clock);
 
+// The same commands over several control shards (issue 14 §2): every shard answers and the answers
+// are merged: numbers added, lists joined, flags or-ed, text from shard 0. Registrations (the
+// location table is replicated on every shard) and bans (common to all, EdgeGuards) are shard 0's. The caller keeps the
+// shards still while the handler runs (ShardSet::pause_others).
+CommandSet sharded_commands(std::vector<CommandSet> shards);
+// `from` merged into `into` as sharded_commands merges two shards' answers.
+void merge_shard_answer(nlohmann::json& into, const nlohmann::json& from);
+
 }  // namespace sipedge::control

@@ -8,6 +8,7 @@
 
 #include "control/api/logging.h"
 #include "control/runtime/rtp_relay_backend.h"
+#include "control/runtime/shard_set.h"
 #include "control/runtime/sip_capture.h"
 #include "dataplane/idle_backoff.h"
 
@@ -34,13 +35,13 @@ ControlLoop::ControlLoop(Parts parts, Timing timing)
 
 unsigned ControlLoop::drain_sip(uint64_t now_tsc) {
   dataplane::SipItem* items[kSipBurst];
-  const unsigned n = parts_.io.receive_sip(items);
+  const unsigned n = parts_.io.receive_sip(parts_.shard, items);
   // The burst's longest wait decides before any of it is handled: its new requests are the ones
   // the backlog would delay past the senders' retransmissions.
   uint64_t longest_wait = 0;
   for (unsigned i = 0; i < n; ++i)
     if (now_tsc > items[i]->rx_tsc) longest_wait = std::max(longest_wait, now_tsc - items[i]->rx_tsc);
-  const uint32_t backlog = n ? parts_.io.sip_backlog() : 0;
+  const uint32_t backlog = n ? parts_.io.sip_backlog(parts_.shard) : 0;
   const bool was = parts_.proxy.overloaded();
   const bool now = overload_.on_burst(n, longest_wait, backlog);
   parts_.proxy.set_overloaded(now);
@@ -60,8 +61,11 @@ unsigned ControlLoop::drain_sip(uint64_t now_tsc) {
   for (unsigned i = 0; i < n; ++i) {
     dataplane::SipItem* item = items[i];
     const Inbound in{item->msg, Endpoint{item->src, item->src_port}, Endpoint{item->dst, item->dst_port}, item->iface};
-    if (parts_.tap) parts_.tap->received(in);
-    if (parts_.capture) parts_.capture->received(*item);
+    if (parts_.tap || parts_.capture) {
+      const auto guard = shared_parts();
+      if (parts_.tap) parts_.tap->received(in);
+      if (parts_.capture) parts_.capture->received(*item);
+    }
     sip_wait_.observe_us(now_tsc > item->rx_tsc ? (now_tsc - item->rx_tsc) / tsc_per_us_ : 0);
     const uint64_t began = rte_rdtsc();
     if (item->scan.status == parser::ScanStatus::Complete)
@@ -76,43 +80,73 @@ unsigned ControlLoop::drain_sip(uint64_t now_tsc) {
 
 bool ControlLoop::on_idle(void* ctx, const relay::IdleReport& r) {
   // MediaManager decides whether the call's media is dead (every direction silent, not on hold).
-  static_cast<ControlLoop*>(ctx)->parts_.proxy.on_media_idle(RtpRelayBackend::handle_of(r.handle));
+  static_cast<ControlLoop*>(ctx)->media_idle(RtpRelayBackend::handle_of(r.handle));
   return true;
 }
 
+void ControlLoop::media_idle(FlowBackend::Handle flow) {
+  // Under the shards' lock (the sweep holds it): a proxy would send under it, so the flow waits
+  // in its owner's mailbox, this shard's included.
+  if (parts_.shards)
+    parts_.shards->post_idle_flow(flow);
+  else
+    parts_.proxy.on_media_idle(flow);
+}
+
+std::unique_lock<std::mutex> ControlLoop::shared_parts() const {
+  return parts_.shards ? std::unique_lock<std::mutex>(parts_.shards->lock()) : std::unique_lock<std::mutex>();
+}
+
 unsigned ControlLoop::poll_once(uint64_t now_tsc) {
-  unsigned work = parts_.dataplane.poll_control_lanes(now_tsc);
+  const bool first = parts_.shard == 0;
+  if (!first) parts_.shards->park_if_asked();
+  unsigned work = 0;
+  if (first) {
+    const auto guard = shared_parts();
+    work += parts_.dataplane.poll_control_lanes(now_tsc);
+  }
   work += drain_sip(now_tsc);
+  if (parts_.shards) parts_.shards->take_mail(parts_.shard, parts_.proxy);
   parts_.proxy.on_tick();
-  if (now_tsc >= next_sweep_tsc_) {
+  if (first && now_tsc >= next_sweep_tsc_) {
     next_sweep_tsc_ = now_tsc + timing_.idle_check_tsc;
+    const auto guard = shared_parts();
     work += parts_.table.sweep_idle(now_tsc, timing_.media_timeout_tsc, &ControlLoop::on_idle, this, kSweepSlots);
   }
-  if (now_tsc >= next_reclaim_tsc_) {
+  if (first && now_tsc >= next_reclaim_tsc_) {
     next_reclaim_tsc_ = now_tsc + rte_get_tsc_hz() / 1000;
+    const auto guard = shared_parts();
     parts_.table.reclaim();
     parts_.dataplane.reclaim_policies();
     if (parts_.offload) {
       work += parts_.offload->poll_offload(media_timeout_ns_, kOffloadSlice,
-                                           [this](FlowBackend::Handle h) { parts_.proxy.on_media_idle(h); });
+                                           [this](FlowBackend::Handle h) { media_idle(h); });
     }
   }
+  // The management and metrics handlers pause the other shards themselves, per request.
   if (parts_.management) work += parts_.management->poll();
   if (parts_.metrics) work += parts_.metrics->poll();
-  if (reload_requested_.exchange(false, std::memory_order_relaxed) && parts_.reload) parts_.reload();
+  if (reload_requested_.exchange(false, std::memory_order_relaxed) && parts_.reload) {
+    const PauseOthers still(parts_.shards);
+    parts_.reload();
+  }
   if (port_resets_.load(std::memory_order_relaxed) != 0) {
+    const PauseOthers still(parts_.shards);
     for (uint64_t ports = port_resets_.exchange(0, std::memory_order_relaxed); ports != 0; ports &= ports - 1)
       if (parts_.port_reset) parts_.port_reset(static_cast<uint16_t>(__builtin_ctzll(ports)));
     ++work;
   }
-  work += parts_.io.poll(now_tsc);
+  {
+    const auto guard = shared_parts();
+    work += parts_.io.poll(now_tsc);
+  }
 
   if (stop_requested_.load(std::memory_order_relaxed)) {
     if (!ending_) {
       ending_ = true;
       parts_.proxy.end_all_calls("gateway shutdown");
       end_deadline_tsc_ = now_tsc + timing_.shutdown_grace_tsc;
-    } else if (now_tsc >= end_deadline_tsc_) {
+    } else if (first && now_tsc >= end_deadline_tsc_) {
       parts_.dataplane.stop();
     }
   }
@@ -122,6 +156,7 @@ unsigned ControlLoop::poll_once(uint64_t now_tsc) {
 void ControlLoop::run() {
   dataplane::IdleBackoff idle(timing_.idle);
   while (!finished()) idle.on_poll(poll_once(rte_rdtsc()));
+  if (parts_.shard != 0) parts_.shards->finished();
 }
 
 }  // namespace sipedge::control

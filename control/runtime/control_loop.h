@@ -1,14 +1,18 @@
-// control/runtime/control_loop.h — control lcore. The one loop of the control lcore (DESIGN §2): the
+// control/runtime/control_loop.h — control lcores. The one loop of a control lcore (DESIGN §2): the
 // worker lanes it hosts (shared mode, control RX queues), SIP messages off the ring into the proxy,
 // the proxy's timers, neighbour answers and the control TX queue, the relay's idle sweep (silent
 // media ends calls), RCU reclamation of retired flows, and the management socket; idle backoff in
 // between. On stop it ends every call with BYE both ways, lets the BYEs leave, then stops the
 // workers. Nothing else calls up into control: the dataplane only offers rings and queues.
+// With several control shards (issue 14 §2) each runs a loop of its own over its own ring and
+// proxy; shard 0's also does the process-wide work (lanes, sweeps, management, metrics, reload,
+// port resets, stopping the workers), and the parts they share are taken under ShardSet's lock.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 
 #include "control/api/management_server.h"
 #include "control/api/metrics_server.h"
@@ -24,6 +28,7 @@
 namespace sipedge::control {
 
 class RtpRelayBackend;
+class ShardSet;
 class SipCapture;
 
 class ControlLoop {
@@ -41,6 +46,8 @@ class ControlLoop {
     SipCapture* capture = nullptr;           // pcapng of received SIP (sipedgectl capture)
     // Brings a DPDK port back after its PMD reported a reset (request_port_reset); none in tests.
     std::function<void(uint16_t port_id)> port_reset;
+    unsigned shard = 0;          // the control shard this loop runs (its SIP ring)
+    ShardSet* shards = nullptr;  // the shards' common parts; none with one shard
   };
   struct Timing {
     uint64_t idle_check_tsc;     // how often the relay is swept for silent flows
@@ -83,6 +90,11 @@ class ControlLoop {
  private:
   unsigned drain_sip(uint64_t now_tsc);
   static bool on_idle(void* ctx, const relay::IdleReport& r);
+  // A relay flow went silent: to the proxy of the shard that owns it.
+  void media_idle(FlowBackend::Handle flow);
+  // The shards' lock when there are several (nothing with one).
+  std::unique_lock<std::mutex> shared_parts() const;
+
 
   Parts parts_;
   Timing timing_;

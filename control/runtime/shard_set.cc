@@ -1,0 +1,123 @@
+// control/runtime/shard_set.cc — control lcores. See shard_set.h.
+#include "control/runtime/shard_set.h"
+
+#include <rte_pause.h>
+
+namespace sipedge::control {
+
+ShardSet::ShardSet(unsigned count) : count_(count), mail_(std::make_unique<Mailbox[]>(count)) {}
+
+void ShardSet::post_binding(unsigned to, const BindingChange& change) {
+  Mailbox& m = mail_[to];
+  std::lock_guard<std::mutex> guard(m.lock);
+  m.bindings.push_back(change);
+}
+
+void ShardSet::post_idle_flow(FlowBackend::Handle flow) {
+  unsigned owner = 0;
+  {
+    std::lock_guard<std::mutex> guard(owners_lock_);
+    auto it = flow_owner_.find(flow);
+    if (it == flow_owner_.end()) return;  // removed since the relay saw it idle
+    owner = it->second;
+  }
+  Mailbox& m = mail_[owner];
+  std::lock_guard<std::mutex> guard(m.lock);
+  m.idle_flows.push_back(flow);
+}
+
+void ShardSet::take_mail(unsigned shard, Proxy& proxy) {
+  Mailbox& m = mail_[shard];
+  std::vector<BindingChange> bindings;
+  std::vector<FlowBackend::Handle> idle;
+  {
+    std::lock_guard<std::mutex> guard(m.lock);
+    if (m.bindings.empty() && m.idle_flows.empty()) return;
+    bindings.swap(m.bindings);
+    idle.swap(m.idle_flows);
+  }
+  for (const BindingChange& c : bindings) proxy.location().apply(c);
+  for (FlowBackend::Handle h : idle) proxy.on_media_idle(h);
+}
+
+size_t ShardSet::mail_waiting(unsigned shard) {
+  Mailbox& m = mail_[shard];
+  std::lock_guard<std::mutex> guard(m.lock);
+  return m.bindings.size() + m.idle_flows.size();
+}
+
+void ShardSet::own_flow(FlowBackend::Handle flow, unsigned shard) {
+  std::lock_guard<std::mutex> guard(owners_lock_);
+  flow_owner_[flow] = shard;
+}
+
+void ShardSet::forget_flow(FlowBackend::Handle flow) {
+  std::lock_guard<std::mutex> guard(owners_lock_);
+  flow_owner_.erase(flow);
+}
+
+void ShardSet::pause_others() {
+  pause_.store(true, std::memory_order_seq_cst);
+  while (parked_.load(std::memory_order_acquire) + finished_.load(std::memory_order_acquire) < count_ - 1) rte_pause();
+}
+
+void ShardSet::resume_others() { pause_.store(false, std::memory_order_release); }
+
+void ShardSet::park_if_asked() {
+  if (!pause_.load(std::memory_order_acquire)) return;
+  parked_.fetch_add(1, std::memory_order_acq_rel);
+  while (pause_.load(std::memory_order_acquire)) rte_pause();
+  parked_.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+void ShardSet::finished() { finished_.fetch_add(1, std::memory_order_acq_rel); }
+
+void ShardPeers::publish(const BindingChange& change) {
+  for (unsigned s = 0; s < set_.count(); ++s)
+    if (s != shard_) set_.post_binding(s, change);
+}
+
+SendResult ShardTransport::transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) {
+  std::lock_guard<std::mutex> guard(set_.lock());
+  return shared_.send(iface, dest, bytes);
+}
+
+Result<FlowBackend::Handle, MediaError> ShardBackend::install(const End& a, const End& b) {
+  std::lock_guard<std::mutex> guard(set_.lock());
+  auto h = shared_.install(a, b);
+  if (h) set_.own_flow(*h, shard_);
+  return h;
+}
+
+Result<std::monostate, MediaError> ShardBackend::update(Handle h, const End& a, const End& b) {
+  std::lock_guard<std::mutex> guard(set_.lock());
+  return shared_.update(h, a, b);
+}
+
+void ShardBackend::remove(Handle h) {
+  std::lock_guard<std::mutex> guard(set_.lock());
+  shared_.remove(h);
+  set_.forget_flow(h);
+}
+
+FlowBackend::Counters ShardBackend::counters(Handle h) const {
+  std::lock_guard<std::mutex> guard(set_.lock());
+  return shared_.counters(h);
+}
+
+size_t ShardBackend::size() const {
+  std::lock_guard<std::mutex> guard(set_.lock());
+  return shared_.size();
+}
+
+void ShardBanSink::banned(const IpAddr& addr, uint64_t until_ms, uint64_t now_ms, std::string_view reason) {
+  std::lock_guard<std::mutex> guard(set_.lock());
+  shared_.banned(addr, until_ms, now_ms, reason);
+}
+
+void ShardBanSink::lifted(const IpAddr& addr) {
+  std::lock_guard<std::mutex> guard(set_.lock());
+  shared_.lifted(addr);
+}
+
+}  // namespace sipedge::control

@@ -1,0 +1,139 @@
+// control/runtime/shard_set.h — control lcores (every shard). What control shards share when there
+// are several (issue 14 §2). Each shard owns its calls, transactions, timers, media sessions and its
+// SIP ring; what they have in common goes through here:
+// - one lock over the parts there is one of: ControlIo (the control TX queue of each port, the
+//   neighbour table), the relay backend and its flow table, the ban mirror, the SIP taps and the
+//   capture, and shard 0's dataplane lanes (they share the control TX queue). Each shard reaches
+//   them through its own adapters below, or its loop takes the lock;
+// - mailboxes: location changes go to every other shard (Location is replicated), and a relay flow
+//   that went silent is reported to the shard that installed it;
+// - a pause: shard 0 stops the others between two iterations while it reads or changes every
+//   shard (management commands, metrics, reload, port reset).
+// With one shard there is no ShardSet and nothing here runs.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "control/media/media_manager.h"
+#include "control/proxy/proxy.h"
+#include "control/registrar/location.h"
+#include "control/security/ban_list.h"
+#include "control/sip_io.h"
+
+namespace sipedge::control {
+
+class ShardSet {
+ public:
+  explicit ShardSet(unsigned count);
+  unsigned count() const noexcept { return count_; }
+  // The lock over the shared parts (see the file comment). Never held while a Proxy runs.
+  std::mutex& lock() noexcept { return lock_; }
+
+  // Mailboxes. post_* from any shard; take_mail on the owning shard, between messages: applies the
+  // location changes to its replica and hands the silent flows to its proxy.
+  void post_binding(unsigned to, const BindingChange& change);
+  void post_idle_flow(FlowBackend::Handle flow);
+  void take_mail(unsigned shard, Proxy& proxy);
+  // Location changes and silent flows waiting for `shard` (introspection).
+  size_t mail_waiting(unsigned shard);
+
+  // Which shard installed a relay flow (ShardBackend keeps it), for post_idle_flow.
+  void own_flow(FlowBackend::Handle flow, unsigned shard);
+  void forget_flow(FlowBackend::Handle flow);
+
+  // Shard 0: returns once every other shard is parked between two iterations, or finished.
+  void pause_others();
+  void resume_others();
+  // Shards 1..N-1, at the top of each iteration: waits while shard 0 holds the pause.
+  void park_if_asked();
+  // A shard's loop returned: it counts as parked from now on.
+  void finished();
+
+ private:
+  struct Mailbox {
+    std::mutex lock;
+    std::vector<BindingChange> bindings;
+    std::vector<FlowBackend::Handle> idle_flows;
+  };
+  const unsigned count_;
+  std::mutex lock_;
+  std::unique_ptr<Mailbox[]> mail_;
+  std::mutex owners_lock_;
+  std::unordered_map<FlowBackend::Handle, unsigned> flow_owner_;
+  std::atomic<bool> pause_{false};
+  std::atomic<unsigned> parked_{0};
+  std::atomic<unsigned> finished_{0};
+};
+
+// Shard 0 holds the other shards still for the scope (none: nothing to hold).
+class PauseOthers {
+ public:
+  explicit PauseOthers(ShardSet* set) : set_(set) {
+    if (set_) set_->pause_others();
+  }
+  ~PauseOthers() {
+    if (set_) set_->resume_others();
+  }
+  PauseOthers(const PauseOthers&) = delete;
+  PauseOthers& operator=(const PauseOthers&) = delete;
+
+ private:
+  ShardSet* set_;
+};
+
+// A shard's location replica publishes to every other shard's mailbox.
+class ShardPeers final : public LocationPeers {
+ public:
+  ShardPeers(ShardSet& set, unsigned shard) : set_(set), shard_(shard) {}
+  void publish(const BindingChange& change) override;
+
+ private:
+  ShardSet& set_;
+  unsigned shard_;
+};
+
+// A shard's way to the wire: the shared transport (ControlIo), under the lock. Counts what this
+// shard sent (stats per shard); the shared transport counts the total and feeds the taps.
+class ShardTransport final : public SipTransport {
+ public:
+  ShardTransport(ShardSet& set, SipTransport& shared) : set_(set), shared_(shared) {}
+
+ private:
+  SendResult transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) override;
+  ShardSet& set_;
+  SipTransport& shared_;
+};
+
+// A shard's relay backend: the shared one, under the lock, remembering which flows are its own.
+class ShardBackend final : public FlowBackend {
+ public:
+  ShardBackend(ShardSet& set, FlowBackend& shared, unsigned shard) : set_(set), shared_(shared), shard_(shard) {}
+  Result<Handle, MediaError> install(const End& a, const End& b) override;
+  Result<std::monostate, MediaError> update(Handle h, const End& a, const End& b) override;
+  void remove(Handle h) override;
+  Counters counters(Handle h) const override;
+  size_t size() const override;
+
+ private:
+  ShardSet& set_;
+  FlowBackend& shared_;
+  unsigned shard_;
+};
+
+// Bans a shard imposes or lifts reach the dataplane's table (and the NIC) through the shared sink.
+class ShardBanSink final : public BanSink {
+ public:
+  ShardBanSink(ShardSet& set, BanSink& shared) : set_(set), shared_(shared) {}
+  void banned(const IpAddr& addr, uint64_t until_ms, uint64_t now_ms, std::string_view reason) override;
+  void lifted(const IpAddr& addr) override;
+
+ private:
+  ShardSet& set_;
+  BanSink& shared_;
+};
+
+}  // namespace sipedge::control

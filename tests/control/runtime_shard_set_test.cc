@@ -1,0 +1,105 @@
+// tests/control/runtime_shard_set_test.cc — pins control/runtime/shard_set: a silent relay flow is
+// reported to the shard that installed it (and to none once removed), location changes reach every
+// shard but the writer, the locked adapters pass calls through, and the pause holds another shard's
+// loop, on a thread of its own, still between two iterations until it is lifted.
+#include "control/runtime/shard_set.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "parser/scanner_hand.h"
+#include "tests/control/proxy_test_util.h"
+
+namespace sipedge::control::testing {
+namespace {
+
+struct ShardProxy {
+  explicit ShardProxy(const ControlConfig& config, ManualClock& clock, FlowBackend& backend)
+      : media(config, backend), proxy(config, wire, media, clock, scanner) {}
+  RecordingTransport wire;
+  MediaManager media;
+  parser::HandScanner scanner;
+  Proxy proxy;
+};
+
+TEST(ShardSet, SilentFlowsGoToTheShardThatInstalledThem) {
+  ShardSet set(3);
+  FakeRelay relay;
+  ShardBackend shard1(set, relay, 1), shard2(set, relay, 2);
+  const FlowBackend::End a{0, IpAddr::v4(10, 201, 0, 1), 20000, IpAddr::v4(10, 201, 0, 2), 6000};
+  const FlowBackend::End b{1, IpAddr::v4(10, 202, 0, 1), 20000, IpAddr::v4(10, 202, 0, 2), 7000};
+  const auto of1 = shard1.install(a, b);
+  const auto of2 = shard2.install(a, b);
+  ASSERT_TRUE(of1.ok());
+  ASSERT_TRUE(of2.ok());
+  EXPECT_EQ(shard1.size(), 2u) << "one relay behind both";
+  ControlConfig config = test_config();
+  ManualClock clock;
+  ShardProxy p1(config, clock, relay), p2(config, clock, relay);
+  set.post_idle_flow(*of2);
+  set.post_idle_flow(*of1);
+  shard2.remove(*of2);
+  set.post_idle_flow(*of2);  // removed meanwhile: reported to nobody
+  EXPECT_EQ(relay.size(), 1u);
+  EXPECT_EQ(set.mail_waiting(0), 0u);
+  EXPECT_EQ(set.mail_waiting(1), 1u);
+  EXPECT_EQ(set.mail_waiting(2), 1u);
+  set.take_mail(1, p1.proxy);
+  set.take_mail(2, p2.proxy);
+  EXPECT_EQ(set.mail_waiting(1), 0u);
+  EXPECT_EQ(set.mail_waiting(2), 0u);
+}
+
+TEST(ShardSet, LocationChangesReachEveryOtherShard) {
+  ShardSet set(3);
+  ShardPeers from1(set, 1);
+  BindingChange c;
+  c.binding.aor = "1012@sipedge.test";
+  c.binding.contact_uri = "sip:1012@10.201.0.3:5060";
+  c.binding.expires_at_ms = 5'000'000;
+  c.binding.stamp = 7;
+  c.binding.replica = true;
+  from1.publish(c);
+  ControlConfig config = test_config();
+  ManualClock clock;
+  FakeRelay relay;
+  ShardProxy p0(config, clock, relay), p1(config, clock, relay), p2(config, clock, relay);
+  set.take_mail(0, p0.proxy);
+  set.take_mail(1, p1.proxy);
+  set.take_mail(2, p2.proxy);
+  EXPECT_EQ(p0.proxy.location().size(), 1u);
+  EXPECT_EQ(p1.proxy.location().size(), 0u) << "the writer has it already";
+  EXPECT_EQ(p2.proxy.location().size(), 1u);
+  set.take_mail(0, p0.proxy);
+  EXPECT_EQ(p0.proxy.location().size(), 1u) << "a mailbox is emptied when read";
+}
+
+TEST(ShardSet, ThePauseHoldsTheOtherShardsBetweenIterations) {
+  ShardSet set(2);
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> iterations{0};
+  std::thread shard1([&] {
+    while (!stop.load()) {
+      set.park_if_asked();
+      iterations.fetch_add(1);
+    }
+    set.finished();
+  });
+  while (iterations.load() < 1000) std::this_thread::yield();
+  for (int round = 0; round < 50; ++round) {
+    PauseOthers still(&set);
+    const uint64_t held = iterations.load();
+    for (int i = 0; i < 1000; ++i) std::this_thread::yield();
+    ASSERT_EQ(iterations.load(), held) << "round " << round << ": the shard ran while paused";
+  }
+  const uint64_t before = iterations.load();
+  while (iterations.load() < before + 1000) std::this_thread::yield();
+  stop.store(true);
+  shard1.join();
+  PauseOthers after_finish(&set);  // a finished shard counts as parked: this returns
+}
+
+}  // namespace
+}  // namespace sipedge::control::testing
