@@ -5,11 +5,12 @@
 # same SIPp pair then runs directly UA to UA (both in the access namespace, no sipedge) as the ceiling.
 # Appends the table, the command and the machine to bench/RESULTS.md ("End-to-end" section).
 # Usage: bench/e2e_cps.sh [--seconds S] [--rates "100 200 400 600 800 1000 1500 2000"] [--no-record]
-#        [--sipedge BIN] [--sipedgectl BIN] [--no-direct] [--overload-wait-ms MS] [--b2bua]
+#        [--sipedge BIN] [--sipedgectl BIN] [--no-direct] [--overload-wait-ms MS] [--b2bua] [--shards N]
 # --b2bua runs the rates once more with sipedge switched to [sip] mode = "b2bua" (a live reload),
 # between the proxy series and the direct one, so the three figures come from the same run.
 # --no-direct skips the UA-to-UA ceiling (A/B runs of two sipedge builds); implies --no-record.
 # --overload-wait-ms sets [sip] overload_wait_ms (0: overload control off) for on/off comparisons.
+# --shards runs sipedge with N control shards (lcores 1..N-1 beside the main one; issue 14 §2).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source tests/e2e/lib.sh
@@ -27,7 +28,8 @@ while (($#)); do
     --no-direct) direct_series=0 record=0; shift ;;
     --overload-wait-ms) overload_wait=$2; shift 2 ;;
     --b2bua) b2bua_series=1; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --shards) E2E_SHARDS=$2; shift 2 ;;
+    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
     *) echo "e2e_cps: unknown argument $1" >&2; exit 2 ;;
   esac
 done

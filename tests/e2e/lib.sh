@@ -22,6 +22,7 @@ E2E_KEEP=${E2E_KEEP:-0}  # 1: leave the temporary directory for a post-mortem
 # sipedge's ports: af_packet on the veth gateway ends, or virtio (net_virtio_user joined to a vhost-user
 # socket that tests/support/vhost_bridge serves and relays to the same veth ends).
 E2E_PORTS=${E2E_PORTS:-af_packet}
+E2E_SHARDS=${E2E_SHARDS:-1}  # control shards: 1, or more with --shards (issue 14 §2)
 E2E_VHOST_BRIDGE=""
 
 e2e_log() { printf '%s\n' "$*" >&2; }
@@ -130,6 +131,12 @@ e2e_write_config() {
            -e 's/^device = "net_af_packet\([01]\)"/device = "net_virtio_user\1"/' "$E2E_CFG"
     ports=("net_virtio_user0,path=$E2E_WORK/vhost-acc.sock" "net_virtio_user1,path=$E2E_WORK/vhost-core.sock"
            'device = "net_virtio_user0"' 'device = "net_virtio_user1"')
+  fi
+  if ((E2E_SHARDS > 1)); then
+    local lcores
+    lcores=$(seq -s ', ' 1 $((E2E_SHARDS - 1)))
+    sed -i "s/^worker_lcores = \[\]$/&\nshard_lcores = [$lcores]/" "$E2E_CFG"
+    ports+=("shard_lcores = [$lcores]")
   fi
   for want in "${ports[@]}" "file_prefix = \"${E2E_NET}\"" "t1_ms = ${t1}" \
               "nat_keepalive_s = 0" "path = \"${E2E_CDR}\"" "socket = \"${E2E_SOCK}\""; do
