@@ -64,14 +64,7 @@ class ProxyTest : public ::testing::Test {
 
   std::string credentials(const std::string& header_value_challenge, const std::string& user, const std::string& method,
                           const std::string& uri) {
-    const size_t at = header_value_challenge.find("nonce=\"") + 7;
-    const std::string nonce = header_value_challenge.substr(at, header_value_challenge.find('"', at) - at);
-    char ncbuf[16];
-    std::snprintf(ncbuf, sizeof ncbuf, "%08x", nc++);
-    const std::string ha1 = digest_ha1(DigestAlgorithm::Md5, user, "sipedge.test", "pw" + user);
-    const std::string resp = digest_response(DigestAlgorithm::Md5, ha1, nonce, ncbuf, "abc", "auth", method, uri);
-    return "Digest username=\"" + user + "\",realm=\"sipedge.test\",nonce=\"" + nonce + "\",uri=\"" + uri +
-           "\",response=\"" + resp + "\",algorithm=MD5,cnonce=\"abc\",qop=auth,nc=" + ncbuf;
+    return digest_credentials(header_value_challenge, user, method, uri, nc++);
   }
 
   std::string register_request(const std::string& user, const Endpoint& ua, int cseq, const std::string& auth,

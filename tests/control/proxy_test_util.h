@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <deque>
 #include <map>
 #include <optional>
@@ -96,6 +97,20 @@ inline std::string header(const std::string& bytes, parser::HeaderId id) {
   parser::Message m;
   if (parser::HandScanner().scan(bytes, parser::Framing::Datagram, m).status != parser::ScanStatus::Complete) return "<unscannable>";
   return std::string(m.value(id));
+}
+
+// The Proxy-Authorization (or Authorization) value user `user` (password "pw" + user, MD5, qop auth)
+// answers `challenge` with, for `method` on `uri`, nonce-count `nc`.
+inline std::string digest_credentials(const std::string& challenge, const std::string& user, const std::string& method,
+                                      const std::string& uri, uint32_t nc) {
+  const size_t at = challenge.find("nonce=\"") + 7;
+  const std::string nonce = challenge.substr(at, challenge.find('"', at) - at);
+  char ncbuf[16];
+  std::snprintf(ncbuf, sizeof ncbuf, "%08x", nc);
+  const std::string ha1 = digest_ha1(DigestAlgorithm::Md5, user, "sipedge.test", "pw" + user);
+  const std::string resp = digest_response(DigestAlgorithm::Md5, ha1, nonce, ncbuf, "abc", "auth", method, uri);
+  return "Digest username=\"" + user + "\",realm=\"sipedge.test\",nonce=\"" + nonce + "\",uri=\"" + uri +
+         "\",response=\"" + resp + "\",algorithm=MD5,cnonce=\"abc\",qop=auth,nc=" + ncbuf;
 }
 
 inline std::string first_line(const std::string& bytes) { return bytes.substr(0, bytes.find("\r\n")); }

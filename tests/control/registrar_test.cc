@@ -189,11 +189,16 @@ Binding replicated_binding(std::string contact, uint64_t expires) {
   return b;
 }
 
-TEST(LocationReplication, ChangesArePublishedStampedAndAppliedAsReplicas) {
-  ManualClock clock(5000);
+// A shard's table (`own`, shard 2) publishing to another's (`other`), at 5 s.
+class LocationReplication : public ::testing::Test {
+ protected:
+  void SetUp() override { own.set_peers(&to_others, 2, clock); }
+  ManualClock clock{5000};
   Published to_others;
   Location own, other;
-  own.set_peers(&to_others, 2, clock);
+};
+
+TEST_F(LocationReplication, ChangesArePublishedStampedAndAppliedAsReplicas) {
   own.upsert(replicated_binding("sip:1012@192.168.1.50:5062", 65'000));
   ASSERT_EQ(to_others.changes.size(), 1u);
   const BindingChange& up = to_others.changes[0];
@@ -221,11 +226,7 @@ TEST(LocationReplication, ChangesArePublishedStampedAndAppliedAsReplicas) {
   EXPECT_EQ(to_others.changes.size(), 4u) << "nothing removed, nothing published";
 }
 
-TEST(LocationReplication, ExpiryIsEachReplicasOwnAndNotPublished) {
-  ManualClock clock(5000);
-  Published to_others;
-  Location own, other;
-  own.set_peers(&to_others, 0, clock);
+TEST_F(LocationReplication, ExpiryIsEachReplicasOwnAndNotPublished) {
   own.upsert(replicated_binding("sip:1012@192.168.1.50:5062", 65'000));
   other.apply(to_others.changes.at(0));
   EXPECT_EQ(own.expire(65'000), 1u);
@@ -236,7 +237,7 @@ TEST(LocationReplication, ExpiryIsEachReplicasOwnAndNotPublished) {
 // Two shards write one binding at once (two REGISTERs with different Call-IDs): each applies the
 // other's change after its own, and both keep the one with the later stamp (the higher shard on a
 // tie), so the replicas agree.
-TEST(LocationReplication, ConcurrentWritesConvergeOnTheLaterStamp) {
+TEST(LocationReplicationPair, ConcurrentWritesConvergeOnTheLaterStamp) {
   ManualClock clock(5000);
   Published from_a, from_b;
   Location a, b;

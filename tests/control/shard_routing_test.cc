@@ -146,14 +146,7 @@ class ShardRouting : public ::testing::TestWithParam<SignallingMode> {
 
   std::string credentials(const std::string& challenge, const std::string& user, const std::string& method,
                           const std::string& uri) {
-    const size_t at = challenge.find("nonce=\"") + 7;
-    const std::string nonce = challenge.substr(at, challenge.find('"', at) - at);
-    char ncbuf[16];
-    std::snprintf(ncbuf, sizeof ncbuf, "%08x", nc++);
-    const std::string ha1 = digest_ha1(DigestAlgorithm::Md5, user, "sipedge.test", "pw" + user);
-    return "Digest username=\"" + user + "\",realm=\"sipedge.test\",nonce=\"" + nonce + "\",uri=\"" + uri +
-           "\",response=\"" + digest_response(DigestAlgorithm::Md5, ha1, nonce, ncbuf, "c1", "auth", method, uri) +
-           "\",algorithm=MD5,cnonce=\"c1\",qop=auth,nc=" + ncbuf;
+    return digest_credentials(challenge, user, method, uri, nc++);
   }
 
   std::string register_request(int cseq, const std::string& auth, uint32_t expires) {
