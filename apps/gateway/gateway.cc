@@ -231,8 +231,10 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
     p.shard_set = std::make_unique<control::ShardSet>(n_shards);
     p.guards = std::make_unique<control::EdgeGuards>(config_.control);
   }
-  const control::RouteToken token;
-  std::string nonce_secret;
+  // Shared secrets; each shard keys its own RouteToken from them (a token's hash state is one
+  // thread's: copies of one RouteToken would share it).
+  std::string token_secret, nonce_secret;
+  for (int i = 0; i < 4; ++i) token_secret += control::new_tag();
   if (n_shards > 1)
     for (int i = 0; i < 4; ++i) nonce_secret += control::new_tag();
   for (unsigned s = 0; s < n_shards; ++s) {
@@ -246,7 +248,8 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
       backend = shard->backend.get();
     }
     shard->media = std::make_unique<control::MediaManager>(config_.control, *backend, control::MediaPortSlice{s, n_shards});
-    shard->proxy = std::make_unique<control::Proxy>(config_.control, *transport, *shard->media, p.clock, p.scanner, token,
+    shard->proxy = std::make_unique<control::Proxy>(config_.control, *transport, *shard->media, p.clock, p.scanner,
+                                                    control::RouteToken(token_secret),
                                                     control::ShardPlace{shared.shard_map, s, nonce_secret, p.guards.get()});
     if (p.shard_set) {
       shard->peers = std::make_unique<control::ShardPeers>(*p.shard_set, s);

@@ -37,7 +37,8 @@ class RouteToken {
 
  private:
   // HMAC-SHA-256 under the secret, with the key's inner and outer pads hashed once (RFC 2104):
-  // a token costs two hash finals, not a key setup. Shared by copies; control lcore only.
+  // a token costs two hash finals, not a key setup. Shared by copies, so a RouteToken and its copies
+  // belong to one thread: each control shard keys its own from the common secret.
   struct Keyed;
   std::string mac_hex(std::string_view call_id, std::string_view ref_hex) const;
   void key(const std::array<unsigned char, 32>& secret);
