@@ -519,7 +519,7 @@ void Gateway::run() {
       // Its calls would never be served: stop now rather than run with a dead shard.
       logs::of(logs::Component::Main).error("sipedge: cannot launch control shard {} on lcore {}", s, shard_lcores[s - 1]);
       request_stop();
-      p.shard_set->finished();
+      p.shard_set->finished(static_cast<unsigned>(s));
     }
   }
   p.shards[0]->loop->run();

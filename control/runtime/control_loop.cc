@@ -99,7 +99,7 @@ std::unique_lock<std::mutex> ControlLoop::shared_parts() const {
 
 unsigned ControlLoop::poll_once(uint64_t now_tsc) {
   const bool first = parts_.shard == 0;
-  if (!first) parts_.shards->park_if_asked();
+  if (!first) parts_.shards->park_if_asked(parts_.shard);
   unsigned work = 0;
   if (first) {
     const auto guard = shared_parts();
@@ -156,7 +156,7 @@ unsigned ControlLoop::poll_once(uint64_t now_tsc) {
 void ControlLoop::run() {
   dataplane::IdleBackoff idle(timing_.idle);
   while (!finished()) idle.on_poll(poll_once(rte_rdtsc()));
-  if (parts_.shard != 0) parts_.shards->finished();
+  if (parts_.shard != 0) parts_.shards->finished(parts_.shard);
 }
 
 }  // namespace sipedge::control

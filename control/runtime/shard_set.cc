@@ -5,7 +5,10 @@
 
 namespace sipedge::control {
 
-ShardSet::ShardSet(unsigned count) : count_(count), mail_(std::make_unique<Mailbox[]>(count)) {}
+ShardSet::ShardSet(unsigned count)
+    : count_(count), mail_(std::make_unique<Mailbox[]>(count)), parked_in_(std::make_unique<std::atomic<uint64_t>[]>(count)) {
+  for (unsigned s = 0; s < count; ++s) parked_in_[s].store(0, std::memory_order_relaxed);
+}
 
 void ShardSet::post_binding(unsigned to, const BindingChange& change) {
   Mailbox& m = mail_[to];
@@ -57,20 +60,26 @@ void ShardSet::forget_flow(FlowBackend::Handle flow) {
 }
 
 void ShardSet::pause_others() {
-  pause_.store(true, std::memory_order_seq_cst);
-  while (parked_.load(std::memory_order_acquire) + finished_.load(std::memory_order_acquire) < count_ - 1) rte_pause();
+  const uint64_t pause = pause_.fetch_add(1, std::memory_order_acq_rel) + 1;
+  for (unsigned s = 1; s < count_; ++s) {
+    for (;;) {
+      const uint64_t in = parked_in_[s].load(std::memory_order_acquire);
+      if (in == pause || in == kFinished) break;
+      rte_pause();
+    }
+  }
 }
 
-void ShardSet::resume_others() { pause_.store(false, std::memory_order_release); }
+void ShardSet::resume_others() { pause_.fetch_add(1, std::memory_order_release); }
 
-void ShardSet::park_if_asked() {
-  if (!pause_.load(std::memory_order_acquire)) return;
-  parked_.fetch_add(1, std::memory_order_acq_rel);
-  while (pause_.load(std::memory_order_acquire)) rte_pause();
-  parked_.fetch_sub(1, std::memory_order_acq_rel);
+void ShardSet::park_if_asked(unsigned shard) {
+  const uint64_t pause = pause_.load(std::memory_order_acquire);
+  if (pause % 2 == 0) return;
+  parked_in_[shard].store(pause, std::memory_order_release);
+  while (pause_.load(std::memory_order_acquire) == pause) rte_pause();
 }
 
-void ShardSet::finished() { finished_.fetch_add(1, std::memory_order_acq_rel); }
+void ShardSet::finished(unsigned shard) { parked_in_[shard].store(kFinished, std::memory_order_release); }
 
 void ShardPeers::publish(const BindingChange& change) {
   for (unsigned s = 0; s < set_.count(); ++s)

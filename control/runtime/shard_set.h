@@ -49,9 +49,9 @@ class ShardSet {
   void pause_others();
   void resume_others();
   // Shards 1..N-1, at the top of each iteration: waits while shard 0 holds the pause.
-  void park_if_asked();
+  void park_if_asked(unsigned shard);
   // A shard's loop returned: it counts as parked from now on.
-  void finished();
+  void finished(unsigned shard);
 
  private:
   struct Mailbox {
@@ -64,9 +64,11 @@ class ShardSet {
   std::unique_ptr<Mailbox[]> mail_;
   std::mutex owners_lock_;
   std::unordered_map<FlowBackend::Handle, unsigned> flow_owner_;
-  std::atomic<bool> pause_{false};
-  std::atomic<unsigned> parked_{0};
-  std::atomic<unsigned> finished_{0};
+  // Pauses are numbered: odd while one holds. A shard parks by acknowledging the pause's number, so
+  // a shard still leaving the last pause is never counted as parked in the next one.
+  static constexpr uint64_t kFinished = ~uint64_t{0};
+  std::atomic<uint64_t> pause_{0};
+  std::unique_ptr<std::atomic<uint64_t>[]> parked_in_;  // per shard: the pause it is parked in
 };
 
 // Shard 0 holds the other shards still for the scope (none: nothing to hold).

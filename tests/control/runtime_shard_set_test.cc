@@ -82,10 +82,10 @@ TEST(ShardSet, ThePauseHoldsTheOtherShardsBetweenIterations) {
   std::atomic<uint64_t> iterations{0};
   std::thread shard1([&] {
     while (!stop.load()) {
-      set.park_if_asked();
+      set.park_if_asked(1);
       iterations.fetch_add(1);
     }
-    set.finished();
+    set.finished(1);
   });
   while (iterations.load() < 1000) std::this_thread::yield();
   for (int round = 0; round < 50; ++round) {
