@@ -25,6 +25,7 @@ TEST(ConfigLoader, BareMetalExampleLoadsWithOffloadRequired) {
   EXPECT_EQ(c.dataplane.ports[0].device, "0000:3b:00.0");
   EXPECT_EQ(c.dataplane.eal.no_huge, false);
   EXPECT_EQ(c.dataplane.eal.worker_lcores.size(), 3u);
+  EXPECT_EQ(c.dataplane.eal.shard_lcores, std::vector<unsigned>{8});
   EXPECT_EQ(c.offload, hw::OffloadMode::Required);
   EXPECT_EQ(c.max_media_rules, 524288u);
   EXPECT_EQ(c.rule_insert_rate, 20000u);
@@ -54,6 +55,18 @@ TEST(ConfigLoader, DevConfigLoadsBothPlanes) {
   EXPECT_EQ(c.control.routes[0].next_hops[0], (Endpoint{IpAddr::v4(10, 202, 0, 2), 5060}));
   EXPECT_EQ(c.control.auth.algorithms, std::vector<control::DigestAlgorithm>{control::DigestAlgorithm::Md5});
   EXPECT_TRUE(c.control.trusted[0].contains(IpAddr::v4(10, 202, 0, 77)));
+}
+
+// Control shards (README "Control shards"): each on an lcore of its own.
+TEST(ConfigLoader, ShardLcoresAreNeitherTheMainLcoreNorAWorkersNorRepeated) {
+  EXPECT_EQ(error_of("[eal]\nmain_lcore = 0\nworker_lcores = [1, 2]\nshard_lcores = [3, 2]\n" + kMinimal),
+            "test.toml:4:16: eal.shard_lcores: lcore 2 is already the main lcore, a worker or another shard");
+  EXPECT_EQ(error_of("[eal]\nshard_lcores = [0]\n" + kMinimal),
+            "test.toml:2:16: eal.shard_lcores: lcore 0 is already the main lcore, a worker or another shard");
+  EXPECT_EQ(error_of("[eal]\nshard_lcores = [4, 4]\n" + kMinimal),
+            "test.toml:2:16: eal.shard_lcores: lcore 4 is already the main lcore, a worker or another shard");
+  const GatewayConfig c = load_config_string("[eal]\nworker_lcores = [1]\nshard_lcores = [2, 3]\n" + kMinimal, "test.toml");
+  EXPECT_EQ(c.dataplane.eal.shard_lcores, (std::vector<unsigned>{2, 3}));
 }
 
 TEST(ConfigLoader, UnknownKeysAreErrorsWithTheirPosition) {

@@ -11,13 +11,14 @@ TEST(EalArgs, BuildsLcoresMemoryPrefixVdevsAndAllowList) {
   EalConfig cfg;
   cfg.main_lcore = 0;
   cfg.worker_lcores = {1, 3};
+  cfg.shard_lcores = {5};  // a second control shard
   cfg.memory_mb = 256;
   cfg.no_huge = true;
   cfg.file_prefix = "edge1";
   cfg.vdevs = {"net_af_packet0,iface=sipacc-gw", "net_tap0,iface=exc0"};
   cfg.pci_allow = {"0000:03:00.0"};
   cfg.log_level = "error";
-  std::vector<std::string> want{"sipedge", "-l", "0,1,3", "--main-lcore", "0", "--no-huge", "-m", "256",
+  std::vector<std::string> want{"sipedge", "-l", "0,1,3,5", "--main-lcore", "0", "--no-huge", "-m", "256",
                                 "--file-prefix=edge1",
                                 "--vdev=net_af_packet0,iface=sipacc-gw,blocksz=16384,framesz=16384,framecnt=512",
                                 "--vdev=net_tap0,iface=exc0", "-a", "0000:03:00.0", "--log-level=error"};
