@@ -158,10 +158,18 @@ class ShardedSipDelivery : public DataplaneTest {
 TEST_F(ShardedSipDelivery, EachMessageReachesTheRingOfItsCallIdsShard) {
   const SharedState& shared = dp_->shared();
   ASSERT_EQ(shared.n_shards, 3u);
+  // The map's seed is drawn per process, so which shard a name lands on is too: take three Call-IDs
+  // per shard, found through the map, so every ring has messages to check whatever the seed.
+  std::vector<std::string> call_ids;
+  unsigned per_shard[3] = {};
+  for (int k = 0; call_ids.size() < 9; ++k) {
+    std::string candidate = "shard-call-" + std::to_string(k);
+    if (per_shard[shared.shard_map.of(candidate)]++ < 3) call_ids.push_back(std::move(candidate));
+  }
   std::vector<std::string> sent_to[3];
   constexpr int kMessages = 24;  // one burst
   for (int i = 0; i < kMessages; ++i) {
-    const std::string call_id = "shard-call-" + std::to_string(i % 9);
+    const std::string& call_id = call_ids[i % 9];
     const std::string msg = "OPTIONS sip:bob@10.201.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.7:5060;branch=z9hG4bK-" +
                             std::to_string(i) + "\r\nFrom: <sip:a@10.201.0.7>;tag=a\r\nTo: <sip:bob@10.201.0.1>\r\n"
                             "Call-ID: " + call_id + "\r\nCSeq: " + std::to_string(i + 1) + " OPTIONS\r\nContent-Length: 0\r\n\r\n";
@@ -177,7 +185,6 @@ TEST_F(ShardedSipDelivery, EachMessageReachesTheRingOfItsCallIdsShard) {
   sent_to[0].push_back("no Call-ID");
   dp_->worker(0).poll_once(now_);
   for (unsigned s = 0; s < 3; ++s) {
-    EXPECT_FALSE(sent_to[s].empty()) << "nine Call-IDs over three shards leave none empty: shard " << s;
     SipItem* items[32];
     const unsigned n = receive_sip(shared, items, s);
     std::vector<std::string> got;
