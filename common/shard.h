@@ -7,8 +7,9 @@
 #pragma once
 
 #include <cstdint>
-#include <cstring>
 #include <string_view>
+
+#include "common/seeded_hash.h"
 
 namespace sipedge {
 
@@ -26,31 +27,7 @@ struct ShardMap {
     return static_cast<uint32_t>((static_cast<uint64_t>(static_cast<uint32_t>(hash(call_id) >> 32)) * count) >> 32);
   }
 
-  // 64-bit multiply-xorshift over 8-byte words, seeded: a few cycles per word, every input bit
-  // reaching the top 32 bits that pick the shard.
-  uint64_t hash(std::string_view bytes) const noexcept {
-    constexpr uint64_t kMul = 0x9e3779b97f4a7c15ull;
-    uint64_t h = seed ^ (bytes.size() * kMul);
-    size_t at = 0;
-    for (; at + 8 <= bytes.size(); at += 8) {
-      uint64_t w;
-      std::memcpy(&w, bytes.data() + at, 8);
-      h = mix(h ^ w);
-    }
-    uint64_t tail = 0;
-    if (at < bytes.size()) std::memcpy(&tail, bytes.data() + at, bytes.size() - at);
-    return mix(h ^ tail);
-  }
-
- private:
-  static uint64_t mix(uint64_t x) noexcept {
-    x ^= x >> 32;
-    x *= 0xd6e8feb86659fd93ull;
-    x ^= x >> 32;
-    x *= 0xd6e8feb86659fd93ull;
-    x ^= x >> 32;
-    return x;
-  }
+  uint64_t hash(std::string_view bytes) const noexcept { return seeded_hash(seed, bytes); }
 };
 
 }  // namespace sipedge

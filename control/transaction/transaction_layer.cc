@@ -3,8 +3,11 @@
 // sees the new state; a callback may remove the transaction, so every action after one re-checks.
 #include "control/transaction/transaction_layer.h"
 
+#include <openssl/rand.h>
+
 #include <algorithm>
 
+#include "common/seeded_hash.h"
 #include "control/sip_build.h"
 #include "parser/headers.h"
 #include "parser/via.h"
@@ -61,7 +64,9 @@ Event tu_event(uint16_t status) {
 
 TransactionLayer::TransactionLayer(TimerWheel& wheel, SipTransport& transport, TransactionUser& tu,
                                    TimerConfig timers, const parser::Scanner& scanner)
-    : wheel_(wheel), transport_(transport), tu_(tu), timers_(timers), scanner_(scanner) {}
+    : wheel_(wheel), transport_(transport), tu_(tu), timers_(timers), scanner_(scanner) {
+  RAND_bytes(reinterpret_cast<unsigned char*>(&key_seed_), sizeof key_seed_);
+}
 
 TransactionLayer::~TransactionLayer() {
   for (auto& [id, t] : txns_)
@@ -91,12 +96,25 @@ std::string TransactionLayer::server_key(const Inbound& request, bool for_invite
   return k;
 }
 
+TransactionLayer::Txn* TransactionLayer::find_indexed(const KeyIndex& index, std::string_view key) const {
+  Txn* const* t = index.find(seeded_hash(key_seed_, key), [&](const Txn* e) { return e->key == key; });
+  return t == nullptr ? nullptr : *t;
+}
+
+// A key already indexed (a request the TU chose to serve again) now names the newer transaction.
+void TransactionLayer::index(KeyIndex& index, Txn& t) {
+  const uint64_t hash = seeded_hash(key_seed_, t.key);
+  if (Txn** existing = index.find(hash, [&](const Txn* e) { return e->key == t.key; }))
+    *existing = &t;
+  else
+    index.insert(hash, &t);
+}
+
 RequestMatch TransactionLayer::on_request(const Inbound& request, TxnId* matched) {
-  auto it = server_index_.find(server_key(request, false));
-  if (it == server_index_.end()) return RequestMatch::New;
-  const TxnId id = it->second;
-  if (matched) *matched = id;
-  Txn& t = *txns_.at(id);
+  Txn* found = find_indexed(server_index_, server_key(request, false));
+  if (found == nullptr) return RequestMatch::New;
+  Txn& t = *found;
+  if (matched) *matched = t.id;
   if (request.msg.method() == parser::Method::Ack) {
     if (t.kind != Kind::ServerInvite) return RequestMatch::New;
     const bool absorbed = t.state == State::Completed || t.state == State::Confirmed;
@@ -122,7 +140,7 @@ TxnId TransactionLayer::create_server(const Inbound& request, bool reliable) {
   t->peer = request.source;
   t->iface = request.iface;
   const TxnId id = t->id;
-  server_index_[t->key] = id;
+  index(server_index_, *t);
   txns_.emplace(id, std::move(t));
   return id;
 }
@@ -139,8 +157,8 @@ bool TransactionLayer::respond(TxnId server, uint16_t status, std::string bytes)
 }
 
 TxnId TransactionLayer::find_invite_for_cancel(const Inbound& cancel) const {
-  auto it = server_index_.find(server_key(cancel, true));
-  return it == server_index_.end() ? 0 : it->second;
+  const Txn* t = find_indexed(server_index_, server_key(cancel, true));
+  return t == nullptr ? 0 : t->id;
 }
 
 TxnId TransactionLayer::send_request(std::string bytes, std::string_view method, std::string_view branch,
@@ -159,7 +177,7 @@ TxnId TransactionLayer::send_request(std::string bytes, std::string_view method,
   t->iface = iface;
   Txn& ref = *t;
   const TxnId id = t->id;
-  client_index_[ref.key] = id;
+  index(client_index_, ref);
   txns_.emplace(id, std::move(t));
   if (!send(ref, ref.request)) {
     arm(ref, TimerSlot::TransportError, 0);
@@ -176,10 +194,9 @@ bool TransactionLayer::on_response(const Inbound& response) {
   auto via = parser::top_via(response.msg);
   auto cseq = parser::parse_cseq(response.msg.value(parser::HeaderId::CSeq));
   if (!via || !cseq) return false;
-  auto it = client_index_.find(client_key(via->branch, cseq->method_text));
-  if (it == client_index_.end()) return false;
-  Txn& t = *txns_.at(it->second);
-  run(t, response_event(response.msg.status_code()), &response);
+  Txn* t = find_indexed(client_index_, client_key(via->branch, cseq->method_text));
+  if (t == nullptr) return false;
+  run(*t, response_event(response.msg.status_code()), &response);
   return true;
 }
 
@@ -321,9 +338,7 @@ void TransactionLayer::remove(TxnId id) {
   if (it == txns_.end()) return;
   Txn& t = *it->second;
   for (auto& h : t.timers) wheel_.cancel(h);
-  auto& index = t.is_server() ? server_index_ : client_index_;
-  auto idx = index.find(t.key);
-  if (idx != index.end() && idx->second == id) index.erase(idx);
+  (t.is_server() ? server_index_ : client_index_).erase(seeded_hash(key_seed_, t.key), [&](const Txn* e) { return e == &t; });
   txns_.erase(it);
   tu_.on_terminated(id);
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/hash_index.h"
 #include "control/sip_io.h"
 #include "control/timer_wheel.h"
 #include "control/transaction/fsm.h"
@@ -113,6 +114,7 @@ class TransactionLayer {
 
  private:
   struct Txn;
+  using KeyIndex = HashIndex<Txn*>;
   // Timer slots; TransportError is no timer but the deferred report of a failed first send.
   enum class TimerSlot : uint8_t { Retransmit, Timeout, Linger, TransportError };
 
@@ -125,6 +127,8 @@ class TransactionLayer {
   uint64_t linger_ms(const Txn& t) const;
   TransactionInfo info(const Txn& t) const;
   std::string server_key(const Inbound& request, bool for_invite) const;
+  Txn* find_indexed(const KeyIndex& index, std::string_view key) const;
+  void index(KeyIndex& index, Txn& t);
 
   TimerWheel& wheel_;
   SipTransport& transport_;
@@ -133,8 +137,11 @@ class TransactionLayer {
   const parser::Scanner& scanner_;
   TxnId next_id_ = 1;
   std::unordered_map<TxnId, std::unique_ptr<Txn>> txns_;
-  std::unordered_map<std::string, TxnId> server_index_;
-  std::unordered_map<std::string, TxnId> client_index_;
+  // Transactions by their §17 matching key, as hashes keyed with a per-layer seed (branches are the
+  // sender's choice); the key itself is compared in the transaction.
+  uint64_t key_seed_ = 0;
+  KeyIndex server_index_;
+  KeyIndex client_index_;
 };
 
 }  // namespace sipedge::control

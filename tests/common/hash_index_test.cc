@@ -1,0 +1,104 @@
+// tests/common/hash_index_test.cc — pins common/hash_index.h: entries sharing a hash are told apart
+// by the caller's predicate; erasing from the middle of a probe run (also across the array's end)
+// leaves every other entry findable; and a long random sequence of inserts and erases agrees with
+// std::unordered_multimap, the oracle, after every step.
+#include "common/hash_index.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <unordered_map>
+#include <vector>
+
+namespace sipedge {
+namespace {
+
+struct Entry {
+  uint32_t key = 0;
+  uint32_t payload = 0;
+};
+
+auto is(uint32_t key) {
+  return [key](const Entry& e) { return e.key == key; };
+}
+
+TEST(HashIndex, EntriesSharingAHashAreToldApartByTheirKey) {
+  HashIndex<Entry> index;
+  EXPECT_EQ(index.find(42, is(1)), nullptr);
+  EXPECT_FALSE(index.erase(42, is(1)));
+  for (uint32_t k = 1; k <= 5; ++k) index.insert(42, Entry{k, k * 10});
+  ASSERT_EQ(index.size(), 5u);
+  for (uint32_t k = 1; k <= 5; ++k) {
+    Entry* e = index.find(42, is(k));
+    ASSERT_NE(e, nullptr) << k;
+    EXPECT_EQ(e->payload, k * 10);
+  }
+  EXPECT_EQ(index.find(42, is(6)), nullptr);
+  EXPECT_EQ(index.find(43, is(1)), nullptr) << "another hash, same key: not found";
+  EXPECT_TRUE(index.erase(42, is(3)));
+  EXPECT_FALSE(index.erase(42, is(3)));
+  EXPECT_EQ(index.find(42, is(3)), nullptr);
+  for (uint32_t k : {1u, 2u, 4u, 5u}) EXPECT_NE(index.find(42, is(k)), nullptr) << k;
+  EXPECT_EQ(index.size(), 4u);
+}
+
+TEST(HashIndex, ARunThatWrapsPastTheEndSurvivesErasesAtEachPosition) {
+  // All hashes whose top bits pick the last slot: the run starts there and wraps to slot 0.
+  constexpr uint64_t kLastSlot = ~uint64_t{0};
+  for (uint32_t victim = 1; victim <= 6; ++victim) {
+    HashIndex<Entry> index;
+    for (uint32_t k = 1; k <= 6; ++k) index.insert(kLastSlot - k * 2, Entry{k, 0});
+    // An entry whose home is slot 0 sits inside the wrapped run and must stay reachable.
+    index.insert(1, Entry{100, 0});
+    ASSERT_EQ(index.capacity(), 16u);
+    ASSERT_TRUE(index.erase(kLastSlot - victim * 2, is(victim)));
+    for (uint32_t k = 1; k <= 6; ++k)
+      EXPECT_EQ(index.find(kLastSlot - k * 2, is(k)) != nullptr, k != victim) << "victim " << victim << " key " << k;
+    EXPECT_NE(index.find(1, is(100)), nullptr) << "victim " << victim;
+  }
+}
+
+TEST(HashIndex, AgreesWithAMultimapThroughRandomInsertsErasesAndGrowth) {
+  std::mt19937_64 rng(20261204);
+  HashIndex<Entry> index;
+  std::unordered_multimap<uint64_t, uint32_t> oracle;  // hash -> key
+  std::vector<std::pair<uint64_t, uint32_t>> live;
+  uint32_t next_key = 1;
+  // Few distinct hashes (shifted to the top bits, which pick the slot) make long shared runs.
+  auto draw_hash = [&] { return (rng() % 97) << 57 | (rng() % 4); };
+  for (int step = 0; step < 20000; ++step) {
+    if (live.empty() || rng() % 5 < 3) {
+      const uint64_t h = draw_hash();
+      const uint32_t k = next_key++;
+      index.insert(h, Entry{k, k ^ 0x5a5a});
+      oracle.emplace(h, k);
+      live.emplace_back(h, k);
+    } else {
+      const size_t at = rng() % live.size();
+      const auto [h, k] = live[at];
+      ASSERT_TRUE(index.erase(h, is(k))) << "step " << step;
+      auto range = oracle.equal_range(h);
+      for (auto it = range.first; it != range.second; ++it)
+        if (it->second == k) {
+          oracle.erase(it);
+          break;
+        }
+      live[at] = live.back();
+      live.pop_back();
+    }
+    ASSERT_EQ(index.size(), oracle.size());
+    if (step % 500 == 0 || step > 19900) {
+      for (const auto& [h, k] : live) {
+        const Entry* e = index.find(h, is(k));
+        ASSERT_NE(e, nullptr) << "step " << step << " key " << k;
+        EXPECT_EQ(e->payload, k ^ 0x5a5a);
+      }
+      EXPECT_EQ(index.find(draw_hash(), is(next_key + 1)), nullptr);
+    }
+  }
+  EXPECT_LE(index.size() * 2, index.capacity()) << "load stays at or under one half";
+}
+
+}  // namespace
+}  // namespace sipedge
