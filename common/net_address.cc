@@ -38,17 +38,45 @@ uint32_t IpAddr::v4_be() const noexcept {
   return be;
 }
 
+namespace {
+
+// Dotted quad as inet_pton(AF_INET) reads it: four decimal octets of 1-3 digits, none above 255,
+// none with a leading zero. Hand-written because the proxy asks of every Via, Route and Contact
+// host whether it is one of its addresses, and names and addresses alike went through two libc
+// calls and a copy.
+bool parse_dotted_quad(std::string_view text, std::array<uint8_t, 16>& bytes) noexcept {
+  size_t i = 0;
+  for (size_t octet = 0; octet < 4; ++octet) {
+    if (octet > 0) {
+      if (i >= text.size() || text[i] != '.') return false;
+      ++i;
+    }
+    const size_t start = i;
+    unsigned value = 0;
+    while (i < text.size() && i - start < 3 && text[i] >= '0' && text[i] <= '9')
+      value = value * 10 + static_cast<unsigned>(text[i++] - '0');
+    if (i == start || value > 255 || (text[start] == '0' && i - start > 1)) return false;
+    bytes[octet] = static_cast<uint8_t>(value);
+  }
+  return i == text.size();
+}
+
+}  // namespace
+
 std::optional<IpAddr> IpAddr::parse(std::string_view text) noexcept {
   if (text.size() >= 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
-  char buf[64];
-  if (text.empty() || text.size() >= sizeof buf) return std::nullopt;
-  std::memcpy(buf, text.data(), text.size());
-  buf[text.size()] = 0;
   IpAddr ip;
-  if (inet_pton(AF_INET, buf, ip.bytes.data()) == 1) {
+  if (parse_dotted_quad(text, ip.bytes)) {
     ip.family = Family::V4;
     return ip;
   }
+  // Every IPv6 text has a colon; a host name has none and needs no second try.
+  char buf[64];
+  if (text.size() >= sizeof buf || text.find(':') == std::string_view::npos ||
+      text.find('\0') != std::string_view::npos)
+    return std::nullopt;
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = 0;
   if (inet_pton(AF_INET6, buf, ip.bytes.data()) == 1) {
     ip.family = Family::V6;
     return ip;

@@ -2,7 +2,13 @@
 // directions with network-order bytes, prefixes, and the private ranges NAT handling relies on.
 #include "common/net_address.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
 
 namespace sipedge {
 namespace {
@@ -29,6 +35,35 @@ TEST(IpAddr, RejectsWhatIsNotAnAddress) {
   EXPECT_FALSE(IpAddr::parse("example.com").has_value());
   EXPECT_FALSE(IpAddr::parse("2001:db8::1::2").has_value());
   EXPECT_FALSE(IpAddr::parse(std::string(100, '1')).has_value());
+}
+
+// IPv4 text is read by hand (net_address.cc); inet_pton, the oracle, must agree on every string of
+// digits and dots up to 16 characters drawn here, and on the edges named below.
+TEST(IpAddr, ReadsIpv4ExactlyAsInetPtonDoes) {
+  std::mt19937 rng(4242);
+  const std::string alphabet = "0123456789.";
+  std::vector<std::string> texts = {"0.0.0.0", "255.255.255.255", "1.2.3.04", "01.2.3.4", "1.2.3.4.", ".1.2.3.4",
+                                    "1..2.3", "1.2.3.4.5", "1.2.3.0", "1000.1.1.1", "00.0.0.0", "1.2.3.255",
+                                    "1.2.3.256", "1.2.3.4a", "1.2.3. 4", "9.9.9.9"};
+  for (int i = 0; i < 200000; ++i) {
+    std::string t(1 + rng() % 16, ' ');
+    for (char& c : t) c = rng() % 4 == 0 ? '.' : alphabet[rng() % 10];
+    texts.push_back(t);
+  }
+  int accepted = 0;
+  for (const std::string& t : texts) {
+    in_addr want{};
+    const bool ok = inet_pton(AF_INET, t.c_str(), &want) == 1;
+    const auto got = IpAddr::parse(t);
+    ASSERT_EQ(got.has_value() && got->is_v4(), ok) << t;
+    if (!ok) continue;
+    ++accepted;
+    EXPECT_EQ(std::memcmp(got->bytes.data(), &want, 4), 0) << t;
+  }
+  EXPECT_GT(accepted, 300) << "the draw reaches valid addresses too";
+  EXPECT_FALSE(IpAddr::parse(std::string("1.2.3.4\0junk", 12)).has_value()) << "no stop at an embedded NUL";
+  EXPECT_FALSE(IpAddr::parse(std::string("::1\0x", 5)).has_value());
+  EXPECT_EQ(IpAddr::parse("::ffff:192.0.2.1")->family, IpAddr::Family::V6);
 }
 
 TEST(IpAddr, TextAndUriHostForms) {
