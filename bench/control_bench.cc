@@ -11,6 +11,9 @@
 #include <benchmark/benchmark.h>
 
 #include <malloc.h>
+#ifdef SIPEDGE_BENCH_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
 
 #include <cstdio>
 #include <memory>
@@ -265,15 +268,26 @@ void BM_ScanOnly(benchmark::State& state) {
   state.counters["calls_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
-// Bytes the process holds from malloc: the arena's chunks in use and the blocks too big for it,
-// which glibc maps apart (hash tables' bucket arrays past 128 KiB).
+// Bytes the process holds from malloc. With jemalloc (the allocator sipedge links): what the
+// application has allocated, refreshed by advancing the stats epoch. With glibc: the arena's chunks
+// in use and the blocks too big for it, which glibc maps apart (bucket arrays past 128 KiB).
 size_t heap_bytes() {
+#ifdef SIPEDGE_BENCH_JEMALLOC
+  uint64_t epoch = 1;
+  size_t len = sizeof epoch;
+  mallctl("epoch", &epoch, &len, &epoch, len);
+  size_t allocated = 0;
+  len = sizeof allocated;
+  mallctl("stats.allocated", &allocated, &len, nullptr, 0);
+  return allocated;
+#else
   const struct mallinfo2 m = mallinfo2();
   return m.uordblks + m.hblkhd;
+#endif
 }
 
 // Memory at scale (issue 14 §5): N calls held open (answered, acknowledged, their transactions
-// over), the heap bytes each costs as glibc counts them, against the baseline of N bare std::string
+// over), the heap bytes each costs as the allocator counts them, against the baseline of N bare std::string
 // Call-IDs (what any table of calls must hold at least). Then the media sessions are destroyed
 // alone: what that frees is the media manager's share (sessions, streams, the SDP last sent each
 // way, flow ownership); the rest is the call table and the proxy's per-call state. The relay's flow
