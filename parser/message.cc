@@ -1,6 +1,8 @@
 // parser/message.cc — any thread, pure. Building and querying the header index; no allocation.
 #include "parser/message.h"
 
+#include <cstring>
+
 namespace sipedge::parser {
 namespace {
 
@@ -29,6 +31,36 @@ std::string_view method_name(Method m) noexcept {
   for (const auto& k : kMethods)
     if (k.method == m) return k.token;
   return {};
+}
+
+Message::Message(const Message& other) noexcept { *this = other; }
+
+Message& Message::operator=(const Message& other) noexcept {
+  if (this == &other) return *this;
+  bytes_ = other.bytes_;
+  is_request_ = other.is_request_;
+  method_ = other.method_;
+  status_ = other.status_;
+  header_count_ = other.header_count_;
+  policy_hit_count_ = other.policy_hit_count_;
+  start_line_ = other.start_line_;
+  method_span_ = other.method_span_;
+  uri_span_ = other.uri_span_;
+  version_span_ = other.version_span_;
+  reason_span_ = other.reason_span_;
+  headers_begin_ = other.headers_begin_;
+  headers_end_ = other.headers_end_;
+  size_ = other.size_;
+  content_length_ = other.content_length_;
+  body_ = other.body_;
+  first_ = other.first_;
+  last_ = other.last_;
+  policy_hits_ = other.policy_hits_;
+  // HeaderField is trivially copyable: the copy creates the objects it fills.
+  std::memcpy(header_storage_.data(), other.header_storage_.data(), header_count_ * sizeof(HeaderField));
+  top_via_ = other.top_via_;
+  parties_ = other.parties_;
+  return *this;
 }
 
 void Message::reset(std::string_view bytes) noexcept {
@@ -78,7 +110,7 @@ const HeaderField* Message::find_by_name(std::string_view name) const noexcept {
   const HeaderId id = header_id_lookup(name);
   if (id != HeaderId::Other) return find(id);
   for (uint16_t i = 0; i < header_count_; ++i)
-    if (headers_[i].id == HeaderId::Other && iequals(text(headers_[i].name), name)) return &headers_[i];
+    if (header_data()[i].id == HeaderId::Other && iequals(text(header_data()[i].name), name)) return &header_data()[i];
   return nullptr;
 }
 

@@ -5,7 +5,10 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <new>
+#include <type_traits>
 #include <span>
 #include <string_view>
 
@@ -52,12 +55,19 @@ struct HeaderField {
   Span name;
   Span value;  // leading/trailing whitespace trimmed; may contain folded CRLF SP (treat as LWS)
 };
+static_assert(std::is_trivially_copyable_v<HeaderField>, "Message copies its headers with memcpy");
 
 // Signature rule hit reported by the Hyperscan scanner (operator policy, DESIGN §4).
 inline constexpr unsigned kMaxPolicyHits = 8;
 
 class Message {
  public:
+  Message() noexcept = default;
+  // Copies the headers in use only (a context keeps a copy of each request it forwards). A member
+  // added below must be added to the copy too (message.cc).
+  Message(const Message& other) noexcept;
+  Message& operator=(const Message& other) noexcept;
+
   std::string_view bytes() const noexcept { return bytes_; }
   std::string_view text(Span s) const noexcept { return bytes_.substr(s.off, s.len); }
   // The span of `view` in the bytes (Span{} for an empty one); false when it lies outside them.
@@ -87,15 +97,15 @@ class Message {
   // The whole first line without its line terminator.
   Span start_line() const noexcept { return start_line_; }
 
-  std::span<const HeaderField> headers() const noexcept { return {headers_.data(), header_count_}; }
+  std::span<const HeaderField> headers() const noexcept { return {header_data(), header_count_}; }
   // First header with this id, or nullptr.
   const HeaderField* find(HeaderId id) const noexcept {
     uint8_t i = first_[static_cast<uint8_t>(id)];
-    return i ? &headers_[i - 1] : nullptr;
+    return i ? &header_data()[i - 1] : nullptr;
   }
   // The header after `h` with the same id, or nullptr.
   const HeaderField* next_same(const HeaderField* h) const noexcept {
-    return h->next_same ? &headers_[h->next_same - 1] : nullptr;
+    return h->next_same ? &header_data()[h->next_same - 1] : nullptr;
   }
   unsigned count(HeaderId id) const noexcept;
   // First header with this name (case-insensitive; works for unknown headers too).
@@ -189,9 +199,16 @@ class Message {
   // Meaningful only where first_ is set, so reset() leaves it alone.
   std::array<uint8_t, kHeaderIdCount> last_{};
   std::array<uint16_t, kMaxPolicyHits> policy_hits_{};
-  std::array<HeaderField, kMaxHeaders> headers_;
   mutable TopViaIndex top_via_;
   mutable std::array<NameAddrIndex, 2> parties_{};
+  // Room for kMaxHeaders (4 KB), of which a message uses a few dozen: headers are created one by
+  // one as the scanner adds them, so neither a new Message nor a copy writes the whole index. Last, so
+  // what a message uses lies in its first kilobyte.
+  alignas(HeaderField) std::array<std::byte, kMaxHeaders * sizeof(HeaderField)> header_storage_;
+  HeaderField* header_data() noexcept { return std::launder(reinterpret_cast<HeaderField*>(header_storage_.data())); }
+  const HeaderField* header_data() const noexcept {
+    return std::launder(reinterpret_cast<const HeaderField*>(header_storage_.data()));
+  }
 };
 
 // Inline: the scanners call it once per header.
@@ -199,10 +216,11 @@ inline bool Message::add_header(HeaderId id, Span name, Span value) noexcept {
   if (header_count_ >= kMaxHeaders) [[unlikely]]
     return false;
   const auto slot = static_cast<uint8_t>(header_count_ + 1);  // index+1; fits: kMaxHeaders < 256
-  headers_[header_count_] = HeaderField{id, 0, name, value};
+  HeaderField* headers = header_data();
+  new (&headers[header_count_]) HeaderField{id, 0, name, value};
   const auto k = static_cast<uint8_t>(id);
   if (first_[k] != 0)
-    headers_[last_[k] - 1].next_same = slot;
+    headers[last_[k] - 1].next_same = slot;
   else
     first_[k] = slot;
   last_[k] = slot;

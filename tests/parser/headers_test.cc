@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <string_view>
 
 #include "parser/scanner_hand.h"
+#include "parser/via.h"
 
 namespace sipedge::parser {
 namespace {
@@ -213,6 +215,49 @@ TEST(FromToHeader, ParsedOnceKeptAcrossRebaseForgottenByANewScan) {
   EXPECT_EQ(to_header(msg)->uri.scheme, UriScheme::Tel);
   EXPECT_FALSE(to_header(msg)->bracketed);
   EXPECT_EQ(to_header(msg)->tag(), "9");
+}
+
+// A copy holds only the headers in use (parser/message.cc): rebased onto a copy of the bytes it
+// answers every query as the original did, with what the original had parsed, also when it
+// overwrites a message that had more headers; scanning the original again leaves it alone.
+TEST(MessageCopy, AnswersEveryQueryAsTheOriginalAndKeepsItsParses) {
+  Message original;
+  scan(kInvite, original);
+  ASSERT_TRUE(from_header(original).ok());
+  ASSERT_TRUE(top_via(original).ok());
+  const std::string bytes(kInvite);
+
+  Message constructed(original);
+  Message assigned;
+  scan("OPTIONS sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nX-A: 1\r\nX-B: 2\r\nX-C: 3\r\n"
+       "X-D: 4\r\nX-E: 5\r\nX-F: 6\r\nX-G: 7\r\nX-H: 8\r\nX-I: 9\r\nX-J: 10\r\nX-K: 11\r\nCall-ID: z\r\n"
+       "Content-Length: 0\r\n\r\n",
+       assigned);
+  assigned = original;
+  for (Message* copy : {&constructed, &assigned}) {
+    copy->rebase(bytes);
+    ASSERT_EQ(copy->headers().size(), original.headers().size());
+    for (size_t i = 0; i < original.headers().size(); ++i) {
+      EXPECT_EQ(copy->headers()[i].id, original.headers()[i].id) << i;
+      EXPECT_EQ(copy->text(copy->headers()[i].name), original.text(original.headers()[i].name)) << i;
+      EXPECT_EQ(copy->text(copy->headers()[i].value), original.text(original.headers()[i].value)) << i;
+    }
+    EXPECT_EQ(copy->method(), Method::Invite);
+    EXPECT_EQ(copy->request_uri(), "sip:bob@biloxi.com");
+    EXPECT_EQ(copy->value(HeaderId::CallId), "a84b4c76e66710@pc33.atlanta.com");
+    EXPECT_EQ(copy->count(HeaderId::Supported), 2u) << "k: is Supported, chained by next_same";
+    EXPECT_EQ(copy->text(copy->next_same(copy->find(HeaderId::Supported))->value), "100rel, replaces");
+    EXPECT_EQ(copy->find_by_name("X-A"), nullptr);
+    EXPECT_EQ(copy->size(), original.size());
+    EXPECT_EQ(copy->from_index().state, Message::NameAddrIndex::State::Parsed) << "the original's parse came along";
+    EXPECT_EQ(copy->top_via_index().state, Message::TopViaIndex::State::Parsed);
+    EXPECT_EQ(from_header(*copy)->uri_text.data(), bytes.data() + (from_header(original)->uri_text.data() - kInvite.data()));
+    EXPECT_EQ(top_via(*copy)->branch, "z9hG4bK776asdhds");
+  }
+  scan("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nContent-Length: 0\r\n\r\n", original);
+  EXPECT_EQ(constructed.method(), Method::Invite);
+  EXPECT_EQ(constructed.value(HeaderId::CSeq), "314159 INVITE");
+  EXPECT_EQ(top_via(constructed)->branch, "z9hG4bK776asdhds");
 }
 
 TEST(FromToHeader, MissingHeadersAreMissingFromAndMissingTo) {

@@ -150,7 +150,9 @@ std::string rewrite(const Scanned& s, const EditList& edits) {
   std::string unused;
   auto no_room = apply_sized(*s.msg, edits, [](void*, uint32_t) -> char* { return nullptr; }, &unused);
   EXPECT_FALSE(no_room.ok());
-  if (!no_room.ok()) EXPECT_EQ(no_room.error(), RewriteError::OutputTooSmall);
+  if (!no_room.ok()) {
+    EXPECT_EQ(no_room.error(), RewriteError::OutputTooSmall);
+  }
 
   Message again;
   ScanResult r = HandScanner{}.scan(out, Framing::Datagram, again);
