@@ -89,24 +89,57 @@ std::vector<CallRef> CallTable::refs() const {
   return out;
 }
 
+namespace {
+
+// A JSON string as nlohmann writes it. Printable ASCII other than '"' and '\\' it writes as is:
+// the common case, appended without building a json value; anything else goes through nlohmann.
+// URIs come from the wire and need not be UTF-8: bad bytes are replaced rather than thrown on.
+void append_json_string(fmt::memory_buffer& out, std::string_view s) {
+  const bool plain = std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+  if (plain) {
+    out.push_back('"');
+    out.append(s);
+    out.push_back('"');
+    return;
+  }
+  const std::string dumped =
+      nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  out.append(dumped);
+}
+
+}  // namespace
+
 std::string cdr_json(const Call& call, const MediaManager::Stats& media) {
   // The line nlohmann would dump for the object of these fields (keys in its alphabetical order,
   // strings escaped and numbers written by nlohmann), without building a map per call: the CDR was
-  // an eighth of the control lcore's instructions per call. URIs come from the wire and need not
-  // be UTF-8: bad bytes are replaced rather than thrown on.
-  auto dump = [](const nlohmann::json& value) { return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); };
+  // an eighth of the control lcore's instructions per call.
   const double duration_s =
       call.answer_ms && call.end_ms >= call.answer_ms ? (call.end_ms - call.answer_ms) / 1000.0 : 0.0;
-  return fmt::format(
-      R"({{"answer_ms":{},"answered":{},"bytes_callee_to_caller":{},"bytes_caller_to_callee":{},"call_id":{},)"
-      R"("callee":{},{}"caller":{},"duration_s":{},"end_ms":{},"end_reason":{},"final_status":{},"from":{},)"
-      R"("packets_callee_to_caller":{},"packets_caller_to_callee":{},"start_ms":{},"to":{}}})",
-      call.answer_ms, call.answer_ms != 0 ? "true" : "false", media.bytes[1], media.bytes[0], dump(call.call_id),
-      dump(call.callee.peer.to_string()),
-      call.callee.local ? "\"callee_call_id\":" + dump(call.callee.local->call_id) + "," : std::string(),
-      dump(call.caller.peer.to_string()), dump(duration_s), call.end_ms,
-      dump(call.end_reason), call.final_status, dump(call.caller.uri()), media.packets[1], media.packets[0],
-      call.start_ms, dump(call.callee.uri()));
+  fmt::memory_buffer out;
+  auto field = [&](std::string_view key_and_colon, auto value) { fmt::format_to(std::back_inserter(out), "{}{}", key_and_colon, value); };
+  auto text = [&](std::string_view key_and_colon, std::string_view value) {
+    out.append(key_and_colon);
+    append_json_string(out, value);
+  };
+  field(R"({"answer_ms":)", call.answer_ms);
+  field(R"(,"answered":)", call.answer_ms != 0 ? "true" : "false");
+  field(R"(,"bytes_callee_to_caller":)", media.bytes[1]);
+  field(R"(,"bytes_caller_to_callee":)", media.bytes[0]);
+  text(R"(,"call_id":)", call.call_id);
+  text(R"(,"callee":)", call.callee.peer.to_string());
+  if (call.callee.local) text(R"(,"callee_call_id":)", call.callee.local->call_id);
+  text(R"(,"caller":)", call.caller.peer.to_string());
+  field(R"(,"duration_s":)", nlohmann::json(duration_s).dump());
+  field(R"(,"end_ms":)", call.end_ms);
+  text(R"(,"end_reason":)", call.end_reason);
+  field(R"(,"final_status":)", call.final_status);
+  text(R"(,"from":)", call.caller.uri());
+  field(R"(,"packets_callee_to_caller":)", media.packets[1]);
+  field(R"(,"packets_caller_to_callee":)", media.packets[0]);
+  field(R"(,"start_ms":)", call.start_ms);
+  text(R"(,"to":)", call.callee.uri());
+  out.push_back('}');
+  return fmt::to_string(out);
 }
 
 }  // namespace sipedge::control
