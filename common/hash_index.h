@@ -13,12 +13,15 @@
 #include <utility>
 #include <vector>
 
+#include "common/seeded_hash.h"
+
 namespace sipedge {
 
 template <class Value>
 class HashIndex {
  public:
-  // The value stored under `hash` for which `is_key(value)` holds, or nullptr.
+  // The value stored under `hash` for which `is_key(value)` holds, or nullptr. Valid until the
+  // index next changes: an insert may grow it, an erase may shift entries back.
   template <class IsKey>
   const Value* find(uint64_t hash, IsKey&& is_key) const {
     if (slots_.empty()) return nullptr;
@@ -100,6 +103,35 @@ class HashIndex {
   std::vector<Slot> slots_;
   size_t size_ = 0;
   unsigned shift_ = 64;
+};
+
+// Ids a process numbers itself (transactions, contexts: never a sender's choice, so unseeded) to
+// values, on a HashIndex.
+template <class Value>
+class IdMap {
+ public:
+  // Valid until the map next changes (an insert may grow it, an erase may move entries).
+  Value* find(uint64_t id) {
+    Entry* e = index_.find(hash(id), [id](const Entry& x) { return x.id == id; });
+    return e == nullptr ? nullptr : &e->value;
+  }
+  void set(uint64_t id, Value value) {
+    if (Value* existing = find(id))
+      *existing = std::move(value);
+    else
+      index_.insert(hash(id), Entry{id, std::move(value)});
+  }
+  bool erase(uint64_t id) { return index_.erase(hash(id), [id](const Entry& x) { return x.id == id; }); }
+  size_t size() const noexcept { return index_.size(); }
+
+ private:
+  struct Entry {
+    uint64_t id = 0;
+    Value value{};
+  };
+  // Consecutive ids land far apart: their low bits reach the top bits that pick the slot.
+  static uint64_t hash(uint64_t id) noexcept { return detail::mix64(id * 0x9e3779b97f4a7c15ull); }
+  HashIndex<Entry> index_;
 };
 
 }  // namespace sipedge

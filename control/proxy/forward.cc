@@ -219,7 +219,7 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
     ++counters_.calls_started;
   }
   Context& ref = *ctx;
-  by_server_[server] = ref.id;
+  by_server_.set(server, ref.id);
   if (ref.media) media_.keep_sdp_texts(ref.media);
   contexts_.emplace(ref.id, std::move(ctx));
   if (!try_next_target(ref)) send_best_upstream(ref);
@@ -291,7 +291,7 @@ bool Proxy::try_next_target(Context& ctx) {
       ctx.branch_timed_out = false;
     }
     ctx.client = txns_.send_request(std::move(*bytes), ctx.method, branch, t.iface, t.dest);
-    by_client_[ctx.client] = ctx.id;
+    by_client_.set(ctx.client, ctx.id);
     watch_ring(ctx);
     ++ctx.live_clients;
     ++counters_.forwarded_requests;
@@ -491,10 +491,10 @@ Proxy::Context& Proxy::start_in_dialog(TxnId server, const Inbound& in, Call* ca
   if (ctx->invite) ctx->timer_c_due_ms = clock_.monotonic_ms() + uint64_t{config_.timer_c_s} * 1000;
   ctx->client = txns_.send_request(std::move(bytes), ctx->method, branch, t.iface, t.dest);
   Context& ref = *ctx;
-  by_client_[ref.client] = ref.id;
+  by_client_.set(ref.client, ref.id);
   watch_ring(ref);
   ++ref.live_clients;
-  by_server_[server] = ref.id;
+  by_server_.set(server, ref.id);
   if (ref.media) media_.keep_sdp_texts(ref.media);
   contexts_.emplace(ref.id, std::move(ctx));
   ++counters_.forwarded_requests;

@@ -400,14 +400,15 @@ void Proxy::handle_options_to_us(TxnId server, const Inbound& in) {
 void Proxy::handle_cancel(const Inbound& in) {
   const TxnId invite_server = txns_.find_invite_for_cancel(in);
   const TxnId cancel_server = txns_.create_server(in);
-  auto it = invite_server ? by_server_.find(invite_server) : by_server_.end();
-  if (it == by_server_.end()) {
+  const uint64_t* found = invite_server ? by_server_.find(invite_server) : nullptr;
+  if (found == nullptr) {
     reply(cancel_server, in, 481, "Call/Transaction Does Not Exist");
     return;
   }
   // §16.10: answer the CANCEL, then cancel the pending branch; its 487 travels back as the final.
+  const uint64_t ctx_id = *found;  // read before reply(), which may change the map
   reply(cancel_server, in, 200, "OK");
-  Context& ctx = *contexts_.at(it->second);
+  Context& ctx = *contexts_.at(ctx_id);
   if (ctx.final_sent || ctx.cancelled) return;
   ctx.cancelled = true;
   if (ctx.client == 0) {

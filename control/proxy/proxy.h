@@ -19,6 +19,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "common/hash_index.h"
 #include "common/clock.h"
 #include "common/shard.h"
 #include "control/latency_histogram.h"
@@ -375,8 +376,8 @@ class Proxy final : public TransactionUser {
   bool overloaded_ = false;
   uint64_t next_context_ = 1;
   std::unordered_map<uint64_t, std::unique_ptr<Context>> contexts_;
-  std::unordered_map<TxnId, uint64_t> by_server_;
-  std::unordered_map<TxnId, uint64_t> by_client_;
+  IdMap<uint64_t> by_server_;  // transaction -> context
+  IdMap<uint64_t> by_client_;
   std::unordered_set<TxnId> internal_clients_;  // BYEs and CANCELs sipedge sent itself
   uint64_t last_keepalive_ms_ = 0;
   size_t keepalive_cursor_ = 0;   // the next location bucket to visit

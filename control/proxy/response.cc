@@ -183,9 +183,9 @@ void Proxy::on_response(TxnId client, const Inbound& in) {
   const uint16_t status = in.msg.status_code();
   auto internal = internal_clients_.find(client);
   if (internal != internal_clients_.end()) return;  // answers to our own BYE/CANCEL
-  auto it = by_client_.find(client);
-  if (it == by_client_.end()) return;
-  Context& ctx = *contexts_.at(it->second);
+  const uint64_t* ctx_id = by_client_.find(client);
+  if (ctx_id == nullptr) return;
+  Context& ctx = *contexts_.at(*ctx_id);
   if (status == 100) return;  // hop by hop (§16.7 step 5)
 
   Call* call = ctx.call ? calls_.find(ctx.call) : nullptr;
@@ -335,9 +335,9 @@ void Proxy::send_best_upstream(Context& ctx) {
 
 void Proxy::on_client_timeout(TxnId client) {
   if (internal_clients_.count(client)) return;
-  auto it = by_client_.find(client);
-  if (it == by_client_.end()) return;
-  Context& ctx = *contexts_.at(it->second);
+  const uint64_t* ctx_id = by_client_.find(client);
+  if (ctx_id == nullptr) return;
+  Context& ctx = *contexts_.at(*ctx_id);
   if (ctx.final_sent || client != ctx.client) return;
   branch_failed(ctx, 408, false);
 }
@@ -345,9 +345,9 @@ void Proxy::on_client_timeout(TxnId client) {
 // RFC 3261 §8.1.3.1 / §16.7: no way to the next hop counts as a 503 from it; the next target gets
 // its chance.
 void Proxy::on_client_transport_error(TxnId client) {
-  auto it = by_client_.find(client);
-  if (it == by_client_.end()) return;
-  Context& ctx = *contexts_.at(it->second);
+  const uint64_t* ctx_id = by_client_.find(client);
+  if (ctx_id == nullptr) return;
+  Context& ctx = *contexts_.at(*ctx_id);
   if (ctx.final_sent || client != ctx.client) return;
   if (ctx.best_status == 0) ctx.best_status = 503;
   branch_failed(ctx, 503, false);
@@ -360,13 +360,13 @@ void Proxy::on_server_no_ack(TxnId) {}
 void Proxy::on_terminated(TxnId id) {
   internal_clients_.erase(id);
   uint64_t ctx_id = 0;
-  if (auto it = by_server_.find(id); it != by_server_.end()) {
-    ctx_id = it->second;
-    by_server_.erase(it);
+  if (const uint64_t* s = by_server_.find(id)) {
+    ctx_id = *s;
+    by_server_.erase(id);
     if (auto c = contexts_.find(ctx_id); c != contexts_.end()) c->second->server = 0;
-  } else if (auto it2 = by_client_.find(id); it2 != by_client_.end()) {
-    ctx_id = it2->second;
-    by_client_.erase(it2);
+  } else if (const uint64_t* c_id = by_client_.find(id)) {
+    ctx_id = *c_id;
+    by_client_.erase(id);
     if (auto c = contexts_.find(ctx_id); c != contexts_.end()) {
       --c->second->live_clients;
       if (c->second->client == id) c->second->client = 0;

@@ -1,7 +1,8 @@
 // tests/common/hash_index_test.cc — pins common/hash_index.h: entries sharing a hash are told apart
 // by the caller's predicate; erasing from the middle of a probe run (also across the array's end)
 // leaves every other entry findable; and a long random sequence of inserts and erases agrees with
-// std::unordered_multimap, the oracle, after every step.
+// std::unordered_multimap, the oracle, after every step. IdMap, on top of it, agrees with
+// std::unordered_map.
 #include "common/hash_index.h"
 
 #include <gtest/gtest.h>
@@ -98,6 +99,28 @@ TEST(HashIndex, AgreesWithAMultimapThroughRandomInsertsErasesAndGrowth) {
     }
   }
   EXPECT_LE(index.size() * 2, index.capacity()) << "load stays at or under one half";
+}
+
+TEST(IdMap, SetOverwritesAndEraseForgetsAgainstAnUnorderedMap) {
+  IdMap<uint64_t> map;
+  std::unordered_map<uint64_t, uint64_t> oracle;
+  std::mt19937_64 rng(99);
+  for (uint64_t step = 0; step < 50000; ++step) {
+    const uint64_t id = 1 + rng() % 3000;  // consecutive-ish ids, as transactions are numbered
+    if (rng() % 3 == 0) {
+      EXPECT_EQ(map.erase(id), oracle.erase(id) == 1) << step;
+    } else {
+      map.set(id, step);
+      oracle[id] = step;
+    }
+    ASSERT_EQ(map.size(), oracle.size());
+  }
+  for (uint64_t id = 0; id <= 3001; ++id) {
+    const uint64_t* got = map.find(id);
+    auto want = oracle.find(id);
+    ASSERT_EQ(got != nullptr, want != oracle.end()) << id;
+    if (got) EXPECT_EQ(*got, want->second) << id;
+  }
 }
 
 }  // namespace
