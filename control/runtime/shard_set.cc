@@ -14,6 +14,7 @@ void ShardSet::post_binding(unsigned to, const BindingChange& change) {
   Mailbox& m = mail_[to];
   std::lock_guard<std::mutex> guard(m.lock);
   m.bindings.push_back(change);
+  m.waiting.fetch_add(1, std::memory_order_relaxed);
 }
 
 void ShardSet::post_idle_flow(FlowBackend::Handle flow) {
@@ -27,17 +28,19 @@ void ShardSet::post_idle_flow(FlowBackend::Handle flow) {
   Mailbox& m = mail_[owner];
   std::lock_guard<std::mutex> guard(m.lock);
   m.idle_flows.push_back(flow);
+  m.waiting.fetch_add(1, std::memory_order_relaxed);
 }
 
 void ShardSet::take_mail(unsigned shard, Proxy& proxy) {
   Mailbox& m = mail_[shard];
+  if (m.waiting.load(std::memory_order_relaxed) == 0) return;
   std::vector<BindingChange> bindings;
   std::vector<FlowBackend::Handle> idle;
   {
     std::lock_guard<std::mutex> guard(m.lock);
-    if (m.bindings.empty() && m.idle_flows.empty()) return;
     bindings.swap(m.bindings);
     idle.swap(m.idle_flows);
+    m.waiting.store(0, std::memory_order_relaxed);
   }
   for (const BindingChange& c : bindings) proxy.location().apply(c);
   for (FlowBackend::Handle h : idle) proxy.on_media_idle(h);

@@ -58,6 +58,9 @@ class ShardSet {
     std::mutex lock;
     std::vector<BindingChange> bindings;
     std::vector<FlowBackend::Handle> idle_flows;
+    // Written under the lock, read without it: the owner looks every loop iteration and takes
+    // the lock only when there is mail (one seen late is taken on the next iteration).
+    std::atomic<size_t> waiting{0};
   };
   const unsigned count_;
   std::mutex lock_;
