@@ -2,6 +2,7 @@
 // and Route/Record-Route items. Never allocates.
 #include "parser/contact.h"
 
+#include "parser/headers.h"
 #include "parser/params.h"
 
 namespace sipedge::parser {
@@ -78,7 +79,8 @@ bool ContactList::next(Result<Contact, Fault>& out) noexcept {
 bool RouteList::next(Result<NameAddr, Fault>& out) noexcept {
   std::string_view item;
   if (!items_.next(item)) return false;
-  auto na = parse_name_addr(item);
+  auto na = top_ != nullptr ? name_addr_cached(msg_, *top_, item, fault_) : parse_name_addr(item);
+  top_ = nullptr;
   if (na && na->bracketed) {
     out = std::move(na);
   } else {

@@ -43,12 +43,17 @@ class ContactList {
 class RouteList {
  public:
   RouteList(const Message& msg, HeaderId id /* Route or RecordRoute */) noexcept
-      : items_(msg, id), fault_(id == HeaderId::RecordRoute ? Fault::BadRecordRoute : Fault::BadRoute) {}
+      : msg_(msg),
+        items_(msg, id),
+        fault_(id == HeaderId::RecordRoute ? Fault::BadRecordRoute : Fault::BadRoute),
+        top_(id == HeaderId::RecordRoute ? &msg.top_record_route_index() : &msg.top_route_index()) {}
   bool next(Result<NameAddr, Fault>& out) noexcept;
 
  private:
+  const Message& msg_;
   HeaderItems items_;
   Fault fault_;
+  Message::NameAddrIndex* top_;  // the first entry's parse cache; nullptr once past it
 };
 
 }  // namespace sipedge::parser

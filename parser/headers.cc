@@ -163,17 +163,30 @@ Result<NameAddr, Fault> party(const Message& msg, HeaderId id, Message::NameAddr
   if (idx.state == State::Parsed) return name_addr_of(msg, idx);
   if (idx.state == State::Failed) return Err{static_cast<Fault>(idx.fault)};
   const HeaderField* h = msg.find(id);
-  Result<NameAddr, Fault> r = h == nullptr ? Result<NameAddr, Fault>{Err{missing}} : parse_name_addr(msg.text(h->value));
+  if (h == nullptr) {
+    idx.state = State::Failed;
+    idx.fault = static_cast<uint8_t>(missing);
+    return Err{missing};
+  }
+  return name_addr_cached(msg, idx, msg.text(h->value), bad);
+}
+
+}  // namespace
+
+Result<NameAddr, Fault> name_addr_cached(const Message& msg, Message::NameAddrIndex& idx, std::string_view text,
+                                         Fault bad) noexcept {
+  using State = Message::NameAddrIndex::State;
+  if (idx.state == State::Parsed) return name_addr_of(msg, idx);
+  if (idx.state == State::Failed) return Err{static_cast<Fault>(idx.fault)};
+  Result<NameAddr, Fault> r = parse_name_addr(text);
   if (!r.ok()) {
     idx.state = State::Failed;
-    idx.fault = static_cast<uint8_t>(h == nullptr ? missing : bad);
-    return Err{static_cast<Fault>(idx.fault)};
+    idx.fault = static_cast<uint8_t>(bad);
+    return Err{bad};
   }
   if (index_name_addr(*r, msg, idx)) idx.state = State::Parsed;
   return r;
 }
-
-}  // namespace
 
 Result<NameAddr, Fault> from_header(const Message& msg) noexcept {
   return party(msg, HeaderId::From, msg.from_index(), Fault::MissingFrom, Fault::BadFrom);

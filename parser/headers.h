@@ -46,6 +46,12 @@ Result<std::string_view, Fault> parse_call_id(std::string_view value) noexcept;
 
 // The message's first From / To header as a name-addr. Faults: MissingFrom / BadFrom,
 // MissingTo / BadTo. Duplicates are validate()'s business, not these accessors'.
+// `text`, a view into msg's bytes, parsed as a name-addr the first time and read back from `idx`
+// after (Message::NameAddrIndex): From, To and the first Route and Record-Route entries are parsed
+// once per message however often they are read. `bad` is the fault when it is not one.
+Result<NameAddr, Fault> name_addr_cached(const Message& msg, Message::NameAddrIndex& idx, std::string_view text,
+                                         Fault bad) noexcept;
+
 Result<NameAddr, Fault> from_header(const Message& msg) noexcept;
 Result<NameAddr, Fault> to_header(const Message& msg) noexcept;
 

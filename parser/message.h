@@ -165,6 +165,10 @@ class Message {
   };
   NameAddrIndex& from_index() const noexcept { return parties_[0]; }
   NameAddrIndex& to_index() const noexcept { return parties_[1]; }
+  // The first entry of Route and of Record-Route (RouteList), kept the same way: the proxy reads
+  // them to verify its route token, to pop its own entries and to find the next hop.
+  NameAddrIndex& top_route_index() const noexcept { return parties_[2]; }
+  NameAddrIndex& top_record_route_index() const noexcept { return parties_[3]; }
 
   // --- building (scanners only) ---
   void reset(std::string_view bytes) noexcept;
@@ -200,7 +204,7 @@ class Message {
   std::array<uint8_t, kHeaderIdCount> last_{};
   std::array<uint16_t, kMaxPolicyHits> policy_hits_{};
   mutable TopViaIndex top_via_;
-  mutable std::array<NameAddrIndex, 2> parties_{};
+  mutable std::array<NameAddrIndex, 4> parties_{};
   // Room for kMaxHeaders (4 KB), of which a message uses a few dozen: headers are created one by
   // one as the scanner adds them, so neither a new Message nor a copy writes the whole index. Last, so
   // what a message uses lies in its first kilobyte.

@@ -73,6 +73,11 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
   const parser::HeaderField* last_route = nullptr;
   for (const parser::HeaderField* h = msg.find(parser::HeaderId::Route); h; h = msg.next_same(h)) last_route = h;
   bool popping = true;
+  std::string_view first_route_item;
+  {
+    parser::HeaderItems routes(msg, parser::HeaderId::Route);
+    routes.next(first_route_item);
+  }
   for (const parser::HeaderField* h = msg.find(parser::HeaderId::Route); h; h = msg.next_same(h)) {
     if (t.drop_last_route && h == last_route) {
       edits.delete_header(*h);
@@ -84,7 +89,10 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
     std::string rest;
     bool any_ours = false, first_foreign = true;
     while (items.next(item)) {
-      auto na = parser::parse_name_addr(item);
+      // The first entry was most likely read already (the route token, the next hop): its parse is kept.
+      const bool top = item.data() == first_route_item.data() && item.size() == first_route_item.size();
+      auto na = top ? parser::name_addr_cached(msg, msg.top_route_index(), item, parser::Fault::BadRoute)
+                    : parser::parse_name_addr(item);
       if (popping && na && is_local_host(na->uri.host, na->uri.port, na->uri.has_port)) {
         any_ours = true;
         continue;

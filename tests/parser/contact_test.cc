@@ -179,6 +179,15 @@ constexpr std::string_view kRouted =
     "t: sip:callee@u2.domain.com\r\n"
     "Content-Length: 0\r\n\r\n";
 
+// The first Route entry as RouteList yields it.
+NameAddr name_addr_of_first(const Message& msg) {
+  RouteList list(msg, HeaderId::Route);
+  Result<NameAddr, Fault> r = Err{Fault::None};
+  EXPECT_TRUE(list.next(r));
+  EXPECT_TRUE(r.ok());
+  return r.ok() ? *r : NameAddr{};
+}
+
 TEST(RouteList, RouteEntriesInOrderAcrossHeaders) {
   Message msg = scan(kRouted);
   RouteList routes(msg, HeaderId::Route);
@@ -205,6 +214,54 @@ TEST(RouteList, RecordRouteEntries) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->uri.transport(), "tcp");
   EXPECT_FALSE(rr.next(r));
+}
+
+// The first Route and Record-Route entries are parsed once per message (Message::NameAddrIndex):
+// read again they come from the cache, field for field what the first read gave; the entries after
+// them are parsed each time; a bad first entry stays bad; a new scan forgets the cache.
+TEST(RouteList, TheFirstEntryOfEachKindIsParsedOnceAndKept) {
+  Message msg = scan(kRouted);
+  EXPECT_EQ(msg.top_route_index().state, Message::NameAddrIndex::State::Unparsed);
+  for (HeaderId id : {HeaderId::Route, HeaderId::RecordRoute}) {
+    std::vector<std::string> first_pass, second_pass;
+    for (auto* pass : {&first_pass, &second_pass}) {
+      RouteList list(msg, id);
+      Result<NameAddr, Fault> r = Err{Fault::None};
+      while (list.next(r)) {
+        ASSERT_TRUE(r.ok());
+        pass->push_back(std::string(r->display_name) + "|" + std::string(r->uri_text) + "|" + std::string(r->params) +
+                        "|" + std::string(r->uri.host) + "|" + std::to_string(r->uri.port) + "|" +
+                        std::string(r->uri.params));
+      }
+    }
+    EXPECT_EQ(first_pass, second_pass);
+    EXPECT_FALSE(first_pass.empty());
+  }
+  EXPECT_EQ(msg.top_route_index().state, Message::NameAddrIndex::State::Parsed);
+  EXPECT_EQ(msg.top_record_route_index().state, Message::NameAddrIndex::State::Parsed);
+  const NameAddr top = name_addr_of_first(msg);
+  EXPECT_EQ(top.uri.host, "p3.middle.com");
+  EXPECT_TRUE(top.uri.lr());
+
+  Message bad = scan("BYE sip:x@y.com SIP/2.0\r\nRoute: <sip:bad@>, <sip:p2.example.com;lr>\r\nContent-Length: 0\r\n\r\n");
+  for (int pass = 0; pass < 2; ++pass) {
+    RouteList list(bad, HeaderId::Route);
+    Result<NameAddr, Fault> r = Err{Fault::None};
+    ASSERT_TRUE(list.next(r));
+    ASSERT_FALSE(r.ok()) << pass;
+    EXPECT_EQ(r.error(), Fault::BadRoute) << pass;
+    ASSERT_TRUE(list.next(r));
+    ASSERT_TRUE(r.ok()) << pass;
+    EXPECT_EQ(r->uri.host, "p2.example.com");
+  }
+  EXPECT_EQ(bad.top_route_index().state, Message::NameAddrIndex::State::Failed);
+
+  HandScanner scanner;
+  ASSERT_EQ(scanner.scan("BYE sip:x@y.com SIP/2.0\r\nRoute: <sip:other.example.com;lr>\r\nContent-Length: 0\r\n\r\n",
+                         Framing::Datagram, msg)
+                .status,
+            ScanStatus::Complete);
+  EXPECT_EQ(name_addr_of_first(msg).uri.host, "other.example.com") << "a new scan forgets the cache";
 }
 
 TEST(RouteList, CompactFromAndToParseAsNameAddr) {
