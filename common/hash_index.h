@@ -7,13 +7,11 @@
 // predicate that confirms the value's own key.
 #pragma once
 
-#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <utility>
 #include <vector>
 
-#include "common/seeded_hash.h"
 
 namespace sipedge {
 
@@ -81,8 +79,9 @@ class HashIndex {
 
   // Hashes 0 and 1 share a tag: harmless, as the predicate confirms the key either way.
   static uint64_t tag_of(uint64_t hash) noexcept { return hash == 0 ? 1 : hash; }
-  // The top bits pick the slot: the multiply-xorshift hashes mix best there.
-  size_t home(uint64_t tag) const noexcept { return static_cast<size_t>(tag >> shift_); }
+  // The low bits pick the slot: a seeded hash mixes them as well as the rest, and an IdMap's
+  // consecutive ids then sit in consecutive slots, each in its own.
+  size_t home(uint64_t tag) const noexcept { return static_cast<size_t>(tag) & (slots_.size() - 1); }
   size_t next(size_t i) const noexcept { return (i + 1) & (slots_.size() - 1); }
 
   void place(uint64_t tag, Value value) {
@@ -95,18 +94,16 @@ class HashIndex {
   void grow() {
     const size_t capacity = slots_.empty() ? 16 : slots_.size() * 2;
     std::vector<Slot> old = std::exchange(slots_, std::vector<Slot>(capacity));
-    shift_ = 64 - std::countr_zero(capacity);
     for (Slot& s : old)
       if (s.tag != 0) place(s.tag, std::move(s.value));
   }
 
   std::vector<Slot> slots_;
   size_t size_ = 0;
-  unsigned shift_ = 64;
 };
 
-// Ids a process numbers itself (transactions, contexts: never a sender's choice, so unseeded) to
-// values, on a HashIndex.
+// Ids a process numbers itself, counting up (transactions, contexts: never a sender's choice, so
+// unseeded), to values, on a HashIndex.
 template <class Value>
 class IdMap {
  public:
@@ -129,8 +126,9 @@ class IdMap {
     uint64_t id = 0;
     Value value{};
   };
-  // Consecutive ids land far apart: their low bits reach the top bits that pick the slot.
-  static uint64_t hash(uint64_t id) noexcept { return detail::mix64(id * 0x9e3779b97f4a7c15ull); }
+  // The id itself: the ids alive at once are a window of recent ones, which then fill consecutive
+  // slots without a collision, and an insert or lookup touches the cache lines its neighbours did.
+  static uint64_t hash(uint64_t id) noexcept { return id; }
   HashIndex<Entry> index_;
 };
 
