@@ -8,9 +8,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
-#include <type_traits>
 #include <span>
 #include <string_view>
+#include <type_traits>
 
 #include "parser/fault.h"
 #include "parser/header_id.h"
@@ -206,8 +206,8 @@ class Message {
   mutable TopViaIndex top_via_;
   mutable std::array<NameAddrIndex, 4> parties_{};
   // Room for kMaxHeaders (4 KB), of which a message uses a few dozen: headers are created one by
-  // one as the scanner adds them, so neither a new Message nor a copy writes the whole index. Last, so
-  // what a message uses lies in its first kilobyte.
+  // one as the scanner adds them, so neither a new Message nor a copy writes the whole index.
+  // Last, so what a message uses lies in its first kilobyte.
   alignas(HeaderField) std::array<std::byte, kMaxHeaders * sizeof(HeaderField)> header_storage_;
   HeaderField* header_data() noexcept { return std::launder(reinterpret_cast<HeaderField*>(header_storage_.data())); }
   const HeaderField* header_data() const noexcept {

@@ -119,7 +119,9 @@ TEST(IdMap, SetOverwritesAndEraseForgetsAgainstAnUnorderedMap) {
     const uint64_t* got = map.find(id);
     auto want = oracle.find(id);
     ASSERT_EQ(got != nullptr, want != oracle.end()) << id;
-    if (got) EXPECT_EQ(*got, want->second) << id;
+    if (got) {
+      EXPECT_EQ(*got, want->second) << id;
+    }
   }
 }
 
