@@ -250,7 +250,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
     shard->media = std::make_unique<control::MediaManager>(config_.control, *backend, control::MediaPortSlice{s, n_shards});
     shard->proxy = std::make_unique<control::Proxy>(config_.control, *transport, *shard->media, p.clock, p.scanner,
                                                     control::RouteToken(token_secret),
-                                                    control::ShardPlace{shared.shard_map, s, nonce_secret, p.guards.get()});
+                                                    control::ShardPlace{shared.shard_map, s, nonce_secret, p.guards.get(), p.shard_set.get()});
     if (p.shard_set) {
       shard->peers = std::make_unique<control::ShardPeers>(*p.shard_set, s);
       shard->proxy->location().set_peers(shard->peers.get(), static_cast<uint8_t>(s), p.clock);

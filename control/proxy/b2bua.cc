@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cinttypes>
 #include <cstring>
+#include <span>
 
 #include <spdlog/fmt/fmt.h>
 
@@ -60,6 +61,22 @@ std::string escape_uri_header(std::string_view v) {
     }
   }
   return out;
+}
+
+// The Replaces value (RFC 3891 §6) of a URI header "Replaces=...", unescaped into `raw`; "" for
+// another header or a bad escape.
+std::string_view replaces_value(std::string_view uri_header, std::span<char> raw) {
+  if (uri_header.size() <= 9 || !parser::iequals(uri_header.substr(0, 9), "Replaces=")) return {};
+  const int n = parser::unescape(uri_header.substr(9), raw);
+  return n > 0 ? std::string_view(raw.data(), static_cast<size_t>(n)) : std::string_view();
+}
+
+// The next URI header of `rest` (what follows '?' in a URI, '&'-separated), taken off it.
+std::string_view next_uri_header(std::string_view& rest) {
+  const size_t amp = std::min(rest.find('&'), rest.size());
+  const std::string_view header = rest.substr(0, amp);
+  rest = amp < rest.size() ? rest.substr(amp + 1) : std::string_view();
+  return header;
 }
 
 }  // namespace
@@ -120,20 +137,15 @@ std::string Proxy::b2bua_refer_to(std::string_view value, const InterfaceConfig&
   // The URI's headers (RFC 3261 §19.1.1), Replaces (RFC 3891 §6) among them, %-escaped.
   std::string_view rest = uri.headers;
   while (!rest.empty()) {
-    const size_t amp = std::min(rest.find('&'), rest.size());
-    std::string_view header = rest.substr(0, amp);
-    rest = amp < rest.size() ? rest.substr(amp + 1) : std::string_view();
+    const std::string_view header = next_uri_header(rest);
     std::string mapped;
-    if (header.size() > 9 && parser::iequals(header.substr(0, 9), "Replaces=")) {
-      char raw[512];
-      const int n = parser::unescape(header.substr(9), raw);
-      if (n > 0) {
-        if (auto far = b2bua_far_dialog(std::string_view(raw, static_cast<size_t>(n)))) {
-          // The dialog the referrer named is one leg of a b2bua call: the referee's INVITE must
-          // name the other leg, the only one its recipient knows, and reach that leg's party.
-          mapped = "Replaces=" + escape_uri_header(far->replaces);
-          if (!far->party_uri.empty()) target = hide_uri_host(*parser::parse_uri(far->party_uri), far->party_uri, out);
-        }
+    char raw[512];
+    if (const std::string_view replaces = replaces_value(header, raw); !replaces.empty()) {
+      if (auto far = b2bua_far_dialog(replaces)) {
+        // The dialog the referrer named is one leg of a b2bua call: the referee's INVITE must
+        // name the other leg, the only one its recipient knows, and reach that leg's party.
+        mapped = "Replaces=" + escape_uri_header(far->replaces);
+        if (!far->party_uri.empty()) target = hide_uri_host(*parser::parse_uri(far->party_uri), far->party_uri, out);
       }
     }
     headers.append(headers.empty() ? "?" : "&").append(mapped.empty() ? std::string(header) : mapped);
@@ -141,7 +153,8 @@ std::string Proxy::b2bua_refer_to(std::string_view value, const InterfaceConfig&
   return "<" + target + headers + ">" + std::string(na->params);
 }
 
-std::optional<Proxy::FarDialog> Proxy::b2bua_far_dialog(std::string_view replaces) const {
+std::optional<FarDialog> Proxy::b2bua_far_dialog(std::string_view replaces) const {
+  if (far_answer_ && far_answer_->replaces == replaces) return *far_answer_->far;
   const size_t semi = std::min(replaces.find(';'), replaces.size());
   const std::string_view call_id = replaces.substr(0, semi);
   std::string_view to_tag, from_tag;
@@ -163,6 +176,55 @@ std::optional<Proxy::FarDialog> Proxy::b2bua_far_dialog(std::string_view replace
     }
   }
   return std::nullopt;
+}
+
+bool Proxy::wait_for_far_dialog(const Inbound& in) {
+  const parser::Message& msg = in.msg;
+  if (msg.method() != parser::Method::Refer) return false;
+  const parser::HeaderField* refer_to = msg.find(parser::HeaderId::ReferTo);
+  if (!refer_to) return false;
+  auto na = parser::parse_name_addr(msg.text(refer_to->value));
+  if (!na) return false;
+  char raw[512];
+  std::string_view replaces;
+  for (std::string_view rest = na->uri.headers; !rest.empty() && replaces.empty();)
+    replaces = replaces_value(next_uri_header(rest), raw);
+  if (replaces.empty()) return false;
+  const uint32_t owner = shard_.map.of(replaces.substr(0, std::min(replaces.find(';'), replaces.size())));
+  if (owner == shard_.index || (far_answer_ && far_answer_->replaces == replaces)) return false;
+  // Only a REFER within a leg of a b2bua call has its Replaces mapped; any other goes on as it came
+  // (and is refused there when it is in no dialog).
+  bool in_leg = false;
+  for (const Call* call : calls_.find_by_call_id(msg.value(parser::HeaderId::CallId)))
+    in_leg = in_leg || (call->b2bua && b2bua_side(*call, in) != DialogSide::None);
+  if (!in_leg) return false;
+  if (waiting_refer_count_ >= kMaxWaitingRefers) {
+    reply_stateless(in, 503, "Replaces Lookup Busy", 1);
+    return true;
+  }
+  auto [waiting, first] = waiting_refers_.try_emplace(std::string(replaces));
+  waiting->second.push_back(WaitingRefer{std::make_unique<OwnedMessage>(msg), in.source, in.local, in.iface});
+  ++waiting_refer_count_;
+  if (first) {
+    ++counters_.replaces_asked;
+    shard_.queries->ask_far_dialog(owner, shard_.index, std::string(replaces));
+  }
+  return true;
+}
+
+void Proxy::answer_far_dialog(uint32_t asker, std::string_view replaces) {
+  if (shard_.queries) shard_.queries->answer_far_dialog(asker, std::string(replaces), b2bua_far_dialog(replaces));
+}
+
+void Proxy::far_dialog_answered(std::string_view replaces, const std::optional<FarDialog>& far) {
+  auto waiting = waiting_refers_.find(std::string(replaces));
+  if (waiting == waiting_refers_.end()) return;
+  const std::vector<WaitingRefer> refers = std::move(waiting->second);
+  waiting_refers_.erase(waiting);
+  waiting_refer_count_ -= refers.size();
+  far_answer_ = FarAnswer{replaces, &far};
+  for (const WaitingRefer& r : refers) on_message(Inbound{r.refer->msg, r.source, r.local, r.iface});
+  far_answer_.reset();
 }
 
 std::string Proxy::own_call_id() const {

@@ -60,10 +60,12 @@ Proxy::~Proxy() {
 
 void Proxy::on_message(const Inbound& in) {
   if (!admit(in)) return;
-  if (in.msg.is_request())
+  if (in.msg.is_request()) {
+    if (shard_.queries && wait_for_far_dialog(in)) return;
     handle_request(in);
-  else
+  } else {
     handle_response(in);
+  }
 }
 
 void Proxy::on_malformed(const Inbound& in, parser::Fault fault) {

@@ -27,6 +27,7 @@
 #include "control/config.h"
 #include "control/dialog/call_table.h"
 #include "control/media/media_manager.h"
+#include "control/owned_message.h"
 #include "control/proxy/diversion.h"
 #include "control/proxy/refusal.h"
 #include "control/proxy/route_token.h"
@@ -79,7 +80,8 @@ namespace sipedge::control {
   X(banned_dropped, "messages from banned sources dropped by control")         \
   X(policy_dropped, "messages a signature rule with action ban dropped")       \
   X(policy_bans, "sources banned by a signature rule")                         \
-  X(rate_limited, "initial requests over their source's rate limit, dropped")
+  X(rate_limited, "initial requests over their source's rate limit, dropped")  \
+  X(replaces_asked, "REFERs that waited for another shard to map their Replaces")
 
 struct ProxyCounters {
 #define SIPEDGE_PROXY_COUNTER_FIELD(name, text) uint64_t name = 0;
@@ -94,6 +96,25 @@ inline constexpr std::string_view kKeepaliveBranchPrefix = "z9hG4bKsek";
 // How often the NAT keepalive takes its next slice of the registered bindings.
 inline constexpr uint64_t kKeepaliveStepMs = 10;
 
+// The other leg of a b2bua call, for a REFER whose Replaces names one of its legs.
+struct FarDialog {
+  std::string replaces;   // the other leg's dialog as its party knows it (RFC 3891 Replaces value)
+  std::string party_uri;  // that party's AOR, "" when it is no URI
+};
+
+// What one control shard asks another, which alone holds the answer: the runtime's mailboxes
+// (ShardSet), a test's queues. Each question and answer is taken by its recipient between two
+// messages, so a shard never reads another's state.
+class ShardQueries {
+ public:
+  virtual ~ShardQueries() = default;
+  // Shard `asker` wants to know which dialog a Replaces value (unescaped) names: shard `owner`, the
+  // shard of its Call-ID, is to call Proxy::answer_far_dialog.
+  virtual void ask_far_dialog(uint32_t owner, uint32_t asker, std::string replaces) = 0;
+  // The answer, for Proxy::far_dialog_answered on shard `asker`.
+  virtual void answer_far_dialog(uint32_t asker, std::string replaces, std::optional<FarDialog> far) = 0;
+};
+
 // Which control shard a Proxy is (issue 14 §2, common/shard.h). Every shard gets the same map, the
 // same route token secret and the same nonce secret; the Call-IDs a shard mints hash to itself.
 struct ShardPlace {
@@ -101,6 +122,7 @@ struct ShardPlace {
   uint32_t index = 0;
   std::string nonce_secret;  // seals digest nonces; empty: a random one (only right with one shard)
   EdgeGuards* guards = nullptr;  // the shards' common bans, lockout and rate limits; none: its own
+  ShardQueries* queries = nullptr;  // the way to the other shards; none with one shard
 };
 
 class Proxy final : public TransactionUser {
@@ -122,6 +144,11 @@ class Proxy final : public TransactionUser {
   // The relay reports a silent flow direction: when the call's media is dead (MediaManager::
   // media_dead), the call ends with BYE both ways and a CDR saying so.
   void on_media_idle(FlowBackend::Handle flow);
+  // Several shards, b2bua mode: a REFER whose Replaces names a dialog of another shard's waits,
+  // kept, while that shard maps it to the far leg (b2bua.cc). On that shard: the question.
+  void answer_far_dialog(uint32_t asker, std::string_view replaces);
+  // Back on the REFER's shard: the REFERs that waited for `replaces` run now, with `far`.
+  void far_dialog_answered(std::string_view replaces, const std::optional<FarDialog>& far);
   // Ends every call with BYE both ways (graceful shutdown).
   void end_all_calls(std::string_view reason);
   // Overload control: while on, a request without a To tag (one that would start a call, a
@@ -162,6 +189,8 @@ class Proxy final : public TransactionUser {
   const LatencyHistogram& setup_answer() const noexcept { return setup_answer_; }
   const CallTable& calls() const noexcept { return calls_; }
   size_t context_count() const noexcept { return contexts_.size(); }
+  // REFERs waiting for another shard to map their Replaces.
+  size_t waiting_refers() const noexcept { return waiting_refer_count_; }
   const TransportCounters& transport_counters() const noexcept { return transport_.counters(); }
   // Where CDR lines go (default: the configured file, if any).
   void set_cdr_sink(std::function<void(const std::string&)> sink) { cdr_sink_ = std::move(sink); }
@@ -318,12 +347,12 @@ class Proxy final : public TransactionUser {
   // A REFER's Refer-To as it crosses to the other leg: an address host hidden, and a Replaces that
   // names one leg of a b2bua call rewritten to name its other leg (and to reach that leg's party).
   std::string b2bua_refer_to(std::string_view value, const InterfaceConfig& out) const;
-  struct FarDialog {
-    std::string replaces;   // the other leg's dialog as its party knows it (RFC 3891 Replaces value)
-    std::string party_uri;  // that party's AOR, "" when it is no URI
-  };
-  // The other leg of the b2bua call one of whose legs the Replaces value (unescaped) names.
+  // The other leg of the b2bua call one of whose legs the Replaces value (unescaped) names: this
+  // shard's calls, or the answer another shard gave for it (far_dialog_answered).
   std::optional<FarDialog> b2bua_far_dialog(std::string_view replaces) const;
+  // A REFER in a b2bua call of this shard whose Replaces names a dialog of another: kept and the
+  // other shard asked (true), unless its answer is the one being used.
+  bool wait_for_far_dialog(const Inbound& in);
   // The leg a b2bua context's request went out on: the call's callee leg, or its own.
   CallLeg* b2bua_out_leg(Context& ctx);
 
@@ -379,6 +408,21 @@ class Proxy final : public TransactionUser {
   IdMap<uint64_t> by_server_;  // transaction -> context
   IdMap<uint64_t> by_client_;
   std::unordered_set<TxnId> internal_clients_;  // BYEs and CANCELs sipedge sent itself
+  // REFERs waiting for another shard's answer (wait_for_far_dialog), by the Replaces value they
+  // wait on, at most kMaxWaitingRefers in all; and that answer while they run again.
+  struct WaitingRefer {
+    std::unique_ptr<OwnedMessage> refer;
+    Endpoint source, local;
+    uint16_t iface = 0;
+  };
+  static constexpr size_t kMaxWaitingRefers = 64;
+  std::unordered_map<std::string, std::vector<WaitingRefer>> waiting_refers_;
+  size_t waiting_refer_count_ = 0;
+  struct FarAnswer {
+    std::string_view replaces;
+    const std::optional<FarDialog>* far;
+  };
+  std::optional<FarAnswer> far_answer_;
   uint64_t last_keepalive_ms_ = 0;
   size_t keepalive_cursor_ = 0;   // the next location bucket to visit
   uint64_t keepalive_owed_ = 0;   // buckets x ms not yet visited (a bucket is due per period_ms)

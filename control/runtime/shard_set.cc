@@ -31,25 +31,46 @@ void ShardSet::post_idle_flow(FlowBackend::Handle flow) {
   m.waiting.fetch_add(1, std::memory_order_relaxed);
 }
 
+void ShardSet::ask_far_dialog(uint32_t owner, uint32_t asker, std::string replaces) {
+  Mailbox& m = mail_[owner];
+  std::lock_guard<std::mutex> guard(m.lock);
+  m.far_questions.emplace_back(asker, std::move(replaces));
+  m.waiting.fetch_add(1, std::memory_order_relaxed);
+}
+
+void ShardSet::answer_far_dialog(uint32_t asker, std::string replaces, std::optional<FarDialog> far) {
+  Mailbox& m = mail_[asker];
+  std::lock_guard<std::mutex> guard(m.lock);
+  m.far_answers.emplace_back(std::move(replaces), std::move(far));
+  m.waiting.fetch_add(1, std::memory_order_relaxed);
+}
+
 void ShardSet::take_mail(unsigned shard, Proxy& proxy) {
   Mailbox& m = mail_[shard];
   if (m.waiting.load(std::memory_order_relaxed) == 0) return;
   std::vector<BindingChange> bindings;
   std::vector<FlowBackend::Handle> idle;
+  std::vector<std::pair<uint32_t, std::string>> questions;
+  std::vector<std::pair<std::string, std::optional<FarDialog>>> answers;
   {
     std::lock_guard<std::mutex> guard(m.lock);
     bindings.swap(m.bindings);
     idle.swap(m.idle_flows);
+    questions.swap(m.far_questions);
+    answers.swap(m.far_answers);
     m.waiting.store(0, std::memory_order_relaxed);
   }
   for (const BindingChange& c : bindings) proxy.location().apply(c);
   for (FlowBackend::Handle h : idle) proxy.on_media_idle(h);
+  // Unlocked: answering posts to the asker's mailbox.
+  for (const auto& [asker, replaces] : questions) proxy.answer_far_dialog(asker, replaces);
+  for (const auto& [replaces, far] : answers) proxy.far_dialog_answered(replaces, far);
 }
 
 size_t ShardSet::mail_waiting(unsigned shard) {
   Mailbox& m = mail_[shard];
   std::lock_guard<std::mutex> guard(m.lock);
-  return m.bindings.size() + m.idle_flows.size();
+  return m.bindings.size() + m.idle_flows.size() + m.far_questions.size() + m.far_answers.size();
 }
 
 void ShardSet::own_flow(FlowBackend::Handle flow, unsigned shard) {

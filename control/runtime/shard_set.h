@@ -5,8 +5,9 @@
 //   neighbour table), the relay backend and its flow table, the ban mirror, the SIP taps and the
 //   capture, and shard 0's dataplane lanes (they share the control TX queue). Each shard reaches
 //   them through its own adapters below, or its loop takes the lock;
-// - mailboxes: location changes go to every other shard (Location is replicated), and a relay flow
-//   that went silent is reported to the shard that installed it;
+// - mailboxes: location changes go to every other shard (Location is replicated), a relay flow
+//   that went silent is reported to the shard that installed it, and a shard's question for
+//   another (ShardQueries) and its answer travel through them;
 // - a pause: shard 0 stops the others between two iterations while it reads or changes every
 //   shard (management commands, metrics, reload, port reset).
 // With one shard there is no ShardSet and nothing here runs.
@@ -26,19 +27,22 @@
 
 namespace sipedge::control {
 
-class ShardSet {
+class ShardSet final : public ShardQueries {
  public:
   explicit ShardSet(unsigned count);
   unsigned count() const noexcept { return count_; }
   // The lock over the shared parts (see the file comment). Never held while a Proxy runs.
   std::mutex& lock() noexcept { return lock_; }
 
-  // Mailboxes. post_* from any shard; take_mail on the owning shard, between messages: applies the
-  // location changes to its replica and hands the silent flows to its proxy.
+  // Mailboxes. post_* and the ShardQueries from any shard; take_mail on the owning shard, between
+  // messages: applies the location changes to its replica, hands the silent flows to its proxy and
+  // has it answer the questions and take the answers.
   void post_binding(unsigned to, const BindingChange& change);
   void post_idle_flow(FlowBackend::Handle flow);
+  void ask_far_dialog(uint32_t owner, uint32_t asker, std::string replaces) override;
+  void answer_far_dialog(uint32_t asker, std::string replaces, std::optional<FarDialog> far) override;
   void take_mail(unsigned shard, Proxy& proxy);
-  // Location changes and silent flows waiting for `shard` (introspection).
+  // Location changes, silent flows, questions and answers waiting for `shard` (introspection).
   size_t mail_waiting(unsigned shard);
 
   // Which shard installed a relay flow (ShardBackend keeps it), for post_idle_flow.
@@ -58,6 +62,8 @@ class ShardSet {
     std::mutex lock;
     std::vector<BindingChange> bindings;
     std::vector<FlowBackend::Handle> idle_flows;
+    std::vector<std::pair<uint32_t, std::string>> far_questions;  // asker, Replaces value
+    std::vector<std::pair<std::string, std::optional<FarDialog>>> far_answers;
     // Written under the lock, read without it: the owner looks every loop iteration and takes
     // the lock only when there is mail (one seen late is taken on the next iteration).
     std::atomic<size_t> waiting{0};

@@ -1,7 +1,8 @@
 // tests/control/runtime_shard_set_test.cc — pins control/runtime/shard_set: a silent relay flow is
 // reported to the shard that installed it (and to none once removed), location changes reach every
-// shard but the writer, the locked adapters pass calls through, and the pause holds another shard's
-// loop, on a thread of its own, still between two iterations until it is lifted.
+// shard but the writer, a shard's question reaches the shard it names and the answer the asker,
+// the locked adapters pass calls through, and the pause holds another shard's loop, on a thread of
+// its own, still between two iterations until it is lifted.
 #include "control/runtime/shard_set.h"
 
 #include <gtest/gtest.h>
@@ -16,8 +17,8 @@ namespace sipedge::control::testing {
 namespace {
 
 struct ShardProxy {
-  explicit ShardProxy(const ControlConfig& config, ManualClock& clock, FlowBackend& backend)
-      : media(config, backend), proxy(config, wire, media, clock, scanner) {}
+  explicit ShardProxy(const ControlConfig& config, ManualClock& clock, FlowBackend& backend, ShardPlace place = {})
+      : media(config, backend), proxy(config, wire, media, clock, scanner, RouteToken(), std::move(place)) {}
   RecordingTransport wire;
   MediaManager media;
   parser::HandScanner scanner;
@@ -74,6 +75,27 @@ TEST(ShardSet, LocationChangesReachEveryOtherShard) {
   EXPECT_EQ(p2.proxy.location().size(), 1u);
   set.take_mail(0, p0.proxy);
   EXPECT_EQ(p0.proxy.location().size(), 1u) << "a mailbox is emptied when read";
+}
+
+TEST(ShardSet, AQuestionGoesToTheShardItNamesAndItsAnswerToTheAsker) {
+  ShardSet set(3);
+  ControlConfig config = test_config();
+  ManualClock clock;
+  FakeRelay relay;
+  const ShardMap map{3, 1};
+  auto place = [&](uint32_t index) { return ShardPlace{map, index, "nonce", nullptr, &set}; };
+  ShardProxy p0(config, clock, relay, place(0)), p1(config, clock, relay, place(1)), p2(config, clock, relay, place(2));
+  set.ask_far_dialog(2, 0, "nothing@here;to-tag=x;from-tag=y");
+  EXPECT_EQ(set.mail_waiting(0), 0u);
+  EXPECT_EQ(set.mail_waiting(1), 0u);
+  EXPECT_EQ(set.mail_waiting(2), 1u);
+  set.take_mail(2, p2.proxy);  // p2 answers: no dialog of its own
+  EXPECT_EQ(set.mail_waiting(2), 0u);
+  EXPECT_EQ(set.mail_waiting(1), 0u);
+  EXPECT_EQ(set.mail_waiting(0), 1u);
+  set.take_mail(0, p0.proxy);  // nothing waited for it: taken and dropped
+  EXPECT_EQ(set.mail_waiting(0), 0u);
+  EXPECT_EQ(p0.proxy.waiting_refers(), 0u);
 }
 
 TEST(ShardSet, ThePauseHoldsTheOtherShardsBetweenIterations) {

@@ -6,7 +6,8 @@
 // reached and the shards that sent it must be one and the same, in proxy and in b2bua mode (where
 // sipedge mints the callee leg's Call-ID), across thousands of calls that ring, answer, retransmit,
 // CANCEL and get busy; every call must end as its UAs expect; and no shard may keep anything. The
-// shards share their edge guards as the runtime's do: a guesser's failures add up over them.
+// shards share their edge guards as the runtime's do: a guesser's failures add up over them. A
+// REFER whose Replaces names a dialog of another shard is mapped by that shard's answer.
 #include <gtest/gtest.h>
 
 #include <deque>
@@ -32,19 +33,21 @@ std::string call_id_of(const std::string& bytes) { return header(bytes, parser::
 
 struct Shard;
 
-// Location changes travel between shards as they would through the runtime's rings: queued by
-// the writer, applied by each reader before it takes its next message.
-struct Mailboxes final : LocationPeers {
+// Location changes, questions and answers travel between shards as they would through the
+// runtime's mailboxes: queued by the writer, taken by each reader between two messages.
+struct Mailboxes final : LocationPeers, ShardQueries {
   std::vector<Shard*>* shards = nullptr;
   uint32_t self = 0;
   void publish(const BindingChange& change) override;
+  void ask_far_dialog(uint32_t owner, uint32_t asker, std::string replaces) override;
+  void answer_far_dialog(uint32_t asker, std::string replaces, std::optional<FarDialog> far) override;
 };
 
 struct Shard {
   Shard(const ControlConfig& config, ManualClock& clock, ShardMap map, uint32_t index, EdgeGuards& guards)
       : media(config, relay, MediaPortSlice{index, 3}),
         proxy(config, wire, media, clock, scanner, RouteToken("shard-secret"),
-              ShardPlace{map, index, "nonce-secret", &guards}) {}
+              ShardPlace{map, index, "nonce-secret", &guards, &peers}) {}
   RecordingTransport wire;
   FakeRelay relay;
   MediaManager media;
@@ -52,11 +55,20 @@ struct Shard {
   Proxy proxy;
   Mailboxes peers;
   std::vector<BindingChange> inbox;
+  std::vector<std::pair<uint32_t, std::string>> questions;
+  std::vector<std::pair<std::string, std::optional<FarDialog>>> answers;
+  bool has_mail() const { return !inbox.empty() || !questions.empty() || !answers.empty(); }
 };
 
 void Mailboxes::publish(const BindingChange& change) {
   for (uint32_t i = 0; i < shards->size(); ++i)
     if (i != self) (*shards)[i]->inbox.push_back(change);
+}
+void Mailboxes::ask_far_dialog(uint32_t owner, uint32_t asker, std::string replaces) {
+  (*shards)[owner]->questions.emplace_back(asker, std::move(replaces));
+}
+void Mailboxes::answer_far_dialog(uint32_t asker, std::string replaces, std::optional<FarDialog> far) {
+  (*shards)[asker]->answers.emplace_back(std::move(replaces), std::move(far));
 }
 
 class ShardRouting : public ::testing::TestWithParam<SignallingMode> {
@@ -97,19 +109,38 @@ class ShardRouting : public ::testing::TestWithParam<SignallingMode> {
     }
   }
 
-  // A UA's message, to the shard of its Call-ID; what every shard sent is collected.
-  void deliver(const std::string& bytes, const Endpoint& from, uint16_t iface) {
+  // A UA's message, to the shard of its Call-ID; what every shard sent is collected. With `settle`,
+  // every shard then takes its mail until none is left, as their loops would.
+  void deliver(const std::string& bytes, const Endpoint& from, uint16_t iface, bool settle = true) {
     parser::Message m;
     ASSERT_EQ(parser::HandScanner().scan(bytes, parser::Framing::Datagram, m).status, parser::ScanStatus::Complete) << bytes;
     const uint32_t s = map.of(m.value(parser::HeaderId::CallId));
     received_by[std::string(m.value(parser::HeaderId::CallId))].insert(s);
     read_mail(*shards[s]);
     shards[s]->proxy.on_message(Inbound{m, from, {}, iface});
+    if (settle) settle_mail();
     collect();
   }
   static void read_mail(Shard& s) {
-    for (const BindingChange& c : s.inbox) s.proxy.location().apply(c);
+    const std::vector<BindingChange> changes = std::move(s.inbox);
+    const auto questions = std::move(s.questions);
+    const auto answers = std::move(s.answers);
     s.inbox.clear();
+    s.questions.clear();
+    s.answers.clear();
+    for (const BindingChange& c : changes) s.proxy.location().apply(c);
+    for (const auto& [asker, replaces] : questions) s.proxy.answer_far_dialog(asker, replaces);
+    for (const auto& [replaces, far] : answers) s.proxy.far_dialog_answered(replaces, far);
+  }
+  void settle_mail() {
+    for (bool any = true; any;) {
+      any = false;
+      for (Shard* s : shards) {
+        if (!s->has_mail()) continue;
+        read_mail(*s);
+        any = true;
+      }
+    }
   }
   void collect() {
     for (uint32_t i = 0; i < kShards; ++i) {
@@ -186,8 +217,10 @@ class ShardRouting : public ::testing::TestWithParam<SignallingMode> {
            "\r\nTo: " + to + "\r\nCall-ID: " + c.id + "\r\nCSeq: " + std::to_string(cseq) + " " + method +
            "\r\nContent-Length: 0\r\n\r\n";
   }
-  // Alice's ACK (for the 2xx) or BYE: to the 200's Contact, along the route set it gave her.
-  std::string in_dialog(const Call& c, const std::string& method, int cseq, const std::string& ok) const {
+  // Alice's ACK (for the 2xx), BYE or REFER (with `extra` headers): to the 200's Contact, along the
+  // route set it gave her.
+  std::string in_dialog(const Call& c, const std::string& method, int cseq, const std::string& ok,
+                        const std::string& extra = "") const {
     parser::Message m;
     EXPECT_EQ(parser::HandScanner().scan(ok, parser::Framing::Datagram, m).status, parser::ScanStatus::Complete);
     std::vector<std::string> rr;
@@ -197,9 +230,10 @@ class ShardRouting : public ::testing::TestWithParam<SignallingMode> {
     for (const std::string& r : rr) routes += (routes.empty() ? "" : ", ") + r;
     const std::string contact(m.value(parser::HeaderId::Contact));
     return method + " " + contact.substr(1, contact.find('>') - 1) + " SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bK" +
-           method + c.id + ";rport\r\nMax-Forwards: 70\r\n" + (routes.empty() ? "" : "Route: " + routes + "\r\n") +
-           "From: <sip:1006@sipedge.test>;tag=a" + c.id + "\r\nTo: " + std::string(m.value(parser::HeaderId::To)) +
-           "\r\nCall-ID: " + c.id + "\r\nCSeq: " + std::to_string(cseq) + " " + method + "\r\nContent-Length: 0\r\n\r\n";
+           method + c.id + "c" + std::to_string(cseq) + ";rport\r\nMax-Forwards: 70\r\n" +
+           (routes.empty() ? "" : "Route: " + routes + "\r\n") + "From: <sip:1006@sipedge.test>;tag=a" + c.id +
+           "\r\nTo: " + std::string(m.value(parser::HeaderId::To)) + "\r\nCall-ID: " + c.id + "\r\nCSeq: " +
+           std::to_string(cseq) + " " + method + "\r\n" + extra + "Content-Length: 0\r\n\r\n";
   }
 
   // Alice INVITEs through the 407 (and retransmits the authorised INVITE); the INVITE that reached
@@ -234,6 +268,27 @@ class ShardRouting : public ::testing::TestWithParam<SignallingMode> {
     deliver(response_to(bye_at_callee, 200, "OK", "b" + c.id, "sip:callee@" + c.callee.to_string()), c.callee,
             c.callee_iface);
     EXPECT_EQ(first_line(take(kAlice, "SIP/2.0 200", "3 BYE")), "SIP/2.0 200 OK") << c.id;
+  }
+  // A call answered and ACKed, left up: the INVITE that reached the callee and the 200 Alice got.
+  struct Up {
+    std::string at_callee, ok;
+  };
+  Up established(const Call& c) {
+    Up up;
+    up.at_callee = start(c);
+    deliver(response_to(up.at_callee, 200, "OK", "b" + c.id, "sip:callee@" + c.callee.to_string(), kAnswer), c.callee,
+            c.callee_iface);
+    up.ok = take(kAlice, "SIP/2.0 200");
+    deliver(in_dialog(c, "ACK", 2, up.ok), kAlice, 0);
+    take(c.callee, "ACK ");
+    return up;
+  }
+  // Alice ends an established call with BYE (CSeq `cseq`); the callee answers.
+  void hang_up(const Call& c, const Up& up, int cseq) {
+    deliver(in_dialog(c, "BYE", cseq, up.ok), kAlice, 0);
+    const std::string bye = take(c.callee, "BYE ");
+    deliver(response_to(bye, 200, "OK", "b" + c.id, "sip:callee@" + c.callee.to_string()), c.callee, c.callee_iface);
+    EXPECT_EQ(first_line(take(kAlice, "SIP/2.0 200", std::to_string(cseq) + " BYE")), "SIP/2.0 200 OK") << c.id;
   }
   void cancelled(const Call& c) {
     const std::string fwd = start(c);
@@ -355,6 +410,138 @@ TEST_P(ShardRouting, AGuessersFailuresAddUpOverTheShards) {
   }
   EXPECT_EQ(failures, config.security.lockout.max_failures);
   EXPECT_EQ(dropped, static_cast<uint64_t>(kAttempts) - config.security.lockout.max_failures);
+}
+
+// Attended transfer (seed 001) with its two calls on two shards: Alice talks to one trunk number
+// (held) and consults another (consult), then REFERs held's far end to consult's with Replaces
+// naming her consultation dialog. In b2bua mode that dialog is a leg of a call the REFER's shard
+// cannot read: it keeps the REFER, asks the consultation's shard, and sends the REFER on with the
+// Replaces that shard mapped to the other leg (the Call-ID sipedge minted, the callee's tag and
+// sipedge's), the only dialog the trunk knows. A retransmission while the REFER waits asks
+// nothing more and goes out once; a Replaces naming no dialog passes as it came. In proxy mode no
+// shard is asked and the Refer-To passes untouched.
+TEST_P(ShardRouting, AReferWithReplacesIsMappedByTheShardHoldingTheDialogItNames) {
+  const bool b2bua = GetParam() == SignallingMode::B2bua;
+  auto trunk_call = [](const std::string& id, const std::string& number) {
+    Call c;
+    c.id = id;
+    c.branch = "z9hG4bK" + id + "x";
+    c.to_uri = "sip:" + number + "@sipedge.test";
+    c.callee = kTrunk;
+    c.callee_iface = 1;
+    return c;
+  };
+  // Call-IDs picked through the map: the consultation and the unknown dialog on other shards.
+  const Call held = trunk_call("xfer-held", "+4930100");
+  const uint32_t home = map.of(held.id);
+  auto elsewhere = [&](const std::string& stem) {
+    for (int i = 0;; ++i)
+      if (map.of(stem + std::to_string(i)) != home) return stem + std::to_string(i);
+  };
+  const Call consult = trunk_call(elsewhere("xfer-consult-"), "+4930200");
+  const std::string unknown = elsewhere("nothing-");
+
+  const Up held_up = established(held);
+  const Up consult_up = established(consult);
+  const std::string to_tag = header(consult_up.ok, parser::HeaderId::To).substr(
+      header(consult_up.ok, parser::HeaderId::To).find(";tag=") + 5);
+  const std::string refer_to =
+      "<sip:+4930200@sipedge.test?Replaces=" + consult.id + "%3Bto-tag%3D" + to_tag + "%3Bfrom-tag%3Da" + consult.id + ">";
+  const std::string refer =
+      in_dialog(held, "REFER", 3, held_up.ok, "Contact: <sip:1006@10.201.0.2:5060>\r\nRefer-To: " + refer_to + "\r\n");
+  out.clear();
+  const uint64_t absorbed = shards[home]->proxy.counters().retransmissions;
+  deliver(refer, kAlice, 0, false);
+  deliver(refer, kAlice, 0, false);  // Alice's retransmission, before the answer came
+  if (b2bua) EXPECT_TRUE(out.empty()) << "a b2bua REFER waits for the consultation's shard";
+  settle_mail();
+  collect();
+  const std::string at_trunk = take(kTrunk, "REFER ");
+  std::string expected = refer_to;
+  if (b2bua) {
+    // The consultation's callee leg as the trunk knows it.
+    const std::string leg_from = header(consult_up.at_callee, parser::HeaderId::From);
+    std::string minted;
+    for (char ch : call_id_of(consult_up.at_callee)) minted += ch == '@' ? std::string("%40") : std::string(1, ch);
+    expected = "<sip:+4930200@sipedge.test?Replaces=" + minted + "%3Bto-tag%3Db" + consult.id + "%3Bfrom-tag%3D" +
+               leg_from.substr(leg_from.find(";tag=") + 5) + ">";
+  }
+  EXPECT_EQ(header(at_trunk, parser::HeaderId::ReferTo), expected);
+  for (const Out& o : out) EXPECT_NE(first_line(o.sent.bytes).rfind("REFER ", 0), 0u) << "sent twice: " << o.sent.bytes;
+  EXPECT_EQ(shards[home]->proxy.counters().retransmissions, absorbed + 1) << "the REFER's retransmission is absorbed";
+  deliver(response_to(at_trunk, 202, "Accepted", "bxfer-held", "sip:callee@" + kTrunk.to_string()), kTrunk, 1);
+  EXPECT_EQ(first_line(take(kAlice, "SIP/2.0 202")), "SIP/2.0 202 Accepted");
+
+  const std::string stray = "<sip:+4930300@sipedge.test?Replaces=" + unknown + "%3Bto-tag%3Dx%3Bfrom-tag%3Dy>";
+  deliver(in_dialog(held, "REFER", 4, held_up.ok, "Refer-To: " + stray + "\r\n"), kAlice, 0);
+  const std::string stray_at_trunk = take(kTrunk, "REFER ");
+  EXPECT_EQ(header(stray_at_trunk, parser::HeaderId::ReferTo), stray);
+  deliver(response_to(stray_at_trunk, 202, "Accepted", "bxfer-held", "sip:callee@" + kTrunk.to_string()), kTrunk, 1);
+  take(kAlice, "SIP/2.0 202");
+
+  if (b2bua) {
+    // Not a party to the dialog (a forged From tag): nothing waits, and the REFER is refused.
+    std::string forged = in_dialog(held, "REFER", 6, held_up.ok, "Refer-To: " + refer_to + "\r\n");
+    forged.replace(forged.find(";tag=a" + held.id), 6 + held.id.size(), ";tag=forged");
+    deliver(forged, kAlice, 0, false);
+    EXPECT_EQ(first_line(take(kAlice, "SIP/2.0 481")), "SIP/2.0 481 Call/Transaction Does Not Exist");
+    EXPECT_EQ(shards[home]->proxy.waiting_refers(), 0u);
+  }
+  hang_up(held, held_up, 5);
+  hang_up(consult, consult_up, 3);
+  advance(40'000);
+  for (uint32_t s = 0; s < kShards; ++s) {
+    const ProxyCounters& n = shards[s]->proxy.counters();
+    EXPECT_EQ(n.replaces_asked, b2bua && s == home ? 2u : 0u) << "shard " << s;
+    EXPECT_EQ(n.dialog_refused, b2bua && s == home ? 1u : 0u) << "shard " << s << ": the forged REFER only";
+    EXPECT_EQ(shards[s]->proxy.waiting_refers(), 0u) << "shard " << s;
+    EXPECT_EQ(shards[s]->proxy.transactions().size(), 0u) << "shard " << s;
+    EXPECT_EQ(shards[s]->proxy.context_count(), 0u) << "shard " << s;
+    EXPECT_EQ(shards[s]->proxy.calls().size(), 0u) << "shard " << s;
+  }
+}
+
+// REFERs waiting for other shards are bounded: past kMaxWaitingRefers (64) a REFER is answered 503
+// with Retry-After, statelessly, and those waiting go out once their answers come. In proxy mode
+// none waits.
+TEST_P(ShardRouting, WaitingRefersAreBounded) {
+  const bool b2bua = GetParam() == SignallingMode::B2bua;
+  Call held;
+  held.id = "bound-held";
+  held.branch = "z9hG4bKbh";
+  held.to_uri = "sip:+4930100@sipedge.test";
+  held.callee = kTrunk;
+  held.callee_iface = 1;
+  const uint32_t home = map.of(held.id);
+  const Up up = established(held);
+  out.clear();
+  int far = 0;
+  auto refer = [&](int cseq) {
+    std::string id;
+    do id = "far-" + std::to_string(far++);
+    while (map.of(id) == home);
+    return in_dialog(held, "REFER", cseq, up.ok,
+                     "Refer-To: <sip:+4930300@sipedge.test?Replaces=" + id + "%3Bto-tag%3Dx%3Bfrom-tag%3Dy>\r\n");
+  };
+  for (int i = 0; i < 64; ++i) deliver(refer(10 + i), kAlice, 0, false);
+  EXPECT_EQ(shards[home]->proxy.waiting_refers(), b2bua ? 64u : 0u);
+  deliver(refer(74), kAlice, 0, false);
+  if (b2bua) {
+    const std::string busy = take(kAlice, "SIP/2.0 503");
+    EXPECT_EQ(first_line(busy), "SIP/2.0 503 Replaces Lookup Busy");
+    EXPECT_EQ(header(busy, parser::HeaderId::RetryAfter), "1");
+    EXPECT_EQ(header(busy, parser::HeaderId::CSeq), "74 REFER");
+    EXPECT_TRUE(out.empty()) << "nothing else before the answers";
+  }
+  settle_mail();
+  collect();
+  EXPECT_EQ(shards[home]->proxy.waiting_refers(), 0u);
+  EXPECT_EQ(shards[home]->proxy.counters().replaces_asked, b2bua ? 64u : 0u);
+  std::set<std::string> forwarded;
+  for (int i = 0; i < (b2bua ? 64 : 65); ++i) forwarded.insert(header(take(kTrunk, "REFER "), parser::HeaderId::CSeq));
+  EXPECT_EQ(forwarded.size(), b2bua ? 64u : 65u);
+  EXPECT_EQ(forwarded.count("74 REFER"), b2bua ? 0u : 1u);
+  EXPECT_TRUE(out.empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, ShardRouting, ::testing::Values(SignallingMode::Proxy, SignallingMode::B2bua),
