@@ -180,3 +180,28 @@ PY
     fail "b2p: the CDRs do not chain caller -> second sipedge -> callee"
   second_proxy_down
 }
+
+scenario_b2bua_attended_transfer() {
+  # Seed 001's attended transfer, both calls through sipedge in b2bua mode: A (1006) talks to B
+  # (5001) and consults C (5002), then REFERs B to C with Replaces naming A's consultation dialog.
+  # B's REFER must name C's dialog instead (the Call-ID and tags C has), and nothing of A's side.
+  # With several control shards the consultation is placed on another shard than the held call
+  # (b2bua_transfer.py reads the shard from the 407's nonce): the REFER's shard asks the other.
+  local log="$E2E_WORK/bat-core.jsonl" core_pid asked_before asked
+  asked_before=$(stat stats proxy.replaces_asked) || { fail "bat: sipedgectl stats"; return; }
+  : >"$log"
+  ip netns exec "$E2E_CORE_NS" python3 "$E2E_DIR/b2bua_transfer.py" answer "$E2E_UA_CORE:$B2BUA_CORE_PORT" 20 "$log" \
+    >"$E2E_WORK/bat-core.out" 2>&1 &
+  core_pid=$!
+  E2E_PIDS+=("$core_pid")
+  e2e_wait_udp "$E2E_CORE_NS" "$B2BUA_CORE_PORT" || fail "bat: the core side did not open port $B2BUA_CORE_PORT"
+  timeout -k 2 20 ip netns exec "$E2E_ACC_NS" python3 "$E2E_DIR/b2bua_transfer.py" refer "$UA:$CALLER_PORT" "$GW" \
+    "$E2E_SHARDS" "$log" >"$E2E_WORK/bat-acc.out" 2>&1 || fail "bat: $(tail -1 "$E2E_WORK/bat-acc.out")"
+  sed 's/^/  /' "$E2E_WORK/bat-acc.out" | grep -v "^  b2bua_transfer:" >&2 || true
+  kill -TERM "$core_pid" 2>/dev/null
+  e2e_sipp_wait "$core_pid" || true
+  asked=$(stat stats proxy.replaces_asked)
+  local want=$((E2E_SHARDS > 1 ? 1 : 0))
+  (( asked - asked_before == want )) || fail "bat: proxy.replaces_asked rose by $((asked - asked_before)), want $want"
+}
+
