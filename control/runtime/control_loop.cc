@@ -93,8 +93,8 @@ void ControlLoop::media_idle(FlowBackend::Handle flow) {
     parts_.proxy.on_media_idle(flow);
 }
 
-std::unique_lock<std::mutex> ControlLoop::shared_parts() const {
-  return parts_.shards ? std::unique_lock<std::mutex>(parts_.shards->lock()) : std::unique_lock<std::mutex>();
+std::unique_lock<ShardLock> ControlLoop::shared_parts() const {
+  return parts_.shards ? std::unique_lock<ShardLock>(parts_.shards->lock()) : std::unique_lock<ShardLock>();
 }
 
 unsigned ControlLoop::poll_once(uint64_t now_tsc) {

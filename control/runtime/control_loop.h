@@ -28,6 +28,7 @@
 namespace sipedge::control {
 
 class RtpRelayBackend;
+class ShardLock;
 class ShardSet;
 class SipCapture;
 
@@ -93,7 +94,7 @@ class ControlLoop {
   // A relay flow went silent: to the proxy of the shard that owns it.
   void media_idle(FlowBackend::Handle flow);
   // The shards' lock when there are several (nothing with one).
-  std::unique_lock<std::mutex> shared_parts() const;
+  std::unique_lock<ShardLock> shared_parts() const;
 
 
   Parts parts_;

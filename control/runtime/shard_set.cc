@@ -111,45 +111,46 @@ void ShardPeers::publish(const BindingChange& change) {
 }
 
 SendResult ShardTransport::transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) {
-  std::lock_guard<std::mutex> guard(set_.lock());
-  return shared_.send(iface, dest, bytes);
+  ControlIo::Datagram d = shared_.build(iface, dest, bytes, ids_);
+  std::lock_guard<ShardLock> guard(set_.lock());
+  return shared_.send_built(d, dest, bytes);
 }
 
 Result<FlowBackend::Handle, MediaError> ShardBackend::install(const End& a, const End& b) {
-  std::lock_guard<std::mutex> guard(set_.lock());
+  std::lock_guard<ShardLock> guard(set_.lock());
   auto h = shared_.install(a, b);
   if (h) set_.own_flow(*h, shard_);
   return h;
 }
 
 Result<std::monostate, MediaError> ShardBackend::update(Handle h, const End& a, const End& b) {
-  std::lock_guard<std::mutex> guard(set_.lock());
+  std::lock_guard<ShardLock> guard(set_.lock());
   return shared_.update(h, a, b);
 }
 
 void ShardBackend::remove(Handle h) {
-  std::lock_guard<std::mutex> guard(set_.lock());
+  std::lock_guard<ShardLock> guard(set_.lock());
   shared_.remove(h);
   set_.forget_flow(h);
 }
 
 FlowBackend::Counters ShardBackend::counters(Handle h) const {
-  std::lock_guard<std::mutex> guard(set_.lock());
+  std::lock_guard<ShardLock> guard(set_.lock());
   return shared_.counters(h);
 }
 
 size_t ShardBackend::size() const {
-  std::lock_guard<std::mutex> guard(set_.lock());
+  std::lock_guard<ShardLock> guard(set_.lock());
   return shared_.size();
 }
 
 void ShardBanSink::banned(const IpAddr& addr, uint64_t until_ms, uint64_t now_ms, std::string_view reason) {
-  std::lock_guard<std::mutex> guard(set_.lock());
+  std::lock_guard<ShardLock> guard(set_.lock());
   shared_.banned(addr, until_ms, now_ms, reason);
 }
 
 void ShardBanSink::lifted(const IpAddr& addr) {
-  std::lock_guard<std::mutex> guard(set_.lock());
+  std::lock_guard<ShardLock> guard(set_.lock());
   shared_.lifted(addr);
 }
 

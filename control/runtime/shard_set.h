@@ -13,26 +13,55 @@
 // With one shard there is no ShardSet and nothing here runs.
 #pragma once
 
+#include <rte_pause.h>
+
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "control/media/media_manager.h"
 #include "control/proxy/proxy.h"
 #include "control/registrar/location.h"
+#include "control/runtime/control_io.h"
 #include "control/security/ban_list.h"
 #include "control/sip_io.h"
 
 namespace sipedge::control {
+
+// The lock over the shards' shared parts. Held for a few hundred nanoseconds at a time (a datagram
+// handed to ControlIo) by lcores that poll: a waiter spins, reading before it tries, and yields its
+// CPU only after a while (a holder descheduled on a shared CPU, as in containers and on small
+// VMs). A std::mutex put each waiter to sleep in the kernel and woke it with a syscall: two shards
+// sending at full rate moved half as much as one (bench/control_io_bench.cc).
+class ShardLock {
+ public:
+  void lock() noexcept {
+    for (unsigned tries = 0; !try_lock(); ++tries) {
+      if (tries < kSpins)
+        rte_pause();
+      else
+        std::this_thread::yield();
+    }
+  }
+  bool try_lock() noexcept {
+    return !held_.load(std::memory_order_relaxed) && !held_.exchange(true, std::memory_order_acquire);
+  }
+  void unlock() noexcept { held_.store(false, std::memory_order_release); }
+
+ private:
+  static constexpr unsigned kSpins = 1000;  // ~10-50 µs of pauses: many holds, short of a timeslice
+  std::atomic<bool> held_{false};
+};
 
 class ShardSet final : public ShardQueries {
  public:
   explicit ShardSet(unsigned count);
   unsigned count() const noexcept { return count_; }
   // The lock over the shared parts (see the file comment). Never held while a Proxy runs.
-  std::mutex& lock() noexcept { return lock_; }
+  ShardLock& lock() noexcept { return lock_; }
 
   // Mailboxes. post_* and the ShardQueries from any shard; take_mail on the owning shard, between
   // messages: applies the location changes to its replica, hands the silent flows to its proxy and
@@ -69,7 +98,7 @@ class ShardSet final : public ShardQueries {
     std::atomic<size_t> waiting{0};
   };
   const unsigned count_;
-  std::mutex lock_;
+  ShardLock lock_;
   std::unique_ptr<Mailbox[]> mail_;
   std::mutex owners_lock_;
   std::unordered_map<FlowBackend::Handle, unsigned> flow_owner_;
@@ -107,16 +136,20 @@ class ShardPeers final : public LocationPeers {
   unsigned shard_;
 };
 
-// A shard's way to the wire: the shared transport (ControlIo), under the lock. Counts what this
-// shard sent (stats per shard); the shared transport counts the total and feeds the taps.
+// A shard's way to the wire: it builds each datagram's frames itself (ControlIo::build: the copy,
+// headers and checksum, with IP Identifications of its own), then takes the lock only to hand them
+// to the shared ControlIo. Counts what this shard sent (stats per shard); the shared transport
+// counts the total and feeds the taps.
 class ShardTransport final : public SipTransport {
  public:
-  ShardTransport(ShardSet& set, SipTransport& shared) : set_(set), shared_(shared) {}
+  ShardTransport(ShardSet& set, ControlIo& shared, unsigned shard)
+      : set_(set), shared_(shared), ids_{static_cast<uint16_t>(shard), shard, set.count()} {}
 
  private:
   SendResult transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) override;
   ShardSet& set_;
-  SipTransport& shared_;
+  ControlIo& shared_;
+  ControlIo::IpIds ids_;
 };
 
 // A shard's relay backend: the shared one, under the lock, remembering which flows are its own.
