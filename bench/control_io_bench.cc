@@ -4,14 +4,9 @@
 // TX enqueue and flush). On a net_ring port (no kernel, no NIC: the floor of what a real port
 // costs), to a resolved neighbour:
 //   BM_ControlSend             one thread, ControlIo::send alone: the hold per datagram;
-//   BM_ShardSend/threads:N     N threads, each a shard sending through its ShardTransport (frames
-//                              built before the lock, handed over under it): sends/s summed over
-//                              the threads;
-//   BM_LockedSend/threads:N    the whole of ControlIo::send under the lock, as ShardTransport did
-//                              before it built frames itself;
-//   BM_MutexLockedSend/...     the same under a std::mutex, ShardSet's lock before ShardLock;
-//   BM_CopyAndChecksum         the part of a send that needs nothing shared (payload copy, UDP/IP
-//                              headers, checksum): what a shard could do before taking the lock.
+//   BM_ShardSend/threads:N     N threads, each a shard sending through its ShardTransport (under
+//                              ShardLock): sends/s summed over the threads;
+//   BM_MutexLockedSend/...     the baseline: the same under a std::mutex, ShardSet's lock before.
 // What the port sent is taken off its TX ring and freed every kDrain datagrams, under the lock and
 // inside the timing, as a NIC's completions would be in its TX path.
 #include <pthread.h>
@@ -28,15 +23,14 @@
 #include <benchmark/benchmark.h>
 #include <rte_eal.h>
 #include <rte_lcore.h>
-#include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
-#include <rte_udp.h>
 
 #include "control/runtime/control_io.h"
 #include "control/runtime/shard_set.h"
 #include "dataplane/dataplane.h"
 #include "parser/scanner_hand.h"
+#include "tests/support/dataplane_config.h"
 #include "tests/support/frames.h"
 #include "tests/support/ring_port.h"
 
@@ -56,24 +50,13 @@ const Mac kPeerMac{0x02, 0x00, 0x00, 0x00, 0x00, 0x42};
 const Endpoint kPeer{IpAddr::v4(10, 202, 0, 9), 5060};
 constexpr uint16_t kCore = 1;
 
-// Two net_ring ports and a Dataplane as the runtime opens them, a ControlIo on top, the core
-// side's neighbour 10.202.0.9 resolved; a ShardSet for the shards' lock.
+// Two net_ring ports and the tests' lab Dataplane on them (with pools for the datagrams in flight),
+// a ControlIo on top, the core side's neighbour 10.202.0.9 resolved; a ShardSet for the lock.
 struct Rig {
   Rig() {
     ports.push_back(test::create_ring_port("ciob_acc", 1, 2));
     ports.push_back(test::create_ring_port("ciob_core", 1, 2));
-    dataplane::DataplaneConfig cfg;
-    dataplane::PortConfig a, c;
-    a.device = ports[0].name;
-    a.role = dataplane::PortRole::Access;
-    a.ipv4 = IpPrefix::parse("10.201.0.1/24");
-    c.device = ports[1].name;
-    c.role = dataplane::PortRole::Core;
-    c.ipv4 = IpPrefix::parse("10.202.0.1/24");
-    cfg.ports = {a, c};
-    cfg.sip_ports = {5060};
-    cfg.media_port_min = 20000;
-    cfg.media_port_max = 20099;
+    dataplane::DataplaneConfig cfg = dataplane::test::lab_dataplane_config(ports[0].name, ports[1].name);
     cfg.mbufs = 8191;
     dp = std::make_unique<dataplane::Dataplane>(cfg, scanner);
     NeighbourTable::Config nb;
@@ -143,112 +126,66 @@ class AsLcore {
   bool registered_;
 };
 
-void BM_ControlSend(benchmark::State& state) {
+// One datagram per iteration through `send` (true: it was sent); what the port sent is freed every
+// kDrain datagrams through `drain`, which takes whatever lock the senders share.
+template <typename Send, typename Drain>
+void send_loop(benchmark::State& state, Send send, Drain drain) {
   const AsLcore lcore(state);
-  Rig& rig = *g_rig;
-  const std::string message(kMessageBytes, 'x');
   unsigned since_drain = 0;
   int64_t sent = 0;
   for (auto _ : state) {
-    sent += rig.io->send(kCore, kPeer, message) == SendResult::Sent ? 1 : 0;
+    sent += send() ? 1 : 0;
     if (++since_drain == kDrain) {
-      rig.drain();
+      drain();
       since_drain = 0;
     }
   }
-  rig.drain();
+  drain();
   if (sent != state.iterations()) state.SkipWithError("a datagram was not sent");
   state.SetItemsProcessed(sent);
+}
+
+const std::string& message() {
+  static const std::string text(kMessageBytes, 'x');
+  return text;
+}
+
+void BM_ControlSend(benchmark::State& state) {
+  Rig& rig = *g_rig;
+  send_loop(
+      state, [&] { return rig.io->send(kCore, kPeer, message()) == SendResult::Sent; }, [&] { rig.drain(); });
+}
+
+// The whole of ControlIo::send under a std::mutex, as ShardTransport did before ShardLock.
+std::mutex g_mutex;
+void BM_MutexLockedSend(benchmark::State& state) {
+  Rig& rig = *g_rig;
+  send_loop(
+      state,
+      [&] {
+        const std::lock_guard<std::mutex> guard(g_mutex);
+        return rig.io->send(kCore, kPeer, message()) == SendResult::Sent;
+      },
+      [&] {
+        const std::lock_guard<std::mutex> guard(g_mutex);
+        rig.drain();
+      });
 }
 
 void BM_ShardSend(benchmark::State& state) {
-  const AsLcore lcore(state);
   Rig& rig = *g_rig;
-  ShardTransport transport(rig.shards, *rig.io, static_cast<unsigned>(state.thread_index()));
-  const std::string message(kMessageBytes, 'x');
-  unsigned since_drain = 0;
-  int64_t sent = 0;
-  for (auto _ : state) {
-    sent += transport.send(kCore, kPeer, message) == SendResult::Sent ? 1 : 0;
-    if (++since_drain == kDrain) {
-      const std::lock_guard<ShardLock> guard(rig.shards.lock());
-      rig.drain();
-      since_drain = 0;
-    }
-  }
-  {
-    const std::lock_guard<ShardLock> guard(rig.shards.lock());
-    rig.drain();
-  }
-  if (sent != state.iterations()) state.SkipWithError("a datagram was not sent");
-  state.SetItemsProcessed(sent);
-}
-
-// The whole of ControlIo::send under `lock`, as ShardTransport did before it built frames itself.
-template <typename Lock>
-void locked_send(benchmark::State& state, Lock& lock) {
-  const AsLcore lcore(state);
-  Rig& rig = *g_rig;
-  const std::string message(kMessageBytes, 'x');
-  unsigned since_drain = 0;
-  int64_t sent = 0;
-  for (auto _ : state) {
-    const std::lock_guard<Lock> guard(lock);
-    sent += rig.io->send(kCore, kPeer, message) == SendResult::Sent ? 1 : 0;
-    if (++since_drain == kDrain) {
-      rig.drain();
-      since_drain = 0;
-    }
-  }
-  {
-    const std::lock_guard<Lock> guard(lock);
-    rig.drain();
-  }
-  if (sent != state.iterations()) state.SkipWithError("a datagram was not sent");
-  state.SetItemsProcessed(sent);
-}
-
-std::mutex g_mutex;
-void BM_MutexLockedSend(benchmark::State& state) { locked_send(state, g_mutex); }
-void BM_LockedSend(benchmark::State& state) { locked_send(state, g_rig->shards.lock()); }
-
-void BM_CopyAndChecksum(benchmark::State& state) {
-  const AsLcore lcore(state);
-  rte_mempool* pool = g_rig->dp->shared().mbuf_pool;
-  const std::string message(kMessageBytes, 'x');
-  for (auto _ : state) {
-    rte_mbuf* m = rte_pktmbuf_alloc(pool);
-    std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(message.size())), message.data(), message.size());
-    auto* udp = reinterpret_cast<rte_udp_hdr*>(rte_pktmbuf_prepend(m, sizeof(rte_udp_hdr)));
-    udp->src_port = rte_cpu_to_be_16(5060);
-    udp->dst_port = rte_cpu_to_be_16(5060);
-    udp->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(message.size() + sizeof(rte_udp_hdr)));
-    udp->dgram_cksum = 0;
-    auto* ip = reinterpret_cast<rte_ipv4_hdr*>(rte_pktmbuf_prepend(m, sizeof(rte_ipv4_hdr)));
-    ip->version_ihl = RTE_IPV4_VHL_DEF;
-    ip->type_of_service = 0;
-    ip->packet_id = 0;
-    ip->fragment_offset = 0;
-    ip->hdr_checksum = 0;
-    ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(m->pkt_len));
-    ip->time_to_live = 64;
-    ip->next_proto_id = IPPROTO_UDP;
-    ip->src_addr = rte_cpu_to_be_32(0x0aca0001);
-    ip->dst_addr = rte_cpu_to_be_32(0x0aca0009);
-    udp->dgram_cksum = rte_ipv4_udptcp_cksum_mbuf(m, ip, sizeof(rte_ipv4_hdr));
-    ip->hdr_checksum = rte_ipv4_cksum(ip);
-    uint16_t sum = udp->dgram_cksum;
-    benchmark::DoNotOptimize(sum);
-    rte_pktmbuf_free(m);
-  }
-  state.SetItemsProcessed(state.iterations());
+  ShardTransport transport(rig.shards, *rig.io);
+  send_loop(
+      state, [&] { return transport.send(kCore, kPeer, message()) == SendResult::Sent; },
+      [&] {
+        const std::lock_guard<ShardLock> guard(rig.shards.lock());
+        rig.drain();
+      });
 }
 
 BENCHMARK(BM_ControlSend);
 BENCHMARK(BM_MutexLockedSend)->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK(BM_LockedSend)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_ShardSend)->Threads(1)->Threads(2)->UseRealTime();
-BENCHMARK(BM_CopyAndChecksum)->Threads(1)->Threads(2)->UseRealTime();
 
 }  // namespace
 }  // namespace sipedge::control

@@ -65,19 +65,13 @@ class SipTransport {
   // Sends `bytes` as one UDP datagram from interface `iface`'s SIP address to `dest`. Counted, and
   // shown to the tap when it left.
   SendResult send(uint16_t iface, const Endpoint& dest, std::string_view bytes) {
-    return counted(iface, dest, bytes, transmit(iface, dest, bytes));
-  }
-  const TransportCounters& counters() const noexcept { return counters_; }
-  void set_tap(SipTap* tap) noexcept { tap_ = tap; }
-
- protected:
-  // Counts `r`, what became of `bytes` sent to `dest`, and shows it to the tap when it left: for
-  // send(), and for a transport's other ways to the wire (ControlIo::send_built).
-  SendResult counted(uint16_t iface, const Endpoint& dest, std::string_view bytes, SendResult r) {
+    const SendResult r = transmit(iface, dest, bytes);
     ++(r == SendResult::Sent ? counters_.sent : r == SendResult::Failed ? counters_.failed : counters_.unreachable);
     if (tap_ && r == SendResult::Sent) tap_->sent(iface, dest, bytes);
     return r;
   }
+  const TransportCounters& counters() const noexcept { return counters_; }
+  void set_tap(SipTap* tap) noexcept { tap_ = tap; }
 
  private:
   // The transport's own way to the wire.

@@ -242,7 +242,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
     control::SipTransport* transport = p.io.get();
     control::FlowBackend* backend = p.backend.get();
     if (p.shard_set) {
-      shard->transport = std::make_unique<control::ShardTransport>(*p.shard_set, *p.io, s);
+      shard->transport = std::make_unique<control::ShardTransport>(*p.shard_set, *p.io);
       shard->backend = std::make_unique<control::ShardBackend>(*p.shard_set, *p.backend, s);
       transport = shard->transport.get();
       backend = shard->backend.get();

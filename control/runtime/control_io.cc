@@ -33,6 +33,9 @@ using dataplane::solicited_node_address;
 
 namespace {
 
+// 64 KB datagram / 1280-byte minimum IPv6 MTU, rounded up.
+constexpr unsigned kMaxFragments = 64;
+
 // The EtherType after the MAC addresses: `type` itself, or 802.1Q with the interface's VLAN and
 // then `type` (host order).
 void set_ether_type(const Interface& ifc, rte_ether_hdr* eth, uint16_t type) noexcept {
@@ -73,15 +76,16 @@ uint32_t ControlIo::sip_ring_capacity() const noexcept { return rte_ring_get_cap
 void ControlIo::release(dataplane::SipItem* item) noexcept { dataplane::release_sip(shared_, item); }
 
 SendResult ControlIo::transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) {
-  Datagram d = build(iface, dest, bytes, ip_ids_);
-  return deliver(d, bytes);
+  rte_mbuf* payload = copy_payload(bytes);
+  if (payload == nullptr) {
+    counters_.drop(iface < shared_.n_ifaces ? iface : 0, Drop::NoBuffer);
+    return SendResult::Failed;
+  }
+  const uint16_t src_port = iface < sip_ports_.size() ? sip_ports_[iface] : 5060;
+  return send_udp(payload, iface, dest, src_port, clock_tsc_(), bytes);
 }
 
-SendResult ControlIo::send_built(Datagram& d, const Endpoint& dest, std::string_view bytes) noexcept {
-  return counted(d.iface, dest, bytes, deliver(d, bytes));
-}
-
-rte_mbuf* ControlIo::copy_payload(std::string_view bytes) const noexcept {
+rte_mbuf* ControlIo::copy_payload(std::string_view bytes) noexcept {
   // Each segment filled to its tailroom: a SIP message above one mbuf (a large INVITE) becomes a
   // multi-segment payload that send_udp fragments at the MTU.
   rte_mbuf* head = nullptr;
@@ -128,7 +132,7 @@ std::optional<rte_ether_addr> ControlIo::next_hop_mac(uint16_t iface, const IpAd
   return *nb.mac;
 }
 
-bool ControlIo::prepend_l2(const Interface& ifc, rte_mbuf* m, bool v6) const noexcept {
+bool ControlIo::prepend_l2(const Interface& ifc, rte_mbuf* m, bool v6) noexcept {
   uint16_t l2 = sizeof(rte_ether_hdr) + (ifc.vlan ? sizeof(VlanHeader) : 0);
   auto* eth = reinterpret_cast<rte_ether_hdr*>(rte_pktmbuf_prepend(m, l2));
   if (eth == nullptr) {
@@ -141,36 +145,32 @@ bool ControlIo::prepend_l2(const Interface& ifc, rte_mbuf* m, bool v6) const noe
   return true;
 }
 
-ControlIo::Datagram ControlIo::build(uint16_t iface, const Endpoint& dest, std::string_view bytes,
-                                     IpIds& ids) const noexcept {
-  Datagram d;
-  d.iface = iface < shared_.n_ifaces ? iface : 0;
-  auto fail = [&d](SendResult r, Drop why, unsigned n = 1) {
-    d.failure = r;
-    d.drop = why;
-    d.dropped = n;
-    return d;
-  };
-  if (iface >= shared_.n_ifaces) return fail(SendResult::Unreachable, Drop::NoRoute);
+SendResult ControlIo::send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint& dest, uint16_t src_port,
+                               uint64_t now_tsc, std::string_view message) noexcept {
+  rte_mbuf* m = payload;
+  if (iface >= shared_.n_ifaces) {
+    rte_pktmbuf_free(m);
+    counters_.drop(0, Drop::NoRoute);
+    return SendResult::Unreachable;
+  }
   const Interface& ifc = shared_.ifaces[iface];
-  const std::optional<IpAddr> hop = ifc.next_hop(dest.ip);
-  if (!hop) return fail(SendResult::Unreachable, Drop::NoRoute);
-  d.next_hop = *hop;
-  // Each segment filled to its tailroom: a SIP message above one mbuf (a large INVITE) becomes a
-  // multi-segment payload, fragmented below at the MTU.
-  rte_mbuf* m = copy_payload(bytes);
-  if (m == nullptr) return fail(SendResult::Failed, Drop::NoBuffer);
-  const uint16_t src_port = iface < sip_ports_.size() ? sip_ports_[iface] : 5060;
-  const bool v6 = dest.ip.is_v6();
-  const uint16_t l3 = v6 ? sizeof(rte_ipv6_hdr) : sizeof(rte_ipv4_hdr);
-  const uint16_t need = l3 + sizeof(rte_udp_hdr) + sizeof(rte_ether_hdr) + sizeof(VlanHeader);
-  const uint32_t payload_len = m->pkt_len;
+  std::optional<IpAddr> hop = ifc.next_hop(dest.ip);
+  if (!hop) {
+    rte_pktmbuf_free(m);
+    counters_.drop(ifc.index, Drop::NoRoute);
+    return SendResult::Unreachable;
+  }
+  bool v6 = dest.ip.is_v6();
+  uint16_t l3 = v6 ? sizeof(rte_ipv6_hdr) : sizeof(rte_ipv4_hdr);
+  uint16_t need = l3 + sizeof(rte_udp_hdr) + sizeof(rte_ether_hdr) + sizeof(VlanHeader);
+  uint32_t payload_len = m->pkt_len;
   if (rte_pktmbuf_headroom(m) < need) {
     rte_mbuf* hdr = rte_pktmbuf_alloc(shared_.mbuf_pool);
     if (hdr == nullptr || rte_pktmbuf_chain(hdr, m) != 0) {
       rte_pktmbuf_free(hdr);
       rte_pktmbuf_free(m);
-      return fail(SendResult::Failed, Drop::NoBuffer);
+      counters_.drop(ifc.index, Drop::NoBuffer);
+      return SendResult::Failed;
     }
     m = hdr;
   }
@@ -179,8 +179,8 @@ ControlIo::Datagram ControlIo::build(uint16_t iface, const Endpoint& dest, std::
   udp->dst_port = rte_cpu_to_be_16(dest.port);
   udp->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(payload_len + sizeof(rte_udp_hdr)));
   udp->dgram_cksum = 0;
-  const uint32_t ip_total = l3 + sizeof(rte_udp_hdr) + payload_len;
-  rte_mbuf** frames = d.frames.data();
+  uint32_t ip_total = l3 + sizeof(rte_udp_hdr) + payload_len;
+  rte_mbuf* frames[kMaxFragments];
   int n_frames = 1;
   if (v6) {
     auto* ip = reinterpret_cast<rte_ipv6_hdr*>(rte_pktmbuf_prepend(m, l3));
@@ -197,7 +197,7 @@ ControlIo::Datagram ControlIo::build(uint16_t iface, const Endpoint& dest, std::
       rte_pktmbuf_free(m);
       // DPDK leaves the Identification at 0; RFC 8200 §4.5 wants it unique per source/destination
       // among recent packets, or a receiver may splice two datagrams together.
-      const uint32_t id = rte_cpu_to_be_32(ids.v6 += ids.step);
+      uint32_t id = rte_cpu_to_be_32(++ip6_frag_id_);
       for (int i = 0; i < n_frames; ++i) {
         auto* fh = rte_pktmbuf_mtod_offset(frames[i], rte_ipv6_fragment_ext*, sizeof(rte_ipv6_hdr));
         fh->id = id;
@@ -210,7 +210,7 @@ ControlIo::Datagram ControlIo::build(uint16_t iface, const Endpoint& dest, std::
     ip->version_ihl = RTE_IPV4_VHL_DEF;
     ip->type_of_service = 0;
     ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(ip_total));
-    ip->packet_id = rte_cpu_to_be_16(ids.v4 += static_cast<uint16_t>(ids.step));
+    ip->packet_id = rte_cpu_to_be_16(++ip_id_);
     ip->fragment_offset = 0;  // DF clear: we fragment ourselves and let routers do the same
     ip->time_to_live = 64;
     ip->next_proto_id = IPPROTO_UDP;
@@ -232,29 +232,23 @@ ControlIo::Datagram ControlIo::build(uint16_t iface, const Endpoint& dest, std::
       frames[0] = m;
     }
   }
-  if (n_frames <= 0) return fail(SendResult::Failed, Drop::FragmentFailed);
+  if (n_frames <= 0) {
+    counters_.drop(ifc.index, Drop::FragmentFailed);
+    return SendResult::Failed;
+  }
+  if (n_frames > 1) {
+    counters_.count(ifc.index, Event::FragmentsOut, n_frames);
+  }
   for (int i = 0; i < n_frames; ++i) {
     if (!prepend_l2(ifc, frames[i], v6)) {
       // No headroom left in a fragment: the datagram is incomplete without it, drop them all.
-      rte_pktmbuf_free_bulk(frames, static_cast<unsigned>(n_frames));
-      return fail(SendResult::Failed, Drop::NoBuffer, static_cast<unsigned>(n_frames));
+      rte_pktmbuf_free_bulk(frames, n_frames);
+      counters_.drop(ifc.index, Drop::NoBuffer, n_frames);
+      return SendResult::Failed;
     }
   }
-  d.n = static_cast<unsigned>(n_frames);
-  return d;
-}
-
-SendResult ControlIo::deliver(Datagram& d, std::string_view message) noexcept {
-  if (d.n == 0) {
-    counters_.drop(d.iface, d.drop, d.dropped);
-    return d.failure;
-  }
-  const Interface& ifc = shared_.ifaces[d.iface];
-  if (d.n > 1) counters_.count(ifc.index, Event::FragmentsOut, d.n);
   counters_.count(ifc.index, Event::ControlTx);
-  const unsigned n = d.n;
-  d.n = 0;  // the frames are dispatch's now
-  const SendResult r = dispatch(ifc, d.next_hop, d.frames.data(), n, clock_tsc_(), message);
+  SendResult r = dispatch(ifc, *hop, frames, static_cast<unsigned>(n_frames), now_tsc, message);
   tx_.flush_all();
   return r;
 }

@@ -1,6 +1,5 @@
 // control/runtime/control_io.h — control lcores, one at a time (not thread safe: with several control
-// shards each takes ShardSet's lock, see shard_set.h; receive_sip, release and build need none).
-// The control plane's side of the dataplane: scanned SIP messages off the SIP ring and back to
+// shards each takes ShardSet's lock, see shard_set.h; receive_sip and release need none). The control plane's side of the dataplane: scanned SIP messages off the SIP ring and back to
 // their pool, and every datagram control sends (SipTransport): copied once into an mbuf chain,
 // Ethernet/[802.1Q]/IP/UDP prepended, next hop resolved by ARP/ND with packets held meanwhile,
 // fragmented above the MTU (RFC 791 §3.2, RFC 8200 §4.5), queued on each port's control TX queue.
@@ -10,7 +9,6 @@
 
 #include <rte_mbuf.h>
 
-#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -35,31 +33,8 @@ class SipFrameTap {
   virtual void frames_out(uint16_t iface, rte_mbuf* const* frames, unsigned n, std::string_view message) = 0;
 };
 
-// 64 KB datagram / 1280-byte minimum IPv6 MTU, rounded up.
-inline constexpr unsigned kMaxFragments = 64;
-
 class ControlIo final : public SipTransport, public NextHops {
  public:
-  // The IP Identifications a sender gives its datagrams: IPv4's on each, IPv6's on each fragmented
-  // one, advancing by `step`. Control shard s of N counts from s in steps of N, so no two shards
-  // give one destination the same Identification at once (RFC 6864, RFC 8200 §4.5).
-  struct IpIds {
-    uint16_t v4 = 0;
-    uint32_t v6 = 0;
-    uint32_t step = 1;
-  };
-  // One UDP datagram built, not yet sent: its frames (Ethernet header written but the destination
-  // MAC), or, with n == 0, why there are none (counted when it is sent).
-  struct Datagram {
-    std::array<rte_mbuf*, kMaxFragments> frames{};
-    unsigned n = 0;
-    uint16_t iface = 0;
-    IpAddr next_hop;
-    SendResult failure = SendResult::Sent;
-    dataplane::Drop drop{};
-    unsigned dropped = 0;
-  };
-
   // `counters`: the control lcore's dataplane counters. `sip_ports[i]`: the source port of what
   // interface i sends. `clock_tsc` reads the TSC (tests pass their own).
   ControlIo(const dataplane::SharedState& shared, dataplane::LcoreCounters& counters,
@@ -77,15 +52,6 @@ class ControlIo final : public SipTransport, public NextHops {
   uint32_t sip_ring_capacity() const noexcept;
   // Frees the item's mbuf and returns the item to its pool.
   void release(dataplane::SipItem* item) noexcept;
-
-  // What a control shard does before it takes ShardSet's lock, touching nothing shared but the
-  // mbuf pools: `bytes` copied into mbufs, UDP and IP headers with the UDP checksum (ids from
-  // `ids`), fragments above the MTU, Ethernet headers. On a net_ring port that is two thirds of a
-  // send (bench/control_io_bench.cc).
-  Datagram build(uint16_t iface, const Endpoint& dest, std::string_view bytes, IpIds& ids) const noexcept;
-  // Under the lock: sends what build() made (taking its frames), as send() does with its own
-  // (counted, shown to the tap, neighbour resolution, hold or TX).
-  SendResult send_built(Datagram& d, const Endpoint& dest, std::string_view bytes) noexcept;
 
   // Neighbour answers from the workers, neighbour timers, TX flush. Returns work done (0 = idle).
   unsigned poll(uint64_t now_tsc) noexcept;
@@ -108,10 +74,11 @@ class ControlIo final : public SipTransport, public NextHops {
   // SipTransport: one UDP datagram from the interface's SIP port.
   SendResult transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) override;
   // The payload as an mbuf chain (each segment filled to its tailroom), or nullptr.
-  rte_mbuf* copy_payload(std::string_view bytes) const noexcept;
-  // Counts a built datagram and sends or holds its frames (taking them); `message` is its payload's
-  // text, for the frame tap. Not counted as SipTransport::send counts.
-  SendResult deliver(Datagram& d, std::string_view message) noexcept;
+  rte_mbuf* copy_payload(std::string_view bytes) noexcept;
+  // Builds Ether/[802.1Q]/IP/UDP around `payload` (taking ownership), fragments, sends or holds.
+  // `message` is the payload's text, for the frame tap.
+  SendResult send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint& dest, uint16_t src_port, uint64_t now,
+                      std::string_view message) noexcept;
   // Frames (L2 written, destination MAC pending) for one next hop: send now or hold.
   SendResult dispatch(const dataplane::Interface& ifc, const IpAddr& next_hop, rte_mbuf** frames, unsigned n,
                       uint64_t now, std::string_view message) noexcept;
@@ -119,7 +86,7 @@ class ControlIo final : public SipTransport, public NextHops {
   void handle_neighbour_frame(rte_mbuf* m, uint64_t now) noexcept;
   void release_held(const dataplane::Interface& ifc, const rte_ether_addr& mac, std::vector<rte_mbuf*>& frames) noexcept;
   // Prepends Ethernet (and the VLAN tag) in front of the IP packet at m's data start.
-  bool prepend_l2(const dataplane::Interface& ifc, rte_mbuf* m, bool v6) const noexcept;
+  bool prepend_l2(const dataplane::Interface& ifc, rte_mbuf* m, bool v6) noexcept;
 
   const dataplane::SharedState& shared_;
   dataplane::LcoreCounters& counters_;
@@ -129,7 +96,8 @@ class ControlIo final : public SipTransport, public NextHops {
   NeighbourTable neighbours_;
   std::function<void(uint16_t, const IpAddr&)> on_resolved_;
   SipFrameTap* frame_tap_ = nullptr;
-  IpIds ip_ids_;  // for what send() sends
+  uint16_t ip_id_ = 0;
+  uint32_t ip6_frag_id_ = 0;
   std::vector<rte_mbuf*> scratch_;  // released / failed frames (reused)
 };
 

@@ -111,9 +111,8 @@ void ShardPeers::publish(const BindingChange& change) {
 }
 
 SendResult ShardTransport::transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) {
-  ControlIo::Datagram d = shared_.build(iface, dest, bytes, ids_);
   std::lock_guard<ShardLock> guard(set_.lock());
-  return shared_.send_built(d, dest, bytes);
+  return shared_.send(iface, dest, bytes);
 }
 
 Result<FlowBackend::Handle, MediaError> ShardBackend::install(const End& a, const End& b) {

@@ -25,14 +25,13 @@
 #include "control/media/media_manager.h"
 #include "control/proxy/proxy.h"
 #include "control/registrar/location.h"
-#include "control/runtime/control_io.h"
 #include "control/security/ban_list.h"
 #include "control/sip_io.h"
 
 namespace sipedge::control {
 
 // The lock over the shards' shared parts. Held for a few hundred nanoseconds at a time (a datagram
-// handed to ControlIo) by lcores that poll: a waiter spins, reading before it tries, and yields its
+// sent through ControlIo) by lcores that poll: a waiter spins, reading before it tries, and yields its
 // CPU only after a while (a holder descheduled on a shared CPU, as in containers and on small
 // VMs). A std::mutex put each waiter to sleep in the kernel and woke it with a syscall: two shards
 // sending at full rate moved half as much as one (bench/control_io_bench.cc).
@@ -136,20 +135,16 @@ class ShardPeers final : public LocationPeers {
   unsigned shard_;
 };
 
-// A shard's way to the wire: it builds each datagram's frames itself (ControlIo::build: the copy,
-// headers and checksum, with IP Identifications of its own), then takes the lock only to hand them
-// to the shared ControlIo. Counts what this shard sent (stats per shard); the shared transport
-// counts the total and feeds the taps.
+// A shard's way to the wire: the shared transport (ControlIo), under the lock. Counts what this
+// shard sent (stats per shard); the shared transport counts the total and feeds the taps.
 class ShardTransport final : public SipTransport {
  public:
-  ShardTransport(ShardSet& set, ControlIo& shared, unsigned shard)
-      : set_(set), shared_(shared), ids_{static_cast<uint16_t>(shard), shard, set.count()} {}
+  ShardTransport(ShardSet& set, SipTransport& shared) : set_(set), shared_(shared) {}
 
  private:
   SendResult transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) override;
   ShardSet& set_;
-  ControlIo& shared_;
-  ControlIo::IpIds ids_;
+  SipTransport& shared_;
 };
 
 // A shard's relay backend: the shared one, under the lock, remembering which flows are its own.

@@ -1,8 +1,7 @@
 // tests/control/runtime_control_io_test.cc — control/runtime/control_io.cc over a real Dataplane on
 // net_ring ports: exact frames for what control sends, ARP/ND resolution with held datagrams released
 // on the answer, the bounded hold queue, the neighbour timeout, IPv4/IPv6 fragmentation, 802.1Q tags,
-// the transport counters, next hops for the relay's flows, and control shards' sends (frames built
-// before the lock, each shard with IP Identifications of its own).
+// the transport counters, next hops for the relay's flows, and control shards' sends through it.
 #include "control/runtime/control_io.h"
 
 #include <memory>
@@ -226,11 +225,10 @@ TEST_F(ControlTx, CountsWhatItSentHeldFailedAndCouldNotRoute) {
   EXPECT_EQ(c.unreachable, 1u);
 }
 
-// Each shard builds its datagrams' frames before it takes the lock (ShardTransport): the frames are
-// those ControlIo::send builds, but for the IP Identification, which each of two shards draws from
-// its own half of the space (shard 0: 2, 4, ...; shard 1: 3, 5, ...). Each shard counts what it
-// sent; the shared transport counts all of it and shows it to its tap.
-TEST_F(ControlTx, ShardsSendTheSameFramesWithIdentificationsOfTheirOwn) {
+// Control shards send through the one ControlIo, each under ShardSet's lock (ShardTransport): the
+// frames are ControlIo's own, IP Identifications counting on across the shards; each shard counts
+// what it sent, the shared transport counts all of it and shows it to its tap.
+TEST_F(ControlTx, ShardsSendThroughTheSharedTransportAndEachCountsItsOwn) {
   struct Seen final : SipTap {
     void received(const Inbound&) override {}
     void sent(uint16_t, const Endpoint&, std::string_view bytes) override { texts.emplace_back(bytes); }
@@ -238,7 +236,7 @@ TEST_F(ControlTx, ShardsSendTheSameFramesWithIdentificationsOfTheirOwn) {
   } seen;
   io_->set_tap(&seen);
   ShardSet set(2);
-  ShardTransport shard0(set, *io_, 0), shard1(set, *io_, 1);
+  ShardTransport shard0(set, *io_), shard1(set, *io_);
   const Endpoint peer{*IpAddr::parse("10.202.0.9"), 5060};
   EXPECT_EQ(shard0.send(kCore, peer, "INVITE"), SendResult::Sent);  // held for ARP
   EXPECT_EQ(sent(kCore, 1), std::vector<Bytes>{arp_request_from_us(kCore, "10.202.0.1", "10.202.0.9")});
@@ -251,9 +249,9 @@ TEST_F(ControlTx, ShardsSendTheSameFramesWithIdentificationsOfTheirOwn) {
   auto frame = [&](const char* payload, uint16_t id) {
     return udp4_frame(kPeerMac, our_mac(kCore), ip4("10.202.0.1"), ip4("10.202.0.9"), 5060, 5060, text(payload), id);
   };
-  EXPECT_EQ(out[0], frame("INVITE", 2));
-  EXPECT_EQ(out[1], frame("BYE", 3));
-  EXPECT_EQ(out[2], frame("ACK", 4));
+  EXPECT_EQ(out[0], frame("INVITE", 1));
+  EXPECT_EQ(out[1], frame("BYE", 2));
+  EXPECT_EQ(out[2], frame("ACK", 3));
   EXPECT_EQ(shard0.counters().sent, 2u);
   EXPECT_EQ(shard1.counters().sent, 1u);
   EXPECT_EQ(shard1.counters().unreachable, 1u);

@@ -20,6 +20,7 @@
 #include "dataplane/dataplane.h"
 #include "dataplane/rings.h"
 #include "parser/scanner_hand.h"
+#include "tests/support/dataplane_config.h"
 #include "tests/support/eal_once.h"
 #include "tests/support/frames.h"
 #include "tests/support/ring_port.h"
@@ -35,32 +36,11 @@ inline constexpr uint16_t kCore = 1;
 inline const Mac kPeerMac{0x02, 0x00, 0x00, 0x00, 0x00, 0x42};
 inline const Mac kGatewayMac{0x02, 0x00, 0x00, 0x00, 0x00, 0xfe};
 
-// Ports: access 10.201.0.1/24 + fd00:201::1/64 (gateway 10.201.0.254), core 10.202.0.1/24 +
-// fd00:202::1/64. SIP on 5060, media 20000..20099. One worker on the test thread (shared mode).
+// The ports of lab_dataplane_config; one worker on the test thread (shared mode).
 class DataplaneTest : public ::testing::Test {
  protected:
   static DataplaneConfig make_config(const std::string& acc, const std::string& core) {
-    DataplaneConfig cfg;
-    PortConfig a;
-    a.device = acc;
-    a.role = PortRole::Access;
-    a.ipv4 = IpPrefix::parse("10.201.0.1/24");
-    a.ipv6 = IpPrefix::parse("fd00:201::1/64");
-    a.gateway4 = IpAddr::parse("10.201.0.254");
-    PortConfig c;
-    c.device = core;
-    c.role = PortRole::Core;
-    c.ipv4 = IpPrefix::parse("10.202.0.1/24");
-    c.ipv6 = IpPrefix::parse("fd00:202::1/64");
-    cfg.ports = {a, c};
-    cfg.sip_ports = {5060};
-    cfg.media_port_min = 20000;
-    cfg.media_port_max = 20099;
-    cfg.mbufs = 2047;
-    cfg.jumbo_mbufs = 7;
-    cfg.sip_items = 63;
-    cfg.neighbour_hold_packets = 4;
-    return cfg;
+    return lab_dataplane_config(acc, core);
   }
 
   void SetUp() override {
