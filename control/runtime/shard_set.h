@@ -31,10 +31,10 @@
 namespace sipedge::control {
 
 // The lock over the shards' shared parts. Held for a few hundred nanoseconds at a time (a datagram
-// sent through ControlIo) by lcores that poll: a waiter spins, reading before it tries, and yields its
-// CPU only after a while (a holder descheduled on a shared CPU, as in containers and on small
+// sent through ControlIo) by lcores that poll: a waiter spins, reading before it tries, and yields
+// its CPU only after a while (a holder descheduled on a shared CPU, as in containers and on small
 // VMs). A std::mutex put each waiter to sleep in the kernel and woke it with a syscall: two shards
-// sending at full rate moved half as much as one (bench/control_io_bench.cc).
+// sending flat out moved 1.3-1.4x less through it (bench/control_io_bench.cc).
 class ShardLock {
  public:
   void lock() noexcept {

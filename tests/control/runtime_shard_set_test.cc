@@ -1,13 +1,14 @@
 // tests/control/runtime_shard_set_test.cc — pins control/runtime/shard_set: a silent relay flow is
 // reported to the shard that installed it (and to none once removed), location changes reach every
 // shard but the writer, a shard's question reaches the shard it names and the answer the asker,
-// the locked adapters pass calls through, and the pause holds another shard's loop, on a thread of
-// its own, still between two iterations until it is lifted.
+// ShardLock excludes, the locked adapters pass calls through, and the pause holds another shard's
+// loop, on a thread of its own, still between two iterations until it is lifted.
 #include "control/runtime/shard_set.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "parser/scanner_hand.h"
@@ -96,6 +97,29 @@ TEST(ShardSet, AQuestionGoesToTheShardItNamesAndItsAnswerToTheAsker) {
   set.take_mail(0, p0.proxy);  // nothing waited for it: taken and dropped
   EXPECT_EQ(set.mail_waiting(0), 0u);
   EXPECT_EQ(p0.proxy.waiting_refers(), 0u);
+}
+
+// ShardLock excludes: two threads, each adding to one plain counter under it, lose no increment; a
+// held lock refuses try_lock until it is released.
+TEST(ShardLock, TwoThreadsNeverHoldItAtOnce) {
+  ShardLock lock;
+  uint64_t count = 0;
+  constexpr int kEach = 200'000;
+  auto add = [&] {
+    for (int i = 0; i < kEach; ++i) {
+      const std::lock_guard<ShardLock> guard(lock);
+      ++count;
+    }
+  };
+  std::thread other(add);
+  add();
+  other.join();
+  EXPECT_EQ(count, 2u * kEach);
+  ASSERT_TRUE(lock.try_lock());
+  EXPECT_FALSE(lock.try_lock());
+  lock.unlock();
+  EXPECT_TRUE(lock.try_lock());
+  lock.unlock();
 }
 
 TEST(ShardSet, ThePauseHoldsTheOtherShardsBetweenIterations) {

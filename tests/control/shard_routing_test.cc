@@ -453,7 +453,9 @@ TEST_P(ShardRouting, AReferWithReplacesIsMappedByTheShardHoldingTheDialogItNames
   const uint64_t absorbed = shards[home]->proxy.counters().retransmissions;
   deliver(refer, kAlice, 0, false);
   deliver(refer, kAlice, 0, false);  // Alice's retransmission, before the answer came
-  if (b2bua) EXPECT_TRUE(out.empty()) << "a b2bua REFER waits for the consultation's shard";
+  if (b2bua) {
+    EXPECT_TRUE(out.empty()) << "a b2bua REFER waits for the consultation's shard";
+  }
   settle_mail();
   collect();
   const std::string at_trunk = take(kTrunk, "REFER ");
