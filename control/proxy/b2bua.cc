@@ -20,7 +20,6 @@
 #include "parser/auth.h"
 #include "parser/headers.h"
 #include "parser/name_addr.h"
-#include "parser/params.h"
 #include "parser/uri.h"
 #include "parser/value_list.h"
 
@@ -155,22 +154,16 @@ std::string Proxy::b2bua_refer_to(std::string_view value, const InterfaceConfig&
 
 std::optional<FarDialog> Proxy::b2bua_far_dialog(std::string_view replaces) const {
   if (far_answer_ && far_answer_->replaces == replaces) return *far_answer_->far;
-  const size_t semi = std::min(replaces.find(';'), replaces.size());
-  const std::string_view call_id = replaces.substr(0, semi);
-  std::string_view to_tag, from_tag;
-  parser::ParamIterator it(replaces.substr(semi));
-  parser::Param p;
-  while (it.next(p)) {
-    if (parser::iequals(p.name, "to-tag")) to_tag = p.value;
-    if (parser::iequals(p.name, "from-tag")) from_tag = p.value;
-  }
-  for (const Call* call : calls_.find_by_call_id(call_id)) {
+  const auto named = parser::parse_replaces(replaces);
+  if (!named) return std::nullopt;
+  for (const Call* call : calls_.find_by_call_id(named->call_id)) {
     if (!call->b2bua) continue;
     for (const bool caller_leg : {true, false}) {
       const CallLeg& leg = caller_leg ? call->caller : call->callee;
       const CallLeg& far = caller_leg ? call->callee : call->caller;
       // As its party sees the dialog: the remote tag (sipedge's) as to-tag, its own as from-tag.
-      if (leg.local->call_id != call_id || leg.local->tag() != to_tag || leg.tag() != from_tag) continue;
+      if (leg.local->call_id != named->call_id || leg.local->tag() != named->to_tag || leg.tag() != named->from_tag)
+        continue;
       const std::string party = parser::parse_uri(far.uri()) ? std::string(far.uri()) : std::string();
       return FarDialog{fmt::format("{};to-tag={};from-tag={}", far.local->call_id.view(), far.tag(), far.local->tag()), party};
     }
@@ -189,8 +182,9 @@ bool Proxy::wait_for_far_dialog(const Inbound& in) {
   std::string_view replaces;
   for (std::string_view rest = na->uri.headers; !rest.empty() && replaces.empty();)
     replaces = replaces_value(next_uri_header(rest), raw);
-  if (replaces.empty()) return false;
-  const uint32_t owner = shard_.map.of(replaces.substr(0, std::min(replaces.find(';'), replaces.size())));
+  const auto named = parser::parse_replaces(replaces);
+  if (!named) return false;  // names no dialog: goes on as it came
+  const uint32_t owner = shard_.map.of(named->call_id);
   if (owner == shard_.index || (far_answer_ && far_answer_->replaces == replaces)) return false;
   // Only a REFER within a leg of a b2bua call has its Replaces mapped; any other goes on as it came
   // (and is refused there when it is in no dialog).
