@@ -197,7 +197,8 @@ bool Proxy::wait_for_far_dialog(const Inbound& in) {
     return true;
   }
   auto [waiting, first] = waiting_refers_.try_emplace(std::string(replaces));
-  waiting->second.push_back(WaitingRefer{std::make_unique<OwnedMessage>(msg), in.source, in.local, in.iface});
+  waiting->second.push_back(
+      WaitingRefer{std::make_unique<OwnedMessage>(msg), in.source, in.local, in.iface, clock_.monotonic_ms()});
   ++waiting_refer_count_;
   if (first) {
     ++counters_.replaces_asked;
@@ -219,6 +220,22 @@ void Proxy::far_dialog_answered(std::string_view replaces, const std::optional<F
   far_answer_ = FarAnswer{replaces, &far};
   for (const WaitingRefer& r : refers) on_message(Inbound{r.refer->msg, r.source, r.local, r.iface});
   far_answer_.reset();
+}
+
+void Proxy::expire_waiting_refers(uint64_t now) {
+  for (auto it = waiting_refers_.begin(); it != waiting_refers_.end();) {
+    // The first REFER under a question is the oldest: the question is as old as it.
+    if (now - it->second.front().since_ms < kFarDialogWaitMs) {
+      ++it;
+      continue;
+    }
+    for (const WaitingRefer& r : it->second) {
+      reply_stateless(Inbound{r.refer->msg, r.source, r.local, r.iface}, 503, "Replaces Lookup Timed Out", 1);
+      ++counters_.replaces_unanswered;
+    }
+    waiting_refer_count_ -= it->second.size();
+    it = waiting_refers_.erase(it);
+  }
 }
 
 std::string Proxy::own_call_id() const {

@@ -81,7 +81,8 @@ namespace sipedge::control {
   X(policy_dropped, "messages a signature rule with action ban dropped")       \
   X(policy_bans, "sources banned by a signature rule")                         \
   X(rate_limited, "initial requests over their source's rate limit, dropped")  \
-  X(replaces_asked, "REFERs that waited for another shard to map their Replaces")
+  X(replaces_asked, "REFERs that waited for another shard to map their Replaces") \
+  X(replaces_unanswered, "waiting REFERs answered 503: the other shard did not answer in time")
 
 struct ProxyCounters {
 #define SIPEDGE_PROXY_COUNTER_FIELD(name, text) uint64_t name = 0;
@@ -353,6 +354,9 @@ class Proxy final : public TransactionUser {
   // A REFER in a b2bua call of this shard whose Replaces names a dialog of another: kept and the
   // other shard asked (true), unless its answer is the one being used.
   bool wait_for_far_dialog(const Inbound& in);
+  // REFERs that waited kFarDialogWaitMs without an answer are answered 503 and forgotten: a shard
+  // whose loop stopped must not hold them, and their senders, until shutdown.
+  void expire_waiting_refers(uint64_t now);
   // The leg a b2bua context's request went out on: the call's callee leg, or its own.
   CallLeg* b2bua_out_leg(Context& ctx);
 
@@ -414,8 +418,12 @@ class Proxy final : public TransactionUser {
     std::unique_ptr<OwnedMessage> refer;
     Endpoint source, local;
     uint16_t iface = 0;
+    uint64_t since_ms = 0;  // when it began to wait
   };
   static constexpr size_t kMaxWaitingRefers = 64;
+  // A shard takes its mail every loop iteration (microseconds apart), a reload pauses it for
+  // milliseconds: seconds without an answer mean its loop stopped.
+  static constexpr uint64_t kFarDialogWaitMs = 2000;
   std::unordered_map<std::string, std::vector<WaitingRefer>> waiting_refers_;
   size_t waiting_refer_count_ = 0;
   struct FarAnswer {

@@ -546,6 +546,64 @@ TEST_P(ShardRouting, WaitingRefersAreBounded) {
   EXPECT_TRUE(out.empty());
 }
 
+// A REFER whose question is never answered (the owner's loop stopped) waits kFarDialogWaitMs, is
+// answered 503 with Retry-After and forgotten, retransmissions included; the answer, arriving
+// after that, sends nothing.
+TEST_P(ShardRouting, WaitingRefersExpireWhenTheirAnswerNeverComes) {
+  const bool b2bua = GetParam() == SignallingMode::B2bua;
+  Call held;
+  held.id = "expiry-held";
+  held.branch = "z9hG4bKeh";
+  held.to_uri = "sip:+4930100@sipedge.test";
+  held.callee = kTrunk;
+  held.callee_iface = 1;
+  const uint32_t home = map.of(held.id);
+  const Up up = established(held);
+  out.clear();
+  std::string far_id = "far-expiry";
+  while (map.of(far_id) == home) far_id += "x";
+  const std::string refer = in_dialog(held, "REFER", 20, up.ok,
+                                      "Refer-To: <sip:+4930300@sipedge.test?Replaces=" + far_id +
+                                          "%3Bto-tag%3Dx%3Bfrom-tag%3Dy>\r\n");
+  if (!b2bua) {
+    deliver(refer, kAlice, 0, false);
+    take(kTrunk, "REFER ");
+    EXPECT_EQ(shards[home]->proxy.waiting_refers(), 0u) << "nothing waits in proxy mode";
+    return;
+  }
+  Proxy& proxy = shards[home]->proxy;
+  deliver(refer, kAlice, 0, false);
+  // Its owner never takes its mail: only the asking shard's clock runs.
+  auto tick = [&](uint64_t ms) {
+    for (uint64_t t = 0; t < ms; t += 100) {
+      clock.advance(100);
+      proxy.on_tick();
+    }
+    collect();
+  };
+  tick(1000);
+  deliver(refer, kAlice, 0, false);  // the UA's retransmission waits with it
+  EXPECT_EQ(proxy.waiting_refers(), 2u);
+  EXPECT_TRUE(out.empty());
+  tick(900);
+  EXPECT_EQ(proxy.waiting_refers(), 2u) << "not before 2 s";
+  // Housekeeping runs once a second: by 3 s it has run since the 2 s were up.
+  tick(1200);
+  EXPECT_EQ(proxy.waiting_refers(), 0u);
+  EXPECT_EQ(proxy.counters().replaces_unanswered, 2u);
+  for (int copy = 0; copy < 2; ++copy) {
+    const std::string busy = take(kAlice, "SIP/2.0 503");
+    EXPECT_EQ(first_line(busy), "SIP/2.0 503 Replaces Lookup Timed Out");
+    EXPECT_EQ(header(busy, parser::HeaderId::RetryAfter), "1");
+    EXPECT_EQ(header(busy, parser::HeaderId::CSeq), "20 REFER");
+  }
+  EXPECT_TRUE(out.empty()) << "nothing went to the trunk";
+  settle_mail();  // the owner wakes up and answers late
+  collect();
+  EXPECT_TRUE(out.empty()) << "a late answer sends nothing";
+  EXPECT_EQ(proxy.counters().replaces_asked, 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Modes, ShardRouting, ::testing::Values(SignallingMode::Proxy, SignallingMode::B2bua),
                          [](const ::testing::TestParamInfo<SignallingMode>& p) {
                            return p.param == SignallingMode::Proxy ? std::string("Proxy") : std::string("B2bua");
