@@ -12,10 +12,12 @@
 #include <compare>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <memory>
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace sipedge {
 
@@ -35,10 +37,26 @@ class PackedStrings {
 
   // `value` may view this block (the new one is filled before the old one goes). A string the
   // first one contains is not stored again (a leg's From value holds its URI and its tag).
-  void set(size_t i, std::string_view value) {
-    assert(value.size() <= UINT16_MAX);
+  void set(size_t i, std::string_view value) { set({{i, value}}); }
+
+  // Several strings at once, one rebuild of the block; none when each already holds its value.
+  void set(std::initializer_list<std::pair<size_t, std::string_view>> values) {
     std::array<std::string_view, N> all;
-    for (size_t k = 0; k < N; ++k) all[k] = k == i ? value : get(k);
+    for (size_t k = 0; k < N; ++k) all[k] = get(k);
+    bool changed = false;
+    for (const auto& [i, value] : values) {
+      assert(i < N && value.size() <= UINT16_MAX);
+      changed = changed || all[i] != value;
+      all[i] = value;
+    }
+    if (changed) rebuild(all);
+  }
+
+  bool empty() const noexcept { return !block_; }
+  void clear() noexcept { block_.reset(); }
+
+ private:
+  void rebuild(const std::array<std::string_view, N>& all) {
     Places at{};
     size_t total = 0;
     for (size_t k = 0; k < N; ++k) {
@@ -63,10 +81,6 @@ class PackedStrings {
     block_ = std::move(block);
   }
 
-  bool empty() const noexcept { return !block_; }
-  void clear() noexcept { block_.reset(); }
-
- private:
   static constexpr uint16_t kOwn = UINT16_MAX;
   struct Place {
     uint16_t len = 0;

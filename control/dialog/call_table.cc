@@ -19,13 +19,13 @@ std::string_view call_state_name(CallState s) noexcept {
   return "?";
 }
 
-void CallLeg::set_route_set(const std::vector<std::string>& uris) {
+std::string CallLeg::route_lines(const std::vector<std::string>& uris) {
   std::string lines;
   for (const std::string& uri : uris) {
     if (!lines.empty()) lines += '\n';
     lines += uri;
   }
-  text_.set(kRouteSet, lines);
+  return lines;
 }
 
 Call& CallTable::create(std::string_view call_id) {

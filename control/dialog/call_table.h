@@ -6,10 +6,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "common/compact_string.h"
@@ -63,7 +65,12 @@ struct CallLeg {
   // The proxies between sipedge and this party that Record-Routed (RFC 3261 §12.1), nearest
   // first: the Route set of the requests sipedge itself sends it (BYE). Their URIs, one per line.
   std::string_view route_set() const noexcept { return text_.get(kRouteSet); }
-  void set_route_set(const std::vector<std::string>& uris);
+  // A route set as route_set() holds it, from its URIs.
+  static std::string route_lines(const std::vector<std::string>& uris);
+  // Several of the strings above at once, as {kTag, "..."} pairs: one rebuild of their block
+  // instead of one per string (a call sets four or five together, twice per leg).
+  enum Text : size_t { kNameAddr, kTag, kUri, kContact, kRouteSet };
+  void set(std::initializer_list<std::pair<size_t, std::string_view>> texts) { text_.set(texts); }
   template <class F>
   void for_each_route(F&& f) const {
     std::string_view rest = route_set();
@@ -79,9 +86,8 @@ struct CallLeg {
 
  private:
   // The strings above in one heap block: a million open calls make one allocation per leg for
-  // them, not five (issue 14 §5). The From/To value first: the tag and URI inside it are not
-  // stored twice.
-  enum : size_t { kNameAddr, kTag, kUri, kContact, kRouteSet };
+  // them, not five (issue 14 §5). The From/To value (kNameAddr) first: the tag and URI inside it
+  // are not stored twice.
   PackedStrings<5> text_;
 };
 

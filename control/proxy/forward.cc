@@ -205,14 +205,19 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
     call.start_ms = clock_.wall_ms();
     call.caller.iface = in.iface;
     call.caller.peer = in.source;
+    std::string_view tag, uri;
     if (auto from = parser::from_header(in.msg)) {
-      call.caller.set_tag(from->tag());
-      call.caller.set_uri(from->uri_text);
+      tag = from->tag();
+      uri = from->uri_text;
     }
-    call.caller.set_name_addr(in.msg.value(parser::HeaderId::From));
     if (auto cseq = parser::parse_cseq(in.msg.value(parser::HeaderId::CSeq))) call.caller.last_cseq = cseq->number;
-    if (auto c = reachable_contact(in.msg, in.source, from_its_ua(in.msg))) call.caller.set_contact(*c);
-    call.caller.set_route_set(foreign_record_routes(in.msg, false));
+    const auto contact = reachable_contact(in.msg, in.source, from_its_ua(in.msg));
+    const std::string routes = CallLeg::route_lines(foreign_record_routes(in.msg, false));
+    call.caller.set({{CallLeg::kNameAddr, in.msg.value(parser::HeaderId::From)},
+                     {CallLeg::kTag, tag},
+                     {CallLeg::kUri, uri},
+                     {CallLeg::kContact, contact ? std::string_view(*contact) : std::string_view()},
+                     {CallLeg::kRouteSet, routes}});
     if (auto to = parser::to_header(in.msg)) call.callee.set_uri(to->uri_text);
     call.callee.iface = ctx->targets.front().iface;
     call.callee.peer = ctx->targets.front().dest;

@@ -193,13 +193,16 @@ void Proxy::on_response(TxnId client, const Inbound& in) {
   if (call && ctx.b2bua && ctx.invite && !ctx.initial && status >= 200) call->reinvite_pending = false;
   auto to = parser::to_header(in.msg);
   if (call && ctx.initial && to && status < 300) {
-    call->callee.set_tag(to->tag());
-    call->callee.set_name_addr(in.msg.value(parser::HeaderId::To));
     call->callee.peer = in.source;
-    call->callee.set_route_set(foreign_record_routes(in.msg, true));
+    const std::string routes = CallLeg::route_lines(foreign_record_routes(in.msg, true));
     // No Record-Route above sipedge's: from_its_ua(), without parsing the list twice.
-    const bool straight = call->callee.route_set().empty();
-    if (auto c = reachable_contact(in.msg, in.source, straight)) call->callee.set_contact(*c);
+    const auto contact = reachable_contact(in.msg, in.source, routes.empty());
+    // A provisional without Contact leaves the one an earlier response gave.
+    const std::string_view kept = call->callee.contact();
+    call->callee.set({{CallLeg::kTag, to->tag()},
+                      {CallLeg::kNameAddr, in.msg.value(parser::HeaderId::To)},
+                      {CallLeg::kRouteSet, routes},
+                      {CallLeg::kContact, contact ? std::string_view(*contact) : kept}});
   } else if (call && !ctx.initial && status >= 200 && status < 300 && (ctx.invite || ctx.method == "UPDATE")) {
     // A target refresh answered (RFC 3261 §12.2.1.2): the answerer's new Contact.
     CallLeg& answerer = ctx.media_from == static_cast<int>(MediaSide::Caller) ? call->callee : call->caller;

@@ -44,6 +44,30 @@ TEST(PackedStrings, AValueViewingTheBlockItReplacesIsCopiedBeforeTheBlockGoes) {
   EXPECT_EQ(s.get(0), "sip:1006@sipedge.test");
 }
 
+// Several at once read back as one by one would, values viewing the old block included; a set that
+// changes nothing keeps the block (no copy, no allocation: its bytes stay where they were).
+TEST(PackedStrings, SeveralSetAtOnceReadBackAsSetOneByOneAndAnUnchangedSetKeepsTheBlock) {
+  PackedStrings<4> one, many;
+  one.set(0, "\"Bob\" <sip:+4930100@sipedge.test>;tag=t1");
+  one.set(1, "t1");
+  one.set(2, "sip:+4930100@sipedge.test");
+  one.set(3, "sip:trunk@10.202.0.2:5060");
+  many.set({{0, "\"Bob\" <sip:+4930100@sipedge.test>;tag=t1"},
+            {1, "t1"},
+            {2, "sip:+4930100@sipedge.test"},
+            {3, "sip:trunk@10.202.0.2:5060"}});
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(many.get(i), one.get(i)) << i;
+  const char* before = many.get(0).data();
+  many.set({{1, "t1"}, {3, many.get(3)}});
+  EXPECT_EQ(many.get(0).data(), before) << "nothing changed: the block stays";
+  many.set({{3, many.get(2)}, {1, ""}});
+  EXPECT_NE(many.get(0).data(), before);
+  EXPECT_EQ(many.get(0), "\"Bob\" <sip:+4930100@sipedge.test>;tag=t1");
+  EXPECT_EQ(many.get(1), "");
+  EXPECT_EQ(many.get(2), "sip:+4930100@sipedge.test");
+  EXPECT_EQ(many.get(3), "sip:+4930100@sipedge.test");
+}
+
 TEST(PackedStrings, HoldsTheLongestValueOneDatagramCarries) {
   PackedStrings<2> s;
   const std::string big(65535, 'x');
