@@ -239,6 +239,7 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
 }
 
 bool Proxy::try_next_target(Context& ctx) {
+  if (!ctx.request) return false;  // answered already (release_request)
   const parser::Message& msg = ctx.request->msg;
   const Inbound in{msg, ctx.source, ctx.local, ctx.in_iface};
   while (ctx.next_target < ctx.targets.size()) {

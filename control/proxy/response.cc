@@ -238,6 +238,7 @@ void Proxy::on_response(TxnId client, const Inbound& in) {
     ctx.final_sent = true;
     txns_.respond(ctx.server, status, std::move(*bytes));
     ++counters_.forwarded_responses;
+    release_request(ctx);
     if (call && ctx.initial && first_final) {
       call->state = CallState::Confirmed;
       call->answer_ms = clock_.wall_ms();
@@ -334,6 +335,12 @@ void Proxy::send_best_upstream(Context& ctx) {
     // far end forgot it) is gone (RFC 5057 §5.2); the other leg must not stay up alone.
     end_call(ctx.call, "leg lost (" + std::to_string(status) + " to " + ctx.method + ")", true);
   }
+  release_request(ctx);
+}
+
+void Proxy::release_request(Context& ctx) {
+  // B2BUA mode answers every later response (a 2xx retransmitted, another fork's) from the request.
+  if (!ctx.b2bua) ctx.request.reset();
 }
 
 void Proxy::on_client_timeout(TxnId client) {

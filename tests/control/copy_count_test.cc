@@ -4,6 +4,9 @@
 // for serial forking and local answers) and the rewritten INVITE the client transaction keeps for
 // retransmission. The transport writes that one into the mbuf (not counted: no heap). Neither a
 // retransmission from the caller nor Timer A's retransmission towards the callee copies again.
+// Frees of such blocks are counted too: the context's copy goes once the final answer went upstream.
+#include <malloc.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <new>
@@ -20,6 +23,7 @@ namespace {
 std::atomic<bool> g_armed{false};
 std::atomic<size_t> g_threshold{0};
 std::atomic<unsigned> g_large{0};
+std::atomic<unsigned> g_large_freed{0};
 
 }  // namespace
 
@@ -36,6 +40,13 @@ void* counted_malloc(std::size_t n) noexcept {
   }
   return std::malloc(n == 0 ? 1 : n);
 }
+void counted_free(void* p) noexcept {
+  if (p != nullptr && g_armed.load(std::memory_order_relaxed) &&
+      malloc_usable_size(p) >= g_threshold.load(std::memory_order_relaxed)) {
+    g_large_freed.fetch_add(1, std::memory_order_relaxed);
+  }
+  std::free(p);
+}
 void* counted_new(std::size_t n) {
   if (void* p = counted_malloc(n)) {
     return p;
@@ -47,12 +58,12 @@ void* operator new(std::size_t n) { return counted_new(n); }
 void* operator new[](std::size_t n) { return counted_new(n); }
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return counted_malloc(n); }
 void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return counted_malloc(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p) noexcept { counted_free(p); }
+void operator delete[](void* p) noexcept { counted_free(p); }
+void operator delete(void* p, std::size_t) noexcept { counted_free(p); }
+void operator delete[](void* p, std::size_t) noexcept { counted_free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { counted_free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { counted_free(p); }
 #pragma GCC diagnostic pop
 
 namespace sipedge::control {
@@ -66,9 +77,11 @@ constexpr size_t kPadding = 12000;
 // mbuf), so a recorder's own copy must not be counted.
 struct SizeOnlyTransport : SipTransport {
   std::vector<std::pair<std::string, size_t>> sent;  // first line, size
+  std::string last;                                    // the last message, whole
   SendResult transmit(uint16_t, const Endpoint&, std::string_view bytes) override {
     const bool armed = g_armed.exchange(false);
     sent.emplace_back(std::string(bytes.substr(0, bytes.find("\r\n"))), bytes.size());
+    last = bytes;
     g_armed = armed;
     return SendResult::Sent;
   }
@@ -109,6 +122,16 @@ class CopyCountTest : public ::testing::Test {
     g_armed = false;
     return g_large.load();
   }
+  // Large heap blocks freed while `fn` runs.
+  template <typename Fn>
+  unsigned large_frees(Fn fn) {
+    g_large_freed = 0;
+    g_threshold = kPadding;
+    g_armed = true;
+    fn();
+    g_armed = false;
+    return g_large_freed.load();
+  }
 };
 
 TEST_F(CopyCountTest, AnInviteIsCopiedOnceAndRewrittenOnceOnItsWayThrough) {
@@ -133,6 +156,36 @@ TEST_F(CopyCountTest, AnInviteIsCopiedOnceAndRewrittenOnceOnItsWayThrough) {
             0u);
   ASSERT_EQ(wire.sent.size(), 4u);  // + 100 Trying again for the retransmission, + INVITE again
   EXPECT_EQ(wire.sent[3].first, "INVITE sip:+4930123@sipedge.test SIP/2.0");
+}
+
+// The proxy context lives 64*T1 past its final answer (for its transactions), but without its
+// copy of the request: dropped when the answer goes upstream. The client transaction keeps the
+// rewritten INVITE until Timer D (it builds the ACK for the 603 from it).
+TEST_F(CopyCountTest, TheContextsCopyGoesWhenTheFinalAnswerGoesUpstream) {
+  const std::string bytes = invite();
+  parser::Message msg;
+  ASSERT_EQ(scanner.scan(bytes, parser::Framing::Datagram, msg).status, parser::ScanStatus::Complete);
+  proxy.on_message(Inbound{msg, testing::kAlice, Endpoint{IpAddr::v4(10, 201, 0, 1), 5060}, 0});
+  ASSERT_EQ(wire.sent.size(), 2u);
+  // 603, a global failure: no other trunk is tried (a 486 would fail over to the second one).
+  const std::string decline = testing::response_to(wire.last, 603, "Decline", "b1", "sip:trunk@10.202.0.2:5060");
+  parser::Message answer;
+  ASSERT_EQ(scanner.scan(decline, parser::Framing::Datagram, answer).status, parser::ScanStatus::Complete);
+  EXPECT_EQ(large_frees([&] { proxy.on_message(Inbound{answer, testing::kTrunk, {}, 1}); }), 1u);
+  ASSERT_EQ(wire.sent.size(), 4u);  // ACK to the trunk, 603 to the caller
+  EXPECT_EQ(wire.sent[2].first, "ACK sip:+4930123@sipedge.test SIP/2.0");
+  EXPECT_EQ(wire.sent[3].first, "SIP/2.0 603 Decline");
+  EXPECT_EQ(proxy.context_count(), 1u) << "the context stays for its transactions";
+  // Its transactions end (Timer D, 64*T1 on UDP): the transaction's copy goes with the context.
+  EXPECT_EQ(large_frees([&] {
+              for (int t = 0; t < 40; ++t) {
+                clock.advance(1000);
+                proxy.on_tick();
+              }
+            }),
+            1u);
+  EXPECT_EQ(proxy.context_count(), 0u);
+  EXPECT_EQ(proxy.transactions().size(), 0u);
 }
 
 }  // namespace
