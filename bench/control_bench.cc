@@ -254,6 +254,24 @@ struct Harness {
   }
 };
 
+// Bytes the process holds from malloc. With jemalloc (the allocator sipedge links): what the
+// application has allocated, refreshed by advancing the stats epoch. With glibc: the arena's chunks
+// in use and the blocks too big for it, which glibc maps apart (bucket arrays past 128 KiB).
+size_t heap_bytes() {
+#ifdef SIPEDGE_BENCH_JEMALLOC
+  uint64_t epoch = 1;
+  size_t len = sizeof epoch;
+  mallctl("epoch", &epoch, &len, &epoch, len);
+  size_t allocated = 0;
+  len = sizeof allocated;
+  mallctl("stats.allocated", &allocated, &len, nullptr, 0);
+  return allocated;
+#else
+  const struct mallinfo2 m = mallinfo2();
+  return m.uordblks + m.hblkhd;
+#endif
+}
+
 constexpr benchmark::IterationCount kWarmCalls = 40000;
 
 // Page faults of the process so far (first touches of memory it had not used).
@@ -285,6 +303,8 @@ void run_calls(benchmark::State& state, SignallingMode mode) {
   // sipedge's part of a call's time: what a core running only sipedge spends per call.
   state.counters["sipedge_ns"] = share * wall.count() / static_cast<double>(state.iterations());
   state.counters["faults"] = static_cast<double>(minor_faults() - faults_before) / static_cast<double>(state.iterations());
+  // What the calls of the last 64*T1 hold (their transactions and proxy contexts), in MB.
+  state.counters["heap_MB"] = static_cast<double>(heap_bytes()) / 1e6;
   state.SetItemsProcessed(state.iterations());
   state.counters["calls_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["live_calls"] = static_cast<double>(h.proxy.calls().size());
@@ -315,24 +335,6 @@ void BM_ScanOnly(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
   state.counters["calls_per_s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
-}
-
-// Bytes the process holds from malloc. With jemalloc (the allocator sipedge links): what the
-// application has allocated, refreshed by advancing the stats epoch. With glibc: the arena's chunks
-// in use and the blocks too big for it, which glibc maps apart (bucket arrays past 128 KiB).
-size_t heap_bytes() {
-#ifdef SIPEDGE_BENCH_JEMALLOC
-  uint64_t epoch = 1;
-  size_t len = sizeof epoch;
-  mallctl("epoch", &epoch, &len, &epoch, len);
-  size_t allocated = 0;
-  len = sizeof allocated;
-  mallctl("stats.allocated", &allocated, &len, nullptr, 0);
-  return allocated;
-#else
-  const struct mallinfo2 m = mallinfo2();
-  return m.uordblks + m.hblkhd;
-#endif
 }
 
 // Memory at scale (issue 14 §5): N calls held open (answered, acknowledged, their transactions
