@@ -112,25 +112,23 @@ class CopyCountTest : public ::testing::Test {
            std::string(kPadding, 'p') + "\r\nContent-Type: application/sdp\r\nContent-Length: " +
            std::to_string(sdp.size()) + "\r\n\r\n" + sdp;
   }
-  // Large heap blocks made while `fn` runs.
+  // Large heap blocks made (`counter` g_large) or freed (g_large_freed) while `fn` runs.
   template <typename Fn>
-  unsigned large_allocations(Fn fn) {
-    g_large = 0;
+  static unsigned counted(std::atomic<unsigned>& counter, Fn fn) {
+    counter = 0;
     g_threshold = kPadding;
     g_armed = true;
     fn();
     g_armed = false;
-    return g_large.load();
+    return counter.load();
   }
-  // Large heap blocks freed while `fn` runs.
   template <typename Fn>
-  unsigned large_frees(Fn fn) {
-    g_large_freed = 0;
-    g_threshold = kPadding;
-    g_armed = true;
-    fn();
-    g_armed = false;
-    return g_large_freed.load();
+  static unsigned large_allocations(Fn fn) {
+    return counted(g_large, fn);
+  }
+  template <typename Fn>
+  static unsigned large_frees(Fn fn) {
+    return counted(g_large_freed, fn);
   }
 };
 

@@ -273,6 +273,10 @@ class ShardRouting : public ::testing::TestWithParam<SignallingMode> {
   struct Up {
     std::string at_callee, ok;
   };
+  // A call from Alice to the trunk (+4930100), to set up with established().
+  static Call trunk_call(const std::string& id, const std::string& branch) {
+    return Call{id, "sip:+4930100@sipedge.test", branch, kTrunk, 1};
+  }
   Up established(const Call& c) {
     Up up;
     up.at_callee = start(c);
@@ -508,12 +512,7 @@ TEST_P(ShardRouting, AReferWithReplacesIsMappedByTheShardHoldingTheDialogItNames
 // none waits.
 TEST_P(ShardRouting, WaitingRefersAreBounded) {
   const bool b2bua = GetParam() == SignallingMode::B2bua;
-  Call held;
-  held.id = "bound-held";
-  held.branch = "z9hG4bKbh";
-  held.to_uri = "sip:+4930100@sipedge.test";
-  held.callee = kTrunk;
-  held.callee_iface = 1;
+  const Call held = trunk_call("bound-held", "z9hG4bKbh");
   const uint32_t home = map.of(held.id);
   const Up up = established(held);
   out.clear();
@@ -551,12 +550,7 @@ TEST_P(ShardRouting, WaitingRefersAreBounded) {
 // after that, sends nothing.
 TEST_P(ShardRouting, WaitingRefersExpireWhenTheirAnswerNeverComes) {
   const bool b2bua = GetParam() == SignallingMode::B2bua;
-  Call held;
-  held.id = "expiry-held";
-  held.branch = "z9hG4bKeh";
-  held.to_uri = "sip:+4930100@sipedge.test";
-  held.callee = kTrunk;
-  held.callee_iface = 1;
+  const Call held = trunk_call("expiry-held", "z9hG4bKeh");
   const uint32_t home = map.of(held.id);
   const Up up = established(held);
   out.clear();
