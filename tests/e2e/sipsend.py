@@ -32,10 +32,10 @@ def sock(bind_ip, port=0):
     return s
 
 
-def answers(s, wait, call_id=None):
+def answers(s, wait, call_id=None, settle=None):
     """First lines of the datagrams arriving within `wait` seconds (of call `call_id` only, if given:
     an INVITE's final response is retransmitted until ACKed, and may arrive while a later request
-    waits)."""
+    waits). With `settle`, the wait ends `settle` seconds after the first final response."""
     out = []
     end = time.time() + wait
     while True:
@@ -51,6 +51,8 @@ def answers(s, wait, call_id=None):
         if call_id is not None and ("\r\nCall-ID: %s\r\n" % call_id) not in text:
             continue
         out.append(text.split("\r\n", 1)[0])
+        if settle is not None and not out[-1].startswith("SIP/2.0 1"):
+            end = min(end, time.time() + settle)
 
 
 def request(method, target, bind_ip, port, route, n, call_id):
@@ -88,7 +90,9 @@ def cmd_forge(bind_ip, gw, target):
             n += 1
             call_id = "forged-%d-%d@%s" % (n, random.randrange(10**9), bind_ip)
             s.sendto(request(method, target, bind_ip, port, route, n, call_id), (gw_ip, int(gw_port)))
-            got = [a for a in answers(s, 0.5, call_id) if not a.startswith("SIP/2.0 100 ")]
+            # An ACK gets nothing: the whole half second. Any other request: a little past its
+            # final answer, long enough for a second, different one to show.
+            got = [a for a in answers(s, 0.5, call_id, settle=0.1) if not a.startswith("SIP/2.0 100 ")]
             want = [] if method == "ACK" else ["SIP/2.0 481"]
             # An INVITE's 481 is retransmitted (Timer G) since nobody ACKs it: one distinct answer.
             if sorted(set(a[:11] for a in got)) != want:
