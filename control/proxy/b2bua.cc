@@ -192,14 +192,13 @@ bool Proxy::wait_for_far_dialog(const Inbound& in) {
   for (const Call* call : calls_.find_by_call_id(msg.value(parser::HeaderId::CallId)))
     in_leg = in_leg || (call->b2bua && b2bua_side(*call, in) != DialogSide::None);
   if (!in_leg) return false;
-  if (waiting_refer_count_ >= kMaxWaitingRefers) {
+  if (waiting_refers() >= kMaxWaitingRefers) {
     reply_stateless(in, 503, "Replaces Lookup Busy", 1);
     return true;
   }
   auto [waiting, first] = waiting_refers_.try_emplace(std::string(replaces));
   waiting->second.push_back(
       WaitingRefer{std::make_unique<OwnedMessage>(msg), in.source, in.local, in.iface, clock_.monotonic_ms()});
-  ++waiting_refer_count_;
   if (first) {
     ++counters_.replaces_asked;
     shard_.queries->ask_far_dialog(owner, shard_.index, std::string(replaces));
@@ -216,10 +215,15 @@ void Proxy::far_dialog_answered(std::string_view replaces, const std::optional<F
   if (waiting == waiting_refers_.end()) return;
   const std::vector<WaitingRefer> refers = std::move(waiting->second);
   waiting_refers_.erase(waiting);
-  waiting_refer_count_ -= refers.size();
   far_answer_ = FarAnswer{replaces, &far};
   for (const WaitingRefer& r : refers) on_message(Inbound{r.refer->msg, r.source, r.local, r.iface});
   far_answer_.reset();
+}
+
+size_t Proxy::waiting_refers() const noexcept {
+  size_t n = 0;
+  for (const auto& [replaces, refers] : waiting_refers_) n += refers.size();  // at most 64
+  return n;
 }
 
 void Proxy::expire_waiting_refers(uint64_t now) {
@@ -233,7 +237,6 @@ void Proxy::expire_waiting_refers(uint64_t now) {
       reply_stateless(Inbound{r.refer->msg, r.source, r.local, r.iface}, 503, "Replaces Lookup Timed Out", 1);
       ++counters_.replaces_unanswered;
     }
-    waiting_refer_count_ -= it->second.size();
     it = waiting_refers_.erase(it);
   }
 }

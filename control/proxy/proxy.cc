@@ -447,7 +447,7 @@ void Proxy::on_tick() {
   ring_timeouts(now);
   session_expiries(now);
   release_retransmit_state(now);
-  if (waiting_refer_count_ != 0) expire_waiting_refers(now);
+  if (!waiting_refers_.empty()) expire_waiting_refers(now);
 }
 
 uint64_t Proxy::ring_deadline(const Context& ctx) noexcept {

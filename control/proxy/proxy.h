@@ -191,7 +191,7 @@ class Proxy final : public TransactionUser {
   const CallTable& calls() const noexcept { return calls_; }
   size_t context_count() const noexcept { return contexts_.size(); }
   // REFERs waiting for another shard to map their Replaces.
-  size_t waiting_refers() const noexcept { return waiting_refer_count_; }
+  size_t waiting_refers() const noexcept;
   const TransportCounters& transport_counters() const noexcept { return transport_.counters(); }
   // Where CDR lines go (default: the configured file, if any).
   void set_cdr_sink(std::function<void(const std::string&)> sink) { cdr_sink_ = std::move(sink); }
@@ -427,7 +427,6 @@ class Proxy final : public TransactionUser {
   // milliseconds: seconds without an answer mean its loop stopped.
   static constexpr uint64_t kFarDialogWaitMs = 2000;
   std::unordered_map<std::string, std::vector<WaitingRefer>> waiting_refers_;
-  size_t waiting_refer_count_ = 0;
   struct FarAnswer {
     std::string_view replaces;
     const std::optional<FarDialog>* far;
