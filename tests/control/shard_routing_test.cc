@@ -273,10 +273,6 @@ class ShardRouting : public ::testing::TestWithParam<SignallingMode> {
   struct Up {
     std::string at_callee, ok;
   };
-  // A call from Alice to the trunk (+4930100), to set up with established().
-  static Call trunk_call(const std::string& id, const std::string& branch) {
-    return Call{id, "sip:+4930100@sipedge.test", branch, kTrunk, 1};
-  }
   Up established(const Call& c) {
     Up up;
     up.at_callee = start(c);
@@ -286,6 +282,19 @@ class ShardRouting : public ::testing::TestWithParam<SignallingMode> {
     deliver(in_dialog(c, "ACK", 2, up.ok), kAlice, 0);
     take(c.callee, "ACK ");
     return up;
+  }
+  // A call from Alice to the trunk (+4930100), answered and acknowledged, on the shard of its
+  // Call-ID; what the shards sent for it is dropped.
+  struct Held {
+    Call call;
+    uint32_t home;
+    Up up;
+  };
+  Held held_trunk_call(const std::string& id, const std::string& branch) {
+    const Call call{id, "sip:+4930100@sipedge.test", branch, kTrunk, 1};
+    Held h{call, map.of(id), established(call)};
+    out.clear();
+    return h;
   }
   // Alice ends an established call with BYE (CSeq `cseq`); the callee answers.
   void hang_up(const Call& c, const Up& up, int cseq) {
@@ -512,10 +521,7 @@ TEST_P(ShardRouting, AReferWithReplacesIsMappedByTheShardHoldingTheDialogItNames
 // none waits.
 TEST_P(ShardRouting, WaitingRefersAreBounded) {
   const bool b2bua = GetParam() == SignallingMode::B2bua;
-  const Call held = trunk_call("bound-held", "z9hG4bKbh");
-  const uint32_t home = map.of(held.id);
-  const Up up = established(held);
-  out.clear();
+  const auto [held, home, up] = held_trunk_call("bound-held", "z9hG4bKbh");
   int far = 0;
   auto refer = [&](int cseq) {
     std::string id;
@@ -550,10 +556,7 @@ TEST_P(ShardRouting, WaitingRefersAreBounded) {
 // after that, sends nothing.
 TEST_P(ShardRouting, WaitingRefersExpireWhenTheirAnswerNeverComes) {
   const bool b2bua = GetParam() == SignallingMode::B2bua;
-  const Call held = trunk_call("expiry-held", "z9hG4bKeh");
-  const uint32_t home = map.of(held.id);
-  const Up up = established(held);
-  out.clear();
+  const auto [held, home, up] = held_trunk_call("expiry-held", "z9hG4bKeh");
   std::string far_id = "far-expiry";
   while (map.of(far_id) == home) far_id += "x";
   const std::string refer = in_dialog(held, "REFER", 20, up.ok,
