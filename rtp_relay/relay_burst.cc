@@ -24,13 +24,25 @@ constexpr Verdict kDropBase = 0x8000;
 constexpr Verdict drop(RelayDrop r) { return kDropBase + static_cast<uint16_t>(r); }
 static_assert(RTE_MAX_ETHPORTS < kDropBase);
 
-// Fills the key from the headers the classifier located. Returns the IP version, 0 when the packet
-// does not carry the classifier's verdict (no IPv4/IPv6 packet type, headers beyond the segment).
-inline uint8_t key_of(const rte_mbuf* m, FlowKey& key) noexcept {
+// Where a packet's headers are, read from its mbuf once, in the pass that builds the keys: the
+// mbuf's second line (l2_len, l3_len) and the packet's first are gone from L1 by the time the
+// chunk's lookups are done.
+struct Headers {
+  uint8_t* data;  // the Ethernet header
+  uint16_t l3;    // offset of the IP header
+  uint16_t l4;    // offset of the UDP header
+  uint32_t len;   // pkt_len
+};
+
+// Fills the key and `h` from the headers the classifier located. Returns the IP version, 0 when the
+// packet does not carry the classifier's verdict (no IPv4/IPv6 packet type, headers beyond the
+// segment).
+inline uint8_t key_of(const rte_mbuf* m, FlowKey& key, Headers& h) noexcept {
   const uint32_t l3 = m->l2_len;
   const uint32_t l4 = l3 + m->l3_len;
   if (m->l3_len == 0 || l4 + sizeof(rte_udp_hdr) > m->data_len) return 0;
-  const auto* p = rte_pktmbuf_mtod(m, const uint8_t*);
+  auto* p = rte_pktmbuf_mtod(m, uint8_t*);
+  h = Headers{p, static_cast<uint16_t>(l3), static_cast<uint16_t>(l4), m->pkt_len};
   const auto* udp = reinterpret_cast<const rte_udp_hdr*>(p + l4);
   const uint32_t ptype = m->packet_type & RTE_PTYPE_L3_MASK;
   if (RTE_ETH_IS_IPV4_HDR(ptype)) {
@@ -125,12 +137,11 @@ inline Verdict check_source(Flow<kIpv6>* flow, unsigned d, const RawAddr<kIpv6>&
 // Decides and rewrites one packet received on side d in place; returns the egress port or a drop
 // reason.
 template <bool kIpv6>
-inline Verdict relay_one(rte_mbuf* m, Flow<kIpv6>* flow, unsigned d, uint64_t now_tsc, Tally& tally) noexcept {
+inline Verdict relay_one(const Headers& h, Flow<kIpv6>* flow, unsigned d, uint64_t now_tsc, Tally& tally) noexcept {
   using H = Hdr<kIpv6>;
-  auto* p = rte_pktmbuf_mtod(m, uint8_t*);
-  auto* eth = reinterpret_cast<rte_ether_hdr*>(p);
-  auto* ip = reinterpret_cast<typename H::Ip*>(p + m->l2_len);
-  auto* udp = reinterpret_cast<rte_udp_hdr*>(p + m->l2_len + m->l3_len);
+  auto* eth = reinterpret_cast<rte_ether_hdr*>(h.data);
+  auto* ip = reinterpret_cast<typename H::Ip*>(h.data + h.l3);
+  auto* udp = reinterpret_cast<rte_udp_hdr*>(h.data + h.l4);
   Direction<kIpv6>& dir = flow->dir[d];
 
   // Checks on the packet alone come first so a doomed packet never latches a side.
@@ -185,7 +196,7 @@ inline Verdict relay_one(rte_mbuf* m, Flow<kIpv6>* flow, unsigned d, uint64_t no
   eth->src_addr = dir.local_mac;
 
   counter_add(dir.counters.packets, 1);
-  counter_add(dir.counters.bytes, m->pkt_len);
+  counter_add(dir.counters.bytes, h.len);
   dir.counters.last_seen_tsc.store(now_tsc, std::memory_order_relaxed);
   return dir.port_id;
 }
@@ -204,6 +215,7 @@ void relay_chunk(const RelayView& view, rte_mbuf* const* pkts, uint32_t n, rte_m
   FlowKey keys[kChunk];
   const void* key_ptrs[kChunk];
   uint8_t version[kChunk];
+  Headers headers[kChunk];
   uint8_t lookup_of[kChunk];  // index into pkts of the j-th looked-up key
   Verdict verdict[kChunk];
 
@@ -212,7 +224,7 @@ void relay_chunk(const RelayView& view, rte_mbuf* const* pkts, uint32_t n, rte_m
   uint32_t nkeys = 0;
   for (uint32_t i = 0; i < n; ++i) {
     if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
-    version[i] = key_of(pkts[i], keys[nkeys]);
+    version[i] = key_of(pkts[i], keys[nkeys], headers[i]);
     if (version[i] == 0) {
       verdict[i] = drop(RelayDrop::Malformed);
       continue;
@@ -245,8 +257,8 @@ void relay_chunk(const RelayView& view, rte_mbuf* const* pkts, uint32_t n, rte_m
     const uint32_t i = lookup_of[j];
     const unsigned side = side_of(data[j]);
     void* flow = flow_of(data[j]);
-    verdict[i] = version[i] == 6 ? relay_one<true>(pkts[i], static_cast<Flow<true>*>(flow), side, now_tsc, tally)
-                                 : relay_one<false>(pkts[i], static_cast<Flow<false>*>(flow), side, now_tsc, tally);
+    verdict[i] = version[i] == 6 ? relay_one<true>(headers[i], static_cast<Flow<true>*>(flow), side, now_tsc, tally)
+                                 : relay_one<false>(headers[i], static_cast<Flow<false>*>(flow), side, now_tsc, tally);
   }
 
   // Pass 3: act once — forwards to the output in order, bulk-free the drops.
@@ -257,7 +269,7 @@ void relay_chunk(const RelayView& view, rte_mbuf* const* pkts, uint32_t n, rte_m
     if (v < kDropBase) {
       pkts_out[*n_out] = pkts[i];
       egress[(*n_out)++] = v;
-      tally.forwarded_bytes += pkts[i]->pkt_len;
+      tally.forwarded_bytes += headers[i].len;
       continue;
     }
     ++tally.drops[v - kDropBase];
