@@ -379,14 +379,12 @@ Result<std::string, Refusal> Proxy::build_b2bua_request(const Inbound& in, const
   return out;
 }
 
-Result<std::string, Refusal> Proxy::build_b2bua_response(const Inbound& in, const Context& ctx) {
-  const parser::Message& msg = in.msg;
+std::string Proxy::b2bua_answer_head(const Context& ctx) const {
+  if (!ctx.request) return ctx.b2bua_answer_head;
   const parser::Message& req = ctx.request->msg;
-  const uint16_t status = msg.status_code();
   const Call* call = ctx.call ? calls_.find(ctx.call) : nullptr;
   std::string out;
-  out.reserve(msg.bytes().size() + 256);
-  out.append("SIP/2.0 ").append(std::to_string(status)).append(" ").append(msg.reason_phrase()).append("\r\n");
+  out.reserve(req.bytes().size() / 2);
   {
     // The answered request's Vias, its sender's with received/rport (RFC 3581).
     parser::HeaderItems vias(req, parser::HeaderId::Via);
@@ -407,6 +405,17 @@ Result<std::string, Refusal> Proxy::build_b2bua_response(const Inbound& in, cons
   add_line(out, "To", to);
   add_line(out, "Call-ID", req.value(parser::HeaderId::CallId));
   add_line(out, "CSeq", req.value(parser::HeaderId::CSeq));
+  return out;
+}
+
+Result<std::string, Refusal> Proxy::build_b2bua_response(const Inbound& in, const Context& ctx) {
+  const parser::Message& msg = in.msg;
+  const uint16_t status = msg.status_code();
+  const Call* call = ctx.call ? calls_.find(ctx.call) : nullptr;
+  std::string out;
+  out.reserve(msg.bytes().size() + 256);
+  out.append("SIP/2.0 ").append(std::to_string(status)).append(" ").append(msg.reason_phrase()).append("\r\n");
+  out.append(b2bua_answer_head(ctx));
   // sipedge's Contact on the leg the request came from. A 3xx's Contacts name the hidden side:
   // they never cross (a route that recurses follows them; one that passes 3xx sends none).
   if (status < 300 && msg.find(parser::HeaderId::Contact) && call) {

@@ -340,6 +340,9 @@ class Proxy final : public TransactionUser {
                                                    int media_from);
   // A response from the leg ctx's request went out on, as the answer to ctx's own request.
   Result<std::string, Refusal> build_b2bua_response(const Inbound& in, const Context& ctx);
+  // The lines every b2bua answer to ctx's request starts with (Via .. CSeq), from the request while
+  // the context has it, else as kept when it went.
+  std::string b2bua_answer_head(const Context& ctx) const;
   // An in-dialog request (ACK included) of a b2bua call, from `side`, bridged to the other leg.
   void forward_b2bua_in_dialog(TxnId server, const Inbound& in, Call& call, DialogSide side);
   // Which leg of a b2bua call sent `in`: its Call-ID and tags against each leg's.

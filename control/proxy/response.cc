@@ -299,7 +299,7 @@ void Proxy::send_best_upstream(Context& ctx) {
   if (ctx.final_sent) return;
   ctx.final_sent = true;
   uint16_t status = ctx.best_status ? ctx.best_status : (ctx.cancelled ? 487 : 408);
-  std::string bytes = ctx.best_response;
+  std::string bytes = std::exchange(ctx.best_response, {});
   // §16.7 step 6: a 503 from downstream would say sipedge itself is unavailable; it becomes a 500.
   if (status == 503 && !bytes.empty()) {
     status = 500;
@@ -339,8 +339,10 @@ void Proxy::send_best_upstream(Context& ctx) {
 }
 
 void Proxy::release_request(Context& ctx) {
-  // B2BUA mode answers every later response (a 2xx retransmitted, another fork's) from the request.
-  if (!ctx.b2bua) ctx.request.reset();
+  // B2BUA mode answers every later response (a 2xx retransmitted, another fork's) with the
+  // request's Vias, From, To, Call-ID and CSeq: those lines stay, the rest goes.
+  if (ctx.b2bua && ctx.request) ctx.b2bua_answer_head = b2bua_answer_head(ctx);
+  ctx.request.reset();
 }
 
 void Proxy::on_client_timeout(TxnId client) {

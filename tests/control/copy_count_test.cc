@@ -87,13 +87,15 @@ struct SizeOnlyTransport : SipTransport {
   }
 };
 
-class CopyCountTest : public ::testing::Test {
+template <SignallingMode kMode>
+class CopyCountFixture : public ::testing::Test {
  protected:
   static_assert(sizeof(OwnedMessage) < kPadding, "the padding must dwarf the message index");
 
   ControlConfig config = [] {
     ControlConfig c = test_config();
     c.trusted = {*IpPrefix::parse("10.201.0.2/32")};
+    c.default_mode = kMode;
     return c;
   }();
   SizeOnlyTransport wire;
@@ -131,6 +133,9 @@ class CopyCountTest : public ::testing::Test {
     return counted(g_large_freed, fn);
   }
 };
+
+class CopyCountTest : public CopyCountFixture<SignallingMode::Proxy> {};
+class B2buaCopyCountTest : public CopyCountFixture<SignallingMode::B2bua> {};
 
 TEST_F(CopyCountTest, AnInviteIsCopiedOnceAndRewrittenOnceOnItsWayThrough) {
   const std::string bytes = invite();
@@ -184,6 +189,39 @@ TEST_F(CopyCountTest, TheContextsCopyGoesWhenTheFinalAnswerGoesUpstream) {
             1u);
   EXPECT_EQ(proxy.context_count(), 0u);
   EXPECT_EQ(proxy.transactions().size(), 0u);
+}
+
+// B2BUA mode builds every answer to the caller anew: the context keeps the lines they start with
+// (Via .. CSeq) in place of the request, which goes when the first 2xx goes upstream. A 2xx the
+// callee retransmits before sipedge's ACK reaches it still gets to the caller, with those lines.
+TEST_F(B2buaCopyCountTest, TheContextKeepsTheAnswersFirstLinesInPlaceOfItsCopy) {
+  const std::string bytes = invite();
+  parser::Message msg;
+  ASSERT_EQ(scanner.scan(bytes, parser::Framing::Datagram, msg).status, parser::ScanStatus::Complete);
+  proxy.on_message(Inbound{msg, testing::kAlice, Endpoint{IpAddr::v4(10, 201, 0, 1), 5060}, 0});
+  ASSERT_EQ(wire.sent.size(), 2u);
+  ASSERT_EQ(wire.sent[1].first, "INVITE sip:+4930123@sipedge.test SIP/2.0");
+  const std::string sdp =
+      "v=0\r\no=t 1 1 IN IP4 10.202.0.2\r\ns=-\r\nc=IN IP4 10.202.0.2\r\nt=0 0\r\nm=audio 50000 RTP/AVP 0\r\n";
+  const std::string ok = testing::response_to(wire.last, 200, "OK", "t1", "sip:trunk@10.202.0.2:5060", sdp);
+  parser::Message answer;
+  ASSERT_EQ(scanner.scan(ok, parser::Framing::Datagram, answer).status, parser::ScanStatus::Complete);
+  EXPECT_EQ(large_frees([&] { proxy.on_message(Inbound{answer, testing::kTrunk, {}, 1}); }), 1u);
+  ASSERT_EQ(wire.sent.size(), 3u);  // the 200 to the caller (sipedge's ACK waits for the caller's)
+  EXPECT_EQ(wire.sent[2].first, "SIP/2.0 200 OK");
+  const std::string first_ok = wire.last;
+  // The context's request is gone: the retransmitted 200 is answered from what the context kept.
+  proxy.on_message(Inbound{answer, testing::kTrunk, {}, 1});
+  ASSERT_EQ(wire.sent.size(), 4u);
+  const std::string again = wire.last;
+  EXPECT_EQ(testing::first_line(again), "SIP/2.0 200 OK");
+  for (parser::HeaderId id : {parser::HeaderId::Via, parser::HeaderId::From, parser::HeaderId::To,
+                              parser::HeaderId::CallId, parser::HeaderId::CSeq})
+    EXPECT_EQ(testing::header(again, id), testing::header(first_ok, id));
+  EXPECT_EQ(testing::header(again, parser::HeaderId::Via),
+            "SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKcopy;received=10.201.0.2;rport=5060");
+  EXPECT_EQ(testing::header(again, parser::HeaderId::CallId), "copy-count");
+  EXPECT_EQ(testing::header(again, parser::HeaderId::CSeq), "1 INVITE");
 }
 
 }  // namespace
