@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 
@@ -44,16 +45,22 @@ void random_bytes(unsigned char* out, size_t n) {
   }
 }
 
-std::string random_hex(size_t bytes) {
+constexpr char kHex[] = "0123456789abcdef";
+
+// Appends 2 * `bytes` random hex chars (bytes <= 16).
+void append_random_hex(std::string& out, size_t bytes) {
   unsigned char buf[16];
   random_bytes(buf, bytes);
-  static constexpr char kHex[] = "0123456789abcdef";
+  for (size_t i = 0; i < bytes; ++i) {
+    out.push_back(kHex[buf[i] >> 4]);
+    out.push_back(kHex[buf[i] & 15]);
+  }
+}
+
+std::string random_hex(size_t bytes) {
   std::string s;
   s.reserve(bytes * 2);
-  for (size_t i = 0; i < bytes; ++i) {
-    s.push_back(kHex[buf[i] >> 4]);
-    s.push_back(kHex[buf[i] & 15]);
-  }
+  append_random_hex(s, bytes);
   return s;
 }
 
@@ -159,7 +166,13 @@ bool has_sdp_body(const parser::Message& msg) {
   return ct && ct->is("application", "sdp") && !msg.body().empty();
 }
 
-std::string new_branch() { return std::string(parser::kBranchMagicCookie) + random_hex(8); }
+std::string new_branch() {
+  std::string b;
+  b.reserve(parser::kBranchMagicCookie.size() + 16);
+  b.append(parser::kBranchMagicCookie);
+  append_random_hex(b, 8);
+  return b;
+}
 std::string new_tag() { return random_hex(8); }
 
 namespace {
@@ -181,7 +194,7 @@ struct Fnv1a {
 
 }  // namespace
 
-std::string loop_key(const parser::Message& request) {
+LoopKey loop_key(const parser::Message& request) {
   Fnv1a f;
   f.add(request.request_uri());
   f.add(request.value(parser::HeaderId::CallId));
@@ -190,18 +203,22 @@ std::string loop_key(const parser::Message& request) {
   auto to = parser::to_header(request);
   f.add(to ? to->tag() : std::string_view{});
   auto cseq = parser::parse_cseq(request.value(parser::HeaderId::CSeq));
-  f.add(std::to_string(cseq ? cseq->number : 0));
+  char number[24];
+  const auto [number_end, ec] = std::to_chars(number, number + sizeof number, cseq ? cseq->number : 0);
+  f.add(std::string_view(number, static_cast<size_t>(number_end - number)));
   for (const parser::HeaderField* h = request.find(parser::HeaderId::ProxyRequire); h; h = request.next_same(h))
     f.add(request.text(h->value));
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(kLoopKeyChars, '0');
-  for (size_t i = 0; i < kLoopKeyChars; ++i) out[i] = kHex[(f.h >> (60 - 4 * i)) & 15];
+  LoopKey out;
+  static_assert(sizeof(out.hex) == kLoopKeyChars);
+  for (size_t i = 0; i < kLoopKeyChars; ++i) out.hex[i] = kHex[(f.h >> (60 - 4 * i)) & 15];
   return out;
 }
 
-std::string new_branch(std::string_view loop_key) {
-  std::string b(parser::kBranchMagicCookie);
-  b.append(loop_key).append(random_hex(8));
+std::string new_branch(const LoopKey& loop_key) {
+  std::string b;
+  b.reserve(parser::kBranchMagicCookie.size() + kLoopKeyChars + 16);
+  b.append(parser::kBranchMagicCookie).append(loop_key.view());
+  append_random_hex(b, 8);
   return b;
 }
 

@@ -3,6 +3,7 @@
 // non-2xx (§17.1.1.3), CANCEL (§9.1), and branch / tag generation.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -49,9 +50,13 @@ std::string new_tag();
 // RFC 3261 §16.6 step 8: what identifies a request for loop detection, as 16 hex chars: a hash of
 // its Request-URI (as received), Call-ID, From tag, To tag, CSeq number and Proxy-Require. The top
 // Via is left out: a looped request comes back under other Vias, and would never match.
-std::string loop_key(const parser::Message& request);
+struct LoopKey {
+  std::array<char, 16> hex;
+  std::string_view view() const noexcept { return {hex.data(), hex.size()}; }
+};
+LoopKey loop_key(const parser::Message& request);
 // A branch for forwarding a request: "z9hG4bK" + its loop key + 16 random hex chars.
-std::string new_branch(std::string_view loop_key);
+std::string new_branch(const LoopKey& loop_key);
 // RFC 3261 §16.3 step 4: the loop key a branch made by new_branch(loop_key) carries, "" otherwise.
 std::string_view branch_loop_key(std::string_view branch);
 

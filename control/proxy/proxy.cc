@@ -151,7 +151,9 @@ std::string Proxy::received_via(const Inbound& in) const {
   const bool host_differs = via->host != source_ip;
   if (!via->has_rport && !host_differs) return std::string(item);
   const size_t params_at = via->params.empty() ? item.size() : static_cast<size_t>(via->params.data() - item.data());
-  std::string out(item.substr(0, params_at));
+  std::string out;
+  out.reserve(item.size() + source_ip.size() + 24);  // ";received=" and ";rport=NNNNN"
+  out.append(item.substr(0, params_at));
   while (!out.empty() && (out.back() == ' ' || out.back() == '\t')) out.pop_back();
   parser::ParamIterator it(via->params);
   parser::Param p;
@@ -298,13 +300,13 @@ void Proxy::handle_request(const Inbound& in) {
   {
     parser::ViaList vias(msg);
     Result<parser::Via, parser::Fault> v{Err{parser::Fault::BadVia}};
-    std::string key;
+    std::optional<LoopKey> key;
     bool ours = false;
     while (vias.next(v)) {
       if (!v || !is_local_host(v->host, v->port, true) || !IpAddr::parse(v->host)) continue;
       ours = true;
-      if (key.empty()) key = loop_key(msg);
-      if (branch_loop_key(v->branch) == key) {
+      if (!key) key = loop_key(msg);
+      if (branch_loop_key(v->branch) == key->view()) {
         ++counters_.loops;
         reply(server, in, 482, "Loop Detected");
         return;

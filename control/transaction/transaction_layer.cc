@@ -82,6 +82,7 @@ std::string TransactionLayer::server_key(const Inbound& request, bool for_invite
   auto via = parser::top_via(m);
   std::string k;
   if (via && via->branch_is_rfc3261()) {
+    k.reserve(via->branch.size() + via->host.size() + method.size() + 16);
     k.append("S|").append(via->branch).append("|").append(via->host).append(":");
     k.append(std::to_string(via->has_port ? via->port : 5060)).append("|").append(method);
     return k;
