@@ -124,6 +124,14 @@ class CopyCountFixture : public ::testing::Test {
     g_armed = false;
     return counter.load();
   }
+  // The caller's padded INVITE, handed over once: 100 Trying back, the INVITE on to the trunk.
+  void forward_invite() {
+    const std::string bytes = invite();
+    parser::Message msg;
+    ASSERT_EQ(scanner.scan(bytes, parser::Framing::Datagram, msg).status, parser::ScanStatus::Complete);
+    proxy.on_message(Inbound{msg, testing::kAlice, Endpoint{IpAddr::v4(10, 201, 0, 1), 5060}, 0});
+    ASSERT_EQ(wire.sent.size(), 2u);
+  }
   template <typename Fn>
   static unsigned large_allocations(Fn fn) {
     return counted(g_large, fn);
@@ -165,11 +173,7 @@ TEST_F(CopyCountTest, AnInviteIsCopiedOnceAndRewrittenOnceOnItsWayThrough) {
 // copy of the request: dropped when the answer goes upstream. The client transaction keeps the
 // rewritten INVITE until Timer D (it builds the ACK for the 603 from it).
 TEST_F(CopyCountTest, TheContextsCopyGoesWhenTheFinalAnswerGoesUpstream) {
-  const std::string bytes = invite();
-  parser::Message msg;
-  ASSERT_EQ(scanner.scan(bytes, parser::Framing::Datagram, msg).status, parser::ScanStatus::Complete);
-  proxy.on_message(Inbound{msg, testing::kAlice, Endpoint{IpAddr::v4(10, 201, 0, 1), 5060}, 0});
-  ASSERT_EQ(wire.sent.size(), 2u);
+  ASSERT_NO_FATAL_FAILURE(forward_invite());
   // 603, a global failure: no other trunk is tried (a 486 would fail over to the second one).
   const std::string decline = testing::response_to(wire.last, 603, "Decline", "b1", "sip:trunk@10.202.0.2:5060");
   parser::Message answer;
@@ -195,11 +199,7 @@ TEST_F(CopyCountTest, TheContextsCopyGoesWhenTheFinalAnswerGoesUpstream) {
 // (Via .. CSeq) in place of the request, which goes when the first 2xx goes upstream. A 2xx the
 // callee retransmits before sipedge's ACK reaches it still gets to the caller, with those lines.
 TEST_F(B2buaCopyCountTest, TheContextKeepsTheAnswersFirstLinesInPlaceOfItsCopy) {
-  const std::string bytes = invite();
-  parser::Message msg;
-  ASSERT_EQ(scanner.scan(bytes, parser::Framing::Datagram, msg).status, parser::ScanStatus::Complete);
-  proxy.on_message(Inbound{msg, testing::kAlice, Endpoint{IpAddr::v4(10, 201, 0, 1), 5060}, 0});
-  ASSERT_EQ(wire.sent.size(), 2u);
+  ASSERT_NO_FATAL_FAILURE(forward_invite());
   ASSERT_EQ(wire.sent[1].first, "INVITE sip:+4930123@sipedge.test SIP/2.0");
   const std::string sdp =
       "v=0\r\no=t 1 1 IN IP4 10.202.0.2\r\ns=-\r\nc=IN IP4 10.202.0.2\r\nt=0 0\r\nm=audio 50000 RTP/AVP 0\r\n";
