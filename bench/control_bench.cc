@@ -3,6 +3,8 @@
 // would and handed to the Proxy, whose transport keeps what it sends (the way ControlIo copies it
 // into an mbuf). The caller is trusted (no digest) on the access side, the callee a trunk on the
 // core side, so each call crosses interfaces with two Record-Routes and anchored media.
+// BM_ProxyCallDigest is issue 14's call: the caller untrusted, so its first INVITE is challenged
+// (407, ACK) and the second carries MD5 digest credentials (qop=auth) for user 1006.
 //
 // Baseline in the same run: BM_ScanOnly scans the same nine messages and does nothing else, so the
 // ratio says what the proxy costs on top of reading the bytes; BM_B2buaCall is the same call in
@@ -25,6 +27,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "control/auth/digest.h"
 #include "control/media/media_manager.h"
 #include "control/proxy/proxy.h"
 #include "parser/scanner_hand.h"
@@ -52,10 +55,20 @@ inline uint64_t ticks() noexcept {
 const Endpoint kAlice{IpAddr::v4(10, 201, 0, 2), 5060};
 const Endpoint kTrunk{IpAddr::v4(10, 202, 0, 2), 5060};
 
+const std::string kRealm = "sipedge.test";
+const std::string kHa1 = digest_ha1(DigestAlgorithm::Md5, "1006", kRealm, "pw1006");
+
 // 20 000 relay port pairs on each of 61 media addresses per interface: room for 1M open calls.
-ControlConfig bench_config() {
+// `digest`: the caller is not trusted and authenticates as 1006 (MD5).
+ControlConfig bench_config(bool digest) {
   ControlConfig c = sipedge::testing::lab_config(59999, {kTrunk});
-  c.trusted = {*IpPrefix::parse("10.201.0.0/24")};
+  if (digest) {
+    c.auth.algorithms = {DigestAlgorithm::Md5};
+    c.users.push_back(UserConfig{"1006", UserCredentials{kHa1, digest_ha1(DigestAlgorithm::Sha256, "1006", kRealm, "pw1006")},
+                                 ForwardingConfig{}, {}});
+  } else {
+    c.trusted = {*IpPrefix::parse("10.201.0.0/24")};
+  }
   for (InterfaceConfig& i : c.interfaces) {
     const auto net = i.sip_address.bytes;
     for (uint8_t host = 10; host < 70; ++host)
@@ -149,13 +162,33 @@ struct CallScript {
   explicit CallScript(uint64_t n) : id(std::to_string(n)) {}
   std::string id;
 
-  std::string invite() const {
-    return "INVITE sip:+4930" + id + "@sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKi" + id +
+  std::string ruri() const { return "sip:+4930" + id + "@sipedge.test"; }
+  // Alice's INVITE: CSeq `cseq`, its branch ending in `branch`, with credentials when given.
+  std::string invite(int cseq = 1, char branch = 'i', const std::string& credentials = "") const {
+    return "INVITE " + ruri() + " SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bK" + branch + id +
            ";rport\r\nMax-Forwards: 70\r\nFrom: \"Alice\" <sip:1006@sipedge.test>;tag=a" + id +
-           "\r\nTo: <sip:+4930" + id + "@sipedge.test>\r\nCall-ID: bench-" + id +
-           "\r\nCSeq: 1 INVITE\r\nContact: <sip:1006@10.201.0.2:5060>\r\nUser-Agent: bench\r\n"
+           "\r\nTo: <" + ruri() + ">\r\nCall-ID: bench-" + id + "\r\nCSeq: " + std::to_string(cseq) +
+           " INVITE\r\nContact: <sip:1006@10.201.0.2:5060>\r\nUser-Agent: bench\r\n" +
+           (credentials.empty() ? "" : "Proxy-Authorization: " + credentials + "\r\n") +
            "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\nContent-Type: application/sdp\r\nContent-Length: " +
            std::to_string(kOffer.size()) + "\r\n\r\n" + kOffer;
+  }
+  // Alice's ACK to the 407 (same branch and CSeq number as the challenged INVITE, RFC 3261 §17.1.1.3).
+  std::string ack_challenge(std::string_view challenge) const {
+    const HeaderLines answer(challenge);
+    return "ACK " + ruri() + " SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKi" + id +
+           ";rport\r\nMax-Forwards: 70\r\nFrom: \"Alice\" <sip:1006@sipedge.test>;tag=a" + id +
+           "\r\nTo: " + std::string(answer.value("To: ")) + "\r\nCall-ID: bench-" + id +
+           "\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n";
+  }
+  // What 1006 answers the 407's challenge with (MD5, qop=auth, nc 1), as a UA computes it.
+  std::string credentials(std::string_view challenge) const {
+    const std::string_view header = HeaderLines(challenge).value("Proxy-Authenticate: ");
+    const size_t at = header.find("nonce=\"") + 7;
+    const std::string nonce(header.substr(at, header.find('"', at) - at));
+    const std::string response = digest_response(DigestAlgorithm::Md5, kHa1, nonce, "00000001", "c" + id, "auth", "INVITE", ruri());
+    return "Digest username=\"1006\",realm=\"" + kRealm + "\",nonce=\"" + nonce + "\",uri=\"" + ruri() +
+           "\",response=\"" + response + "\",algorithm=MD5,cnonce=\"c" + id + "\",qop=auth,nc=00000001";
   }
   // The trunk's response to the request it received.
   std::string response(std::string_view request, std::string_view status, bool tag, const std::string& body) const {
@@ -192,8 +225,12 @@ struct CallScript {
 };
 
 struct Harness {
-  explicit Harness(SignallingMode mode = SignallingMode::Proxy) { config.default_mode = mode; }
-  ControlConfig config = bench_config();
+  explicit Harness(SignallingMode mode = SignallingMode::Proxy, bool with_digest = false)
+      : digest(with_digest), config(bench_config(with_digest)) {
+    config.default_mode = mode;
+  }
+  bool digest;
+  ControlConfig config;
   KeepingTransport wire;
   CountingRelay relay;
   ManualClock clock;
@@ -222,6 +259,13 @@ struct Harness {
   std::string open(const CallScript& c) {
     wire.clear();
     deliver(c.invite(), kAlice, 0);
+    if (digest) {
+      const std::string* challenge = wire.last("SIP/2.0 407 ");
+      if (challenge == nullptr) return {};
+      const std::string at_alice = *challenge;
+      deliver(c.ack_challenge(at_alice), kAlice, 0);
+      deliver(c.invite(2, 'j', c.credentials(at_alice)), kAlice, 0);
+    }
     const std::string* fwd = wire.last("INVITE ");
     if (fwd == nullptr) return {};
     const std::string invite = *fwd;
@@ -230,7 +274,7 @@ struct Harness {
     const std::string* ok = wire.last("SIP/2.0 200 ");
     if (ok == nullptr) return {};
     const std::string ok_at_alice = *ok;
-    deliver(c.in_dialog("ACK", 1, ok_at_alice), kAlice, 0);
+    deliver(c.in_dialog("ACK", digest ? 2 : 1, ok_at_alice), kAlice, 0);
     return ok_at_alice;
   }
 
@@ -239,7 +283,7 @@ struct Harness {
     const CallScript c(calls++);
     const std::string ok_at_alice = open(c);
     if (ok_at_alice.empty()) return false;
-    deliver(c.in_dialog("BYE", 2, ok_at_alice), kAlice, 0);
+    deliver(c.in_dialog("BYE", digest ? 3 : 2, ok_at_alice), kAlice, 0);
     const std::string* bye = wire.last("BYE ");
     if (bye == nullptr) return false;
     deliver(c.response(*bye, "200 OK", false, ""), kTrunk, 1);
@@ -282,8 +326,8 @@ long minor_faults() {
 }
 
 // The same call in b2bua mode: a dialog per leg, every message crossing written from scratch.
-void run_calls(benchmark::State& state, SignallingMode mode) {
-  Harness h(mode);
+void run_calls(benchmark::State& state, SignallingMode mode, bool digest = false) {
+  Harness h(mode, digest);
   uint64_t failed = 0;
   // Untimed, before a long run: 40 s of simulated calls, past the longest transaction lifetime
   // (64*T1 = 32 s), so the process has grown to the size it keeps. Otherwise a third of the run
@@ -314,6 +358,7 @@ void run_calls(benchmark::State& state, SignallingMode mode) {
 }
 
 void BM_ProxyCall(benchmark::State& state) { run_calls(state, SignallingMode::Proxy); }
+void BM_ProxyCallDigest(benchmark::State& state) { run_calls(state, SignallingMode::Proxy, true); }
 void BM_B2buaCall(benchmark::State& state) { run_calls(state, SignallingMode::B2bua); }
 // Shared nothing, as control shards would be (issue 14 §2): a Proxy per thread with its own calls,
 // transactions, media manager and timers, calls per second summed over the threads. There is no
@@ -390,6 +435,7 @@ void BM_MemoryPerOpenCall(benchmark::State& state) {
 
 BENCHMARK(BM_ScanOnly);
 BENCHMARK(BM_ProxyCall);
+BENCHMARK(BM_ProxyCallDigest);
 BENCHMARK(BM_B2buaCall);
 BENCHMARK(BM_ProxyCallPerThread)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_MemoryPerOpenCall)
