@@ -10,12 +10,12 @@
 // validity of every token (and the calls sipedge tracked are gone anyway).
 #pragma once
 
-#include <array>
-#include <memory>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+
+#include "control/auth/hmac_sha256.h"
 
 namespace sipedge::control {
 
@@ -36,13 +36,10 @@ class RouteToken {
   std::optional<uint64_t> verify(std::string_view call_id, std::string_view token) const noexcept;
 
  private:
-  // HMAC-SHA-256 under the secret, with the key's inner and outer pads hashed once (RFC 2104):
-  // a token costs two hash finals, not a key setup. Shared by copies, so a RouteToken and its copies
-  // belong to one thread: each control shard keys its own from the common secret.
-  struct Keyed;
   std::string mac_hex(std::string_view call_id, std::string_view ref_hex) const;
-  void key(const std::array<unsigned char, 32>& secret);
-  std::shared_ptr<Keyed> keyed_;
+  // Shared by copies, so a RouteToken and its copies belong to one thread: each control shard keys
+  // its own from the common secret.
+  HmacSha256 hmac_;
 };
 
 }  // namespace sipedge::control
