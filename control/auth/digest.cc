@@ -3,10 +3,10 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <charconv>
+#include <memory>
 #include <optional>
 
 #include "parser/auth.h"
@@ -57,9 +57,16 @@ constexpr size_t kMacBytes = 16;
 std::string_view digest_algorithm_name(DigestAlgorithm a) noexcept { return a == DigestAlgorithm::Md5 ? "MD5" : "SHA-256"; }
 
 std::string digest_hash_hex(DigestAlgorithm a, std::string_view data) {
+  // The algorithms fetched once (EVP_md5() and EVP_Digest fetch them again, under a lock, on each
+  // call) and a context per thread that each init resets.
+  static EVP_MD* const md5 = EVP_MD_fetch(nullptr, "MD5", nullptr);
+  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA2-256", nullptr);
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md, &len, a == DigestAlgorithm::Md5 ? EVP_md5() : EVP_sha256(), nullptr);
+  EVP_DigestInit_ex2(ctx.get(), a == DigestAlgorithm::Md5 ? md5 : sha256, nullptr);
+  EVP_DigestUpdate(ctx.get(), data.data(), data.size());
+  EVP_DigestFinal_ex(ctx.get(), md, &len);
   return to_hex(md, len);
 }
 
@@ -82,14 +89,21 @@ std::string digest_response(DigestAlgorithm a, std::string_view ha1, std::string
   return digest_hash_hex(a, kd);
 }
 
-DigestAuth::DigestAuth(Config config, std::string secret, uint8_t issuer)
-    : config_(std::move(config)), secret_(std::move(secret)), issuer_(issuer) {
-  if (secret_.empty()) {
-    unsigned char buf[32];
-    RAND_bytes(buf, sizeof buf);
-    secret_.assign(reinterpret_cast<char*>(buf), sizeof buf);
-  }
+namespace {
+std::string random_secret() {
+  unsigned char buf[32];
+  RAND_bytes(buf, sizeof buf);
+  std::string secret(reinterpret_cast<char*>(buf), sizeof buf);
+  OPENSSL_cleanse(buf, sizeof buf);
+  return secret;
 }
+}  // namespace
+
+DigestAuth::DigestAuth(Config config, std::string secret, uint8_t issuer)
+    : config_(std::move(config)),
+      secret_(secret.empty() ? random_secret() : std::move(secret)),
+      nonce_mac_(secret_),
+      issuer_(issuer) {}
 
 void DigestAuth::set_user(std::string name, UserCredentials creds) { users_[std::move(name)] = std::move(creds); }
 
@@ -112,15 +126,15 @@ namespace {
 constexpr size_t kSaltBytes = 8;
 constexpr size_t kNonceHexLen = 2 * (8 + kSaltBytes + kMacBytes);
 
-std::string seal(const std::string& secret, const std::string& realm, const unsigned char* ts, const unsigned char* salt) {
-  std::string data(reinterpret_cast<const char*>(ts), 8);
-  data.append(reinterpret_cast<const char*>(salt), kSaltBytes);
-  data.append(realm);
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_len = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(data.data()),
-       data.size(), mac, &mac_len);
-  return to_hex(ts, 8) + to_hex(salt, kSaltBytes) + to_hex(mac, kMacBytes);
+std::string seal(const HmacSha256& key, const std::string& realm, const unsigned char* ts, const unsigned char* salt) {
+  unsigned char mac[HmacSha256::kSize];
+  key.mac({std::string_view(reinterpret_cast<const char*>(ts), 8),
+           std::string_view(reinterpret_cast<const char*>(salt), kSaltBytes), realm},
+          mac);
+  std::string out;
+  out.reserve(kNonceHexLen);
+  out.append(to_hex(ts, 8)).append(to_hex(salt, kSaltBytes)).append(to_hex(mac, kMacBytes));
+  return out;
 }
 }  // namespace
 
@@ -130,7 +144,7 @@ std::string DigestAuth::make_nonce(uint64_t now_s) const {
   unsigned char salt[kSaltBytes];
   RAND_bytes(salt, sizeof salt);
   salt[0] = issuer_;
-  return seal(secret_, config_.realm, ts, salt);
+  return seal(nonce_mac_, config_.realm, ts, salt);
 }
 
 int DigestAuth::check_nonce(std::string_view nonce, uint64_t now_s) const {
@@ -138,7 +152,7 @@ int DigestAuth::check_nonce(std::string_view nonce, uint64_t now_s) const {
   if (nonce.size() != kNonceHexLen || !from_hex(nonce.substr(0, 16), ts, 8) ||
       !from_hex(nonce.substr(16, 2 * kSaltBytes), salt, kSaltBytes))
     return -1;
-  const std::string expect = seal(secret_, config_.realm, ts, salt);
+  const std::string expect = seal(nonce_mac_, config_.realm, ts, salt);
   if (CRYPTO_memcmp(expect.data(), nonce.data(), expect.size()) != 0) return -1;
   uint64_t issued = 0;
   for (unsigned char b : ts) issued = issued << 8 | b;
@@ -213,6 +227,7 @@ AuthResult DigestAuth::verify(const parser::Message& request, bool proxy, uint64
     auto [p, ec] = std::from_chars(creds.nc.data(), creds.nc.data() + creds.nc.size(), nc, 16);
     if (ec != std::errc() || p != creds.nc.data() + creds.nc.size()) return {AuthOutcome::Rejected, {}, "bad nc"};
     auto [it, inserted] = nonce_counts_.try_emplace(std::string(creds.nonce), NonceUse{nc, now_s});
+    if (inserted) nonce_order_.push_back(&it->first);  // a node's key stays where it is until erased
     if (!inserted) {
       // RFC 7616 §3.4.5 / RFC 2617: a nonce-count not above the last one seen is a replay.
       if (nc <= it->second.last_nc) return {AuthOutcome::Rejected, std::string(creds.username), "nonce-count replay"};
@@ -223,11 +238,11 @@ AuthResult DigestAuth::verify(const parser::Message& request, bool proxy, uint64
 }
 
 void DigestAuth::expire(uint64_t now_s) {
-  for (auto it = nonce_counts_.begin(); it != nonce_counts_.end();) {
-    if (now_s - it->second.issued_s > 2ull * config_.nonce_ttl_s)
-      it = nonce_counts_.erase(it);
-    else
-      ++it;
+  while (!nonce_order_.empty()) {
+    const auto it = nonce_counts_.find(*nonce_order_.front());
+    if (now_s - it->second.first_used_s <= 2ull * config_.nonce_ttl_s) break;
+    nonce_counts_.erase(it);
+    nonce_order_.pop_front();
   }
 }
 

@@ -126,5 +126,27 @@ TEST_F(DigestAuthTest, MissingCredentialsAskForAChallengeAndExpiryForgetsNonces)
   EXPECT_EQ(auth.tracked_nonces(), 0u);
 }
 
+// Nonces are forgotten oldest first, each 2 x its lifetime after its first use, whatever the order
+// they were issued in; one still in use keeps its nonce-count.
+TEST_F(DigestAuthTest, ExpiryForgetsEachNonceTwiceItsLifetimeAfterItsFirstUse) {
+  const std::string late_issued = auth.make_nonce(1100);
+  const std::string early_issued = auth.make_nonce(1000);
+  ASSERT_EQ(register_with(DigestAlgorithm::Md5, "1006", "pw1006", late_issued, "00000001", 1100).outcome, AuthOutcome::Ok);
+  ASSERT_EQ(register_with(DigestAlgorithm::Md5, "1006", "pw1006", early_issued, "00000001", 1200).outcome, AuthOutcome::Ok);
+  ASSERT_EQ(register_with(DigestAlgorithm::Md5, "1006", "pw1006", auth.make_nonce(1250), "00000001", 1250).outcome,
+            AuthOutcome::Ok);
+  EXPECT_EQ(auth.tracked_nonces(), 3u);
+  auth.expire(1100 + 600);
+  EXPECT_EQ(auth.tracked_nonces(), 3u) << "600 s after its first use is not past twice the lifetime";
+  auth.expire(1100 + 601);
+  EXPECT_EQ(auth.tracked_nonces(), 2u);
+  auth.expire(1200 + 601);
+  EXPECT_EQ(auth.tracked_nonces(), 1u);
+  auth.expire(1250 + 601);
+  EXPECT_EQ(auth.tracked_nonces(), 0u);
+  auth.expire(5000);
+  EXPECT_EQ(auth.tracked_nonces(), 0u);
+}
+
 }  // namespace
 }  // namespace sipedge::control
