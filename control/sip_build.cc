@@ -25,25 +25,6 @@ void append_line(std::string& out, std::string_view name, std::string_view value
   out.append("\r\n");
 }
 
-// The CSPRNG's bytes, drawn 4 KiB at a time: RAND_bytes has a fixed cost per call (DRBG locking
-// and bookkeeping, ~6000 instructions) that a branch or a tag per message should not pay each time.
-void random_bytes(unsigned char* out, size_t n) {
-  thread_local std::array<unsigned char, 4096> pool;
-  thread_local size_t left = 0;
-  while (n > 0) {
-    if (left == 0) {
-      RAND_bytes(pool.data(), static_cast<int>(pool.size()));
-      left = pool.size();
-    }
-    const size_t take = std::min(n, left);
-    std::memcpy(out, pool.data() + pool.size() - left, take);
-    // Spent bytes do not stay in memory to be read back.
-    OPENSSL_cleanse(pool.data() + pool.size() - left, take);
-    left -= take;
-    out += take;
-    n -= take;
-  }
-}
 
 constexpr char kHex[] = "0123456789abcdef";
 
@@ -83,6 +64,26 @@ void append_other_vias(std::string& out, const parser::Message& msg) {
 }
 
 }  // namespace
+
+// Drawn 4 KiB at a time: RAND_bytes has a fixed cost per call (DRBG locking and bookkeeping, ~6000
+// instructions) that a branch or a tag per message should not pay each time.
+void random_bytes(unsigned char* out, size_t n) {
+  thread_local std::array<unsigned char, 4096> pool;
+  thread_local size_t left = 0;
+  while (n > 0) {
+    if (left == 0) {
+      RAND_bytes(pool.data(), static_cast<int>(pool.size()));
+      left = pool.size();
+    }
+    const size_t take = std::min(n, left);
+    std::memcpy(out, pool.data() + pool.size() - left, take);
+    // Spent bytes do not stay in memory to be read back.
+    OPENSSL_cleanse(pool.data() + pool.size() - left, take);
+    left -= take;
+    out += take;
+    n -= take;
+  }
+}
 
 std::string copy_header_lines(const parser::Message& msg, parser::HeaderId id) {
   std::string out;

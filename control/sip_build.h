@@ -43,6 +43,8 @@ std::optional<std::string> apply_edits(const parser::Message& msg, const parser:
 // A non-empty body of Content-Type application/sdp.
 bool has_sdp_body(const parser::Message& msg);
 
+// `n` bytes of OpenSSL's CSPRNG, from a per-thread pool (wiped as it is spent).
+void random_bytes(unsigned char* out, size_t n);
 // Random tokens: "z9hG4bK" + 16 hex chars for branches, 16 hex chars for tags and Call-IDs.
 std::string new_branch();
 std::string new_tag();

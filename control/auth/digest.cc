@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 
+#include "control/sip_build.h"
 #include "parser/auth.h"
 
 namespace sipedge::control {
@@ -142,7 +143,7 @@ std::string DigestAuth::make_nonce(uint64_t now_s) const {
   unsigned char ts[8];
   for (int i = 0; i < 8; ++i) ts[i] = static_cast<unsigned char>(now_s >> (56 - 8 * i));
   unsigned char salt[kSaltBytes];
-  RAND_bytes(salt, sizeof salt);
+  random_bytes(salt, sizeof salt);
   salt[0] = issuer_;
   return seal(nonce_mac_, config_.realm, ts, salt);
 }
