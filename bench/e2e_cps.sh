@@ -5,9 +5,11 @@
 # same SIPp pair then runs directly UA to UA (both in the access namespace, no sipedge) as the ceiling.
 # Appends the table, the command and the machine to bench/RESULTS.md ("End-to-end" section).
 # Usage: bench/e2e_cps.sh [--seconds S] [--rates "100 200 400 600 800 1000 1500 2000"] [--no-record]
-#        [--sipedge BIN] [--sipedgectl BIN] [--no-direct] [--overload-wait-ms MS] [--b2bua] [--shards N]
+#        [--sipedge BIN] [--sipedgectl BIN] [--no-direct] [--overload-wait-ms MS] [--b2bua] [--digest] [--shards N]
 # --b2bua runs the rates once more with sipedge switched to [sip] mode = "b2bua" (a live reload),
 # between the proxy series and the direct one, so the three figures come from the same run.
+# --digest runs them once more with the caller on the access side as user 1006, untrusted: each call's
+# first INVITE is challenged (407, ACK) and the second carries digest credentials (issue 14's call).
 # --no-direct skips the UA-to-UA ceiling (A/B runs of two sipedge builds); implies --no-record.
 # --overload-wait-ms sets [sip] overload_wait_ms (0: overload control off) for on/off comparisons.
 # --shards runs sipedge with N control shards (lcores 1..N-1 beside the main one; issue 14 §2).
@@ -16,7 +18,7 @@ cd "$(dirname "$0")/.."
 source tests/e2e/lib.sh
 
 seconds=10 rates="100 200 400 600 800 1000 1500 2000" record=1 sipedge_bin="" ctl_bin="" direct_series=1 overload_wait=""
-b2bua_series=0
+b2bua_series=0 digest_series=0
 cmdline="bench/e2e_cps.sh $*"
 while (($#)); do
   case "$1" in
@@ -28,8 +30,9 @@ while (($#)); do
     --no-direct) direct_series=0 record=0; shift ;;
     --overload-wait-ms) overload_wait=$2; shift 2 ;;
     --b2bua) b2bua_series=1; shift ;;
+    --digest) digest_series=1; shift ;;
     --shards) E2E_SHARDS=$2; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "e2e_cps: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -59,18 +62,22 @@ stop_uas() {
   e2e_sipp_wait "$UAS_PID" || true
 }
 
-# step MODE RATE -> prints "calls ok failed seconds"; MODE sipedge or b2bua (core -> sipedge), or direct.
+# step MODE RATE -> prints "calls ok failed seconds"; MODE sipedge or b2bua (core -> sipedge), digest
+# (access -> sipedge, authenticated as 1006), or direct.
 step() {
-  local mode=$1 rate=$2 calls=$(( $2 * seconds )) ns ip target label="$1-$2"
-  if [[ $mode != direct ]]; then
+  local mode=$1 rate=$2 calls=$(( $2 * seconds )) ns ip target label="$1-$2" scenario=bench_uac auth=()
+  if [[ $mode == digest ]]; then
+    ns=$E2E_ACC_NS ip=$E2E_UA_ACC target="$E2E_GW_ACC:5060" scenario=bench_uac_auth
+    auth=(-key user 1006 -au 1006 -ap sipedge-1006)
+  elif [[ $mode != direct ]]; then
     ns=$E2E_CORE_NS ip=$E2E_UA_CORE target="$E2E_GW_CORE:5060"
   else
     ns=$E2E_ACC_NS ip=$E2E_UA_ACC target="$E2E_UA_ACC:$UAS_PORT"
   fi
   local t0 t1
   t0=$(date +%s.%N)
-  timeout -k 2 $((seconds * 3 + 30)) ip netns exec "$ns" sipp -nostdin -sf "$E2E_SCEN/bench_uac.xml" -i "$ip" \
-    -p "$UAC_PORT" -s 1012 -mi "$ip" -mp 6000 -r "$rate" -rp 1000 -m "$calls" -recv_timeout 8000 \
+  timeout -k 2 $((seconds * 3 + 30)) ip netns exec "$ns" sipp -nostdin -sf "$E2E_SCEN/$scenario.xml" -i "$ip" \
+    -p "$UAC_PORT" -s 1012 "${auth[@]}" -mi "$ip" -mp 6000 -r "$rate" -rp 1000 -m "$calls" -recv_timeout 8000 \
     -timeout $((seconds * 3 + 20))s -trace_err -error_file "$E2E_WORK/$label.err" "$target" \
     >"$E2E_WORK/$label.out" 2>&1 </dev/null
   t1=$(date +%s.%N)
@@ -193,6 +200,17 @@ if ((b2bua_series)); then
   b2bua=$BEST
   echo "e2e_cps: through sipedge in b2bua mode $b2bua cps with 0 failed calls (proxy mode: $through cps)"
 fi
+digest="n/a"
+if ((digest_series)); then
+  if ((b2bua_series)); then
+    sed -i '/^mode = "b2bua"$/d' "$E2E_CFG"
+    e2e_ctl reload >"$E2E_WORK/reload-proxy.json" 2>&1 && grep -q '"reloaded"' "$E2E_WORK/reload-proxy.json" ||
+      { echo "e2e_cps: could not switch sipedge back to proxy mode: $(cat "$E2E_WORK/reload-proxy.json")" >&2; exit 1; }
+  fi
+  series digest
+  digest=$BEST
+  echo "e2e_cps: through sipedge with digest auth $digest cps with 0 failed calls (trusted caller: $through cps)"
+fi
 if ((!direct_series)); then
   echo "e2e_cps: through sipedge $through cps with 0 failed calls"
   exit 0
@@ -224,6 +242,10 @@ if ((record)); then
     printf '\nHighest rate with 0 failed calls: through sipedge **%s cps**, direct UA to UA **%s cps** (ratio %s).' \
       "$through" "$direct" "$ratio"
     if ((b2bua_series)); then printf ' Through sipedge in b2bua mode ("b2bua" rows): **%s cps**.' "$b2bua"; fi
+    if ((digest_series)); then
+      printf ' With digest auth ("digest" rows: the caller on the access side as 1006, untrusted, INVITE -> 407 -> ACK ->'
+      printf ' INVITE with credentials): **%s cps**.' "$digest"
+    fi
     if ((direct == ${rates##* })); then printf ' The direct run never failed: its ceiling is at least %s cps.' "$direct"; fi
     printf '\n'
     if ((${#WHY[@]})); then
