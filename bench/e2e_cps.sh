@@ -186,6 +186,13 @@ PY
   echo "  $label failed: ${WHY[-1]#*: }"
 }
 
+# switch_mode MODE SED-SCRIPT: edits sipedge's configuration and reloads it live; exits if the reload fails.
+switch_mode() {
+  sed -i "$2" "$E2E_CFG"
+  e2e_ctl reload >"$E2E_WORK/reload-$1.json" 2>&1 && grep -q '"reloaded"' "$E2E_WORK/reload-$1.json" ||
+    { echo "e2e_cps: could not switch sipedge to $1 mode: $(cat "$E2E_WORK/reload-$1.json")" >&2; exit 1; }
+}
+
 ROWS=() WHY=()
 echo "e2e_cps: ${seconds} s per rate, rates: $rates"
 series sipedge
@@ -193,20 +200,14 @@ through=$BEST
 e2e_ctl stats >"$E2E_WORK/stats-after.json" 2>/dev/null || true
 b2bua="n/a"
 if ((b2bua_series)); then
-  sed -i 's/^default_interface = "core"$/&\nmode = "b2bua"/' "$E2E_CFG"
-  e2e_ctl reload >"$E2E_WORK/reload-b2bua.json" 2>&1 && grep -q '"reloaded"' "$E2E_WORK/reload-b2bua.json" ||
-    { echo "e2e_cps: could not switch sipedge to b2bua mode: $(cat "$E2E_WORK/reload-b2bua.json")" >&2; exit 1; }
+  switch_mode b2bua 's/^default_interface = "core"$/&\nmode = "b2bua"/'
   series b2bua
   b2bua=$BEST
   echo "e2e_cps: through sipedge in b2bua mode $b2bua cps with 0 failed calls (proxy mode: $through cps)"
 fi
 digest="n/a"
 if ((digest_series)); then
-  if ((b2bua_series)); then
-    sed -i '/^mode = "b2bua"$/d' "$E2E_CFG"
-    e2e_ctl reload >"$E2E_WORK/reload-proxy.json" 2>&1 && grep -q '"reloaded"' "$E2E_WORK/reload-proxy.json" ||
-      { echo "e2e_cps: could not switch sipedge back to proxy mode: $(cat "$E2E_WORK/reload-proxy.json")" >&2; exit 1; }
-  fi
+  ((b2bua_series)) && switch_mode proxy '/^mode = "b2bua"$/d'
   series digest
   digest=$BEST
   echo "e2e_cps: through sipedge with digest auth $digest cps with 0 failed calls (trusted caller: $through cps)"
