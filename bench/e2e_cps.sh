@@ -234,7 +234,11 @@ if ((record)); then
       "$(nproc)" "$(uname -r)" "$(sipp -v 2>&1 | grep -o 'v[0-9.]*' | head -1)"
     printf 'net_af_packet over veth (devnet), control + relay on one lcore, T1 500 ms. Each call: INVITE with SDP\n'
     printf '(media anchored on both interfaces, no RTP) -> 180 -> 200 -> ACK -> BYE -> 200; caller in the core\n'
-    printf 'namespace (trusted, no digest), callee 1012 registered on the access side. "direct" is the same SIPp\n'
+    printf 'namespace (trusted, no digest), callee 1012 registered on the access side'
+    if ((digest_series)); then
+      printf ' ("digest" rows: the caller on the access\nside as 1006, untrusted: INVITE -> 407 -> ACK -> INVITE with MD5 credentials, then the same call)'
+    fi
+    printf '. "direct" is the same SIPp\n'
     printf 'pair UA to UA in the access namespace without sipedge. %s s per rate; a rate passes with every call\n' "$seconds"
     printf 'successful, 0 failed and the achieved rate within 10 %% of the offered one.\n\n'
     printf 'p50/p99: the upper bound of the histogram bucket each falls in.\n\n'
