@@ -3,7 +3,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <charconv>
 #include <memory>
@@ -90,19 +89,9 @@ std::string digest_response(DigestAlgorithm a, std::string_view ha1, std::string
   return digest_hash_hex(a, kd);
 }
 
-namespace {
-std::string random_secret() {
-  unsigned char buf[32];
-  RAND_bytes(buf, sizeof buf);
-  std::string secret(reinterpret_cast<char*>(buf), sizeof buf);
-  OPENSSL_cleanse(buf, sizeof buf);
-  return secret;
-}
-}  // namespace
-
 DigestAuth::DigestAuth(Config config, std::string secret, uint8_t issuer)
     : config_(std::move(config)),
-      secret_(secret.empty() ? random_secret() : std::move(secret)),
+      secret_(secret.empty() ? HmacSha256::random_key() : std::move(secret)),
       nonce_mac_(secret_),
       issuer_(issuer) {}
 

@@ -3,6 +3,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include <array>
 
@@ -48,6 +49,14 @@ struct HmacSha256::Pads {
 };
 
 HmacSha256::HmacSha256(std::string_view key) : pads_(std::make_shared<Pads>(key)) {}
+
+std::string HmacSha256::random_key() {
+  std::array<unsigned char, kSize> bytes{};
+  RAND_bytes(bytes.data(), static_cast<int>(bytes.size()));
+  std::string key(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  OPENSSL_cleanse(bytes.data(), bytes.size());
+  return key;
+}
 
 void HmacSha256::mac(std::initializer_list<std::string_view> parts, unsigned char (&out)[kSize]) const {
   unsigned char inner_hash[kSize];

@@ -6,6 +6,7 @@
 
 #include <initializer_list>
 #include <memory>
+#include <string>
 #include <string_view>
 
 namespace sipedge::control {
@@ -15,6 +16,8 @@ class HmacSha256 {
   static constexpr size_t kSize = 32;
   // Any key length: a key longer than SHA-256's block is hashed first (RFC 2104 §2).
   explicit HmacSha256(std::string_view key);
+  // 32 bytes of OpenSSL's CSPRNG: a key for a secret nobody configured.
+  static std::string random_key();
 
   // HMAC(key, the parts one after the other).
   void mac(std::initializer_list<std::string_view> parts, unsigned char (&out)[kSize]) const;

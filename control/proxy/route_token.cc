@@ -3,7 +3,6 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 
 #include <array>
 #include <charconv>
@@ -14,15 +13,7 @@ namespace {
 constexpr size_t kMacBytes = 10;
 constexpr char kHex[] = "0123456789abcdef";
 
-// The key of a RouteToken: 32 bytes, random or the SHA-256 of a configured secret of any length.
-std::string random_key() {
-  std::array<unsigned char, 32> secret{};
-  RAND_bytes(secret.data(), static_cast<int>(secret.size()));
-  std::string key(reinterpret_cast<const char*>(secret.data()), secret.size());
-  OPENSSL_cleanse(secret.data(), secret.size());
-  return key;
-}
-
+// The key of a RouteToken configured with a secret: its SHA-256, whatever the secret's length.
 std::string hashed_key(std::string_view secret) {
   std::array<unsigned char, 32> hashed{};
   unsigned int len = 0;
@@ -32,7 +23,7 @@ std::string hashed_key(std::string_view secret) {
 
 }  // namespace
 
-RouteToken::RouteToken() : hmac_(random_key()) {}
+RouteToken::RouteToken() : hmac_(HmacSha256::random_key()) {}
 
 // Any length works for HMAC; hash it so every secret fills the key the same way.
 RouteToken::RouteToken(std::string_view secret) : hmac_(hashed_key(secret)) {}
