@@ -230,13 +230,18 @@ void Proxy::reply_refusal(TxnId server, const Inbound& in, const Refusal& r) {
 }
 
 void Proxy::reply_stateless(const Inbound& in, uint16_t status, std::string_view reason, uint32_t retry_after_s) {
-  const std::string via = received_via(in);
   const std::string retry = std::to_string(retry_after_s);
-  HeaderLine lines[2];
-  size_t n = 0;
-  if (!config_.user_agent.empty()) lines[n++] = {"Server", config_.user_agent};
-  if (retry_after_s) lines[n++] = {"Retry-After", retry};
-  const std::string bytes = build_response(in.msg, status, reason, new_tag(), via, {lines, n});
+  const HeaderLine retry_after{"Retry-After", retry};
+  send_stateless(in, status, reason, {&retry_after, retry_after_s ? 1u : 0u});
+}
+
+void Proxy::send_stateless(const Inbound& in, uint16_t status, std::string_view reason,
+                           std::span<const HeaderLine> headers) {
+  std::vector<HeaderLine> extra;
+  extra.reserve(headers.size() + 1);
+  if (!config_.user_agent.empty()) extra.push_back({"Server", config_.user_agent});
+  extra.insert(extra.end(), headers.begin(), headers.end());
+  const std::string bytes = build_response(in.msg, status, reason, stateless_tag_prefix_ + new_tag(), received_via(in), extra);
   ++counters_.local_replies;
   transport_.send(in.iface, in.source, bytes);
 }
@@ -257,6 +262,11 @@ void Proxy::handle_request(const Inbound& in) {
     return;
   }
   if (msg.method() == parser::Method::Ack) {
+    auto to = parser::to_header(msg);
+    if (to && to->tag().starts_with(stateless_tag_prefix_)) {
+      ++counters_.stateless_acks;
+      return;
+    }
     forward_in_dialog(0, in);
     return;
   }
@@ -276,9 +286,14 @@ void Proxy::handle_request(const Inbound& in) {
       return;
     }
   }
-  const TxnId server = txns_.create_server(in);
-  // RFC 3261 §16.2: a stateful proxy answers INVITE with 100 at once, so the UAC stops Timer A.
-  if (msg.method() == parser::Method::Invite) reply(server, in, 100, "Trying");
+  // The server transaction, made when an answer needs one: a challenge is answered without one.
+  TxnId server = 0;
+  auto serve = [&] {
+    server = txns_.create_server(in);
+    // RFC 3261 §16.2: a stateful proxy answers INVITE with 100 at once, so the UAC stops Timer A.
+    if (msg.method() == parser::Method::Invite) reply(server, in, 100, "Trying");
+    return server;
+  };
 
   // §16.3 step 3: Max-Forwards.
   if (const parser::HeaderField* h = msg.find(parser::HeaderId::MaxForwards)) {
@@ -287,9 +302,9 @@ void Proxy::handle_request(const Inbound& in) {
       auto ruri = parser::parse_uri(msg.request_uri());
       if (msg.method() == parser::Method::Options && ruri && ruri->user.empty() &&
           is_local_host(ruri->host, ruri->port, ruri->has_port)) {
-        handle_options_to_us(server, in);
+        handle_options_to_us(serve(), in);
       } else {
-        reply(server, in, 483, "Too Many Hops");
+        reply(serve(), in, 483, "Too Many Hops");
       }
       return;
     }
@@ -308,7 +323,7 @@ void Proxy::handle_request(const Inbound& in) {
       if (!key) key = loop_key(msg);
       if (branch_loop_key(v->branch) == key->view()) {
         ++counters_.loops;
-        reply(server, in, 482, "Loop Detected");
+        reply(serve(), in, 482, "Loop Detected");
         return;
       }
     }
@@ -325,28 +340,37 @@ void Proxy::handle_request(const Inbound& in) {
         unsupported += std::string(tag);
       }
     }
-    reply(server, in, 420, "Bad Extension", {{"Unsupported", unsupported}});
+    reply(serve(), in, 420, "Bad Extension", {{"Unsupported", unsupported}});
     return;
   }
 
   auto to = parser::to_header(msg);
   const bool in_dialog = to && !to->tag().empty();
   if (in_dialog) {
-    forward_in_dialog(server, in);
+    forward_in_dialog(serve(), in);
     return;
   }
   auto ruri = parser::parse_uri(msg.request_uri());
   const bool ruri_local = ruri && (ruri->scheme == parser::UriScheme::Sip || ruri->scheme == parser::UriScheme::Sips) &&
                           (is_local_domain(ruri->host) || is_local_host(ruri->host, ruri->port, ruri->has_port));
   if (msg.method() == parser::Method::Register && ruri_local) {
-    handle_register(server, in);
+    handle_register(serve, in);
     return;
   }
   if (msg.method() == parser::Method::Options && ruri_local && ruri->user.empty() && !msg.find(parser::HeaderId::Route)) {
-    handle_options_to_us(server, in);
+    handle_options_to_us(serve(), in);
     return;
   }
-  if (!authorize(server, in)) return;
+  switch (authorize(in)) {
+    case Authorization::Allowed:
+      break;
+    case Authorization::Challenged:
+      return;
+    case Authorization::Forbidden:
+      reply(serve(), in, 403, "Forbidden: From does not match credentials");
+      return;
+  }
+  serve();
   if (!check_session_interval(server, in)) return;
 
   Resolution where = resolve_request(in);
@@ -358,11 +382,15 @@ void Proxy::handle_request(const Inbound& in) {
   forward_initial(server, in, std::move(where.targets));
 }
 
-bool Proxy::authorize(TxnId server, const Inbound& in) {
+// RFC 3261 §8.2.7: the challenge is answered statelessly. A retransmitted INVITE gets another
+// 407 (with another nonce, which costs nothing until used), and the challenge holds no transaction,
+// no 100 and no timers for a caller who may never come back: unauthenticated floods then cost no
+// state at all.
+Proxy::Authorization Proxy::authorize(const Inbound& in) {
   const InterfaceConfig* iface = config_.interface(in.iface);
-  if (!iface || iface->role != InterfaceRole::Access) return true;
+  if (!iface || iface->role != InterfaceRole::Access) return Authorization::Allowed;
   for (const IpPrefix& p : config_.trusted)
-    if (p.contains(in.source.ip)) return true;
+    if (p.contains(in.source.ip)) return Authorization::Allowed;
   const uint64_t now_s = clock_.monotonic_ms() / 1000;
   std::unique_lock<std::mutex> guard = lock_guards();
   const AuthResult a = guarded_auth_.verify(in, true, clock_.monotonic_ms());
@@ -370,20 +398,19 @@ bool Proxy::authorize(TxnId server, const Inbound& in) {
   if (a.outcome == AuthOutcome::Ok) {
     // The identity asserted in From must be the one that authenticated (no spoofing of callers).
     auto from = parser::from_header(in.msg);
-    if (from && from->uri.user == a.user) return true;
-    reply(server, in, 403, "Forbidden: From does not match credentials");
-    return false;
+    return from && from->uri.user == a.user ? Authorization::Allowed : Authorization::Forbidden;
   }
   if (a.outcome == AuthOutcome::Rejected) ++counters_.auth_failures;
   ++counters_.auth_challenges;
-  std::vector<std::pair<std::string, std::string>> headers;
-  for (std::string& c : auth_.challenges(now_s, a.outcome == AuthOutcome::Stale))
-    headers.emplace_back("Proxy-Authenticate", std::move(c));
-  reply(server, in, 407, "Proxy Authentication Required", std::move(headers));
-  return false;
+  std::vector<std::string> challenges = auth_.challenges(now_s, a.outcome == AuthOutcome::Stale);
+  std::vector<HeaderLine> headers;
+  headers.reserve(challenges.size());
+  for (const std::string& c : challenges) headers.push_back({"Proxy-Authenticate", c});
+  send_stateless(in, 407, "Proxy Authentication Required", headers);
+  return Authorization::Challenged;
 }
 
-void Proxy::handle_register(TxnId server, const Inbound& in) {
+void Proxy::handle_register(const std::function<TxnId()>& serve, const Inbound& in) {
   auto ruri = parser::parse_uri(in.msg.request_uri());
   std::string domain = config_.domains.empty() ? std::string() : config_.domains.front();
   if (ruri && is_local_domain(ruri->host)) domain = std::string(ruri->host);
@@ -391,8 +418,17 @@ void Proxy::handle_register(TxnId server, const Inbound& in) {
   std::unique_lock<std::mutex> guard = lock_guards();
   RegistrarReply r = registrar_.handle(in, domain, clock_.monotonic_ms());
   if (guard.owns_lock()) guard.unlock();
-  if (r.status == 401) ++counters_.auth_challenges;
-  reply(server, in, r.status, r.reason, std::move(r.headers));
+  if (r.status == 401) {
+    // Stateless, as the 407 for other requests (authorize): a registration storm's challenges hold
+    // no transactions.
+    ++counters_.auth_challenges;
+    std::vector<HeaderLine> headers;
+    headers.reserve(r.headers.size());
+    for (const auto& [name, value] : r.headers) headers.push_back({name, value});
+    send_stateless(in, r.status, r.reason, headers);
+    return;
+  }
+  reply(serve(), in, r.status, r.reason, std::move(r.headers));
 }
 
 void Proxy::handle_options_to_us(TxnId server, const Inbound& in) {

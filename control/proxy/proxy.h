@@ -59,6 +59,7 @@ namespace sipedge::control {
   X(local_replies, "responses sipedge generated")                              \
   X(auth_challenges, "401/407 challenges sent")                                \
   X(auth_failures, "credentials rejected")                                     \
+  X(stateless_acks, "ACKs to sipedge's stateless answers (challenges, refusals), absorbed") \
   X(loops, "482 Loop Detected")                                                \
   X(spirals, "requests that passed sipedge before, with another Request-URI")  \
   X(dialog_refused, "in-dialog requests not along sipedge's Route set (481)")  \
@@ -228,6 +229,9 @@ class Proxy final : public TransactionUser {
   void reply(TxnId server, const Inbound& in, uint16_t status, std::string_view reason,
              std::vector<std::pair<std::string, std::string>> headers = {}, std::string_view body = {});
   void reply_stateless(const Inbound& in, uint16_t status, std::string_view reason, uint32_t retry_after_s = 0);
+  // An answer with no server transaction (RFC 3261 §8.2.7): its To tag starts with
+  // stateless_tag_prefix_, by which the ACK to it is recognised and absorbed.
+  void send_stateless(const Inbound& in, uint16_t status, std::string_view reason, std::span<const HeaderLine> headers);
   // A response sipedge itself generates for server transaction `server` (Server header, To tag).
   std::string local_response(TxnId server, const Inbound& in, uint16_t status, std::string_view reason,
                              std::span<const HeaderLine> headers, std::string_view body = {});
@@ -235,10 +239,13 @@ class Proxy final : public TransactionUser {
   bool is_local_host(std::string_view host, uint16_t port, bool has_port) const;
   bool is_local_domain(std::string_view host) const;
   std::optional<uint16_t> interface_for(const IpAddr& dest) const;
-  void handle_register(TxnId server, const Inbound& in);
+  // `serve` makes the server transaction, for every answer but the (stateless) 401.
+  void handle_register(const std::function<TxnId()>& serve, const Inbound& in);
   void handle_options_to_us(TxnId server, const Inbound& in);
   void handle_cancel(const Inbound& in);
-  bool authorize(TxnId server, const Inbound& in);
+  enum class Authorization : uint8_t { Allowed, Challenged, Forbidden };
+  // Challenged: the 407 has been sent, statelessly. Forbidden: the caller answers 403.
+  Authorization authorize(const Inbound& in);
   // Edge security before anything else: false (dropped, counted) when the source is banned or the
   // message hit a signature rule whose action is ban (which bans the source).
   bool admit(const Inbound& in);
@@ -435,6 +442,8 @@ class Proxy final : public TransactionUser {
     const std::optional<FarDialog>* far;
   };
   std::optional<FarAnswer> far_answer_;
+  // Random per proxy, so no UA's own To tag starts with it by chance.
+  const std::string stateless_tag_prefix_ = new_tag() + ".";
   uint64_t last_keepalive_ms_ = 0;
   size_t keepalive_cursor_ = 0;   // the next location bucket to visit
   uint64_t keepalive_owed_ = 0;   // buckets x ms not yet visited (a bucket is due per period_ms)

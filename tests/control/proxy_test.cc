@@ -253,7 +253,6 @@ TEST_F(InDialogTrustTest, FailedReinviteLeavesTheMediaAsItWasAndAnAnsweredOneMov
 TEST_F(ProxyTest, SecondInitialInviteWithTheSameCallIdIsItsOwnCall) {
   const Sent first = place_call();
   deliver(invite("", 3, "z9hG4bKinv3"), kAlice);
-  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 100 Trying");
   const Sent challenge = wire.pop();
   ASSERT_EQ(first_line(challenge.bytes), "SIP/2.0 407 Proxy Authentication Required");
   deliver(invite(credentials(header(challenge.bytes, parser::HeaderId::ProxyAuthenticate), "1006", "INVITE",
@@ -326,15 +325,87 @@ TEST_F(ProxyTest, WrongCredentialsAreChallengedAgain) {
   deliver(invite("Digest username=\"1006\",realm=\"sipedge.test\",nonce=\"00\",uri=\"sip:1012@sipedge.test\","
                  "response=\"00\",algorithm=MD5"),
           kAlice);
-  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 100 Trying");
   EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 407 Proxy Authentication Required");
   EXPECT_EQ(proxy.counters().auth_failures, 1u);
+}
+
+// RFC 3261 §8.2.7: the challenge is stateless. No 100, no transaction, no timers: a retransmitted
+// INVITE is challenged again with a fresh nonce, the ACK to either 407 is recognised by its To tag
+// and absorbed, and a flood of unauthenticated INVITEs leaves nothing behind.
+TEST_F(ProxyTest, TheChallengeHoldsNoStateAndItsAckIsAbsorbed) {
+  register_user("1006", kAlice);
+  register_user("1012", kBob);
+  const size_t registered_txns = proxy.transactions().size();
+  const uint64_t challenges = proxy.counters().auth_challenges;
+  deliver(invite(""), kAlice);
+  const Sent first = wire.pop();
+  EXPECT_EQ(first_line(first.bytes), "SIP/2.0 407 Proxy Authentication Required");
+  EXPECT_EQ(first.dest, kAlice);
+  EXPECT_TRUE(wire.sent.empty()) << "no 100 Trying before a stateless challenge";
+  EXPECT_EQ(proxy.transactions().size(), registered_txns);
+  deliver(invite(""), kAlice);
+  const Sent again = wire.pop();
+  EXPECT_EQ(first_line(again.bytes), "SIP/2.0 407 Proxy Authentication Required");
+  EXPECT_NE(header(again.bytes, parser::HeaderId::ProxyAuthenticate), header(first.bytes, parser::HeaderId::ProxyAuthenticate))
+      << "a retransmission gets a challenge of its own";
+  EXPECT_EQ(proxy.counters().retransmissions, 0u);
+  EXPECT_EQ(proxy.counters().auth_challenges, challenges + 2);
+  const std::string to = header(first.bytes, parser::HeaderId::To);
+  ASSERT_NE(to.find(";tag="), std::string::npos) << to;
+  auto ack = [](const std::string& to_header) {
+    return "ACK sip:1012@sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKinv1;rport\r\n"
+           "Max-Forwards: 70\r\nFrom: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\nTo: " + to_header +
+           "\r\nCall-ID: call-1\r\nCSeq: 1 ACK\r\nContent-Length: 0\r\n\r\n";
+  };
+  deliver(ack(to), kAlice);
+  deliver(ack(header(again.bytes, parser::HeaderId::To)), kAlice);
+  EXPECT_TRUE(wire.sent.empty());
+  EXPECT_EQ(proxy.counters().stateless_acks, 2u);
+  EXPECT_EQ(proxy.counters().dialog_refused, 0u);
+  // An ACK to some other answer (the tag's first character changed) is not absorbed as ours.
+  std::string other = to;
+  other[other.find(";tag=") + 5] = other[other.find(";tag=") + 5] == 'f' ? '0' : 'f';
+  deliver(ack(other), kAlice);
+  EXPECT_TRUE(wire.sent.empty());
+  EXPECT_EQ(proxy.counters().stateless_acks, 2u);
+  EXPECT_EQ(proxy.counters().dialog_refused, 1u);
+
+  for (int i = 0; i < 1000; ++i) {
+    std::string flood = invite("", 1, "z9hG4bKflood" + std::to_string(i));
+    flood.replace(flood.find("call-1"), 6, "flood-" + std::to_string(i));
+    deliver(flood, kAlice);
+  }
+  EXPECT_EQ(wire.sent.size(), 1000u);
+  EXPECT_EQ(proxy.transactions().size(), registered_txns);
+  EXPECT_EQ(proxy.context_count(), 0u);
+  EXPECT_EQ(proxy.calls().size(), 0u);
+}
+
+// The registrar's 401 is stateless too: a registration storm's challenges hold no transactions;
+// the authenticated REGISTER is served by one, which absorbs its retransmission.
+TEST_F(ProxyTest, TheRegistrarsChallengeHoldsNoState) {
+  deliver(register_request("1006", kAlice, 1, ""), kAlice);
+  const Sent first = wire.pop();
+  EXPECT_EQ(first_line(first.bytes), "SIP/2.0 401 Unauthorized");
+  deliver(register_request("1006", kAlice, 1, ""), kAlice);
+  const Sent again = wire.pop();
+  EXPECT_EQ(first_line(again.bytes), "SIP/2.0 401 Unauthorized");
+  EXPECT_NE(header(again.bytes, parser::HeaderId::WwwAuthenticate), header(first.bytes, parser::HeaderId::WwwAuthenticate));
+  EXPECT_EQ(proxy.transactions().size(), 0u);
+  const std::string authed = register_request(
+      "1006", kAlice, 2, credentials(header(first.bytes, parser::HeaderId::WwwAuthenticate), "1006", "REGISTER", "sip:sipedge.test"));
+  deliver(authed, kAlice);
+  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 200 OK");
+  EXPECT_EQ(proxy.transactions().size(), 1u);
+  deliver(authed, kAlice);
+  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 200 OK") << "the transaction answers the retransmission";
+  EXPECT_EQ(proxy.counters().retransmissions, 1u);
+  EXPECT_TRUE(wire.sent.empty());
 }
 
 TEST_F(ProxyTest, UnregisteredUserGets480AndUnknownUser404) {
   register_user("1006", kAlice);
   deliver(invite(""), kAlice);
-  wire.pop();
   const std::string pa = header(wire.pop().bytes, parser::HeaderId::ProxyAuthenticate);
   deliver(invite(credentials(pa, "1006", "INVITE", "sip:1012@sipedge.test"), 2, "z9hG4bKx2"), kAlice);
   wire.pop();
@@ -347,7 +418,6 @@ TEST_F(ProxyTest, UnregisteredUserGets480AndUnknownUser404) {
 TEST_F(ProxyTest, TrunkRouteCrossesInterfacesWithTwoRecordRoutesAndFailsOver) {
   register_user("1006", kAlice);
   deliver(invite("", 1, "z9hG4bKt1", "+8613800000000"), kAlice);
-  wire.pop();
   const std::string pa = header(wire.pop().bytes, parser::HeaderId::ProxyAuthenticate);
   deliver(invite(credentials(pa, "1006", "INVITE", "sip:+8613800000000@sipedge.test"), 2, "z9hG4bKt2",
                  "+8613800000000"),
@@ -380,7 +450,6 @@ TEST_F(ProxyTest, NatedUaRegistersAndIsReachedAtItsPublicAddress) {
   EXPECT_EQ(b->received, nat);
   register_user("1006", kAlice);
   deliver(invite(""), kAlice);
-  wire.pop();
   const std::string pa = header(wire.pop().bytes, parser::HeaderId::ProxyAuthenticate);
   deliver(invite(credentials(pa, "1006", "INVITE", "sip:1012@sipedge.test"), 2, "z9hG4bKn2"), kAlice);
   wire.pop();
@@ -412,7 +481,6 @@ TEST_F(ProxyTest, AContactOfARegisteredUaReachesItWhicheverAddressItNames) {
       return m;
     };
     deliver(to("", 1), kAlice);
-    wire.pop();
     const std::string pa = header(wire.pop().bytes, parser::HeaderId::ProxyAuthenticate);
     deliver(to(credentials(pa, "1006", "INVITE", ruri), 2), kAlice);
     wire.pop();
@@ -465,7 +533,7 @@ TEST_F(ProxyTest, OverloadRefusesNewRequestsStatelesslyAndKeepsCallsInProgressGo
   proxy.set_overloaded(false);
   other.replace(other.find("z9hG4bKnew1"), 11, "z9hG4bKnew2");
   deliver(other, kAlice);
-  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 100 Trying");
+  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 407 Proxy Authentication Required");
 }
 
 // [sip] overload_action = "drop": the same refusals, counted, with nothing sent back.
@@ -479,22 +547,32 @@ TEST_F(ProxyTest, OverloadCanDropInsteadOfAnswering) {
   EXPECT_EQ(proxy.transactions().size(), 0u);
   proxy.set_overloaded(false);
   deliver(invite(""), kAlice);
-  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 100 Trying");
+  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 407 Proxy Authentication Required");
 }
 
 // [sip] server_header = "": sipedge's own responses (stateful, stateless, challenges, refusals)
 // name no implementation; by default they say Server: sipedge.
 TEST_F(ProxyTest, AnEmptyServerHeaderSettingHidesTheImplementation) {
+  auto options_to_us = [](const std::string& branch) {
+    return "OPTIONS sip:10.201.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=" + branch +
+           "\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:10.201.0.1>\r\nCall-ID: " + branch + "\r\nCSeq: 1 OPTIONS\r\n\r\n";
+  };
   deliver(invite(""), kAlice);
-  EXPECT_EQ(header(wire.pop().bytes, parser::HeaderId::Server), "sipedge");
-  EXPECT_EQ(header(wire.pop().bytes, parser::HeaderId::Server), "sipedge");
+  EXPECT_EQ(header(wire.pop().bytes, parser::HeaderId::Server), "sipedge") << "the challenge";
+  deliver(options_to_us("z9hG4bKsh1"), kAlice);
+  const Sent ok = wire.pop();
+  EXPECT_EQ(first_line(ok.bytes), "SIP/2.0 200 OK");
+  EXPECT_EQ(header(ok.bytes, parser::HeaderId::Server), "sipedge") << "a stateful answer";
   config.user_agent = "";
   std::string second = invite("", 1, "z9hG4bKsh2");
   second.replace(second.find("call-1"), 6, "call-sh2");
   deliver(second, kAlice);
-  const Sent trying = wire.pop(), challenge = wire.pop();
+  const Sent challenge = wire.pop();
   EXPECT_EQ(first_line(challenge.bytes), "SIP/2.0 407 Proxy Authentication Required");
-  for (const Sent& s : {trying, challenge}) EXPECT_EQ(s.bytes.find("\r\nServer:"), std::string::npos) << s.bytes;
+  deliver(options_to_us("z9hG4bKsh4"), kAlice);
+  const Sent ok_again = wire.pop();
+  EXPECT_EQ(first_line(ok_again.bytes), "SIP/2.0 200 OK");
+  for (const Sent& s : {challenge, ok_again}) EXPECT_EQ(s.bytes.find("\r\nServer:"), std::string::npos) << s.bytes;
   deliver("OPTIONS sip:x@sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKsh3\r\n"
           "From: <sip:a@b>;tag=1\r\nTo: <sip:x@sipedge.test>\r\nCall-ID: sh3\r\nCSeq: 1 INVITE\r\n\r\n",
           kAlice);
@@ -617,7 +695,6 @@ TEST_F(ProxyTest, LateOfferIn200AndAnswerInAckAreBothAnchored) {
   no_sdp.replace(no_sdp.find("Content-Type: application/sdp\r\n"), 31, "");
   no_sdp.replace(no_sdp.find("Content-Length: "), std::string::npos, "Content-Length: 0\r\n\r\n");
   deliver(no_sdp, kAlice);
-  wire.pop();
   const std::string pa = header(wire.pop().bytes, parser::HeaderId::ProxyAuthenticate);
   std::string authed = invite(credentials(pa, "1006", "INVITE", "sip:1012@sipedge.test"), 2, "z9hG4bKlate");
   authed.replace(authed.find("Content-Type: application/sdp\r\n"), 31, "");

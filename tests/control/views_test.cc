@@ -221,7 +221,7 @@ TEST(Views, ProxyStatsNameEveryCounterOfTheXMacroAndEveryRefusalCause) {
             R"("no_route":0,"policy_bans":0,"policy_dropped":0,"rate_limited":0,"redirects_followed":0,"redirects_refused":0,)"
             R"("refusals":{"AddressFamily":0,"BadSdp":0,"NoInterface":0,"NoPorts":0,"Overload":0,"RelayFull":2,"RelayRefused":0,)"
             R"("RewriteFailed":0,"TooManyStreams":0},"replaces_asked":0,"replaces_unanswered":0,"requests_in":12,)"
-            R"("responses_in":0,"retransmissions":0,"ring_timeouts":0,"session_expiries":0,"spirals":0,"stateless_responses":0})");
+            R"("responses_in":0,"retransmissions":0,"ring_timeouts":0,"session_expiries":0,"spirals":0,"stateless_acks":0,"stateless_responses":0})");
   // One member per counter field: a counter added to the X-macro shows up without touching the view.
   EXPECT_EQ((j.size() - 1) * sizeof(uint64_t) + sizeof(counters.refusals), sizeof(ProxyCounters));
   EXPECT_EQ(j["refusals"].size(), kRefusalCauseCount);

@@ -123,7 +123,7 @@ scenario_callee_bye() {
   call_as cb-uac uac_wait_bye 25 1012 -mi "$UA" -mp "$CALLER_MEDIA"
   uas_finish cb-uas
   check "cb-uas: SDP in the INVITE names only $GW" sdp "$E2E_WORK/cb-uas.msg" "$GW"
-  check "cb-uac: messages" seq "$E2E_WORK/cb-uac.msg" 100/INVITE 407/INVITE 100/INVITE 180/INVITE 200/INVITE BYE
+  check "cb-uac: messages" seq "$E2E_WORK/cb-uac.msg" 407/INVITE 100/INVITE 180/INVITE 200/INVITE BYE
   check "cb-uac: BYE Via" hdr "$E2E_WORK/cb-uac.msg" BYE Via "$VIA_GW" \
     "SIP/2.0/UDP $UA:$CALLEE_PORT;branch=[^;]+;received=$UA;rport=$CALLEE_PORT"
   check "cb-uac: BYE Request-URI is the caller's Contact" start "$E2E_WORK/cb-uac.msg" BYE \
@@ -203,7 +203,7 @@ scenario_fwd_busy() {
   check "fb-target: INVITE Diversion" hdr "$E2E_WORK/fb-target.msg" INVITE Diversion \
     "<sip:1020@sipedge\\.test>;reason=user-busy;counter=1"
   check "fb-target: INVITE Request-URI" start "$E2E_WORK/fb-target.msg" INVITE "INVITE sip:1013@$UA:$TARGET_PORT SIP/2.0"
-  check "fb-uac: no 486, the target's answer" seq "$E2E_WORK/fb-uac.msg" 100/INVITE 407/INVITE 100/INVITE \
+  check "fb-uac: no 486, the target's answer" seq "$E2E_WORK/fb-uac.msg" 407/INVITE 100/INVITE \
     180/INVITE 200/INVITE 200/BYE
   check "fb-target: SDP names only $GW" sdp "$E2E_WORK/fb-target.msg" "$GW"
   cdr_ok fb-target "bye from caller"
@@ -225,7 +225,7 @@ scenario_fwd_noanswer() {
   # caller's one early dialog with sipedge, the same 180 again, which the caller takes as a repeat.
   local rings=(180/INVITE 180/INVITE)
   [[ $mode == b2bua ]] && rings=(180/INVITE)
-  check "fn-uac: no 487, the rings, the target's answer" seq "$E2E_WORK/fn-uac.msg" 100/INVITE 407/INVITE \
+  check "fn-uac: no 487, the rings, the target's answer" seq "$E2E_WORK/fn-uac.msg" 407/INVITE \
     100/INVITE "${rings[@]}" 200/INVITE 200/BYE
   cdr_ok fn-target "bye from caller"
   unregister fn-unreg 1021
@@ -252,7 +252,7 @@ scenario_redirect() {
   uas_finish rd-server
   uas_finish rd-target
   check "rd-server: INVITE, then sipedge's ACK for the 302" seq "$E2E_WORK/rd-server.msg" INVITE ACK
-  check "rd-uac: no 302, the target's answer" seq "$E2E_WORK/rd-uac.msg" 100/INVITE 407/INVITE 100/INVITE \
+  check "rd-uac: no 302, the target's answer" seq "$E2E_WORK/rd-uac.msg" 407/INVITE 100/INVITE \
     180/INVITE 200/INVITE 200/BYE
   check "rd-target: SDP names only $GW (the media moved to the access side)" sdp "$E2E_WORK/rd-target.msg" "$GW"
   check "rd-target: INVITE Request-URI" start "$E2E_WORK/rd-target.msg" INVITE "INVITE sip:1013@$UA:$TARGET_PORT SIP/2.0"
@@ -315,7 +315,7 @@ scenario_ringback() {
   uas rb-uas uas_ringback "$CALLEE_PORT" 1012 -mi "$UA" -mp "$CALLEE_MEDIA" -rtp_echo
   call_as rb-uac uac_call 30 1012 -mi "$UA" -mp "$CALLER_MEDIA"
   uas_finish rb-uas
-  check "rb-uac: messages" seq "$E2E_WORK/rb-uac.msg" 100/INVITE 407/INVITE 100/INVITE 183/INVITE 200/INVITE 200/BYE
+  check "rb-uac: messages" seq "$E2E_WORK/rb-uac.msg" 407/INVITE 100/INVITE 183/INVITE 200/INVITE 200/BYE
   check "rb-uac: SDP of the 183 and the 200 names only $GW" sdp "$E2E_WORK/rb-uac.msg" "$GW"
   strict=$(strict_drops)
   (( strict == strict_before )) || fail "ringback: $((strict - strict_before)) RTP packet(s) dropped as StrictSource"
@@ -336,7 +336,7 @@ scenario_prack_update() {
   uas pu-uas uas_prack "$CALLEE_PORT" 1012 -mi "$UA" -mp "$CALLEE_MEDIA" -rtp_echo
   call_as pu-uac uac_prack 30 1012 -mi "$UA" -mp "$CALLER_MEDIA"
   uas_finish pu-uas
-  check "pu-uac: messages" seq "$E2E_WORK/pu-uac.msg" 100/INVITE 407/INVITE 100/INVITE 183/INVITE 200/PRACK \
+  check "pu-uac: messages" seq "$E2E_WORK/pu-uac.msg" 407/INVITE 100/INVITE 183/INVITE 200/PRACK \
     200/UPDATE 200/INVITE 200/UPDATE 200/BYE
   check "pu-uas: messages" seq "$E2E_WORK/pu-uas.msg" INVITE PRACK UPDATE ACK UPDATE BYE
   check "pu-uac: 183 RSeq" hdr "$E2E_WORK/pu-uac.msg" 183/INVITE RSeq 1
@@ -372,7 +372,7 @@ scenario_callwaiting() {
   e2e_sipp_wait "$a_pid" || { e2e_sipp_why cw-a; fail "cw-a: SIPp failed"; }
   uas_finish cw-b
   uas_finish cw-b2
-  check "cw-a: held and resumed by B" seq "$E2E_WORK/cw-a.msg" 100/INVITE 407/INVITE 100/INVITE 180/INVITE \
+  check "cw-a: held and resumed by B" seq "$E2E_WORK/cw-a.msg" 407/INVITE 100/INVITE 180/INVITE \
     200/INVITE INVITE ACK INVITE ACK 200/BYE
   check "cw-a: SDP names only $GW" sdp "$E2E_WORK/cw-a.msg" "$GW"
   check "cw-b: SDP names only $GW" sdp "$E2E_WORK/cw-b.msg" "$GW"
@@ -465,7 +465,7 @@ scenario_attended_transfer() {
     "<sip:1013@${UA//./\\.}:$TARGET_PORT\\?Replaces=att2%40e2e%3Bto-tag%3Dctag%3Bfrom-tag%3Da2tag>"
   check "at-c: both INVITEs reach its registered Contact" start "$E2E_WORK/at-c.msg" INVITE "INVITE sip:1013@$c_private SIP/2.0"
   [[ $(grep -c "^INVITE sip:1013@$c_private SIP/2.0" "$E2E_WORK/at-c.msg") == 2 ]] || fail "at-c: not 2 INVITEs to sip:1013@$c_private"
-  check "at-a: messages" seq "$E2E_WORK/at-a.msg" 100/INVITE 407/INVITE 100/INVITE 180/INVITE 200/INVITE 100/INVITE \
+  check "at-a: messages" seq "$E2E_WORK/at-a.msg" 407/INVITE 100/INVITE 180/INVITE 200/INVITE 100/INVITE \
     200/INVITE 202/REFER NOTIFY 200/BYE
   python3 -c '
 import sys; sys.path.insert(0, sys.argv[1]); import sipcheck
@@ -603,7 +603,7 @@ scenario_two_proxies() {
   check "2p-uas: INVITE Record-Route (second sipedge on top)" hdr "$E2E_WORK/2p-uas.msg" INVITE Record-Route \
     "$rr2c" "$rr2a" "$rr1c" "$rr1a"
   check "2p-uac: 200 Record-Route" hdr "$E2E_WORK/2p-uac.msg" 200/INVITE Record-Route "$rr2c" "$rr2a" "$rr1c" "$rr1a"
-  check "2p-uac: one 407, from the first hop only" seq "$E2E_WORK/2p-uac.msg" 100/INVITE 407/INVITE 100/INVITE \
+  check "2p-uac: one 407, from the first hop only" seq "$E2E_WORK/2p-uac.msg" 407/INVITE 100/INVITE \
     180/INVITE 200/INVITE BYE
   check "2p-uas: ACK and the 200 to its BYE came" seq "$E2E_WORK/2p-uas.msg" INVITE ACK 200/BYE
   check "2p-uac: the callee's BYE, through both" hdr "$E2E_WORK/2p-uac.msg" BYE Via "$VIA_GW" \
