@@ -93,7 +93,9 @@ DigestAuth::DigestAuth(Config config, std::string secret, uint8_t issuer)
     : config_(std::move(config)),
       secret_(secret.empty() ? HmacSha256::random_key() : std::move(secret)),
       nonce_mac_(secret_),
-      issuer_(issuer) {}
+      issuer_(issuer),
+      dummy_ha1_md5_(digest_ha1(DigestAlgorithm::Md5, "", "", secret_)),
+      dummy_ha1_sha256_(digest_ha1(DigestAlgorithm::Sha256, "", "", secret_)) {}
 
 void DigestAuth::set_user(std::string name, UserCredentials creds) { users_[std::move(name)] = std::move(creds); }
 
@@ -190,7 +192,7 @@ AuthResult DigestAuth::verify(const parser::Message& request, bool proxy, uint64
 
   auto user = users_.find(std::string(creds.username));
   // Unknown users are checked against a dummy HA1 so timing and answer match a wrong password.
-  const std::string dummy = digest_ha1(*algorithm, creds.username, config_.realm, secret_);
+  const std::string& dummy = *algorithm == DigestAlgorithm::Md5 ? dummy_ha1_md5_ : dummy_ha1_sha256_;
   const std::string* ha1 = &dummy;
   if (user != users_.end()) {
     const std::string& stored = *algorithm == DigestAlgorithm::Md5 ? user->second.ha1_md5 : user->second.ha1_sha256;
@@ -216,8 +218,9 @@ AuthResult DigestAuth::verify(const parser::Message& request, bool proxy, uint64
     uint32_t nc = 0;
     auto [p, ec] = std::from_chars(creds.nc.data(), creds.nc.data() + creds.nc.size(), nc, 16);
     if (ec != std::errc() || p != creds.nc.data() + creds.nc.size()) return {AuthOutcome::Rejected, {}, "bad nc"};
-    auto [it, inserted] = nonce_counts_.try_emplace(std::string(creds.nonce), NonceUse{nc, now_s});
-    if (inserted) nonce_order_.push_back(&it->first);  // a node's key stays where it is until erased
+    const uint64_t key = std::hash<std::string_view>{}(creds.nonce);
+    auto [it, inserted] = nonce_counts_.try_emplace(key, NonceUse{nc, now_s});
+    if (inserted) nonce_order_.push_back(key);
     if (!inserted) {
       // RFC 7616 §3.4.5 / RFC 2617: a nonce-count not above the last one seen is a replay.
       if (nc <= it->second.last_nc) return {AuthOutcome::Rejected, std::string(creds.username), "nonce-count replay"};
@@ -229,7 +232,7 @@ AuthResult DigestAuth::verify(const parser::Message& request, bool proxy, uint64
 
 void DigestAuth::expire(uint64_t now_s) {
   while (!nonce_order_.empty()) {
-    const auto it = nonce_counts_.find(*nonce_order_.front());
+    const auto it = nonce_counts_.find(nonce_order_.front());
     if (now_s - it->second.first_used_s <= 2ull * config_.nonce_ttl_s) break;
     nonce_counts_.erase(it);
     nonce_order_.pop_front();
