@@ -26,6 +26,7 @@ struct TransactionLayer::Txn {
   std::string method;
   std::string branch;
   std::string key;
+  uint64_t key_hash = 0;      // of key, kept so removal need not read the key's bytes again
   std::string request;        // client: what we send and retransmit (servers keep no request)
   std::string last_response;  // server: retransmitted on request retransmissions and Timer G
   std::string ack;            // client INVITE: the ACK for a non-2xx, resent on retransmissions
@@ -104,7 +105,7 @@ TransactionLayer::Txn* TransactionLayer::find_indexed(const KeyIndex& index, std
 
 // A key already indexed (a request the TU chose to serve again) now names the newer transaction.
 void TransactionLayer::index(KeyIndex& index, Txn& t) {
-  const uint64_t hash = seeded_hash(key_seed_, t.key);
+  const uint64_t hash = t.key_hash = seeded_hash(key_seed_, t.key);
   if (Txn** existing = index.find(hash, [&](const Txn* e) { return e->key == t.key; }))
     *existing = &t;
   else
@@ -339,7 +340,7 @@ void TransactionLayer::remove(TxnId id) {
   if (it == txns_.end()) return;
   Txn& t = *it->second;
   for (auto& h : t.timers) wheel_.cancel(h);
-  (t.is_server() ? server_index_ : client_index_).erase(seeded_hash(key_seed_, t.key), [&](const Txn* e) { return e == &t; });
+  (t.is_server() ? server_index_ : client_index_).erase(t.key_hash, [&](const Txn* e) { return e == &t; });
   txns_.erase(it);
   tu_.on_terminated(id);
 }
