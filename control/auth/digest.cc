@@ -219,22 +219,26 @@ AuthResult DigestAuth::verify(const parser::Message& request, bool proxy, uint64
     auto [p, ec] = std::from_chars(creds.nc.data(), creds.nc.data() + creds.nc.size(), nc, 16);
     if (ec != std::errc() || p != creds.nc.data() + creds.nc.size()) return {AuthOutcome::Rejected, {}, "bad nc"};
     const uint64_t key = std::hash<std::string_view>{}(creds.nonce);
-    auto [it, inserted] = nonce_counts_.try_emplace(key, NonceUse{nc, now_s});
-    if (inserted) nonce_order_.push_back(key);
-    if (!inserted) {
+    auto same_nonce = [](const NonceUse&) { return true; };  // the hash is the key
+    if (NonceUse* use = nonce_counts_.find(key, same_nonce)) {
       // RFC 7616 §3.4.5 / RFC 2617: a nonce-count not above the last one seen is a replay.
-      if (nc <= it->second.last_nc) return {AuthOutcome::Rejected, std::string(creds.username), "nonce-count replay"};
-      it->second.last_nc = nc;
+      if (nc <= use->last_nc) return {AuthOutcome::Rejected, std::string(creds.username), "nonce-count replay"};
+      use->last_nc = nc;
+    } else {
+      nonce_counts_.insert(key, NonceUse{nc, static_cast<uint32_t>(now_s)});
+      nonce_order_.push_back(key);
     }
   }
   return {AuthOutcome::Ok, std::string(creds.username), {}};
 }
 
 void DigestAuth::expire(uint64_t now_s) {
+  auto same_nonce = [](const NonceUse&) { return true; };
   while (!nonce_order_.empty()) {
-    const auto it = nonce_counts_.find(nonce_order_.front());
-    if (now_s - it->second.first_used_s <= 2ull * config_.nonce_ttl_s) break;
-    nonce_counts_.erase(it);
+    const uint64_t key = nonce_order_.front();
+    const NonceUse* use = nonce_counts_.find(key, same_nonce);
+    if (use && now_s - use->first_used_s <= 2ull * config_.nonce_ttl_s) break;
+    nonce_counts_.erase(key, same_nonce);
     nonce_order_.pop_front();
   }
 }
