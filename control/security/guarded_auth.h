@@ -20,8 +20,7 @@ class GuardedAuth {
   // Whether `user` has a binding registered from `source` (its own phone).
   using RegisteredFrom = std::function<bool(std::string_view user, const IpAddr& source)>;
 
-  GuardedAuth(DigestAuth& auth, Lockout& lockout, RegisteredFrom registered_from)
-      : auth_(auth), lockout_(lockout), registered_from_(std::move(registered_from)) {}
+  GuardedAuth(DigestAuth& auth, Lockout& lockout, RegisteredFrom registered_from);
 
   // Checks `request`'s Authorization (`proxy` false) or Proxy-Authorization credentials at `now_ms`.
   AuthResult verify(const Inbound& request, bool proxy, uint64_t now_ms);
@@ -33,7 +32,12 @@ class GuardedAuth {
  private:
   DigestAuth& auth_;
   Lockout& lockout_;
+  // Every credentials header of the kind verify read, hashed with seed_ (random, so a guesser
+  // cannot make two guesses share a fingerprint and be counted once).
+  uint64_t fingerprint(const parser::Message& msg, bool proxy) const noexcept;
+
   RegisteredFrom registered_from_;
+  uint64_t seed_ = 0;
   uint64_t throttled_refusals_ = 0, lockout_bans_ = 0;
 };
 

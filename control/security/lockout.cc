@@ -10,8 +10,13 @@ size_t Lockout::record(Window& w, uint64_t now_ms) const {
   return w.at_ms.size();
 }
 
-bool Lockout::failed(const IpAddr& source, std::string_view user, uint64_t now_ms) {
+bool Lockout::failed(const IpAddr& source, std::string_view user, uint64_t now_ms, uint64_t attempt) {
   if (!config_.enabled) return false;
+  if (attempt != 0) {
+    Window& s = sources_[source];
+    if (s.last_attempt == attempt) return false;
+    s.last_attempt = attempt;
+  }
   ++failures_total_;
   if (!user.empty()) {
     Window& u = users_[std::string(user)];

@@ -31,8 +31,10 @@ class Lockout {
   Lockout(LockoutConfig config, BanList& bans) : config_(config), bans_(bans) {}
 
   // A failed attempt from `source` naming `user` ("" when the credentials named none). Returns true
-  // when this failure banned the source.
-  bool failed(const IpAddr& source, std::string_view user, uint64_t now_ms);
+  // when this failure banned the source. `attempt` fingerprints the credentials (0: unknown): the
+  // same ones again from the same source are a copy of a request whose challenge was lost (sipedge
+  // challenges statelessly, so no transaction absorbs the copy), not another guess, and count once.
+  bool failed(const IpAddr& source, std::string_view user, uint64_t now_ms, uint64_t attempt = 0);
   // Whether attempts for `user` are refused unchecked at `now_ms` (from addresses it is not
   // registered from).
   bool throttled(std::string_view user, uint64_t now_ms) const;
@@ -53,6 +55,7 @@ class Lockout {
   struct Window {
     std::deque<uint64_t> at_ms;  // failure times within the window, oldest first
     uint64_t throttled_until_ms = 0;
+    uint64_t last_attempt = 0;  // sources: the fingerprint of the last failed credentials
   };
   // Drops what left the window, records `now_ms`; returns the failures now in the window.
   size_t record(Window& w, uint64_t now_ms) const;

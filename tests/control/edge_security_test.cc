@@ -48,6 +48,35 @@ class EdgeSecurity : public ProxyTest {
   }
 };
 
+// Challenges are stateless, so nothing absorbs the copies a UA sends when the answer to its
+// credentials is lost: each is checked and refused again, but counts once towards the lockout.
+TEST_F(EdgeSecurity, CopiesOfOneWrongGuessCountOnceTowardsTheLockout) {
+  deliver(register_request("1006", kGuesser, 1, "", kGuesser.to_string()), kGuesser);
+  const std::string www = header(wire.pop().bytes, parser::HeaderId::WwwAuthenticate);
+  const size_t at = www.find("nonce=\"") + 7;
+  const std::string nonce = www.substr(at, www.find('"', at) - at);
+  auto guess = [&](const std::string& password) {
+    const std::string ha1 = digest_ha1(DigestAlgorithm::Md5, "1006", "sipedge.test", password);
+    const std::string resp = digest_response(DigestAlgorithm::Md5, ha1, nonce, "00000001", "abc", "auth", "REGISTER",
+                                             "sip:sipedge.test");
+    return register_request("1006", kGuesser, 2,
+                            "Digest username=\"1006\",realm=\"sipedge.test\",nonce=\"" + nonce +
+                                "\",uri=\"sip:sipedge.test\",response=\"" + resp +
+                                "\",algorithm=MD5,cnonce=\"abc\",qop=auth,nc=00000001",
+                            kGuesser.to_string());
+  };
+  const std::string wrong = guess("guess");
+  for (int copy = 0; copy < 20; ++copy) {
+    deliver(wrong, kGuesser);
+    EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 401 Unauthorized") << "copy " << copy;
+  }
+  EXPECT_EQ(proxy.lockout().failures_total(), 1u);
+  EXPECT_FALSE(proxy.bans().banned(kGuesser.ip, clock.monotonic_ms()));
+  deliver(guess("other"), kGuesser);
+  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 401 Unauthorized");
+  EXPECT_EQ(proxy.lockout().failures_total(), 2u);
+}
+
 TEST_F(EdgeSecurity, GuesserBannedAfterMaxFailuresOthersStillAnswered) {
   const uint32_t max = config.security.lockout.max_failures;
   ASSERT_EQ(max, 10u);

@@ -129,6 +129,23 @@ TEST(Lockout, UserThrottledByManySourcesThenReleased) {
   EXPECT_EQ(lock.tracked_sources(), 0u);
 }
 
+// A copy of a request whose (stateless) challenge was lost carries the same credentials: it counts
+// once, for the source and for the user. Another guess, or the same one from another source, counts.
+TEST(Lockout, TheSameCredentialsFromOneSourceCountOnce) {
+  BanList bans(ban_config(), kTrusted);
+  Lockout lock(lockout_config(), bans);
+  const IpAddr a = ip("203.0.113.5");
+  EXPECT_FALSE(lock.failed(a, "1006", 0, 42));
+  for (int copy = 1; copy <= 5; ++copy) EXPECT_FALSE(lock.failed(a, "1006", 100 * copy, 42));
+  EXPECT_EQ(lock.failures_total(), 1u);
+  EXPECT_FALSE(lock.throttled("1006", 600));
+  EXPECT_FALSE(lock.failed(a, "1006", 700, 43));
+  EXPECT_FALSE(lock.failed(ip("203.0.113.6"), "1006", 800, 43));
+  EXPECT_EQ(lock.failures_total(), 3u);
+  EXPECT_TRUE(lock.failed(a, "1006", 900, 42)) << "42 again after 43: a guess repeated later, counted";
+  EXPECT_TRUE(bans.banned(a, 900));
+}
+
 TEST(Lockout, DisabledCountsNothing) {
   BanList bans(ban_config(), kTrusted);
   LockoutConfig c = lockout_config();
