@@ -16,6 +16,7 @@ bool Lockout::failed(const IpAddr& source, std::string_view user, uint64_t now_m
     Window& s = sources_[source];
     if (s.last_attempt == attempt) return false;
     s.last_attempt = attempt;
+    s.last_attempt_ms = now_ms;
   }
   ++failures_total_;
   if (!user.empty()) {
@@ -49,7 +50,9 @@ size_t Lockout::throttled_users(uint64_t now_ms) const {
 void Lockout::expire(uint64_t now_ms) {
   const uint64_t window_ms = uint64_t{config_.failure_window_s} * 1000;
   auto stale = [&](const Window& w) {
-    return now_ms >= w.throttled_until_ms && (w.at_ms.empty() || now_ms - w.at_ms.back() >= window_ms);
+    // A trusted source's window holds no failures, only its last fingerprint: kept as long.
+    return now_ms >= w.throttled_until_ms && (w.at_ms.empty() || now_ms - w.at_ms.back() >= window_ms) &&
+           now_ms - w.last_attempt_ms >= window_ms;
   };
   std::erase_if(sources_, [&](const auto& kv) { return stale(kv.second); });
   std::erase_if(users_, [&](const auto& kv) { return stale(kv.second); });

@@ -56,6 +56,7 @@ class Lockout {
     std::deque<uint64_t> at_ms;  // failure times within the window, oldest first
     uint64_t throttled_until_ms = 0;
     uint64_t last_attempt = 0;  // sources: the fingerprint of the last failed credentials
+    uint64_t last_attempt_ms = 0;
   };
   // Drops what left the window, records `now_ms`; returns the failures now in the window.
   size_t record(Window& w, uint64_t now_ms) const;

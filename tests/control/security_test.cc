@@ -144,6 +144,15 @@ TEST(Lockout, TheSameCredentialsFromOneSourceCountOnce) {
   EXPECT_EQ(lock.failures_total(), 3u);
   EXPECT_TRUE(lock.failed(a, "1006", 900, 42)) << "42 again after 43: a guess repeated later, counted";
   EXPECT_TRUE(bans.banned(a, 900));
+  // A trusted source is never banned; its copies still count once for the user, also after the
+  // housekeeping (its window holds no failure, only the fingerprint).
+  const IpAddr core = ip("10.202.0.2");
+  EXPECT_FALSE(lock.failed(core, "1012", 1000, 7));
+  lock.expire(2000);
+  EXPECT_FALSE(lock.failed(core, "1012", 2500, 7));
+  EXPECT_EQ(lock.failures_total(), 5u);
+  lock.expire(2500 + 10000);
+  EXPECT_EQ(lock.tracked_sources(), 0u) << "and is forgotten a window after its last attempt";
 }
 
 TEST(Lockout, DisabledCountsNothing) {
