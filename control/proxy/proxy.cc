@@ -13,6 +13,17 @@
 #include "parser/via.h"
 
 namespace sipedge::control {
+namespace {
+
+// Views of (name, value) pairs, as the response builders take them.
+std::vector<HeaderLine> header_lines(const std::vector<std::pair<std::string, std::string>>& headers) {
+  std::vector<HeaderLine> lines;
+  lines.reserve(headers.size());
+  for (const auto& [name, value] : headers) lines.push_back({name, value});
+  return lines;
+}
+
+}  // namespace
 
 Proxy::Proxy(const ControlConfig& config, SipTransport& transport, MediaManager& media, const Clock& clock,
              const parser::Scanner& scanner, RouteToken token, ShardPlace shard)
@@ -212,9 +223,7 @@ std::string Proxy::local_response(TxnId server, const Inbound& in, uint16_t stat
 
 void Proxy::reply(TxnId server, const Inbound& in, uint16_t status, std::string_view reason,
                   std::vector<std::pair<std::string, std::string>> headers, std::string_view body) {
-  std::vector<HeaderLine> extra;
-  for (const auto& [n, v] : headers) extra.push_back({n, v});
-  txns_.respond(server, status, local_response(server, in, status, reason, extra, body));
+  txns_.respond(server, status, local_response(server, in, status, reason, header_lines(headers), body));
 }
 
 Refusal Proxy::refused(Refusal r) {
@@ -422,10 +431,7 @@ void Proxy::handle_register(const std::function<TxnId()>& serve, const Inbound& 
     // Stateless, as the 407 for other requests (authorize): a registration storm's challenges hold
     // no transactions.
     ++counters_.auth_challenges;
-    std::vector<HeaderLine> headers;
-    headers.reserve(r.headers.size());
-    for (const auto& [name, value] : r.headers) headers.push_back({name, value});
-    send_stateless(in, r.status, r.reason, headers);
+    send_stateless(in, r.status, r.reason, header_lines(r.headers));
     return;
   }
   reply(serve(), in, r.status, r.reason, std::move(r.headers));

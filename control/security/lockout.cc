@@ -52,7 +52,7 @@ void Lockout::expire(uint64_t now_ms) {
   auto stale = [&](const Window& w) {
     // A trusted source's window holds no failures, only its last fingerprint: kept as long.
     return now_ms >= w.throttled_until_ms && (w.at_ms.empty() || now_ms - w.at_ms.back() >= window_ms) &&
-           now_ms - w.last_attempt_ms >= window_ms;
+           (w.last_attempt == 0 || now_ms - w.last_attempt_ms >= window_ms);
   };
   std::erase_if(sources_, [&](const auto& kv) { return stale(kv.second); });
   std::erase_if(users_, [&](const auto& kv) { return stale(kv.second); });
