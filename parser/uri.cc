@@ -44,7 +44,18 @@ constexpr int hex_value(char c) noexcept {
   return -1;
 }
 constexpr bool is_hex(char c) noexcept { return hex_value(c) >= 0; }
-constexpr bool is_host_char(char c) noexcept { return is_alnum(c) || c == '-' || c == '.' || c == '_'; }
+
+// What each byte can be in a host name or IPv4 address; 0 for bytes that end the host.
+constexpr uint8_t kDigit = 1, kLetter = 2, kMark = 4, kDot = 8;  // kMark: '-' or '_'
+constexpr std::array<uint8_t, 256> kHostClass = [] {
+  std::array<uint8_t, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = kDigit;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = kLetter;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = kLetter;
+  t['-'] = t['_'] = kMark;
+  t['.'] = kDot;
+  return t;
+}();
 
 // Every byte is in `table`, and every '%' starts a valid escape. `allow_empty` for *( ... ) rules.
 bool valid_escaped(std::string_view s, const std::array<bool, 256>& table, bool allow_empty) noexcept {
@@ -214,19 +225,19 @@ bool is_ipv6(std::string_view s) noexcept {
 bool is_hostname(std::string_view s) noexcept {
   if (!s.empty() && s.back() == '.') s.remove_suffix(1);  // fully qualified form "example.com."
   if (s.empty()) return false;
+  const size_t n = s.size();
   size_t label_start = 0;
-  for (size_t i = 0; i <= s.size(); ++i) {
-    if (i < s.size() && s[i] != '.') {
-      char c = s[i];
-      if (!is_alnum(c) && c != '-' && c != '_') return false;
-      continue;
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t k = kHostClass[static_cast<unsigned char>(s[i])];
+    if (k == kDot) {
+      if (i == label_start || s[label_start] == '-' || s[i - 1] == '-') return false;  // empty or '-' at an end
+      label_start = i + 1;
+    } else if (k == 0) {
+      return false;
     }
-    if (i == label_start) return false;  // empty label
-    if (s[label_start] == '-' || s[i - 1] == '-') return false;
-    if (i == s.size() && !is_alpha(s[label_start])) return false;  // toplabel starts with ALPHA
-    label_start = i + 1;
   }
-  return true;
+  if (label_start == n || s[label_start] == '-' || s[n - 1] == '-') return false;
+  return is_alpha(s[label_start]);  // toplabel starts with ALPHA
 }
 
 size_t parse_host_prefix(std::string_view text, std::string_view& host, HostType& type) noexcept {
@@ -240,10 +251,12 @@ size_t parse_host_prefix(std::string_view text, std::string_view& host, HostType
     type = HostType::IPv6;
     return close + 1;
   }
+  // One pass collects what kinds of bytes the host holds: only digits and dots can be IPv4.
   size_t i = 0;
-  while (i < text.size() && is_host_char(text[i])) ++i;
+  uint8_t kinds = 0;
+  for (uint8_t k; i < text.size() && (k = kHostClass[static_cast<unsigned char>(text[i])]) != 0; ++i) kinds |= k;
   std::string_view h = text.substr(0, i);
-  if (is_ipv4(h)) {
+  if ((kinds & ~(kDigit | kDot)) == 0 && is_ipv4(h)) {
     type = HostType::IPv4;
   } else if (is_hostname(h)) {
     type = HostType::Name;
