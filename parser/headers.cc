@@ -196,6 +196,23 @@ Result<NameAddr, Fault> to_header(const Message& msg) noexcept {
   return party(msg, HeaderId::To, msg.to_index(), Fault::MissingTo, Fault::BadTo);
 }
 
+Result<Uri, Fault> parsed_request_uri(const Message& msg) noexcept {
+  using State = Message::NameAddrIndex::State;
+  Message::NameAddrIndex& idx = msg.request_uri_index();
+  if (idx.state == State::Parsed) return name_addr_of(msg, idx).uri;
+  if (idx.state == State::Failed) return Err{static_cast<Fault>(idx.fault)};
+  Result<Uri, Fault> r = parse_uri(msg.request_uri());
+  if (!r.ok()) {
+    idx.state = State::Failed;
+    idx.fault = static_cast<uint8_t>(r.error());
+    return r;
+  }
+  NameAddr na;  // only the URI's spans are kept
+  na.uri = *r;
+  if (index_name_addr(na, msg, idx)) idx.state = State::Parsed;
+  return r;
+}
+
 bool TokenList::next(std::string_view& token) noexcept {
   if (malformed_) return false;
   std::string_view item;

@@ -54,6 +54,9 @@ Result<NameAddr, Fault> name_addr_cached(const Message& msg, Message::NameAddrIn
 
 Result<NameAddr, Fault> from_header(const Message& msg) noexcept;
 Result<NameAddr, Fault> to_header(const Message& msg) noexcept;
+// A request's Request-URI, parsed once per message (Message::request_uri_index()); Fault::BadUri
+// when unreadable.
+Result<Uri, Fault> parsed_request_uri(const Message& msg) noexcept;
 
 // The value of the first header named `name` or `compact` (case-insensitive, 0 = no compact form)
 // in message bytes nobody indexed (what sipedge built itself, for traces), trimmed; "" when absent.

@@ -169,6 +169,8 @@ class Message {
   // them to verify its route token, to pop its own entries and to find the next hop.
   NameAddrIndex& top_route_index() const noexcept { return parties_[2]; }
   NameAddrIndex& top_record_route_index() const noexcept { return parties_[3]; }
+  // The Request-URI (parser::parsed_request_uri), kept the same way in the URI's spans.
+  NameAddrIndex& request_uri_index() const noexcept { return parties_[4]; }
 
   // --- building (scanners only) ---
   void reset(std::string_view bytes) noexcept;
@@ -204,7 +206,7 @@ class Message {
   std::array<uint8_t, kHeaderIdCount> last_{};
   std::array<uint16_t, kMaxPolicyHits> policy_hits_{};
   mutable TopViaIndex top_via_;
-  mutable std::array<NameAddrIndex, 4> parties_{};
+  mutable std::array<NameAddrIndex, 5> parties_{};
   // Room for kMaxHeaders (4 KB), of which a message uses a few dozen: headers are created one by
   // one as the scanner adds them, so neither a new Message nor a copy writes the whole index.
   // Last, so what a message uses lies in its first kilobyte.

@@ -87,7 +87,7 @@ Fault validate_request(const Message& msg) noexcept {
   if (!to_header(msg).ok()) return Fault::BadTo;
   if (!parse_call_id(msg.value(HeaderId::CallId)).ok()) return Fault::BadCallId;
 
-  auto uri = parse_uri(msg.request_uri());
+  auto uri = parsed_request_uri(msg);
   if (!uri.ok()) return Fault::BadRequestUri;
   if (uri->scheme == UriScheme::Other) return Fault::UnsupportedUriScheme;
   return Fault::None;

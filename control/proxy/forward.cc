@@ -327,7 +327,7 @@ std::optional<CallRef> Proxy::own_route_token(const Inbound& in) const {
   Result<parser::NameAddr, parser::Fault> top{Err{parser::Fault::BadRoute}};
   if (routes.next(top)) return top ? verify(top->uri) : std::nullopt;
   // RFC 2543 strict routing before us: our Record-Route URI became the Request-URI (§16.4).
-  auto ruri = parser::parse_uri(msg.request_uri());
+  auto ruri = parser::parsed_request_uri(msg);
   if (ruri && ruri->user.empty()) return verify(*ruri);
   return std::nullopt;
 }
@@ -392,7 +392,7 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
       break;
     }
   }
-  auto ruri = parser::parse_uri(msg.request_uri());
+  auto ruri = parser::parsed_request_uri(msg);
   // §16.4: a strict router before us put our Record-Route URI in the Request-URI; the real
   // Request-URI is the last Route.
   bool drop_last_route = false;

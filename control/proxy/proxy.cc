@@ -308,7 +308,7 @@ void Proxy::handle_request(const Inbound& in) {
   if (const parser::HeaderField* h = msg.find(parser::HeaderId::MaxForwards)) {
     auto mf = parser::parse_max_forwards(msg.text(h->value));
     if (mf && *mf == 0) {
-      auto ruri = parser::parse_uri(msg.request_uri());
+      auto ruri = parser::parsed_request_uri(msg);
       if (msg.method() == parser::Method::Options && ruri && ruri->user.empty() &&
           is_local_host(ruri->host, ruri->port, ruri->has_port)) {
         handle_options_to_us(serve(), in);
@@ -359,7 +359,7 @@ void Proxy::handle_request(const Inbound& in) {
     forward_in_dialog(serve(), in);
     return;
   }
-  auto ruri = parser::parse_uri(msg.request_uri());
+  auto ruri = parser::parsed_request_uri(msg);
   const bool ruri_local = ruri && (ruri->scheme == parser::UriScheme::Sip || ruri->scheme == parser::UriScheme::Sips) &&
                           (is_local_domain(ruri->host) || is_local_host(ruri->host, ruri->port, ruri->has_port));
   if (msg.method() == parser::Method::Register && ruri_local) {
@@ -420,7 +420,7 @@ Proxy::Authorization Proxy::authorize(const Inbound& in) {
 }
 
 void Proxy::handle_register(const std::function<TxnId()>& serve, const Inbound& in) {
-  auto ruri = parser::parse_uri(in.msg.request_uri());
+  auto ruri = parser::parsed_request_uri(in.msg);
   std::string domain = config_.domains.empty() ? std::string() : config_.domains.front();
   if (ruri && is_local_domain(ruri->host)) domain = std::string(ruri->host);
   for (char& c : domain) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);

@@ -40,7 +40,9 @@ Proxy::Resolution Proxy::resolve_request(const Inbound& in) {
 Proxy::Resolution Proxy::resolve_uri(const parser::Message& request, std::string_view uri_text, bool any_address,
                                      bool retarget, uint32_t diversions, std::vector<std::string>& visited) {
   Resolution res;
-  auto uri = parser::parse_uri(uri_text);
+  // The Request-URI was parsed when the request was validated; other URIs (forwarding, 3xx) here.
+  const bool is_request_uri = uri_text.data() == request.request_uri().data() && uri_text.size() == request.request_uri().size();
+  auto uri = is_request_uri ? parser::parsed_request_uri(request) : parser::parse_uri(uri_text);
   if (!uri) {
     res.status = 416;
     res.reason = "Unsupported URI Scheme";

@@ -217,6 +217,46 @@ TEST(FromToHeader, ParsedOnceKeptAcrossRebaseForgottenByANewScan) {
   EXPECT_EQ(to_header(msg)->tag(), "9");
 }
 
+// The Request-URI the same way: its parameters stay the URI's (not a name-addr's header params), a
+// rebased copy reads the copy's bytes, an unreadable one stays a fault, a new scan forgets both.
+TEST(RequestUri, ParsedOnceKeptAcrossRebaseForgottenByANewScan) {
+  const std::string request =
+      "INVITE sips:bob:pw@[2001:db8::9]:5071;transport=tcp;lr?subject=x SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+      "From: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+  Message msg;
+  scan(request, msg);
+  EXPECT_EQ(msg.request_uri_index().state, Message::NameAddrIndex::State::Unparsed);
+  auto uri = parsed_request_uri(msg);
+  ASSERT_TRUE(uri.ok());
+  EXPECT_EQ(msg.request_uri_index().state, Message::NameAddrIndex::State::Parsed);
+  const std::string copy(request);
+  msg.rebase(copy);
+  auto moved = parsed_request_uri(msg);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->host.data(), copy.data() + (uri->host.data() - request.data()));
+  EXPECT_EQ(moved->scheme, UriScheme::Sips);
+  EXPECT_EQ(moved->scheme_text, "sips");
+  EXPECT_EQ(moved->user, "bob");
+  EXPECT_TRUE(moved->has_password);
+  EXPECT_EQ(moved->password, "pw");
+  EXPECT_EQ(moved->host, "2001:db8::9");
+  EXPECT_EQ(moved->host_type, HostType::IPv6);
+  EXPECT_TRUE(moved->has_port);
+  EXPECT_EQ(moved->port, 5071);
+  EXPECT_EQ(moved->params, ";transport=tcp;lr");
+  EXPECT_TRUE(moved->lr());
+  EXPECT_EQ(moved->headers, "subject=x");
+
+  scan("INVITE sip:bob@ SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>\r\n"
+       "Call-ID: c\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n",
+       msg);
+  EXPECT_EQ(msg.request_uri_index().state, Message::NameAddrIndex::State::Unparsed);
+  EXPECT_FALSE(parsed_request_uri(msg).ok());
+  EXPECT_EQ(msg.request_uri_index().state, Message::NameAddrIndex::State::Failed);
+  EXPECT_EQ(parsed_request_uri(msg).error(), Fault::BadUri);
+  EXPECT_EQ(validate(msg), Fault::BadRequestUri);
+}
+
 // A copy holds only the headers in use (parser/message.cc): rebased onto a copy of the bytes it
 // answers every query as the original did, with what the original had parsed, also when it
 // overwrites a message that had more headers; scanning the original again leaves it alone.
