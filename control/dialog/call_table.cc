@@ -116,20 +116,29 @@ std::string cdr_json(const Call& call, const MediaManager::Stats& media) {
   const double duration_s =
       call.answer_ms && call.end_ms >= call.answer_ms ? (call.end_ms - call.answer_ms) / 1000.0 : 0.0;
   fmt::memory_buffer out;
-  auto field = [&](std::string_view key_and_colon, auto value) { fmt::format_to(std::back_inserter(out), "{}{}", key_and_colon, value); };
+  // Keys and numbers appended directly: a format string is parsed again on every format_to.
+  auto field = [&](std::string_view key_and_colon, uint64_t value) {
+    out.append(key_and_colon);
+    const fmt::format_int digits(value);
+    out.append(std::string_view(digits.data(), digits.size()));
+  };
+  auto literal = [&](std::string_view key_and_colon, std::string_view value) {
+    out.append(key_and_colon);
+    out.append(value);
+  };
   auto text = [&](std::string_view key_and_colon, std::string_view value) {
     out.append(key_and_colon);
     append_json_string(out, value);
   };
   field(R"({"answer_ms":)", call.answer_ms);
-  field(R"(,"answered":)", call.answer_ms != 0 ? "true" : "false");
+  literal(R"(,"answered":)", call.answer_ms != 0 ? "true" : "false");
   field(R"(,"bytes_callee_to_caller":)", media.bytes[1]);
   field(R"(,"bytes_caller_to_callee":)", media.bytes[0]);
   text(R"(,"call_id":)", call.call_id);
   text(R"(,"callee":)", call.callee.peer.to_string());
   if (call.callee.local) text(R"(,"callee_call_id":)", call.callee.local->call_id);
   text(R"(,"caller":)", call.caller.peer.to_string());
-  field(R"(,"duration_s":)", nlohmann::json(duration_s).dump());
+  literal(R"(,"duration_s":)", nlohmann::json(duration_s).dump());
   field(R"(,"end_ms":)", call.end_ms);
   text(R"(,"end_reason":)", call.end_reason);
   field(R"(,"final_status":)", call.final_status);
