@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/hex.h"
 #include "parser/headers.h"
 #include "parser/name_addr.h"
 #include "parser/via.h"
@@ -26,16 +27,11 @@ void append_line(std::string& out, std::string_view name, std::string_view value
 }
 
 
-constexpr char kHex[] = "0123456789abcdef";
-
 // Appends 2 * `bytes` random hex chars (bytes <= 16).
 void append_random_hex(std::string& out, size_t bytes) {
   unsigned char buf[16];
   random_bytes(buf, bytes);
-  for (size_t i = 0; i < bytes; ++i) {
-    out.push_back(kHex[buf[i] >> 4]);
-    out.push_back(kHex[buf[i] & 15]);
-  }
+  append_hex(out, buf, bytes);
 }
 
 std::string random_hex(size_t bytes) {
@@ -211,7 +207,7 @@ LoopKey loop_key(const parser::Message& request) {
     f.add(request.text(h->value));
   LoopKey out;
   static_assert(sizeof(out.hex) == kLoopKeyChars);
-  for (size_t i = 0; i < kLoopKeyChars; ++i) out.hex[i] = kHex[(f.h >> (60 - 4 * i)) & 15];
+  for (size_t i = 0; i < kLoopKeyChars; ++i) out.hex[i] = kHexDigits[(f.h >> (60 - 4 * i)) & 15];
   return out;
 }
 

@@ -8,21 +8,16 @@
 #include <memory>
 #include <optional>
 
+#include "common/hex.h"
 #include "control/sip_build.h"
 #include "parser/auth.h"
 
 namespace sipedge::control {
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
-
 std::string to_hex(const unsigned char* p, size_t n) {
   std::string s;
-  s.reserve(n * 2);
-  for (size_t i = 0; i < n; ++i) {
-    s.push_back(kHex[p[i] >> 4]);
-    s.push_back(kHex[p[i] & 15]);
-  }
+  append_hex(s, p, n);
   return s;
 }
 
@@ -125,7 +120,9 @@ std::string seal(const HmacSha256& key, const std::string& realm, const unsigned
           mac);
   std::string out;
   out.reserve(kNonceHexLen);
-  out.append(to_hex(ts, 8)).append(to_hex(salt, kSaltBytes)).append(to_hex(mac, kMacBytes));
+  append_hex(out, ts, 8);
+  append_hex(out, salt, kSaltBytes);
+  append_hex(out, mac, kMacBytes);
   return out;
 }
 }  // namespace

@@ -7,11 +7,12 @@
 #include <array>
 #include <charconv>
 
+#include "common/hex.h"
+
 namespace sipedge::control {
 namespace {
 
 constexpr size_t kMacBytes = 10;
-constexpr char kHex[] = "0123456789abcdef";
 
 // The key of a RouteToken configured with a secret: its SHA-256, whatever the secret's length.
 std::string hashed_key(std::string_view secret) {
@@ -32,11 +33,7 @@ std::string RouteToken::mac_hex(std::string_view call_id, std::string_view ref_h
   unsigned char mac[HmacSha256::kSize];
   hmac_.mac({call_id, "|", ref_hex}, mac);
   std::string out;
-  out.reserve(2 * kMacBytes);
-  for (size_t i = 0; i < kMacBytes; ++i) {
-    out.push_back(kHex[mac[i] >> 4]);
-    out.push_back(kHex[mac[i] & 15]);
-  }
+  append_hex(out, mac, kMacBytes);
   return out;
 }
 
