@@ -138,18 +138,6 @@ inline bool name_matches(const Name& n, const char* p, size_t len) noexcept {
 
 }  // namespace
 
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x == y) continue;
-    if ((x | 0x20) != (y | 0x20)) return false;
-    char l = static_cast<char>(x | 0x20);
-    if (l < 'a' || l > 'z') return false;
-  }
-  return true;
-}
-
 HeaderId header_id_lookup(std::string_view name) noexcept {
   const size_t len = name.size();
   const char* const p = name.data();

@@ -98,6 +98,16 @@ std::string_view header_canonical_name(HeaderId id) noexcept;
 char header_compact_form(HeaderId id) noexcept;
 
 // Case-insensitive ASCII equality for tokens (header names, parameter names, methods' lenient forms).
-bool iequals(std::string_view a, std::string_view b) noexcept;
+// Inline: most calls compare a parameter name with a fixed one and end at the length check.
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const char x = a[i], y = b[i];
+    if (x == y) continue;
+    const char l = static_cast<char>(x | 0x20);
+    if (l != (y | 0x20) || l < 'a' || l > 'z') return false;
+  }
+  return true;
+}
 
 }  // namespace sipedge::parser
