@@ -66,6 +66,13 @@ class HashIndex {
     return true;
   }
 
+  // Calls f(value) for every entry, in slot order; f must not change the index.
+  template <class F>
+  void for_each(F&& f) const {
+    for (const Slot& s : slots_)
+      if (s.tag != 0) f(s.value);
+  }
+
   size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
   size_t capacity() const noexcept { return slots_.size(); }
@@ -111,6 +118,11 @@ class IdMap {
     Entry* e = index_.find(hash(id), [id](const Entry& x) { return x.id == id; });
     return e == nullptr ? nullptr : &e->value;
   }
+  const Value* find(uint64_t id) const {
+    const Entry* e = index_.find(hash(id), [id](const Entry& x) { return x.id == id; });
+    return e == nullptr ? nullptr : &e->value;
+  }
+  bool contains(uint64_t id) const { return find(id) != nullptr; }
   void set(uint64_t id, Value value) {
     if (Value* existing = find(id))
       *existing = std::move(value);
@@ -119,6 +131,11 @@ class IdMap {
   }
   bool erase(uint64_t id) { return index_.erase(hash(id), [id](const Entry& x) { return x.id == id; }); }
   size_t size() const noexcept { return index_.size(); }
+  // Calls f(id, value) for every entry, in no particular order; f must not change the map.
+  template <class F>
+  void for_each(F&& f) const {
+    index_.for_each([&](const Entry& e) { f(e.id, e.value); });
+  }
 
  private:
   struct Entry {

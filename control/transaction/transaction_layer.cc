@@ -70,8 +70,9 @@ TransactionLayer::TransactionLayer(TimerWheel& wheel, SipTransport& transport, T
 }
 
 TransactionLayer::~TransactionLayer() {
-  for (auto& [id, t] : txns_)
+  txns_.for_each([&](TxnId, const std::unique_ptr<Txn>& t) {
     for (auto& h : t->timers) wheel_.cancel(h);
+  });
 }
 
 // §17.2.3: with the magic cookie, branch + sent-by + method (ACK matches INVITE). Otherwise the
@@ -143,14 +144,14 @@ TxnId TransactionLayer::create_server(const Inbound& request, bool reliable) {
   t->iface = request.iface;
   const TxnId id = t->id;
   index(server_index_, *t);
-  txns_.emplace(id, std::move(t));
+  txns_.set(id, std::move(t));
   return id;
 }
 
 bool TransactionLayer::respond(TxnId server, uint16_t status, std::string bytes) {
-  auto it = txns_.find(server);
-  if (it == txns_.end() || !it->second->is_server()) return false;
-  Txn& t = *it->second;
+  std::unique_ptr<Txn>* found = txns_.find(server);
+  if (found == nullptr || !(*found)->is_server()) return false;
+  Txn& t = **found;
   const txn::Transition tr = txn::step(t.kind, t.state, tu_event(status));
   if (!tr.handled) return false;
   t.last_response = std::move(bytes);
@@ -180,7 +181,7 @@ TxnId TransactionLayer::send_request(std::string bytes, std::string_view method,
   Txn& ref = *t;
   const TxnId id = t->id;
   index(client_index_, ref);
-  txns_.emplace(id, std::move(t));
+  txns_.set(id, std::move(t));
   if (!send(ref, ref.request)) {
     arm(ref, TimerSlot::TransportError, 0);
     return id;
@@ -203,16 +204,18 @@ bool TransactionLayer::on_response(const Inbound& response) {
 }
 
 void TransactionLayer::terminate(TxnId id) {
-  if (txns_.count(id)) remove(id);
+  if (txns_.contains(id)) remove(id);
 }
 
 const std::string* TransactionLayer::request_bytes(TxnId id) const {
-  auto it = txns_.find(id);
-  return it == txns_.end() ? nullptr : &it->second->request;
+  const std::unique_ptr<Txn>* t = txns_.find(id);
+  return t == nullptr ? nullptr : &(*t)->request;
 }
 
 size_t TransactionLayer::server_count() const noexcept {
-  return static_cast<size_t>(std::count_if(txns_.begin(), txns_.end(), [](const auto& kv) { return kv.second->is_server(); }));
+  size_t n = 0;
+  txns_.for_each([&](TxnId, const std::unique_ptr<Txn>& t) { n += t->is_server(); });
+  return n;
 }
 
 size_t TransactionLayer::client_count() const noexcept { return txns_.size() - server_count(); }
@@ -248,9 +251,9 @@ void TransactionLayer::disarm(Txn& t, TimerSlot slot) {
 
 void TransactionLayer::on_timer(uint64_t cookie) {
   const TxnId id = (cookie & kIdMask) >> 2;
-  auto it = txns_.find(id);
-  if (it == txns_.end()) return;
-  Txn& t = *it->second;
+  std::unique_ptr<Txn>* found = txns_.find(id);
+  if (found == nullptr) return;
+  Txn& t = **found;
   const auto slot = static_cast<TimerSlot>(cookie & 3);
   t.timers[static_cast<int>(slot)] = {};
   switch (slot) {
@@ -271,7 +274,7 @@ void TransactionLayer::run(Txn& t, Event event, const Inbound* in) {
   const TxnId id = t.id;
   t.state = tr.next;
   const uint16_t acts = tr.acts;
-  auto alive = [&] { return txns_.count(id) != 0; };
+  auto alive = [&] { return txns_.contains(id); };
 
   bool reachable = true;
   if (acts & txn::kSendRequest) reachable &= send(t, t.request);
@@ -327,7 +330,7 @@ void TransactionLayer::run(Txn& t, Event event, const Inbound* in) {
     tu_.on_client_transport_error(id);
     if (!alive()) return;
   }
-  Txn& live = *txns_.at(id);
+  Txn& live = **txns_.find(id);
   if (live.state == State::Terminated || (linger && linger_for == 0)) {
     remove(id);
     return;
@@ -336,12 +339,12 @@ void TransactionLayer::run(Txn& t, Event event, const Inbound* in) {
 }
 
 void TransactionLayer::remove(TxnId id) {
-  auto it = txns_.find(id);
-  if (it == txns_.end()) return;
-  Txn& t = *it->second;
+  std::unique_ptr<Txn>* found = txns_.find(id);
+  if (found == nullptr) return;
+  Txn& t = **found;
   for (auto& h : t.timers) wheel_.cancel(h);
   (t.is_server() ? server_index_ : client_index_).erase(t.key_hash, [&](const Txn* e) { return e == &t; });
-  txns_.erase(it);
+  txns_.erase(id);
   tu_.on_terminated(id);
 }
 

@@ -96,14 +96,14 @@ class TransactionLayer {
 
   // What a client transaction sent (and retransmits), or nullptr; a CANCEL copies its INVITE.
   const std::string* request_bytes(TxnId id) const;
-  bool exists(TxnId id) const { return txns_.count(id) != 0; }
+  bool exists(TxnId id) const { return txns_.contains(id); }
 
   size_t size() const noexcept { return txns_.size(); }
   size_t server_count() const noexcept;
   size_t client_count() const noexcept;
   template <class F>
   void for_each(F&& f) const {
-    for (const auto& [id, t] : txns_) f(info(*t));
+    txns_.for_each([&](TxnId, const std::unique_ptr<Txn>& t) { f(info(*t)); });
   }
 
   // The timer wheel calls this with the cookies this layer scheduled.
@@ -136,7 +136,9 @@ class TransactionLayer {
   TimerConfig timers_;
   const parser::Scanner& scanner_;
   TxnId next_id_ = 1;
-  std::unordered_map<TxnId, std::unique_ptr<Txn>> txns_;
+  // By id: the ids alive at once are a window of recent ones (common/hash_index.h), so the
+  // transactions that expire together sit in neighbouring slots.
+  IdMap<std::unique_ptr<Txn>> txns_;
   // Transactions by their §17 matching key, as hashes keyed with a per-layer seed (branches are the
   // sender's choice); the key itself is compared in the transaction.
   uint64_t key_seed_ = 0;

@@ -8,7 +8,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <memory>
 #include <random>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
@@ -122,6 +124,30 @@ TEST(IdMap, SetOverwritesAndEraseForgetsAgainstAnUnorderedMap) {
     if (got) {
       EXPECT_EQ(*got, want->second) << id;
     }
+  }
+}
+
+// The transaction layer keeps its transactions in an IdMap of unique_ptr: an erase frees exactly
+// the erased one (entries shifted back keep theirs), and for_each visits each live entry once.
+TEST(IdMap, HoldsMoveOnlyValuesAndVisitsEachLiveEntryOnce) {
+  IdMap<std::unique_ptr<uint64_t>> map;
+  for (uint64_t id = 1; id <= 5000; ++id) map.set(id, std::make_unique<uint64_t>(id * 7));
+  for (uint64_t id = 1; id <= 5000; id += 3) ASSERT_TRUE(map.erase(id));
+  EXPECT_FALSE(map.contains(1));
+  EXPECT_TRUE(map.contains(2));
+  std::set<uint64_t> seen;
+  uint64_t wrong = 0;
+  const auto& view = map;
+  view.for_each([&](uint64_t id, const std::unique_ptr<uint64_t>& v) {
+    if (!seen.insert(id).second || *v != id * 7 || id % 3 == 1) ++wrong;
+  });
+  EXPECT_EQ(wrong, 0u);
+  EXPECT_EQ(seen.size(), map.size());
+  EXPECT_EQ(map.size(), 5000u - 1667u);
+  for (uint64_t id = 2; id <= 5000; ++id) {
+    const std::unique_ptr<uint64_t>* v = view.find(id);
+    ASSERT_EQ(v != nullptr, id % 3 != 1) << id;
+    if (v) EXPECT_EQ(**v, id * 7) << id;
   }
 }
 
