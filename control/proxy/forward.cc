@@ -234,7 +234,7 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
   Context& ref = *ctx;
   by_server_.set(server, ref.id);
   if (ref.media) media_.keep_sdp_texts(ref.media);
-  contexts_.emplace(ref.id, std::move(ctx));
+  contexts_.set(ref.id, std::move(ctx));
   if (!try_next_target(ref)) send_best_upstream(ref);
 }
 
@@ -510,7 +510,7 @@ Proxy::Context& Proxy::start_in_dialog(TxnId server, const Inbound& in, Call* ca
   ++ref.live_clients;
   by_server_.set(server, ref.id);
   if (ref.media) media_.keep_sdp_texts(ref.media);
-  contexts_.emplace(ref.id, std::move(ctx));
+  contexts_.set(ref.id, std::move(ctx));
   ++counters_.forwarded_requests;
   return ref;
 }

@@ -454,7 +454,7 @@ void Proxy::handle_cancel(const Inbound& in) {
   // §16.10: answer the CANCEL, then cancel the pending branch; its 487 travels back as the final.
   const uint64_t ctx_id = *found;  // read before reply(), which may change the map
   reply(cancel_server, in, 200, "OK");
-  Context& ctx = *contexts_.at(ctx_id);
+  Context& ctx = **contexts_.find(ctx_id);
   if (ctx.final_sent || ctx.cancelled) return;
   ctx.cancelled = true;
   if (ctx.client == 0) {
@@ -512,9 +512,9 @@ void Proxy::ring_timeouts(uint64_t now) {
   while (!ring_due_.empty() && ring_due_.top().first <= now) {
     const auto [at, id] = ring_due_.top();
     ring_due_.pop();
-    auto it = contexts_.find(id);
-    if (it == contexts_.end() || it->second->ring_check_ms != at) continue;  // gone, or superseded
-    Context& ctx = *it->second;
+    const std::unique_ptr<Context>* it = contexts_.find(id);
+    if (it == nullptr || (*it)->ring_check_ms != at) continue;  // gone, or superseded
+    Context& ctx = **it;
     ctx.ring_check_ms = 0;
     const uint64_t deadline = ring_deadline(ctx);
     if (deadline != 0 && now >= deadline) {
@@ -524,9 +524,9 @@ void Proxy::ring_timeouts(uint64_t now) {
     }
   }
   for (uint64_t id : due) {
-    auto it = contexts_.find(id);
-    if (it == contexts_.end()) continue;
-    Context& ctx = *it->second;
+    std::unique_ptr<Context>* it = contexts_.find(id);
+    if (it == nullptr) continue;
+    Context& ctx = **it;
     if (!ctx.branch_timed_out) {
       // Rang too long: CANCEL the branch (RFC 3261 §16.6 step 11); its 487 moves the request on.
       ctx.branch_timed_out = true;

@@ -420,7 +420,7 @@ class Proxy final : public TransactionUser {
   LatencyHistogram setup_ringing_, setup_answer_;
   bool overloaded_ = false;
   uint64_t next_context_ = 1;
-  std::unordered_map<uint64_t, std::unique_ptr<Context>> contexts_;
+  IdMap<std::unique_ptr<Context>> contexts_;  // by id, numbered in order like transactions
   IdMap<uint64_t> by_server_;  // transaction -> context
   IdMap<uint64_t> by_client_;
   std::unordered_set<TxnId> internal_clients_;  // BYEs and CANCELs sipedge sent itself

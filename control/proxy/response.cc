@@ -185,7 +185,7 @@ void Proxy::on_response(TxnId client, const Inbound& in) {
   if (internal != internal_clients_.end()) return;  // answers to our own BYE/CANCEL
   const uint64_t* ctx_id = by_client_.find(client);
   if (ctx_id == nullptr) return;
-  Context& ctx = *contexts_.at(*ctx_id);
+  Context& ctx = **contexts_.find(*ctx_id);
   if (status == 100) return;  // hop by hop (§16.7 step 5)
 
   Call* call = ctx.call ? calls_.find(ctx.call) : nullptr;
@@ -349,7 +349,7 @@ void Proxy::on_client_timeout(TxnId client) {
   if (internal_clients_.count(client)) return;
   const uint64_t* ctx_id = by_client_.find(client);
   if (ctx_id == nullptr) return;
-  Context& ctx = *contexts_.at(*ctx_id);
+  Context& ctx = **contexts_.find(*ctx_id);
   if (ctx.final_sent || client != ctx.client) return;
   branch_failed(ctx, 408, false);
 }
@@ -359,7 +359,7 @@ void Proxy::on_client_timeout(TxnId client) {
 void Proxy::on_client_transport_error(TxnId client) {
   const uint64_t* ctx_id = by_client_.find(client);
   if (ctx_id == nullptr) return;
-  Context& ctx = *contexts_.at(*ctx_id);
+  Context& ctx = **contexts_.find(*ctx_id);
   if (ctx.final_sent || client != ctx.client) return;
   if (ctx.best_status == 0) ctx.best_status = 503;
   branch_failed(ctx, 503, false);
@@ -375,26 +375,26 @@ void Proxy::on_terminated(TxnId id) {
   if (const uint64_t* s = by_server_.find(id)) {
     ctx_id = *s;
     by_server_.erase(id);
-    if (auto c = contexts_.find(ctx_id); c != contexts_.end()) c->second->server = 0;
+    if (std::unique_ptr<Context>* c = contexts_.find(ctx_id)) (*c)->server = 0;
   } else if (const uint64_t* c_id = by_client_.find(id)) {
     ctx_id = *c_id;
     by_client_.erase(id);
-    if (auto c = contexts_.find(ctx_id); c != contexts_.end()) {
-      --c->second->live_clients;
-      if (c->second->client == id) c->second->client = 0;
+    if (std::unique_ptr<Context>* c = contexts_.find(ctx_id)) {
+      --(*c)->live_clients;
+      if ((*c)->client == id) (*c)->client = 0;
     }
   } else {
     return;
   }
-  auto c = contexts_.find(ctx_id);
-  if (c == contexts_.end()) return;
-  Context& ctx = *c->second;
+  std::unique_ptr<Context>* c = contexts_.find(ctx_id);
+  if (c == nullptr) return;
+  Context& ctx = **c;
   // A context lives while any of its transactions does.
   if (ctx.server == 0 && ctx.live_clients == 0) {
     // It lived 64*T1 past its final answer; a peer whose T1 is longer than ours may retransmit
     // that answer for longer still: the SDP written stays until retransmit_window_ms() past it.
     if (ctx.media) sdp_release_due_.emplace(clock_.monotonic_ms() + retransmit_window_ms() / 2, ctx.media);
-    contexts_.erase(c);
+    contexts_.erase(ctx_id);
   }
 }
 
