@@ -5,6 +5,11 @@
 // the cache (the transaction index at tens of thousands of calls per second).
 // The index stores hashes, not keys: several keys may share a hash, so find and erase take a
 // predicate that confirms the value's own key.
+// Placement is Robin Hood: along a probe run, entries stay ordered by how far they sit from their
+// home slot. An erase then shifts back only the entries displaced behind the hole and stops at the
+// first one at home. With plain linear probing it had to walk to the end of the run: an IdMap,
+// whose live ids fill one long run of home slots, paid for every live entry on each erase of an
+// old one (60 000 live transactions: 100 µs an erase).
 #pragma once
 
 #include <cstddef>
@@ -21,13 +26,8 @@ class HashIndex {
   // index next changes: an insert may grow it, an erase may shift entries back.
   template <class IsKey>
   const Value* find(uint64_t hash, IsKey&& is_key) const {
-    if (slots_.empty()) return nullptr;
-    const uint64_t tag = tag_of(hash);
-    for (size_t i = home(tag);; i = next(i)) {
-      const Slot& s = slots_[i];
-      if (s.tag == 0) return nullptr;
-      if (s.tag == tag && is_key(s.value)) return &s.value;
-    }
+    const size_t at = locate(tag_of(hash), is_key);
+    return at == kNone ? nullptr : &slots_[at].value;
   }
   template <class IsKey>
   Value* find(uint64_t hash, IsKey&& is_key) {
@@ -44,20 +44,11 @@ class HashIndex {
   // Removes the entry under `hash` for which `is_key(value)` holds; false when there is none.
   template <class IsKey>
   bool erase(uint64_t hash, IsKey&& is_key) {
-    if (slots_.empty()) return false;
-    const uint64_t tag = tag_of(hash);
-    size_t i = home(tag);
-    for (;; i = next(i)) {
-      if (slots_[i].tag == 0) return false;
-      if (slots_[i].tag == tag && is_key(slots_[i].value)) break;
-    }
-    // Backward shift (linear probing without tombstones): each later entry of the run moves into
-    // the hole unless the hole lies before its home slot, so no probe run is ever cut short.
-    for (size_t j = next(i);; j = next(j)) {
-      if (slots_[j].tag == 0) break;
-      const size_t h = home(slots_[j].tag);
-      const bool home_in_hole_to_j = i <= j ? (h > i && h <= j) : (h > i || h <= j);
-      if (home_in_hole_to_j) continue;
+    size_t i = locate(tag_of(hash), is_key);
+    if (i == kNone) return false;
+    // Backward shift: the displaced entries after the hole move one slot closer to home; the
+    // first empty slot or entry at its home ends the run that could have probed past the hole.
+    for (size_t j = next(i); slots_[j].tag != 0 && distance(j) != 0; j = next(j)) {
       slots_[i] = std::move(slots_[j]);
       i = j;
     }
@@ -90,10 +81,41 @@ class HashIndex {
   size_t home(uint64_t tag) const noexcept { return static_cast<size_t>(tag) & (slots_.size() - 1); }
   size_t next(size_t i) const noexcept { return (i + 1) & (slots_.size() - 1); }
 
-  void place(uint64_t tag, Value value) {
+  static constexpr size_t kNone = ~size_t{0};
+
+  // How far the entry in slot i sits past its home.
+  size_t distance(size_t i) const noexcept { return (i - home(slots_[i].tag)) & (slots_.size() - 1); }
+
+  // The slot of the entry with `tag` for which is_key holds, or kNone. Robin Hood order ends the
+  // search at the first entry nearer its home than the searched one would be.
+  template <class IsKey>
+  size_t locate(uint64_t tag, IsKey& is_key) const {
+    if (slots_.empty()) return kNone;
     size_t i = home(tag);
-    while (slots_[i].tag != 0) i = next(i);
-    slots_[i] = Slot{tag, std::move(value)};
+    for (size_t d = 0;; i = next(i), ++d) {
+      const Slot& s = slots_[i];
+      if (s.tag == 0 || distance(i) < d) return kNone;
+      if (s.tag == tag && is_key(s.value)) return i;
+    }
+  }
+
+  // Robin Hood insertion: an entry further from its home takes the slot of one nearer to its own
+  // and that one moves on. Among equal distances the newer goes after, so equal hashes stay in
+  // insertion order, side by side.
+  void place(uint64_t tag, Value value) {
+    Slot carried{tag, std::move(value)};
+    size_t i = home(tag);
+    for (size_t d = 0;; i = next(i), ++d) {
+      if (slots_[i].tag == 0) {
+        slots_[i] = std::move(carried);
+        return;
+      }
+      const size_t resident = distance(i);
+      if (resident < d) {
+        std::swap(slots_[i], carried);
+        d = resident;
+      }
+    }
   }
 
   // Load stays at or under one half: runs stay short, and 16 bytes a slot cost 32 to 64 an entry.

@@ -2,7 +2,7 @@
 // by the caller's predicate; erasing from the middle of a probe run (also across the array's end)
 // leaves every other entry findable; and a long random sequence of inserts and erases agrees with
 // std::unordered_multimap, the oracle, after every step. IdMap, on top of it, agrees with
-// std::unordered_map.
+// std::unordered_map, also as a window of live ids moves round the array (Robin Hood placement).
 #include "common/hash_index.h"
 
 #include <gtest/gtest.h>
@@ -124,6 +124,41 @@ TEST(IdMap, SetOverwritesAndEraseForgetsAgainstAnUnorderedMap) {
     if (got) {
       EXPECT_EQ(*got, want->second) << id;
     }
+  }
+}
+
+// How a proxy uses it: a window of live ids, the oldest erased as new ones arrive, wrapping round
+// the array many times, with a few ids kept alive long (a ringing call's transactions). Every live
+// id stays findable and no erased one comes back.
+TEST(IdMap, AWindowOfLiveIdsMovingRoundTheArrayStaysFindable) {
+  IdMap<uint64_t> map;
+  std::unordered_map<uint64_t, uint64_t> oracle;
+  uint64_t next = 1, oldest = 1;
+  for (; next <= 3000; ++next) {
+    map.set(next, next);
+    oracle[next] = next;
+  }
+  for (uint64_t step = 0; step < 40000; ++step) {
+    if (oldest % 97 != 0) {  // every 97th id lives on
+      ASSERT_TRUE(map.erase(oldest)) << oldest;
+      oracle.erase(oldest);
+    }
+    ++oldest;
+    map.set(next, next);
+    oracle[next] = next;
+    ++next;
+    if (step % 1000 == 0) {
+      for (uint64_t id = 1; id < next; id += 7) {
+        const uint64_t* got = map.find(id);
+        ASSERT_EQ(got != nullptr, oracle.count(id) == 1) << "step " << step << " id " << id;
+      }
+    }
+  }
+  EXPECT_EQ(map.size(), oracle.size());
+  for (const auto& [id, value] : oracle) {
+    const uint64_t* got = map.find(id);
+    ASSERT_NE(got, nullptr) << id;
+    EXPECT_EQ(*got, value);
   }
 }
 
