@@ -2,6 +2,7 @@
 // (RFC 3261 §25.1 auth-param grammar, RFC 2617 §3.2, RFC 7616, RFC 8760). No allocation, no throw.
 #include "parser/auth.h"
 
+#include <array>
 #include <cstdint>
 
 #include "parser/header_id.h"
@@ -32,12 +33,23 @@ constexpr Known kKnown[] = {
 };
 static_assert(sizeof(kKnown) / sizeof(kKnown[0]) <= 32, "seen-mask is 32 bits");
 
+// Bytes a quoted-string holds as they are: anything but DQUOTE, backslash and control characters
+// other than LWS. The loop below skips runs of them with one table read per byte.
+constexpr std::array<bool, 256> kPlainQuoted = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c)
+    t[c] = c != '"' && c != '\\' && c != 0x7f && (c >= 0x20 || is_lws_char(static_cast<char>(c)));
+  return t;
+}();
+
 // Scans a quoted-string starting at the opening DQUOTE s[i]. On success `end` is one past the
 // closing DQUOTE. Stricter than skip_quoted because these bytes feed the digest computation: fails
 // on a missing closing quote, a dangling backslash, a quoted CR/LF/non-ASCII byte, or a control
 // character other than LWS (RFC 3261 §25.1 qdtext / quoted-pair).
 bool scan_quoted(std::string_view s, size_t i, size_t& end) noexcept {
   for (size_t j = i + 1; j < s.size(); ++j) {
+    while (j < s.size() && kPlainQuoted[static_cast<unsigned char>(s[j])]) ++j;
+    if (j == s.size()) return false;
     const auto c = static_cast<unsigned char>(s[j]);
     if (c == '"') {
       end = j + 1;
