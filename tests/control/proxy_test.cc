@@ -581,6 +581,34 @@ TEST_F(ProxyTest, AnEmptyServerHeaderSettingHidesTheImplementation) {
   EXPECT_EQ(bad.bytes.find("\r\nServer:"), std::string::npos) << "stateless answers too";
 }
 
+// RFC 3581 §4 / RFC 3261 §18.2.1 on the top Via of what sipedge answers: received= and rport=
+// replace any the UA wrote, the other params keep their order and bytes; with LWS inside the
+// params, each is rewritten ";name=value". kAlice sends from 10.201.0.2:5060.
+TEST_F(ProxyTest, TheAnswersViaGetsReceivedAndRportWhateverTheParamsLookLike) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKv1", "SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKv1"},
+      {"SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKv2;rport",
+       "SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKv2;received=10.201.0.2;rport=5060"},
+      {"SIP/2.0/UDP 192.0.2.9:5070;rport;branch=z9hG4bKv3;x=\"a;b\";received=1.2.3.4;ttl=3",
+       "SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bKv3;x=\"a;b\";ttl=3;received=10.201.0.2;rport=5060"},
+      {"SIP/2.0/UDP 192.0.2.9;received=1.2.3.4;branch=z9hG4bKv4;RPORT=7",
+       "SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKv4;received=10.201.0.2;rport=5060"},
+      {"SIP/2.0/UDP ua.example.net;branch=z9hG4bKv5;lr", "SIP/2.0/UDP ua.example.net;branch=z9hG4bKv5;lr;received=10.201.0.2"},
+      {"SIP/2.0/UDP 192.0.2.9 ; branch = z9hG4bKv6 ; rport",
+       "SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKv6;received=10.201.0.2;rport=5060"},
+  };
+  int n = 0;
+  for (const auto& [via, want] : cases) {
+    const std::string id = "rv" + std::to_string(++n);
+    deliver("OPTIONS sip:10.201.0.1:5060 SIP/2.0\r\nVia: " + via + "\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:10.201.0.1>\r\n"
+            "Call-ID: " + id + "\r\nCSeq: 1 OPTIONS\r\n\r\n",
+            kAlice);
+    const Sent ok = wire.pop();
+    EXPECT_EQ(first_line(ok.bytes), "SIP/2.0 200 OK") << via;
+    EXPECT_EQ(header(ok.bytes, parser::HeaderId::Via), want) << via;
+  }
+}
+
 TEST_F(ProxyTest, MalformedRequestsGetPreciseFaultsAndLoopsAndHops) {
   deliver("OPTIONS sip:x@sipedge.test SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKm1\r\n"
           "From: <sip:a@b>;tag=1\r\nTo: <sip:x@sipedge.test>\r\nCall-ID: m1\r\nCSeq: 1 INVITE\r\n\r\n",
