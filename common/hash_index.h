@@ -136,10 +136,7 @@ template <class Value>
 class IdMap {
  public:
   // Valid until the map next changes (an insert may grow it, an erase may move entries).
-  Value* find(uint64_t id) {
-    Entry* e = index_.find(hash(id), [id](const Entry& x) { return x.id == id; });
-    return e == nullptr ? nullptr : &e->value;
-  }
+  Value* find(uint64_t id) { return const_cast<Value*>(std::as_const(*this).find(id)); }
   const Value* find(uint64_t id) const {
     const Entry* e = index_.find(hash(id), [id](const Entry& x) { return x.id == id; });
     return e == nullptr ? nullptr : &e->value;

@@ -154,11 +154,9 @@ bool Proxy::registered_from(std::string_view user, const IpAddr& source) const {
 // RFC 3581 §4 and RFC 3261 §18.2.1: the top Via gets received= when the source differs from
 // sent-by (always, when rport was asked for) and rport=<source port> when it was asked for.
 std::string Proxy::received_via(const Inbound& in) const {
-  auto via = parser::top_via(in.msg);
-  const parser::Message::TopViaIndex& idx = in.msg.top_via_index();
-  const std::string_view item =
-      via && idx.state == parser::Message::TopViaIndex::State::Parsed ? in.msg.text(idx.text) : parser::top_via_text(in.msg);
+  const std::string_view item = parser::top_via_text(in.msg);
   if (item.empty()) return {};
+  auto via = parser::top_via(in.msg);
   if (!via) return std::string(item);
   const std::string source_ip = in.source.ip.to_string();
   const bool host_differs = via->host != source_ip;
