@@ -94,7 +94,7 @@ scrape() { ip netns exec "$E2E_GW_NS" curl -s --max-time 3 http://127.0.0.1:9100
 # two scrapes, in ms (UNIT=1000) or µs (UNIT=1000000): the upper bound of the bucket each quantile
 # falls in.
 quantiles() {
-  python3 - "$@" <<'PY'
+  "$E2E_PYTHON" - "$@" <<'PY'
 import re, sys
 before, after, metric, label, unit = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5])
 def buckets(path):
@@ -164,7 +164,7 @@ why_failed() {
     sed -E 's/^ *//' | paste -sd ';' -)
   if [[ $label != direct-* ]]; then
     { e2e_ctl stats; e2e_ctl dataplane; } >"$E2E_WORK/$label.state" 2>/dev/null
-    counters=$(python3 - "$E2E_WORK/$label.state" <<'PY'
+    counters=$("$E2E_PYTHON" - "$E2E_WORK/$label.state" <<'PY'
 import json, sys
 out = []
 for line in open(sys.argv[1]).read().splitlines():

@@ -70,8 +70,8 @@ for run in $runs; do
     --user 1006 --password sipedge-1006 --calls "$calls" --rate "$rate" --hold-ms "$hold" --ptime-ms "$ptime" \
     --report "$report" | tee "$E2E_WORK/gen-$calls.out" >&2
   [[ -s $report ]] || { echo "gen.sh: no report from sipedge-gen" >&2; exit 1; }
-  python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))["calls"]; print("gen.sh: retransmissions", c["retransmissions"], "unexpected", c["unexpected"])' "$report" >&2
-  rows+=("$(python3 - "$report" <<'PY'
+  "$E2E_PYTHON" -c 'import json,sys; c=json.load(open(sys.argv[1]))["calls"]; print("gen.sh: retransmissions", c["retransmissions"], "unexpected", c["unexpected"])' "$report" >&2
+  rows+=("$("$E2E_PYTHON" - "$report" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 c, a, b = r["calls"], r["rtp"]["caller_to_callee"], r["rtp"]["callee_to_caller"]

@@ -40,7 +40,7 @@ e2e_sipp_bg uas "$E2E_ACC_NS" 3600 -i "$E2E_UA_ACC" -sf "$E2E_SCEN/bench_uas.xml
   -key contact "$E2E_UA_ACC:$UAS_PORT" -mi "$E2E_UA_ACC" -mp 6100
 e2e_wait_udp "$E2E_ACC_NS" "$UAS_PORT" || { echo "goodput: UAS did not start" >&2; exit 1; }
 
-refused() { e2e_ctl stats | python3 -c 'import json,sys; print(json.load(sys.stdin)["proxy"]["refusals"]["Overload"])'; }
+refused() { e2e_ctl stats | "$E2E_PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["proxy"]["refusals"]["Overload"])'; }
 
 # step LABEL RATE SECONDS -> "calls ok failed elapsed"
 step() {

@@ -45,7 +45,7 @@ b2bua_cdr() {
   a=$(e2e_call_id "$1") b=$(e2e_call_id "$2")
   [[ -n "$a" && -n "$b" ]] || { fail "$1/$2: no Call-ID in a trace"; return; }
   [[ "$a" != "$b" ]] || fail "$1/$2: both legs have Call-ID $a"
-  python3 - "$E2E_CDR" "$a" "$b" "${3:-}" <<'PY' || fail "$1/$2: CDR of $a"
+  "$E2E_PYTHON" - "$E2E_CDR" "$a" "$b" "${3:-}" <<'PY' || fail "$1/$2: CDR of $a"
 import json, re, sys
 path, a, b, reason = sys.argv[1:]
 for line in open(path):
@@ -167,7 +167,7 @@ scenario_b2bua_two_proxies() {
   check "b2p-uac/b2p-uas: neither end sees the other's" hidden "$E2E_WORK/b2p-uac.msg" "$UA" \
     "$E2E_WORK/b2p-uas.msg" "$P2_CALLEE"
   # The first sipedge's callee leg is the second's caller leg: the CDRs chain the three Call-IDs.
-  python3 - "$E2E_CDR" "$P2_CDR" "$(e2e_call_id b2p-uac)" "$(e2e_call_id b2p-uas)" <<'PY' ||
+  "$E2E_PYTHON" - "$E2E_CDR" "$P2_CDR" "$(e2e_call_id b2p-uac)" "$(e2e_call_id b2p-uas)" <<'PY' ||
 import json, sys
 first, second, a, c = sys.argv[1:]
 one = [json.loads(l) for l in open(first) if json.loads(l).get("call_id") == a]
@@ -190,12 +190,12 @@ scenario_b2bua_attended_transfer() {
   local log="$E2E_WORK/bat-core.jsonl" core_pid asked_before asked
   asked_before=$(stat stats proxy.replaces_asked) || { fail "bat: sipedgectl stats"; return; }
   : >"$log"
-  ip netns exec "$E2E_CORE_NS" python3 "$E2E_DIR/b2bua_transfer.py" answer "$E2E_UA_CORE:$B2BUA_CORE_PORT" 20 "$log" \
+  ip netns exec "$E2E_CORE_NS" "$E2E_PYTHON" "$E2E_DIR/b2bua_transfer.py" answer "$E2E_UA_CORE:$B2BUA_CORE_PORT" 20 "$log" \
     >"$E2E_WORK/bat-core.out" 2>&1 &
   core_pid=$!
   E2E_PIDS+=("$core_pid")
   e2e_wait_udp "$E2E_CORE_NS" "$B2BUA_CORE_PORT" || fail "bat: the core side did not open port $B2BUA_CORE_PORT"
-  timeout -k 2 20 ip netns exec "$E2E_ACC_NS" python3 "$E2E_DIR/b2bua_transfer.py" refer "$UA:$CALLER_PORT" "$GW" \
+  timeout -k 2 20 ip netns exec "$E2E_ACC_NS" "$E2E_PYTHON" "$E2E_DIR/b2bua_transfer.py" refer "$UA:$CALLER_PORT" "$GW" \
     "$E2E_SHARDS" "$log" >"$E2E_WORK/bat-acc.out" 2>&1 || fail "bat: $(tail -1 "$E2E_WORK/bat-acc.out")"
   sed 's/^/  /' "$E2E_WORK/bat-acc.out" | grep -v "^  b2bua_transfer:" >&2 || true
   kill -TERM "$core_pid" 2>/dev/null

@@ -112,7 +112,7 @@ cdr_ok() {
   local call_id
   call_id=$(e2e_call_id "$1")
   [[ -n "$call_id" ]] || { fail "$1: no Call-ID in its trace"; return; }
-  python3 "$E2E_CHECK" cdrok "$E2E_CDR" "$call_id" "$2" || fail "$1: CDR of $call_id"
+  "$E2E_PYTHON" "$E2E_CHECK" cdrok "$E2E_CDR" "$call_id" "$2" || fail "$1: CDR of $call_id"
 }
 
 scenario_callee_bye() {
@@ -292,7 +292,7 @@ scenario_hold() {
   check "hold-uas: messages" seq "$E2E_WORK/hold-uas.msg" INVITE ACK INVITE ACK INVITE ACK INVITE ACK BYE
   check "hold-uas: SDP names only $GW (or 0.0.0.0 for hold)" sdp "$E2E_WORK/hold-uas.msg" "$GW"
   check "hold-uac: SDP names only $GW" sdp "$E2E_WORK/hold-uac.msg" "$GW"
-  python3 -c '
+  "$E2E_PYTHON" -c '
 import sys; sys.path.insert(0, sys.argv[1])
 import sipcheck
 bodies = [b for d, s, h, b in sipcheck.messages(sys.argv[2]) if d == "received" and s.startswith("INVITE ")]
@@ -323,8 +323,8 @@ scenario_ringback() {
   local call_id cdr
   call_id=$(e2e_call_id rb-uas)
   cdr_ok rb-uas "bye from caller"
-  cdr=$(python3 "$E2E_CHECK" cdr "$E2E_CDR" "$call_id") &&
-    python3 -c 'import json,sys; sys.exit(0 if json.loads(sys.argv[1])["packets_callee_to_caller"] >= 160 else 1)' "$cdr" ||
+  cdr=$("$E2E_PYTHON" "$E2E_CHECK" cdr "$E2E_CDR" "$call_id") &&
+    "$E2E_PYTHON" -c 'import json,sys; sys.exit(0 if json.loads(sys.argv[1])["packets_callee_to_caller"] >= 160 else 1)' "$cdr" ||
     fail "ringback: early media and the answered call's RTP did not both reach the caller"
   unregister rb-unreg 1012
 }
@@ -467,7 +467,7 @@ scenario_attended_transfer() {
   [[ $(grep -c "^INVITE sip:1013@$c_private SIP/2.0" "$E2E_WORK/at-c.msg") == 2 ]] || fail "at-c: not 2 INVITEs to sip:1013@$c_private"
   check "at-a: messages" seq "$E2E_WORK/at-a.msg" 407/INVITE 100/INVITE 180/INVITE 200/INVITE 100/INVITE \
     200/INVITE 202/REFER NOTIFY 200/BYE
-  python3 -c '
+  "$E2E_PYTHON" -c '
 import sys; sys.path.insert(0, sys.argv[1]); import sipcheck
 got = [sipcheck.values(h, "replaces") for d, s, h, b in sipcheck.messages(sys.argv[2]) if d == "received" and s.startswith("INVITE ")]
 sys.exit(0 if ["att2@e2e;to-tag=ctag;from-tag=a2tag"] in got else 1)' "$E2E_DIR" "$E2E_WORK/at-c.msg" ||
@@ -614,7 +614,7 @@ scenario_two_proxies() {
   cdr_ok 2p-uas "bye from callee"
   local call_id
   call_id=$(e2e_call_id 2p-uas)
-  python3 "$E2E_CHECK" cdrok "$P2_CDR" "$call_id" "bye from callee" >/dev/null || fail "2p: second sipedge's CDR"
+  "$E2E_PYTHON" "$E2E_CHECK" cdrok "$P2_CDR" "$call_id" "bye from callee" >/dev/null || fail "2p: second sipedge's CDR"
   second_proxy_down
 }
 
@@ -623,10 +623,10 @@ second_proxy_down() {
   local i out
   for ((i = 0; i < 30; i++)); do
     "$E2E_SIPEDGECTL" --socket "$P2_SOCK" --json stats >"$E2E_WORK/p2-stats.json" 2>/dev/null &&
-      out=$(python3 "$E2E_CHECK" idle "$E2E_WORK/p2-stats.json" 2>&1) && break
+      out=$("$E2E_PYTHON" "$E2E_CHECK" idle "$E2E_WORK/p2-stats.json" 2>&1) && break
     sleep 0.5
   done
-  python3 "$E2E_CHECK" idle "$E2E_WORK/p2-stats.json" >/dev/null || fail "2p: state left in the second sipedge: $out"
+  "$E2E_PYTHON" "$E2E_CHECK" idle "$E2E_WORK/p2-stats.json" >/dev/null || fail "2p: state left in the second sipedge: $out"
   kill -TERM "$P2_PID" 2>/dev/null
   e2e_sipp_wait "$P2_PID" || fail "2p: the second sipedge did not stop cleanly"
   ip netns del "${E2E_NET}-gw2" 2>/dev/null

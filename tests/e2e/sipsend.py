@@ -12,7 +12,7 @@
 #   sipsend.py silent BIND GW UA COUNT     COUNT OPTIONS to GW with User-Agent UA (a scanner's, or from a
 #                                          banned source); none may draw any answer within a second
 #   sipsend.py burst BIND GW COUNT         COUNT OPTIONS to GW at once, each a new transaction; prints
-#                                          how many drew an answer within 2 s
+#                                          how many drew an answer within 2 s (sooner once all have)
 #   sipsend.py hepsink BIND:PORT SECONDS OUT  a HEPv3 collector: decodes each datagram (its own decoder)
 #                                          and writes one JSON line per message to OUT: src, dst,
 #                                          capture_id, call_id, payload; a datagram that is not HEPv3
@@ -32,15 +32,16 @@ def sock(bind_ip, port=0):
     return s
 
 
-def answers(s, wait, call_id=None, settle=None):
+def answers(s, wait, call_id=None, settle=None, enough=None):
     """First lines of the datagrams arriving within `wait` seconds (of call `call_id` only, if given:
     an INVITE's final response is retransmitted until ACKed, and may arrive while a later request
-    waits). With `settle`, the wait ends `settle` seconds after the first final response."""
+    waits). With `settle`, the wait ends `settle` seconds after the first final response; with
+    `enough`, as soon as that many have arrived."""
     out = []
     end = time.time() + wait
     while True:
         left = end - time.time()
-        if left <= 0:
+        if left <= 0 or (enough is not None and len(out) >= enough):
             return out
         s.settimeout(left)
         try:
@@ -115,7 +116,7 @@ def cmd_options(bind_ip, gw, sizes):
                 % (bind_ip, port, size, bind_ip, size, size, bind_ip))
         msg = head + "p" * max(0, size - len(head) - 4) + "\r\n\r\n"
         s.sendto(msg.encode(), (gw_ip, int(gw_port)))
-        got = answers(s, 2.0)
+        got = answers(s, 2.0, "size-%d@%s" % (size, bind_ip), settle=0)
         print("options: %d bytes -> %s" % (len(msg), got[0] if got else "no answer"))
         if not got or not got[0].startswith("SIP/2.0 200 "):
             bad.append(size)
@@ -150,7 +151,7 @@ def cmd_burst(bind_ip, gw, count):
                "Call-ID: burst-%d-%d@%s\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
                % (bind_ip, port, tag, n, bind_ip, n, tag, n, bind_ip))
         s.sendto(msg.encode(), (gw_ip, int(gw_port)))
-    print(len(answers(s, 2.0)))
+    print(len(answers(s, 2.0, enough=count)))
     return 0
 
 
