@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <thread>
 
@@ -137,7 +138,10 @@ TEST(ShardSet, ThePauseHoldsTheOtherShardsBetweenIterations) {
   for (int round = 0; round < 50; ++round) {
     PauseOthers still(&set);
     const uint64_t held = iterations.load();
-    for (int i = 0; i < 1000; ++i) std::this_thread::yield();
+    // Sleep rather than yield: a yield to the parked shard spinning on the same core costs a whole
+    // time slice, and 50 000 of them took 70 s on a loaded 2-core machine. Asleep, the main thread
+    // leaves the shard a core for the whole wait, which is what could make it run.
+    std::this_thread::sleep_for(std::chrono::microseconds(300));
     ASSERT_EQ(iterations.load(), held) << "round " << round << ": the shard ran while paused";
   }
   const uint64_t before = iterations.load();
