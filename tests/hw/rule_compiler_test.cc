@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 namespace sipedge::hw {
-namespace {
+namespace rule_compiler_test {
 
 const rte_ether_addr kOurMac{{0x02, 0, 0, 0, 0, 0x01}};
 const rte_ether_addr kGatewayMac{{0x02, 0, 0, 0, 0, 0xfe}};
@@ -243,5 +243,5 @@ TEST(RuleCompiler, UnknownPeersAndMixedFamiliesStayInSoftware) {
   EXPECT_EQ(direction_rule(s, 0, kPhone, v6_trunk, 0, 0, 1, 30).error(), NotOffloadable::FamilyMismatch);
 }
 
-}  // namespace
+}  // namespace rule_compiler_test
 }  // namespace sipedge::hw

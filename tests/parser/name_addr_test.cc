@@ -17,7 +17,7 @@
 #include "tests/parser/seed_corpus.h"
 
 namespace sipedge::parser {
-namespace {
+namespace name_addr_test {
 
 NameAddr ok(std::string_view text) {
   auto r = parse_name_addr(text);
@@ -235,5 +235,5 @@ TEST(ParseNameAddr, EverySeedMessageAddressHeaderParses) {
   EXPECT_EQ(untagged_from, 4u);
 }
 
-}  // namespace
+}  // namespace name_addr_test
 }  // namespace sipedge::parser

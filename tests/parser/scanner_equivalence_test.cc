@@ -112,7 +112,7 @@ class ScannerEquivalence : public ::testing::Test {
     for (Framing f : {Framing::Datagram, Framing::Stream}) {
       const std::string d = compare(bytes, f);
       EXPECT_EQ(d, "") << label << (f == Framing::Stream ? " (stream)" : " (datagram)") << ": "
-                       << testing::PrintToString(std::string(bytes.substr(0, 200)));
+                       << ::testing::PrintToString(std::string(bytes.substr(0, 200)));
     }
   }
 
@@ -351,7 +351,7 @@ TEST_F(ScannerEquivalence, ProtosCorpus) {
     for (Framing f : {Framing::Datagram, Framing::Stream}) {
       const std::string d = compare(bytes, f);
       ASSERT_EQ(d, "") << "PROTOS file #" << n << (f == Framing::Stream ? " stream: " : " datagram: ")
-                       << testing::PrintToString(bytes.substr(0, 300));
+                       << ::testing::PrintToString(bytes.substr(0, 300));
     }
     // A stream read that stopped in the middle of the header block.
     const std::string d = compare(std::string_view(bytes).substr(0, bytes.size() / 3), Framing::Stream);

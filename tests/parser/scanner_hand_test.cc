@@ -6,7 +6,7 @@
 #include <string>
 
 namespace sipedge::parser {
-namespace {
+namespace scanner_hand_test {
 
 const std::string kInvite =
     "INVITE sip:1012@192.168.0.201 SIP/2.0\r\n"
@@ -235,5 +235,5 @@ TEST(ScanChain, GathersSegmentsAndScansSingleSegmentInPlace) {
   EXPECT_EQ(scan_chain(scanner, chain, tiny, Framing::Datagram, m).fault, Fault::TooLarge);
 }
 
-}  // namespace
+}  // namespace scanner_hand_test
 }  // namespace sipedge::parser

@@ -26,7 +26,7 @@
 #include "parser/via.h"
 
 namespace sipedge::parser {
-namespace {
+namespace seed_test {
 
 namespace fs = std::filesystem;
 using sv = std::string_view;
@@ -992,5 +992,5 @@ TEST(SeedHeaders, ThreeContactsOfAmbiguous) {
   EXPECT_EQ(s->msg.count(HeaderId::Contact), 3u);
 }
 
-}  // namespace
+}  // namespace seed_test
 }  // namespace sipedge::parser
