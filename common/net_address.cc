@@ -84,23 +84,35 @@ std::optional<IpAddr> IpAddr::parse(std::string_view text) noexcept {
   return std::nullopt;
 }
 
-std::string IpAddr::to_string() const {
+AddrText IpAddr::text() const noexcept {
+  AddrText t;
+  char* p = t.buf.data();
   if (family == Family::V4) {
     // glibc's inet_ntop formats IPv4 with sprintf; this runs several times per SIP message.
-    char buf[16];
-    char* p = buf;
     for (int i = 0; i < 4; ++i) {
       if (i) *p++ = '.';
-      p = std::to_chars(p, buf + sizeof buf, bytes[static_cast<size_t>(i)]).ptr;
+      p = std::to_chars(p, t.buf.data() + t.buf.size(), bytes[static_cast<size_t>(i)]).ptr;
     }
-    return std::string(buf, p);
+  } else if (family == Family::V6 && inet_ntop(AF_INET6, bytes.data(), p, INET6_ADDRSTRLEN) != nullptr) {
+    p += std::strlen(p);
   }
-  char buf[INET6_ADDRSTRLEN] = {0};
-  if (family == Family::V6) inet_ntop(AF_INET6, bytes.data(), buf, sizeof buf);
-  return buf;
+  t.len = static_cast<uint8_t>(p - t.buf.data());
+  return t;
 }
 
-std::string IpAddr::to_uri_host() const { return is_v6() ? "[" + to_string() + "]" : to_string(); }
+AddrText IpAddr::uri_host_text() const noexcept {
+  if (!is_v6()) return text();
+  AddrText t = text();
+  std::memmove(t.buf.data() + 1, t.buf.data(), t.len);
+  t.buf[0] = '[';
+  t.buf[t.len + 1u] = ']';
+  t.len = static_cast<uint8_t>(t.len + 2);
+  return t;
+}
+
+std::string IpAddr::to_string() const { return std::string(text().view()); }
+
+std::string IpAddr::to_uri_host() const { return std::string(uri_host_text().view()); }
 
 bool IpAddr::is_unspecified() const noexcept {
   const size_t n = is_v4() ? 4 : 16;
@@ -119,7 +131,15 @@ bool IpAddr::is_private() const noexcept {
   return false;
 }
 
-std::string Endpoint::to_string() const { return ip.to_uri_host() + ":" + std::to_string(port); }
+AddrText Endpoint::text() const noexcept {
+  AddrText t = ip.uri_host_text();
+  t.buf[t.len] = ':';
+  char* end = std::to_chars(t.buf.data() + t.len + 1, t.buf.data() + t.buf.size(), port).ptr;
+  t.len = static_cast<uint8_t>(end - t.buf.data());
+  return t;
+}
+
+std::string Endpoint::to_string() const { return std::string(text().view()); }
 
 size_t IpAddrHash::operator()(const IpAddr& a) const noexcept {
   uint64_t h = 1469598103934665603ull ^ static_cast<uint8_t>(a.family);

@@ -10,6 +10,13 @@
 
 namespace sipedge {
 
+// An address or endpoint as text, without allocating: the longest is "[IPv6 with IPv4 tail]:65535".
+struct AddrText {
+  std::array<char, 56> buf{};
+  uint8_t len = 0;
+  std::string_view view() const noexcept { return {buf.data(), len}; }
+};
+
 struct IpAddr {
   enum class Family : uint8_t { None, V4, V6 };
   Family family = Family::None;
@@ -23,6 +30,8 @@ struct IpAddr {
   static std::optional<IpAddr> parse(std::string_view text) noexcept;
   std::string to_string() const;          // "192.0.2.1" / "2001:db8::1"
   std::string to_uri_host() const;        // IPv6 in brackets, for SIP URIs and Via sent-by
+  AddrText text() const noexcept;          // to_string() without the allocation
+  AddrText uri_host_text() const noexcept;  // to_uri_host() without the allocation
   bool is_v4() const noexcept { return family == Family::V4; }
   bool is_v6() const noexcept { return family == Family::V6; }
   bool is_unspecified() const noexcept;  // 0.0.0.0 / ::
@@ -34,6 +43,7 @@ struct Endpoint {
   IpAddr ip;
   uint16_t port = 0;
   std::string to_string() const;  // "192.0.2.1:5060" / "[2001:db8::1]:5060"
+  AddrText text() const noexcept;  // to_string() without the allocation
   friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 

@@ -390,8 +390,9 @@ std::string Proxy::b2bua_answer_head(const Context& ctx) const {
     parser::HeaderItems vias(req, parser::HeaderId::Via);
     std::string_view item;
     bool top = true;
+    TextArena texts;
     while (vias.next(item)) {
-      add_line(out, "Via", top ? received_via(Inbound{req, ctx.source, ctx.local, ctx.in_iface}) : std::string(item));
+      add_line(out, "Via", top ? received_via(Inbound{req, ctx.source, ctx.local, ctx.in_iface}, texts) : item);
       top = false;
     }
   }

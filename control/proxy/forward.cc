@@ -2,7 +2,6 @@
 // routes, Route headers) and how they are rewritten on the way (RFC 3261 §16.5–16.6): Request-URI,
 // Max-Forwards, received/rport, our Via, Record-Route, Route popping and strict-route interop,
 // Contact fixing for UAs behind NAT, SDP anchoring.
-#include <deque>
 
 #include "control/proxy/context.h"
 #include "control/proxy/nat_contact.h"
@@ -19,9 +18,8 @@
 namespace sipedge::control {
 namespace {
 
-std::string iface_uri_host_port(const InterfaceConfig& i) {
-  return i.sip_address.to_uri_host() + ":" + std::to_string(i.sip_port);
-}
+// An interface's sent-by / URI host and port, "192.0.2.1:5060".
+AddrText iface_host_port(const InterfaceConfig& i) { return Endpoint{i.sip_address, i.sip_port}.text(); }
 
 parser::Span span_of(const parser::Message& msg, std::string_view view) {
   return parser::Span{static_cast<uint32_t>(view.data() - msg.bytes().data()), static_cast<uint32_t>(view.size())};
@@ -37,14 +35,13 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
   const InterfaceConfig* in_if = config_.interface(in.iface);
   if (!out_if || !in_if) return Err(refused(refusal(RefusalCause::NoInterface)));
   parser::EditList edits;
-  std::deque<std::string> texts;  // stable storage for the edit texts
-  auto keep = [&](std::string s) -> std::string_view { return texts.emplace_back(std::move(s)); };
+  TextArena texts;  // the edits' new texts, alive until the message is written
 
-  if (!t.request_uri.empty()) edits.replace(msg.request_uri_span(), keep(t.request_uri));
+  if (!t.request_uri.empty()) edits.replace(msg.request_uri_span(), t.request_uri);
 
   if (const parser::HeaderField* h = msg.find(parser::HeaderId::MaxForwards)) {
     auto mf = parser::parse_max_forwards(msg.text(h->value));
-    edits.replace(h->value, keep(std::to_string(mf && *mf > 0 ? *mf - 1 : 0)));
+    edits.replace(h->value, texts.number(mf && *mf > 0 ? *mf - 1 : 0));
   } else {
     edits.append_header("Max-Forwards", "70");
   }
@@ -53,19 +50,23 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
   {
     parser::HeaderItems vias(msg, parser::HeaderId::Via);
     std::string_view first;
-    if (vias.next(first)) edits.replace(span_of(msg, first), keep(received_via(in)));
+    if (vias.next(first)) {
+      const std::string_view fixed = received_via(in, texts);
+      if (fixed.data() != first.data()) edits.replace(span_of(msg, first), fixed);
+    }
   }
   branch = new_branch(loop_key(msg));
-  edits.prepend_header("Via", keep("SIP/2.0/UDP " + iface_uri_host_port(*out_if) + ";branch=" + branch + ";rport"));
+  const AddrText out_host = iface_host_port(*out_if);
+  edits.prepend_header("Via", texts.cat({"SIP/2.0/UDP ", out_host.view(), ";branch=", branch, ";rport"}));
 
   // Record-Route (§16.6 step 4): crossing interfaces needs two entries so each side's route set
   // names the address it can reach (the top one faces the callee).
   // Both carry the token that later proves an in-dialog request follows our Route set.
   if (!rr_token.empty()) {
-    const std::string params = ";lr;" + std::string(kRouteTokenParam) + "=" + std::string(rr_token) + ">";
-    edits.prepend_header("Record-Route", keep("<sip:" + iface_uri_host_port(*out_if) + params));
+    edits.prepend_header("Record-Route", texts.cat({"<sip:", out_host.view(), ";lr;", kRouteTokenParam, "=", rr_token, ">"}));
     if (out_if->index != in_if->index)
-      edits.prepend_header("Record-Route", keep("<sip:" + iface_uri_host_port(*in_if) + params));
+      edits.prepend_header("Record-Route",
+                           texts.cat({"<sip:", iface_host_port(*in_if).view(), ";lr;", kRouteTokenParam, "=", rr_token, ">"}));
   }
 
   // Loose routing (§16.4): our own Route entries are consumed. With a strict router next, its
@@ -109,9 +110,9 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
     if (rest.empty())
       edits.delete_header(*h);
     else if (any_ours || t.strict_next)
-      edits.replace(h->value, keep(rest));
+      edits.replace(h->value, texts.copy(rest));
   }
-  if (t.strict_next) edits.append_header("Route", keep("<" + std::string(msg.request_uri()) + ">"));
+  if (t.strict_next) edits.append_header("Route", texts.cat({"<", msg.request_uri(), ">"}));
 
   // Call forwarding's traces: our Diversion entries above those the request came with (RFC 5806
   // §4), History-Info entries after its own (RFC 7044).
@@ -130,16 +131,16 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
       if (const parser::HeaderField* h = msg.find(parser::HeaderId::SessionExpires)) {
         const std::string_view old = msg.text(h->value);
         const size_t params = std::min(old.find(';'), old.size());
-        edits.replace(h->value, keep(std::to_string(*st.session_expires) + std::string(old.substr(params))));
+        edits.replace(h->value, texts.cat({texts.number(*st.session_expires), old.substr(params)}));
       } else {
-        edits.append_header("Session-Expires", keep(std::to_string(*st.session_expires)));
+        edits.append_header("Session-Expires", texts.number(*st.session_expires));
       }
     }
     if (st.min_se) {
       if (const parser::HeaderField* h = msg.find(parser::HeaderId::MinSE))
-        edits.replace(h->value, keep(std::to_string(*st.min_se)));
+        edits.replace(h->value, texts.number(*st.min_se));
       else
-        edits.append_header("Min-SE", keep(std::to_string(*st.min_se)));
+        edits.append_header("Min-SE", texts.number(*st.min_se));
     }
   }
 
@@ -156,7 +157,7 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
     if (const parser::HeaderField* h = msg.find(parser::HeaderId::Contact)) {
       auto c = parser::parse_contact(msg.text(h->value));
       if (c) {
-        if (auto fixed = nat_fixed_contact(*c, in.source)) edits.replace(span_of(msg, c->addr.uri_text), keep(std::move(*fixed)));
+        if (auto fixed = nat_fixed_contact(*c, in.source)) edits.replace(span_of(msg, c->addr.uri_text), texts.copy(*fixed));
       }
     }
   }
@@ -164,7 +165,7 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
   if (auto role = request_sdp_role(msg.method()); role && media && media_from >= 0 && has_sdp_body(msg)) {
     auto body = media_.rewrite(media, static_cast<MediaSide>(media_from), msg.body(), *role);
     if (!body) return Err(refused(refusal(body.error())));
-    edits.replace_body(keep(std::move(*body)));
+    edits.replace_body(texts.copy(*body));
   }
 
   auto out = apply_edits(msg, edits);

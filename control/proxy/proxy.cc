@@ -153,33 +153,39 @@ bool Proxy::registered_from(std::string_view user, const IpAddr& source) const {
 
 // RFC 3581 §4 and RFC 3261 §18.2.1: the top Via gets received= when the source differs from
 // sent-by (always, when rport was asked for) and rport=<source port> when it was asked for.
-std::string Proxy::received_via(const Inbound& in) const {
+std::string_view Proxy::received_via(const Inbound& in, TextArena& arena) const {
   const std::string_view item = parser::top_via_text(in.msg);
   if (item.empty()) return {};
   auto via = parser::top_via(in.msg);
-  if (!via) return std::string(item);
-  const std::string source_ip = in.source.ip.to_string();
-  const bool host_differs = via->host != source_ip;
-  if (!via->has_rport && !host_differs) return std::string(item);
+  if (!via) return item;
+  const AddrText source_ip = in.source.ip.text();
+  const bool host_differs = via->host != source_ip.view();
+  if (!via->has_rport && !host_differs) return item;
   const size_t params_at = via->params.empty() ? item.size() : static_cast<size_t>(via->params.data() - item.data());
-  std::string out;
-  out.reserve(item.size() + source_ip.size() + 24);  // ";received=" and ";rport=NNNNN"
-  out.append(item.substr(0, params_at));
-  while (!out.empty() && (out.back() == ' ' || out.back() == '\t')) out.pop_back();
+  std::string_view sent = item.substr(0, params_at);
+  while (!sent.empty() && (sent.back() == ' ' || sent.back() == '\t')) sent.remove_suffix(1);
+  // The params are copied as they were, less received and rport: at most the item's length, plus
+  // ";received=" with the address and ";rport=NNNNN".
+  char* const start = arena.begin(item.size() + source_ip.len + 24);
+  char* at = TextArena::put(start, sent);
   parser::ParamIterator it(via->params);
   parser::Param p;
   while (it.next(p)) {
     if (parser::iequals(p.name, "received") || parser::iequals(p.name, "rport")) continue;
-    out.push_back(';');
-    out.append(p.name);
+    *at++ = ';';
+    at = TextArena::put(at, p.name);
     if (p.has_value) {
-      out.push_back('=');
-      out.append(p.value);
+      *at++ = '=';
+      at = TextArena::put(at, p.value);
     }
   }
-  out.append(";received=").append(source_ip);
-  if (via->has_rport) out.append(";rport=").append(std::to_string(in.source.port));
-  return out;
+  at = TextArena::put(at, ";received=");
+  at = TextArena::put(at, source_ip.view());
+  if (via->has_rport) {
+    at = TextArena::put(at, ";rport=");
+    at = std::to_chars(at, at + 5, in.source.port).ptr;
+  }
+  return arena.commit(at);
 }
 
 bool Proxy::is_local_domain(std::string_view host) const {
@@ -218,7 +224,8 @@ std::string Proxy::local_response(TxnId server, const Inbound& in, uint16_t stat
   char tag[24];
   std::snprintf(tag, sizeof tag, "se%llx", static_cast<unsigned long long>(server));
   if (status >= 200) ++counters_.local_replies;
-  return build_response(in.msg, status, reason, tag, received_via(in), extra, body);
+  TextArena arena;
+  return build_response(in.msg, status, reason, tag, received_via(in, arena), extra, body);
 }
 
 void Proxy::reply(TxnId server, const Inbound& in, uint16_t status, std::string_view reason,
@@ -250,7 +257,9 @@ void Proxy::send_stateless(const Inbound& in, uint16_t status, std::string_view 
   extra.reserve(headers.size() + 1);
   if (!config_.user_agent.empty()) extra.push_back({"Server", config_.user_agent});
   extra.insert(extra.end(), headers.begin(), headers.end());
-  const std::string bytes = build_response(in.msg, status, reason, stateless_tag_prefix_ + new_tag(), received_via(in), extra);
+  TextArena arena;
+  const std::string bytes =
+      build_response(in.msg, status, reason, stateless_tag_prefix_ + new_tag(), received_via(in, arena), extra);
   ++counters_.local_replies;
   transport_.send(in.iface, in.source, bytes);
 }

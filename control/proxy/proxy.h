@@ -22,6 +22,7 @@
 #include "common/hash_index.h"
 #include "common/clock.h"
 #include "common/shard.h"
+#include "common/text_arena.h"
 #include "control/latency_histogram.h"
 #include "control/auth/digest.h"
 #include "control/config.h"
@@ -235,7 +236,8 @@ class Proxy final : public TransactionUser {
   // A response sipedge itself generates for server transaction `server` (Server header, To tag).
   std::string local_response(TxnId server, const Inbound& in, uint16_t status, std::string_view reason,
                              std::span<const HeaderLine> headers, std::string_view body = {});
-  std::string received_via(const Inbound& in) const;
+  // The top Via with received/rport (RFC 3581), written into `arena` when it changes.
+  std::string_view received_via(const Inbound& in, TextArena& arena) const;
   bool is_local_host(std::string_view host, uint16_t port, bool has_port) const;
   bool is_local_domain(std::string_view host) const;
   std::optional<uint16_t> interface_for(const IpAddr& dest) const;

@@ -2,7 +2,6 @@
 // Contact is NAT-fixed, SDP answers are anchored, provisionals and 2xx go upstream at once, the best
 // final non-2xx goes upstream when no target is left (serial forking), and calls end with CDRs.
 #include <algorithm>
-#include <deque>
 
 #include <spdlog/fmt/fmt.h>
 
@@ -49,8 +48,7 @@ Result<std::string, Refusal> Proxy::build_upstream_response(const Inbound& in, c
   if (ctx && ctx->b2bua) return build_b2bua_response(in, *ctx);
   const parser::Message& msg = in.msg;
   parser::EditList edits;
-  std::deque<std::string> texts;
-  auto keep = [&](std::string s) -> std::string_view { return texts.emplace_back(std::move(s)); };
+  TextArena texts;  // the edits' new texts, alive until the message is written
 
   // Our Via is the first via-parm; remove it (or just it, when the header holds several).
   const parser::HeaderField* top = msg.find(parser::HeaderId::Via);
@@ -67,7 +65,7 @@ Result<std::string, Refusal> Proxy::build_upstream_response(const Inbound& in, c
     if (rest.empty())
       edits.delete_header(*top);
     else
-      edits.replace(top->value, keep(rest));
+      edits.replace(top->value, texts.copy(rest));
   }
 
   // The responder's Contact, when it is behind NAT (answers from the access side).
@@ -80,7 +78,7 @@ Result<std::string, Refusal> Proxy::build_upstream_response(const Inbound& in, c
         if (auto fixed = nat_fixed_contact(*c, in.source))
           edits.replace(parser::Span{static_cast<uint32_t>(c->addr.uri_text.data() - msg.bytes().data()),
                                      static_cast<uint32_t>(c->addr.uri_text.size())},
-                        keep(std::move(*fixed)));
+                        texts.copy(*fixed));
       }
     }
   }
@@ -93,7 +91,7 @@ Result<std::string, Refusal> Proxy::build_upstream_response(const Inbound& in, c
     const auto side = static_cast<MediaSide>(1 - ctx->media_from);
     auto body = media_.rewrite(ctx->media, side, msg.body(), ctx->offer_in_request ? SdpRole::Answer : SdpRole::Offer);
     if (!body) return Err(refused(refusal(body.error())));
-    edits.replace_body(keep(std::move(*body)));
+    edits.replace_body(texts.copy(*body));
   }
   // RFC 4028 §8.2: a UAS without session timers answered a request that asked for an interval and
   // whose sender supports them: the UAC becomes the refresher.
@@ -102,7 +100,7 @@ Result<std::string, Refusal> Proxy::build_upstream_response(const Inbound& in, c
     std::string insert;
     plan_response_timer(msg, ctx->timer_asked_s, ctx->uac_supports_timer, insert);
     if (!insert.empty()) {
-      edits.append_header("Session-Expires", keep(std::move(insert)));
+      edits.append_header("Session-Expires", texts.copy(insert));
       edits.append_header("Require", "timer");
     }
   }
