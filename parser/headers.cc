@@ -122,8 +122,9 @@ namespace {
 
 // The views of a parsed name-addr as offsets into the message's bytes; false when one lies outside them.
 bool index_name_addr(const NameAddr& na, const Message& msg, Message::NameAddrIndex& idx) noexcept {
-  const std::string_view views[] = {na.display_name, na.uri_text, na.params,    na.uri.scheme_text, na.uri.user,
-                                    na.uri.password, na.uri.host, na.uri.params, na.uri.headers};
+  const std::string_view views[] = {na.display_name, na.uri_text,   na.params,      na.uri.scheme_text,
+                                    na.uri.user,     na.uri.password, na.uri.host, na.uri.params,
+                                    na.uri.headers,  na.known_tag.value_or(std::string_view{})};
   for (size_t i = 0; i < std::size(views); ++i)
     if (!msg.span_of(views[i], idx.spans[i])) return false;
   idx.bracketed = na.bracketed;
@@ -153,6 +154,7 @@ NameAddr name_addr_of(const Message& msg, const Message::NameAddrIndex& idx) noe
   na.uri.has_port = idx.has_port;
   na.uri.params = view(7);
   na.uri.headers = view(8);
+  na.known_tag = view(9);
   return na;
 }
 

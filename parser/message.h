@@ -160,8 +160,9 @@ class Message {
     uint8_t scheme = 0, host_type = 0;
     bool bracketed = false, has_password = false, has_port = false;
     uint16_t port = 0;
-    // display name, URI text, header params; the URI's scheme text, user, password, host, params, headers
-    std::array<Span, 9> spans{};
+    // display name, URI text, header params; the URI's scheme text, user, password, host, params,
+    // headers; the tag
+    std::array<Span, 10> spans{};
   };
   NameAddrIndex& from_index() const noexcept { return parties_[0]; }
   NameAddrIndex& to_index() const noexcept { return parties_[1]; }

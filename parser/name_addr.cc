@@ -2,6 +2,7 @@
 // §20.10). Never allocates.
 #include "parser/name_addr.h"
 
+#include "parser/header_id.h"
 #include "parser/params.h"
 #include "parser/value_list.h"
 
@@ -24,7 +25,10 @@ std::optional<std::string_view> NameAddr::param(std::string_view name) const noe
   return find_param(params, name);
 }
 
-std::string_view NameAddr::tag() const noexcept { return param("tag").value_or(std::string_view{}); }
+std::string_view NameAddr::tag() const noexcept {
+  if (known_tag) return *known_tag;
+  return param("tag").value_or(std::string_view{});
+}
 
 Result<NameAddr, Fault> parse_name_addr(std::string_view value) noexcept {
   const std::string_view s = trim_lws(value);
@@ -72,11 +76,22 @@ Result<NameAddr, Fault> parse_name_addr(std::string_view value) noexcept {
   na.uri = *uri;
 
   size_t p = skip_lws(s, after);
+  std::string_view tag;
   if (p < n) {
     if (s[p] != ';') return bad();
     na.params = s.substr(p);
-    if (!params_well_formed(na.params)) return bad();
+    ParamIterator it(na.params);
+    Param param;
+    bool tagged = false;
+    while (it.next(param)) {
+      if (!tagged && iequals(param.name, "tag")) {
+        tag = param.value;
+        tagged = true;
+      }
+    }
+    if (it.malformed()) return bad();
   }
+  na.known_tag = tag;
   return na;
 }
 

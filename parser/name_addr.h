@@ -18,6 +18,9 @@ struct NameAddr {
   Uri uri;
   std::string_view params;  // header params after the URI, from the first ';' ("" if none)
   bool bracketed = false;
+  // The first ";tag=" value, noted by parse_name_addr on its pass over the params: a proxy asks
+  // for the From and To tags of every message several times. Unset in a NameAddr built by hand.
+  std::optional<std::string_view> known_tag;
 
   // Case-insensitive header-parameter lookup (find_param on `params`).
   std::optional<std::string_view> param(std::string_view name) const noexcept;

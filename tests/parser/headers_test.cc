@@ -182,6 +182,7 @@ TEST(FromToHeader, ParsedOnceKeptAcrossRebaseForgottenByANewScan) {
   EXPECT_EQ(moved->uri_text, "sip:alice@atlanta.com");
   EXPECT_EQ(moved->params, ";tag=1928301774");
   EXPECT_EQ(moved->tag(), "1928301774");
+  EXPECT_EQ(moved->tag().data(), moved->params.data() + 5);  // the kept tag moved with the bytes
   EXPECT_TRUE(moved->bracketed);
   EXPECT_EQ(moved->uri.scheme, UriScheme::Sip);
   EXPECT_EQ(moved->uri.scheme_text, "sip");

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "parser/contact.h"
+#include "parser/params.h"
 #include "parser/scanner_hand.h"
 #include "tests/parser/seed_corpus.h"
 
@@ -48,6 +49,22 @@ TEST(ParseNameAddr, QuotedDisplayNameWithoutSpaceBeforeAngle) {
   EXPECT_EQ(a.uri_text, "sip:1006@192.168.0.201");
   EXPECT_EQ(a.uri.host_type, HostType::IPv4);
   EXPECT_EQ(a.tag(), "2094911163");
+}
+
+// The tag noted during the parse is the one find_param gives: the first, names matched without
+// case, an empty value when it has none; a NameAddr built by hand still looks it up.
+TEST(ParseNameAddr, TagNotedOnTheParseIsTheFirstOneFindParamGives) {
+  for (std::string_view text : {"<sip:a@x>;TAG=one;tag=two", "<sip:a@x>;x=1;Tag=\"q\";tag=z", "sip:a@x;tag",
+                                "<sip:a@x>;tagx=1", "<sip:a@x;tag=uri-param>", "<sip:a@x> ; tag = spaced"}) {
+    const NameAddr a = ok(text);
+    ASSERT_TRUE(a.known_tag.has_value()) << text;
+    EXPECT_EQ(a.tag(), find_param(a.params, "tag").value_or(std::string_view{})) << text;
+  }
+  EXPECT_EQ(ok("<sip:a@x>;TAG=one;tag=two").tag(), "one");
+  EXPECT_EQ(ok("<sip:a@x;tag=uri-param>").tag(), "");
+  NameAddr by_hand;
+  by_hand.params = ";tag=hand";
+  EXPECT_EQ(by_hand.tag(), "hand");
 }
 
 TEST(ParseNameAddr, QuotedDisplayNameKeepsEscapesAndSeparators) {
