@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 
 #include <charconv>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 
@@ -14,12 +15,6 @@
 
 namespace sipedge::control {
 namespace {
-
-std::string to_hex(const unsigned char* p, size_t n) {
-  std::string s;
-  append_hex(s, p, n);
-  return s;
-}
 
 bool from_hex(std::string_view s, unsigned char* out, size_t n) {
   if (s.size() != n * 2) return false;
@@ -51,7 +46,11 @@ constexpr size_t kMacBytes = 16;
 
 std::string_view digest_algorithm_name(DigestAlgorithm a) noexcept { return a == DigestAlgorithm::Md5 ? "MD5" : "SHA-256"; }
 
-std::string digest_hash_hex(DigestAlgorithm a, std::string_view data) {
+namespace {
+
+// The hash of the parts, one after another, as lower-case hex into `hex` (room for 64 digits);
+// returns the digits written.
+size_t hash_hex(DigestAlgorithm a, std::initializer_list<std::string_view> parts, char* hex) {
   // The algorithms fetched once (EVP_md5() and EVP_Digest fetch them again, under a lock, on each
   // call) and a context per thread that each init resets.
   static EVP_MD* const md5 = EVP_MD_fetch(nullptr, "MD5", nullptr);
@@ -60,28 +59,36 @@ std::string digest_hash_hex(DigestAlgorithm a, std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestInit_ex2(ctx.get(), a == DigestAlgorithm::Md5 ? md5 : sha256, nullptr);
-  EVP_DigestUpdate(ctx.get(), data.data(), data.size());
+  for (std::string_view p : parts) EVP_DigestUpdate(ctx.get(), p.data(), p.size());
   EVP_DigestFinal_ex(ctx.get(), md, &len);
-  return to_hex(md, len);
+  write_hex(hex, md, len);
+  return 2 * size_t{len};
+}
+
+constexpr size_t kMaxHexDigest = 64;
+
+}  // namespace
+
+std::string digest_hash_hex(DigestAlgorithm a, std::string_view data) {
+  char hex[kMaxHexDigest];
+  return std::string(hex, hash_hex(a, {data}, hex));
 }
 
 std::string digest_ha1(DigestAlgorithm a, std::string_view user, std::string_view realm, std::string_view password) {
-  std::string s;
-  s.append(user).append(":").append(realm).append(":").append(password);
-  return digest_hash_hex(a, s);
+  char hex[kMaxHexDigest];
+  return std::string(hex, hash_hex(a, {user, ":", realm, ":", password}, hex));
 }
 
+// RFC 7616 §3.4.1 (RFC 2617 §3.2.2.1): the parts are hashed as they come, never joined.
 std::string digest_response(DigestAlgorithm a, std::string_view ha1, std::string_view nonce, std::string_view nc,
                             std::string_view cnonce, std::string_view qop, std::string_view method,
                             std::string_view uri) {
-  std::string a2;
-  a2.append(method).append(":").append(uri);
-  const std::string ha2 = digest_hash_hex(a, a2);
-  std::string kd;
-  kd.append(ha1).append(":").append(nonce).append(":");
-  if (!qop.empty()) kd.append(nc).append(":").append(cnonce).append(":").append(qop).append(":");
-  kd.append(ha2);
-  return digest_hash_hex(a, kd);
+  char ha2[kMaxHexDigest];
+  const std::string_view ha2_hex(ha2, hash_hex(a, {method, ":", uri}, ha2));
+  char out[kMaxHexDigest];
+  const size_t n = qop.empty() ? hash_hex(a, {ha1, ":", nonce, ":", ha2_hex}, out)
+                               : hash_hex(a, {ha1, ":", nonce, ":", nc, ":", cnonce, ":", qop, ":", ha2_hex}, out);
+  return std::string(out, n);
 }
 
 DigestAuth::DigestAuth(Config config, std::string secret, uint8_t issuer)

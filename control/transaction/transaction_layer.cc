@@ -5,6 +5,8 @@
 
 #include <openssl/rand.h>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "common/seeded_hash.h"
@@ -42,11 +44,15 @@ namespace {
 
 constexpr uint64_t kIdMask = (uint64_t{1} << 56) - 1;
 
-std::string client_key(std::string_view branch, std::string_view method) {
-  std::string k;
-  k.reserve(branch.size() + method.size() + 3);
-  k.append("C|").append(branch).append("|").append(method);
-  return k;
+void append(TransactionLayer::KeyText& k, std::string_view s) { k.append(s.data(), s.data() + s.size()); }
+
+std::string_view view(const TransactionLayer::KeyText& k) { return {k.data(), k.size()}; }
+
+void client_key(std::string_view branch, std::string_view method, TransactionLayer::KeyText& k) {
+  append(k, "C|");
+  append(k, branch);
+  append(k, "|");
+  append(k, method);
 }
 
 Event response_event(uint16_t status) {
@@ -77,26 +83,36 @@ TransactionLayer::~TransactionLayer() {
 
 // §17.2.3: with the magic cookie, branch + sent-by + method (ACK matches INVITE). Otherwise the
 // RFC 2543 rule: Call-ID, From tag, CSeq number and the top Via as written, plus the method.
-std::string TransactionLayer::server_key(const Inbound& request, bool for_invite) const {
+void TransactionLayer::server_key(const Inbound& request, bool for_invite, KeyText& k) const {
   const parser::Message& m = request.msg;
   std::string_view method = m.method_token();
   if (for_invite || m.method() == parser::Method::Ack) method = "INVITE";
   auto via = parser::top_via(m);
-  std::string k;
   if (via && via->branch_is_rfc3261()) {
-    k.reserve(via->branch.size() + via->host.size() + method.size() + 16);
-    k.append("S|").append(via->branch).append("|").append(via->host).append(":");
-    k.append(std::to_string(via->has_port ? via->port : 5060)).append("|").append(method);
-    return k;
+    append(k, "S|");
+    append(k, via->branch);
+    append(k, "|");
+    append(k, via->host);
+    append(k, ":");
+    append(k, fmt::format_int(via->has_port ? via->port : 5060).str());
+    append(k, "|");
+    append(k, method);
+    return;
   }
   auto from = parser::from_header(m);
   auto cseq = parser::parse_cseq(m.value(parser::HeaderId::CSeq));
   std::string_view top_via_text;
   if (const parser::HeaderField* h = m.find(parser::HeaderId::Via)) top_via_text = m.text(h->value);
-  k.append("L|").append(m.value(parser::HeaderId::CallId)).append("|");
-  k.append(from ? from->tag() : std::string_view{}).append("|");
-  k.append(std::to_string(cseq ? cseq->number : 0)).append("|").append(top_via_text).append("|").append(method);
-  return k;
+  append(k, "L|");
+  append(k, m.value(parser::HeaderId::CallId));
+  append(k, "|");
+  append(k, from ? from->tag() : std::string_view{});
+  append(k, "|");
+  append(k, fmt::format_int(cseq ? cseq->number : 0).str());
+  append(k, "|");
+  append(k, top_via_text);
+  append(k, "|");
+  append(k, method);
 }
 
 TransactionLayer::Txn* TransactionLayer::find_indexed(const KeyIndex& index, std::string_view key) const {
@@ -114,7 +130,9 @@ void TransactionLayer::index(KeyIndex& index, Txn& t) {
 }
 
 RequestMatch TransactionLayer::on_request(const Inbound& request, TxnId* matched) {
-  Txn* found = find_indexed(server_index_, server_key(request, false));
+  KeyText key;
+  server_key(request, false, key);
+  Txn* found = find_indexed(server_index_, view(key));
   if (found == nullptr) return RequestMatch::New;
   Txn& t = *found;
   if (matched) *matched = t.id;
@@ -137,7 +155,9 @@ TxnId TransactionLayer::create_server(const Inbound& request, bool reliable) {
   t->reliable = reliable;
   t->method = std::string(request.msg.method_token());
   if (auto via = parser::top_via(request.msg)) t->branch = std::string(via->branch);
-  t->key = server_key(request, false);
+  KeyText key;
+  server_key(request, false, key);
+  t->key = view(key);
   // Responses go back to where the request came from (RFC 3581 symmetric response routing): the
   // only address a UA behind NAT can be reached at.
   t->peer = request.source;
@@ -160,7 +180,9 @@ bool TransactionLayer::respond(TxnId server, uint16_t status, std::string bytes)
 }
 
 TxnId TransactionLayer::find_invite_for_cancel(const Inbound& cancel) const {
-  const Txn* t = find_indexed(server_index_, server_key(cancel, true));
+  KeyText key;
+  server_key(cancel, true, key);
+  const Txn* t = find_indexed(server_index_, view(key));
   return t == nullptr ? 0 : t->id;
 }
 
@@ -174,7 +196,9 @@ TxnId TransactionLayer::send_request(std::string bytes, std::string_view method,
   t->reliable = reliable;
   t->method = std::string(method);
   t->branch = std::string(branch);
-  t->key = client_key(branch, method);
+  KeyText key;
+  client_key(branch, method, key);
+  t->key = view(key);
   t->request = std::move(bytes);
   t->peer = dest;
   t->iface = iface;
@@ -197,7 +221,9 @@ bool TransactionLayer::on_response(const Inbound& response) {
   auto via = parser::top_via(response.msg);
   auto cseq = parser::parse_cseq(response.msg.value(parser::HeaderId::CSeq));
   if (!via || !cseq) return false;
-  Txn* t = find_indexed(client_index_, client_key(via->branch, cseq->method_text));
+  KeyText key;
+  client_key(via->branch, cseq->method_text, key);
+  Txn* t = find_indexed(client_index_, view(key));
   if (t == nullptr) return false;
   run(*t, response_event(response.msg.status_code()), &response);
   return true;

@@ -9,6 +9,8 @@
 #include <string>
 #include <unordered_map>
 
+#include <fmt/format.h>
+
 #include "common/hash_index.h"
 #include "control/sip_io.h"
 #include "control/timer_wheel.h"
@@ -112,6 +114,10 @@ class TransactionLayer {
   // owners (transactions, registrations, media) and the dispatcher routes by tag.
   static constexpr uint64_t kCookieTag = 0x01;
 
+ public:
+  // A §17 matching key, written on the stack for a lookup (a heap buffer only past its size).
+  using KeyText = fmt::basic_memory_buffer<char, 160>;
+
  private:
   struct Txn;
   using KeyIndex = HashIndex<Txn*>;
@@ -126,7 +132,8 @@ class TransactionLayer {
   void remove(TxnId id);
   uint64_t linger_ms(const Txn& t) const;
   TransactionInfo info(const Txn& t) const;
-  std::string server_key(const Inbound& request, bool for_invite) const;
+  // The request's server transaction key (§17.2.3), appended to `out`.
+  void server_key(const Inbound& request, bool for_invite, KeyText& out) const;
   Txn* find_indexed(const KeyIndex& index, std::string_view key) const;
   void index(KeyIndex& index, Txn& t);
 
