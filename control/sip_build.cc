@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "common/hex.h"
+#include "common/seeded_hash.h"
 #include "parser/headers.h"
 #include "parser/name_addr.h"
 #include "parser/via.h"
@@ -176,38 +177,25 @@ namespace {
 
 constexpr size_t kLoopKeyChars = 16;
 
-// FNV-1a, 64 bits: a forged collision only makes the forger's own request look looped (482).
-struct Fnv1a {
-  uint64_t h = 0xcbf29ce484222325ull;
-  void add(std::string_view s) {
-    for (char c : s) {
-      h ^= static_cast<uint8_t>(c);
-      h *= 0x100000001b3ull;
-    }
-    h ^= 0xff;  // field separator: ("ab","c") and ("a","bc") differ
-    h *= 0x100000001b3ull;
-  }
-};
-
 }  // namespace
 
+// The fields RFC 3261 §16.6 step 8 names, each hashed with its length (so ("ab","c") and ("a","bc")
+// differ), chained through the seed. The seed is fixed: a loop key must mean the same to every
+// shard and every run. A forged collision only makes the forger's own request look looped (482).
 LoopKey loop_key(const parser::Message& request) {
-  Fnv1a f;
-  f.add(request.request_uri());
-  f.add(request.value(parser::HeaderId::CallId));
+  uint64_t h = seeded_hash(0, request.request_uri());
+  h = seeded_hash(h, request.value(parser::HeaderId::CallId));
   auto from = parser::from_header(request);
-  f.add(from ? from->tag() : std::string_view{});
+  h = seeded_hash(h, from ? from->tag() : std::string_view{});
   auto to = parser::to_header(request);
-  f.add(to ? to->tag() : std::string_view{});
+  h = seeded_hash(h, to ? to->tag() : std::string_view{});
   auto cseq = parser::parse_cseq(request.value(parser::HeaderId::CSeq));
-  char number[24];
-  const auto [number_end, ec] = std::to_chars(number, number + sizeof number, cseq ? cseq->number : 0);
-  f.add(std::string_view(number, static_cast<size_t>(number_end - number)));
-  for (const parser::HeaderField* h = request.find(parser::HeaderId::ProxyRequire); h; h = request.next_same(h))
-    f.add(request.text(h->value));
+  h = detail::mix64(h ^ (cseq ? cseq->number : 0));
+  for (const parser::HeaderField* f = request.find(parser::HeaderId::ProxyRequire); f; f = request.next_same(f))
+    h = seeded_hash(h, request.text(f->value));
   LoopKey out;
   static_assert(sizeof(out.hex) == kLoopKeyChars);
-  for (size_t i = 0; i < kLoopKeyChars; ++i) out.hex[i] = kHexDigits[(f.h >> (60 - 4 * i)) & 15];
+  for (size_t i = 0; i < kLoopKeyChars; ++i) out.hex[i] = kHexDigits[(h >> (60 - 4 * i)) & 15];
   return out;
 }
 

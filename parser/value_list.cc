@@ -7,13 +7,6 @@
 
 namespace sipedge::parser {
 
-std::string_view trim_lws(std::string_view s) noexcept {
-  size_t b = 0, e = s.size();
-  while (b < e && is_lws_char(s[b])) ++b;
-  while (e > b && is_lws_char(s[e - 1])) --e;
-  return s.substr(b, e - b);
-}
-
 size_t skip_quoted(std::string_view s, size_t open) noexcept {
   for (size_t i = open + 1; i < s.size(); ++i) {
     if (s[i] == '\\') {

@@ -30,8 +30,13 @@ inline constexpr std::array<bool, 256> kTokenChar = make_token_table();
 // RFC 3261 §25.1 token character.
 constexpr bool is_token_char(char c) noexcept { return detail::kTokenChar[static_cast<unsigned char>(c)]; }
 
-// `s` without leading and trailing LWS.
-std::string_view trim_lws(std::string_view s) noexcept;
+// `s` without leading and trailing LWS. Inline: the parsers call it a few hundred times a call.
+inline std::string_view trim_lws(std::string_view s) noexcept {
+  size_t b = 0, e = s.size();
+  while (b < e && is_lws_char(s[b])) ++b;
+  while (e > b && is_lws_char(s[e - 1])) --e;
+  return {s.data() + b, e - b};
+}
 
 // Index of the first non-LWS byte at or after `pos` (s.size() when none).
 inline size_t skip_lws(std::string_view s, size_t pos) noexcept {
