@@ -4,6 +4,7 @@
 // call from the middle with BYE both ways), and the CDR written when the call ends.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -109,8 +110,12 @@ struct Call {
   uint64_t session_due_ms = 0;
   uint32_t session_interval_s = 0;
   int route = -1;               // the route that gave the callee's target, -1 for none
+  // The MAC of the route token the call's dialog was Record-Routed with (proxy/route_token.h),
+  // made for its Call-ID and ref: in-dialog requests are checked against it without an HMAC.
+  std::array<uint8_t, 10> route_mac{};
   uint16_t final_status = 0;
   CallState state = CallState::Trying;
+  bool has_route_mac = false;
   bool b2bua = false;           // a dialog per leg (SignallingMode::B2bua)
   bool reinvite_pending = false;  // b2bua: an INVITE sipedge bridged is unanswered (glare, 491)
 };

@@ -246,9 +246,15 @@ bool Proxy::try_next_target(Context& ctx) {
   while (ctx.next_target < ctx.targets.size()) {
     const Target t = ctx.targets[ctx.next_target++];
     std::string branch;
-    const std::string rr_token = ctx.initial && is_dialog_forming(msg.method())
-                                     ? route_token_.make(ctx.call_id, ctx.call)
-                                     : std::string();
+    std::string rr_token;
+    if (ctx.initial && is_dialog_forming(msg.method())) {
+      RouteToken::Mac mac;
+      rr_token = route_token_.make(ctx.call_id, ctx.call, &mac);
+      if (Call* call = ctx.call ? calls_.find(ctx.call) : nullptr; call && call->call_id.view() == ctx.call_id) {
+        call->route_mac = mac;
+        call->has_route_mac = true;
+      }
+    }
     // A target on another interface than the last one: the callee side of the media moves there.
     if (ctx.media && ctx.invite && ctx.initial) {
       if (auto moved = media_.move_side(ctx.media, MediaSide::Callee, t.iface); !moved) {
@@ -321,7 +327,13 @@ std::optional<CallRef> Proxy::own_route_token(const Inbound& in) const {
   auto verify = [&](const parser::Uri& uri) -> std::optional<CallRef> {
     if (!is_local_host(uri.host, uri.port, uri.has_port)) return std::nullopt;
     auto token = uri.param(kRouteTokenParam);
-    return token ? route_token_.verify(call_id, *token) : std::nullopt;
+    if (!token) return std::nullopt;
+    // The call keeps the MAC its token was made with, for this Call-ID and ref: a compare gives
+    // the answer the HMAC would.
+    if (const std::optional<CallRef> ref = RouteToken::ref_of(*token); ref && *ref != 0)
+      if (const Call* call = calls_.find(*ref); call && call->has_route_mac && call->call_id.view() == call_id)
+        return RouteToken::carries(*token, call->route_mac) ? ref : std::nullopt;
+    return route_token_.verify(call_id, *token);
   };
   // Loose routing: the previous hop sent the request to the top Route, which must be ours.
   parser::RouteList routes(msg, parser::HeaderId::Route);

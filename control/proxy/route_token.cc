@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
@@ -11,8 +12,6 @@
 
 namespace sipedge::control {
 namespace {
-
-constexpr size_t kMacBytes = 10;
 
 // The key of a RouteToken configured with a secret: its SHA-256, whatever the secret's length.
 std::string hashed_key(std::string_view secret) {
@@ -29,22 +28,26 @@ RouteToken::RouteToken() : hmac_(HmacSha256::random_key()) {}
 // Any length works for HMAC; hash it so every secret fills the key the same way.
 RouteToken::RouteToken(std::string_view secret) : hmac_(hashed_key(secret)) {}
 
-std::string RouteToken::mac_hex(std::string_view call_id, std::string_view ref_hex) const {
-  unsigned char mac[HmacSha256::kSize];
-  hmac_.mac({call_id, "|", ref_hex}, mac);
-  std::string out;
-  append_hex(out, mac, kMacBytes);
-  return out;
+void RouteToken::mac_of(std::string_view call_id, std::string_view ref_hex, Mac& mac) const {
+  unsigned char full[HmacSha256::kSize];
+  hmac_.mac({call_id, "|", ref_hex}, full);
+  std::copy_n(full, kMacBytes, mac.begin());
 }
 
-std::string RouteToken::make(std::string_view call_id, uint64_t ref) const {
+std::string RouteToken::make(std::string_view call_id, uint64_t ref, Mac* mac) const {
   char buf[17];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, ref, 16);
   const std::string_view ref_hex(buf, static_cast<size_t>(end - buf));
-  return std::string(ref_hex) + "." + mac_hex(call_id, ref_hex);
+  Mac m;
+  mac_of(call_id, ref_hex, m);
+  if (mac) *mac = m;
+  std::string out(ref_hex);
+  out.push_back('.');
+  append_hex(out, m.data(), m.size());
+  return out;
 }
 
-std::optional<uint64_t> RouteToken::verify(std::string_view call_id, std::string_view token) const noexcept {
+std::optional<uint64_t> RouteToken::ref_of(std::string_view token) noexcept {
   const size_t dot = token.find('.');
   if (dot == 0 || dot == std::string_view::npos || dot > 16 || token.size() - dot - 1 != 2 * kMacBytes) return std::nullopt;
   const std::string_view ref_hex = token.substr(0, dot);
@@ -55,8 +58,30 @@ std::optional<uint64_t> RouteToken::verify(std::string_view call_id, std::string
   char canon[17];
   auto [cend, cec] = std::to_chars(canon, canon + sizeof canon, ref, 16);
   if (std::string_view(canon, static_cast<size_t>(cend - canon)) != ref_hex) return std::nullopt;
-  const std::string expected = mac_hex(call_id, ref_hex);
-  if (CRYPTO_memcmp(expected.data(), token.data() + dot + 1, expected.size()) != 0) return std::nullopt;
+  return ref;
+}
+
+namespace {
+
+// The last 2 * kMacBytes characters of a token ref_of() accepted are `mac` in hex.
+bool ends_with_mac(std::string_view token, const RouteToken::Mac& mac) noexcept {
+  char expected[2 * RouteToken::kMacBytes];
+  write_hex(expected, mac.data(), mac.size());
+  return CRYPTO_memcmp(expected, token.data() + token.size() - sizeof expected, sizeof expected) == 0;
+}
+
+}  // namespace
+
+bool RouteToken::carries(std::string_view token, const Mac& mac) noexcept {
+  return ref_of(token) && ends_with_mac(token, mac);
+}
+
+std::optional<uint64_t> RouteToken::verify(std::string_view call_id, std::string_view token) const noexcept {
+  const std::optional<uint64_t> ref = ref_of(token);
+  if (!ref) return std::nullopt;
+  Mac mac;
+  mac_of(call_id, token.substr(0, token.find('.')), mac);
+  if (!ends_with_mac(token, mac)) return std::nullopt;
   return ref;
 }
 

@@ -137,6 +137,7 @@ class InDialogTrustTest : public ProxyTest {
 
 TEST_F(InDialogTrustTest, ForgedInDialogRequestsNeverReachAnyoneButTheSender) {
   confirmed_call();
+  ASSERT_TRUE(call_of("call-1")->has_route_mac) << "the MAC its Record-Route token was made with";
   const std::string core_target = "sip:9001@10.202.0.2:5060";
   for (const std::string method : {"INVITE", "BYE", "ACK", "MESSAGE", "REFER", "OPTIONS"}) {
     expect_refused(request(method, core_target, "", "x1", "x2", "eve-1"), kEve, method, 481,
@@ -146,6 +147,15 @@ TEST_F(InDialogTrustTest, ForgedInDialogRequestsNeverReachAnyoneButTheSender) {
     expect_refused(request(method, core_target, "<sip:10.201.0.1:5060;lr;sek=1.00000000000000000000>", "x1", "x2",
                            "call-1"),
                    kEve, method, 481, method + " with a forged token");
+    // The call keeps its token's MAC and compares instead of computing the HMAC: one digit off
+    // in the MAC, or another call's ref, must still fail.
+    std::string near_miss = our_rr("10.201.0.1");
+    char& last_digit = near_miss[near_miss.size() - 2];
+    last_digit = last_digit == '0' ? '1' : '0';
+    expect_refused(request(method, core_target, near_miss, "a1", "b1", "call-1"), kAlice, method, 481,
+                   method + " with call-1's token, one MAC digit changed");
+    expect_refused(request(method, core_target, our_rr("10.201.0.1", 2, "call-1"), "a1", "b1", "call-1"), kAlice, method,
+                   481, method + " with a token for call-1's Call-ID but another ref");
     expect_refused(request(method, core_target, our_rr("10.201.0.1", 1, "call-1"), "x1", "x2", "eve-3"), kEve, method,
                    481, method + " with call-1's token under another Call-ID");
     expect_refused(request(method, core_target, our_rr("10.201.0.1"), "x1", "x2", "call-1"), kEve, method, 481,

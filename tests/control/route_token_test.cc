@@ -46,5 +46,25 @@ TEST(RouteToken, RefusesOtherCallsOtherSecretsAndOtherSpellings) {
   EXPECT_EQ(RouteToken().verify("call-1", token), std::nullopt) << "a random secret";
 }
 
+// What a call keeps (the MAC make() hands out) answers as verify() would, by the token's spelling.
+TEST(RouteToken, AKeptMacAnswersAsVerifyWould) {
+  const RouteToken t("s1");
+  RouteToken::Mac mac{};
+  const std::string token = t.make("call-1", 0x1f, &mac);
+  EXPECT_EQ(RouteToken::ref_of(token), 0x1fu);
+  EXPECT_TRUE(RouteToken::carries(token, mac));
+  std::string tampered = token;
+  tampered.back() = tampered.back() == 'a' ? 'b' : 'a';
+  EXPECT_FALSE(RouteToken::carries(tampered, mac));
+  EXPECT_EQ(t.verify("call-1", tampered), std::nullopt);
+  const std::string other = t.make("call-1", 0x20);
+  EXPECT_FALSE(RouteToken::carries(other, mac)) << "another ref's MAC";
+  for (const std::string bad : {"0" + token, "1F" + token.substr(2), token.substr(0, token.size() - 1), std::string("."),
+                                std::string(""), "1." + std::string(19, 'a'), "1" + std::string(21, 'a')}) {
+    EXPECT_EQ(RouteToken::ref_of(bad), std::nullopt) << bad;
+    EXPECT_FALSE(RouteToken::carries(bad, mac)) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace sipedge::control
