@@ -20,12 +20,10 @@ constexpr std::array<bool, 256> make_param_table() {
   for (char c : std::string_view("-_.!~*'()%[]/:&+$`")) t[static_cast<unsigned char>(c)] = true;
   return t;
 }
-constexpr std::array<bool, 256> kParamChar = make_param_table();
+constexpr ByteRun kParamRun{make_param_table()};
+static_assert(kParamRun.ascii_only());
 
-inline size_t skip_param_chars(std::string_view s, size_t pos) noexcept {
-  while (pos < s.size() && kParamChar[static_cast<unsigned char>(s[pos])]) ++pos;
-  return pos;
-}
+inline size_t skip_param_chars(std::string_view s, size_t pos) noexcept { return kParamRun.skip(s, pos); }
 
 }  // namespace
 

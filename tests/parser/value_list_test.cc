@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -151,6 +152,35 @@ TEST(CommaItems, AgreesWithASplitByHandOnRandomValues) {
     std::string value(next() % 70, ' ');
     for (char& c : value) c = kBytes[next() % kBytes.size()];
     ASSERT_EQ(split(value), split_by_hand(value)) << "value: " << value;
+  }
+}
+
+// ByteRun's sixteen-byte steps stop where a byte-at-a-time walk of its table does: every set the
+// parsers use, over random bytes (high ones included) at random lengths and start positions.
+TEST(ByteRun, StopsWhereTheTableWalkStops) {
+  std::array<bool, 256> mixed{};
+  for (int c : {int{'a'}, int{'z'}, int{'A'}, int{'0'}, int{'9'}, int{'-'}, int{'.'}, int{'!'}, int{'~'}, int{'['}, int{']'}, int{'`'}, 0x7f, 0x01})
+    mixed[c] = true;
+  const ByteRun runs[] = {detail::kTokenRun, ByteRun(mixed), ByteRun(std::array<bool, 256>{})};
+  const std::array<bool, 256>* tables[] = {&detail::kTokenChar, &mixed, nullptr};
+  uint64_t state = 0x2545f4914f6cdd1dull;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  for (size_t r = 0; r < std::size(runs); ++r) {
+    for (int round = 0; round < 5000; ++round) {
+      std::string text(next() % 80, 'a');
+      // Mostly members, so runs cross several sixteen-byte steps; now and then any byte.
+      for (char& c : text) c = next() % 8 == 0 ? static_cast<char>(next() % 256) : "az09-.!~"[next() % 8];
+      const size_t start = text.empty() ? 0 : next() % (text.size() + 1);
+      size_t expected = start;
+      while (expected < text.size() && tables[r] != nullptr && (*tables[r])[static_cast<unsigned char>(text[expected])])
+        ++expected;
+      ASSERT_EQ(runs[r].skip(text, start), expected) << "set " << r << ", text " << text << ", from " << start;
+    }
   }
 }
 
