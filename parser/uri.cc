@@ -251,17 +251,34 @@ size_t parse_host_prefix(std::string_view text, std::string_view& host, HostType
     type = HostType::IPv6;
     return close + 1;
   }
-  // One pass collects what kinds of bytes the host holds: only digits and dots can be IPv4.
+  // One pass finds the host's end, collects what kinds of bytes it holds (only digits and dots can
+  // be IPv4) and checks the labels a dot ends, as is_hostname() would.
+  const size_t n = text.size();
   size_t i = 0;
   uint8_t kinds = 0;
-  for (uint8_t k; i < text.size() && (k = kHostClass[static_cast<unsigned char>(text[i])]) != 0; ++i) kinds |= k;
-  std::string_view h = text.substr(0, i);
+  size_t label_start = 0, last_label_start = 0;
+  bool labels_ok = true;
+  for (uint8_t k; i < n && (k = kHostClass[static_cast<unsigned char>(text[i])]) != 0; ++i) {
+    kinds |= k;
+    if (k == kDot) {
+      if (i == label_start || text[label_start] == '-' || text[i - 1] == '-') labels_ok = false;
+      last_label_start = label_start;
+      label_start = i + 1;
+    }
+  }
+  if (i == 0) return 0;
+  const std::string_view h = text.substr(0, i);
   if ((kinds & ~(kDigit | kDot)) == 0 && is_ipv4(h)) {
     type = HostType::IPv4;
-  } else if (is_hostname(h)) {
-    type = HostType::Name;
   } else {
-    return 0;
+    // A fully qualified name ends in a dot ("example.com."): its last label is the one before.
+    const bool rooted = label_start == i;
+    if (!rooted) {
+      labels_ok = labels_ok && text[label_start] != '-' && text[i - 1] != '-';
+      last_label_start = label_start;
+    }
+    if (!labels_ok || !is_alpha(text[last_label_start])) return 0;  // toplabel starts with ALPHA
+    type = HostType::Name;
   }
   host = h;
   return i;

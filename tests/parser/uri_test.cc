@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 #include <array>
 #include <string_view>
 
@@ -323,6 +325,42 @@ TEST(UserEquals, ComparesAfterUnescaping) {
   EXPECT_TRUE(user_equals("", ""));
   EXPECT_FALSE(user_equals("a%6", "a%6"));  // bad escapes never compare equal
   EXPECT_FALSE(user_equals("%zz", "%zz"));
+}
+
+// parse_host_prefix checks a host name's labels on the pass that finds its end; is_ipv4 and
+// is_hostname, which read the whole host on their own, are the oracle. Random hosts over the
+// bytes that matter, followed by what ends a host in a URI or a Via.
+TEST(ParseHostPrefix, AgreesWithIsIpv4AndIsHostname) {
+  constexpr std::string_view kHostBytes = "a1-._Z9.0.2-";
+  constexpr std::string_view kEnds[] = {"", ":5060", ";lr", ">", " ", "@x"};
+  uint64_t state = 0x853c49e6748fea9bull;
+  auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  for (int round = 0; round < 50000; ++round) {
+    std::string host(next() % 14, 'a');
+    for (char& c : host) c = kHostBytes[next() % kHostBytes.size()];
+    const std::string text = host + std::string(kEnds[next() % std::size(kEnds)]);
+    const bool digits_and_dots = host.find_first_not_of("0123456789.") == std::string::npos;
+    HostType want_type = HostType::Name;
+    size_t want = 0;
+    if (!host.empty() && digits_and_dots && is_ipv4(host)) {
+      want = host.size();
+      want_type = HostType::IPv4;
+    } else if (is_hostname(host)) {
+      want = host.size();
+    }
+    std::string_view got_host;
+    HostType got_type = HostType::Name;
+    ASSERT_EQ(parse_host_prefix(text, got_host, got_type), want) << text;
+    if (want != 0) {
+      EXPECT_EQ(got_host, host) << text;
+      EXPECT_EQ(got_type, want_type) << text;
+    }
+  }
 }
 
 }  // namespace
