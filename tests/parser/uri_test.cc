@@ -4,10 +4,11 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdint>
-
 #include <array>
+#include <cstdint>
 #include <string_view>
+
+#include "tests/support/test_random.h"
 
 namespace sipedge::parser {
 namespace {
@@ -333,13 +334,8 @@ TEST(UserEquals, ComparesAfterUnescaping) {
 TEST(ParseHostPrefix, AgreesWithIsIpv4AndIsHostname) {
   constexpr std::string_view kHostBytes = "a1-._Z9.0.2-";
   constexpr std::string_view kEnds[] = {"", ":5060", ";lr", ">", " ", "@x"};
-  uint64_t state = 0x853c49e6748fea9bull;
-  auto next = [&] {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  };
+  ::sipedge::testing::TestRandom random(0x853c49e6748fea9bull);
+  auto next = [&] { return random.next(); };
   for (int round = 0; round < 50000; ++round) {
     std::string host(next() % 14, 'a');
     for (char& c : host) c = kHostBytes[next() % kHostBytes.size()];

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "parser/scanner_hand.h"
+#include "tests/support/test_random.h"
 
 namespace sipedge::parser {
 namespace {
@@ -141,13 +142,8 @@ std::vector<std::string> split_by_hand(std::string_view v) {
 
 TEST(CommaItems, AgreesWithASplitByHandOnRandomValues) {
   constexpr std::string_view kBytes = "ab,,\"<> \t\\x;=";
-  uint64_t state = 0x9e3779b97f4a7c15ull;
-  auto next = [&] {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  };
+  ::sipedge::testing::TestRandom random(0x9e3779b97f4a7c15ull);
+  auto next = [&] { return random.next(); };
   for (int round = 0; round < 20000; ++round) {
     std::string value(next() % 70, ' ');
     for (char& c : value) c = kBytes[next() % kBytes.size()];
@@ -163,13 +159,8 @@ TEST(ByteRun, StopsWhereTheTableWalkStops) {
     mixed[c] = true;
   const ByteRun runs[] = {detail::kTokenRun, ByteRun(mixed), ByteRun(std::array<bool, 256>{})};
   const std::array<bool, 256>* tables[] = {&detail::kTokenChar, &mixed, nullptr};
-  uint64_t state = 0x2545f4914f6cdd1dull;
-  auto next = [&] {
-    state ^= state << 13;
-    state ^= state >> 7;
-    state ^= state << 17;
-    return state;
-  };
+  ::sipedge::testing::TestRandom random(0x2545f4914f6cdd1dull);
+  auto next = [&] { return random.next(); };
   for (size_t r = 0; r < std::size(runs); ++r) {
     for (int round = 0; round < 5000; ++round) {
       std::string text(next() % 80, 'a');
