@@ -104,18 +104,18 @@ struct Call {
   CallLeg caller, callee;
   MediaSessionId media = 0;    // its media session, created with this call as owner (owner_of)
   uint64_t start_ms = 0, answer_ms = 0, end_ms = 0;  // wall clock (ms since epoch)
-  CompactString end_reason;
   // RFC 4028: when the session expires without a refresh (monotonic ms; 0: no session timer), and
   // the interval the dialog's last 2xx to an INVITE or UPDATE settled on.
   uint64_t session_due_ms = 0;
   uint32_t session_interval_s = 0;
   int route = -1;               // the route that gave the callee's target, -1 for none
   // The MAC of the route token the call's dialog was Record-Routed with (proxy/route_token.h),
-  // made for its Call-ID and ref: in-dialog requests are checked against it without an HMAC.
+  // made for its Call-ID and ref: in-dialog requests are checked against it without an HMAC. All
+  // zero until one is made (a real one is all zero once in 2^80 tokens; its calls would only take
+  // the HMAC).
   std::array<uint8_t, 10> route_mac{};
   uint16_t final_status = 0;
   CallState state = CallState::Trying;
-  bool has_route_mac = false;
   bool b2bua = false;           // a dialog per leg (SignallingMode::B2bua)
   bool reinvite_pending = false;  // b2bua: an INVITE sipedge bridged is unanswered (glare, 491)
 };
@@ -146,8 +146,9 @@ class CallTable {
   std::unordered_multimap<std::string_view, CallRef> by_call_id_;
 };
 
-// One JSON object per line (jq-friendly): who, when, duration, why it ended, media relayed; in
-// b2bua mode the callee leg's Call-ID as callee_call_id.
-std::string cdr_json(const Call& call, const MediaManager::Stats& media);
+// One JSON object per line (jq-friendly): who, when, duration, why it ended (`end_reason`: the
+// call is written as it ends, so the reason is not kept in it), media relayed; in b2bua mode the
+// callee leg's Call-ID as callee_call_id.
+std::string cdr_json(const Call& call, std::string_view end_reason, const MediaManager::Stats& media);
 
 }  // namespace sipedge::control

@@ -250,10 +250,8 @@ bool Proxy::try_next_target(Context& ctx) {
     if (ctx.initial && is_dialog_forming(msg.method())) {
       RouteToken::Mac mac;
       rr_token = route_token_.make(ctx.call_id, ctx.call, &mac);
-      if (Call* call = ctx.call ? calls_.find(ctx.call) : nullptr; call && call->call_id.view() == ctx.call_id) {
+      if (Call* call = ctx.call ? calls_.find(ctx.call) : nullptr; call && call->call_id.view() == ctx.call_id)
         call->route_mac = mac;
-        call->has_route_mac = true;
-      }
     }
     // A target on another interface than the last one: the callee side of the media moves there.
     if (ctx.media && ctx.invite && ctx.initial) {
@@ -331,7 +329,8 @@ std::optional<CallRef> Proxy::own_route_token(const Inbound& in) const {
     // The call keeps the MAC its token was made with, for this Call-ID and ref: a compare gives
     // the answer the HMAC would.
     if (const std::optional<CallRef> ref = RouteToken::ref_of(*token); ref && *ref != 0)
-      if (const Call* call = calls_.find(*ref); call && call->has_route_mac && call->call_id.view() == call_id)
+      if (const Call* call = calls_.find(*ref);
+          call && call->route_mac != RouteToken::Mac{} && call->call_id.view() == call_id)
         return RouteToken::carries(*token, call->route_mac) ? ref : std::nullopt;
     return route_token_.verify(call_id, *token);
   };

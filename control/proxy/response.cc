@@ -406,8 +406,7 @@ void Proxy::end_call(CallRef ref, std::string_view reason, bool send_byes) {
   const MediaManager::Stats stats = call->media ? media_.stats(call->media) : MediaManager::Stats{};
   if (call->media) media_.destroy(call->media);
   call->end_ms = clock_.wall_ms();
-  call->end_reason = std::string(reason);
-  const std::string line = cdr_json(*call, stats);
+  const std::string line = cdr_json(*call, reason, stats);
   if (cdr_sink_) cdr_sink_(line);
   if (cdr_file_) {
     std::fputs(line.c_str(), cdr_file_);
