@@ -251,24 +251,32 @@ size_t parse_host_prefix(std::string_view text, std::string_view& host, HostType
     type = HostType::IPv6;
     return close + 1;
   }
-  // One pass finds the host's end, collects what kinds of bytes it holds (only digits and dots can
-  // be IPv4) and checks the labels a dot ends, as is_hostname() would.
+  // One pass finds the host's end, reads it as a dotted quad while it can be one, and checks the
+  // labels a dot ends, as is_ipv4() and is_hostname() would.
   const size_t n = text.size();
   size_t i = 0;
   uint8_t kinds = 0;
   size_t label_start = 0, last_label_start = 0;
   bool labels_ok = true;
+  unsigned octet = 0, octet_digits = 0, dots = 0;
+  bool quad_ok = true;
   for (uint8_t k; i < n && (k = kHostClass[static_cast<unsigned char>(text[i])]) != 0; ++i) {
     kinds |= k;
-    if (k == kDot) {
+    if (k == kDigit) {
+      octet = octet * 10 + static_cast<unsigned>(text[i] - '0');
+      if (++octet_digits > 3) quad_ok = false;
+    } else if (k == kDot) {
       if (i == label_start || text[label_start] == '-' || text[i - 1] == '-') labels_ok = false;
       last_label_start = label_start;
       label_start = i + 1;
+      if (octet_digits == 0 || octet > 255) quad_ok = false;
+      octet = octet_digits = 0;
+      ++dots;
     }
   }
   if (i == 0) return 0;
   const std::string_view h = text.substr(0, i);
-  if ((kinds & ~(kDigit | kDot)) == 0 && is_ipv4(h)) {
+  if ((kinds & ~(kDigit | kDot)) == 0 && quad_ok && dots == 3 && octet_digits != 0 && octet <= 255) {
     type = HostType::IPv4;
   } else {
     // A fully qualified name ends in a dot ("example.com."): its last label is the one before.

@@ -332,13 +332,17 @@ TEST(UserEquals, ComparesAfterUnescaping) {
 // is_hostname, which read the whole host on their own, are the oracle. Random hosts over the
 // bytes that matter, followed by what ends a host in a URI or a Via.
 TEST(ParseHostPrefix, AgreesWithIsIpv4AndIsHostname) {
-  constexpr std::string_view kHostBytes = "a1-._Z9.0.2-";
+  constexpr std::string_view kHostBytes = "a1-._Z9.0.2-56.5";
   constexpr std::string_view kEnds[] = {"", ":5060", ";lr", ">", " ", "@x"};
   ::sipedge::testing::TestRandom random(0x853c49e6748fea9bull);
   auto next = [&] { return random.next(); };
-  for (int round = 0; round < 50000; ++round) {
+  // The octet bounds, where the random hosts rarely land.
+  const std::string_view edges[] = {"0.0.0.0", "255.255.255.255", "255.255.255.256", "256.1.1.1", "1.1.1.0255",
+                                    "1.1.1.", ".1.1.1", "1.1.1.1.", "01.002.3.4"};
+  for (int round = 0; round < 50000 + static_cast<int>(std::size(edges)); ++round) {
     std::string host(next() % 14, 'a');
     for (char& c : host) c = kHostBytes[next() % kHostBytes.size()];
+    if (round >= 50000) host = edges[round - 50000];
     const std::string text = host + std::string(kEnds[next() % std::size(kEnds)]);
     const bool digits_and_dots = host.find_first_not_of("0123456789.") == std::string::npos;
     HostType want_type = HostType::Name;
