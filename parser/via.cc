@@ -124,7 +124,8 @@ Result<Via, Fault> parse_via(std::string_view one_via_value) noexcept {
 bool ViaList::next(Result<Via, Fault>& out) noexcept {
   std::string_view item;
   if (!items_.next(item)) return false;
-  out = parse_via(item);
+  out = first_ ? top_via(*msg_) : parse_via(item);
+  first_ = false;
   return true;
 }
 

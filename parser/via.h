@@ -45,11 +45,14 @@ Result<Via, Fault> parse_via(std::string_view one_via_value) noexcept;
 // is parsed on its own, so one bad Via yields an error item and iteration goes on.
 class ViaList {
  public:
-  explicit ViaList(const Message& msg) noexcept : items_(msg, HeaderId::Via) {}
+  explicit ViaList(const Message& msg) noexcept : msg_(&msg), items_(msg, HeaderId::Via) {}
+  // The first via-parm comes from top_via(): parsed once per message.
   bool next(Result<Via, Fault>& out) noexcept;
 
  private:
+  const Message* msg_;
   HeaderItems items_;
+  bool first_ = true;
 };
 
 // The topmost via-parm. Fault::MissingVia when the message has none, BadVia when it is malformed.

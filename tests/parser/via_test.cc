@@ -217,6 +217,20 @@ TEST(ViaList, IteratesEveryViaParmTopFirstAcrossHeadersAndCompactForm) {
   EXPECT_EQ(branches, (std::vector<std::string>{"z9hG4bK4b43c2ff8.1", "z9hG4bK77ef4c2312983.1", "z9hG4bKnashds8"}));
 }
 
+// The first via-parm is the top Via's cached parse: walking the list parses it once per message.
+TEST(ViaList, TheFirstViaIsTheCachedTopVia) {
+  Message msg = scan(kTwoHopsInvite);
+  ASSERT_EQ(msg.top_via_index().state, Message::TopViaIndex::State::Unparsed);
+  ViaList vias(msg);
+  Result<Via, Fault> v = Err{Fault::None};
+  ASSERT_TRUE(vias.next(v));
+  EXPECT_EQ(msg.top_via_index().state, Message::TopViaIndex::State::Parsed);
+  const Result<Via, Fault> top = top_via(msg);
+  ASSERT_TRUE(v.ok() && top.ok());
+  EXPECT_EQ(v->branch.data(), top->branch.data());
+  EXPECT_EQ(v->host, "server10.biloxi.com");
+}
+
 TEST(ViaList, BadItemIsReportedAndIterationContinues) {
   Message msg = scan(
       "OPTIONS sip:x@y.com SIP/2.0\r\n"
