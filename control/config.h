@@ -27,6 +27,8 @@ struct InterfaceConfig {
   IpAddr sip_address;          // where sipedge listens for and sends SIP on this interface
   IpPrefix subnet;             // on-link prefix: destinations inside it leave through this interface
   uint16_t sip_port = 5060;
+  // The sent-by of sipedge's Vias and the host:port of its Record-Route and Contact URIs.
+  Endpoint sip_endpoint() const { return {sip_address, sip_port}; }
   IpAddr media_address;        // what SDP sent out of this interface names (usually sip_address)
   // More IPv4 addresses of this interface for relay sockets ([interface] media_addresses): each
   // adds the port range again, for more concurrent calls than one address's ports allow.
@@ -40,7 +42,7 @@ struct InterfaceConfig {
 // Where sipedge's SIP leaves interface `index` from: its SIP address and port (none when unknown).
 inline Endpoint sip_endpoint(const std::vector<InterfaceConfig>& interfaces, uint16_t index) {
   for (const InterfaceConfig& i : interfaces)
-    if (i.index == index) return Endpoint{i.sip_address, i.sip_port};
+    if (i.index == index) return i.sip_endpoint();
   return {};
 }
 

@@ -30,8 +30,6 @@ void add_line(std::string& out, std::string_view name, std::string_view value) {
   out.append(name).append(": ").append(value).append("\r\n");
 }
 
-std::string host_port(const InterfaceConfig& i) { return i.sip_address.to_uri_host() + ":" + std::to_string(i.sip_port); }
-
 // `uri` with an IP-address host (and its port) replaced by sipedge's address on `out`: the URI
 // then names nothing of the side it came from. Names and other schemes stay as they are; URI
 // headers are dropped with an IP host (the caller writes those it keeps).
@@ -124,7 +122,7 @@ SignallingMode Proxy::mode_of(const Target& t) const {
 std::string Proxy::b2bua_contact(uint16_t iface, std::string_view call_id, CallRef ref) const {
   const InterfaceConfig* i = config_.interface(iface);
   if (!i) return {};
-  return "<sip:" + host_port(*i) + ";" + std::string(kRouteTokenParam) + "=" + route_token_.make(call_id, ref) + ">";
+  return "<sip:" + i->sip_endpoint().to_string() + ";" + std::string(kRouteTokenParam) + "=" + route_token_.make(call_id, ref) + ">";
 }
 
 std::string Proxy::b2bua_refer_to(std::string_view value, const InterfaceConfig& out) const {
@@ -301,7 +299,7 @@ Result<std::string, Refusal> Proxy::build_b2bua_request(const Inbound& in, const
   out.reserve(msg.bytes().size() + 256);
   out.append(method).append(" ").append(ruri).append(" SIP/2.0\r\n");
   branch = new_branch(loop_key(msg));
-  add_line(out, "Via", "SIP/2.0/UDP " + host_port(*out_if) + ";branch=" + branch + ";rport");
+  add_line(out, "Via", "SIP/2.0/UDP " + out_if->sip_endpoint().to_string() + ";branch=" + branch + ";rport");
   if (in_dialog)
     to.for_each_route([&](std::string_view r) { add_line(out, "Route", "<" + std::string(r) + ">"); });
   uint32_t max_forwards = 70;

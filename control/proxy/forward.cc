@@ -18,9 +18,6 @@
 namespace sipedge::control {
 namespace {
 
-// An interface's sent-by / URI host and port, "192.0.2.1:5060".
-AddrText iface_host_port(const InterfaceConfig& i) { return Endpoint{i.sip_address, i.sip_port}.text(); }
-
 parser::Span span_of(const parser::Message& msg, std::string_view view) {
   return parser::Span{static_cast<uint32_t>(view.data() - msg.bytes().data()), static_cast<uint32_t>(view.size())};
 }
@@ -56,7 +53,7 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
     }
   }
   branch = new_branch(loop_key(msg));
-  const AddrText out_host = iface_host_port(*out_if);
+  const AddrText out_host = out_if->sip_endpoint().text();
   edits.prepend_header("Via", texts.cat({"SIP/2.0/UDP ", out_host.view(), ";branch=", branch, ";rport"}));
 
   // Record-Route (§16.6 step 4): crossing interfaces needs two entries so each side's route set
@@ -66,7 +63,7 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
     edits.prepend_header("Record-Route", texts.cat({"<sip:", out_host.view(), ";lr;", kRouteTokenParam, "=", rr_token, ">"}));
     if (out_if->index != in_if->index)
       edits.prepend_header("Record-Route",
-                           texts.cat({"<sip:", iface_host_port(*in_if).view(), ";lr;", kRouteTokenParam, "=", rr_token, ">"}));
+                           texts.cat({"<sip:", in_if->sip_endpoint().text().view(), ";lr;", kRouteTokenParam, "=", rr_token, ">"}));
   }
 
   // Loose routing (§16.4): our own Route entries are consumed. With a strict router next, its

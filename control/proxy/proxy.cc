@@ -607,7 +607,7 @@ void Proxy::keepalive(uint64_t now) {
     if (!iface) return;
     // Stateless: responses carry the keepalive branch prefix and are dropped on arrival.
     const std::string bytes = "OPTIONS " + b.contact_uri + " SIP/2.0\r\nVia: SIP/2.0/UDP " +
-                              iface->sip_address.to_uri_host() + ":" + std::to_string(iface->sip_port) +
+                              iface->sip_endpoint().to_string() +
                               ";branch=" + std::string(kKeepaliveBranchPrefix) + new_tag() + ";rport\r\n" +
                               "Max-Forwards: 70\r\nFrom: <sip:keepalive@" + iface->sip_address.to_uri_host() +
                               ">;tag=" + new_tag() + "\r\nTo: <" + b.contact_uri + ">\r\nCall-ID: " + new_tag() +
