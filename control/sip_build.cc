@@ -185,10 +185,10 @@ constexpr size_t kLoopKeyChars = 16;
 LoopKey loop_key(const parser::Message& request) {
   uint64_t h = seeded_hash(0, request.request_uri());
   h = seeded_hash(h, request.value(parser::HeaderId::CallId));
-  auto from = parser::from_header(request);
-  h = seeded_hash(h, from ? from->tag() : std::string_view{});
-  auto to = parser::to_header(request);
-  h = seeded_hash(h, to ? to->tag() : std::string_view{});
+  auto from_tag = parser::from_tag(request);
+  h = seeded_hash(h, from_tag ? *from_tag : std::string_view{});
+  auto to_tag = parser::to_tag(request);
+  h = seeded_hash(h, to_tag ? *to_tag : std::string_view{});
   auto cseq = parser::parse_cseq(request.value(parser::HeaderId::CSeq));
   h = detail::mix64(h ^ (cseq ? cseq->number : 0));
   for (const parser::HeaderField* f = request.find(parser::HeaderId::ProxyRequire); f; f = request.next_same(f))

@@ -198,6 +198,29 @@ Result<NameAddr, Fault> to_header(const Message& msg) noexcept {
   return party(msg, HeaderId::To, msg.to_index(), Fault::MissingTo, Fault::BadTo);
 }
 
+namespace {
+
+Result<std::string_view, Fault> party_tag(const Message& msg, HeaderId id, Message::NameAddrIndex& idx, Fault missing,
+                                          Fault bad) noexcept {
+  if (idx.state != Message::NameAddrIndex::State::Parsed) {
+    Result<NameAddr, Fault> r = party(msg, id, idx, missing, bad);
+    if (!r.ok()) return Err{r.error()};
+    if (idx.state != Message::NameAddrIndex::State::Parsed) return r->tag();  // not indexable: as parsed
+  }
+  const Span tag = idx.spans[9];
+  return tag.len == 0 ? std::string_view{} : msg.text(tag);
+}
+
+}  // namespace
+
+Result<std::string_view, Fault> from_tag(const Message& msg) noexcept {
+  return party_tag(msg, HeaderId::From, msg.from_index(), Fault::MissingFrom, Fault::BadFrom);
+}
+
+Result<std::string_view, Fault> to_tag(const Message& msg) noexcept {
+  return party_tag(msg, HeaderId::To, msg.to_index(), Fault::MissingTo, Fault::BadTo);
+}
+
 Result<Uri, Fault> parsed_request_uri(const Message& msg) noexcept {
   using State = Message::NameAddrIndex::State;
   Message::NameAddrIndex& idx = msg.request_uri_index();

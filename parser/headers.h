@@ -54,6 +54,11 @@ Result<NameAddr, Fault> name_addr_cached(const Message& msg, Message::NameAddrIn
 
 Result<NameAddr, Fault> from_header(const Message& msg) noexcept;
 Result<NameAddr, Fault> to_header(const Message& msg) noexcept;
+// The From / To tag ("" when none), with the faults of from_header / to_header: the proxy asks for
+// the tags a dozen times a call and needs nothing else of the name-addr, which it then read back
+// whole (ten views) each time.
+Result<std::string_view, Fault> from_tag(const Message& msg) noexcept;
+Result<std::string_view, Fault> to_tag(const Message& msg) noexcept;
 // A request's Request-URI, parsed once per message (Message::request_uri_index()); Fault::BadUri
 // when unreadable.
 Result<Uri, Fault> parsed_request_uri(const Message& msg) noexcept;

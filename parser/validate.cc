@@ -83,8 +83,8 @@ Fault validate_request(const Message& msg) noexcept {
   if (Fault f = check_content_length(msg); f != Fault::None) return f;
 
   if (!top_via(msg).ok()) return Fault::BadVia;
-  if (!from_header(msg).ok()) return Fault::BadFrom;
-  if (!to_header(msg).ok()) return Fault::BadTo;
+  if (!from_tag(msg).ok()) return Fault::BadFrom;
+  if (!to_tag(msg).ok()) return Fault::BadTo;
   if (!parse_call_id(msg.value(HeaderId::CallId)).ok()) return Fault::BadCallId;
 
   auto uri = parsed_request_uri(msg);

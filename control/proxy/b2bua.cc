@@ -272,15 +272,15 @@ CallLeg* Proxy::b2bua_out_leg(Context& ctx) {
 }
 
 Proxy::DialogSide Proxy::b2bua_side(const Call& call, const Inbound& in) const {
-  auto from = parser::from_header(in.msg);
-  auto to = parser::to_header(in.msg);
-  if (!from || !to) return DialogSide::None;
+  auto from_tag = parser::from_tag(in.msg);
+  auto to_tag = parser::to_tag(in.msg);
+  if (!from_tag || !to_tag) return DialogSide::None;
   const std::string_view call_id = in.msg.value(parser::HeaderId::CallId);
-  if (call_id == call.caller.local->call_id && from->tag() == call.caller.tag() && to->tag() == call.caller.local->tag() &&
+  if (call_id == call.caller.local->call_id && *from_tag == call.caller.tag() && *to_tag == call.caller.local->tag() &&
       in.iface == call.caller.iface)
     return DialogSide::Caller;
-  if (call_id == call.callee.local->call_id && !call.callee.tag().empty() && from->tag() == call.callee.tag() &&
-      to->tag() == call.callee.local->tag() && in.iface == call.callee.iface)
+  if (call_id == call.callee.local->call_id && !call.callee.tag().empty() && *from_tag == call.callee.tag() &&
+      *to_tag == call.callee.local->tag() && in.iface == call.callee.iface)
     return DialogSide::Callee;
   return DialogSide::None;
 }
@@ -396,7 +396,7 @@ std::string Proxy::b2bua_answer_head(const Context& ctx) const {
   }
   add_line(out, "From", req.value(parser::HeaderId::From));
   std::string to(req.value(parser::HeaderId::To));
-  if (auto t = parser::to_header(req); t && t->tag().empty()) {
+  if (auto t = parser::to_tag(req); t && t->empty()) {
     char tag[24];
     std::snprintf(tag, sizeof tag, "se%" PRIx64, ctx.server);
     to.append(";tag=").append(call ? call->caller.local->tag() : std::string_view(tag));

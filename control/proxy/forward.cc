@@ -342,16 +342,16 @@ std::optional<CallRef> Proxy::own_route_token(const Inbound& in) const {
 }
 
 Proxy::DialogSide Proxy::dialog_side(const Call& call, const Inbound& in) const {
-  auto from = parser::from_header(in.msg);
-  auto to = parser::to_header(in.msg);
-  if (!from || !to) return DialogSide::None;
+  auto from_tag = parser::from_tag(in.msg);
+  auto to_tag = parser::to_tag(in.msg);
+  if (!from_tag || !to_tag) return DialogSide::None;
   // Until the call is confirmed the callee's tag may still change (early dialogs of serial forks),
   // so only the caller's tag is pinned.
   const bool callee_known = call.state == CallState::Confirmed || call.state == CallState::Ending;
-  if (from->tag() == call.caller.tag() && (!callee_known || to->tag() == call.callee.tag()) &&
+  if (*from_tag == call.caller.tag() && (!callee_known || *to_tag == call.callee.tag()) &&
       in.iface == call.caller.iface)
     return DialogSide::Caller;
-  if (to->tag() == call.caller.tag() && (!callee_known || from->tag() == call.callee.tag()) &&
+  if (*to_tag == call.caller.tag() && (!callee_known || *from_tag == call.callee.tag()) &&
       in.iface == call.callee.iface)
     return DialogSide::Callee;
   return DialogSide::None;

@@ -128,8 +128,8 @@ bool Proxy::within_rate(const Inbound& in) {
     limit = &iface->rate_limit;
   }
   if (limit->per_s == 0) return true;
-  auto to = parser::to_header(in.msg);
-  if (to && !to->tag().empty()) return true;  // in-dialog: part of something already admitted
+  auto to_tag = parser::to_tag(in.msg);
+  if (to_tag && !to_tag->empty()) return true;  // in-dialog: part of something already admitted
   const auto guard = lock_guards();
   if (guards_.rate_limiter.allow(in.source.ip, *limit, clock_.monotonic_ms())) return true;
   ++counters_.rate_limited;
@@ -280,8 +280,8 @@ void Proxy::handle_request(const Inbound& in) {
     return;
   }
   if (msg.method() == parser::Method::Ack) {
-    auto to = parser::to_header(msg);
-    if (to && to->tag().starts_with(stateless_tag_prefix_)) {
+    auto to_tag = parser::to_tag(msg);
+    if (to_tag && to_tag->starts_with(stateless_tag_prefix_)) {
       ++counters_.stateless_acks;
       return;
     }
@@ -297,8 +297,8 @@ void Proxy::handle_request(const Inbound& in) {
   // authentication or routing is spent on it. Retransmissions (absorbed above), ACK, CANCEL,
   // in-dialog requests and responses keep the calls in progress going.
   if (overloaded_) {
-    auto to = parser::to_header(msg);
-    if (!to || to->tag().empty()) {
+    auto to_tag = parser::to_tag(msg);
+    if (!to_tag || to_tag->empty()) {
       const Refusal r = refused(refusal(RefusalCause::Overload));
       if (!config_.security.overload_drop) reply_stateless(in, r.status, r.reason, r.retry_after_s);
       return;
@@ -362,8 +362,8 @@ void Proxy::handle_request(const Inbound& in) {
     return;
   }
 
-  auto to = parser::to_header(msg);
-  const bool in_dialog = to && !to->tag().empty();
+  auto to_tag = parser::to_tag(msg);
+  const bool in_dialog = to_tag && !to_tag->empty();
   if (in_dialog) {
     forward_in_dialog(serve(), in);
     return;

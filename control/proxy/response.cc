@@ -189,15 +189,15 @@ void Proxy::on_response(TxnId client, const Inbound& in) {
   Call* call = ctx.call ? calls_.find(ctx.call) : nullptr;
   if (call && call->b2bua && ctx.invite && status >= 200 && status < 300 && b2bua_resend_ack(*call, in)) return;
   if (call && ctx.b2bua && ctx.invite && !ctx.initial && status >= 200) call->reinvite_pending = false;
-  auto to = parser::to_header(in.msg);
-  if (call && ctx.initial && to && status < 300) {
+  auto to_tag = parser::to_tag(in.msg);
+  if (call && ctx.initial && to_tag && status < 300) {
     call->callee.peer = in.source;
     const std::string routes = CallLeg::route_lines(foreign_record_routes(in.msg, true));
     // No Record-Route above sipedge's: from_its_ua(), without parsing the list twice.
     const auto contact = reachable_contact(in.msg, in.source, routes.empty());
     // A provisional without Contact leaves the one an earlier response gave.
     const std::string_view kept = call->callee.contact();
-    call->callee.set({{CallLeg::kTag, to->tag()},
+    call->callee.set({{CallLeg::kTag, *to_tag},
                       {CallLeg::kNameAddr, in.msg.value(parser::HeaderId::To)},
                       {CallLeg::kRouteSet, routes},
                       {CallLeg::kContact, contact ? std::string_view(*contact) : kept}});
@@ -220,7 +220,7 @@ void Proxy::on_response(TxnId client, const Inbound& in) {
     return;
   }
   if (status < 200) {
-    if (call && ctx.initial && call->state == CallState::Trying && to && !to->tag().empty()) call->state = CallState::Early;
+    if (call && ctx.initial && call->state == CallState::Trying && to_tag && !to_tag->empty()) call->state = CallState::Early;
     if (ctx.setup_start_us && !ctx.ringing_measured && status > 100) {
       ctx.ringing_measured = true;
       setup_ringing_.observe_us(clock_.monotonic_us() - ctx.setup_start_us);

@@ -99,14 +99,14 @@ void TransactionLayer::server_key(const Inbound& request, bool for_invite, KeyTe
     append(k, method);
     return;
   }
-  auto from = parser::from_header(m);
+  auto from_tag = parser::from_tag(m);
   auto cseq = parser::parse_cseq(m.value(parser::HeaderId::CSeq));
   std::string_view top_via_text;
   if (const parser::HeaderField* h = m.find(parser::HeaderId::Via)) top_via_text = m.text(h->value);
   append(k, "L|");
   append(k, m.value(parser::HeaderId::CallId));
   append(k, "|");
-  append(k, from ? from->tag() : std::string_view{});
+  append(k, from_tag ? *from_tag : std::string_view{});
   append(k, "|");
   append(k, fmt::format_int(cseq ? cseq->number : 0).str());
   append(k, "|");

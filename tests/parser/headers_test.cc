@@ -323,6 +323,55 @@ TEST(FromToHeader, UnreadableNameAddrIsBadFromAndBadTo) {
   EXPECT_EQ(to.error(), Fault::BadTo);
 }
 
+// The tag accessors give what the whole name-addr's tag() gives, asked first or after it, and the
+// same faults; the tag is a view into the message's bytes.
+TEST(FromToTag, SameTagsAndFaultsAsTheNameAddr) {
+  const std::string_view messages[] = {
+      kInvite,
+      "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nf: sip:a@b;TAG=Up;tag=second\r\n"
+      "t: <sip:c@d;tag=uri-param>;x=1;tag\r\nContent-Length: 0\r\n\r\n",
+      "OPTIONS sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nContent-Length: 0\r\n\r\n",
+      "BYE sip:x@y SIP/2.0\r\nf: <sip:alice@atlanta.com\r\nt: \"Bob <sip:bob@b>\r\n\r\n",
+  };
+  const std::string_view expected_from[] = {"1928301774", "Up", "", ""};
+  const std::string_view expected_to[] = {"", "", "", ""};
+  const Fault from_faults[] = {Fault::None, Fault::None, Fault::MissingFrom, Fault::BadFrom};
+  const Fault to_faults[] = {Fault::None, Fault::None, Fault::MissingTo, Fault::BadTo};
+  for (size_t i = 0; i < std::size(messages); ++i) {
+    for (bool tag_first : {true, false}) {
+      SCOPED_TRACE(testing::Message() << "message " << i << (tag_first ? ", tag first" : ", name-addr first"));
+      Message msg;
+      scan(messages[i], msg);
+      Result<std::string_view, Fault> from_tag_first = Err{Fault::None};
+      if (tag_first) from_tag_first = from_tag(msg);
+      auto from = from_header(msg);
+      auto to = to_header(msg);
+      auto ft = from_tag(msg);
+      auto tt = to_tag(msg);
+      if (tag_first) {
+        ASSERT_EQ(from_tag_first.ok(), ft.ok());
+        if (ft.ok()) EXPECT_EQ(*from_tag_first, *ft);
+      }
+      ASSERT_EQ(ft.ok(), from_faults[i] == Fault::None);
+      ASSERT_EQ(tt.ok(), to_faults[i] == Fault::None);
+      if (!ft.ok()) {
+        EXPECT_EQ(ft.error(), from_faults[i]);
+        EXPECT_EQ(from.error(), from_faults[i]);
+        EXPECT_EQ(tt.error(), to_faults[i]);
+        continue;
+      }
+      EXPECT_EQ(*ft, expected_from[i]);
+      EXPECT_EQ(*ft, from->tag());
+      EXPECT_EQ(*tt, expected_to[i]);
+      EXPECT_EQ(*tt, to->tag());
+      if (!ft->empty()) {
+        EXPECT_GE(ft->data(), messages[i].data());
+        EXPECT_LT(ft->data(), messages[i].data() + messages[i].size());
+      }
+    }
+  }
+}
+
 // ---------- option tags (Require, Supported, ...) ----------
 
 TEST(OptionTags, IteratesTokensSkippingEmptyElements) {
