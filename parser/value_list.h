@@ -50,18 +50,24 @@ class ByteRun {
   }
   bool contains(char c) const noexcept { return members_[static_cast<unsigned char>(c)]; }
 
-  // Index of the first byte at or after `pos` not in the set (s.size() when none).
-  size_t skip(std::string_view s, size_t pos) const noexcept {
 #if defined(__SSSE3__)
+  // Bit i set when byte i of `b` is in the set.
+  unsigned members16(__m128i b) const noexcept {
     const __m128i low = _mm_load_si128(reinterpret_cast<const __m128i*>(low_.data()));
     const __m128i high = _mm_load_si128(reinterpret_cast<const __m128i*>(high_.data()));
     const __m128i nibble = _mm_set1_epi8(0x0f);
+    const __m128i bits = _mm_and_si128(_mm_shuffle_epi8(low, _mm_and_si128(b, nibble)),
+                                       _mm_shuffle_epi8(high, _mm_and_si128(_mm_srli_epi16(b, 4), nibble)));
+    return ~static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(bits, _mm_setzero_si128()))) & 0xffffu;
+  }
+#endif
+
+  // Index of the first byte at or after `pos` not in the set (s.size() when none).
+  size_t skip(std::string_view s, size_t pos) const noexcept {
+#if defined(__SSSE3__)
     for (; s.size() - pos >= 16; pos += 16) {
       const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + pos));
-      const __m128i bits = _mm_and_si128(_mm_shuffle_epi8(low, _mm_and_si128(b, nibble)),
-                                         _mm_shuffle_epi8(high, _mm_and_si128(_mm_srli_epi16(b, 4), nibble)));
-      if (const int out = _mm_movemask_epi8(_mm_cmpeq_epi8(bits, _mm_setzero_si128())))
-        return pos + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(out)));
+      if (const unsigned out = ~members16(b) & 0xffffu) return pos + static_cast<size_t>(__builtin_ctz(out));
     }
 #endif
     while (pos < s.size() && members_[static_cast<unsigned char>(s[pos])]) ++pos;

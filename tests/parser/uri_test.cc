@@ -328,19 +328,30 @@ TEST(UserEquals, ComparesAfterUnescaping) {
   EXPECT_FALSE(user_equals("%zz", "%zz"));
 }
 
-// parse_host_prefix checks a host name's labels on the pass that finds its end; is_ipv4 and
-// is_hostname, which read the whole host on their own, are the oracle. Random hosts over the
-// bytes that matter, followed by what ends a host in a URI or a Via.
+// parse_host_prefix checks a host's labels as bit masks of its bytes, sixteen bytes a step where
+// the text has them; is_ipv4 and is_hostname, which walk the host a byte at a time, are the
+// oracle. Random hosts over the bytes that matter, short ones mostly and some past the 64 bytes
+// the masks hold, followed by what ends a host in a URI or a Via, short or long (the vector
+// path runs only where sixteen bytes remain).
 TEST(ParseHostPrefix, AgreesWithIsIpv4AndIsHostname) {
   constexpr std::string_view kHostBytes = "a1-._Z9.0.2-56.5";
-  constexpr std::string_view kEnds[] = {"", ":5060", ";lr", ">", " ", "@x"};
+  constexpr std::string_view kEnds[] = {"",   ":5060", ";lr", ">", " ", "@x", ":5060;transport=udp;lr>\r\n",
+                                        "\x80", ";maddr=239.255.255.1;ttl=15;lr"};
   ::sipedge::testing::TestRandom random(0x853c49e6748fea9bull);
   auto next = [&] { return random.next(); };
   // The octet bounds, where the random hosts rarely land.
   const std::string_view edges[] = {"0.0.0.0", "255.255.255.255", "255.255.255.256", "256.1.1.1", "1.1.1.0255",
-                                    "1.1.1.", ".1.1.1", "1.1.1.1.", "01.002.3.4"};
+                                    "1.1.1.", ".1.1.1", "1.1.1.1.", "01.002.3.4", "a.", ".", "a..b", "-a.b", "a-.b",
+                                    "a.b-", "a.-b", "a.1", "a.b1", "a.b.", "1.2.3.4.5",
+                                    // 64 bytes, the most the masks hold, then 65 and 66
+                                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com",
+                                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.co-",
+                                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com",
+                                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.c1.",
+                                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.com",
+                                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.co-"};
   for (int round = 0; round < 50000 + static_cast<int>(std::size(edges)); ++round) {
-    std::string host(next() % 14, 'a');
+    std::string host(next() % 8 == 0 ? next() % 90 : next() % 20, 'a');
     for (char& c : host) c = kHostBytes[next() % kHostBytes.size()];
     if (round >= 50000) host = edges[round - 50000];
     const std::string text = host + std::string(kEnds[next() % std::size(kEnds)]);
