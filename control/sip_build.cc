@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <cstdio>
 #include <cstring>
 
 #include "common/hex.h"
@@ -94,24 +93,27 @@ std::string build_response(const parser::Message& request, uint16_t status, std:
                            std::string_view body) {
   std::string out;
   out.reserve(512 + body.size());
-  char status_line[64];
-  std::snprintf(status_line, sizeof status_line, "SIP/2.0 %03u ", status);
-  out.append(status_line);
-  out.append(reason);
-  out.append("\r\n");
+  // Numbers through to_chars: snprintf parsed its format on every response.
+  char number[24];
+  const char* number_end = std::to_chars(number, number + sizeof number, status).ptr;
+  out.append("SIP/2.0 ");
+  for (ptrdiff_t pad = 3 - (number_end - number); pad > 0; --pad) out.push_back('0');
+  out.append(number, static_cast<size_t>(number_end - number)).append(" ").append(reason).append("\r\n");
   append_line(out, "Via", top_via.empty() ? top_via_item(request) : top_via);
   append_other_vias(out, request);
   append_line(out, "From", request.value(parser::HeaderId::From));
-  std::string to(request.value(parser::HeaderId::To));
+  out.append("To: ").append(request.value(parser::HeaderId::To));
   if (status > 100 && !to_tag.empty()) {
-    auto parsed = parser::parse_name_addr(to);
-    if (parsed && parsed->tag().empty()) to += ";tag=" + std::string(to_tag);
+    // The request's own To, parsed once per message (parser::to_tag).
+    auto tag = parser::to_tag(request);
+    if (tag && tag->empty()) out.append(";tag=").append(to_tag);
   }
-  append_line(out, "To", to);
+  out.append("\r\n");
   append_line(out, "Call-ID", request.value(parser::HeaderId::CallId));
   append_line(out, "CSeq", request.value(parser::HeaderId::CSeq));
   for (const HeaderLine& h : extra) append_line(out, h.name, h.value);
-  append_line(out, "Content-Length", std::to_string(body.size()));
+  number_end = std::to_chars(number, number + sizeof number, body.size()).ptr;
+  append_line(out, "Content-Length", std::string_view(number, static_cast<size_t>(number_end - number)));
   out.append("\r\n");
   out.append(body);
   return out;

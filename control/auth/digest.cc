@@ -160,11 +160,17 @@ int DigestAuth::check_nonce(std::string_view nonce, uint64_t now_s) const {
 std::vector<std::string> DigestAuth::challenges(uint64_t now_s, bool stale) const {
   std::vector<std::string> out;
   const std::string nonce = make_nonce(now_s);
+  out.reserve(config_.algorithms.size());
   for (DigestAlgorithm a : config_.algorithms) {
-    std::string c = "Digest realm=\"" + config_.realm + "\", nonce=\"" + nonce + "\", qop=\"auth\", algorithm=" +
-                    std::string(digest_algorithm_name(a));
-    if (stale) c += ", stale=true";
-    out.push_back(std::move(c));
+    // One allocation: a chain of operator+ grew the string three times.
+    constexpr std::string_view kRealm = "Digest realm=\"", kNonce = "\", nonce=\"",
+                               kQop = "\", qop=\"auth\", algorithm=", kStale = ", stale=true";
+    const std::string_view name = digest_algorithm_name(a);
+    std::string& c = out.emplace_back();
+    c.reserve(kRealm.size() + config_.realm.size() + kNonce.size() + nonce.size() + kQop.size() + name.size() +
+              kStale.size());
+    c.append(kRealm).append(config_.realm).append(kNonce).append(nonce).append(kQop).append(name);
+    if (stale) c.append(kStale);
   }
   return out;
 }

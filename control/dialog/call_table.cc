@@ -135,9 +135,9 @@ std::string cdr_json(const Call& call, std::string_view end_reason, const MediaM
   field(R"(,"bytes_callee_to_caller":)", media.bytes[1]);
   field(R"(,"bytes_caller_to_callee":)", media.bytes[0]);
   text(R"(,"call_id":)", call.call_id);
-  text(R"(,"callee":)", call.callee.peer.to_string());
+  text(R"(,"callee":)", call.callee.peer.text().view());
   if (call.callee.local) text(R"(,"callee_call_id":)", call.callee.local->call_id);
-  text(R"(,"caller":)", call.caller.peer.to_string());
+  text(R"(,"caller":)", call.caller.peer.text().view());
   literal(R"(,"duration_s":)", nlohmann::json(duration_s).dump());
   field(R"(,"end_ms":)", call.end_ms);
   text(R"(,"end_reason":)", end_reason);

@@ -2,6 +2,8 @@
 // answers (REGISTER, OPTIONS to us, CANCEL), authentication of the access side, then forward.cc.
 #include "control/proxy/proxy.h"
 
+#include <charconv>
+
 #include "control/api/logging.h"
 #include "control/proxy/context.h"
 #include "control/sip_build.h"
@@ -221,11 +223,12 @@ std::string Proxy::local_response(TxnId server, const Inbound& in, uint16_t stat
   if (!config_.user_agent.empty()) extra.push_back({"Server", config_.user_agent});
   extra.insert(extra.end(), headers.begin(), headers.end());
   // The To tag of every response this server transaction generates (RFC 3261 §8.2.6.2).
-  char tag[24];
-  std::snprintf(tag, sizeof tag, "se%llx", static_cast<unsigned long long>(server));
+  char tag[24] = {'s', 'e'};
+  const char* tag_end = std::to_chars(tag + 2, tag + sizeof tag, server, 16).ptr;
   if (status >= 200) ++counters_.local_replies;
   TextArena arena;
-  return build_response(in.msg, status, reason, tag, received_via(in, arena), extra, body);
+  return build_response(in.msg, status, reason, std::string_view(tag, static_cast<size_t>(tag_end - tag)),
+                        received_via(in, arena), extra, body);
 }
 
 void Proxy::reply(TxnId server, const Inbound& in, uint16_t status, std::string_view reason,
