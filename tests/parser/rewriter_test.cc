@@ -673,6 +673,29 @@ TEST(Rewriter, RefusesHeaderTextThatIsNotOneHeaderLine) {
   }
 }
 
+// The line-break check reads sixteen bytes a step: a CR, LF or NUL is found at every position of
+// texts around and past that width, and a text without one passes.
+TEST(Rewriter, FindsALineBreakAnywhereInALongHeaderText) {
+  auto s = scan(kBye);
+  for (size_t len : {1u, 15u, 16u, 17u, 31u, 32u, 33u, 70u}) {
+    const std::string clean(len, 'v');
+    EditList ok;
+    EXPECT_TRUE(ok.append_header("X-Ok", clean)) << len;
+    for (size_t at = 0; at < len; ++at) {
+      for (char bad : {'\r', '\n', '\0'}) {
+        std::string value = clean;
+        value[at] = bad;
+        EditList e;
+        EXPECT_FALSE(e.append_header("X-Ok", value)) << len << " " << at << " " << int(bad);
+        EXPECT_EQ(refusal(*s, e), RewriteError::BadHeaderText);
+        EditList r;
+        ASSERT_TRUE(r.replace(s->msg->find(HeaderId::CallId)->value, value));
+        EXPECT_EQ(refusal(*s, r), RewriteError::BadText) << len << " " << at << " " << int(bad);
+      }
+    }
+  }
+}
+
 TEST(Rewriter, RefusesReplacementsThatWouldBreakHeaderFraming) {
   auto s = scan(kBye);
   const Message& m = *s->msg;
