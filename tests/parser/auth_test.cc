@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <string_view>
+
+#include "tests/support/test_random.h"
 
 namespace sipedge::parser {
 namespace {
@@ -150,6 +153,49 @@ TEST(ParseAuth, UnreadableValuesAreBadAuthorization) {
     auto r = parse_auth(v);
     ASSERT_FALSE(r.ok()) << v;
     EXPECT_EQ(r.error(), Fault::BadAuthorization) << v;
+  }
+}
+
+// The quoted-string scan skips plain runs sixteen bytes a step; a byte-at-a-time reading of RFC
+// 3261 §25.1 is the oracle. qdtext = LWS / %x21 / %x23-5B / %x5D-7E / UTF8-NONASCII; quoted-pair =
+// "\" (%x00-09 / %x0B-0C / %x0E-7F). Random quoted realms, short and past sixteen bytes, over the
+// bytes that matter.
+TEST(ParseAuth, QuotedStringsAgreeWithTheGrammarReadByteByByte) {
+  // Where the string's closing quote ends it, or npos when the grammar refuses it first.
+  auto oracle = [](std::string_view s) -> size_t {
+    for (size_t j = 1; j < s.size(); ++j) {
+      const auto c = static_cast<unsigned char>(s[j]);
+      if (c == '"') return j + 1;
+      if (c == '\\') {
+        if (j + 1 >= s.size()) return std::string_view::npos;
+        const auto e = static_cast<unsigned char>(s[j + 1]);
+        if (e == '\n' || e == '\r' || e > 0x7f) return std::string_view::npos;
+        ++j;
+      } else if ((c < 0x20 && c != ' ' && c != '\t' && c != '\r' && c != '\n') || c == 0x7f) {
+        return std::string_view::npos;
+      }
+    }
+    return std::string_view::npos;
+  };
+  constexpr std::string_view kBytes("aZ09 \t\"\\\r\n\x01\x7f\xc3\xa9~-\0", 17);
+  ::sipedge::testing::TestRandom random(0x2545f4914f6cdd1dull);
+  for (int round = 0; round < 20000; ++round) {
+    std::string quoted = "\"";
+    const size_t len = random.next() % 4 == 0 ? random.next() % 60 : random.next() % 12;
+    for (size_t i = 0; i < len; ++i) {
+      // Mostly plain letters, so long plain runs occur and the rarer bytes land anywhere in them.
+      quoted += random.next() % 3 != 0 ? 'x' : kBytes[random.next() % kBytes.size()];
+    }
+    if (random.next() % 4 != 0) quoted += '"';
+    const size_t end = oracle(quoted);
+    const std::string value = "Digest realm=" + quoted;
+    auto r = parse_auth(value);
+    // Whole: nothing but LWS after the closing quote (a quote inside ends it early, and what
+    // follows is junk where a comma must be).
+    const bool want = end != std::string_view::npos &&
+                      quoted.find_first_not_of(" \t\r\n", end) == std::string::npos;
+    ASSERT_EQ(r.ok(), want) << value << " (" << value.size() << " bytes, oracle end " << end << ")";
+    if (want) EXPECT_EQ(r->realm, quoted.substr(1, end - 2)) << value;
   }
 }
 

@@ -339,7 +339,7 @@ TEST(FromToTag, SameTagsAndFaultsAsTheNameAddr) {
   const Fault to_faults[] = {Fault::None, Fault::None, Fault::MissingTo, Fault::BadTo};
   for (size_t i = 0; i < std::size(messages); ++i) {
     for (bool tag_first : {true, false}) {
-      SCOPED_TRACE(testing::Message() << "message " << i << (tag_first ? ", tag first" : ", name-addr first"));
+      SCOPED_TRACE(::testing::Message() << "message " << i << (tag_first ? ", tag first" : ", name-addr first"));
       Message msg;
       scan(messages[i], msg);
       Result<std::string_view, Fault> from_tag_first = Err{Fault::None};
