@@ -45,20 +45,30 @@ namespace {
 // host whether it is one of its addresses, and names and addresses alike went through two libc
 // calls and a copy.
 bool parse_dotted_quad(std::string_view text, std::array<uint8_t, 16>& bytes) noexcept {
-  size_t i = 0;
+  const char* p = text.data();
+  const char* const end = p + text.size();
   for (size_t octet = 0; octet < 4; ++octet) {
     if (octet > 0) {
-      if (i >= text.size() || text[i] != '.') return false;
-      ++i;
+      if (p == end || *p != '.') return false;
+      ++p;
     }
-    const size_t start = i;
-    unsigned value = 0;
-    while (i < text.size() && i - start < 3 && text[i] >= '0' && text[i] <= '9')
-      value = value * 10 + static_cast<unsigned>(text[i++] - '0');
-    if (i == start || value > 255 || (text[start] == '0' && i - start > 1)) return false;
+    unsigned digit;
+    if (p == end || (digit = static_cast<unsigned char>(*p) - unsigned{'0'}) > 9) return false;
+    unsigned value = digit;
+    ++p;
+    if (p != end && (digit = static_cast<unsigned char>(*p) - unsigned{'0'}) <= 9) {
+      if (value == 0) return false;  // a leading zero
+      value = value * 10 + digit;
+      ++p;
+      if (p != end && (digit = static_cast<unsigned char>(*p) - unsigned{'0'}) <= 9) {
+        value = value * 10 + digit;
+        ++p;
+        if (value > 255) return false;
+      }
+    }
     bytes[octet] = static_cast<uint8_t>(value);
   }
-  return i == text.size();
+  return p == end;
 }
 
 }  // namespace
