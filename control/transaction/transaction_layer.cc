@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
+#include <initializer_list>
 
 #include "common/seeded_hash.h"
 #include "control/sip_build.h"
@@ -49,15 +51,24 @@ namespace {
 
 constexpr uint64_t kIdMask = (uint64_t{1} << 56) - 1;
 
-void append(TransactionLayer::KeyText& k, std::string_view s) { k.append(s.data(), s.data() + s.size()); }
+// The parts one after another, sized once: a key is eight or nine parts and each append of the
+// buffer checked and grew its capacity on its own.
+void append(TransactionLayer::KeyText& k, std::initializer_list<std::string_view> parts) {
+  const size_t old_size = k.size();
+  size_t n = old_size;
+  for (std::string_view p : parts) n += p.size();
+  k.resize(n);
+  char* out = k.data() + old_size;
+  for (std::string_view p : parts) {
+    std::memcpy(out, p.data(), p.size());
+    out += p.size();
+  }
+}
 
 std::string_view view(const TransactionLayer::KeyText& k) { return {k.data(), k.size()}; }
 
 void client_key(std::string_view branch, std::string_view method, TransactionLayer::KeyText& k) {
-  append(k, "C|");
-  append(k, branch);
-  append(k, "|");
-  append(k, method);
+  append(k, {"C|", branch, "|", method});
 }
 
 Event response_event(uint16_t status) {
@@ -94,30 +105,17 @@ void TransactionLayer::server_key(const Inbound& request, bool for_invite, KeyTe
   if (for_invite || m.method() == parser::Method::Ack) method = "INVITE";
   auto via = parser::top_via(m);
   if (via && via->branch_is_rfc3261()) {
-    append(k, "S|");
-    append(k, via->branch);
-    append(k, "|");
-    append(k, via->host);
-    append(k, ":");
-    append(k, fmt::format_int(via->has_port ? via->port : 5060).str());
-    append(k, "|");
-    append(k, method);
+    const fmt::format_int port(via->has_port ? via->port : 5060);
+    append(k, {"S|", via->branch, "|", via->host, ":", {port.data(), port.size()}, "|", method});
     return;
   }
   auto from_tag = parser::from_tag(m);
   auto cseq = parser::parse_cseq(m.value(parser::HeaderId::CSeq));
   std::string_view top_via_text;
   if (const parser::HeaderField* h = m.find(parser::HeaderId::Via)) top_via_text = m.text(h->value);
-  append(k, "L|");
-  append(k, m.value(parser::HeaderId::CallId));
-  append(k, "|");
-  append(k, from_tag ? *from_tag : std::string_view{});
-  append(k, "|");
-  append(k, fmt::format_int(cseq ? cseq->number : 0).str());
-  append(k, "|");
-  append(k, top_via_text);
-  append(k, "|");
-  append(k, method);
+  const fmt::format_int number(cseq ? cseq->number : 0);
+  append(k, {"L|", m.value(parser::HeaderId::CallId), "|", from_tag ? *from_tag : std::string_view{}, "|",
+             {number.data(), number.size()}, "|", top_via_text, "|", method});
 }
 
 TransactionLayer::Txn* TransactionLayer::find_indexed(const KeyIndex& index, std::string_view key) const {
