@@ -368,7 +368,7 @@ void Proxy::on_server_ack(TxnId, const Inbound& ack) { forward_in_dialog(0, ack)
 void Proxy::on_server_no_ack(TxnId) {}
 
 void Proxy::on_terminated(TxnId id) {
-  internal_clients_.erase(id);
+  if (!internal_clients_.empty()) internal_clients_.erase(id);  // mostly empty: no hash, no bucket read
   uint64_t ctx_id = 0;
   if (const uint64_t* s = by_server_.find(id)) {
     ctx_id = *s;
