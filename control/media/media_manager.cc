@@ -401,14 +401,17 @@ std::string MediaManager::write_sdp(Session& s, int t, const Described& d, const
   const parser::Sdp& sdp = d.sdp;
   const auto media = sdp.media();
   const IpAddr& to_addr = pool(s.iface[t])->address(s.address[t]);
-  const std::string to_addr_text = to_addr.to_string();
+  const AddrText to_addr_text = to_addr.text();
   std::vector<Edit> edits;
+  // At most five for the origin, two for the session's c= and six per m= line (c=, port, a=rtcp
+  // port and address): the vector never regrows.
+  edits.reserve(7 + 6 * media.size());
   auto rewrite_address = [&](parser::Span addr_span, uint32_t value_end) {
     const parser::Span type = token_before(body, addr_span.off);
     if (body.substr(type.off, type.len) != addrtype_of(to_addr)) {
       edits.push_back(Edit{type.off, type.len, std::string(addrtype_of(to_addr))});
     }
-    edits.push_back(Edit{addr_span.off, value_end - addr_span.off, to_addr_text});
+    edits.push_back(Edit{addr_span.off, value_end - addr_span.off, std::string(to_addr_text.view())});
   };
   auto rewrite_connection = [&](const parser::SdpConnection& c) {
     if (!c.present || c.is_hold_zero()) return;
