@@ -192,7 +192,7 @@ Result<Via, Fault> top_via(const Message& msg) noexcept {
 std::string_view top_via_text(const Message& msg) noexcept {
   const Message::TopViaIndex& idx = msg.top_via_index();
   // Indexed already: the text without rebuilding the Via.
-  if (idx.state == Message::TopViaIndex::State::Unparsed) top_via(msg);
+  if (idx.state == Message::TopViaIndex::State::Unparsed) static_cast<void>(top_via(msg));  // indexes it
   if (idx.state == Message::TopViaIndex::State::Parsed) return msg.text(idx.text);
   HeaderItems items(msg, HeaderId::Via);
   std::string_view item;

@@ -182,7 +182,9 @@ TEST(IdMap, HoldsMoveOnlyValuesAndVisitsEachLiveEntryOnce) {
   for (uint64_t id = 2; id <= 5000; ++id) {
     const std::unique_ptr<uint64_t>* v = view.find(id);
     ASSERT_EQ(v != nullptr, id % 3 != 1) << id;
-    if (v) EXPECT_EQ(**v, id * 7) << id;
+    if (v) {
+      EXPECT_EQ(**v, id * 7) << id;
+    }
   }
 }
 

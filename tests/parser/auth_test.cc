@@ -195,7 +195,9 @@ TEST(ParseAuth, QuotedStringsAgreeWithTheGrammarReadByteByByte) {
     const bool want = end != std::string_view::npos &&
                       quoted.find_first_not_of(" \t\r\n", end) == std::string::npos;
     ASSERT_EQ(r.ok(), want) << value << " (" << value.size() << " bytes, oracle end " << end << ")";
-    if (want) EXPECT_EQ(r->realm, quoted.substr(1, end - 2)) << value;
+    if (want) {
+      EXPECT_EQ(r->realm, quoted.substr(1, end - 2)) << value;
+    }
   }
 }
 

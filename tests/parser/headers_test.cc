@@ -350,7 +350,9 @@ TEST(FromToTag, SameTagsAndFaultsAsTheNameAddr) {
       auto tt = to_tag(msg);
       if (tag_first) {
         ASSERT_EQ(from_tag_first.ok(), ft.ok());
-        if (ft.ok()) EXPECT_EQ(*from_tag_first, *ft);
+        if (ft.ok()) {
+          EXPECT_EQ(*from_tag_first, *ft);
+        }
       }
       ASSERT_EQ(ft.ok(), from_faults[i] == Fault::None);
       ASSERT_EQ(tt.ok(), to_faults[i] == Fault::None);
