@@ -24,6 +24,18 @@ parser::Span span_of(const parser::Message& msg, std::string_view view) {
 
 }  // namespace
 
+// Whether Route entry `index` (`item`) is one of sipedge's own: as the caller found it when it
+// walked the entries already, else read here. The first entry's parse is kept on the message
+// (the route token and the next hop read it before).
+bool Proxy::is_own_route(const parser::Message& msg, const Target& t, int index, std::string_view item,
+                         std::string_view first_item) const {
+  if (t.own_routes >= 0) return index < t.own_routes;
+  const bool top = item.data() == first_item.data() && item.size() == first_item.size();
+  auto na = top ? parser::name_addr_cached(msg, msg.top_route_index(), item, parser::Fault::BadRoute)
+                : parser::parse_name_addr(item);
+  return na && is_local_host(na->uri.host, na->uri.port, na->uri.has_port);
+}
+
 Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Target& t, std::string_view rr_token,
                                                   bool initial, std::string& branch, MediaSessionId media,
                                                   int media_from) {
@@ -76,6 +88,7 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
     parser::HeaderItems routes(msg, parser::HeaderId::Route);
     routes.next(first_route_item);
   }
+  int route_index = 0;
   for (const parser::HeaderField* h = msg.find(parser::HeaderId::Route); h; h = msg.next_same(h)) {
     if (t.drop_last_route && h == last_route) {
       edits.delete_header(*h);
@@ -87,11 +100,8 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
     std::string rest;
     bool any_ours = false, first_foreign = true;
     while (items.next(item)) {
-      // The first entry was most likely read already (the route token, the next hop): its parse is kept.
-      const bool top = item.data() == first_route_item.data() && item.size() == first_route_item.size();
-      auto na = top ? parser::name_addr_cached(msg, msg.top_route_index(), item, parser::Fault::BadRoute)
-                    : parser::parse_name_addr(item);
-      if (popping && na && is_local_host(na->uri.host, na->uri.port, na->uri.has_port)) {
+      const int index = route_index++;
+      if (popping && is_own_route(msg, t, index, item, first_route_item)) {
         any_ours = true;
         continue;
       }
@@ -387,12 +397,16 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
   std::optional<parser::Uri> next;
   std::string strict_ruri;
   bool strict = false;
+  int own_routes = 0;
   {
     parser::RouteList routes(msg, parser::HeaderId::Route);
     Result<parser::NameAddr, parser::Fault> r{Err{parser::Fault::BadRoute}};
     while (routes.next(r)) {
       if (!r) break;
-      if (is_local_host(r->uri.host, r->uri.port, r->uri.has_port)) continue;
+      if (is_local_host(r->uri.host, r->uri.port, r->uri.has_port)) {
+        ++own_routes;
+        continue;
+      }
       next = r->uri;
       if (!r->uri.lr()) {
         strict = true;  // RFC 2543 strict router next: it expects its URI as the Request-URI
@@ -473,6 +487,7 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
   Target t{*dest, iface, strict ? strict_ruri : restored_ruri};
   t.strict_next = strict;
   t.drop_last_route = drop_last_route;
+  t.own_routes = own_routes;
   std::string branch;
   auto bytes = build_forward(in, t, {}, false, branch, call ? call->media : 0, call && call->media ? media_from : -1);
   if (!bytes) {

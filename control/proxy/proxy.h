@@ -208,6 +208,9 @@ class Proxy final : public TransactionUser {
     // Strict-route interop (RFC 3261 §16.4, §16.6 step 6):
     bool strict_next = false;      // next hop is a strict router: its Route leaves, the old R-URI is appended
     bool drop_last_route = false;  // a strict router put our URI in the R-URI: the last Route becomes it
+    // How many leading Route entries are sipedge's own, when the caller walked them already (an
+    // in-dialog request's next hop is the first entry that is not); -1: build_forward reads them.
+    int own_routes = -1;
     // Where the target came from, for what sipedge does when it fails or redirects:
     std::string user;     // the served user it rings (their call forwarding applies), "" otherwise
     int route = -1;       // index of the route that gave it, -1 for none
@@ -239,6 +242,8 @@ class Proxy final : public TransactionUser {
   // The top Via with received/rport (RFC 3581), written into `arena` when it changes.
   std::string_view received_via(const Inbound& in, TextArena& arena) const;
   bool is_local_host(std::string_view host, uint16_t port, bool has_port) const;
+  bool is_own_route(const parser::Message& msg, const Target& t, int index, std::string_view item,
+                    std::string_view first_item) const;
   bool is_local_domain(std::string_view host) const;
   std::optional<uint16_t> interface_for(const IpAddr& dest) const;
   // `serve` makes the server transaction, for every answer but the (stateless) 401.

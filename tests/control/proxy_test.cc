@@ -184,6 +184,42 @@ TEST_F(InDialogTrustTest, RequestsInsideTheDialogStillFlowBothWays) {
   EXPECT_EQ(proxy.counters().dialog_refused, 0u);
 }
 
+// Loose routing (RFC 3261 §16.4): the leading Route entries that are sipedge's own (both of a
+// call that crossed interfaces) are consumed and the first foreign one is the next hop and stays,
+// whether the entries share one Route header or not. The in-dialog path hands build_forward the
+// count it found while looking for the next hop; the bytes out must be the same either way.
+TEST_F(InDialogTrustTest, OurLeadingRouteEntriesArePoppedAndTheFirstForeignOneStays) {
+  confirmed_call();
+  const std::string foreign = "<sip:10.201.0.3:5060;lr;x=1>";
+  const std::string ours = our_rr("10.201.0.1") + ", " + our_rr("10.202.0.1");
+  const std::string spellings[] = {
+      ours + ", " + foreign,
+      our_rr("10.201.0.1") + "\r\nRoute: " + our_rr("10.202.0.1") + "\r\nRoute: " + foreign,
+      ours + "\r\nRoute: " + foreign + ", <sip:10.9.9.9;lr>",
+  };
+  const std::string kept[] = {foreign, foreign, foreign + ", <sip:10.9.9.9;lr>"};
+  for (size_t i = 0; i < std::size(spellings); ++i) {
+    for (const std::string method : {"INFO", "ACK"}) {
+      deliver(request(method, "sip:1012@10.201.0.3:5060", spellings[i], "a1", "b1", "call-1"), kAlice);
+      const Sent out = wire.pop();
+      EXPECT_EQ(first_line(out.bytes), method + " sip:1012@10.201.0.3:5060 SIP/2.0") << i;
+      EXPECT_EQ(out.dest, kBob) << method << " " << i;
+      parser::Message m;
+      ASSERT_EQ(parser::HandScanner().scan(out.bytes, parser::Framing::Datagram, m).status,
+                parser::ScanStatus::Complete);
+      std::string routes;
+      for (const parser::HeaderField* h = m.find(parser::HeaderId::Route); h; h = m.next_same(h))
+        routes += (routes.empty() ? "" : " | ") + std::string(m.text(h->value));
+      EXPECT_EQ(routes, kept[i]) << method << " " << i;
+      if (method == "INFO") {
+        deliver(response_from_bob(out.bytes, 200, "OK"), kBob);
+        EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 200 OK");
+      }
+    }
+  }
+  EXPECT_EQ(proxy.counters().dialog_refused, 0u);
+}
+
 TEST_F(InDialogTrustTest, ATokenOfAnEndedCallOpensNothing) {
   confirmed_call();
   deliver(request("BYE", "sip:1012@10.201.0.3:5060", our_rr("10.201.0.1"), "a1", "b1", "call-1"), kAlice);
