@@ -397,12 +397,17 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
   std::optional<parser::Uri> next;
   std::string strict_ruri;
   bool strict = false;
+  // Our entries ahead of the next hop, for build_forward to pop; -1 (it reads them itself) when an
+  // entry RouteList refuses (no angle brackets) cut the count short.
   int own_routes = 0;
   {
     parser::RouteList routes(msg, parser::HeaderId::Route);
     Result<parser::NameAddr, parser::Fault> r{Err{parser::Fault::BadRoute}};
     while (routes.next(r)) {
-      if (!r) break;
+      if (!r) {
+        own_routes = -1;
+        break;
+      }
       if (is_local_host(r->uri.host, r->uri.port, r->uri.has_port)) {
         ++own_routes;
         continue;

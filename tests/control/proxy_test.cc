@@ -196,8 +196,11 @@ TEST_F(InDialogTrustTest, OurLeadingRouteEntriesArePoppedAndTheFirstForeignOneSt
       ours + ", " + foreign,
       our_rr("10.201.0.1") + "\r\nRoute: " + our_rr("10.202.0.1") + "\r\nRoute: " + foreign,
       ours + "\r\nRoute: " + foreign + ", <sip:10.9.9.9;lr>",
+      // An entry of ours without angle brackets (not a name-addr, so the next-hop search stops
+      // there and the Request-URI decides): it is still ours, and still popped.
+      our_rr("10.201.0.1") + ", sip:10.202.0.1:5060;lr, " + foreign,
   };
-  const std::string kept[] = {foreign, foreign, foreign + ", <sip:10.9.9.9;lr>"};
+  const std::string kept[] = {foreign, foreign, foreign + ", <sip:10.9.9.9;lr>", foreign};
   for (size_t i = 0; i < std::size(spellings); ++i) {
     for (const std::string method : {"INFO", "ACK"}) {
       deliver(request(method, "sip:1012@10.201.0.3:5060", spellings[i], "a1", "b1", "call-1"), kAlice);
