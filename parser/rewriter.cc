@@ -6,11 +6,9 @@
 #include <charconv>
 #include <cstring>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "parser/scan_rules.h"
+#include "parser/value_list.h"
 
 namespace sipedge::parser {
 namespace {
@@ -35,21 +33,8 @@ bool is_token(std::string_view s) noexcept {
 }
 
 // Bytes that would end a line (or that the scanner refuses in headers) if written into one.
-// Sixteen bytes a step: every header value and replacement a forward writes passes here.
-bool has_line_break(std::string_view s) noexcept {
-  size_t i = 0;
-#if defined(__SSE2__)
-  const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n'), nul = _mm_setzero_si128();
-  for (; s.size() - i >= 16; i += 16) {
-    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
-    const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, cr), _mm_cmpeq_epi8(b, lf)), _mm_cmpeq_epi8(b, nul));
-    if (_mm_movemask_epi8(hit) != 0) return true;
-  }
-#endif
-  for (; i < s.size(); ++i)
-    if (s[i] == '\r' || s[i] == '\n' || s[i] == '\0') return true;
-  return false;
-}
+// Every header value and replacement a forward writes passes here.
+bool has_line_break(std::string_view s) noexcept { return find_first_of3(s, 0, '\r', '\n', '\0') != s.size(); }
 
 bool is_wsp(char c) noexcept { return c == ' ' || c == '\t'; }
 

@@ -2,12 +2,7 @@
 // (RFC 3261 §7.3.1, §25.1). One forward pass per value; never allocates.
 #include "parser/value_list.h"
 
-#include <array>
 #include <cstring>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace sipedge::parser {
 
@@ -22,37 +17,13 @@ size_t skip_quoted(std::string_view s, size_t open) noexcept {
   return std::string_view::npos;
 }
 
-namespace {
-// Bytes that end a run of plain item text outside <...>: the ones the split must look at.
-constexpr std::array<bool, 256> kItemStops = [] {
-  std::array<bool, 256> t{};
-  t[static_cast<unsigned char>(',')] = t[static_cast<unsigned char>('"')] = t[static_cast<unsigned char>('<')] = true;
-  return t;
-}();
-
-// First ',', '"' or '<' in v[i, n), or n: sixteen bytes a step (a Via value is 60-100 bytes).
-inline size_t find_item_stop(const char* v, size_t i, size_t n) noexcept {
-#if defined(__SSE2__)
-  const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"'), open = _mm_set1_epi8('<');
-  for (; n - i >= 16; i += 16) {
-    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(v + i));
-    const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, comma), _mm_cmpeq_epi8(b, quote)),
-                                     _mm_cmpeq_epi8(b, open));
-    if (const int mask = _mm_movemask_epi8(hit)) return i + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-  }
-#endif
-  while (i < n && !kItemStops[static_cast<unsigned char>(v[i])]) ++i;
-  return i;
-}
-}  // namespace
-
 bool CommaItems::next(std::string_view& item) noexcept {
   const size_t n = value_.size();
   const char* v = value_.data();
   while (pos_ <= n) {
     size_t i = pos_;
     for (; i < n; ++i) {
-      i = find_item_stop(v, i, n);
+      i = find_first_of3(value_, i, ',', '"', '<');  // what the split must look at
       if (i == n || v[i] == ',') break;
       if (v[i] == '"') {
         const size_t close = skip_quoted(value_, i);
