@@ -314,7 +314,7 @@ class Proxy final : public TransactionUser {
   Result<std::string, Refusal> build_upstream_response(const Inbound& in, const Context* ctx,
                                                        const std::string* resent_sdp);
   void send_best_upstream(Context& ctx);
-  // The final answer went upstream: the request copy is no longer needed (proxy mode).
+  // The final answer went upstream: the request copy and the branch choices are no longer needed.
   void release_request(Context& ctx);
   // The current branch ended without a 2xx (`status`, or a ring timeout): call forwarding, else
   // the next target, else the best response upstream.

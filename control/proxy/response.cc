@@ -341,6 +341,12 @@ void Proxy::release_request(Context& ctx) {
   // request's Vias, From, To, Call-ID and CSeq: those lines stay, the rest goes.
   if (ctx.b2bua && ctx.request) ctx.b2bua_answer_head = b2bua_answer_head(ctx);
   ctx.request.reset();
+  // With the final answer sent no branch is tried, forwarded or cancelled any more: what chose and
+  // reached the branches goes too (a context lives on 64*T1 for its transactions' sake).
+  std::vector<Target>().swap(ctx.targets);
+  ctx.next_target = 0;
+  std::vector<std::string>().swap(ctx.forwarded_from);
+  std::string().swap(ctx.client_branch);
 }
 
 void Proxy::on_client_timeout(TxnId client) {

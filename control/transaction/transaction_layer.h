@@ -97,6 +97,7 @@ class TransactionLayer {
   void terminate(TxnId id);
 
   // What a client transaction sent (and retransmits), or nullptr; a CANCEL copies its INVITE.
+  // Empty once the transaction got its final response and lingers.
   const std::string* request_bytes(TxnId id) const;
   bool exists(TxnId id) const { return txns_.contains(id); }
 
@@ -131,6 +132,8 @@ class TransactionLayer {
   void disarm(Txn& t, TimerSlot slot);
   void remove(TxnId id);
   uint64_t linger_ms(const Txn& t) const;
+  // Frees what a transaction entering its linger state will never send again.
+  void drop_unsent(Txn& t);
   TransactionInfo info(const Txn& t) const;
   // The request's server transaction key (§17.2.3), appended to `out`.
   void server_key(const Inbound& request, bool for_invite, KeyText& out) const;

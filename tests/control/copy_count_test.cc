@@ -170,27 +170,32 @@ TEST_F(CopyCountTest, AnInviteIsCopiedOnceAndRewrittenOnceOnItsWayThrough) {
 }
 
 // The proxy context lives 64*T1 past its final answer (for its transactions), but without its
-// copy of the request: dropped when the answer goes upstream. The client transaction keeps the
-// rewritten INVITE until Timer D (it builds the ACK for the 603 from it).
+// copy of the request: dropped when the answer goes upstream. The client transaction's rewritten
+// INVITE goes at the same time: the ACK for the 603 is built from it first, and a retransmitted
+// 603 gets that ACK again through Timer D.
 TEST_F(CopyCountTest, TheContextsCopyGoesWhenTheFinalAnswerGoesUpstream) {
   ASSERT_NO_FATAL_FAILURE(forward_invite());
   // 603, a global failure: no other trunk is tried (a 486 would fail over to the second one).
   const std::string decline = testing::response_to(wire.last, 603, "Decline", "b1", "sip:trunk@10.202.0.2:5060");
   parser::Message answer;
   ASSERT_EQ(scanner.scan(decline, parser::Framing::Datagram, answer).status, parser::ScanStatus::Complete);
-  EXPECT_EQ(large_frees([&] { proxy.on_message(Inbound{answer, testing::kTrunk, {}, 1}); }), 1u);
+  EXPECT_EQ(large_frees([&] { proxy.on_message(Inbound{answer, testing::kTrunk, {}, 1}); }), 2u);
   ASSERT_EQ(wire.sent.size(), 4u);  // ACK to the trunk, 603 to the caller
   EXPECT_EQ(wire.sent[2].first, "ACK sip:+4930123@sipedge.test SIP/2.0");
   EXPECT_EQ(wire.sent[3].first, "SIP/2.0 603 Decline");
   EXPECT_EQ(proxy.context_count(), 1u) << "the context stays for its transactions";
-  // Its transactions end (Timer D, 64*T1 on UDP): the transaction's copy goes with the context.
+  // The trunk missed the ACK and sends the 603 again: the same ACK, nothing copied.
+  EXPECT_EQ(large_allocations([&] { proxy.on_message(Inbound{answer, testing::kTrunk, {}, 1}); }), 0u);
+  ASSERT_EQ(wire.sent.size(), 5u);
+  EXPECT_EQ(wire.sent[4], wire.sent[2]);
+  // Its transactions end (Timer D, 64*T1 on UDP) with nothing large left to free.
   EXPECT_EQ(large_frees([&] {
               for (int t = 0; t < 40; ++t) {
                 clock.advance(1000);
                 proxy.on_tick();
               }
             }),
-            1u);
+            0u);
   EXPECT_EQ(proxy.context_count(), 0u);
   EXPECT_EQ(proxy.transactions().size(), 0u);
 }
@@ -206,7 +211,8 @@ TEST_F(B2buaCopyCountTest, TheContextKeepsTheAnswersFirstLinesInPlaceOfItsCopy) 
   const std::string ok = testing::response_to(wire.last, 200, "OK", "t1", "sip:trunk@10.202.0.2:5060", sdp);
   parser::Message answer;
   ASSERT_EQ(scanner.scan(ok, parser::Framing::Datagram, answer).status, parser::ScanStatus::Complete);
-  EXPECT_EQ(large_frees([&] { proxy.on_message(Inbound{answer, testing::kTrunk, {}, 1}); }), 1u);
+  // The context's copy, and the INVITE its client transaction sent (it lingers without it).
+  EXPECT_EQ(large_frees([&] { proxy.on_message(Inbound{answer, testing::kTrunk, {}, 1}); }), 2u);
   ASSERT_EQ(wire.sent.size(), 3u);  // the 200 to the caller (sipedge's ACK waits for the caller's)
   EXPECT_EQ(wire.sent[2].first, "SIP/2.0 200 OK");
   const std::string first_ok = wire.last;

@@ -147,6 +147,55 @@ TEST_F(TxnTest, Client2xxEntersAcceptedAndPassesRetransmissionsUp) {
   EXPECT_EQ(layer.size(), 0u);
 }
 
+// A lingering transaction keeps only what it may send again: a client one drops its request on its
+// final response (a non-2xx's ACK is built first and resent for retransmitted finals), a server
+// INVITE one its 2xx (RFC 6026: retransmitted INVITEs are absorbed, the TU passes each 2xx
+// retransmission); a server non-INVITE one keeps its answer for retransmitted requests (Timer J).
+TEST_F(TxnTest, LingeringTransactionsKeepOnlyWhatTheyMaySendAgain) {
+  const TxnId accepted = layer.send_request(kInvite, "INVITE", "z9hG4bKabc123", 1, kPeer);
+  ASSERT_EQ(*layer.request_bytes(accepted), kInvite);
+  ASSERT_TRUE(deliver_response(response(200, "OK")));
+  EXPECT_EQ(layer.request_bytes(accepted)->capacity(), std::string().capacity());
+
+  const TxnId rejected = layer.send_request(kInvite, "INVITE", "z9hG4bKrej", 1, kPeer);
+  ASSERT_TRUE(deliver_response(response(486, "Busy Here", "z9hG4bKrej")));
+  EXPECT_EQ(layer.request_bytes(rejected)->capacity(), std::string().capacity());
+  ASSERT_EQ(transport.sent.size(), 3u);  // two INVITEs, the ACK
+  ASSERT_TRUE(deliver_response(response(486, "Busy Here", "z9hG4bKrej")));
+  ASSERT_EQ(transport.sent.size(), 4u);
+  EXPECT_EQ(transport.sent[3].bytes, transport.sent[2].bytes) << "the ACK again, from what it kept";
+  EXPECT_TRUE(transport.sent[3].bytes.starts_with("ACK sip:1012@10.202.0.2 SIP/2.0\r\n"));
+
+  const TxnId non_invite = layer.send_request(kInvite, "OPTIONS", "z9hG4bKopt", 1, kPeer);
+  ASSERT_TRUE(deliver_response(response(200, "OK", "z9hG4bKopt", "OPTIONS")));
+  EXPECT_EQ(layer.request_bytes(non_invite)->capacity(), std::string().capacity());
+  advance_to(500);
+  EXPECT_EQ(transport.sent.size(), 5u) << "no Timer E after the final";
+
+  TxnId server = 0;
+  std::string invite = kInvite;
+  invite.replace(invite.find("z9hG4bKabc123"), 13, "z9hG4bKsrv001");
+  ASSERT_EQ(deliver_request(invite, &server), RequestMatch::New);
+  ASSERT_TRUE(layer.respond(server, 200, "SIP/2.0 200 OK first"));
+  EXPECT_EQ(transport.sent.back().bytes, "SIP/2.0 200 OK first");
+  TxnId again = 0;
+  EXPECT_EQ(deliver_request(invite, &again), RequestMatch::Retransmission);
+  EXPECT_EQ(transport.sent.size(), 6u) << "Accepted absorbs a retransmitted INVITE";
+  ASSERT_TRUE(layer.respond(server, 200, "SIP/2.0 200 OK again"));
+  EXPECT_EQ(transport.sent.back().bytes, "SIP/2.0 200 OK again") << "the TU's retransmission goes out";
+
+  const std::string bye =
+      "BYE sip:1006@10.201.0.2 SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKbye1\r\n"
+      "From: <sip:1012@example.com>;tag=t9\r\nTo: <sip:1006@example.com>;tag=f1\r\nCall-ID: call-1\r\n"
+      "CSeq: 8 BYE\r\n\r\n";
+  TxnId bye_server = 0;
+  ASSERT_EQ(deliver_request(bye, &bye_server), RequestMatch::New);
+  ASSERT_TRUE(layer.respond(bye_server, 200, "SIP/2.0 200 OK bye"));
+  EXPECT_EQ(deliver_request(bye, &again), RequestMatch::Retransmission);
+  EXPECT_EQ(transport.sent.back().bytes, "SIP/2.0 200 OK bye") << "Timer J's transaction still answers";
+  EXPECT_EQ(transport.sent.size(), 9u);
+}
+
 // RFC 3261 §17.1.1.2: a transport error ends the client transaction and the TU is told, from the
 // next timer tick (the TU has not even stored the new id while send_request runs).
 TEST_F(TxnTest, UnreachableNextHopIsATransportErrorReportedOnTheNextTick) {
