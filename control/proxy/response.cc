@@ -393,8 +393,12 @@ void Proxy::on_terminated(TxnId id) {
   std::unique_ptr<Context>* c = contexts_.find(ctx_id);
   if (c == nullptr) return;
   Context& ctx = **c;
-  // A context lives while any of its transactions does.
-  if (ctx.server == 0 && ctx.live_clients == 0) {
+  // A context lives while any of its transactions does; a non-INVITE one only until its answer
+  // went upstream and its branches ended (Timer K, 5 s): its server transaction answers
+  // retransmissions for 64*T1 on its own (Timer J) and tells the TU nothing more.
+  const bool answered = !ctx.invite && ctx.final_sent;
+  if (ctx.live_clients == 0 && (ctx.server == 0 || answered)) {
+    if (ctx.server != 0) by_server_.erase(ctx.server);
     // It lived 64*T1 past its final answer; a peer whose T1 is longer than ours may retransmit
     // that answer for longer still: the SDP written stays until retransmit_window_ms() past it.
     if (ctx.media) sdp_release_due_.emplace(clock_.monotonic_ms() + retransmit_window_ms() / 2, ctx.media);

@@ -87,6 +87,40 @@ TEST_F(ProxyTest, BasicCallIsForwardedWithViaRecordRouteAndAnchoredMedia) {
   expect_no_state();
 }
 
+// A BYE's context goes once its 200 went upstream and its client transaction ended (Timer K, 5 s),
+// not 64*T1 later with its server transaction: that one answers a retransmitted BYE on its own,
+// with the same 200, and forwards nothing. The INVITE's context stays for its client transaction
+// (Timer M: a 2xx retransmission is still forwarded upstream).
+TEST_F(ProxyTest, AByesContextGoesWithItsBranchAndItsServerTransactionStillAnswers) {
+  const Sent fwd = place_call();
+  deliver(response_from_bob(fwd.bytes, 200, "OK", kAnswer), kBob);
+  ASSERT_EQ(first_line(wire.pop().bytes), "SIP/2.0 200 OK");
+  const std::string bye_from_bob =
+      "BYE sip:1006@10.201.0.2:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.3:5060;branch=z9hG4bKbye1;rport\r\n"
+      "Route: " + our_rr("10.201.0.1") + "\r\nMax-Forwards: 70\r\nFrom: <sip:1012@sipedge.test>;tag=b1\r\n"
+      "To: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\nCall-ID: call-1\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n";
+  deliver(bye_from_bob, kBob);
+  const Sent bye = wire.pop();
+  ASSERT_EQ(first_line(bye.bytes), "BYE sip:1006@10.201.0.2:5060 SIP/2.0");
+  deliver("SIP/2.0 200 OK\r\nVia: " + header(bye.bytes, parser::HeaderId::Via) +
+              "\r\nVia: SIP/2.0/UDP 10.201.0.3:5060;branch=z9hG4bKbye1;received=10.201.0.3;rport=5060\r\n"
+              "From: <sip:1012@sipedge.test>;tag=b1\r\nTo: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\n"
+              "Call-ID: call-1\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n",
+          kAlice);
+  const Sent bye_ok = wire.pop();
+  ASSERT_EQ(first_line(bye_ok.bytes), "SIP/2.0 200 OK");
+  EXPECT_EQ(proxy.context_count(), 2u) << "the INVITE's and the BYE's";
+  const size_t txns = proxy.transactions().size();
+  advance(5'000);  // Timer K ends the BYE's client transaction
+  EXPECT_EQ(proxy.context_count(), 1u) << "the BYE's context went with its branch";
+  EXPECT_EQ(proxy.transactions().size(), txns - 1);
+  deliver(bye_from_bob, kBob);
+  ASSERT_EQ(wire.sent.size(), 1u) << "answered, nothing forwarded";
+  EXPECT_EQ(wire.pop().bytes, bye_ok.bytes);
+  EXPECT_EQ(proxy.counters().retransmissions, 1u);
+  expect_no_state();
+}
+
 // DESIGN §3 Trust / open relay: a request with a To tag is forwarded only along a Route set sipedge
 // Record-Routed, and within a tracked call only inside that call's dialog and to its other party.
 class InDialogTrustTest : public ProxyTest {
