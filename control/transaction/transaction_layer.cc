@@ -38,9 +38,11 @@ struct TransactionLayer::Txn {
   TimerWheel::Handle timers[4];
   std::string method;
   std::string branch;
-  std::string request;        // client: what we send and retransmit (servers keep no request)
-  std::string last_response;  // server: retransmitted on request retransmissions and Timer G
-  std::string ack;            // client INVITE: the ACK for a non-2xx, resent on retransmissions
+  // What the transaction may send again, one at a time: a client's request until its final
+  // response, then a client INVITE's ACK for a non-2xx (resent on retransmissions of it); a
+  // server's last response (resent on request retransmissions and Timer G).
+  std::string bytes;
+  bool bytes_are_ack = false;
   Endpoint peer;              // client: next hop; server: where the request came from
 
   std::string_view key_view() const { return {key.data(), key.size()}; }
@@ -177,7 +179,7 @@ bool TransactionLayer::respond(TxnId server, uint16_t status, std::string bytes)
   Txn& t = **found;
   const txn::Transition tr = txn::step(t.kind, t.state, tu_event(status));
   if (!tr.handled) return false;
-  t.last_response = std::move(bytes);
+  t.bytes = std::move(bytes);
   run(t, tu_event(status), nullptr);
   return true;
 }
@@ -202,14 +204,14 @@ TxnId TransactionLayer::send_request(std::string bytes, std::string_view method,
   KeyText key;
   client_key(branch, method, key);
   t->key.append(key.data(), key.data() + key.size());
-  t->request = std::move(bytes);
+  t->bytes = std::move(bytes);
   t->peer = dest;
   t->iface = iface;
   Txn& ref = *t;
   const TxnId id = t->id;
   index(client_index_, ref);
   txns_.set(id, std::move(t));
-  if (!send(ref, ref.request)) {
+  if (!send(ref, ref.bytes)) {
     arm(ref, TimerSlot::TransportError, 0);
     return id;
   }
@@ -237,8 +239,11 @@ void TransactionLayer::terminate(TxnId id) {
 }
 
 const std::string* TransactionLayer::request_bytes(TxnId id) const {
-  const std::unique_ptr<Txn>* t = txns_.find(id);
-  return t == nullptr ? nullptr : &(*t)->request;
+  const std::unique_ptr<Txn>* found = txns_.find(id);
+  if (found == nullptr) return nullptr;
+  const Txn& t = **found;
+  const bool sending = t.state == State::Calling || t.state == State::Trying || t.state == State::Proceeding;
+  return !t.is_server() && sending ? &t.bytes : nullptr;
 }
 
 size_t TransactionLayer::server_count() const noexcept {
@@ -260,11 +265,8 @@ TransactionInfo TransactionLayer::info(const Txn& t) const {
 // last response (Timer J). At 64*T1 = 32 s of linger, a gateway at R calls/s holds 32*R calls'
 // transactions: the bytes given back here were most of that memory.
 void TransactionLayer::drop_unsent(Txn& t) {
-  if (t.is_server()) {
-    if (t.kind == Kind::ServerInvite) std::string().swap(t.last_response);
-  } else {
-    std::string().swap(t.request);
-  }
+  if (t.kind == Kind::ServerNonInvite || t.bytes_are_ack) return;
+  std::string().swap(t.bytes);
 }
 
 uint64_t TransactionLayer::linger_ms(const Txn& t) const {
@@ -320,18 +322,19 @@ void TransactionLayer::run(Txn& t, Event event, const Inbound* in) {
   auto alive = [&] { return txns_.contains(id); };
 
   bool reachable = true;
-  if (acts & txn::kSendRequest) reachable &= send(t, t.request);
+  if (acts & txn::kSendRequest) reachable &= send(t, t.bytes);
   if ((acts & txn::kSendAck) && in) {
-    if (t.ack.empty()) {
+    if (!t.bytes_are_ack) {
       // The ACK copies the INVITE's Request-URI, Via, Route... (§17.1.1.3): read what was sent.
       parser::Message invite;
-      if (scanner_.scan(t.request, parser::Framing::Datagram, invite).status == parser::ScanStatus::Complete)
-        t.ack = build_ack_for_non2xx(invite, in->msg);
+      const bool scanned = scanner_.scan(t.bytes, parser::Framing::Datagram, invite).status == parser::ScanStatus::Complete;
+      t.bytes = scanned ? build_ack_for_non2xx(invite, in->msg) : std::string();
+      t.bytes_are_ack = true;
     }
-    if (!t.ack.empty()) send(t, t.ack);
+    if (!t.bytes.empty()) send(t, t.bytes);
   }
   if (acts & (txn::kSendResponse | txn::kResendResponse))
-    if (!t.last_response.empty()) reachable &= send(t, t.last_response);
+    if (!t.bytes.empty()) reachable &= send(t, t.bytes);
 
   if (acts & txn::kStopRetransmit) disarm(t, TimerSlot::Retransmit);
   if (acts & txn::kStopTimeout) disarm(t, TimerSlot::Timeout);

@@ -96,8 +96,8 @@ class TransactionLayer {
   // Ends a transaction at once without further messages (e.g. the TU's Timer C gave up).
   void terminate(TxnId id);
 
-  // What a client transaction sent (and retransmits), or nullptr; a CANCEL copies its INVITE.
-  // Empty once the transaction got its final response and lingers.
+  // What a client transaction sent (and retransmits), or nullptr: a server one, or one that got
+  // its final response (it lingers without its request). A CANCEL copies its INVITE.
   const std::string* request_bytes(TxnId id) const;
   bool exists(TxnId id) const { return txns_.contains(id); }
 
