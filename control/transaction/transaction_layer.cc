@@ -36,8 +36,6 @@ struct TransactionLayer::Txn {
   uint16_t iface = 0;
   uint32_t retransmit_ms = 0;
   TimerWheel::Handle timers[4];
-  std::string method;
-  std::string branch;
   // What the transaction may send again, one at a time: a client's request until its final
   // response, then a client INVITE's ACK for a non-2xx (resent on retransmissions of it); a
   // server's last response (resent on request retransmissions and Timer G).
@@ -158,8 +156,6 @@ TxnId TransactionLayer::create_server(const Inbound& request, bool reliable) {
   t->kind = invite ? Kind::ServerInvite : Kind::ServerNonInvite;
   t->state = invite ? State::Proceeding : State::Trying;
   t->reliable = reliable;
-  t->method = std::string(request.msg.method_token());
-  if (auto via = parser::top_via(request.msg)) t->branch = std::string(via->branch);
   KeyText key;
   server_key(request, false, key);
   t->key.append(key.data(), key.data() + key.size());
@@ -199,8 +195,6 @@ TxnId TransactionLayer::send_request(std::string bytes, std::string_view method,
   t->kind = invite ? Kind::ClientInvite : Kind::ClientNonInvite;
   t->state = invite ? State::Calling : State::Trying;
   t->reliable = reliable;
-  t->method = std::string(method);
-  t->branch = std::string(branch);
   KeyText key;
   client_key(branch, method, key);
   t->key.append(key.data(), key.data() + key.size());
@@ -254,8 +248,22 @@ size_t TransactionLayer::server_count() const noexcept {
 
 size_t TransactionLayer::client_count() const noexcept { return txns_.size() - server_count(); }
 
+// The method and branch are read back from the key (above): it ends with the method, a client's
+// and an RFC 3261 server's start with the branch, an RFC 2543 server's holds the top Via. None of
+// its parts but that Via can hold a '|' (tokens, a host, Call-ID words, digits).
 TransactionInfo TransactionLayer::info(const Txn& t) const {
-  return TransactionInfo{t.id, t.kind, t.state, t.method, t.branch};
+  const std::string_view key = t.key_view();
+  const size_t last = key.rfind('|');
+  std::string_view branch;
+  if (key.starts_with("L|")) {
+    size_t via_at = 0;
+    for (int bars = 0; bars < 4 && via_at != std::string_view::npos; ++bars) via_at = key.find('|', via_at + 1);
+    if (via_at != std::string_view::npos && via_at < last)
+      if (auto via = parser::parse_via(key.substr(via_at + 1, last - via_at - 1))) branch = via->branch;
+  } else {
+    branch = key.substr(2, key.find('|', 2) - 2);
+  }
+  return TransactionInfo{t.id, t.kind, t.state, std::string(key.substr(last + 1)), std::string(branch)};
 }
 
 // A lingering transaction only absorbs retransmissions (the tables above): a client one never

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -299,6 +300,27 @@ TEST_F(TxnTest, Rfc2543RequestsMatchWithoutMagicCookie) {
   ASSERT_EQ(deliver_request(old, &id), RequestMatch::New);
   EXPECT_EQ(deliver_request(old, &again), RequestMatch::Retransmission);
   EXPECT_EQ(again, id);
+}
+
+// What the management API lists is read back from each transaction's matching key: its method and
+// branch for a client, an RFC 3261 server and an RFC 2543 server (whose Via may quote a '|').
+TEST_F(TxnTest, ListedMethodAndBranchComeFromTheKey) {
+  layer.send_request(kInvite, "INVITE", "z9hG4bKcli7", 1, kPeer);
+  TxnId id = 0;
+  ASSERT_EQ(deliver_request(kInvite, &id), RequestMatch::New);
+  const std::string old =
+      "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2;x=\"a|b\";branch=oldstyle\r\n"
+      "From: <sip:x@y>;tag=z\r\nTo: <sip:a@b>\r\nCall-ID: c2543@h\r\nCSeq: 3 OPTIONS\r\n\r\n";
+  const std::string no_branch =
+      "MESSAGE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2\r\n"
+      "From: <sip:x@y>;tag=z\r\nTo: <sip:a@b>\r\nCall-ID: c2543b\r\nCSeq: 4 MESSAGE\r\n\r\n";
+  ASSERT_EQ(deliver_request(old, &id), RequestMatch::New);
+  ASSERT_EQ(deliver_request(no_branch, &id), RequestMatch::New);
+  std::vector<std::string> listed;
+  layer.for_each([&](const TransactionInfo& t) { listed.push_back(std::to_string(t.id) + " " + t.method + " " + t.branch); });
+  std::sort(listed.begin(), listed.end());
+  EXPECT_EQ(listed, (std::vector<std::string>{"1 INVITE z9hG4bKcli7", "2 INVITE z9hG4bKabc123", "3 OPTIONS oldstyle",
+                                              "4 MESSAGE "}));
 }
 
 TEST_F(TxnTest, CancelFindsItsInviteServerTransaction) {
