@@ -9,6 +9,19 @@ namespace {
 
 using namespace sipedge::control::testing;
 
+// Bob hangs up the basic call of place_call() (dialog a1 / b1) along `route`, sipedge's
+// Record-Route entry, and Alice's 200 to the BYE sipedge forwarded to her.
+std::string bye_from_bob(const std::string& route) {
+  return "BYE sip:1006@10.201.0.2:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.3:5060;branch=z9hG4bKbye1;rport\r\n"
+         "Route: " + route + "\r\nMax-Forwards: 70\r\nFrom: <sip:1012@sipedge.test>;tag=b1\r\n"
+         "To: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\nCall-ID: call-1\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n";
+}
+std::string alices_ok_to(const std::string& forwarded_bye) {
+  return "SIP/2.0 200 OK\r\nVia: " + header(forwarded_bye, parser::HeaderId::Via) +
+         "\r\nVia: SIP/2.0/UDP 10.201.0.3:5060;branch=z9hG4bKbye1;received=10.201.0.3;rport=5060\r\n"
+         "From: <sip:1012@sipedge.test>;tag=b1\r\nTo: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\n"
+         "Call-ID: call-1\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n";
+}
 
 TEST_F(ProxyTest, RegisterIsChallengedThenStoresTheBinding) {
   register_user("1006", kAlice);
@@ -64,18 +77,11 @@ TEST_F(ProxyTest, BasicCallIsForwardedWithViaRecordRouteAndAnchoredMedia) {
   EXPECT_EQ(header(ack.bytes, parser::HeaderId::Route), "") << "our Route entry is consumed";
 
   relay.relay_everything(57, 43);  // what the relay counted on each of the two flows
-  deliver("BYE sip:1006@10.201.0.2:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.3:5060;branch=z9hG4bKbye1;rport\r\n"
-          "Route: " + our_rr("10.201.0.1") + "\r\nMax-Forwards: 70\r\nFrom: <sip:1012@sipedge.test>;tag=b1\r\n"
-          "To: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\nCall-ID: call-1\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n",
-          kBob);
+  deliver(bye_from_bob(our_rr("10.201.0.1")), kBob);
   const Sent bye = wire.pop();
   EXPECT_EQ(first_line(bye.bytes), "BYE sip:1006@10.201.0.2:5060 SIP/2.0");
   EXPECT_EQ(bye.dest, kAlice);
-  deliver("SIP/2.0 200 OK\r\nVia: " + header(bye.bytes, parser::HeaderId::Via) +
-              "\r\nVia: SIP/2.0/UDP 10.201.0.3:5060;branch=z9hG4bKbye1;received=10.201.0.3;rport=5060\r\n"
-              "From: <sip:1012@sipedge.test>;tag=b1\r\nTo: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\n"
-              "Call-ID: call-1\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n",
-          kAlice);
+  deliver(alices_ok_to(bye.bytes), kAlice);
   const Sent bye_ok = wire.pop();
   EXPECT_EQ(first_line(bye_ok.bytes), "SIP/2.0 200 OK");
   EXPECT_EQ(bye_ok.dest, kBob);
@@ -95,18 +101,10 @@ TEST_F(ProxyTest, AByesContextGoesWithItsBranchAndItsServerTransactionStillAnswe
   const Sent fwd = place_call();
   deliver(response_from_bob(fwd.bytes, 200, "OK", kAnswer), kBob);
   ASSERT_EQ(first_line(wire.pop().bytes), "SIP/2.0 200 OK");
-  const std::string bye_from_bob =
-      "BYE sip:1006@10.201.0.2:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.3:5060;branch=z9hG4bKbye1;rport\r\n"
-      "Route: " + our_rr("10.201.0.1") + "\r\nMax-Forwards: 70\r\nFrom: <sip:1012@sipedge.test>;tag=b1\r\n"
-      "To: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\nCall-ID: call-1\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n";
-  deliver(bye_from_bob, kBob);
+  deliver(bye_from_bob(our_rr("10.201.0.1")), kBob);
   const Sent bye = wire.pop();
   ASSERT_EQ(first_line(bye.bytes), "BYE sip:1006@10.201.0.2:5060 SIP/2.0");
-  deliver("SIP/2.0 200 OK\r\nVia: " + header(bye.bytes, parser::HeaderId::Via) +
-              "\r\nVia: SIP/2.0/UDP 10.201.0.3:5060;branch=z9hG4bKbye1;received=10.201.0.3;rport=5060\r\n"
-              "From: <sip:1012@sipedge.test>;tag=b1\r\nTo: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\n"
-              "Call-ID: call-1\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n",
-          kAlice);
+  deliver(alices_ok_to(bye.bytes), kAlice);
   const Sent bye_ok = wire.pop();
   ASSERT_EQ(first_line(bye_ok.bytes), "SIP/2.0 200 OK");
   EXPECT_EQ(proxy.context_count(), 2u) << "the INVITE's and the BYE's";
@@ -114,7 +112,7 @@ TEST_F(ProxyTest, AByesContextGoesWithItsBranchAndItsServerTransactionStillAnswe
   advance(5'000);  // Timer K ends the BYE's client transaction
   EXPECT_EQ(proxy.context_count(), 1u) << "the BYE's context went with its branch";
   EXPECT_EQ(proxy.transactions().size(), txns - 1);
-  deliver(bye_from_bob, kBob);
+  deliver(bye_from_bob(our_rr("10.201.0.1")), kBob);
   ASSERT_EQ(wire.sent.size(), 1u) << "answered, nothing forwarded";
   EXPECT_EQ(wire.pop().bytes, bye_ok.bytes);
   EXPECT_EQ(proxy.counters().retransmissions, 1u);
