@@ -37,10 +37,9 @@ struct TransactionLayer::Txn {
   uint32_t retransmit_ms = 0;
   TimerWheel::Handle timers[4];
   // What the transaction may send again, one at a time: a client's request until its final
-  // response, then a client INVITE's ACK for a non-2xx (resent on retransmissions of it); a
-  // server's last response (resent on request retransmissions and Timer G).
+  // response, then a client INVITE's ACK for a non-2xx (in Completed; resent on retransmissions of
+  // that response); a server's last response (resent on request retransmissions and Timer G).
   std::string bytes;
-  bool bytes_are_ack = false;
   Endpoint peer;              // client: next hop; server: where the request came from
 
   std::string_view key_view() const { return {key.data(), key.size()}; }
@@ -273,7 +272,8 @@ TransactionInfo TransactionLayer::info(const Txn& t) const {
 // last response (Timer J). At 64*T1 = 32 s of linger, a gateway at R calls/s holds 32*R calls'
 // transactions: the bytes given back here were most of that memory.
 void TransactionLayer::drop_unsent(Txn& t) {
-  if (t.kind == Kind::ServerNonInvite || t.bytes_are_ack) return;
+  const bool holds_ack = t.kind == Kind::ClientInvite && t.state == State::Completed;
+  if (t.kind == Kind::ServerNonInvite || holds_ack) return;
   std::string().swap(t.bytes);
 }
 
@@ -325,6 +325,7 @@ void TransactionLayer::run(Txn& t, Event event, const Inbound* in) {
   const txn::Transition tr = txn::step(t.kind, t.state, event);
   if (!tr.handled) return;
   const TxnId id = t.id;
+  const State from = t.state;
   t.state = tr.next;
   const uint16_t acts = tr.acts;
   auto alive = [&] { return txns_.contains(id); };
@@ -332,12 +333,12 @@ void TransactionLayer::run(Txn& t, Event event, const Inbound* in) {
   bool reachable = true;
   if (acts & txn::kSendRequest) reachable &= send(t, t.bytes);
   if ((acts & txn::kSendAck) && in) {
-    if (!t.bytes_are_ack) {
-      // The ACK copies the INVITE's Request-URI, Via, Route... (§17.1.1.3): read what was sent.
+    if (from != State::Completed) {
+      // The ACK copies the INVITE's Request-URI, Via, Route... (§17.1.1.3): read what was sent,
+      // which it replaces.
       parser::Message invite;
       const bool scanned = scanner_.scan(t.bytes, parser::Framing::Datagram, invite).status == parser::ScanStatus::Complete;
       t.bytes = scanned ? build_ack_for_non2xx(invite, in->msg) : std::string();
-      t.bytes_are_ack = true;
     }
     if (!t.bytes.empty()) send(t, t.bytes);
   }
