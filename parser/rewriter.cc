@@ -6,7 +6,6 @@
 #include <charconv>
 #include <cstring>
 
-
 #include "parser/scan_rules.h"
 #include "parser/value_list.h"
 
