@@ -143,7 +143,7 @@ struct ControlConfig {
   MediaConfig media;
   SecurityConfig security;
   std::string user_agent = "sipedge";  // Server header of sipedge's own responses; "" omits it
-  std::string cdr_path;              // JSON lines; empty = no CDR file
+  std::string cdr_path;              // JSON lines (the gateway's CdrWriter); empty = no CDR file
   std::string management_socket;     // Unix socket path of the JSON management API
   uint32_t trace_calls = 1000;       // Call-IDs whose message ladder is kept (sipedgectl ladder); 0 = none
   std::string metrics_listen;        // "ADDRESS:PORT" of the Prometheus endpoint; empty = none

@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "control/api/call_trace.h"
 #include "control/api/hep.h"
+#include "control/api/cdr_writer.h"
 #include "control/api/logging.h"
 #include "control/api/management_server.h"
 #include "control/api/metrics.h"
@@ -142,6 +143,7 @@ struct Gateway::Parts {
   std::unique_ptr<control::RtpRelayBackend> backend;
   std::unique_ptr<control::ShardSet> shard_set;  // none with one control shard
   std::unique_ptr<control::EdgeGuards> guards;   // the shards' common bans, lockout, rate limits
+  std::unique_ptr<control::CdrWriter> cdr;        // the shards' CDR lines, written off their lcores
   std::vector<std::unique_ptr<Shard>> shards;
   hw::RteFlowOps flow_ops;
   std::unique_ptr<hw::DropRules> nic_drops;
@@ -237,6 +239,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
   for (int i = 0; i < 4; ++i) token_secret += control::new_tag();
   if (n_shards > 1)
     for (int i = 0; i < 4; ++i) nonce_secret += control::new_tag();
+  if (!config_.control.cdr_path.empty()) p.cdr = std::make_unique<control::CdrWriter>(config_.control.cdr_path);
   for (unsigned s = 0; s < n_shards; ++s) {
     auto shard = std::make_unique<Shard>();
     control::SipTransport* transport = p.io.get();
@@ -251,6 +254,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
     shard->proxy = std::make_unique<control::Proxy>(config_.control, *transport, *shard->media, p.clock, p.scanner,
                                                     control::RouteToken(token_secret),
                                                     control::ShardPlace{shared.shard_map, s, nonce_secret, p.guards.get(), p.shard_set.get()});
+    if (p.cdr) shard->proxy->set_cdr_sink([cdr = p.cdr.get()](const std::string& line) { cdr->write(line); });
     if (p.shard_set) {
       shard->peers = std::make_unique<control::ShardPeers>(*p.shard_set, s);
       shard->proxy->location().set_peers(shard->peers.get(), static_cast<uint8_t>(s), p.clock);
@@ -400,6 +404,17 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
         out.family("sipedge_hep_dropped_total", "counter", "SIP messages the HEP socket could not take.");
         out.sample("sipedge_hep_dropped_total", "", p.hep->dropped());
       }
+      if (p.cdr) {
+        const control::CdrWriter::Stats cs = p.cdr->stats();
+        out.family("sipedge_cdr_lines_total", "counter",
+                   "CDR lines written to the file, and dropped because the backlog waiting for the disk was full.");
+        out.sample("sipedge_cdr_lines_total", control::label("result", "written"), cs.lines_written);
+        out.sample("sipedge_cdr_lines_total", control::label("result", "dropped"), cs.lines_dropped);
+        out.family("sipedge_cdr_write_errors_total", "counter", "Failed writes to the CDR file; their lines wait and are retried.");
+        out.sample("sipedge_cdr_write_errors_total", "", cs.write_errors);
+        out.family("sipedge_cdr_backlog_bytes", "gauge", "CDR bytes handed to the writer and not in the file yet.");
+        out.sample("sipedge_cdr_backlog_bytes", "", static_cast<uint64_t>(cs.backlog_bytes));
+      }
       return out.take();
     });
     if (!p.metrics->open(config_.control.metrics_listen))
@@ -461,6 +476,7 @@ Gateway::~Gateway() {
   if (p.io) p.io->set_frame_tap(nullptr);
   p.capture.reset();  // closes a running capture's file
   for (auto& shard : p.shards) shard->proxy.reset();
+  p.cdr.reset();  // after the proxies: the lines of calls they ended on the way out are written
   p.guards.reset();
   p.ban_sink.reset();
   p.ban_mirror.reset();

@@ -51,7 +51,6 @@ Proxy::Proxy(const ControlConfig& config, SipTransport& transport, MediaManager&
       route_token_(std::move(token)) {
   for (const UserConfig& u : config.users) auth_.set_user(u.name, u.credentials);
   last_keepalive_ms_ = last_housekeeping_ms_ = clock.monotonic_ms();
-  if (!config.cdr_path.empty()) cdr_file_ = std::fopen(config.cdr_path.c_str(), "a");
 }
 
 void Proxy::reconfigure() {
@@ -67,9 +66,7 @@ void Proxy::reconfigure() {
   txns_.set_timers(config_.timers);
 }
 
-Proxy::~Proxy() {
-  if (cdr_file_) std::fclose(cdr_file_);
-}
+Proxy::~Proxy() = default;
 
 void Proxy::on_message(const Inbound& in) {
   if (!admit(in)) return;

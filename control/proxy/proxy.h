@@ -195,7 +195,7 @@ class Proxy final : public TransactionUser {
   // REFERs waiting for another shard to map their Replaces.
   size_t waiting_refers() const noexcept;
   const TransportCounters& transport_counters() const noexcept { return transport_.counters(); }
-  // Where CDR lines go (default: the configured file, if any).
+  // Where CDR lines go: the gateway hands them to its CdrWriter (cdr_path), tests keep them.
   void set_cdr_sink(std::function<void(const std::string&)> sink) { cdr_sink_ = std::move(sink); }
 
  private:
@@ -474,7 +474,6 @@ class Proxy final : public TransactionUser {
   std::priority_queue<std::pair<uint64_t, CallRef>, std::vector<std::pair<uint64_t, CallRef>>, std::greater<>>
       ack_release_due_;
   std::function<void(const std::string&)> cdr_sink_;
-  std::FILE* cdr_file_ = nullptr;
 };
 
 }  // namespace sipedge::control

@@ -418,11 +418,6 @@ void Proxy::end_call(CallRef ref, std::string_view reason, bool send_byes) {
   call->end_ms = clock_.wall_ms();
   const std::string line = cdr_json(*call, reason, stats);
   if (cdr_sink_) cdr_sink_(line);
-  if (cdr_file_) {
-    std::fputs(line.c_str(), cdr_file_);
-    std::fputc('\n', cdr_file_);
-    std::fflush(cdr_file_);
-  }
   calls_.erase(ref);
   ++counters_.calls_ended;
 }

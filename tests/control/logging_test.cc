@@ -37,13 +37,13 @@ TEST(Logging, LevelsPerComponentAndForAll) {
 TEST(Logging, AFloodIsCutToTheRateAndTheDropsAreReported) {
   set_rate(1);
   // Spend the bucket's token first, whatever earlier tests left in it.
-  testing::internal::CaptureStderr();
+  ::testing::internal::CaptureStderr();
   of(Component::Main).warn("warm-up");
   const uint64_t before = suppressed();
   for (int i = 0; i < 20; ++i) of(Component::Security).warn("flood line {}", i);
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   of(Component::Security).warn("after the flood");
-  const std::string err = testing::internal::GetCapturedStderr();
+  const std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_GE(suppressed() - before, 19u) << err;
   EXPECT_EQ(err.find("flood line 5"), std::string::npos) << err;
   EXPECT_NE(err.find("log line(s) dropped (over 1 a second)"), std::string::npos) << err;

@@ -45,6 +45,7 @@ b2bua_cdr() {
   a=$(e2e_call_id "$1") b=$(e2e_call_id "$2")
   [[ -n "$a" && -n "$b" ]] || { fail "$1/$2: no Call-ID in a trace"; return; }
   [[ "$a" != "$b" ]] || fail "$1/$2: both legs have Call-ID $a"
+  "$E2E_PYTHON" "$E2E_CHECK" cdr "$E2E_CDR" "$a" >/dev/null  # waits for the writer thread's line
   "$E2E_PYTHON" - "$E2E_CDR" "$a" "$b" "${3:-}" <<'PY' || fail "$1/$2: CDR of $a"
 import json, re, sys
 path, a, b, reason = sys.argv[1:]
@@ -167,6 +168,8 @@ scenario_b2bua_two_proxies() {
   check "b2p-uac/b2p-uas: neither end sees the other's" hidden "$E2E_WORK/b2p-uac.msg" "$UA" \
     "$E2E_WORK/b2p-uas.msg" "$P2_CALLEE"
   # The first sipedge's callee leg is the second's caller leg: the CDRs chain the three Call-IDs.
+  "$E2E_PYTHON" "$E2E_CHECK" cdr "$E2E_CDR" "$(e2e_call_id b2p-uac)" >/dev/null  # each file's line written
+  "$E2E_PYTHON" "$E2E_CHECK" cdr "$P2_CDR" "$(e2e_call_id b2p-uas)" >/dev/null
   "$E2E_PYTHON" - "$E2E_CDR" "$P2_CDR" "$(e2e_call_id b2p-uac)" "$(e2e_call_id b2p-uas)" <<'PY' ||
 import json, sys
 first, second, a, c = sys.argv[1:]

@@ -36,6 +36,7 @@
 import json
 import re
 import sys
+import time
 
 COMPACT = {"v": "via", "m": "contact", "f": "from", "t": "to", "i": "call-id", "l": "content-length",
            "c": "content-type"}
@@ -229,14 +230,31 @@ def cmd_reg(path, aor, received=None, nat=None):
     return 1
 
 
-def cmd_cdrok(path, call_id, reason):
-    for line in open(path).read().splitlines():
+# The CDR of a call: (record, line), or None. sipedge's writer thread puts a line in the file within
+# ~10 ms of the call's end (control/api/cdr_writer.h): a line not there yet is waited for, 3 s at most.
+def cdr_of(path, call_id):
+    deadline = time.monotonic() + 3.0
+    while True:
         try:
-            rec = json.loads(line)
-        except ValueError:
-            continue
-        if call_id not in (rec.get("call_id"), rec.get("callee_call_id")):
-            continue
+            lines = open(path).read().splitlines()
+        except FileNotFoundError:
+            lines = []
+        for line in lines:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if call_id in (rec.get("call_id"), rec.get("callee_call_id")):
+                return rec, line
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.02)
+
+
+def cmd_cdrok(path, call_id, reason):
+    found = cdr_of(path, call_id)
+    if found is not None:
+        rec, line = found
         problems = []
         if not rec.get("answered") or rec.get("final_status") != 200:
             problems.append("not answered with 200")
@@ -335,19 +353,10 @@ def cmd_hep(hep_path, log, me, gw):
 
 
 def cmd_cdr(path, call_id):
-    try:
-        lines = open(path).read().splitlines()
-    except OSError as e:
-        print(f"cdr: {e}", file=sys.stderr)
-        return 1
-    for line in lines:
-        try:
-            rec = json.loads(line)
-        except ValueError:
-            continue
-        if call_id in (rec.get("call_id"), rec.get("callee_call_id")):
-            print(json.dumps(rec))
-            return 0
+    found = cdr_of(path, call_id)
+    if found is not None:
+        print(json.dumps(found[0]))
+        return 0
     print(f"cdr: no line for Call-ID {call_id} in {path}", file=sys.stderr)
     return 1
 
