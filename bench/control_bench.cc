@@ -28,6 +28,7 @@
 
 #include "common/clock.h"
 #include "common/hash_index.h"
+#include "control/api/call_trace.h"
 #include "control/api/cdr_writer.h"
 #include "control/auth/digest.h"
 #include "control/media/media_manager.h"
@@ -232,6 +233,7 @@ struct Harness {
   explicit Harness(SignallingMode mode = SignallingMode::Proxy, bool with_digest = false)
       : digest(with_digest), config(bench_config(with_digest)) {
     config.default_mode = mode;
+    wire.set_tap(&trace);
   }
   bool digest;
   ControlConfig config;
@@ -242,6 +244,9 @@ struct Harness {
   parser::HandScanner scanner;
   Proxy proxy{config, wire, media, clock, scanner};
   parser::Message msg;
+  // The ladder (`sipedgectl ladder`), on as a gateway runs it (trace_calls = 1000): every message
+  // received and sent passes it.
+  CallTrace trace{1000, config.interfaces, clock};
   uint64_t calls = 0;
   uint64_t broken = 0;
   // Ticks spent inside sipedge (the scan and the proxy), against those of the whole loop: the
@@ -254,7 +259,9 @@ struct Harness {
       ++broken;
       return;
     }
-    proxy.on_message(Inbound{msg, from, {}, iface});
+    const Inbound in{msg, from, {}, iface};
+    trace.received(in);
+    proxy.on_message(in);
     sipedge_ticks += ticks() - start;
   }
 

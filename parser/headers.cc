@@ -3,6 +3,8 @@
 // Never allocates, never throws; a Fault names the header that broke.
 #include "parser/headers.h"
 
+#include <cstring>
+
 #include "parser/params.h"
 
 namespace sipedge::parser {
@@ -431,10 +433,19 @@ Result<ContentType, Fault> parse_content_type(std::string_view value) noexcept {
 }
 
 std::string_view find_header_value(std::string_view message, std::string_view name, char compact) noexcept {
-  const size_t head_end = message.find("\r\n\r\n");
-  const std::string_view head = message.substr(0, head_end);
-  for (size_t at = head.find("\r\n"); at != std::string_view::npos; at = head.find("\r\n", at + 2)) {
-    const std::string_view line = head.substr(at + 2, head.find("\r\n", at + 2) - (at + 2));
+  // One memchr a line; a line whose first byte cannot start the name is passed without a look.
+  const char name_first = name.empty() ? '\0' : static_cast<char>(name.front() | 0x20);
+  const char compact_first = compact == 0 ? '\0' : static_cast<char>(compact | 0x20);
+  const char* const end = message.data() + message.size();
+  const char* p = static_cast<const char*>(std::memchr(message.data(), '\n', message.size()));  // past the start line
+  while (p != nullptr && ++p < end) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    std::string_view line(p, static_cast<size_t>((nl ? nl : end) - p));
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) return {};  // the blank line: the body follows
+    p = nl;
+    const char first = static_cast<char>(line.front() | 0x20);
+    if (first != name_first && first != compact_first) continue;
     const size_t colon = line.find(':');
     if (colon == std::string_view::npos) continue;
     std::string_view field = line.substr(0, colon);

@@ -1,33 +1,74 @@
 // control/api/call_trace.cc — control lcore. See call_trace.h.
 #include "control/api/call_trace.h"
 
+#include <string.h>
+
 #include "parser/headers.h"
 
 namespace sipedge::control {
 
-void CallTrace::add(std::string_view call_id, const Endpoint& from, const Endpoint& to, std::string_view bytes) {
-  if (call_id.empty() || max_calls_ == 0) return;
+namespace {
+
+// RFC 4566 §5: a session description starts with its version line.
+bool is_sdp(std::string_view body) noexcept { return body.starts_with("v="); }
+
+// What follows the last blank line of message bytes nobody indexed, searched from the end: an SDP
+// body has no blank line, so for a message with one this is its body, found in a few steps.
+std::string_view last_part(std::string_view bytes) noexcept {
+  for (size_t n = bytes.size(); n > 0;) {
+    const void* nl = memrchr(bytes.data(), '\n', n);
+    if (nl == nullptr) break;
+    const size_t at = static_cast<size_t>(static_cast<const char*>(nl) - bytes.data());
+    std::string_view before = bytes.substr(0, at);
+    if (before.ends_with('\r')) before.remove_suffix(1);
+    if (before.ends_with('\n')) return bytes.substr(at + 1);
+    n = at;
+  }
+  return {};
+}
+
+std::string_view first_line(std::string_view bytes) noexcept {
+  std::string_view line = bytes.substr(0, bytes.find('\n'));
+  if (line.ends_with('\r')) line.remove_suffix(1);
+  return line;
+}
+
+}  // namespace
+
+void CallTrace::add(std::string_view call_id, const Endpoint& from, const Endpoint& to, std::string_view start_line, bool sdp) {
+  if (call_id.empty()) return;
   auto it = by_call_.find(call_id);
   if (it == by_call_.end()) {
     if (by_call_.size() >= max_calls_) {
-      by_call_.erase(order_.front());
+      // The oldest call's node, Call-ID and buffers, emptied, become the new call's.
+      auto node = by_call_.extract(*order_.front());
       order_.pop_front();
+      node.key().assign(call_id);
+      node.mapped().entries.clear();
+      node.mapped().text.clear();
+      it = by_call_.insert(std::move(node)).position;
+    } else {
+      it = by_call_.emplace(std::string(call_id), Ladder{}).first;
     }
-    order_.emplace_back(call_id);
-    it = by_call_.emplace(std::string(call_id), std::vector<Entry>{}).first;
+    order_.push_back(&it->first);
   }
-  if (it->second.size() >= kMaxMessages) return;
-  const size_t eol = bytes.find("\r\n");
-  const std::string_view ct = parser::find_header_value(bytes, "Content-Type", 'c');
-  it->second.push_back(Entry{clock_.wall_ms(), from, to, std::string(bytes.substr(0, eol)), ct.find("sdp") != std::string_view::npos});
+  Ladder& ladder = it->second;
+  if (ladder.entries.size() >= kMaxMessages) return;
+  ladder.entries.push_back(Entry{clock_.wall_ms(), from, to, static_cast<uint32_t>(ladder.text.size()),
+                                 static_cast<uint32_t>(start_line.size()), sdp});
+  ladder.text.append(start_line);
 }
 
 void CallTrace::received(const Inbound& in) {
-  add(in.msg.value(parser::HeaderId::CallId), in.source, in.local, in.msg.bytes());
+  if (max_calls_ == 0) return;
+  const parser::Message& m = in.msg;
+  add(m.value(parser::HeaderId::CallId), in.source, in.local, first_line(m.bytes()), is_sdp(m.body()));
 }
 
 void CallTrace::sent(uint16_t iface, const Endpoint& dest, std::string_view bytes) {
-  add(parser::find_header_value(bytes, "Call-ID", 'i'), sip_endpoint(interfaces_, iface), dest, bytes);
+  if (max_calls_ == 0) return;
+  add(parser::find_header_value(bytes, "Call-ID", 'i'), sip_endpoint(interfaces_, iface), dest, first_line(bytes),
+      is_sdp(last_part(bytes)));
 }
 
 nlohmann::json CallTrace::ladder(std::string_view call_id) const {
@@ -35,8 +76,13 @@ nlohmann::json CallTrace::ladder(std::string_view call_id) const {
   if (it == by_call_.end()) return {{"error", "no trace of Call-ID '" + std::string(call_id) + "' (only the last " +
                                                std::to_string(max_calls_) + " Call-IDs are kept)"}};
   nlohmann::json list = nlohmann::json::array();
-  for (const Entry& e : it->second)
-    list.push_back({{"time_ms", e.time_ms}, {"from", e.from.to_string()}, {"to", e.to.to_string()}, {"line", e.line}, {"sdp", e.sdp}});
+  const Ladder& ladder = it->second;
+  for (const Entry& e : ladder.entries)
+    list.push_back({{"time_ms", e.time_ms},
+                    {"from", e.from.to_string()},
+                    {"to", e.to.to_string()},
+                    {"line", ladder.text.substr(e.line_at, e.line_len)},
+                    {"sdp", e.sdp}});
   return {{"call_id", std::string(call_id)}, {"messages", list}};
 }
 

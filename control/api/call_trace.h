@@ -2,6 +2,9 @@
 // ladder CALL-ID`: a SipTap keeping, per Call-ID, the start line, addresses and time of every SIP
 // message received and sent (at most kMaxMessages per Call-ID), for the last `calls` Call-IDs seen
 // (the oldest is forgotten first). Bounded: a flood of new Call-IDs only recycles the oldest.
+// On by default, so it runs for every message of every call: a received message is read from its
+// index, a sent one in one pass over its header lines, and the oldest call's ladder (its map node,
+// Call-ID and buffers) is reused for the next, so a steady flow of calls allocates nothing here.
 #pragma once
 
 #include <cstdint>
@@ -35,13 +38,18 @@ class CallTrace final : public SipTap {
   size_t calls() const noexcept { return by_call_.size(); }
 
  private:
+  // One message; its start line lies in its ladder's text.
   struct Entry {
     uint64_t time_ms;
     Endpoint from, to;
-    std::string line;
+    uint32_t line_at, line_len;
     bool sdp;
   };
-  void add(std::string_view call_id, const Endpoint& from, const Endpoint& to, std::string_view bytes);
+  struct Ladder {
+    std::vector<Entry> entries;
+    std::string text;  // the entries' start lines, one after another
+  };
+  void add(std::string_view call_id, const Endpoint& from, const Endpoint& to, std::string_view start_line, bool sdp);
 
   size_t max_calls_;
   const std::vector<InterfaceConfig>& interfaces_;
@@ -51,8 +59,8 @@ class CallTrace final : public SipTap {
     using is_transparent = void;
     size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
   };
-  std::unordered_map<std::string, std::vector<Entry>, Hash, std::equal_to<>> by_call_;
-  std::deque<std::string> order_;  // Call-IDs, oldest first
+  std::unordered_map<std::string, Ladder, Hash, std::equal_to<>> by_call_;
+  std::deque<const std::string*> order_;  // the map's keys (a node never moves), oldest first
 };
 
 }  // namespace sipedge::control

@@ -18,6 +18,8 @@ TEST(FindHeaderValue, CaseInsensitiveCompactTrimmedAndOnlyInTheHead) {
   EXPECT_EQ(parser::find_header_value(m, "Subject", 's'), "");
   EXPECT_EQ(parser::find_header_value("SIP/2.0 200 OK\r\ni: short\r\n\r\n", "Call-ID", 'i'), "short");
   EXPECT_EQ(parser::find_header_value("OPTIONS x SIP/2.0\r\nCall-IDx: no\r\n\r\n", "Call-ID", 'i'), "");
+  EXPECT_EQ(parser::find_header_value("OPTIONS x SIP/2.0\nCSeq: 1 OPTIONS\nI: bare-lf\n\n", "Call-ID", 'i'), "bare-lf");
+  EXPECT_EQ(parser::find_header_value("OPTIONS x SIP/2.0", "Call-ID", 'i'), "");
 }
 
 class CallTraceTest : public ProxyTest {};
@@ -61,7 +63,19 @@ TEST_F(CallTraceTest, BoundedPerCallAndInCalls) {
   trace.sent(0, kAlice, msg("c"));  // the third Call-ID: "a" (oldest) is forgotten
   EXPECT_EQ(trace.calls(), 2u);
   EXPECT_TRUE(trace.ladder("a").contains("error"));
-  EXPECT_EQ(trace.ladder("c")["messages"].size(), 1u);
+  EXPECT_EQ(trace.ladder("c")["messages"].size(), 1u);  // "a"'s ladder, reused, holds only "c"'s message
+  EXPECT_EQ(trace.ladder("c")["messages"][0]["line"], "SIP/2.0 200 OK");
+  EXPECT_EQ(trace.ladder("b")["messages"].size(), 1u);
+  // The SDP mark of a sent message: its body is a session description.
+  trace.sent(0, kAlice, "SIP/2.0 200 OK\r\ni: d\r\nContent-Type: application/sdp\r\n\r\nv=0\r\no=- 1 1 IN IP4 1.2.3.4\r\n");
+  trace.sent(0, kAlice, "BYE sip:x SIP/2.0\nCall-ID: d\nContent-Length: 0\n\n");
+  trace.sent(0, kAlice, "INFO sip:x SIP/2.0\r\nCall-ID: d\r\n\r\nSignal=1\r\n\r\nDuration=160\r\n");
+  const nlohmann::json d = trace.ladder("d")["messages"];
+  ASSERT_EQ(d.size(), 3u);
+  EXPECT_EQ(d[0]["sdp"], true);
+  EXPECT_EQ(d[1]["sdp"], false);
+  EXPECT_EQ(d[1]["line"], "BYE sip:x SIP/2.0");
+  EXPECT_EQ(d[2]["sdp"], false);
   CallTrace off(0, config.interfaces, clock);
   off.sent(0, kAlice, msg("a"));
   EXPECT_EQ(off.calls(), 0u);
