@@ -7,6 +7,9 @@
 //   BM_ShardSend/threads:N     N threads, each a shard sending through its ShardTransport (under
 //                              ShardLock): sends/s summed over the threads;
 //   BM_MutexLockedSend/...     the baseline: the same under a std::mutex, ShardSet's lock before.
+//   BM_MediaFlows/N            a call's media in the relay's flow table (RtpRelayBackend), with N
+//                              other calls' flows in it: what control_bench's stand-in backend
+//                              leaves out of a call's cost on the control lcore.
 // What the port sent is taken off its TX ring and freed every kDrain datagrams, under the lock and
 // inside the timing, as a NIC's completions would be in its TX path.
 #include <pthread.h>
@@ -27,11 +30,13 @@
 #include <rte_ring.h>
 
 #include "control/runtime/control_io.h"
+#include "control/runtime/rtp_relay_backend.h"
 #include "control/runtime/shard_set.h"
 #include "dataplane/dataplane.h"
 #include "parser/scanner_hand.h"
 #include "tests/support/dataplane_config.h"
 #include "tests/support/frames.h"
+#include "tests/support/lab_config.h"
 #include "tests/support/ring_port.h"
 
 namespace sipedge::control {
@@ -183,7 +188,66 @@ void BM_ShardSend(benchmark::State& state) {
       });
 }
 
+// A call's media as MediaManager drives the backend in control_bench's call: two flows (RTP and
+// RTCP) installed, their counters read for the CDR and both removed; the flows of `live` other
+// calls in the table (the oldest call goes as each new one comes), retired flows reclaimed every
+// 64 calls (the control loop reclaims every millisecond). Both ends on the core interface, whose
+// neighbour is resolved; each call's four relay ports its own among the live calls'.
+void BM_MediaFlows(benchmark::State& state) {
+  Rig& rig = *g_rig;
+  const auto live = static_cast<uint32_t>(state.range(0));
+  relay::FlowTableConfig tc;
+  tc.name = "mfb" + std::to_string(live);
+  tc.ipv4_flows = 2 * live + 1024;
+  auto table = relay::FlowTable::create(tc);
+  if (!table) {
+    state.SkipWithError("cannot create the flow table");
+    return;
+  }
+  const ControlConfig lab = testing::lab_config(60000, {});
+  std::vector<RtpRelayBackend::Interface> ifaces;
+  for (const InterfaceConfig& i : lab.interfaces)
+    ifaces.push_back(RtpRelayBackend::interface_for(i, lab.media, rig.dp->iface(i.index).port_id));
+  RtpRelayBackend backend(**table, ifaces, *rig.io);
+  const IpAddr core = lab.interfaces[kCore].media_address;
+  const uint32_t slots = live + 1;
+  std::vector<std::array<FlowBackend::Handle, 2>> calls(slots);
+  auto open = [&](uint32_t slot) {
+    const auto base = static_cast<uint16_t>(10000 + 4 * slot);
+    for (uint16_t k = 0; k < 2; ++k) {
+      const FlowBackend::End a{kCore, core, static_cast<uint16_t>(base + k), kPeer.ip, static_cast<uint16_t>(30000 + k)};
+      const FlowBackend::End b{kCore, core, static_cast<uint16_t>(base + 2 + k), kPeer.ip, static_cast<uint16_t>(40000 + k)};
+      auto h = backend.install(a, b);
+      if (!h) return false;
+      calls[slot][k] = *h;
+    }
+    return true;
+  };
+  auto close = [&](uint32_t slot) {
+    for (FlowBackend::Handle h : calls[slot]) {
+      benchmark::DoNotOptimize(backend.counters(h));
+      backend.remove(h);
+    }
+  };
+  for (uint32_t s = 0; s < live; ++s)
+    if (!open(s)) {
+      state.SkipWithError("the table refused a flow");
+      return;
+    }
+  uint64_t n = live;
+  for (auto _ : state) {
+    if (!open(static_cast<uint32_t>(n % slots))) {
+      state.SkipWithError("the table refused a flow");
+      break;
+    }
+    close(static_cast<uint32_t>((n + 1) % slots));  // the oldest live call
+    if (++n % 64 == 0) (*table)->reclaim();
+  }
+  state.counters["flows"] = static_cast<double>((*table)->size());
+}
+
 BENCHMARK(BM_ControlSend);
+BENCHMARK(BM_MediaFlows)->Arg(1000)->Arg(10000);
 BENCHMARK(BM_MutexLockedSend)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_ShardSend)->Threads(1)->Threads(2)->UseRealTime();
 

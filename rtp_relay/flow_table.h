@@ -192,6 +192,8 @@ class FlowTable {
   template <bool kIpv6>
   FlowInfo info_typed(const HandleEntry& e, FlowHandle h) const;
   template <bool kIpv6>
+  FlowStats stats_typed(const HandleEntry& e) const;
+  template <bool kIpv6>
   uint32_t sweep_pool(uint32_t begin, uint32_t end, uint64_t now_tsc, uint64_t timeout_tsc, IdleFn report,
                       void* ctx, uint32_t& stopped_at, uint32_t& reported);
 
