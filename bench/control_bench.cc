@@ -2,7 +2,10 @@
 // of a basic call (INVITE with SDP, 100, 180, 200 with SDP, ACK, BYE, 200) scanned as the dataplane
 // would and handed to the Proxy, whose transport keeps what it sends (the way ControlIo copies it
 // into an mbuf). The caller is trusted (no digest) on the access side, the callee a trunk on the
-// core side, so each call crosses interfaces with two Record-Routes and anchored media.
+// core side, so each call crosses interfaces with two Record-Routes and anchored media. Every
+// message passes the ladder tap (CallTrace) as on a gateway. Counters: sipedge_ns, sipedge's part
+// of a call (scans, taps, proxy); control_ns, the same less the scans (a worker's, with workers).
+// Not here: the relay's flow table (control_io_bench's BM_MediaFlows) and ControlIo's framing.
 // BM_ProxyCallDigest is issue 14's call: the caller untrusted, so its first INVITE is challenged
 // (407, ACK) and the second carries MD5 digest credentials (qop=auth) for user 1006.
 //
