@@ -125,6 +125,11 @@ int run_shard(void* loop) {
 // One control shard (issue 14 §2): its calls, transactions, timers and media sessions, and, with
 // several shards, its locked ways to what they share (control/runtime/shard_set.h).
 struct Gateway::Shard {
+  // Its own taps, outside the shards' lock: the ladder of its calls, and HEP export from a socket
+  // of its own. Before the transport, which shows them what it sent (and goes first).
+  std::unique_ptr<control::CallTrace> trace;
+  std::unique_ptr<control::HepExporter> hep;
+  control::SipTapList taps;
   std::unique_ptr<control::ShardTransport> transport;
   std::unique_ptr<control::ShardBackend> backend;
   std::unique_ptr<control::ShardPeers> peers;
@@ -152,9 +157,6 @@ struct Gateway::Parts {
   std::unique_ptr<control::ShardBanSink> ban_sink;  // several shards: the mirror, under their lock
   std::unique_ptr<control::ManagementServer> management;
   std::unique_ptr<control::MetricsServer> metrics;
-  std::unique_ptr<control::HepExporter> hep;
-  std::unique_ptr<control::CallTrace> trace;
-  control::SipTapList taps;
   std::unique_ptr<control::SipCapture> capture;
   std::vector<hw::PortOffload> offload;  // [interface index]
   std::unique_ptr<control::PortRecovery> port_recovery;
@@ -321,7 +323,11 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
           if (cmd == "ladder") {
             const auto c = request.find("call_id");
             if (c == request.end() || !c->is_string()) return nlohmann::json{{"error", "ladder needs {\"call_id\": \"...\"}"}};
-            return p.trace->ladder(c->get<std::string>());
+            // A call's messages are all on its shard: the first shard that traced the Call-ID.
+            nlohmann::json ladder;
+            for (const auto& shard : p.shards)
+              if (!(ladder = shard->trace->ladder(c->get<std::string>())).contains("error")) break;
+            return ladder;
           }
           if (cmd == "log") return log_command(request);
           if (cmd == "capture") return capture_command(*p.capture, request);
@@ -349,15 +355,21 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
   }
 
   p.io->set_frame_tap(p.capture.get());
-  // Every SIP message received and sent passes the taps: the ladder ring, then HEP export.
-  p.trace = std::make_unique<control::CallTrace>(config_.control.trace_calls, config_.control.interfaces, p.clock);
-  p.taps.add(p.trace.get());
-  if (config_.control.hep.collector.port != 0) {
-    p.hep = std::make_unique<control::HepExporter>(config_.control.hep, config_.control.interfaces);
-    if (!p.hep->open()) throw std::runtime_error("HEP export to " + config_.control.hep.collector.to_string() + ": " + p.hep->error());
-    p.taps.add(p.hep.get());
+  // Every SIP message received and sent passes its shard's taps: the ladder ring, then HEP export.
+  for (auto& shard : p.shards) {
+    shard->trace = std::make_unique<control::CallTrace>(config_.control.trace_calls, config_.control.interfaces, p.clock);
+    shard->taps.add(shard->trace.get());
+    if (config_.control.hep.collector.port != 0) {
+      shard->hep = std::make_unique<control::HepExporter>(config_.control.hep, config_.control.interfaces);
+      if (!shard->hep->open())
+        throw std::runtime_error("HEP export to " + config_.control.hep.collector.to_string() + ": " + shard->hep->error());
+      shard->taps.add(shard->hep.get());
+    }
+    if (shard->transport)
+      shard->transport->set_tap(&shard->taps);
+    else
+      p.io->set_tap(&shard->taps);
   }
-  p.io->set_tap(&p.taps);
   if (!config_.control.metrics_listen.empty()) {
     p.metrics = std::make_unique<control::MetricsServer>([&p, this] {
       const control::PauseOthers still(p.shard_set.get());
@@ -398,11 +410,16 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
                  "NIC port resets (the PMD's event or sipedgectl reset-port), by whether the port came back.");
       out.sample("sipedge_hw_port_resets_total", control::label("result", "done"), p.port_recovery->done());
       out.sample("sipedge_hw_port_resets_total", control::label("result", "failed"), p.port_recovery->failed());
-      if (p.hep) {
+      if (p.shards.front()->hep) {
+        uint64_t exported = 0, dropped = 0;
+        for (const auto& shard : p.shards) {
+          exported += shard->hep->exported();
+          dropped += shard->hep->dropped();
+        }
         out.family("sipedge_hep_exported_total", "counter", "SIP messages sent to the HEP collector.");
-        out.sample("sipedge_hep_exported_total", "", p.hep->exported());
-        out.family("sipedge_hep_dropped_total", "counter", "SIP messages the HEP socket could not take.");
-        out.sample("sipedge_hep_dropped_total", "", p.hep->dropped());
+        out.sample("sipedge_hep_exported_total", "", exported);
+        out.family("sipedge_hep_dropped_total", "counter", "SIP messages the HEP sockets could not take.");
+        out.sample("sipedge_hep_dropped_total", "", dropped);
       }
       if (p.cdr) {
         const control::CdrWriter::Stats cs = p.cdr->stats();
@@ -436,7 +453,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
   // Shard 0 does the process-wide work too (control_loop.h); the others their own ring and calls.
   for (unsigned s = 0; s < p.shards.size(); ++s) {
     control::ControlLoop::Parts parts{*p.dataplane, *p.io, *p.shards[s]->proxy, *p.table};
-    parts.tap = &p.taps;
+    parts.tap = &p.shards[s]->taps;
     parts.capture = p.capture.get();
     parts.shard = s;
     parts.shards = p.shard_set.get();
@@ -470,8 +487,6 @@ Gateway::~Gateway() {
   p.port_recovery.reset();
   p.metrics.reset();
   if (p.io) p.io->set_tap(nullptr);
-  p.hep.reset();
-  p.trace.reset();
   p.management.reset();
   if (p.io) p.io->set_frame_tap(nullptr);
   p.capture.reset();  // closes a running capture's file

@@ -61,10 +61,10 @@ unsigned ControlLoop::drain_sip(uint64_t now_tsc) {
   for (unsigned i = 0; i < n; ++i) {
     dataplane::SipItem* item = items[i];
     const Inbound in{item->msg, Endpoint{item->src, item->src_port}, Endpoint{item->dst, item->dst_port}, item->iface};
-    if (parts_.tap || parts_.capture) {
+    if (parts_.tap) parts_.tap->received(in);  // the shard's own
+    if (parts_.capture) {
       const auto guard = shared_parts();
-      if (parts_.tap) parts_.tap->received(in);
-      if (parts_.capture) parts_.capture->received(*item);
+      parts_.capture->received(*item);
     }
     sip_wait_.observe_us(now_tsc > item->rx_tsc ? (now_tsc - item->rx_tsc) / tsc_per_us_ : 0);
     const uint64_t began = rte_rdtsc();

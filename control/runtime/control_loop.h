@@ -42,7 +42,7 @@ class ControlLoop {
     ManagementServer* management = nullptr;  // none in tests
     MetricsServer* metrics = nullptr;        // none unless [metrics] listen is set
     std::function<void()> reload;            // rereads the configuration (SIGHUP); none in tests
-    SipTap* tap = nullptr;                   // sees every SIP message received (HEP export)
+    SipTap* tap = nullptr;                   // this shard's: sees every SIP message it receives (ladder, HEP)
     RtpRelayBackend* offload = nullptr;      // drives NIC media rules (hw/); none without offload
     SipCapture* capture = nullptr;           // pcapng of received SIP (sipedgectl capture)
     // Brings a DPDK port back after its PMD reported a reset (request_port_reset); none in tests.

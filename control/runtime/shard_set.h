@@ -2,9 +2,9 @@
 // are several (issue 14 §2). Each shard owns its calls, transactions, timers, media sessions and its
 // SIP ring; what they have in common goes through here:
 // - one lock over the parts there is one of: ControlIo (the control TX queue of each port, the
-//   neighbour table), the relay backend and its flow table, the ban mirror, the SIP taps and the
-//   capture, and shard 0's dataplane lanes (they share the control TX queue). Each shard reaches
-//   them through its own adapters below, or its loop takes the lock;
+//   neighbour table), the relay backend and its flow table, the ban mirror, the capture, and shard
+//   0's dataplane lanes (they share the control TX queue). Each shard reaches them through its own
+//   adapters below, or its loop takes the lock. The SIP taps (ladder, HEP) are each shard's own;
 // - mailboxes: location changes go to every other shard (Location is replicated), a relay flow
 //   that went silent is reported to the shard that installed it, and a shard's question for
 //   another (ShardQueries) and its answer travel through them;
@@ -136,7 +136,8 @@ class ShardPeers final : public LocationPeers {
 };
 
 // A shard's way to the wire: the shared transport (ControlIo), under the lock. Counts what this
-// shard sent (stats per shard); the shared transport counts the total and feeds the taps.
+// shard sent (stats per shard) and shows it to the shard's taps, after the lock; the shared
+// transport counts the total.
 class ShardTransport final : public SipTransport {
  public:
   ShardTransport(ShardSet& set, SipTransport& shared) : set_(set), shared_(shared) {}
