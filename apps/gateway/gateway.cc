@@ -16,8 +16,8 @@
 
 #include "common/clock.h"
 #include "control/api/call_trace.h"
-#include "control/api/hep.h"
 #include "control/api/cdr_writer.h"
+#include "control/api/hep.h"
 #include "control/api/logging.h"
 #include "control/api/management_server.h"
 #include "control/api/metrics.h"
