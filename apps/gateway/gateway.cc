@@ -5,14 +5,19 @@
 
 #include "apps/config_reload.h"
 
+#include <pthread.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <sched.h>
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <stdexcept>
+#include <thread>
 
 #include "common/clock.h"
 #include "control/api/call_trace.h"
@@ -118,6 +123,29 @@ int on_port_reset(uint16_t port_id, rte_eth_event_type, void* loop, void*) {
 int run_shard(void* loop) {
   static_cast<control::ControlLoop*>(loop)->run();
   return 0;
+}
+
+// The CPUs DPDK gives its own control threads: the process's CPUs that run no lcore (the main
+// lcore's when every one does). Threads that are not lcores (the CDR writer, the metrics server)
+// go there, instead of sharing the main lcore's CPU they were started from. Read from a control
+// thread DPDK places itself; nullopt when it cannot start one.
+std::optional<cpu_set_t> control_thread_cpus() {
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  pthread_t probe;
+  auto read_own = [](void* out) -> void* {
+    pthread_getaffinity_np(pthread_self(), sizeof(cpu_set_t), static_cast<cpu_set_t*>(out));
+    return nullptr;
+  };
+  if (rte_ctrl_thread_create(&probe, "sipedge-cpus", nullptr, read_own, &cpus) != 0) return std::nullopt;
+  pthread_join(probe, nullptr);
+  if (CPU_COUNT(&cpus) == 0) return std::nullopt;
+  return cpus;
+}
+
+// Moves a thread to `cpus`; a refusal (a container's narrower cpuset) leaves it where it was.
+void place(std::thread::native_handle_type thread, const std::optional<cpu_set_t>& cpus) {
+  if (cpus) pthread_setaffinity_np(thread, sizeof(cpu_set_t), &*cpus);
 }
 
 }  // namespace
@@ -241,7 +269,11 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
   for (int i = 0; i < 4; ++i) token_secret += control::new_tag();
   if (n_shards > 1)
     for (int i = 0; i < 4; ++i) nonce_secret += control::new_tag();
-  if (!config_.control.cdr_path.empty()) p.cdr = std::make_unique<control::CdrWriter>(config_.control.cdr_path);
+  const std::optional<cpu_set_t> housekeeping = control_thread_cpus();
+  if (!config_.control.cdr_path.empty()) {
+    p.cdr = std::make_unique<control::CdrWriter>(config_.control.cdr_path);
+    place(p.cdr->thread_handle(), housekeeping);
+  }
   for (unsigned s = 0; s < n_shards; ++s) {
     auto shard = std::make_unique<Shard>();
     control::SipTransport* transport = p.io.get();
@@ -436,6 +468,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
     });
     if (!p.metrics->open(config_.control.metrics_listen))
       throw std::runtime_error("cannot serve metrics on " + config_.control.metrics_listen + ": " + p.metrics->error());
+    place(p.metrics->thread_handle(), housekeeping);
   }
 
   control::ControlLoop::Timing timing;

@@ -55,6 +55,8 @@ class CdrWriter {
 
   Stats stats() const;
   const std::string& path() const noexcept { return path_; }
+  // The writer's thread (for its placement on the CPUs of non-lcore threads).
+  std::thread::native_handle_type thread_handle() noexcept { return thread_.native_handle(); }
 
  private:
   void run();

@@ -42,6 +42,8 @@ class MetricsServer {
   unsigned poll();
 
   uint64_t scrapes() const noexcept { return scrapes_.load(std::memory_order_relaxed); }
+  // The HTTP thread, once open() succeeded (for its placement on the CPUs of non-lcore threads).
+  std::thread::native_handle_type thread_handle() noexcept { return thread_.native_handle(); }
 
  private:
   std::string serve();  // HTTP thread
