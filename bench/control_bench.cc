@@ -494,8 +494,12 @@ void BM_CdrLine(benchmark::State& state) {
       R"("end_ms":1764950462623,"end_reason":"bye from caller","final_status":200,"from":"sip:1006@192.0.2.10",)"
       R"("packets_callee_to_caller":10000,"packets_caller_to_callee":10000,"start_ms":1764950398000,)"
       R"("to":"sip:1007@198.51.100.20"})";
-  char dir[] = "/tmp/sipedge-cdr-bench.XXXXXX";
-  const std::string path = std::string(mkdtemp(dir)) + "/cdr.jsonl";
+  char dir[] = "/tmp/sipedge-cdr-bench.XXXXXX";  // mkdtemp fills in the X's
+  if (mkdtemp(dir) == nullptr) {
+    state.SkipWithError("cannot make a directory under /tmp");
+    return;
+  }
+  const std::string path = std::string(dir) + "/cdr.jsonl";
   using Clock = std::chrono::steady_clock;
   auto paced = [&state](auto&& hand_over) {
     for (auto _ : state) {

@@ -22,11 +22,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A file in a directory of its own (mkdtemp fills in the X's), removed with it.
 struct CdrFile {
   fs::path path;
   CdrFile() {
     char dir[] = "/tmp/sipedge-cdr-test.XXXXXX";
-    path = fs::path(mkdtemp(dir)) / "cdr.jsonl";
+    if (mkdtemp(dir) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path = fs::path(dir) / "cdr.jsonl";
   }
   ~CdrFile() { fs::remove_all(path.parent_path()); }
 };
