@@ -129,7 +129,11 @@ void HepExporter::emit(const Endpoint& src, const Endpoint& dst, std::string_vie
   const uint64_t now_us = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
   const std::string pkt = hep3_encode(HepPacket{src, dst, now_us, config_.capture_id, config_.password, call_id, bytes});
-  if (::send(fd_, pkt.data(), pkt.size(), MSG_DONTWAIT) == static_cast<ssize_t>(pkt.size()))
+  ssize_t n = ::send(fd_, pkt.data(), pkt.size(), MSG_DONTWAIT);
+  // ECONNREFUSED is an earlier datagram's ICMP port unreachable (the collector was down), reported
+  // on this send, which it kept from leaving: this datagram is sent once more.
+  if (n < 0 && errno == ECONNREFUSED) n = ::send(fd_, pkt.data(), pkt.size(), MSG_DONTWAIT);
+  if (n == static_cast<ssize_t>(pkt.size()))
     ++exported_;
   else
     ++dropped_;

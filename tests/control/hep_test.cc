@@ -120,5 +120,29 @@ TEST_F(HepExport, WhatTheProxyReceivesAndSendsReachesTheCollector) {
   wire.set_tap(nullptr);
 }
 
+// A collector that was down leaves an ICMP port unreachable on the connected socket, reported on the
+// next send: that datagram still reaches the collector once it is back.
+TEST_F(HepExport, ADatagramAfterTheCollectorWasDownIsNotLost) {
+  HepExporter hep(HepConfig{{IpAddr::v4(127, 0, 0, 1), port_}, 7, ""}, config.interfaces);
+  ASSERT_TRUE(hep.open()) << hep.error();
+  ::close(collector_);
+  const std::string bye = "BYE sip:a SIP/2.0\r\nCall-ID: down\r\nContent-Length: 0\r\n\r\n";
+  hep.sent(0, kAlice, bye);  // nobody listens: refused by ICMP, after the send
+  collector_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port_);
+  ASSERT_EQ(::bind(collector_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  timeval tv{1, 0};
+  ::setsockopt(collector_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  hep.sent(0, kAlice, bye);
+  const auto got = decode(next());
+  ASSERT_FALSE(got.empty());
+  EXPECT_EQ(got.at(0x0011), "down");
+  EXPECT_EQ(hep.exported(), 2u);
+  EXPECT_EQ(hep.dropped(), 0u);
+}
+
 }  // namespace
 }  // namespace sipedge::control::testing
