@@ -267,6 +267,16 @@ void Proxy::send_stateless(const Inbound& in, uint16_t status, std::string_view 
 void Proxy::handle_request(const Inbound& in) {
   ++counters_.requests_in;
   const parser::Message& msg = in.msg;
+  // The ACK to a stateless answer (a challenge, a refusal: its To tag starts with
+  // stateless_tag_prefix_) ends here, valid or not: it matches no transaction, goes nowhere and
+  // is never answered (§17.2.1), so the full validation a forwarded request needs is skipped.
+  if (msg.method() == parser::Method::Ack) {
+    auto to_tag = parser::to_tag(msg);
+    if (to_tag && to_tag->starts_with(stateless_tag_prefix_)) {
+      ++counters_.stateless_acks;
+      return;
+    }
+  }
   if (const parser::Fault f = parser::validate(msg); f != parser::Fault::None) {
     ++counters_.malformed;
     // RFC 3261 §17.2.1 / §16.3: an ACK is never answered.
@@ -280,11 +290,6 @@ void Proxy::handle_request(const Inbound& in) {
     return;
   }
   if (msg.method() == parser::Method::Ack) {
-    auto to_tag = parser::to_tag(msg);
-    if (to_tag && to_tag->starts_with(stateless_tag_prefix_)) {
-      ++counters_.stateless_acks;
-      return;
-    }
     forward_in_dialog(0, in);
     return;
   }

@@ -450,6 +450,19 @@ TEST_F(ProxyTest, TheChallengeHoldsNoStateAndItsAckIsAbsorbed) {
   EXPECT_TRUE(wire.sent.empty());
   EXPECT_EQ(proxy.counters().stateless_acks, 2u);
   EXPECT_EQ(proxy.counters().dialog_refused, 1u);
+  // Such an ACK ends before validation, garbled or not: nothing answers it either way.
+  const uint64_t malformed = proxy.counters().malformed;
+  std::string garbled = ack(to);
+  garbled.replace(garbled.find("CSeq: 1 ACK"), 11, "CSeq: 1 BYE");
+  deliver(garbled, kAlice);
+  EXPECT_TRUE(wire.sent.empty());
+  EXPECT_EQ(proxy.counters().stateless_acks, 3u);
+  EXPECT_EQ(proxy.counters().malformed, malformed);
+  garbled = ack(other);
+  garbled.replace(garbled.find("CSeq: 1 ACK"), 11, "CSeq: 1 BYE");
+  deliver(garbled, kAlice);
+  EXPECT_TRUE(wire.sent.empty());
+  EXPECT_EQ(proxy.counters().malformed, malformed + 1) << "any other ACK is validated first";
 
   for (int i = 0; i < 1000; ++i) {
     std::string flood = invite("", 1, "z9hG4bKflood" + std::to_string(i));
