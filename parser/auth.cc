@@ -78,44 +78,84 @@ bool scan_quoted(std::string_view s, size_t i, size_t& end) noexcept {
 
 }  // namespace
 
-Result<AuthParams, Fault> parse_auth(std::string_view value) noexcept {
-  const Err bad{Fault::BadAuthorization};
-  AuthParams out{};
-  const std::string_view s = value;
-  size_t i = skip_lws(s, 0);
-  size_t scheme_end = skip_token(s, i);
-  if (scheme_end == i) return bad;
-  out.scheme = s.substr(i, scheme_end - i);
-  // auth-scheme LWS auth-param: at least one parameter, separated from the scheme by LWS.
-  i = skip_lws(s, scheme_end);
-  if (i == scheme_end || i == s.size()) return bad;
+namespace {
 
-  uint32_t seen = 0;
-  while (i < s.size()) {
-    if (s[i] == ',') {  // empty list element ("a=1,,b=2")
-      out.malformed = true;
+// The auth-params of a value one at a time, left to right: parse_auth reads them all,
+// find_auth_param stops at the one it wants.
+class AuthParamReader {
+ public:
+  enum class Step { Param, End, Bad };
+
+  explicit AuthParamReader(std::string_view value) noexcept : s_(value) {}
+
+  // The auth-scheme; false when there is none or no LWS and parameter after it.
+  bool scheme(std::string_view& out) noexcept {
+    size_t i = skip_lws(s_, 0);
+    const size_t scheme_end = skip_token(s_, i);
+    if (scheme_end == i) return false;
+    out = s_.substr(i, scheme_end - i);
+    // auth-scheme LWS auth-param: at least one parameter, separated from the scheme by LWS.
+    i_ = skip_lws(s_, scheme_end);
+    return i_ != scheme_end && i_ != s_.size();
+  }
+
+  // The next name=value (a quoted value without its quotes). `malformed` is set on an empty list
+  // element or a trailing comma, which the parameters around them survive.
+  Step next(std::string_view& name, std::string_view& val, bool& malformed) noexcept {
+    const std::string_view s = s_;
+    size_t i = i_;
+    while (i < s.size() && s[i] == ',') {  // empty list element ("a=1,,b=2")
+      malformed = true;
       i = skip_lws(s, i + 1);
-      continue;
     }
+    if (i >= s.size()) return Step::End;
     const size_t name_end = skip_token(s, i);
-    if (name_end == i) return bad;
-    const std::string_view name = s.substr(i, name_end - i);
+    if (name_end == i) return Step::Bad;
+    name = s.substr(i, name_end - i);
     i = skip_lws(s, name_end);
-    if (i == s.size() || s[i] != '=') return bad;
+    if (i == s.size() || s[i] != '=') return Step::Bad;
     i = skip_lws(s, i + 1);
-    if (i == s.size()) return bad;
-    std::string_view val;
+    if (i == s.size()) return Step::Bad;
     if (s[i] == '"') {
       size_t end = 0;
-      if (!scan_quoted(s, i, end)) return bad;
+      if (!scan_quoted(s, i, end)) return Step::Bad;
       val = s.substr(i + 1, end - i - 2);
       i = end;
     } else {
       const size_t val_end = skip_token(s, i);
-      if (val_end == i) return bad;
+      if (val_end == i) return Step::Bad;
       val = s.substr(i, val_end - i);
       i = val_end;
     }
+    i = skip_lws(s, i);
+    if (i < s.size()) {
+      if (s[i] != ',') return Step::Bad;
+      i = skip_lws(s, i + 1);
+      if (i == s.size()) malformed = true;  // trailing comma
+    }
+    i_ = i;
+    return Step::Param;
+  }
+
+ private:
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+}  // namespace
+
+Result<AuthParams, Fault> parse_auth(std::string_view value) noexcept {
+  const Err bad{Fault::BadAuthorization};
+  AuthParams out{};
+  AuthParamReader reader(value);
+  if (!reader.scheme(out.scheme)) return bad;
+
+  uint32_t seen = 0;
+  std::string_view name, val;
+  for (;;) {
+    const AuthParamReader::Step step = reader.next(name, val, out.malformed);
+    if (step == AuthParamReader::Step::Bad) return bad;
+    if (step == AuthParamReader::Step::End) break;
     for (uint32_t k = 0; k < sizeof(kKnown) / sizeof(kKnown[0]); ++k) {
       if (!iequals(kKnown[k].name, name)) continue;
       if (seen & (1u << k)) {
@@ -126,11 +166,6 @@ Result<AuthParams, Fault> parse_auth(std::string_view value) noexcept {
       }
       break;
     }
-    i = skip_lws(s, i);
-    if (i == s.size()) break;
-    if (s[i] != ',') return bad;
-    i = skip_lws(s, i + 1);
-    if (i == s.size()) out.malformed = true;  // trailing comma
   }
 
   // nc-value = 8LHEX (RFC 2617 §3.2.2); the nonce-count replay check needs all eight digits.
@@ -140,6 +175,16 @@ Result<AuthParams, Fault> parse_auth(std::string_view value) noexcept {
     if (!hex8) out.malformed = true;
   }
   return out;
+}
+
+std::optional<std::string_view> find_auth_param(std::string_view value, std::string_view name) noexcept {
+  AuthParamReader reader(value);
+  std::string_view scheme, n, v;
+  if (!reader.scheme(scheme)) return std::nullopt;
+  bool malformed = false;
+  while (reader.next(n, v, malformed) == AuthParamReader::Step::Param)
+    if (iequals(n, name)) return v;
+  return std::nullopt;
 }
 
 bool QopList::next(std::string_view& option) noexcept {

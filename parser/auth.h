@@ -3,6 +3,7 @@
 // Proxy-Authenticate values. Views into the message only: never allocates, never throws.
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 #include "common/result.h"
@@ -28,6 +29,10 @@ struct AuthParams {
 // parameter, a parameter without "=", a missing value, an unterminated quoted-string, or junk where
 // a comma must be.
 Result<AuthParams, Fault> parse_auth(std::string_view value) noexcept;
+
+// The first value of parameter `name` (case-insensitive; as AuthParams gives it), read only as far
+// as that parameter: nullopt when absent or when the value breaks the grammar before it.
+std::optional<std::string_view> find_auth_param(std::string_view value, std::string_view name) noexcept;
 
 // Iterates the comma-separated qop-options of a challenge (RFC 2617 §3.2.1: qop="auth,auth-int").
 // Empty elements and surrounding LWS are skipped.

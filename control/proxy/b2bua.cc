@@ -330,8 +330,8 @@ Result<std::string, Refusal> Proxy::build_b2bua_request(const Inbound& in, const
     switch (h.id) {
       case parser::HeaderId::ProxyAuthorization: {
         // Credentials for our realm stop here (RFC 3261 §22.3).
-        auto p = parser::parse_auth(value);
-        if (p && p->realm == auth_.realm()) continue;
+        auto realm = parser::find_auth_param(value, "realm");
+        if (realm && *realm == auth_.realm()) continue;
         break;
       }
       case parser::HeaderId::SessionExpires:

@@ -151,10 +151,11 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
     }
   }
 
-  // Credentials for our realm stop here (RFC 3261 §22.3).
+  // Credentials for our realm stop here (RFC 3261 §22.3). Only their realm is read: the
+  // verifier parsed them whole, and a value garbled past its realm goes no further either.
   for (const parser::HeaderField* h = msg.find(parser::HeaderId::ProxyAuthorization); h; h = msg.next_same(h)) {
-    auto p = parser::parse_auth(msg.text(h->value));
-    if (p && p->realm == auth_.realm()) edits.delete_header(*h);
+    auto realm = parser::find_auth_param(msg.text(h->value), "realm");
+    if (realm && *realm == auth_.realm()) edits.delete_header(*h);
   }
 
   // A UA behind NAT advertises a Contact it cannot be reached at: name the address its packets

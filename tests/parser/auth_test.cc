@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -199,6 +200,22 @@ TEST(ParseAuth, QuotedStringsAgreeWithTheGrammarReadByteByByte) {
       EXPECT_EQ(r->realm, quoted.substr(1, end - 2)) << value;
     }
   }
+}
+
+TEST(FindAuthParam, ReadsOneParameterAsParseAuthWould) {
+  constexpr std::string_view kValue =
+      "Digest username=\"1006\", REALM = \"a\\\"b\" ,nonce=\"n\",realm=\"second\",uri=\"sip:x\"";
+  EXPECT_EQ(find_auth_param(kValue, "realm"), parse_auth(kValue)->realm);
+  EXPECT_EQ(find_auth_param(kValue, "realm"), std::optional<std::string_view>("a\\\"b"));
+  EXPECT_EQ(find_auth_param(kValue, "Nonce"), std::optional<std::string_view>("n"));
+  EXPECT_EQ(find_auth_param(kValue, "opaque"), std::nullopt);
+  // Read only as far as the parameter: garbage after it does not hide it, garbage before does.
+  EXPECT_EQ(find_auth_param("Digest realm=\"r\", nonce=", "realm"), std::optional<std::string_view>("r"));
+  EXPECT_FALSE(parse_auth("Digest realm=\"r\", nonce=").ok());
+  EXPECT_EQ(find_auth_param("Digest nonce=, realm=\"r\"", "realm"), std::nullopt);
+  EXPECT_EQ(find_auth_param("Digest realm=\"unterminated", "realm"), std::nullopt);
+  EXPECT_EQ(find_auth_param("Digest", "realm"), std::nullopt);
+  EXPECT_EQ(find_auth_param("Digest ,, realm=r", "realm"), std::optional<std::string_view>("r"));
 }
 
 TEST(QopList, IteratesOptionsSkippingEmptyElements) {
