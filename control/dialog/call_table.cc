@@ -107,14 +107,32 @@ void append_json_string(fmt::memory_buffer& out, std::string_view s) {
   out.append(dumped);
 }
 
+// Milliseconds as the seconds nlohmann writes for ms / 1000.0: its shortest round-trip form,
+// which for a whole number of milliseconds is the three decimals less trailing zeros, never fewer
+// than one ("2.509", "3.5", "0.0"). Past 10^15 ms (31 700 years) nlohmann's exponent form is left
+// to nlohmann.
+void append_ms_as_seconds(fmt::memory_buffer& out, uint64_t ms) {
+  if (ms >= 1'000'000'000'000'000) {
+    out.append(nlohmann::json(static_cast<double>(ms) / 1000.0).dump());
+    return;
+  }
+  const fmt::format_int whole(ms / 1000);
+  out.append(std::string_view(whole.data(), whole.size()));
+  const unsigned frac = static_cast<unsigned>(ms % 1000);
+  const char digits[] = {'.', static_cast<char>('0' + frac / 100), static_cast<char>('0' + frac / 10 % 10),
+                         static_cast<char>('0' + frac % 10)};
+  size_t len = 4;
+  while (len > 2 && digits[len - 1] == '0') --len;
+  out.append(std::string_view(digits, len));
+}
+
 }  // namespace
 
 std::string cdr_json(const Call& call, std::string_view end_reason, const MediaManager::Stats& media) {
   // The line nlohmann would dump for the object of these fields (keys in its alphabetical order,
   // strings escaped and numbers written by nlohmann), without building a map per call: the CDR was
   // an eighth of the control lcore's instructions per call.
-  const double duration_s =
-      call.answer_ms && call.end_ms >= call.answer_ms ? (call.end_ms - call.answer_ms) / 1000.0 : 0.0;
+  const uint64_t duration_ms = call.answer_ms && call.end_ms >= call.answer_ms ? call.end_ms - call.answer_ms : 0;
   fmt::memory_buffer out;
   // Keys and numbers appended directly: a format string is parsed again on every format_to.
   auto field = [&](std::string_view key_and_colon, uint64_t value) {
@@ -138,7 +156,8 @@ std::string cdr_json(const Call& call, std::string_view end_reason, const MediaM
   text(R"(,"callee":)", call.callee.peer.text().view());
   if (call.callee.local) text(R"(,"callee_call_id":)", call.callee.local->call_id);
   text(R"(,"caller":)", call.caller.peer.text().view());
-  literal(R"(,"duration_s":)", nlohmann::json(duration_s).dump());
+  out.append(std::string_view(R"(,"duration_s":)"));
+  append_ms_as_seconds(out, duration_ms);
   field(R"(,"end_ms":)", call.end_ms);
   text(R"(,"end_reason":)", end_reason);
   field(R"(,"final_status":)", call.final_status);

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <random>
+#include <vector>
 
 namespace sipedge::control {
 namespace {
@@ -72,6 +74,25 @@ TEST(Cdr, AnUnansweredCallAndUrisThatNeedEscapingGiveWhatNlohmannWrites) {
   EXPECT_EQ(parsed["duration_s"], 0.0);
   EXPECT_EQ(parsed["answered"], false);
   EXPECT_EQ(parsed["from"], "sip:\xEF\xBF\xBD\xEF\xBF\xBD@bad.utf8") << "bad bytes replaced by U+FFFD";
+}
+
+TEST(Cdr, DurationsAreWrittenAsNlohmannWritesTheirSeconds) {
+  CallTable calls;
+  Call& call = calls.create("d@x");
+  call.start_ms = 1;
+  call.answer_ms = 1000;
+  const MediaManager::Stats none;
+  std::mt19937_64 rng(20261206);
+  std::vector<uint64_t> durations;
+  for (uint64_t ms = 0; ms < 20'000; ++ms) durations.push_back(ms);
+  for (int i = 0; i < 20'000; ++i) durations.push_back(rng() % 100'000'000'000'000);  // to 3 000 years
+  durations.push_back(999'999'999'999'999);
+  durations.push_back(1'000'000'000'000'000);  // nlohmann's exponent form from here
+  durations.push_back(1'234'567'890'123'456);
+  for (uint64_t ms : durations) {
+    call.end_ms = call.answer_ms + ms;
+    ASSERT_EQ(cdr_json(call, "bye", none), oracle(call, "bye", none)) << ms << " ms";
+  }
 }
 
 }  // namespace
