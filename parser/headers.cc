@@ -166,6 +166,7 @@ Result<NameAddr, Fault> party(const Message& msg, HeaderId id, Message::NameAddr
   using State = Message::NameAddrIndex::State;
   if (idx.state == State::Parsed) return name_addr_of(msg, idx);
   if (idx.state == State::Failed) return Err{static_cast<Fault>(idx.fault)};
+  if (idx.state == State::Tagged && idx.fault != 0) return Err{static_cast<Fault>(idx.fault)};
   const HeaderField* h = msg.find(id);
   if (h == nullptr) {
     idx.state = State::Failed;
@@ -182,9 +183,10 @@ Result<NameAddr, Fault> name_addr_cached(const Message& msg, Message::NameAddrIn
   using State = Message::NameAddrIndex::State;
   if (idx.state == State::Parsed) return name_addr_of(msg, idx);
   if (idx.state == State::Failed) return Err{static_cast<Fault>(idx.fault)};
+  if (idx.state == State::Tagged && idx.fault != 0) return Err{static_cast<Fault>(idx.fault)};
   Result<NameAddr, Fault> r = parse_name_addr(text);
   if (!r.ok()) {
-    idx.state = State::Failed;
+    if (idx.state != State::Tagged) idx.state = State::Failed;  // a tag read before stays readable
     idx.fault = static_cast<uint8_t>(bad);
     return Err{bad};
   }
@@ -202,12 +204,29 @@ Result<NameAddr, Fault> to_header(const Message& msg) noexcept {
 
 namespace {
 
+// The tag alone: the URI is not read (name_addr_tag) until something asks for the name-addr.
 Result<std::string_view, Fault> party_tag(const Message& msg, HeaderId id, Message::NameAddrIndex& idx, Fault missing,
                                           Fault bad) noexcept {
-  if (idx.state != Message::NameAddrIndex::State::Parsed) {
-    Result<NameAddr, Fault> r = party(msg, id, idx, missing, bad);
-    if (!r.ok()) return Err{r.error()};
-    if (idx.state != Message::NameAddrIndex::State::Parsed) return r->tag();  // not indexable: as parsed
+  using State = Message::NameAddrIndex::State;
+  if (idx.state == State::Failed && idx.fault != static_cast<uint8_t>(bad)) return Err{static_cast<Fault>(idx.fault)};
+  // Unread, or found bad whole: a name-addr whose URI alone is bad still has a tag, so the tag
+  // accessors answer alike whichever was asked first.
+  if (idx.state == State::Unparsed || idx.state == State::Failed) {
+    const HeaderField* h = msg.find(id);
+    if (h == nullptr) {
+      idx.state = State::Failed;
+      idx.fault = static_cast<uint8_t>(missing);
+      return Err{missing};
+    }
+    Result<std::string_view, Fault> tag = name_addr_tag(msg.text(h->value));
+    if (!tag.ok()) {
+      idx.state = State::Failed;
+      idx.fault = static_cast<uint8_t>(bad);
+      return Err{bad};
+    }
+    if (!msg.span_of(*tag, idx.spans[9])) return *tag;  // not indexable: as read
+    idx.fault = idx.state == State::Failed ? static_cast<uint8_t>(bad) : 0;
+    idx.state = State::Tagged;
   }
   const Span tag = idx.spans[9];
   return tag.len == 0 ? std::string_view{} : msg.text(tag);

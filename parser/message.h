@@ -154,7 +154,9 @@ class Message {
   // From and To as parser::from_header / to_header (headers.h) parsed them the first time, kept the
   // same way.
   struct NameAddrIndex {
-    enum class State : uint8_t { Unparsed, Parsed, Failed };
+    // Tagged: only the tag is known (parser::name_addr_tag, spans[9]); `fault` then says whether
+    // the whole name-addr was found bad since (its URI: the framing and params were read).
+    enum class State : uint8_t { Unparsed, Tagged, Parsed, Failed };
     State state = State::Unparsed;
     uint8_t fault = 0;
     uint8_t scheme = 0, host_type = 0;

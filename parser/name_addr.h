@@ -37,4 +37,9 @@ struct NameAddr {
 // unterminated quote or '<', display name without '<', junk after '>', malformed params).
 Result<NameAddr, Fault> parse_name_addr(std::string_view value) noexcept;
 
+// The first ";tag=" value of a name-addr or addr-spec ("" when none), read as parse_name_addr reads
+// it but leaving the URI unread (RFC 3261 §16.3: a proxy checks what it uses). Fault::BadNameAddr
+// where parse_name_addr gives BadNameAddr; a value whose URI alone is malformed has a tag here.
+Result<std::string_view, Fault> name_addr_tag(std::string_view value) noexcept;
+
 }  // namespace sipedge::parser

@@ -65,7 +65,9 @@ Fault check_content_length(const Message& msg) noexcept {
 //   5. any Max-Forwards not 1*DIGIT or above 255     (BadMaxForwards)
 //   6. Content-Length copies disagree / not digits   (ConflictingContentLength, BadContentLength)
 //   7. top Via unreadable                            (BadVia)
-//   8. From, To not a name-addr / addr-spec          (BadFrom, BadTo)
+//   8. From, To not a name-addr / addr-spec          (BadFrom, BadTo). In a dialog (a To tag)
+//      only their framing and params are read, as the tags are all that is used of them then:
+//      RFC 3261 §16.3 leaves what a proxy does not use unchecked and unchanged.
 //   9. Call-ID not word ["@" word]                   (BadCallId)
 //  10. Request-URI unreadable                        (BadRequestUri)
 //      scheme other than sip, sips, tel              (UnsupportedUriScheme, 416, RFC 3261 §8.2.2.1)
@@ -83,8 +85,12 @@ Fault validate_request(const Message& msg) noexcept {
   if (Fault f = check_content_length(msg); f != Fault::None) return f;
 
   if (!top_via(msg).ok()) return Fault::BadVia;
-  if (!from_tag(msg).ok()) return Fault::BadFrom;
-  if (!to_tag(msg).ok()) return Fault::BadTo;
+  if (auto to = to_tag(msg); to.ok() && !to->empty()) {
+    if (!from_tag(msg).ok()) return Fault::BadFrom;
+  } else {
+    if (!from_header(msg).ok()) return Fault::BadFrom;
+    if (!to_header(msg).ok()) return Fault::BadTo;
+  }
   if (!parse_call_id(msg.value(HeaderId::CallId)).ok()) return Fault::BadCallId;
 
   auto uri = parsed_request_uri(msg);

@@ -374,6 +374,32 @@ TEST(FromToTag, SameTagsAndFaultsAsTheNameAddr) {
   }
 }
 
+// A tag, or the fault in its place, as text a failed check prints.
+std::string header_tag_text(const Result<std::string_view, Fault>& r) {
+  return r.ok() ? std::string(*r) : "fault " + std::string(fault_name(r.error()));
+}
+
+// A From whose URI alone is bad: its tag reads (a dialog's requests use only that), the name-addr
+// is BadFrom, and neither answer depends on which was asked first.
+TEST(FromToTag, ABadUriLeavesTheTagReadableInEitherOrder) {
+  constexpr std::string_view kBye =
+      "BYE sip:x@y SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nf: <sip:alice@>;tag=a1\r\n"
+      "t: <sip:bob@b>;tag=b1\r\nContent-Length: 0\r\n\r\n";
+  for (bool tag_first : {true, false}) {
+    SCOPED_TRACE(tag_first ? "tag first" : "name-addr first");
+    Message msg;
+    scan(kBye, msg);
+    if (tag_first) EXPECT_EQ(header_tag_text(from_tag(msg)), "a1");
+    auto from = from_header(msg);
+    ASSERT_FALSE(from.ok());
+    EXPECT_EQ(from.error(), Fault::BadFrom);
+    EXPECT_EQ(header_tag_text(from_tag(msg)), "a1");
+    EXPECT_FALSE(from_header(msg).ok());
+    EXPECT_EQ(header_tag_text(to_tag(msg)), "b1");
+    EXPECT_EQ(to_header(msg)->uri.host, "b");
+  }
+}
+
 // ---------- option tags (Require, Supported, ...) ----------
 
 TEST(OptionTags, IteratesTokensSkippingEmptyElements) {

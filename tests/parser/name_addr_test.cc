@@ -198,6 +198,41 @@ TEST(ParseNameAddr, BadUriInsideIsBadUri) {
   EXPECT_EQ(fault_of("sip:bob@x.com>"), Fault::BadUri);
 }
 
+// A tag, or the fault in its place, as text a failed check prints.
+std::string name_addr_tag_text(const Result<std::string_view, Fault>& r) {
+  return r.ok() ? std::string(*r) : "fault " + std::string(fault_name(r.error()));
+}
+
+// name_addr_tag reads what parse_name_addr reads less the URI: the same tag, the same
+// BadNameAddr, and a tag where the URI alone is bad.
+TEST(NameAddrTag, AgreesWithTheWholeParseExceptOnTheUri) {
+  for (std::string_view v : {
+           "\"A\" <sip:a@b.com>;tag=1", "<sip:a@b.com>;x=1;TAG=Up;tag=second", "sip:a@b.com;tag=9;lr",
+           "sip:a@b.com", "Bob Smith <sip:bob@x.com> ;tag = t1 ", "<sip:c@d;tag=uri-param>;x=1;tag",
+           "sip:x@y;+sip.instance=\"<urn:uuid:1>\";tag=i", "\"1006\"<sip:1006@10.0.0.1:5060>;tag=abc",
+           "", "   ", R"("Bob <sip:bob@x.com>)", R"("Bob" sip:bob@x.com)", "<sip:bob@x.com", "<sip:bob@x.com>junk",
+           "<sip:bob@x.com> tag=1", "<sip:bob@x.com>;", "<sip:bob@x.com>;tag=", "Bob: <sip:bob@x.com>",
+           "sip:bob@x.com;tag=1 junk", "<sip:bob@>;tag=u", "<>", "\"Bob\" <sip:bob@256.0.0.1>;tag=q",
+           "bob@x.com;tag=n", "sip:bob@x.com>",
+       }) {
+    SCOPED_TRACE(v);
+    const Result<NameAddr, Fault> whole = parse_name_addr(v);
+    const Result<std::string_view, Fault> tag = name_addr_tag(v);
+    if (whole.ok()) {
+      ASSERT_TRUE(tag.ok());
+      EXPECT_EQ(*tag, whole->tag());
+    } else if (whole.error() == Fault::BadNameAddr) {
+      ASSERT_FALSE(tag.ok());
+      EXPECT_EQ(tag.error(), Fault::BadNameAddr);
+    } else {
+      EXPECT_EQ(whole.error(), Fault::BadUri);
+      EXPECT_TRUE(tag.ok());
+    }
+  }
+  EXPECT_EQ(name_addr_tag_text(name_addr_tag("<sip:bob@>;tag=u")), "u");
+  EXPECT_EQ(name_addr_tag_text(name_addr_tag("bob@x.com;tag=n")), "n");
+}
+
 TEST(ParseNameAddr, PartsAreViewsIntoTheInput) {
   std::string_view in = "\"A\" <sip:a@b.com>;tag=1";
   NameAddr a = ok(in);
