@@ -37,22 +37,25 @@ std::string_view first_line(std::string_view bytes) noexcept {
 
 void CallTrace::add(std::string_view call_id, const Endpoint& from, const Endpoint& to, std::string_view start_line, bool sdp) {
   if (call_id.empty()) return;
-  auto it = by_call_.find(call_id);
-  if (it == by_call_.end()) {
-    if (by_call_.size() >= max_calls_) {
-      // The oldest call's node, Call-ID and buffers, emptied, become the new call's.
-      auto node = by_call_.extract(*order_.front());
-      order_.pop_front();
-      node.key().assign(call_id);
-      node.mapped().entries.clear();
-      node.mapped().text.clear();
-      it = by_call_.insert(std::move(node)).position;
-    } else {
-      it = by_call_.emplace(std::string(call_id), Ladder{}).first;
+  if (last_ == nullptr || last_->first != call_id) {
+    auto it = by_call_.find(call_id);
+    if (it == by_call_.end()) {
+      if (by_call_.size() >= max_calls_) {
+        // The oldest call's node, Call-ID and buffers, emptied, become the new call's.
+        auto node = by_call_.extract(*order_.front());
+        order_.pop_front();
+        node.key().assign(call_id);
+        node.mapped().entries.clear();
+        node.mapped().text.clear();
+        it = by_call_.insert(std::move(node)).position;
+      } else {
+        it = by_call_.emplace(std::string(call_id), Ladder{}).first;
+      }
+      order_.push_back(&it->first);
     }
-    order_.push_back(&it->first);
+    last_ = &*it;
   }
-  Ladder& ladder = it->second;
+  Ladder& ladder = last_->second;
   if (ladder.entries.size() >= kMaxMessages) return;
   ladder.entries.push_back(Entry{clock_.wall_ms(), from, to, static_cast<uint32_t>(ladder.text.size()),
                                  static_cast<uint32_t>(start_line.size()), sdp});

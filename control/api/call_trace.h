@@ -61,6 +61,9 @@ class CallTrace final : public SipTap {
   };
   std::unordered_map<std::string, Ladder, Hash, std::equal_to<>> by_call_;
   std::deque<const std::string*> order_;  // the map's keys (a node never moves), oldest first
+  // The entry the last message went to: a message and those it makes sipedge send are one
+  // call's, one after the other. A recycled node keeps its address and changes its key.
+  std::pair<const std::string, Ladder>* last_ = nullptr;
 };
 
 }  // namespace sipedge::control

@@ -79,6 +79,15 @@ TEST_F(CallTraceTest, BoundedPerCallAndInCalls) {
   CallTrace off(0, config.interfaces, clock);
   off.sent(0, kAlice, msg("a"));
   EXPECT_EQ(off.calls(), 0u);
+  // One call kept: each new Call-ID takes over the ladder the message before it went to.
+  CallTrace one(1, config.interfaces, clock);
+  for (const char* id : {"a", "a", "b", "a", "a", "c"}) one.sent(0, kAlice, msg(id));
+  EXPECT_EQ(one.calls(), 1u);
+  EXPECT_TRUE(one.ladder("a").contains("error"));
+  EXPECT_TRUE(one.ladder("b").contains("error"));
+  EXPECT_EQ(one.ladder("c")["messages"].size(), 1u);
+  one.sent(0, kAlice, msg("c"));
+  EXPECT_EQ(one.ladder("c")["messages"].size(), 2u);
 }
 
 }  // namespace
