@@ -394,6 +394,14 @@ bool parse_port(std::string_view digits, uint16_t& port) noexcept {
 }
 
 Result<Uri, Fault> parse_uri(std::string_view text) noexcept {
+  // "sip:" in any case: nearly every URI a proxy reads, its scheme known without the search below.
+  if (text.size() > 4 && (text[0] | 0x20) == 's' && (text[1] | 0x20) == 'i' && (text[2] | 0x20) == 'p' &&
+      text[3] == ':') {
+    Uri uri;
+    uri.scheme_text = text.substr(0, 3);
+    uri.scheme = UriScheme::Sip;
+    return parse_sip_uri(uri, text.substr(4));
+  }
   size_t colon = text.find(':');
   if (colon == std::string_view::npos) return bad_uri();
   Uri uri;
