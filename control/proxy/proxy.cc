@@ -284,7 +284,8 @@ void Proxy::handle_request(const Inbound& in) {
     return;
   }
   TxnId matched = 0;
-  const RequestMatch match = txns_.on_request(in, &matched);
+  TransactionLayer::ServerKey key;
+  const RequestMatch match = txns_.on_request(in, &matched, &key);
   if (match != RequestMatch::New) {
     ++counters_.retransmissions;
     return;
@@ -312,7 +313,7 @@ void Proxy::handle_request(const Inbound& in) {
   // The server transaction, made when an answer needs one: a challenge is answered without one.
   TxnId server = 0;
   auto serve = [&] {
-    server = txns_.create_server(in);
+    server = txns_.create_server(in, false, &key);
     // RFC 3261 §16.2: a stateful proxy answers INVITE with 100 at once, so the UAC stops Timer A.
     if (msg.method() == parser::Method::Invite) reply(server, in, 100, "Trying");
     return server;

@@ -118,23 +118,32 @@ void TransactionLayer::server_key(const Inbound& request, bool for_invite, KeyTe
 }
 
 TransactionLayer::Txn* TransactionLayer::find_indexed(const KeyIndex& index, std::string_view key) const {
-  Txn* const* t = index.find(seeded_hash(key_seed_, key), [&](const Txn* e) { return e->key_view() == key; });
+  return find_indexed(index, key, seeded_hash(key_seed_, key));
+}
+
+TransactionLayer::Txn* TransactionLayer::find_indexed(const KeyIndex& index, std::string_view key, uint64_t hash) const {
+  Txn* const* t = index.find(hash, [&](const Txn* e) { return e->key_view() == key; });
   return t == nullptr ? nullptr : *t;
 }
 
+void TransactionLayer::index(KeyIndex& index, Txn& t) { this->index(index, t, seeded_hash(key_seed_, t.key_view())); }
+
 // A key already indexed (a request the TU chose to serve again) now names the newer transaction.
-void TransactionLayer::index(KeyIndex& index, Txn& t) {
-  const uint64_t hash = t.key_hash = seeded_hash(key_seed_, t.key_view());
+void TransactionLayer::index(KeyIndex& index, Txn& t, uint64_t hash) {
+  t.key_hash = hash;
   if (Txn** existing = index.find(hash, [&](const Txn* e) { return e->key_view() == t.key_view(); }))
     *existing = &t;
   else
     index.insert(hash, &t);
 }
 
-RequestMatch TransactionLayer::on_request(const Inbound& request, TxnId* matched) {
-  KeyText key;
-  server_key(request, false, key);
-  Txn* found = find_indexed(server_index_, view(key));
+RequestMatch TransactionLayer::on_request(const Inbound& request, TxnId* matched, ServerKey* kept) {
+  ServerKey local;
+  ServerKey& key = kept ? *kept : local;
+  key.text.clear();
+  server_key(request, false, key.text);
+  key.hash = seeded_hash(key_seed_, view(key.text));
+  Txn* found = find_indexed(server_index_, view(key.text), key.hash);
   if (found == nullptr) return RequestMatch::New;
   Txn& t = *found;
   if (matched) *matched = t.id;
@@ -148,22 +157,29 @@ RequestMatch TransactionLayer::on_request(const Inbound& request, TxnId* matched
   return RequestMatch::Retransmission;
 }
 
-TxnId TransactionLayer::create_server(const Inbound& request, bool reliable) {
+TxnId TransactionLayer::create_server(const Inbound& request, bool reliable, const ServerKey* kept) {
   auto t = std::make_unique<Txn>();
   t->id = next_id_++;
   const bool invite = request.msg.method() == parser::Method::Invite;
   t->kind = invite ? Kind::ServerInvite : Kind::ServerNonInvite;
   t->state = invite ? State::Proceeding : State::Trying;
   t->reliable = reliable;
-  KeyText key;
-  server_key(request, false, key);
-  t->key.append(key.data(), key.data() + key.size());
+  if (kept) {
+    t->key.append(kept->text.data(), kept->text.data() + kept->text.size());
+  } else {
+    KeyText key;
+    server_key(request, false, key);
+    t->key.append(key.data(), key.data() + key.size());
+  }
   // Responses go back to where the request came from (RFC 3581 symmetric response routing): the
   // only address a UA behind NAT can be reached at.
   t->peer = request.source;
   t->iface = request.iface;
   const TxnId id = t->id;
-  index(server_index_, *t);
+  if (kept)
+    index(server_index_, *t, kept->hash);
+  else
+    index(server_index_, *t);
   txns_.set(id, std::move(t));
   return id;
 }

@@ -73,9 +73,12 @@ class TransactionLayer {
   // --- server side ---
   // Matches an incoming request. For a retransmission the layer acts (resends the last response
   // or absorbs it) and the TU does nothing; `matched` receives the transaction's id.
-  RequestMatch on_request(const Inbound& request, TxnId* matched = nullptr);
+  // `key`, when given, keeps the request's key for create_server.
+  struct ServerKey;
+  RequestMatch on_request(const Inbound& request, TxnId* matched = nullptr, ServerKey* key = nullptr);
   // Creates the server transaction for a new request (not ACK). `reliable`: stream transport.
-  TxnId create_server(const Inbound& request, bool reliable = false);
+  // `key`: what on_request kept for this request, so it is not written and hashed again.
+  TxnId create_server(const Inbound& request, bool reliable = false, const ServerKey* key = nullptr);
   // Sends a response through a server transaction (the status decides the event: 1xx, 2xx, other).
   // False when the transaction no longer exists or its state does not take this response.
   bool respond(TxnId server, uint16_t status, std::string bytes);
@@ -118,6 +121,11 @@ class TransactionLayer {
  public:
   // A §17 matching key, written on the stack for a lookup (a heap buffer only past its size).
   using KeyText = fmt::basic_memory_buffer<char, 160>;
+  // A request's server key and its hash, from on_request to create_server.
+  struct ServerKey {
+    KeyText text;
+    uint64_t hash = 0;
+  };
 
  private:
   struct Txn;
@@ -138,7 +146,10 @@ class TransactionLayer {
   // The request's server transaction key (§17.2.3), appended to `out`.
   void server_key(const Inbound& request, bool for_invite, KeyText& out) const;
   Txn* find_indexed(const KeyIndex& index, std::string_view key) const;
+  Txn* find_indexed(const KeyIndex& index, std::string_view key, uint64_t hash) const;
   void index(KeyIndex& index, Txn& t);
+  // The same with the key's hash already known.
+  void index(KeyIndex& index, Txn& t, uint64_t hash);
 
   TimerWheel& wheel_;
   SipTransport& transport_;
