@@ -61,8 +61,14 @@ Result<Via, Fault> parse_via(std::string_view one_via_value) noexcept {
   const size_t n = s.size();
   Via via;
   size_t i = 0;
-  if (!read_token(s, i, via.protocol_name) || !read_slash(s, i) || !read_token(s, i, via.protocol_version) ||
-      !read_slash(s, i) || !read_token(s, i, via.transport)) {
+  // "SIP/2.0/" as nearly every Via starts: what the token and slash reads below would find there.
+  if (s.starts_with("SIP/2.0/")) {
+    via.protocol_name = s.substr(0, 3);
+    via.protocol_version = s.substr(4, 3);
+    i = skip_lws(s, 8);
+    if (!read_token(s, i, via.transport)) return bad();
+  } else if (!read_token(s, i, via.protocol_name) || !read_slash(s, i) || !read_token(s, i, via.protocol_version) ||
+             !read_slash(s, i) || !read_token(s, i, via.transport)) {
     return bad();
   }
   // sent-protocol LWS sent-by: the LWS is mandatory.

@@ -91,6 +91,17 @@ TEST(ParseVia, LwsAroundSlashesColonSemicolonsAndEquals) {
   EXPECT_EQ(v.params, "; branch = z9hG4bK1 ;rport ; received= 10.0.0.1");
 }
 
+TEST(ParseVia, LwsAfterTheLastSlashOfACompactProtocol) {
+  Via v = ok("SIP/2.0/ \t TCP h.example.com;branch=z9hG4bK2");
+  EXPECT_EQ(v.protocol_name, "SIP");
+  EXPECT_EQ(v.protocol_version, "2.0");
+  EXPECT_EQ(v.transport, "TCP");
+  EXPECT_EQ(v.host, "h.example.com");
+  Via lower = ok("sip/2.0/udp h.example.com");
+  EXPECT_EQ(lower.protocol_name, "sip");
+  EXPECT_EQ(lower.transport, "udp");
+}
+
 TEST(ParseVia, FoldedLineIsLws) {
   Via v = ok("SIP/2.0/UDP\r\n host.example.com;branch=z9hG4bKfold");
   EXPECT_EQ(v.host, "host.example.com");
