@@ -216,6 +216,32 @@ TEST_F(InDialogTrustTest, RequestsInsideTheDialogStillFlowBothWays) {
   EXPECT_EQ(proxy.counters().dialog_refused, 0u);
 }
 
+// RFC 3261 §16.3: inside a dialog the proxy uses From and To for their tags alone, so a URI there it
+// cannot read goes on as written; outside one the same From is a 400 naming it.
+TEST_F(InDialogTrustTest, AnUnreadableFromUriInsideTheDialogGoesOnUnchanged) {
+  confirmed_call();
+  std::string info = request("INFO", "sip:1012@10.201.0.3:5060", our_rr("10.201.0.1"), "a1", "b1", "call-1");
+  const std::string bad_from = "From: <sip:1006@[::1>;tag=a1\r\n";
+  info.replace(info.find("From: "), info.find("\r\n", info.find("From: ")) + 2 - info.find("From: "), bad_from);
+  deliver(info, kAlice);
+  const Sent to_bob = wire.pop();
+  EXPECT_EQ(first_line(to_bob.bytes), "INFO sip:1012@10.201.0.3:5060 SIP/2.0");
+  EXPECT_EQ(to_bob.dest, kBob);
+  EXPECT_NE(to_bob.bytes.find(bad_from), std::string::npos) << to_bob.bytes;
+  EXPECT_TRUE(wire.sent.empty());
+
+  std::string outside = request("MESSAGE", "sip:1012@sipedge.test", "", "m1", "", "call-9");
+  outside.replace(outside.find(";tag=\r\n"), 5, "");  // no To tag: outside any dialog
+  outside.replace(outside.find("From: "), outside.find("\r\n", outside.find("From: ")) + 2 - outside.find("From: "),
+                  "From: <sip:1006@[::1>;tag=m1\r\n");
+  const uint64_t malformed = proxy.counters().malformed;
+  deliver(outside, kAlice);
+  const Sent answer = wire.pop();
+  EXPECT_EQ(answer.dest, kAlice);
+  EXPECT_EQ(first_line(answer.bytes), "SIP/2.0 400 Bad From header");
+  EXPECT_EQ(proxy.counters().malformed, malformed + 1);
+}
+
 // Loose routing (RFC 3261 §16.4): the leading Route entries that are sipedge's own (both of a
 // call that crossed interfaces) are consumed and the first foreign one is the next hop and stays,
 // whether the entries share one Route header or not. The in-dialog path hands build_forward the
