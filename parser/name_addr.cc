@@ -19,19 +19,6 @@ bool valid_token_display(std::string_view s) noexcept {
   return true;
 }
 
-}  // namespace
-
-std::optional<std::string_view> NameAddr::param(std::string_view name) const noexcept {
-  return find_param(params, name);
-}
-
-std::string_view NameAddr::tag() const noexcept {
-  if (known_tag) return *known_tag;
-  return param("tag").value_or(std::string_view{});
-}
-
-namespace {
-
 // The display name and the URI's text of a trimmed value `s`, without reading the URI. Returns the
 // index of the first byte after the URI (and its '>'), or npos when the framing is broken.
 size_t locate_uri(std::string_view s, NameAddr& na) noexcept {
@@ -95,6 +82,15 @@ bool read_params(std::string_view s, size_t after, NameAddr& na) noexcept {
 }
 
 }  // namespace
+
+std::optional<std::string_view> NameAddr::param(std::string_view name) const noexcept {
+  return find_param(params, name);
+}
+
+std::string_view NameAddr::tag() const noexcept {
+  if (known_tag) return *known_tag;
+  return param("tag").value_or(std::string_view{});
+}
 
 Result<NameAddr, Fault> parse_name_addr(std::string_view value) noexcept {
   const std::string_view s = trim_lws(value);
