@@ -164,22 +164,19 @@ TxnId TransactionLayer::create_server(const Inbound& request, bool reliable, con
   t->kind = invite ? Kind::ServerInvite : Kind::ServerNonInvite;
   t->state = invite ? State::Proceeding : State::Trying;
   t->reliable = reliable;
-  if (kept) {
-    t->key.append(kept->text.data(), kept->text.data() + kept->text.size());
-  } else {
-    KeyText key;
-    server_key(request, false, key);
-    t->key.append(key.data(), key.data() + key.size());
+  ServerKey computed;
+  if (kept == nullptr) {
+    server_key(request, false, computed.text);
+    computed.hash = seeded_hash(key_seed_, view(computed.text));
+    kept = &computed;
   }
+  t->key.append(kept->text.data(), kept->text.data() + kept->text.size());
   // Responses go back to where the request came from (RFC 3581 symmetric response routing): the
   // only address a UA behind NAT can be reached at.
   t->peer = request.source;
   t->iface = request.iface;
   const TxnId id = t->id;
-  if (kept)
-    index(server_index_, *t, kept->hash);
-  else
-    index(server_index_, *t);
+  index(server_index_, *t, kept->hash);
   txns_.set(id, std::move(t));
   return id;
 }
