@@ -76,10 +76,6 @@ bool scan_quoted(std::string_view s, size_t i, size_t& end) noexcept {
   return false;
 }
 
-}  // namespace
-
-namespace {
-
 // The auth-params of a value one at a time, left to right: parse_auth reads them all,
 // find_auth_param stops at the one it wants.
 class AuthParamReader {
