@@ -91,15 +91,19 @@ TEST(ParseVia, LwsAroundSlashesColonSemicolonsAndEquals) {
   EXPECT_EQ(v.params, "; branch = z9hG4bK1 ;rport ; received= 10.0.0.1");
 }
 
+// "SIP/2.0/" is taken whole; what may follow it, and the other spellings, read as the grammar says.
 TEST(ParseVia, LwsAfterTheLastSlashOfACompactProtocol) {
-  Via v = ok("SIP/2.0/ \t TCP h.example.com;branch=z9hG4bK2");
-  EXPECT_EQ(v.protocol_name, "SIP");
-  EXPECT_EQ(v.protocol_version, "2.0");
-  EXPECT_EQ(v.transport, "TCP");
-  EXPECT_EQ(v.host, "h.example.com");
-  Via lower = ok("sip/2.0/udp h.example.com");
-  EXPECT_EQ(lower.protocol_name, "sip");
-  EXPECT_EQ(lower.transport, "udp");
+  struct Case {
+    std::string_view text, name, transport;
+  };
+  for (const Case& c : {Case{"SIP/2.0/ \t TCP h.example.com;branch=z9hG4bK2", "SIP", "TCP"},
+                        Case{"sip/2.0/udp h.example.com", "sip", "udp"}}) {
+    const Via v = ok(c.text);
+    EXPECT_EQ(v.protocol_name, c.name) << c.text;
+    EXPECT_EQ(v.protocol_version, "2.0") << c.text;
+    EXPECT_EQ(v.transport, c.transport) << c.text;
+    EXPECT_EQ(v.host, "h.example.com") << c.text;
+  }
 }
 
 TEST(ParseVia, FoldedLineIsLws) {
