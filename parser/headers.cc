@@ -160,16 +160,12 @@ NameAddr name_addr_of(const Message& msg, const Message::NameAddrIndex& idx) noe
   return na;
 }
 
-// From or To, parsed once per message (Message::NameAddrIndex).
+// From or To, parsed once per message (Message::NameAddrIndex, kept by name_addr_cached).
 Result<NameAddr, Fault> party(const Message& msg, HeaderId id, Message::NameAddrIndex& idx, Fault missing,
                               Fault bad) noexcept {
-  using State = Message::NameAddrIndex::State;
-  if (idx.state == State::Parsed) return name_addr_of(msg, idx);
-  if (idx.state == State::Failed) return Err{static_cast<Fault>(idx.fault)};
-  if (idx.state == State::Tagged && idx.fault != 0) return Err{static_cast<Fault>(idx.fault)};
   const HeaderField* h = msg.find(id);
   if (h == nullptr) {
-    idx.state = State::Failed;
+    idx.state = Message::NameAddrIndex::State::Failed;
     idx.fault = static_cast<uint8_t>(missing);
     return Err{missing};
   }
