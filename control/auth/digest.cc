@@ -1,4 +1,4 @@
-// control/auth/digest.cc — control lcore. See digest.h. OpenSSL supplies MD5, SHA-256 and HMAC.
+// control/auth/digest.cc — control lcore. See digest.h. OpenSSL supplies MD5 and SHA-256.
 #include "control/auth/digest.h"
 
 #include <openssl/crypto.h>
@@ -93,7 +93,7 @@ std::string digest_response(DigestAlgorithm a, std::string_view ha1, std::string
 
 DigestAuth::DigestAuth(Config config, std::string secret, uint8_t issuer)
     : config_(std::move(config)),
-      secret_(secret.empty() ? HmacSha256::random_key() : std::move(secret)),
+      secret_(secret.empty() ? TokenMac::random_secret() : std::move(secret)),
       nonce_mac_(secret_),
       issuer_(issuer),
       dummy_ha1_md5_(digest_ha1(DigestAlgorithm::Md5, "", "", secret_)),
@@ -114,14 +114,14 @@ void DigestAuth::set_user_password(const std::string& name, std::string_view pas
 bool DigestAuth::has_user(std::string_view name) const { return users_.count(std::string(name)) != 0; }
 
 // nonce = hex(timestamp, 8 bytes BE) + hex(salt: the issuing shard, 7 random bytes) +
-// hex(HMAC-SHA256(secret, timestamp || salt || realm)[0..16)). The salt makes every challenge's nonce
+// hex(TokenMac(secret, timestamp || salt || realm)), 16 bytes. The salt makes every challenge's nonce
 // unique, so nonce-count tracking never confuses two clients challenged in the same second.
 namespace {
 constexpr size_t kSaltBytes = 8;
 constexpr size_t kNonceHexLen = 2 * (8 + kSaltBytes + kMacBytes);
 
-std::string seal(const HmacSha256& key, const std::string& realm, const unsigned char* ts, const unsigned char* salt) {
-  unsigned char mac[HmacSha256::kSize];
+std::string seal(const TokenMac& key, const std::string& realm, const unsigned char* ts, const unsigned char* salt) {
+  unsigned char mac[TokenMac::kSize];
   key.mac({std::string_view(reinterpret_cast<const char*>(ts), 8),
            std::string_view(reinterpret_cast<const char*>(salt), kSaltBytes), realm},
           mac);

@@ -1,6 +1,6 @@
 // control/auth/digest.h — control lcore. Digest authentication for REGISTER (401) and other requests
 // (407): RFC 2617, RFC 7616 (SHA-256), RFC 8760 (SIP). Nonces are stateless — a timestamp sealed with
-// an HMAC of a per-process secret — so any number of challenges costs no memory; only nonces that
+// a MAC (TokenMac) of a per-process secret — so any number of challenges costs no memory; only nonces that
 // were answered are remembered, to refuse a nonce-count that does not increase (replay).
 #pragma once
 
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "common/hash_index.h"
-#include "control/auth/hmac_sha256.h"
+#include "control/auth/token_mac.h"
 #include "parser/message.h"
 
 namespace sipedge::control {
@@ -89,7 +89,7 @@ class DigestAuth {
  private:
   Config config_;
   std::string secret_;
-  HmacSha256 nonce_mac_;  // keyed with secret_: seals nonces
+  TokenMac nonce_mac_;  // keyed with secret_: seals nonces
   uint8_t issuer_ = 0;
   std::unordered_map<std::string, UserCredentials> users_;
   struct NonceUse {

@@ -2,35 +2,21 @@
 #include "control/proxy/route_token.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 
 #include "common/hex.h"
 
 namespace sipedge::control {
-namespace {
 
-// The key of a RouteToken configured with a secret: its SHA-256, whatever the secret's length.
-std::string hashed_key(std::string_view secret) {
-  std::array<unsigned char, 32> hashed{};
-  unsigned int len = 0;
-  EVP_Digest(secret.data(), secret.size(), hashed.data(), &len, EVP_sha256(), nullptr);
-  return std::string(reinterpret_cast<const char*>(hashed.data()), hashed.size());
-}
+RouteToken::RouteToken() : mac_(TokenMac::random_secret()) {}
 
-}  // namespace
-
-RouteToken::RouteToken() : hmac_(HmacSha256::random_key()) {}
-
-// Any length works for HMAC; hash it so every secret fills the key the same way.
-RouteToken::RouteToken(std::string_view secret) : hmac_(hashed_key(secret)) {}
+RouteToken::RouteToken(std::string_view secret) : mac_(secret) {}
 
 void RouteToken::mac_of(std::string_view call_id, std::string_view ref_hex, Mac& mac) const {
-  unsigned char full[HmacSha256::kSize];
-  hmac_.mac({call_id, "|", ref_hex}, full);
+  unsigned char full[TokenMac::kSize];
+  mac_.mac({call_id, "|", ref_hex}, full);
   std::copy_n(full, kMacBytes, mac.begin());
 }
 

@@ -5,8 +5,8 @@
 // dialog belongs to, so in-dialog requests find their call even when one Call-ID passes sipedge
 // twice (a spiral, RFC 3261 §16.3 item 4).
 //
-// Format of the uri-parameter value: "<ref hex>.<mac hex>", mac = HMAC-SHA256(secret, Call-ID "|"
-// ref) cut to 80 bits. The secret is random per process unless configured, so a restart ends the
+// Format of the uri-parameter value: "<ref hex>.<mac hex>", mac = TokenMac(secret, Call-ID "|" ref)
+// cut to 80 bits. The secret is random per process unless configured, so a restart ends the
 // validity of every token (and the calls sipedge tracked are gone anyway).
 #pragma once
 
@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-#include "control/auth/hmac_sha256.h"
+#include "control/auth/token_mac.h"
 
 namespace sipedge::control {
 
@@ -27,7 +27,7 @@ class RouteToken {
  public:
   static constexpr size_t kMacBytes = 10;
   // The MAC a token carries. A call keeps the one made for it, so its in-dialog requests are
-  // checked with one compare instead of an HMAC (sha256 twice).
+  // checked with one compare instead of a MAC.
   using Mac = std::array<unsigned char, kMacBytes>;
 
   // A random 32-byte secret (OpenSSL RAND_bytes).
@@ -52,7 +52,7 @@ class RouteToken {
   void mac_of(std::string_view call_id, std::string_view ref_hex, Mac& mac) const;
   // Shared by copies, so a RouteToken and its copies belong to one thread: each control shard keys
   // its own from the common secret.
-  HmacSha256 hmac_;
+  TokenMac mac_;
 };
 
 }  // namespace sipedge::control

@@ -1,10 +1,13 @@
 // tests/control/route_token_test.cc — pins control/proxy/route_token: a token is the ref in hex, a
-// dot and the first 10 bytes of HMAC-SHA-256(SHA-256(secret), Call-ID "|" ref-hex), checked against
-// OpenSSL's one-shot HMAC (not the precomputed-pad code under test); anything else is refused.
+// dot and the first 10 bytes of TokenMac(secret, Call-ID "|" ref-hex), which is SipHash-2-4-128
+// keyed with the first 16 bytes of SHA-256(secret) (HMAC-SHA-256 keyed with all 32 where OpenSSL
+// offers no SipHash), checked against OpenSSL's one-shot EVP_Q_mac (not the kept context under
+// test); anything else is refused.
 #include "control/proxy/route_token.h"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include <string>
 
@@ -18,15 +21,21 @@ std::string oracle(const std::string& secret, const std::string& call_id, const 
   unsigned int n = 0;
   EVP_Digest(secret.data(), secret.size(), key, &n, EVP_sha256(), nullptr);
   const std::string data = call_id + "|" + ref_hex;
+  const bool siphash = TokenMac::preferred() == TokenMac::Algorithm::SipHash24;
+  size_t tag_size = 16;
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &tag_size), OSSL_PARAM_END};
   unsigned char mac[32];
-  HMAC(EVP_sha256(), key, sizeof key, reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &n);
+  size_t len = 0;
+  EVP_Q_mac(nullptr, siphash ? "SIPHASH" : "HMAC", nullptr, siphash ? nullptr : "SHA2-256", siphash ? params : nullptr,
+            key, siphash ? 16 : 32, reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, sizeof mac,
+            &len);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out = ref_hex + ".";
   for (int i = 0; i < 10; ++i) out += {kHex[mac[i] >> 4], kHex[mac[i] & 15]};
   return out;
 }
 
-TEST(RouteToken, IsTheTruncatedHmacOfCallIdAndRef) {
+TEST(RouteToken, IsTheTruncatedMacOfCallIdAndRef) {
   const RouteToken t("cluster-secret");
   EXPECT_EQ(t.make("a84b4c76e66710@pc33.atlanta.com", 0x2a), oracle("cluster-secret", "a84b4c76e66710@pc33.atlanta.com", "2a"));
   EXPECT_EQ(t.make("x", 1), oracle("cluster-secret", "x", "1"));
