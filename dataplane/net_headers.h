@@ -1,10 +1,12 @@
 // dataplane/net_headers.h — any lcore, pure. Wire formats DPDK 22.11 lacks (ICMPv6 and Neighbour
-// Discovery, RFC 4443 §2.1, RFC 4861 §4.3/§4.4) plus small address helpers. No state, no allocation.
+// Discovery, RFC 4443 §2.1, RFC 4861 §4.3/§4.4), small address helpers, and the UDP checksum of an
+// mbuf chain. No state, no allocation.
 #pragma once
 
 #include <rte_byteorder.h>
 #include <rte_ether.h>
 #include <rte_ip.h>
+#include <rte_mbuf.h>
 
 #include <cstdint>
 #include <cstring>
@@ -79,5 +81,20 @@ inline uint16_t icmp6_checksum(const rte_ipv6_hdr* ip, const void* icmp, uint32_
   sum = (sum & 0xffff) + (sum >> 16);
   return static_cast<uint16_t>(~sum);
 }
+
+// The one's-complement sum (RFC 1071) of `len` bytes of the chain `m` from byte `off`, folded to
+// 16 bits, not inverted: what rte_raw_cksum_mbuf answers, summed eight bytes a step by
+// common/checksum's csum_partial. DPDK 22.11 adds one 16-bit word at a time: ~110 ns for a 700-byte
+// SIP message where this takes ~36 (~9 such messages a call are sent, ~9 received). A segment that
+// starts at an odd byte of the sum is swapped (RFC 1071 §2(B)). Needs off + len <= m->pkt_len.
+uint16_t raw_sum_mbuf(const rte_mbuf* m, uint32_t off, uint32_t len) noexcept;
+
+// The UDP checksum to store in the datagram whose IP header is `ip` and whose UDP header, its
+// checksum zero, starts `l4_off` bytes into `m` and runs to its end (a computed zero goes out as
+// 0xffff, RFC 768): what rte_ipv4/ipv6_udptcp_cksum_mbuf answer.
+uint16_t udp_checksum_mbuf(const rte_mbuf* m, const void* ip, bool v6, uint32_t l4_off) noexcept;
+// Whether the checksum a received datagram carries adds up (rte_ipv4/ipv6_udptcp_cksum_mbuf_verify
+// answering 0). A zero IPv4 checksum ("none") is the caller's to accept first.
+bool udp_checksum_verifies(const rte_mbuf* m, const void* ip, bool v6, uint32_t l4_off) noexcept;
 
 }  // namespace sipedge::dataplane

@@ -8,6 +8,7 @@
 #include <array>
 #include <string_view>
 
+#include "dataplane/net_headers.h"
 #include "dataplane/rings.h"
 #include "dataplane/worker.h"
 #include "parser/headers.h"
@@ -32,13 +33,13 @@ bool udp_checksum_ok(rte_mbuf* m, uint16_t l2, uint16_t l3_len, bool v6) noexcep
       return false;
     }
     auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv6_hdr*, l2);
-    return rte_ipv6_udptcp_cksum_mbuf_verify(m, ip, l2 + l3_len) == 0;
+    return udp_checksum_verifies(m, ip, true, l2 + l3_len);
   }
   if (udp->dgram_cksum == 0) {
     return true;
   }
   auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, l2);
-  return rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, l2 + l3_len) == 0;
+  return udp_checksum_verifies(m, ip, false, l2 + l3_len);
 }
 
 // A request that would start a call, registration or transaction of its own: no To tag, and not an

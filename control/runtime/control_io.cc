@@ -190,7 +190,7 @@ SendResult ControlIo::send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint
     ip->hop_limits = 64;
     std::memcpy(ip->src_addr, ifc.ip6, 16);
     std::memcpy(ip->dst_addr, dest.ip.bytes.data(), 16);
-    udp->dgram_cksum = rte_ipv6_udptcp_cksum_mbuf(m, ip, l3);
+    udp->dgram_cksum = dataplane::udp_checksum_mbuf(m, ip, true, l3);
     if (ip_total > ifc.mtu) {
       n_frames = rte_ipv6_fragment_packet(m, frames, kMaxFragments, ifc.mtu, shared_.mbuf_pool,
                                           shared_.indirect_pool);
@@ -217,7 +217,7 @@ SendResult ControlIo::send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint
     ip->src_addr = ifc.ip4_be;
     ip->dst_addr = dest.ip.v4_be();
     ip->hdr_checksum = 0;
-    udp->dgram_cksum = rte_ipv4_udptcp_cksum_mbuf(m, ip, l3);
+    udp->dgram_cksum = dataplane::udp_checksum_mbuf(m, ip, false, l3);
     if (ip_total > ifc.mtu) {
       n_frames = rte_ipv4_fragment_packet(m, frames, kMaxFragments, ifc.mtu, shared_.mbuf_pool,
                                           shared_.indirect_pool);
