@@ -327,29 +327,15 @@ bool Proxy::try_next_target(Context& ctx) {
   return false;
 }
 
-std::optional<CallRef> Proxy::own_route_token(const Inbound& in) const {
-  const parser::Message& msg = in.msg;
-  const std::string_view call_id = msg.value(parser::HeaderId::CallId);
-  auto verify = [&](const parser::Uri& uri) -> std::optional<CallRef> {
-    if (!is_local_host(uri.host, uri.port, uri.has_port)) return std::nullopt;
-    auto token = uri.param(kRouteTokenParam);
-    if (!token) return std::nullopt;
-    // The call keeps the MAC its token was made with, for this Call-ID and ref: a compare gives
-    // the answer the HMAC would.
-    if (const std::optional<CallRef> ref = RouteToken::ref_of(*token); ref && *ref != 0)
-      if (const Call* call = calls_.find(*ref);
-          call && call->route_mac != RouteToken::Mac{} && call->call_id.view() == call_id)
-        return RouteToken::carries(*token, call->route_mac) ? ref : std::nullopt;
-    return route_token_.verify(call_id, *token);
-  };
-  // Loose routing: the previous hop sent the request to the top Route, which must be ours.
-  parser::RouteList routes(msg, parser::HeaderId::Route);
-  Result<parser::NameAddr, parser::Fault> top{Err{parser::Fault::BadRoute}};
-  if (routes.next(top)) return top ? verify(top->uri) : std::nullopt;
-  // RFC 2543 strict routing before us: our Record-Route URI became the Request-URI (§16.4).
-  auto ruri = parser::parsed_request_uri(msg);
-  if (ruri && ruri->user.empty()) return verify(*ruri);
-  return std::nullopt;
+std::optional<CallRef> Proxy::own_route_token(const parser::Uri& uri, std::string_view call_id) const {
+  auto token = uri.param(kRouteTokenParam);
+  if (!token) return std::nullopt;
+  // The call keeps the MAC its token was made with, for this Call-ID and ref: a compare gives the
+  // answer the MAC would.
+  if (const std::optional<CallRef> ref = RouteToken::ref_of(*token); ref && *ref != 0)
+    if (const Call* call = calls_.find(*ref); call && call->route_mac != RouteToken::Mac{} && call->call_id.view() == call_id)
+      return RouteToken::carries(*token, call->route_mac) ? ref : std::nullopt;
+  return route_token_.verify(call_id, *token);
 }
 
 Proxy::DialogSide Proxy::dialog_side(const Call& call, const Inbound& in) const {
@@ -379,7 +365,46 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
     ++counters_.dialog_refused;
     if (!ack) reply(server, in, status, reason);
   };
-  const std::optional<CallRef> token = own_route_token(in);
+  // The Route set, read once. Loose routing: the previous hop sent the request to the top entry,
+  // which must be ours and carry our token. The next hop is the first entry that is not ours, else
+  // the Request-URI (§16.6 steps 6-7); our entries ahead of it are counted for build_forward to pop
+  // (-1: it reads them itself, when an entry RouteList refuses, no angle brackets, cut the count
+  // short).
+  std::optional<parser::Uri> next;
+  std::string strict_ruri;
+  bool strict = false;
+  int own_routes = 0;
+  bool routed = false;
+  std::optional<CallRef> token;
+  {
+    parser::RouteList routes(msg, parser::HeaderId::Route);
+    Result<parser::NameAddr, parser::Fault> r{Err{parser::Fault::BadRoute}};
+    while (routes.next(r)) {
+      const bool top = !routed;
+      routed = true;
+      if (!r) {
+        own_routes = -1;
+        break;
+      }
+      const bool ours = is_local_host(r->uri.host, r->uri.port, r->uri.has_port);
+      if (top && ours) token = own_route_token(r->uri, msg.value(parser::HeaderId::CallId));
+      if (ours) {
+        ++own_routes;
+        continue;
+      }
+      next = r->uri;
+      if (!r->uri.lr()) {
+        strict = true;  // RFC 2543 strict router next: it expects its URI as the Request-URI
+        strict_ruri = std::string(r->uri_text);
+      }
+      break;
+    }
+  }
+  // RFC 2543 strict routing before us: our Record-Route URI became the Request-URI (§16.4).
+  if (!routed)
+    if (auto ruri = parser::parsed_request_uri(msg);
+        ruri && ruri->user.empty() && is_local_host(ruri->host, ruri->port, ruri->has_port))
+      token = own_route_token(*ruri, msg.value(parser::HeaderId::CallId));
   if (!token) return refuse(481, "Call/Transaction Does Not Exist");
   Call* call = nullptr;
   DialogSide side = DialogSide::None;
@@ -393,33 +418,6 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
     // These belong to INVITE dialogs, which sipedge always tracks: a re-INVITE in some other
     // dialog would set up a call with no media anchored and no CDR.
     return refuse(481, "Call/Transaction Does Not Exist");
-  }
-  // The next hop: the first Route that is not ours, else the Request-URI (§16.6 steps 6-7).
-  std::optional<parser::Uri> next;
-  std::string strict_ruri;
-  bool strict = false;
-  // Our entries ahead of the next hop, for build_forward to pop; -1 (it reads them itself) when an
-  // entry RouteList refuses (no angle brackets) cut the count short.
-  int own_routes = 0;
-  {
-    parser::RouteList routes(msg, parser::HeaderId::Route);
-    Result<parser::NameAddr, parser::Fault> r{Err{parser::Fault::BadRoute}};
-    while (routes.next(r)) {
-      if (!r) {
-        own_routes = -1;
-        break;
-      }
-      if (is_local_host(r->uri.host, r->uri.port, r->uri.has_port)) {
-        ++own_routes;
-        continue;
-      }
-      next = r->uri;
-      if (!r->uri.lr()) {
-        strict = true;  // RFC 2543 strict router next: it expects its URI as the Request-URI
-        strict_ruri = std::string(r->uri_text);
-      }
-      break;
-    }
   }
   auto ruri = parser::parsed_request_uri(msg);
   // §16.4: a strict router before us put our Record-Route URI in the Request-URI; the real

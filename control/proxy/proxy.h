@@ -45,6 +45,7 @@
 #include "control/timer_wheel.h"
 #include "control/transaction/transaction_layer.h"
 #include "parser/scanner.h"
+#include "parser/uri.h"
 
 namespace sipedge::control {
 
@@ -262,10 +263,10 @@ class Proxy final : public TransactionUser {
   bool may_bind(std::string_view auth_user, std::string_view aor_user) const;
   // Whether `user` has a binding registered from `source` (lockout: its own phone is never throttled).
   bool registered_from(std::string_view user, const IpAddr& source) const;
-  // DESIGN §3 Trust: the call ref in the token of sipedge's own Route entry on top (or of the
-  // Request-URI a strict router put it in); nullopt when the request does not follow a Route set
-  // sipedge Record-Routed.
-  std::optional<CallRef> own_route_token(const Inbound& in) const;
+  // DESIGN §3 Trust: the call ref in the token of `uri`, the Route entry on top of an in-dialog
+  // request (or the Request-URI a strict router put it in), already found to name sipedge, for the
+  // request's Call-ID; nullopt when `uri` carries no token sipedge made.
+  std::optional<CallRef> own_route_token(const parser::Uri& uri, std::string_view call_id) const;
   // Which party of `call` sent an in-dialog request, by its tags and the interface it came in on.
   DialogSide dialog_side(const Call& call, const Inbound& in) const;
 
