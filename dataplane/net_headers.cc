@@ -14,6 +14,12 @@ uint16_t pseudo_header_sum(const void* ip, bool v6) noexcept {
             : rte_ipv4_phdr_cksum(static_cast<const rte_ipv4_hdr*>(ip), 0);
 }
 
+// The pseudo-header and the UDP header and payload from `l4_off` to the chain's end, folded: what
+// a checksum is written from, and what a datagram carrying one must add up to (0xffff).
+uint16_t datagram_sum(const rte_mbuf* m, const void* ip, bool v6, uint32_t l4_off) noexcept {
+  return csum_fold(uint32_t{raw_sum_mbuf(m, l4_off, m->pkt_len - l4_off)} + pseudo_header_sum(ip, v6));
+}
+
 }  // namespace
 
 uint16_t raw_sum_mbuf(const rte_mbuf* m, uint32_t off, uint32_t len) noexcept {
@@ -33,14 +39,12 @@ uint16_t raw_sum_mbuf(const rte_mbuf* m, uint32_t off, uint32_t len) noexcept {
 }
 
 uint16_t udp_checksum_mbuf(const rte_mbuf* m, const void* ip, bool v6, uint32_t l4_off) noexcept {
-  const uint32_t sum = uint32_t{raw_sum_mbuf(m, l4_off, m->pkt_len - l4_off)} + pseudo_header_sum(ip, v6);
-  const auto checksum = static_cast<uint16_t>(~csum_fold(sum));
+  const auto checksum = static_cast<uint16_t>(~datagram_sum(m, ip, v6, l4_off));
   return checksum == 0 ? 0xffff : checksum;
 }
 
 bool udp_checksum_verifies(const rte_mbuf* m, const void* ip, bool v6, uint32_t l4_off) noexcept {
-  const uint32_t sum = uint32_t{raw_sum_mbuf(m, l4_off, m->pkt_len - l4_off)} + pseudo_header_sum(ip, v6);
-  return csum_fold(sum) == 0xffff;
+  return datagram_sum(m, ip, v6, l4_off) == 0xffff;
 }
 
 }  // namespace sipedge::dataplane
