@@ -179,6 +179,10 @@ namespace {
 
 constexpr size_t kLoopKeyChars = 16;
 
+void write_hex64(uint64_t h, char* out) {
+  for (size_t i = 0; i < 16; ++i) out[i] = kHexDigits[(h >> (60 - 4 * i)) & 15];
+}
+
 }  // namespace
 
 // The fields RFC 3261 §16.6 step 8 names, each hashed with its length (so ("ab","c") and ("a","bc")
@@ -197,7 +201,7 @@ LoopKey loop_key(const parser::Message& request) {
     h = seeded_hash(h, request.text(f->value));
   LoopKey out;
   static_assert(sizeof(out.hex) == kLoopKeyChars);
-  for (size_t i = 0; i < kLoopKeyChars; ++i) out.hex[i] = kHexDigits[(h >> (60 - 4 * i)) & 15];
+  write_hex64(h, out.hex.data());
   return out;
 }
 
@@ -207,6 +211,21 @@ std::string new_branch(const LoopKey& loop_key) {
   b.append(parser::kBranchMagicCookie).append(loop_key.view());
   append_random_hex(b, 8);
   return b;
+}
+
+std::string stateless_branch(const LoopKey& loop_key, std::string_view top_via) {
+  std::string b;
+  b.reserve(parser::kBranchMagicCookie.size() + kLoopKeyChars + 16);
+  b.append(parser::kBranchMagicCookie).append(loop_key.view());
+  b.resize(b.size() + 16);
+  write_hex64(seeded_hash(0, top_via), b.data() + b.size() - 16);
+  return b;
+}
+
+std::string forward_branch(const parser::Message& request) {
+  if (request.method() == parser::Method::Ack)
+    return stateless_branch(loop_key(request), request.value(parser::HeaderId::Via));
+  return new_branch(loop_key(request));
 }
 
 std::string_view branch_loop_key(std::string_view branch) {

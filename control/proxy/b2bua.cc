@@ -298,7 +298,7 @@ Result<std::string, Refusal> Proxy::build_b2bua_request(const Inbound& in, const
   std::string out;
   out.reserve(msg.bytes().size() + 256);
   out.append(method).append(" ").append(ruri).append(" SIP/2.0\r\n");
-  branch = new_branch(loop_key(msg));
+  branch = forward_branch(msg);
   add_line(out, "Via", "SIP/2.0/UDP " + out_if->sip_endpoint().to_string() + ";branch=" + branch + ";rport");
   if (in_dialog)
     to.for_each_route([&](std::string_view r) { add_line(out, "Route", "<" + std::string(r) + ">"); });

@@ -64,7 +64,7 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
       if (fixed.data() != first.data()) edits.replace(span_of(msg, first), fixed);
     }
   }
-  branch = new_branch(loop_key(msg));
+  branch = forward_branch(msg);
   const AddrText out_host = out_if->sip_endpoint().text();
   edits.prepend_header("Via", texts.cat({"SIP/2.0/UDP ", out_host.view(), ";branch=", branch, ";rport"}));
 

@@ -235,6 +235,13 @@ TEST_F(B2buaTest, SipedgesAckIsResentForA2xxRetransmittedInTheWindowThenFreed) {
   const Call* call = call_of("call-1");
   ASSERT_NE(call, nullptr);
   ASSERT_EQ(call->callee.local->ack, ack_to_bob);
+  // Alice's ACK again (her 200 retransmitted before it reached us): Bob gets the same ACK again
+  // (RFC 3261 §16.11), one he knows as a retransmission, not a second request.
+  deliver(in_dialog("ACK", our_a_contact, "10.201.0.2:5060", "z9hG4bKack1", "\"1006\" <sip:1006@sipedge.test>;tag=a1",
+                    a_to, "call-1", 2),
+          kAlice);
+  EXPECT_EQ(to_bob().bytes, ack_to_bob);
+  EXPECT_EQ(call->callee.local->ack, ack_to_bob);
   // 40 s on (its client transaction gone), Bob's 200 again: his ACK was lost, sipedge's is resent.
   advance(40'000);
   deliver(response_to(invite_to_bob, 200, "OK", "bobtag", "sip:1012@10.201.0.3:5060", kAnswer), kBob);

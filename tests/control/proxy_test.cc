@@ -67,14 +67,22 @@ TEST_F(ProxyTest, BasicCallIsForwardedWithViaRecordRouteAndAnchoredMedia) {
   EXPECT_EQ(call_of("call-1")->state, CallState::Confirmed);
 
   // End-to-end ACK and BYE follow the Record-Route.
-  deliver("ACK sip:1012@10.201.0.3:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKack2;rport\r\n"
-          "Route: " + our_rr("10.201.0.1") + "\r\nMax-Forwards: 70\r\nFrom: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\n"
-          "To: <sip:1012@sipedge.test>;tag=b1\r\nCall-ID: call-1\r\nCSeq: 2 ACK\r\nContent-Length: 0\r\n\r\n",
-          kAlice);
+  const std::string alices_ack =
+      "ACK sip:1012@10.201.0.3:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKack2;rport\r\n"
+      "Route: " + our_rr("10.201.0.1") + "\r\nMax-Forwards: 70\r\nFrom: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\n"
+      "To: <sip:1012@sipedge.test>;tag=b1\r\nCall-ID: call-1\r\nCSeq: 2 ACK\r\nContent-Length: 0\r\n\r\n";
+  deliver(alices_ack, kAlice);
   const Sent ack = wire.pop();
   EXPECT_EQ(first_line(ack.bytes), "ACK sip:1012@10.201.0.3:5060 SIP/2.0");
   EXPECT_EQ(ack.dest, kBob);
   EXPECT_EQ(header(ack.bytes, parser::HeaderId::Route), "") << "our Route entry is consumed";
+  // Bob's 200 again, Alice's ACK again: Bob gets the same ACK again (RFC 3261 §16.11), not a second one.
+  deliver(response_from_bob(fwd.bytes, 200, "OK", kAnswer), kBob);
+  EXPECT_EQ(wire.pop().bytes, ok.bytes);
+  deliver(alices_ack, kAlice);
+  const Sent ack_again = wire.pop();
+  EXPECT_EQ(ack_again.dest, kBob);
+  EXPECT_EQ(ack_again.bytes, ack.bytes);
 
   relay.relay_everything(57, 43);  // what the relay counted on each of the two flows
   deliver(bye_from_bob(our_rr("10.201.0.1")), kBob);

@@ -67,5 +67,37 @@ TEST(BuildResponse, AToTagAlreadyThereStaysAndTheTopViaDefaultsToTheRequests) {
                 kBuildTail + "Content-Length: 0\r\n\r\n");
 }
 
+// RFC 3261 §16.11: an ACK for a 2xx goes through without a transaction; when its sender retransmits
+// it, the next hop must see the same ACK again (same branch), not a second request.
+TEST(ForwardBranch, AnAckGoesOnUnderOneBranchPerSenderBranchAndOtherRequestsGetNewOnes) {
+  auto scan = [](const std::string& bytes) {
+    parser::Message m;
+    EXPECT_EQ(parser::HandScanner().scan(bytes, parser::Framing::Datagram, m).status, parser::ScanStatus::Complete);
+    return m;
+  };
+  auto request = [](std::string_view method, std::string_view branch, int cseq) {
+    return std::string(method) + " sip:bob@192.0.2.4 SIP/2.0\r\nVia: SIP/2.0/UDP pc33.atlanta.example.com;branch=" +
+           std::string(branch) +
+           "\r\nMax-Forwards: 70\r\nFrom: <sip:alice@atlanta.example.com>;tag=9fxced76sl\r\n"
+           "To: <sip:bob@biloxi.example.com>;tag=8321234356\r\nCall-ID: 3848276298220188511\r\nCSeq: " +
+           std::to_string(cseq) + " " + std::string(method) + "\r\nContent-Length: 0\r\n\r\n";
+  };
+  const std::string ack_text = request("ACK", "z9hG4bKnashds9", 1);
+  const parser::Message ack = scan(ack_text);
+  const std::string first = forward_branch(ack);
+  ASSERT_EQ(first.size(), 7u + 16u + 16u) << first;
+  EXPECT_TRUE(first.starts_with("z9hG4bK")) << first;
+  EXPECT_EQ(branch_loop_key(first), loop_key(ack).view()) << "loop detection reads it like any other branch";
+  const std::string again_text = ack_text;
+  EXPECT_EQ(forward_branch(scan(again_text)), first) << "the retransmitted ACK";
+  EXPECT_NE(forward_branch(scan(request("ACK", "z9hG4bKnashds8", 1))), first) << "another ACK from the sender";
+  EXPECT_NE(forward_branch(scan(request("ACK", "z9hG4bKnashds9", 2))), first) << "another INVITE's ACK";
+  const std::string bye_text = request("BYE", "z9hG4bKnashds9", 2);
+  const parser::Message bye = scan(bye_text);
+  const std::string bye_branch = forward_branch(bye);
+  EXPECT_NE(forward_branch(bye), bye_branch) << "a request with a transaction gets a branch of its own each time";
+  EXPECT_EQ(branch_loop_key(bye_branch), loop_key(bye).view());
+}
+
 }  // namespace
 }  // namespace sipedge::control
