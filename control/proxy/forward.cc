@@ -80,29 +80,33 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
 
   // Loose routing (§16.4): our own Route entries are consumed. With a strict router next, its
   // Route entry leaves the list and the old Request-URI becomes the last Route (§16.6 step 6).
+  // With a strict router before us, the last Route entry is the Request-URI again (§16.4): it leaves
+  // the list, whichever header it shares.
   const parser::HeaderField* last_route = nullptr;
   for (const parser::HeaderField* h = msg.find(parser::HeaderId::Route); h; h = msg.next_same(h)) last_route = h;
-  bool popping = true;
-  std::string_view first_route_item;
+  std::string_view first_route_item, last_route_item;
   {
     parser::HeaderItems routes(msg, parser::HeaderId::Route);
     routes.next(first_route_item);
+    if (t.drop_last_route && last_route) {
+      parser::CommaItems items(msg.text(last_route->value));
+      for (std::string_view item; items.next(item);) last_route_item = item;
+    }
   }
+  bool popping = true;
   int route_index = 0;
   for (const parser::HeaderField* h = msg.find(parser::HeaderId::Route); h; h = msg.next_same(h)) {
-    if (t.drop_last_route && h == last_route) {
-      edits.delete_header(*h);
-      break;
-    }
-    if (!popping) continue;
+    const bool holds_dropped = !last_route_item.empty() && h == last_route;
+    if (!popping && !holds_dropped) continue;
     parser::CommaItems items(msg.text(h->value));
     std::string_view item;
     std::string rest;
-    bool any_ours = false, first_foreign = true;
+    bool removed = false, first_foreign = true;
     while (items.next(item)) {
       const int index = route_index++;
-      if (popping && is_own_route(msg, t, index, item, first_route_item)) {
-        any_ours = true;
+      if ((holds_dropped && item.data() == last_route_item.data()) ||
+          (popping && is_own_route(msg, t, index, item, first_route_item))) {
+        removed = true;
         continue;
       }
       if (popping && first_foreign && t.strict_next) {
@@ -116,10 +120,12 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
     }
     if (rest.empty())
       edits.delete_header(*h);
-    else if (any_ours || t.strict_next)
+    else if (removed || t.strict_next)
       edits.replace(h->value, texts.copy(rest));
   }
-  if (t.strict_next) edits.append_header("Route", texts.cat({"<", msg.request_uri(), ">"}));
+  // The Request-URI the request came with goes last, or the one the last Route gave back.
+  if (t.strict_next)
+    edits.append_header("Route", last_route_item.empty() ? texts.cat({"<", msg.request_uri(), ">"}) : last_route_item);
 
   // Call forwarding's traces: our Diversion entries above those the request came with (RFC 5806
   // §4), History-Info entries after its own (RFC 7044).
@@ -371,6 +377,7 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
   // (-1: it reads them itself, when an entry RouteList refuses, no angle brackets, cut the count
   // short).
   std::optional<parser::Uri> next;
+  std::string_view next_text;  // the text of `next`, in the message
   std::string strict_ruri;
   bool strict = false;
   int own_routes = 0;
@@ -393,6 +400,7 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
         continue;
       }
       next = r->uri;
+      next_text = r->uri_text;
       if (!r->uri.lr()) {
         strict = true;  // RFC 2543 strict router next: it expects its URI as the Request-URI
         strict_ruri = std::string(r->uri_text);
@@ -400,11 +408,11 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
       break;
     }
   }
-  // RFC 2543 strict routing before us: our Record-Route URI became the Request-URI (§16.4).
-  if (!routed)
-    if (auto ruri = parser::parsed_request_uri(msg);
-        ruri && ruri->user.empty() && is_local_host(ruri->host, ruri->port, ruri->has_port))
-      token = own_route_token(*ruri, msg.value(parser::HeaderId::CallId));
+  // RFC 2543 strict routing before us: our Record-Route URI became the Request-URI (§16.4), and
+  // the Route set, if any, ends with the real one. (Our B2BUA Contact comes back the same way.)
+  auto ruri = parser::parsed_request_uri(msg);
+  const bool ruri_ours = ruri && ruri->user.empty() && is_local_host(ruri->host, ruri->port, ruri->has_port);
+  if (!token && ruri_ours) token = own_route_token(*ruri, msg.value(parser::HeaderId::CallId));
   if (!token) return refuse(481, "Call/Transaction Does Not Exist");
   Call* call = nullptr;
   DialogSide side = DialogSide::None;
@@ -419,12 +427,11 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
     // dialog would set up a call with no media anchored and no CDR.
     return refuse(481, "Call/Transaction Does Not Exist");
   }
-  auto ruri = parser::parsed_request_uri(msg);
   // §16.4: a strict router before us put our Record-Route URI in the Request-URI; the real
   // Request-URI is the last Route.
   bool drop_last_route = false;
   std::string restored_ruri;
-  if (ruri && ruri->user.empty() && is_local_host(ruri->host, ruri->port, ruri->has_port)) {
+  if (ruri_ours) {
     std::string_view last;
     parser::HeaderItems items(msg, parser::HeaderId::Route);
     std::string_view item;
@@ -434,7 +441,13 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
     if (na && !is_local_host(na->uri.host, na->uri.port, na->uri.has_port)) {
       drop_last_route = true;
       restored_ruri = std::string(na->uri_text);
-      if (!next || next->host == na->uri.host) next = na->uri;
+      // The first Route not ours was that last one: it is where the request goes, as its
+      // Request-URI, whether or not its URI says lr.
+      if (!next || next_text.data() == na->uri_text.data()) {
+        next = na->uri;
+        strict = false;
+        strict_ruri.clear();
+      }
     }
   }
   if (!next) {

@@ -101,6 +101,48 @@ TEST_F(ProxyTest, BasicCallIsForwardedWithViaRecordRouteAndAnchoredMedia) {
   expect_no_state();
 }
 
+// RFC 3261 §16.4: an RFC 2543 strict router ahead of sipedge sends an in-dialog request to our
+// Record-Route URI as its Request-URI, the remote target moved to the last Route. sipedge takes the
+// token from the Request-URI, puts the last Route back as the Request-URI and forwards it there.
+TEST_F(ProxyTest, AnInDialogRequestFromAStrictRouterGetsItsRequestUriBack) {
+  const Sent fwd = place_call();
+  deliver(response_from_bob(fwd.bytes, 200, "OK", kAnswer), kBob);
+  wire.pop();
+  const std::string rr = our_rr("10.201.0.1");
+  const std::string rr_uri = rr.substr(1, rr.size() - 2);
+  // Our entry on top as well and the last one in the same header: both leave it, so it goes.
+  deliver("INFO " + rr_uri + " SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.3:5060;branch=z9hG4bKinfo1;rport\r\n"
+          "Route: " + rr + ",<sip:1006@10.201.0.2:5060>\r\nMax-Forwards: 70\r\nFrom: <sip:1012@sipedge.test>;tag=b1\r\n"
+          "To: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\nCall-ID: call-1\r\nCSeq: 2 INFO\r\nContent-Length: 0\r\n\r\n",
+          kBob);
+  const Sent info = wire.pop();
+  EXPECT_EQ(first_line(info.bytes), "INFO sip:1006@10.201.0.2:5060 SIP/2.0");
+  EXPECT_EQ(info.dest, kAlice);
+  EXPECT_EQ(header(info.bytes, parser::HeaderId::Route), "");
+  EXPECT_EQ(info.bytes.find("Route:"), std::string::npos) << info.bytes;
+  deliver("SIP/2.0 200 OK\r\nVia: " + header(info.bytes, parser::HeaderId::Via) +
+              "\r\nVia: SIP/2.0/UDP 10.201.0.3:5060;branch=z9hG4bKinfo1;received=10.201.0.3;rport=5060\r\n"
+              "From: <sip:1012@sipedge.test>;tag=b1\r\nTo: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\n"
+              "Call-ID: call-1\r\nCSeq: 2 INFO\r\nContent-Length: 0\r\n\r\n",
+          kAlice);
+  const Sent info_ok = wire.pop();
+  EXPECT_EQ(first_line(info_ok.bytes), "SIP/2.0 200 OK");
+  EXPECT_EQ(info_ok.dest, kBob);
+  // Only the remote target as the last Route, in a header of its own.
+  deliver("BYE " + rr_uri + " SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.3:5060;branch=z9hG4bKbye1;rport\r\n"
+          "Route: <sip:1006@10.201.0.2:5060>\r\nMax-Forwards: 70\r\nFrom: <sip:1012@sipedge.test>;tag=b1\r\n"
+          "To: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\nCall-ID: call-1\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n",
+          kBob);
+  const Sent bye = wire.pop();
+  EXPECT_EQ(first_line(bye.bytes), "BYE sip:1006@10.201.0.2:5060 SIP/2.0");
+  EXPECT_EQ(bye.dest, kAlice);
+  EXPECT_EQ(header(bye.bytes, parser::HeaderId::Route), "") << "the last Route became the Request-URI";
+  deliver(alices_ok_to(bye.bytes), kAlice);
+  EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 200 OK");
+  ASSERT_EQ(cdrs.size(), 1u);
+  expect_no_state();
+}
+
 // A BYE's context goes once its 200 went upstream and its client transaction ended (Timer K, 5 s),
 // not 64*T1 later with its server transaction: that one answers a retransmitted BYE on its own,
 // with the same 200, and forwards nothing. The INVITE's context stays for its client transaction

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "parser/scanner_hand.h"
 #include "parser/via.h"
@@ -389,7 +391,9 @@ TEST(FromToTag, ABadUriLeavesTheTagReadableInEitherOrder) {
     SCOPED_TRACE(tag_first ? "tag first" : "name-addr first");
     Message msg;
     scan(kBye, msg);
-    if (tag_first) EXPECT_EQ(header_tag_text(from_tag(msg)), "a1");
+    if (tag_first) {
+      EXPECT_EQ(header_tag_text(from_tag(msg)), "a1");
+    }
     auto from = from_header(msg);
     ASSERT_FALSE(from.ok());
     EXPECT_EQ(from.error(), Fault::BadFrom);
@@ -707,6 +711,67 @@ TEST(ParseContentType, MalformedValuesAreBadContentType) {
     ASSERT_FALSE(r.ok()) << v;
     EXPECT_EQ(r.error(), Fault::BadContentType) << v;
   }
+}
+
+// ---------- find_header_value (unindexed bytes) ----------
+
+// The plain reading find_header_value must agree with: split at every '\n', skip the start line,
+// stop at the first empty line, compare each field name case-blind with the name and compact form.
+std::string_view header_value_line_by_line(std::string_view m, std::string_view name, char compact) {
+  auto lower = [](char c) { return static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c); };
+  auto same = [&](std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (lower(a[i]) != lower(b[i])) return false;
+    return true;
+  };
+  size_t at = m.find('\n');
+  while (at != std::string_view::npos && at + 1 < m.size()) {
+    const size_t from = at + 1;
+    at = m.find('\n', from);
+    std::string_view line = m.substr(from, at == std::string_view::npos ? std::string_view::npos : at - from);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    if (line.empty()) return {};
+    const size_t colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string_view field = line.substr(0, colon);
+    while (field.ends_with(' ') || field.ends_with('\t')) field.remove_suffix(1);
+    if (!same(field, name) && !(compact != 0 && field.size() == 1 && lower(field[0]) == lower(compact))) continue;
+    std::string_view value = line.substr(colon + 1);
+    while (value.starts_with(' ') || value.starts_with('\t')) value.remove_prefix(1);
+    while (value.ends_with(' ') || value.ends_with('\t')) value.remove_suffix(1);
+    return value;
+  }
+  return {};
+}
+
+// The lookup reads sixteen bytes a step: messages of every length and alignment, lines that start
+// like the name or like a blank line without being either, the name in the body, bare LFs, cut
+// short anywhere.
+TEST(FindHeaderValue, AgreesWithALineByLineReadingAtEveryAlignmentAndLength) {
+  const std::vector<std::string> lines = {
+      "Call-ID: abc@h", "call-id :  spaced\t", "i: compact", "I:upper", "Call-IDx: not it", "CSeq: 1 INVITE",
+      "Contact: <sip:a@b>", "c: application/sdp", "Content-Type: application/sdp", "-dash: x", "*star: y",
+      " folded continuation", "Subject: s", "s: compact subject", "Via: SIP/2.0/UDP h;branch=z9hG4bK1", "X",
+      "Content-Length: 0"};
+  const std::vector<std::pair<std::string_view, char>> names = {
+      {"Call-ID", 'i'}, {"Content-Type", 'c'}, {"Subject", 's'}, {"CSeq", 0}, {"Contact", 'm'}};
+  std::mt19937 rng(20261206);
+  size_t found = 0;
+  for (int round = 0; round < 3000; ++round) {
+    std::string m = "INVITE sip:" + std::string(rng() % 24, 'a') + " SIP/2.0";
+    const char* eol = rng() % 4 == 0 ? "\n" : "\r\n";
+    m += eol;
+    for (size_t k = rng() % 12; k > 0; --k) m += lines[rng() % lines.size()] + (rng() % 8 == 0 ? "\n" : eol);
+    if (rng() % 4 != 0) m += std::string(rng() % 2 ? "\n" : "\r\n") + "Call-ID: in the body\r\nv=0\r\n";
+    const std::string cut = m.substr(0, rng() % 3 == 0 ? rng() % (m.size() + 1) : m.size());
+    for (const auto& [name, compact] : names) {
+      const std::string_view want = header_value_line_by_line(cut, name, compact);
+      EXPECT_EQ(parser::find_header_value(cut, name, compact), want) << name << " in\n" << cut;
+      found += !want.empty();
+    }
+  }
+  EXPECT_GT(found, 3000u) << "most lookups find something: the generator covers the hits";
 }
 
 }  // namespace
