@@ -277,6 +277,9 @@ void Proxy::handle_request(const Inbound& in) {
       return;
     }
   }
+  // The transaction index is read right after validation: its slot loads meanwhile.
+  TransactionLayer::ServerKey key;
+  txns_.prepare_server_key(in, key);
   if (const parser::Fault f = parser::validate(msg); f != parser::Fault::None) {
     ++counters_.malformed;
     // RFC 3261 §17.2.1 / §16.3: an ACK is never answered.
@@ -284,7 +287,6 @@ void Proxy::handle_request(const Inbound& in) {
     return;
   }
   TxnId matched = 0;
-  TransactionLayer::ServerKey key;
   const RequestMatch match = txns_.on_request(in, &matched, &key);
   if (match != RequestMatch::New) {
     ++counters_.retransmissions;

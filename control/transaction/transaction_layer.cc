@@ -137,12 +137,23 @@ void TransactionLayer::index(KeyIndex& index, Txn& t, uint64_t hash) {
     index.insert(hash, &t);
 }
 
-RequestMatch TransactionLayer::on_request(const Inbound& request, TxnId* matched, ServerKey* kept) {
-  ServerKey local;
-  ServerKey& key = kept ? *kept : local;
+void TransactionLayer::prepare_server_key(const Inbound& request, ServerKey& key) const {
   key.text.clear();
   server_key(request, false, key.text);
   key.hash = seeded_hash(key_seed_, view(key.text));
+  key.ready = true;
+  server_index_.prefetch(key.hash);
+}
+
+RequestMatch TransactionLayer::on_request(const Inbound& request, TxnId* matched, ServerKey* kept) {
+  ServerKey local;
+  ServerKey& key = kept ? *kept : local;
+  if (!key.ready) {
+    key.text.clear();
+    server_key(request, false, key.text);
+    key.hash = seeded_hash(key_seed_, view(key.text));
+    key.ready = true;
+  }
   Txn* found = find_indexed(server_index_, view(key.text), key.hash);
   if (found == nullptr) return RequestMatch::New;
   Txn& t = *found;

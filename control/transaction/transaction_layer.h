@@ -76,6 +76,9 @@ class TransactionLayer {
   // `key`, when given, keeps the request's key for create_server.
   struct ServerKey;
   RequestMatch on_request(const Inbound& request, TxnId* matched = nullptr, ServerKey* key = nullptr);
+  // Writes the request's key ahead of on_request and starts loading the index slot it will read,
+  // so a caller validating the request meanwhile does not wait for that slot.
+  void prepare_server_key(const Inbound& request, ServerKey& key) const;
   // Creates the server transaction for a new request (not ACK). `reliable`: stream transport.
   // `key`: what on_request kept for this request, so it is not written and hashed again.
   TxnId create_server(const Inbound& request, bool reliable = false, const ServerKey* key = nullptr);
@@ -125,6 +128,7 @@ class TransactionLayer {
   struct ServerKey {
     KeyText text;
     uint64_t hash = 0;
+    bool ready = false;  // written by prepare_server_key
   };
 
  private:
