@@ -41,12 +41,12 @@ class ControlLoop {
     relay::FlowTable& table;
     ManagementServer* management = nullptr;  // none in tests
     MetricsServer* metrics = nullptr;        // none unless [metrics] listen is set
-    std::function<void()> reload;            // rereads the configuration (SIGHUP); none in tests
+    std::function<void()> reload{};          // rereads the configuration (SIGHUP); none in tests
     SipTap* tap = nullptr;                   // this shard's: sees every SIP message it receives (ladder, HEP)
     RtpRelayBackend* offload = nullptr;      // drives NIC media rules (hw/); none without offload
     SipCapture* capture = nullptr;           // pcapng of received SIP (sipedgectl capture)
     // Brings a DPDK port back after its PMD reported a reset (request_port_reset); none in tests.
-    std::function<void(uint16_t port_id)> port_reset;
+    std::function<void(uint16_t port_id)> port_reset{};
     unsigned shard = 0;          // the control shard this loop runs (its SIP ring)
     ShardSet* shards = nullptr;  // the shards' common parts; none with one shard
   };

@@ -68,7 +68,7 @@ TEST(RouteToken, AKeptMacAnswersAsVerifyWould) {
   EXPECT_EQ(t.verify("call-1", tampered), std::nullopt);
   const std::string other = t.make("call-1", 0x20);
   EXPECT_FALSE(RouteToken::carries(other, mac)) << "another ref's MAC";
-  for (const std::string bad : {"0" + token, "1F" + token.substr(2), token.substr(0, token.size() - 1), std::string("."),
+  for (const std::string& bad : {"0" + token, "1F" + token.substr(2), token.substr(0, token.size() - 1), std::string("."),
                                 std::string(""), "1." + std::string(19, 'a'), "1" + std::string(21, 'a')}) {
     EXPECT_EQ(RouteToken::ref_of(bad), std::nullopt) << bad;
     EXPECT_FALSE(RouteToken::carries(bad, mac)) << bad;
