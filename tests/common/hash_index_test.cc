@@ -46,6 +46,19 @@ TEST(HashIndex, EntriesSharingAHashAreToldApartByTheirKey) {
   EXPECT_EQ(index.size(), 4u);
 }
 
+// A prefetch is a hint: on an empty index (no array yet) it touches nothing, on any hash it changes
+// nothing a lookup finds.
+TEST(HashIndex, APrefetchOnAnyHashChangesNothing) {
+  HashIndex<Entry> index;
+  index.prefetch(0);
+  index.prefetch(~uint64_t{0});
+  EXPECT_EQ(index.capacity(), 0u);
+  for (uint32_t k = 1; k <= 100; ++k) index.insert(k * 0x9e3779b97f4a7c15ull, Entry{k, k});
+  for (uint64_t h : {uint64_t{0}, uint64_t{1}, ~uint64_t{0}, uint64_t{42 * 0x9e3779b97f4a7c15ull}}) index.prefetch(h);
+  ASSERT_EQ(index.size(), 100u);
+  for (uint32_t k = 1; k <= 100; ++k) EXPECT_NE(index.find(k * 0x9e3779b97f4a7c15ull, is(k)), nullptr) << k;
+}
+
 TEST(HashIndex, ARunThatWrapsPastTheEndSurvivesErasesAtEachPosition) {
   // All hashes whose low bits pick the last of 16 slots: the run starts there and wraps to slot 0.
   auto last_slot = [](uint32_t k) { return uint64_t{15} + 16 * k; };
