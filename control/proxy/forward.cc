@@ -140,20 +140,23 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
   // RFC 4028 §8.1: the session interval sipedge wants, within the minimum anyone asked for.
   if (msg.method() == parser::Method::Invite || msg.method() == parser::Method::Update) {
     const RequestTimerEdit st = plan_request_timer(msg, session_policy());
+    // value_or: GCC 12 takes the engaged optionals' values for maybe-uninitialised otherwise.
     if (st.session_expires) {
+      const std::string_view se = texts.number(st.session_expires.value_or(0));
       if (const parser::HeaderField* h = msg.find(parser::HeaderId::SessionExpires)) {
         const std::string_view old = msg.text(h->value);
         const size_t params = std::min(old.find(';'), old.size());
-        edits.replace(h->value, texts.cat({texts.number(*st.session_expires), old.substr(params)}));
+        edits.replace(h->value, texts.cat({se, old.substr(params)}));
       } else {
-        edits.append_header("Session-Expires", texts.number(*st.session_expires));
+        edits.append_header("Session-Expires", se);
       }
     }
     if (st.min_se) {
+      const std::string_view min_se = texts.number(st.min_se.value_or(0));
       if (const parser::HeaderField* h = msg.find(parser::HeaderId::MinSE))
-        edits.replace(h->value, texts.number(*st.min_se));
+        edits.replace(h->value, min_se);
       else
-        edits.append_header("Min-SE", texts.number(*st.min_se));
+        edits.append_header("Min-SE", min_se);
     }
   }
 
