@@ -337,15 +337,15 @@ Result<std::string, Refusal> Proxy::build_b2bua_request(const Inbound& in, const
       case parser::HeaderId::SessionExpires:
         if (timed && st.session_expires) {
           const size_t params = std::min(value.find(';'), value.size());
-          add_line(out, name, std::to_string(*st.session_expires) + std::string(value.substr(params)));
-          st.session_expires.reset();
+          add_line(out, name, std::to_string(st.session_expires) + std::string(value.substr(params)));
+          st.session_expires = 0;
           continue;
         }
         break;
       case parser::HeaderId::MinSE:
         if (timed && st.min_se) {
-          add_line(out, name, std::to_string(*st.min_se));
-          st.min_se.reset();
+          add_line(out, name, std::to_string(st.min_se));
+          st.min_se = 0;
           continue;
         }
         break;
@@ -359,8 +359,8 @@ Result<std::string, Refusal> Proxy::build_b2bua_request(const Inbound& in, const
     }
     add_line(out, name, value);
   }
-  if (st.session_expires) add_line(out, "Session-Expires", std::to_string(*st.session_expires));
-  if (st.min_se) add_line(out, "Min-SE", std::to_string(*st.min_se));
+  if (st.session_expires) add_line(out, "Session-Expires", std::to_string(st.session_expires));
+  if (st.min_se) add_line(out, "Min-SE", std::to_string(st.min_se));
   if (!t.history_info.empty()) add_line(out, "History-Info", t.history_info);
   if (!config_.user_agent.empty()) add_line(out, "User-Agent", config_.user_agent);
 

@@ -140,9 +140,8 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
   // RFC 4028 §8.1: the session interval sipedge wants, within the minimum anyone asked for.
   if (msg.method() == parser::Method::Invite || msg.method() == parser::Method::Update) {
     const RequestTimerEdit st = plan_request_timer(msg, session_policy());
-    // value_or: GCC 12 takes the engaged optionals' values for maybe-uninitialised otherwise.
     if (st.session_expires) {
-      const std::string_view se = texts.number(st.session_expires.value_or(0));
+      const std::string_view se = texts.number(st.session_expires);
       if (const parser::HeaderField* h = msg.find(parser::HeaderId::SessionExpires)) {
         const std::string_view old = msg.text(h->value);
         const size_t params = std::min(old.find(';'), old.size());
@@ -152,7 +151,7 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
       }
     }
     if (st.min_se) {
-      const std::string_view min_se = texts.number(st.min_se.value_or(0));
+      const std::string_view min_se = texts.number(st.min_se);
       if (const parser::HeaderField* h = msg.find(parser::HeaderId::MinSE))
         edits.replace(h->value, min_se);
       else

@@ -34,8 +34,8 @@ struct SessionTimerPolicy {
 // What the proxy does to an INVITE or UPDATE (§8.1).
 struct RequestTimerEdit {
   bool too_small = false;           // answer 422 with Min-SE: policy.min_se_s
-  std::optional<uint32_t> session_expires;  // the Session-Expires value to write (inserted or lowered)
-  std::optional<uint32_t> min_se;           // the Min-SE to write (raised)
+  uint32_t session_expires = 0;     // the Session-Expires value to write, inserted or lowered (0: none)
+  uint32_t min_se = 0;              // the Min-SE to write, raised (0: none)
   uint32_t interval_s = 0;          // the interval the forwarded request asks for (0: none)
 };
 RequestTimerEdit plan_request_timer(const parser::Message& request, const SessionTimerPolicy& policy) noexcept;

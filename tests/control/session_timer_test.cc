@@ -39,8 +39,8 @@ TEST(SessionTimerPlan, ReadsTheHeadersAndDecidesWhatTheProxyWrites) {
   RequestTimerEdit e = plan_request_timer(m, {3600, 90});
   EXPECT_FALSE(e.too_small);
   EXPECT_EQ(e.interval_s, 1800u);
-  EXPECT_EQ(e.session_expires, std::nullopt);
-  EXPECT_EQ(e.min_se, std::nullopt);
+  EXPECT_EQ(e.session_expires, 0u);
+  EXPECT_EQ(e.min_se, 0u);
   // Longer than sipedge wants: lowered, never below the request's own Min-SE.
   e = plan_request_timer(m, {600, 90});
   EXPECT_EQ(e.session_expires, 600u);
@@ -55,8 +55,8 @@ TEST(SessionTimerPlan, ReadsTheHeadersAndDecidesWhatTheProxyWrites) {
   EXPECT_EQ(e.interval_s, 1800u);
   e = plan_request_timer(scan(""), {0, 90});
   EXPECT_EQ(e.interval_s, 0u);
-  EXPECT_EQ(e.session_expires, std::nullopt);
-  EXPECT_EQ(e.min_se, std::nullopt);
+  EXPECT_EQ(e.session_expires, 0u);
+  EXPECT_EQ(e.min_se, 0u);
 }
 
 class SessionTimerTest : public ProxyTest {
