@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/prefetch.h"
+
 namespace sipedge {
 
 template <class Value>
@@ -37,15 +39,7 @@ class HashIndex {
   // Starts loading the slot a lookup of `hash` reads first, for a caller with other work to do
   // before the lookup: once the index outgrows the cache that slot is a miss.
   void prefetch(uint64_t hash) const noexcept {
-    if (slots_.empty()) return;
-    const Slot* slot = slots_.data() + home(tag_of(hash));
-#if defined(__x86_64__)
-    // GCC 12 drops a __builtin_prefetch here (behind the branch and the size mask; checked in the
-    // object code), so on x86 it is an instruction it has to keep.
-    asm volatile("prefetcht0 %0" : : "m"(*reinterpret_cast<const char*>(slot)));
-#else
-    __builtin_prefetch(slot);
-#endif
+    if (!slots_.empty()) sipedge::prefetch(slots_.data() + home(tag_of(hash)));
   }
 
   // Adds an entry; entries with equal hashes are kept side by side.

@@ -493,7 +493,9 @@ void Proxy::cancel_branch(Context& ctx) {
 
 void Proxy::on_tick() {
   const uint64_t now = clock_.monotonic_ms();
-  wheel_.advance(now, [&](uint64_t cookie) { txns_.on_timer(cookie); });
+  wheel_.advance(
+      now, [&](uint64_t cookie) { txns_.on_timer(cookie); },
+      [&](uint64_t cookie, unsigned step) { txns_.prefetch_for_timer(cookie, step); });
   if (config_.nat_keepalive_s && now - last_keepalive_ms_ >= kKeepaliveStepMs) keepalive(now);
   if (now - last_housekeeping_ms_ < 1000) return;
   last_housekeeping_ms_ = now;

@@ -341,6 +341,20 @@ void TransactionLayer::on_timer(uint64_t cookie) {
   }
 }
 
+void TransactionLayer::prefetch_for_timer(uint64_t cookie, unsigned step) const {
+  const std::unique_ptr<Txn>* found = txns_.find((cookie & kIdMask) >> 2);
+  if (found == nullptr) return;
+  const Txn* t = found->get();
+  if (step == 0) {
+    // What a fire reads: kind, state, key_hash and the timers, past the key's inline bytes.
+    const char* at = reinterpret_cast<const char*>(&t->key_hash);  // an address: nothing loaded yet
+    prefetch(at);
+    prefetch(at + 64);
+    return;
+  }
+  (t->is_server() ? server_index_ : client_index_).prefetch(t->key_hash);
+}
+
 bool TransactionLayer::send(const Txn& t, std::string_view bytes) {
   return transport_.send(t.iface, t.peer, bytes) != SendResult::Unreachable;
 }

@@ -117,6 +117,9 @@ class TransactionLayer {
 
   // The timer wheel calls this with the cookies this layer scheduled.
   void on_timer(uint64_t cookie);
+  // The wheel's look-ahead (TimerWheel::advance): step 0 starts loading the transaction the timer
+  // fires for, step 1 (the transaction loaded by then) the index slot its removal erases.
+  void prefetch_for_timer(uint64_t cookie, unsigned step) const;
   // Cookies this layer schedules carry this tag in their top byte, so one wheel can serve several
   // owners (transactions, registrations, media) and the dispatcher routes by tag.
   static constexpr uint64_t kCookieTag = 0x01;

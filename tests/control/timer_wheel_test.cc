@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <random>
 #include <vector>
@@ -126,6 +127,48 @@ TEST(TimerWheel, MillionTimersMostlyCancelled) {
   });
   EXPECT_EQ(fired, 100'000u);
   EXPECT_EQ(w.size(), 0u);
+}
+
+// The look-ahead tells of each timer kFarAhead fires before it fires (step 0) and kNearAhead fires
+// before (step 1), once each; never of one a fire cancelled before its turn came.
+TEST(TimerWheel, TheLookAheadTellsOfEachTimerAFewFiresBeforeIt) {
+  using Told = std::vector<std::pair<unsigned, size_t>>;  // (step, fires so far)
+  {
+    TimerWheel w(0, 10);
+    for (uint64_t c = 1; c <= 40; ++c) w.schedule(100, c);
+    std::vector<uint64_t> fired;
+    std::map<uint64_t, Told> told;
+    w.advance(
+        100, [&](uint64_t c) { fired.push_back(c); },
+        [&](uint64_t c, unsigned step) { told[c].push_back({step, fired.size()}); });
+    ASSERT_EQ(fired.size(), 40u);
+    for (size_t at = 0; at < fired.size(); ++at) {
+      Told want;
+      if (at >= TimerWheel::kFarAhead) want.push_back({0, at - TimerWheel::kFarAhead});
+      if (at >= TimerWheel::kNearAhead) want.push_back({1, at - TimerWheel::kNearAhead});
+      EXPECT_EQ(told[fired[at]], want) << "fire " << at << ", cookie " << fired[at];
+    }
+  }
+  TimerWheel w(0, 10);
+  std::vector<TimerWheel::Handle> handles;
+  for (uint64_t c = 1; c <= 40; ++c) handles.push_back(w.schedule(100, c));
+  std::vector<uint64_t> fired;
+  std::map<uint64_t, Told> told;
+  uint64_t cancelled = 0;
+  w.advance(
+      100,
+      [&](uint64_t c) {
+        fired.push_back(c);
+        if (fired.size() > 1) return;
+        for (uint64_t other = 1; other <= 40 && cancelled == 0; ++other)
+          if (other != c && !told.contains(other)) cancelled = other;
+        ASSERT_NE(cancelled, 0u);
+        EXPECT_TRUE(w.cancel(handles[cancelled - 1]));
+      },
+      [&](uint64_t c, unsigned step) { told[c].push_back({step, fired.size()}); });
+  EXPECT_EQ(fired.size(), 39u);
+  EXPECT_EQ(std::count(fired.begin(), fired.end(), cancelled), 0);
+  EXPECT_FALSE(told.contains(cancelled)) << "cancelled before its turn to be told";
 }
 
 }  // namespace
