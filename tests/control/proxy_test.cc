@@ -110,11 +110,16 @@ TEST_F(ProxyTest, AnInDialogRequestFromAStrictRouterGetsItsRequestUriBack) {
   wire.pop();
   const std::string rr = our_rr("10.201.0.1");
   const std::string rr_uri = rr.substr(1, rr.size() - 2);
+  // Bob's request through a strict router: our Record-Route URI as its Request-URI.
+  auto from_bob = [&](const std::string& method, const std::string& branch, const std::string& route, int cseq) {
+    deliver(method + " " + rr_uri + " SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.3:5060;branch=" + branch +
+                ";rport\r\nRoute: " + route + "\r\nMax-Forwards: 70\r\nFrom: <sip:1012@sipedge.test>;tag=b1\r\n"
+                "To: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\nCall-ID: call-1\r\nCSeq: " + std::to_string(cseq) +
+                " " + method + "\r\nContent-Length: 0\r\n\r\n",
+            kBob);
+  };
   // Our entry on top as well and the last one in the same header: both leave it, so it goes.
-  deliver("INFO " + rr_uri + " SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.3:5060;branch=z9hG4bKinfo1;rport\r\n"
-          "Route: " + rr + ",<sip:1006@10.201.0.2:5060>\r\nMax-Forwards: 70\r\nFrom: <sip:1012@sipedge.test>;tag=b1\r\n"
-          "To: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\nCall-ID: call-1\r\nCSeq: 2 INFO\r\nContent-Length: 0\r\n\r\n",
-          kBob);
+  from_bob("INFO", "z9hG4bKinfo1", rr + ",<sip:1006@10.201.0.2:5060>", 2);
   const Sent info = wire.pop();
   EXPECT_EQ(first_line(info.bytes), "INFO sip:1006@10.201.0.2:5060 SIP/2.0");
   EXPECT_EQ(info.dest, kAlice);
@@ -129,10 +134,7 @@ TEST_F(ProxyTest, AnInDialogRequestFromAStrictRouterGetsItsRequestUriBack) {
   EXPECT_EQ(first_line(info_ok.bytes), "SIP/2.0 200 OK");
   EXPECT_EQ(info_ok.dest, kBob);
   // Only the remote target as the last Route, in a header of its own.
-  deliver("BYE " + rr_uri + " SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.3:5060;branch=z9hG4bKbye1;rport\r\n"
-          "Route: <sip:1006@10.201.0.2:5060>\r\nMax-Forwards: 70\r\nFrom: <sip:1012@sipedge.test>;tag=b1\r\n"
-          "To: \"1006\" <sip:1006@sipedge.test>;tag=a1\r\nCall-ID: call-1\r\nCSeq: 1 BYE\r\nContent-Length: 0\r\n\r\n",
-          kBob);
+  from_bob("BYE", "z9hG4bKbye1", "<sip:1006@10.201.0.2:5060>", 1);
   const Sent bye = wire.pop();
   EXPECT_EQ(first_line(bye.bytes), "BYE sip:1006@10.201.0.2:5060 SIP/2.0");
   EXPECT_EQ(bye.dest, kAlice);
