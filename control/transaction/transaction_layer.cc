@@ -59,6 +59,7 @@ void append(TransactionLayer::KeyText& k, std::initializer_list<std::string_view
   k.resize(n);
   char* out = k.data() + old_size;
   for (std::string_view p : parts) {
+    if (p.empty()) continue;  // an absent part's view may be null, which memcpy may not take
     std::memcpy(out, p.data(), p.size());
     out += p.size();
   }

@@ -302,6 +302,23 @@ TEST_F(TxnTest, Rfc2543RequestsMatchWithoutMagicCookie) {
   EXPECT_EQ(again, id);
 }
 
+// The proxy writes a request's key before validating it (to prefetch its index slot), so a request
+// with no Via, From, CSeq or Call-ID gets a key too: its absent parts are empty, never copied (the
+// sanitizer build checks that no null view reaches memcpy).
+TEST_F(TxnTest, ARequestMissingEveryKeyPartStillGetsAKey) {
+  parser::Message m;
+  ASSERT_EQ(parser::HandScanner().scan(std::string_view("OPTIONS sip:a@b SIP/2.0\r\nTo: <sip:a@b>\r\n\r\n"),
+                                       parser::Framing::Datagram, m)
+                .status,
+            parser::ScanStatus::Complete);
+  const Inbound in{m, kPeer, {}, 0};
+  TransactionLayer::ServerKey key;
+  layer.prepare_server_key(in, key);
+  EXPECT_TRUE(key.ready);
+  EXPECT_EQ(std::string_view(key.text.data(), key.text.size()), "L|||0||OPTIONS");
+  EXPECT_EQ(layer.on_request(in, nullptr, &key), RequestMatch::New);
+}
+
 // What the management API lists is read back from each transaction's matching key: its method and
 // branch for a client, an RFC 3261 server and an RFC 2543 server (whose Via may quote a '|').
 TEST_F(TxnTest, ListedMethodAndBranchComeFromTheKey) {
