@@ -213,19 +213,15 @@ std::string new_branch(const LoopKey& loop_key) {
   return b;
 }
 
-std::string stateless_branch(const LoopKey& loop_key, std::string_view top_via) {
+std::string forward_branch(const parser::Message& request) {
+  const LoopKey key = loop_key(request);
+  if (request.method() != parser::Method::Ack) return new_branch(key);
   std::string b;
   b.reserve(parser::kBranchMagicCookie.size() + kLoopKeyChars + 16);
-  b.append(parser::kBranchMagicCookie).append(loop_key.view());
+  b.append(parser::kBranchMagicCookie).append(key.view());
   b.resize(b.size() + 16);
-  write_hex64(seeded_hash(0, top_via), b.data() + b.size() - 16);
+  write_hex64(seeded_hash(0, request.value(parser::HeaderId::Via)), b.data() + b.size() - 16);
   return b;
-}
-
-std::string forward_branch(const parser::Message& request) {
-  if (request.method() == parser::Method::Ack)
-    return stateless_branch(loop_key(request), request.value(parser::HeaderId::Via));
-  return new_branch(loop_key(request));
 }
 
 std::string_view branch_loop_key(std::string_view branch) {

@@ -59,12 +59,9 @@ struct LoopKey {
 LoopKey loop_key(const parser::Message& request);
 // A branch for forwarding a request: "z9hG4bK" + its loop key + 16 random hex chars.
 std::string new_branch(const LoopKey& loop_key);
-// A branch for a request forwarded without a transaction (an ACK for a 2xx): "z9hG4bK" + its loop
-// key + a hash of the top Via it came with. RFC 3261 §16.11: a retransmission must go on under the
-// same branch, or the next hop sees a new request where there is only the old one again.
-std::string stateless_branch(const LoopKey& loop_key, std::string_view top_via);
-// The branch of our Via on a request we forward: stateless for an ACK (it has no transaction to
-// retransmit it; its sender does), a new one for the rest.
+// The branch of our Via on a request we forward. An ACK (for a 2xx: it has no transaction, its
+// sender retransmits it) gets "z9hG4bK" + its loop key + a hash of the top Via it came with, so a
+// retransmission goes on under the same branch (RFC 3261 §16.11); the rest get new_branch.
 std::string forward_branch(const parser::Message& request);
 // RFC 3261 §16.3 step 4: the loop key a branch made by new_branch(loop_key) carries, "" otherwise.
 std::string_view branch_loop_key(std::string_view branch);

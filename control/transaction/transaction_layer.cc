@@ -138,23 +138,22 @@ void TransactionLayer::index(KeyIndex& index, Txn& t, uint64_t hash) {
     index.insert(hash, &t);
 }
 
-void TransactionLayer::prepare_server_key(const Inbound& request, ServerKey& key) const {
+void TransactionLayer::write_server_key(const Inbound& request, ServerKey& key) const {
   key.text.clear();
   server_key(request, false, key.text);
   key.hash = seeded_hash(key_seed_, view(key.text));
   key.ready = true;
+}
+
+void TransactionLayer::prepare_server_key(const Inbound& request, ServerKey& key) const {
+  write_server_key(request, key);
   server_index_.prefetch(key.hash);
 }
 
 RequestMatch TransactionLayer::on_request(const Inbound& request, TxnId* matched, ServerKey* kept) {
   ServerKey local;
   ServerKey& key = kept ? *kept : local;
-  if (!key.ready) {
-    key.text.clear();
-    server_key(request, false, key.text);
-    key.hash = seeded_hash(key_seed_, view(key.text));
-    key.ready = true;
-  }
+  if (!key.ready) write_server_key(request, key);
   Txn* found = find_indexed(server_index_, view(key.text), key.hash);
   if (found == nullptr) return RequestMatch::New;
   Txn& t = *found;
@@ -177,9 +176,8 @@ TxnId TransactionLayer::create_server(const Inbound& request, bool reliable, con
   t->state = invite ? State::Proceeding : State::Trying;
   t->reliable = reliable;
   ServerKey computed;
-  if (kept == nullptr) {
-    server_key(request, false, computed.text);
-    computed.hash = seeded_hash(key_seed_, view(computed.text));
+  if (kept == nullptr || !kept->ready) {
+    write_server_key(request, computed);
     kept = &computed;
   }
   t->key.append(kept->text.data(), kept->text.data() + kept->text.size());

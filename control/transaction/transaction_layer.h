@@ -150,6 +150,8 @@ class TransactionLayer {
   // Frees what a transaction entering its linger state will never send again.
   void drop_unsent(Txn& t);
   TransactionInfo info(const Txn& t) const;
+  // The request's server key written into `key`: its text and hash.
+  void write_server_key(const Inbound& request, ServerKey& key) const;
   // The request's server transaction key (§17.2.3), appended to `out`.
   void server_key(const Inbound& request, bool for_invite, KeyText& out) const;
   Txn* find_indexed(const KeyIndex& index, std::string_view key) const;
