@@ -151,12 +151,6 @@ AddrText Endpoint::text() const noexcept {
 
 std::string Endpoint::to_string() const { return std::string(text().view()); }
 
-size_t IpAddrHash::operator()(const IpAddr& a) const noexcept {
-  uint64_t h = 1469598103934665603ull ^ static_cast<uint8_t>(a.family);
-  for (uint8_t b : a.bytes) h = (h ^ b) * 1099511628211ull;
-  return h;
-}
-
 size_t EndpointHash::operator()(const Endpoint& e) const noexcept {
   return IpAddrHash{}(e.ip) * 31 + e.port;
 }

@@ -74,11 +74,7 @@ class NeighbourTable {
   };
   struct KeyHash {
     size_t operator()(const Key& k) const noexcept {
-      uint64_t h = k.iface * 0x9e3779b97f4a7c15ull ^ static_cast<uint8_t>(k.ip.family);
-      for (uint8_t b : k.ip.bytes) {
-        h = (h ^ b) * 0x100000001b3ull;
-      }
-      return h;
+      return IpAddrHash{}(k.ip) ^ k.iface * 0x9e3779b97f4a7c15ull;
     }
   };
   Config cfg_;

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <string>
@@ -82,6 +83,35 @@ TEST(IpAddr, UnspecifiedAndPrivate) {
     EXPECT_TRUE(IpAddr::parse(p)->is_private()) << p;
   for (const char* p : {"172.32.0.1", "192.0.2.1", "8.8.8.8", "2001:db8::1", "100.128.0.1"})
     EXPECT_FALSE(IpAddr::parse(p)->is_private()) << p;
+}
+
+// The hash reads all sixteen bytes and the family, and a /16 of addresses (what the neighbour table
+// or a rate limiter holds) spreads over the low bits an unordered_map's buckets use.
+TEST(IpAddrHash, EveryByteAndTheFamilyCountAndASlash16SpreadsOverBuckets) {
+  const IpAddrHash hash;
+  const IpAddr v6 = *IpAddr::parse("2001:db8::1");
+  for (size_t i = 0; i < 16; ++i) {
+    IpAddr other = v6;
+    other.bytes[i] ^= 0x01;
+    EXPECT_NE(hash(other), hash(v6)) << "byte " << i;
+  }
+  IpAddr as_v6 = *IpAddr::parse("192.0.2.1");
+  as_v6.family = IpAddr::Family::V6;
+  EXPECT_NE(hash(as_v6), hash(*IpAddr::parse("192.0.2.1")));
+
+  constexpr size_t kBuckets = 1024;
+  std::vector<unsigned> load(kBuckets);
+  std::vector<size_t> seen;
+  for (unsigned n = 0; n < 65536; ++n) {
+    const size_t h = hash(IpAddr::v4(10, 20, static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)));
+    seen.push_back(h);
+    ++load[h % kBuckets];
+  }
+  std::sort(seen.begin(), seen.end());
+  EXPECT_EQ(std::unique(seen.begin(), seen.end()), seen.end());
+  // 64 a bucket on average; a uniform hash stays within 64 +- 8 standard deviations.
+  EXPECT_LT(*std::max_element(load.begin(), load.end()), 128u);
+  EXPECT_GT(*std::min_element(load.begin(), load.end()), 16u);
 }
 
 TEST(IpPrefix, ContainsByFamilyAndLength) {
