@@ -40,8 +40,9 @@ class SipTap {
  public:
   virtual ~SipTap() = default;
   virtual void received(const Inbound& in) = 0;
-  // Sent from interface `iface`'s SIP address to `dest`.
-  virtual void sent(uint16_t iface, const Endpoint& dest, std::string_view bytes) = 0;
+  // Sent from interface `iface`'s SIP address to `dest`. `call_id`: the Call-ID in `bytes` when the
+  // sender knew it, else empty (the tap finds it in the bytes).
+  virtual void sent(uint16_t iface, const Endpoint& dest, std::string_view bytes, std::string_view call_id) = 0;
 };
 
 // Several taps as one (trace ring, HEP export), in the order added.
@@ -51,8 +52,8 @@ class SipTapList final : public SipTap {
   void received(const Inbound& in) override {
     for (SipTap* t : taps_) t->received(in);
   }
-  void sent(uint16_t iface, const Endpoint& dest, std::string_view bytes) override {
-    for (SipTap* t : taps_) t->sent(iface, dest, bytes);
+  void sent(uint16_t iface, const Endpoint& dest, std::string_view bytes, std::string_view call_id) override {
+    for (SipTap* t : taps_) t->sent(iface, dest, bytes, call_id);
   }
 
  private:
@@ -63,11 +64,12 @@ class SipTransport {
  public:
   virtual ~SipTransport() = default;
   // Sends `bytes` as one UDP datagram from interface `iface`'s SIP address to `dest`. Counted, and
-  // shown to the tap when it left.
-  SendResult send(uint16_t iface, const Endpoint& dest, std::string_view bytes) {
+  // shown to the tap when it left. `call_id`: the Call-ID in `bytes`, when the caller knows it, which
+  // spares the tap a search of the bytes for it.
+  SendResult send(uint16_t iface, const Endpoint& dest, std::string_view bytes, std::string_view call_id = {}) {
     const SendResult r = transmit(iface, dest, bytes);
     ++(r == SendResult::Sent ? counters_.sent : r == SendResult::Failed ? counters_.failed : counters_.unreachable);
-    if (tap_ && r == SendResult::Sent) tap_->sent(iface, dest, bytes);
+    if (tap_ && r == SendResult::Sent) tap_->sent(iface, dest, bytes, call_id);
     return r;
   }
   const TransportCounters& counters() const noexcept { return counters_; }

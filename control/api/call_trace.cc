@@ -68,10 +68,10 @@ void CallTrace::received(const Inbound& in) {
   add(m.value(parser::HeaderId::CallId), in.source, in.local, first_line(m.bytes()), is_sdp(m.body()));
 }
 
-void CallTrace::sent(uint16_t iface, const Endpoint& dest, std::string_view bytes) {
+void CallTrace::sent(uint16_t iface, const Endpoint& dest, std::string_view bytes, std::string_view call_id) {
   if (max_calls_ == 0) return;
-  add(parser::find_header_value(bytes, "Call-ID", 'i'), sip_endpoint(interfaces_, iface), dest, first_line(bytes),
-      is_sdp(last_part(bytes)));
+  add(call_id.empty() ? parser::find_header_value(bytes, "Call-ID", 'i') : call_id, sip_endpoint(interfaces_, iface),
+      dest, first_line(bytes), is_sdp(last_part(bytes)));
 }
 
 nlohmann::json CallTrace::ladder(std::string_view call_id) const {

@@ -30,7 +30,7 @@ class CallTrace final : public SipTap {
       : max_calls_(calls), interfaces_(interfaces), clock_(clock) {}
 
   void received(const Inbound& in) override;
-  void sent(uint16_t iface, const Endpoint& dest, std::string_view bytes) override;
+  void sent(uint16_t iface, const Endpoint& dest, std::string_view bytes, std::string_view call_id) override;
 
   // {"call_id","messages":[{"time_ms","from","to","line","sdp"}]} in arrival order, or an "error"
   // when the Call-ID is not (or no longer) traced.

@@ -144,10 +144,10 @@ void HepExporter::received(const Inbound& in) {
        in.msg.value(parser::HeaderId::CallId));
 }
 
-void HepExporter::sent(uint16_t iface, const Endpoint& dest, std::string_view bytes) {
-  // What sipedge sends is not indexed: its Call-ID line is looked up in the bytes.
-  const std::string_view call_id = parser::find_header_value(bytes, "Call-ID", 'i');
-  emit(sip_endpoint(interfaces_, iface), dest, bytes, call_id);
+void HepExporter::sent(uint16_t iface, const Endpoint& dest, std::string_view bytes, std::string_view call_id) {
+  // What sipedge sends is not indexed: unless the sender said, its Call-ID line is looked up.
+  emit(sip_endpoint(interfaces_, iface), dest, bytes,
+       call_id.empty() ? parser::find_header_value(bytes, "Call-ID", 'i') : call_id);
 }
 
 }  // namespace sipedge::control

@@ -44,7 +44,7 @@ class HepExporter final : public SipTap {
   const std::string& error() const noexcept { return error_; }
 
   void received(const Inbound& in) override;
-  void sent(uint16_t iface, const Endpoint& dest, std::string_view bytes) override;
+  void sent(uint16_t iface, const Endpoint& dest, std::string_view bytes, std::string_view call_id) override;
 
   uint64_t exported() const noexcept { return exported_; }
   uint64_t dropped() const noexcept { return dropped_; }

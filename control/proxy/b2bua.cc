@@ -490,7 +490,7 @@ void Proxy::forward_b2bua_in_dialog(TxnId server, const Inbound& in, Call& call,
     other.local->ack = *bytes;
     other.local->ack_sent_ms = clock_.monotonic_ms();
     ack_release_due_.emplace(other.local->ack_sent_ms + retransmit_window_ms(), call.ref);
-    transport_.send(t.iface, t.dest, *bytes);
+    transport_.send(t.iface, t.dest, *bytes, other.local->call_id.view());
     ++counters_.forwarded_requests;
     return;
   }
@@ -501,7 +501,8 @@ void Proxy::forward_b2bua_in_dialog(TxnId server, const Inbound& in, Call& call,
     call.reinvite_pending = true;
   }
   if (msg.method() == parser::Method::Bye) call.state = CallState::Ending;
-  Context& ctx = start_in_dialog(server, in, &call, call.media ? media_from : -1, t, branch, std::move(*bytes));
+  Context& ctx = start_in_dialog(server, in, &call, call.media ? media_from : -1, t, branch, std::move(*bytes),
+                                 other.local->call_id.view());
   ctx.b2bua = true;
   ctx.b2bua_from_callee = !from_caller;
   ctx.route = call.route;
@@ -513,7 +514,7 @@ bool Proxy::b2bua_resend_ack(const Call& call, const Inbound& response) {
   auto cseq = parser::parse_cseq(response.msg.value(parser::HeaderId::CSeq));
   if (leg.local->ack.empty() || !cseq || cseq->number != leg.local->invite_cseq || cseq->method != parser::Method::Invite)
     return false;
-  transport_.send(leg.iface, leg.peer, leg.local->ack);
+  transport_.send(leg.iface, leg.peer, leg.local->ack, leg.local->call_id.view());
   return true;
 }
 

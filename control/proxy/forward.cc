@@ -281,6 +281,7 @@ bool Proxy::try_next_target(Context& ctx) {
       }
     }
     Result<std::string, Refusal> bytes{Err{refusal(RefusalCause::NoInterface)}};
+    std::string_view sent_call_id = msg.value(parser::HeaderId::CallId);
     if (ctx.b2bua) {
       // sipedge's own request on the callee's leg: its identity there for this target, a CSeq
       // one up from the last target's (RFC 3261 §8.1.3.5).
@@ -293,6 +294,7 @@ bool Proxy::try_next_target(Context& ctx) {
         leg->local->set_contact(b2bua_contact(t.iface, leg->local->call_id, ctx.call));
         leg->local->invite_cseq = ++leg->local->cseq;
         bytes = build_b2bua_request(in, t, *leg, leg->local->cseq, ctx.route, false, branch, ctx.media, ctx.media_from);
+        sent_call_id = leg->local->call_id.view();
       } else {
         bytes = Err(refused(refusal(RefusalCause::NoInterface)));
       }
@@ -325,7 +327,7 @@ bool Proxy::try_next_target(Context& ctx) {
           user && !user->forward.no_answer.empty() ? now + uint64_t{user->forward.no_answer_s} * 1000 : 0;
       ctx.branch_timed_out = false;
     }
-    ctx.client = txns_.send_request(std::move(*bytes), ctx.method, branch, t.iface, t.dest);
+    ctx.client = txns_.send_request(std::move(*bytes), ctx.method, branch, t.iface, t.dest, sent_call_id);
     by_client_.set(ctx.client, ctx.id);
     watch_ring(ctx);
     ++ctx.live_clients;
@@ -513,16 +515,17 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
     if (!ack) reply_refusal(server, in, bytes.error());
     return;
   }
+  const std::string_view call_id = in.msg.value(parser::HeaderId::CallId);
   if (ack) {
-    transport_.send(t.iface, t.dest, *bytes);
+    transport_.send(t.iface, t.dest, *bytes, call_id);
     ++counters_.forwarded_requests;
     return;
   }
-  start_in_dialog(server, in, call, call && call->media ? media_from : -1, t, branch, std::move(*bytes));
+  start_in_dialog(server, in, call, call && call->media ? media_from : -1, t, branch, std::move(*bytes), call_id);
 }
 
 Proxy::Context& Proxy::start_in_dialog(TxnId server, const Inbound& in, Call* call, int media_from, const Target& t,
-                                       const std::string& branch, std::string bytes) {
+                                       const std::string& branch, std::string bytes, std::string_view sent_call_id) {
   const parser::Message& msg = in.msg;
   auto ctx = std::make_unique<Context>();
   ctx->id = next_context_++;
@@ -546,7 +549,7 @@ Proxy::Context& Proxy::start_in_dialog(TxnId server, const Inbound& in, Call* ca
   ctx->timer_asked_s = plan_request_timer(msg, session_policy()).interval_s;
   ctx->uac_supports_timer = supports(msg, "timer");
   if (ctx->invite) ctx->timer_c_due_ms = clock_.monotonic_ms() + uint64_t{config_.timer_c_s} * 1000;
-  ctx->client = txns_.send_request(std::move(bytes), ctx->method, branch, t.iface, t.dest);
+  ctx->client = txns_.send_request(std::move(bytes), ctx->method, branch, t.iface, t.dest, sent_call_id);
   Context& ref = *ctx;
   by_client_.set(ref.client, ref.id);
   watch_ring(ref);

@@ -230,7 +230,8 @@ std::string Proxy::local_response(TxnId server, const Inbound& in, uint16_t stat
 
 void Proxy::reply(TxnId server, const Inbound& in, uint16_t status, std::string_view reason,
                   std::vector<std::pair<std::string, std::string>> headers, std::string_view body) {
-  txns_.respond(server, status, local_response(server, in, status, reason, header_lines(headers), body));
+  txns_.respond(server, status, local_response(server, in, status, reason, header_lines(headers), body),
+                in.msg.value(parser::HeaderId::CallId));
 }
 
 Refusal Proxy::refused(Refusal r) {
@@ -242,7 +243,8 @@ void Proxy::reply_refusal(TxnId server, const Inbound& in, const Refusal& r) {
   const std::string retry = std::to_string(r.retry_after_s);
   const HeaderLine retry_after{"Retry-After", retry};
   txns_.respond(server, r.status,
-                local_response(server, in, r.status, r.reason, {&retry_after, r.retry_after_s ? 1u : 0u}));
+                local_response(server, in, r.status, r.reason, {&retry_after, r.retry_after_s ? 1u : 0u}),
+                in.msg.value(parser::HeaderId::CallId));
 }
 
 void Proxy::reply_stateless(const Inbound& in, uint16_t status, std::string_view reason, uint32_t retry_after_s) {
@@ -261,7 +263,7 @@ void Proxy::send_stateless(const Inbound& in, uint16_t status, std::string_view 
   const std::string bytes =
       build_response(in.msg, status, reason, stateless_tag_prefix_ + new_tag(), received_via(in, arena), extra);
   ++counters_.local_replies;
-  transport_.send(in.iface, in.source, bytes);
+  transport_.send(in.iface, in.source, bytes, in.msg.value(parser::HeaderId::CallId));
 }
 
 void Proxy::handle_request(const Inbound& in) {

@@ -295,10 +295,10 @@ class Proxy final : public TransactionUser {
   void forward_initial(TxnId server, const Inbound& in, std::vector<Target> targets);
   void forward_in_dialog(TxnId server, const Inbound& in);
   bool try_next_target(Context& ctx);
-  // The context of an in-dialog request whose forwarded `bytes` go to `t` (a client transaction
-  // with `branch`), registered under both transactions.
+  // The context of an in-dialog request whose forwarded `bytes` (with `sent_call_id`) go to `t` (a
+  // client transaction with `branch`), registered under both transactions.
   Context& start_in_dialog(TxnId server, const Inbound& in, Call* call, int media_from, const Target& t,
-                           const std::string& branch, std::string bytes);
+                           const std::string& branch, std::string bytes, std::string_view sent_call_id);
   // `rr_token`: Record-Route with this token (route_token.h); empty for no Record-Route. The
   // forwarded bytes, or why they cannot be built (counted).
   Result<std::string, Refusal> build_forward(const Inbound& in, const Target& t, std::string_view rr_token,

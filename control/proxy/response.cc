@@ -173,7 +173,7 @@ void Proxy::handle_response(const Inbound& in) {
     return;
   }
 
-  transport_.send(*iface, dest, *bytes);
+  transport_.send(*iface, dest, *bytes, in.msg.value(parser::HeaderId::CallId));
   ++counters_.stateless_responses;
 }
 
@@ -208,6 +208,8 @@ void Proxy::on_response(TxnId client, const Inbound& in) {
   }
 
   auto bytes = build_upstream_response(in, &ctx, nullptr);
+  // A B2BUA answers with the Call-ID of the request's own leg, a proxy passes the response's.
+  const std::string_view sent_call_id = ctx.b2bua ? std::string_view(ctx.call_id) : in.msg.value(parser::HeaderId::CallId);
   if (!bytes) {
     // The answer's SDP could not be anchored: the caller gets the cause instead of media that
     // bypasses the relay (the callee, never ACKed, ends its side by RFC 3261 §13.3.1.4).
@@ -227,14 +229,14 @@ void Proxy::on_response(TxnId client, const Inbound& in) {
     }
     // §16.7 step 2: a provisional restarts Timer C (the no-answer time keeps running).
     if (client == ctx.client && ctx.invite) ctx.timer_c_due_ms = clock_.monotonic_ms() + uint64_t{config_.timer_c_s} * 1000;
-    txns_.respond(ctx.server, status, std::move(*bytes));
+    txns_.respond(ctx.server, status, std::move(*bytes), sent_call_id);
     ++counters_.forwarded_responses;
     return;
   }
   if (status < 300) {
     const bool first_final = !ctx.final_sent;
     ctx.final_sent = true;
-    txns_.respond(ctx.server, status, std::move(*bytes));
+    txns_.respond(ctx.server, status, std::move(*bytes), sent_call_id);
     ++counters_.forwarded_responses;
     release_request(ctx);
     if (call && ctx.initial && first_final) {
@@ -475,7 +477,7 @@ void Proxy::send_bye(Call& call, bool to_caller, std::string_view reason) {
       "Call-ID: {}\r\nCSeq: {} BYE\r\nReason: SIP;cause=200;text=\"{}\"\r\nContent-Length: 0\r\n\r\n",
       leg.contact(), iface->sip_address.to_uri_host(), iface->sip_port, branch, route, from, leg.name_addr(),
       call_id, cseq, reason);
-  const TxnId id = txns_.send_request(bytes, "BYE", branch, leg.iface, leg.peer);
+  const TxnId id = txns_.send_request(bytes, "BYE", branch, leg.iface, leg.peer, call_id);
   internal_clients_.insert(id);
 }
 

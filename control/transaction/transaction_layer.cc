@@ -191,14 +191,14 @@ TxnId TransactionLayer::create_server(const Inbound& request, bool reliable, con
   return id;
 }
 
-bool TransactionLayer::respond(TxnId server, uint16_t status, std::string bytes) {
+bool TransactionLayer::respond(TxnId server, uint16_t status, std::string bytes, std::string_view call_id) {
   std::unique_ptr<Txn>* found = txns_.find(server);
   if (found == nullptr || !(*found)->is_server()) return false;
   Txn& t = **found;
   const txn::Transition tr = txn::step(t.kind, t.state, tu_event(status));
   if (!tr.handled) return false;
   t.bytes = std::move(bytes);
-  run(t, tu_event(status), nullptr);
+  run(t, tu_event(status), nullptr, call_id);
   return true;
 }
 
@@ -210,7 +210,8 @@ TxnId TransactionLayer::find_invite_for_cancel(const Inbound& cancel) const {
 }
 
 TxnId TransactionLayer::send_request(std::string bytes, std::string_view method, std::string_view branch,
-                                     uint16_t iface, const Endpoint& dest, bool reliable) {
+                                     uint16_t iface, const Endpoint& dest, std::string_view call_id,
+                                     bool reliable) {
   auto t = std::make_unique<Txn>();
   t->id = next_id_++;
   const bool invite = method == "INVITE";
@@ -227,7 +228,7 @@ TxnId TransactionLayer::send_request(std::string bytes, std::string_view method,
   const TxnId id = t->id;
   index(client_index_, ref);
   txns_.set(id, std::move(t));
-  if (!send(ref, ref.bytes)) {
+  if (!send(ref, ref.bytes, call_id)) {
     arm(ref, TimerSlot::TransportError, 0);
     return id;
   }
@@ -354,11 +355,11 @@ void TransactionLayer::prefetch_for_timer(uint64_t cookie, unsigned step) const 
   (t->is_server() ? server_index_ : client_index_).prefetch(t->key_hash);
 }
 
-bool TransactionLayer::send(const Txn& t, std::string_view bytes) {
-  return transport_.send(t.iface, t.peer, bytes) != SendResult::Unreachable;
+bool TransactionLayer::send(const Txn& t, std::string_view bytes, std::string_view call_id) {
+  return transport_.send(t.iface, t.peer, bytes, call_id) != SendResult::Unreachable;
 }
 
-void TransactionLayer::run(Txn& t, Event event, const Inbound* in) {
+void TransactionLayer::run(Txn& t, Event event, const Inbound* in, std::string_view call_id) {
   const txn::Transition tr = txn::step(t.kind, t.state, event);
   if (!tr.handled) return;
   const TxnId id = t.id;
@@ -380,7 +381,7 @@ void TransactionLayer::run(Txn& t, Event event, const Inbound* in) {
     if (!t.bytes.empty()) send(t, t.bytes);
   }
   if (acts & (txn::kSendResponse | txn::kResendResponse))
-    if (!t.bytes.empty()) reachable &= send(t, t.bytes);
+    if (!t.bytes.empty()) reachable &= send(t, t.bytes, call_id);
 
   if (acts & txn::kStopRetransmit) disarm(t, TimerSlot::Retransmit);
   if (acts & txn::kStopTimeout) disarm(t, TimerSlot::Timeout);

@@ -84,7 +84,8 @@ class TransactionLayer {
   TxnId create_server(const Inbound& request, bool reliable = false, const ServerKey* key = nullptr);
   // Sends a response through a server transaction (the status decides the event: 1xx, 2xx, other).
   // False when the transaction no longer exists or its state does not take this response.
-  bool respond(TxnId server, uint16_t status, std::string bytes);
+  // `call_id`: the Call-ID in `bytes` when the caller knows it (for the transport's tap).
+  bool respond(TxnId server, uint16_t status, std::string bytes, std::string_view call_id = {});
   // RFC 3261 §9.2: the server INVITE transaction a CANCEL refers to (same branch and sent-by,
   // method INVITE), or 0.
   TxnId find_invite_for_cancel(const Inbound& cancel) const;
@@ -92,9 +93,10 @@ class TransactionLayer {
   // --- client side ---
   // Starts a client transaction for `bytes` (a request whose top Via carries `branch`) and sends
   // it to `dest` from `iface`. When the transport finds no way there, the TU hears of it from the
-  // next timer tick (on_client_transport_error), never from inside this call.
+  // next timer tick (on_client_transport_error), never from inside this call. `call_id`: as for
+  // respond().
   TxnId send_request(std::string bytes, std::string_view method, std::string_view branch, uint16_t iface,
-                     const Endpoint& dest, bool reliable = false);
+                     const Endpoint& dest, std::string_view call_id = {}, bool reliable = false);
   // Matches an incoming response to a client transaction and runs it. False when none matches
   // (the proxy then forwards it statelessly, §16.7 / §16.11).
   bool on_response(const Inbound& response);
@@ -140,9 +142,10 @@ class TransactionLayer {
   // Timer slots; TransportError is no timer but the deferred report of a failed first send.
   enum class TimerSlot : uint8_t { Retransmit, Timeout, Linger, TransportError };
 
-  void run(Txn& t, txn::Event event, const Inbound* in);
+  // `call_id`: the Call-ID of a response the TU hands over, if it said.
+  void run(Txn& t, txn::Event event, const Inbound* in, std::string_view call_id = {});
   // Sends on the transaction's behalf; false when the transport found no way to the peer.
-  bool send(const Txn& t, std::string_view bytes);
+  bool send(const Txn& t, std::string_view bytes, std::string_view call_id = {});
   void arm(Txn& t, TimerSlot slot, uint64_t delay_ms);
   void disarm(Txn& t, TimerSlot slot);
   void remove(TxnId id);

@@ -57,19 +57,19 @@ TEST_F(CallTraceTest, BoundedPerCallAndInCalls) {
   auto msg = [](const std::string& call_id) {
     return "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 1.2.3.4;branch=z9hG4bK1\r\nCall-ID: " + call_id + "\r\nCSeq: 1 BYE\r\n\r\n";
   };
-  for (size_t i = 0; i < CallTrace::kMaxMessages + 5; ++i) trace.sent(0, kAlice, msg("a"));
+  for (size_t i = 0; i < CallTrace::kMaxMessages + 5; ++i) trace.sent(0, kAlice, msg("a"), {});
   EXPECT_EQ(trace.ladder("a")["messages"].size(), CallTrace::kMaxMessages);
-  trace.sent(0, kAlice, msg("b"));
-  trace.sent(0, kAlice, msg("c"));  // the third Call-ID: "a" (oldest) is forgotten
+  trace.sent(0, kAlice, msg("b"), {});
+  trace.sent(0, kAlice, msg("c"), {});  // the third Call-ID: "a" (oldest) is forgotten
   EXPECT_EQ(trace.calls(), 2u);
   EXPECT_TRUE(trace.ladder("a").contains("error"));
   EXPECT_EQ(trace.ladder("c")["messages"].size(), 1u);  // "a"'s ladder, reused, holds only "c"'s message
   EXPECT_EQ(trace.ladder("c")["messages"][0]["line"], "SIP/2.0 200 OK");
   EXPECT_EQ(trace.ladder("b")["messages"].size(), 1u);
   // The SDP mark of a sent message: its body is a session description.
-  trace.sent(0, kAlice, "SIP/2.0 200 OK\r\ni: d\r\nContent-Type: application/sdp\r\n\r\nv=0\r\no=- 1 1 IN IP4 1.2.3.4\r\n");
-  trace.sent(0, kAlice, "BYE sip:x SIP/2.0\nCall-ID: d\nContent-Length: 0\n\n");
-  trace.sent(0, kAlice, "INFO sip:x SIP/2.0\r\nCall-ID: d\r\n\r\nSignal=1\r\n\r\nDuration=160\r\n");
+  trace.sent(0, kAlice, "SIP/2.0 200 OK\r\ni: d\r\nContent-Type: application/sdp\r\n\r\nv=0\r\no=- 1 1 IN IP4 1.2.3.4\r\n", {});
+  trace.sent(0, kAlice, "BYE sip:x SIP/2.0\nCall-ID: d\nContent-Length: 0\n\n", {});
+  trace.sent(0, kAlice, "INFO sip:x SIP/2.0\r\nCall-ID: d\r\n\r\nSignal=1\r\n\r\nDuration=160\r\n", {});
   const nlohmann::json d = trace.ladder("d")["messages"];
   ASSERT_EQ(d.size(), 3u);
   EXPECT_EQ(d[0]["sdp"], true);
@@ -77,16 +77,16 @@ TEST_F(CallTraceTest, BoundedPerCallAndInCalls) {
   EXPECT_EQ(d[1]["line"], "BYE sip:x SIP/2.0");
   EXPECT_EQ(d[2]["sdp"], false);
   CallTrace off(0, config.interfaces, clock);
-  off.sent(0, kAlice, msg("a"));
+  off.sent(0, kAlice, msg("a"), {});
   EXPECT_EQ(off.calls(), 0u);
   // One call kept: each new Call-ID takes over the ladder the message before it went to.
   CallTrace one(1, config.interfaces, clock);
-  for (const char* id : {"a", "a", "b", "a", "a", "c"}) one.sent(0, kAlice, msg(id));
+  for (const char* id : {"a", "a", "b", "a", "a", "c"}) one.sent(0, kAlice, msg(id), {});
   EXPECT_EQ(one.calls(), 1u);
   EXPECT_TRUE(one.ladder("a").contains("error"));
   EXPECT_TRUE(one.ladder("b").contains("error"));
   EXPECT_EQ(one.ladder("c")["messages"].size(), 1u);
-  one.sent(0, kAlice, msg("c"));
+  one.sent(0, kAlice, msg("c"), {});
   EXPECT_EQ(one.ladder("c")["messages"].size(), 2u);
 }
 

@@ -127,7 +127,7 @@ TEST_F(HepExport, ADatagramAfterTheCollectorWasDownIsNotLost) {
   ASSERT_TRUE(hep.open()) << hep.error();
   ::close(collector_);
   const std::string bye = "BYE sip:a SIP/2.0\r\nCall-ID: down\r\nContent-Length: 0\r\n\r\n";
-  hep.sent(0, kAlice, bye);  // nobody listens: refused by ICMP, after the send
+  hep.sent(0, kAlice, bye, {});  // nobody listens: refused by ICMP, after the send
   collector_ = ::socket(AF_INET, SOCK_DGRAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -136,7 +136,7 @@ TEST_F(HepExport, ADatagramAfterTheCollectorWasDownIsNotLost) {
   ASSERT_EQ(::bind(collector_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
   timeval tv{1, 0};
   ::setsockopt(collector_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  hep.sent(0, kAlice, bye);
+  hep.sent(0, kAlice, bye, {});
   const auto got = decode(next());
   ASSERT_FALSE(got.empty());
   EXPECT_EQ(got.at(0x0011), "down");

@@ -25,7 +25,20 @@ struct Sent {
   std::string bytes;
 };
 
+// Every Call-ID a sender hands the transport with a datagram is the one the datagram carries: the
+// tap trusts it instead of searching the bytes.
+struct CallIdCheck : SipTap {
+  void received(const Inbound&) override {}
+  void sent(uint16_t, const Endpoint&, std::string_view bytes, std::string_view call_id) override {
+    if (!call_id.empty()) {
+      EXPECT_EQ(call_id, parser::find_header_value(bytes, "Call-ID", 'i')) << bytes;
+    }
+  }
+};
+
 struct RecordingTransport : SipTransport {
+  RecordingTransport() { set_tap(&check); }
+  CallIdCheck check;
   std::deque<Sent> sent;
   bool refuse = false;  // the wire takes nothing (no buffers)
   SendResult transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) override {

@@ -231,7 +231,7 @@ TEST_F(ControlTx, CountsWhatItSentHeldFailedAndCouldNotRoute) {
 TEST_F(ControlTx, ShardsSendThroughTheSharedTransportAndEachCountsItsOwn) {
   struct Seen final : SipTap {
     void received(const Inbound&) override {}
-    void sent(uint16_t, const Endpoint&, std::string_view bytes) override { texts.emplace_back(bytes); }
+    void sent(uint16_t, const Endpoint&, std::string_view bytes, std::string_view) override { texts.emplace_back(bytes); }
     std::vector<std::string> texts;
   } seen;
   io_->set_tap(&seen);
