@@ -15,6 +15,7 @@ E2E_UA_ACC=10.201.0.2    # SIPp peers in the access namespace
 E2E_UA_CORE=10.202.0.2   # SIPp peers in the core namespace
 
 E2E_PIDS=()      # background processes to stop on exit (sipedge, SIPp)
+declare -gA E2E_WATCHERS=()  # SIPp's timeout PID -> its hang watcher's PID
 E2E_EXTRA_NS=()  # namespaces made beyond the devnet (a second sipedge's), deleted on exit
 E2E_NET=""       # devnet name while it is up
 E2E_WORK=""      # temporary directory
@@ -240,6 +241,8 @@ e2e_sipp() {
 }
 
 # e2e_sipp_bg LABEL NS LIMIT_S SIPP_ARGS...: the same in the background; the PID is in E2E_BG_PID.
+# A watcher records where a SIPp still running a second before its limit is stuck (LABEL.hang,
+# shown by e2e_sipp_why): SIPp's own -timeout has passed by then, so it is blocked, not busy.
 e2e_sipp_bg() {
   local label=$1 ns=$2 limit=$3
   shift 3
@@ -247,13 +250,44 @@ e2e_sipp_bg() {
     -trace_err -error_file "$E2E_WORK/$label.err" >"$E2E_WORK/$label.out" 2>&1 </dev/null &
   E2E_BG_PID=$!
   E2E_PIDS+=("$E2E_BG_PID")
+  e2e_hang_watch "$E2E_BG_PID" "$((limit - 1))" "$E2E_WORK/$label.hang" &
+  E2E_WATCHERS[$E2E_BG_PID]=$!
+  E2E_PIDS+=("$!")
 }
 
-# e2e_sipp_wait PID: its exit status, and forgets the PID.
+# e2e_hang_watch TIMEOUT_PID AFTER_S FILE: after AFTER_S seconds, the state, kernel wait channel and
+# kernel stack of each thread of the command under `timeout` TIMEOUT_PID, and what else ran.
+e2e_hang_watch() {
+  local pid=$1 after=$2 out=$3 nap child t
+  trap 'kill "$nap" 2>/dev/null; exit 0' TERM
+  sleep "$after" &
+  nap=$!
+  wait "$nap"
+  child=$(pgrep -P "$pid" | head -1)
+  [[ -n $child ]] || exit 0
+  {
+    echo "$(date -u +%T.%N) pid $child still running: $(tr '\0' ' ' <"/proc/$child/cmdline" 2>/dev/null | cut -c1-160)"
+    echo "loadavg: $(cat /proc/loadavg)"
+    for t in /proc/"$child"/task/*; do
+      echo "thread ${t##*/}: $(grep '^State' "$t/status" 2>/dev/null) wchan=$(cat "$t/wchan" 2>/dev/null)" \
+        "syscall=$(cut -d' ' -f1 "$t/syscall" 2>/dev/null)"
+      sed 's/^/    /' "$t/stack" 2>/dev/null
+    done
+    echo "busiest processes:"
+    ps -eo pid,stat,wchan:24,pcpu,etime,comm --sort=-pcpu 2>/dev/null | head -12
+  } >"$out" 2>&1
+}
+
+# e2e_sipp_wait PID: its exit status, and forgets the PID (and stops its watcher).
 e2e_sipp_wait() {
-  local pid=$1 rc=0 keep=() p
+  local pid=$1 rc=0 keep=() p watcher=${E2E_WATCHERS[$1]:-}
   wait "$pid" || rc=$?
-  for p in "${E2E_PIDS[@]}"; do [[ $p == "$pid" ]] || keep+=("$p"); done
+  if [[ -n $watcher ]]; then
+    kill -TERM "$watcher" 2>/dev/null || true
+    wait "$watcher" 2>/dev/null || true
+    unset "E2E_WATCHERS[$pid]"
+  fi
+  for p in "${E2E_PIDS[@]}"; do [[ $p == "$pid" || $p == "$watcher" ]] || keep+=("$p"); done
   E2E_PIDS=("${keep[@]}")
   return $rc
 }
@@ -277,6 +311,10 @@ e2e_sipp_why() {
   tail -25 "$E2E_WORK/$label.out" 2>/dev/null >&2 || true
   e2e_log "--- $label: last messages"
   tail -40 "$E2E_WORK/$label.msg" 2>/dev/null >&2 || true
+  if [[ -s "$E2E_WORK/$label.hang" ]]; then
+    e2e_log "--- $label: still running at its limit"
+    cat "$E2E_WORK/$label.hang" >&2
+  fi
 }
 
 # e2e_wait_log LABEL PATTERN LIMIT_S: waits until SIPp's message log of LABEL shows PATTERN (grep -E).
