@@ -67,6 +67,17 @@ TEST(Checksum, EveryLengthAndAlignmentMatchesTheReference) {
   }
 }
 
+// All-ones words make every addition carry: lengths past the 32-byte vector steps, up to the
+// largest UDP datagram, at an odd start.
+TEST(Checksum, AllOnesCarryAtEveryLengthUpToTheLargestDatagram) {
+  std::vector<uint8_t> ones(65536, 0xff);
+  for (size_t len : {size_t{31}, size_t{32}, size_t{33}, size_t{63}, size_t{64}, size_t{65}, size_t{1500},
+                     size_t{9001}, size_t{65535}}) {
+    const std::vector<uint8_t> slice(ones.begin() + 1, ones.begin() + 1 + len);
+    EXPECT_EQ(stored(csum(ones.data() + 1, len)), big_endian(reference_checksum(slice))) << "length " << len;
+  }
+}
+
 TEST(Checksum, PartialSumsChainAcrossPieces) {
   std::vector<uint8_t> all(100);
   for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<uint8_t>(i * 7 + 3);
