@@ -5,23 +5,26 @@
 namespace sipedge::control {
 
 NeighbourTable::~NeighbourTable() {
-  for (auto& [key, e] : entries_) {
-    for (rte_mbuf* m : e.held) {
-      rte_pktmbuf_free(m);
-    }
-  }
+  entries_.for_each([](const std::unique_ptr<Entry>& e) {
+    for (rte_mbuf* m : e->held) rte_pktmbuf_free(m);
+  });
 }
 
 NeighbourTable::Lookup NeighbourTable::resolve(uint16_t iface, const IpAddr& ip, uint64_t now) {
-  auto [it, created] = entries_.try_emplace(Key{iface, ip});
-  Entry& e = it->second;
-  if (created) {
-    e.state = State::Incomplete;
-    e.probes = 1;
-    e.deadline = now + cfg_.retrans_tsc;
-    e.held.reserve(cfg_.hold_limit);
+  const uint64_t hash = key_hash(iface, ip);
+  const std::unique_ptr<Entry>* found = entries_.find(hash, is(iface, ip));
+  if (found == nullptr) {
+    auto e = std::make_unique<Entry>();
+    e->iface = iface;
+    e->ip = ip;
+    e->state = State::Incomplete;
+    e->probes = 1;
+    e->deadline = now + cfg_.retrans_tsc;
+    e->held.reserve(cfg_.hold_limit);
+    entries_.insert(hash, std::move(e));
     return {nullptr, true};
   }
+  Entry& e = **found;
   switch (e.state) {
     case State::Incomplete:
       return {nullptr, false};
@@ -41,21 +44,21 @@ NeighbourTable::Lookup NeighbourTable::resolve(uint16_t iface, const IpAddr& ip,
 }
 
 bool NeighbourTable::hold(uint16_t iface, const IpAddr& ip, rte_mbuf* m) {
-  auto it = entries_.find(Key{iface, ip});
-  if (it == entries_.end() || it->second.state != State::Incomplete || it->second.held.size() >= cfg_.hold_limit) {
+  Entry* e = lookup(iface, ip);
+  if (e == nullptr || e->state != State::Incomplete || e->held.size() >= cfg_.hold_limit) {
     return false;
   }
-  it->second.held.push_back(m);
+  e->held.push_back(m);
   return true;
 }
 
 bool NeighbourTable::update(uint16_t iface, const IpAddr& ip, const rte_ether_addr& mac, uint64_t now,
                             std::vector<rte_mbuf*>& released) {
-  auto it = entries_.find(Key{iface, ip});
-  if (it == entries_.end()) {
+  Entry* found = lookup(iface, ip);
+  if (found == nullptr) {
     return false;
   }
-  Entry& e = it->second;
+  Entry& e = *found;
   e.state = State::Reachable;
   e.mac = mac;
   e.probes = 0;
@@ -74,8 +77,7 @@ size_t NeighbourTable::hold_room(uint16_t iface, const IpAddr& ip) const {
 }
 
 const NeighbourTable::Entry* NeighbourTable::find(uint16_t iface, const IpAddr& ip) const {
-  auto it = entries_.find(Key{iface, ip});
-  return it == entries_.end() ? nullptr : &it->second;
+  return lookup(iface, ip);
 }
 
 }  // namespace sipedge::control

@@ -9,9 +9,10 @@
 #include <rte_mbuf.h>
 
 #include <cstdint>
-#include <unordered_map>
+#include <memory>
 #include <vector>
 
+#include "common/hash_index.h"
 #include "common/net_address.h"
 
 namespace sipedge::control {
@@ -30,6 +31,8 @@ class NeighbourTable {
     Stale,       // old answer: still used, re-solicited on use, erased when it stays silent
   };
   struct Entry {
+    uint16_t iface = 0;
+    IpAddr ip;
     State state = State::Incomplete;
     rte_ether_addr mac{};
     uint64_t deadline = 0;  // Incomplete: next retransmit; Reachable: becomes Stale; Stale: erase
@@ -67,45 +70,45 @@ class NeighbourTable {
   size_t size() const noexcept { return entries_.size(); }
 
  private:
-  struct Key {
-    uint16_t iface;
-    IpAddr ip;
-    bool operator==(const Key&) const = default;
-  };
-  struct KeyHash {
-    size_t operator()(const Key& k) const noexcept {
-      return IpAddrHash{}(k.ip) ^ k.iface * 0x9e3779b97f4a7c15ull;
-    }
-  };
+  // Hashed from the caller's address in place: a key built on the stack and read back as words
+  // stalled every lookup on store forwarding, and std::unordered_map's prime modulus is a division.
+  static uint64_t key_hash(uint16_t iface, const IpAddr& ip) noexcept {
+    return IpAddrHash{}(ip) ^ iface * 0x9e3779b97f4a7c15ull;
+  }
+  static auto is(uint16_t iface, const IpAddr& ip) {
+    return [iface, &ip](const std::unique_ptr<Entry>& e) { return e->iface == iface && e->ip == ip; };
+  }
+  Entry* lookup(uint16_t iface, const IpAddr& ip) const {
+    const std::unique_ptr<Entry>* e = entries_.find(key_hash(iface, ip), is(iface, ip));
+    return e ? e->get() : nullptr;
+  }
+
   Config cfg_;
-  std::unordered_map<Key, Entry, KeyHash> entries_;
+  HashIndex<std::unique_ptr<Entry>> entries_;
+  std::vector<const Entry*> expired_;  // expire()'s erasures, kept for its next run
 };
 
 template <class S, class F>
 void NeighbourTable::expire(uint64_t now, S&& solicit, F&& failed) {
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    Entry& e = it->second;
-    if (now < e.deadline) {
-      ++it;
-      continue;
-    }
+  expired_.clear();
+  entries_.for_each([&](const std::unique_ptr<Entry>& entry) {
+    Entry& e = *entry;
+    if (now < e.deadline) return;
     if (e.state == State::Reachable) {
       e.state = State::Stale;
       e.probes = 0;
       e.deadline = now + cfg_.reachable_tsc;
-      ++it;
     } else if (e.state == State::Incomplete && e.probes < cfg_.max_probes) {
       ++e.probes;
       e.deadline = now + cfg_.retrans_tsc;
-      solicit(it->first.iface, it->first.ip);
-      ++it;
+      solicit(e.iface, e.ip);
     } else {
-      if (!e.held.empty()) {
-        failed(it->first.iface, e.held);
-      }
-      it = entries_.erase(it);
+      if (!e.held.empty()) failed(e.iface, e.held);
+      expired_.push_back(&e);
     }
-  }
+  });
+  for (const Entry* e : expired_)
+    entries_.erase(key_hash(e->iface, e->ip), [e](const std::unique_ptr<Entry>& x) { return x.get() == e; });
 }
 
 }  // namespace sipedge::control

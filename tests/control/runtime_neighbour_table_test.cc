@@ -1,0 +1,93 @@
+// tests/control/runtime_neighbour_table_test.cc — the neighbour table on its own, with many
+// neighbours at once: lookups stay right while expiry erases entries from the middle of the
+// open-addressing index (ControlTx's tests drive one neighbour at a time through ControlIo).
+#include "control/runtime/neighbour_table.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sipedge::control {
+namespace {
+
+IpAddr neighbour(unsigned n) {
+  if (n % 3 == 0) return *IpAddr::parse("fd00:202::" + std::to_string(n + 1));
+  return IpAddr::v4(10, static_cast<uint8_t>(201 + n % 2), static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n));
+}
+
+rte_ether_addr mac_of(unsigned n) {
+  return rte_ether_addr{{0x02, 0x00, 0x00, 0x00, static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)}};
+}
+
+TEST(NeighbourTable, ManyNeighboursResolveAgeAndExpireEachOnItsOwn) {
+  NeighbourTable::Config cfg;
+  cfg.retrans_tsc = 10;
+  cfg.reachable_tsc = 1000;
+  cfg.max_probes = 3;
+  NeighbourTable table(cfg);
+  constexpr unsigned kCount = 600;
+  auto iface = [](unsigned n) { return static_cast<uint16_t>(n % 4 == 1 ? 1 : 0); };
+  for (unsigned n = 0; n < kCount; ++n) {
+    const NeighbourTable::Lookup first = table.resolve(iface(n), neighbour(n), 0);
+    EXPECT_TRUE(first.solicit) << n;
+    EXPECT_EQ(first.mac, nullptr) << n;
+  }
+  // The same address on the other interface is another neighbour.
+  EXPECT_TRUE(table.resolve(1, neighbour(0), 0).solicit);
+  EXPECT_EQ(table.size(), kCount + 1);
+
+  // Every other neighbour answers; the rest stay silent.
+  std::vector<rte_mbuf*> released;
+  for (unsigned n = 0; n < kCount; n += 2) EXPECT_TRUE(table.update(iface(n), neighbour(n), mac_of(n), 5, released));
+  EXPECT_FALSE(table.update(0, IpAddr::v4(192, 0, 2, 1), mac_of(1), 5, released)) << "nobody asked for it";
+  EXPECT_TRUE(released.empty());
+
+  // Retransmit intervals pass: each silent one is probed until max_probes, then erased.
+  std::map<std::pair<uint16_t, IpAddr::Family>, unsigned> probes;
+  unsigned erased_with_frames = 0;
+  for (uint64_t now = 10; now <= 40; now += 10)
+    table.expire(
+        now, [&](uint16_t i, const IpAddr& ip) { ++probes[{i, ip.family}]; },
+        [&](uint16_t, std::vector<rte_mbuf*>&) { ++erased_with_frames; });
+  unsigned total_probes = 0;
+  for (const auto& [key, count] : probes) total_probes += count;
+  EXPECT_EQ(total_probes, (kCount / 2 + 1) * (cfg.max_probes - 1));
+  EXPECT_EQ(erased_with_frames, 0u);
+  EXPECT_EQ(table.size(), kCount / 2);
+  for (unsigned n = 0; n < kCount; ++n) {
+    const NeighbourTable::Entry* e = table.find(iface(n), neighbour(n));
+    if (n % 2 == 1) {
+      EXPECT_EQ(e, nullptr) << n;
+      continue;
+    }
+    ASSERT_NE(e, nullptr) << n;
+    EXPECT_EQ(e->state, NeighbourTable::State::Reachable) << n;
+    const rte_ether_addr want = mac_of(n);
+    EXPECT_EQ(std::memcmp(&e->mac, &want, sizeof want), 0) << n;
+    const NeighbourTable::Lookup hit = table.resolve(iface(n), neighbour(n), 50);
+    EXPECT_FALSE(hit.solicit) << n;
+    ASSERT_NE(hit.mac, nullptr) << n;
+  }
+  EXPECT_EQ(table.find(1, neighbour(0)), nullptr);
+
+  // The answers age: Stale, still used and re-solicited once; silent again, they go too.
+  table.expire(
+      1005, [](uint16_t, const IpAddr&) {}, [](uint16_t, std::vector<rte_mbuf*>&) {});
+  for (unsigned n = 0; n < kCount; n += 2) {
+    const NeighbourTable::Lookup stale = table.resolve(iface(n), neighbour(n), 1006);
+    EXPECT_TRUE(stale.solicit) << n;
+    EXPECT_NE(stale.mac, nullptr) << n;
+    EXPECT_FALSE(table.resolve(iface(n), neighbour(n), 1007).solicit) << n;
+  }
+  table.expire(
+      1006 + cfg.retrans_tsc * cfg.max_probes, [](uint16_t, const IpAddr&) {},
+      [](uint16_t, std::vector<rte_mbuf*>&) {});
+  EXPECT_EQ(table.size(), 0u);
+  for (unsigned n = 0; n < kCount; ++n) EXPECT_EQ(table.find(iface(n), neighbour(n)), nullptr) << n;
+}
+
+}  // namespace
+}  // namespace sipedge::control
