@@ -94,7 +94,6 @@ class DigestAuth {
   std::unordered_map<std::string, UserCredentials> users_;
   struct NonceUse {
     uint32_t last_nc;
-    uint32_t first_used_s;  // monotonic seconds: 136 years fit
   };
   // By a 64-bit hash of the nonce, in one open-addressing array (a lookup is one cache miss where
   // a node map took two, and no allocation per entry). Only nonces our seal admits get here, so
@@ -103,7 +102,13 @@ class DigestAuth {
   HashIndex<NonceUse> nonce_counts_;
   // The keys of nonce_counts_ in the order of their first use, so expire() drops the oldest
   // without scanning them all (at 1 000 calls/s and a 300 s lifetime, 600 000 entries a second).
-  std::deque<uint64_t> nonce_order_;
+  // With the time of that use: expire() stops at the first one still young without reading its
+  // index slot, each a cache miss, and reads the slots it erases a few ahead.
+  struct FirstUse {
+    uint64_t key;
+    uint32_t at_s;  // monotonic seconds: 136 years fit
+  };
+  std::deque<FirstUse> nonce_order_;
   // What an unknown user's credentials are checked against (one per algorithm, from the secret):
   // the answer and the work are those of a wrong password, with no hash computed per request.
   std::string dummy_ha1_md5_;

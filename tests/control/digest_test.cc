@@ -148,5 +148,26 @@ TEST_F(DigestAuthTest, ExpiryForgetsEachNonceTwiceItsLifetimeAfterItsFirstUse) {
   EXPECT_EQ(auth.tracked_nonces(), 0u);
 }
 
+// Many nonces expiring in one pass (the pass reads the index slots it erases ahead): the ones
+// still tracked keep their nonce-counts, found among the slots the erasures shifted.
+TEST_F(DigestAuthTest, ABatchOfExpiriesLeavesTheRestTracked) {
+  std::vector<std::string> young;
+  for (uint64_t t = 1000; t < 1025; ++t)
+    ASSERT_EQ(register_with(DigestAlgorithm::Md5, "1006", "pw1006", auth.make_nonce(t), "00000001", t).outcome, AuthOutcome::Ok);
+  for (uint64_t t = 1400; t < 1425; ++t) {
+    young.push_back(auth.make_nonce(t));
+    ASSERT_EQ(register_with(DigestAlgorithm::Md5, "1006", "pw1006", young.back(), "00000001", t).outcome, AuthOutcome::Ok);
+  }
+  auth.expire(1024 + 601);  // the first 25, first used at 1000..1024, go at once
+  EXPECT_EQ(auth.tracked_nonces(), 25u);
+  for (const std::string& nonce : young) {
+    const AuthResult replay = register_with(DigestAlgorithm::Md5, "1006", "pw1006", nonce, "00000001", 1625);
+    EXPECT_EQ(replay.outcome, AuthOutcome::Rejected);
+    EXPECT_EQ(replay.reason, "nonce-count replay");
+    EXPECT_EQ(register_with(DigestAlgorithm::Md5, "1006", "pw1006", nonce, "00000002", 1625).outcome, AuthOutcome::Ok);
+  }
+  EXPECT_EQ(auth.tracked_nonces(), 25u);
+}
+
 }  // namespace
 }  // namespace sipedge::control
