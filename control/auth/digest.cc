@@ -216,7 +216,7 @@ AuthResult DigestAuth::verify(const parser::Message& request, bool proxy, uint64
   }
   // The nonce-count's slot, read after the digest below: with a nonce per call and ten minutes of
   // them tracked, a cache miss the hashing can hide.
-  const uint64_t nonce_key = std::hash<std::string_view>{}(creds.nonce);
+  const uint64_t nonce_key = has_qop ? std::hash<std::string_view>{}(creds.nonce) : 0;
   if (has_qop) nonce_counts_.prefetch(nonce_key);
   const std::string expected = digest_response(*algorithm, *ha1, creds.nonce, creds.nc, creds.cnonce,
                                                has_qop ? "auth" : "", request.method_token(), creds.uri);
