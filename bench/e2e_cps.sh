@@ -123,6 +123,18 @@ setup_quantiles() {
     "$(quantiles "$1" "$2" sipedge_sip_message_seconds 'part="work"' 1000000)"
 }
 
+# busy_per_call BEFORE AFTER CALLS: the control lcores' busy time between the two scrapes (all
+# shards), in µs per call: issue 14 §1's CPU per call, end to end.
+busy_per_call() {
+  "$E2E_PYTHON" - "$@" <<'PY'
+import re, sys
+def busy(path):
+    return sum(float(m.group(1)) for m in re.finditer(r'^sipedge_control_busy_seconds_total\{[^}]*\} (\S+)$', open(path).read(), re.M))
+calls = int(sys.argv[3])
+print("%.1f" % ((busy(sys.argv[2]) - busy(sys.argv[1])) * 1e6 / calls) if calls else "-")
+PY
+}
+
 # series MODE: runs the rates in order until one fails; sets BEST (cps) and ROWS (table lines).
 series() {
   local mode=$1 rate calls ok failed secs
@@ -131,15 +143,16 @@ series() {
   for rate in $rates; do
     [[ $mode != direct ]] && scrape "$E2E_WORK/metrics-before.txt"
     read -r calls ok failed secs < <(step "$mode" "$rate")
-    local setup="- | - | -"
+    local setup="- | - | - | -"
     if [[ $mode != direct ]]; then
       scrape "$E2E_WORK/metrics-after.txt"
-      setup=$(setup_quantiles "$E2E_WORK/metrics-before.txt" "$E2E_WORK/metrics-after.txt")
+      setup="$(setup_quantiles "$E2E_WORK/metrics-before.txt" "$E2E_WORK/metrics-after.txt") | $(
+        busy_per_call "$E2E_WORK/metrics-before.txt" "$E2E_WORK/metrics-after.txt" "$ok")"
     fi
     local achieved
     achieved=$(printf '%.0f' "$(echo "$ok / $secs" | bc -l)")
     ROWS+=("| $mode | $rate | $calls | $ok | $failed | $(printf '%.1f' "$secs") | $achieved | $setup |")
-    echo "  $mode: offered $rate cps: $ok/$calls calls ok, $failed failed, ${secs%.*} s (achieved ~$achieved cps), INVITE->200 ms | message wait µs | message work µs (p50/p99): $setup"
+    echo "  $mode: offered $rate cps: $ok/$calls calls ok, $failed failed, ${secs%.*} s (achieved ~$achieved cps), INVITE->200 ms | message wait µs | message work µs (p50/p99) | control busy µs/call: $setup"
     # A rate is sustained when every call succeeded and SIPp kept (within 10 %) to the offered rate.
     if [[ $failed != 0 || $ok != "$calls" ]] || ((achieved * 10 < rate * 9)); then
       why_failed "$mode-$rate"
@@ -241,8 +254,10 @@ if ((record)); then
     printf '. "direct" is the same SIPp\n'
     printf 'pair UA to UA in the access namespace without sipedge. %s s per rate; a rate passes with every call\n' "$seconds"
     printf 'successful, 0 failed and the achieved rate within 10 %% of the offered one.\n\n'
-    printf 'p50/p99: the upper bound of the histogram bucket each falls in.\n\n'
-    printf '| path | offered cps | calls | ok | failed | seconds | achieved cps | INVITE->200 p50/p99 ms | SIP message ring wait p50/p99 µs | SIP message work p50/p99 µs |\n|---|---|---|---|---|---|---|---|---|---|\n'
+    printf 'p50/p99: the upper bound of the histogram bucket each falls in. Control busy: the control lcores'"'"' time in\n'
+    printf 'loop iterations that did work (sipedge_control_busy_seconds_total) from just before to just after the rate,\n'
+    printf 'over its successful calls (timers of the previous rate'"'"'s calls included, of this one'"'"'s partly not).\n\n'
+    printf '| path | offered cps | calls | ok | failed | seconds | achieved cps | INVITE->200 p50/p99 ms | SIP message ring wait p50/p99 µs | SIP message work p50/p99 µs | control busy µs/call |\n|---|---|---|---|---|---|---|---|---|---|---|\n'
     printf '%s\n' "${ROWS[@]}"
     printf '\nHighest rate with 0 failed calls: through sipedge **%s cps**, direct UA to UA **%s cps** (ratio %s).' \
       "$through" "$direct" "$ratio"

@@ -423,6 +423,13 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
                  "the control lcore's time on it (part work).");
       out.histogram("sipedge_sip_message_seconds", control::label("part", "wait"), sip_wait);
       out.histogram("sipedge_sip_message_seconds", control::label("part", "work"), sip_work);
+      out.family("sipedge_control_busy_seconds_total", "counter",
+                 "Per control shard: time in loop iterations that did work (messages, timers, media, management), "
+                 "not polling empty queues. Its rate over calls per second is the lcore's time per call.");
+      const double tsc_hz = static_cast<double>(rte_get_tsc_hz());
+      for (size_t i = 0; i < p.shards.size(); ++i)
+        out.sample("sipedge_control_busy_seconds_total", control::label("shard", std::to_string(i)),
+                   static_cast<double>(p.shards[i]->loop->busy_tsc()) / tsc_hz);
       if (p.media_rules) {
         const hw::OffloadManager::Stats& st = p.media_rules->stats();
         out.family("sipedge_hw_media_rules", "gauge",

@@ -493,13 +493,21 @@ void Proxy::cancel_branch(Context& ctx) {
   internal_clients_.insert(c);
 }
 
-void Proxy::on_tick() {
+unsigned Proxy::on_tick() {
   const uint64_t now = clock_.monotonic_ms();
+  unsigned fired = 0;
   wheel_.advance(
-      now, [&](uint64_t cookie) { txns_.on_timer(cookie); },
+      now,
+      [&](uint64_t cookie) {
+        ++fired;
+        txns_.on_timer(cookie);
+      },
       [&](uint64_t cookie, unsigned step) { txns_.prefetch_for_timer(cookie, step); });
-  if (config_.nat_keepalive_s && now - last_keepalive_ms_ >= kKeepaliveStepMs) keepalive(now);
-  if (now - last_housekeeping_ms_ < 1000) return;
+  if (config_.nat_keepalive_s && now - last_keepalive_ms_ >= kKeepaliveStepMs) {
+    keepalive(now);
+    ++fired;
+  }
+  if (now - last_housekeeping_ms_ < 1000) return fired;
   last_housekeeping_ms_ = now;
   location_.expire(now);
   auth_.expire(now / 1000);
@@ -513,6 +521,7 @@ void Proxy::on_tick() {
   session_expiries(now);
   release_retransmit_state(now);
   if (!waiting_refers_.empty()) expire_waiting_refers(now);
+  return fired + 1;
 }
 
 uint64_t Proxy::ring_deadline(const Context& ctx) noexcept {

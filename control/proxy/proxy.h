@@ -144,7 +144,8 @@ class Proxy final : public TransactionUser {
   // (responses and ACKs are never answered, §17.2.1).
   void on_malformed(const Inbound& in, parser::Fault fault);
   // Advances time: transaction timers, Timer C, registration expiry, nonce expiry, keepalives.
-  void on_tick();
+  // Returns how many timers fired (housekeeping counts as one): the loop's measure of work.
+  unsigned on_tick();
   // The relay reports a silent flow direction: when the call's media is dead (MediaManager::
   // media_dead), the call ends with BYE both ways and a CDR saying so.
   void on_media_idle(FlowBackend::Handle flow);

@@ -107,7 +107,7 @@ unsigned ControlLoop::poll_once(uint64_t now_tsc) {
   }
   work += drain_sip(now_tsc);
   if (parts_.shards) parts_.shards->take_mail(parts_.shard, parts_.proxy);
-  parts_.proxy.on_tick();
+  work += parts_.proxy.on_tick();
   if (first && now_tsc >= next_sweep_tsc_) {
     next_sweep_tsc_ = now_tsc + timing_.idle_check_tsc;
     const auto guard = shared_parts();
@@ -155,7 +155,12 @@ unsigned ControlLoop::poll_once(uint64_t now_tsc) {
 
 void ControlLoop::run() {
   dataplane::IdleBackoff idle(timing_.idle);
-  while (!finished()) idle.on_poll(poll_once(rte_rdtsc()));
+  while (!finished()) {
+    const uint64_t start = rte_rdtsc();
+    const unsigned work = poll_once(start);
+    if (work != 0) busy_tsc_ += rte_rdtsc() - start;
+    idle.on_poll(work);
+  }
   if (parts_.shard != 0) parts_.shards->finished(parts_.shard);
 }
 

@@ -87,6 +87,9 @@ class ControlLoop {
   // control lcore spent on it (issue 14's tail latency: which of the two it is).
   const LatencyHistogram& sip_wait() const noexcept { return sip_wait_; }
   const LatencyHistogram& sip_work() const noexcept { return sip_work_; }
+  // TSC cycles of the iterations that did work (messages, timers, media, management): what this
+  // lcore spent beyond polling empty queues. Read with the shard paused (PauseOthers).
+  uint64_t busy_tsc() const noexcept { return busy_tsc_; }
 
  private:
   unsigned drain_sip(uint64_t now_tsc);
@@ -102,6 +105,7 @@ class ControlLoop {
   OverloadDetector overload_;
   LatencyHistogram sip_wait_{kMessageBoundsUs};
   LatencyHistogram sip_work_{kMessageBoundsUs};
+  uint64_t busy_tsc_ = 0;
   uint64_t tsc_per_us_ = 1;
   uint64_t media_timeout_ns_ = 0;  // timing_.media_timeout_tsc, for the NIC's clock
   std::atomic<bool> stop_requested_{false};

@@ -1006,6 +1006,20 @@ TEST_F(ProxyTest, NatKeepalivesAreSentOnlyForBindingsThisShardWrote) {
   EXPECT_EQ(proxy.location().size(), 2u);
 }
 
+// on_tick tells the control loop whether it did anything (its busy time and idle backoff count on
+// it): nothing when no timer is due, the timers fired and the once-a-second housekeeping otherwise.
+TEST_F(ProxyTest, ATickSaysHowManyTimersFired) {
+  register_user("1012", kBob);  // a server transaction lingers for Timer J (64*T1 = 32 s)
+  ASSERT_EQ(proxy.transactions().size(), 1u);
+  advance(1000);
+  clock.advance(1);
+  EXPECT_EQ(proxy.on_tick(), 0u);
+  clock.advance(40'000);
+  EXPECT_EQ(proxy.on_tick(), 2u) << "Timer J and the housekeeping";
+  EXPECT_EQ(proxy.transactions().size(), 0u);
+  EXPECT_EQ(proxy.on_tick(), 0u);
+}
+
 TEST_F(ProxyTest, NatKeepalivesReachEachNatedBindingOncePerIntervalAndTheirAnswersAreDropped) {
   config.nat_keepalive_s = 25;
   register_user("1006", kAlice);                        // Contact where it sends from: no keepalive
