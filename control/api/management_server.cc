@@ -132,7 +132,11 @@ void ManagementServer::close() {
 unsigned ManagementServer::poll() {
   if (listen_fd_ < 0) return 0;
   const uint64_t now = clock_.monotonic_ms();
-  accept_new(now);
+  if (!accepted_once_ || now - last_accept_ms_ >= limits_.accept_every_ms) {
+    accepted_once_ = true;
+    last_accept_ms_ = now;
+    accept_new(now);
+  }
   unsigned answered = 0;
   auto finished = [&](Connection& c) {
     if (service(c, now, answered)) return false;

@@ -27,6 +27,10 @@ class ManagementServer {
     unsigned max_accepts_per_poll = 8;     // new connections taken per poll()
     size_t max_connections = 32;           // open at once; further clients wait in the listen backlog
     uint64_t idle_timeout_ms = 1000;       // a client that neither sends nor reads for this long is dropped
+    // New connections are looked for once per this many ms, not on every poll(): an accept4 with
+    // nobody waiting still makes and frees a socket in the kernel, which took over half of the
+    // control lcore at 2 500 calls/s (perf). Connections already open are served on every poll().
+    uint64_t accept_every_ms = 1;
   };
 
   // `clock` drives the idle timeout (monotonic_ms) and must outlive the server.
@@ -85,6 +89,8 @@ class ManagementServer {
   std::vector<Connection> connections_;
   uint64_t timeouts_ = 0;
   uint64_t oversized_ = 0;
+  bool accepted_once_ = false;
+  uint64_t last_accept_ms_ = 0;
 };
 
 }  // namespace sipedge::control

@@ -83,10 +83,14 @@ class ManagementServerTest : public ::testing::Test {
     ::rmdir(dir.c_str());
   }
 
-  // Polls until `want` answers were given, at most `rounds` times.
+  // Polls until `want` answers were given, at most `rounds` times, a millisecond apart (new
+  // connections are looked for once a millisecond).
   unsigned poll_until(unsigned want, int rounds = 50) {
     unsigned total = 0;
-    for (int i = 0; i < rounds && total < want; ++i) total += server.poll();
+    for (int i = 0; i < rounds && total < want; ++i) {
+      clock.advance(1);
+      total += server.poll();
+    }
     return total;
   }
 
@@ -213,10 +217,10 @@ TEST_F(ManagementServerTest, SilentClientIsDroppedAfterTheIdleTimeoutAndPollNeve
   // Each poll returns at once although the client never sends: 100 polls in a row finish.
   for (int i = 0; i < 100; ++i) EXPECT_EQ(server.poll(), 0u);
   EXPECT_EQ(server.connection_count(), 1u);
-  clock.advance(999);
+  clock.advance(998);
   EXPECT_EQ(server.poll(), 0u);
   EXPECT_EQ(server.connection_count(), 1u);
-  // Another client is served meanwhile.
+  // Another client is served meanwhile (its poll a millisecond on: 999 ms of silence so far).
   EXPECT_EQ(exchange("{\"cmd\":\"ping\"}\n"), "{\"cmd\":\"ping\",\"pong\":true}\n");
   EXPECT_EQ(server.connection_count(), 1u);
   clock.advance(1);
@@ -246,8 +250,12 @@ TEST_F(ManagementServerTest, AcceptsAtMostTheLimitPerPollAndServesTheRestLater) 
     send_all(fd, "{\"cmd\":\"ping\"}\n");
   }
   EXPECT_EQ(limited.poll(), 2u);
+  EXPECT_EQ(limited.poll(), 0u) << "the same millisecond: no new connection looked for";
+  clock.advance(1);
   EXPECT_EQ(limited.poll(), 2u);
+  clock.advance(1);
   EXPECT_EQ(limited.poll(), 1u);
+  clock.advance(1);
   EXPECT_EQ(limited.poll(), 0u);
   for (int fd : fds) {
     EXPECT_EQ(read_closed(fd), "{\"ok\":true}\n");
