@@ -124,14 +124,18 @@ setup_quantiles() {
 }
 
 # busy_per_call BEFORE AFTER CALLS: the control lcores' busy time between the two scrapes (all
-# shards), in µs per call: issue 14 §1's CPU per call, end to end.
+# shards), then the part of it spent on SIP messages themselves, in µs per call: issue 14 §1's CPU
+# per call, end to end ("busy / SIP work").
 busy_per_call() {
   "$E2E_PYTHON" - "$@" <<'PY'
 import re, sys
-def busy(path):
-    return sum(float(m.group(1)) for m in re.finditer(r'^sipedge_control_busy_seconds_total\{[^}]*\} (\S+)$', open(path).read(), re.M))
+def total(path, pattern):
+    return sum(float(m.group(1)) for m in re.finditer(pattern, open(path).read(), re.M))
+busy = r'^sipedge_control_busy_seconds_total\{[^}]*\} (\S+)$'
+work = r'^sipedge_sip_message_seconds_sum\{part="work"\} (\S+)$'
 calls = int(sys.argv[3])
-print("%.1f" % ((busy(sys.argv[2]) - busy(sys.argv[1])) * 1e6 / calls) if calls else "-")
+per_call = lambda p: (total(sys.argv[2], p) - total(sys.argv[1], p)) * 1e6 / calls
+print("%.1f / %.1f" % (per_call(busy), per_call(work)) if calls else "-")
 PY
 }
 
@@ -152,7 +156,7 @@ series() {
     local achieved
     achieved=$(printf '%.0f' "$(echo "$ok / $secs" | bc -l)")
     ROWS+=("| $mode | $rate | $calls | $ok | $failed | $(printf '%.1f' "$secs") | $achieved | $setup |")
-    echo "  $mode: offered $rate cps: $ok/$calls calls ok, $failed failed, ${secs%.*} s (achieved ~$achieved cps), INVITE->200 ms | message wait µs | message work µs (p50/p99) | control busy µs/call: $setup"
+    echo "  $mode: offered $rate cps: $ok/$calls calls ok, $failed failed, ${secs%.*} s (achieved ~$achieved cps), INVITE->200 ms | message wait µs | message work µs (p50/p99) | control busy / SIP work µs/call: $setup"
     # A rate is sustained when every call succeeded and SIPp kept (within 10 %) to the offered rate.
     if [[ $failed != 0 || $ok != "$calls" ]] || ((achieved * 10 < rate * 9)); then
       why_failed "$mode-$rate"
@@ -256,8 +260,10 @@ if ((record)); then
     printf 'successful, 0 failed and the achieved rate within 10 %% of the offered one.\n\n'
     printf 'p50/p99: the upper bound of the histogram bucket each falls in. Control busy: the control lcores'"'"' time in\n'
     printf 'loop iterations that did work (sipedge_control_busy_seconds_total) from just before to just after the rate,\n'
-    printf 'over its successful calls (timers of the previous rate'"'"'s calls included, of this one'"'"'s partly not).\n\n'
-    printf '| path | offered cps | calls | ok | failed | seconds | achieved cps | INVITE->200 p50/p99 ms | SIP message ring wait p50/p99 µs | SIP message work p50/p99 µs | control busy µs/call |\n|---|---|---|---|---|---|---|---|---|---|---|\n'
+    printf 'over its successful calls (timers of the previous rate'"'"'s calls included, of this one'"'"'s partly not);\n'
+    printf 'SIP work: the part of it inside the proxy'"'"'s handling of received messages (sipedge_sip_message_seconds_sum);\n'
+    printf 'the rest is the lanes'"'"' packet I/O, polling and timers.\n\n'
+    printf '| path | offered cps | calls | ok | failed | seconds | achieved cps | INVITE->200 p50/p99 ms | SIP message ring wait p50/p99 µs | SIP message work p50/p99 µs | control busy / SIP work µs/call |\n|---|---|---|---|---|---|---|---|---|---|---|\n'
     printf '%s\n' "${ROWS[@]}"
     printf '\nHighest rate with 0 failed calls: through sipedge **%s cps**, direct UA to UA **%s cps** (ratio %s).' \
       "$through" "$direct" "$ratio"

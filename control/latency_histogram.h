@@ -25,11 +25,14 @@ class LatencyHistogram {
   explicit LatencyHistogram(std::span<const uint64_t> bounds_us = kCallSetupBoundsUs) noexcept
       : bounds_(bounds_us.first(bounds_us.size() < kMaxBounds ? bounds_us.size() : kMaxBounds)) {}
 
-  void observe_us(uint64_t us) noexcept {
+  void observe_us(uint64_t us) noexcept { observe_ns(us * 1000); }
+  // The same to the nanosecond: the sum stays exact for observations of a few microseconds (a SIP
+  // message's work), which whole microseconds would cut by up to half.
+  void observe_ns(uint64_t ns) noexcept {
     size_t i = 0;
-    while (i < bounds_.size() && us > bounds_[i]) ++i;
+    while (i < bounds_.size() && ns > bounds_[i] * 1000) ++i;
     ++counts_[i];
-    sum_us_ += us;
+    sum_ns_ += ns;
     ++count_;
   }
   std::span<const uint64_t> bounds_us() const noexcept { return bounds_; }
@@ -40,18 +43,18 @@ class LatencyHistogram {
     return n;
   }
   uint64_t count() const noexcept { return count_; }
-  uint64_t sum_us() const noexcept { return sum_us_; }
+  uint64_t sum_ns() const noexcept { return sum_ns_; }
   // Adds another histogram's observations (same bounds: one per control shard, summed for export).
   void add(const LatencyHistogram& other) noexcept {
     for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
-    sum_us_ += other.sum_us_;
+    sum_ns_ += other.sum_ns_;
     count_ += other.count_;
   }
 
  private:
   std::span<const uint64_t> bounds_;
   std::array<uint64_t, kMaxBounds + 1> counts_{};  // [bounds_.size()]: above every bound
-  uint64_t sum_us_ = 0;
+  uint64_t sum_ns_ = 0;
   uint64_t count_ = 0;
 };
 

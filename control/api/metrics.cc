@@ -53,7 +53,7 @@ void PromText::histogram(std::string_view name, std::string_view labels, const L
     sample(bucket, sep + label("le", le), h.cumulative(i));
   }
   sample(bucket, sep + label("le", "+Inf"), h.count());
-  sample(std::string(name) + "_sum", labels, static_cast<double>(h.sum_us()) / 1e6);
+  sample(std::string(name) + "_sum", labels, static_cast<double>(h.sum_ns()) / 1e9);
   sample(std::string(name) + "_count", labels, h.count());
 }
 

@@ -66,13 +66,13 @@ unsigned ControlLoop::drain_sip(uint64_t now_tsc) {
       const auto guard = shared_parts();
       parts_.capture->received(*item);
     }
-    sip_wait_.observe_us(now_tsc > item->rx_tsc ? (now_tsc - item->rx_tsc) / tsc_per_us_ : 0);
+    sip_wait_.observe_ns(now_tsc > item->rx_tsc ? (now_tsc - item->rx_tsc) * 1000 / tsc_per_us_ : 0);
     const uint64_t began = rte_rdtsc();
     if (item->scan.status == parser::ScanStatus::Complete)
       parts_.proxy.on_message(in);
     else
       parts_.proxy.on_malformed(in, item->scan.fault);
-    sip_work_.observe_us((rte_rdtsc() - began) / tsc_per_us_);
+    sip_work_.observe_ns((rte_rdtsc() - began) * 1000 / tsc_per_us_);
     parts_.io.release(item);
   }
   return n;

@@ -30,6 +30,22 @@ TEST(PromText, MessageHistogramsHaveMicrosecondBuckets) {
   EXPECT_NE(t.find("sipedge_sip_message_seconds_sum{part=\"work\"} 0.000172\n"), std::string::npos) << t;
 }
 
+// A SIP message's work takes a few microseconds: the sum keeps nanoseconds, and a bound is compared
+// to the nanosecond (10 000 ns on the 10 µs bound, 10 001 ns above it).
+TEST(PromText, MessageHistogramSumsNanoseconds) {
+  PromText out;
+  LatencyHistogram h{kMessageBoundsUs};
+  for (int i = 0; i < 3; ++i) h.observe_ns(2'700);
+  h.observe_ns(10'000);
+  h.observe_ns(10'001);
+  out.histogram("sipedge_sip_message_seconds", label("part", "work"), h);
+  const std::string& t = out.text();
+  EXPECT_NE(t.find("sipedge_sip_message_seconds_bucket{part=\"work\",le=\"1e-05\"} 4\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("sipedge_sip_message_seconds_bucket{part=\"work\",le=\"2e-05\"} 5\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("sipedge_sip_message_seconds_sum{part=\"work\"} 2.8101e-05\n"), std::string::npos) << t;
+  EXPECT_EQ(h.sum_ns(), 28'101u);
+}
+
 TEST(PromText, FamiliesSamplesLabelsAndHistograms) {
   PromText out;
   out.family("sipedge_x_total", "counter", "Things.");
