@@ -392,13 +392,16 @@ unsigned ControlIo::poll(uint64_t now_tsc) noexcept {
   for (unsigned i = 0; i < n; ++i) {
     handle_neighbour_frame(static_cast<rte_mbuf*>(frames[i]), now_tsc);
   }
-  neighbours_.expire(
-      now_tsc, [this](uint16_t iface, const IpAddr& ip) { send_solicit(iface, ip); },
-      [this](uint16_t iface, std::vector<rte_mbuf*>& held) {
-        counters_.drop(iface, Drop::NeighbourFailed, held.size());
-        rte_pktmbuf_free_bulk(held.data(), static_cast<unsigned>(held.size()));
-        held.clear();
-      });
+  if (now_tsc >= next_neighbour_expiry_tsc_) {
+    next_neighbour_expiry_tsc_ = now_tsc + rte_get_tsc_hz() / 1000;
+    neighbours_.expire(
+        now_tsc, [this](uint16_t iface, const IpAddr& ip) { send_solicit(iface, ip); },
+        [this](uint16_t iface, std::vector<rte_mbuf*>& held) {
+          counters_.drop(iface, Drop::NeighbourFailed, held.size());
+          rte_pktmbuf_free_bulk(held.data(), static_cast<unsigned>(held.size()));
+          held.clear();
+        });
+  }
   return n + tx_.flush_all();
 }
 

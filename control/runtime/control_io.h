@@ -99,6 +99,9 @@ class ControlIo final : public SipTransport, public NextHops {
   uint16_t ip_id_ = 0;
   uint32_t ip6_frag_id_ = 0;
   std::vector<rte_mbuf*> scratch_;  // released / failed frames (reused)
+  // Neighbour timers run once a millisecond, not on every loop iteration: they walk the whole table,
+  // and their deadlines are retransmit intervals of a second.
+  uint64_t next_neighbour_expiry_tsc_ = 0;
 };
 
 }  // namespace sipedge::control
