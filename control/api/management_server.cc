@@ -132,8 +132,7 @@ void ManagementServer::close() {
 unsigned ManagementServer::poll() {
   if (listen_fd_ < 0) return 0;
   const uint64_t now = clock_.monotonic_ms();
-  if (!accepted_once_ || now - last_accept_ms_ >= limits_.accept_every_ms) {
-    accepted_once_ = true;
+  if (!last_accept_ms_ || now - *last_accept_ms_ >= limits_.accept_every_ms) {
     last_accept_ms_ = now;
     accept_new(now);
   }

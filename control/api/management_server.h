@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -89,8 +90,7 @@ class ManagementServer {
   std::vector<Connection> connections_;
   uint64_t timeouts_ = 0;
   uint64_t oversized_ = 0;
-  bool accepted_once_ = false;
-  uint64_t last_accept_ms_ = 0;
+  std::optional<uint64_t> last_accept_ms_;  // none before the first poll
 };
 
 }  // namespace sipedge::control
