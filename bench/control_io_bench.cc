@@ -10,9 +10,13 @@
 //   BM_MediaFlows/N            a call's media in the relay's flow table (RtpRelayBackend), with N
 //                              other calls' flows in it: what control_bench's stand-in backend
 //                              leaves out of a call's cost on the control lcore.
+//   BM_GatewayCall/D           control_bench's call (D=1: with digest auth, issue 14 §1's) on all of
+//                              a control lcore: the Proxy sending through ControlIo, the loop's TX
+//                              flush after each message, the flows in the relay's table.
 // What the port sent is taken off its TX ring and freed every kDrain datagrams, under the lock and
 // inside the timing, as a NIC's completions would be in its TX path.
 #include <pthread.h>
+#include <sys/resource.h>
 #include <sched.h>
 #include <unistd.h>
 
@@ -24,11 +28,13 @@
 #include <vector>
 
 #include <benchmark/benchmark.h>
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "bench/call_harness.h"
 #include "control/runtime/control_io.h"
 #include "control/runtime/rtp_relay_backend.h"
 #include "control/runtime/shard_set.h"
@@ -46,6 +52,7 @@ using dataplane::test::arp;
 using dataplane::test::Bytes;
 using dataplane::test::cat;
 using dataplane::test::ether;
+using dataplane::test::Ip4;
 using dataplane::test::ip4;
 using dataplane::test::Mac;
 
@@ -70,17 +77,23 @@ struct Rig {
     nb.max_probes = 3;
     nb.hold_limit = 4;
     io = std::make_unique<ControlIo>(dp->shared(), dp->control_counters(), nb, std::vector<uint16_t>{5060, 5060});
-    // The first datagram asks for the neighbour (ARP); its answer reaches control through a worker.
-    io->send(kCore, kPeer, std::string(kMessageBytes, 'x'));
+    resolve(kCore, kPeer, kPeerMac);
+  }
+  // Sends a datagram to `peer`, which asks for its MAC (ARP), and answers that as `mac`; the answer
+  // reaches control through a worker, as on a gateway.
+  void resolve(uint16_t iface, const Endpoint& peer, const Mac& mac) {
+    io->send(iface, peer, std::string(kMessageBytes, 'x'));
     Mac ours;
-    std::memcpy(ours.data(), dp->iface(kCore).mac.addr_bytes, 6);
-    const Bytes reply = cat(ether(ours, kPeerMac, 0x0806), arp(2, kPeerMac, ip4("10.202.0.9"), ours, ip4("10.202.0.1")));
+    std::memcpy(ours.data(), dp->iface(iface).mac.addr_bytes, 6);
+    const auto ip = [](const IpAddr& a) { return Ip4{a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3]}; };
+    const Ip4 us = ip4(iface == kCore ? "10.202.0.1" : "10.201.0.1");
+    const Bytes reply = cat(ether(ours, mac, 0x0806), arp(2, mac, ip(peer.ip), ours, us));
     rte_mbuf* m = rte_pktmbuf_alloc(dp->shared().mbuf_pool);
     std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(reply.size())), reply.data(), reply.size());
-    rte_ring_enqueue(ports[kCore].rx[0], m);
+    rte_ring_enqueue(ports[iface].rx[0], m);
     dp->worker(0).poll_once(rte_get_tsc_cycles());
     io->poll(rte_get_tsc_cycles());
-    drain();
+    drain(iface);
   }
   ~Rig() {
     drain();
@@ -88,11 +101,11 @@ struct Rig {
     dp.reset();
     for (test::RingPort& p : ports) test::destroy_ring_port(p);
   }
-  // Frees what the core port sent on its control queue; the number taken.
-  unsigned drain() {
+  // Frees what a port (the core one unless told) sent on its control queue; the number taken.
+  unsigned drain(uint16_t iface = kCore) {
     void* frames[64];
     unsigned total = 0, n = 0;
-    while ((n = rte_ring_dequeue_burst(ports[kCore].tx[1], frames, 64, nullptr)) != 0) {
+    while ((n = rte_ring_dequeue_burst(ports[iface].tx[1], frames, 64, nullptr)) != 0) {
       rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(frames), n);
       total += n;
     }
@@ -246,7 +259,105 @@ void BM_MediaFlows(benchmark::State& state) {
   state.counters["flows"] = static_cast<double>((*table)->size());
 }
 
+// The way between the Proxy and the UAs on a gateway's control lcore: the Proxy sends through the
+// Rig's ControlIo (copy into mbufs, UDP/IP/Ethernet, neighbour lookup, TX queue); after each message
+// the loop's ControlIo::poll flushes the TX queues; the UAs read the frames off both ports' control
+// TX rings (not timed); with the Proxy's timers, the flow table's retired flows are reclaimed (the
+// loop does it every millisecond).
+class GatewayWire final : public bench::Wire {
+ public:
+  GatewayWire(Rig& rig, relay::FlowTable& table) : rig_(rig), table_(table) {}
+  SipTransport& transport() override { return *rig_.io; }
+  void settle() override { rig_.io->poll(rte_rdtsc()); }
+  void collect() override {
+    for (test::RingPort& port : rig_.ports) {
+      void* frames[64];
+      unsigned n = 0;
+      while ((n = rte_ring_dequeue_burst(port.tx[1], frames, 64, nullptr)) != 0) {
+        for (unsigned i = 0; i < n; ++i) keep_payload(static_cast<rte_mbuf*>(frames[i]));
+        rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(frames), n);
+      }
+    }
+  }
+  void housekeeping() override { table_.reclaim(); }
+  uint64_t unreadable = 0;
+
+ private:
+  // An unfragmented IPv4 UDP datagram's payload (the lab ports have no VLAN); anything else counted.
+  void keep_payload(const rte_mbuf* m) {
+    frame_.resize(rte_pktmbuf_pkt_len(m));
+    const auto* f = static_cast<const uint8_t*>(rte_pktmbuf_read(m, 0, static_cast<uint32_t>(frame_.size()), frame_.data()));
+    constexpr size_t kEther = 14;
+    if (frame_.size() < kEther + 28 || f[12] != 0x08 || f[13] != 0x00 || f[kEther + 9] != 17) {
+      ++unreadable;
+      return;
+    }
+    const size_t ihl = (f[kEther] & 0x0f) * 4u;
+    const size_t udp_len = (size_t{f[kEther + ihl + 4]} << 8) | f[kEther + ihl + 5];
+    if (udp_len < 8 || kEther + ihl + udp_len > frame_.size()) {
+      ++unreadable;
+      return;
+    }
+    sent.keep(std::string_view(reinterpret_cast<const char*>(f) + kEther + ihl + 8, udp_len - 8));
+  }
+  Rig& rig_;
+  relay::FlowTable& table_;
+  std::vector<uint8_t> frame_;
+};
+
+// issue 14 §1's call (digest auth, media anchored) on the whole of a gateway's control lcore, in
+// process: control_bench's BM_ProxyCallDigest with ControlIo in place of the in-memory wire and the
+// relay's flow table (RtpRelayBackend) in place of the stand-in backend. control_ns: the lcore's
+// time per call (proxy, sends and TX flushes, flows, timers); sipedge_ns adds the scans a worker
+// does. Not in it: the CDR line's hand-over to its writer thread (control_bench's BM_CdrLine).
+// Arg: 0 trusted caller, 1 digest.
+void BM_GatewayCall(benchmark::State& state) {
+  Rig& rig = *g_rig;
+  const bool digest = state.range(0) != 0;
+  relay::FlowTableConfig tc;
+  tc.name = "gwc" + std::to_string(state.range(0));
+  tc.ipv4_flows = 65536;
+  auto table = relay::FlowTable::create(tc);
+  if (!table) {
+    state.SkipWithError("cannot create the flow table");
+    return;
+  }
+  rig.resolve(0, bench::kAlice, Mac{0x02, 0, 0, 0, 0x01, 0x02});
+  rig.resolve(kCore, bench::kTrunk, Mac{0x02, 0, 0, 0, 0x02, 0x02});
+  ControlConfig config = bench::bench_config(digest, SignallingMode::Proxy);
+  std::vector<RtpRelayBackend::Interface> ifaces;
+  for (const InterfaceConfig& i : config.interfaces)
+    ifaces.push_back(RtpRelayBackend::interface_for(i, config.media, rig.dp->iface(i.index).port_id));
+  RtpRelayBackend backend(**table, ifaces, *rig.io);
+  GatewayWire wire(rig, **table);
+  auto h = std::make_unique<bench::CallHarness>(wire, backend, std::move(config), digest);
+  uint64_t failed = 0;
+  // As control_bench warms a long run: past the longest transaction lifetime, so the heap and the
+  // tables have their steady size.
+  if (state.max_iterations >= 5000)
+    for (int i = 0; i < 40000; ++i)
+      if (!h->call()) ++failed;
+  h->sipedge_ticks = 0;
+  h->scan_ticks = 0;
+  rusage before{};
+  getrusage(RUSAGE_SELF, &before);
+  for (auto _ : state)
+    if (!h->call()) ++failed;
+  rusage after{};
+  getrusage(RUSAGE_SELF, &after);
+  const double ns_per_tick = 1e9 / static_cast<double>(rte_get_tsc_hz());
+  const auto calls = static_cast<double>(state.iterations());
+  state.counters["sipedge_ns"] = static_cast<double>(h->sipedge_ticks) * ns_per_tick / calls;
+  state.counters["control_ns"] = static_cast<double>(h->sipedge_ticks - h->scan_ticks) * ns_per_tick / calls;
+  state.counters["flows"] = static_cast<double>((*table)->size());
+  state.counters["faults"] = static_cast<double>(after.ru_minflt - before.ru_minflt) / calls;
+  if (failed != 0 || h->broken != 0 || wire.unreadable != 0) state.SkipWithError("a call did not get through");
+  h.reset();
+  rig.io->set_tap(nullptr);
+}
+
 BENCHMARK(BM_ControlSend);
+BENCHMARK(BM_GatewayCall)->Arg(0)->Arg(1);
 BENCHMARK(BM_MediaFlows)->Arg(1000)->Arg(10000);
 BENCHMARK(BM_MutexLockedSend)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_ShardSend)->Threads(1)->Threads(2)->UseRealTime();
@@ -256,8 +367,15 @@ BENCHMARK(BM_ShardSend)->Threads(1)->Threads(2)->UseRealTime();
 
 int main(int argc, char** argv) {
   const std::string prefix = "--file-prefix=control_io_bench_" + std::to_string(getpid());
+  // The main lcore on the first CPU the process may use (taskset -c N): EAL pins the main thread
+  // there, and "-l 0" would move a run started with taskset -c 1 onto CPU 0.
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  unsigned cpu = 0;
+  if (sched_getaffinity(0, sizeof allowed, &allowed) == 0)
+    while (cpu + 1 < CPU_SETSIZE && !CPU_ISSET(cpu, &allowed)) ++cpu;
   std::vector<std::string> eal = {"control_io_bench", "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-                                  prefix,             "-l",        "0", "--log-level=error"};
+                                  prefix,             "-l",        std::to_string(cpu), "--log-level=error"};
   std::vector<char*> eal_argv;
   for (std::string& a : eal) eal_argv.push_back(a.data());
   if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) {
