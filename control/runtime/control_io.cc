@@ -248,9 +248,7 @@ SendResult ControlIo::send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint
     }
   }
   counters_.count(ifc.index, Event::ControlTx);
-  SendResult r = dispatch(ifc, *hop, frames, static_cast<unsigned>(n_frames), now_tsc, message);
-  tx_.flush_all();
-  return r;
+  return dispatch(ifc, *hop, frames, static_cast<unsigned>(n_frames), now_tsc, message);
 }
 
 SendResult ControlIo::dispatch(const Interface& ifc, const IpAddr& next_hop, rte_mbuf** frames, unsigned n,

@@ -2,7 +2,8 @@
 // shards each takes ShardSet's lock, see shard_set.h; receive_sip and release need none). The control plane's side of the dataplane: scanned SIP messages off the SIP ring and back to
 // their pool, and every datagram control sends (SipTransport): copied once into an mbuf chain,
 // Ethernet/[802.1Q]/IP/UDP prepended, next hop resolved by ARP/ND with packets held meanwhile,
-// fragmented above the MTU (RFC 791 §3.2, RFC 8200 §4.5), queued on each port's control TX queue.
+// fragmented above the MTU (RFC 791 §3.2, RFC 8200 §4.5), queued for each port's control TX queue
+// until poll().
 // It owns the neighbour table, answers its timers, and resolves next hops for the relay's flows.
 // Never blocks: a full queue or table is a counted drop.
 #pragma once
@@ -53,7 +54,9 @@ class ControlIo final : public SipTransport, public NextHops {
   // Frees the item's mbuf and returns the item to its pool.
   void release(dataplane::SipItem* item) noexcept;
 
-  // Neighbour answers from the workers, neighbour timers, TX flush. Returns work done (0 = idle).
+  // Neighbour answers from the workers, neighbour timers, then the TX flush: what was sent since
+  // the last poll leaves in one burst per port (the loop polls at the end of each iteration).
+  // Returns work done (0 = idle).
   unsigned poll(uint64_t now_tsc) noexcept;
 
   // NextHops, for the relay's flows. next_hop_mac: the gateway's MAC when `remote` is off-link or

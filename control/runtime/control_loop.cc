@@ -136,11 +136,6 @@ unsigned ControlLoop::poll_once(uint64_t now_tsc) {
       if (parts_.port_reset) parts_.port_reset(static_cast<uint16_t>(__builtin_ctzll(ports)));
     ++work;
   }
-  {
-    const auto guard = shared_parts();
-    work += parts_.io.poll(now_tsc);
-  }
-
   if (stop_requested_.load(std::memory_order_relaxed)) {
     if (!ending_) {
       ending_ = true;
@@ -149,6 +144,11 @@ unsigned ControlLoop::poll_once(uint64_t now_tsc) {
     } else if (first && now_tsc >= end_deadline_tsc_) {
       parts_.dataplane.stop();
     }
+  }
+  // Last: what this iteration sent (answers, timers, the shutdown's BYEs) leaves in one burst.
+  {
+    const auto guard = shared_parts();
+    work += parts_.io.poll(now_tsc);
   }
   return work;
 }

@@ -33,8 +33,11 @@ class ControlTx : public DataplaneTest {
     io_.reset();
     DataplaneTest::TearDown();
   }
+  // One datagram sent as in a control loop iteration: queued, then flushed by the iteration's poll.
   SendResult send(uint16_t iface, const char* dst, uint16_t dport, const std::string& text) {
-    return io_->send(iface, Endpoint{*IpAddr::parse(dst), dport}, text);
+    const SendResult r = io_->send(iface, Endpoint{*IpAddr::parse(dst), dport}, text);
+    io_->poll(now_);
+    return r;
   }
   Bytes arp_request_from_us(uint16_t iface, const char* us, const char* target) {
     Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
@@ -83,6 +86,27 @@ TEST_F(ControlTx, HoldsDatagramWhileArpResolvesAndReleasesItOnReply) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0], udp4_frame(kPeerMac, our_mac(kCore), ip4("10.202.0.1"), ip4("10.202.0.9"), 5060, 5061,
                                text("BYE"), 2));
+}
+
+// A datagram waits in the TX queue until the loop's poll at the end of its iteration, so the
+// answers to a burst of messages leave as one burst (on net_af_packet, one sendto instead of one
+// per datagram).
+TEST_F(ControlTx, AnIterationsDatagramsLeaveTogetherAtItsPoll) {
+  send(kCore, "10.202.0.9", 5060, "OPTIONS");
+  arp_reply(kCore, "10.202.0.9", "10.202.0.1");
+  ASSERT_EQ(sent(kCore, 1).size(), 2u);  // the ARP request, then the datagram it held
+  const uint64_t tx_before = dp_->total(kCore, Event::TxPackets);
+  EXPECT_EQ(io_->send(kCore, Endpoint{*IpAddr::parse("10.202.0.9"), 5061}, "BYE"), SendResult::Sent);
+  EXPECT_EQ(io_->send(kCore, Endpoint{*IpAddr::parse("10.202.0.9"), 5062}, "ACK"), SendResult::Sent);
+  EXPECT_TRUE(sent(kCore, 1).empty());
+  EXPECT_EQ(dp_->total(kCore, Event::TxPackets), tx_before);
+  EXPECT_EQ(io_->poll(now_), 2u);  // the flush is the poll's work
+  const std::vector<Bytes> out = sent(kCore, 1);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0], udp4_frame(kPeerMac, our_mac(kCore), ip4("10.202.0.1"), ip4("10.202.0.9"), 5060, 5061, text("BYE"), 2));
+  EXPECT_EQ(out[1], udp4_frame(kPeerMac, our_mac(kCore), ip4("10.202.0.1"), ip4("10.202.0.9"), 5060, 5062, text("ACK"), 3));
+  EXPECT_EQ(dp_->total(kCore, Event::TxPackets), tx_before + 2);
+  EXPECT_EQ(io_->poll(now_), 0u);
 }
 
 TEST_F(ControlTx, SendsOffLinkDestinationsToTheGateway) {
@@ -239,11 +263,13 @@ TEST_F(ControlTx, ShardsSendThroughTheSharedTransportAndEachCountsItsOwn) {
   ShardTransport shard0(set, *io_), shard1(set, *io_);
   const Endpoint peer{*IpAddr::parse("10.202.0.9"), 5060};
   EXPECT_EQ(shard0.send(kCore, peer, "INVITE"), SendResult::Sent);  // held for ARP
+  io_->poll(now_);
   EXPECT_EQ(sent(kCore, 1), std::vector<Bytes>{arp_request_from_us(kCore, "10.202.0.1", "10.202.0.9")});
   arp_reply(kCore, "10.202.0.9", "10.202.0.1");
   EXPECT_EQ(shard1.send(kCore, peer, "BYE"), SendResult::Sent);
   EXPECT_EQ(shard0.send(kCore, peer, "ACK"), SendResult::Sent);
   EXPECT_EQ(shard1.send(kCore, Endpoint{*IpAddr::parse("198.51.100.20"), 5060}, "X"), SendResult::Unreachable);
+  io_->poll(now_);
   const std::vector<Bytes> out = sent(kCore, 1);
   ASSERT_EQ(out.size(), 3u);
   auto frame = [&](const char* payload, uint16_t id) {
