@@ -274,8 +274,10 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
     dp.eal.extra_args = r.strings(*eal, "extra_args", "eal");
   }
   if (const toml::table* d = r.table(root, "dataplane", "dataplane")) {
-    r.only_keys(*d, "dataplane", {"idle_backoff", "mbufs", "relay_flows", "idle_check_s", "sleep_max_us"});
+    r.only_keys(*d, "dataplane", {"idle_backoff", "mbufs", "relay_flows", "idle_check_s", "spin_us", "pause_us", "sleep_max_us"});
     dp.idle.enabled = r.boolean(*d, "idle_backoff", "dataplane", true);
+    dp.idle.spin_us = static_cast<uint32_t>(r.integer(*d, "spin_us", "dataplane", 20, 0, 100000));
+    dp.idle.pause_us = static_cast<uint32_t>(r.integer(*d, "pause_us", "dataplane", 50, 0, 100000));
     dp.idle.sleep_max_us = static_cast<uint32_t>(r.integer(*d, "sleep_max_us", "dataplane", 100, 1, 100000));
     dp.mbufs = static_cast<uint32_t>(r.integer(*d, "mbufs", "dataplane", 8191, 1023, 1 << 24));
     cfg.relay_flows = static_cast<uint32_t>(r.integer(*d, "relay_flows", "dataplane", 65536, 16, 16 << 20));

@@ -39,7 +39,8 @@ std::vector<std::pair<std::string, std::string>> restart_only(const GatewayConfi
   const dataplane::DataplaneConfig& d = c.dataplane;
   kv.emplace_back("dataplane.sip_ports", join(d.sip_ports));
   kv.emplace_back("dataplane.media_ports", std::to_string(d.media_port_min) + "-" + std::to_string(d.media_port_max));
-  kv.emplace_back("dataplane.idle_backoff", std::to_string(d.idle.enabled) + "/" + std::to_string(d.idle.sleep_max_us));
+  kv.emplace_back("dataplane.idle_backoff", std::to_string(d.idle.enabled) + "/" + std::to_string(d.idle.spin_us) + "/" +
+                                               std::to_string(d.idle.pause_us) + "/" + std::to_string(d.idle.sleep_max_us));
   kv.emplace_back("dataplane.mbufs", std::to_string(d.mbufs));
   kv.emplace_back("dataplane.relay_flows", std::to_string(c.relay_flows));
   kv.emplace_back("dataplane.idle_check_s", std::to_string(c.idle_check_s));

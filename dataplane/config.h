@@ -68,11 +68,13 @@ struct EalConfig {
 };
 
 // Idle policy for poll loops. Spinning forever is right on dedicated bare-metal cores; on a shared
-// 2-core box it starves SIPp peers, so after `spin_polls` empty polls the loop pauses, then sleeps.
+// box it takes the CPU from everything else, so once the last work is `spin_us` old the loop
+// pauses between polls, and once it is `spin_us + pause_us` old it sleeps. In time, not in polls:
+// an empty poll's cost varies with the ports and the machine.
 struct IdleBackoffConfig {
   bool enabled = true;
-  uint32_t spin_polls = 256;    // empty polls before pausing
-  uint32_t pause_polls = 1024;  // empty polls (each followed by rte_pause bursts) before sleeping
+  uint32_t spin_us = 20;    // after the last work: polls flat out
+  uint32_t pause_us = 50;   // then polls with rte_pause bursts between them
   uint32_t sleep_min_us = 10;
   uint32_t sleep_max_us = 100;  // sleep doubles from min up to max while idle
 };

@@ -1,5 +1,5 @@
-// dataplane/idle_backoff.h — every poll loop (worker and control lcores). After a run of empty polls
-// the loop pauses, then sleeps 10–100 µs, so a 2-core box still leaves CPU to SIPp peers
+// dataplane/idle_backoff.h — every poll loop (worker and control lcores). Some tens of µs after its
+// last work the loop pauses, then sleeps 10–100 µs, so a 2-core box still leaves CPU to SIPp peers
 // (l3fwd-power's zero_rx_packet_count heuristic). Disabled for bare-metal benchmarking: pure spin.
 #pragma once
 
@@ -15,25 +15,33 @@ namespace sipedge::dataplane {
 
 class IdleBackoff {
  public:
-  explicit IdleBackoff(const IdleBackoffConfig& cfg) noexcept : cfg_(cfg), sleep_us_(cfg.sleep_min_us) {}
+  // `tsc_hz`: the rate of the clock the loop passes to on_poll (rte_get_tsc_hz()).
+  IdleBackoff(const IdleBackoffConfig& cfg, uint64_t tsc_hz) noexcept
+      : cfg_(cfg),
+        spin_tsc_(uint64_t{cfg.spin_us} * tsc_hz / 1000000),
+        pause_end_tsc_(uint64_t{cfg.spin_us + cfg.pause_us} * tsc_hz / 1000000),
+        sleep_us_(cfg.sleep_min_us) {}
 
   enum class Action : uint8_t { None, Pause, Sleep };
 
-  // Called once per loop iteration with the work it did; returns what it did about idleness.
-  Action on_poll(unsigned work) noexcept {
+  // Called once per loop iteration with the work it did and the TSC it started at; returns what
+  // it did about idleness.
+  Action on_poll(unsigned work, uint64_t now_tsc) noexcept {
     if (work != 0) {
-      empty_polls_ = 0;
+      last_work_tsc_ = now_tsc;
+      worked_ = true;
       sleep_us_ = cfg_.sleep_min_us;
       return Action::None;
     }
     if (!cfg_.enabled) {
       return Action::None;
     }
-    ++empty_polls_;
-    if (empty_polls_ <= cfg_.spin_polls) {
+    // A loop that has had nothing to do since it started sleeps at once.
+    const uint64_t idle = !worked_ ? UINT64_MAX : now_tsc > last_work_tsc_ ? now_tsc - last_work_tsc_ : 0;
+    if (idle < spin_tsc_) {
       return Action::None;
     }
-    if (empty_polls_ <= cfg_.spin_polls + cfg_.pause_polls) {
+    if (idle < pause_end_tsc_) {
       for (int i = 0; i < kPausesPerPoll; ++i) {
         rte_pause();
       }
@@ -50,7 +58,10 @@ class IdleBackoff {
  private:
   static constexpr int kPausesPerPoll = 16;
   IdleBackoffConfig cfg_;
-  uint32_t empty_polls_ = 0;
+  uint64_t spin_tsc_;
+  uint64_t pause_end_tsc_;
+  uint64_t last_work_tsc_ = 0;
+  bool worked_ = false;
   uint32_t sleep_us_;
 };
 

@@ -29,7 +29,7 @@ struct WorkerLaunch {
 int Dataplane::worker_main(void* arg) {
   auto* launch = static_cast<WorkerLaunch*>(arg);
   Worker& worker = *launch->worker;
-  IdleBackoff idle(*launch->idle);
+  IdleBackoff idle(*launch->idle, rte_get_tsc_hz());
   const std::atomic<bool>& quit = *launch->quit;
   const std::atomic<bool>& park = *launch->park;
   std::atomic<unsigned>& parked = *launch->parked;
@@ -42,7 +42,8 @@ int Dataplane::worker_main(void* arg) {
       parked.fetch_sub(1, std::memory_order_acq_rel);
       continue;
     }
-    idle.on_poll(worker.poll_once(rte_rdtsc()));
+    const uint64_t now = rte_rdtsc();
+    idle.on_poll(worker.poll_once(now), now);
   }
   return 0;
 }

@@ -154,12 +154,12 @@ unsigned ControlLoop::poll_once(uint64_t now_tsc) {
 }
 
 void ControlLoop::run() {
-  dataplane::IdleBackoff idle(timing_.idle);
+  dataplane::IdleBackoff idle(timing_.idle, rte_get_tsc_hz());
   while (!finished()) {
     const uint64_t start = rte_rdtsc();
     const unsigned work = poll_once(start);
     if (work != 0) busy_tsc_ += rte_rdtsc() - start;
-    idle.on_poll(work);
+    idle.on_poll(work, start);
   }
   if (parts_.shard != 0) parts_.shards->finished(parts_.shard);
 }

@@ -178,6 +178,21 @@ TEST(ConfigLoader, OverloadWaitIsOnByDefaultAndCanBeTurnedOff) {
             "test.toml:7:20: sip.overload_wait_ms: expected an integer in [0, 10000], got -1");
 }
 
+TEST(ConfigLoader, IdleBackoffPhasesAreMicroseconds) {
+  const dataplane::IdleBackoffConfig defaults = load_config_string(kMinimal, "test.toml").dataplane.idle;
+  EXPECT_TRUE(defaults.enabled);
+  EXPECT_EQ(defaults.spin_us, 20u);
+  EXPECT_EQ(defaults.pause_us, 50u);
+  EXPECT_EQ(defaults.sleep_max_us, 100u);
+  const dataplane::IdleBackoffConfig set =
+      load_config_string(kMinimal + "[dataplane]\nspin_us = 0\npause_us = 500\nsleep_max_us = 1000\n", "test.toml").dataplane.idle;
+  EXPECT_EQ(set.spin_us, 0u);
+  EXPECT_EQ(set.pause_us, 500u);
+  EXPECT_EQ(set.sleep_max_us, 1000u);
+  EXPECT_EQ(error_of(kMinimal + "[dataplane]\npause_us = 200000\n"),
+            "test.toml:7:12: dataplane.pause_us: expected an integer in [0, 100000], got 200000");
+}
+
 TEST(ConfigLoader, ServerHeaderCanBeHiddenAndKeepsItsOlderName) {
   EXPECT_EQ(load_config_string(kMinimal, "test.toml").control.user_agent, "sipedge");
   EXPECT_EQ(load_config_string(kMinimal + "[sip]\nserver_header = \"\"\n", "test.toml").control.user_agent, "");

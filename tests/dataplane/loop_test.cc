@@ -10,35 +10,48 @@
 namespace sipedge::dataplane::test {
 namespace {
 
+// The TSC as microseconds: phases are read off the time since the last work, however many polls.
+constexpr uint64_t kUsHz = 1000000;
+
 TEST(IdleBackoff, SpinsThenPausesThenSleepsWithGrowingIntervalAndResetsOnWork) {
   IdleBackoffConfig cfg;
-  cfg.spin_polls = 2;
-  cfg.pause_polls = 2;
+  cfg.spin_us = 20;
+  cfg.pause_us = 30;
   cfg.sleep_min_us = 10;
   cfg.sleep_max_us = 40;
-  IdleBackoff idle(cfg);
+  IdleBackoff idle(cfg, kUsHz);
   using A = IdleBackoff::Action;
-  EXPECT_EQ(idle.on_poll(0), A::None);
-  EXPECT_EQ(idle.on_poll(0), A::None);
-  EXPECT_EQ(idle.on_poll(0), A::Pause);
-  EXPECT_EQ(idle.on_poll(0), A::Pause);
-  EXPECT_EQ(idle.on_poll(0), A::Sleep);
-  EXPECT_EQ(idle.current_sleep_us(), 20u);
-  EXPECT_EQ(idle.on_poll(0), A::Sleep);
-  EXPECT_EQ(idle.on_poll(0), A::Sleep);
-  EXPECT_EQ(idle.current_sleep_us(), 40u);
-  EXPECT_EQ(idle.on_poll(3), A::None);
+  EXPECT_EQ(idle.on_poll(1, 1000), A::None);
+  EXPECT_EQ(idle.on_poll(0, 1001), A::None);
+  EXPECT_EQ(idle.on_poll(0, 1001), A::None);  // polls do not count: a thousand in one µs spin too
+  EXPECT_EQ(idle.on_poll(0, 1019), A::None);
+  EXPECT_EQ(idle.on_poll(0, 1020), A::Pause);
+  EXPECT_EQ(idle.on_poll(0, 1049), A::Pause);
   EXPECT_EQ(idle.current_sleep_us(), 10u);
-  EXPECT_EQ(idle.on_poll(0), A::None);  // spinning again
+  EXPECT_EQ(idle.on_poll(0, 1050), A::Sleep);
+  EXPECT_EQ(idle.current_sleep_us(), 20u);
+  EXPECT_EQ(idle.on_poll(0, 1080), A::Sleep);
+  EXPECT_EQ(idle.on_poll(0, 1120), A::Sleep);
+  EXPECT_EQ(idle.current_sleep_us(), 40u);
+  EXPECT_EQ(idle.on_poll(3, 1200), A::None);
+  EXPECT_EQ(idle.current_sleep_us(), 10u);
+  EXPECT_EQ(idle.on_poll(0, 1201), A::None);  // spinning again
+  EXPECT_EQ(idle.on_poll(0, 1221), A::Pause);
+}
+
+TEST(IdleBackoff, ALoopThatHasDoneNothingYetSleeps) {
+  IdleBackoffConfig cfg;
+  IdleBackoff idle(cfg, kUsHz);
+  EXPECT_EQ(idle.on_poll(0, 5), IdleBackoff::Action::Sleep);
 }
 
 TEST(IdleBackoff, DisabledNeverPausesOrSleeps) {
   IdleBackoffConfig cfg;
   cfg.enabled = false;
-  cfg.spin_polls = 0;
-  IdleBackoff idle(cfg);
-  for (int i = 0; i < 100; ++i) {
-    ASSERT_EQ(idle.on_poll(0), IdleBackoff::Action::None);
+  cfg.spin_us = 0;
+  IdleBackoff idle(cfg, kUsHz);
+  for (uint64_t t = 0; t < 100; ++t) {
+    ASSERT_EQ(idle.on_poll(0, t * 1000), IdleBackoff::Action::None);
   }
 }
 
