@@ -4,6 +4,7 @@
 #pragma once
 
 #include <rte_pause.h>
+#include <sys/prctl.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -20,7 +21,11 @@ class IdleBackoff {
       : cfg_(cfg),
         spin_tsc_(uint64_t{cfg.spin_us} * tsc_hz / 1000000),
         pause_end_tsc_(uint64_t{cfg.spin_us + cfg.pause_us} * tsc_hz / 1000000),
-        sleep_us_(cfg.sleep_min_us) {}
+        sleep_us_(cfg.sleep_min_us) {
+    // The loop's thread: a 10 µs sleep takes 10 µs, not Linux's default 50 µs of timer slack more,
+    // which a message arriving meanwhile would wait too.
+    if (cfg.enabled) prctl(PR_SET_TIMERSLACK, kTimerSlackNs, 0, 0, 0);
+  }
 
   enum class Action : uint8_t { None, Pause, Sleep };
 
@@ -57,6 +62,7 @@ class IdleBackoff {
 
  private:
   static constexpr int kPausesPerPoll = 16;
+  static constexpr unsigned long kTimerSlackNs = 1000;
   IdleBackoffConfig cfg_;
   uint64_t spin_tsc_;
   uint64_t pause_end_tsc_;

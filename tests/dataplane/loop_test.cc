@@ -3,6 +3,9 @@
 // hosts worker 0 in shared mode: tests/control/runtime_control_loop_test.cc.)
 #include <rte_cycles.h>
 #include <rte_pause.h>
+#include <sys/prctl.h>
+
+#include <thread>
 
 #include "dataplane/idle_backoff.h"
 #include "tests/support/dataplane_fixture.h"
@@ -43,6 +46,26 @@ TEST(IdleBackoff, ALoopThatHasDoneNothingYetSleeps) {
   IdleBackoffConfig cfg;
   IdleBackoff idle(cfg, kUsHz);
   EXPECT_EQ(idle.on_poll(0, 5), IdleBackoff::Action::Sleep);
+}
+
+// Each on its own thread: the slack is the calling thread's.
+TEST(IdleBackoff, ALoopThatMaySleepAsksForMicrosecondTimerSlack) {
+  long fresh_slack = 0, enabled_slack = 0, disabled_slack = 0;
+  std::thread([&] { fresh_slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0); }).join();
+  std::thread([&] {
+    IdleBackoffConfig cfg;
+    const IdleBackoff idle(cfg, kUsHz);
+    enabled_slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+  }).join();
+  std::thread([&] {
+    IdleBackoffConfig cfg;
+    cfg.enabled = false;
+    const IdleBackoff idle(cfg, kUsHz);
+    disabled_slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+  }).join();
+  EXPECT_EQ(enabled_slack, 1000);
+  EXPECT_EQ(disabled_slack, fresh_slack);  // left alone by a loop that never sleeps
+  EXPECT_NE(fresh_slack, 1000);
 }
 
 TEST(IdleBackoff, DisabledNeverPausesOrSleeps) {
