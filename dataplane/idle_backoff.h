@@ -42,7 +42,8 @@ class IdleBackoff {
       return Action::None;
     }
     // A loop that has had nothing to do since it started sleeps at once.
-    const uint64_t idle = !worked_ ? UINT64_MAX : now_tsc > last_work_tsc_ ? now_tsc - last_work_tsc_ : 0;
+    uint64_t idle = UINT64_MAX;
+    if (worked_) idle = now_tsc > last_work_tsc_ ? now_tsc - last_work_tsc_ : 0;
     if (idle < spin_tsc_) {
       return Action::None;
     }
