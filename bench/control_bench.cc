@@ -53,6 +53,8 @@ struct KeepingWire final : bench::Wire, SipTransport {
   }
 };
 
+// A base of Harness, not a member: bases are built first, so the wire and relay exist before the
+// CallHarness that holds references to them.
 struct LocalParts {
   KeepingWire wire;
   bench::CountingRelay relay;

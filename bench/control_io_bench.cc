@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -53,8 +54,8 @@ using dataplane::test::Bytes;
 using dataplane::test::cat;
 using dataplane::test::ether;
 using dataplane::test::Ip4;
-using dataplane::test::ip4;
 using dataplane::test::Mac;
+using dataplane::test::udp4_payload;
 
 constexpr unsigned kDrain = 256;   // datagrams sent between two drains of the TX ring (it holds 1023)
 constexpr size_t kMessageBytes = 700;  // a SIP request or answer of a call, SDP included or not
@@ -85,9 +86,10 @@ struct Rig {
     io->send(iface, peer, std::string(kMessageBytes, 'x'));
     Mac ours;
     std::memcpy(ours.data(), dp->iface(iface).mac.addr_bytes, 6);
-    const auto ip = [](const IpAddr& a) { return Ip4{a.bytes[0], a.bytes[1], a.bytes[2], a.bytes[3]}; };
-    const Ip4 us = ip4(iface == kCore ? "10.202.0.1" : "10.201.0.1");
-    const Bytes reply = cat(ether(ours, mac, 0x0806), arp(2, mac, ip(peer.ip), ours, us));
+    const Ip4 theirs{peer.ip.bytes[0], peer.ip.bytes[1], peer.ip.bytes[2], peer.ip.bytes[3]};
+    Ip4 us;
+    std::memcpy(us.data(), &dp->iface(iface).ip4_be, 4);
+    const Bytes reply = cat(ether(ours, mac, 0x0806), arp(2, mac, theirs, ours, us));
     rte_mbuf* m = rte_pktmbuf_alloc(dp->shared().mbuf_pool);
     std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(reply.size())), reply.data(), reply.size());
     rte_ring_enqueue(ports[iface].rx[0], m);
@@ -286,23 +288,17 @@ class GatewayWire final : public bench::Wire {
   // An unfragmented IPv4 UDP datagram's payload (the lab ports have no VLAN); anything else counted.
   void keep_payload(const rte_mbuf* m) {
     frame_.resize(rte_pktmbuf_pkt_len(m));
-    const auto* f = static_cast<const uint8_t*>(rte_pktmbuf_read(m, 0, static_cast<uint32_t>(frame_.size()), frame_.data()));
-    constexpr size_t kEther = 14;
-    if (frame_.size() < kEther + 28 || f[12] != 0x08 || f[13] != 0x00 || f[kEther + 9] != 17) {
+    // rte_pktmbuf_read copies only a chained frame; a one-segment frame it points at in place.
+    const void* data = rte_pktmbuf_read(m, 0, static_cast<uint32_t>(frame_.size()), frame_.data());
+    if (data != frame_.data()) std::memcpy(frame_.data(), data, frame_.size());
+    if (const auto payload = udp4_payload(frame_))
+      sent.keep(*payload);
+    else
       ++unreadable;
-      return;
-    }
-    const size_t ihl = (f[kEther] & 0x0f) * 4u;
-    const size_t udp_len = (size_t{f[kEther + ihl + 4]} << 8) | f[kEther + ihl + 5];
-    if (udp_len < 8 || kEther + ihl + udp_len > frame_.size()) {
-      ++unreadable;
-      return;
-    }
-    sent.keep(std::string_view(reinterpret_cast<const char*>(f) + kEther + ihl + 8, udp_len - 8));
   }
   Rig& rig_;
   relay::FlowTable& table_;
-  std::vector<uint8_t> frame_;
+  Bytes frame_;
 };
 
 // issue 14 §1's call (digest auth, media anchored) on the whole of a gateway's control lcore, in

@@ -116,11 +116,8 @@ class ControlLoopTest : public DataplaneTest {
   // The SIP payloads control sent out of `iface` (UDP to port 5060), ARP left out.
   std::vector<std::string> sip_out(uint16_t iface) {
     std::vector<std::string> out;
-    for (const Bytes& f : sent(iface, 1)) {
-      if (get16(f, 12) == 0x0800 && f[23] == 17) {
-        out.emplace_back(f.begin() + 42, f.end());
-      }
-    }
+    for (const Bytes& f : sent(iface, 1))
+      if (const auto payload = udp4_payload(f)) out.emplace_back(*payload);
     return out;
   }
   // Alice's INVITE reaches the trunk (both neighbours resolved on the way); the trunk answers 200

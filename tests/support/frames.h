@@ -7,7 +7,9 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tests/support/inet_checksum.h"
@@ -162,6 +164,17 @@ inline Bytes udp6_frame(const Mac& dmac, const Mac& smac, const Ip6& src, const 
                         uint16_t dport, const Bytes& payload) {
   Bytes u = udp(sport, dport, payload, pseudo6(src, dst, 17, 8 + payload.size()));
   return cat(ether(dmac, smac, 0x86dd), ipv6(src, dst, 17, u));
+}
+
+// The payload of an untagged Ethernet/IPv4/UDP frame (as far as its UDP length says); nullopt for
+// any other frame or one too short for what its headers claim.
+inline std::optional<std::string_view> udp4_payload(const Bytes& f) {
+  constexpr size_t kEther = 14;
+  if (f.size() < kEther + 28 || get16(f, 12) != 0x0800 || f[kEther + 9] != 17) return std::nullopt;
+  const size_t ihl = (f[kEther] & 0x0fu) * 4u;
+  const size_t udp_len = get16(f, kEther + ihl + 4);
+  if (ihl < 20 || udp_len < 8 || kEther + ihl + udp_len > f.size()) return std::nullopt;
+  return std::string_view(reinterpret_cast<const char*>(f.data()) + kEther + ihl + 8, udp_len - 8);
 }
 
 }  // namespace sipedge::dataplane::test
