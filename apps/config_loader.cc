@@ -295,7 +295,7 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
     const std::string path = "interface[" + std::to_string(index) + "]";
     r.only_keys(t, "[interface]",
                 {"name", "device", "role", "ipv4", "ipv6", "gateway4", "gateway6", "vlan", "mtu", "mac", "sip_port",
-                 "media_ports", "media_address", "media_addresses", "rate_limit", "rate_burst"});
+                 "media_ports", "media_address", "media_addresses", "rate_limit", "rate_burst", "checksum_offload"});
     dataplane::PortConfig port;
     control::InterfaceConfig ic;
     ic.index = index;
@@ -343,6 +343,7 @@ GatewayConfig load_config_string(std::string_view text, std::string_view source_
     ic.rate_limit.burst = static_cast<uint32_t>(r.integer(t, "rate_burst", path, 0, 0, 1000000));
     port.vlan = static_cast<uint16_t>(r.integer(t, "vlan", path, 0, 0, 4094));
     port.mtu = static_cast<uint16_t>(r.integer(t, "mtu", path, 1500, 576, 9000));
+    port.checksum_offload = r.boolean(t, "checksum_offload", path, true);
     ic.sip_port = static_cast<uint16_t>(r.integer(t, "sip_port", path, 5060, 1, 65535));
     sip_ports.insert(ic.sip_port);
     const std::vector<int64_t> media = r.integers(t, "media_ports", path);

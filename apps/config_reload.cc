@@ -54,6 +54,7 @@ std::vector<std::pair<std::string, std::string>> restart_only(const GatewayConfi
     kv.emplace_back(k + "gateway6", text(p.gateway6));
     kv.emplace_back(k + "vlan", std::to_string(p.vlan));
     kv.emplace_back(k + "mtu", std::to_string(p.mtu));
+    kv.emplace_back(k + "checksum_offload", std::to_string(p.checksum_offload));
     kv.emplace_back(k + "mac", p.mac ? std::string(reinterpret_cast<const char*>(p.mac->data()), 6) : "-");
   }
   for (const control::InterfaceConfig& i : c.control.interfaces) {

@@ -10,9 +10,10 @@
 //   BM_MediaFlows/N            a call's media in the relay's flow table (RtpRelayBackend), with N
 //                              other calls' flows in it: what control_bench's stand-in backend
 //                              leaves out of a call's cost on the control lcore.
-//   BM_GatewayCall/D           control_bench's call (D=1: with digest auth, issue 14 §1's) on all of
+//   BM_GatewayCall/D/N         control_bench's call (D=1: with digest auth, issue 14 §1's) on all of
 //                              a control lcore: the Proxy sending through ControlIo, the loop's TX
-//                              flush after each message, the flows in the relay's table.
+//                              flush after each message, the flows in the relay's table; N=1 with
+//                              the checksums left to the NIC, as on ports that offer it.
 // What the port sent is taken off its TX ring and freed every kDrain datagrams, under the lock and
 // inside the timing, as a NIC's completions would be in its TX path.
 #include <pthread.h>
@@ -78,12 +79,20 @@ struct Rig {
     nb.max_probes = 3;
     nb.hold_limit = 4;
     io = std::make_unique<ControlIo>(dp->shared(), dp->control_counters(), nb, std::vector<uint16_t>{5060, 5060});
-    resolve(kCore, kPeer, kPeerMac);
+    // The same ports as a NIC with checksum offload on the control queue would have them (net_ring
+    // has none): flags set on a copy of the shared state, a ControlIo of its own over it.
+    nic_shared = dp->shared();
+    for (uint16_t i = 0; i < nic_shared.n_ifaces; ++i) {
+      nic_shared.ifaces[i].tx_ipv4_checksum = true;
+      nic_shared.ifaces[i].tx_udp_checksum = true;
+    }
+    nic_io = std::make_unique<ControlIo>(nic_shared, dp->control_counters(), nb, std::vector<uint16_t>{5060, 5060});
+    resolve(*io, kCore, kPeer, kPeerMac);
   }
-  // Sends a datagram to `peer`, which asks for its MAC (ARP), and answers that as `mac`; the answer
-  // reaches control through a worker, as on a gateway.
-  void resolve(uint16_t iface, const Endpoint& peer, const Mac& mac) {
-    io->send(iface, peer, std::string(kMessageBytes, 'x'));
+  // Sends a datagram to `peer` through `through`, which asks for its MAC (ARP), and answers that as
+  // `mac`; the answer reaches control through a worker, as on a gateway.
+  void resolve(ControlIo& through, uint16_t iface, const Endpoint& peer, const Mac& mac) {
+    through.send(iface, peer, std::string(kMessageBytes, 'x'));
     Mac ours;
     std::memcpy(ours.data(), dp->iface(iface).mac.addr_bytes, 6);
     const Ip4 theirs{peer.ip.bytes[0], peer.ip.bytes[1], peer.ip.bytes[2], peer.ip.bytes[3]};
@@ -94,11 +103,12 @@ struct Rig {
     std::memcpy(rte_pktmbuf_append(m, static_cast<uint16_t>(reply.size())), reply.data(), reply.size());
     rte_ring_enqueue(ports[iface].rx[0], m);
     dp->worker(0).poll_once(rte_get_tsc_cycles());
-    io->poll(rte_get_tsc_cycles());
+    through.poll(rte_get_tsc_cycles());
     drain(iface);
   }
   ~Rig() {
     drain();
+    nic_io.reset();
     io.reset();
     dp.reset();
     for (test::RingPort& p : ports) test::destroy_ring_port(p);
@@ -118,6 +128,8 @@ struct Rig {
   std::vector<test::RingPort> ports;
   std::unique_ptr<dataplane::Dataplane> dp;
   std::unique_ptr<ControlIo> io;
+  dataplane::SharedState nic_shared;
+  std::unique_ptr<ControlIo> nic_io;
   ShardSet shards{2};
 };
 
@@ -268,9 +280,9 @@ void BM_MediaFlows(benchmark::State& state) {
 // loop does it every millisecond).
 class GatewayWire final : public bench::Wire {
  public:
-  GatewayWire(Rig& rig, relay::FlowTable& table) : rig_(rig), table_(table) {}
-  SipTransport& transport() override { return *rig_.io; }
-  void settle() override { rig_.io->poll(rte_rdtsc()); }
+  GatewayWire(Rig& rig, ControlIo& io, relay::FlowTable& table) : rig_(rig), io_(io), table_(table) {}
+  SipTransport& transport() override { return io_; }
+  void settle() override { io_.poll(rte_rdtsc()); }
   void collect() override {
     for (test::RingPort& port : rig_.ports) {
       void* frames[64];
@@ -297,6 +309,7 @@ class GatewayWire final : public bench::Wire {
       ++unreadable;
   }
   Rig& rig_;
+  ControlIo& io_;
   relay::FlowTable& table_;
   Bytes frame_;
 };
@@ -306,26 +319,28 @@ class GatewayWire final : public bench::Wire {
 // relay's flow table (RtpRelayBackend) in place of the stand-in backend. control_ns: the lcore's
 // time per call (proxy, sends and TX flushes, flows, timers); sipedge_ns adds the scans a worker
 // does. Not in it: the CDR line's hand-over to its writer thread (control_bench's BM_CdrLine).
-// Arg: 0 trusted caller, 1 digest.
+// Args: 0 trusted caller, 1 digest; then 0 checksums in software (net_ring, af_packet, virtio),
+// 1 checksums left to the NIC (Interface::tx_*_checksum, as on a NIC that offers them).
 void BM_GatewayCall(benchmark::State& state) {
   Rig& rig = *g_rig;
   const bool digest = state.range(0) != 0;
+  ControlIo& io = state.range(1) != 0 ? *rig.nic_io : *rig.io;
   relay::FlowTableConfig tc;
-  tc.name = "gwc" + std::to_string(state.range(0));
+  tc.name = "gwc" + std::to_string(state.range(0)) + std::to_string(state.range(1));
   tc.ipv4_flows = 65536;
   auto table = relay::FlowTable::create(tc);
   if (!table) {
     state.SkipWithError("cannot create the flow table");
     return;
   }
-  rig.resolve(0, bench::kAlice, Mac{0x02, 0, 0, 0, 0x01, 0x02});
-  rig.resolve(kCore, bench::kTrunk, Mac{0x02, 0, 0, 0, 0x02, 0x02});
+  rig.resolve(io, 0, bench::kAlice, Mac{0x02, 0, 0, 0, 0x01, 0x02});
+  rig.resolve(io, kCore, bench::kTrunk, Mac{0x02, 0, 0, 0, 0x02, 0x02});
   ControlConfig config = bench::bench_config(digest, SignallingMode::Proxy);
   std::vector<RtpRelayBackend::Interface> ifaces;
   for (const InterfaceConfig& i : config.interfaces)
     ifaces.push_back(RtpRelayBackend::interface_for(i, config.media, rig.dp->iface(i.index).port_id));
-  RtpRelayBackend backend(**table, ifaces, *rig.io);
-  GatewayWire wire(rig, **table);
+  RtpRelayBackend backend(**table, ifaces, io);
+  GatewayWire wire(rig, io, **table);
   auto h = std::make_unique<bench::CallHarness>(wire, backend, std::move(config), digest);
   uint64_t failed = 0;
   // As control_bench warms a long run: past the longest transaction lifetime, so the heap and the
@@ -349,11 +364,11 @@ void BM_GatewayCall(benchmark::State& state) {
   state.counters["faults"] = static_cast<double>(after.ru_minflt - before.ru_minflt) / calls;
   if (failed != 0 || h->broken != 0 || wire.unreadable != 0) state.SkipWithError("a call did not get through");
   h.reset();
-  rig.io->set_tap(nullptr);
+  io.set_tap(nullptr);
 }
 
 BENCHMARK(BM_ControlSend);
-BENCHMARK(BM_GatewayCall)->Arg(0)->Arg(1);
+BENCHMARK(BM_GatewayCall)->Args({0, 0})->Args({1, 0})->Args({1, 1});
 BENCHMARK(BM_MediaFlows)->Arg(1000)->Arg(10000);
 BENCHMARK(BM_MutexLockedSend)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_ShardSend)->Threads(1)->Threads(2)->UseRealTime();

@@ -46,6 +46,10 @@ struct PortConfig {
   std::optional<bool> control_rx;
   uint16_t rx_descriptors = 1024;
   uint16_t tx_descriptors = 1024;
+  // The NIC fills in the IPv4 header and UDP checksums of what control sends, where the PMD offers
+  // that on the control TX queue alone (tx_queue_offload_capa). A port-wide offload is not taken:
+  // some PMDs then leave their vector TX path on every queue, the relay's included.
+  bool checksum_offload = true;
 };
 
 struct EalConfig {

@@ -40,6 +40,10 @@ struct Interface {
   // worker's lcore and the PMD has a single TX queue.
   uint16_t control_queue = 0;
   uint16_t rx_queues = 0;      // workers, plus one polled by control when PortConfig::control_rx
+  // Checksums the NIC computes for frames sent on control_queue (PortConfig::checksum_offload):
+  // control then writes only the UDP pseudo-header sum, or leaves the IPv4 header's at zero.
+  bool tx_ipv4_checksum = false;
+  bool tx_udp_checksum = false;
 
   bool has_v4 = false;
   uint32_t ip4_be = 0;

@@ -126,9 +126,14 @@ Interface open_port(const PortConfig& cfg, uint16_t index, unsigned n_workers, b
       fail(cfg, "rte_eth_rx_queue_setup", rc);
     }
   }
+  // Checksums for control's datagrams on its own queue only (PortConfig::checksum_offload).
+  const uint64_t control_checksums =
+      cfg.checksum_offload
+          ? info.tx_queue_offload_capa & (RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM)
+          : 0;
   rte_eth_txconf txconf = info.default_txconf;
-  txconf.offloads = conf.txmode.offloads;
   for (uint16_t q = 0; q < n_tx; ++q) {
+    txconf.offloads = conf.txmode.offloads | (q == control_queue ? control_checksums : 0);
     rc = rte_eth_tx_queue_setup(port_id, q, tx_desc, socket_id, &txconf);
     if (rc != 0) {
       fail(cfg, "rte_eth_tx_queue_setup", rc);
@@ -160,6 +165,8 @@ Interface open_port(const PortConfig& cfg, uint16_t index, unsigned n_workers, b
   ifc.vlan = cfg.vlan;
   ifc.mtu = cfg.mtu;
   ifc.control_queue = control_queue;
+  ifc.tx_ipv4_checksum = (control_checksums & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) != 0;
+  ifc.tx_udp_checksum = (control_checksums & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) != 0;
   ifc.rx_queues = n_rx;
   rc = rte_eth_macaddr_get(port_id, &ifc.mac);
   if (rc != 0) {

@@ -580,6 +580,14 @@ void Gateway::run() {
                p.dataplane->worker_count(), p.dataplane->shared_mode() ? " (sharing the control lcore)" : "",
                config_.control.media.timeout_s);
   for (const hw::PortOffload& o : p.offload) logs::of(logs::Component::Main).info("sipedge: offload {}", hw::describe(o));
+  for (const control::InterfaceConfig& i : config_.control.interfaces) {
+    const dataplane::Interface& ifc = p.dataplane->iface(i.index);
+    if (ifc.tx_ipv4_checksum || ifc.tx_udp_checksum)
+      logs::of(logs::Component::Main).info("sipedge: interface {}: the NIC computes the {} checksums of SIP sent", i.name,
+                                           ifc.tx_ipv4_checksum && ifc.tx_udp_checksum ? "IPv4 and UDP"
+                                           : ifc.tx_udp_checksum                       ? "UDP"
+                                                                                       : "IPv4 header");
+  }
   p.dataplane->launch();
   const std::vector<unsigned>& shard_lcores = config_.dataplane.eal.shard_lcores;
   std::vector<unsigned> launched;

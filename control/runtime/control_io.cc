@@ -180,6 +180,14 @@ SendResult ControlIo::send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint
   udp->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(payload_len + sizeof(rte_udp_hdr)));
   udp->dgram_cksum = 0;
   uint32_t ip_total = l3 + sizeof(rte_udp_hdr) + payload_len;
+  // The NIC sums what leaves in one frame; a fragmented datagram's checksum spans all its fragments
+  // and is ours to compute. With the offload a capture (frame tap) shows only the pseudo-header sum.
+  const bool one_frame = ip_total <= ifc.mtu;
+  const bool nic_udp_sum = one_frame && ifc.tx_udp_checksum;
+  if (nic_udp_sum) {
+    m->l3_len = l3;
+    m->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM | (v6 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4);
+  }
   rte_mbuf* frames[kMaxFragments];
   int n_frames = 1;
   if (v6) {
@@ -190,8 +198,8 @@ SendResult ControlIo::send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint
     ip->hop_limits = 64;
     std::memcpy(ip->src_addr, ifc.ip6, 16);
     std::memcpy(ip->dst_addr, dest.ip.bytes.data(), 16);
-    udp->dgram_cksum = dataplane::udp_checksum_mbuf(m, ip, true, l3);
-    if (ip_total > ifc.mtu) {
+    udp->dgram_cksum = nic_udp_sum ? rte_ipv6_phdr_cksum(ip, m->ol_flags) : dataplane::udp_checksum_mbuf(m, ip, true, l3);
+    if (!one_frame) {
       n_frames = rte_ipv6_fragment_packet(m, frames, kMaxFragments, ifc.mtu, shared_.mbuf_pool,
                                           shared_.indirect_pool);
       rte_pktmbuf_free(m);
@@ -217,8 +225,8 @@ SendResult ControlIo::send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint
     ip->src_addr = ifc.ip4_be;
     ip->dst_addr = dest.ip.v4_be();
     ip->hdr_checksum = 0;
-    udp->dgram_cksum = dataplane::udp_checksum_mbuf(m, ip, false, l3);
-    if (ip_total > ifc.mtu) {
+    udp->dgram_cksum = nic_udp_sum ? rte_ipv4_phdr_cksum(ip, m->ol_flags) : dataplane::udp_checksum_mbuf(m, ip, false, l3);
+    if (!one_frame) {
       n_frames = rte_ipv4_fragment_packet(m, frames, kMaxFragments, ifc.mtu, shared_.mbuf_pool,
                                           shared_.indirect_pool);
       rte_pktmbuf_free(m);
@@ -228,7 +236,12 @@ SendResult ControlIo::send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint
         fip->hdr_checksum = rte_ipv4_cksum(fip);
       }
     } else {
-      ip->hdr_checksum = rte_ipv4_cksum(ip);
+      if (ifc.tx_ipv4_checksum) {
+        m->l3_len = l3;
+        m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_IPV4;
+      } else {
+        ip->hdr_checksum = rte_ipv4_cksum(ip);
+      }
       frames[0] = m;
     }
   }

@@ -193,6 +193,13 @@ TEST(ConfigLoader, IdleBackoffPhasesAreMicroseconds) {
             "test.toml:7:12: dataplane.pause_us: expected an integer in [0, 100000], got 200000");
 }
 
+TEST(ConfigLoader, ChecksumOffloadIsOnUnlessAnInterfaceSaysNo) {
+  EXPECT_TRUE(load_config_string(kMinimal, "test.toml").dataplane.ports[0].checksum_offload);
+  EXPECT_FALSE(load_config_string(kMinimal + "checksum_offload = false\n", "test.toml").dataplane.ports[0].checksum_offload);
+  EXPECT_EQ(error_of(kMinimal + "checksum_offload = \"no\"\n"),
+            "test.toml:6:20: interface[0].checksum_offload: expected true or false");
+}
+
 TEST(ConfigLoader, ServerHeaderCanBeHiddenAndKeepsItsOlderName) {
   EXPECT_EQ(load_config_string(kMinimal, "test.toml").control.user_agent, "sipedge");
   EXPECT_EQ(load_config_string(kMinimal + "[sip]\nserver_header = \"\"\n", "test.toml").control.user_agent, "");

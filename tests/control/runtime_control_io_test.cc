@@ -1,7 +1,8 @@
 // tests/control/runtime_control_io_test.cc — control/runtime/control_io.cc over a real Dataplane on
 // net_ring ports: exact frames for what control sends, ARP/ND resolution with held datagrams released
-// on the answer, the bounded hold queue, the neighbour timeout, IPv4/IPv6 fragmentation, 802.1Q tags,
-// the transport counters, next hops for the relay's flows, and control shards' sends through it.
+// on the answer, the bounded hold queue, the neighbour timeout, IPv4/IPv6 fragmentation, checksums
+// left to a NIC, 802.1Q tags, the transport counters, next hops for the relay's flows, and control
+// shards' sends through it.
 #include "control/runtime/control_io.h"
 
 #include <memory>
@@ -21,13 +22,16 @@ class ControlTx : public DataplaneTest {
  protected:
   void SetUp() override {
     DataplaneTest::SetUp();
+    io_ = std::make_unique<ControlIo>(dp_->shared(), dp_->control_counters(), neighbour_config(),
+                                      std::vector<uint16_t>{5060, 5060}, [this] { return now_; });
+  }
+  NeighbourTable::Config neighbour_config() const {
     NeighbourTable::Config nb;
     nb.reachable_tsc = 300 * hz_;
     nb.retrans_tsc = hz_;
     nb.max_probes = 3;
     nb.hold_limit = cfg_.neighbour_hold_packets;
-    io_ = std::make_unique<ControlIo>(dp_->shared(), dp_->control_counters(), nb, std::vector<uint16_t>{5060, 5060},
-                                      [this] { return now_; });
+    return nb;
   }
   void TearDown() override {
     io_.reset();
@@ -222,6 +226,92 @@ TEST_F(ControlTx, FragmentsIpv6DatagramsWithAFragmentHeaderPerPiece) {
     put(all, data);
   }
   EXPECT_EQ(all, udp(5060, 5060, text(big), pseudo6(us, peer, 17, 8 + big.size())));
+}
+
+// A core port whose NIC computes the IPv4 header and UDP checksums on control's queue (as open_port
+// records when the PMD offers them per queue): net_ring has no such offload, so the test sets the
+// flags on a copy of the dataplane's shared state, as a NIC's port would have them.
+class ControlTxOffload : public ControlTx {
+ protected:
+  void SetUp() override {
+    ControlTx::SetUp();
+    nic_shared_ = dp_->shared();
+    nic_shared_.ifaces[kCore].tx_ipv4_checksum = true;
+    nic_shared_.ifaces[kCore].tx_udp_checksum = true;
+    io_ = std::make_unique<ControlIo>(nic_shared_, dp_->control_counters(), neighbour_config(),
+                                      std::vector<uint16_t>{5060, 5060}, [this] { return now_; });
+  }
+  struct Frame {
+    Bytes bytes;
+    uint64_t ol_flags;
+    uint16_t l2_len, l3_len;
+  };
+  // What the port's control queue holds, with the offload requests a PMD would read.
+  std::vector<Frame> sent_frames(uint16_t iface) {
+    std::vector<Frame> out;
+    void* obj = nullptr;
+    while (rte_ring_dequeue(ports_[iface].tx[1], &obj) == 0) {
+      auto* m = static_cast<rte_mbuf*>(obj);
+      Bytes b(m->pkt_len);
+      const void* p = rte_pktmbuf_read(m, 0, m->pkt_len, b.data());
+      if (p != b.data()) std::memcpy(b.data(), p, m->pkt_len);
+      out.push_back({std::move(b), m->ol_flags, static_cast<uint16_t>(m->l2_len), static_cast<uint16_t>(m->l3_len)});
+      rte_pktmbuf_free(m);
+    }
+    return out;
+  }
+  dataplane::SharedState nic_shared_;
+};
+
+TEST_F(ControlTxOffload, LeavesTheChecksumsToTheNicWithThePseudoHeaderSumInPlace) {
+  send(kCore, "10.202.0.9", 5060, "x");
+  arp_reply(kCore, "10.202.0.9", "10.202.0.1");
+  sent_frames(kCore);
+  EXPECT_EQ(send(kCore, "10.202.0.9", 5061, "BYE"), SendResult::Sent);
+  const std::vector<Frame> out = sent_frames(kCore);
+  ASSERT_EQ(out.size(), 1u);
+  const Ip4 src = ip4("10.202.0.1"), dst = ip4("10.202.0.9");
+  // The frame a NIC completes: IPv4 header checksum 0, UDP checksum the folded pseudo-header sum.
+  Bytes want = udp4_frame(kPeerMac, our_mac(kCore), src, dst, 5060, 5061, text("BYE"), 2);
+  set16(want, 14 + 10, 0);
+  set16(want, 14 + 20 + 6, inet_fold(pseudo4(src, dst, 17, 8 + 3)));
+  EXPECT_EQ(out[0].bytes, want);
+  EXPECT_EQ(out[0].ol_flags, RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM);
+  EXPECT_EQ(out[0].l2_len, 14u);
+  EXPECT_EQ(out[0].l3_len, 20u);
+}
+
+TEST_F(ControlTxOffload, LeavesAnIpv6UdpChecksumToTheNic) {
+  const Ip6 us = ip6("fd00:202::1"), peer = ip6("fd00:202::9");
+  send(kCore, "fd00:202::9", 5060, "x");
+  nd_advert(us, peer);
+  sent_frames(kCore);
+  EXPECT_EQ(send(kCore, "fd00:202::9", 5060, "NOTIFY"), SendResult::Sent);
+  const std::vector<Frame> out = sent_frames(kCore);
+  ASSERT_EQ(out.size(), 1u);
+  Bytes want = udp6_frame(kPeerMac, our_mac(kCore), us, peer, 5060, 5060, text("NOTIFY"));
+  set16(want, 14 + 40 + 6, inet_fold(pseudo6(us, peer, 17, 8 + 6)));
+  EXPECT_EQ(out[0].bytes, want);
+  EXPECT_EQ(out[0].ol_flags, RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM);
+  EXPECT_EQ(out[0].l3_len, 40u);
+}
+
+// A checksum over several fragments is beyond a NIC that sees one frame at a time: computed here.
+TEST_F(ControlTxOffload, ComputesTheChecksumsOfAFragmentedDatagramItself) {
+  send(kCore, "10.202.0.9", 5060, "x");
+  arp_reply(kCore, "10.202.0.9", "10.202.0.1");
+  sent_frames(kCore);
+  const std::string big(3000, 'F');
+  EXPECT_EQ(send(kCore, "10.202.0.9", 5070, big), SendResult::Sent);
+  const std::vector<Frame> out = sent_frames(kCore);
+  ASSERT_EQ(out.size(), 3u);
+  std::vector<Bytes> frames;
+  for (const Frame& f : out) {
+    EXPECT_EQ(f.ol_flags, 0u);
+    frames.push_back(f.bytes);
+  }
+  const Ip4 src = ip4("10.202.0.1"), dst = ip4("10.202.0.9");
+  EXPECT_EQ(reassemble4(frames, 1500), udp(5060, 5070, text(big), pseudo4(src, dst, 17, 8 + big.size())));
 }
 
 TEST_F(ControlTx, HoldsAllFragmentsOfADatagramOrNone) {
