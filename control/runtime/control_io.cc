@@ -198,7 +198,8 @@ SendResult ControlIo::send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint
     ip->hop_limits = 64;
     std::memcpy(ip->src_addr, ifc.ip6, 16);
     std::memcpy(ip->dst_addr, dest.ip.bytes.data(), 16);
-    udp->dgram_cksum = nic_udp_sum ? rte_ipv6_phdr_cksum(ip, m->ol_flags) : dataplane::udp_checksum_mbuf(m, ip, true, l3);
+    udp->dgram_cksum =
+        nic_udp_sum ? rte_ipv6_phdr_cksum(ip, m->ol_flags) : dataplane::udp_checksum_mbuf(m, ip, true, l3);
     if (!one_frame) {
       n_frames = rte_ipv6_fragment_packet(m, frames, kMaxFragments, ifc.mtu, shared_.mbuf_pool,
                                           shared_.indirect_pool);
@@ -225,7 +226,8 @@ SendResult ControlIo::send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint
     ip->src_addr = ifc.ip4_be;
     ip->dst_addr = dest.ip.v4_be();
     ip->hdr_checksum = 0;
-    udp->dgram_cksum = nic_udp_sum ? rte_ipv4_phdr_cksum(ip, m->ol_flags) : dataplane::udp_checksum_mbuf(m, ip, false, l3);
+    udp->dgram_cksum =
+        nic_udp_sum ? rte_ipv4_phdr_cksum(ip, m->ol_flags) : dataplane::udp_checksum_mbuf(m, ip, false, l3);
     if (!one_frame) {
       n_frames = rte_ipv4_fragment_packet(m, frames, kMaxFragments, ifc.mtu, shared_.mbuf_pool,
                                           shared_.indirect_pool);
