@@ -228,6 +228,30 @@ struct CallScript {
 
 constexpr uint64_t kMsPerCall = 1;
 
+// Simulated time (1 ms a call), counting how often sipedge reads it: a gateway reads the system
+// clock instead, at tens of ns a read, which the call's time here leaves out. sipedge reads it
+// through a CachedClock refreshed per message, as the control loop does.
+class CountedClock final : public Clock {
+ public:
+  uint64_t monotonic_ms() const override {
+    ++reads;
+    return time.monotonic_ms();
+  }
+  uint64_t monotonic_us() const override {
+    ++reads;
+    return time.monotonic_us();
+  }
+  uint64_t wall_ms() const override {
+    ++reads;
+    return time.wall_ms();
+  }
+  void advance(uint64_t ms) { time.advance(ms); }
+  mutable uint64_t reads = 0;
+
+ private:
+  ManualClock time;
+};
+
 // The Proxy and what it needs, driving whole calls. `wire` and `relay` must outlive it.
 class CallHarness {
  public:
@@ -235,7 +259,7 @@ class CallHarness {
       : digest(with_digest),
         config(std::move(cfg)),
         media(config, relay),
-        proxy(config, wire.transport(), media, clock, scanner),
+        proxy(config, wire.transport(), media, now, scanner),
         wire_(wire) {
     wire.transport().set_tap(&trace);
   }
@@ -244,14 +268,15 @@ class CallHarness {
 
   bool digest;
   ControlConfig config;
-  ManualClock clock;
+  CountedClock clock;
+  CachedClock now{clock};
   MediaManager media;
   parser::HandScanner scanner;
   Proxy proxy;
   parser::Message msg;
   // The ladder (`sipedgectl ladder`), on as a gateway runs it (trace_calls = 1000): every message
   // received and sent passes it.
-  CallTrace trace{1000, config.interfaces, clock};
+  CallTrace trace{1000, config.interfaces, now};
   uint64_t calls = 0;
   uint64_t broken = 0;
   // Ticks spent inside sipedge (the scan, the proxy, what the wire times), against those of the
@@ -269,6 +294,7 @@ class CallHarness {
       return;
     }
     scan_ticks += ticks() - start;
+    now.refresh();
     const Inbound in{msg, from, {}, iface};
     trace.received(in);
     proxy.on_message(in);
@@ -302,6 +328,12 @@ class CallHarness {
     return ok_at_alice;
   }
 
+  // The Proxy's timers at the simulated time, as the control loop runs them.
+  void tick() {
+    now.refresh();
+    proxy.on_tick();
+  }
+
   // One whole call; false when sipedge did not pass a message on.
   bool call() {
     const SentMessages& wire = wire_.sent;
@@ -316,7 +348,7 @@ class CallHarness {
     clock.advance(kMsPerCall);
     if (calls % 64 == 0) {
       const uint64_t start = ticks();
-      proxy.on_tick();
+      tick();
       wire_.housekeeping();
       sipedge_ticks += ticks() - start;
     }

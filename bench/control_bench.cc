@@ -189,12 +189,12 @@ void BM_MemoryPerOpenCall(benchmark::State& state) {
       // 1 ms of simulated time per call, as in BM_ProxyCall: the setups' transactions end as they
       // would at 1000 calls/s instead of all being alive at once.
       h->clock.advance(1);
-      if (i % 64 == 63) h->proxy.on_tick();
+      if (i % 64 == 63) h->tick();
     }
     // Long after: every transaction of the call setups has ended (64*T1, T4), the dialogs stay.
     for (int t = 0; t < 4; ++t) {
       h->clock.advance(40000);
-      h->proxy.on_tick();
+      h->tick();
     }
     const size_t held = heap_bytes() - empty;
     state.counters["calls"] = static_cast<double>(h->proxy.calls().size());
@@ -289,7 +289,16 @@ void BM_TokenMac(benchmark::State& state) {
   }
 }
 
+// One read of the system clock as a gateway's shards make them (BM_GatewayCall counts them a
+// call: clock_reads): monotonic milliseconds (Arg 0) or wall milliseconds (Arg 1).
+void BM_SystemClockRead(benchmark::State& state) {
+  const SystemClock clock;
+  const bool wall = state.range(0) != 0;
+  for (auto _ : state) benchmark::DoNotOptimize(wall ? clock.wall_ms() : clock.monotonic_ms());
+}
+
 BENCHMARK(BM_ScanOnly);
+BENCHMARK(BM_SystemClockRead)->Arg(0)->Arg(1);
 BENCHMARK(BM_TokenMac)->Arg(0)->Arg(1);
 // 100 000 lines, 43 MB: within the writer's backlog, so none is dropped (the bench's `dropped` says 0).
 BENCHMARK(BM_CdrLine)->Arg(0)->Arg(1)->Iterations(100000)->UseManualTime();

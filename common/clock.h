@@ -32,6 +32,36 @@ class SystemClock final : public Clock {
   }
 };
 
+// The time of the message being handled: the monotonic clock read once per refresh(), which the
+// control loop calls per message and per iteration. A call's handling read the system clock ~40
+// times (tens of ns each: timers, CDR and ladder stamps, rate limits), all within microseconds of
+// one another. Wall time is the monotonic time plus an offset read again once a second of it, so
+// a step of the system clock (NTP, an operator) shows in CDR and ladder stamps within a second.
+// monotonic_us stays live: setup latencies are measured in µs. One thread's (its control shard's),
+// like the Proxy that reads it.
+class CachedClock final : public Clock {
+ public:
+  static constexpr uint64_t kWallResyncMs = 1000;
+
+  explicit CachedClock(const Clock& source) : source_(source) { refresh(); }
+  void refresh() {
+    monotonic_ms_ = source_.monotonic_ms();
+    if (monotonic_ms_ >= next_wall_resync_ms_) {
+      wall_offset_ms_ = static_cast<int64_t>(source_.wall_ms() - monotonic_ms_);
+      next_wall_resync_ms_ = monotonic_ms_ + kWallResyncMs;
+    }
+  }
+  uint64_t monotonic_ms() const override { return monotonic_ms_; }
+  uint64_t monotonic_us() const override { return source_.monotonic_us(); }
+  uint64_t wall_ms() const override { return monotonic_ms_ + static_cast<uint64_t>(wall_offset_ms_); }
+
+ private:
+  const Clock& source_;
+  uint64_t monotonic_ms_ = 0;
+  int64_t wall_offset_ms_ = 0;
+  uint64_t next_wall_resync_ms_ = 0;
+};
+
 class ManualClock final : public Clock {
  public:
   explicit ManualClock(uint64_t start_ms = 1'000'000) : now_(start_ms) {}

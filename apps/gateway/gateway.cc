@@ -153,6 +153,8 @@ void place(std::thread::native_handle_type thread, const std::optional<cpu_set_t
 // One control shard (issue 14 §2): its calls, transactions, timers and media sessions, and, with
 // several shards, its locked ways to what they share (control/runtime/shard_set.h).
 struct Gateway::Shard {
+  // The time its Proxy and ladder read, refreshed by its loop per message (first: they refer to it).
+  std::unique_ptr<CachedClock> clock;
   // Its own taps, outside the shards' lock: the ladder of its calls, and HEP export from a socket
   // of its own. Before the transport, which shows them what it sent (and goes first).
   std::unique_ptr<control::CallTrace> trace;
@@ -276,6 +278,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
   }
   for (unsigned s = 0; s < n_shards; ++s) {
     auto shard = std::make_unique<Shard>();
+    shard->clock = std::make_unique<CachedClock>(p.clock);
     control::SipTransport* transport = p.io.get();
     control::FlowBackend* backend = p.backend.get();
     if (p.shard_set) {
@@ -285,7 +288,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
       backend = shard->backend.get();
     }
     shard->media = std::make_unique<control::MediaManager>(config_.control, *backend, control::MediaPortSlice{s, n_shards});
-    shard->proxy = std::make_unique<control::Proxy>(config_.control, *transport, *shard->media, p.clock, p.scanner,
+    shard->proxy = std::make_unique<control::Proxy>(config_.control, *transport, *shard->media, *shard->clock, p.scanner,
                                                     control::RouteToken(token_secret),
                                                     control::ShardPlace{shared.shard_map, s, nonce_secret, p.guards.get(), p.shard_set.get()});
     if (p.cdr) shard->proxy->set_cdr_sink([cdr = p.cdr.get()](const std::string& line) { cdr->write(line); });
@@ -389,7 +392,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
   p.io->set_frame_tap(p.capture.get());
   // Every SIP message received and sent passes its shard's taps: the ladder ring, then HEP export.
   for (auto& shard : p.shards) {
-    shard->trace = std::make_unique<control::CallTrace>(config_.control.trace_calls, config_.control.interfaces, p.clock);
+    shard->trace = std::make_unique<control::CallTrace>(config_.control.trace_calls, config_.control.interfaces, *shard->clock);
     shard->taps.add(shard->trace.get());
     if (config_.control.hep.collector.port != 0) {
       shard->hep = std::make_unique<control::HepExporter>(config_.control.hep, config_.control.interfaces);
@@ -497,6 +500,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
     parts.capture = p.capture.get();
     parts.shard = s;
     parts.shards = p.shard_set.get();
+    parts.clock = p.shards[s]->clock.get();
     if (s == 0) {
       parts.management = p.management.get();
       parts.metrics = p.metrics.get();

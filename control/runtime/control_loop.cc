@@ -60,6 +60,7 @@ unsigned ControlLoop::drain_sip(uint64_t now_tsc) {
   }
   for (unsigned i = 0; i < n; ++i) {
     dataplane::SipItem* item = items[i];
+    if (parts_.clock) parts_.clock->refresh();
     const Inbound in{item->msg, Endpoint{item->src, item->src_port}, Endpoint{item->dst, item->dst_port}, item->iface};
     if (parts_.tap) parts_.tap->received(in);  // the shard's own
     if (parts_.capture) {
@@ -105,7 +106,10 @@ unsigned ControlLoop::poll_once(uint64_t now_tsc) {
     const auto guard = shared_parts();
     work += parts_.dataplane.poll_control_lanes(now_tsc);
   }
-  work += drain_sip(now_tsc);
+  const unsigned received = drain_sip(now_tsc);
+  work += received;
+  // The timers' time: read at the last message handled, microseconds ago, or now.
+  if (received == 0 && parts_.clock) parts_.clock->refresh();
   if (parts_.shards) parts_.shards->take_mail(parts_.shard, parts_.proxy);
   work += parts_.proxy.on_tick();
   if (first && now_tsc >= next_sweep_tsc_) {

@@ -14,6 +14,7 @@
 #include <functional>
 #include <mutex>
 
+#include "common/clock.h"
 #include "control/api/management_server.h"
 #include "control/api/metrics_server.h"
 #include "control/media/media_manager.h"
@@ -49,6 +50,9 @@ class ControlLoop {
     std::function<void(uint16_t port_id)> port_reset{};
     unsigned shard = 0;          // the control shard this loop runs (its SIP ring)
     ShardSet* shards = nullptr;  // the shards' common parts; none with one shard
+    // The clock this shard's Proxy and tap read, refreshed per message and per iteration; none
+    // where they read a clock of their own (tests with a ManualClock).
+    CachedClock* clock = nullptr;
   };
   struct Timing {
     uint64_t idle_check_tsc;     // how often the relay is swept for silent flows

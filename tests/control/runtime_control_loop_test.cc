@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "control/api/call_trace.h"
 #include "control/proxy/route_token.h"
 #include "control/runtime/offload_view.h"
 #include "control/runtime/port_recovery.h"
@@ -235,6 +236,41 @@ TEST_F(ControlLoopTest, StopEndsEveryCallThenStopsTheDataplaneAfterTheGrace) {
   loop_->poll_once(now_);
   EXPECT_TRUE(loop_->finished());
   EXPECT_EQ(proxy_->calls().size(), 0u);
+}
+
+// As a gateway runs a shard: its Proxy and ladder read a CachedClock over the clock (here the
+// ManualClock), which the loop refreshes for each message and for an iteration without any.
+class ControlLoopClockTest : public ControlLoopTest {
+ protected:
+  void SetUp() override {
+    ControlLoopTest::SetUp();
+    loop_.reset();
+    proxy_ = std::make_unique<Proxy>(config_, *io_, *media_, now_clock_, scanner_, RouteToken("loop-test"));
+    ControlLoop::Parts parts{*dp_, *io_, *proxy_, *table_};
+    parts.tap = &trace_;
+    parts.clock = &now_clock_;
+    loop_ = std::make_unique<ControlLoop>(std::move(parts), timing_);
+  }
+  CachedClock now_clock_{clock_};
+  CallTrace trace_{16, config_.interfaces, now_clock_};
+};
+
+TEST_F(ControlLoopClockTest, EachMessageIsHandledAtTheTimeItIsTakenFromTheRing) {
+  from_alice(kInvite);
+  clock_.advance(1500);
+  from_alice(kInvite);  // Alice retransmits 1.5 s later
+  const nlohmann::json ladder = trace_.ladder("loop-call");
+  ASSERT_EQ(ladder["messages"].size(), 2u) << ladder.dump();  // what the shard received
+  const uint64_t first = ManualClock().wall_ms();
+  EXPECT_EQ(ladder["messages"][0]["time_ms"], first);
+  EXPECT_EQ(ladder["messages"][1]["time_ms"], first + 1500);
+}
+
+TEST_F(ControlLoopClockTest, AnIterationWithoutMessagesRefreshesTheTimersTime) {
+  clock_.advance(250);
+  EXPECT_EQ(now_clock_.monotonic_ms(), ManualClock().monotonic_ms());
+  loop_->poll_once(now_);
+  EXPECT_EQ(now_clock_.monotonic_ms(), ManualClock().monotonic_ms() + 250);
 }
 
 TEST_F(ControlLoopTest, GarbageFromTheWireIsAnsweredWithItsFault) {
