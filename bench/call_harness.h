@@ -20,6 +20,7 @@
 #include "control/media/media_manager.h"
 #include "control/proxy/proxy.h"
 #include "parser/scanner_hand.h"
+#include "tests/support/counting_clock.h"
 #include "tests/support/lab_config.h"
 
 #if defined(__x86_64__)
@@ -228,30 +229,6 @@ struct CallScript {
 
 constexpr uint64_t kMsPerCall = 1;
 
-// Simulated time (1 ms a call), counting how often sipedge reads it: a gateway reads the system
-// clock instead, at tens of ns a read, which the call's time here leaves out. sipedge reads it
-// through a CachedClock refreshed per message, as the control loop does.
-class CountedClock final : public Clock {
- public:
-  uint64_t monotonic_ms() const override {
-    ++reads;
-    return time.monotonic_ms();
-  }
-  uint64_t monotonic_us() const override {
-    ++reads;
-    return time.monotonic_us();
-  }
-  uint64_t wall_ms() const override {
-    ++reads;
-    return time.wall_ms();
-  }
-  void advance(uint64_t ms) { time.advance(ms); }
-  mutable uint64_t reads = 0;
-
- private:
-  ManualClock time;
-};
-
 // The Proxy and what it needs, driving whole calls. `wire` and `relay` must outlive it.
 class CallHarness {
  public:
@@ -268,7 +245,10 @@ class CallHarness {
 
   bool digest;
   ControlConfig config;
-  CountedClock clock;
+  // Simulated time (1 ms a call), its reads counted: a gateway reads the system clock instead, at
+  // tens of ns a read, which the call's time here leaves out. sipedge reads it through a
+  // CachedClock refreshed per message, as the control loop does.
+  test::CountingClock clock;
   CachedClock now{clock};
   MediaManager media;
   parser::HandScanner scanner;

@@ -350,7 +350,7 @@ void BM_GatewayCall(benchmark::State& state) {
       if (!h->call()) ++failed;
   h->sipedge_ticks = 0;
   h->scan_ticks = 0;
-  h->clock.reads = 0;
+  h->clock.reset_reads();
   rusage before{};
   getrusage(RUSAGE_SELF, &before);
   for (auto _ : state)
@@ -363,7 +363,7 @@ void BM_GatewayCall(benchmark::State& state) {
   state.counters["control_ns"] = static_cast<double>(h->sipedge_ticks - h->scan_ticks) * ns_per_tick / calls;
   state.counters["flows"] = static_cast<double>((*table)->size());
   // Each a system clock read on a gateway, not in control_ns (the harness's clock is simulated).
-  state.counters["clock_reads"] = static_cast<double>(h->clock.reads) / calls;
+  state.counters["clock_reads"] = static_cast<double>(h->clock.reads()) / calls;
   state.counters["faults"] = static_cast<double>(after.ru_minflt - before.ru_minflt) / calls;
   if (failed != 0 || h->broken != 0 || wire.unreadable != 0) state.SkipWithError("a call did not get through");
   h.reset();
