@@ -184,9 +184,11 @@ SendResult ControlIo::send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint
   // and is ours to compute. With the offload a capture (frame tap) shows only the pseudo-header sum.
   const bool one_frame = ip_total <= ifc.mtu;
   const bool nic_udp_sum = one_frame && ifc.tx_udp_checksum;
-  if (nic_udp_sum) {
+  const bool nic_ip_sum = one_frame && !v6 && ifc.tx_ipv4_checksum;
+  if (nic_udp_sum || nic_ip_sum) {
     m->l3_len = l3;
-    m->ol_flags |= RTE_MBUF_F_TX_UDP_CKSUM | (v6 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4);
+    m->ol_flags |= (v6 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4) | (nic_udp_sum ? RTE_MBUF_F_TX_UDP_CKSUM : 0) |
+                   (nic_ip_sum ? RTE_MBUF_F_TX_IP_CKSUM : 0);
   }
   rte_mbuf* frames[kMaxFragments];
   int n_frames = 1;
@@ -238,12 +240,7 @@ SendResult ControlIo::send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint
         fip->hdr_checksum = rte_ipv4_cksum(fip);
       }
     } else {
-      if (ifc.tx_ipv4_checksum) {
-        m->l3_len = l3;
-        m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_IPV4;
-      } else {
-        ip->hdr_checksum = rte_ipv4_cksum(ip);
-      }
+      if (!nic_ip_sum) ip->hdr_checksum = rte_ipv4_cksum(ip);
       frames[0] = m;
     }
   }
