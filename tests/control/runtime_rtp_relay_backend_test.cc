@@ -16,7 +16,8 @@
 #include "tests/support/eal_once.h"
 
 namespace sipedge::control {
-namespace {
+// Named, not anonymous: its kAnswer would clash with the proxy fixture's in a unity batch.
+namespace runtime_rtp_relay_backend_test {
 
 rte_ether_addr mac(uint8_t last) { return rte_ether_addr{{0x02, 0, 0, 0, 0, last}}; }
 
@@ -253,5 +254,5 @@ TEST(RtpRelayBackendPolicy, HandlesRoundTripIndexAndGeneration) {
   EXPECT_EQ(RtpRelayBackend::flow_handle(RtpRelayBackend::handle_of(h)), h);
 }
 
-}  // namespace
+}  // namespace runtime_rtp_relay_backend_test
 }  // namespace sipedge::control

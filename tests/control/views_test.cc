@@ -12,7 +12,8 @@
 #include "parser/scanner_hand.h"
 
 namespace sipedge::control {
-namespace {
+// Named, not anonymous: its kAnswer would clash with the proxy fixture's in a unity batch.
+namespace views_test {
 
 using nlohmann::json;
 
@@ -273,5 +274,5 @@ TEST_F(ViewsTest, ProxyCommandsAnswerEveryNameSipedgectlSends) {
   EXPECT_TRUE(set.handler("unban", request).contains("error"));
 }
 
-}  // namespace
+}  // namespace views_test
 }  // namespace sipedge::control
