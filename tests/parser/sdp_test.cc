@@ -768,6 +768,37 @@ TEST(Sdp, MalformedBodiesAreRefusedWithReasonAndLine) {
   }
 }
 
+// Attribute names and media types are RFC 8866 §9 tokens, every byte checked against its ABNF:
+// token-char = %x21 / %x23-27 / %x2A-2B / %x2D-2E / %x30-39 / %x41-5A / %x5E-7E.
+TEST(Sdp, AttributeNamesAndMediaTypesAreRfc8866Tokens) {
+  auto rfc_token_char = [](unsigned c) {
+    return c == 0x21 || (c >= 0x23 && c <= 0x27) || (c >= 0x2A && c <= 0x2B) || (c >= 0x2D && c <= 0x2E) ||
+           (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x5E && c <= 0x7E);
+  };
+  int accepted = 0;
+  for (unsigned c = 0; c < 256; ++c) {
+    if (c == '\r' || c == '\n' || c == 0 || c == ':' || c == ' ' || c == '\t') continue;  // framing bytes
+    SCOPED_TRACE(c);
+    // In the middle of a name longer than sixteen bytes too, where the check reads a block at a time.
+    const std::string name = "x" + std::string(1, static_cast<char>(c)) + "y";
+    const std::string long_name = "abcdefghijklmnopqrst" + std::string(1, static_cast<char>(c)) + "uvw";
+    for (const std::string& n : {name, long_name}) {
+      auto attr = parse_sdp(std::string(kHead) + "m=audio 5000 RTP/AVP 0\r\na=" + n + ":1\r\n");
+      EXPECT_EQ(attr.ok(), rfc_token_char(c)) << n;
+      if (!attr.ok()) {
+        EXPECT_EQ(attr.error().what, std::string_view("bad attribute name"));
+      }
+      auto media = parse_sdp(std::string(kHead) + "m=" + n + " 5000 RTP/AVP 0\r\n");
+      EXPECT_EQ(media.ok(), rfc_token_char(c)) << n;
+      if (!media.ok()) {
+        EXPECT_EQ(media.error().what, std::string_view("bad media type"));
+      }
+    }
+    accepted += rfc_token_char(c);
+  }
+  EXPECT_EQ(accepted, 79);
+}
+
 TEST(Sdp, ErrorFormatsAReasonPhrase) {
   auto r = parse_sdp(std::string(kHead) + "m=audio 70000 RTP/AVP 0\r\n");
   ASSERT_FALSE(r.ok());
