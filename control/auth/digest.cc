@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "common/hex.h"
+#include "control/auth/joined_parts.h"
 #include "control/sip_build.h"
 #include "parser/auth.h"
 
@@ -59,7 +60,7 @@ size_t hash_hex(DigestAlgorithm a, std::initializer_list<std::string_view> parts
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestInit_ex2(ctx.get(), a == DigestAlgorithm::Md5 ? md5 : sha256, nullptr);
-  for (std::string_view p : parts) EVP_DigestUpdate(ctx.get(), p.data(), p.size());
+  update_joined(parts, [&](const char* data, size_t size) { EVP_DigestUpdate(ctx.get(), data, size); });
   EVP_DigestFinal_ex(ctx.get(), md, &len);
   write_hex(hex, md, len);
   return 2 * size_t{len};
@@ -79,7 +80,7 @@ std::string digest_ha1(DigestAlgorithm a, std::string_view user, std::string_vie
   return std::string(hex, hash_hex(a, {user, ":", realm, ":", password}, hex));
 }
 
-// RFC 7616 §3.4.1 (RFC 2617 §3.2.2.1): the parts are hashed as they come, never joined.
+// RFC 7616 §3.4.1 (RFC 2617 §3.2.2.1): the parts hashed in order, with no string built to join them.
 std::string digest_response(DigestAlgorithm a, std::string_view ha1, std::string_view nonce, std::string_view nc,
                             std::string_view cnonce, std::string_view qop, std::string_view method,
                             std::string_view uri) {

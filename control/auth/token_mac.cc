@@ -11,6 +11,8 @@
 #include <array>
 #include <stdexcept>
 
+#include "control/auth/joined_parts.h"
+
 namespace sipedge::control {
 namespace {
 
@@ -81,7 +83,9 @@ std::string TokenMac::random_secret() {
 void TokenMac::mac(std::initializer_list<std::string_view> parts, unsigned char (&out)[kSize]) const {
   EVP_MAC_CTX* ctx = context_->ctx;
   EVP_MAC_init(ctx, nullptr, 0, nullptr);
-  for (std::string_view p : parts) EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(p.data()), p.size());
+  update_joined(parts, [&](const char* data, size_t size) {
+    EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data), size);
+  });
   size_t n = 0;
   if (algorithm_ == Algorithm::SipHash24) {
     EVP_MAC_final(ctx, out, &n, kSize);
