@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 
+#include <bit>
 #include <charconv>
 #include <cstring>
 
@@ -71,6 +72,23 @@ bool parse_dotted_quad(std::string_view text, std::array<uint8_t, 16>& bytes) no
   return p == end;
 }
 
+// An octet as decimal text followed by a dot: "7." has length 2, "255." length 4.
+struct OctetText {
+  std::array<char, 4> chars{};
+  uint8_t len = 0;
+};
+constexpr std::array<OctetText, 256> kOctetText = [] {
+  std::array<OctetText, 256> table{};
+  for (unsigned v = 0; v < 256; ++v) {
+    OctetText& o = table[v];
+    if (v >= 100) o.chars[o.len++] = static_cast<char>('0' + v / 100);
+    if (v >= 10) o.chars[o.len++] = static_cast<char>('0' + v / 10 % 10);
+    o.chars[o.len++] = static_cast<char>('0' + v % 10);
+    o.chars[o.len++] = '.';
+  }
+  return table;
+}();
+
 }  // namespace
 
 std::optional<IpAddr> IpAddr::parse(std::string_view text) noexcept {
@@ -98,11 +116,15 @@ AddrText IpAddr::text() const noexcept {
   AddrText t;
   char* p = t.buf.data();
   if (family == Family::V4) {
-    // glibc's inet_ntop formats IPv4 with sprintf; this runs several times per SIP message.
-    for (int i = 0; i < 4; ++i) {
-      if (i) *p++ = '.';
-      p = std::to_chars(p, t.buf.data() + t.buf.size(), bytes[static_cast<size_t>(i)]).ptr;
+    // glibc's inet_ntop formats IPv4 with sprintf, and to_chars divides: this runs several times
+    // per SIP message. Each octet's digits and the dot after them come from a table, four bytes
+    // written at once (the buffer has room past the longest text), the pointer moved by the length.
+    for (size_t i = 0; i < 4; ++i) {
+      const OctetText& o = kOctetText[bytes[i]];
+      std::memcpy(p, o.chars.data(), 4);
+      p += o.len;
     }
+    --p;  // the last octet's dot
   } else if (family == Family::V6 && inet_ntop(AF_INET6, bytes.data(), p, INET6_ADDRSTRLEN) != nullptr) {
     p += std::strlen(p);
   }
@@ -171,11 +193,21 @@ std::optional<IpPrefix> IpPrefix::parse(std::string_view text) noexcept {
 
 bool IpPrefix::contains(const IpAddr& a) const noexcept {
   if (a.family != addr.family) return false;
+  // Eight bytes a step, read big-endian so that the prefix is the word's high bits. An IPv4
+  // address's unused bytes are zero in both and its prefix never reaches them.
   unsigned bits = length;
-  for (size_t i = 0; bits > 0; ++i) {
-    const unsigned take = bits >= 8 ? 8 : bits;
-    const auto mask = static_cast<uint8_t>(0xff00u >> take);
-    if ((a.bytes[i] & mask) != (addr.bytes[i] & mask)) return false;
+  for (size_t off = 0; bits > 0; off += 8) {
+    uint64_t x;
+    uint64_t y;
+    std::memcpy(&x, a.bytes.data() + off, sizeof x);
+    std::memcpy(&y, addr.bytes.data() + off, sizeof y);
+    if constexpr (std::endian::native == std::endian::little) {
+      x = __builtin_bswap64(x);
+      y = __builtin_bswap64(y);
+    }
+    const unsigned take = bits >= 64 ? 64 : bits;
+    const uint64_t mask = ~uint64_t{0} << (64 - take);  // take is 1 to 64
+    if (((x ^ y) & mask) != 0) return false;
     bits -= take;
   }
   return true;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <random>
 #include <string>
@@ -75,6 +76,27 @@ TEST(IpAddr, TextAndUriHostForms) {
   EXPECT_EQ((Endpoint{IpAddr::v4(192, 0, 2, 1), 5060}).to_string(), "192.0.2.1:5060");
 }
 
+// IPv4 text comes from a table of octets: every octet value in every position, and a spread of
+// whole addresses, read back as inet_ntop writes them.
+TEST(IpAddr, WritesIpv4ExactlyAsInetNtopDoes) {
+  auto check = [](const IpAddr& a) {
+    char want[INET_ADDRSTRLEN];
+    ASSERT_NE(inet_ntop(AF_INET, a.bytes.data(), want, sizeof want), nullptr);
+    ASSERT_EQ(a.text().view(), std::string_view(want));
+    ASSERT_EQ(a.uri_host_text().view(), std::string_view(want));
+  };
+  for (unsigned pos = 0; pos < 4; ++pos)
+    for (unsigned v = 0; v < 256; ++v) {
+      IpAddr a = IpAddr::v4(1, 22, 133, 4);
+      a.bytes[pos] = static_cast<uint8_t>(v);
+      check(a);
+    }
+  std::mt19937 rng(77);
+  for (int i = 0; i < 20000; ++i) check(IpAddr::from_v4_be(static_cast<uint32_t>(rng())));
+  EXPECT_EQ(IpAddr::v4(255, 255, 255, 255).text().len, 15);
+  EXPECT_EQ((Endpoint{IpAddr::v4(0, 0, 0, 0), 65535}).text().view(), "0.0.0.0:65535");
+}
+
 TEST(IpAddr, UnspecifiedAndPrivate) {
   EXPECT_TRUE(IpAddr::parse("0.0.0.0")->is_unspecified());
   EXPECT_TRUE(IpAddr::parse("::")->is_unspecified());
@@ -129,6 +151,28 @@ TEST(IpPrefix, ContainsByFamilyAndLength) {
   EXPECT_EQ(host->length, 32);
   EXPECT_FALSE(IpPrefix::parse("10.0.0.0/33").has_value());
   EXPECT_FALSE(IpPrefix::parse("10.0.0.0/").has_value());
+}
+
+// Against the definition, bit by bit: every prefix length of both families, addresses that share
+// exactly k leading bits with the prefix's, for every k.
+TEST(IpPrefix, ContainsIsTheLeadingBitsComparison) {
+  auto bit = [](const IpAddr& a, unsigned i) { return (a.bytes[i / 8] >> (7 - i % 8)) & 1; };
+  std::mt19937 rng(5);
+  for (int round = 0; round < 40; ++round)
+    for (const bool v6 : {false, true}) {
+      const unsigned width = v6 ? 128 : 32;
+      IpAddr base = v6 ? IpAddr::from_v6(std::array<uint8_t, 16>{}.data()) : IpAddr::from_v4_be(0);
+      for (unsigned i = 0; i < width / 8; ++i) base.bytes[i] = static_cast<uint8_t>(rng());
+      for (unsigned len = 0; len <= width; ++len)
+        for (unsigned shared = 0; shared <= width; ++shared) {
+          IpAddr other = base;
+          if (shared < width) other.bytes[shared / 8] ^= static_cast<uint8_t>(0x80 >> (shared % 8));
+          bool want = true;
+          for (unsigned i = 0; i < len; ++i) want = want && bit(base, i) == bit(other, i);
+          ASSERT_EQ((IpPrefix{base, static_cast<uint8_t>(len)}.contains(other)), want)
+              << (v6 ? "v6 /" : "v4 /") << len << " differing at bit " << shared;
+        }
+    }
 }
 
 }  // namespace
