@@ -330,8 +330,10 @@ Result<FlowHandle, FlowError> FlowTable::add_flow(const FlowSpec& spec, uint64_t
 template <bool kIpv6>
 Result<FlowHandle, FlowError> FlowTable::add_typed(const FlowSpec& spec, uint64_t now_tsc) {
   const FlowKey keys[2] = {make_key(spec.side[0]), make_key(spec.side[1])};
-  for (const FlowKey& k : keys) {
-    if (rte_hash_lookup(hash_, &k) >= 0) return Err(FlowError::PortInUse);
+  // Each key hashed once, for the lookup and the add.
+  const hash_sig_t sigs[2] = {rte_hash_hash(hash_, &keys[0]), rte_hash_hash(hash_, &keys[1])};
+  for (int d = 0; d < 2; ++d) {
+    if (rte_hash_lookup_with_hash(hash_, &keys[d], sigs[d]) >= 0) return Err(FlowError::PortInUse);
   }
   if (live_[kIpv6] >= capacity_[kIpv6] || free_handles_.empty()) return Err(FlowError::TableFull);
   std::optional<uint32_t> slot = take_slot(kIpv6);
@@ -354,8 +356,8 @@ Result<FlowHandle, FlowError> FlowTable::add_typed(const FlowSpec& spec, uint64_
     void* data = hash_data(&f, static_cast<unsigned>(d));
     // The hash publishes the data pointer with release semantics: the filled object is visible
     // to any reader that finds the key.
-    if (rte_hash_add_key_data(hash_, &keys[d], data) != 0) {
-      if (d == 1) pos[0] = rte_hash_del_key(hash_, &keys[0]);
+    if (rte_hash_add_key_with_hash_data(hash_, &keys[d], sigs[d], data) != 0) {
+      if (d == 1) pos[0] = rte_hash_del_key_with_hash(hash_, &keys[0], sigs[0]);
       set_owner(f, kNoOwner);
       retire(*slot, kIpv6, pos[0], -1);
       e.live = false;
