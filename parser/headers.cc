@@ -139,7 +139,7 @@ bool index_name_addr(const NameAddr& na, const Message& msg, Message::NameAddrIn
 }
 
 NameAddr name_addr_of(const Message& msg, const Message::NameAddrIndex& idx) noexcept {
-  auto view = [&](size_t i) { return idx.spans[i].len == 0 ? std::string_view{} : msg.text(idx.spans[i]); };
+  auto view = [&](size_t i) { return msg.indexed_text(idx.spans[i]); };
   NameAddr na;
   na.display_name = view(0);
   na.uri_text = view(1);

@@ -70,6 +70,10 @@ class Message {
 
   std::string_view bytes() const noexcept { return bytes_; }
   std::string_view text(Span s) const noexcept { return bytes_.substr(s.off, s.len); }
+  // A span span_of() gave for these bytes (rebase keeps them): no bounds check, "" for an empty one.
+  std::string_view indexed_text(Span s) const noexcept {
+    return s.len == 0 ? std::string_view{} : std::string_view(bytes_.data() + s.off, s.len);
+  }
   // The span of `view` in the bytes (Span{} for an empty one); false when it lies outside them.
   bool span_of(std::string_view view, Span& out) const noexcept {
     if (view.empty()) {

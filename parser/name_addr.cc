@@ -36,8 +36,7 @@ size_t locate_uri(std::string_view s, NameAddr& na) noexcept {
   } else {
     // Either tokens then '<', '<' right away, or a bare addr-spec. A '<' after a ';' is inside
     // an addr-spec's header param (`;+sip.instance="<urn:...>"`), never a name-addr.
-    size_t lt = 0;
-    while (lt < n && s[lt] != '<' && s[lt] != ';') ++lt;
+    const size_t lt = find_first_of3(s, 0, '<', ';', ';');
     if (lt < n && s[lt] == '<') {
       std::string_view display = trim_lws(s.substr(0, lt));
       if (!valid_token_display(display)) return kBroken;

@@ -155,7 +155,7 @@ bool index_via(const Via& v, const Message& msg, Message::TopViaIndex& idx) noex
 }
 
 Via via_of(const Message& msg, const Message::TopViaIndex& idx) noexcept {
-  auto view = [&](size_t i) { return idx.spans[i].len == 0 ? std::string_view{} : msg.text(idx.spans[i]); };
+  auto view = [&](size_t i) { return msg.indexed_text(idx.spans[i]); };
   Via v;
   v.protocol_name = view(0);
   v.protocol_version = view(1);
