@@ -76,6 +76,22 @@ TEST(Cdr, AnUnansweredCallAndUrisThatNeedEscapingGiveWhatNlohmannWrites) {
   EXPECT_EQ(parsed["from"], "sip:\xEF\xBF\xBD\xEF\xBF\xBD@bad.utf8") << "bad bytes replaced by U+FFFD";
 }
 
+// Text is checked for bytes to escape sixteen at a time: each such byte, alone, at every place
+// of a 40-byte Call-ID, escaped as nlohmann escapes it.
+TEST(Cdr, EveryByteToEscapeIsFoundWhereverItStands) {
+  const MediaManager::Stats none;
+  for (char odd : {'"', '\\', '\x01', '\x1f', '\x7f', '\xc3'})
+    for (size_t at = 0; at < 40; ++at) {
+      std::string id(40, 'c');
+      id[at] = odd;
+      CallTable calls;
+      Call& call = calls.create(id);
+      call.caller.set_uri("sip:alice@example.com");
+      call.callee.set_uri("sip:bob@example.com");
+      ASSERT_EQ(cdr_json(call, "bye", none), oracle(call, "bye", none)) << int(odd) << " at " << at;
+    }
+}
+
 TEST(Cdr, DurationsAreWrittenAsNlohmannWritesTheirSeconds) {
   CallTable calls;
   Call& call = calls.create("d@x");
