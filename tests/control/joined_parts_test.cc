@@ -21,9 +21,13 @@ TEST(UpdateJoined, ChunksConcatenateToThePartsAroundTheStackBuffersEdge) {
         chunks.push_back(size);
       });
       EXPECT_EQ(seen, a + ":" + b + "|end") << first << "/" << second;
-      for (size_t c : chunks) EXPECT_GT(c, 0u) << "no empty update";
+      for (size_t c : chunks) {
+        EXPECT_GT(c, 0u) << "no empty update";
+      }
       // Everything that fits in 512 bytes is one update; a part past it costs at most two more.
-      if (first + second + 5 <= 512) EXPECT_EQ(chunks.size(), 1u) << first << "/" << second;
+      if (first + second + 5 <= 512) {
+        EXPECT_EQ(chunks.size(), 1u) << first << "/" << second;
+      }
       EXPECT_LE(chunks.size(), 4u);
     }
   size_t calls = 0;
