@@ -83,7 +83,7 @@ class MediaManager::PortPool {
   // The address the next session side takes its ports on.
   uint16_t pick() noexcept {
     const uint16_t a = next_;
-    next_ = static_cast<uint16_t>((next_ + 1) % addresses_.size());
+    if (++next_ == addresses_.size()) next_ = 0;
     return a;
   }
 
@@ -91,7 +91,7 @@ class MediaManager::PortPool {
     Ring& r = rings_[address];
     if (r.count == 0) return std::nullopt;
     const uint16_t port = r.free[r.head];
-    r.head = (r.head + 1) % r.free.size();
+    if (++r.head == r.free.size()) r.head = 0;  // a compare, not a 64-bit division per call
     --r.count;
     r.used[(port - first_) / 2] = true;
     return port;
@@ -102,7 +102,8 @@ class MediaManager::PortPool {
     const size_t slot = (rtp_port - first_) / 2;
     assert(rtp_port >= first_ && slot < r.used.size() && r.used[slot]);
     r.used[slot] = false;
-    r.free[(r.head + r.count) % r.free.size()] = rtp_port;
+    const size_t tail = r.head + r.count;
+    r.free[tail < r.free.size() ? tail : tail - r.free.size()] = rtp_port;
     ++r.count;
   }
 

@@ -574,6 +574,19 @@ TEST_F(MediaManagerTest, ExhaustedPortRangeFailsWithNoPortsAndLeaksNothing) {
   EXPECT_NE(offer(other, MediaSide::Caller, offer_with_streams(1)).find("m=audio 50000 "), std::string::npos);
 }
 
+// The free ports are a ring: a released pair goes behind the others, so across many wraps the two
+// pairs of interface 3 alternate, each reused as late as possible.
+TEST_F(MediaManagerTest, ReleasedPortsAreReusedLastAcrossManyWrapsOfTheRing) {
+  for (int round = 0; round < 7; ++round) {
+    const MediaSessionId id = media.create(0, 3);
+    const std::string expected = round % 2 == 0 ? "m=audio 50000 " : "m=audio 50002 ";
+    EXPECT_NE(offer(id, MediaSide::Caller, offer_with_streams(1)).find(expected), std::string::npos) << round;
+    EXPECT_EQ(media.ports_in_use(3), 2u);
+    media.destroy(id);
+    EXPECT_EQ(media.ports_in_use(3), 0u);
+  }
+}
+
 TEST_F(MediaManagerTest, ExtraMediaAddressesEachAddThePortRangeAndAreTakenInTurn) {
   std::vector<MediaSessionId> ids;
   for (const char* address : {"10.204.0.1", "10.204.0.2", "10.204.0.3"}) {
