@@ -187,8 +187,11 @@ namespace {
 
 constexpr size_t kLoopKeyChars = 16;
 
+// The 16 hex digits of h, most significant first.
 void write_hex64(uint64_t h, char* out) {
-  for (size_t i = 0; i < 16; ++i) out[i] = kHexDigits[(h >> (60 - 4 * i)) & 15];
+  unsigned char bytes[8];
+  for (size_t i = 0; i < 8; ++i) bytes[i] = static_cast<unsigned char>(h >> (56 - 8 * i));
+  write_hex(out, bytes, sizeof bytes);
 }
 
 }  // namespace

@@ -185,11 +185,7 @@ constexpr bool is_sdp_token_char(char c) noexcept {
 
 // The same set as a table, read sixteen bytes a step: media types and attribute names are checked
 // on every SDP line that has them.
-constexpr ByteRun kSdpTokenRun{[] {
-  std::array<bool, 256> t{};
-  for (int c = 0; c < 256; ++c) t[c] = is_sdp_token_char(static_cast<char>(c));
-  return t;
-}()};
+constexpr ByteRun kSdpTokenRun = ByteRun::of([](unsigned char c) { return is_sdp_token_char(static_cast<char>(c)); });
 static_assert(kSdpTokenRun.ascii_only());
 
 bool is_token(std::string_view s) noexcept { return !s.empty() && kSdpTokenRun.skip(s, 0) == s.size(); }

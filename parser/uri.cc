@@ -250,11 +250,7 @@ struct HostMasks {
   uint64_t dot = 0, dash = 0, digit = 0, letter = 0;
 };
 
-constexpr ByteRun kHostRun{[] {
-  std::array<bool, 256> t{};
-  for (int c = 0; c < 256; ++c) t[c] = kHostClass[c] != 0;
-  return t;
-}()};
+constexpr ByteRun kHostRun = ByteRun::of([](unsigned char c) { return kHostClass[c] != 0; });
 static_assert(kHostRun.ascii_only());
 
 // False when the host runs past 64 bytes.

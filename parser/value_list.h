@@ -44,6 +44,13 @@ class ByteRun {
       if (members[c]) low_[c & 15] = static_cast<uint8_t>(low_[c & 15] | (1u << (c >> 4)));
     for (int h = 0; h < 8; ++h) high_[h] = static_cast<uint8_t>(1u << h);
   }
+  // The bytes c for which member(c) holds.
+  template <typename Member>
+  static constexpr ByteRun of(Member member) {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 256; ++c) t[c] = member(static_cast<unsigned char>(c));
+    return ByteRun{t};
+  }
   // Whether every member is ASCII: what the nibble form can hold.
   constexpr bool ascii_only() const {
     for (int c = 128; c < 256; ++c)

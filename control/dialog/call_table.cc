@@ -2,7 +2,6 @@
 #include "control/dialog/call_table.h"
 
 #include <algorithm>
-#include <array>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/fmt/fmt.h>
@@ -94,16 +93,14 @@ std::vector<CallRef> CallTable::refs() const {
 
 namespace {
 
+// Printable ASCII less '"' and '\\': text JSON takes as it is, checked sixteen bytes a step.
+constexpr parser::ByteRun kJsonPlainRun =
+    parser::ByteRun::of([](unsigned char c) { return c >= 0x20 && c < 0x7f && c != '"' && c != '\\'; });
+static_assert(kJsonPlainRun.ascii_only());
+
 // A JSON string as nlohmann writes it. Printable ASCII other than '"' and '\\' it writes as is:
 // the common case, appended without building a json value; anything else goes through nlohmann.
 // URIs come from the wire and need not be UTF-8: bad bytes are replaced rather than thrown on.
-// Printable ASCII less '"' and '\\': text JSON takes as it is, checked sixteen bytes a step.
-constexpr parser::ByteRun kJsonPlainRun{[] {
-  std::array<bool, 256> t{};
-  for (int c = 0x20; c < 0x7f; ++c) t[c] = c != '"' && c != '\\';
-  return t;
-}()};
-static_assert(kJsonPlainRun.ascii_only());
 
 void append_json_string(std::string& out, std::string_view s) {
   if (kJsonPlainRun.skip(s, 0) == s.size()) {
