@@ -78,15 +78,24 @@ bool ContactList::next(Result<Contact, Fault>& out) noexcept {
 
 bool RouteList::next(Result<NameAddr, Fault>& out) noexcept {
   std::string_view item;
+  if (!next_text(item)) return false;
+  out = read(item);
+  return true;
+}
+
+bool RouteList::next_text(std::string_view& item) noexcept {
   if (!items_.next(item)) return false;
+  // The top entry's parse cache belongs to the first item only.
+  if (!first_) top_ = nullptr;
+  first_ = false;
+  return true;
+}
+
+Result<NameAddr, Fault> RouteList::read(std::string_view item) noexcept {
   auto na = top_ != nullptr ? name_addr_cached(msg_, *top_, item, fault_) : parse_name_addr(item);
   top_ = nullptr;
-  if (na && na->bracketed) {
-    out = std::move(na);
-  } else {
-    out = Err{fault_};
-  }
-  return true;
+  if (na && na->bracketed) return na;
+  return Err{fault_};
 }
 
 }  // namespace sipedge::parser

@@ -48,12 +48,17 @@ class RouteList {
         fault_(id == HeaderId::RecordRoute ? Fault::BadRecordRoute : Fault::BadRoute),
         top_(id == HeaderId::RecordRoute ? &msg.top_record_route_index() : &msg.top_route_index()) {}
   bool next(Result<NameAddr, Fault>& out) noexcept;
+  // The same walk in two steps, for a caller that recognises some entries by their bytes alone:
+  // the next entry's text, then (when it needs more) that entry read as next() would read it.
+  bool next_text(std::string_view& item) noexcept;
+  Result<NameAddr, Fault> read(std::string_view item) noexcept;
 
  private:
   const Message& msg_;
   HeaderItems items_;
   Fault fault_;
   Message::NameAddrIndex* top_;  // the first entry's parse cache; nullptr once past it
+  bool first_ = true;
 };
 
 }  // namespace sipedge::parser

@@ -3,6 +3,8 @@
 // Max-Forwards, received/rport, our Via, Record-Route, Route popping and strict-route interop,
 // Contact fixing for UAs behind NAT, SDP anchoring.
 
+#include <algorithm>
+
 #include "control/proxy/context.h"
 #include "control/proxy/nat_contact.h"
 #include "control/proxy/proxy.h"
@@ -72,10 +74,11 @@ Result<std::string, Refusal> Proxy::build_forward(const Inbound& in, const Targe
   // names the address it can reach (the top one faces the callee).
   // Both carry the token that later proves an in-dialog request follows our Route set.
   if (!rr_token.empty()) {
-    edits.prepend_header("Record-Route", texts.cat({"<sip:", out_host.view(), ";lr;", kRouteTokenParam, "=", rr_token, ">"}));
-    if (out_if->index != in_if->index)
-      edits.prepend_header("Record-Route",
-                           texts.cat({"<sip:", in_if->sip_endpoint().text().view(), ";lr;", kRouteTokenParam, "=", rr_token, ">"}));
+    const auto head = [&](const InterfaceConfig* i) -> std::string_view {
+      return own_route_heads_[static_cast<size_t>(i - config_.interfaces.data())];
+    };
+    edits.prepend_header("Record-Route", texts.cat({head(out_if), rr_token, ">"}));
+    if (out_if->index != in_if->index) edits.prepend_header("Record-Route", texts.cat({head(in_if), rr_token, ">"}));
   }
 
   // Loose routing (§16.4): our own Route entries are consumed. With a strict router next, its
@@ -340,12 +343,31 @@ bool Proxy::try_next_target(Context& ctx) {
 std::optional<CallRef> Proxy::own_route_token(const parser::Uri& uri, std::string_view call_id) const {
   auto token = uri.param(kRouteTokenParam);
   if (!token) return std::nullopt;
+  return own_route_token(*token, call_id);
+}
+
+std::optional<CallRef> Proxy::own_route_token(std::string_view token, std::string_view call_id) const {
   // The call keeps the MAC its token was made with, for this Call-ID and ref: a compare gives the
   // answer the MAC would.
-  if (const std::optional<CallRef> ref = RouteToken::ref_of(*token); ref && *ref != 0)
+  if (const std::optional<CallRef> ref = RouteToken::ref_of(token); ref && *ref != 0)
     if (const Call* call = calls_.find(*ref); call && call->route_mac != RouteToken::Mac{} && call->call_id.view() == call_id)
-      return RouteToken::carries(*token, call->route_mac) ? ref : std::nullopt;
-  return route_token_.verify(call_id, *token);
+      return RouteToken::carries(token, call->route_mac) ? ref : std::nullopt;
+  return route_token_.verify(call_id, token);
+}
+
+std::optional<std::string_view> Proxy::written_route_token(std::string_view entry) const noexcept {
+  if (entry.size() < 2 || entry.back() != '>') return std::nullopt;
+  for (const std::string& head : own_route_heads_) {
+    if (!entry.starts_with(head)) continue;
+    const std::string_view token = entry.substr(head.size(), entry.size() - head.size() - 1);
+    // make()'s alphabet, lower-case hex and the dot: any other byte may be an escape or a
+    // parameter's end, for the full read to make sense of.
+    const bool spelt = !token.empty() && std::all_of(token.begin(), token.end(), [](char c) {
+      return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '.';
+    });
+    return spelt ? std::optional<std::string_view>(token) : std::nullopt;
+  }
+  return std::nullopt;
 }
 
 Proxy::DialogSide Proxy::dialog_side(const Call& call, const Inbound& in) const {
@@ -389,10 +411,16 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
   std::optional<CallRef> token;
   {
     parser::RouteList routes(msg, parser::HeaderId::Route);
-    Result<parser::NameAddr, parser::Fault> r{Err{parser::Fault::BadRoute}};
-    while (routes.next(r)) {
+    std::string_view entry;
+    while (routes.next_text(entry)) {
       const bool top = !routed;
       routed = true;
+      if (const std::optional<std::string_view> written = written_route_token(entry)) {
+        if (top) token = own_route_token(*written, msg.value(parser::HeaderId::CallId));
+        ++own_routes;
+        continue;
+      }
+      const Result<parser::NameAddr, parser::Fault> r = routes.read(entry);
       if (!r) {
         own_routes = -1;
         break;

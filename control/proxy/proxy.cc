@@ -50,6 +50,8 @@ Proxy::Proxy(const ControlConfig& config, SipTransport& transport, MediaManager&
                                  }}),
       route_token_(std::move(token)) {
   for (const UserConfig& u : config.users) auth_.set_user(u.name, u.credentials);
+  for (const InterfaceConfig& i : config.interfaces)
+    own_route_heads_.push_back(fmt::format("<sip:{};lr;{}=", i.sip_endpoint().text().view(), kRouteTokenParam));
   last_keepalive_ms_ = last_housekeeping_ms_ = clock.monotonic_ms();
 }
 

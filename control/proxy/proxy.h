@@ -268,6 +268,13 @@ class Proxy final : public TransactionUser {
   // request (or the Request-URI a strict router put it in), already found to name sipedge, for the
   // request's Call-ID; nullopt when `uri` carries no token sipedge made.
   std::optional<CallRef> own_route_token(const parser::Uri& uri, std::string_view call_id) const;
+  // The same for the token text itself.
+  std::optional<CallRef> own_route_token(std::string_view token, std::string_view call_id) const;
+  // The token of a Route or Record-Route entry spelt exactly as build_forward writes sipedge's
+  // own: `<sip:` an interface's SIP endpoint `;lr;sek=` token `>`, the token in make()'s alphabet.
+  // nullopt for any other spelling, which the caller then reads in full (it may still be ours).
+  // sipedge's entries come back on every in-dialog request and answer; this spares their parse.
+  std::optional<std::string_view> written_route_token(std::string_view entry) const noexcept;
   // Which party of `call` sent an in-dialog request, by its tags and the interface it came in on.
   DialogSide dialog_side(const Call& call, const Inbound& in) const;
 
@@ -425,6 +432,10 @@ class Proxy final : public TransactionUser {
   Registrar registrar_;
   CallTable calls_;
   RouteToken route_token_;
+  // "<sip:" ENDPOINT ";lr;sek=" of each of config_.interfaces, in its order: the start of the
+  // Record-Route entries build_forward writes, and what written_route_token knows them by.
+  // Interfaces change only with a restart.
+  std::vector<std::string> own_route_heads_;
   ProxyCounters counters_;
   LatencyHistogram setup_ringing_, setup_answer_;
   bool overloaded_ = false;

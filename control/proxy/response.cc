@@ -427,14 +427,17 @@ void Proxy::end_call(CallRef ref, std::string_view reason, bool send_byes) {
 std::vector<std::string> Proxy::foreign_record_routes(const parser::Message& msg, bool above) const {
   std::vector<std::string> out;
   parser::RouteList rr(msg, parser::HeaderId::RecordRoute);
-  Result<parser::NameAddr, parser::Fault> r{Err{parser::Fault::BadRecordRoute}};
-  while (rr.next(r)) {
-    if (!r) break;
-    if (is_local_host(r->uri.host, r->uri.port, r->uri.has_port)) {
-      if (above) break;
-      continue;
+  std::string_view entry;
+  while (rr.next_text(entry)) {
+    if (!written_route_token(entry)) {
+      const Result<parser::NameAddr, parser::Fault> r = rr.read(entry);
+      if (!r) break;
+      if (!is_local_host(r->uri.host, r->uri.port, r->uri.has_port)) {
+        out.emplace_back(r->uri_text);
+        continue;
+      }
     }
-    out.emplace_back(r->uri_text);
+    if (above) break;
   }
   // Above ours the list runs from the far end towards sipedge: the nearest proxy is the last.
   if (above) std::reverse(out.begin(), out.end());
@@ -455,8 +458,10 @@ bool Proxy::from_its_ua(const parser::Message& msg) const {
     return n == 1;
   }
   parser::RouteList rr(msg, parser::HeaderId::RecordRoute);
-  Result<parser::NameAddr, parser::Fault> top{Err{parser::Fault::BadRecordRoute}};
-  return !rr.next(top) || !top || is_local_host(top->uri.host, top->uri.port, top->uri.has_port);
+  std::string_view entry;
+  if (!rr.next_text(entry) || written_route_token(entry)) return true;
+  const Result<parser::NameAddr, parser::Fault> top = rr.read(entry);
+  return !top || is_local_host(top->uri.host, top->uri.port, top->uri.has_port);
 }
 
 void Proxy::send_bye(Call& call, bool to_caller, std::string_view reason) {

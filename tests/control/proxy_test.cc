@@ -333,6 +333,52 @@ TEST_F(InDialogTrustTest, OurLeadingRouteEntriesArePoppedAndTheFirstForeignOneSt
   EXPECT_EQ(proxy.counters().dialog_refused, 0u);
 }
 
+// sipedge knows its own Route entries by their bytes when they come back exactly as it wrote them,
+// and reads any other spelling in full. Both readings must agree: an entry of ours spelt another
+// way (RFC 3261 §19.1.4 compares URIs so) still carries its call, and bytes that only start like
+// ours are read as what they are.
+TEST_F(InDialogTrustTest, OurEntriesMeanTheSameHoweverTheyAreSpelt) {
+  confirmed_call();
+  const std::string mac = token.make("call-1", 1);
+  std::string upper_mac = mac;
+  for (char& c : upper_mac) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  ASSERT_NE(upper_mac, mac);
+  const std::string carried[] = {
+      our_rr("10.201.0.1"),
+      our_rr("10.202.0.1"),
+      "<SIP:10.201.0.1:5060;lr;sek=" + mac + ">",
+      "<sip:10.201.0.1:5060;sek=" + mac + ";lr>",
+      "<sip:10.201.0.1:5060;LR;sek=" + mac + ">",
+      "<sip:10.201.0.1:5060;lr;sek=" + mac + ">;x=1",
+      "\"sipedge\" <sip:10.201.0.1:5060;lr;sek=" + mac + ">",
+      "<sip:10.201.0.1:5060;lr;sek=" + mac + ";x=1>",
+      "<sip:10.201.0.1:5060;lr;sek=" + mac + ">, <sip:10.201.0.3:5060;lr>",
+  };
+  for (const std::string& route : carried) {
+    deliver(request("INFO", "sip:1012@10.201.0.3:5060", route, "a1", "b1", "call-1"), kAlice);
+    ASSERT_FALSE(wire.sent.empty()) << route;
+    const Sent out = wire.pop();
+    EXPECT_EQ(first_line(out.bytes), "INFO sip:1012@10.201.0.3:5060 SIP/2.0") << route;
+    EXPECT_EQ(out.dest, kBob) << route;
+    const bool foreign_kept = route.find("10.201.0.3") != std::string::npos;
+    EXPECT_EQ(out.bytes.find("Route: <sip:10.201.0.3:5060;lr>\r\n") != std::string::npos, foreign_kept) << out.bytes;
+    EXPECT_EQ(out.bytes.find("sek="), std::string::npos) << route << ": our entry is popped\n" << out.bytes;
+    deliver(response_from_bob(out.bytes, 200, "OK"), kBob);
+    EXPECT_EQ(first_line(wire.pop().bytes), "SIP/2.0 200 OK") << route;
+  }
+  const std::string refused[] = {
+      "<sip:10.201.0.1:5060;lr;sek=" + mac + ">x>",
+      "<sip:10.201.0.1:5060;lr;sek=" + mac.substr(0, mac.size() - 1) + ">",
+      "<sip:10.201.0.1:5060;lr;sek=>",
+      "<sip:10.201.0.1:50600;lr;sek=" + mac + ">",
+      "<sip:10.201.0.10:5060;lr;sek=" + mac + ">",
+      "<sip:10.201.0.1:5060;lr;sek=" + upper_mac + ">",
+      "<sip:10.201.0.1:5060;lr;sek=%31" + mac.substr(1) + ">",
+  };
+  for (const std::string& route : refused)
+    expect_refused(request("INFO", "sip:1012@10.201.0.3:5060", route, "a1", "b1", "call-1"), kAlice, "INFO", 481, route);
+}
+
 TEST_F(InDialogTrustTest, ATokenOfAnEndedCallOpensNothing) {
   confirmed_call();
   deliver(request("BYE", "sip:1012@10.201.0.3:5060", our_rr("10.201.0.1"), "a1", "b1", "call-1"), kAlice);

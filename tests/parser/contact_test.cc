@@ -264,6 +264,39 @@ TEST(RouteList, TheFirstEntryOfEachKindIsParsedOnceAndKept) {
   EXPECT_EQ(name_addr_of_first(msg).uri.host, "other.example.com") << "a new scan forgets the cache";
 }
 
+// next_text and read walk the entries as next() does, whichever entries a caller reads. An entry
+// it leaves unread never lends its parse to the next one: the top entry's cache is the top entry's.
+TEST(RouteList, TheTwoStepWalkReadsWhatNextReads) {
+  const auto entry = [](const Result<NameAddr, Fault>& r) {
+    return r.ok() ? std::string(r->uri_text) + "|" + std::string(r->params) : "fault " + std::to_string(int(r.error()));
+  };
+  for (std::string_view text : {kRouted, std::string_view("BYE sip:x@y.com SIP/2.0\r\n"
+                                                          "Route: sip:p1.example.com;lr, <sip:p2.example.com;lr>, <sip:bad@>\r\n"
+                                                          "Record-Route: <sip:p3.example.com;lr\r\n"
+                                                          "Content-Length: 0\r\n\r\n")}) {
+    for (HeaderId id : {HeaderId::Route, HeaderId::RecordRoute}) {
+      std::vector<std::string> by_next, by_steps;
+      {
+        Message msg = scan(text);
+        RouteList list(msg, id);
+        Result<NameAddr, Fault> r = Err{Fault::None};
+        while (list.next(r)) by_next.push_back(entry(r));
+      }
+      for (size_t skipped = 0; skipped <= by_next.size(); ++skipped) {
+        Message msg = scan(text);
+        RouteList list(msg, id);
+        by_steps.clear();
+        std::string_view item;
+        for (size_t i = 0; list.next_text(item); ++i)
+          if (i != skipped) by_steps.push_back(entry(list.read(item)));
+        std::vector<std::string> expected = by_next;
+        if (skipped < expected.size()) expected.erase(expected.begin() + static_cast<std::ptrdiff_t>(skipped));
+        EXPECT_EQ(by_steps, expected) << "entry " << skipped << " left unread";
+      }
+    }
+  }
+}
+
 TEST(RouteList, CompactFromAndToParseAsNameAddr) {
   Message msg = scan(kRouted);
   auto from = parse_name_addr(msg.value(HeaderId::From));
