@@ -78,6 +78,14 @@ class ByteRun {
       const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + pos));
       if (const unsigned out = ~members16(b) & 0xffffu) return pos + static_cast<size_t>(__builtin_ctz(out));
     }
+    // A tail short of sixteen bytes in text of at least sixteen: its last sixteen bytes, read again
+    // where they overlap what was read, never a byte outside the text.
+    if (pos < s.size() && s.size() >= 16) {
+      const size_t from = s.size() - 16;
+      const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + from));
+      const unsigned out = (~members16(b) & 0xffffu) >> (pos - from);
+      return out != 0 ? pos + static_cast<size_t>(__builtin_ctz(out)) : s.size();
+    }
 #endif
     while (pos < s.size() && members_[static_cast<unsigned char>(s[pos])]) ++pos;
     return pos;
@@ -119,10 +127,18 @@ inline size_t skip_token(std::string_view s, size_t pos) noexcept { return detai
 inline size_t find_first_of3(std::string_view s, size_t pos, char a, char b, char c) noexcept {
 #if defined(__SSE2__)
   const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b), vc = _mm_set1_epi8(c);
-  for (; s.size() - pos >= 16; pos += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + pos));
+  const auto hits = [&](const char* at) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
     const __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, va), _mm_cmpeq_epi8(v, vb)), _mm_cmpeq_epi8(v, vc));
-    if (const int mask = _mm_movemask_epi8(hit)) return pos + static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+    return static_cast<unsigned>(_mm_movemask_epi8(hit));
+  };
+  for (; s.size() - pos >= 16; pos += 16)
+    if (const unsigned mask = hits(s.data() + pos)) return pos + static_cast<size_t>(__builtin_ctz(mask));
+  // The tail as ByteRun::skip reads it: the text's last sixteen bytes, overlapping.
+  if (pos < s.size() && s.size() >= 16) {
+    const size_t from = s.size() - 16;
+    const unsigned mask = hits(s.data() + from) >> (pos - from);
+    return mask != 0 ? pos + static_cast<size_t>(__builtin_ctz(mask)) : s.size();
   }
 #endif
   while (pos < s.size() && s[pos] != a && s[pos] != b && s[pos] != c) ++pos;

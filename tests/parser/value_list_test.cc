@@ -175,6 +175,26 @@ TEST(ByteRun, StopsWhereTheTableWalkStops) {
   }
 }
 
+// Both sixteen-byte walks read a short tail as the text's last sixteen bytes again. A view inside a
+// larger buffer whose bytes around it would stop either walk shows they never read outside it, and
+// a stopping byte ahead of the start, inside that overlap, never counts.
+TEST(ByteRun, TailsNeverReachOutsideTheTextOrBehindTheStart) {
+  ::sipedge::testing::TestRandom random(0x9e3779b97f4a7c15ull);
+  auto next = [&] { return random.next(); };
+  for (int round = 0; round < 20000; ++round) {
+    const size_t len = next() % 48;
+    std::string buffer(len + 32, ',');
+    for (size_t i = 16; i < 16 + len; ++i) buffer[i] = next() % 6 == 0 ? ",;\r "[next() % 4] : "abz09"[next() % 5];
+    const std::string_view text(buffer.data() + 16, len);
+    const size_t start = next() % (len + 1);
+    size_t token_end = start, stop = start;
+    while (token_end < len && detail::kTokenChar[static_cast<unsigned char>(text[token_end])]) ++token_end;
+    while (stop < len && text[stop] != ',' && text[stop] != ';' && text[stop] != '\r') ++stop;
+    ASSERT_EQ(detail::kTokenRun.skip(text, start), token_end) << text << " from " << start;
+    ASSERT_EQ(find_first_of3(text, start, ',', ';', '\r'), stop) << text << " from " << start;
+  }
+}
+
 TEST(CommaItems, ItemsAreViewsIntoTheValue) {
   std::string_view v = "x, yy";
   CommaItems items(v);
