@@ -374,5 +374,39 @@ TEST(ParseHostPrefix, AgreesWithIsIpv4AndIsHostname) {
   }
 }
 
+// Dotted quads take a pass of their own. The same oracle over hosts that are nearly always quads
+// or nearly quads: octets of one to four digits around 255 (leading zeros too), three to five of
+// them, now and then a host byte after them (a letter, a dash, a dot), then what ends a host.
+TEST(ParseHostPrefix, QuadsAndNearQuadsAgreeWithIsIpv4AndIsHostname) {
+  constexpr std::string_view kOctets[] = {"0", "1", "9", "10", "99", "100", "199", "249", "255", "256", "260",
+                                          "300", "999", "00", "01", "001", "0255", "1000"};
+  constexpr std::string_view kAfter[] = {"", "", "", "", "a", "-", ".", "x1", "-2"};
+  constexpr std::string_view kEnds[] = {"", ":5060", ";lr", ">", " ", ";branch=z9hG4bK1;rport", "\r\n", "@"};
+  ::sipedge::testing::TestRandom random(0x2f6b0b5a1d3c8e47ull);
+  auto next = [&] { return random.next(); };
+  for (int round = 0; round < 40000; ++round) {
+    const size_t count = 3 + next() % 3;
+    std::string host;
+    for (size_t i = 0; i < count; ++i) host += (i > 0 ? "." : "") + std::string(kOctets[next() % std::size(kOctets)]);
+    host += kAfter[next() % std::size(kAfter)];
+    const std::string text = host + std::string(kEnds[next() % std::size(kEnds)]);
+    size_t want = 0;
+    HostType want_type = HostType::Name;
+    if (host.find_first_not_of("0123456789.") == std::string::npos && is_ipv4(host)) {
+      want = host.size();
+      want_type = HostType::IPv4;
+    } else if (is_hostname(host)) {
+      want = host.size();
+    }
+    std::string_view got_host;
+    HostType got_type = HostType::Name;
+    ASSERT_EQ(parse_host_prefix(text, got_host, got_type), want) << text;
+    if (want != 0) {
+      EXPECT_EQ(got_host, host) << text;
+      EXPECT_EQ(got_type, want_type) << text;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sipedge::parser
