@@ -25,15 +25,17 @@ constexpr std::array<bool, 256> make_table(std::string_view extra) {
 }
 
 // user = 1*( unreserved / escaped / user-unreserved ); '#' tolerated (phones send "*67#" raw).
-constexpr auto kUserChar = make_table("&=+$,;?/#");
+constexpr ByteRun kUserRun{make_table("&=+$,;?/#")};
 // password = *( unreserved / escaped / "&" / "=" / "+" / "$" / "," )
-constexpr auto kPasswordChar = make_table("&=+$,");
+constexpr ByteRun kPasswordRun{make_table("&=+$,")};
 // headers = hname "=" hvalue *( "&" ... ), hnv-unreserved = "[]/?:+$"; '@' tolerated because
 // Refer-To/Replaces embeddings often leave it unescaped.
-constexpr auto kHeaderChar = make_table("[]/?:+$=&@");
+constexpr ByteRun kHeaderRun{make_table("[]/?:+$=&@")};
 // absoluteURI: uric = reserved / unreserved / escaped, plus '#' fragments and '[' ']' of IPv6
 // authorities seen in http/urn URIs of Call-Info and friends.
-constexpr auto kUricChar = make_table(";/?:@&=+$,#[]");
+constexpr ByteRun kUricRun{make_table(";/?:@&=+$,#[]")};
+static_assert(kUserRun.ascii_only() && kPasswordRun.ascii_only() && kHeaderRun.ascii_only() && kUricRun.ascii_only());
+static_assert(!kUserRun.contains('%') && !kPasswordRun.contains('%') && !kHeaderRun.contains('%') && !kUricRun.contains('%'));
 
 constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 constexpr bool is_alpha(char c) noexcept { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
@@ -59,17 +61,11 @@ constexpr std::array<uint8_t, 256> kHostClass = [] {
 }();
 
 // Every byte is in `table`, and every '%' starts a valid escape. `allow_empty` for *( ... ) rules.
-bool valid_escaped(std::string_view s, const std::array<bool, 256>& table, bool allow_empty) noexcept {
+// `run` holds no '%': each byte it stops at must start an escape.
+bool valid_escaped(std::string_view s, const ByteRun& run, bool allow_empty) noexcept {
   if (s.empty()) return allow_empty;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '%') {
-      if (i + 2 >= s.size() || !is_hex(s[i + 1]) || !is_hex(s[i + 2])) return false;
-      i += 2;
-    } else if (!table[static_cast<unsigned char>(c)]) {
-      return false;
-    }
-  }
+  for (size_t i = run.skip(s, 0); i < s.size(); i = run.skip(s, i + 3))
+    if (s[i] != '%' || i + 2 >= s.size() || !is_hex(s[i + 1]) || !is_hex(s[i + 2])) return false;
   return true;
 }
 
@@ -115,11 +111,11 @@ Result<Uri, Fault> parse_sip_uri(Uri& uri, std::string_view rest) noexcept {
     std::string_view userinfo = rest.substr(0, at);
     size_t colon = userinfo.find(':');
     uri.user = userinfo.substr(0, colon);
-    if (!valid_escaped(uri.user, kUserChar, false)) return bad_uri();
+    if (!valid_escaped(uri.user, kUserRun, false)) return bad_uri();
     if (colon != std::string_view::npos) {
       uri.password = userinfo.substr(colon + 1);
       uri.has_password = true;
-      if (!valid_escaped(uri.password, kPasswordChar, true)) return bad_uri();
+      if (!valid_escaped(uri.password, kPasswordRun, true)) return bad_uri();
     }
     hostport = rest.substr(at + 1);
   }
@@ -141,7 +137,7 @@ Result<Uri, Fault> parse_sip_uri(Uri& uri, std::string_view rest) noexcept {
   }
   if (i < n && hostport[i] == '?') {
     uri.headers = hostport.substr(i + 1);
-    if (!valid_escaped(uri.headers, kHeaderChar, false)) return bad_uri();
+    if (!valid_escaped(uri.headers, kHeaderRun, false)) return bad_uri();
     i = n;
   }
   if (i != n) return bad_uri();
@@ -456,7 +452,7 @@ Result<Uri, Fault> parse_uri(std::string_view text) noexcept {
   }
   uri.scheme = UriScheme::Other;
   uri.user = rest;
-  if (!valid_escaped(rest, kUricChar, false)) return bad_uri();
+  if (!valid_escaped(rest, kUricRun, false)) return bad_uri();
   return uri;
 }
 

@@ -57,7 +57,7 @@ class ByteRun {
       if (members_[c]) return false;
     return true;
   }
-  bool contains(char c) const noexcept { return members_[static_cast<unsigned char>(c)]; }
+  constexpr bool contains(char c) const noexcept { return members_[static_cast<unsigned char>(c)]; }
 
 #if defined(__SSSE3__)
   // Bit i set when byte i of `b` is in the set.
