@@ -133,6 +133,18 @@ TEST(ParseVia, ReceivedAcceptsIpv6WithOrWithoutBrackets) {
   EXPECT_EQ(ok("SIP/2.0/UDP h.com;received=[2001:db8::9]").received, "[2001:db8::9]");
 }
 
+// A sent-by port is one to five digits (leading zeros count) up to 65535.
+TEST(ParseVia, PortBoundaries) {
+  EXPECT_EQ(ok("SIP/2.0/UDP h.com:65535").port, 65535);
+  EXPECT_EQ(ok("SIP/2.0/UDP h.com:0").port, 0);
+  EXPECT_EQ(ok("SIP/2.0/UDP 10.0.0.1:00080;branch=z9hG4bK1").port, 80);
+  EXPECT_EQ(ok("SIP/2.0/UDP h.com : 5060 ;rport").port, 5060);
+  for (std::string_view bad : {"SIP/2.0/UDP h.com:65536", "SIP/2.0/UDP h.com:99999", "SIP/2.0/UDP h.com:123456",
+                               "SIP/2.0/UDP h.com:000080", "SIP/2.0/UDP h.com:0000000000000000000005060",
+                               "SIP/2.0/UDP h.com:;rport", "SIP/2.0/UDP h.com:-1"})
+    EXPECT_EQ(fault_of(bad), Fault::BadVia) << bad;
+}
+
 TEST(ParseVia, RportAndTtlBoundaries) {
   EXPECT_EQ(ok("SIP/2.0/UDP h.com;rport=65535").rport, 65535);
   EXPECT_EQ(ok("SIP/2.0/UDP h.com;rport=0").rport, 0);
