@@ -2,7 +2,9 @@
 // generic-param, §25 uri-parameter). Never allocates.
 #include "parser/params.h"
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 
 #include "parser/header_id.h"
 #include "parser/value_list.h"
@@ -20,10 +22,17 @@ constexpr std::array<bool, 256> make_param_table() {
   for (char c : std::string_view("-_.!~*'()%[]/:&+$`")) t[static_cast<unsigned char>(c)] = true;
   return t;
 }
-constexpr ByteRun kParamRun{make_param_table()};
+constexpr std::array<bool, 256> kParamChar = make_param_table();
+constexpr ByteRun kParamRun{kParamChar};
 static_assert(kParamRun.ascii_only());
 
 inline size_t skip_param_chars(std::string_view s, size_t pos) noexcept { return kParamRun.skip(s, pos); }
+
+// The bytes of a list written ";name[=value]" throughout: the param alphabet, ';' and '='.
+constexpr ByteRun kPlainParamsRun = ByteRun::of([](unsigned char c) {
+  return kParamChar[c] || c == ';' || c == '=';
+});
+static_assert(kPlainParamsRun.ascii_only());
 
 }  // namespace
 
@@ -92,6 +101,37 @@ std::optional<std::string_view> find_param(std::string_view params, std::string_
     if (iequals(p.name, name)) return p.value;
   }
   return std::nullopt;
+}
+
+char* write_params_without(std::string_view params, std::string_view drop_a, std::string_view drop_b,
+                           char* out) noexcept {
+  const auto dropped = [&](std::string_view name) { return iequals(name, drop_a) || iequals(name, drop_b); };
+  const auto put = [&out](std::string_view text) {
+    std::memcpy(out, text.data(), text.size());
+    out += text.size();
+  };
+  if (!params.empty() && params.front() == ';' && kPlainParamsRun.skip(params, 0) == params.size()) {
+    // Well formed and plain: each piece runs from its ';' to the next, "name" or "name=value".
+    for (size_t at = 0; at < params.size();) {
+      const size_t end = std::min(params.find(';', at + 1), params.size());
+      const std::string_view piece = params.substr(at, end - at);
+      if (!dropped(piece.substr(1, std::min(piece.find('='), piece.size()) - 1))) put(piece);
+      at = end;
+    }
+    return out;
+  }
+  ParamIterator it(params);
+  Param p;
+  while (it.next(p)) {
+    if (dropped(p.name)) continue;
+    *out++ = ';';
+    put(p.name);
+    if (p.has_value) {
+      *out++ = '=';
+      put(p.value);
+    }
+  }
+  return out;
 }
 
 std::string_view unquote(std::string_view quoted) noexcept {

@@ -40,6 +40,13 @@ bool params_well_formed(std::string_view params) noexcept;
 // present without "=".
 std::optional<std::string_view> find_param(std::string_view params, std::string_view name) noexcept;
 
+// Writes well-formed `params` (as ParamIterator walks them without malformed()) less those named
+// `drop_a` or `drop_b` (case-insensitive), each as ";name[=value]", to `out`, which has room for
+// params.size() bytes; returns the end of what it wrote. A list written that plainly already (no
+// LWS, no quoted values) is copied piece by piece as it stands, without a walk.
+char* write_params_without(std::string_view params, std::string_view drop_a, std::string_view drop_b,
+                           char* out) noexcept;
+
 // Strips the surrounding quotes of a quoted-string (no unescaping); other text is returned as is.
 std::string_view unquote(std::string_view quoted) noexcept;
 

@@ -168,18 +168,7 @@ std::string_view Proxy::received_via(const Inbound& in, TextArena& arena) const 
   // The params are copied as they were, less received and rport: at most the item's length, plus
   // ";received=" with the address and ";rport=NNNNN".
   char* const start = arena.begin(item.size() + source_ip.len + 24);
-  char* at = TextArena::put(start, sent);
-  parser::ParamIterator it(via->params);
-  parser::Param p;
-  while (it.next(p)) {
-    if (parser::iequals(p.name, "received") || parser::iequals(p.name, "rport")) continue;
-    *at++ = ';';
-    at = TextArena::put(at, p.name);
-    if (p.has_value) {
-      *at++ = '=';
-      at = TextArena::put(at, p.value);
-    }
-  }
+  char* at = parser::write_params_without(via->params, "received", "rport", TextArena::put(start, sent));
   at = TextArena::put(at, ";received=");
   at = TextArena::put(at, source_ip.view());
   if (via->has_rport) {

@@ -8,6 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include "parser/header_id.h"
+#include "tests/support/test_random.h"
+
 namespace sipedge::parser {
 namespace {
 
@@ -117,6 +120,40 @@ TEST(ParamIterator, ValuesAreViewsIntoInput) {
   ASSERT_TRUE(it.next(p));
   EXPECT_EQ(p.name.data(), in.data() + 1);
   EXPECT_EQ(p.value.data(), in.data() + 5);
+}
+
+// write_params_without copies plain lists piece by piece and rebuilds the rest from the walk.
+// The oracle is the walk itself: random well-formed lists, plain or with LWS and quoted values,
+// the dropped names in any case and place (repeated too, a longer name that starts like one).
+TEST(WriteParamsWithout, WritesWhatTheWalkLeavesOfTheList) {
+  constexpr std::string_view kNames[] = {"branch", "rport", "RPORT", "received", "Received", "rports", "lr", "x"};
+  constexpr std::string_view kValues[] = {"", "z9hG4bK776asdhds", "5060", "10.0.0.1", "[2001:db8::1]", "a.b-c",
+                                          "\"q;uoted=\""};
+  constexpr std::string_view kSpaces[] = {"", "", "", "", " ", "\t", " \r\n "};
+  ::sipedge::testing::TestRandom random(0x1b873593cc9e2d51ull);
+  auto next = [&] { return random.next(); };
+  for (int round = 0; round < 20000; ++round) {
+    std::string params;
+    const size_t count = next() % 6;
+    for (size_t i = 0; i < count; ++i) {
+      params += std::string(kSpaces[next() % std::size(kSpaces)]) + ";" + std::string(kSpaces[next() % std::size(kSpaces)]) +
+                std::string(kNames[next() % std::size(kNames)]);
+      const std::string_view value = kValues[next() % std::size(kValues)];
+      if (!value.empty()) params += std::string(kSpaces[next() % std::size(kSpaces)]) + "=" + std::string(value);
+    }
+    ASSERT_FALSE(walk(params).malformed) << params;
+    std::string want;
+    ParamIterator it(params);
+    for (Param p; it.next(p);) {
+      if (iequals(p.name, "received") || iequals(p.name, "rport")) continue;
+      want += ";" + std::string(p.name) + (p.has_value ? "=" + std::string(p.value) : "");
+    }
+    std::string out(params.size() + 1, '#');
+    const char* end = write_params_without(params, "received", "rport", out.data());
+    ASSERT_LE(static_cast<size_t>(end - out.data()), params.size()) << params;
+    EXPECT_EQ(std::string_view(out.data(), static_cast<size_t>(end - out.data())), want) << params;
+    EXPECT_EQ(out.back(), '#') << params;
+  }
 }
 
 TEST(FindParam, IsCaseInsensitiveOnNames) {
