@@ -359,6 +359,26 @@ TEST(UserEquals, ComparesAfterUnescaping) {
   EXPECT_FALSE(user_equals("%zz", "%zz"));
 }
 
+// `text` starts with `host`: parse_host_prefix must find all of it, as an IPv4 address when is_ipv4
+// reads it so (digits and dots only) or a name when is_hostname does, and nothing otherwise.
+void expect_host_prefix_as_the_oracle_reads(const std::string& host, const std::string& text) {
+  size_t want = 0;
+  HostType want_type = HostType::Name;
+  if (!host.empty() && host.find_first_not_of("0123456789.") == std::string::npos && is_ipv4(host)) {
+    want = host.size();
+    want_type = HostType::IPv4;
+  } else if (is_hostname(host)) {
+    want = host.size();
+  }
+  std::string_view got_host;
+  HostType got_type = HostType::Name;
+  ASSERT_EQ(parse_host_prefix(text, got_host, got_type), want) << text;
+  if (want != 0) {
+    EXPECT_EQ(got_host, host) << text;
+    EXPECT_EQ(got_type, want_type) << text;
+  }
+}
+
 // parse_host_prefix checks a host's labels as bit masks of its bytes, sixteen bytes a step where
 // the text has them; is_ipv4 and is_hostname, which walk the host a byte at a time, are the
 // oracle. Random hosts over the bytes that matter, short ones mostly and some past the 64 bytes
@@ -386,22 +406,7 @@ TEST(ParseHostPrefix, AgreesWithIsIpv4AndIsHostname) {
     for (char& c : host) c = kHostBytes[next() % kHostBytes.size()];
     if (round >= 50000) host = edges[round - 50000];
     const std::string text = host + std::string(kEnds[next() % std::size(kEnds)]);
-    const bool digits_and_dots = host.find_first_not_of("0123456789.") == std::string::npos;
-    HostType want_type = HostType::Name;
-    size_t want = 0;
-    if (!host.empty() && digits_and_dots && is_ipv4(host)) {
-      want = host.size();
-      want_type = HostType::IPv4;
-    } else if (is_hostname(host)) {
-      want = host.size();
-    }
-    std::string_view got_host;
-    HostType got_type = HostType::Name;
-    ASSERT_EQ(parse_host_prefix(text, got_host, got_type), want) << text;
-    if (want != 0) {
-      EXPECT_EQ(got_host, host) << text;
-      EXPECT_EQ(got_type, want_type) << text;
-    }
+    expect_host_prefix_as_the_oracle_reads(host, text);
   }
 }
 
@@ -421,21 +426,7 @@ TEST(ParseHostPrefix, QuadsAndNearQuadsAgreeWithIsIpv4AndIsHostname) {
     for (size_t i = 0; i < count; ++i) host += (i > 0 ? "." : "") + std::string(kOctets[next() % std::size(kOctets)]);
     host += kAfter[next() % std::size(kAfter)];
     const std::string text = host + std::string(kEnds[next() % std::size(kEnds)]);
-    size_t want = 0;
-    HostType want_type = HostType::Name;
-    if (host.find_first_not_of("0123456789.") == std::string::npos && is_ipv4(host)) {
-      want = host.size();
-      want_type = HostType::IPv4;
-    } else if (is_hostname(host)) {
-      want = host.size();
-    }
-    std::string_view got_host;
-    HostType got_type = HostType::Name;
-    ASSERT_EQ(parse_host_prefix(text, got_host, got_type), want) << text;
-    if (want != 0) {
-      EXPECT_EQ(got_host, host) << text;
-      EXPECT_EQ(got_type, want_type) << text;
-    }
+    expect_host_prefix_as_the_oracle_reads(host, text);
   }
 }
 
