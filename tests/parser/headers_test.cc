@@ -17,6 +17,37 @@ namespace {
 
 // ---------- CSeq (RFC 3261 §20.16) ----------
 
+// method_from_token picks its one candidate by length and first letter. Every name maps to its
+// method; the same bytes in another case, one byte short or long, or one byte changed, and tokens
+// that share only a length and first letter with a name, map to Unknown.
+TEST(MethodFromToken, EachNameAndNothingElse) {
+  const std::pair<std::string_view, Method> names[] = {
+      {"INVITE", Method::Invite},   {"ACK", Method::Ack},         {"BYE", Method::Bye},
+      {"CANCEL", Method::Cancel},   {"REGISTER", Method::Register}, {"OPTIONS", Method::Options},
+      {"INFO", Method::Info},       {"UPDATE", Method::Update},   {"PRACK", Method::Prack},
+      {"SUBSCRIBE", Method::Subscribe}, {"NOTIFY", Method::Notify}, {"REFER", Method::Refer},
+      {"MESSAGE", Method::Message}, {"PUBLISH", Method::Publish},
+  };
+  for (const auto& [name, method] : names) {
+    EXPECT_EQ(method_from_token(name), method) << name;
+    EXPECT_EQ(method_name(method), name);
+    std::string lower(name);
+    for (char& c : lower) c = static_cast<char>(c | 0x20);
+    EXPECT_EQ(method_from_token(lower), Method::Unknown) << lower;
+    EXPECT_EQ(method_from_token(name.substr(0, name.size() - 1)), Method::Unknown) << name;
+    EXPECT_EQ(method_from_token(std::string(name) + "S"), Method::Unknown) << name;
+    for (size_t i = 0; i < name.size(); ++i) {
+      std::string changed(name);
+      changed[i] = changed[i] == 'X' ? 'Y' : 'X';
+      EXPECT_EQ(method_from_token(changed), Method::Unknown) << changed;
+    }
+  }
+  for (std::string_view other : {"", "A", "IN", "INVITED", "SUBSCRIBES", "ABCDEFGHIJ", "ARK", "BEE", "IXFO",
+                                 "PRANK", "ROFER", "CANCER", "NOTIFI", "OPTIONZ", "REGISTRY", "SUBSCRIPT",
+                                 "@NVITE", "[NVITE", "\x80NVITE"})
+    EXPECT_EQ(method_from_token(other), Method::Unknown) << other;
+}
+
 TEST(ParseCSeq, ReadsNumberAndMethod) {
   auto r = parse_cseq("49245689 INVITE");
   ASSERT_TRUE(r.ok());
