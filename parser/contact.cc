@@ -93,7 +93,6 @@ bool RouteList::next_text(std::string_view& item) noexcept {
 
 Result<NameAddr, Fault> RouteList::read(std::string_view item) noexcept {
   auto na = top_ != nullptr ? name_addr_cached(msg_, *top_, item, fault_) : parse_name_addr(item);
-  top_ = nullptr;
   if (na && na->bracketed) return na;
   return Err{fault_};
 }

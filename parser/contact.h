@@ -57,8 +57,8 @@ class RouteList {
   const Message& msg_;
   HeaderItems items_;
   Fault fault_;
-  Message::NameAddrIndex* top_;  // the first entry's parse cache; nullptr once past it
-  bool first_ = true;
+  Message::NameAddrIndex* top_;  // the first entry's parse cache; nullptr once next_text is past it
+  bool first_ = true;            // next_text has yielded no entry yet
 };
 
 }  // namespace sipedge::parser

@@ -123,9 +123,8 @@ Result<Uri, Fault> parse_sip_uri(Uri& uri, std::string_view rest) noexcept {
   if (i == 0) return bad_uri();
   const size_t n = hostport.size();
   if (i < n && hostport[i] == ':') {
-    size_t p = ++i;
-    while (i < n && is_digit(hostport[i])) ++i;
-    if (!parse_port(hostport.substr(p, i - p), uri.port)) return bad_uri();
+    i = read_port(hostport, i + 1, uri.port);
+    if (i == std::string_view::npos) return bad_uri();
     uri.has_port = true;
   }
   if (i < n && hostport[i] == ';') {
@@ -239,11 +238,11 @@ bool is_hostname(std::string_view s) noexcept {
 
 namespace {
 
-// A host name or IPv4 address of at most 64 bytes as bit masks, bit i for byte i: the label rules
-// then are a few shifts and ands instead of a branch per byte.
+// A host name of at most 64 bytes as bit masks, bit i for byte i: the label rules then are a few
+// shifts and ands instead of a branch per byte.
 struct HostMasks {
   size_t len = 0;  // bytes of the host: it ends at the first byte kHostClass gives 0
-  uint64_t dot = 0, dash = 0, digit = 0, letter = 0;
+  uint64_t dot = 0, dash = 0, letter = 0;
 };
 
 constexpr ByteRun kHostRun = ByteRun::of([](unsigned char c) { return kHostClass[c] != 0; });
@@ -272,9 +271,6 @@ bool read_host_masks(std::string_view text, HostMasks& m) noexcept {
     const __m128i folded = _mm_or_si128(b, _mm_set1_epi8(0x20));
     m.dot |= (bits(_mm_cmpeq_epi8(b, _mm_set1_epi8('.'))) & keep) << i;
     m.dash |= (bits(_mm_cmpeq_epi8(b, _mm_set1_epi8('-'))) & keep) << i;
-    m.digit |= (bits(_mm_and_si128(_mm_cmpgt_epi8(b, _mm_set1_epi8('0' - 1)), _mm_cmplt_epi8(b, _mm_set1_epi8('9' + 1)))) &
-                keep)
-               << i;
     m.letter |= (bits(_mm_and_si128(_mm_cmpgt_epi8(folded, _mm_set1_epi8('a' - 1)),
                                     _mm_cmplt_epi8(folded, _mm_set1_epi8('z' + 1)))) &
                  keep)
@@ -294,7 +290,6 @@ bool read_host_masks(std::string_view text, HostMasks& m) noexcept {
     if (k == 0) break;
     const uint64_t bit = uint64_t{1} << i;
     if (k == kDot) m.dot |= bit;
-    if (k == kDigit) m.digit |= bit;
     if (k == kLetter) m.letter |= bit;
     if (text[i] == '-') m.dash |= bit;
   }
@@ -302,25 +297,6 @@ bool read_host_masks(std::string_view text, HostMasks& m) noexcept {
   m.len = i;
   return true;
 #endif
-}
-
-// IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each at most 255: digits and
-// three dots, read an octet at a time between the dots.
-bool is_dotted_quad(std::string_view h, const HostMasks& m) noexcept {
-  if (h.size() > 15 || (m.digit | m.dot) != (uint64_t{1} << h.size()) - 1 || __builtin_popcountll(m.dot) != 3)
-    return false;
-  uint64_t dots = m.dot;
-  size_t from = 0;
-  for (int k = 0; k < 4; ++k) {
-    const size_t to = k < 3 ? static_cast<size_t>(__builtin_ctzll(dots)) : h.size();
-    dots &= dots - 1;
-    const size_t digits = to - from;
-    if (digits == 0 || digits > 3) return false;
-    // Only three digits can pass 255; as text of equal length they compare as numbers do.
-    if (digits == 3 && h.substr(from, 3) > "255") return false;
-    from = to + 1;
-  }
-  return true;
 }
 
 // hostname = *( domainlabel "." ) toplabel [ "." ]: no empty label, no label that starts or ends
@@ -336,9 +312,10 @@ bool labels_valid(const HostMasks& m) noexcept {
   return (m.letter >> top & 1) != 0;
 }
 
-// The length of the dotted quad `text` starts with when no host byte follows it, else 0: then the
-// host is something else (a longer name, a bad quad) and the mask pass below decides. Most hosts
-// a proxy reads are addresses; this reads one in a single pass with no block copy or masks.
+// IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each at most 255. The length of
+// the one `text` starts with when no host byte follows it, else 0: then the host is no address (a
+// name, or nothing valid) and the mask pass reads it as a name. Most hosts a proxy reads are
+// addresses; this reads one in a single pass with no block copy or masks.
 size_t dotted_quad_prefix(std::string_view text) noexcept {
   const char* p = text.data();
   const char* const end = p + text.size();
@@ -400,27 +377,20 @@ size_t parse_host_prefix(std::string_view text, std::string_view& host, HostType
   HostMasks m;
   if (!read_host_masks(text, m)) return parse_long_host(text, host, type);
   if (m.len == 0) return 0;
-  const std::string_view h = text.substr(0, m.len);
-  if (is_dotted_quad(h, m)) {
-    type = HostType::IPv4;
-  } else {
-    if (!labels_valid(m)) return 0;
-    type = HostType::Name;
-  }
-  host = h;
+  if (!labels_valid(m)) return 0;
+  type = HostType::Name;
+  host = text.substr(0, m.len);
   return m.len;
 }
 
-bool parse_port(std::string_view digits, uint16_t& port) noexcept {
-  if (digits.empty() || digits.size() > 5) return false;
+size_t read_port(std::string_view s, size_t pos, uint16_t& port) noexcept {
+  size_t i = pos;
   uint32_t v = 0;
-  for (char c : digits) {
-    if (!is_digit(c)) return false;
-    v = v * 10 + static_cast<uint32_t>(c - '0');
-  }
-  if (v > 65535) return false;
+  // At most six digits are read: five are a port's most, a sixth makes it bad.
+  while (i < s.size() && i - pos < 6 && is_digit(s[i])) v = v * 10 + static_cast<uint32_t>(s[i++] - '0');
+  if (i == pos || i - pos > 5 || v > 65535) return std::string_view::npos;
   port = static_cast<uint16_t>(v);
-  return true;
+  return i;
 }
 
 Result<Uri, Fault> parse_uri(std::string_view text) noexcept {

@@ -55,8 +55,10 @@ bool is_hostname(std::string_view s) noexcept;
 // `host` is set without brackets.
 size_t parse_host_prefix(std::string_view text, std::string_view& host, HostType& type) noexcept;
 
-// Parses a decimal port 0-65535 (1-5 digits, nothing else). False when empty, non-digit or too big.
-bool parse_port(std::string_view digits, uint16_t& port) noexcept;
+// Reads the decimal port 0-65535 whose digits start at `pos` of `s` (1-5 of them, up to the first
+// byte that is no digit) into `port`; returns where they end, or npos when there is no digit, a
+// sixth one, or a value above 65535.
+size_t read_port(std::string_view s, size_t pos, uint16_t& port) noexcept;
 
 // %-unescapes `in` into `out`; returns the bytes written, or -1 on a bad escape or when `out` is
 // too small.

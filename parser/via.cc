@@ -78,13 +78,8 @@ Result<Via, Fault> parse_via(std::string_view one_via_value) noexcept {
   if (used == 0) return bad();
   i = skip_lws(s, i + used);
   if (i < n && s[i] == ':') {
-    i = skip_lws(s, i + 1);
-    const size_t p = i;
-    uint32_t port = 0;
-    // At most six digits are read: five are a port's most, a sixth makes it bad.
-    while (i < n && i - p < 6 && s[i] >= '0' && s[i] <= '9') port = port * 10 + static_cast<uint32_t>(s[i++] - '0');
-    if (i == p || i - p > 5 || port > 65535) return bad();
-    via.port = static_cast<uint16_t>(port);
+    i = read_port(s, skip_lws(s, i + 1), via.port);
+    if (i == std::string_view::npos) return bad();
     via.has_port = true;
     i = skip_lws(s, i);
   }
@@ -96,10 +91,7 @@ Result<Via, Fault> parse_via(std::string_view one_via_value) noexcept {
   Param p;
   bool seen_branch = false, seen_received = false, seen_maddr = false;
   while (it.next(p)) {
-    // First occurrence wins; repeated ones are still validated as generic params. Names of other
-    // lengths than these five are generic at once.
-    const size_t len = p.name.size();
-    if (len != 6 && len != 8 && len != 5 && len != 3) continue;
+    // First occurrence wins; repeated ones are still validated as generic params.
     if (iequals(p.name, "branch")) {
       if (!p.has_value || !valid_branch(p.value)) return bad();
       if (!seen_branch) via.branch = p.value;

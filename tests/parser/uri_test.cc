@@ -129,7 +129,9 @@ TEST(ParseUri, UserPartCharactersAgreeWithTheGrammarByteByByte) {
     const std::string text = "sip:" + user + "@example.com";
     const auto uri = parse_uri(text);
     ASSERT_EQ(uri.ok(), want) << user;
-    if (want) EXPECT_EQ(uri->user, user);
+    if (want) {
+      EXPECT_EQ(uri->user, user);
+    }
   }
 }
 
@@ -311,18 +313,23 @@ TEST(ParseHostPrefix, StopsAtTheFirstNonHostByte) {
   EXPECT_EQ(parse_host_prefix("[::1", host, type), 0u);
 }
 
-TEST(ParsePort, RangeAndDigitsOnly) {
+TEST(ReadPort, RangeAndDigitsOnly) {
+  constexpr size_t kBad = std::string_view::npos;
   uint16_t p = 1;
-  EXPECT_TRUE(parse_port("5060", p));
+  EXPECT_EQ(read_port("5060", 0, p), 4u);
   EXPECT_EQ(p, 5060);
-  EXPECT_TRUE(parse_port("0", p));
+  EXPECT_EQ(read_port("0", 0, p), 1u);
   EXPECT_EQ(p, 0);
-  EXPECT_TRUE(parse_port("65535", p));
+  EXPECT_EQ(read_port("65535", 0, p), 5u);
   EXPECT_EQ(p, 65535);
-  EXPECT_FALSE(parse_port("65536", p));
-  EXPECT_FALSE(parse_port("", p));
-  EXPECT_FALSE(parse_port("-1", p));
-  EXPECT_FALSE(parse_port("1000000", p));
+  EXPECT_EQ(read_port("65536", 0, p), kBad);
+  EXPECT_EQ(read_port("", 0, p), kBad);
+  EXPECT_EQ(read_port("-1", 0, p), kBad);
+  EXPECT_EQ(read_port("1000000", 0, p), kBad);
+  // From `pos` to the first byte that is no digit.
+  EXPECT_EQ(read_port("h:5061;lr", 2, p), 6u);
+  EXPECT_EQ(p, 5061);
+  EXPECT_EQ(read_port("h:;lr", 2, p), kBad);
 }
 
 TEST(Unescape, DecodesPercentEscapes) {
