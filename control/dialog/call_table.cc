@@ -101,7 +101,6 @@ static_assert(kJsonPlainRun.ascii_only());
 // A JSON string as nlohmann writes it. Printable ASCII other than '"' and '\\' it writes as is:
 // the common case, appended without building a json value; anything else goes through nlohmann.
 // URIs come from the wire and need not be UTF-8: bad bytes are replaced rather than thrown on.
-
 void append_json_string(std::string& out, std::string_view s) {
   if (kJsonPlainRun.skip(s, 0) == s.size()) {
     out += '"';

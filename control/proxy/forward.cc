@@ -353,20 +353,12 @@ std::optional<CallRef> Proxy::own_route_token(std::string_view token, std::strin
   return route_token_.verify(call_id, token);
 }
 
-namespace {
-// RouteToken::make()'s alphabet, lower-case hex and the dot. Any other byte in a token may be an
-// escape or a parameter's end, for the full read to make sense of.
-constexpr parser::ByteRun kTokenSpelling =
-    parser::ByteRun::of([](unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '.'; });
-}  // namespace
-
 std::optional<std::string_view> Proxy::written_route_token(std::string_view entry) const noexcept {
   if (entry.size() < 2 || entry.back() != '>') return std::nullopt;
   for (const std::string& head : own_route_heads_) {
     if (!entry.starts_with(head)) continue;
     const std::string_view token = entry.substr(head.size(), entry.size() - head.size() - 1);
-    if (token.empty() || kTokenSpelling.skip(token, 0) != token.size()) return std::nullopt;
-    return token;
+    return RouteToken::in_alphabet(token) ? std::optional<std::string_view>(token) : std::nullopt;
   }
   return std::nullopt;
 }

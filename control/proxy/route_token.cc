@@ -7,6 +7,7 @@
 #include <charconv>
 
 #include "common/hex.h"
+#include "parser/value_list.h"  // ByteRun
 
 namespace sipedge::control {
 
@@ -31,6 +32,15 @@ std::string RouteToken::make(std::string_view call_id, uint64_t ref, Mac* mac) c
   out.push_back('.');
   append_hex(out, m.data(), m.size());
   return out;
+}
+
+namespace {
+constexpr parser::ByteRun kAlphabet =
+    parser::ByteRun::of([](unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '.'; });
+}  // namespace
+
+bool RouteToken::in_alphabet(std::string_view token) noexcept {
+  return !token.empty() && kAlphabet.skip(token, 0) == token.size();
 }
 
 std::optional<uint64_t> RouteToken::ref_of(std::string_view token) noexcept {

@@ -44,6 +44,9 @@ class RouteToken {
   // The ref a token names when it is spelt as make() spells them, unchecked: which call's kept
   // MAC to compare it with.
   static std::optional<uint64_t> ref_of(std::string_view token) noexcept;
+  // Whether every byte of `token` (not empty) is one make() writes: lower-case hex and the dot.
+  // Any other byte may be an escape or a parameter's end, for a full URI read to make sense of.
+  static bool in_alphabet(std::string_view token) noexcept;
   // Whether `token`, spelt as make() spells them, carries `mac`: with the Mac that make(call_id,
   // ref) gave, the same answer as verify(call_id, token) == ref, in constant time.
   static bool carries(std::string_view token, const Mac& mac) noexcept;

@@ -56,6 +56,19 @@ TEST(RouteToken, RefusesOtherCallsOtherSecretsAndOtherSpellings) {
 }
 
 // What a call keeps (the MAC make() hands out) answers as verify() would, by the token's spelling.
+// in_alphabet holds for every token make() writes and for no byte it never writes.
+TEST(RouteToken, EveryMadeTokenIsInTheAlphabetAndNoOtherByte) {
+  const RouteToken token("secret");
+  for (uint64_t ref : {uint64_t{0}, uint64_t{1}, uint64_t{0xabcdef}, ~uint64_t{0}})
+    EXPECT_TRUE(RouteToken::in_alphabet(token.make("call-" + std::to_string(ref), ref))) << ref;
+  EXPECT_FALSE(RouteToken::in_alphabet(""));
+  for (int c = 0; c < 256; ++c) {
+    const bool written = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '.';
+    const std::string text = "1.ab" + std::string(1, static_cast<char>(c)) + "0123456789abcdef";
+    EXPECT_EQ(RouteToken::in_alphabet(text), written) << c;
+  }
+}
+
 TEST(RouteToken, AKeptMacAnswersAsVerifyWould) {
   const RouteToken t("s1");
   RouteToken::Mac mac{};
