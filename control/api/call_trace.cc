@@ -3,6 +3,10 @@
 
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "parser/headers.h"
 
 namespace sipedge::control {
@@ -12,13 +16,30 @@ namespace {
 // RFC 4566 §5: a session description starts with its version line.
 bool is_sdp(std::string_view body) noexcept { return body.starts_with("v="); }
 
-// What follows the last blank line of message bytes nobody indexed, searched from the end: an SDP
-// body has no blank line, so for a message with one this is its body, found in a few steps.
+// What follows the last blank line ("\n\n" or "\n\r\n") of message bytes nobody indexed, searched
+// from the end: an SDP body has no blank line, so for a message with one this is its body. Sixteen
+// bytes a read, fourteen a step back, so each byte is judged once with the two bytes before it.
 std::string_view last_part(std::string_view bytes) noexcept {
+  const char* b = bytes.data();
+#if defined(__SSE2__)
+  if (bytes.size() >= 16) {
+    const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+    for (size_t at = bytes.size() - 16;; at = at > 14 ? at - 14 : 0) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + at));
+      const unsigned nl = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf)));
+      const unsigned r = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, cr)));
+      // Bit i: byte i ends an empty line. Bytes 0 and 1 lack what precedes them here, so they are
+      // never taken for one; the next read (two bytes further back) judges them.
+      const unsigned blank = nl & ((nl << 1) | ((r << 1) & (nl << 2)));
+      if (blank != 0) return bytes.substr(at + static_cast<size_t>(31 - __builtin_clz(blank)) + 1);
+      if (at == 0) return {};
+    }
+  }
+#endif
   for (size_t n = bytes.size(); n > 0;) {
-    const void* nl = memrchr(bytes.data(), '\n', n);
+    const void* nl = memrchr(b, '\n', n);
     if (nl == nullptr) break;
-    const size_t at = static_cast<size_t>(static_cast<const char*>(nl) - bytes.data());
+    const size_t at = static_cast<size_t>(static_cast<const char*>(nl) - b);
     std::string_view before = bytes.substr(0, at);
     if (before.ends_with('\r')) before.remove_suffix(1);
     if (before.ends_with('\n')) return bytes.substr(at + 1);
