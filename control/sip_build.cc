@@ -141,7 +141,7 @@ std::string build_hop_request(const parser::Message& invite, std::string_view me
   append_line(out, "From", invite.value(parser::HeaderId::From));
   append_line(out, "To", to);
   append_line(out, "Call-ID", invite.value(parser::HeaderId::CallId));
-  auto cseq = parser::parse_cseq(invite.value(parser::HeaderId::CSeq));
+  auto cseq = parser::cseq_of(invite);
   append_line(out, "CSeq", std::to_string(cseq ? cseq->number : 0) + " " + std::string(method));
   append_line(out, "Content-Length", "0");
   out.append("\r\n");
@@ -206,7 +206,7 @@ LoopKey loop_key(const parser::Message& request) {
   h = seeded_hash(h, from_tag ? *from_tag : std::string_view{});
   auto to_tag = parser::to_tag(request);
   h = seeded_hash(h, to_tag ? *to_tag : std::string_view{});
-  auto cseq = parser::parse_cseq(request.value(parser::HeaderId::CSeq));
+  auto cseq = parser::cseq_of(request);
   h = detail::mix64(h ^ (cseq ? cseq->number : 0));
   for (const parser::HeaderField* f = request.find(parser::HeaderId::ProxyRequire); f; f = request.next_same(f))
     h = seeded_hash(h, request.text(f->value));

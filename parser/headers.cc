@@ -89,6 +89,23 @@ Result<CSeq, Fault> parse_cseq(std::string_view value) noexcept {
   return CSeq{static_cast<uint32_t>(n), method, method_from_token(method)};
 }
 
+Result<CSeq, Fault> cseq_of(const Message& msg) noexcept {
+  Message::CSeqIndex& idx = msg.cseq_index();
+  using State = Message::CSeqIndex::State;
+  if (idx.state == State::Parsed) return CSeq{idx.number, msg.indexed_text(idx.method_text), idx.method};
+  if (idx.state == State::Failed) return Err{static_cast<Fault>(idx.fault)};
+  Result<CSeq, Fault> c = parse_cseq(msg.value(HeaderId::CSeq));
+  if (!c) {
+    idx.state = State::Failed;
+    idx.fault = static_cast<uint8_t>(c.error());
+  } else if (msg.span_of(c->method_text, idx.method_text)) {
+    idx.number = c->number;
+    idx.method = c->method;
+    idx.state = State::Parsed;
+  }
+  return c;
+}
+
 Result<uint32_t, Fault> parse_max_forwards(std::string_view value) noexcept {
   uint64_t n = 0;
   if (!whole_number(value, n) || n > 255) return Err{Fault::BadMaxForwards};

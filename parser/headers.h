@@ -30,6 +30,9 @@ struct CSeq {
   Method method;
 };
 Result<CSeq, Fault> parse_cseq(std::string_view value) noexcept;
+// The message's CSeq (the first CSeq header; Fault::BadCSeq when there is none): parse_cseq, done
+// once per message (Message::CSeqIndex) however often it is asked for.
+Result<CSeq, Fault> cseq_of(const Message& msg) noexcept;
 
 // Max-Forwards: 1*DIGIT (RFC 3261 §20.22). Values above 255 cannot have been produced by a
 // conforming element (it starts at 70 and only decreases), so they are BadMaxForwards too.

@@ -59,6 +59,7 @@ Message& Message::operator=(const Message& other) noexcept {
   // HeaderField is trivially copyable: the copy creates the objects it fills.
   std::memcpy(header_storage_.data(), other.header_storage_.data(), header_count_ * sizeof(HeaderField));
   top_via_ = other.top_via_;
+  cseq_ = other.cseq_;
   parties_ = other.parties_;
   return *this;
 }
@@ -78,6 +79,7 @@ void Message::reset(std::string_view bytes) noexcept {
   // The parse caches are read only in state Parsed, which is written last: resetting the states
   // is enough, and cheaper per scanned message than clearing the caches.
   top_via_.state = TopViaIndex::State::Unparsed;
+  cseq_.state = CSeqIndex::State::Unparsed;
   for (NameAddrIndex& p : parties_) p.state = NameAddrIndex::State::Unparsed;
 }
 

@@ -179,6 +179,18 @@ class Message {
   // The Request-URI (parser::parsed_request_uri), kept the same way in the URI's spans.
   NameAddrIndex& request_uri_index() const noexcept { return parties_[4]; }
 
+  // The CSeq as parser::cseq (headers.h) read it the first time, kept the same way: a message's
+  // CSeq is read by the transaction layer, the proxy and the response builder.
+  struct CSeqIndex {
+    enum class State : uint8_t { Unparsed, Parsed, Failed };
+    State state = State::Unparsed;
+    uint8_t fault = 0;
+    Method method = Method::Unknown;
+    uint32_t number = 0;
+    Span method_text;
+  };
+  CSeqIndex& cseq_index() const noexcept { return cseq_; }
+
   // --- building (scanners only) ---
   void reset(std::string_view bytes) noexcept;
   // Append a header; false when the index is full (kMaxHeaders).
@@ -213,6 +225,7 @@ class Message {
   std::array<uint8_t, kHeaderIdCount> last_{};
   std::array<uint16_t, kMaxPolicyHits> policy_hits_{};
   mutable TopViaIndex top_via_;
+  mutable CSeqIndex cseq_;
   mutable std::array<NameAddrIndex, 5> parties_{};
   // Room for kMaxHeaders (4 KB), of which a message uses a few dozen: headers are created one by
   // one as the scanner adds them, so neither a new Message nor a copy writes the whole index.

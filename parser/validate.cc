@@ -76,7 +76,7 @@ Fault validate_request(const Message& msg) noexcept {
   if (Fault f = check_single(msg); f != Fault::None) return f;
   if (!is_sip_2_0(msg.sip_version())) return Fault::BadSipVersion;
 
-  auto cseq = parse_cseq(msg.value(HeaderId::CSeq));
+  auto cseq = cseq_of(msg);
   if (!cseq.ok()) return cseq.error();
   if (cseq->method_text != msg.method_token()) return Fault::CSeqMethodMismatch;
 
@@ -109,7 +109,7 @@ Fault validate_request(const Message& msg) noexcept {
 // A bad response is never answered; the caller drops it (RFC 3261 §8.1.3.3, §16.7).
 Fault validate_response(const Message& msg) noexcept {
   if (Fault f = check_mandatory(msg); f != Fault::None) return f;
-  auto cseq = parse_cseq(msg.value(HeaderId::CSeq));
+  auto cseq = cseq_of(msg);
   if (!cseq.ok()) return cseq.error();
   if (!is_sip_2_0(msg.sip_version())) return Fault::BadSipVersion;
   if (Fault f = check_single(msg); f != Fault::None) return f;

@@ -459,7 +459,7 @@ void Proxy::forward_b2bua_in_dialog(TxnId server, const Inbound& in, Call& call,
   const bool from_caller = side == DialogSide::Caller;
   CallLeg& own = from_caller ? call.caller : call.callee;
   CallLeg& other = from_caller ? call.callee : call.caller;
-  if (auto cseq = parser::parse_cseq(msg.value(parser::HeaderId::CSeq)); cseq && !ack && cseq->number > own.last_cseq)
+  if (auto cseq = parser::cseq_of(msg); cseq && !ack && cseq->number > own.last_cseq)
     own.last_cseq = cseq->number;
   // A target refresh (RFC 3261 §12.2.2): the sender's new Contact is where its leg reaches it.
   if (msg.method() == parser::Method::Invite || msg.method() == parser::Method::Update) {
@@ -511,7 +511,7 @@ void Proxy::forward_b2bua_in_dialog(TxnId server, const Inbound& in, Call& call,
 bool Proxy::b2bua_resend_ack(const Call& call, const Inbound& response) {
   const std::string_view call_id = response.msg.value(parser::HeaderId::CallId);
   const CallLeg& leg = call_id == call.callee.local->call_id ? call.callee : call.caller;
-  auto cseq = parser::parse_cseq(response.msg.value(parser::HeaderId::CSeq));
+  auto cseq = parser::cseq_of(response.msg);
   if (leg.local->ack.empty() || !cseq || cseq->number != leg.local->invite_cseq || cseq->method != parser::Method::Invite)
     return false;
   transport_.send(leg.iface, leg.peer, leg.local->ack, leg.local->call_id.view());

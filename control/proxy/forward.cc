@@ -228,7 +228,7 @@ void Proxy::forward_initial(TxnId server, const Inbound& in, std::vector<Target>
       tag = from->tag();
       uri = from->uri_text;
     }
-    if (auto cseq = parser::parse_cseq(in.msg.value(parser::HeaderId::CSeq))) call.caller.last_cseq = cseq->number;
+    if (auto cseq = parser::cseq_of(in.msg)) call.caller.last_cseq = cseq->number;
     const auto contact = reachable_contact(in.msg, in.source, from_its_ua(in.msg));
     const std::string routes = CallLeg::route_lines(foreign_record_routes(in.msg, false));
     call.caller.set({{CallLeg::kNameAddr, in.msg.value(parser::HeaderId::From)},
@@ -515,7 +515,7 @@ void Proxy::forward_in_dialog(TxnId server, const Inbound& in) {
       return refuse(403, "Forbidden: not the dialog's remote target");
     media_from = static_cast<int>(from_caller ? MediaSide::Caller : MediaSide::Callee);
     iface = other.iface;
-    if (auto cseq = parser::parse_cseq(msg.value(parser::HeaderId::CSeq)); cseq && !ack) {
+    if (auto cseq = parser::cseq_of(msg); cseq && !ack) {
       if (cseq->number > own.last_cseq) own.last_cseq = cseq->number;
     }
     // A target refresh (RFC 3261 §12.2.2): the sender's new Contact is where the dialog reaches it.

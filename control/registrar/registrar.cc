@@ -55,7 +55,7 @@ RegistrarReply Registrar::handle(const Inbound& request, std::string_view domain
   }
 
   auto call_id = parser::parse_call_id(msg.value(parser::HeaderId::CallId));
-  auto cseq = parser::parse_cseq(msg.value(parser::HeaderId::CSeq));
+  auto cseq = parser::cseq_of(msg);
   if (!call_id) return reply(400, std::string(parser::fault_reason(call_id.error())));
   if (!cseq) return reply(400, std::string(parser::fault_reason(cseq.error())));
 

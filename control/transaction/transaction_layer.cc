@@ -110,7 +110,7 @@ void TransactionLayer::server_key(const Inbound& request, bool for_invite, KeyTe
     return;
   }
   auto from_tag = parser::from_tag(m);
-  auto cseq = parser::parse_cseq(m.value(parser::HeaderId::CSeq));
+  auto cseq = parser::cseq_of(m);
   std::string_view top_via_text;
   if (const parser::HeaderField* h = m.find(parser::HeaderId::Via)) top_via_text = m.text(h->value);
   const fmt::format_int number(cseq ? cseq->number : 0);
@@ -245,7 +245,7 @@ TxnId TransactionLayer::send_request(std::string bytes, std::string_view method,
 
 bool TransactionLayer::on_response(const Inbound& response) {
   auto via = parser::top_via(response.msg);
-  auto cseq = parser::parse_cseq(response.msg.value(parser::HeaderId::CSeq));
+  auto cseq = parser::cseq_of(response.msg);
   if (!via || !cseq) return false;
   KeyText key;
   client_key(via->branch, cseq->method_text, key);

@@ -291,6 +291,51 @@ TEST(RequestUri, ParsedOnceKeptAcrossRebaseForgottenByANewScan) {
   EXPECT_EQ(validate(msg), Fault::BadRequestUri);
 }
 
+// The CSeq the same way: what parse_cseq reads, once; a rebased copy reads the copy's bytes, a
+// fault stays a fault, a new scan forgets it. A message without CSeq reads as BadCSeq.
+TEST(CSeqOf, ParsedOnceKeptAcrossRebaseForgottenByANewScan) {
+  const std::string request =
+      "BYE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@h>;tag=1\r\nTo: <sip:b@h>;tag=2\r\n"
+      "Call-ID: c\r\nCSeq:  0042   BYE \r\nContent-Length: 0\r\n\r\n";
+  Message msg;
+  scan(request, msg);
+  EXPECT_EQ(msg.cseq_index().state, Message::CSeqIndex::State::Unparsed);
+  auto first = cseq_of(msg);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(msg.cseq_index().state, Message::CSeqIndex::State::Parsed);
+  EXPECT_EQ(first->number, 42u);
+  EXPECT_EQ(first->method, Method::Bye);
+  EXPECT_EQ(first->method_text.data(), request.data() + request.find("BYE \r\n"));
+  const std::string copy(request);
+  Message kept(msg);
+  kept.rebase(copy);
+  auto moved = cseq_of(kept);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->number, 42u);
+  EXPECT_EQ(moved->method, Method::Bye);
+  EXPECT_EQ(moved->method_text, "BYE");
+  EXPECT_EQ(moved->method_text.data(), copy.data() + copy.find("BYE \r\n"));
+
+  for (const char* bad : {"CSeq: 2147483648 BYE", "CSeq: 1BYE", "CSeq: x BYE", "X-No-CSeq: 1 BYE"}) {
+    scan("BYE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCall-ID: c\r\n" + std::string(bad) +
+             "\r\nContent-Length: 0\r\n\r\n",
+         msg);
+    EXPECT_EQ(msg.cseq_index().state, Message::CSeqIndex::State::Unparsed) << bad;
+    const auto want = parse_cseq(msg.value(HeaderId::CSeq));
+    ASSERT_FALSE(want.ok()) << bad;
+    for (int read = 0; read < 2; ++read) {
+      auto got = cseq_of(msg);
+      ASSERT_FALSE(got.ok()) << bad;
+      EXPECT_EQ(got.error(), want.error()) << bad;
+      EXPECT_EQ(msg.cseq_index().state, Message::CSeqIndex::State::Failed) << bad;
+    }
+  }
+  EXPECT_EQ(cseq_of(msg).error(), Fault::BadCSeq);
+  scan(request, msg);
+  EXPECT_EQ(msg.cseq_index().state, Message::CSeqIndex::State::Unparsed);
+  EXPECT_EQ(cseq_of(msg)->number, 42u);
+}
+
 // A copy holds only the headers in use (parser/message.cc): rebased onto a copy of the bytes it
 // answers every query as the original did, with what the original had parsed, also when it
 // overwrites a message that had more headers; scanning the original again leaves it alone.
