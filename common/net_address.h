@@ -37,7 +37,16 @@ struct IpAddr {
   bool is_v6() const noexcept { return family == Family::V6; }
   bool is_unspecified() const noexcept;  // 0.0.0.0 / ::
   bool is_private() const noexcept;       // RFC 1918, RFC 6598 CGN, RFC 4193 ULA, link-local
-  friend bool operator==(const IpAddr&, const IpAddr&) = default;
+  // Two word compares inline: the defaulted one called memcmp for the sixteen bytes, and control
+  // compares addresses on every send (neighbour table) and every Request-URI (is it ours).
+  friend bool operator==(const IpAddr& a, const IpAddr& b) noexcept {
+    uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, a.bytes.data(), 8);
+    std::memcpy(&a1, a.bytes.data() + 8, 8);
+    std::memcpy(&b0, b.bytes.data(), 8);
+    std::memcpy(&b1, b.bytes.data() + 8, 8);
+    return a.family == b.family && ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
 };
 
 struct Endpoint {

@@ -109,6 +109,28 @@ TEST(IpAddr, UnspecifiedAndPrivate) {
 
 // The hash reads all sixteen bytes and the family, and a /16 of addresses (what the neighbour table
 // or a rate limiter holds) spreads over the low bits an unordered_map's buckets use.
+// Equality is the family and all sixteen bytes: each bit of each byte, and the family alone, tell
+// two addresses apart; Endpoint adds the port.
+TEST(IpAddr, EqualOnlyWithTheSameFamilyAndEveryByte) {
+  const IpAddr v6 = *IpAddr::parse("2001:db8::1");
+  EXPECT_TRUE(v6 == *IpAddr::parse("2001:db8:0::0:1"));
+  for (size_t i = 0; i < 16; ++i)
+    for (unsigned bit = 0; bit < 8; ++bit) {
+      IpAddr other = v6;
+      other.bytes[i] ^= static_cast<uint8_t>(1u << bit);
+      EXPECT_FALSE(other == v6) << "byte " << i << " bit " << bit;
+      EXPECT_TRUE(other != v6);
+    }
+  const IpAddr v4 = *IpAddr::parse("192.0.2.1");
+  IpAddr as_v6 = v4;
+  as_v6.family = IpAddr::Family::V6;
+  EXPECT_FALSE(as_v6 == v4);
+  EXPECT_TRUE(IpAddr{} == IpAddr{});
+  EXPECT_FALSE(IpAddr{} == *IpAddr::parse("0.0.0.0"));
+  EXPECT_TRUE((Endpoint{v4, 5060} == Endpoint{*IpAddr::parse("192.0.2.1"), 5060}));
+  EXPECT_FALSE((Endpoint{v4, 5060} == Endpoint{v4, 5061}));
+}
+
 TEST(IpAddrHash, EveryByteAndTheFamilyCountAndASlash16SpreadsOverBuckets) {
   const IpAddrHash hash;
   const IpAddr v6 = *IpAddr::parse("2001:db8::1");
