@@ -99,7 +99,7 @@ Dataplane::Dataplane(const DataplaneConfig& cfg, const parser::Scanner& scanner)
     }
     for (uint16_t i = 0; i < cfg.ports.size(); ++i) {
       rte_mempool* rx_pool = rx_data_room(cfg.ports[i]) != 0 ? shared_.large_rx_pool : shared_.mbuf_pool;
-      shared_.ifaces[i] = open_port(cfg.ports[i], i, n_workers, shared_mode_, rx_pool);
+      shared_.ifaces[i] = open_port(cfg.ports[i], i, n_workers, shared_.n_shards, shared_mode_, rx_pool);
       shared_.n_ifaces = static_cast<uint16_t>(i + 1);
       shared_.iface_of_port[shared_.ifaces[i].port_id] = static_cast<uint8_t>(i);
     }
@@ -113,7 +113,7 @@ Dataplane::Dataplane(const DataplaneConfig& cfg, const parser::Scanner& scanner)
     if (any_control_rx && any_shared_tx) {
       throw std::runtime_error("dataplane: ports disagree on queues: give every af_packet port the same qpairs");
     }
-    counters_ = std::make_unique<LcoreCounters[]>(n_workers + 1);
+    counters_ = std::make_unique<LcoreCounters[]>(n_workers + shared_.n_shards);
     for (unsigned w = 0; w < n_workers; ++w) {
       workers_.push_back(std::make_unique<Worker>(shared_, w, counters_[w], cfg.reassembly_flows));
     }
@@ -205,7 +205,7 @@ void Dataplane::release_resources() noexcept {
 
 uint64_t Dataplane::total(uint16_t iface, Event e) const noexcept {
   uint64_t sum = 0;
-  for (unsigned i = 0; i <= workers_.size(); ++i) {
+  for (unsigned i = 0; i < workers_.size() + shared_.n_shards; ++i) {
     sum += counters_[i].get(iface, e);
   }
   return sum;
@@ -213,7 +213,7 @@ uint64_t Dataplane::total(uint16_t iface, Event e) const noexcept {
 
 uint64_t Dataplane::total(uint16_t iface, Drop d) const noexcept {
   uint64_t sum = 0;
-  for (unsigned i = 0; i <= workers_.size(); ++i) {
+  for (unsigned i = 0; i < workers_.size() + shared_.n_shards; ++i) {
     sum += counters_[i].get(iface, d);
   }
   return sum;

@@ -78,12 +78,14 @@ class Dataplane {
   const SharedState& shared() const noexcept { return shared_; }
   // The control lcore's counters (also those of its RX lane).
   LcoreCounters& control_counters() noexcept { return counters_[workers_.size()]; }
+  // Control shard s's (1..N-1): what it sends on its own TX queues (Interface::shard_tx_queues).
+  LcoreCounters& shard_counters(unsigned shard) noexcept { return counters_[workers_.size() + shard]; }
   const Interface& iface(uint16_t i) const noexcept { return shared_.ifaces[i]; }
 
-  // Totals over every lcore (workers + control) for one interface; lock-free reads.
+  // Totals over every lcore (workers, control, control shards) for one interface; lock-free reads.
   uint64_t total(uint16_t iface, Event e) const noexcept;
   uint64_t total(uint16_t iface, Drop d) const noexcept;
-  // Per-lcore view: index 0..N-1 = workers (= queue numbers), N = control.
+  // Per-lcore view: index 0..N-1 = workers (= queue numbers), N = control, N + s = control shard s.
   const LcoreCounters& lcore_counters(unsigned i) const noexcept { return counters_[i]; }
 
  private:

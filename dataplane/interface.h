@@ -39,6 +39,10 @@ struct Interface {
   // TX queue of the control lcore: the number of workers, or 0 when control shares the only
   // worker's lcore and the PMD has a single TX queue.
   uint16_t control_queue = 0;
+  // TX queues after control_queue, one for each control shard past the first (issue 14 §2): shard
+  // s sends on control_queue + s with no lock. 0 when the PMD has too few TX queues for them all:
+  // the shards then share control_queue under their lock.
+  uint16_t shard_tx_queues = 0;
   uint16_t rx_queues = 0;      // workers, plus one polled by control when PortConfig::control_rx
   // Checksums the NIC computes for frames sent on control_queue (PortConfig::checksum_offload):
   // control then writes only the UDP pseudo-header sum, or leaves the IPv4 header's at zero.

@@ -63,7 +63,7 @@ uint32_t rx_data_room(const PortConfig& cfg) {
   return room <= RTE_MBUF_DEFAULT_BUF_SIZE ? 0 : room;
 }
 
-Interface open_port(const PortConfig& cfg, uint16_t index, unsigned n_workers, bool shared_lcore,
+Interface open_port(const PortConfig& cfg, uint16_t index, unsigned n_workers, unsigned n_shards, bool shared_lcore,
                     rte_mempool* pool) {
   const uint16_t port_id = port_by_name(cfg);
   rte_eth_dev_info info{};
@@ -91,6 +91,13 @@ Interface open_port(const PortConfig& cfg, uint16_t index, unsigned n_workers, b
     // One lcore runs both the worker and control: they take turns on the single TX queue.
     n_tx = 1;
     control_queue = 0;
+  }
+  // A TX queue for each further control shard, where the PMD has them (net_af_packet never has: its
+  // queue pairs are the workers' and control's, above).
+  uint16_t shard_queues = 0;
+  if (n_shards > 1 && control_queue == n_workers && info.max_tx_queues >= n_tx + n_shards - 1) {
+    shard_queues = static_cast<uint16_t>(n_shards - 1);
+    n_tx = static_cast<uint16_t>(n_tx + shard_queues);
   }
   if (info.max_rx_queues < n_rx || info.max_tx_queues < n_tx) {
     throw std::runtime_error("port " + cfg.device + ": needs " + std::to_string(n_rx) + " RX and " +
@@ -133,7 +140,7 @@ Interface open_port(const PortConfig& cfg, uint16_t index, unsigned n_workers, b
           : 0;
   rte_eth_txconf txconf = info.default_txconf;
   for (uint16_t q = 0; q < n_tx; ++q) {
-    txconf.offloads = conf.txmode.offloads | (q == control_queue ? control_checksums : 0);
+    txconf.offloads = conf.txmode.offloads | (q >= control_queue ? control_checksums : 0);
     rc = rte_eth_tx_queue_setup(port_id, q, tx_desc, socket_id, &txconf);
     if (rc != 0) {
       fail(cfg, "rte_eth_tx_queue_setup", rc);
@@ -165,6 +172,7 @@ Interface open_port(const PortConfig& cfg, uint16_t index, unsigned n_workers, b
   ifc.vlan = cfg.vlan;
   ifc.mtu = cfg.mtu;
   ifc.control_queue = control_queue;
+  ifc.shard_tx_queues = shard_queues;
   ifc.tx_ipv4_checksum = (control_checksums & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) != 0;
   ifc.tx_udp_checksum = (control_checksums & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) != 0;
   ifc.rx_queues = n_rx;

@@ -21,8 +21,9 @@ uint32_t rx_data_room(const PortConfig& cfg);
 // Configures and starts the port named cfg.device. `index` is its position in the config.
 // `shared_lcore`: control and the only worker run on one lcore, so when the PMD has a single TX
 // queue they may both use it (control_queue = 0). Throws std::runtime_error naming the port and
-// the failing call, or the queue counts the PMD cannot give.
-Interface open_port(const PortConfig& cfg, uint16_t index, unsigned n_workers, bool shared_lcore,
+// the failing call, or the queue counts the PMD cannot give. `n_shards`: control shards; those past
+// the first get a TX queue each where the PMD has enough (Interface::shard_tx_queues).
+Interface open_port(const PortConfig& cfg, uint16_t index, unsigned n_workers, unsigned n_shards, bool shared_lcore,
                     rte_mempool* pool);
 
 // Stops the port (its queues stop delivering). Safe to call on a stopped port.

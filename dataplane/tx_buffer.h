@@ -20,13 +20,16 @@ class TxBuffer {
  public:
   TxBuffer() = default;
   // `ifaces` must outlive the buffer; `queue` is this lcore's TX queue on every port, or, with
-  // kControlQueue, each port's Interface::control_queue.
+  // kControlQueue, each port's Interface::control_queue plus `past_control` (a control shard's own
+  // queue, Interface::shard_tx_queues).
   static constexpr uint16_t kControlQueue = UINT16_MAX;
-  void init(const Interface* ifaces, uint16_t n_ifaces, uint16_t queue, LcoreCounters* counters) noexcept {
+  void init(const Interface* ifaces, uint16_t n_ifaces, uint16_t queue, LcoreCounters* counters,
+            uint16_t past_control = 0) noexcept {
     ifaces_ = ifaces;
     n_ifaces_ = n_ifaces;
     queue_ = queue;
     counters_ = counters;
+    past_control_ = past_control;
   }
 
   void push(uint16_t iface, rte_mbuf* m) noexcept {
@@ -52,7 +55,7 @@ class TxBuffer {
  private:
   unsigned flush(uint16_t iface) noexcept {
     Pending& p = pending_[iface];
-    uint16_t q = queue_ == kControlQueue ? ifaces_[iface].control_queue : queue_;
+    const uint16_t q = queue_ == kControlQueue ? static_cast<uint16_t>(ifaces_[iface].control_queue + past_control_) : queue_;
     uint16_t sent = rte_eth_tx_burst(ifaces_[iface].port_id, q, p.pkts.data(), p.n);
     counters_->count(iface, Event::TxPackets, sent);
     if (sent < p.n) {
@@ -70,6 +73,7 @@ class TxBuffer {
   const Interface* ifaces_ = nullptr;
   uint16_t n_ifaces_ = 0;
   uint16_t queue_ = 0;
+  uint16_t past_control_ = 0;
   LcoreCounters* counters_ = nullptr;
   std::array<Pending, kMaxPorts> pending_{};
 };

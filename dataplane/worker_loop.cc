@@ -92,8 +92,9 @@ std::string Dataplane::reset_port(uint16_t iface) {
     } else {
       try {
         rte_mempool* rx_pool = rx_data_room(cfg) != 0 ? shared_.large_rx_pool : shared_.mbuf_pool;
-        const Interface again = open_port(cfg, iface, shared_.n_workers, shared_mode_, rx_pool);
-        if (again.port_id != ifc.port_id || again.rx_queues != ifc.rx_queues || again.control_queue != ifc.control_queue)
+        const Interface again = open_port(cfg, iface, shared_.n_workers, shared_.n_shards, shared_mode_, rx_pool);
+        if (again.port_id != ifc.port_id || again.rx_queues != ifc.rx_queues || again.control_queue != ifc.control_queue ||
+            again.shard_tx_queues != ifc.shard_tx_queues)
           why = "port " + cfg.device + " came back with other queues";
       } catch (const std::exception& e) {
         why = e.what();

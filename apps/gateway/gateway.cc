@@ -160,7 +160,10 @@ struct Gateway::Shard {
   std::unique_ptr<control::CallTrace> trace;
   std::unique_ptr<control::HepExporter> hep;
   control::SipTapList taps;
+  // Several shards: shards past the first send on TX queues of their own where every port has
+  // them (lane), otherwise, like the first, through the shared ControlIo under the lock.
   std::unique_ptr<control::ShardTransport> transport;
+  std::unique_ptr<control::ShardLane> lane;
   std::unique_ptr<control::ShardBackend> backend;
   std::unique_ptr<control::ShardPeers> peers;
   std::unique_ptr<control::MediaManager> media;
@@ -282,9 +285,14 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
     control::SipTransport* transport = p.io.get();
     control::FlowBackend* backend = p.backend.get();
     if (p.shard_set) {
-      shard->transport = std::make_unique<control::ShardTransport>(*p.shard_set, *p.io);
+      if (control::ShardLane::available(shared, s)) {
+        shard->lane = std::make_unique<control::ShardLane>(*p.shard_set, *p.io, s, p.dataplane->shard_counters(s));
+        transport = shard->lane.get();
+      } else {
+        shard->transport = std::make_unique<control::ShardTransport>(*p.shard_set, *p.io);
+        transport = shard->transport.get();
+      }
       shard->backend = std::make_unique<control::ShardBackend>(*p.shard_set, *p.backend, s);
-      transport = shard->transport.get();
       backend = shard->backend.get();
     }
     shard->media = std::make_unique<control::MediaManager>(config_.control, *backend, control::MediaPortSlice{s, n_shards});
@@ -400,7 +408,9 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
         throw std::runtime_error("HEP export to " + config_.control.hep.collector.to_string() + ": " + shard->hep->error());
       shard->taps.add(shard->hep.get());
     }
-    if (shard->transport)
+    if (shard->lane)
+      shard->lane->set_tap(&shard->taps);
+    else if (shard->transport)
       shard->transport->set_tap(&shard->taps);
     else
       p.io->set_tap(&shard->taps);
@@ -500,6 +510,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
     parts.capture = p.capture.get();
     parts.shard = s;
     parts.shards = p.shard_set.get();
+    parts.lane = p.shards[s]->lane.get();
     parts.clock = p.shards[s]->clock.get();
     if (s == 0) {
       parts.management = p.management.get();
@@ -592,6 +603,11 @@ void Gateway::run() {
                                            : ifc.tx_udp_checksum                       ? "UDP"
                                                                                        : "IPv4 header");
   }
+  if (p.shards.size() > 1)
+    logs::of(logs::Component::Main).info(
+        "sipedge: {} control shards; {}", p.shards.size(),
+        p.shards[1]->lane ? "each past the first sends on TX queues of its own"
+                          : "they send through one control TX queue per port under their lock (the ports have too few TX queues for one each)");
   p.dataplane->launch();
   const std::vector<unsigned>& shard_lcores = config_.dataplane.eal.shard_lcores;
   std::vector<unsigned> launched;

@@ -33,9 +33,6 @@ using dataplane::solicited_node_address;
 
 namespace {
 
-// 64 KB datagram / 1280-byte minimum IPv6 MTU, rounded up.
-constexpr unsigned kMaxFragments = 64;
-
 // The EtherType after the MAC addresses: `type` itself, or 802.1Q with the interface's VLAN and
 // then `type` (host order).
 void set_ether_type(const Interface& ifc, rte_ether_hdr* eth, uint16_t type) noexcept {
@@ -60,6 +57,7 @@ ControlIo::ControlIo(const dataplane::SharedState& shared, dataplane::LcoreCount
       clock_tsc_(clock_tsc ? std::move(clock_tsc) : std::function<uint64_t()>([] { return rte_rdtsc(); })),
       neighbours_(neighbours) {
   tx_.init(shared.ifaces.data(), shared.n_ifaces, dataplane::TxBuffer::kControlQueue, &counters);
+  ids_.stride = static_cast<uint16_t>(shared.n_shards);  // shard 0's IDs; shard s starts at s
   scratch_.reserve(kMaxFragments * 2);
 }
 
@@ -81,11 +79,13 @@ SendResult ControlIo::transmit(uint16_t iface, const Endpoint& dest, std::string
     counters_.drop(iface < shared_.n_ifaces ? iface : 0, Drop::NoBuffer);
     return SendResult::Failed;
   }
-  const uint16_t src_port = iface < sip_ports_.size() ? sip_ports_[iface] : 5060;
-  return send_udp(payload, iface, dest, src_port, clock_tsc_(), bytes);
+  Frames frames;
+  const SendResult framed = frame_udp(payload, iface, dest, ids_, counters_, frames);
+  if (framed != SendResult::Sent) return framed;
+  return dispatch(shared_.ifaces[iface], frames.hop, frames.m.data(), frames.n, clock_tsc_(), bytes);
 }
 
-rte_mbuf* ControlIo::copy_payload(std::string_view bytes) noexcept {
+rte_mbuf* ControlIo::copy_payload(std::string_view bytes) const noexcept {
   // Each segment filled to its tailroom: a SIP message above one mbuf (a large INVITE) becomes a
   // multi-segment payload that send_udp fragments at the MTU.
   rte_mbuf* head = nullptr;
@@ -145,21 +145,22 @@ bool ControlIo::prepend_l2(const Interface& ifc, rte_mbuf* m, bool v6) noexcept 
   return true;
 }
 
-SendResult ControlIo::send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint& dest, uint16_t src_port,
-                               uint64_t now_tsc, std::string_view message) noexcept {
+SendResult ControlIo::frame_udp(rte_mbuf* payload, uint16_t iface, const Endpoint& dest, FrameIds& ids,
+                                dataplane::LcoreCounters& counters, Frames& out) const noexcept {
   rte_mbuf* m = payload;
   if (iface >= shared_.n_ifaces) {
     rte_pktmbuf_free(m);
-    counters_.drop(0, Drop::NoRoute);
+    counters.drop(0, Drop::NoRoute);
     return SendResult::Unreachable;
   }
   const Interface& ifc = shared_.ifaces[iface];
   std::optional<IpAddr> hop = ifc.next_hop(dest.ip);
   if (!hop) {
     rte_pktmbuf_free(m);
-    counters_.drop(ifc.index, Drop::NoRoute);
+    counters.drop(ifc.index, Drop::NoRoute);
     return SendResult::Unreachable;
   }
+  const uint16_t src_port = iface < sip_ports_.size() ? sip_ports_[iface] : 5060;
   bool v6 = dest.ip.is_v6();
   uint16_t l3 = v6 ? sizeof(rte_ipv6_hdr) : sizeof(rte_ipv4_hdr);
   uint16_t need = l3 + sizeof(rte_udp_hdr) + sizeof(rte_ether_hdr) + sizeof(VlanHeader);
@@ -169,7 +170,7 @@ SendResult ControlIo::send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint
     if (hdr == nullptr || rte_pktmbuf_chain(hdr, m) != 0) {
       rte_pktmbuf_free(hdr);
       rte_pktmbuf_free(m);
-      counters_.drop(ifc.index, Drop::NoBuffer);
+      counters.drop(ifc.index, Drop::NoBuffer);
       return SendResult::Failed;
     }
     m = hdr;
@@ -190,7 +191,7 @@ SendResult ControlIo::send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint
     m->ol_flags |= (v6 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4) | (nic_udp_sum ? RTE_MBUF_F_TX_UDP_CKSUM : 0) |
                    (nic_ip_sum ? RTE_MBUF_F_TX_IP_CKSUM : 0);
   }
-  rte_mbuf* frames[kMaxFragments];
+  rte_mbuf** frames = out.m.data();
   int n_frames = 1;
   if (v6) {
     auto* ip = reinterpret_cast<rte_ipv6_hdr*>(rte_pktmbuf_prepend(m, l3));
@@ -208,7 +209,8 @@ SendResult ControlIo::send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint
       rte_pktmbuf_free(m);
       // DPDK leaves the Identification at 0; RFC 8200 §4.5 wants it unique per source/destination
       // among recent packets, or a receiver may splice two datagrams together.
-      uint32_t id = rte_cpu_to_be_32(++ip6_frag_id_);
+      ids.ip6_frag_id += ids.stride;
+      const uint32_t id = rte_cpu_to_be_32(ids.ip6_frag_id);
       for (int i = 0; i < n_frames; ++i) {
         auto* fh = rte_pktmbuf_mtod_offset(frames[i], rte_ipv6_fragment_ext*, sizeof(rte_ipv6_hdr));
         fh->id = id;
@@ -221,7 +223,8 @@ SendResult ControlIo::send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint
     ip->version_ihl = RTE_IPV4_VHL_DEF;
     ip->type_of_service = 0;
     ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(ip_total));
-    ip->packet_id = rte_cpu_to_be_16(++ip_id_);
+    ids.ip_id = static_cast<uint16_t>(ids.ip_id + ids.stride);
+    ip->packet_id = rte_cpu_to_be_16(ids.ip_id);
     ip->fragment_offset = 0;  // DF clear: we fragment ourselves and let routers do the same
     ip->time_to_live = 64;
     ip->next_proto_id = IPPROTO_UDP;
@@ -245,22 +248,24 @@ SendResult ControlIo::send_udp(rte_mbuf* payload, uint16_t iface, const Endpoint
     }
   }
   if (n_frames <= 0) {
-    counters_.drop(ifc.index, Drop::FragmentFailed);
+    counters.drop(ifc.index, Drop::FragmentFailed);
     return SendResult::Failed;
   }
   if (n_frames > 1) {
-    counters_.count(ifc.index, Event::FragmentsOut, n_frames);
+    counters.count(ifc.index, Event::FragmentsOut, n_frames);
   }
   for (int i = 0; i < n_frames; ++i) {
     if (!prepend_l2(ifc, frames[i], v6)) {
       // No headroom left in a fragment: the datagram is incomplete without it, drop them all.
       rte_pktmbuf_free_bulk(frames, n_frames);
-      counters_.drop(ifc.index, Drop::NoBuffer, n_frames);
+      counters.drop(ifc.index, Drop::NoBuffer, n_frames);
       return SendResult::Failed;
     }
   }
-  counters_.count(ifc.index, Event::ControlTx);
-  return dispatch(ifc, *hop, frames, static_cast<unsigned>(n_frames), now_tsc, message);
+  counters.count(ifc.index, Event::ControlTx);
+  out.n = static_cast<unsigned>(n_frames);
+  out.hop = *hop;
+  return SendResult::Sent;
 }
 
 SendResult ControlIo::dispatch(const Interface& ifc, const IpAddr& next_hop, rte_mbuf** frames, unsigned n,
@@ -389,6 +394,7 @@ void ControlIo::handle_neighbour_frame(rte_mbuf* m, uint64_t now) noexcept {
     }
   }
   if (neighbours_.update(iface, ip, mac, now, scratch_)) {
+    neighbour_changes_.fetch_add(1, std::memory_order_release);
     counters_.count(iface, Event::NeighbourResolved);
     release_held(ifc, mac, scratch_);
     if (on_resolved_) on_resolved_(iface, ip);

@@ -149,8 +149,11 @@ unsigned ControlLoop::poll_once(uint64_t now_tsc) {
       parts_.dataplane.stop();
     }
   }
-  // Last: what this iteration sent (answers, timers, the shutdown's BYEs) leaves in one burst.
-  {
+  // Last: what this iteration sent (answers, timers, the shutdown's BYEs) leaves in one burst. A
+  // shard with its own TX queues flushes them with no lock, and takes the lock to poll the shared
+  // ControlIo only when it sent through it; shard 0 polls it every time (neighbour answers, timers).
+  if (parts_.lane) work += parts_.lane->flush();
+  if (first || parts_.lane == nullptr || parts_.lane->take_shared_sends()) {
     const auto guard = shared_parts();
     work += parts_.io.poll(now_tsc);
   }

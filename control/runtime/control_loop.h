@@ -29,6 +29,7 @@
 namespace sipedge::control {
 
 class RtpRelayBackend;
+class ShardLane;
 class ShardLock;
 class ShardSet;
 class SipCapture;
@@ -50,6 +51,7 @@ class ControlLoop {
     std::function<void(uint16_t port_id)> port_reset{};
     unsigned shard = 0;          // the control shard this loop runs (its SIP ring)
     ShardSet* shards = nullptr;  // the shards' common parts; none with one shard
+    ShardLane* lane = nullptr;   // a shard past the first: its own TX queues, where the ports have them
     // The clock this shard's Proxy and tap read, refreshed per message and per iteration; none
     // where they read a clock of their own (tests with a ManualClock).
     CachedClock* clock = nullptr;

@@ -115,6 +115,67 @@ SendResult ShardTransport::transmit(uint16_t iface, const Endpoint& dest, std::s
   return shared_.send(iface, dest, bytes);
 }
 
+ShardLane::ShardLane(ShardSet& set, ControlIo& io, unsigned shard, dataplane::LcoreCounters& counters)
+    : set_(set), io_(io), counters_(counters), seen_changes_(io.neighbour_changes()) {
+  const dataplane::SharedState& shared = io.shared();
+  tx_.init(shared.ifaces.data(), shared.n_ifaces, dataplane::TxBuffer::kControlQueue, &counters,
+           static_cast<uint16_t>(shard));
+  ids_.ip_id = static_cast<uint16_t>(shard);
+  ids_.ip6_frag_id = shard;
+  ids_.stride = static_cast<uint16_t>(shared.n_shards);
+}
+
+ShardLane::~ShardLane() { tx_.flush_all(); }
+
+bool ShardLane::available(const dataplane::SharedState& shared, unsigned shard) noexcept {
+  if (shard == 0 || shared.n_ifaces == 0) return false;
+  for (uint16_t i = 0; i < shared.n_ifaces; ++i)
+    if (shared.ifaces[i].shard_tx_queues < shard) return false;
+  return true;
+}
+
+SendResult ShardLane::transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) {
+  const dataplane::SharedState& shared = io_.shared();
+  rte_mbuf* payload = io_.copy_payload(bytes);
+  if (payload == nullptr) {
+    counters_.drop(iface < shared.n_ifaces ? iface : 0, dataplane::Drop::NoBuffer);
+    return SendResult::Failed;
+  }
+  ControlIo::Frames frames;
+  const SendResult framed = io_.frame_udp(payload, iface, dest, ids_, counters_, frames);
+  if (framed != SendResult::Sent) return framed;
+  const uint64_t now = io_.now_tsc();
+  // The frame tap is set and cleared with this shard paused, so reading it here races nothing.
+  if (const rte_ether_addr* mac = known(iface, frames.hop, now); mac != nullptr && io_.frame_tap() == nullptr) {
+    for (unsigned i = 0; i < frames.n; ++i) {
+      rte_pktmbuf_mtod(frames.m[i], rte_ether_hdr*)->dst_addr = *mac;
+      tx_.push(iface, frames.m[i]);
+    }
+    return SendResult::Sent;
+  }
+  const std::lock_guard<ShardLock> guard(set_.lock());
+  const SendResult sent = io_.dispatch(shared.ifaces[iface], frames.hop, frames.m.data(), frames.n, now, bytes);
+  shared_sends_ = true;
+  learn(iface, frames.hop, now);
+  return sent;
+}
+
+const rte_ether_addr* ShardLane::known(uint16_t iface, const IpAddr& hop, uint64_t now) noexcept {
+  const uint64_t changes = io_.neighbour_changes();
+  if (changes != seen_changes_) {
+    for (Known& k : known_) k.until_tsc = 0;
+    seen_changes_ = changes;
+  }
+  const Known& k = known_[slot(iface, hop)];
+  return k.until_tsc > now && k.iface == iface && k.ip == hop ? &k.mac : nullptr;
+}
+
+void ShardLane::learn(uint16_t iface, const IpAddr& hop, uint64_t now) noexcept {
+  const NeighbourTable::Entry* e = io_.neighbours().find(iface, hop);
+  if (e == nullptr || e->state != NeighbourTable::State::Reachable || e->deadline <= now) return;
+  known_[slot(iface, hop)] = Known{iface, hop, e->mac, e->deadline};
+}
+
 Result<FlowBackend::Handle, MediaError> ShardBackend::install(const End& a, const End& b) {
   std::lock_guard<ShardLock> guard(set_.lock());
   auto h = shared_.install(a, b);

@@ -4,7 +4,9 @@
 // - one lock over the parts there is one of: ControlIo (the control TX queue of each port, the
 //   neighbour table), the relay backend and its flow table, the ban mirror, the capture, and shard
 //   0's dataplane lanes (they share the control TX queue). Each shard reaches them through its own
-//   adapters below, or its loop takes the lock. The SIP taps (ladder, HEP) are each shard's own;
+//   adapters below, or its loop takes the lock. A shard past the first whose ports give it a TX
+//   queue of its own sends through a ShardLane instead, with no lock while it knows the next hop's
+//   MAC. The SIP taps (ladder, HEP) are each shard's own;
 // - mailboxes: location changes go to every other shard (Location is replicated), a relay flow
 //   that went silent is reported to the shard that installed it, and a shard's question for
 //   another (ShardQueries) and its answer travel through them;
@@ -25,8 +27,11 @@
 #include "control/media/media_manager.h"
 #include "control/proxy/proxy.h"
 #include "control/registrar/location.h"
+#include "control/runtime/control_io.h"
 #include "control/security/ban_list.h"
 #include "control/sip_io.h"
+#include "dataplane/shared_state.h"
+#include "dataplane/tx_buffer.h"
 
 namespace sipedge::control {
 
@@ -146,6 +151,51 @@ class ShardTransport final : public SipTransport {
   SendResult transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) override;
   ShardSet& set_;
   SipTransport& shared_;
+};
+
+// A control shard's own way to the wire (shards 1..N-1), where every port gives it a TX queue
+// (Interface::shard_tx_queues): it frames its datagrams and queues them on its own queue, taking no
+// lock. A datagram whose next hop it has no fresh MAC for, and every one while a capture runs, goes
+// through the shared ControlIo under the lock instead (resolution, held frames, the frame tap);
+// what that shows of the neighbour it keeps until the neighbour table would check it again
+// (Reachable turns Stale) or any neighbour answer arrives (ControlIo::neighbour_changes).
+// Its TX buffer is flushed by its own loop, with no lock, at the end of each iteration.
+class ShardLane final : public SipTransport {
+ public:
+  ShardLane(ShardSet& set, ControlIo& io, unsigned shard, dataplane::LcoreCounters& counters);
+  ~ShardLane() override;
+  // Whether every port of `shared` has a TX queue for control shard `shard`.
+  static bool available(const dataplane::SharedState& shared, unsigned shard) noexcept;
+  // What this shard queued on its own TX queues leaves, one burst per port. Returns packets sent.
+  unsigned flush() noexcept { return tx_.flush_all(); }
+  // True, once, when a send since the last call went through the shared ControlIo: its datagram
+  // then waits in the shared TX queue for ControlIo::poll.
+  bool take_shared_sends() noexcept { return std::exchange(shared_sends_, false); }
+
+ private:
+  SendResult transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) override;
+  // The next hop's MAC while it is known fresh, or nullptr.
+  const rte_ether_addr* known(uint16_t iface, const IpAddr& hop, uint64_t now) noexcept;
+  // Under the lock, after a send through ControlIo: keeps the neighbour's MAC if it is Reachable.
+  void learn(uint16_t iface, const IpAddr& hop, uint64_t now) noexcept;
+
+  struct Known {
+    uint16_t iface = 0;
+    IpAddr ip;
+    rte_ether_addr mac{};
+    uint64_t until_tsc = 0;  // 0: empty
+  };
+  static constexpr size_t kKnown = 16;  // next hops: a few per interface (peers on-link, the gateway)
+  static size_t slot(uint16_t iface, const IpAddr& ip) noexcept { return (IpAddrHash{}(ip) ^ iface) % kKnown; }
+
+  ShardSet& set_;
+  ControlIo& io_;
+  dataplane::LcoreCounters& counters_;
+  dataplane::TxBuffer tx_;
+  ControlIo::FrameIds ids_;
+  std::array<Known, kKnown> known_{};
+  uint64_t seen_changes_ = 0;
+  bool shared_sends_ = false;
 };
 
 // A shard's relay backend: the shared one, under the lock, remembering which flows are its own.

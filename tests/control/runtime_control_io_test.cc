@@ -5,6 +5,9 @@
 // shards' sends through it.
 #include "control/runtime/control_io.h"
 
+#include <algorithm>
+#include <chrono>
+#include <future>
 #include <memory>
 #include <string>
 #include <vector>
@@ -402,6 +405,137 @@ TEST_F(ControlTx, GivesTheRelayNextHopsAndTellsItWhenOneResolves) {
   auto none = io_->next_hop_mac(kCore, *IpAddr::parse("198.51.100.20"));
   ASSERT_TRUE(none.has_value());
   EXPECT_TRUE(rte_is_zero_ether_addr(&*none));
+}
+
+// Two control shards on ports with a TX queue for each (net_ring, three TX queues: the worker's,
+// control's, the second shard's).
+class ShardLanes : public ControlTx {
+ protected:
+  void customise(DataplaneConfig& cfg) override { cfg.eal.shard_lcores = {7}; }
+  unsigned tx_rings() const override { return 3; }
+  Bytes frame(const char* payload, uint16_t id) {
+    return udp4_frame(kPeerMac, our_mac(kCore), ip4("10.202.0.1"), ip4("10.202.0.9"), 5060, 5060, text(payload), id);
+  }
+  // Sends through `lane` while this thread holds the shards' lock: true when the send returned
+  // without waiting for it (waits up to 5 s, then lets it go).
+  static bool sent_without_the_lock(ShardSet& set, ShardLane& lane, const Endpoint& to, const char* text) {
+    set.lock().lock();
+    auto send = std::async(std::launch::async, [&] { return lane.send(kCore, to, text); });
+    const bool done = send.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+    set.lock().unlock();
+    return done && send.get() == SendResult::Sent;
+  }
+  const Endpoint peer_{*IpAddr::parse("10.202.0.9"), 5060};
+};
+
+// The second shard gets TX queue 2 on every port. Its first datagram to a neighbour not resolved
+// yet goes through the shared ControlIo (held, ARP on the control queue, released on the answer);
+// once the neighbour is known, its datagrams go out on its own queue without the lock, numbered
+// 3, 5, 7 (shard 1 of 2), and counted on its own counters.
+TEST_F(ShardLanes, ASecondShardSendsOnItsOwnQueueWithoutTheLockOnceItKnowsTheNeighbour) {
+  EXPECT_EQ(dp_->iface(kCore).control_queue, 1);
+  EXPECT_EQ(dp_->iface(kCore).shard_tx_queues, 1);
+  EXPECT_EQ(dp_->iface(kAccess).shard_tx_queues, 1);
+  EXPECT_FALSE(ShardLane::available(dp_->shared(), 0));
+  EXPECT_TRUE(ShardLane::available(dp_->shared(), 1));
+  EXPECT_FALSE(ShardLane::available(dp_->shared(), 2));
+  ShardSet set(2);
+  ShardLane lane(set, *io_, 1, dp_->shard_counters(1));
+
+  EXPECT_EQ(lane.send(kCore, peer_, "INVITE"), SendResult::Sent);  // held for ARP, in the shared table
+  EXPECT_TRUE(lane.take_shared_sends());
+  EXPECT_FALSE(lane.take_shared_sends());
+  io_->poll(now_);
+  EXPECT_EQ(sent(kCore, 1), std::vector<Bytes>{arp_request_from_us(kCore, "10.202.0.1", "10.202.0.9")});
+  arp_reply(kCore, "10.202.0.9", "10.202.0.1");
+  EXPECT_EQ(sent(kCore, 1), std::vector<Bytes>{frame("INVITE", 3)});
+
+  // The answer is news to the lane: one more send through ControlIo, which shows it the MAC.
+  EXPECT_EQ(lane.send(kCore, peer_, "ACK"), SendResult::Sent);
+  EXPECT_TRUE(lane.take_shared_sends());
+  io_->poll(now_);
+  EXPECT_EQ(sent(kCore, 1), std::vector<Bytes>{frame("ACK", 5)});
+
+  ASSERT_TRUE(sent_without_the_lock(set, lane, peer_, "BYE"));
+  ASSERT_TRUE(sent_without_the_lock(set, lane, peer_, "OPTIONS"));
+  EXPECT_FALSE(lane.take_shared_sends());
+  EXPECT_TRUE(sent(kCore, 2).empty()) << "queued until the lane's flush";
+  EXPECT_EQ(lane.flush(), 2u);
+  EXPECT_EQ(sent(kCore, 2), (std::vector<Bytes>{frame("BYE", 7), frame("OPTIONS", 9)}));
+  io_->poll(now_);
+  EXPECT_TRUE(sent(kCore, 1).empty());
+  EXPECT_EQ(dp_->shard_counters(1).get(kCore, Event::ControlTx), 4u);
+  EXPECT_EQ(dp_->shard_counters(1).get(kCore, Event::TxPackets), 2u);
+  EXPECT_EQ(dp_->control_counters().get(kCore, Event::ControlTx), 0u);
+  EXPECT_EQ(dp_->total(kCore, Event::ControlTx), 4u);
+  EXPECT_EQ(lane.counters().sent, 4u);
+  EXPECT_EQ(io_->counters().sent, 0u) << "the lane is its own transport";
+}
+
+// What the lane knows it gives up when the neighbour table would look again: another answer from
+// any neighbour, the entry turning Stale (re-probed through ControlIo), or a capture running (the
+// frame tap sees every frame). Each time the datagram leaves through ControlIo's queue.
+TEST_F(ShardLanes, TheLaneGoesBackThroughTheSharedTableWhenItsNeighbourMayHaveChanged) {
+  ShardSet set(2);
+  ShardLane lane(set, *io_, 1, dp_->shard_counters(1));
+  send(kCore, "10.202.0.9", 5060, "x");  // shard 0 resolves the neighbour
+  sent(kCore, 1);
+  arp_reply(kCore, "10.202.0.9", "10.202.0.1");
+  sent(kCore, 1);
+  // Where the lane's datagram left: "control" (ControlIo's queue, through the lock) or "own".
+  auto sent_on = [&](const char* payload) -> std::string {
+    EXPECT_EQ(lane.send(kCore, peer_, payload), SendResult::Sent);
+    lane.flush();
+    const bool shared = lane.take_shared_sends();
+    io_->poll(now_);
+    const std::vector<Bytes> control = sent(kCore, 1), own = sent(kCore, 2);
+    const Bytes body = text(payload);
+    auto carries = [&](const std::vector<Bytes>& frames) {
+      return std::any_of(frames.begin(), frames.end(), [&](const Bytes& f) {
+        return f.size() >= body.size() && std::equal(body.begin(), body.end(), f.end() - body.size());
+      });
+    };
+    if (shared && carries(control) && own.empty()) return "control";
+    if (!shared && carries(own) && control.empty()) return "own";
+    return "shared " + std::to_string(shared) + ", control " + std::to_string(control.size()) + ", own " +
+           std::to_string(own.size());
+  };
+  EXPECT_EQ(sent_on("1"), "control");
+  EXPECT_EQ(sent_on("2"), "own") << "known now";
+
+  arp_reply(kCore, "10.202.0.9", "10.202.0.1");  // a fresh answer
+  EXPECT_EQ(sent_on("3"), "control");
+  EXPECT_EQ(sent_on("4"), "own");
+
+  now_ += 301 * hz_;  // past reachable_tsc: the entry is Stale at the next expiry
+  io_->poll(now_);
+  EXPECT_EQ(sent_on("5"), "control");  // with a re-probe: ARP on the control queue too
+  EXPECT_EQ(sent_on("6"), "control") << "Stale: not kept";
+
+  arp_reply(kCore, "10.202.0.9", "10.202.0.1");
+  EXPECT_EQ(sent_on("7"), "control");
+  EXPECT_EQ(sent_on("8"), "own");
+  struct Frames final : SipFrameTap {
+    void frames_out(uint16_t, rte_mbuf* const*, unsigned n, std::string_view) override { count += n; }
+    unsigned count = 0;
+  } tap;
+  io_->set_frame_tap(&tap);
+  EXPECT_EQ(sent_on("9"), "control");
+  EXPECT_EQ(tap.count, 1u);
+  io_->set_frame_tap(nullptr);
+  EXPECT_EQ(sent_on("10"), "own");
+}
+
+// A PMD with too few TX queues for every shard: none gets one, and they share the control queue.
+class ShardsOnTwoTxQueues : public ControlTx {
+ protected:
+  void customise(DataplaneConfig& cfg) override { cfg.eal.shard_lcores = {7}; }
+};
+
+TEST_F(ShardsOnTwoTxQueues, NoShardGetsAQueueOfItsOwn) {
+  EXPECT_EQ(dp_->iface(kCore).control_queue, 1);
+  EXPECT_EQ(dp_->iface(kCore).shard_tx_queues, 0);
+  EXPECT_FALSE(ShardLane::available(dp_->shared(), 1));
 }
 
 class SingleTxQueue : public ControlTx {

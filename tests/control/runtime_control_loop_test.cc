@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -21,6 +22,7 @@
 #include "control/runtime/offload_view.h"
 #include "control/runtime/port_recovery.h"
 #include "control/runtime/rtp_relay_backend.h"
+#include "control/runtime/shard_set.h"
 #include "control/runtime/sip_capture.h"
 #include "dataplane/media_relay.h"
 #include "hw/drop_rules.h"
@@ -271,6 +273,158 @@ TEST_F(ControlLoopClockTest, AnIterationWithoutMessagesRefreshesTheTimersTime) {
   EXPECT_EQ(now_clock_.monotonic_ms(), ManualClock().monotonic_ms());
   loop_->poll_once(now_);
   EXPECT_EQ(now_clock_.monotonic_ms(), ManualClock().monotonic_ms() + 250);
+}
+
+// Two control shards on ports with a TX queue for each (issue 14 §2): shard 0's loop runs the
+// worker lane and the shared parts, shard 1's loop its own ring and proxy, sending through its
+// ShardLane. A call on shard 1 goes through ControlIo while the neighbours resolve and the lane
+// learns them; once it knows both, the call's datagrams leave on shard 1's own TX queue (2).
+class TwoShardLoopTest : public DataplaneTest {
+ protected:
+  void customise(DataplaneConfig& cfg) override { cfg.eal.shard_lcores = {7}; }
+  unsigned tx_rings() const override { return 3; }
+  void SetUp() override {
+    DataplaneTest::SetUp();
+    config_ = testing::test_config();
+    config_.trusted = {*IpPrefix::parse("10.201.0.2/32")};
+    config_.routes[0].next_hops = {Endpoint{*IpAddr::parse("10.202.0.2"), 5060}};
+    static unsigned seq = 0;
+    relay::FlowTableConfig tc;
+    tc.name = "two_shards" + std::to_string(seq++);
+    tc.ipv4_flows = 64;
+    tc.ipv6_flows = 16;
+    tc.max_readers = 4;
+    auto table = relay::FlowTable::create(tc);
+    ASSERT_TRUE(table.ok());
+    table_ = std::move(*table);
+    media_relay_ = std::make_unique<MediaRelay>(*table_, dp_->shared(), dp_->media_lanes());
+    dp_->set_media_handler(media_relay_->handler());
+    NeighbourTable::Config nb;
+    nb.reachable_tsc = 300 * hz_;
+    nb.retrans_tsc = hz_;
+    io_ = std::make_unique<ControlIo>(dp_->shared(), dp_->control_counters(), nb, std::vector<uint16_t>{5060, 5060},
+                                      [this] { return now_; });
+    std::vector<RtpRelayBackend::Interface> ifaces;
+    for (const InterfaceConfig& i : config_.interfaces)
+      ifaces.push_back(RtpRelayBackend::interface_for(i, config_.media, dp_->iface(i.index).port_id));
+    backend_ = std::make_unique<RtpRelayBackend>(*table_, ifaces, *io_, [this] { return now_; });
+    ASSERT_TRUE(ShardLane::available(dp_->shared(), 1));
+    transport0_ = std::make_unique<ShardTransport>(set_, *io_);
+    lane_ = std::make_unique<ShardLane>(set_, *io_, 1, dp_->shard_counters(1));
+    timing_.idle_check_tsc = hz_;
+    timing_.media_timeout_tsc = 30 * hz_;
+    timing_.shutdown_grace_tsc = hz_ / 2;
+    for (unsigned s = 0; s < 2; ++s) {
+      backends_[s] = std::make_unique<ShardBackend>(set_, *backend_, s);
+      media_[s] = std::make_unique<MediaManager>(config_, *backends_[s], MediaPortSlice{s, 2});
+      SipTransport& transport = s == 0 ? static_cast<SipTransport&>(*transport0_) : *lane_;
+      proxies_[s] = std::make_unique<Proxy>(config_, transport, *media_[s], clock_, scanner_, RouteToken("two-shards"),
+                                            ShardPlace{dp_->shared().shard_map, s, "nonce-secret", nullptr, &set_});
+      ControlLoop::Parts parts{*dp_, *io_, *proxies_[s], *table_};
+      parts.shard = s;
+      parts.shards = &set_;
+      parts.lane = s == 1 ? lane_.get() : nullptr;
+      loops_[s] = std::make_unique<ControlLoop>(parts, timing_);
+    }
+  }
+  void TearDown() override {
+    for (auto& l : loops_) l.reset();
+    for (auto& p : proxies_) p.reset();
+    for (auto& m : media_) m.reset();
+    for (auto& b : backends_) b.reset();
+    lane_.reset();
+    transport0_.reset();
+    backend_.reset();
+    io_.reset();
+    dp_->set_media_handler({});
+    media_relay_.reset();
+    table_.reset();
+    DataplaneTest::TearDown();
+  }
+  // A datagram arrives; shard 0's loop (the worker lane) hands it to its shard, then shard 1's runs.
+  void udp_in(uint16_t iface, const Mac& from_mac, const char* from, const char* to, const std::string& payload) {
+    rte_mbuf* m = to_mbuf(udp4_frame(our_mac(iface), from_mac, ip4(from), ip4(to), 5060, 5060, text(payload)));
+    ASSERT_EQ(rte_ring_enqueue(ports_[iface].rx[0], m), 0);
+    loops_[0]->poll_once(now_);
+    loops_[1]->poll_once(now_);
+  }
+  void from_alice(const std::string& sip) { udp_in(kAccess, kPeerMac, "10.201.0.2", "10.201.0.1", sip); }
+  void from_trunk(const std::string& sip) { udp_in(kCore, kTrunkMac, "10.202.0.2", "10.202.0.1", sip); }
+  void arp_answer(uint16_t iface, const Mac& mac, const char* peer, const char* us) {
+    rte_mbuf* m = to_mbuf(cat(ether(our_mac(iface), mac, 0x0806), arp(2, mac, ip4(peer), our_mac(iface), ip4(us))));
+    ASSERT_EQ(rte_ring_enqueue(ports_[iface].rx[0], m), 0);
+    loops_[0]->poll_once(now_);
+  }
+  // The SIP payloads sent out of `iface` on TX queue `queue` (1: ControlIo's, 2: shard 1's).
+  std::vector<std::string> sip_out(uint16_t iface, unsigned queue) {
+    std::vector<std::string> out;
+    for (const Bytes& f : sent(iface, queue))
+      if (const auto payload = udp4_payload(f)) out.emplace_back(*payload);
+    return out;
+  }
+  static std::vector<std::string> first_lines(const std::vector<std::string>& messages) {
+    std::vector<std::string> lines;
+    for (const std::string& m : messages) lines.push_back(testing::first_line(m));
+    return lines;
+  }
+
+  ControlConfig config_;
+  ControlLoop::Timing timing_{};
+  ManualClock clock_;
+  ShardSet set_{2};
+  std::unique_ptr<relay::FlowTable> table_;
+  std::unique_ptr<MediaRelay> media_relay_;
+  std::unique_ptr<ControlIo> io_;
+  std::unique_ptr<RtpRelayBackend> backend_;
+  std::unique_ptr<ShardTransport> transport0_;
+  std::unique_ptr<ShardLane> lane_;
+  std::array<std::unique_ptr<ShardBackend>, 2> backends_;
+  std::array<std::unique_ptr<MediaManager>, 2> media_;
+  std::array<std::unique_ptr<Proxy>, 2> proxies_;
+  std::array<std::unique_ptr<ControlLoop>, 2> loops_;
+};
+
+TEST_F(TwoShardLoopTest, ACallOnTheSecondShardEndsOnItsOwnTxQueue) {
+  std::string call_id;
+  for (int n = 0; dp_->shared().shard_map.of(call_id) != 1; ++n) call_id = "lane-call-" + std::to_string(n);
+  std::string invite = kInvite;
+  invite.replace(invite.find("loop-call"), 9, call_id);
+  from_alice(invite);  // 100 Trying and the INVITE held while ARP asks for both neighbours
+  arp_answer(kAccess, kPeerMac, "10.201.0.2", "10.201.0.1");
+  arp_answer(kCore, kTrunkMac, "10.202.0.2", "10.202.0.1");
+  EXPECT_EQ(first_lines(sip_out(kAccess, 1)), std::vector<std::string>{"SIP/2.0 100 Trying"});
+  const std::vector<std::string> at_trunk = sip_out(kCore, 1);
+  ASSERT_EQ(at_trunk.size(), 1u);
+  EXPECT_EQ(proxies_[1]->calls().size(), 1u);
+  EXPECT_EQ(proxies_[0]->calls().size(), 0u);
+
+  // The answer and Alice's ACK: the first datagram to each neighbour after the answers goes
+  // through ControlIo (queue 1), which shows the lane the neighbour.
+  from_trunk(testing::response_to(at_trunk[0], 200, "OK", "t1", "sip:trunk@10.202.0.2:5060", kTrunkSdp));
+  const std::vector<std::string> ok = sip_out(kAccess, 1);
+  ASSERT_EQ(first_lines(ok), std::vector<std::string>{"SIP/2.0 200 OK"});
+  const std::string rr = testing::header(ok[0], parser::HeaderId::RecordRoute);
+  auto in_dialog = [&](const char* method, int cseq) {
+    return std::string(method) + " sip:trunk@10.202.0.2:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bK" +
+           method + ";rport\r\nRoute: " + rr + "\r\nMax-Forwards: 70\r\nFrom: <sip:1006@sipedge.test>;tag=a1\r\n" +
+           "To: <sip:+4930123@sipedge.test>;tag=t1\r\nCall-ID: " + call_id + "\r\nCSeq: " + std::to_string(cseq) + " " +
+           method + "\r\nContent-Length: 0\r\n\r\n";
+  };
+  from_alice(in_dialog("ACK", 1));
+  EXPECT_EQ(first_lines(sip_out(kCore, 1)), std::vector<std::string>{"ACK sip:trunk@10.202.0.2:5060 SIP/2.0"});
+
+  // Both known: the BYE and its 200 leave on shard 1's own queues, none on ControlIo's.
+  from_alice(in_dialog("BYE", 2));
+  const std::vector<std::string> bye = sip_out(kCore, 2);
+  ASSERT_EQ(first_lines(bye), std::vector<std::string>{"BYE sip:trunk@10.202.0.2:5060 SIP/2.0"});
+  from_trunk(testing::response_to(bye[0], 200, "OK", "t1", "sip:trunk@10.202.0.2:5060", ""));
+  EXPECT_EQ(first_lines(sip_out(kAccess, 2)), std::vector<std::string>{"SIP/2.0 200 OK"});
+  EXPECT_TRUE(sip_out(kAccess, 1).empty());
+  EXPECT_TRUE(sip_out(kCore, 1).empty());
+  EXPECT_EQ(dp_->shard_counters(1).get(kCore, Event::TxPackets), 1u);
+  EXPECT_EQ(dp_->shard_counters(1).get(kAccess, Event::TxPackets), 1u);
+  EXPECT_EQ(proxies_[1]->calls().size(), 0u);
+  EXPECT_EQ(table_->size(), 0u);
 }
 
 TEST_F(ControlLoopTest, GarbageFromTheWireIsAnsweredWithItsFault) {
