@@ -129,9 +129,13 @@ e2e_write_config() {
       "$E2E_REPO/config/dev.toml" >"$E2E_CFG"
   local want ports=("iface=${E2E_NET}-ag" "iface=${E2E_NET}-cg")
   if [[ $E2E_PORTS == virtio ]]; then
-    # Fixed MACs: the veth ends are promiscuous, and the ladders stay the same run to run.
-    sed -i -e "s|\"net_af_packet0,iface=[^\"]*\"|\"net_virtio_user0,path=$E2E_WORK/vhost-acc.sock,queues=1,queue_size=1024,mac=02:5e:00:00:02:01\"|" \
-           -e "s|\"net_af_packet1,iface=[^\"]*\"|\"net_virtio_user1,path=$E2E_WORK/vhost-core.sock,queues=1,queue_size=1024,mac=02:5e:00:00:02:02\"|" \
+    # Fixed MACs: the veth ends are promiscuous, and the ladders stay the same run to run. Queues:
+    # see e2e_virtio_queues.
+    local q
+    q="queues=$(e2e_virtio_queues)"
+    if ((E2E_SHARDS > 1)); then q+=",cq=1"; fi
+    sed -i -e "s|\"net_af_packet0,iface=[^\"]*\"|\"net_virtio_user0,path=$E2E_WORK/vhost-acc.sock,$q,queue_size=1024,mac=02:5e:00:00:02:01\"|" \
+           -e "s|\"net_af_packet1,iface=[^\"]*\"|\"net_virtio_user1,path=$E2E_WORK/vhost-core.sock,$q,queue_size=1024,mac=02:5e:00:00:02:02\"|" \
            -e 's/^device = "net_af_packet\([01]\)"/device = "net_virtio_user\1"/' "$E2E_CFG"
     ports=("net_virtio_user0,path=$E2E_WORK/vhost-acc.sock" "net_virtio_user1,path=$E2E_WORK/vhost-core.sock"
            'device = "net_virtio_user0"' 'device = "net_virtio_user1"')
@@ -148,11 +152,19 @@ e2e_write_config() {
   done
 }
 
+# Queue pairs of sipedge's virtio_user ports: one, which the worker (on the control lcore) and
+# control share; with several control shards, the worker's, control's and one for each further
+# shard (its own TX queue, control/runtime/shard_set.h ShardLane; multiqueue needs the control queue).
+e2e_virtio_queues() {
+  if ((E2E_SHARDS > 1)); then echo $((E2E_SHARDS + 1)); else echo 1; fi
+}
+
 # With --ports virtio: the vhost-user bridge in the gateway namespace, on the veth gateway ends, its
 # sockets up before sipedge's virtio_user ports join them (up to 10 s).
 e2e_start_vhost_bridge() {
   [[ $E2E_PORTS == virtio ]] || return 0
-  ip netns exec "$E2E_GW_NS" "$E2E_VHOST_BRIDGE" "${E2E_NET}vb" "$E2E_WORK/vhost-acc.sock=${E2E_NET}-ag" \
+  ip netns exec "$E2E_GW_NS" "$E2E_VHOST_BRIDGE" "${E2E_NET}vb" "queues=$(e2e_virtio_queues)" \
+    "$E2E_WORK/vhost-acc.sock=${E2E_NET}-ag" \
     "$E2E_WORK/vhost-core.sock=${E2E_NET}-cg" >"$E2E_WORK/vhost-bridge.log" 2>&1 &
   E2E_PIDS+=("$!")
   local i
