@@ -232,10 +232,12 @@ constexpr uint64_t kMsPerCall = 1;
 // The Proxy and what it needs, driving whole calls. `wire` and `relay` must outlive it.
 class CallHarness {
  public:
-  CallHarness(Wire& wire, FlowBackend& relay, ControlConfig cfg, bool with_digest)
+  // `slice`: the relay ports this harness's calls take, as a control shard's (several harnesses on
+  // one flow table, one per thread).
+  CallHarness(Wire& wire, FlowBackend& relay, ControlConfig cfg, bool with_digest, MediaPortSlice slice = {})
       : digest(with_digest),
         config(std::move(cfg)),
-        media(config, relay),
+        media(config, relay, slice),
         proxy(config, wire.transport(), media, now, scanner),
         wire_(wire) {
     wire.transport().set_tap(&trace);

@@ -7,6 +7,9 @@
 //   BM_ShardSend/threads:N     N threads, each a shard sending through its ShardTransport (under
 //                              ShardLock): sends/s summed over the threads;
 //   BM_MutexLockedSend/...     the baseline: the same under a std::mutex, ShardSet's lock before.
+//   BM_ShardLaneSend/threads:N N threads as N shards on ports with a TX queue for each: shard 0
+//                              through its ShardTransport, the others through their ShardLane
+//                              (their own queue, no lock): sends/s summed over the threads;
 //   BM_MediaFlows/N            a call's media in the relay's flow table (RtpRelayBackend), with N
 //                              other calls' flows in it: what control_bench's stand-in backend
 //                              leaves out of a call's cost on the control lcore.
@@ -14,6 +17,10 @@
 //                              a control lcore: the Proxy sending through ControlIo, the loop's TX
 //                              flush after each message, the flows in the relay's table; N=1 with
 //                              the checksums left to the NIC, as on ports that offer it.
+//   BM_ShardedGatewayCall/threads:N  the digest call of BM_GatewayCall/1/1 on N control shards, one
+//                              thread each, over what shards share: one ControlIo (shard 0 under
+//                              the lock, the others on their own TX queues), one flow table behind
+//                              the lock; calls/s summed over the threads.
 // What the port sent is taken off its TX ring and freed every kDrain datagrams, under the lock and
 // inside the timing, as a NIC's completions would be in its TX path.
 #include <pthread.h>
@@ -65,13 +72,15 @@ const Endpoint kPeer{IpAddr::v4(10, 202, 0, 9), 5060};
 constexpr uint16_t kCore = 1;
 
 // Two net_ring ports and the tests' lab Dataplane on them (with pools for the datagrams in flight),
-// a ControlIo on top, the core side's neighbour 10.202.0.9 resolved; a ShardSet for the lock.
+// a ControlIo on top, the core side's neighbour 10.202.0.9 resolved; two control shards, a ShardSet
+// for their lock, and a TX queue on each port for the second (queues: worker, control, shard 1).
 struct Rig {
   Rig() {
-    ports.push_back(test::create_ring_port("ciob_acc", 1, 2));
-    ports.push_back(test::create_ring_port("ciob_core", 1, 2));
+    ports.push_back(test::create_ring_port("ciob_acc", 1, 3));
+    ports.push_back(test::create_ring_port("ciob_core", 1, 3));
     dataplane::DataplaneConfig cfg = dataplane::test::lab_dataplane_config(ports[0].name, ports[1].name);
     cfg.mbufs = 8191;
+    cfg.eal.shard_lcores = {1};
     dp = std::make_unique<dataplane::Dataplane>(cfg, scanner);
     NeighbourTable::Config nb;
     nb.reachable_tsc = 3600 * rte_get_tsc_hz();
@@ -113,11 +122,12 @@ struct Rig {
     dp.reset();
     for (test::RingPort& p : ports) test::destroy_ring_port(p);
   }
-  // Frees what a port (the core one unless told) sent on its control queue; the number taken.
-  unsigned drain(uint16_t iface = kCore) {
+  // Frees what a port (the core one unless told) sent on TX queue `queue` (control's unless told);
+  // the number taken.
+  unsigned drain(uint16_t iface = kCore, unsigned queue = 1) {
     void* frames[64];
     unsigned total = 0, n = 0;
-    while ((n = rte_ring_dequeue_burst(ports[iface].tx[1], frames, 64, nullptr)) != 0) {
+    while ((n = rte_ring_dequeue_burst(ports[iface].tx[queue], frames, 64, nullptr)) != 0) {
       rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(frames), n);
       total += n;
     }
@@ -212,6 +222,22 @@ void BM_ShardSend(benchmark::State& state) {
       [&] {
         const std::lock_guard<ShardLock> guard(rig.shards.lock());
         rig.drain();
+      });
+}
+
+void BM_ShardLaneSend(benchmark::State& state) {
+  Rig& rig = *g_rig;
+  const auto shard = static_cast<unsigned>(state.thread_index());
+  if (shard == 0) {
+    BM_ShardSend(state);
+    return;
+  }
+  ShardLane lane(rig.shards, *rig.io, shard, rig.dp->shard_counters(shard));
+  send_loop(
+      state, [&] { return lane.send(kCore, kPeer, message()) == SendResult::Sent; },
+      [&] {
+        lane.flush();
+        rig.drain(kCore, 1 + shard);
       });
 }
 
@@ -370,11 +396,126 @@ void BM_GatewayCall(benchmark::State& state) {
   io.set_tap(nullptr);
 }
 
+// What the shards of BM_ShardedGatewayCall share, built by the first thread to come: a flow table,
+// the relay backend on it (next hops from the Rig's NIC-checksum ControlIo), both UAs' neighbours
+// resolved.
+struct SharedGateway {
+  explicit SharedGateway(Rig& rig) {
+    relay::FlowTableConfig tc;
+    tc.name = "sgwc";
+    tc.ipv4_flows = 65536;
+    tc.max_readers = 4;
+    auto t = relay::FlowTable::create(tc);
+    if (!t) return;
+    table = std::move(*t);
+    rig.resolve(*rig.nic_io, 0, bench::kAlice, Mac{0x02, 0, 0, 0, 0x01, 0x02});
+    rig.resolve(*rig.nic_io, kCore, bench::kTrunk, Mac{0x02, 0, 0, 0, 0x02, 0x02});
+    config = bench::bench_config(true, SignallingMode::Proxy);
+    std::vector<RtpRelayBackend::Interface> ifaces;
+    for (const InterfaceConfig& i : config.interfaces)
+      ifaces.push_back(RtpRelayBackend::interface_for(i, config.media, rig.dp->iface(i.index).port_id));
+    backend = std::make_unique<RtpRelayBackend>(*table, ifaces, *rig.nic_io);
+  }
+  ControlConfig config;
+  std::unique_ptr<relay::FlowTable> table;
+  std::unique_ptr<RtpRelayBackend> backend;
+};
+
+// A shard's wire: its sends leave as its loop would flush them (shard 0: ControlIo's poll under the
+// lock; the others: their lane, and ControlIo's poll only after sending through it); the UAs read
+// its TX queue on both ports.
+class ShardWire final : public bench::Wire {
+ public:
+  ShardWire(Rig& rig, SipTransport& transport, ShardLane* lane, unsigned shard)
+      : rig_(rig), transport_(transport), lane_(lane), queue_(1 + shard) {}
+  SipTransport& transport() override { return transport_; }
+  void settle() override {
+    if (lane_) lane_->flush();
+    if (lane_ == nullptr || lane_->take_shared_sends()) {
+      const std::lock_guard<ShardLock> guard(rig_.shards.lock());
+      rig_.nic_io->poll(rte_rdtsc());
+    }
+  }
+  void collect() override {
+    for (test::RingPort& port : rig_.ports) {
+      void* frames[64];
+      unsigned n = 0;
+      while ((n = rte_ring_dequeue_burst(port.tx[queue_], frames, 64, nullptr)) != 0) {
+        for (unsigned i = 0; i < n; ++i) {
+          const rte_mbuf* m = static_cast<rte_mbuf*>(frames[i]);
+          frame_.resize(rte_pktmbuf_pkt_len(m));
+          const void* data = rte_pktmbuf_read(m, 0, static_cast<uint32_t>(frame_.size()), frame_.data());
+          if (data != frame_.data()) std::memcpy(frame_.data(), data, frame_.size());
+          if (const auto payload = udp4_payload(frame_)) sent.keep(*payload);
+          else ++unreadable;
+        }
+        rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(frames), n);
+      }
+    }
+  }
+  uint64_t unreadable = 0;
+
+ private:
+  Rig& rig_;
+  SipTransport& transport_;
+  ShardLane* lane_;
+  unsigned queue_;
+  Bytes frame_;
+};
+
+// Built by the first thread of BM_ShardedGatewayCall, freed before the Rig (main).
+std::mutex g_gateway_lock;
+std::unique_ptr<SharedGateway> g_gateway;
+
+void BM_ShardedGatewayCall(benchmark::State& state) {
+  Rig& rig = *g_rig;
+  SharedGateway& shared = [&]() -> SharedGateway& {
+    const std::lock_guard<std::mutex> guard(g_gateway_lock);
+    if (!g_gateway) g_gateway = std::make_unique<SharedGateway>(rig);
+    return *g_gateway;
+  }();
+  if (!shared.backend) {
+    state.SkipWithError("cannot create the flow table");
+    return;
+  }
+  const AsLcore lcore(state);
+  const auto shard = static_cast<unsigned>(state.thread_index());
+  ShardBackend backend(rig.shards, *shared.backend, shard);
+  std::unique_ptr<ShardTransport> locked;
+  std::unique_ptr<ShardLane> lane;
+  if (shard == 0) {
+    locked = std::make_unique<ShardTransport>(rig.shards, *rig.nic_io);
+  } else {
+    lane = std::make_unique<ShardLane>(rig.shards, *rig.nic_io, shard, rig.dp->shard_counters(shard));
+    // Its first datagram to each UA goes through ControlIo and shows it the MAC; drained below,
+    // before any thread's calls begin (the threads start their timed loops together).
+    lane->send(0, bench::kAlice, "x");
+    lane->send(kCore, bench::kTrunk, "x");
+  }
+  SipTransport& transport = locked ? static_cast<SipTransport&>(*locked) : *lane;
+  ShardWire wire(rig, transport, lane.get(), shard);
+  wire.settle();
+  {
+    const std::lock_guard<ShardLock> guard(rig.shards.lock());
+    rig.drain(0);
+    rig.drain(kCore);
+  }
+  auto h = std::make_unique<bench::CallHarness>(wire, backend, shared.config, true, MediaPortSlice{shard, 2});
+  uint64_t failed = 0;
+  for (auto _ : state)
+    if (!h->call()) ++failed;
+  state.SetItemsProcessed(state.iterations());
+  if (failed != 0 || h->broken != 0 || wire.unreadable != 0) state.SkipWithError("a call did not get through");
+  h.reset();
+}
+
 BENCHMARK(BM_ControlSend);
 BENCHMARK(BM_GatewayCall)->Args({0, 0})->Args({1, 0})->Args({1, 1});
 BENCHMARK(BM_MediaFlows)->Arg(1000)->Arg(10000);
 BENCHMARK(BM_MutexLockedSend)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_ShardSend)->Threads(1)->Threads(2)->UseRealTime();
+BENCHMARK(BM_ShardLaneSend)->Threads(2)->UseRealTime();
+BENCHMARK(BM_ShardedGatewayCall)->Threads(1)->Threads(2)->UseRealTime();
 
 }  // namespace
 }  // namespace sipedge::control
@@ -407,6 +548,7 @@ int main(int argc, char** argv) {
       benchmark::RunSpecifiedBenchmarks();
     }
     benchmark::Shutdown();
+    sipedge::control::g_gateway.reset();
     sipedge::control::g_rig = nullptr;
   }
   rte_eal_cleanup();
