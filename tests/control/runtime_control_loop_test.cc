@@ -3,7 +3,8 @@
 // MediaRelay, RtpRelayBackend, MediaManager and the Proxy, driven one iteration at a time on a fake
 // TSC. Frames go in at the ports and the test reads what comes out of them: a call placed through
 // the loop gets its media relayed with the MACs ARP resolved, silent media ends it with BYE both
-// ways, a stop ends calls before the dataplane stops, and garbage is answered with its fault.
+// ways, a stop ends calls before the dataplane stops, garbage is answered with its fault, and on two
+// shards a call on the second ends on that shard's own TX queues.
 #include "control/runtime/control_loop.h"
 
 #include <unistd.h>
@@ -52,7 +53,10 @@ const std::string kInvite =
     "Content-Type: application/sdp\r\nContent-Length: " +
     std::to_string(kAliceSdp.size()) + "\r\n\r\n" + kAliceSdp;
 
-class ControlLoopTest : public DataplaneTest {
+// What a control loop runs on, shared by the fixtures below: the lab config (Alice trusted, the
+// trunk as next hop), the relay's flow table and MediaRelay on the Dataplane, ControlIo on a fake
+// TSC, and RtpRelayBackend over them.
+class LoopPartsTest : public DataplaneTest {
  protected:
   void SetUp() override {
     DataplaneTest::SetUp();
@@ -82,23 +86,41 @@ class ControlLoopTest : public DataplaneTest {
     }
     backend_ = std::make_unique<RtpRelayBackend>(*table_, ifaces, *io_, [this] { return now_; });
     io_->set_on_resolved([this](uint16_t iface, const IpAddr& hop) { backend_->neighbour_resolved(iface, hop); });
-    media_ = std::make_unique<MediaManager>(config_, *backend_);
-    proxy_ = std::make_unique<Proxy>(config_, *io_, *media_, clock_, scanner_, RouteToken("loop-test"));
     timing_.idle_check_tsc = hz_;
     timing_.media_timeout_tsc = uint64_t{config_.media.timeout_s} * hz_;
     timing_.shutdown_grace_tsc = hz_ / 2;
-    loop_ = std::make_unique<ControlLoop>(ControlLoop::Parts{*dp_, *io_, *proxy_, *table_, nullptr, nullptr, {}, nullptr, nullptr, nullptr, {}}, timing_);
   }
   void TearDown() override {
-    loop_.reset();
-    proxy_.reset();
-    media_.reset();
     backend_.reset();
     io_.reset();
     dp_->set_media_handler({});
     media_relay_.reset();
     table_.reset();
     DataplaneTest::TearDown();
+  }
+
+  ControlConfig config_;
+  ControlLoop::Timing timing_{};
+  ManualClock clock_;
+  std::unique_ptr<relay::FlowTable> table_;
+  std::unique_ptr<MediaRelay> media_relay_;
+  std::unique_ptr<ControlIo> io_;
+  std::unique_ptr<RtpRelayBackend> backend_;
+};
+
+class ControlLoopTest : public LoopPartsTest {
+ protected:
+  void SetUp() override {
+    LoopPartsTest::SetUp();
+    media_ = std::make_unique<MediaManager>(config_, *backend_);
+    proxy_ = std::make_unique<Proxy>(config_, *io_, *media_, clock_, scanner_, RouteToken("loop-test"));
+    loop_ = std::make_unique<ControlLoop>(ControlLoop::Parts{*dp_, *io_, *proxy_, *table_, nullptr, nullptr, {}, nullptr, nullptr, nullptr, {}}, timing_);
+  }
+  void TearDown() override {
+    loop_.reset();
+    proxy_.reset();
+    media_.reset();
+    LoopPartsTest::TearDown();
   }
 
   // One datagram arrives at the port; the loop runs one iteration.
@@ -161,14 +183,7 @@ class ControlLoopTest : public DataplaneTest {
     return at == std::string::npos ? 0 : static_cast<uint16_t>(std::stoi(sip.substr(at + 8)));
   }
 
-  ControlConfig config_;
-  ControlLoop::Timing timing_{};
-  ManualClock clock_;
   std::string invite_at_trunk_;
-  std::unique_ptr<relay::FlowTable> table_;
-  std::unique_ptr<MediaRelay> media_relay_;
-  std::unique_ptr<ControlIo> io_;
-  std::unique_ptr<RtpRelayBackend> backend_;
   std::unique_ptr<MediaManager> media_;
   std::unique_ptr<Proxy> proxy_;
   std::unique_ptr<ControlLoop> loop_;
@@ -279,41 +294,15 @@ TEST_F(ControlLoopClockTest, AnIterationWithoutMessagesRefreshesTheTimersTime) {
 // worker lane and the shared parts, shard 1's loop its own ring and proxy, sending through its
 // ShardLane. A call on shard 1 goes through ControlIo while the neighbours resolve and the lane
 // learns them; once it knows both, the call's datagrams leave on shard 1's own TX queue (2).
-class TwoShardLoopTest : public DataplaneTest {
+class TwoShardLoopTest : public LoopPartsTest {
  protected:
   void customise(DataplaneConfig& cfg) override { cfg.eal.shard_lcores = {7}; }
   unsigned tx_rings() const override { return 3; }
   void SetUp() override {
-    DataplaneTest::SetUp();
-    config_ = testing::test_config();
-    config_.trusted = {*IpPrefix::parse("10.201.0.2/32")};
-    config_.routes[0].next_hops = {Endpoint{*IpAddr::parse("10.202.0.2"), 5060}};
-    static unsigned seq = 0;
-    relay::FlowTableConfig tc;
-    tc.name = "two_shards" + std::to_string(seq++);
-    tc.ipv4_flows = 64;
-    tc.ipv6_flows = 16;
-    tc.max_readers = 4;
-    auto table = relay::FlowTable::create(tc);
-    ASSERT_TRUE(table.ok());
-    table_ = std::move(*table);
-    media_relay_ = std::make_unique<MediaRelay>(*table_, dp_->shared(), dp_->media_lanes());
-    dp_->set_media_handler(media_relay_->handler());
-    NeighbourTable::Config nb;
-    nb.reachable_tsc = 300 * hz_;
-    nb.retrans_tsc = hz_;
-    io_ = std::make_unique<ControlIo>(dp_->shared(), dp_->control_counters(), nb, std::vector<uint16_t>{5060, 5060},
-                                      [this] { return now_; });
-    std::vector<RtpRelayBackend::Interface> ifaces;
-    for (const InterfaceConfig& i : config_.interfaces)
-      ifaces.push_back(RtpRelayBackend::interface_for(i, config_.media, dp_->iface(i.index).port_id));
-    backend_ = std::make_unique<RtpRelayBackend>(*table_, ifaces, *io_, [this] { return now_; });
+    LoopPartsTest::SetUp();
     ASSERT_TRUE(ShardLane::available(dp_->shared(), 1));
     transport0_ = std::make_unique<ShardTransport>(set_, *io_);
     lane_ = std::make_unique<ShardLane>(set_, *io_, 1, dp_->shard_counters(1));
-    timing_.idle_check_tsc = hz_;
-    timing_.media_timeout_tsc = 30 * hz_;
-    timing_.shutdown_grace_tsc = hz_ / 2;
     for (unsigned s = 0; s < 2; ++s) {
       backends_[s] = std::make_unique<ShardBackend>(set_, *backend_, s);
       media_[s] = std::make_unique<MediaManager>(config_, *backends_[s], MediaPortSlice{s, 2});
@@ -334,12 +323,7 @@ class TwoShardLoopTest : public DataplaneTest {
     for (auto& b : backends_) b.reset();
     lane_.reset();
     transport0_.reset();
-    backend_.reset();
-    io_.reset();
-    dp_->set_media_handler({});
-    media_relay_.reset();
-    table_.reset();
-    DataplaneTest::TearDown();
+    LoopPartsTest::TearDown();
   }
   // A datagram arrives; shard 0's loop (the worker lane) hands it to its shard, then shard 1's runs.
   void udp_in(uint16_t iface, const Mac& from_mac, const char* from, const char* to, const std::string& payload) {
@@ -368,14 +352,7 @@ class TwoShardLoopTest : public DataplaneTest {
     return lines;
   }
 
-  ControlConfig config_;
-  ControlLoop::Timing timing_{};
-  ManualClock clock_;
   ShardSet set_{2};
-  std::unique_ptr<relay::FlowTable> table_;
-  std::unique_ptr<MediaRelay> media_relay_;
-  std::unique_ptr<ControlIo> io_;
-  std::unique_ptr<RtpRelayBackend> backend_;
   std::unique_ptr<ShardTransport> transport0_;
   std::unique_ptr<ShardLane> lane_;
   std::array<std::unique_ptr<ShardBackend>, 2> backends_;
