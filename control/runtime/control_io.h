@@ -35,6 +35,9 @@ class SipFrameTap {
  public:
   virtual ~SipFrameTap() = default;
   virtual void frames_out(uint16_t iface, rte_mbuf* const* frames, unsigned n, std::string_view message) = 0;
+  // Whether frames_out would keep anything now. Any shard may ask, with no lock (a ShardLane sends
+  // past the tap while it says no).
+  virtual bool active() const noexcept { return true; }
 };
 
 class ControlIo final : public SipTransport, public NextHops {

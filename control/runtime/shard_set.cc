@@ -145,8 +145,9 @@ SendResult ShardLane::transmit(uint16_t iface, const Endpoint& dest, std::string
   const SendResult framed = io_.frame_udp(payload, iface, dest, ids_, counters_, frames);
   if (framed != SendResult::Sent) return framed;
   const uint64_t now = io_.now_tsc();
-  // The frame tap is set and cleared with this shard paused, so reading it here races nothing.
-  if (const rte_ether_addr* mac = known(iface, frames.hop, now); mac != nullptr && io_.frame_tap() == nullptr) {
+  // The frame tap is set once, before the loops run; whether it takes frames it says itself.
+  const SipFrameTap* tap = io_.frame_tap();
+  if (const rte_ether_addr* mac = known(iface, frames.hop, now); mac != nullptr && (tap == nullptr || !tap->active())) {
     for (unsigned i = 0; i < frames.n; ++i) {
       rte_pktmbuf_mtod(frames.m[i], rte_ether_hdr*)->dst_addr = *mac;
       tx_.push(iface, frames.m[i]);

@@ -155,10 +155,11 @@ class ShardTransport final : public SipTransport {
 
 // A control shard's own way to the wire (shards 1..N-1), where every port gives it a TX queue
 // (Interface::shard_tx_queues): it frames its datagrams and queues them on its own queue, taking no
-// lock. A datagram whose next hop it has no fresh MAC for, and every one while a capture runs, goes
-// through the shared ControlIo under the lock instead (resolution, held frames, the frame tap);
-// what that shows of the neighbour it keeps until the neighbour table would check it again
-// (Reachable turns Stale) or any neighbour answer arrives (ControlIo::neighbour_changes).
+// lock. A datagram whose next hop it has no fresh MAC for, and every one while a capture runs (the
+// frame tap is active), goes through the shared ControlIo under the lock instead (resolution, held
+// frames, the frame tap); what that shows of the neighbour it keeps until the neighbour table would
+// check it again (Reachable turns Stale) or any neighbour answer arrives
+// (ControlIo::neighbour_changes).
 // Its TX buffer is flushed by its own loop, with no lock, at the end of each iteration.
 class ShardLane final : public SipTransport {
  public:

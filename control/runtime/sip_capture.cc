@@ -52,6 +52,7 @@ std::string SipCapture::start(const std::string& path, std::string call_id, uint
   max_packets_ = max_packets;
   packets_ = bytes_ = missed_ = 0;
   stopped_by_.clear();
+  active_.store(true, std::memory_order_release);
   return {};
 }
 
@@ -62,6 +63,7 @@ nlohmann::json SipCapture::report() const {
 }
 
 void SipCapture::end(const char* why) {
+  active_.store(false, std::memory_order_release);
   rte_pcapng_close(pcapng_);  // closes the file descriptor too
   pcapng_ = nullptr;
   stopped_by_ = why;

@@ -10,6 +10,7 @@
 #include <rte_mbuf.h>
 #include <rte_pcapng.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -38,6 +39,9 @@ class SipCapture final : public SipFrameTap {
   // The running capture as stop() would report it, or {"running": false} and the last one's end.
   nlohmann::json status() const;
   bool running() const noexcept { return pcapng_ != nullptr; }
+  // SipFrameTap: a capture runs (read by shards with no lock; a frame sent as it starts or ends
+  // may be in the file or not).
+  bool active() const noexcept override { return active_.load(std::memory_order_acquire); }
 
   // A message the workers delivered (before control handles it).
   void received(const dataplane::SipItem& item);
@@ -56,6 +60,7 @@ class SipCapture final : public SipFrameTap {
   const dataplane::SharedState& shared_;
   rte_mempool* pool_ = nullptr;  // copies in pcapng form, created at the first start
   rte_pcapng_t* pcapng_ = nullptr;
+  std::atomic<bool> active_{false};  // pcapng_ != nullptr, for readers without the shards' lock
   std::string path_;
   std::string call_id_;
   uint64_t max_packets_ = 0;

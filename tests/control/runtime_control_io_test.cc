@@ -473,8 +473,8 @@ TEST_F(ShardLanes, ASecondShardSendsOnItsOwnQueueWithoutTheLockOnceItKnowsTheNei
 }
 
 // What the lane knows it gives up when the neighbour table would look again: another answer from
-// any neighbour, the entry turning Stale (re-probed through ControlIo), or a capture running (the
-// frame tap sees every frame). Each time the datagram leaves through ControlIo's queue.
+// any neighbour, the entry turning Stale (re-probed through ControlIo), or a capture running (an
+// active frame tap sees every frame). Each time the datagram leaves through ControlIo's queue.
 TEST_F(ShardLanes, TheLaneGoesBackThroughTheSharedTableWhenItsNeighbourMayHaveChanged) {
   ShardSet set(2);
   ShardLane lane(set, *io_, 1, dp_->shard_counters(1));
@@ -515,15 +515,21 @@ TEST_F(ShardLanes, TheLaneGoesBackThroughTheSharedTableWhenItsNeighbourMayHaveCh
   arp_reply(kCore, "10.202.0.9", "10.202.0.1");
   EXPECT_EQ(sent_on("7"), "control");
   EXPECT_EQ(sent_on("8"), "own");
+  // The frame tap is set once, as a gateway sets its capture; it takes frames only while active.
   struct Frames final : SipFrameTap {
     void frames_out(uint16_t, rte_mbuf* const*, unsigned n, std::string_view) override { count += n; }
+    bool active() const noexcept override { return on; }
     unsigned count = 0;
+    bool on = false;
   } tap;
   io_->set_frame_tap(&tap);
-  EXPECT_EQ(sent_on("9"), "control");
+  EXPECT_EQ(sent_on("9"), "own");
+  tap.on = true;
+  EXPECT_EQ(sent_on("10"), "control");
   EXPECT_EQ(tap.count, 1u);
+  tap.on = false;
+  EXPECT_EQ(sent_on("11"), "own");
   io_->set_frame_tap(nullptr);
-  EXPECT_EQ(sent_on("10"), "own");
 }
 
 // A PMD with too few TX queues for every shard: none gets one, and they share the control queue.

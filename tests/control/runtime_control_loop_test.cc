@@ -301,6 +301,9 @@ class TwoShardLoopTest : public LoopPartsTest {
   void SetUp() override {
     LoopPartsTest::SetUp();
     ASSERT_TRUE(ShardLane::available(dp_->shared(), 1));
+    // As a gateway runs: the capture is the frame tap from the start, idle until asked.
+    capture_ = std::make_unique<SipCapture>(dp_->shared());
+    io_->set_frame_tap(capture_.get());
     transport0_ = std::make_unique<ShardTransport>(set_, *io_);
     lane_ = std::make_unique<ShardLane>(set_, *io_, 1, dp_->shard_counters(1));
     for (unsigned s = 0; s < 2; ++s) {
@@ -323,6 +326,8 @@ class TwoShardLoopTest : public LoopPartsTest {
     for (auto& b : backends_) b.reset();
     lane_.reset();
     transport0_.reset();
+    io_->set_frame_tap(nullptr);
+    capture_.reset();
     LoopPartsTest::TearDown();
   }
   // A datagram arrives; shard 0's loop (the worker lane) hands it to its shard, then shard 1's runs.
@@ -353,6 +358,7 @@ class TwoShardLoopTest : public LoopPartsTest {
   }
 
   ShardSet set_{2};
+  std::unique_ptr<SipCapture> capture_;
   std::unique_ptr<ShardTransport> transport0_;
   std::unique_ptr<ShardLane> lane_;
   std::array<std::unique_ptr<ShardBackend>, 2> backends_;
@@ -466,7 +472,9 @@ TEST_F(ControlLoopTest, CaptureWritesEverySipFrameOfTheCallAsOnTheWire) {
   ASSERT_NE(mkdtemp(dir), nullptr);
   const std::string path = std::string(dir) + "/call.pcapng";
   EXPECT_EQ(capture.start("relative.pcapng", "", 0), "the capture file must be an absolute path, got 'relative.pcapng'");
+  EXPECT_FALSE(capture.active()) << "set as the frame tap, not capturing: shards send past it";
   ASSERT_EQ(capture.start(path, "loop-call", 0), "");
+  EXPECT_TRUE(capture.active());
   EXPECT_EQ(capture.start(path, "", 0), "a capture to " + path + " is running; stop it first");
 
   // What goes in: Alice's INVITE frame; what comes out is read back from the ports.
@@ -489,6 +497,7 @@ TEST_F(ControlLoopTest, CaptureWritesEverySipFrameOfTheCallAsOnTheWire) {
   EXPECT_EQ(sip_out(kAccess).size(), 1u);
 
   const nlohmann::json done = capture.stop();
+  EXPECT_FALSE(capture.active());
   EXPECT_EQ(done["packets"], 3u) << done.dump();
   EXPECT_EQ(done["stopped_by"], "operator");
   EXPECT_EQ(capture.stop().dump(), R"({"error":"no capture is running"})");
