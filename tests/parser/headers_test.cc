@@ -317,12 +317,15 @@ TEST(CSeqOf, ParsedOnceKeptAcrossRebaseForgottenByANewScan) {
   EXPECT_EQ(moved->method_text.data(), copy.data() + copy.find("BYE \r\n"));
 
   for (const char* bad : {"CSeq: 2147483648 BYE", "CSeq: 1BYE", "CSeq: x BYE", "X-No-CSeq: 1 BYE"}) {
-    scan("BYE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCall-ID: c\r\n" + std::string(bad) +
-             "\r\nContent-Length: 0\r\n\r\n",
-         msg);
+    const std::string bytes = "BYE sip:b@h SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCall-ID: c\r\n" +
+                              std::string(bad) + "\r\nContent-Length: 0\r\n\r\n";
+    scan(bytes, msg);  // the index views `bytes`, which outlives each round's reads
     EXPECT_EQ(msg.cseq_index().state, Message::CSeqIndex::State::Unparsed) << bad;
     const auto want = parse_cseq(msg.value(HeaderId::CSeq));
     ASSERT_FALSE(want.ok()) << bad;
+    if (msg.find(HeaderId::CSeq) == nullptr) {
+      EXPECT_EQ(want.error(), Fault::BadCSeq) << "no CSeq header";
+    }
     for (int read = 0; read < 2; ++read) {
       auto got = cseq_of(msg);
       ASSERT_FALSE(got.ok()) << bad;
@@ -330,7 +333,6 @@ TEST(CSeqOf, ParsedOnceKeptAcrossRebaseForgottenByANewScan) {
       EXPECT_EQ(msg.cseq_index().state, Message::CSeqIndex::State::Failed) << bad;
     }
   }
-  EXPECT_EQ(cseq_of(msg).error(), Fault::BadCSeq);
   scan(request, msg);
   EXPECT_EQ(msg.cseq_index().state, Message::CSeqIndex::State::Unparsed);
   EXPECT_EQ(cseq_of(msg)->number, 42u);
