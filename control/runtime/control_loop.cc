@@ -94,6 +94,14 @@ void ControlLoop::media_idle(FlowBackend::Handle flow) {
     parts_.proxy.on_media_idle(flow);
 }
 
+bool ControlLoop::sent_since_poll() noexcept {
+  const TransportCounters& c = parts_.proxy.transport_counters();
+  const uint64_t sends = c.sent + c.failed + c.unreachable;
+  const bool sent = sends != sends_at_poll_;
+  sends_at_poll_ = sends;
+  return sent;
+}
+
 std::unique_lock<ShardLock> ControlLoop::shared_parts() const {
   return parts_.shards ? std::unique_lock<ShardLock>(parts_.shards->lock()) : std::unique_lock<ShardLock>();
 }
@@ -150,10 +158,11 @@ unsigned ControlLoop::poll_once(uint64_t now_tsc) {
     }
   }
   // Last: what this iteration sent (answers, timers, the shutdown's BYEs) leaves in one burst. A
-  // shard with its own TX queues flushes them with no lock, and takes the lock to poll the shared
-  // ControlIo only when it sent through it; shard 0 polls it every time (neighbour answers, timers).
+  // shard with its own TX queues flushes them with no lock. The other shards take the lock to poll
+  // the shared ControlIo only when they sent through it, so an idle shard leaves the lock alone;
+  // shard 0 polls it every time (neighbour answers, timers, what another shard left in it).
   if (parts_.lane) work += parts_.lane->flush();
-  if (first || parts_.lane == nullptr || parts_.lane->take_shared_sends()) {
+  if (first || (parts_.lane ? parts_.lane->take_shared_sends() : sent_since_poll())) {
     const auto guard = shared_parts();
     work += parts_.io.poll(now_tsc);
   }

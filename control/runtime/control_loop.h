@@ -104,6 +104,8 @@ class ControlLoop {
   void media_idle(FlowBackend::Handle flow);
   // The shards' lock when there are several (nothing with one).
   std::unique_lock<ShardLock> shared_parts() const;
+  // Whether this shard's proxy sent anything (sent, failed or unreachable) since the last call.
+  bool sent_since_poll() noexcept;
 
 
   Parts parts_;
@@ -112,6 +114,7 @@ class ControlLoop {
   LatencyHistogram sip_wait_{kMessageBoundsUs};
   LatencyHistogram sip_work_{kMessageBoundsUs};
   uint64_t busy_tsc_ = 0;
+  uint64_t sends_at_poll_ = 0;  // the proxy's send attempts when this shard last polled ControlIo
   uint64_t tsc_per_us_ = 1;
   uint64_t media_timeout_ns_ = 0;  // timing_.media_timeout_tsc, for the NIC's clock
   std::atomic<bool> stop_requested_{false};

@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -296,26 +298,33 @@ TEST_F(ControlLoopClockTest, AnIterationWithoutMessagesRefreshesTheTimersTime) {
 // learns them; once it knows both, the call's datagrams leave on shard 1's own TX queue (2).
 class TwoShardLoopTest : public LoopPartsTest {
  protected:
+  // Whether the ports have a TX queue for shard 1 (else it sends through the lock, as on af_packet).
+  virtual bool lanes() const { return true; }
   void customise(DataplaneConfig& cfg) override { cfg.eal.shard_lcores = {7}; }
-  unsigned tx_rings() const override { return 3; }
+  unsigned tx_rings() const override { return lanes() ? 3 : 2; }
   void SetUp() override {
     LoopPartsTest::SetUp();
-    ASSERT_TRUE(ShardLane::available(dp_->shared(), 1));
+    ASSERT_EQ(ShardLane::available(dp_->shared(), 1), lanes());
     // As a gateway runs: the capture is the frame tap from the start, idle until asked.
     capture_ = std::make_unique<SipCapture>(dp_->shared());
     io_->set_frame_tap(capture_.get());
     transport0_ = std::make_unique<ShardTransport>(set_, *io_);
-    lane_ = std::make_unique<ShardLane>(set_, *io_, 1, dp_->shard_counters(1));
+    if (lanes())
+      lane_ = std::make_unique<ShardLane>(set_, *io_, 1, dp_->shard_counters(1));
+    else
+      transport1_ = std::make_unique<ShardTransport>(set_, *io_);
     for (unsigned s = 0; s < 2; ++s) {
       backends_[s] = std::make_unique<ShardBackend>(set_, *backend_, s);
       media_[s] = std::make_unique<MediaManager>(config_, *backends_[s], MediaPortSlice{s, 2});
-      SipTransport& transport = s == 0 ? static_cast<SipTransport&>(*transport0_) : *lane_;
+      SipTransport& transport = s == 0 ? static_cast<SipTransport&>(*transport0_)
+                                : lane_ ? static_cast<SipTransport&>(*lane_)
+                                        : *transport1_;
       proxies_[s] = std::make_unique<Proxy>(config_, transport, *media_[s], clock_, scanner_, RouteToken("two-shards"),
                                             ShardPlace{dp_->shared().shard_map, s, "nonce-secret", nullptr, &set_});
       ControlLoop::Parts parts{*dp_, *io_, *proxies_[s], *table_};
       parts.shard = s;
       parts.shards = &set_;
-      parts.lane = s == 1 ? lane_.get() : nullptr;
+      parts.lane = s == 1 ? lane_.get() : nullptr;  // none without lanes
       loops_[s] = std::make_unique<ControlLoop>(parts, timing_);
     }
   }
@@ -325,6 +334,7 @@ class TwoShardLoopTest : public LoopPartsTest {
     for (auto& m : media_) m.reset();
     for (auto& b : backends_) b.reset();
     lane_.reset();
+    transport1_.reset();
     transport0_.reset();
     io_->set_frame_tap(nullptr);
     capture_.reset();
@@ -361,6 +371,7 @@ class TwoShardLoopTest : public LoopPartsTest {
   std::unique_ptr<SipCapture> capture_;
   std::unique_ptr<ShardTransport> transport0_;
   std::unique_ptr<ShardLane> lane_;
+  std::unique_ptr<ShardTransport> transport1_;  // shard 1's, without lanes
   std::array<std::unique_ptr<ShardBackend>, 2> backends_;
   std::array<std::unique_ptr<MediaManager>, 2> media_;
   std::array<std::unique_ptr<Proxy>, 2> proxies_;
@@ -408,6 +419,50 @@ TEST_F(TwoShardLoopTest, ACallOnTheSecondShardEndsOnItsOwnTxQueue) {
   EXPECT_EQ(dp_->shard_counters(1).get(kAccess, Event::TxPackets), 1u);
   EXPECT_EQ(proxies_[1]->calls().size(), 0u);
   EXPECT_EQ(table_->size(), 0u);
+}
+
+// Ports without a TX queue per shard: shard 1 sends through ControlIo under the lock. It takes the
+// lock to poll ControlIo only after an iteration in which it sent: an idle shard leaves the lock
+// alone, and what a busy one sent leaves at the end of its own iteration.
+class TwoShardLockedLoopTest : public TwoShardLoopTest {
+ protected:
+  bool lanes() const override { return false; }
+  // One iteration of shard 1's loop on another thread while this one holds the lock: true when it
+  // returned without waiting for the lock (waits up to 5 s, then lets it go).
+  bool iterates_while_the_lock_is_held() {
+    set_.lock().lock();
+    auto iteration = std::async(std::launch::async, [&] { return loops_[1]->poll_once(now_); });
+    const bool returned = iteration.wait_for(std::chrono::seconds(5)) == std::future_status::ready;
+    set_.lock().unlock();
+    iteration.get();
+    return returned;
+  }
+};
+
+TEST_F(TwoShardLockedLoopTest, AnIdleShardLeavesTheLockAloneAndABusyOneFlushesWhatItSent) {
+  EXPECT_TRUE(iterates_while_the_lock_is_held()) << "an idle shard took the lock";
+  std::string call_id;
+  for (int n = 0; dp_->shared().shard_map.of(call_id) != 1; ++n) call_id = "locked-call-" + std::to_string(n);
+  std::string invite = kInvite;
+  invite.replace(invite.find("loop-call"), 9, call_id);
+  from_alice(invite);
+  arp_answer(kAccess, kPeerMac, "10.201.0.2", "10.201.0.1");
+  arp_answer(kCore, kTrunkMac, "10.202.0.2", "10.202.0.1");
+  EXPECT_EQ(first_lines(sip_out(kAccess, 1)), std::vector<std::string>{"SIP/2.0 100 Trying"});
+  const std::vector<std::string> at_trunk = sip_out(kCore, 1);
+  ASSERT_EQ(at_trunk.size(), 1u);
+  EXPECT_TRUE(iterates_while_the_lock_is_held()) << "idle again";
+
+  // The answer: shard 0's iteration hands it over, shard 1's forwards it and flushes it itself.
+  rte_mbuf* m = to_mbuf(udp4_frame(our_mac(kCore), kTrunkMac, ip4("10.202.0.2"), ip4("10.202.0.1"), 5060, 5060,
+                                   text(testing::response_to(at_trunk[0], 200, "OK", "t1", "sip:trunk@10.202.0.2:5060",
+                                                             kTrunkSdp))));
+  ASSERT_EQ(rte_ring_enqueue(ports_[kCore].rx[0], m), 0);
+  loops_[0]->poll_once(now_);
+  EXPECT_TRUE(sip_out(kAccess, 1).empty()) << "not handled yet";
+  loops_[1]->poll_once(now_);
+  EXPECT_EQ(first_lines(sip_out(kAccess, 1)), std::vector<std::string>{"SIP/2.0 200 OK"});
+  EXPECT_TRUE(iterates_while_the_lock_is_held());
 }
 
 TEST_F(ControlLoopTest, GarbageFromTheWireIsAnsweredWithItsFault) {
