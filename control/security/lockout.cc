@@ -1,11 +1,15 @@
 // control/security/lockout.cc — control lcore only. See lockout.h.
 #include "control/security/lockout.h"
 
+#include "common/clock.h"
+
 namespace sipedge::control {
 
 size_t Lockout::record(Window& w, uint64_t now_ms) const {
   const uint64_t window_ms = uint64_t{config_.failure_window_s} * 1000;
-  while (!w.at_ms.empty() && now_ms - w.at_ms.front() >= window_ms) w.at_ms.pop_front();
+  // Shards stamp failures from their own clocks, so `now` may be a little earlier than the last
+  // one: such a failure is not old (an unsigned difference made it ancient and dropped it).
+  while (!w.at_ms.empty() && ms_since(now_ms, w.at_ms.front()) >= window_ms) w.at_ms.pop_front();
   w.at_ms.push_back(now_ms);
   return w.at_ms.size();
 }
@@ -51,8 +55,8 @@ void Lockout::expire(uint64_t now_ms) {
   const uint64_t window_ms = uint64_t{config_.failure_window_s} * 1000;
   auto stale = [&](const Window& w) {
     // A trusted source's window holds no failures, only its last fingerprint: kept as long.
-    return now_ms >= w.throttled_until_ms && (w.at_ms.empty() || now_ms - w.at_ms.back() >= window_ms) &&
-           (w.last_attempt == 0 || now_ms - w.last_attempt_ms >= window_ms);
+    return now_ms >= w.throttled_until_ms && (w.at_ms.empty() || ms_since(now_ms, w.at_ms.back()) >= window_ms) &&
+           (w.last_attempt == 0 || ms_since(now_ms, w.last_attempt_ms) >= window_ms);
   };
   std::erase_if(sources_, [&](const auto& kv) { return stale(kv.second); });
   std::erase_if(users_, [&](const auto& kv) { return stale(kv.second); });

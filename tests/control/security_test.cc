@@ -155,6 +155,21 @@ TEST(Lockout, TheSameCredentialsFromOneSourceCountOnce) {
   EXPECT_EQ(lock.tracked_sources(), 0u) << "and is forgotten a window after its last attempt";
 }
 
+// Failures stamped by shards a millisecond apart, out of order: a failure stamped earlier than the
+// last is still inside the window (an unsigned difference made the window forget them all), and
+// the source is banned at its third.
+TEST(Lockout, FailuresStampedOutOfOrderByTwoShardsStillAddUp) {
+  BanList bans(ban_config(), kTrusted);
+  Lockout lock(lockout_config(), bans);
+  const IpAddr a = ip("203.0.113.5");
+  EXPECT_FALSE(lock.failed(a, "1006", 5001));
+  EXPECT_FALSE(lock.failed(a, "1006", 5000));
+  EXPECT_TRUE(lock.failed(a, "1006", 5001));
+  EXPECT_TRUE(bans.banned(a, 5001));
+  lock.expire(5000);
+  EXPECT_EQ(lock.tracked_users(), 1u) << "an earlier housekeeping time forgets nothing";
+}
+
 TEST(Lockout, DisabledCountsNothing) {
   BanList bans(ban_config(), kTrusted);
   LockoutConfig c = lockout_config();
@@ -181,6 +196,22 @@ TEST(RateLimiter, BurstThenSteadyRate) {
   for (uint64_t t = 1101; t <= 2100; ++t) allowed += rl.allow(a, limit, t);
   EXPECT_EQ(allowed, 10);
   EXPECT_TRUE(rl.allow(a, RateLimit{}, 2100)) << "no limit";
+}
+
+// Control shards stamp the one shared bucket from their own cached clocks, which may read an
+// instant a millisecond apart: a request stamped a little earlier than the last refills nothing
+// (an unsigned difference refilled the bucket whole: 7 of 20 passed a 5/s burst-5 limit on two
+// shards), and a later one refills from the latest stamp.
+TEST(RateLimiter, AnEarlierStampFromAnotherShardRefillsNothing) {
+  RateLimiter rl;
+  const RateLimit limit{5, 5};
+  const IpAddr a = ip("203.0.113.1");
+  int allowed = 0;
+  for (int i = 0; i < 10; ++i) allowed += rl.allow(a, limit, i % 2 == 0 ? 1001 : 1000);
+  EXPECT_EQ(allowed, 5);
+  EXPECT_FALSE(rl.allow(a, limit, 999));
+  EXPECT_FALSE(rl.allow(a, limit, 1200)) << "one token takes 200 ms from 1001";
+  EXPECT_TRUE(rl.allow(a, limit, 1201));
 }
 
 TEST(RateLimiter, IdleBucketsForgottenAndTableBounded) {
