@@ -16,6 +16,7 @@ E2E_UA_CORE=10.202.0.2   # SIPp peers in the core namespace
 
 E2E_PIDS=()      # background processes to stop on exit (sipedge, SIPp)
 declare -gA E2E_WATCHERS=()  # SIPp's timeout PID -> its hang watcher's PID
+declare -gA E2E_SIPP_LABEL=()  # SIPp's timeout PID -> "LABEL START_S", for the exit line e2e_sipp_why shows
 E2E_EXTRA_NS=()  # namespaces made beyond the devnet (a second sipedge's), deleted on exit
 E2E_NET=""       # devnet name while it is up
 E2E_WORK=""      # temporary directory
@@ -262,6 +263,7 @@ e2e_sipp_bg() {
     -trace_err -error_file "$E2E_WORK/$label.err" >"$E2E_WORK/$label.out" 2>&1 </dev/null &
   E2E_BG_PID=$!
   E2E_PIDS+=("$E2E_BG_PID")
+  E2E_SIPP_LABEL[$E2E_BG_PID]="$label $EPOCHREALTIME"
   e2e_hang_watch "$E2E_BG_PID" "$((limit - 1))" "$E2E_WORK/$label.hang" &
   E2E_WATCHERS[$E2E_BG_PID]=$!
   E2E_PIDS+=("$!")
@@ -292,8 +294,14 @@ e2e_hang_watch() {
 
 # e2e_sipp_wait PID: its exit status, and forgets the PID (and stops its watcher).
 e2e_sipp_wait() {
-  local pid=$1 rc=0 keep=() p watcher=${E2E_WATCHERS[$1]:-}
+  local pid=$1 rc=0 keep=() p watcher=${E2E_WATCHERS[$1]:-} label started
   wait "$pid" || rc=$?
+  if [[ -n ${E2E_SIPP_LABEL[$pid]:-} ]]; then
+    read -r label started <<<"${E2E_SIPP_LABEL[$pid]}"
+    echo "exit status $rc after $(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s" \
+      >"$E2E_WORK/$label.exit"
+    unset "E2E_SIPP_LABEL[$pid]"
+  fi
   if [[ -n $watcher ]]; then
     kill -TERM "$watcher" 2>/dev/null || true
     wait "$watcher" 2>/dev/null || true
@@ -317,6 +325,8 @@ e2e_wait_udp() {
 # SIPp's explanation of a failed run: its error log and the end of its screen.
 e2e_sipp_why() {
   local label=$1
+  # Status 124 is timeout's: SIPp outlived its limit and was stopped, before it could flush its logs.
+  e2e_log "--- $label: SIPp $(cat "$E2E_WORK/$label.exit" 2>/dev/null || echo "exit unknown")"
   e2e_log "--- $label: SIPp errors"
   grep -v 'Failed to delete FD from epoll' "$E2E_WORK/$label.err" 2>/dev/null | tail -15 >&2 || true
   e2e_log "--- $label: SIPp screen (end)"
@@ -327,6 +337,8 @@ e2e_sipp_why() {
     e2e_log "--- $label: still running at its limit"
     cat "$E2E_WORK/$label.hang" >&2
   fi
+  e2e_log "--- $label: sipedge's log (end)"
+  tail -12 "$E2E_LOG" 2>/dev/null >&2 || true
 }
 
 # e2e_wait_log LABEL PATTERN LIMIT_S: waits until SIPp's message log of LABEL shows PATTERN (grep -E).
