@@ -74,15 +74,20 @@ uint32_t ControlIo::sip_ring_capacity() const noexcept { return rte_ring_get_cap
 void ControlIo::release(dataplane::SipItem* item) noexcept { dataplane::release_sip(shared_, item); }
 
 SendResult ControlIo::transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) {
-  rte_mbuf* payload = copy_payload(bytes);
-  if (payload == nullptr) {
-    counters_.drop(iface < shared_.n_ifaces ? iface : 0, Drop::NoBuffer);
-    return SendResult::Failed;
-  }
   Frames frames;
-  const SendResult framed = frame_udp(payload, iface, dest, ids_, counters_, frames);
+  const SendResult framed = frame_datagram(bytes, iface, dest, ids_, counters_, frames);
   if (framed != SendResult::Sent) return framed;
   return dispatch(shared_.ifaces[iface], frames.hop, frames.m.data(), frames.n, clock_tsc_(), bytes);
+}
+
+SendResult ControlIo::frame_datagram(std::string_view bytes, uint16_t iface, const Endpoint& dest, FrameIds& ids,
+                                     dataplane::LcoreCounters& counters, Frames& out) const noexcept {
+  rte_mbuf* payload = copy_payload(bytes);
+  if (payload == nullptr) {
+    counters.drop(iface < shared_.n_ifaces ? iface : 0, Drop::NoBuffer);
+    return SendResult::Failed;
+  }
+  return frame_udp(payload, iface, dest, ids, counters, out);
 }
 
 rte_mbuf* ControlIo::copy_payload(std::string_view bytes) const noexcept {

@@ -1,6 +1,6 @@
 // control/runtime/control_io.h — control lcores, one at a time (not thread safe: with several control
-// shards each takes ShardSet's lock, see shard_set.h; receive_sip, release, copy_payload and
-// frame_udp need none). The control plane's side of the dataplane: scanned SIP messages off the SIP
+// shards each takes ShardSet's lock, see shard_set.h; receive_sip, release and
+// frame_datagram need none). The control plane's side of the dataplane: scanned SIP messages off the SIP
 // ring and back to their pool, and every datagram control sends (SipTransport): copied once into an
 // mbuf chain, Ethernet/[802.1Q]/IP/UDP prepended, next hop resolved by ARP/ND with packets held
 // meanwhile, fragmented above the MTU (RFC 791 §3.2, RFC 8200 §4.5), queued for each port's control
@@ -98,16 +98,14 @@ class ControlIo final : public SipTransport, public NextHops {
   uint64_t neighbour_changes() const noexcept { return neighbour_changes_.load(std::memory_order_acquire); }
 
   // The pieces of a send, for a control shard with a TX queue of its own (ShardLane):
-  // - copy_payload and frame_udp read only what no lcore writes while loops run (pools, ports),
-  //   so any shard may call them at once;
+  // - frame_datagram reads only what no lcore writes while loops run (pools, ports), so any shard
+  //   may call it at once;
   // - dispatch sends through this ControlIo: the caller holds the shards' lock.
-  // The payload as an mbuf chain (each segment filled to its tailroom), or nullptr.
-  rte_mbuf* copy_payload(std::string_view bytes) const noexcept;
-  // UDP/IP headers around `payload` (taking ownership), fragmented at the MTU, Ethernet prepended
-  // with the destination MAC still zero. Returns Sent when the frames are ready for dispatch;
-  // otherwise the payload is freed and the failure counted on `counters`.
-  SendResult frame_udp(rte_mbuf* payload, uint16_t iface, const Endpoint& dest, FrameIds& ids,
-                       dataplane::LcoreCounters& counters, Frames& out) const noexcept;
+  // `bytes` copied into mbufs, UDP/IP headers around them, fragmented at the MTU, Ethernet
+  // prepended with the destination MAC still zero. Returns Sent when the frames are ready for
+  // dispatch; otherwise nothing is left allocated and the failure is counted on `counters`.
+  SendResult frame_datagram(std::string_view bytes, uint16_t iface, const Endpoint& dest, FrameIds& ids,
+                            dataplane::LcoreCounters& counters, Frames& out) const noexcept;
   // Frames (L2 written, destination MAC pending) for one next hop: sent now or held.
   SendResult dispatch(const dataplane::Interface& ifc, const IpAddr& next_hop, rte_mbuf** frames, unsigned n,
                       uint64_t now, std::string_view message) noexcept;
@@ -120,6 +118,11 @@ class ControlIo final : public SipTransport, public NextHops {
  private:
   // SipTransport: one UDP datagram from the interface's SIP port.
   SendResult transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) override;
+  // The payload as an mbuf chain (each segment filled to its tailroom), or nullptr.
+  rte_mbuf* copy_payload(std::string_view bytes) const noexcept;
+  // frame_datagram's second half: takes ownership of `payload`.
+  SendResult frame_udp(rte_mbuf* payload, uint16_t iface, const Endpoint& dest, FrameIds& ids,
+                       dataplane::LcoreCounters& counters, Frames& out) const noexcept;
   void send_solicit(uint16_t iface, const IpAddr& target) noexcept;
   void handle_neighbour_frame(rte_mbuf* m, uint64_t now) noexcept;
   void release_held(const dataplane::Interface& ifc, const rte_ether_addr& mac, std::vector<rte_mbuf*>& frames) noexcept;

@@ -135,14 +135,8 @@ bool ShardLane::available(const dataplane::SharedState& shared, unsigned shard) 
 }
 
 SendResult ShardLane::transmit(uint16_t iface, const Endpoint& dest, std::string_view bytes) {
-  const dataplane::SharedState& shared = io_.shared();
-  rte_mbuf* payload = io_.copy_payload(bytes);
-  if (payload == nullptr) {
-    counters_.drop(iface < shared.n_ifaces ? iface : 0, dataplane::Drop::NoBuffer);
-    return SendResult::Failed;
-  }
   ControlIo::Frames frames;
-  const SendResult framed = io_.frame_udp(payload, iface, dest, ids_, counters_, frames);
+  const SendResult framed = io_.frame_datagram(bytes, iface, dest, ids_, counters_, frames);
   if (framed != SendResult::Sent) return framed;
   const uint64_t now = io_.now_tsc();
   // The frame tap is set once, before the loops run; whether it takes frames it says itself.
@@ -155,7 +149,7 @@ SendResult ShardLane::transmit(uint16_t iface, const Endpoint& dest, std::string
     return SendResult::Sent;
   }
   const std::lock_guard<ShardLock> guard(set_.lock());
-  const SendResult sent = io_.dispatch(shared.ifaces[iface], frames.hop, frames.m.data(), frames.n, now, bytes);
+  const SendResult sent = io_.dispatch(io_.shared().ifaces[iface], frames.hop, frames.m.data(), frames.n, now, bytes);
   shared_sends_ = true;
   learn(iface, frames.hop, now);
   return sent;
