@@ -249,7 +249,13 @@ if ((record)); then
     printf 'Command: `%s` (commit %s). Machine: %s, %s cores, %s. SIPp %s. sipedge: config/dev.toml on\n' \
       "$cmdline" "$(git rev-parse --short HEAD 2>/dev/null)" "$(lscpu | sed -n 's/^Model name: *//p' | head -1)" \
       "$(nproc)" "$(uname -r)" "$(sipp -v 2>&1 | grep -o 'v[0-9.]*' | head -1)"
-    printf 'net_af_packet over veth (devnet), control + relay on one lcore, T1 500 ms. Each call: INVITE with SDP\n'
+    if ((E2E_SHARDS > 1)); then
+      printf 'net_af_packet over veth (devnet), %s control shards: shard 0 + relay on the main lcore, each other one on an\n' \
+        "$E2E_SHARDS"
+      printf 'lcore of its own (net_af_packet has no TX queue to spare: they send under the shards'"'"' lock), T1 500 ms. Each call: INVITE with SDP\n'
+    else
+      printf 'net_af_packet over veth (devnet), control + relay on one lcore, T1 500 ms. Each call: INVITE with SDP\n'
+    fi
     printf '(media anchored on both interfaces, no RTP) -> 180 -> 200 -> ACK -> BYE -> 200; caller in the core\n'
     printf 'namespace (trusted, no digest), callee 1012 registered on the access side'
     if ((digest_series)); then
