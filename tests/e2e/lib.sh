@@ -36,7 +36,7 @@ e2e_log() { printf '%s\n' "$*" >&2; }
 e2e_require() {
   local why=""
   [[ $(id -u) -eq 0 ]] || why="needs root (network namespaces, veth pairs, af_packet)"
-  for tool in ip sipp python3 timeout; do
+  for tool in ip nsenter sipp python3 timeout; do
     command -v "$tool" >/dev/null 2>&1 || why="${why:+$why; }'$tool' not found"
   done
   [[ -z "$why" ]] || e2e_skip "end-to-end tests $why"
@@ -254,12 +254,14 @@ e2e_sipp() {
 }
 
 # e2e_sipp_bg LABEL NS LIMIT_S SIPP_ARGS...: the same in the background; the PID is in E2E_BG_PID.
+# SIPp enters only the namespace's network stack (nsenter): `ip netns exec` also makes a mount
+# namespace and remounts /sys for every command, which SIPp does not need.
 # A watcher records where a SIPp still running a second before its limit is stuck (LABEL.hang,
 # shown by e2e_sipp_why): SIPp's own -timeout has passed by then, so it is blocked, not busy.
 e2e_sipp_bg() {
   local label=$1 ns=$2 limit=$3
   shift 3
-  timeout -k 2 "$limit" ip netns exec "$ns" sipp "$@" -nostdin -trace_msg -message_file "$E2E_WORK/$label.msg" \
+  timeout -k 2 "$limit" nsenter --net="/run/netns/$ns" sipp "$@" -nostdin -trace_msg -message_file "$E2E_WORK/$label.msg" \
     -trace_err -error_file "$E2E_WORK/$label.err" >"$E2E_WORK/$label.out" 2>&1 </dev/null &
   E2E_BG_PID=$!
   E2E_PIDS+=("$E2E_BG_PID")
@@ -270,7 +272,9 @@ e2e_sipp_bg() {
 }
 
 # e2e_hang_watch TIMEOUT_PID AFTER_S FILE: after AFTER_S seconds, the state, kernel wait channel and
-# kernel stack of each thread of the command under `timeout` TIMEOUT_PID, and what else ran.
+# kernel stack of each thread of the command under `timeout` TIMEOUT_PID, and what else ran. Line by
+# line, the name first: reading a stuck process's command line can block on its memory map (in
+# exec, for one), so that comes last and every read is bounded.
 e2e_hang_watch() {
   local pid=$1 after=$2 out=$3 nap child t
   trap 'kill "$nap" 2>/dev/null; exit 0' TERM
@@ -280,15 +284,16 @@ e2e_hang_watch() {
   child=$(pgrep -P "$pid" | head -1)
   [[ -n $child ]] || exit 0
   {
-    echo "$(date -u +%T.%N) pid $child still running: $(tr '\0' ' ' <"/proc/$child/cmdline" 2>/dev/null | cut -c1-160)"
+    echo "$(date -u +%T.%N) pid $child ($(cat "/proc/$child/comm" 2>/dev/null)) still running"
     echo "loadavg: $(cat /proc/loadavg)"
     for t in /proc/"$child"/task/*; do
       echo "thread ${t##*/}: $(grep '^State' "$t/status" 2>/dev/null) wchan=$(cat "$t/wchan" 2>/dev/null)" \
-        "syscall=$(cut -d' ' -f1 "$t/syscall" 2>/dev/null)"
-      sed 's/^/    /' "$t/stack" 2>/dev/null
+        "syscall=$(timeout 1 cut -d' ' -f1 "$t/syscall" 2>/dev/null)"
+      timeout 1 sed 's/^/    /' "$t/stack" 2>/dev/null
     done
     echo "busiest processes:"
-    ps -eo pid,stat,wchan:24,pcpu,etime,comm --sort=-pcpu 2>/dev/null | head -12
+    timeout 2 ps -eo pid,stat,wchan:24,pcpu,etime,comm --sort=-pcpu 2>/dev/null | head -12
+    echo "command line: $(timeout 1 tr '\0' ' ' <"/proc/$child/cmdline" 2>/dev/null | cut -c1-160)"
   } >"$out" 2>&1
 }
 
@@ -316,7 +321,7 @@ e2e_sipp_wait() {
 e2e_wait_udp() {
   local ns=$1 port=$2 i
   for ((i = 0; i < 50; i++)); do
-    ip netns exec "$ns" ss -Hlun "sport = :$port" 2>/dev/null | grep -q . && return 0
+    nsenter --net="/run/netns/$ns" ss -Hlun "sport = :$port" 2>/dev/null | grep -q . && return 0
     sleep 0.1
   done
   return 1
@@ -325,20 +330,22 @@ e2e_wait_udp() {
 # SIPp's explanation of a failed run: its error log and the end of its screen.
 e2e_sipp_why() {
   local label=$1
-  # Status 124 is timeout's: SIPp outlived its limit and was stopped, before it could flush its logs.
+  # Status 124 is timeout's: SIPp outlived its limit and was stopped (on SIGTERM it still writes its logs).
   e2e_log "--- $label: SIPp $(cat "$E2E_WORK/$label.exit" 2>/dev/null || echo "exit unknown")"
   e2e_log "--- $label: SIPp errors"
   grep -v 'Failed to delete FD from epoll' "$E2E_WORK/$label.err" 2>/dev/null | tail -15 >&2 || true
   e2e_log "--- $label: SIPp screen (end)"
-  tail -25 "$E2E_WORK/$label.out" 2>/dev/null >&2 || true
+  tail -25 "$E2E_WORK/$label.out" >&2 2>/dev/null || true
   e2e_log "--- $label: last messages"
-  tail -40 "$E2E_WORK/$label.msg" 2>/dev/null >&2 || true
+  tail -40 "$E2E_WORK/$label.msg" >&2 2>/dev/null || true
   if [[ -s "$E2E_WORK/$label.hang" ]]; then
     e2e_log "--- $label: still running at its limit"
     cat "$E2E_WORK/$label.hang" >&2
+  elif [[ -e "$E2E_WORK/$label.hang" ]]; then
+    e2e_log "--- $label: still running at its limit; its state could not be read"
   fi
   e2e_log "--- $label: sipedge's log (end)"
-  tail -12 "$E2E_LOG" 2>/dev/null >&2 || true
+  tail -12 "$E2E_LOG" >&2 2>/dev/null || true
 }
 
 # e2e_wait_log LABEL PATTERN LIMIT_S: waits until SIPp's message log of LABEL shows PATTERN (grep -E).
