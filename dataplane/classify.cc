@@ -213,8 +213,13 @@ Worker::Outcome Worker::classify_arp(const Interface& ifc, rte_mbuf* m, uint16_t
     tx_.push(ifc.index, m);
     return consumed(m);
   }
-  if (op == RTE_ARP_OP_REPLY) {
-    // Control owns the neighbour table; it decides whether this reply answers a pending request.
+  // A gratuitous request (sender and target address the same, RFC 5227 §3) announces a neighbour's
+  // MAC, as a router taking over an address does after a failover. Control owns the neighbour
+  // table; it decides whether a reply answers a pending request and whether an announcement moves a
+  // neighbour it knows (it learns none from them).
+  const bool announcement = op == RTE_ARP_OP_REQUEST && arp->arp_data.arp_sip == arp->arp_data.arp_tip &&
+                            !ifc.owns4(arp->arp_data.arp_sip);
+  if (op == RTE_ARP_OP_REPLY || announcement) {
     m->l2_len = l2;
     m->hash.usr = ifc.index;
     return to(Verdict::Neighbour, m);

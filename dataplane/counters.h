@@ -25,7 +25,7 @@ using parser::kMaxPolicyRules;  // signature rules: one hit counter per rule id
   X(NdAdvertised, "neighbour solicitations for our address answered (NA)")   \
   X(IcmpEchoReplied, "ICMP echo requests answered in place")                 \
   X(Icmp6EchoReplied, "ICMPv6 echo requests answered in place")              \
-  X(NeighbourToControl, "ARP replies / neighbour advertisements to control") \
+  X(NeighbourToControl, "ARP replies / announcements, NAs, to control")      \
   X(FragmentsIn, "IP fragments taken into reassembly")                       \
   X(Reassembled, "datagrams completed by reassembly")                        \
   X(SipToControl, "SIP messages handed to control")                          \
@@ -36,6 +36,7 @@ using parser::kMaxPolicyRules;  // signature rules: one hit counter per rule id
   X(FragmentsOut, "IP fragments produced on transmit")                       \
   X(SolicitsSent, "ARP requests / neighbour solicitations sent")             \
   X(NeighbourResolved, "neighbours resolved or refreshed")                   \
+  X(NeighbourMoved, "of which at another MAC than before (flows follow)")    \
   X(HeldReleased, "held packets sent after resolution")
 
 #define SIPEDGE_DP_DROPS(X)                                                         \

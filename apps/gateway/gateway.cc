@@ -238,7 +238,9 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
   nb.hold_limit = dc.neighbour_hold_packets;
   p.io = std::make_unique<control::ControlIo>(p.dataplane->shared(), p.dataplane->control_counters(), nb, sip_ports);
   p.backend = std::make_unique<control::RtpRelayBackend>(*p.table, relay_ifaces, *p.io);
-  p.io->set_on_resolved([backend = p.backend.get()](uint16_t iface, const IpAddr& hop) { backend->neighbour_resolved(iface, hop); });
+  p.io->set_on_resolved([backend = p.backend.get()](uint16_t iface, const IpAddr& hop, bool moved) {
+    backend->neighbour_resolved(iface, hop, moved);
+  });
   if (auto missing = hw::required_offload_missing(config_.offload, p.offload)) throw std::runtime_error(*missing);
   std::vector<hw::OffloadManager::Port> media_ports;
   for (size_t i = 0; i < n_ifaces; ++i) {
@@ -523,6 +525,7 @@ Gateway::Gateway(GatewayConfig config, std::string config_path)
           logs::of(logs::Component::Main).error("sipedge: reload refused: {}", why);
       };
       parts.offload = p.media_rules ? p.backend.get() : nullptr;
+      parts.relay = p.backend.get();
       parts.port_reset = [&p](uint16_t port_id) { p.port_recovery->recover_port(port_id); };
     }
     p.shards[s]->loop = std::make_unique<control::ControlLoop>(std::move(parts), timing);

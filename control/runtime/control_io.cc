@@ -398,11 +398,13 @@ void ControlIo::handle_neighbour_frame(rte_mbuf* m, uint64_t now) noexcept {
       off += opt_len;
     }
   }
-  if (neighbours_.update(iface, ip, mac, now, scratch_)) {
+  const NeighbourTable::Answer answer = neighbours_.update(iface, ip, mac, now, scratch_);
+  if (answer != NeighbourTable::Answer::Unknown) {
     neighbour_changes_.fetch_add(1, std::memory_order_release);
     counters_.count(iface, Event::NeighbourResolved);
+    if (answer == NeighbourTable::Answer::Moved) counters_.count(iface, Event::NeighbourMoved);
     release_held(ifc, mac, scratch_);
-    if (on_resolved_) on_resolved_(iface, ip);
+    if (on_resolved_) on_resolved_(iface, ip, answer == NeighbourTable::Answer::Moved);
   }
   rte_pktmbuf_free(m);
 }

@@ -89,8 +89,10 @@ class ControlIo final : public SipTransport, public NextHops {
   rte_ether_addr interface_mac(uint16_t iface) const override { return shared_.ifaces[iface].mac; }
   std::optional<IpAddr> next_hop(uint16_t iface, const IpAddr& remote) const override;
   std::optional<rte_ether_addr> next_hop_mac(uint16_t iface, const IpAddr& remote) override;
-  // Called when a neighbour answers: (interface, next-hop address).
-  void set_on_resolved(std::function<void(uint16_t, const IpAddr&)> fn) { on_resolved_ = std::move(fn); }
+  // Called when a neighbour answers or announces itself: (interface, next-hop address, whether its
+  // MAC changed).
+  using ResolvedFn = std::function<void(uint16_t, const IpAddr&, bool)>;
+  void set_on_resolved(ResolvedFn fn) { on_resolved_ = std::move(fn); }
 
   const NeighbourTable& neighbours() const noexcept { return neighbours_; }
   // Bumped at every neighbour answer (a MAC may have changed), for the copies shards keep
@@ -135,7 +137,7 @@ class ControlIo final : public SipTransport, public NextHops {
   std::vector<uint16_t> sip_ports_;
   std::function<uint64_t()> clock_tsc_;
   SipFrameTap* frame_tap_ = nullptr;
-  std::function<void(uint16_t, const IpAddr&)> on_resolved_;
+  ResolvedFn on_resolved_;
   std::atomic<uint64_t> neighbour_changes_{0};
   // Written by the sends through this ControlIo, from a cache line of their own on: a lane reading
   // the fields above would otherwise lose its copy of them at each of them (false sharing).

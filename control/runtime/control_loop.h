@@ -55,6 +55,8 @@ class ControlLoop {
     // The clock this shard's Proxy and tap read, refreshed per message and per iteration; none
     // where they read a clock of their own (tests with a ManualClock).
     CachedClock* clock = nullptr;
+    // The relay backend, whose flows follow neighbours that move (shard 0); none: they do not.
+    RtpRelayBackend* relay = nullptr;
   };
   struct Timing {
     uint64_t idle_check_tsc;     // how often the relay is swept for silent flows

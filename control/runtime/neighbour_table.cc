@@ -52,20 +52,21 @@ bool NeighbourTable::hold(uint16_t iface, const IpAddr& ip, rte_mbuf* m) {
   return true;
 }
 
-bool NeighbourTable::update(uint16_t iface, const IpAddr& ip, const rte_ether_addr& mac, uint64_t now,
-                            std::vector<rte_mbuf*>& released) {
+NeighbourTable::Answer NeighbourTable::update(uint16_t iface, const IpAddr& ip, const rte_ether_addr& mac,
+                                              uint64_t now, std::vector<rte_mbuf*>& released) {
   Entry* found = lookup(iface, ip);
   if (found == nullptr) {
-    return false;
+    return Answer::Unknown;
   }
   Entry& e = *found;
+  const bool moved = e.state != State::Incomplete && !rte_is_same_ether_addr(&e.mac, &mac);
   e.state = State::Reachable;
   e.mac = mac;
   e.probes = 0;
   e.deadline = now + cfg_.reachable_tsc;
   released.insert(released.end(), e.held.begin(), e.held.end());
   e.held.clear();
-  return true;
+  return moved ? Answer::Moved : Answer::Resolved;
 }
 
 size_t NeighbourTable::hold_room(uint16_t iface, const IpAddr& ip) const {

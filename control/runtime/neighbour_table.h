@@ -55,10 +55,16 @@ class NeighbourTable {
   // Queues a frame (Ethernet header written, destination MAC to be filled) for an Incomplete
   // neighbour. False when the queue is full or the entry is gone: the caller drops and counts.
   bool hold(uint16_t iface, const IpAddr& ip, rte_mbuf* m);
-  // An ARP reply / NA arrived. Only neighbours we asked about or know are updated (no unsolicited
-  // entries: an attacker cannot fill the table). Held frames move to `released` in arrival order.
-  bool update(uint16_t iface, const IpAddr& ip, const rte_ether_addr& mac, uint64_t now,
-              std::vector<rte_mbuf*>& released);
+  // An ARP reply or announcement, or an NA, arrived. Only neighbours we asked about or know are
+  // updated (no unsolicited entries: an attacker cannot fill the table). Held frames move to
+  // `released` in arrival order.
+  enum class Answer : uint8_t {
+    Unknown,   // not in the table: nothing changed
+    Resolved,  // now Reachable, with the MAC it had (or its first)
+    Moved,     // now Reachable at another MAC than the one it had: what was sent there goes astray
+  };
+  Answer update(uint16_t iface, const IpAddr& ip, const rte_ether_addr& mac, uint64_t now,
+                std::vector<rte_mbuf*>& released);
   // Timers. `solicit(iface, ip)` is called for each retransmission; `failed(iface, frames)` gets
   // the held frames of a neighbour that never answered (the caller frees and counts them).
   template <class S, class F>

@@ -222,7 +222,7 @@ void RtpRelayBackend::remove(Handle h) {
   (void)table_.delete_flow(flow_handle(h));
 }
 
-void RtpRelayBackend::neighbour_resolved(uint16_t iface, const IpAddr& hop) {
+void RtpRelayBackend::neighbour_resolved(uint16_t iface, const IpAddr& hop, bool moved) {
   std::vector<Handle> ready;
   for (const auto& [h, ends] : awaiting_) {
     for (const End* e : {&ends.first, &ends.second}) {
@@ -235,6 +235,66 @@ void RtpRelayBackend::neighbour_resolved(uint16_t iface, const IpAddr& hop) {
     const auto [a, b] = it->second;
     (void)update(h, a, b);
   }
+  if (!moved) return;
+  const std::pair<uint16_t, IpAddr> key{iface, hop};
+  if (std::find(moved_.begin(), moved_.end(), key) != moved_.end()) return;
+  if (moved_.size() < kMaxMovedPending) {
+    moved_.push_back(key);
+  } else if (moves_dropped_++ == 0) {
+    logs::of(logs::Component::Main)
+        .warn("sipedge: more than {} neighbours moved within {} ms; flows towards the others keep their MAC",
+              kMaxMovedPending, kFollowIntervalMs);
+  }
+}
+
+unsigned RtpRelayBackend::follow_moves(uint64_t now_tsc) {
+  if (moved_.empty() || now_tsc < next_follow_tsc_) return 0;
+  next_follow_tsc_ = now_tsc + rte_get_tsc_hz() * kFollowIntervalMs / 1000;
+  // Each moved neighbour's MAC now, and the port it sits behind.
+  struct Moved {
+    uint16_t iface;
+    uint16_t port_id;
+    IpAddr hop;
+    rte_ether_addr mac;
+  };
+  std::vector<Moved> moved;
+  for (const auto& [iface, hop] : moved_) {
+    if (iface >= interfaces_.size() || !interfaces_[iface].configured) continue;
+    if (auto mac = next_hops_.next_hop_mac(iface, hop)) moved.push_back({iface, interfaces_[iface].port_id, hop, *mac});
+  }
+  moved_.clear();
+  // Which flows send through one of them to its old MAC: the side's next hop is worked out as when
+  // the flow was installed (from its SDP address, the gateway's for any host).
+  std::vector<std::pair<relay::FlowHandle, relay::FlowSpec>> stale;
+  table_.for_each([&](const relay::FlowInfo& f) {
+    if (awaiting_.contains(handle_of(f.handle))) return;  // patched when its own neighbour answers
+    relay::FlowSpec spec = f.spec;
+    bool changed = false;
+    for (relay::EndpointSpec& side : spec.side) {
+      for (const Moved& m : moved) {
+        if (side.port_id != m.port_id || rte_is_same_ether_addr(&side.next_hop_mac, &m.mac)) continue;
+        if (next_hops_.next_hop(m.iface, side.remote_addr) != m.hop) continue;
+        side.next_hop_mac = m.mac;
+        changed = true;
+      }
+    }
+    if (changed) stale.emplace_back(f.handle, spec);
+  });
+  size_t followed = 0;
+  for (const auto& [fh, spec] : stale) {
+    if (!table_.update_flow(fh, spec, now_tsc).ok()) continue;
+    ++followed;
+    // Rules on the NIC carry the old MAC too: swapped like any other change of the spec.
+    if (offload_ && place(handle_of(fh), true)) wait_for_offload(handle_of(fh));
+  }
+  flows_followed_ += followed;
+  for (const Moved& m : moved) {
+    char mac[RTE_ETHER_ADDR_FMT_SIZE];
+    rte_ether_format_addr(mac, sizeof(mac), &m.mac);
+    logs::of(logs::Component::Main).info("sipedge: neighbour {} on interface {} moved to {}", m.hop.to_string(), m.iface, mac);
+  }
+  if (!moved.empty()) logs::of(logs::Component::Main).info("sipedge: {} media flows follow the moved neighbours", followed);
+  return static_cast<unsigned>(moved.size() + stale.size());
 }
 
 FlowBackend::Counters RtpRelayBackend::counters(Handle h) const {

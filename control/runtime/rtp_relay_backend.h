@@ -6,8 +6,9 @@
 // towards the peer (the gateway's for off-link peers). A next hop not resolved yet does not fail
 // the call: the flow is installed at once (frames towards that peer carry a zero destination MAC
 // and go nowhere), resolution runs, and neighbour_resolved() patches the flow when the answer
-// comes. Errors reach MediaManager as values: RelayFull when the table has no room, RelayRefused
-// for anything else it refuses.
+// comes. A next hop that later moves to another MAC takes its flows along (follow_moves). Errors
+// reach MediaManager as values: RelayFull when the table has no room, RelayRefused for anything
+// else it refuses.
 //
 // With an OffloadManager (hw/, DESIGN §5), a direction goes to the NIC once both its peers are
 // known: the ingress peer latched (or fixed by SDP where the side does not latch), the egress peer
@@ -75,8 +76,22 @@ class RtpRelayBackend final : public FlowBackend {
   Counters counters(Handle h) const override;
   size_t size() const override;
 
-  // A neighbour answered: flows that waited for it get its MAC (their latch state is kept).
-  void neighbour_resolved(uint16_t iface, const IpAddr& hop);
+  // A neighbour answered: flows that waited for it get its MAC (their latch state is kept). When it
+  // `moved` (answered or announced another MAC than it had: a router replaced, or another one
+  // taking over its address), flows already sending to its old MAC follow at follow_moves().
+  void neighbour_resolved(uint16_t iface, const IpAddr& hop, bool moved = false);
+  // Control loop, often: flows whose next hop moved get its new MAC, on the NIC too. One pass over
+  // the table for every move reported since the last, at most one pass per kFollowIntervalMs: a
+  // neighbour flapping between MACs (or someone forging its answers) costs a bounded share of the
+  // loop. Returns the work done.
+  unsigned follow_moves(uint64_t now_tsc);
+  static constexpr uint64_t kFollowIntervalMs = 1000;
+  // Moves waiting for the next pass (at most kMaxMovedPending neighbours; more are counted and left
+  // to the flows' next SDP change), and flows re-pointed so far.
+  size_t moves_pending() const noexcept { return moved_.size(); }
+  uint64_t moves_dropped() const noexcept { return moves_dropped_; }
+  uint64_t flows_followed() const noexcept { return flows_followed_; }
+  static constexpr size_t kMaxMovedPending = 64;
   // Flows installed with a side whose next hop is still unresolved.
   size_t awaiting_neighbours() const noexcept { return awaiting_.size(); }
 
@@ -123,6 +138,11 @@ class RtpRelayBackend final : public FlowBackend {
   ClockFn now_tsc_;
   // Flows with an unresolved next hop, and the ends to rebuild their spec from.
   std::unordered_map<Handle, std::pair<End, End>> awaiting_;
+  // Neighbours that moved since the last follow_moves pass: (interface, address).
+  std::vector<std::pair<uint16_t, IpAddr>> moved_;
+  uint64_t next_follow_tsc_ = 0;
+  uint64_t moves_dropped_ = 0;
+  uint64_t flows_followed_ = 0;
 
   hw::OffloadManager* offload_ = nullptr;
   size_t inserts_per_poll_ = 8;

@@ -383,8 +383,8 @@ TEST_F(ControlTx, ShardsSendThroughTheSharedTransportAndEachCountsItsOwn) {
 
 TEST_F(ControlTx, GivesTheRelayNextHopsAndTellsItWhenOneResolves) {
   std::vector<std::string> resolved;
-  io_->set_on_resolved([&](uint16_t iface, const IpAddr& hop) {
-    resolved.push_back(std::to_string(iface) + " " + hop.to_string());
+  io_->set_on_resolved([&](uint16_t iface, const IpAddr& hop, bool moved) {
+    resolved.push_back(std::to_string(iface) + " " + hop.to_string() + (moved ? " moved" : ""));
   });
   EXPECT_EQ(io_->next_hop(kCore, *IpAddr::parse("10.202.0.9")), IpAddr::parse("10.202.0.9"));
   EXPECT_EQ(io_->next_hop(kAccess, *IpAddr::parse("198.51.100.20")), IpAddr::parse("10.201.0.254"));
@@ -405,6 +405,45 @@ TEST_F(ControlTx, GivesTheRelayNextHopsAndTellsItWhenOneResolves) {
   auto none = io_->next_hop_mac(kCore, *IpAddr::parse("198.51.100.20"));
   ASSERT_TRUE(none.has_value());
   EXPECT_TRUE(rte_is_zero_ether_addr(&*none));
+}
+
+// A neighbour that announces another MAC (a gratuitous ARP request, RFC 5227 §3: a router taking
+// over the address after a failover) moves at once: control's datagrams and the relay's flows
+// (told through on_resolved) go to the new MAC. Announcements teach nothing new: one from a
+// neighbour never asked for, or claiming our own address, changes no entry.
+TEST_F(ControlTx, AGratuitousArpMovesANeighbourItKnowsAndCreatesNone) {
+  std::vector<std::string> resolved;
+  io_->set_on_resolved([&](uint16_t iface, const IpAddr& hop, bool moved) {
+    resolved.push_back(std::to_string(iface) + " " + hop.to_string() + (moved ? " moved" : ""));
+  });
+  const Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  const Mac standby{0x02, 0x00, 0x00, 0x00, 0x00, 0x77};
+  auto announce = [&](const Mac& from, const char* addr) {
+    receive(kCore, cat(ether(bcast, from, 0x0806), arp(1, from, ip4(addr), Mac{}, ip4(addr))));
+    io_->poll(now_);
+  };
+  EXPECT_EQ(send(kCore, "10.202.0.9", 5060, "hello"), SendResult::Sent);  // held, ARP sent
+  arp_reply(kCore, "10.202.0.9", "10.202.0.1");
+  EXPECT_EQ(sent(kCore, 1).size(), 2u);  // the request, then the held datagram
+  announce(kPeerMac, "10.202.0.9");       // the same MAC again: refreshed, not moved
+  announce(standby, "10.202.0.9");
+  EXPECT_EQ(resolved, (std::vector<std::string>{"1 10.202.0.9", "1 10.202.0.9", "1 10.202.0.9 moved"}));
+  auto mac = io_->next_hop_mac(kCore, *IpAddr::parse("10.202.0.9"));
+  ASSERT_TRUE(mac.has_value());
+  EXPECT_EQ(Mac(std::to_array(mac->addr_bytes)), standby);
+  EXPECT_EQ(send(kCore, "10.202.0.9", 5060, "hello"), SendResult::Sent);
+  std::vector<Bytes> out = sent(kCore, 1);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(Bytes(out[0].begin(), out[0].begin() + 6), Bytes(standby.begin(), standby.end()));
+  EXPECT_EQ(dp_->total(kCore, Event::NeighbourMoved), 1u);
+
+  const size_t known = io_->neighbours().size();
+  announce(standby, "10.202.0.33");  // never asked for
+  announce(standby, "10.202.0.1");   // our own address
+  EXPECT_EQ(io_->neighbours().size(), known);
+  EXPECT_EQ(resolved.size(), 3u);
+  EXPECT_EQ(dp_->total(kCore, Event::NeighbourToControl), 4u);  // the reply and three announcements
+  EXPECT_EQ(dp_->total(kCore, Drop::ArpNotForUs), 1u);           // the one claiming our address
 }
 
 // Two control shards on ports with a TX queue for each (net_ring, three TX queues: the worker's,

@@ -87,7 +87,7 @@ class LoopPartsTest : public DataplaneTest {
       ifaces.push_back(RtpRelayBackend::interface_for(i, config_.media, dp_->iface(i.index).port_id));
     }
     backend_ = std::make_unique<RtpRelayBackend>(*table_, ifaces, *io_, [this] { return now_; });
-    io_->set_on_resolved([this](uint16_t iface, const IpAddr& hop) { backend_->neighbour_resolved(iface, hop); });
+    io_->set_on_resolved([this](uint16_t iface, const IpAddr& hop, bool moved) { backend_->neighbour_resolved(iface, hop, moved); });
     timing_.idle_check_tsc = hz_;
     timing_.media_timeout_tsc = uint64_t{config_.media.timeout_s} * hz_;
     timing_.shutdown_grace_tsc = hz_ / 2;
@@ -225,6 +225,51 @@ TEST_F(ControlLoopTest, ACallThroughTheLoopRelaysMediaToTheResolvedPeerAndSilenc
   now_ += 31 * hz_;
   loop_->poll_once(now_);
   expect_byes_both_ways();
+}
+
+// The trunk's address moves to another MAC mid-call (its standby took over and announced itself
+// with a gratuitous ARP): the call's media follows within a loop iteration or two, with the
+// relay's latching and counters as they were; signalling too.
+TEST_F(ControlLoopTest, MediaFollowsATrunkThatMovesToAnotherMac) {
+  ControlLoop::Parts parts{*dp_, *io_, *proxy_, *table_};
+  parts.relay = backend_.get();
+  loop_ = std::make_unique<ControlLoop>(std::move(parts), timing_);
+  const std::string ok = answered_call();
+  ASSERT_EQ(testing::first_line(ok), "SIP/2.0 200 OK");
+  const uint16_t relay_port = audio_port(ok);
+  const std::string rtp = "\x80\x08\x01\x01rtp-payload";
+  udp_in(kAccess, kPeerMac, "10.201.0.2", 40000, "10.201.0.1", relay_port, rtp);
+  std::vector<Bytes> media = sent(kCore, 0);
+  ASSERT_EQ(media.size(), 1u);
+  EXPECT_EQ(Bytes(media[0].begin(), media[0].begin() + 14), ether(kTrunkMac, our_mac(kCore), 0x0800));
+
+  const Mac standby{0x02, 0x00, 0x00, 0x00, 0x00, 0x78};
+  const Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  rte_mbuf* garp = to_mbuf(cat(ether(bcast, standby, 0x0806), arp(1, standby, ip4("10.202.0.2"), Mac{}, ip4("10.202.0.2"))));
+  ASSERT_EQ(rte_ring_enqueue(ports_[kCore].rx[0], garp), 0);
+  loop_->poll_once(now_);
+  now_ += hz_ / 100;
+  loop_->poll_once(now_);
+  EXPECT_EQ(backend_->flows_followed(), 2u);  // RTP and RTCP
+  udp_in(kAccess, kPeerMac, "10.201.0.2", 40000, "10.201.0.1", relay_port, rtp);
+  media = sent(kCore, 0);
+  ASSERT_EQ(media.size(), 1u);
+  EXPECT_EQ(Bytes(media[0].begin(), media[0].begin() + 14), ether(standby, our_mac(kCore), 0x0800));
+  EXPECT_EQ(get16(media[0], 36), 30000);
+  EXPECT_EQ(Bytes(media[0].begin() + 42, media[0].end()), text(rtp));
+  uint64_t relayed = 0;
+  table_->for_each([&](const relay::FlowInfo& f) { relayed += f.stats.side[0].packets + f.stats.side[1].packets; });
+  EXPECT_EQ(relayed, 2u) << "the flow's counters carried over";
+
+  // The caller hangs up: the BYE reaches the trunk at its new MAC.
+  const std::string rr = testing::header(ok, parser::HeaderId::RecordRoute);
+  from_alice("BYE sip:trunk@10.202.0.2:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 10.201.0.2:5060;branch=z9hG4bKbye;rport\r\n"
+             "Route: " + rr + "\r\nMax-Forwards: 70\r\nFrom: <sip:1006@sipedge.test>;tag=a1\r\n"
+             "To: <sip:+4930123@sipedge.test>;tag=t1\r\nCall-ID: loop-call\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n");
+  const std::vector<Bytes> to_trunk = sent(kCore, 1);
+  ASSERT_EQ(to_trunk.size(), 1u);
+  EXPECT_EQ(Bytes(to_trunk[0].begin(), to_trunk[0].begin() + 6), Bytes(standby.begin(), standby.end()));
+  EXPECT_EQ(testing::first_line(std::string(udp4_payload(to_trunk[0]).value_or(""))), "BYE sip:trunk@10.202.0.2:5060 SIP/2.0");
 }
 
 TEST_F(ControlLoopTest, MediaThatKeepsFlowingKeepsTheCall) {
@@ -826,7 +871,7 @@ TEST_F(ControlLoopOffloadTest, AnSdpChangeSwapsTheRulesWithoutLosingAPacket) {
   for (const InterfaceConfig& i : config_.interfaces)
     ifaces.push_back(RtpRelayBackend::interface_for(i, config_.media, dp_->iface(i.index).port_id));
   backend_ = std::make_unique<RtpRelayBackend>(*table_, ifaces, *io_, [this] { return now_; });
-  io_->set_on_resolved([this](uint16_t iface, const IpAddr& hop) { backend_->neighbour_resolved(iface, hop); });
+  io_->set_on_resolved([this](uint16_t iface, const IpAddr& hop, bool moved) { backend_->neighbour_resolved(iface, hop, moved); });
   media_ = std::make_unique<MediaManager>(config_, *backend_);
   proxy_ = std::make_unique<Proxy>(config_, *io_, *media_, clock_, scanner_, RouteToken("loop-test"));
   offload_with(sipedge::test::FlowCaps::mlx5_like(), 64);

@@ -1,6 +1,7 @@
 // tests/control/runtime_neighbour_table_test.cc — the neighbour table on its own, with many
 // neighbours at once: lookups stay right while expiry erases entries from the middle of the
-// open-addressing index (ControlTx's tests drive one neighbour at a time through ControlIo).
+// open-addressing index (ControlTx's tests drive one neighbour at a time through ControlIo); and
+// which answers move a neighbour.
 #include "control/runtime/neighbour_table.h"
 
 #include <gtest/gtest.h>
@@ -22,11 +23,17 @@ rte_ether_addr mac_of(unsigned n) {
   return rte_ether_addr{{0x02, 0x00, 0x00, 0x00, static_cast<uint8_t>(n >> 8), static_cast<uint8_t>(n)}};
 }
 
-TEST(NeighbourTable, ManyNeighboursResolveAgeAndExpireEachOnItsOwn) {
+// Solicitations 10 ticks apart, three of them; an answer valid for `reachable` ticks.
+NeighbourTable::Config timers(uint64_t reachable) {
   NeighbourTable::Config cfg;
   cfg.retrans_tsc = 10;
-  cfg.reachable_tsc = 1000;
+  cfg.reachable_tsc = reachable;
   cfg.max_probes = 3;
+  return cfg;
+}
+
+TEST(NeighbourTable, ManyNeighboursResolveAgeAndExpireEachOnItsOwn) {
+  const NeighbourTable::Config cfg = timers(1000);
   NeighbourTable table(cfg);
   constexpr unsigned kCount = 600;
   auto iface = [](unsigned n) { return static_cast<uint16_t>(n % 4 == 1 ? 1 : 0); };
@@ -41,8 +48,10 @@ TEST(NeighbourTable, ManyNeighboursResolveAgeAndExpireEachOnItsOwn) {
 
   // Every other neighbour answers; the rest stay silent.
   std::vector<rte_mbuf*> released;
-  for (unsigned n = 0; n < kCount; n += 2) EXPECT_TRUE(table.update(iface(n), neighbour(n), mac_of(n), 5, released));
-  EXPECT_FALSE(table.update(0, IpAddr::v4(192, 0, 2, 1), mac_of(1), 5, released)) << "nobody asked for it";
+  for (unsigned n = 0; n < kCount; n += 2)
+    EXPECT_EQ(table.update(iface(n), neighbour(n), mac_of(n), 5, released), NeighbourTable::Answer::Resolved);
+  EXPECT_EQ(table.update(0, IpAddr::v4(192, 0, 2, 1), mac_of(1), 5, released), NeighbourTable::Answer::Unknown)
+      << "nobody asked for it";
   EXPECT_TRUE(released.empty());
 
   // Retransmit intervals pass: each silent one is probed until max_probes, then erased.
@@ -87,6 +96,32 @@ TEST(NeighbourTable, ManyNeighboursResolveAgeAndExpireEachOnItsOwn) {
   expire_quietly(1006 + cfg.retrans_tsc * cfg.max_probes);
   EXPECT_EQ(table.size(), 0u);
   for (unsigned n = 0; n < kCount; ++n) EXPECT_EQ(table.find(iface(n), neighbour(n)), nullptr) << n;
+}
+
+// A neighbour moves only when it had a MAC (Reachable or Stale) and answers with another one: its
+// first answer, and the same MAC again (a refresh, or a Stale entry confirmed), do not move it.
+TEST(NeighbourTable, AnAnswerWithAnotherMacMovesANeighbourItsFirstOrTheSameDoesNot) {
+  NeighbourTable table(timers(100));
+  std::vector<rte_mbuf*> released;
+  const IpAddr gw = IpAddr::v4(10, 202, 0, 254);
+  using Answer = NeighbourTable::Answer;
+  EXPECT_TRUE(table.resolve(1, gw, 0).solicit);
+  EXPECT_EQ(table.update(1, gw, mac_of(1), 1, released), Answer::Resolved);
+  EXPECT_EQ(table.update(1, gw, mac_of(1), 2, released), Answer::Resolved);
+  EXPECT_EQ(table.update(1, gw, mac_of(2), 3, released), Answer::Moved);
+  ASSERT_NE(table.find(1, gw), nullptr);
+  EXPECT_EQ(table.find(1, gw)->mac.addr_bytes[5], 2);
+  EXPECT_EQ(table.find(1, gw)->state, NeighbourTable::State::Reachable);
+  // Past its reachable time it is Stale and still has its MAC: another one moves it, the same not.
+  table.expire(200, [](uint16_t, const IpAddr&) {}, [](uint16_t, std::vector<rte_mbuf*>&) {});
+  ASSERT_EQ(table.find(1, gw)->state, NeighbourTable::State::Stale);
+  EXPECT_EQ(table.update(1, gw, mac_of(2), 201, released), Answer::Resolved);
+  table.expire(400, [](uint16_t, const IpAddr&) {}, [](uint16_t, std::vector<rte_mbuf*>&) {});
+  ASSERT_EQ(table.find(1, gw)->state, NeighbourTable::State::Stale);
+  EXPECT_EQ(table.update(1, gw, mac_of(3), 401, released), Answer::Moved);
+  // The same address on the other interface is another neighbour, unknown until asked for.
+  EXPECT_EQ(table.update(0, gw, mac_of(3), 402, released), Answer::Unknown);
+  EXPECT_TRUE(released.empty());
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 // (tests/support/eal_once.h), so the other control tests never pay for it.
 #include "control/runtime/rtp_relay_backend.h"
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -50,12 +51,14 @@ InterfaceConfig iface(uint16_t index, InterfaceRole role, const char* media, uin
 struct FakeNextHops : NextHops {
   std::vector<std::string> asked;
   std::set<std::string> unresolved;
+  std::map<std::string, uint8_t> moved;  // "iface address" -> the last byte of the MAC it moved to
   static std::string key(uint16_t i, const IpAddr& a) { return std::to_string(i) + " " + text(a); }
   rte_ether_addr interface_mac(uint16_t i) const override { return mac(static_cast<uint8_t>(i + 1)); }
   std::optional<IpAddr> next_hop(uint16_t, const IpAddr& remote) const override { return remote; }
   std::optional<rte_ether_addr> next_hop_mac(uint16_t i, const IpAddr& remote) override {
     asked.push_back(key(i, remote));
     if (unresolved.contains(key(i, remote))) return std::nullopt;
+    if (auto it = moved.find(key(i, remote)); it != moved.end()) return mac(it->second);
     return mac(static_cast<uint8_t>(0xa0 + i));
   }
 };
@@ -189,6 +192,62 @@ TEST_F(RtpRelayBackendTest, AnUnresolvedNextHopInstallsTheFlowAndItsAnswerPatche
                      }));
   media->destroy(id);
   EXPECT_EQ(backend->awaiting_neighbours(), 0u);
+  EXPECT_EQ(table->size(), 0u);
+}
+
+// A next hop that moves to another MAC (a router replaced, or its standby taking over) takes the
+// flows already sending to it along, at the next follow_moves pass: only the sides behind it, on
+// its interface. Passes come at most once a second however often neighbours move; a refresh
+// (the same MAC) is no move, and a move of a neighbour no flow uses re-points nothing.
+TEST_F(RtpRelayBackendTest, FlowsFollowANextHopThatMovesAtMostOnePassASecond) {
+  const MediaSessionId id = media->create(0, 1);
+  ASSERT_TRUE(media->rewrite(id, MediaSide::Caller, kOffer, SdpRole::Offer).ok());
+  ASSERT_TRUE(media->rewrite(id, MediaSide::Callee, kAnswer, SdpRole::Answer).ok());
+  const IpAddr softswitch = *IpAddr::parse("10.202.0.50");
+  const uint64_t second = rte_get_tsc_hz();
+  auto flows_with = [](uint8_t core_mac) {
+    const std::string m = std::to_string(core_mac);
+    return std::vector<std::string>{
+        "port 3 10.201.0.1:20000 <> 0.0.0.0:1572 latch mac 1->160 || "
+        "port 4 10.202.0.1:30000 <> 10.202.0.50:16384 latch mac 2->" + m,
+        "port 3 10.201.0.1:20001 <> 0.0.0.0:1573 latch mac 1->160 || "
+        "port 4 10.202.0.1:30001 <> 10.202.0.50:16385 latch mac 2->" + m,
+    };
+  };
+  backend->neighbour_resolved(1, softswitch, false);  // refreshed at the MAC it had
+  EXPECT_EQ(backend->moves_pending(), 0u);
+  EXPECT_EQ(backend->follow_moves(10 * second), 0u);
+
+  hops.moved["1 10.202.0.50"] = 0xb1;
+  backend->neighbour_resolved(1, softswitch, true);
+  backend->neighbour_resolved(1, softswitch, true);  // told twice: one pending move
+  EXPECT_EQ(backend->moves_pending(), 1u);
+  EXPECT_EQ(flows(), flows_with(0xa1)) << "nothing moves before the pass";
+  EXPECT_EQ(backend->follow_moves(10 * second), 3u);  // the neighbour and its two flows
+  EXPECT_EQ(flows(), flows_with(0xb1));
+  EXPECT_EQ(backend->flows_followed(), 2u);
+  EXPECT_EQ(backend->moves_pending(), 0u);
+
+  // Back again at once: waits for the next second.
+  hops.moved["1 10.202.0.50"] = 0xc1;
+  backend->neighbour_resolved(1, softswitch, true);
+  EXPECT_EQ(backend->follow_moves(10 * second + second / 2), 0u);
+  EXPECT_EQ(flows(), flows_with(0xb1));
+  EXPECT_EQ(backend->follow_moves(11 * second), 3u);
+  EXPECT_EQ(flows(), flows_with(0xc1));
+
+  hops.moved["1 10.202.0.99"] = 0xd1;
+  backend->neighbour_resolved(1, *IpAddr::parse("10.202.0.99"), true);
+  EXPECT_EQ(backend->follow_moves(12 * second), 1u);
+  EXPECT_EQ(flows(), flows_with(0xc1));
+  EXPECT_EQ(backend->flows_followed(), 4u);
+
+  // More moved neighbours than a pass takes: the rest are counted, not queued without bound.
+  for (unsigned n = 0; n <= RtpRelayBackend::kMaxMovedPending; ++n)
+    backend->neighbour_resolved(1, IpAddr::v4(10, 202, 1, static_cast<uint8_t>(n)), true);
+  EXPECT_EQ(backend->moves_pending(), RtpRelayBackend::kMaxMovedPending);
+  EXPECT_EQ(backend->moves_dropped(), 1u);
+  media->destroy(id);
   EXPECT_EQ(table->size(), 0u);
 }
 
