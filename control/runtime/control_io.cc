@@ -25,6 +25,7 @@ using dataplane::VlanHeader;
 using dataplane::icmp6_checksum;
 using dataplane::ipv6_multicast_mac;
 using dataplane::kIcmp6NeighbourSolicit;
+using dataplane::kNaFlagOverride;
 using dataplane::kNdOptSourceLinkAddr;
 using dataplane::kNdOptTargetLinkAddr;
 using dataplane::NdLinkAddrOption;
@@ -374,6 +375,7 @@ void ControlIo::handle_neighbour_frame(rte_mbuf* m, uint64_t now) noexcept {
   }
   IpAddr ip;
   rte_ether_addr mac = eth->src_addr;
+  bool override = true;  // ARP has no such flag: every answer counts
   if (type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
     auto* arp = rte_pktmbuf_mtod_offset(m, rte_arp_hdr*, l2);
     ip = IpAddr::from_v4_be(arp->arp_data.arp_sip);
@@ -383,6 +385,7 @@ void ControlIo::handle_neighbour_frame(rte_mbuf* m, uint64_t now) noexcept {
     auto* ip6 = rte_pktmbuf_mtod_offset(m, rte_ipv6_hdr*, l2);
     auto* na = rte_pktmbuf_mtod_offset(m, NdMessage*, l2 + sizeof(rte_ipv6_hdr));
     ip = IpAddr::from_v6(na->target);
+    override = (rte_be_to_cpu_32(na->flags) & kNaFlagOverride) != 0;
     uint32_t len = rte_be_to_cpu_16(ip6->payload_len);
     uint32_t off = sizeof(NdMessage);
     const uint8_t* base = reinterpret_cast<const uint8_t*>(na);
@@ -398,8 +401,8 @@ void ControlIo::handle_neighbour_frame(rte_mbuf* m, uint64_t now) noexcept {
       off += opt_len;
     }
   }
-  const NeighbourTable::Answer answer = neighbours_.update(iface, ip, mac, now, scratch_);
-  if (answer != NeighbourTable::Answer::Unknown) {
+  const NeighbourTable::Answer answer = neighbours_.update(iface, ip, mac, now, scratch_, override);
+  if (answer != NeighbourTable::Answer::Unchanged) {
     neighbour_changes_.fetch_add(1, std::memory_order_release);
     counters_.count(iface, Event::NeighbourResolved);
     if (answer == NeighbourTable::Answer::Moved) counters_.count(iface, Event::NeighbourMoved);

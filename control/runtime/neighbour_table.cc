@@ -53,13 +53,21 @@ bool NeighbourTable::hold(uint16_t iface, const IpAddr& ip, rte_mbuf* m) {
 }
 
 NeighbourTable::Answer NeighbourTable::update(uint16_t iface, const IpAddr& ip, const rte_ether_addr& mac,
-                                              uint64_t now, std::vector<rte_mbuf*>& released) {
+                                              uint64_t now, std::vector<rte_mbuf*>& released, bool override) {
   Entry* found = lookup(iface, ip);
   if (found == nullptr) {
-    return Answer::Unknown;
+    return Answer::Unchanged;
   }
   Entry& e = *found;
   const bool moved = e.state != State::Incomplete && !rte_is_same_ether_addr(&e.mac, &mac);
+  if (moved && !override) {
+    if (e.state == State::Reachable) {
+      e.state = State::Stale;
+      e.probes = 0;
+      e.deadline = now + cfg_.reachable_tsc;
+    }
+    return Answer::Unchanged;
+  }
   e.state = State::Reachable;
   e.mac = mac;
   e.probes = 0;

@@ -57,14 +57,16 @@ class NeighbourTable {
   bool hold(uint16_t iface, const IpAddr& ip, rte_mbuf* m);
   // An ARP reply or announcement, or an NA, arrived. Only neighbours we asked about or know are
   // updated (no unsolicited entries: an attacker cannot fill the table). Held frames move to
-  // `released` in arrival order.
+  // `released` in arrival order. An answer that may not `override` (an NA without its O flag,
+  // RFC 4861 §7.2.5) gives a known neighbour no other MAC: a Reachable one only becomes Stale, so
+  // that it is asked again.
   enum class Answer : uint8_t {
-    Unknown,   // not in the table: nothing changed
-    Resolved,  // now Reachable, with the MAC it had (or its first)
-    Moved,     // now Reachable at another MAC than the one it had: what was sent there goes astray
+    Unchanged,  // not in the table, or another MAC that may not override the one it has
+    Resolved,   // now Reachable, with the MAC it had (or its first)
+    Moved,      // now Reachable at another MAC than the one it had: what was sent there goes astray
   };
   Answer update(uint16_t iface, const IpAddr& ip, const rte_ether_addr& mac, uint64_t now,
-                std::vector<rte_mbuf*>& released);
+                std::vector<rte_mbuf*>& released, bool override = true);
   // Timers. `solicit(iface, ip)` is called for each retransmission; `failed(iface, frames)` gets
   // the held frames of a neighbour that never answered (the caller frees and counts them).
   template <class S, class F>

@@ -50,15 +50,16 @@ class ControlTx : public DataplaneTest {
     Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     return cat(ether(bcast, our_mac(iface), 0x0806), arp(1, our_mac(iface), ip4(us), Mac{}, ip4(target)));
   }
-  // The IPv6 neighbour `peer` answers our solicitation (RFC 4861 §4.4, solicited, with its TLLA).
-  void nd_advert(const Ip6& us, const Ip6& peer) {
+  // The IPv6 neighbour `peer` advertises `mac` (RFC 4861 §4.4, with its TLLA); by default it answers
+  // our solicitation (Solicited and Override set).
+  void nd_advert(const Ip6& us, const Ip6& peer, uint32_t flags = 0x60000000, const Mac& mac = kPeerMac) {
     Bytes na;
-    put32(na, 0x60000000);
+    put32(na, flags);
     put(na, peer);
     na.push_back(2);
     na.push_back(1);
-    put(na, kPeerMac);
-    receive(kCore, cat(ether(our_mac(kCore), kPeerMac, 0x86dd),
+    put(na, mac);
+    receive(kCore, cat(ether(our_mac(kCore), mac, 0x86dd),
                        ipv6(peer, us, 58, icmp(136, 0, na, pseudo6(peer, us, 58, 4 + na.size())), 255)));
     io_->poll(now_);
   }
@@ -159,6 +160,34 @@ TEST_F(ControlTx, ResolvesIpv6NextHopWithNeighbourSolicitation) {
   out = sent(kCore, 1);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0], udp6_frame(kPeerMac, our_mac(kCore), us, peer, 5060, 5060, text("NOTIFY")));
+}
+
+// RFC 4861 §7.2.5: an advertisement of another MAC moves a known IPv6 neighbour only with its
+// Override flag. Without it (a proxy or anycast answer) the neighbour keeps its MAC and, Reachable,
+// becomes Stale, so that it is asked again.
+TEST_F(ControlTx, AnIpv6NeighbourMovesOnlyOnAnAdvertisementThatOverrides) {
+  std::vector<std::string> resolved;
+  io_->set_on_resolved([&](uint16_t iface, const IpAddr& hop, bool moved) {
+    resolved.push_back(std::to_string(iface) + " " + hop.to_string() + (moved ? " moved" : ""));
+  });
+  const Ip6 us = ip6("fd00:202::1"), peer = ip6("fd00:202::9");
+  const IpAddr peer_addr = *IpAddr::parse("fd00:202::9");
+  const Mac other{0x02, 0x00, 0x00, 0x00, 0x00, 0x66};
+  EXPECT_EQ(send(kCore, "fd00:202::9", 5060, "NOTIFY"), SendResult::Sent);
+  nd_advert(us, peer);
+  ASSERT_EQ(sent(kCore, 1).size(), 2u);  // the solicitation, the datagram it held
+  nd_advert(us, peer, 0x40000000, other);  // Solicited, no Override
+  ASSERT_NE(io_->neighbours().find(kCore, peer_addr), nullptr);
+  EXPECT_EQ(io_->neighbours().find(kCore, peer_addr)->state, NeighbourTable::State::Stale);
+  auto mac = io_->next_hop_mac(kCore, peer_addr);
+  ASSERT_TRUE(mac.has_value());
+  EXPECT_EQ(Mac(std::to_array(mac->addr_bytes)), kPeerMac);
+  nd_advert(us, peer, 0x20000000, other);  // unsolicited, Override: the neighbour moved
+  mac = io_->next_hop_mac(kCore, peer_addr);
+  ASSERT_TRUE(mac.has_value());
+  EXPECT_EQ(Mac(std::to_array(mac->addr_bytes)), other);
+  EXPECT_EQ(resolved, (std::vector<std::string>{"1 fd00:202::9", "1 fd00:202::9 moved"}));
+  EXPECT_EQ(dp_->total(kCore, Event::NeighbourMoved), 1u);
 }
 
 // Reassembles IPv4 fragments (Ethernet frames) the test's own way: sort by offset, concatenate.

