@@ -19,6 +19,8 @@
 #                                          is written as {"bad": hex}
 #   sipsend.py sink BIND:PORT SECONDS OUT  counts datagrams arriving at BIND:PORT for SECONDS (or until
 #                                          SIGTERM), writes the count to OUT
+#   sipsend.py garp DEV ADDR MAC           one gratuitous ARP request (RFC 5227 §3 announcement) out of
+#                                          DEV: ADDR is at MAC, broadcast, as a standby router sends it
 import random
 import signal
 import socket
@@ -226,6 +228,19 @@ def cmd_hepsink(bind, seconds, out):
     return 0
 
 
+def cmd_garp(dev, addr, mac):
+    hw = bytes(int(b, 16) for b in mac.split(":"))
+    ip = socket.inet_aton(addr)
+    frame = (b"\xff" * 6 + hw + b"\x08\x06"                     # Ethernet: broadcast, ARP
+             + b"\x00\x01\x08\x00\x06\x04\x00\x01"             # Ethernet/IPv4, 6/4 bytes, request
+             + hw + ip + b"\x00" * 6 + ip)                       # sender = target address
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((dev, 0))
+    s.send(frame)
+    print("garp: %s is at %s, announced on %s" % (addr, mac, dev))
+    return 0
+
+
 def main(argv):
     if len(argv) >= 4 and argv[0] == "forge":
         return cmd_forge(argv[1], argv[2], argv[3])
@@ -239,6 +254,8 @@ def main(argv):
         return cmd_hepsink(argv[1], argv[2], argv[3])
     if len(argv) == 4 and argv[0] == "sink":
         return cmd_sink(argv[1], argv[2], argv[3])
+    if len(argv) == 4 and argv[0] == "garp":
+        return cmd_garp(argv[1], argv[2], argv[3])
     print(__doc__ or "usage: see the header of tests/e2e/sipsend.py", file=sys.stderr)
     return 2
 
