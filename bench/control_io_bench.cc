@@ -299,6 +299,69 @@ void BM_MediaFlows(benchmark::State& state) {
   state.counters["flows"] = static_cast<double>((*table)->size());
 }
 
+// A next hop that moves to another MAC (RtpRelayBackend::follow_moves): `calls` calls of two flows,
+// both sides of each sending through the core neighbour kPeer; each iteration kPeer answers with the
+// other of two MACs and one walk over the table re-points every flow (a copy of each, the old one
+// retired and reclaimed), in as many follow_moves calls as it takes. Time: the whole walk, which the
+// loop spreads over that many milliseconds; us_per_call: what one call takes of the loop at most.
+void BM_FollowMoves(benchmark::State& state) {
+  Rig& rig = *g_rig;
+  const auto calls = static_cast<uint32_t>(state.range(0));
+  relay::FlowTableConfig tc;
+  tc.name = "fmv" + std::to_string(calls);
+  tc.ipv4_flows = 2 * calls + 1024;
+  auto table = relay::FlowTable::create(tc);
+  if (!table) {
+    state.SkipWithError("cannot create the flow table");
+    return;
+  }
+  const ControlConfig lab = testing::lab_config(60000, {});
+  std::vector<RtpRelayBackend::Interface> ifaces;
+  for (const InterfaceConfig& i : lab.interfaces)
+    ifaces.push_back(RtpRelayBackend::interface_for(i, lab.media, rig.dp->iface(i.index).port_id));
+  RtpRelayBackend backend(**table, ifaces, *rig.io);
+  const IpAddr core = lab.interfaces[kCore].media_address;
+  for (uint32_t c = 0; c < calls; ++c) {
+    const auto base = static_cast<uint16_t>(10000 + 4 * (c % 12000));
+    const IpAddr local = IpAddr::v4(10, 202, static_cast<uint8_t>(1 + c / 12000), 1);
+    for (uint16_t k = 0; k < 2; ++k) {
+      const FlowBackend::End a{kCore, c < 12000 ? core : local, static_cast<uint16_t>(base + k), kPeer.ip,
+                               static_cast<uint16_t>(30000 + k)};
+      const FlowBackend::End b{kCore, c < 12000 ? core : local, static_cast<uint16_t>(base + 2 + k), kPeer.ip,
+                               static_cast<uint16_t>(40000 + k)};
+      if (!backend.install(a, b)) {
+        state.SkipWithError("the table refused a flow");
+        return;
+      }
+    }
+  }
+  const Mac macs[2] = {kPeerMac, Mac{0x02, 0x00, 0x00, 0x00, 0x09, 0x99}};
+  unsigned turn = 0;
+  uint64_t calls_made = 0;
+  uint64_t slowest = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    rig.resolve(*rig.io, kCore, kPeer, macs[++turn % 2]);
+    backend.neighbour_resolved(kCore, kPeer.ip, true);
+    state.ResumeTiming();
+    while (backend.moves_pending() != 0) {
+      const uint64_t start = rte_rdtsc();
+      benchmark::DoNotOptimize(backend.follow_moves());
+      slowest = std::max(slowest, rte_rdtsc() - start);
+      ++calls_made;
+    }
+  }
+  rig.resolve(*rig.io, kCore, kPeer, kPeerMac);
+  const uint64_t flows = (*table)->size();
+  if (backend.flows_followed() != flows * state.iterations()) state.SkipWithError("a flow did not follow");
+  state.SetItemsProcessed(static_cast<int64_t>(flows * state.iterations()));
+  state.counters["flows"] = static_cast<double>(flows);
+  state.counters["calls_per_walk"] = static_cast<double>(calls_made) / static_cast<double>(state.iterations());
+  state.counters["us_per_call"] = benchmark::Counter(static_cast<double>(calls_made), benchmark::Counter::kIsRate |
+                                                                                      benchmark::Counter::kInvert);
+  state.counters["slowest_call_us"] = static_cast<double>(slowest) * 1e6 / static_cast<double>(rte_get_tsc_hz());
+}
+
 // The way between the Proxy and the UAs on a gateway's control lcore: the Proxy sends through the
 // Rig's ControlIo (copy into mbufs, UDP/IP/Ethernet, neighbour lookup, TX queue); after each message
 // the loop's ControlIo::poll flushes the TX queues; the UAs read the frames off both ports' control
@@ -512,6 +575,7 @@ void BM_ShardedGatewayCall(benchmark::State& state) {
 BENCHMARK(BM_ControlSend);
 BENCHMARK(BM_GatewayCall)->Args({0, 0})->Args({1, 0})->Args({1, 1});
 BENCHMARK(BM_MediaFlows)->Arg(1000)->Arg(10000);
+BENCHMARK(BM_FollowMoves)->Arg(1000)->Arg(10000)->Arg(50000)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MutexLockedSend)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_ShardSend)->Threads(1)->Threads(2)->UseRealTime();
 BENCHMARK(BM_ShardLaneSend)->Threads(2)->UseRealTime();

@@ -132,11 +132,18 @@ class FlowTable {
   // Visits every live flow in handle order: fn(const FlowInfo&). Do not modify the table from fn.
   template <class Fn>
   void for_each(Fn&& fn) const {
-    for (uint32_t i = 0; i < handles_.size(); ++i) {
+    for_each_in(0, handle_count(), fn);
+  }
+  // The same for the handles [first, first + count) only (within handle_count()): a walk over the
+  // table a slice at a time.
+  template <class Fn>
+  void for_each_in(uint32_t first, uint32_t count, Fn&& fn) const {
+    for (uint32_t i = first; i < first + count; ++i) {
       if (!handles_[i].live) continue;
       if (auto info = flow_info(FlowHandle{i, handles_[i].generation})) fn(*info);
     }
   }
+  uint32_t handle_count() const noexcept { return static_cast<uint32_t>(handles_.size()); }
 
   uint32_t size() const noexcept { return live_[0] + live_[1]; }
   uint32_t size(bool ipv6) const noexcept { return live_[ipv6]; }

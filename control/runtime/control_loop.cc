@@ -130,7 +130,7 @@ unsigned ControlLoop::poll_once(uint64_t now_tsc) {
     const auto guard = shared_parts();
     parts_.table.reclaim();
     parts_.dataplane.reclaim_policies();
-    if (parts_.relay) work += parts_.relay->follow_moves(now_tsc);
+    if (parts_.relay) work += parts_.relay->follow_moves();
     if (parts_.offload) {
       work += parts_.offload->poll_offload(media_timeout_ns_, kOffloadSlice,
                                            [this](FlowBackend::Handle h) { media_idle(h); });

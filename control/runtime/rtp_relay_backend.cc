@@ -237,19 +237,25 @@ void RtpRelayBackend::neighbour_resolved(uint16_t iface, const IpAddr& hop, bool
   }
   if (!moved) return;
   const std::pair<uint16_t, IpAddr> key{iface, hop};
-  if (std::find(moved_.begin(), moved_.end(), key) != moved_.end()) return;
-  if (moved_.size() < kMaxMovedPending) {
+  if (std::find(moved_.begin(), moved_.end(), key) == moved_.end()) {
+    if (moved_.size() >= kMaxMovedPending) {
+      if (moves_dropped_++ == 0)
+        logs::of(logs::Component::Main)
+            .warn("sipedge: more than {} neighbours moved at once; flows towards the others keep their MAC",
+                  kMaxMovedPending);
+      return;
+    }
     moved_.push_back(key);
-  } else if (moves_dropped_++ == 0) {
-    logs::of(logs::Component::Main)
-        .warn("sipedge: more than {} neighbours moved within {} ms; flows towards the others keep their MAC",
-              kMaxMovedPending, kFollowIntervalMs);
+    char mac[RTE_ETHER_ADDR_FMT_SIZE] = "?";
+    if (auto now = next_hops_.next_hop_mac(iface, hop)) rte_ether_format_addr(mac, sizeof(mac), &*now);
+    logs::of(logs::Component::Main).info("sipedge: neighbour {} on interface {} moved to {}", hop.to_string(), iface, mac);
   }
+  // The walk goes on from where it is, over the whole table again.
+  follow_left_ = table_.handle_count();
 }
 
-unsigned RtpRelayBackend::follow_moves(uint64_t now_tsc) {
-  if (moved_.empty() || now_tsc < next_follow_tsc_) return 0;
-  next_follow_tsc_ = now_tsc + rte_get_tsc_hz() * kFollowIntervalMs / 1000;
+unsigned RtpRelayBackend::follow_moves() {
+  if (follow_left_ == 0) return 0;
   // Each moved neighbour's MAC now, and the port it sits behind.
   struct Moved {
     uint16_t iface;
@@ -262,11 +268,13 @@ unsigned RtpRelayBackend::follow_moves(uint64_t now_tsc) {
     if (iface >= interfaces_.size() || !interfaces_[iface].configured) continue;
     if (auto mac = next_hops_.next_hop_mac(iface, hop)) moved.push_back({iface, interfaces_[iface].port_id, hop, *mac});
   }
-  moved_.clear();
-  // Which flows send through one of them to its old MAC: the side's next hop is worked out as when
-  // the flow was installed (from its SDP address, the gateway's for any host).
+  // Which flows of this slice send through one of them to another MAC: a side's next hop is worked
+  // out as when the flow was installed (from its SDP address, the gateway's for any host).
+  const uint32_t handles = table_.handle_count();
+  if (follow_cursor_ >= handles) follow_cursor_ = 0;
+  const uint32_t slice = std::min({follow_slice_, follow_left_, handles - follow_cursor_});
   std::vector<std::pair<relay::FlowHandle, relay::FlowSpec>> stale;
-  table_.for_each([&](const relay::FlowInfo& f) {
+  table_.for_each_in(follow_cursor_, slice, [&](const relay::FlowInfo& f) {
     if (awaiting_.contains(handle_of(f.handle))) return;  // patched when its own neighbour answers
     relay::FlowSpec spec = f.spec;
     bool changed = false;
@@ -280,21 +288,29 @@ unsigned RtpRelayBackend::follow_moves(uint64_t now_tsc) {
     }
     if (changed) stale.emplace_back(f.handle, spec);
   });
-  size_t followed = 0;
+  uint32_t visited = slice;
   for (const auto& [fh, spec] : stale) {
-    if (!table_.update_flow(fh, spec, now_tsc).ok()) continue;
-    ++followed;
+    auto updated = table_.update_flow(fh, spec, now_tsc_());
+    if (!updated.ok() && updated.error() == relay::FlowError::TableFull) {
+      // Each update is a copy: the retired copies come back once every worker has passed a
+      // quiescent state. This flow and the rest of the slice wait for the next call.
+      visited = fh.index - follow_cursor_;
+      break;
+    }
+    if (!updated.ok()) continue;
+    ++walk_followed_;
+    ++flows_followed_;
     // Rules on the NIC carry the old MAC too: swapped like any other change of the spec.
     if (offload_ && place(handle_of(fh), true)) wait_for_offload(handle_of(fh));
   }
-  flows_followed_ += followed;
-  for (const Moved& m : moved) {
-    char mac[RTE_ETHER_ADDR_FMT_SIZE];
-    rte_ether_format_addr(mac, sizeof(mac), &m.mac);
-    logs::of(logs::Component::Main).info("sipedge: neighbour {} on interface {} moved to {}", m.hop.to_string(), m.iface, mac);
+  follow_cursor_ += visited;
+  follow_left_ -= visited;
+  if (follow_left_ == 0) {
+    logs::of(logs::Component::Main).info("sipedge: {} media flows followed {} moved neighbours", walk_followed_, moved_.size());
+    walk_followed_ = 0;
+    moved_.clear();
   }
-  if (!moved.empty()) logs::of(logs::Component::Main).info("sipedge: {} media flows follow the moved neighbours", followed);
-  return static_cast<unsigned>(moved.size() + stale.size());
+  return visited + static_cast<unsigned>(stale.size());
 }
 
 FlowBackend::Counters RtpRelayBackend::counters(Handle h) const {

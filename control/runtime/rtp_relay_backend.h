@@ -80,14 +80,16 @@ class RtpRelayBackend final : public FlowBackend {
   // `moved` (answered or announced another MAC than it had: a router replaced, or another one
   // taking over its address), flows already sending to its old MAC follow at follow_moves().
   void neighbour_resolved(uint16_t iface, const IpAddr& hop, bool moved = false);
-  // Control loop, often: flows whose next hop moved get its new MAC, on the NIC too. One pass over
-  // the table for every move reported since the last, at most one pass per kFollowIntervalMs: a
-  // neighbour flapping between MACs (or someone forging its answers) costs a bounded share of the
-  // loop. Returns the work done.
-  unsigned follow_moves(uint64_t now_tsc);
-  static constexpr uint64_t kFollowIntervalMs = 1000;
-  // Moves waiting for the next pass (at most kMaxMovedPending neighbours; more are counted and left
-  // to the flows' next SDP change), and flows re-pointed so far.
+  // Control loop, every millisecond: flows whose next hop moved get its new MAC, on the NIC too.
+  // A walk over the whole table, `follow_slice` handles a call: a large table's flows follow over
+  // seconds, but no call stalls the loop for more than a slice, however often neighbours move (or
+  // someone forges their answers). A move during a walk extends it by a whole table from there.
+  // Returns the work done.
+  unsigned follow_moves();
+  void set_follow_slice(uint32_t handles) noexcept { follow_slice_ = handles; }
+  static constexpr uint32_t kFollowSlice = 256;
+  // Neighbours whose flows are being re-pointed (at most kMaxMovedPending at once; more are logged,
+  // counted and left to their flows' next SDP change), and flows re-pointed so far.
   size_t moves_pending() const noexcept { return moved_.size(); }
   uint64_t moves_dropped() const noexcept { return moves_dropped_; }
   uint64_t flows_followed() const noexcept { return flows_followed_; }
@@ -138,9 +140,13 @@ class RtpRelayBackend final : public FlowBackend {
   ClockFn now_tsc_;
   // Flows with an unresolved next hop, and the ends to rebuild their spec from.
   std::unordered_map<Handle, std::pair<End, End>> awaiting_;
-  // Neighbours that moved since the last follow_moves pass: (interface, address).
+  // Neighbours that moved, (interface, address), while the walk that re-points their flows runs:
+  // from follow_cursor_ on, follow_left_ more handles.
   std::vector<std::pair<uint16_t, IpAddr>> moved_;
-  uint64_t next_follow_tsc_ = 0;
+  uint32_t follow_slice_ = kFollowSlice;
+  uint32_t follow_cursor_ = 0;
+  uint32_t follow_left_ = 0;
+  uint64_t walk_followed_ = 0;  // flows re-pointed by the walk running
   uint64_t moves_dropped_ = 0;
   uint64_t flows_followed_ = 0;
 

@@ -13,6 +13,7 @@
 
 #include <gtest/gtest.h>
 #include <rte_eal.h>
+#include <rte_rcu_qsbr.h>
 
 #include "tests/support/eal_once.h"
 
@@ -196,58 +197,109 @@ TEST_F(RtpRelayBackendTest, AnUnresolvedNextHopInstallsTheFlowAndItsAnswerPatche
 }
 
 // A next hop that moves to another MAC (a router replaced, or its standby taking over) takes the
-// flows already sending to it along, at the next follow_moves pass: only the sides behind it, on
-// its interface. Passes come at most once a second however often neighbours move; a refresh
-// (the same MAC) is no move, and a move of a neighbour no flow uses re-points nothing.
-TEST_F(RtpRelayBackendTest, FlowsFollowANextHopThatMovesAtMostOnePassASecond) {
-  const MediaSessionId id = media->create(0, 1);
-  ASSERT_TRUE(media->rewrite(id, MediaSide::Caller, kOffer, SdpRole::Offer).ok());
-  ASSERT_TRUE(media->rewrite(id, MediaSide::Callee, kAnswer, SdpRole::Answer).ok());
+// flows already sending to it along: only the sides behind it, on its interface. They follow in a
+// walk over the table, a slice of handles per call (here 8 of the table's 32); a move during the
+// walk extends it by a whole table. A refresh (the same MAC) is no move, and a move of a neighbour
+// no flow uses re-points nothing.
+TEST_F(RtpRelayBackendTest, FlowsFollowANextHopThatMovesASliceOfTheTableAtATime) {
+  backend->set_follow_slice(8);
+  std::vector<MediaSessionId> calls;
+  for (int c = 0; c < 4; ++c) {  // 8 flows, in handles 0-7
+    calls.push_back(media->create(0, 1));
+    ASSERT_TRUE(media->rewrite(calls.back(), MediaSide::Caller, kOffer, SdpRole::Offer).ok());
+    ASSERT_TRUE(media->rewrite(calls.back(), MediaSide::Callee, kAnswer, SdpRole::Answer).ok());
+  }
+  ASSERT_EQ(table->handle_count(), 32u);
   const IpAddr softswitch = *IpAddr::parse("10.202.0.50");
-  const uint64_t second = rte_get_tsc_hz();
-  auto flows_with = [](uint8_t core_mac) {
-    const std::string m = std::to_string(core_mac);
-    return std::vector<std::string>{
-        "port 3 10.201.0.1:20000 <> 0.0.0.0:1572 latch mac 1->160 || "
-        "port 4 10.202.0.1:30000 <> 10.202.0.50:16384 latch mac 2->" + m,
-        "port 3 10.201.0.1:20001 <> 0.0.0.0:1573 latch mac 1->160 || "
-        "port 4 10.202.0.1:30001 <> 10.202.0.50:16385 latch mac 2->" + m,
-    };
+  // How many flows send to each last byte of a MAC, access side then core side.
+  auto macs = [&] {
+    std::map<std::string, int> n;
+    table->for_each([&](const relay::FlowInfo& f) {
+      ++n["access " + std::to_string(f.spec.side[0].next_hop_mac.addr_bytes[5])];
+      ++n["core " + std::to_string(f.spec.side[1].next_hop_mac.addr_bytes[5])];
+    });
+    return n;
   };
+  using Macs = std::map<std::string, int>;
   backend->neighbour_resolved(1, softswitch, false);  // refreshed at the MAC it had
   EXPECT_EQ(backend->moves_pending(), 0u);
-  EXPECT_EQ(backend->follow_moves(10 * second), 0u);
+  EXPECT_EQ(backend->follow_moves(), 0u);
 
   hops.moved["1 10.202.0.50"] = 0xb1;
   backend->neighbour_resolved(1, softswitch, true);
-  backend->neighbour_resolved(1, softswitch, true);  // told twice: one pending move
+  backend->neighbour_resolved(1, softswitch, true);  // told twice: one move
   EXPECT_EQ(backend->moves_pending(), 1u);
-  EXPECT_EQ(flows(), flows_with(0xa1)) << "nothing moves before the pass";
-  EXPECT_EQ(backend->follow_moves(10 * second), 3u);  // the neighbour and its two flows
-  EXPECT_EQ(flows(), flows_with(0xb1));
-  EXPECT_EQ(backend->flows_followed(), 2u);
-  EXPECT_EQ(backend->moves_pending(), 0u);
-
-  // Back again at once: waits for the next second.
+  EXPECT_EQ(macs(), (Macs{{"access 160", 8}, {"core 161", 8}})) << "nothing moves before the walk";
+  EXPECT_EQ(backend->follow_moves(), 16u);  // handles 0-7, all eight re-pointed
+  EXPECT_EQ(macs(), (Macs{{"access 160", 8}, {"core 177", 8}}));
+  EXPECT_EQ(backend->flows_followed(), 8u);
+  EXPECT_EQ(backend->follow_moves(), 8u);  // handles 8-15: nothing there
+  EXPECT_EQ(backend->moves_pending(), 1u);
+  // It moves again mid-walk: the walk runs on from handle 16 around to 15.
   hops.moved["1 10.202.0.50"] = 0xc1;
   backend->neighbour_resolved(1, softswitch, true);
-  EXPECT_EQ(backend->follow_moves(10 * second + second / 2), 0u);
-  EXPECT_EQ(flows(), flows_with(0xb1));
-  EXPECT_EQ(backend->follow_moves(11 * second), 3u);
-  EXPECT_EQ(flows(), flows_with(0xc1));
+  for (int call = 0; call < 4; ++call) backend->follow_moves();
+  EXPECT_EQ(macs(), (Macs{{"access 160", 8}, {"core 193", 8}}));
+  EXPECT_EQ(backend->moves_pending(), 0u) << "the walk is over";
+  EXPECT_EQ(backend->follow_moves(), 0u);
+  EXPECT_EQ(backend->flows_followed(), 16u);
 
   hops.moved["1 10.202.0.99"] = 0xd1;
   backend->neighbour_resolved(1, *IpAddr::parse("10.202.0.99"), true);
-  EXPECT_EQ(backend->follow_moves(12 * second), 1u);
-  EXPECT_EQ(flows(), flows_with(0xc1));
-  EXPECT_EQ(backend->flows_followed(), 4u);
+  for (int call = 0; call < 4; ++call) backend->follow_moves();
+  EXPECT_EQ(macs(), (Macs{{"access 160", 8}, {"core 193", 8}}));
+  EXPECT_EQ(backend->flows_followed(), 16u);
 
-  // More moved neighbours than a pass takes: the rest are counted, not queued without bound.
+  // More moved neighbours than a walk takes: the rest are counted, not queued without bound.
   for (unsigned n = 0; n <= RtpRelayBackend::kMaxMovedPending; ++n)
     backend->neighbour_resolved(1, IpAddr::v4(10, 202, 1, static_cast<uint8_t>(n)), true);
   EXPECT_EQ(backend->moves_pending(), RtpRelayBackend::kMaxMovedPending);
   EXPECT_EQ(backend->moves_dropped(), 1u);
-  media->destroy(id);
+  for (MediaSessionId id : calls) media->destroy(id);
+  EXPECT_EQ(table->size(), 0u);
+}
+
+// Re-pointing a flow takes a copy of it; the old copies come back only once every worker has
+// passed a quiescent state. A walk that runs out of copies (a full table, a worker that has not
+// passed one) stops at the flow it could not copy and goes on from there at the next call.
+TEST_F(RtpRelayBackendTest, AWalkOutOfFlowCopiesGoesOnWhenTheWorkersPassAQuiescentState) {
+  rte_rcu_qsbr* qsbr = table->qsbr();
+  ASSERT_EQ(rte_rcu_qsbr_thread_register(qsbr, 0), 0);
+  rte_rcu_qsbr_thread_online(qsbr, 0);  // a worker, quiescent only when told below
+  std::vector<MediaSessionId> calls;
+  for (int c = 0; c < 8; ++c) {  // 16 flows: the table's capacity, as many spare copies
+    calls.push_back(media->create(0, 1));
+    ASSERT_TRUE(media->rewrite(calls.back(), MediaSide::Caller, kOffer, SdpRole::Offer).ok());
+    ASSERT_TRUE(media->rewrite(calls.back(), MediaSide::Callee, kAnswer, SdpRole::Answer).ok());
+  }
+  ASSERT_EQ(table->size(), 16u);
+  const IpAddr softswitch = *IpAddr::parse("10.202.0.50");
+  auto at_core_mac = [&](uint8_t last) {
+    size_t n = 0;
+    table->for_each([&](const relay::FlowInfo& f) { n += f.spec.side[1].next_hop_mac.addr_bytes[5] == last; });
+    return n;
+  };
+  hops.moved["1 10.202.0.50"] = 0xb1;
+  backend->neighbour_resolved(1, softswitch, true);
+  backend->follow_moves();  // takes the 16 spare copies
+  EXPECT_EQ(at_core_mac(0xb1), 16u);
+  EXPECT_EQ(backend->moves_pending(), 0u);
+
+  hops.moved["1 10.202.0.50"] = 0xc1;
+  backend->neighbour_resolved(1, softswitch, true);
+  backend->follow_moves();  // none to spare until the worker passes a quiescent state
+  backend->follow_moves();
+  EXPECT_EQ(at_core_mac(0xc1), 0u);
+  EXPECT_EQ(backend->moves_pending(), 1u);
+  rte_rcu_qsbr_quiescent(qsbr, 0);
+  backend->follow_moves();
+  EXPECT_EQ(at_core_mac(0xc1), 16u);
+  EXPECT_EQ(backend->moves_pending(), 0u);
+  EXPECT_EQ(backend->flows_followed(), 32u);
+
+  rte_rcu_qsbr_thread_offline(qsbr, 0);
+  rte_rcu_qsbr_thread_unregister(qsbr, 0);
+  for (MediaSessionId id : calls) media->destroy(id);
   EXPECT_EQ(table->size(), 0u);
 }
 
