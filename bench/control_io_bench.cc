@@ -241,6 +241,43 @@ void BM_ShardLaneSend(benchmark::State& state) {
       });
 }
 
+// A flow table of its own over the Rig's ports (2 x calls + 1024 IPv4 flows), and the relay backend
+// the lab config gives it: the media benchmarks' relay. `table` is empty when it could not be made.
+struct CoreRelay {
+  CoreRelay(Rig& rig, const std::string& name, uint32_t calls) {
+    relay::FlowTableConfig tc;
+    tc.name = name + std::to_string(calls);
+    tc.ipv4_flows = 2 * calls + 1024;
+    auto created = relay::FlowTable::create(tc);
+    if (!created) return;
+    table = std::move(*created);
+    const ControlConfig lab = testing::lab_config(60000, {});
+    std::vector<RtpRelayBackend::Interface> ifaces;
+    for (const InterfaceConfig& i : lab.interfaces)
+      ifaces.push_back(RtpRelayBackend::interface_for(i, lab.media, rig.dp->iface(i.index).port_id));
+    backend = std::make_unique<RtpRelayBackend>(*table, std::move(ifaces), *rig.io);
+    core = lab.interfaces[kCore].media_address;
+  }
+  // Call `slot`'s two flows (RTP, RTCP), both ends on the core interface towards kPeer, on four relay
+  // ports of its own (12 000 calls to a local address); their handles to `out` when given.
+  bool open(uint32_t slot, std::array<FlowBackend::Handle, 2>* out = nullptr) {
+    const auto base = static_cast<uint16_t>(10000 + 4 * (slot % 12000));
+    const IpAddr local = slot < 12000 ? core : IpAddr::v4(10, 202, static_cast<uint8_t>(1 + slot / 12000), 1);
+    for (uint16_t k = 0; k < 2; ++k) {
+      const FlowBackend::End a{kCore, local, static_cast<uint16_t>(base + k), kPeer.ip, static_cast<uint16_t>(30000 + k)};
+      const FlowBackend::End b{kCore, local, static_cast<uint16_t>(base + 2 + k), kPeer.ip,
+                               static_cast<uint16_t>(40000 + k)};
+      auto h = backend->install(a, b);
+      if (!h) return false;
+      if (out != nullptr) (*out)[k] = *h;
+    }
+    return true;
+  }
+  std::unique_ptr<relay::FlowTable> table;
+  std::unique_ptr<RtpRelayBackend> backend;
+  IpAddr core;
+};
+
 // A call's media as MediaManager drives the backend in control_bench's call: two flows (RTP and
 // RTCP) installed, their counters read for the CDR and both removed; the flows of `live` other
 // calls in the table (the oldest call goes as each new one comes), retired flows reclaimed every
@@ -249,33 +286,16 @@ void BM_ShardLaneSend(benchmark::State& state) {
 void BM_MediaFlows(benchmark::State& state) {
   Rig& rig = *g_rig;
   const auto live = static_cast<uint32_t>(state.range(0));
-  relay::FlowTableConfig tc;
-  tc.name = "mfb" + std::to_string(live);
-  tc.ipv4_flows = 2 * live + 1024;
-  auto table = relay::FlowTable::create(tc);
-  if (!table) {
+  CoreRelay relay(rig, "mfb", live);
+  if (!relay.table) {
     state.SkipWithError("cannot create the flow table");
     return;
   }
-  const ControlConfig lab = testing::lab_config(60000, {});
-  std::vector<RtpRelayBackend::Interface> ifaces;
-  for (const InterfaceConfig& i : lab.interfaces)
-    ifaces.push_back(RtpRelayBackend::interface_for(i, lab.media, rig.dp->iface(i.index).port_id));
-  RtpRelayBackend backend(**table, ifaces, *rig.io);
-  const IpAddr core = lab.interfaces[kCore].media_address;
+  auto& table = relay.table;
+  RtpRelayBackend& backend = *relay.backend;
   const uint32_t slots = live + 1;
   std::vector<std::array<FlowBackend::Handle, 2>> calls(slots);
-  auto open = [&](uint32_t slot) {
-    const auto base = static_cast<uint16_t>(10000 + 4 * slot);
-    for (uint16_t k = 0; k < 2; ++k) {
-      const FlowBackend::End a{kCore, core, static_cast<uint16_t>(base + k), kPeer.ip, static_cast<uint16_t>(30000 + k)};
-      const FlowBackend::End b{kCore, core, static_cast<uint16_t>(base + 2 + k), kPeer.ip, static_cast<uint16_t>(40000 + k)};
-      auto h = backend.install(a, b);
-      if (!h) return false;
-      calls[slot][k] = *h;
-    }
-    return true;
-  };
+  auto open = [&](uint32_t slot) { return relay.open(slot, &calls[slot]); };
   auto close = [&](uint32_t slot) {
     for (FlowBackend::Handle h : calls[slot]) {
       benchmark::DoNotOptimize(backend.counters(h));
@@ -294,47 +314,32 @@ void BM_MediaFlows(benchmark::State& state) {
       break;
     }
     close(static_cast<uint32_t>((n + 1) % slots));  // the oldest live call
-    if (++n % 64 == 0) (*table)->reclaim();
+    if (++n % 64 == 0) table->reclaim();
   }
-  state.counters["flows"] = static_cast<double>((*table)->size());
+  state.counters["flows"] = static_cast<double>(table->size());
 }
 
 // A next hop that moves to another MAC (RtpRelayBackend::follow_moves): `calls` calls of two flows,
 // both sides of each sending through the core neighbour kPeer; each iteration kPeer answers with the
 // other of two MACs and one walk over the table re-points every flow (a copy of each, the old one
 // retired and reclaimed), in as many follow_moves calls as it takes. Time: the whole walk, which the
-// loop spreads over that many milliseconds; us_per_call: what one call takes of the loop at most.
+// loop spreads over that many milliseconds; us_per_call and slowest_call_us: what a call of it takes
+// of the loop, on average and at most.
 void BM_FollowMoves(benchmark::State& state) {
   Rig& rig = *g_rig;
   const auto calls = static_cast<uint32_t>(state.range(0));
-  relay::FlowTableConfig tc;
-  tc.name = "fmv" + std::to_string(calls);
-  tc.ipv4_flows = 2 * calls + 1024;
-  auto table = relay::FlowTable::create(tc);
-  if (!table) {
+  CoreRelay relay(rig, "fmv", calls);
+  if (!relay.table) {
     state.SkipWithError("cannot create the flow table");
     return;
   }
-  const ControlConfig lab = testing::lab_config(60000, {});
-  std::vector<RtpRelayBackend::Interface> ifaces;
-  for (const InterfaceConfig& i : lab.interfaces)
-    ifaces.push_back(RtpRelayBackend::interface_for(i, lab.media, rig.dp->iface(i.index).port_id));
-  RtpRelayBackend backend(**table, ifaces, *rig.io);
-  const IpAddr core = lab.interfaces[kCore].media_address;
-  for (uint32_t c = 0; c < calls; ++c) {
-    const auto base = static_cast<uint16_t>(10000 + 4 * (c % 12000));
-    const IpAddr local = IpAddr::v4(10, 202, static_cast<uint8_t>(1 + c / 12000), 1);
-    for (uint16_t k = 0; k < 2; ++k) {
-      const FlowBackend::End a{kCore, c < 12000 ? core : local, static_cast<uint16_t>(base + k), kPeer.ip,
-                               static_cast<uint16_t>(30000 + k)};
-      const FlowBackend::End b{kCore, c < 12000 ? core : local, static_cast<uint16_t>(base + 2 + k), kPeer.ip,
-                               static_cast<uint16_t>(40000 + k)};
-      if (!backend.install(a, b)) {
-        state.SkipWithError("the table refused a flow");
-        return;
-      }
+  for (uint32_t c = 0; c < calls; ++c)
+    if (!relay.open(c)) {
+      state.SkipWithError("the table refused a flow");
+      return;
     }
-  }
+  auto& table = relay.table;
+  RtpRelayBackend& backend = *relay.backend;
   const Mac macs[2] = {kPeerMac, Mac{0x02, 0x00, 0x00, 0x00, 0x09, 0x99}};
   unsigned turn = 0;
   uint64_t calls_made = 0;
@@ -352,7 +357,7 @@ void BM_FollowMoves(benchmark::State& state) {
     }
   }
   rig.resolve(*rig.io, kCore, kPeer, kPeerMac);
-  const uint64_t flows = (*table)->size();
+  const uint64_t flows = table->size();
   if (backend.flows_followed() != flows * state.iterations()) state.SkipWithError("a flow did not follow");
   state.SetItemsProcessed(static_cast<int64_t>(flows * state.iterations()));
   state.counters["flows"] = static_cast<double>(flows);
