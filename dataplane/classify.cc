@@ -114,6 +114,8 @@ void Worker::process_burst(uint16_t iface, rte_mbuf* const* pkts, uint16_t n, ui
       rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 3], void*));
     }
     Outcome o = classify(ifc, pkts[i], now_tsc);
+    // At most one entry a packet: the copy comes only with a packet answered in place.
+    if (o.neighbour_copy != nullptr) neighbours_[n_neigh++] = o.neighbour_copy;
     switch (o.verdict) {
       case Verdict::Consumed:
         break;
@@ -208,10 +210,19 @@ Worker::Outcome Worker::classify_arp(const Interface& ifc, rte_mbuf* m, uint16_t
   uint16_t op = rte_be_to_cpu_16(arp->arp_opcode);
   if (op == RTE_ARP_OP_REQUEST && ifc.owns4(arp->arp_data.arp_tip) &&
       arp->arp_data.arp_sip != arp->arp_data.arp_tip) {
+    // RFC 826's merge: a neighbour control knows that asks from another MAC has moved (a router
+    // replaced without announcing itself). Control sees a copy; the request is answered here.
+    rte_mbuf* copy = rte_pktmbuf_copy(m, shared_.mbuf_pool, 0, UINT32_MAX);
+    if (copy != nullptr) {
+      copy->l2_len = l2;
+      copy->hash.usr = ifc.index;
+    }
     arp_reply_in_place(ifc, m, l2);
     counters_.count(ifc.index, Event::ArpReplied);
     tx_.push(ifc.index, m);
-    return consumed(m);
+    Outcome o = consumed(m);
+    o.neighbour_copy = copy;
+    return o;
   }
   // A gratuitous request (sender and target address the same, RFC 5227 §3) announces a neighbour's
   // MAC, as a router taking over an address does after a failover. Control owns the neighbour

@@ -65,6 +65,7 @@ class Worker {
     Drop drop;    // Verdict::Drop only
     rte_mbuf* m;  // may differ from the input after reassembly
     SipItem* item = nullptr;  // Verdict::Sip: the scanned message (owns m)
+    rte_mbuf* neighbour_copy = nullptr;  // besides the verdict, a copy for control's neighbour table
   };
   static Outcome consumed(rte_mbuf* m) noexcept { return {Verdict::Consumed, Drop::kCount, m}; }
   static Outcome to(Verdict v, rte_mbuf* m) noexcept { return {v, Drop::kCount, m}; }

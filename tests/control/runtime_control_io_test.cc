@@ -162,6 +162,44 @@ TEST_F(ControlTx, ResolvesIpv6NextHopWithNeighbourSolicitation) {
   EXPECT_EQ(out[0], udp6_frame(kPeerMac, our_mac(kCore), us, peer, 5060, 5060, text("NOTIFY")));
 }
 
+// RFC 826's merge: a known neighbour asking for our address from another MAC (a router replaced
+// without announcing itself) has moved. The worker answers the request in place, to the MAC that
+// asked; control learns the move from a copy. A request from a neighbour never asked about creates
+// no entry.
+TEST_F(ControlTx, AnArpRequestFromAKnownNeighbourAtAnotherMacMovesIt) {
+  std::vector<std::string> resolved;
+  io_->set_on_resolved([&](uint16_t iface, const IpAddr& hop, bool moved) {
+    resolved.push_back(std::to_string(iface) + " " + hop.to_string() + (moved ? " moved" : ""));
+  });
+  const Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  const Mac replacement{0x02, 0x00, 0x00, 0x00, 0x00, 0x55};
+  auto asks = [&](const Mac& from, const char* addr) {
+    receive(kCore, cat(ether(bcast, from, 0x0806), arp(1, from, ip4(addr), Mac{}, ip4("10.202.0.1"))));
+    io_->poll(now_);
+  };
+  EXPECT_EQ(send(kCore, "10.202.0.9", 5060, "hello"), SendResult::Sent);  // held, ARP sent
+  arp_reply(kCore, "10.202.0.9", "10.202.0.1");
+  EXPECT_EQ(sent(kCore, 1).size(), 2u);
+  asks(kPeerMac, "10.202.0.9");
+  asks(replacement, "10.202.0.9");
+  std::vector<Bytes> answers = sent(kCore, 0);
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_EQ(answers[1], cat(ether(replacement, our_mac(kCore), 0x0806),
+                            arp(2, our_mac(kCore), ip4("10.202.0.1"), replacement, ip4("10.202.0.9"))));
+  EXPECT_EQ(resolved, (std::vector<std::string>{"1 10.202.0.9", "1 10.202.0.9", "1 10.202.0.9 moved"}));
+  auto mac = io_->next_hop_mac(kCore, *IpAddr::parse("10.202.0.9"));
+  ASSERT_TRUE(mac.has_value());
+  EXPECT_EQ(Mac(std::to_array(mac->addr_bytes)), replacement);
+
+  const size_t known = io_->neighbours().size();
+  asks(replacement, "10.202.0.44");
+  EXPECT_EQ(sent(kCore, 0).size(), 1u);  // answered all the same
+  EXPECT_EQ(io_->neighbours().size(), known);
+  EXPECT_EQ(resolved.size(), 3u);
+  EXPECT_EQ(dp_->total(kCore, Event::ArpReplied), 3u);
+  EXPECT_EQ(dp_->total(kCore, Event::NeighbourToControl), 4u);  // the reply and the three copies
+}
+
 // RFC 4861 §7.2.5: an advertisement of another MAC moves a known IPv6 neighbour only with its
 // Override flag. Without it (a proxy or anycast answer) the neighbour keeps its MAC and, Reachable,
 // becomes Stale, so that it is asked again.
