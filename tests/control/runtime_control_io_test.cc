@@ -63,6 +63,12 @@ class ControlTx : public DataplaneTest {
                        ipv6(peer, us, 58, icmp(136, 0, na, pseudo6(peer, us, 58, 4 + na.size())), 255)));
     io_->poll(now_);
   }
+  // What ControlIo tells the relay from now on, one line an answer: "IFACE ADDRESS[ moved]".
+  void watch_resolutions() {
+    io_->set_on_resolved([this](uint16_t iface, const IpAddr& hop, bool moved) {
+      resolved_.push_back(std::to_string(iface) + " " + hop.to_string() + (moved ? " moved" : ""));
+    });
+  }
   // The neighbour answers; the worker hands the answer to control, which polls once.
   void arp_reply(uint16_t iface, const char* peer, const char* us) {
     receive(iface, cat(ether(our_mac(iface), kPeerMac, 0x0806), arp(2, kPeerMac, ip4(peer), our_mac(iface), ip4(us))));
@@ -70,6 +76,7 @@ class ControlTx : public DataplaneTest {
   }
 
   std::unique_ptr<ControlIo> io_;
+  std::vector<std::string> resolved_;
 };
 
 TEST_F(ControlTx, HoldsDatagramWhileArpResolvesAndReleasesItOnReply) {
@@ -167,10 +174,7 @@ TEST_F(ControlTx, ResolvesIpv6NextHopWithNeighbourSolicitation) {
 // asked; control learns the move from a copy. A request from a neighbour never asked about creates
 // no entry.
 TEST_F(ControlTx, AnArpRequestFromAKnownNeighbourAtAnotherMacMovesIt) {
-  std::vector<std::string> resolved;
-  io_->set_on_resolved([&](uint16_t iface, const IpAddr& hop, bool moved) {
-    resolved.push_back(std::to_string(iface) + " " + hop.to_string() + (moved ? " moved" : ""));
-  });
+  watch_resolutions();
   const Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
   const Mac replacement{0x02, 0x00, 0x00, 0x00, 0x00, 0x55};
   auto asks = [&](const Mac& from, const char* addr) {
@@ -186,7 +190,7 @@ TEST_F(ControlTx, AnArpRequestFromAKnownNeighbourAtAnotherMacMovesIt) {
   ASSERT_EQ(answers.size(), 2u);
   EXPECT_EQ(answers[1], cat(ether(replacement, our_mac(kCore), 0x0806),
                             arp(2, our_mac(kCore), ip4("10.202.0.1"), replacement, ip4("10.202.0.9"))));
-  EXPECT_EQ(resolved, (std::vector<std::string>{"1 10.202.0.9", "1 10.202.0.9", "1 10.202.0.9 moved"}));
+  EXPECT_EQ(resolved_, (std::vector<std::string>{"1 10.202.0.9", "1 10.202.0.9", "1 10.202.0.9 moved"}));
   auto mac = io_->next_hop_mac(kCore, *IpAddr::parse("10.202.0.9"));
   ASSERT_TRUE(mac.has_value());
   EXPECT_EQ(Mac(std::to_array(mac->addr_bytes)), replacement);
@@ -195,7 +199,7 @@ TEST_F(ControlTx, AnArpRequestFromAKnownNeighbourAtAnotherMacMovesIt) {
   asks(replacement, "10.202.0.44");
   EXPECT_EQ(sent(kCore, 0).size(), 1u);  // answered all the same
   EXPECT_EQ(io_->neighbours().size(), known);
-  EXPECT_EQ(resolved.size(), 3u);
+  EXPECT_EQ(resolved_.size(), 3u);
   EXPECT_EQ(dp_->total(kCore, Event::ArpReplied), 3u);
   EXPECT_EQ(dp_->total(kCore, Event::NeighbourToControl), 4u);  // the reply and the three copies
 }
@@ -204,10 +208,7 @@ TEST_F(ControlTx, AnArpRequestFromAKnownNeighbourAtAnotherMacMovesIt) {
 // Override flag. Without it (a proxy or anycast answer) the neighbour keeps its MAC and, Reachable,
 // becomes Stale, so that it is asked again.
 TEST_F(ControlTx, AnIpv6NeighbourMovesOnlyOnAnAdvertisementThatOverrides) {
-  std::vector<std::string> resolved;
-  io_->set_on_resolved([&](uint16_t iface, const IpAddr& hop, bool moved) {
-    resolved.push_back(std::to_string(iface) + " " + hop.to_string() + (moved ? " moved" : ""));
-  });
+  watch_resolutions();
   const Ip6 us = ip6("fd00:202::1"), peer = ip6("fd00:202::9");
   const IpAddr peer_addr = *IpAddr::parse("fd00:202::9");
   const Mac other{0x02, 0x00, 0x00, 0x00, 0x00, 0x66};
@@ -224,7 +225,7 @@ TEST_F(ControlTx, AnIpv6NeighbourMovesOnlyOnAnAdvertisementThatOverrides) {
   mac = io_->next_hop_mac(kCore, peer_addr);
   ASSERT_TRUE(mac.has_value());
   EXPECT_EQ(Mac(std::to_array(mac->addr_bytes)), other);
-  EXPECT_EQ(resolved, (std::vector<std::string>{"1 fd00:202::9", "1 fd00:202::9 moved"}));
+  EXPECT_EQ(resolved_, (std::vector<std::string>{"1 fd00:202::9", "1 fd00:202::9 moved"}));
   EXPECT_EQ(dp_->total(kCore, Event::NeighbourMoved), 1u);
 }
 
@@ -449,10 +450,7 @@ TEST_F(ControlTx, ShardsSendThroughTheSharedTransportAndEachCountsItsOwn) {
 }
 
 TEST_F(ControlTx, GivesTheRelayNextHopsAndTellsItWhenOneResolves) {
-  std::vector<std::string> resolved;
-  io_->set_on_resolved([&](uint16_t iface, const IpAddr& hop, bool moved) {
-    resolved.push_back(std::to_string(iface) + " " + hop.to_string() + (moved ? " moved" : ""));
-  });
+  watch_resolutions();
   EXPECT_EQ(io_->next_hop(kCore, *IpAddr::parse("10.202.0.9")), IpAddr::parse("10.202.0.9"));
   EXPECT_EQ(io_->next_hop(kAccess, *IpAddr::parse("198.51.100.20")), IpAddr::parse("10.201.0.254"));
   EXPECT_EQ(io_->next_hop(kAccess, IpAddr{}), IpAddr::parse("10.201.0.254"));  // peer not known yet
@@ -464,7 +462,7 @@ TEST_F(ControlTx, GivesTheRelayNextHopsAndTellsItWhenOneResolves) {
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0], arp_request_from_us(kCore, "10.202.0.1", "10.202.0.9"));
   arp_reply(kCore, "10.202.0.9", "10.202.0.1");
-  EXPECT_EQ(resolved, std::vector<std::string>{"1 10.202.0.9"});
+  EXPECT_EQ(resolved_, std::vector<std::string>{"1 10.202.0.9"});
   auto mac = io_->next_hop_mac(kCore, *IpAddr::parse("10.202.0.9"));
   ASSERT_TRUE(mac.has_value());
   EXPECT_EQ(Mac(std::to_array(mac->addr_bytes)), kPeerMac);
@@ -479,10 +477,7 @@ TEST_F(ControlTx, GivesTheRelayNextHopsAndTellsItWhenOneResolves) {
 // (told through on_resolved) go to the new MAC. Announcements teach nothing new: one from a
 // neighbour never asked for, or claiming our own address, changes no entry.
 TEST_F(ControlTx, AGratuitousArpMovesANeighbourItKnowsAndCreatesNone) {
-  std::vector<std::string> resolved;
-  io_->set_on_resolved([&](uint16_t iface, const IpAddr& hop, bool moved) {
-    resolved.push_back(std::to_string(iface) + " " + hop.to_string() + (moved ? " moved" : ""));
-  });
+  watch_resolutions();
   const Mac bcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
   const Mac standby{0x02, 0x00, 0x00, 0x00, 0x00, 0x77};
   auto announce = [&](const Mac& from, const char* addr) {
@@ -494,7 +489,7 @@ TEST_F(ControlTx, AGratuitousArpMovesANeighbourItKnowsAndCreatesNone) {
   EXPECT_EQ(sent(kCore, 1).size(), 2u);  // the request, then the held datagram
   announce(kPeerMac, "10.202.0.9");       // the same MAC again: refreshed, not moved
   announce(standby, "10.202.0.9");
-  EXPECT_EQ(resolved, (std::vector<std::string>{"1 10.202.0.9", "1 10.202.0.9", "1 10.202.0.9 moved"}));
+  EXPECT_EQ(resolved_, (std::vector<std::string>{"1 10.202.0.9", "1 10.202.0.9", "1 10.202.0.9 moved"}));
   auto mac = io_->next_hop_mac(kCore, *IpAddr::parse("10.202.0.9"));
   ASSERT_TRUE(mac.has_value());
   EXPECT_EQ(Mac(std::to_array(mac->addr_bytes)), standby);
@@ -508,7 +503,7 @@ TEST_F(ControlTx, AGratuitousArpMovesANeighbourItKnowsAndCreatesNone) {
   announce(standby, "10.202.0.33");  // never asked for
   announce(standby, "10.202.0.1");   // our own address
   EXPECT_EQ(io_->neighbours().size(), known);
-  EXPECT_EQ(resolved.size(), 3u);
+  EXPECT_EQ(resolved_.size(), 3u);
   EXPECT_EQ(dp_->total(kCore, Event::NeighbourToControl), 4u);  // the reply and three announcements
   EXPECT_EQ(dp_->total(kCore, Drop::ArpNotForUs), 1u);           // the one claiming our address
 }
