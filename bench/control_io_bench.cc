@@ -242,7 +242,7 @@ void BM_ShardLaneSend(benchmark::State& state) {
 }
 
 // A flow table of its own over the Rig's ports (2 x calls + 1024 IPv4 flows), and the relay backend
-// the lab config gives it: the media benchmarks' relay. `table` is empty when it could not be made.
+// the lab config gives it: the media benchmarks' relay.
 struct CoreRelay {
   CoreRelay(Rig& rig, const std::string& name, uint32_t calls) {
     relay::FlowTableConfig tc;
@@ -273,6 +273,11 @@ struct CoreRelay {
     }
     return true;
   }
+  // False, with the benchmark skipped, when the table could not be made.
+  bool ready(benchmark::State& state) const {
+    if (!table) state.SkipWithError("cannot create the flow table");
+    return table != nullptr;
+  }
   std::unique_ptr<relay::FlowTable> table;
   std::unique_ptr<RtpRelayBackend> backend;
   IpAddr core;
@@ -287,10 +292,7 @@ void BM_MediaFlows(benchmark::State& state) {
   Rig& rig = *g_rig;
   const auto live = static_cast<uint32_t>(state.range(0));
   CoreRelay relay(rig, "mfb", live);
-  if (!relay.table) {
-    state.SkipWithError("cannot create the flow table");
-    return;
-  }
+  if (!relay.ready(state)) return;
   auto& table = relay.table;
   RtpRelayBackend& backend = *relay.backend;
   const uint32_t slots = live + 1;
@@ -329,10 +331,7 @@ void BM_FollowMoves(benchmark::State& state) {
   Rig& rig = *g_rig;
   const auto calls = static_cast<uint32_t>(state.range(0));
   CoreRelay relay(rig, "fmv", calls);
-  if (!relay.table) {
-    state.SkipWithError("cannot create the flow table");
-    return;
-  }
+  if (!relay.ready(state)) return;
   for (uint32_t c = 0; c < calls; ++c)
     if (!relay.open(c)) {
       state.SkipWithError("the table refused a flow");

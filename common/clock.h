@@ -32,6 +32,11 @@ class SystemClock final : public Clock {
   }
 };
 
+// Milliseconds from `then` to `now`, 0 when `now` is the earlier: what shared state needs from
+// times that several threads stamp, each from its own CachedClock (two control shards may read one
+// instant a millisecond apart). An unsigned difference would wrap to ~2^64 instead.
+constexpr uint64_t ms_since(uint64_t now_ms, uint64_t then_ms) noexcept { return now_ms > then_ms ? now_ms - then_ms : 0; }
+
 // The time of the message being handled: the monotonic clock read once per refresh(), which the
 // control loop calls per message and per iteration. A call's handling read the system clock ~40
 // times (tens of ns each: timers, CDR and ladder stamps, rate limits), all within microseconds of
@@ -39,11 +44,6 @@ class SystemClock final : public Clock {
 // a step of the system clock (NTP, an operator) shows in CDR and ladder stamps within a second.
 // monotonic_us stays live: setup latencies are measured in µs. One thread's (its control shard's),
 // like the Proxy that reads it.
-// Milliseconds from `then` to `now`, 0 when `now` is the earlier: what shared state needs from
-// times that several threads stamp, each from its own CachedClock (two control shards may read one
-// instant a millisecond apart). An unsigned difference would wrap to ~2^64 instead.
-constexpr uint64_t ms_since(uint64_t now_ms, uint64_t then_ms) noexcept { return now_ms > then_ms ? now_ms - then_ms : 0; }
-
 class CachedClock final : public Clock {
  public:
   static constexpr uint64_t kWallResyncMs = 1000;
